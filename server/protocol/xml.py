@@ -1,0 +1,62 @@
+"""XML rendering for the query protocols (EC2 ``item`` lists, IAM-style ``member`` lists)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+_ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+
+
+def escape(text: str) -> str:
+    """Escape text for XML element content and attributes."""
+    return text.translate(_ESC)
+
+
+def iso8601(ts: float) -> str:
+    """Unix time as AWS's ``2026-11-24T06:57:50.000Z``."""
+    t = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+class Raw(str):
+    """Pre-rendered XML, inserted as is (cached fragments of large listings)."""
+
+
+def render(value: Any, out: list[str], item_tag: str) -> None:
+    """Append the XML of ``value`` to ``out``: dicts are elements, lists repeat ``item_tag``."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            if sub is None:
+                continue
+            if isinstance(sub, Raw):
+                out.append(f"<{key}>{sub}</{key}>")
+                continue
+            out.append(f"<{key}>")
+            render(sub, out, item_tag)
+            out.append(f"</{key}>")
+    elif isinstance(value, list):
+        for sub in value:
+            if isinstance(sub, Raw):
+                out.append(sub)
+                continue
+            out.append(f"<{item_tag}>")
+            render(sub, out, item_tag)
+            out.append(f"</{item_tag}>")
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    elif isinstance(value, Raw):
+        out.append(value)
+    elif isinstance(value, str):
+        out.append(value.translate(_ESC))
+    elif isinstance(value, float):
+        out.append(repr(value))
+    else:
+        out.append(str(value))
+
+
+def fragment(value: Any, item_tag: str = "item") -> Raw:
+    """Render ``value`` once into a reusable :class:`Raw` fragment."""
+    out: list[str] = []
+    render(value, out, item_tag)
+    return Raw("".join(out))
