@@ -1,0 +1,437 @@
+"""The Cluster Controller: one per zone; keeps the node view, places instances, relays.
+
+All of it is event-driven logic on a :class:`~server.clock.Clock`: the server runs it
+in real time, the simulator in virtual time.  Placement is atomic because the CC's
+methods run on one control loop and never yield half-way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from server.cc.index import NodeIndex
+from server.cc.policies import Policy, make_policy
+from server.clock import Cancel, Clock
+from server.nc.node import NodeController
+from server.nc.types import (
+    BlockDevice,
+    Done,
+    InstanceEvent,
+    InstanceSpec,
+    InstanceState,
+    NodeStatus,
+    Outcome,
+    Resources,
+)
+
+MAX_INSTANCES_PER_CC = 2048
+
+EventListener = Callable[[InstanceEvent], None]
+NodeListener = Callable[["NodeView"], None]
+
+
+@dataclass
+class NodeView:
+    """The CC's view of one node: what it last learned plus its own reservations."""
+
+    index: int
+    nc: NodeController
+    total: Resources
+    avail: Resources
+    status: NodeStatus = NodeStatus.UP
+    instances: set[str] = field(default_factory=set)
+    idle_timer: Cancel | None = None
+    wake_timer: Cancel | None = None
+    deferred: list[InstanceSpec] = field(default_factory=list)
+    buffered: list[InstanceEvent] = field(default_factory=list)
+    powered_seconds: float = 0.0
+    powered_since: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The node's name (its NC's)."""
+        return self.nc.name
+
+
+@dataclass(frozen=True, slots=True)
+class NodeInfo:
+    """One node as the admin's describe-nodes action shows it."""
+
+    name: str
+    zone: str
+    status: str
+    power: str
+    total: Resources
+    used: Resources
+    instances: tuple[str, ...]
+
+
+class ClusterController:
+    """Places instances on a zone's nodes with a scheduling policy and tracks capacity."""
+
+    def __init__(self, zone: str, clock: Clock, nodes: Sequence[NodeController], *,
+                 policy: str | Policy = "ROUNDROBIN",
+                 power_idle_seconds: float = 300.0,
+                 power_wake_seconds: float = 60.0,
+                 poll_interval: float | None = None,
+                 max_instances: int = MAX_INSTANCES_PER_CC):
+        self.zone = zone
+        self.clock = clock
+        self.policy = make_policy(policy) if isinstance(policy, str) else policy
+        self.power_idle_seconds = power_idle_seconds
+        self.power_wake_seconds = power_wake_seconds
+        self.poll_interval = poll_interval
+        self.max_instances = max_instances
+        self.listeners: list[EventListener] = []
+        self.node_listeners: list[NodeListener] = []
+        self.nodes: list[NodeView] = []
+        self.by_name: dict[str, NodeView] = {}
+        self.instance_node: dict[str, NodeView] = {}
+        self.instance_demand: dict[str, Resources] = {}
+        self.demands: dict[str, Resources] = {}
+        self._awake: dict[str, NodeIndex] = {}
+        self._asleep: dict[str, NodeIndex] = {}
+        for nc in nodes:
+            self.add_node(nc)
+        if poll_interval:
+            self.clock.call_later(poll_interval, self._poll)
+
+    # -- topology -------------------------------------------------------------------
+    def add_node(self, nc: NodeController) -> NodeView:
+        """Register a node (clusteradmin-register-nodes)."""
+        view = NodeView(len(self.nodes), nc, nc.capacity, nc.available(),
+                        powered_since=self.clock.now())
+        self.nodes.append(view)
+        self.by_name[nc.name] = view
+        nc.report = functools.partial(self._on_nc_event, view)
+        for inst in nc.instances.values():
+            view.instances.add(inst.spec.instance_id)
+            self.instance_node[inst.spec.instance_id] = view
+            self.instance_demand[inst.spec.instance_id] = inst.spec.resources
+        self._grow_indices()
+        self._reindex(view)
+        if self.policy.powers_down and not view.instances:
+            self._arm_idle(view)
+        return view
+
+    def _grow_indices(self) -> None:
+        size = len(self.nodes)
+        for table in (self._awake, self._asleep):
+            for name, old in list(table.items()):
+                if old.size < size:
+                    new = NodeIndex(max(size, old.size * 2))
+                    for v in self.nodes[:-1]:
+                        if v.index in old:
+                            new.add(v.index)
+                    table[name] = new
+
+    def set_vm_types(self, types: dict[str, Resources]) -> None:
+        """Tell the CC the VM types it places (rebuilds the per-type fit indices)."""
+        self.demands = dict(types)
+        size = max(len(self.nodes), 1)
+        self._awake = {t: NodeIndex(size) for t in types}
+        self._asleep = {t: NodeIndex(size) for t in types}
+        for view in self.nodes:
+            self._reindex(view)
+
+    def _reindex(self, view: NodeView) -> None:
+        """Update every type's fit index for one node after its state or capacity changed."""
+        i = view.index
+        awake = view.status in (NodeStatus.UP, NodeStatus.WAKING)
+        asleep = view.status is NodeStatus.ASLEEP
+        avail = view.avail
+        for name, demand in self.demands.items():
+            fits = avail.fits(demand)
+            if awake and fits:
+                self._awake[name].add(i)
+            else:
+                self._awake[name].discard(i)
+            if asleep and fits:
+                self._asleep[name].add(i)
+            else:
+                self._asleep[name].discard(i)
+
+    # -- placement (CC RunInstances) ------------------------------------------------
+    def _indices_for(self, spec: InstanceSpec) -> tuple[NodeIndex, NodeIndex]:
+        demand = self.demands.get(spec.vm_type)
+        if demand == spec.resources:
+            return self._awake[spec.vm_type], self._asleep[spec.vm_type]
+        # An ad-hoc demand (a type modified since): build the indices by scanning.
+        awake, asleep = NodeIndex(len(self.nodes) or 1), NodeIndex(len(self.nodes) or 1)
+        for v in self.nodes:
+            if v.avail.fits(spec.resources):
+                if v.status in (NodeStatus.UP, NodeStatus.WAKING):
+                    awake.add(v.index)
+                elif v.status is NodeStatus.ASLEEP:
+                    asleep.add(v.index)
+        return awake, asleep
+
+    def place(self, spec: InstanceSpec) -> NodeView | None:
+        """Reserve a node for one instance (no NC call yet); None when nothing fits."""
+        if len(self.instance_node) >= self.max_instances:
+            return None
+        awake, asleep = self._indices_for(spec)
+        i = self.policy.choose(awake, asleep)
+        if i is None:
+            return None
+        view = self.nodes[i]
+        self.policy.placed(i, len(self.nodes))
+        view.avail = view.avail.minus(spec.resources)
+        view.instances.add(spec.instance_id)
+        self.instance_node[spec.instance_id] = view
+        self.instance_demand[spec.instance_id] = spec.resources
+        if view.idle_timer is not None:
+            view.idle_timer.cancel()
+            view.idle_timer = None
+        self._reindex(view)
+        return view
+
+    def unplace(self, spec: InstanceSpec) -> None:
+        """Undo :meth:`place` for an instance that was never started."""
+        view = self.instance_node.pop(spec.instance_id, None)
+        self.instance_demand.pop(spec.instance_id, None)
+        if view is None:
+            return
+        view.instances.discard(spec.instance_id)
+        view.avail = view.avail.plus(spec.resources)
+        self._reindex(view)
+        if self.policy.powers_down and not view.instances:
+            self._arm_idle(view)
+
+    def run_instances(self, specs: Sequence[InstanceSpec], min_count: int) -> list[str]:
+        """Place and start as many of ``specs`` as fit, at least ``min_count`` or none.
+
+        Returns the node name of each started instance, in order; ``[]`` when fewer
+        than ``min_count`` fit (nothing is started then).
+        """
+        placed: list[tuple[InstanceSpec, NodeView]] = []
+        for spec in specs:
+            view = self.place(spec)
+            if view is None:
+                break
+            placed.append((spec, view))
+        if len(placed) < min_count:
+            for spec, _ in reversed(placed):
+                self.unplace(spec)
+            return []
+        for spec, view in placed:
+            self._start(view, spec)
+        return [view.name for _, view in placed]
+
+    def run_on(self, node: str, spec: InstanceSpec) -> None:
+        """Start an instance on a named node (explicit placement; used by replay and tests)."""
+        view = self.by_name[node]
+        view.avail = view.avail.minus(spec.resources)
+        view.instances.add(spec.instance_id)
+        self.instance_node[spec.instance_id] = view
+        self.instance_demand[spec.instance_id] = spec.resources
+        self._reindex(view)
+        self._start(view, spec)
+
+    def _start(self, view: NodeView, spec: InstanceSpec) -> None:
+        if view.status is NodeStatus.ASLEEP:
+            self._wake(view)
+        if view.status is NodeStatus.WAKING:
+            view.deferred.append(spec)
+            self._emit(InstanceEvent(spec.instance_id, view.name, InstanceState.STAGING,
+                                     self.clock.now(), "waiting for node to wake"))
+            return
+        view.nc.run_instance(spec)
+
+    # -- power (POWERSAVE) ------------------------------------------------------------
+    def _arm_idle(self, view: NodeView) -> None:
+        if view.idle_timer is not None or view.status is not NodeStatus.UP:
+            return
+        view.idle_timer = self.clock.call_later(self.power_idle_seconds,
+                                                lambda: self._power_down(view))
+
+    def _power_down(self, view: NodeView) -> None:
+        view.idle_timer = None
+        if view.instances or view.status is not NodeStatus.UP:
+            return
+        self._account_power(view, on=False)
+        view.status = NodeStatus.ASLEEP
+        self._reindex(view)
+        self._node_changed(view)
+
+    def _wake(self, view: NodeView) -> None:
+        view.status = NodeStatus.WAKING
+        self._account_power(view, on=True)
+        self._reindex(view)
+        self._node_changed(view)
+        view.wake_timer = self.clock.call_later(self.power_wake_seconds,
+                                                lambda: self._awoke(view))
+
+    def _awoke(self, view: NodeView) -> None:
+        view.wake_timer = None
+        if view.status is not NodeStatus.WAKING:
+            return
+        view.status = NodeStatus.UP
+        self._reindex(view)
+        self._node_changed(view)
+        deferred, view.deferred = view.deferred, []
+        for spec in deferred:
+            if spec.instance_id in view.instances:
+                view.nc.run_instance(spec)
+        if self.policy.powers_down and not view.instances:
+            self._arm_idle(view)
+
+    def _account_power(self, view: NodeView, *, on: bool) -> None:
+        now = self.clock.now()
+        if on and view.powered_since is None:
+            view.powered_since = now
+        elif not on and view.powered_since is not None:
+            view.powered_seconds += now - view.powered_since
+            view.powered_since = None
+
+    def powered_seconds(self, view: NodeView) -> float:
+        """Seconds this node has been powered (on or waking) so far."""
+        extra = self.clock.now() - view.powered_since if view.powered_since is not None else 0.0
+        return view.powered_seconds + extra
+
+    # -- node health ------------------------------------------------------------------
+    def node_down(self, name: str) -> None:
+        """Mark a node DOWN: it leaves scheduling and the capacity counts."""
+        view = self.by_name[name]
+        if view.status is NodeStatus.DOWN:
+            return
+        view.status = NodeStatus.DOWN
+        self._reindex(view)
+        self._node_changed(view)
+
+    def node_up(self, name: str) -> None:
+        """A DOWN node reports again: its capacity returns from its NC."""
+        view = self.by_name[name]
+        if view.status is not NodeStatus.DOWN:
+            return
+        view.status = NodeStatus.UP
+        view.avail = view.nc.available()
+        self._reindex(view)
+        self._node_changed(view)
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Maintenance mode (euserv-modify-service stop/start on an NC)."""
+        view = self.by_name[name]
+        if enabled and view.status is NodeStatus.DISABLED:
+            view.status = NodeStatus.UP
+        elif not enabled and view.status is NodeStatus.UP:
+            view.status = NodeStatus.DISABLED
+        view.nc.enabled = enabled
+        self._reindex(view)
+        self._node_changed(view)
+
+    def _node_changed(self, view: NodeView) -> None:
+        for listener in self.node_listeners:
+            listener(view)
+
+    # -- reports from NCs -------------------------------------------------------------
+    def _on_nc_event(self, view: NodeView, event: InstanceEvent) -> None:
+        if self.poll_interval:
+            view.buffered.append(event)  # the CC learns of it at its next poll
+            return
+        self._apply(view, event)
+
+    def _apply(self, view: NodeView, event: InstanceEvent) -> None:
+        if event.state is InstanceState.TERMINATED:
+            if event.instance_id in view.instances:
+                view.instances.discard(event.instance_id)
+                demand = self.instance_demand.get(event.instance_id, Resources(0, 0, 0))
+                if self.instance_node.get(event.instance_id) is view:
+                    del self.instance_node[event.instance_id]
+                    del self.instance_demand[event.instance_id]
+                if not self.poll_interval:
+                    view.avail = view.avail.plus(demand)
+                self._reindex(view)
+                if self.policy.powers_down and not view.instances:
+                    self._arm_idle(view)
+        self._emit(event)
+
+    def _emit(self, event: InstanceEvent) -> None:
+        for listener in self.listeners:
+            listener(event)
+
+    def _poll(self) -> None:
+        """One CC poll: refresh each node's resources and collect its instance events."""
+        for view in self.nodes:
+            events, view.buffered = view.buffered, []
+            for event in events:
+                self._apply(view, event)
+            if view.status not in (NodeStatus.DOWN,):
+                avail = view.nc.available()
+                for spec in view.deferred:
+                    avail = avail.minus(spec.resources)
+                view.avail = avail
+                self._reindex(view)
+        if self.poll_interval:
+            self.clock.call_later(self.poll_interval, self._poll)
+
+    # -- relayed operations -----------------------------------------------------------
+    def node_of(self, instance_id: str) -> NodeView | None:
+        """The node an instance is on (or reserved on)."""
+        return self.instance_node.get(instance_id)
+
+    def terminate_instance(self, instance_id: str) -> None:
+        """Relay ncTerminateInstance (or drop a start still waiting for a node to wake)."""
+        view = self.instance_node.get(instance_id)
+        if view is None:
+            return
+        for spec in view.deferred:
+            if spec.instance_id == instance_id:
+                view.deferred.remove(spec)
+                self.unplace(spec)
+                now = self.clock.now()
+                self._emit(InstanceEvent(instance_id, view.name, InstanceState.SHUTTING_DOWN, now))
+                self._emit(InstanceEvent(instance_id, view.name, InstanceState.TERMINATED, now))
+                return
+        view.nc.terminate_instance(instance_id)
+
+    def reboot_instance(self, instance_id: str) -> None:
+        """Relay ncRebootInstance."""
+        view = self.instance_node.get(instance_id)
+        if view is not None and instance_id in view.nc.instances:
+            view.nc.reboot_instance(instance_id)
+
+    def console_output(self, instance_id: str) -> bytes:
+        """Relay ncGetConsoleOutput."""
+        view = self.instance_node.get(instance_id)
+        if view is None or instance_id not in view.nc.instances:
+            return b""
+        return view.nc.console_output(instance_id)
+
+    def attach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
+        """Relay ncAttachVolume."""
+        view = self.instance_node.get(instance_id)
+        if view is None:
+            done(Outcome(False, f"{instance_id} is not on any node"))
+            return
+        view.nc.attach_volume(instance_id, device, done)
+
+    def detach_volume(self, instance_id: str, volume_id: str, done: Done) -> None:
+        """Relay ncDetachVolume."""
+        view = self.instance_node.get(instance_id)
+        if view is None:
+            done(Outcome(False, f"{instance_id} is not on any node"))
+            return
+        view.nc.detach_volume(instance_id, volume_id, done)
+
+    # -- views (DescribeResources, describe-nodes) ------------------------------------
+    def describe_resources(self) -> dict[str, tuple[int, int]]:
+        """Per VM type ``(free, max)`` instance counts, as the CC reports them (§3.2)."""
+        out: dict[str, tuple[int, int]] = {}
+        live = [v for v in self.nodes if v.status not in (NodeStatus.DOWN, NodeStatus.DISABLED)]
+        for name, demand in self.demands.items():
+            free = sum(v.avail.count_of(demand) for v in live)
+            most = sum(v.total.count_of(demand) for v in live)
+            out[name] = (min(free, self.max_instances), min(most, self.max_instances))
+        return out
+
+    def describe_nodes(self) -> list[NodeInfo]:
+        """Every node with its state, power, capacity and instances."""
+        out = []
+        for v in self.nodes:
+            power = {NodeStatus.ASLEEP: "off", NodeStatus.WAKING: "waking"}.get(v.status, "on")
+            out.append(NodeInfo(v.name, self.zone, v.status.value, power, v.total,
+                                v.total.minus(v.avail), tuple(sorted(v.instances))))
+        return out

@@ -1,0 +1,194 @@
+"""The Node Controller: each instance's life on one node, over a hypervisor driver.
+
+Event-driven and time-free: requests and driver callbacks move an instance between
+the states of :data:`TRANSITIONS`; the clock is only used to stamp events and to
+forget torn-down instances after ``teardown_forget_seconds`` (reference §4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from server.clock import Clock
+from server.nc.hypervisor import Hypervisor
+from server.nc.types import (
+    BlockDevice,
+    Done,
+    InstanceEvent,
+    InstanceReport,
+    InstanceSpec,
+    InstanceState,
+    Outcome,
+    Resources,
+)
+
+S = InstanceState
+
+#: Allowed transitions of the NC instance state machine.
+TRANSITIONS: dict[InstanceState, frozenset[InstanceState]] = {
+    S.STAGING: frozenset({S.BOOTING, S.RUNNING, S.SHUTTING_DOWN, S.FAILED}),
+    S.BOOTING: frozenset({S.RUNNING, S.SHUTTING_DOWN, S.FAILED}),
+    S.RUNNING: frozenset({S.REBOOTING, S.SHUTTING_DOWN, S.MIGRATING, S.FAILED}),
+    S.REBOOTING: frozenset({S.RUNNING, S.SHUTTING_DOWN, S.FAILED}),
+    S.MIGRATING: frozenset({S.RUNNING, S.SHUTTING_DOWN, S.TERMINATED, S.FAILED}),
+    S.SHUTTING_DOWN: frozenset({S.TERMINATED}),
+    S.FAILED: frozenset({S.SHUTTING_DOWN, S.TERMINATED}),
+    S.TERMINATED: frozenset(),
+}
+
+#: States whose instances hold node resources.
+HOLDS_RESOURCES = frozenset({S.STAGING, S.BOOTING, S.RUNNING, S.REBOOTING, S.MIGRATING,
+                             S.SHUTTING_DOWN, S.FAILED})
+
+
+class IllegalTransition(Exception):
+    """An instance was asked to move to a state its current state does not allow."""
+
+
+@dataclass
+class NodeInstance:
+    """One instance as its NC tracks it."""
+
+    spec: InstanceSpec
+    state: InstanceState
+    since: float
+    launch_time: float
+    volumes: dict[str, BlockDevice] = field(default_factory=dict)
+
+
+Reporter = Callable[[InstanceEvent], None]
+
+
+class NodeController:
+    """Runs instances on one node through a :class:`Hypervisor`."""
+
+    def __init__(self, name: str, clock: Clock, driver: Hypervisor, report: Reporter,
+                 *, teardown_forget_seconds: float = 180.0,
+                 capacity: Resources | None = None):
+        self.name = name
+        self.clock = clock
+        self.driver = driver
+        self.report = report
+        self.teardown_forget_seconds = teardown_forget_seconds
+        self.capacity = capacity or driver.describe()
+        self.instances: dict[str, NodeInstance] = {}
+        self._used = Resources(0, 0, 0)
+        self.enabled = True
+
+    # -- resources -----------------------------------------------------------------
+    def used(self) -> Resources:
+        """Resources held by this node's instances."""
+        return self._used
+
+    def available(self) -> Resources:
+        """Capacity less what instances hold (ncDescribeResource's 'available')."""
+        return self.capacity.minus(self._used)
+
+    # -- state machine -------------------------------------------------------------
+    def _move(self, inst: NodeInstance, state: InstanceState, reason: str = "") -> None:
+        if state not in TRANSITIONS[inst.state]:
+            raise IllegalTransition(f"{inst.spec.instance_id}: {inst.state.value} -> {state.value}")
+        held_before = inst.state in HOLDS_RESOURCES
+        inst.state = state
+        inst.since = self.clock.now()
+        if held_before and state not in HOLDS_RESOURCES:
+            self._used = self._used.minus(inst.spec.resources)
+        self.report(InstanceEvent(inst.spec.instance_id, self.name, state, inst.since, reason))
+        if state is S.TERMINATED:
+            iid = inst.spec.instance_id
+            self.clock.call_later(self.teardown_forget_seconds, lambda: self._forget(iid))
+
+    def _forget(self, instance_id: str) -> None:
+        inst = self.instances.get(instance_id)
+        if inst is not None and inst.state is S.TERMINATED:
+            del self.instances[instance_id]
+
+    # -- operations (ncRunInstance, ncTerminateInstance, ...) -----------------------
+    def run_instance(self, spec: InstanceSpec) -> None:
+        """Start staging an instance; the driver reports when it runs."""
+        if spec.instance_id in self.instances:
+            raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
+        now = self.clock.now()
+        inst = NodeInstance(spec, S.STAGING, now, now)
+        self.instances[spec.instance_id] = inst
+        self._used = self._used.plus(spec.resources)
+        self.report(InstanceEvent(spec.instance_id, self.name, S.STAGING, now))
+
+        def started(outcome: Outcome) -> None:
+            if inst.state not in (S.STAGING, S.BOOTING):
+                return  # terminated while booting: the teardown path owns it now
+            if outcome.ok:
+                self._move(inst, S.RUNNING)
+            else:
+                self._move(inst, S.FAILED, outcome.error)
+                self.terminate_instance(spec.instance_id)
+
+        self.driver.start(spec, started)
+
+    def terminate_instance(self, instance_id: str) -> None:
+        """Tear an instance down (idempotent for instances already going)."""
+        inst = self.instances.get(instance_id)
+        if inst is None or inst.state in (S.SHUTTING_DOWN, S.TERMINATED):
+            return
+        self._move(inst, S.SHUTTING_DOWN)
+
+        def stopped(outcome: Outcome) -> None:
+            if inst.state is S.SHUTTING_DOWN:
+                self._move(inst, S.TERMINATED, "" if outcome.ok else outcome.error)
+
+        self.driver.stop(instance_id, stopped)
+
+    def reboot_instance(self, instance_id: str) -> None:
+        """Reboot a running instance."""
+        inst = self._get(instance_id)
+        self._move(inst, S.REBOOTING)
+
+        def rebooted(outcome: Outcome) -> None:
+            if inst.state is S.REBOOTING:
+                self._move(inst, S.RUNNING if outcome.ok else S.FAILED, outcome.error)
+
+        self.driver.reboot(instance_id, rebooted)
+
+    def attach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
+        """Hot-plug a volume into a running instance."""
+        inst = self._get(instance_id)
+
+        def attached(outcome: Outcome) -> None:
+            if outcome.ok:
+                inst.volumes[device.volume_id] = device
+            done(outcome)
+
+        self.driver.attach_volume(instance_id, device, attached)
+
+    def detach_volume(self, instance_id: str, volume_id: str, done: Done) -> None:
+        """Unplug a volume from an instance."""
+        inst = self._get(instance_id)
+        device = inst.volumes.get(volume_id)
+        if device is None:
+            done(Outcome(False, f"{volume_id} is not attached to {instance_id}"))
+            return
+
+        def detached(outcome: Outcome) -> None:
+            if outcome.ok:
+                inst.volumes.pop(volume_id, None)
+            done(outcome)
+
+        self.driver.detach_volume(instance_id, device, detached)
+
+    def console_output(self, instance_id: str) -> bytes:
+        """The instance's console text."""
+        self._get(instance_id)
+        return self.driver.console_output(instance_id)
+
+    def describe_instances(self) -> list[InstanceReport]:
+        """ncDescribeInstances: every instance this node knows."""
+        return [InstanceReport(i.spec.instance_id, i.state, i.spec.vm_type, i.spec.resources,
+                               i.launch_time, self.name, tuple(i.volumes))
+                for i in self.instances.values()]
+
+    def _get(self, instance_id: str) -> NodeInstance:
+        inst = self.instances.get(instance_id)
+        if inst is None:
+            raise KeyError(instance_id)
+        return inst

@@ -1,0 +1,142 @@
+"""Messages between the CLC, the CC and the NC (the operations of reference §1.3).
+
+Plain frozen dataclasses: in one process they are passed directly; across processes
+they are serialized into the same shapes over signed HTTP.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Cores, memory (MB) and disk (GB): a node's size, or an instance's demand."""
+
+    cores: int
+    memory_mb: int
+    disk_gb: int
+
+    def fits(self, demand: Resources) -> bool:
+        """True if ``demand`` fits into these (available) resources."""
+        return (self.cores >= demand.cores and self.memory_mb >= demand.memory_mb
+                and self.disk_gb >= demand.disk_gb)
+
+    def minus(self, other: Resources) -> Resources:
+        """These resources less ``other``."""
+        return Resources(self.cores - other.cores, self.memory_mb - other.memory_mb,
+                         self.disk_gb - other.disk_gb)
+
+    def plus(self, other: Resources) -> Resources:
+        """These resources plus ``other``."""
+        return Resources(self.cores + other.cores, self.memory_mb + other.memory_mb,
+                         self.disk_gb + other.disk_gb)
+
+    def count_of(self, demand: Resources) -> int:
+        """How many instances of ``demand`` fit (⌊min(cores/c, mem/m, disk/d)⌋)."""
+        counts = []
+        for have, need in ((self.cores, demand.cores), (self.memory_mb, demand.memory_mb),
+                           (self.disk_gb, demand.disk_gb)):
+            if need > 0:
+                counts.append(max(0, have) // need)
+        return min(counts) if counts else 0
+
+
+@dataclass(frozen=True, slots=True)
+class BlockDevice:
+    """A disk given to an instance: an EBS volume's backing file or an ephemeral disk."""
+
+    device: str           # guest device name, e.g. /dev/sdf or vdb
+    volume_id: str = ""
+    path: str = ""        # backing file on the node (file backend), if any
+    size_gb: int = 0
+    fmt: str = "raw"      # raw | qcow2
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceSpec:
+    """Everything a node needs to run one instance (ncRunInstance)."""
+
+    instance_id: str
+    vm_type: str
+    resources: Resources
+    image_id: str = ""
+    kernel_id: str = ""
+    ramdisk_id: str = ""
+    private_ip: str = ""
+    public_ip: str = ""
+    mac: str = ""
+    key_name: str = ""
+    public_key: str = ""
+    user_data: bytes = b""
+    launch_index: int = 0
+    groups: tuple[str, ...] = ()
+    account_id: str = ""
+    reservation_id: str = ""
+    block_devices: tuple[BlockDevice, ...] = ()
+    root_device_type: str = "instance-store"
+    # Where the node fetches image parts (a presigned download manifest) - libvirt driver.
+    image_source: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+class InstanceState(enum.Enum):
+    """The NC's instance states (reference §4); reported upward as pending/extant/teardown."""
+
+    STAGING = "staging"
+    BOOTING = "booting"
+    RUNNING = "running"
+    REBOOTING = "rebooting"
+    SHUTTING_DOWN = "shutting-down"
+    TERMINATED = "terminated"
+    FAILED = "failed"
+    MIGRATING = "migrating"
+
+
+class NodeStatus(enum.Enum):
+    """A node as the CC sees it."""
+
+    UP = "UP"
+    ASLEEP = "ASLEEP"      # powered down by POWERSAVE
+    WAKING = "WAKING"
+    DOWN = "DOWN"          # not reporting
+    DISABLED = "DISABLED"  # maintenance: no new instances
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a driver operation ended."""
+
+    ok: bool
+    error: str = ""
+
+
+OK = Outcome(True)
+
+Done = Callable[[Outcome], None]
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceEvent:
+    """A state change the NC reports (pushed, or collected by a CC poll)."""
+
+    instance_id: str
+    node: str
+    state: InstanceState
+    time: float
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceReport:
+    """One instance as ncDescribeInstances reports it."""
+
+    instance_id: str
+    state: InstanceState
+    vm_type: str
+    resources: Resources
+    launch_time: float
+    node: str
+    volumes: tuple[str, ...] = ()
