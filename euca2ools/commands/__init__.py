@@ -1,0 +1,30 @@
+"""Command declarations, one module per resource family.
+
+Adding a command: append a :class:`~euca2ools.decl.Command` to a module's ``COMMANDS``
+(or add a module to :data:`MODULES`), then run ``python -m euca2ools.generate`` to
+refresh ``_index.py``, the man pages, the bash completion and the console-script list.
+"""
+
+from __future__ import annotations
+
+MODULES = (
+    "ec2_instances",
+    "ec2_images",
+    "ec2_keypairs",
+    "ec2_groups",
+    "ec2_addresses",
+    "ec2_misc",
+    "ec2_ebs",
+    "iam",
+    "local",
+)
+
+
+def all_commands() -> list:  # type: ignore[type-arg]
+    """Every declared command, in module order."""
+    import importlib
+
+    out = []
+    for name in MODULES:
+        out.extend(importlib.import_module(f"{__name__}.{name}").COMMANDS)
+    return out
