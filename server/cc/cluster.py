@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from server.cc.index import NodeIndex
+from server.cc.migration import Migrations
 from server.cc.policies import Policy, make_policy
 from server.clock import Cancel, Clock
 from server.nc.node import NodeController
@@ -93,6 +94,7 @@ class ClusterController:
         self.demands: dict[str, Resources] = {}
         self._awake: dict[str, NodeIndex] = {}
         self._asleep: dict[str, NodeIndex] = {}
+        self.migrations = Migrations(self)
         for nc in nodes:
             self.add_node(nc)
         if poll_interval:
@@ -311,6 +313,20 @@ class ClusterController:
         self._reindex(view)
         self._node_changed(view)
 
+    def node_failed(self, name: str, reason: str = "node failure") -> list[str]:
+        """Hardware failure: the node's instances are lost and it leaves scheduling (DOWN)."""
+        view = self.by_name[name]
+        for spec in view.deferred:
+            self.unplace(spec)
+        view.deferred = []
+        self.node_down(name)
+        lost = view.nc.crash(reason)
+        if self.poll_interval:  # the CC would not hear of it before its next poll anyway
+            for event in view.buffered:
+                self._apply(view, event)
+            view.buffered = []
+        return lost
+
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Maintenance mode (euserv-modify-service stop/start on an NC)."""
         view = self.by_name[name]
@@ -366,6 +382,21 @@ class ClusterController:
                 self._reindex(view)
         if self.poll_interval:
             self.clock.call_later(self.poll_interval, self._poll)
+
+    # -- live migration (MigrateInstances, admin only) --------------------------------
+    def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
+                          include: Sequence[str] = (), exclude: Sequence[str] = ()
+                          ) -> list[tuple[str, str]]:
+        """Migrate one instance, or evacuate a node; returns ``(instance, destination)`` pairs.
+
+        Raises :class:`~server.cc.migration.MigrationError` on bad arguments or when a
+        single named instance has nowhere to go.
+        """
+        return self.migrations.request(instance_id, source_node, include, exclude)
+
+    def migrate_to(self, instance_id: str, node: str) -> None:
+        """Migrate one instance to a named node (consolidation plans choose destinations)."""
+        self.migrations.start_to(instance_id, node)
 
     # -- relayed operations -----------------------------------------------------------
     def node_of(self, instance_id: str) -> NodeView | None:

@@ -176,6 +176,59 @@ class NodeController:
 
         self.driver.detach_volume(instance_id, device, detached)
 
+    def migrate_instance(self, instance_id: str, dest: NodeController, done: Done) -> None:
+        """ncMigrateInstances: live-migrate a running instance to ``dest`` through the driver.
+
+        The destination holds the instance's resources from the start (the copy needs
+        them); the source releases them when the driver reports the copy complete.
+        """
+        inst = self._get(instance_id)
+        migrate = getattr(self.driver, "migrate", None)
+        if migrate is None or inst.state is not S.RUNNING:
+            done(Outcome(False, f"{instance_id} cannot migrate from {self.name}"))
+            return
+        if instance_id in dest.instances:
+            done(Outcome(False, f"{instance_id} already on {dest.name}"))
+            return
+        self._move(inst, S.MIGRATING, f"to {dest.name}")
+        now = self.clock.now()
+        incoming = NodeInstance(inst.spec, S.MIGRATING, now, inst.launch_time, dict(inst.volumes))
+        dest.instances[instance_id] = incoming
+        dest._used = dest._used.plus(inst.spec.resources)
+
+        def migrated(outcome: Outcome) -> None:
+            arrived = dest.instances.get(instance_id) is incoming and incoming.state is S.MIGRATING
+            if inst.state is not S.MIGRATING or not outcome.ok or not arrived:
+                if arrived:
+                    del dest.instances[instance_id]
+                    dest._used = dest._used.minus(inst.spec.resources)
+                if inst.state is S.MIGRATING:  # roll back: the source keeps running it
+                    self._move(inst, S.RUNNING, outcome.error)
+                done(outcome if not outcome.ok else Outcome(False, "instance went away"))
+                return
+            del self.instances[instance_id]
+            self._used = self._used.minus(inst.spec.resources)
+            incoming.state = S.RUNNING
+            incoming.since = dest.clock.now()
+            dest.report(InstanceEvent(instance_id, dest.name, S.RUNNING, incoming.since,
+                                      f"migrated from {self.name}"))
+            done(outcome)
+
+        migrate(instance_id, dest.driver, migrated)
+
+    def crash(self, reason: str = "node failure") -> list[str]:
+        """The node's hardware failed: every instance on it is lost (FAILED, then TERMINATED)."""
+        lost = [iid for iid, i in self.instances.items() if i.state is not S.TERMINATED]
+        for iid in lost:
+            inst = self.instances[iid]
+            if inst.state is not S.FAILED:
+                if S.FAILED not in TRANSITIONS[inst.state]:
+                    inst.state = S.FAILED  # shutting down when the node died: same end
+                else:
+                    self._move(inst, S.FAILED, reason)
+            self._move(inst, S.TERMINATED, reason)
+        return lost
+
     def console_output(self, instance_id: str) -> bytes:
         """The instance's console text."""
         self._get(instance_id)

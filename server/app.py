@@ -1,0 +1,115 @@
+"""The ASGI application: routes each request to the service that owns it.
+
+Services are found by path (``/services/compute``, ``/services/Euare``, ...) or, at
+``/``, by the service name in the SigV4 credential scope, so a boto3 client with
+``endpoint_url=http://host:8773/`` reaches the right service.  A service may also
+claim requests itself (virtual-host S3 by the Host header).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any, Protocol
+
+from server.protocol.http import Receive, Request, Response, Send
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
+
+log = logging.getLogger(__name__)
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%2Faws4_request",
+                          re.IGNORECASE)
+
+
+class Service(Protocol):
+    """Anything that serves requests."""
+
+    path: str
+    signing_names: tuple[str, ...]
+
+    async def handle(self, request: Request) -> Response:
+        """Serve one request."""
+
+
+class CloudApp:
+    """Routes HTTP requests to services; runs the cloud's start and stop on ASGI lifespan."""
+
+    def __init__(self, cloud: Cloud):
+        self.cloud = cloud
+        self.by_path: dict[str, Service] = {}
+        self.by_signing_name: dict[str, Service] = {}
+        self.claimers: list[Any] = []
+        self.default: Service | None = None
+
+    def register(self, service: Service, *, default: bool = False) -> None:
+        """Serve ``service`` at its path and its SigV4 names."""
+        if service.path:
+            self.by_path[service.path.lower()] = service
+        for name in service.signing_names:
+            self.by_signing_name[name] = service
+        if hasattr(service, "claims"):
+            self.claimers.append(service)
+        if default:
+            self.default = service
+
+    def route(self, request: Request) -> Service | None:
+        """The service for ``request``."""
+        for claimer in self.claimers:
+            if claimer.claims(request):
+                return claimer  # type: ignore[no-any-return]
+        path = request.path
+        if path.startswith("/services/"):
+            name = path.split("/", 3)[2].lower()
+            return self.by_path.get(f"/services/{name}")
+        auth = request.header("authorization")
+        match = _SCOPE_SERVICE.search(auth) if auth else None
+        if match is None and "X-Amz-Credential" in request.query_string:
+            match = _QUERY_SCOPE.search(request.query_string)
+        if match is not None:
+            service = self.by_signing_name.get(match.group(1))
+            if service is not None:
+                return service
+        return self.default
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
+        service = self.route(request)
+        if service is None:
+            response = Response(404, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+                                b"NotFound</Code><Message>No service at this path</Message>"
+                                b"</Error>")
+        else:
+            try:
+                response = await service.handle(request)
+            except Exception:  # a service must render its own errors; this is the last net
+                log.exception("unhandled error serving %s", request.path)
+                response = Response(500, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+                                    b"InternalError</Code><Message>We encountered an internal "
+                                    b"error. Please try again.</Message></Error>")
+        await response.send(send, head_only=request.method == "HEAD")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.cloud.start()
+                except Exception as exc:
+                    log.exception("start-up failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                try:
+                    await self.cloud.stop()
+                finally:
+                    await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,342 @@
+"""Accounts, users, groups and access keys (Euare), held in memory and written through.
+
+The ``eucalyptus`` account is the cloud administrator's; system accounts (names
+starting with ``(``) own the cloud's own resources and are hidden from listings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from server import ids
+from server.db.store import Store
+
+ADMIN_ACCOUNT = "eucalyptus"
+ACCESS_KEYS_LIMIT = 2
+_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+@dataclass
+class Account:
+    """An account: the unit of ownership and isolation."""
+
+    id: str
+    name: str
+    created: float
+    system: bool = False
+
+
+@dataclass
+class User:
+    """A user inside an account."""
+
+    account_id: str
+    name: str
+    user_id: str
+    path: str
+    created: float
+    groups: list[str] = field(default_factory=list)
+
+    def arn(self) -> str:
+        """The user's ARN."""
+        return f"arn:aws:iam::{self.account_id}:user{self.path}{self.name}"
+
+
+@dataclass
+class Group:
+    """An IAM group."""
+
+    account_id: str
+    name: str
+    group_id: str
+    path: str
+    created: float
+
+    def arn(self) -> str:
+        """The group's ARN."""
+        return f"arn:aws:iam::{self.account_id}:group{self.path}{self.name}"
+
+
+@dataclass
+class AccessKey:
+    """An access key pair of a user."""
+
+    key_id: str
+    secret: str
+    account_id: str
+    user_name: str
+    status: str
+    created: float
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a verified request acts as."""
+
+    account_id: str
+    account_name: str
+    user_name: str
+    access_key: str = ""
+    anonymous: bool = False
+
+    @property
+    def is_cloud_admin(self) -> bool:
+        """True for users of the ``eucalyptus`` account."""
+        return self.account_name == ADMIN_ACCOUNT
+
+    def arn(self) -> str:
+        """The caller's ARN."""
+        if self.user_name == "root" or not self.user_name:
+            return f"arn:aws:iam::{self.account_id}:root"
+        return f"arn:aws:iam::{self.account_id}:user/{self.user_name}"
+
+
+ANONYMOUS = Principal("", "", "", anonymous=True)
+
+
+class IdentityError(Exception):
+    """An identity operation was refused; ``code`` is the IAM error code."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class Identity:
+    """The Euare store: accounts, users, groups, keys."""
+
+    def __init__(self, store: Store, now: Any):
+        self.store = store
+        self.now = now
+        self.accounts: dict[str, Account] = {}
+        self.account_by_name: dict[str, Account] = {}
+        self.users: dict[tuple[str, str], User] = {}
+        self.groups: dict[tuple[str, str], Group] = {}
+        self.keys: dict[str, AccessKey] = {}
+        for _, _, doc in store.load("account"):
+            self._index_account(Account(**doc))
+        for _, _, doc in store.load("user"):
+            user = User(**doc)
+            self.users[(user.account_id, user.name)] = user
+        for _, _, doc in store.load("group"):
+            group = Group(**doc)
+            self.groups[(group.account_id, group.name)] = group
+        for _, _, doc in store.load("access_key"):
+            key = AccessKey(**doc)
+            self.keys[key.key_id] = key
+
+    # -- persistence helpers -----------------------------------------------------------
+    def _index_account(self, account: Account) -> None:
+        self.accounts[account.id] = account
+        self.account_by_name[account.name] = account
+
+    def _save_user(self, user: User) -> None:
+        self.store.put("user", f"{user.account_id}:{user.name}", user.account_id, asdict(user))
+
+    # -- lookups -------------------------------------------------------------------------
+    def secret_for(self, key_id: str) -> str | None:
+        """The secret of an active access key (for signature verification)."""
+        key = self.keys.get(key_id)
+        if key is None or key.status != "Active":
+            return None
+        return key.secret
+
+    def principal_for(self, key_id: str) -> Principal:
+        """The principal an access key acts as."""
+        key = self.keys[key_id]
+        account = self.accounts[key.account_id]
+        return Principal(account.id, account.name, key.user_name, key_id)
+
+    def account(self, ref: str) -> Account:
+        """An account by ID or name."""
+        account = self.accounts.get(ref) or self.account_by_name.get(ref)
+        if account is None:
+            raise IdentityError("NoSuchEntity", f"Account {ref} does not exist", 404)
+        return account
+
+    def admin_principal(self, account: Account) -> Principal:
+        """The account's ``admin`` user as a principal (delegation)."""
+        return Principal(account.id, account.name, "admin")
+
+    # -- accounts ------------------------------------------------------------------------
+    def create_account(self, name: str, *, system: bool = False) -> Account:
+        """Create an account with its ``admin`` user."""
+        if not system and not _ACCOUNT_NAME.match(name):
+            raise IdentityError("ValidationError",
+                                f"Invalid account name {name!r}: use lowercase letters, digits "
+                                "and hyphens (at most 63)")
+        if name in self.account_by_name:
+            raise IdentityError("EntityAlreadyExists", f"Account {name} already exists", 409)
+        account_id = ids.account_id()
+        while account_id in self.accounts:
+            account_id = ids.account_id()
+        account = Account(account_id, name, self.now(), system)
+        self._index_account(account)
+        self.store.put("account", account.id, account.id, asdict(account))
+        self.create_user(account.id, "admin")
+        return account
+
+    def delete_account(self, ref: str, *, recursive: bool = False) -> None:
+        """Delete an account (refused for ``eucalyptus`` and, unless recursive, if not empty)."""
+        account = self.account(ref)
+        if account.name == ADMIN_ACCOUNT:
+            raise IdentityError("DeleteConflict", "The eucalyptus account cannot be deleted", 409)
+        users = [u for (a, _), u in self.users.items() if a == account.id]
+        if not recursive and any(u.name != "admin" for u in users):
+            raise IdentityError("DeleteConflict",
+                                "Cannot delete an account that has users; use --recursive", 409)
+        for user in users:
+            self.delete_user(account.id, user.name, force=True)
+        for key in [k for k in self.groups if k[0] == account.id]:
+            del self.groups[key]
+            self.store.delete("group", f"{key[0]}:{key[1]}")
+        del self.accounts[account.id]
+        del self.account_by_name[account.name]
+        self.store.delete("account", account.id)
+
+    def visible_accounts(self) -> list[Account]:
+        """Accounts that ListAccounts shows (not system accounts)."""
+        return sorted((a for a in self.accounts.values() if not a.system), key=lambda a: a.name)
+
+    # -- users ---------------------------------------------------------------------------
+    def create_user(self, account_id: str, name: str, path: str = "/") -> User:
+        """Create a user."""
+        if not _NAME.match(name):
+            raise IdentityError("ValidationError", f"Invalid user name {name!r}")
+        if not path.startswith("/") or not path.endswith("/"):
+            raise IdentityError("ValidationError", "Path must begin and end with /")
+        if (account_id, name) in self.users:
+            raise IdentityError("EntityAlreadyExists", f"User with name {name} already exists.", 409)
+        user = User(account_id, name, ids.principal_id("AIDA"), path, self.now())
+        self.users[(account_id, name)] = user
+        self._save_user(user)
+        return user
+
+    def user(self, account_id: str, name: str) -> User:
+        """A user by name."""
+        user = self.users.get((account_id, name))
+        if user is None:
+            raise IdentityError("NoSuchEntity", f"The user with name {name} cannot be found.", 404)
+        return user
+
+    def delete_user(self, account_id: str, name: str, *, force: bool = False) -> None:
+        """Delete a user (refused while it has keys or groups, unless forced)."""
+        user = self.user(account_id, name)
+        keys = [k for k in self.keys.values() if k.account_id == account_id and k.user_name == name]
+        if name == "admin" and not force:
+            raise IdentityError("DeleteConflict", "The account admin cannot be deleted", 409)
+        if (keys or user.groups) and not force:
+            raise IdentityError("DeleteConflict",
+                                "Cannot delete entity, must delete access keys and remove from "
+                                "groups first.", 409)
+        for key in keys:
+            del self.keys[key.key_id]
+            self.store.delete("access_key", key.key_id)
+        del self.users[(account_id, name)]
+        self.store.delete("user", f"{account_id}:{name}")
+
+    def list_users(self, account_id: str, prefix: str = "/") -> list[User]:
+        """Users of an account whose path starts with ``prefix``."""
+        return sorted((u for (a, _), u in self.users.items()
+                       if a == account_id and u.path.startswith(prefix)), key=lambda u: u.name)
+
+    # -- access keys ---------------------------------------------------------------------
+    def create_access_key(self, account_id: str, user_name: str) -> AccessKey:
+        """Create an access key (at most two per user)."""
+        self.user(account_id, user_name)
+        mine = [k for k in self.keys.values()
+                if k.account_id == account_id and k.user_name == user_name]
+        if len(mine) >= ACCESS_KEYS_LIMIT:
+            raise IdentityError("LimitExceeded",
+                                f"Cannot exceed quota for AccessKeysPerUser: {ACCESS_KEYS_LIMIT}",
+                                409)
+        key = AccessKey(ids.access_key_id(), ids.secret_access_key(), account_id, user_name,
+                        "Active", self.now())
+        self.keys[key.key_id] = key
+        self.store.put("access_key", key.key_id, account_id, asdict(key))
+        return key
+
+    def delete_access_key(self, account_id: str, user_name: str, key_id: str) -> None:
+        """Delete an access key."""
+        key = self.keys.get(key_id)
+        if key is None or key.account_id != account_id or key.user_name != user_name:
+            raise IdentityError("NoSuchEntity", f"The Access Key with id {key_id} cannot be found",
+                                404)
+        del self.keys[key_id]
+        self.store.delete("access_key", key_id)
+
+    def update_access_key(self, account_id: str, user_name: str, key_id: str, status: str) -> None:
+        """Activate or deactivate an access key."""
+        key = self.keys.get(key_id)
+        if key is None or key.account_id != account_id or key.user_name != user_name:
+            raise IdentityError("NoSuchEntity", f"The Access Key with id {key_id} cannot be found",
+                                404)
+        if status not in ("Active", "Inactive"):
+            raise IdentityError("ValidationError", "Status must be Active or Inactive")
+        key.status = status
+        self.store.put("access_key", key.key_id, account_id, asdict(key))
+
+    def list_access_keys(self, account_id: str, user_name: str) -> list[AccessKey]:
+        """A user's access keys."""
+        self.user(account_id, user_name)
+        return sorted((k for k in self.keys.values()
+                       if k.account_id == account_id and k.user_name == user_name),
+                      key=lambda k: k.created)
+
+    # -- groups --------------------------------------------------------------------------
+    def create_group(self, account_id: str, name: str, path: str = "/") -> Group:
+        """Create a group."""
+        if not _NAME.match(name):
+            raise IdentityError("ValidationError", f"Invalid group name {name!r}")
+        if (account_id, name) in self.groups:
+            raise IdentityError("EntityAlreadyExists", f"Group with name {name} already exists.",
+                                409)
+        group = Group(account_id, name, ids.principal_id("AGPA"), path, self.now())
+        self.groups[(account_id, name)] = group
+        self.store.put("group", f"{account_id}:{name}", account_id, asdict(group))
+        return group
+
+    def group(self, account_id: str, name: str) -> Group:
+        """A group by name."""
+        group = self.groups.get((account_id, name))
+        if group is None:
+            raise IdentityError("NoSuchEntity", f"The group with name {name} cannot be found.", 404)
+        return group
+
+    def delete_group(self, account_id: str, name: str) -> None:
+        """Delete a group (refused while it has members)."""
+        self.group(account_id, name)
+        if self.group_members(account_id, name):
+            raise IdentityError("DeleteConflict", "Cannot delete entity, must remove users from "
+                                "group first.", 409)
+        del self.groups[(account_id, name)]
+        self.store.delete("group", f"{account_id}:{name}")
+
+    def add_user_to_group(self, account_id: str, group: str, user_name: str) -> None:
+        """Add a user to a group."""
+        self.group(account_id, group)
+        user = self.user(account_id, user_name)
+        if group not in user.groups:
+            user.groups.append(group)
+            self._save_user(user)
+
+    def remove_user_from_group(self, account_id: str, group: str, user_name: str) -> None:
+        """Remove a user from a group."""
+        self.group(account_id, group)
+        user = self.user(account_id, user_name)
+        if group in user.groups:
+            user.groups.remove(group)
+            self._save_user(user)
+
+    def group_members(self, account_id: str, group: str) -> list[User]:
+        """Users in a group."""
+        return [u for (a, _), u in sorted(self.users.items())
+                if a == account_id and group in u.groups]
+
+    def list_groups(self, account_id: str, prefix: str = "/") -> list[Group]:
+        """Groups of an account under a path prefix."""
+        return sorted((g for (a, _), g in self.groups.items()
+                       if a == account_id and g.path.startswith(prefix)), key=lambda g: g.name)

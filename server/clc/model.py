@@ -1,0 +1,159 @@
+"""The CLC's records: what users asked for and what is true, as plain dataclasses.
+
+Each record is persisted as a JSON document (``Store.put(kind, id, account, doc)``);
+``KIND`` names its kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, TypeVar
+
+R = TypeVar("R", bound="Record")
+
+
+class Record:
+    """Base of persisted records: ``id``, ``account_id`` and a JSON form."""
+
+    KIND: ClassVar[str] = ""
+    id: str
+    account_id: str
+
+    def doc(self) -> dict[str, Any]:
+        """The record as a JSON-able dict."""
+        return asdict(self)  # type: ignore[call-overload, no-any-return]
+
+    @classmethod
+    def from_doc(cls: type[R], doc: dict[str, Any]) -> R:
+        """Rebuild a record, ignoring fields it no longer has."""
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in doc.items() if k in names})
+
+
+@dataclass
+class VmType(Record):
+    """A VM type (instance type): cores, memory and disk; admin-modifiable."""
+
+    KIND: ClassVar[str] = "vm_type"
+    id: str
+    account_id: str
+    cpu: int
+    memory: int
+    disk: int
+    network_interfaces: int = 2
+    order: int = 0
+
+
+@dataclass
+class Instance(Record):
+    """An instance as the CLC records it."""
+
+    KIND: ClassVar[str] = "instance"
+    id: str
+    account_id: str
+    reservation_id: str
+    image_id: str
+    vm_type: str
+    zone: str
+    state: str
+    launch_time: float
+    node: str = ""
+    kernel_id: str = ""
+    ramdisk_id: str = ""
+    key_name: str = ""
+    groups: list[list[str]] = field(default_factory=list)  # [[group id, name], ...]
+    private_ip: str = ""
+    public_ip: str = ""
+    elastic_ip: bool = False
+    mac: str = ""
+    user_data: str = ""  # base64
+    launch_index: int = 0
+    client_token: str = ""
+    monitoring: str = "disabled"
+    root_device_type: str = "instance-store"
+    root_device_name: str = "/dev/sda1"
+    block_devices: list[dict[str, Any]] = field(default_factory=list)
+    state_reason: str = ""
+    transition_time: float = 0.0
+    terminated_at: float = 0.0
+    disable_api_termination: bool = False
+    shutdown_behavior: str = "stop"
+    architecture: str = "x86_64"
+    platform: str = ""
+    virtualization_type: str = "paravirtual"
+    ebs_optimized: bool = False
+    source_dest_check: bool = True
+    requester: str = ""
+    addressing: str = "public"
+
+
+@dataclass
+class Image(Record):
+    """A registered machine, kernel or ramdisk image."""
+
+    KIND: ClassVar[str] = "image"
+    id: str
+    account_id: str
+    name: str
+    location: str
+    image_type: str = "machine"
+    state: str = "available"
+    public: bool = False
+    launch_users: list[str] = field(default_factory=list)
+    description: str = ""
+    architecture: str = "x86_64"
+    kernel_id: str = ""
+    ramdisk_id: str = ""
+    platform: str = ""
+    root_device_type: str = "instance-store"
+    root_device_name: str = "/dev/sda1"
+    block_devices: list[dict[str, Any]] = field(default_factory=list)
+    virtualization_type: str = "paravirtual"
+    hypervisor: str = "xen"
+    owner_alias: str = ""
+    created: float = 0.0
+    product_codes: list[str] = field(default_factory=list)
+    size_bytes: int = 0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KeyPair(Record):
+    """A key pair: its public half and AWS-style fingerprint."""
+
+    KIND: ClassVar[str] = "key_pair"
+    id: str          # account:name (record key)
+    account_id: str
+    name: str
+    key_id: str
+    fingerprint: str
+    public_key: str
+    created: float = 0.0
+    key_type: str = "rsa"
+
+
+@dataclass
+class SecurityGroup(Record):
+    """A security group with ingress and egress rules."""
+
+    KIND: ClassVar[str] = "security_group"
+    id: str
+    account_id: str
+    name: str
+    description: str
+    ingress: list[dict[str, Any]] = field(default_factory=list)
+    egress: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Address(Record):
+    """A public address: in the pool (no account), allocated, or auto-assigned."""
+
+    KIND: ClassVar[str] = "address"
+    id: str          # the public IP
+    account_id: str  # "" while free in the pool
+    allocation_id: str = ""
+    instance_id: str = ""
+    association_id: str = ""
+    private_ip: str = ""
+    auto: bool = False  # assigned at launch, released at terminate

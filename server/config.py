@@ -1,0 +1,225 @@
+"""The cloud's configuration: a TOML file, validated, with documented defaults.
+
+Every key is declared once below with its type and default; an unknown key or a bad
+value is a :class:`ConfigError` whose message names the key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message names the key."""
+
+
+#: [cloud] keys: name -> (type, default, description)
+CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
+    "data_dir": (str, "./data", "directory for the database, objects, volumes and euca2ools.ini"),
+    "listen": (str, "127.0.0.1:8773", "HOST:PORT the HTTP server listens on"),
+    "database": (str, "", "SQLAlchemy URL; default sqlite:///DATA_DIR/cloud.db"),
+    "public_url": (str, "", "base URL clients use (default http://LISTEN)"),
+    "region": (str, "localhost", "region name reported by DescribeRegions"),
+    "terminated_retention_seconds": (float, 3600.0,
+                                     "how long terminated instances stay in Describe"),
+    "clock_speed": (float, 1.0, "accelerate the cloud's clock (testing, trace replay)"),
+    "dns_domain": (str, "eucalyptus.internal", "domain of instance host names"),
+    "max_instances_per_account": (int, 0, "0 = unlimited"),
+    "metadata_secret": (str, "", "shared secret for the metadata proxy's signed headers"),
+    "log_level": (str, "info", "debug | info | warning | error"),
+}
+
+#: [[zones]] keys: name -> (type, default, description)
+ZONE_KEYS: dict[str, tuple[type, Any, str]] = {
+    "name": (str, None, "zone (cluster) name"),
+    "scheduler": (str, "ROUNDROBIN", "GREEDY | ROUNDROBIN | POWERSAVE"),
+    "hypervisor": (str, "virtual", "virtual | libvirt"),
+    "libvirt_uri": (str, "test:///default", "libvirt connection URI (libvirt hypervisor)"),
+    "nodes": (int, 4, "number of nodes (all alike)"),
+    "node_cores": (int, 8, "cores per node"),
+    "node_memory_mb": (int, 16384, "memory per node, MB"),
+    "node_disk_gb": (int, 200, "instance disk per node, GB"),
+    "boot_seconds": (float, 1.0, "virtual hypervisor: time from staging to running"),
+    "staging_seconds": (float, 0.0, "virtual hypervisor: image staging time"),
+    "teardown_seconds": (float, 0.5, "virtual hypervisor: time to tear an instance down"),
+    "power_idle_seconds": (float, 300.0, "POWERSAVE: idle time before a node powers down"),
+    "power_wake_seconds": (float, 60.0, "POWERSAVE: time a sleeping node takes to wake"),
+    "private_subnet": (str, "", "instances' private addresses (default 10.N.0.0/16)"),
+    "public_ips": (list, None, "public address pool: addresses or FIRST-LAST ranges"),
+    "storage_backend": (str, "file", "EBS backend: file | virtual"),
+    "max_volume_gb": (int, 100, "largest volume, GB"),
+    "max_total_volume_gb": (int, 500, "total volume capacity of the zone, GB"),
+    "poll_interval": (float, 0.0, "CC polls NCs every N s (0 = NCs report at once)"),
+}
+
+_SCHEDULERS = ("GREEDY", "ROUNDROBIN", "POWERSAVE")
+_HYPERVISORS = ("virtual", "libvirt")
+
+
+@dataclass
+class ZoneConfig:
+    """One zone: a cluster controller with its nodes."""
+
+    values: dict[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def public_addresses(self) -> list[str]:
+        """The public pool expanded to single addresses."""
+        out: list[str] = []
+        for item in self.values["public_ips"]:
+            first, _, last = item.partition("-")
+            a = ipaddress.IPv4Address(first.strip())
+            b = ipaddress.IPv4Address(last.strip()) if last else a
+            out.extend(str(ipaddress.IPv4Address(n)) for n in range(int(a), int(b) + 1))
+        return out
+
+
+@dataclass
+class CloudConfig:
+    """The whole configuration."""
+
+    cloud: dict[str, Any]
+    zones: list[ZoneConfig] = field(default_factory=list)
+
+    @property
+    def data_dir(self) -> str:
+        """The data directory (absolute)."""
+        return os.path.abspath(self.cloud["data_dir"])
+
+    @property
+    def database_url(self) -> str:
+        """The database URL (SQLite in the data dir by default)."""
+        return self.cloud["database"] or f"sqlite:///{os.path.join(self.data_dir, 'cloud.db')}"
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        """The listen address split into host and port."""
+        host, _, port = self.cloud["listen"].rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def public_url(self) -> str:
+        """The URL clients reach the cloud at."""
+        if self.cloud["public_url"]:
+            return self.cloud["public_url"].rstrip("/")
+        host, port = self.host_port
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"http://{host}:{port}"
+
+
+def _check(section: str, key: str, kind: type, value: Any) -> Any:
+    where = f"{section}.{key}"
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {type(value).__name__} "
+                          f"({value!r})")
+    return value
+
+
+def parse(doc: dict[str, Any], *, data_dir: str | None = None,
+          listen: str | None = None) -> CloudConfig:
+    """Validate a parsed TOML document; command-line values override the file's."""
+    for section in doc:
+        if section not in ("cloud", "zones"):
+            raise ConfigError(f"{section}: unknown section (expected [cloud] and [[zones]])")
+    raw_cloud = doc.get("cloud", {})
+    if not isinstance(raw_cloud, dict):
+        raise ConfigError("cloud: must be a table")
+    cloud: dict[str, Any] = {}
+    for key, value in raw_cloud.items():
+        if key not in CLOUD_KEYS:
+            raise ConfigError(f"cloud.{key}: unknown key")
+        cloud[key] = _check("cloud", key, CLOUD_KEYS[key][0], value)
+    for key, (_, default, _) in CLOUD_KEYS.items():
+        cloud.setdefault(key, default)
+    if data_dir:
+        cloud["data_dir"] = data_dir
+    if listen:
+        cloud["listen"] = listen
+    host, sep, port = cloud["listen"].rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ConfigError(f"cloud.listen: expected HOST:PORT, got {cloud['listen']!r}")
+    if cloud["terminated_retention_seconds"] < 0:
+        raise ConfigError("cloud.terminated_retention_seconds: must be >= 0")
+    if cloud["clock_speed"] <= 0:
+        raise ConfigError("cloud.clock_speed: must be > 0")
+
+    raw_zones = doc.get("zones", [{"name": "zone-1"}])
+    if not isinstance(raw_zones, list) or not raw_zones:
+        raise ConfigError("zones: expected one or more [[zones]] tables")
+    zones: list[ZoneConfig] = []
+    seen: set[str] = set()
+    for n, raw in enumerate(raw_zones):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"zones[{n}]: must be a table")
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            if key not in ZONE_KEYS:
+                raise ConfigError(f"zones[{n}].{key}: unknown key")
+            values[key] = _check(f"zones[{n}]", key, ZONE_KEYS[key][0], value)
+        for key, (_, default, _) in ZONE_KEYS.items():
+            values.setdefault(key, default)
+        name = values["name"]
+        if not name:
+            raise ConfigError(f"zones[{n}].name: required")
+        if name in seen:
+            raise ConfigError(f"zones[{n}].name: duplicate zone {name!r}")
+        seen.add(name)
+        values["scheduler"] = values["scheduler"].upper()
+        if values["scheduler"] not in _SCHEDULERS:
+            raise ConfigError(f"zones[{n}].scheduler: expected one of {', '.join(_SCHEDULERS)}, "
+                              f"got {values['scheduler']!r}")
+        if values["hypervisor"] not in _HYPERVISORS:
+            raise ConfigError(f"zones[{n}].hypervisor: expected one of "
+                              f"{', '.join(_HYPERVISORS)}, got {values['hypervisor']!r}")
+        for key in ("nodes", "node_cores", "node_memory_mb", "node_disk_gb"):
+            if values[key] < (0 if key == "nodes" else 1):
+                raise ConfigError(f"zones[{n}].{key}: must be positive")
+        for key in ("boot_seconds", "staging_seconds", "teardown_seconds", "power_idle_seconds",
+                    "power_wake_seconds", "poll_interval"):
+            if values[key] < 0:
+                raise ConfigError(f"zones[{n}].{key}: must be >= 0")
+        if values["storage_backend"] not in ("file", "virtual"):
+            raise ConfigError(f"zones[{n}].storage_backend: expected file or virtual")
+        subnet = values["private_subnet"] or f"10.{n + 1}.0.0/16"
+        try:
+            values["private_subnet"] = str(ipaddress.IPv4Network(subnet, strict=False))
+        except ValueError as exc:
+            raise ConfigError(f"zones[{n}].private_subnet: {exc}") from None
+        if values["public_ips"] is None:
+            values["public_ips"] = [f"198.51.100.{10 + 60 * n}-198.51.100.{69 + 60 * n}"
+                                    if n < 4 else f"203.0.113.{n}"]
+        zone = ZoneConfig(values)
+        try:
+            if not all(isinstance(x, str) for x in values["public_ips"]):
+                raise ValueError("entries must be strings")
+            zone.public_addresses()
+        except ValueError as exc:
+            raise ConfigError(f"zones[{n}].public_ips: {exc}") from None
+        zones.append(zone)
+    return CloudConfig(cloud, zones)
+
+
+def load(path: str | None, *, data_dir: str | None = None, listen: str | None = None) -> CloudConfig:
+    """Read and validate a TOML config file (or the embedded default when ``path`` is None)."""
+    doc: dict[str, Any] = {}
+    if path:
+        try:
+            with open(path, "rb") as fh:
+                doc = tomllib.load(fh)
+        except OSError as exc:
+            raise ConfigError(f"{path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse(doc, data_dir=data_dir, listen=listen)

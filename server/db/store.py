@@ -1,0 +1,129 @@
+"""The CLC's persistence: SQL through SQLAlchemy, SQLite (WAL) by default, PostgreSQL by URL.
+
+Cloud state lives in memory for speed (as the CLC's caches do) and is written through
+to the database: handlers ``put``/``delete`` records and the request is acknowledged
+only after :meth:`Store.flush` commits them in one transaction.  Records are JSON
+documents in a table per kind of resource family (``clc_resources``), loaded whole at
+start-up.  Services with large data sets (Walrus objects) keep their own tables.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+
+resources = sa.Table(
+    "clc_resources", metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("account_id", sa.String(32), nullable=False, index=True),
+    sa.Column("doc", sa.Text, nullable=False),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, full fsync on commit and a busy timeout."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a crash
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision of every component (Alembic ``upgrade heads``)."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(os.path.dirname(__file__), "migrations"))
+    script = ScriptDirectory.from_config(cfg)
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == set(script.get_heads()):
+        return
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "heads")
+
+
+class Store:
+    """Write-through persistence of CLC records, flushed once per request or event batch."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._pending: dict[tuple[str, str], tuple[str, dict[str, Any]] | None] = {}
+        self.flush_hooks: list[Any] = []
+
+    def load(self, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every ``(id, account_id, doc)`` of a kind."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(resources.c.id, resources.c.account_id, resources.c.doc)
+                                .where(resources.c.kind == kind)).all()
+        for rid, account, doc in rows:
+            yield rid, account, json.loads(doc)
+
+    def put(self, kind: str, rid: str, account_id: str, doc: dict[str, Any]) -> None:
+        """Record ``doc`` for writing at the next flush."""
+        self._pending[(kind, rid)] = (account_id, doc)
+
+    def delete(self, kind: str, rid: str) -> None:
+        """Record a deletion for the next flush."""
+        self._pending[(kind, rid)] = None
+
+    @property
+    def dirty(self) -> bool:
+        """True when writes are waiting for a flush."""
+        return bool(self._pending)
+
+    def flush(self) -> None:
+        """Commit every pending write in one transaction."""
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        puts = [{"kind": k, "id": i, "account_id": v[0], "doc": json.dumps(v[1], separators=(",", ":"))}
+                for (k, i), v in pending.items() if v is not None]
+        deletes = [(k, i) for (k, i), v in pending.items() if v is None]
+        try:
+            with self.engine.begin() as conn:
+                if puts:
+                    keys = [(p["kind"], p["id"]) for p in puts]
+                    for chunk in _chunks(keys, 400):
+                        conn.execute(resources.delete().where(
+                            sa.tuple_(resources.c.kind, resources.c.id).in_(chunk)))
+                    conn.execute(resources.insert(), puts)
+                for kind, rid in deletes:
+                    conn.execute(resources.delete().where(
+                        (resources.c.kind == kind) & (resources.c.id == rid)))
+        except Exception:
+            # Keep the writes so the next flush retries them; newer writes win.
+            for key, value in pending.items():
+                self._pending.setdefault(key, value)
+            raise
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

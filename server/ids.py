@@ -1,0 +1,45 @@
+"""Resource identifiers shaped like AWS's (``i-`` + 17 hex, ``AKIA...``, 12-digit accounts)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+
+_UPPER_ALNUM = string.ascii_uppercase + string.digits
+
+
+def resource_id(prefix: str) -> str:
+    """``prefix-`` + 17 lowercase hex digits (instances, volumes, groups, ...)."""
+    return f"{prefix}-{secrets.token_hex(9)[:17]}"
+
+
+def image_id(prefix: str = "emi") -> str:
+    """Eucalyptus image IDs: ``emi-``/``eki-``/``eri-`` + 8 hex digits."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def account_id() -> str:
+    """A 12-digit account number."""
+    return "".join(secrets.choice(string.digits) for _ in range(12))
+
+
+def access_key_id() -> str:
+    """An ``AKIA`` access key ID."""
+    return "AKIA" + "".join(secrets.choice(_UPPER_ALNUM) for _ in range(16))
+
+
+def secret_access_key() -> str:
+    """A 40-character secret key."""
+    alphabet = string.ascii_letters + string.digits + "+/"
+    return "".join(secrets.choice(alphabet) for _ in range(40))
+
+
+def principal_id(prefix: str) -> str:
+    """IAM unique IDs: ``AIDA``/``AGPA``/``AROA`` + 17 characters."""
+    return prefix + "".join(secrets.choice(_UPPER_ALNUM) for _ in range(17))
+
+
+def request_id() -> str:
+    """A request ID (UUID)."""
+    return str(uuid.uuid4())

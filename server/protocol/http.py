@@ -1,0 +1,124 @@
+"""Minimal HTTP request/response types over raw ASGI (kept small: this is the hot path)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from server.auth.sigv4 import parse_query
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+MAX_QUERY_BODY = 16 * 1024 * 1024
+
+
+class Request:
+    """One HTTP request: decoded path, raw query, headers, and a body read on demand."""
+
+    __slots__ = ("scope", "receive", "method", "raw_path", "path", "query_string", "headers",
+                 "_hmap", "_body", "_query_pairs", "_consumed", "client")
+
+    def __init__(self, scope: dict[str, Any], receive: Receive):
+        self.scope = scope
+        self.receive = receive
+        self.method: str = scope["method"]
+        raw = scope.get("raw_path") or scope["path"].encode()
+        self.raw_path: str = raw.decode("latin-1").split("?", 1)[0]
+        self.path: str = unquote(self.raw_path)
+        self.query_string: str = scope.get("query_string", b"").decode("latin-1")
+        self.headers: list[tuple[str, str]] = [
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        self._hmap: dict[str, str] | None = None
+        self._body: bytes | None = None
+        self._query_pairs: list[tuple[str, str]] | None = None
+        self._consumed = False
+        client = scope.get("client")
+        self.client: str = client[0] if client else ""
+
+    def header(self, name: str, default: str = "") -> str:
+        """A header by lower-case name (first value)."""
+        if self._hmap is None:
+            hmap: dict[str, str] = {}
+            for k, v in self.headers:
+                hmap.setdefault(k.lower(), v)
+            self._hmap = hmap
+        return self._hmap.get(name, default)
+
+    @property
+    def header_map(self) -> dict[str, str]:
+        """Headers as a dict of lower-case names to first values."""
+        self.header("")
+        assert self._hmap is not None
+        return self._hmap
+
+    @property
+    def query_pairs(self) -> list[tuple[str, str]]:
+        """Decoded query-string pairs, in order."""
+        if self._query_pairs is None:
+            self._query_pairs = parse_query(self.query_string)
+        return self._query_pairs
+
+    async def body(self, limit: int = MAX_QUERY_BODY) -> bytes:
+        """The whole body (for small, form-encoded requests)."""
+        if self._body is None:
+            chunks = []
+            size = 0
+            async for chunk in self.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError("request body too large")
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
+        return self._body
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body as it arrives (for object uploads)."""
+        if self._body is not None:
+            if self._body:
+                yield self._body
+            return
+        if self._consumed:
+            return
+        self._consumed = True
+        while True:
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionError("client disconnected")
+            chunk = message.get("body", b"")
+            if chunk:
+                yield chunk
+            if not message.get("more_body", False):
+                break
+
+
+@dataclass
+class Response:
+    """A response with a bytes body or an async iterator of chunks."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: AsyncIterator[bytes] | None = None
+    content_type: str = "text/xml; charset=UTF-8"
+
+    async def send(self, send: Send, head_only: bool = False) -> None:
+        """Write the response to the ASGI ``send`` channel."""
+        headers = [(b"content-type", self.content_type.encode())] if self.content_type else []
+        has_length = False
+        for k, v in self.headers:
+            low = k.lower()
+            if low == "content-length":
+                has_length = True
+            headers.append((low.encode("latin-1"), v.encode("latin-1")))
+        if self.stream is None and not has_length:
+            headers.append((b"content-length", str(len(self.body)).encode()))
+        await send({"type": "http.response.start", "status": self.status, "headers": headers})
+        if self.stream is None or head_only:
+            await send({"type": "http.response.body", "body": b"" if head_only else self.body})
+            return
+        async for chunk in self.stream:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
