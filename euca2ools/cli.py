@@ -136,7 +136,10 @@ def run(command: Command, prog: str, argv: list[str]) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
-        exc.show()
+        # argparse style, as euca2ools prints it: usage, then "PROG: error: MESSAGE".
+        if exc.ctx is not None:
+            sys.stderr.write(exc.ctx.get_usage() + "\n")
+        sys.stderr.write(f"{prog}: error: {exc.format_message()}\n")
         return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()

@@ -111,6 +111,9 @@ def route_args(inv: Invocation, extra: list[Any]) -> None:
             )
         if group.required and not given:
             raise ArgumentError(f"one of the arguments {names} is required")
+    for arg in cmd.iter_args():
+        if arg.required and not arg.positional and not _given(inv.args.get(arg.key)):
+            raise ArgumentError(f"argument {'/'.join(arg.flags)} is required")
     for arg in list(cmd.iter_args()) + extra:
         value = inv.args.get(arg.key)
         if arg.dest is None or not _given(value):
