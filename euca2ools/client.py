@@ -47,7 +47,9 @@ Other helpers: ``session.endpoint(service)`` (URL, SigV4 region), ``session.regi
 from __future__ import annotations
 
 import os
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
+    from typing import Any
 
 from . import __version__
 from .config import (

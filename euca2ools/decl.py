@@ -12,8 +12,10 @@ Only the standard library is imported: declarations load on every start-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 # Completion kinds understood by bash_completion/euca2ools.
 COMPLETIONS = ("instance", "image", "volume", "snapshot", "group", "keypair", "zone",

@@ -17,7 +17,9 @@ refused (the start-up fast path, where importing ElementTree costs too much).
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
+    from typing import Any
 
 LIST_TAGS = frozenset(
     {
