@@ -29,6 +29,7 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         sys.exit(2)
     level = (log_level or config.cloud["log_level"]).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     from server.cloud import Cloud
 
     try:

@@ -66,7 +66,8 @@ class Cloud:
         from server.auth.iam import IAMService, STSService
 
         self.clc = CloudController(self)
-        self.app.register(EC2Service(self))
+        self.ec2 = EC2Service(self)  # components add actions to self.ec2.actions
+        self.app.register(self.ec2)
         self.app.register(IAMService(self))
         self.app.register(STSService(self))
         for module in COMPONENTS:

@@ -222,6 +222,40 @@ class ClusterController:
             self._start(view, spec)
         return [view.name for _, view in placed]
 
+    def run_instances_prepared(
+            self, specs: Sequence[InstanceSpec], min_count: int,
+            before_start: Callable[[int], Sequence[InstanceSpec]]) -> list[str]:
+        """Like :meth:`run_instances`, but let the caller finish the specs once placed.
+
+        ``before_start(n)`` is called with the number placed (>= ``min_count``) and
+        returns the final specs to start (e.g. with public addresses assigned): at most
+        ``n`` and at least ``min_count``; reservations beyond them are undone.  If it
+        raises, every reservation is undone and the exception propagates.
+        """
+        placed: list[tuple[InstanceSpec, NodeView]] = []
+        for spec in specs:
+            view = self.place(spec)
+            if view is None:
+                break
+            placed.append((spec, view))
+        if len(placed) < min_count:
+            for spec, _ in reversed(placed):
+                self.unplace(spec)
+            return []
+        try:
+            final = list(before_start(len(placed)))
+            if len(final) < min_count:
+                raise ValueError("before_start returned fewer than min_count specs")
+        except BaseException:
+            for spec, _ in reversed(placed):
+                self.unplace(spec)
+            raise
+        for spec, _ in reversed(placed[len(final):]):
+            self.unplace(spec)  # the caller could finish only some (e.g. addresses ran out)
+        for spec, (_, view) in zip(final, placed, strict=False):
+            self._start(view, spec)
+        return [view.name for _, view in placed[:len(final)]]
+
     def run_on(self, node: str, spec: InstanceSpec) -> None:
         """Start an instance on a named node (explicit placement; used by replay and tests)."""
         view = self.by_name[node]

@@ -62,6 +62,7 @@ class CloudController:
         #: Other components add lookups so tags and filters reach their resources.
         self.resource_lookups: list[Callable[[str], Record | None]] = []
         self.instance_listeners: list[Callable[[Instance, str], None]] = []
+        self.xml_cache: dict[Any, Any] = {}
         self._flush_scheduled = False
         self._load()
 
@@ -93,6 +94,8 @@ class CloudController:
     def save(self, record: Record) -> None:
         """Write a record through at the next flush."""
         self.store.put(record.KIND, record.id, record.account_id, record.doc())
+        self.xml_cache.pop((record.id, False), None)
+        self.xml_cache.pop((record.id, True), None)
         self._schedule_flush()
 
     def forget(self, record: Record) -> None:
@@ -350,6 +353,8 @@ class CloudController:
     def save_tags(self, resource_id: str, account_id: str) -> None:
         """Persist one resource's tags."""
         tags = self.tags.get(resource_id)
+        self.xml_cache.pop((resource_id, False), None)
+        self.xml_cache.pop((resource_id, True), None)
         if tags:
             self.tag_owner[resource_id] = account_id
             self.store.put("tags", resource_id, account_id, tags)

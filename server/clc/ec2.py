@@ -1,0 +1,38 @@
+"""The EC2 (compute) service: one action table assembled from the resource modules."""
+
+from __future__ import annotations
+
+from server.auth import sigv4
+from server.clc import addresses, groups, images, instances, keypairs, tags, zones
+from server.protocol.query import Handler, QueryService
+
+API_VERSION = "2016-11-15"
+
+
+class EC2Service(QueryService):
+    """EC2 Query API at ``/services/compute`` (SigV4 service ``ec2``)."""
+
+    signing_names = ("ec2",)
+    path = "/services/compute"
+    api_version = API_VERSION
+    xmlns = f"http://ec2.amazonaws.com/doc/{API_VERSION}/"
+    style = "ec2"
+    auth_errors = {
+        sigv4.SigV4Error.MISSING: ("AuthFailure", 401),
+        sigv4.SigV4Error.INCOMPLETE: ("AuthFailure", 401),
+        sigv4.SigV4Error.UNKNOWN_KEY: ("AuthFailure", 401),
+        sigv4.SigV4Error.MISMATCH: ("AuthFailure", 401),
+        sigv4.SigV4Error.EXPIRED: ("RequestExpired", 400),
+        sigv4.SigV4Error.NOT_YET: ("RequestExpired", 400),
+    }
+
+    #: Modules whose ACTIONS tables make up the service; other components extend it.
+    modules = [instances, images, keypairs, groups, addresses, tags, zones]
+
+    def action_table(self) -> dict[str, Handler]:
+        """Every module's actions, plus those other components registered."""
+        table: dict[str, Handler] = {}
+        for module in self.modules:
+            table.update(module.ACTIONS)
+        table.update(self.cloud.components.get("ec2_actions", {}))
+        return table

@@ -1,0 +1,289 @@
+"""Security groups: create, delete, describe, authorize and revoke rules (EC2-Classic style)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from server import errors, ids
+from server.clc.filters import Filters
+from server.clc.model import SecurityGroup
+from server.clc.render import group_xml
+from server.protocol.params import Params
+from server.protocol.query import Context
+
+InvalidGroupNotFound = errors._error("InvalidGroupNotFound", "InvalidGroup.NotFound")
+InvalidGroupDuplicate = errors._error("InvalidGroupDuplicate", "InvalidGroup.Duplicate")
+InvalidGroupInUse = errors._error("InvalidGroupInUse", "InvalidGroup.InUse")
+InvalidGroupIdMalformed = errors._error("InvalidGroupIdMalformed", "InvalidGroupId.Malformed")
+InvalidPermissionDuplicate = errors._error("InvalidPermissionDuplicate",
+                                           "InvalidPermission.Duplicate")
+InvalidPermissionNotFound = errors._error("InvalidPermissionNotFound",
+                                          "InvalidPermission.NotFound")
+InvalidPermissionMalformed = errors._error("InvalidPermissionMalformed",
+                                           "InvalidPermission.Malformed")
+CannotDelete = errors._error("CannotDelete", "CannotDelete")
+
+_PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
+              "-1": "-1", "all": "-1"}
+
+
+def find_group(ctx: Context, name: str | None = None, gid: str | None = None) -> SecurityGroup:
+    """One of the caller's groups by name or ID (``default`` is created on demand)."""
+    clc = ctx.cloud.clc
+    if gid:
+        sg = clc.groups.get(gid)
+        if sg is None or (sg.account_id != ctx.account_id and not ctx.is_admin):
+            if not gid.startswith("sg-"):
+                raise InvalidGroupIdMalformed(f"Invalid id: \"{gid}\" (expecting \"sg-...\")")
+            raise InvalidGroupNotFound(f"The security group '{gid}' does not exist")
+        return sg
+    if name == "default":
+        return clc.default_group(ctx.account_id)
+    found = clc.group_names.get((ctx.account_id, name or ""))
+    if found is None:
+        raise InvalidGroupNotFound(f"The security group '{name}' does not exist")
+    return clc.groups[found]
+
+
+def create_security_group(ctx: Context) -> Any:
+    """CreateSecurityGroup."""
+    clc = ctx.cloud.clc
+    name = ctx.params.str("GroupName", required=True)
+    desc = ctx.params.str("GroupDescription", required=True)
+    if ctx.params.str("VpcId"):
+        raise errors.InvalidParameterValue("VPC security groups are not supported (EC2-Classic)")
+    if len(name) > 255 or len(desc) > 255:
+        raise errors.InvalidParameterValue("Group names and descriptions are at most 255 "
+                                           "characters")
+    if name.startswith("sg-"):
+        raise errors.InvalidParameterValue("Group names may not be in the format sg-*")
+    if name == "default":
+        clc.default_group(ctx.account_id)
+    if (ctx.account_id, name) in clc.group_names:
+        raise InvalidGroupDuplicate(f"The security group '{name}' already exists")
+    sg = SecurityGroup(ids.resource_id("sg"), ctx.account_id, name, desc)
+    clc.groups[sg.id] = sg
+    clc.group_names[(ctx.account_id, name)] = sg.id
+    clc.save(sg)
+    return {"return": True, "groupId": sg.id}
+
+
+def delete_security_group(ctx: Context) -> Any:
+    """DeleteSecurityGroup (refused for ``default`` and for groups in use)."""
+    clc = ctx.cloud.clc
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    if not ctx.params.str("GroupName") and not ctx.params.str("GroupId"):
+        raise errors.MissingParameter("The request must contain the parameter GroupName or GroupId")
+    if sg.name == "default":
+        raise CannotDelete("the specified group: \"default\" name: \"default\" cannot be deleted")
+    for inst in clc.instances.values():
+        if inst.state != "terminated" and any(g[0] == sg.id for g in inst.groups):
+            raise InvalidGroupInUse(f"There are active instances using security group "
+                                    f"'{sg.name}'")
+    for other in clc.groups.values():
+        if other.id != sg.id and any(g[1] == sg.id for r in other.ingress for g in r["groups"]):
+            raise errors.AWSError(f"Group {sg.id} is referenced by group {other.id}",
+                                  code="DependencyViolation")
+    del clc.groups[sg.id]
+    clc.group_names.pop((sg.account_id, sg.name), None)
+    clc.forget(sg)
+    clc.delete_tags_of(sg.id)
+    return None
+
+
+def _filters(ctx: Context) -> Filters:
+    clc = ctx.cloud.clc
+
+    def rule_values(sg: SecurityGroup, key: str, egress: bool = False) -> list[str]:
+        rules = sg.egress if egress else sg.ingress
+        out: list[str] = []
+        for r in rules:
+            if key == "cidr":
+                out.extend(r["cidrs"])
+            elif key == "group-id":
+                out.extend(g[1] for g in r["groups"])
+            elif key == "group-name":
+                out.extend(g[2] for g in r["groups"])
+            elif key == "protocol":
+                out.append(r["proto"])
+            elif key == "from-port":
+                out.append(str(r["from"]))
+            elif key == "to-port":
+                out.append(str(r["to"]))
+            elif key == "user-id":
+                out.extend(g[0] for g in r["groups"])
+        return out
+
+    g: dict[str, Any] = {
+        "description": lambda s: s.description, "group-id": lambda s: s.id,
+        "group-name": lambda s: s.name, "owner-id": lambda s: s.account_id,
+        "vpc-id": lambda s: None,
+    }
+    for key in ("cidr", "group-id", "group-name", "protocol", "from-port", "to-port", "user-id"):
+        g[f"ip-permission.{key}"] = lambda s, k=key: rule_values(s, k)
+        g[f"egress.ip-permission.{key}"] = lambda s, k=key: rule_values(s, k, True)
+    g["ip-permission.cidr"] = lambda s: rule_values(s, "cidr")
+    return Filters(g, lambda s: clc.tags.get(s.id, {}))
+
+
+def describe_security_groups(ctx: Context) -> Any:
+    """DescribeSecurityGroups by name, ID and filters."""
+    clc = ctx.cloud.clc
+    clc.default_group(ctx.account_id)
+    names = ctx.params.strings("GroupName")
+    gids = ctx.params.strings("GroupId")
+    everyone = ctx.is_admin and "verbose" in names
+    names = [n for n in names if n != "verbose"]
+    if names or gids:
+        groups = [find_group(ctx, name=n) for n in names] + [find_group(ctx, gid=g) for g in gids]
+    else:
+        groups = [g for g in clc.groups.values() if everyone or g.account_id == ctx.account_id]
+    filt = ctx.params.filters()
+    if filt:
+        groups = _filters(ctx).apply(groups, filt)
+    groups.sort(key=lambda g: (g.account_id, g.name))
+    return {"securityGroupInfo": [group_xml(clc, g) for g in groups]}
+
+
+def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
+    """Rules from ``IpPermissions.N`` or the legacy flat parameters."""
+    p = ctx.params
+    perms = p.structs("IpPermissions")
+    if not perms:
+        flat: dict[str, Any] = {}
+        for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName",
+                    "SourceSecurityGroupOwnerId"):
+            if p.get(key) is not None:
+                flat[key] = p.get(key)
+        if not flat:
+            raise errors.MissingParameter("The request must contain the parameter IpPermissions")
+        perm: dict[str, Any] = {"IpProtocol": flat.get("IpProtocol", "-1" if "SourceSecurityGroupName" in flat and "IpProtocol" not in flat else "tcp")}
+        for key in ("FromPort", "ToPort"):
+            if key in flat:
+                perm[key] = flat[key]
+        if "CidrIp" in flat:
+            perm["IpRanges"] = [{"CidrIp": flat["CidrIp"]}]
+        if "SourceSecurityGroupName" in flat:
+            perm["Groups"] = [{"GroupName": flat["SourceSecurityGroupName"],
+                               "UserId": flat.get("SourceSecurityGroupOwnerId", ctx.account_id)}]
+        perms = [Params(perm)]
+    rules = []
+    for perm in perms:
+        proto_raw = (perm.str("IpProtocol") or "").lower()
+        if proto_raw not in _PROTOCOLS and not proto_raw.isdigit():
+            raise errors.InvalidParameterValue(f"Invalid value '{proto_raw}' for IP protocol. "
+                                               "Unknown protocol.")
+        proto = _PROTOCOLS.get(proto_raw, proto_raw)
+        if proto in ("tcp", "udp"):
+            lo = perm.int("FromPort")
+            hi = perm.int("ToPort")
+            if lo is None or hi is None:
+                raise InvalidPermissionMalformed(f"Invalid ports for protocol {proto}: "
+                                                 "FromPort and ToPort are required")
+            if lo == -1 and hi == -1:
+                lo, hi = 0, 65535
+            if not (0 <= lo <= 65535 and 0 <= hi <= 65535 and lo <= hi):
+                raise errors.InvalidParameterValue(f"Invalid TCP/UDP port range {lo}-{hi}")
+        elif proto == "icmp":
+            lo = perm.int("FromPort", -1)
+            hi = perm.int("ToPort", -1)
+            if not (-1 <= lo <= 255 and -1 <= hi <= 255):
+                raise errors.InvalidParameterValue(f"Invalid ICMP type/code {lo}:{hi}")
+        else:
+            lo, hi = -1, -1
+        cidrs = []
+        for rng in perm.structs("IpRanges"):
+            cidr = rng.str("CidrIp", required=True)
+            try:
+                cidrs.append(str(ipaddress.IPv4Network(cidr, strict=False)))
+            except ValueError:
+                raise errors.InvalidParameterValue(f"Value ({cidr}) for parameter cidrIp is "
+                                                   "invalid. This is not a valid CIDR block.") \
+                    from None
+        groups = []
+        for src in perm.structs("Groups"):
+            gid, gname = src.str("GroupId"), src.str("GroupName")
+            owner = src.str("UserId") or ctx.account_id
+            clc = ctx.cloud.clc
+            if gid:
+                other = clc.groups.get(gid)
+            else:
+                if gname == "default":
+                    clc.default_group(owner)
+                other_id = clc.group_names.get((owner, gname or ""))
+                other = clc.groups.get(other_id) if other_id else None
+            if other is None:
+                raise InvalidGroupNotFound(f"The security group '{gid or gname}' does not exist")
+            groups.append([other.account_id, other.id, other.name])
+        if not cidrs and not groups:
+            cidrs = ["0.0.0.0/0"]
+        rules.append({"proto": proto, "from": lo, "to": hi, "cidrs": cidrs, "groups": groups})
+    return rules
+
+
+def _authorize(ctx: Context, egress: bool) -> Any:
+    clc = ctx.cloud.clc
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    target = sg.egress if egress else sg.ingress
+    new = _parse_permissions(ctx, sg)
+    for rule in new:
+        for existing in target:
+            if (existing["proto"], existing["from"], existing["to"]) == \
+                    (rule["proto"], rule["from"], rule["to"]):
+                dup = set(existing["cidrs"]) & set(rule["cidrs"]) or \
+                    {g[1] for g in existing["groups"]} & {g[1] for g in rule["groups"]}
+                if dup:
+                    raise InvalidPermissionDuplicate(
+                        f"the specified rule \"peer: {sorted(dup)[0]}, {rule['proto'].upper()}, "
+                        f"from port: {rule['from']}, to port: {rule['to']}, ALLOW\" already "
+                        "exists")
+    for rule in new:
+        merged = False
+        for existing in target:
+            if (existing["proto"], existing["from"], existing["to"]) == \
+                    (rule["proto"], rule["from"], rule["to"]):
+                existing["cidrs"].extend(rule["cidrs"])
+                existing["groups"].extend(rule["groups"])
+                merged = True
+                break
+        if not merged:
+            target.append(rule)
+    clc.save(sg)
+    return {"return": True}
+
+
+def _revoke(ctx: Context, egress: bool) -> Any:
+    clc = ctx.cloud.clc
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    target = sg.egress if egress else sg.ingress
+    for rule in _parse_permissions(ctx, sg):
+        for existing in target:
+            if (existing["proto"], existing["from"], existing["to"]) == \
+                    (rule["proto"], rule["from"], rule["to"]):
+                gone_c = [c for c in rule["cidrs"] if c in existing["cidrs"]]
+                gone_g = [g for g in rule["groups"]
+                          if g[1] in {x[1] for x in existing["groups"]}]
+                if gone_c or gone_g:
+                    existing["cidrs"] = [c for c in existing["cidrs"] if c not in gone_c]
+                    existing["groups"] = [g for g in existing["groups"]
+                                          if g[1] not in {x[1] for x in gone_g}]
+                    break
+        else:
+            raise InvalidPermissionNotFound(
+                "The specified rule does not exist in this security group.")
+    sg.ingress = [r for r in sg.ingress if r["cidrs"] or r["groups"]]
+    sg.egress = [r for r in sg.egress if r["cidrs"] or r["groups"]]
+    clc.save(sg)
+    return {"return": True}
+
+
+ACTIONS = {
+    "CreateSecurityGroup": create_security_group,
+    "DeleteSecurityGroup": delete_security_group,
+    "DescribeSecurityGroups": describe_security_groups,
+    "AuthorizeSecurityGroupIngress": lambda ctx: _authorize(ctx, False),
+    "AuthorizeSecurityGroupEgress": lambda ctx: _authorize(ctx, True),
+    "RevokeSecurityGroupIngress": lambda ctx: _revoke(ctx, False),
+    "RevokeSecurityGroupEgress": lambda ctx: _revoke(ctx, True),
+}

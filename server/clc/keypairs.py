@@ -1,0 +1,158 @@
+"""EC2 key pairs: real RSA keys, imported OpenSSH keys, fingerprints as AWS computes them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from server import errors, ids
+from server.clc.filters import Filters
+from server.clc.model import KeyPair
+from server.protocol.query import Context
+
+InvalidKeyPairDuplicate = errors._error("InvalidKeyPairDuplicate", "InvalidKeyPair.Duplicate")
+InvalidKeyPairNotFound = errors._error("InvalidKeyPairNotFound", "InvalidKeyPair.NotFound")
+InvalidKeyFormat = errors._error("InvalidKeyFormat", "InvalidKey.Format")
+
+
+def _colon_hex(digest: bytes) -> str:
+    return ":".join(f"{b:02x}" for b in digest)
+
+
+def create_fingerprint(private_key: rsa.RSAPrivateKey) -> str:
+    """AWS's fingerprint of a key it created: SHA-1 of the PKCS#8 DER private key."""
+    der = private_key.private_bytes(serialization.Encoding.DER,
+                                     serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())
+    return _colon_hex(hashlib.sha1(der).digest())
+
+
+def import_fingerprint(public_key: Any) -> str:
+    """AWS's fingerprint of an imported key: MD5 of the DER public key (RSA),
+    or the base64 SHA-256 of the OpenSSH key blob (ed25519)."""
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        blob = public_key.public_bytes(serialization.Encoding.OpenSSH,
+                                       serialization.PublicFormat.OpenSSH).split()[1]
+        return base64.b64encode(hashlib.sha256(base64.b64decode(blob)).digest()).decode() + "="
+    der = public_key.public_bytes(serialization.Encoding.DER,
+                                  serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _colon_hex(hashlib.md5(der).digest())
+
+
+def _name(ctx: Context) -> str:
+    name: str = ctx.params.str("KeyName", required=True)
+    if not name or len(name) > 255:
+        raise errors.InvalidParameterValue("Key names must be 1 to 255 characters")
+    return name
+
+
+def create_key_pair(ctx: Context) -> Any:
+    """CreateKeyPair: a new 2048-bit RSA key; the private half is returned once."""
+    clc = ctx.cloud.clc
+    name = _name(ctx)
+    if (ctx.account_id, name) in clc.key_pairs:
+        raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
+    kind = ctx.params.str("KeyType", "rsa")
+    if kind != "rsa":
+        raise errors.InvalidParameterValue(f"Key type {kind} is not supported; use rsa")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM,
+                            serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                           serialization.PublicFormat.OpenSSH).decode()
+    kp = KeyPair(f"{ctx.account_id}:{name}", ctx.account_id, name, ids.resource_id("key"),
+                 create_fingerprint(key), f"{public} {name}", ctx.cloud.clock.now())
+    clc.key_pairs[(ctx.account_id, name)] = kp
+    clc.save(kp)
+    return {"keyName": name, "keyFingerprint": kp.fingerprint, "keyMaterial": pem.rstrip("\n"),
+            "keyPairId": kp.key_id}
+
+
+def import_key_pair(ctx: Context) -> Any:
+    """ImportKeyPair: an OpenSSH RSA or ed25519 public key (base64 of the file's text)."""
+    clc = ctx.cloud.clc
+    name = _name(ctx)
+    if (ctx.account_id, name) in clc.key_pairs:
+        raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
+    material = ctx.params.base64("PublicKeyMaterial")
+    if material is None:
+        raise errors.MissingParameter("The request must contain the parameter PublicKeyMaterial")
+    text = material.strip()
+    try:
+        if text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
+            public = serialization.load_ssh_public_key(b" ".join(text.split()[:2]))
+        elif text.startswith(b"-----BEGIN"):
+            public = serialization.load_pem_public_key(text)
+        else:
+            public = serialization.load_der_public_key(base64.b64decode(text))
+    except (ValueError, TypeError, IndexError):
+        raise InvalidKeyFormat("Key is not in valid OpenSSH public key format") from None
+    if not isinstance(public, (rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
+        raise InvalidKeyFormat("Only RSA and ed25519 keys are supported")
+    openssh = public.public_bytes(serialization.Encoding.OpenSSH,
+                                  serialization.PublicFormat.OpenSSH).decode()
+    kind = "ed25519" if isinstance(public, ed25519.Ed25519PublicKey) else "rsa"
+    kp = KeyPair(f"{ctx.account_id}:{name}", ctx.account_id, name, ids.resource_id("key"),
+                 import_fingerprint(public), f"{openssh} {name}", ctx.cloud.clock.now(), kind)
+    clc.key_pairs[(ctx.account_id, name)] = kp
+    clc.save(kp)
+    return {"keyName": name, "keyFingerprint": kp.fingerprint, "keyPairId": kp.key_id}
+
+
+def delete_key_pair(ctx: Context) -> Any:
+    """DeleteKeyPair (succeeds for a missing key, as EC2)."""
+    clc = ctx.cloud.clc
+    name = ctx.params.str("KeyName")
+    key_id = ctx.params.str("KeyPairId")
+    if not name and not key_id:
+        raise errors.MissingParameter("The request must contain the parameter KeyName")
+    for (account, kname), kp in list(clc.key_pairs.items()):
+        if account == ctx.account_id and (kname == name or kp.key_id == key_id):
+            del clc.key_pairs[(account, kname)]
+            clc.forget(kp)
+    return None
+
+
+def describe_key_pairs(ctx: Context) -> Any:
+    """DescribeKeyPairs with names, IDs and filters."""
+    clc = ctx.cloud.clc
+    mine = [kp for (a, _), kp in clc.key_pairs.items() if a == ctx.account_id]
+    everyone = ctx.is_admin and "verbose" in ctx.params.strings("KeyName")
+    if everyone:
+        mine = list(clc.key_pairs.values())
+    names = [n for n in ctx.params.strings("KeyName") if n != "verbose"]
+    key_ids = ctx.params.strings("KeyPairId")
+    if names or key_ids:
+        found = []
+        for n in names:
+            match = [k for k in mine if k.name == n]
+            if not match:
+                raise InvalidKeyPairNotFound(f"The key pair '{n}' does not exist")
+            found.extend(match)
+        for k_id in key_ids:
+            match = [k for k in mine if k.key_id == k_id]
+            if not match:
+                raise InvalidKeyPairNotFound(f"The key pair '{k_id}' does not exist")
+            found.extend(match)
+        mine = found
+    filt = ctx.params.filters()
+    if filt:
+        mine = Filters({"key-name": lambda k: k.name, "fingerprint": lambda k: k.fingerprint,
+                        "key-pair-id": lambda k: k.key_id, "key-type": lambda k: k.key_type},
+                       lambda k: clc.tags.get(k.key_id, {})).apply(mine, filt)
+    return {"keySet": [{"keyPairId": k.key_id, "keyName": k.name,
+                        "keyFingerprint": k.fingerprint, "keyType": k.key_type}
+                       for k in sorted(mine, key=lambda k: k.name)]}
+
+
+ACTIONS = {
+    "CreateKeyPair": create_key_pair,
+    "ImportKeyPair": import_key_pair,
+    "DeleteKeyPair": delete_key_pair,
+    "DescribeKeyPairs": describe_key_pairs,
+}

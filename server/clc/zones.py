@@ -1,0 +1,228 @@
+"""Regions, zones (with the ``verbose`` capacity view), VM types, account attributes, nodes.
+
+``DescribeNodes`` is this cloud's Eucalyptus-extension action for the per-node view
+that ``euserv-describe-node-controllers`` shows (cloud admin only); ``MigrateInstances``
+is Eucalyptus' admin-only live migration.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server import errors
+from server.clc.filters import Filters
+from server.protocol.query import Context
+
+
+def describe_regions(ctx: Context) -> Any:
+    """DescribeRegions: this cloud is one region."""
+    region = ctx.cloud.config.cloud["region"]
+    names = ctx.params.strings("RegionName")
+    if names and region not in names:
+        raise errors.AWSError(f"The region '{names[0]}' does not exist", code="InvalidParameterValue")
+    rows = [{"regionName": region, "regionEndpoint": ctx.cloud.service_url("ec2"),
+             "optInStatus": "opt-in-not-required"}]
+    filt = ctx.params.filters()
+    if filt:
+        rows = Filters({"region-name": lambda r: r["regionName"],
+                        "endpoint": lambda r: r["regionEndpoint"],
+                        "opt-in-status": lambda r: r["optInStatus"]},
+                       lambda r: {}).apply(rows, filt)
+    return {"regionInfo": rows}
+
+
+def describe_availability_zones(ctx: Context) -> Any:
+    """DescribeAvailabilityZones; the zone name ``verbose`` adds free/max per VM type."""
+    clc = ctx.cloud.clc
+    region = ctx.cloud.config.cloud["region"]
+    names = ctx.params.strings("ZoneName")
+    verbose = "verbose" in names
+    names = [n for n in names if n != "verbose"]
+    for n in names:
+        if n not in ctx.cloud.clusters:
+            raise errors.InvalidParameterValue(f"The zone '{n}' does not exist")
+    zones = [z for z in ctx.cloud.clusters if not names or z in names]
+    rows: list[dict[str, Any]] = []
+    host = ctx.cloud.config.host_port[0]
+    for zone in zones:
+        cc = ctx.cloud.clusters[zone]
+        rows.append({"zoneName": zone, "zoneState": "available", "regionName": region,
+                     "messageSet": [], "zoneId": zone, "zoneType": "availability-zone"})
+        if not verbose:
+            continue
+        rows[-1]["zoneState"] = f"{host} arn:euca:eucalyptus:{zone}:cluster:{zone}-cc/"
+        free_max = cc.describe_resources()
+        rows.append({"zoneName": "|- vm types", "zoneState": "free / max   cpu   ram  disk",
+                     "regionName": region, "messageSet": []})
+        for vt in clc.sorted_vm_types():
+            free, most = free_max.get(vt.id, (0, 0))
+            rows.append({"zoneName": f"|- {vt.id}",
+                         "zoneState": f"{free:04d} / {most:04d}  {vt.cpu:2d}   {vt.memory:4d}  "
+                                      f"{vt.disk:4d}",
+                         "regionName": region, "messageSet": []})
+    filt = ctx.params.filters()
+    if filt:
+        rows = Filters({"zone-name": lambda r: r["zoneName"], "state": lambda r: r["zoneState"],
+                        "region-name": lambda r: r["regionName"], "message": lambda r: None,
+                        "zone-id": lambda r: r.get("zoneId"),
+                        "zone-type": lambda r: r.get("zoneType")},
+                       lambda r: {}).apply(rows, filt)
+    return {"availabilityZoneInfo": rows}
+
+
+def describe_instance_types(ctx: Context) -> Any:
+    """DescribeInstanceTypes in AWS's shape, plus Eucalyptus' capacity details when asked."""
+    clc = ctx.cloud.clc
+    p = ctx.params
+    wanted = p.strings("InstanceType") or p.strings("InstanceTypes")
+    types = clc.sorted_vm_types()
+    for w in wanted:
+        if w not in clc.vm_types:
+            raise errors.InvalidParameterValue(f"The following supplied instance types do not "
+                                               f"exist: [{w}]")
+    if wanted:
+        types = [t for t in types if t.id in wanted]
+    filt = p.filters()
+    if filt:
+        types = Filters({
+            "instance-type": lambda t: t.id, "vcpu-info.default-vcpus": lambda t: str(t.cpu),
+            "memory-info.size-in-mib": lambda t: str(t.memory),
+            "instance-storage-info.total-size-in-gb": lambda t: str(t.disk),
+            "current-generation": lambda t: "true",
+        }, lambda t: {}).apply(types, filt)
+    show = p.bool("Availability", False) or p.bool("Verbose", False)
+    capacity = {z: cc.describe_resources() for z, cc in ctx.cloud.clusters.items()} if show else {}
+    details = []
+    for t in types:
+        item: dict[str, Any] = {"name": t.id, "cpu": t.cpu, "disk": t.disk, "memory": t.memory,
+                                "networkInterfaces": t.network_interfaces}
+        if show:
+            item["availability"] = [
+                {"zoneName": z, "max": cap.get(t.id, (0, 0))[1],
+                 "available": cap.get(t.id, (0, 0))[0]} for z, cap in capacity.items()]
+        details.append(item)
+    aws = [{
+        "instanceType": t.id, "currentGeneration": True, "freeTierEligible": False,
+        "supportedUsageClasses": ["on-demand"], "supportedRootDeviceTypes": ["ebs", "instance-store"],
+        "supportedVirtualizationTypes": ["paravirtual", "hvm"], "bareMetal": False,
+        "hypervisor": "xen", "processorInfo": {"supportedArchitectures": ["i386", "x86_64"]},
+        "vCpuInfo": {"defaultVCpus": t.cpu, "defaultCores": t.cpu, "defaultThreadsPerCore": 1},
+        "memoryInfo": {"sizeInMiB": t.memory},
+        "instanceStorageSupported": True,
+        "instanceStorageInfo": {"totalSizeInGB": t.disk,
+                                "disks": [{"sizeInGB": t.disk, "count": 1, "type": "hdd"}]},
+        "networkInfo": {"maximumNetworkInterfaces": t.network_interfaces,
+                        "ipv4AddressesPerInterface": 1, "ipv6Supported": False},
+    } for t in types]
+    return {"instanceTypeDetails": details, "instanceTypeSet": aws}
+
+
+def modify_instance_type_attribute(ctx: Context) -> Any:
+    """ModifyInstanceTypeAttribute (cloud admin): change a type's cpu, memory or disk."""
+    if not ctx.is_admin:
+        raise errors.AccessDenied("Only cloud administrators may modify instance types")
+    clc = ctx.cloud.clc
+    p = ctx.params
+    name = p.str("Name") or p.str("InstanceType")
+    if not name:
+        raise errors.MissingParameter("The request must contain the parameter Name")
+    vt = clc.vm_types.get(name)
+    if vt is None:
+        raise errors.InvalidParameterValue(f"Instance type {name} does not exist")
+    from server.clc.controller import DEFAULT_VM_TYPES
+
+    if p.bool("Reset", False):
+        for tname, cpu, mem, disk in DEFAULT_VM_TYPES:
+            if tname == name:
+                vt.cpu, vt.memory, vt.disk = cpu, mem, disk
+    for field_name, param in (("cpu", "Cpu"), ("memory", "Memory"), ("disk", "Disk"),
+                              ("network_interfaces", "NetworkInterfaces")):
+        value = p.int(param, minimum=1)
+        if value is not None:
+            setattr(vt, field_name, value)
+    clc.save(vt)
+    types = clc.type_resources()
+    for cc in ctx.cloud.clusters.values():
+        cc.set_vm_types(types)
+    item = {"name": vt.id, "cpu": vt.cpu, "disk": vt.disk, "memory": vt.memory,
+            "networkInterfaces": vt.network_interfaces}
+    return {"instanceType": item, "previousInstanceType": item}
+
+
+def describe_account_attributes(ctx: Context) -> Any:
+    """DescribeAccountAttributes: EC2-Classic platform, no default VPC, max-instances."""
+    limit = ctx.cloud.config.cloud["max_instances_per_account"]
+    if not limit:
+        limit = sum(cc.describe_resources().get("m1.small", (0, 0))[1]
+                    for cc in ctx.cloud.clusters.values())
+    attrs = {"supported-platforms": ["EC2"], "default-vpc": ["none"],
+             "max-instances": [str(limit)], "vpc-max-security-groups-per-interface": ["5"],
+             "max-elastic-ips": [str(len(ctx.cloud.clc.addresses))],
+             "vpc-max-elastic-ips": ["0"]}
+    wanted = ctx.params.strings("AttributeName")
+    for w in wanted:
+        if w not in attrs:
+            raise errors.InvalidParameterValue(f"Invalid attribute name: {w}")
+    return {"accountAttributeSet": [
+        {"attributeName": name, "attributeValueSet": [{"attributeValue": v} for v in values]}
+        for name, values in attrs.items() if not wanted or name in wanted]}
+
+
+def describe_nodes(ctx: Context) -> Any:
+    """DescribeNodes (cloud admin): every NC with state, power, capacity and instances."""
+    if not ctx.is_admin:
+        raise errors.AccessDenied("Only cloud administrators may describe nodes")
+    zones = ctx.params.strings("ZoneName")
+    items = []
+    for zone, cc in ctx.cloud.clusters.items():
+        if zones and zone not in zones:
+            continue
+        for node in cc.describe_nodes():
+            items.append({
+                "name": node.name, "zoneName": node.zone, "state": node.status,
+                "powerState": node.power,
+                "coresTotal": node.total.cores, "coresUsed": node.used.cores,
+                "memoryTotal": node.total.memory_mb, "memoryUsed": node.used.memory_mb,
+                "diskTotal": node.total.disk_gb, "diskUsed": node.used.disk_gb,
+                "hypervisor": next(z.hypervisor for z in ctx.cloud.config.zones
+                                   if z.name == zone),
+                "instances": [{"instanceId": i} for i in node.instances]})
+    return {"nodeSet": items}
+
+
+def migrate_instances(ctx: Context) -> Any:
+    """MigrateInstances (cloud admin): live-migrate one instance, or evacuate a node."""
+    if not ctx.is_admin:
+        raise errors.AccessDenied("Only cloud administrators may migrate instances")
+    p = ctx.params
+    source = p.str("SourceHost")
+    iid = p.str("InstanceId")
+    if bool(source) == bool(iid):
+        raise errors.InvalidParameterCombination("Give exactly one of SourceHost or InstanceId")
+    dests = p.strings("DestinationHost")
+    allow = p.bool("AllowHosts", True)
+    include = tuple(dests) if allow else ()
+    exclude = () if allow else tuple(dests)
+    for cc in ctx.cloud.clusters.values():
+        if (source and source in cc.by_name) or (iid and cc.node_of(iid) is not None):
+            migrate = getattr(cc, "migrate_instances", None)
+            if migrate is None:
+                raise errors.UnsupportedOperation("Live migration is not available")
+            try:
+                migrate(instance_id=iid, source_node=source, include=include, exclude=exclude)
+            except (ValueError, KeyError) as exc:
+                raise errors.InvalidParameterValue(str(exc)) from None
+            return None
+    raise errors.InvalidParameterValue(f"No such {'node' if source else 'instance'}: "
+                                       f"{source or iid}")
+
+
+ACTIONS = {
+    "DescribeRegions": describe_regions,
+    "DescribeAvailabilityZones": describe_availability_zones,
+    "DescribeInstanceTypes": describe_instance_types,
+    "ModifyInstanceTypeAttribute": modify_instance_type_attribute,
+    "DescribeAccountAttributes": describe_account_attributes,
+    "DescribeNodes": describe_nodes,
+    "MigrateInstances": migrate_instances,
+}
