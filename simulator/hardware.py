@@ -2,7 +2,9 @@
 
 The server uses it (on the real-time clock) as the embedded default hypervisor, and
 the simulator uses it on a simpy clock.  Durations come from the zone config:
-``staging_seconds``, ``boot_seconds``, ``teardown_seconds``.
+``staging_seconds``, ``boot_seconds``, ``teardown_seconds`` (numbers, or distribution
+tables drawn from an RNG seeded by ``seed`` and the node name), and live migration takes
+the instance's memory over ``migration_bandwidth_mbps`` (megabytes per second).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from server.clock import Clock
 from server.nc.types import OK, BlockDevice, Done, InstanceSpec, Outcome, Resources
+from simulator.distributions import sampler
 
 Duration = Callable[[], float]
 
@@ -36,7 +39,8 @@ class VirtualHypervisor:
 
     def __init__(self, node: str, clock: Clock, resources: Resources, *,
                  staging: Duration = _fixed(0.0), boot: Duration = _fixed(1.0),
-                 teardown: Duration = _fixed(0.5), attach: Duration = _fixed(0.2)):
+                 teardown: Duration = _fixed(0.5), attach: Duration = _fixed(0.2),
+                 migration: Callable[[InstanceSpec], float] | None = None):
         self.node = node
         self.clock = clock
         self.resources = resources
@@ -44,6 +48,8 @@ class VirtualHypervisor:
         self.boot = boot
         self.teardown = teardown
         self.attach = attach
+        # Default: 1 Gbit/s shared half-and-half with guest traffic (62.5 MB/s), as CloudSim.
+        self.migration = migration or (lambda spec: spec.resources.memory_mb / 62.5)
         self.vms: dict[str, VirtualInstance] = {}
         self.up = True
 
@@ -124,6 +130,24 @@ class VirtualHypervisor:
 
         self.clock.call_later(self.attach(), detached)
 
+    def migrate(self, instance_id: str, dest: object, done: Done) -> None:
+        """Live-migrate to another virtual node after the modelled copy time."""
+        vm = self.vms.get(instance_id)
+        if vm is None or not isinstance(dest, VirtualHypervisor):
+            done(Outcome(False, "no such instance or destination not virtual"))
+            return
+
+        def copied() -> None:
+            if not (self.up and dest.up) or self.vms.get(instance_id) is not vm:
+                done(Outcome(False, "migration aborted"))
+                return
+            del self.vms[instance_id]
+            dest.vms[instance_id] = vm
+            self._log(vm, f"migrated from {self.node} to {dest.node}")
+            done(OK)
+
+        self.clock.call_later(self.migration(vm.spec), copied)
+
     def instances(self) -> list[str]:
         """Instances present on this virtual node."""
         return list(self.vms)
@@ -135,11 +159,18 @@ class VirtualHypervisor:
 
 def virtual_driver(node: str, config: dict[str, Any], clock: Clock) -> VirtualHypervisor:
     """Driver factory for ``hypervisor = "virtual"`` zones."""
+    import random
+    import zlib
+
     resources = Resources(int(config.get("node_cores", 8)), int(config.get("node_memory_mb", 16384)),
                           int(config.get("node_disk_gb", 200)))
+    # Each node draws from its own stream so adding a node does not perturb the others.
+    rng = random.Random(int(config.get("seed", 0)) * 1_000_003 + zlib.crc32(node.encode()))
+    bandwidth = float(config.get("migration_bandwidth_mbps", 62.5))
     return VirtualHypervisor(
         node, clock, resources,
-        staging=_fixed(float(config.get("staging_seconds", 0.0))),
-        boot=_fixed(float(config.get("boot_seconds", 1.0))),
-        teardown=_fixed(float(config.get("teardown_seconds", 0.5))),
+        staging=sampler(config.get("staging_seconds", 0.0), rng),
+        boot=sampler(config.get("boot_seconds", 1.0), rng),
+        teardown=sampler(config.get("teardown_seconds", 0.5), rng),
+        migration=lambda spec: spec.resources.memory_mb / bandwidth,
     )

@@ -1,0 +1,309 @@
+"""Dynamic VM consolidation (Beloglazov & Buyya, CCPE 2012): which instances to live-migrate.
+
+Each round, the CC finds overloaded hosts (THR, IQR, MAD or LR detection), picks
+instances off them until they are not overloaded (MMT or MC selection), places those
+with power-aware best fit decreasing (PABFD), then tries to empty the least utilised
+hosts one by one.  The result is a migration plan; the CC carries it out with
+MigrateInstances (:mod:`server.cc.migration`).  Semantics follow CloudSim's power
+package: host utilisation and power as seen at the start of the round, "switched off"
+hosts (0 % utilisation) only used for VMs from overloaded hosts, adaptive detectors
+falling back to a 0.7 static threshold while the history is short.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from server.cc.loadmodel import HostLoad, VmLoad
+from server.cc.stats import iqr, least_squares_r2, mad, simple_regression
+
+MIN_HISTORY = 12        # samples an adaptive detector needs before trusting its statistics
+LR_WINDOW = 10          # local regression looks at the last 10 samples
+
+
+# -- overload detection -------------------------------------------------------------------
+class OverloadDetector(Protocol):
+    """Decides whether a host is overloaded."""
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """True if ``host`` (with ``extra`` added, if given) is overloaded."""
+
+
+@dataclass(frozen=True)
+class StaticThreshold:
+    """THR: overloaded when requested MIPS exceed ``threshold`` of capacity."""
+
+    threshold: float = 0.8
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """Requested over capacity above the threshold."""
+        req = host.req + (extra.demand if extra is not None else 0.0)
+        return req / host.mips > self.threshold
+
+
+FALLBACK = StaticThreshold(0.7)
+
+
+@dataclass(frozen=True)
+class InterQuartileRange:
+    """IQR: upper threshold 1 - s * IQR(host history)."""
+
+    safety: float = 1.5
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """Requested utilisation above the adaptive threshold."""
+        hist = host.history() if extra is None else host.history_with(extra)
+        if len(hist) < MIN_HISTORY:
+            return FALLBACK.overloaded(host, extra)
+        req = host.req + (extra.demand if extra is not None else 0.0)
+        return req / host.mips > 1.0 - self.safety * iqr(hist)
+
+
+@dataclass(frozen=True)
+class MedianAbsoluteDeviation:
+    """MAD: upper threshold 1 - s * MAD(host history)."""
+
+    safety: float = 2.5
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """Requested utilisation above the adaptive threshold."""
+        hist = host.history() if extra is None else host.history_with(extra)
+        if len(hist) < MIN_HISTORY:
+            return FALLBACK.overloaded(host, extra)
+        req = host.req + (extra.demand if extra is not None else 0.0)
+        return req / host.mips > 1.0 - self.safety * mad(hist)
+
+
+@dataclass(frozen=True)
+class LocalRegression:
+    """LR: overloaded when s times the utilisation predicted one migration ahead reaches 1."""
+
+    safety: float = 1.2
+    interval: float = 300.0
+    bandwidth_mbps: float = 125.0  # host bandwidth in MB/s for the migration-time estimate
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """Linear trend of the last 10 samples, extrapolated past the longest migration."""
+        hist = host.history() if extra is None else host.history_with(extra)
+        if len(hist) < LR_WINDOW:
+            return FALLBACK.overloaded(host, extra)
+        ys = hist[LR_WINDOW - 1::-1]  # oldest to newest
+        fit = simple_regression(ys)
+        if fit is None:
+            return FALLBACK.overloaded(host, extra)
+        intercept, slope = fit
+        vms = host.vms if extra is None else [*host.vms, extra]
+        longest = max((vm.ram_mb / self.bandwidth_mbps for vm in vms), default=0.0)
+        ahead = math.ceil(longest / self.interval)
+        return (intercept + slope * (LR_WINDOW + ahead)) * self.safety >= 1.0
+
+
+# -- VM selection -------------------------------------------------------------------------
+class VmSelector(Protocol):
+    """Picks the next instance to move off an overloaded host."""
+
+    def select(self, host: HostLoad) -> VmLoad | None:
+        """An instance on ``host``, or None when it has none."""
+
+
+class MinimumMigrationTime:
+    """MMT: the instance with the least memory (shortest copy); first on ties."""
+
+    def select(self, host: HostLoad) -> VmLoad | None:
+        """Least RAM first."""
+        best: VmLoad | None = None
+        for vm in host.vms:
+            if best is None or vm.ram_mb < best.ram_mb:
+                best = vm
+        return best
+
+
+class MaximumCorrelation:
+    """MC: the instance whose utilisation history the others' explain best (highest R²)."""
+
+    fallback = MinimumMigrationTime()
+
+    def select(self, host: HostLoad) -> VmLoad | None:
+        """Highest multiple-regression R² against the host's other instances."""
+        vms = host.vms
+        if not vms:
+            return None
+        m = min(len(vm.history) for vm in vms)
+        n = len(vms)
+        if n < 2 or m <= n:  # not enough degrees of freedom for the regression
+            return self.fallback.select(host)
+        rows = [vm.history[:m] for vm in vms]
+        best_i, best_r2 = 0, 0.0
+        for i in range(n):
+            others = [rows[j] for j in range(n) if j != i]
+            r2 = least_squares_r2(others, rows[i])
+            if r2 is None:
+                return self.fallback.select(host)
+            if r2 > best_r2:
+                best_i, best_r2 = i, r2
+        return vms[best_i]
+
+
+# -- placement (PABFD) --------------------------------------------------------------------
+def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
+              detector: OverloadDetector | None, *, idle_classes: dict[object, list[int]] | None = None
+              ) -> HostLoad | None:
+    """Power-aware best fit: the allowed host whose power grows least by taking ``vm``.
+
+    Power is judged from the host's utilisation at the start of the round (CloudSim's
+    view); hosts idle at the start skip the overload check.  Ties go to the lowest
+    index.  ``idle_classes`` (hosts idle at round start, grouped by identical hardware,
+    in index order) lets the search look at one idle host per class instead of all.
+    """
+    best: HostLoad | None = None
+    best_diff = math.inf
+    d = vm.demand
+    for host in hosts:
+        if host.index in excluded or (idle_classes is not None and host.mips_start == 0.0):
+            continue
+        if not host.suitable(vm):
+            continue
+        u0 = host.mips_start / host.mips
+        diff = host.power(u0 + d / host.mips) - host.power(u0)
+        if diff < best_diff and (host.mips_start == 0.0 or detector is None
+                                 or not detector.overloaded(host, vm)):
+            best, best_diff = host, diff
+    if idle_classes is not None:
+        for members in idle_classes.values():
+            for i in members:
+                host = hosts[i]
+                if i in excluded or not host.suitable(vm):
+                    continue
+                diff = host.power(d / host.mips) - host.power(0.0)
+                if diff < best_diff or (diff == best_diff and best is not None
+                                        and host.index < best.index):
+                    best, best_diff = host, diff
+                break  # the first usable host of a class stands for the rest
+    return best
+
+
+def first_fit(vm: VmLoad, hosts: Sequence[HostLoad]) -> HostLoad | None:
+    """The lowest-index host with room (the non-power-aware baseline)."""
+    for host in hosts:
+        if host.suitable(vm):
+            return host
+    return None
+
+
+@dataclass
+class Migration:
+    """One planned live migration."""
+
+    vm: VmLoad
+    source: HostLoad
+    dest: HostLoad
+
+
+@dataclass
+class Consolidator:
+    """Plans a consolidation round: relieve overloaded hosts, then empty underloaded ones."""
+
+    detector: OverloadDetector
+    selector: VmSelector
+    stats: dict[str, int] = field(default_factory=lambda: {"overloaded": 0, "rounds": 0})
+
+    def plan(self, hosts: Sequence[HostLoad]) -> list[Migration]:
+        """The migrations of one round; hosts are left exactly as they were."""
+        self.stats["rounds"] += 1
+        for h in hosts:
+            h.mips_start = h.allocated_mips()
+        journal: list[tuple[bool, HostLoad, VmLoad]] = []  # (added?, host, vm) to undo
+
+        def add(h: HostLoad, vm: VmLoad) -> None:
+            h.add(vm)
+            journal.append((True, h, vm))
+
+        def remove(h: HostLoad, vm: VmLoad) -> None:
+            h.remove(vm)
+            journal.append((False, h, vm))
+
+        overloaded = [h for h in hosts if h.vms and self.detector.overloaded(h)]
+        self.stats["overloaded"] += len(overloaded)
+        over_set = {h.index for h in overloaded}
+        idle = [h for h in hosts if h.mips_start == 0.0]
+        idle_classes: dict[object, list[int]] = {}
+        for h in idle:
+            key = (h.mips, h.pe_mips, h.ram_mb, h.bw, id(h.power))
+            idle_classes.setdefault(key, []).append(h.index)
+        active = [h for h in hosts if h.mips_start > 0.0]
+
+        # 1. Relieve overloaded hosts.
+        to_move: list[tuple[VmLoad, HostLoad]] = []
+        for h in overloaded:
+            while True:
+                vm = self.selector.select(h)
+                if vm is None:
+                    break
+                to_move.append((vm, h))
+                remove(h, vm)
+                if not self.detector.overloaded(h):
+                    break
+        to_move.sort(key=lambda pair: -pair[0].demand)  # stable: decreasing demand
+        plan: list[Migration] = []
+        for vm, src in to_move:
+            dest = find_host(vm, hosts, over_set, self.detector, idle_classes=idle_classes)
+            if dest is not None:
+                add(dest, vm)
+                plan.append(Migration(vm, src, dest))
+
+        # 2. Empty underloaded hosts, least utilised first; never onto switched-off hosts.
+        idle_set = {h.index for h in idle}
+        no_source = over_set | idle_set
+        no_dest = over_set | idle_set
+        order = sorted((h for h in active if h.index not in over_set),
+                       key=lambda h: (h.mips_start / h.mips, h.index))
+        for h in order:
+            if h.index in no_source or h.mips_start >= h.mips:
+                continue
+            no_source.add(h.index)
+            no_dest.add(h.index)
+            vms = sorted(h.vms, key=lambda v: -v.demand)
+            if not vms:
+                continue
+            batch: list[Migration] = []
+            for vm in vms:
+                dest = find_host(vm, active, no_dest, self.detector)
+                if dest is None:
+                    for m in batch:  # all or nothing: the host stays on
+                        m.dest.remove(m.vm)
+                        journal.pop()
+                    batch = []
+                    break
+                add(dest, vm)
+                batch.append(Migration(vm, h, dest))
+            for m in batch:
+                no_source.add(m.dest.index)
+            plan.extend(batch)
+
+        for added, h, vm in reversed(journal):  # restore the allocation
+            if added:
+                h.remove(vm)
+            else:
+                h.add(vm)
+        for h in hosts:
+            h.refresh()
+        return plan
+
+
+DETECTORS: dict[str, Callable[[float], OverloadDetector]] = {"thr": StaticThreshold, "iqr": InterQuartileRange, "mad": MedianAbsoluteDeviation,
+             "lr": LocalRegression}
+SELECTORS: dict[str, Callable[[], VmSelector]] = {"mmt": MinimumMigrationTime, "mc": MaximumCorrelation}
+
+
+def make_consolidator(detector: str, selector: str, parameter: float) -> Consolidator:
+    """E.g. ``make_consolidator("thr", "mmt", 0.8)``: the paper's algorithm names."""
+    try:
+        det = DETECTORS[detector.lower()](parameter)
+        sel = SELECTORS[selector.lower()]()
+    except KeyError:
+        raise ValueError(f"unknown consolidation {detector}-{selector}; detectors "
+                         f"{sorted(DETECTORS)}, selectors {sorted(SELECTORS)}") from None
+    return Consolidator(det, sel)

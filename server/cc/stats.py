@@ -1,0 +1,95 @@
+"""Small robust statistics for consolidation, in plain Python (no numpy in the CC).
+
+Definitions match those the consolidation literature's reference simulator uses:
+IQR from rounded quartile positions, MAD as the median of absolute deviations from
+the median, ordinary least squares for trends and for multiple-regression R².
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def median(values: Sequence[float]) -> float:
+    """The median (mean of the middle two for an even count)."""
+    s = sorted(values)
+    n = len(s)
+    mid = n // 2
+    return s[mid] if n % 2 else (s[mid - 1] + s[mid]) / 2.0
+
+
+def iqr(values: Sequence[float]) -> float:
+    """Interquartile range with quartiles at positions round(0.25 (n+1)) and round(0.75 (n+1))."""
+    s = sorted(values)
+    n = len(s)
+    q1 = _round_half_up(0.25 * (n + 1)) - 1
+    q3 = _round_half_up(0.75 * (n + 1)) - 1
+    return s[q3] - s[q1]
+
+
+def _round_half_up(x: float) -> int:
+    # Java's Math.round: halves go up (Python's round() goes to even).
+    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+
+
+def mad(values: Sequence[float]) -> float:
+    """Median absolute deviation from the median."""
+    if not values:
+        return 0.0
+    m = median(values)
+    return median([abs(v - m) for v in values])
+
+
+def simple_regression(ys: Sequence[float]) -> tuple[float, float] | None:
+    """Least-squares line through ``(1, y0), (2, y1), ...``: ``(intercept, slope)``."""
+    n = len(ys)
+    if n < 2:
+        return None
+    mean_x = (n + 1) / 2.0
+    mean_y = sum(ys) / n
+    sxx = sxy = 0.0
+    for i, y in enumerate(ys):
+        dx = i + 1 - mean_x
+        sxx += dx * dx
+        sxy += dx * (y - mean_y)
+    slope = sxy / sxx
+    return mean_y - slope * mean_x, slope
+
+
+def least_squares_r2(xs: Sequence[Sequence[float]], y: Sequence[float]) -> float | None:
+    """R² of regressing ``y`` on the series ``xs`` (with intercept); None if singular.
+
+    Solved through the normal equations with partial pivoting: the systems here are
+    tiny (a host's instances, at most a few dozen samples).
+    """
+    m = len(y)
+    k = len(xs) + 1
+    cols = [[1.0] * m, *[list(x) for x in xs]]
+    a = [[sum(ci[t] * cj[t] for t in range(m)) for cj in cols] for ci in cols]
+    b = [sum(ci[t] * y[t] for t in range(m)) for ci in cols]
+    for c in range(k):
+        p = max(range(c, k), key=lambda r: abs(a[r][c]))
+        if abs(a[p][c]) < 1e-12:
+            return None
+        if p != c:
+            a[c], a[p] = a[p], a[c]
+            b[c], b[p] = b[p], b[c]
+        for r in range(c + 1, k):
+            f = a[r][c] / a[c][c]
+            if f:
+                row_r, row_c = a[r], a[c]
+                for j in range(c, k):
+                    row_r[j] -= f * row_c[j]
+                b[r] -= f * b[c]
+    beta = [0.0] * k
+    for c in range(k - 1, -1, -1):
+        beta[c] = (b[c] - sum(a[c][j] * beta[j] for j in range(c + 1, k))) / a[c][c]
+    mean_y = sum(y) / m
+    ss_tot = sum((v - mean_y) ** 2 for v in y)
+    if ss_tot == 0.0:
+        return float("nan")  # undefined: never the maximum, but not a failure either
+    ss_res = 0.0
+    for t in range(m):
+        pred = sum(beta[j] * cols[j][t] for j in range(k))
+        ss_res += (y[t] - pred) ** 2
+    return 1.0 - ss_res / ss_tot
