@@ -165,7 +165,7 @@ class StubCloud:
                 body = self.rfile.read(length).decode()
                 params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
                 stub.requests.append({"params": params, "path": self.path,
-                                      "headers": dict(self.headers)})
+                                      "headers": {k.lower(): v for k, v in self.headers.items()}})
                 if stub.queue:
                     status, xml = stub.queue.pop(0)
                 else:
