@@ -25,6 +25,15 @@ from typing import Any
 
 import pytest
 
+# tests/conftest.py puts tests/ on sys.path, where this directory would be imported as a
+# namespace package named "euca2ools" shadowing the real one: put the repository first.
+_ROOT = str(Path(__file__).resolve().parents[2])
+if sys.path[:1] != [_ROOT]:
+    sys.path.insert(0, _ROOT)
+if getattr(sys.modules.get("euca2ools"), "__file__", "") is None:
+    for _name in [m for m in sys.modules if m == "euca2ools" or m.startswith("euca2ools.")]:
+        del sys.modules[_name]
+
 BIN = Path(sys.executable).parent
 _CLEAN = ("EUCA_CONFIG_PATH", "EUCA_DEFAULT_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
           "AWS_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_KEY", "AWS_SECURITY_TOKEN",

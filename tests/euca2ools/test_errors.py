@@ -1,0 +1,161 @@
+"""Errors, exit statuses, retries and the configuration messages users see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+EC2_ERROR = ("<Response><Errors><Error><Code>InvalidInstanceID.NotFound</Code>"
+             "<Message>The instance ID 'i-x' does not exist</Message></Error></Errors>"
+             "<RequestID>r</RequestID></Response>")
+IAM_ERROR = ("<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>"
+             "<Message>user nobody not found</Message></Error><RequestId>r</RequestId>"
+             "</ErrorResponse>")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "click"])
+def test_service_error_line_and_status(euca, stub, fast: bool) -> None:  # type: ignore[no-untyped-def]
+    """``PROG: error (Code): Message`` on stderr and exit 1, for EC2 and IAM error shapes."""
+    cloud, ini = stub
+    env = {} if fast else {"EUCA2OOLS_NO_FASTPATH": "1"}
+    cloud.answers["DescribeInstances"] = (400, EC2_ERROR)
+    proc = euca("euca-describe-instances", "i-x", ini=ini, env=env, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("euca-describe-instances: error (InvalidInstanceID.NotFound): "
+                           "The instance ID 'i-x' does not exist\n")
+    assert proc.stdout == ""
+    cloud.answers["DeleteUser"] = (404, IAM_ERROR)
+    proc = euca("euare-userdel", "nobody", ini=ini, env=env, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == "euare-userdel: error (NoSuchEntity): user nobody not found\n"
+
+
+def test_non_xml_error_body(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """A body that is not XML is the message; the code is the HTTP status."""
+    cloud, ini = stub
+    cloud.answers["DescribeRegions"] = (403, "go away")
+    proc = euca("euca-describe-regions", ini=ini, check=False)
+    assert (proc.returncode, proc.stderr) == (1, "euca-describe-regions: error (403): go away\n")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "click"])
+def test_retries_500_and_503(euca, stub, fast: bool) -> None:  # type: ignore[no-untyped-def]
+    """500/503 are retried (max-retries = 2) and then succeed."""
+    cloud, ini = stub
+    cloud.queue += [(503, "busy"), (500, "oops")]
+    env = {} if fast else {"EUCA2OOLS_NO_FASTPATH": "1"}
+    euca("euca-describe-regions", ini=ini, env=env)
+    assert len(cloud.requests) == 3
+
+
+def test_retries_exhausted(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """After max-retries the 503 is reported."""
+    cloud, ini = stub
+    cloud.queue += [(503, "busy")] * 3
+    proc = euca("euca-describe-regions", ini=ini, check=False)
+    assert proc.returncode == 1 and "error (503)" in proc.stderr
+    assert len(cloud.requests) == 3
+
+
+def test_usage_errors_exit_2(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """Missing arguments, unknown options, conflicting options and bad filters exit 2."""
+    _cloud, ini = stub
+    for args in (["euca-run-instances"], ["euca-describe-instances", "--bogus"],
+                 ["euca-describe-instances", "--filter", "nonsense=1"],
+                 ["euca-describe-instances", "--filter", "noequals"],
+                 ["euca-associate-address", "1.2.3.4"],
+                 ["euca-associate-address", "1.2.3.4", "-i", "i-1", "-n", "eni-1"],
+                 ["euca-run-instances", "emi-1", "-n", "0"],
+                 ["euca-describe-instance-attribute", "i-1"]):
+        proc = euca(*args, ini=ini, check=False)
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert f"{args[0]}: error" in proc.stderr or "Usage:" in proc.stderr, proc.stderr
+
+
+def test_missing_endpoint_says_what_to_set(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No config at all: the message names ec2-url and EC2_URL."""
+    proc = euca("euca-describe-instances", ini=tmp_path / "none.ini", check=False)
+    assert proc.returncode == 1
+    assert "No ec2 endpoint" in proc.stderr and "ec2-url" in proc.stderr
+    assert "EC2_URL" in proc.stderr
+
+
+def test_missing_credentials_says_what_to_set(euca, stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An endpoint but no key: the message names -I and key-id."""
+    cloud, _ini = stub
+    proc = euca("euca-describe-instances", ini=tmp_path / "none.ini",
+                env={"EC2_URL": cloud.url}, check=False)
+    assert proc.returncode == 1
+    assert "missing access key ID" in proc.stderr and "-I" in proc.stderr
+    proc = euca("euca-describe-instances", "-I", "AKID", ini=tmp_path / "none.ini",
+                env={"EC2_URL": cloud.url}, check=False)
+    assert proc.returncode == 2 and "missing secret key" in proc.stderr
+
+
+def test_connection_refused(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An unreachable endpoint is one line, exit 1, no traceback."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"EC2_URL": f"http://127.0.0.1:{port}/", "AWS_ACCESS_KEY_ID": "a",
+           "AWS_SECRET_ACCESS_KEY": "b"}
+    for extra in ({}, {"EUCA2OOLS_NO_FASTPATH": "1"}):
+        proc = euca("euca-describe-regions", ini=tmp_path / "none.ini", env={**env, **extra},
+                    check=False)
+        assert proc.returncode == 1
+        assert proc.stderr.startswith("euca-describe-regions: error: connection error")
+
+
+def test_debug_shows_traceback(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--debug re-raises: the traceback is shown."""
+    proc = __import__("subprocess").run(
+        [str(Path(__import__("sys").executable).parent / "euca-describe-regions"), "--debug"],
+        env={**euca.env, "EUCA_CONFIG_PATH": str(tmp_path / "none.ini")},
+        capture_output=True, text=True)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr
+
+
+def test_show_empty_fields(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """--show-empty-fields prints (nil) for empty columns; otherwise they stay empty."""
+    cloud, ini = stub
+    cloud.answers["DescribeKeyPairs"] = (200, (
+        "<DescribeKeyPairsResponse><keySet><item><keyName>k</keyName><keyFingerprint/>"
+        "</item></keySet></DescribeKeyPairsResponse>"))
+    assert euca("euca-describe-keypairs", ini=ini).stdout == "KEYPAIR\tk\t\n"
+    out = euca("euca-describe-keypairs", "--show-empty-fields", ini=ini).stdout
+    assert out == "KEYPAIR\tk\t(nil)\n"
+
+
+def test_region_user_and_credential_precedence(euca, stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--region USER@REGION, -I/-S, env and [user] sections pick the signing key and region."""
+    cloud, ini = stub
+    text = ini.read_text() + (
+        "\n[region other]\nec2-url = otherregion::" + cloud.url + "\n"
+        "\n[user bob]\nkey-id = AKIDBOB\nsecret-key = bobsecret\n")
+    ini.write_text(text)
+
+    def scope() -> list[str]:
+        auth = cloud.requests[-1]["headers"]["authorization"]
+        return auth.split("Credential=")[1].split(",")[0].split("/")
+
+    euca("euca-describe-regions", ini=ini)
+    assert scope()[0] == "AKIDSTUB" and scope()[2] == "stub"
+    euca("euca-describe-regions", "--region", "bob@other", ini=ini)
+    assert scope()[0] == "AKIDBOB" and scope()[2] == "otherregion"
+    euca("euca-describe-regions", "--region", "bob@", ini=ini)
+    assert scope()[0] == "AKIDBOB" and scope()[2] == "stub"
+    euca("euca-describe-regions", ini=ini, env={"EUCA_DEFAULT_REGION": "bob@other"})
+    assert scope()[0] == "AKIDBOB" and scope()[2] == "otherregion"
+    euca("euca-describe-regions", "-I", "AKIDCLI", "-S", "x", ini=ini,
+         env={"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "y"})
+    assert scope()[0] == "AKIDCLI"
+    euca("euca-describe-regions", ini=ini,
+         env={"AWS_ACCESS_KEY_ID": "AKIDENV", "AWS_SECRET_ACCESS_KEY": "y",
+              "AWS_SECURITY_TOKEN": "tok"})
+    assert scope()[0] == "AKIDENV"
+    assert cloud.requests[-1]["headers"]["x-amz-security-token"] == "tok"
+    euca("euca-describe-regions", "-U", f"named::{cloud.url}", ini=ini)
+    assert scope()[2] == "named"
