@@ -1,0 +1,284 @@
+"""Runs an experiment: the server's CC and NCs on virtual hardware in simpy time.
+
+The simulator contributes only what the real world would: virtual nodes (the virtual
+hypervisor driver with modelled durations, power draw, failures) and users (the
+workload).  Every placement, power-down, wake-up, poll and state change is the code in
+``server/cc`` and ``server/nc``.  Metrics are accumulated from the events the CC
+reports, in O(1) per event, so a run can hold millions of instance lifecycles.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from server.cc.cluster import ClusterController, NodeView
+from server.nc.node import NodeController
+from server.nc.types import InstanceEvent, InstanceSpec, InstanceState, NodeStatus, Resources
+from simulator.clock import SimpyClock
+from simulator.distributions import sampler
+from simulator.experiment import Experiment
+from simulator.hardware import VirtualHypervisor
+from simulator.metrics import Metrics
+from simulator.power import PowerModel, power_model
+from simulator.workload import Request, load_cpu_traces, make_workload
+
+S = InstanceState
+Progress = Callable[[float, float], None]
+
+
+class _Node:
+    """Simulator-side facts about one node: power model, load and energy integral."""
+
+    __slots__ = ("cores", "hv", "load", "model", "off_w", "power_w")
+
+    def __init__(self, hv: VirtualHypervisor, model: PowerModel, off_w: float, cores: int):
+        self.hv = hv
+        self.model = model
+        self.off_w = off_w
+        self.cores = cores
+        self.load = 0.0        # busy cores (instance cores x CPU utilisation)
+        self.power_w = model.watts(0.0)
+
+
+class Simulation:
+    """One experiment run with one seed."""
+
+    def __init__(self, exp: Experiment, seed: int | None = None, progress: Progress | None = None,
+                 trace: list[tuple[float, str, str, str]] | None = None):
+        self.exp = exp
+        self.seed = exp.seed if seed is None else seed
+        self.progress = progress
+        self.trace = trace  # when given, every CC event is appended (tests, replay checks)
+        self.clock = SimpyClock()
+        self.metrics = Metrics(self.clock)
+        cl = exp.cluster
+        self.nodes: list[_Node] = []
+        ncs: list[NodeController] = []
+        i = 0
+        for group in exp.groups:
+            model = power_model(group.power)
+            for _ in range(group.count):
+                name = f"node-{i + 1:05d}"
+                rng = random.Random(self.seed * 1_000_003 + zlib.crc32(name.encode()))
+                hv = VirtualHypervisor(
+                    name, self.clock, group.resources,
+                    staging=sampler(cl.get("staging_seconds", 0.0), rng),
+                    boot=sampler(cl.get("boot_seconds", 10.0), rng),
+                    teardown=sampler(cl.get("teardown_seconds", 2.0), rng),
+                    migration=_migration_time(float(cl.get("migration_bandwidth_mbps", 62.5))),
+                    console=False)
+                ncs.append(NodeController(name, self.clock, hv, _ignore, capacity=group.resources,
+                                          teardown_forget_seconds=float(
+                                              cl.get("teardown_forget_seconds", 180.0))))
+                self.nodes.append(_Node(hv, model, group.off_watts, group.resources.cores))
+                i += 1
+        poll = float(cl.get("poll_interval", 0.0)) or None
+        self.cc = ClusterController(
+            "sim", self.clock, ncs, policy=exp.policy,
+            power_idle_seconds=float(cl.get("power_idle_seconds", 300.0)),
+            power_wake_seconds=float(cl.get("power_wake_seconds", 60.0)),
+            poll_interval=poll, max_instances=int(cl.get("max_instances", 10**12)))
+        self.cc.set_vm_types(exp.vm_types)
+        self.cc.listeners.append(self._on_event)
+        self.cc.node_listeners.append(self._on_node)
+        self.total_cores = sum(n.cores for n in self.nodes)
+        self.metrics.start(len(self.nodes), self.total_cores, sum(n.power_w for n in self.nodes))
+        # Per live instance: request, node index, busy cores.
+        self.requests: dict[str, Request] = {}
+        self.where: dict[str, tuple[int, float]] = {}
+        self.requested_at: dict[str, float] = {}
+        self.cpu_traces: list[list[float]] = []
+        wl = dict(exp.workload)
+        if "cpu_traces" in wl:
+            import os
+            self.cpu_traces = load_cpu_traces(os.path.join(exp.base_dir, str(wl["cpu_traces"])))
+            wl["_trace_count"] = len(self.cpu_traces)
+        self.trace_interval = float(wl.get("cpu_trace_interval", 300.0))
+        self.workload: Iterator[Request] = make_workload(
+            wl, random.Random(self.seed), exp.duration, exp.base_dir)
+        self._count = 0
+        self._spec_cache: dict[str, Resources] = dict(exp.vm_types)
+
+    # -- workload ------------------------------------------------------------------------
+    def _next_arrival(self) -> None:
+        req = next(self.workload, None)
+        if req is None:
+            return
+        self.clock.call_later(req.arrival - self.clock.env.now, lambda: self._arrive(req))
+
+    def _arrive(self, req: Request) -> None:
+        self._next_arrival()
+        self._count += 1
+        iid = f"i-{self._count:08x}"
+        demand = self._spec_cache.get(req.vm_type)
+        if demand is None:
+            self.metrics.rejected += 1
+            return
+        self.requests[iid] = req
+        self.requested_at[iid] = self.clock.env.now
+        started = self.cc.run_instances((InstanceSpec(iid, req.vm_type, demand),), 1)
+        if started:
+            self.metrics.placed += 1
+        else:
+            self.metrics.rejected += 1
+            del self.requests[iid]
+            del self.requested_at[iid]
+            if self.trace is not None:
+                self.trace.append((self.clock.env.now, iid, "rejected", ""))
+
+    # -- reports from the CC -------------------------------------------------------------
+    def _on_event(self, ev: InstanceEvent) -> None:
+        if self.trace is not None:
+            self.trace.append((ev.time, ev.instance_id, ev.state.value, ev.node))
+        state = ev.state
+        iid = ev.instance_id
+        if state is S.STAGING:
+            if iid not in self.where and iid in self.requests:
+                req = self.requests[iid]
+                busy = self._spec_cache[req.vm_type].cores * self._cpu(req)
+                idx = self.cc.by_name[ev.node].index
+                self.where[iid] = (idx, busy)
+                self._add_load(idx, busy)
+        elif state is S.RUNNING:
+            if ev.reason.startswith("migrated"):
+                self._moved(iid, self.cc.by_name[ev.node].index)
+                return
+            t0 = self.requested_at.pop(iid, None)
+            if t0 is None:
+                return
+            self.metrics.waits.append(self.clock.env.now - t0)
+            req = self.requests[iid]
+            self.clock.call_later(req.lifetime, lambda: self.cc.terminate_instance(iid))
+        elif state is S.TERMINATED:
+            where = self.where.pop(iid, None)
+            if where is not None:
+                self._add_load(where[0], -where[1])
+            req = self.requests.pop(iid, None)
+            if req is not None:
+                if iid in self.requested_at:
+                    del self.requested_at[iid]
+                if ev.reason:
+                    self.metrics.failed += 1
+                else:
+                    self.metrics.completed += 1
+        elif state is S.MIGRATING:
+            self.metrics.migrations += 1
+
+    def _cpu(self, req: Request) -> float:
+        if req.trace >= 0 and self.cpu_traces:
+            tr = self.cpu_traces[req.trace]
+            return tr[int(self.clock.env.now // self.trace_interval) % len(tr)]
+        return req.cpu
+
+    def _moved(self, iid: str, dest: int) -> None:
+        where = self.where.get(iid)
+        if where is not None:
+            self._add_load(where[0], -where[1])
+            self.where[iid] = (dest, where[1])
+            self._add_load(dest, where[1])
+
+    def _add_load(self, idx: int, busy: float) -> None:
+        node = self.nodes[idx]
+        node.load += busy
+        self.metrics.busy_cores(busy)
+        self._repower(node, self.cc.nodes[idx].status)
+
+    def _repower(self, node: _Node, status: NodeStatus) -> None:
+        if status is NodeStatus.ASLEEP:
+            watts = node.off_w
+        elif status is NodeStatus.DOWN and not node.hv.up:
+            watts = 0.0
+        else:
+            u = node.load / node.cores if node.cores else 0.0
+            watts = node.model.watts(u if u < 1.0 else 1.0)
+        self.metrics.power_change(watts - node.power_w)
+        node.power_w = watts
+
+    def _on_node(self, view: NodeView) -> None:
+        node = self.nodes[view.index]
+        self._repower(node, view.status)
+        powered = view.status not in (NodeStatus.ASLEEP,) and node.hv.up
+        self.metrics.set_powered(view.index, powered)
+
+    # -- trace-driven CPU ------------------------------------------------------------------
+    def _retrace(self) -> None:
+        for iid, (idx, busy) in list(self.where.items()):
+            req = self.requests.get(iid)
+            if req is None or req.trace < 0:
+                continue
+            new = self._spec_cache[req.vm_type].cores * self._cpu(req)
+            if new != busy:
+                self.where[iid] = (idx, new)
+                self._add_load(idx, new - busy)
+        self.clock.call_later(self.trace_interval, self._retrace)
+
+    # -- failures --------------------------------------------------------------------------
+    def _schedule_failures(self) -> None:
+        f = self.exp.failures
+        names = [v.name for v in self.cc.nodes]
+        for item in f.get("schedule", []):
+            node = str(item["node"])
+            at, length = float(item["at"]), float(item.get("duration", 0.0))
+            self.clock.call_later(at, lambda n=node, d=length: self._fail(n, d))
+        mtbf = float(f.get("mtbf_hours", 0.0)) * 3600.0
+        if mtbf > 0:
+            rng = random.Random(self.seed * 7919 + 17)
+            repair = sampler(f.get("repair_seconds", {"dist": "exponential",
+                                                      "mean": float(f.get("mttr_hours", 1.0)) * 3600.0}),
+                             rng)
+            t = 0.0
+            # One merged Poisson stream of failures over all nodes; victims drawn uniformly.
+            while True:
+                t += rng.expovariate(len(names) / mtbf)
+                if t >= self.exp.duration:
+                    break
+                node, length = names[rng.randrange(len(names))], repair()
+                self.clock.call_later(t, lambda n=node, d=length: self._fail(n, d))
+
+    def _fail(self, name: str, repair: float) -> None:
+        view = self.cc.by_name[name]
+        node = self.nodes[view.index]
+        if not node.hv.up:
+            return
+        node.hv.up = False
+        self.metrics.node_failures += 1
+        lost = self.cc.node_failed(name, "node failure")
+        self.metrics.lost += len(lost)
+        self._on_node(view)
+        if repair > 0:
+            self.clock.call_later(repair, lambda: self._recover(name))
+
+    def _recover(self, name: str) -> None:
+        view = self.cc.by_name[name]
+        self.nodes[view.index].hv.up = True
+        self.cc.node_up(name)
+        self._on_node(view)
+
+    # -- run -------------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Simulate until the experiment's duration; returns the metrics."""
+        self._next_arrival()
+        self._schedule_failures()
+        if self.cpu_traces:
+            self.clock.call_later(self.trace_interval, self._retrace)
+        step = self.exp.sample_interval
+        t = 0.0
+        self.metrics.sample(self.cc)
+        while t < self.exp.duration:
+            t = min(t + step, self.exp.duration)
+            self.clock.run(until=t)
+            self.metrics.sample(self.cc)
+            if self.progress:
+                self.progress(t, self.exp.duration)
+        return self.metrics.summary(self.cc, self.nodes, self.exp)
+
+
+def _ignore(_event: InstanceEvent) -> None:
+    """NCs report to their CC; the CC rebinds this when it adopts the node."""
+
+
+def _migration_time(bandwidth_mbps: float) -> Callable[[InstanceSpec], float]:
+    return lambda spec: spec.resources.memory_mb / bandwidth_mbps

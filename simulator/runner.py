@@ -1,0 +1,61 @@
+"""Run one experiment file and write its outputs (shared by ``run`` and ``sweep``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from simulator.experiment import Experiment
+from simulator.output import plot_bars, plot_series, write_csv, write_json
+
+Progress = Callable[[float, float], None]
+
+
+def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = None,
+                   trace_dir: str | None = None, progress: Progress | None = None,
+                   plots: bool = True) -> dict[str, Any]:
+    """Simulate ``exp`` and, if ``out_dir`` is given, write metrics.json, timeseries.csv, PNGs."""
+    if exp.planetlab is not None:
+        metrics, series = _run_planetlab(exp, trace_dir, progress)
+    else:
+        from simulator.engine import Simulation
+
+        sim = Simulation(exp, seed=seed, progress=progress)
+        metrics = sim.run()
+        metrics["seed"] = sim.seed
+        series = sim.metrics.series
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+        write_json(os.path.join(out_dir, "metrics.json"), metrics)
+        write_csv(os.path.join(out_dir, "timeseries.csv"), series)
+        if plots:
+            plot_series(out_dir, series, exp.name)
+            plot_bars(os.path.join(out_dir, "energy.png"), [str(metrics["policy"])],
+                      [float(metrics["energy_kwh"])], "energy (kWh)", f"{exp.name}: energy")
+    return metrics
+
+
+def _run_planetlab(exp: Experiment, trace_dir: str | None,
+                   progress: Progress | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from simulator.planetlab import PlanetLabConfig, PlanetLabRun
+
+    pl = dict(exp.planetlab or {})
+    directory = trace_dir or pl.get("trace_dir")
+    if not directory:
+        raise SystemExit("this experiment needs --trace-dir (the PlanetLab trace directory)")
+    if not os.path.isabs(directory) and not os.path.isdir(directory):
+        directory = os.path.join(exp.base_dir, directory)
+    cfg = PlanetLabConfig(
+        trace_dir=directory, policy=str(pl.get("policy", "thr-mmt-0.8")),
+        hosts=int(pl.get("hosts", 800)), interval=float(pl.get("interval", 300.0)),
+        steps=int(pl.get("steps", 288)), vms=pl.get("vms"),
+        enforce_memory=bool(pl.get("enforce_memory", False)))
+    if "host_types" in pl:
+        cfg.host_types = list(pl["host_types"])
+    if "vm_types" in pl:
+        cfg.vm_types = list(pl["vm_types"])
+    step_progress = (lambda k, n: progress(float(k), float(n))) if progress else None
+    metrics, series = PlanetLabRun(cfg, step_progress).run()
+    metrics["experiment"] = exp.name
+    return metrics, series
