@@ -1,0 +1,186 @@
+"""Walrus' Python API for other components (storage controller, CLC, NC).
+
+All methods block (file and database I/O): call them from a worker thread
+(``await asyncio.to_thread(walrus.put_object_from_file, ...)``) when on the event loop.
+Errors are :class:`server.walrus.errors.S3Error` subclasses (``NoSuchBucket``,
+``NoSuchKey``, ``AccessDenied``, ...) with ``code`` and ``message``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from server.auth.identity import Principal
+from server.walrus import acl as acls
+from server.walrus import errors as e
+from server.walrus import policy
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
+    from server.walrus.acl import Accounts
+    from server.walrus.provider import FilesystemProvider
+    from server.walrus.store import WalrusStore
+
+SYSTEM_ACCOUNT = "(walrus)"
+COPY_CHUNK = 1024 * 1024
+
+
+class WalrusAPI:
+    """Internal object operations, without HTTP or signatures."""
+
+    cloud: Cloud
+    store: WalrusStore
+    provider: FilesystemProvider
+    accounts: Accounts
+    min_part_size: int
+
+    # -- principals --------------------------------------------------------------------
+    def system_account_id(self) -> str:
+        """The ``(walrus)`` system account that owns the cloud's own buckets."""
+        identity = self.cloud.identity
+        account = identity.account_by_name.get(SYSTEM_ACCOUNT)
+        if account is None:
+            account = identity.create_account(SYSTEM_ACCOUNT, system=True)
+            self.cloud.store.flush()
+        return account.id
+
+    def _principal(self, who: Principal | str) -> Principal:
+        if isinstance(who, Principal):
+            return who
+        account = self.cloud.identity.account(who)
+        return Principal(account.id, account.name, "admin")
+
+    # -- buckets and objects -----------------------------------------------------------
+    def create_system_bucket(self, name: str, owner_account_id: str | None = None) -> None:
+        """Create a private bucket owned by the system account (no-op if it exists)."""
+        owner = owner_account_id or self.system_account_id()
+        try:
+            self.store.create_bucket(name, owner, "", acls.canned("private", owner),
+                                     quota=10 ** 9)
+        except e.BucketAlreadyOwnedByYou:
+            pass
+
+    def _fields(self, bucket: dict[str, Any], content_type: str) -> dict[str, Any]:
+        owner = bucket["account_id"]
+        return {"owner_id": owner, "content_type": content_type, "headers": "{}",
+                "meta": "{}", "acl": json.dumps(acls.canned("private", owner)),
+                "storage_class": "STANDARD", "tagging": None, "checksum": None}
+
+    def put_object_from_file(self, bucket: str, key: str, path: str,
+                             content_type: str = "application/octet-stream") -> str:
+        """Store a local file as an object (streamed); its ETag."""
+        row = self.store.bucket(bucket)
+        writer = self.provider.writer()
+        try:
+            with open(path, "rb") as fh:
+                while chunk := fh.read(COPY_CHUNK):
+                    writer.write(chunk)
+            name = writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        etag = writer.md5.hexdigest()
+        fields = self._fields(row, content_type)
+        fields.update(size=writer.size, etag=etag, blobs=json.dumps([[name, writer.size]]),
+                      parts=None)
+        try:
+            self.store.put(row, key, fields)
+        except BaseException:
+            self.provider.delete(name)
+            raise
+        return etag
+
+    def multipart_upload_from_file(self, bucket: str, key: str, path: str,
+                                   part_size: int = 64 * 1024 * 1024,
+                                   content_type: str = "application/octet-stream") -> str:
+        """Store a large file as a multipart object (one blob per part); its ETag."""
+        row = self.store.bucket(bucket)
+        part_size = max(part_size, self.min_part_size)
+        blobs: list[list[Any]] = []
+        md5s: list[bytes] = []
+        try:
+            with open(path, "rb") as fh:
+                while True:
+                    writer = self.provider.writer()
+                    try:
+                        while writer.size < part_size:
+                            chunk = fh.read(min(COPY_CHUNK, part_size - writer.size))
+                            if not chunk:
+                                break
+                            writer.write(chunk)
+                        if writer.size == 0 and blobs:
+                            writer.abort()
+                            break
+                        blobs.append([writer.commit(), writer.size])
+                        md5s.append(writer.md5.digest())
+                    except BaseException:
+                        writer.abort()
+                        raise
+                    if blobs[-1][1] < part_size:
+                        break
+            etag = f"{hashlib.md5(b''.join(md5s)).hexdigest()}-{len(md5s)}"
+            fields = self._fields(row, content_type)
+            fields.update(size=sum(b[1] for b in blobs), etag=etag, blobs=json.dumps(blobs),
+                          parts=json.dumps([b[1] for b in blobs]))
+            self.store.put(row, key, fields)
+        except BaseException:
+            for name, _ in blobs:
+                self.provider.delete(name)
+            raise
+        return etag
+
+    def get_object_to_file(self, bucket: str, key: str, path: str) -> int:
+        """Write an object to a local file (temp file + rename); its size."""
+        obj = self.store.head(bucket, key)
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as out:
+            for name, _ in json.loads(obj["blobs"]):
+                for chunk in self.provider.read(name):
+                    out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        return int(obj["size"])
+
+    def open_object(self, bucket: str, key: str) -> Any:
+        """An iterator over an object's bytes (1 MiB chunks)."""
+        obj = self.store.head(bucket, key)
+        for name, _ in json.loads(obj["blobs"]):
+            yield from self.provider.read(name)
+
+    def read_object(self, who: Principal | str, bucket: str, key: str,
+                    max_size: int = 64 * 1024 * 1024) -> bytes:
+        """An object's bytes if ``who`` (a principal or account ID) may read it.
+
+        Raises NoSuchBucket, NoSuchKey, AccessDenied or EntityTooLarge (over ``max_size``).
+        """
+        principal = self._principal(who)
+        row = self.store.bucket(bucket)
+        obj = self.store.head(bucket, key)
+        if not self.may_read(principal, row, obj):
+            raise e.AccessDenied(f"{principal.account_name or principal.account_id} may not "
+                                 f"read {bucket}/{key}")
+        if obj["size"] > max_size:
+            raise e.EntityTooLarge(f"{bucket}/{key} is larger than {max_size} bytes")
+        return b"".join(self.open_object(bucket, key))
+
+    def may_read(self, principal: Principal, bucket: dict[str, Any],
+                 obj: dict[str, Any]) -> bool:
+        """Bucket policy, then the object's ACL (as GetObject checks it)."""
+        resource = f"arn:aws:s3:::{bucket['name']}/{obj['key']}"
+        decision = policy.evaluate(bucket.get("policy"), principal, "s3:GetObject", resource)
+        if decision is not None:
+            return decision == policy.ALLOW
+        return acls.allows(obj["acl"], principal, "READ")
+
+    def object_size(self, bucket: str, key: str) -> int:
+        """An object's size (NoSuchBucket/NoSuchKey if missing)."""
+        self.store.bucket(bucket)
+        return int(self.store.head(bucket, key)["size"])
+
+    def delete_object(self, bucket: str, key: str) -> None:
+        """Delete an object (its current version; a marker in a versioned bucket)."""
+        self.store.delete(self.store.bucket(bucket), key, None)

@@ -1,0 +1,165 @@
+"""Bucket actions: list, create (name rules, location, quota), delete, head, location,
+versioning, ACL, policy and tagging."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import re
+
+from server.protocol.http import Response
+from server.walrus import acl as acls
+from server.walrus import errors as e
+from server.walrus import policy
+from server.walrus.context import S3Context, loads
+from server.walrus.tagging import parse_tagging, render_tagging
+from server.walrus.xmlio import doc, el, find_text, local_name, parse_xml, timestamp
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def check_bucket_name(name: str) -> None:
+    """S3's DNS-compatible bucket naming rules (InvalidBucketName otherwise)."""
+    bad = not _NAME.match(name) or ".." in name or ".-" in name or "-." in name
+    if not bad:
+        try:
+            ipaddress.IPv4Address(name)
+            bad = True
+        except ValueError:
+            pass
+    if bad or name.startswith("xn--") or name.endswith("-s3alias"):
+        raise e.InvalidBucketName(BucketName=name)
+
+
+async def list_buckets(ctx: S3Context) -> Response:
+    """ListBuckets: the caller's buckets."""
+    ctx.require_signed()
+    rows = ctx.walrus.store.list_buckets(ctx.principal.account_id)
+    items = "".join(f"<Bucket>{el('Name', r['name'])}"
+                    f"{el('CreationDate', timestamp(r['created']))}</Bucket>" for r in rows)
+    body = doc("ListAllMyBucketsResult",
+               acls.owner_xml(ctx.principal.account_id, ctx.walrus.accounts),
+               f"<Buckets>{items}</Buckets>")
+    return ctx.response(200, body)
+
+
+async def create_bucket(ctx: S3Context) -> Response:
+    """CreateBucket with location constraint, canned/grant ACL and the account quota."""
+    ctx.require_signed()
+    name = ctx.bucket_name
+    assert name is not None
+    check_bucket_name(name)
+    body = await ctx.request.body(limit=64 * 1024)
+    location = ""
+    if body.strip():
+        root = parse_xml(body)
+        if local_name(root) != "CreateBucketConfiguration":
+            raise e.MalformedXML()
+        location = find_text(root, "LocationConstraint")
+    region = ctx.walrus.region
+    if location not in ("", region, "us-east-1"):
+        raise e.InvalidLocationConstraint(
+            f"The specified location-constraint is not valid: {location}",
+            LocationConstraint=location)
+    owner = ctx.principal.account_id
+    acl = acls.from_headers(ctx.headers, owner, ctx.walrus.accounts, owner,
+                            ctx.walrus.exec_account) or acls.canned("private", owner)
+    await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
+                            ctx.walrus.bucket_quota)
+    return ctx.response(200, b"", [("location", f"/{name}")])
+
+
+async def delete_bucket(ctx: S3Context) -> Response:
+    """DeleteBucket (owner only, empty only)."""
+    bucket = ctx.bucket()
+    ctx.authorize("s3:DeleteBucket", bucket)
+    await asyncio.to_thread(ctx.walrus.store.delete_bucket, bucket["name"])
+    return ctx.response(204)
+
+
+async def head_bucket(ctx: S3Context) -> Response:
+    """HeadBucket."""
+    bucket = ctx.bucket()
+    ctx.authorize("s3:ListBucket", bucket)
+    return ctx.response(200, b"", [("x-amz-bucket-region", ctx.walrus.region)])
+
+
+async def get_location(ctx: S3Context) -> Response:
+    """GetBucketLocation."""
+    bucket = ctx.bucket()
+    ctx.authorize("s3:GetBucketLocation", bucket)
+    return ctx.response(200, doc("LocationConstraint", bucket["location"] or ""))
+
+
+async def versioning(ctx: S3Context) -> Response:
+    """Get/PutBucketVersioning."""
+    bucket = ctx.bucket()
+    if ctx.request.method == "GET":
+        ctx.authorize("s3:GetBucketVersioning", bucket)
+        status = el("Status", bucket["versioning"]) if bucket["versioning"] else ""
+        return ctx.response(200, doc("VersioningConfiguration", status))
+    ctx.authorize("s3:PutBucketVersioning", bucket)
+    root = parse_xml(await ctx.request.body(limit=64 * 1024))
+    status = find_text(root, "Status")
+    if status not in ("Enabled", "Suspended"):
+        raise e.MalformedXML()
+    if not (status == "Suspended" and not bucket["versioning"]):
+        ctx.walrus.store.update_bucket(bucket["name"], versioning=status)
+    return ctx.response(200)
+
+
+async def bucket_acl(ctx: S3Context) -> Response:
+    """Get/PutBucketAcl."""
+    bucket = ctx.bucket()
+    if ctx.request.method == "GET":
+        ctx.authorize("s3:GetBucketAcl", bucket)
+        return ctx.response(200, acls.to_xml(loads(bucket["acl"], {}), ctx.walrus.accounts))
+    ctx.authorize("s3:PutBucketAcl", bucket)
+    new = acls.from_headers(ctx.headers, bucket["account_id"], ctx.walrus.accounts,
+                            bucket["account_id"], ctx.walrus.exec_account)
+    if new is None:
+        new = acls.from_xml(await ctx.request.body(limit=300 * 1024), bucket["account_id"],
+                            ctx.walrus.accounts)
+    ctx.walrus.store.update_bucket(bucket["name"], acl=json.dumps(new))
+    return ctx.response(200)
+
+
+async def bucket_policy(ctx: S3Context) -> Response:
+    """Get/Put/DeleteBucketPolicy (bucket owner only)."""
+    bucket = ctx.bucket()
+    method = ctx.request.method
+    action = {"GET": "s3:GetBucketPolicy", "PUT": "s3:PutBucketPolicy"}.get(
+        method, "s3:DeleteBucketPolicy")
+    if ctx.principal.account_id != bucket["account_id"]:
+        # A policy may not grant policy management to others (S3 refuses non-owners).
+        raise e.AccessDenied()
+    ctx.authorize(action, bucket)
+    if method == "GET":
+        if not bucket["policy"]:
+            raise e.NoSuchBucketPolicy(BucketName=bucket["name"])
+        return ctx.response(200, bucket["policy"].encode(), content_type="application/json")
+    if method == "PUT":
+        text = policy.validate(await ctx.request.body(limit=20 * 1024), bucket["name"])
+        ctx.walrus.store.update_bucket(bucket["name"], policy=text)
+        return ctx.response(204)
+    ctx.walrus.store.update_bucket(bucket["name"], policy=None)
+    return ctx.response(204)
+
+
+async def bucket_tagging(ctx: S3Context) -> Response:
+    """Get/Put/DeleteBucketTagging (at most 50 tags)."""
+    bucket = ctx.bucket()
+    method = ctx.request.method
+    ctx.authorize({"GET": "s3:GetBucketTagging"}.get(method, "s3:PutBucketTagging"), bucket)
+    if method == "GET":
+        tags = loads(bucket["tagging"], None)
+        if not tags:
+            raise e.NoSuchTagSet(BucketName=bucket["name"])
+        return ctx.response(200, render_tagging(tags))
+    if method == "PUT":
+        tags = parse_tagging(await ctx.request.body(limit=64 * 1024), limit=50)
+        ctx.walrus.store.update_bucket(bucket["name"], tagging=json.dumps(tags))
+        return ctx.response(204)
+    ctx.walrus.store.update_bucket(bucket["name"], tagging=None)
+    return ctx.response(204)

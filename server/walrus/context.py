@@ -1,0 +1,131 @@
+"""Per-request context for S3 handlers: target, caller, authorization, response helpers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import TYPE_CHECKING, Any
+
+from server.auth.identity import Principal
+from server.protocol.http import Request, Response
+from server.walrus import acl as acls
+from server.walrus import errors as e
+from server.walrus import policy
+from server.walrus.auth import Auth
+
+if TYPE_CHECKING:
+    from server.walrus.service import Walrus
+
+Row = dict[str, Any]
+
+#: Action -> (what the ACL is checked on, permission); "owner" means bucket owner only.
+ACTIONS: dict[str, tuple[str, str]] = {
+    "s3:ListBucket": ("bucket", "READ"),
+    "s3:ListBucketVersions": ("bucket", "READ"),
+    "s3:ListBucketMultipartUploads": ("bucket", "READ"),
+    "s3:PutObject": ("bucket", "WRITE"),
+    "s3:DeleteObject": ("bucket", "WRITE"),
+    "s3:DeleteObjectVersion": ("bucket", "WRITE"),
+    "s3:AbortMultipartUpload": ("bucket", "WRITE"),
+    "s3:ListMultipartUploadParts": ("bucket", "READ"),
+    "s3:GetBucketAcl": ("bucket", "READ_ACP"),
+    "s3:PutBucketAcl": ("bucket", "WRITE_ACP"),
+    "s3:GetObject": ("object", "READ"),
+    "s3:GetObjectVersion": ("object", "READ"),
+    "s3:GetObjectAcl": ("object", "READ_ACP"),
+    "s3:GetObjectVersionAcl": ("object", "READ_ACP"),
+    "s3:PutObjectAcl": ("object", "WRITE_ACP"),
+    "s3:PutObjectVersionAcl": ("object", "WRITE_ACP"),
+    "s3:GetObjectTagging": ("object", "READ"),
+    "s3:PutObjectTagging": ("object", "WRITE_ACP"),
+    "s3:DeleteObjectTagging": ("object", "WRITE_ACP"),
+}
+
+
+def http_date(ts: float) -> str:
+    """RFC 1123 date for Last-Modified."""
+    return formatdate(ts, usegmt=True)
+
+
+@dataclass
+class S3Context:
+    """One S3 request being served."""
+
+    walrus: Walrus
+    request: Request
+    auth: Auth
+    bucket_name: str | None
+    key: str | None
+    rid: str
+    query: dict[str, str] = field(default_factory=dict)
+    _bucket: Row | None = None
+
+    @property
+    def principal(self) -> Principal:
+        """The caller (ANONYMOUS when unsigned)."""
+        return self.auth.principal
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Lower-cased request headers."""
+        return self.request.header_map
+
+    def bucket(self) -> Row:
+        """The target bucket (NoSuchBucket if it does not exist)."""
+        if self._bucket is None:
+            assert self.bucket_name is not None
+            self._bucket = self.walrus.store.bucket(self.bucket_name)
+        return self._bucket
+
+    def require_signed(self) -> None:
+        """Refuse anonymous callers."""
+        if self.principal.anonymous:
+            raise e.AccessDenied()
+
+    def allowed(self, action: str, bucket: Row, obj: Row | None = None) -> bool:
+        """Bucket policy (explicit deny wins), then the ACL or bucket ownership."""
+        resource = f"arn:aws:s3:::{bucket['name']}"
+        if obj is not None or self.key is not None:
+            resource += "/" + (obj["key"] if obj is not None else self.key or "")
+        condition = {"aws:sourceip": self.request.client,
+                     "aws:securetransport": "false",
+                     "s3:prefix": self.query.get("prefix", ""),
+                     "s3:x-amz-acl": self.headers.get("x-amz-acl", "")}
+        decision = policy.evaluate(bucket.get("policy"), self.principal, action, resource,
+                                   condition)
+        if decision == policy.DENY:
+            return False
+        if decision == policy.ALLOW:
+            return True
+        if self.principal.anonymous:
+            owner = False
+        else:
+            owner = self.principal.account_id == bucket["account_id"]
+        kind, permission = ACTIONS.get(action, ("owner", ""))
+        if kind == "owner":
+            return owner
+        if kind == "bucket":
+            return owner or acls.allows(bucket["acl"], self.principal, permission)
+        if obj is None:
+            return owner
+        return acls.allows(obj["acl"], self.principal, permission)
+
+    def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:
+        """Raise AccessDenied unless ``action`` is allowed."""
+        if not self.allowed(action, bucket, obj):
+            raise e.AccessDenied()
+
+    def response(self, status: int = 200, body: bytes = b"",
+                 headers: list[tuple[str, str]] | None = None,
+                 content_type: str = "application/xml") -> Response:
+        """A response with S3's request-id headers."""
+        out = [("x-amz-request-id", self.rid), ("x-amz-id-2", self.rid)]
+        if headers:
+            out.extend(headers)
+        return Response(status, body, out, content_type=content_type if body else "")
+
+
+def loads(text: str | None, default: Any) -> Any:
+    """JSON column to value (None/empty gives ``default``)."""
+    return json.loads(text) if text else default

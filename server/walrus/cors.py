@@ -1,0 +1,241 @@
+"""Bucket CORS (Get/Put/Delete, preflight OPTIONS, response headers) and lifecycle
+expiration rules (Get/Put/Delete and the periodic expiry pass)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from server.protocol.http import Response
+from server.walrus import errors as e
+from server.walrus.context import S3Context, loads
+from server.walrus.xmlio import children, doc, el, find_text, parse_xml
+
+if TYPE_CHECKING:
+    from server.walrus.store import WalrusStore
+
+log = logging.getLogger(__name__)
+METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
+
+
+# -- CORS ------------------------------------------------------------------------------------
+def parse_cors(body: bytes) -> list[dict[str, Any]]:
+    """Parse a ``CORSConfiguration`` document into rules."""
+    root = parse_xml(body)
+    rules = []
+    for rule in children(root, "CORSRule"):
+        methods = [(m.text or "").strip() for m in children(rule, "AllowedMethod")]
+        origins = [(o.text or "").strip() for o in children(rule, "AllowedOrigin")]
+        if not methods or not origins:
+            raise e.MalformedXML()
+        for m in methods:
+            if m not in METHODS:
+                raise e.InvalidRequest(f"Found unsupported HTTP method in CORS config. "
+                                       f"Unsupported method is {m}")
+        max_age = find_text(rule, "MaxAgeSeconds")
+        rules.append({
+            "id": find_text(rule, "ID"), "methods": methods, "origins": origins,
+            "headers": [(h.text or "").strip() for h in children(rule, "AllowedHeader")],
+            "expose": [(h.text or "").strip() for h in children(rule, "ExposeHeader")],
+            "max_age": int(max_age) if max_age.isdigit() else None})
+    if not rules:
+        raise e.MalformedXML()
+    return rules
+
+
+def render_cors(rules: list[dict[str, Any]]) -> bytes:
+    """A ``CORSConfiguration`` document."""
+    out = []
+    for r in rules:
+        parts = [el("ID", r["id"])] if r["id"] else []
+        parts += [el("AllowedMethod", m) for m in r["methods"]]
+        parts += [el("AllowedOrigin", o) for o in r["origins"]]
+        parts += [el("AllowedHeader", h) for h in r["headers"]]
+        parts += [el("ExposeHeader", h) for h in r["expose"]]
+        if r["max_age"] is not None:
+            parts.append(el("MaxAgeSeconds", r["max_age"]))
+        out.append(f"<CORSRule>{''.join(parts)}</CORSRule>")
+    return doc("CORSConfiguration", *out)
+
+
+def match_rule(rules: list[dict[str, Any]], origin: str, method: str,
+               req_headers: list[str]) -> dict[str, Any] | None:
+    """The first rule allowing ``origin``, ``method`` and every requested header."""
+    for r in rules:
+        if method not in r["methods"]:
+            continue
+        if not any(fnmatch.fnmatchcase(origin, o) for o in r["origins"]):
+            continue
+        allowed = [h.lower() for h in r["headers"]]
+        if all(any(fnmatch.fnmatchcase(h.lower(), a) for a in allowed) for h in req_headers):
+            return r
+    return None
+
+
+def cors_headers(rule: dict[str, Any], origin: str, method: str,
+                 req_headers: list[str]) -> list[tuple[str, str]]:
+    """Access-Control-* headers for a matching rule."""
+    wildcard = rule["origins"] == ["*"]
+    out = [("access-control-allow-origin", "*" if wildcard else origin),
+           ("access-control-allow-methods", ", ".join(rule["methods"]))]
+    if not wildcard:
+        out.append(("vary", "Origin, Access-Control-Request-Headers, "
+                            "Access-Control-Request-Method"))
+        out.append(("access-control-allow-credentials", "true"))
+    if req_headers:
+        out.append(("access-control-allow-headers", ", ".join(req_headers)))
+    if rule["expose"]:
+        out.append(("access-control-expose-headers", ", ".join(rule["expose"])))
+    if rule["max_age"] is not None:
+        out.append(("access-control-max-age", str(rule["max_age"])))
+    return out
+
+
+async def bucket_cors(ctx: S3Context) -> Response:
+    """Get/Put/DeleteBucketCors."""
+    bucket = ctx.bucket()
+    method = ctx.request.method
+    ctx.authorize("s3:GetBucketCORS" if method == "GET" else "s3:PutBucketCORS", bucket)
+    if method == "GET":
+        rules = loads(bucket["cors"], None)
+        if not rules:
+            raise e.NoSuchCORSConfiguration(BucketName=bucket["name"])
+        return ctx.response(200, render_cors(rules))
+    if method == "PUT":
+        rules = parse_cors(await ctx.request.body(limit=64 * 1024))
+        ctx.walrus.store.update_bucket(bucket["name"], cors=json.dumps(rules))
+        return ctx.response(200)
+    ctx.walrus.store.update_bucket(bucket["name"], cors=None)
+    return ctx.response(204)
+
+
+async def preflight(ctx: S3Context) -> Response:
+    """OPTIONS: answer a CORS preflight from the bucket's rules (no signature needed)."""
+    origin = ctx.headers.get("origin")
+    method = ctx.headers.get("access-control-request-method")
+    if not origin or not method:
+        raise e.BadRequest("Insufficient information. Origin request header needed.")
+    bucket = ctx.bucket()
+    rules = loads(bucket["cors"], None)
+    if not rules:
+        raise e.AccessForbidden("CORSResponse: CORS is not enabled for this bucket.",
+                                Method=method, ResourceType="BUCKET")
+    req_headers = [h.strip() for h in ctx.headers.get("access-control-request-headers",
+                                                      "").split(",") if h.strip()]
+    rule = match_rule(rules, origin, method, req_headers)
+    if rule is None:
+        raise e.AccessForbidden("CORSResponse: This CORS request is not allowed. This is "
+                                "usually because the evalution of Origin, request method / "
+                                "Access-Control-Request-Method or Access-Control-Request-"
+                                "Headers are not whitelisted by the resource's CORS spec.",
+                                Method=method, ResourceType="OBJECT")
+    return ctx.response(200, b"", cors_headers(rule, origin, method, req_headers))
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+def parse_lifecycle(body: bytes) -> list[dict[str, Any]]:
+    """Parse a ``LifecycleConfiguration`` (expiration rules; transitions are accepted)."""
+    root = parse_xml(body)
+    rules = []
+    ids = set()
+    for rule in children(root, "Rule"):
+        status = find_text(rule, "Status")
+        if status not in ("Enabled", "Disabled"):
+            raise e.MalformedXML()
+        rid = find_text(rule, "ID")
+        if len(rid) > 255:
+            raise e.InvalidArgument("ID length should not exceed allowed limit of 255")
+        if rid and rid in ids:
+            raise e.InvalidArgument("Rule ID must be unique. Found same ID for more than one "
+                                    "rule")
+        ids.add(rid)
+        prefix = find_text(rule, "Prefix")
+        has_filter = False
+        for flt in children(rule, "Filter"):
+            has_filter = True
+            prefix = find_text(flt, "Prefix") or prefix
+            for conj in children(flt, "And"):
+                prefix = find_text(conj, "Prefix") or prefix
+        days = date = None
+        for exp in children(rule, "Expiration"):
+            d = find_text(exp, "Days")
+            if d:
+                if not d.isdigit() or int(d) <= 0:
+                    raise e.InvalidArgument("'Days' for Expiration action must be a positive "
+                                            "integer")
+                days = int(d)
+            date = find_text(exp, "Date") or None
+        rules.append({"id": rid, "status": status, "prefix": prefix, "filter": has_filter,
+                      "days": days, "date": date})
+    if not rules:
+        raise e.MalformedXML()
+    return rules
+
+
+def render_lifecycle(rules: list[dict[str, Any]]) -> bytes:
+    """A ``LifecycleConfiguration`` document."""
+    out = []
+    for r in rules:
+        parts = [el("ID", r["id"])] if r["id"] else []
+        if r["filter"]:
+            parts.append(f"<Filter>{el('Prefix', r['prefix'])}</Filter>")
+        else:
+            parts.append(el("Prefix", r["prefix"]))
+        parts.append(el("Status", r["status"]))
+        if r["days"] is not None:
+            parts.append(f"<Expiration>{el('Days', r['days'])}</Expiration>")
+        elif r["date"]:
+            parts.append(f"<Expiration>{el('Date', r['date'])}</Expiration>")
+        out.append(f"<Rule>{''.join(parts)}</Rule>")
+    return doc("LifecycleConfiguration", *out)
+
+
+async def bucket_lifecycle(ctx: S3Context) -> Response:
+    """Get/Put/DeleteBucketLifecycle."""
+    bucket = ctx.bucket()
+    method = ctx.request.method
+    ctx.authorize("s3:GetLifecycleConfiguration" if method == "GET"
+                  else "s3:PutLifecycleConfiguration", bucket)
+    if method == "GET":
+        rules = loads(bucket["lifecycle"], None)
+        if not rules:
+            raise e.NoSuchLifecycleConfiguration(BucketName=bucket["name"])
+        return ctx.response(200, render_lifecycle(rules))
+    if method == "PUT":
+        rules = parse_lifecycle(await ctx.request.body(limit=64 * 1024))
+        ctx.walrus.store.update_bucket(bucket["name"], lifecycle=json.dumps(rules))
+        return ctx.response(200)
+    ctx.walrus.store.update_bucket(bucket["name"], lifecycle=None)
+    return ctx.response(204)
+
+
+def expire(store: WalrusStore, now: float, day_seconds: float = 86400.0) -> int:
+    """Apply every enabled expiration rule once; the number of objects expired."""
+    count = 0
+    for bucket in store.lifecycle_buckets():
+        for rule in loads(bucket["lifecycle"], []):
+            if rule["status"] != "Enabled":
+                continue
+            if rule["days"] is not None:
+                before = now - rule["days"] * day_seconds
+            elif rule["date"]:
+                try:
+                    when = _dt.datetime.fromisoformat(rule["date"].replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=_dt.UTC)
+                if now < when.timestamp():
+                    continue
+                before = now + 1
+            else:
+                continue
+            for obj in store.expired(bucket["name"], rule["prefix"], before):
+                store.delete(bucket, obj["key"], None)
+                count += 1
+    if count:
+        log.info("lifecycle expired %d objects", count)
+    return count

@@ -1,0 +1,274 @@
+"""Multipart uploads: Create, UploadPart(Copy), Complete, Abort, ListParts, ListUploads.
+
+A completed object keeps its parts' blobs as its segments (no re-copy of the data);
+its ETag is S3's ``md5(concatenated part MD5s)-N``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from typing import Any
+
+from server.protocol.http import Response
+from server.walrus import acl as acls
+from server.walrus import errors as e
+from server.walrus.context import S3Context, loads
+from server.walrus.objects import copy_source, object_fields, quote_etag
+from server.walrus.upload import checksum_headers, receive
+from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
+
+MIN_PART = 5 * 1024 * 1024
+MAX_PART = 5 * 1024 ** 3
+MAX_PARTS = 10000
+_COPY_RANGE = re.compile(r"^bytes=(\d+)-(\d+)$")
+
+
+async def create_upload(ctx: S3Context) -> Response:
+    """CreateMultipartUpload."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    ctx.authorize("s3:PutObject", bucket)
+    fields = object_fields(ctx, bucket)
+    keep = {k: fields[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
+                                   "storage_class", "tagging")}
+    keep["checksum_algorithm"] = ctx.headers.get("x-amz-checksum-algorithm")
+    upload_id = await asyncio.to_thread(ctx.walrus.store.create_upload, bucket["name"],
+                                        ctx.key, keep)
+    body = doc("InitiateMultipartUploadResult", el("Bucket", bucket["name"]),
+               el("Key", ctx.key), el("UploadId", upload_id))
+    headers = []
+    if keep["checksum_algorithm"]:
+        headers.append(("x-amz-checksum-algorithm", keep["checksum_algorithm"]))
+    return ctx.response(200, body, headers)
+
+
+def _part_number(ctx: S3Context) -> int:
+    raw = ctx.query.get("partNumber", "")
+    try:
+        number = int(raw)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_PARTS:
+        raise e.InvalidArgument("Part number must be an integer between 1 and 10000, "
+                                "inclusive", ArgumentName="partNumber", ArgumentValue=raw)
+    return number
+
+
+async def upload_part(ctx: S3Context) -> Response:
+    """UploadPart (streamed) or UploadPartCopy (``x-amz-copy-source``)."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    ctx.authorize("s3:PutObject", bucket)
+    number = _part_number(ctx)
+    upload = ctx.walrus.store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    if "x-amz-copy-source" in ctx.headers:
+        return await _upload_part_copy(ctx, upload, number)
+    got = await receive(ctx, max_size=MAX_PART)
+    assert got.blob is not None
+    await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, got.blob,
+                            got.size, got.md5, got.checksum)
+    return ctx.response(200, b"", [("etag", quote_etag(got.md5))]
+                        + checksum_headers(got.checksum))
+
+
+async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int) -> Response:
+    _, src = copy_source(ctx)
+    size = src["size"]
+    start, end = 0, size - 1
+    rng = ctx.headers.get("x-amz-copy-source-range")
+    if rng:
+        m = _COPY_RANGE.match(rng.strip())
+        if m is None or int(m.group(2)) < int(m.group(1)) or int(m.group(2)) >= size:
+            raise e.InvalidRange(RangeRequested=rng, ActualObjectSize=str(size)) \
+                if m is not None else e.InvalidArgument("The x-amz-copy-source-range value "
+                                                        "must be of the form bytes=first-last "
+                                                        "where first and last are the "
+                                                        "zero-based offsets of the first and "
+                                                        "last bytes to copy",
+                                                        ArgumentName="x-amz-copy-source-range")
+        start, end = int(m.group(1)), int(m.group(2))
+    provider = ctx.walrus.provider
+    writer = provider.writer()
+
+    def copy() -> str:
+        offset = 0
+        for name, blob_size in loads(src["blobs"], []):
+            lo, hi = max(start, offset), min(end + 1, offset + blob_size)
+            if lo < hi:
+                for chunk in provider.read(name, lo - offset, hi - lo):
+                    writer.write(chunk)
+            offset += blob_size
+        return writer.commit()
+
+    try:
+        blob = await asyncio.to_thread(copy)
+    except BaseException:
+        writer.abort()
+        raise
+    md5 = writer.md5.hexdigest()  # type: ignore[attr-defined]
+    await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, blob,
+                            writer.size, md5, None)
+    row_time = ctx.walrus.store.now()
+    headers = []
+    if src["version_id"] != "null":
+        headers.append(("x-amz-copy-source-version-id", src["version_id"]))
+    return ctx.response(200, doc("CopyPartResult", el("LastModified", timestamp(row_time)),
+                                 el("ETag", quote_etag(md5))), headers)
+
+
+async def complete_upload(ctx: S3Context) -> Response:
+    """CompleteMultipartUpload: check order, ETags and sizes; the object becomes visible."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    ctx.authorize("s3:PutObject", bucket)
+    store = ctx.walrus.store
+    upload = store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    root = parse_xml(await ctx.request.body(limit=4 * 1024 * 1024))
+    wanted: list[tuple[int, str]] = []
+    for part in children(root, "Part"):
+        try:
+            number = int(find_text(part, "PartNumber"))
+        except ValueError:
+            raise e.MalformedXML() from None
+        wanted.append((number, find_text(part, "ETag").strip('"')))
+    if not wanted:
+        raise e.MalformedXML("The XML you provided was not well-formed or did not validate "
+                             "against our published schema")
+    numbers = [n for n, _ in wanted]
+    if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
+        raise e.InvalidPartOrder(UploadId=upload["upload_id"])
+    have = {p["part_number"]: p for p in store.list_parts(upload["upload_id"])}
+    chosen = []
+    for number, etag in wanted:
+        part = have.get(number)
+        if part is None or (etag and etag != part["etag"]):
+            raise e.InvalidPart(UploadId=upload["upload_id"], PartNumber=str(number),
+                                ETag=etag)
+        chosen.append(part)
+    for part in chosen[:-1]:
+        if part["size"] < ctx.walrus.min_part_size:
+            raise e.EntityTooSmall(UploadId=upload["upload_id"],
+                                   PartNumber=str(part["part_number"]),
+                                   ProposedSize=str(part["size"]),
+                                   MinSizeAllowed=str(ctx.walrus.min_part_size))
+    digest = hashlib.md5(b"".join(bytes.fromhex(p["etag"]) for p in chosen)).hexdigest()
+    etag = f"{digest}-{len(chosen)}"
+    size = sum(p["size"] for p in chosen)
+    fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
+                                     "storage_class", "tagging")}
+    fields.update(size=size, etag=etag, checksum=None,
+                  blobs=json.dumps([[p["blob"], p["size"]] for p in chosen]),
+                  parts=json.dumps([p["size"] for p in chosen]))
+    row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields, numbers)
+    location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{ctx.key}"
+    body = doc("CompleteMultipartUploadResult", el("Location", location),
+               el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)))
+    headers = []
+    if row["version_id"] != "null":
+        headers.append(("x-amz-version-id", row["version_id"]))
+    return ctx.response(200, body, headers)
+
+
+async def abort_upload(ctx: S3Context) -> Response:
+    """AbortMultipartUpload."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    upload = ctx.walrus.store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    if upload["owner_id"] != ctx.principal.account_id:
+        ctx.authorize("s3:AbortMultipartUpload", bucket)
+    await asyncio.to_thread(ctx.walrus.store.abort_upload, upload["upload_id"])
+    return ctx.response(204)
+
+
+def _int(ctx: S3Context, name: str, default: int, top: int) -> int:
+    raw = ctx.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise e.InvalidArgument(f"Provided {name} not an integer or within integer range",
+                                ArgumentName=name, ArgumentValue=raw) from None
+    if value < 0:
+        raise e.InvalidArgument(f"Argument {name} must be an integer between 0 and "
+                                "2147483647", ArgumentName=name, ArgumentValue=raw)
+    return min(value, top)
+
+
+async def list_parts(ctx: S3Context) -> Response:
+    """ListParts."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    upload = ctx.walrus.store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    if upload["owner_id"] != ctx.principal.account_id:
+        ctx.authorize("s3:ListMultipartUploadParts", bucket)
+    max_parts = _int(ctx, "max-parts", 1000, 1000)
+    marker = _int(ctx, "part-number-marker", 0, MAX_PARTS)
+    rows = ctx.walrus.store.list_parts(upload["upload_id"], marker, max_parts + 1)
+    truncated = len(rows) > max_parts
+    rows = rows[:max_parts]
+    owner = acls.owner_xml(upload["owner_id"], ctx.walrus.accounts)
+    initiator = owner.replace("<Owner>", "<Initiator>").replace("</Owner>", "</Initiator>")
+    out = [el("Bucket", bucket["name"]), el("Key", ctx.key), el("UploadId", upload["upload_id"]),
+           initiator, owner, el("StorageClass", upload["storage_class"]),
+           el("PartNumberMarker", marker),
+           el("NextPartNumberMarker", rows[-1]["part_number"] if rows else 0),
+           el("MaxParts", max_parts), el("IsTruncated", "true" if truncated else "false")]
+    for p in rows:
+        out.append("<Part>" + el("PartNumber", p["part_number"])
+                   + el("LastModified", timestamp(p["last_modified"]))
+                   + el("ETag", quote_etag(p["etag"])) + el("Size", p["size"])
+                   + "".join(el(f"Checksum{k.upper()}", v) for k, v in
+                             [p["checksum"].split(":", 1)] if p["checksum"])
+                   + "</Part>")
+    return ctx.response(200, doc("ListPartsResult", *out))
+
+
+async def list_uploads(ctx: S3Context) -> Response:
+    """ListMultipartUploads with prefix, delimiter and key/upload-id markers."""
+    bucket = ctx.bucket()
+    ctx.authorize("s3:ListBucketMultipartUploads", bucket)
+    q = ctx.query
+    prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
+    key_marker, id_marker = q.get("key-marker", ""), q.get("upload-id-marker", "")
+    max_uploads = _int(ctx, "max-uploads", 1000, 1000)
+    rows = ctx.walrus.store.list_uploads(bucket["name"], prefix)
+    items: list[str] = []
+    prefixes: list[str] = []
+    truncated = False
+    next_key = next_id = ""
+    for r in rows:
+        if key_marker and (r["key"] < key_marker or (
+                r["key"] == key_marker and (not id_marker or r["upload_id"] <= id_marker))):
+            continue
+        common = None
+        if delimiter:
+            idx = r["key"].find(delimiter, len(prefix))
+            if idx >= 0:
+                common = r["key"][:idx + len(delimiter)]
+                if prefixes and prefixes[-1] == common:
+                    continue
+        if len(items) + len(prefixes) >= max_uploads:
+            truncated = True
+            break
+        if common is not None:
+            prefixes.append(common)
+            next_key, next_id = common, ""
+            continue
+        owner = acls.owner_xml(r["owner_id"], ctx.walrus.accounts)
+        items.append("<Upload>" + el("Key", r["key"]) + el("UploadId", r["upload_id"])
+                     + owner.replace("Owner>", "Initiator>") + owner
+                     + el("StorageClass", r["storage_class"])
+                     + el("Initiated", timestamp(r["initiated"])) + "</Upload>")
+        next_key, next_id = r["key"], r["upload_id"]
+    head = [el("Bucket", bucket["name"]), el("KeyMarker", key_marker),
+            el("UploadIdMarker", id_marker), el("NextKeyMarker", next_key if truncated else ""),
+            el("NextUploadIdMarker", next_id if truncated else ""), el("Prefix", prefix)]
+    if delimiter:
+        head.append(el("Delimiter", delimiter))
+    head += [el("MaxUploads", max_uploads), el("IsTruncated", "true" if truncated else "false")]
+    prefix_xml = [f"<CommonPrefixes>{el('Prefix', p)}</CommonPrefixes>" for p in prefixes]
+    return ctx.response(200, doc("ListMultipartUploadsResult", *head, *items, *prefix_xml))

@@ -1,0 +1,423 @@
+"""Object actions: Put, Get, Head, Delete, DeleteObjects, Copy, object ACL and tagging."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import unquote, unquote_plus
+
+from server.protocol.http import Response
+from server.walrus import acl as acls
+from server.walrus import errors as e
+from server.walrus.context import Row, S3Context, http_date, loads
+from server.walrus.tagging import parse_tagging, parse_tagging_header, render_tagging
+from server.walrus.upload import checksum_headers, receive
+from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
+
+STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
+                  "content-language", "expires", "x-amz-website-redirect-location")
+STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                   "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS")
+OVERRIDES = ("response-content-type", "response-content-language", "response-expires",
+             "response-cache-control", "response-content-disposition",
+             "response-content-encoding")
+MAX_META = 2048
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def quote_etag(etag: str) -> str:
+    """An ETag as S3 sends it, in double quotes."""
+    return f'"{etag}"'
+
+
+def object_fields(ctx: S3Context, bucket: Row, *, copy_from: Row | None = None) -> Row:
+    """Columns for a new object from the request headers (or a copy source)."""
+    h = ctx.headers
+    meta = {k[len("x-amz-meta-"):]: v for k, v in ctx.request.headers
+            if k.lower().startswith("x-amz-meta-")}
+    meta = {k.lower(): v for k, v in meta.items()}
+    if sum(len(k) + len(v) for k, v in meta.items()) > MAX_META:
+        raise e.MetadataTooLarge(MaxSizeAllowed=str(MAX_META))
+    stored = {k: h[k] for k in STORED_HEADERS if k in h}
+    if "content-encoding" in stored:
+        # aws-chunked is transfer framing, not a property of the object.
+        enc = [p.strip() for p in stored["content-encoding"].split(",")
+               if p.strip() and p.strip() != "aws-chunked"]
+        if enc:
+            stored["content-encoding"] = ",".join(enc)
+        else:
+            del stored["content-encoding"]
+    storage = h.get("x-amz-storage-class", "STANDARD")
+    if storage not in STORAGE_CLASSES:
+        raise e.InvalidStorageClass(StorageClassRequested=storage)
+    owner = ctx.principal.account_id or bucket["account_id"]
+    acl = acls.from_headers(h, owner, ctx.walrus.accounts, bucket["account_id"],
+                            ctx.walrus.exec_account) or acls.canned("private", owner)
+    tagging = parse_tagging_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else None
+    fields = {"owner_id": owner, "content_type": h.get("content-type",
+                                                         "binary/octet-stream"),
+              "headers": json.dumps(stored), "meta": json.dumps(meta),
+              "acl": json.dumps(acl), "storage_class": storage,
+              "tagging": json.dumps(tagging) if tagging is not None else None}
+    if copy_from is not None and h.get("x-amz-metadata-directive", "COPY") == "COPY":
+        for col in ("content_type", "headers", "meta"):
+            fields[col] = copy_from[col]
+        if "x-amz-storage-class" not in h:
+            fields["storage_class"] = copy_from["storage_class"]
+    if copy_from is not None and h.get("x-amz-tagging-directive", "COPY") == "COPY":
+        fields["tagging"] = copy_from["tagging"]
+    return fields
+
+
+def object_headers(obj: Row, *, versioned: bool = True) -> list[tuple[str, str]]:
+    """The representation headers of an object version."""
+    out = [("etag", quote_etag(obj["etag"])), ("last-modified", http_date(obj["last_modified"])),
+           ("accept-ranges", "bytes")]
+    for k, v in loads(obj["headers"], {}).items():
+        out.append((k, v))
+    for k, v in loads(obj["meta"], {}).items():
+        out.append((f"x-amz-meta-{k}", v))
+    if obj["version_id"] != "null" and versioned:
+        out.append(("x-amz-version-id", obj["version_id"]))
+    if obj["storage_class"] != "STANDARD":
+        out.append(("x-amz-storage-class", obj["storage_class"]))
+    tags = loads(obj.get("tagging"), None)
+    if tags:
+        out.append(("x-amz-tagging-count", str(len(tags))))
+    return out
+
+
+def _parse_time(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def check_conditions(h: dict[str, str], obj: Row, prefix: str = "if-",
+                     copy: bool = False) -> None:
+    """If-Match / If-None-Match / If-(Un)Modified-Since, with S3's precedence."""
+    etag = obj["etag"]
+    modified = int(obj["last_modified"])
+    if_match = h.get(prefix + "match")
+    if_none = h.get(prefix + "none-match")
+    if_unmod = h.get(prefix + "unmodified-since")
+    if_mod = h.get(prefix + "modified-since")
+    fail = e.PreconditionFailed(Condition=prefix)
+    matched = None
+    if if_match is not None:
+        matched = _etag_in(if_match, etag)
+        if not matched:
+            raise fail
+    if if_unmod is not None and matched is None:
+        t = _parse_time(if_unmod)
+        if t is not None and modified > t:
+            raise fail
+    none_matched = None
+    if if_none is not None:
+        none_matched = not _etag_in(if_none, etag)
+        if not none_matched:
+            if copy:
+                raise fail
+            raise e.NotModified(headers=[("etag", quote_etag(etag))])
+    if if_mod is not None and none_matched is None:
+        t = _parse_time(if_mod)
+        if t is not None and modified <= t:
+            if copy:
+                raise fail
+            raise e.NotModified(headers=[("etag", quote_etag(etag))])
+
+
+def _etag_in(header: str, etag: str) -> bool:
+    values = [v.strip().removeprefix("W/").strip('"') for v in header.split(",")]
+    return "*" in values or etag in values
+
+
+def parse_range(value: str, size: int) -> tuple[int, int] | None:
+    """``(start, end_inclusive)`` of a single byte range; None to serve the whole object."""
+    m = _RANGE.match(value.strip())
+    if m is None or (not m.group(1) and not m.group(2)):
+        return None
+    first, last = m.group(1), m.group(2)
+    if not first:
+        n = int(last)
+        if n == 0:
+            raise e.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
+        return max(0, size - n), size - 1
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise e.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
+    return start, min(end, size - 1)
+
+
+async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
+                       length: int) -> AsyncIterator[bytes]:
+    """The bytes ``[start, start+length)`` across an object's blobs, read off the loop."""
+    provider = ctx.walrus.provider
+    offset = 0
+    for name, size in blobs:
+        if length <= 0:
+            break
+        if start >= offset + size:
+            offset += size
+            continue
+        local = max(0, start - offset)
+        take = min(size - local, length)
+        it = provider.read(name, local, take)
+        while True:
+            chunk = await asyncio.to_thread(next, it, None)
+            if chunk is None:
+                break
+            yield chunk
+        length -= take
+        start += take
+        offset += size
+
+
+async def get_object(ctx: S3Context, head: bool = False) -> Response:
+    """GetObject / HeadObject with versions, conditions, ranges, parts and overrides."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version_id = ctx.query.get("versionId")
+    try:
+        obj = ctx.walrus.store.head(bucket["name"], ctx.key, version_id)
+    except (e.NoSuchKey, e.NoSuchVersion):
+        if not ctx.allowed("s3:ListBucket", bucket):
+            raise e.AccessDenied() from None
+        raise
+    ctx.authorize("s3:GetObjectVersion" if version_id else "s3:GetObject", bucket, obj)
+    check_conditions(ctx.headers, obj)
+    headers = object_headers(obj)
+    size = obj["size"]
+    start, length, status = 0, size, 200
+    part = ctx.query.get("partNumber")
+    if part is not None:
+        sizes = loads(obj.get("parts"), None) or [size]
+        try:
+            n = int(part)
+        except ValueError:
+            raise e.InvalidArgument("Part number must be an integer", ArgumentName="partNumber",
+                                    ArgumentValue=part) from None
+        if not 1 <= n <= len(sizes):
+            raise e.InvalidPart() if n > 0 else e.InvalidArgument(ArgumentName="partNumber")
+        start, length = sum(sizes[:n - 1]), sizes[n - 1]
+        headers.append(("x-amz-mp-parts-count", str(len(sizes))))
+        if obj.get("parts"):
+            status = 206
+            headers.append(("content-range", f"bytes {start}-{start + length - 1}/{size}"))
+    elif "range" in ctx.headers:
+        rng = parse_range(ctx.headers["range"], size)
+        if rng is not None:
+            start, length, status = rng[0], rng[1] - rng[0] + 1, 206
+            headers.append(("content-range", f"bytes {rng[0]}-{rng[1]}/{size}"))
+    if ctx.query.get("x-amz-checksum-mode", ctx.headers.get("x-amz-checksum-mode", "")) \
+            .upper() == "ENABLED" and status == 200 and obj.get("checksum"):
+        headers += checksum_headers(obj["checksum"])
+    overrides = [(k, v) for k, v in ctx.query.items() if k in OVERRIDES]
+    if overrides and ctx.principal.anonymous:
+        raise e.InvalidRequest("Request specific response headers cannot be used for "
+                               "anonymous GET requests.")
+    content_type = obj["content_type"] or "binary/octet-stream"
+    for k, v in overrides:
+        name = k[len("response-"):]
+        if name == "content-type":
+            content_type = v
+        else:
+            headers = [(hk, hv) for hk, hv in headers if hk != name] + [(name, v)]
+    headers.append(("content-length", str(length)))
+    resp = ctx.response(status, b"", headers, content_type=content_type)
+    resp.content_type = content_type
+    if not head and length > 0:
+        resp.stream = stream_blobs(ctx, loads(obj["blobs"], []), start, length)
+    return resp
+
+
+async def put_object(ctx: S3Context) -> Response:
+    """PutObject: stream the body into a blob, then record the version."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    if len(ctx.key.encode("utf-8")) > 1024:
+        raise e.KeyTooLongError(Size=str(len(ctx.key.encode())), MaxSizeAllowed="1024")
+    ctx.authorize("s3:PutObject", bucket)
+    fields = object_fields(ctx, bucket)
+    got = await receive(ctx)
+    fields.update(size=got.size, etag=got.md5, blobs=json.dumps([[got.blob, got.size]]),
+                  checksum=got.checksum, parts=None)
+    try:
+        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
+    except BaseException:
+        assert got.blob is not None
+        ctx.walrus.provider.delete(got.blob)
+        raise
+    headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum)
+    if row["version_id"] != "null":
+        headers.append(("x-amz-version-id", row["version_id"]))
+    return ctx.response(200, b"", headers)
+
+
+def parse_copy_source(value: str) -> tuple[str, str, str | None]:
+    """``(bucket, key, version)`` from ``x-amz-copy-source``."""
+    path, _, query = value.partition("?")
+    path = unquote(path).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if not bucket or not key:
+        raise e.InvalidArgument("Copy Source must mention the source bucket and key: "
+                                "sourcebucket/sourcekey", ArgumentName="x-amz-copy-source",
+                                ArgumentValue=value)
+    version = None
+    for pair in query.split("&"):
+        k, _, v = pair.partition("=")
+        if k == "versionId":
+            version = unquote_plus(v)
+    return bucket, key, version
+
+
+def copy_source(ctx: S3Context) -> tuple[Row, Row]:
+    """The readable source (bucket, object) of a copy, with copy-source conditions."""
+    src_bucket_name, src_key, src_version = parse_copy_source(ctx.headers["x-amz-copy-source"])
+    src_bucket = ctx.walrus.store.bucket(src_bucket_name)
+    src = ctx.walrus.store.head(src_bucket_name, src_key, src_version)
+    ctx.authorize("s3:GetObjectVersion" if src_version else "s3:GetObject", src_bucket, src)
+    check_conditions(ctx.headers, src, prefix="x-amz-copy-source-if-", copy=True)
+    return src_bucket, src
+
+
+async def copy_object(ctx: S3Context) -> Response:
+    """CopyObject (server side: blobs are linked, never re-read)."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    ctx.authorize("s3:PutObject", bucket)
+    src_bucket, src = copy_source(ctx)
+    directive = ctx.headers.get("x-amz-metadata-directive", "COPY")
+    if directive not in ("COPY", "REPLACE"):
+        raise e.InvalidArgument("Unknown metadata directive.",
+                                ArgumentName="x-amz-metadata-directive", ArgumentValue=directive)
+    same = src_bucket["name"] == bucket["name"] and src["key"] == ctx.key
+    if same and directive == "COPY" and "x-amz-storage-class" not in ctx.headers and \
+            "x-amz-website-redirect-location" not in ctx.headers:
+        raise e.InvalidRequest("This copy request is illegal because it is trying to copy an "
+                               "object to itself without changing the object's metadata, "
+                               "storage class, website redirect location or encryption "
+                               "attributes.")
+    fields = object_fields(ctx, bucket, copy_from=src)
+    provider = ctx.walrus.provider
+    new_blobs = [[await asyncio.to_thread(provider.copy, name), size]
+                 for name, size in loads(src["blobs"], [])]
+    fields.update(size=src["size"], etag=src["etag"], blobs=json.dumps(new_blobs),
+                  parts=src.get("parts"), checksum=src.get("checksum"))
+    try:
+        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
+    except BaseException:
+        for name, _ in new_blobs:
+            provider.delete(name)
+        raise
+    headers = []
+    if row["version_id"] != "null":
+        headers.append(("x-amz-version-id", row["version_id"]))
+    if src["version_id"] != "null":
+        headers.append(("x-amz-copy-source-version-id", src["version_id"]))
+    body = doc("CopyObjectResult", el("LastModified", timestamp(row["last_modified"])),
+               el("ETag", quote_etag(src["etag"])))
+    return ctx.response(200, body, headers)
+
+
+async def delete_object(ctx: S3Context) -> Response:
+    """DeleteObject (a version, or a delete marker in a versioned bucket)."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version_id = ctx.query.get("versionId")
+    ctx.authorize("s3:DeleteObjectVersion" if version_id else "s3:DeleteObject", bucket)
+    result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, ctx.key, version_id)
+    headers = []
+    if result.get("delete_marker"):
+        headers.append(("x-amz-delete-marker", "true"))
+    if result.get("version_id") and (bucket["versioning"] or version_id):
+        headers.append(("x-amz-version-id", result["version_id"]))
+    return ctx.response(204, b"", headers)
+
+
+async def delete_objects(ctx: S3Context) -> Response:
+    """DeleteObjects: up to 1000 keys, each reported as Deleted or Error."""
+    bucket = ctx.bucket()
+    body = await ctx.request.body(limit=2 * 1024 * 1024)
+    root = parse_xml(body)
+    quiet = find_text(root, "Quiet").lower() == "true"
+    items = list(children(root, "Object"))
+    if not items or len(items) > 1000:
+        raise e.MalformedXML()
+    out = []
+    for item in items:
+        key = find_text(item, "Key")
+        version = find_text(item, "VersionId") or None
+        action = "s3:DeleteObjectVersion" if version else "s3:DeleteObject"
+        if not ctx.allowed(action, bucket):
+            out.append("<Error>" + el("Key", key) + el("Code", "AccessDenied")
+                       + el("Message", "Access Denied") + "</Error>")
+            continue
+        result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, key, version)
+        if quiet:
+            continue
+        part = el("Key", key)
+        if version:
+            part += el("VersionId", version)
+        if result.get("delete_marker"):
+            part += el("DeleteMarker", "true")
+            if not version:
+                part += el("DeleteMarkerVersionId", result["version_id"])
+        out.append(f"<Deleted>{part}</Deleted>")
+    return ctx.response(200, doc("DeleteResult", *out))
+
+
+async def get_object_acl(ctx: S3Context) -> Response:
+    """GetObjectAcl."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version = ctx.query.get("versionId") or None
+    obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
+    ctx.authorize("s3:GetObjectAcl", bucket, obj)
+    return ctx.response(200, acls.to_xml(loads(obj["acl"], {}), ctx.walrus.accounts))
+
+
+async def put_object_acl(ctx: S3Context) -> Response:
+    """PutObjectAcl from canned/grant headers or an AccessControlPolicy body."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version = ctx.query.get("versionId") or None
+    obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
+    ctx.authorize("s3:PutObjectAcl", bucket, obj)
+    new = acls.from_headers(ctx.headers, obj["owner_id"], ctx.walrus.accounts,
+                            bucket["account_id"], ctx.walrus.exec_account)
+    if new is None:
+        new = acls.from_xml(await ctx.request.body(limit=300 * 1024), obj["owner_id"],
+                            ctx.walrus.accounts)
+    ctx.walrus.store.update_object(obj["id"], acl=json.dumps(new))
+    return ctx.response(200)
+
+
+async def object_tagging(ctx: S3Context) -> Response:
+    """Get/Put/DeleteObjectTagging."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version = ctx.query.get("versionId") or None
+    obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
+    method = ctx.request.method
+    action = {"GET": "s3:GetObjectTagging", "PUT": "s3:PutObjectTagging"}.get(
+        method, "s3:DeleteObjectTagging")
+    if not ctx.allowed(action, bucket, obj):
+        ctx.authorize("s3:PutObject" if method != "GET" else "s3:GetObject", bucket, obj)
+    headers = [("x-amz-version-id", obj["version_id"])] if obj["version_id"] != "null" else []
+    if method == "GET":
+        return ctx.response(200, render_tagging(loads(obj.get("tagging"), [])), headers)
+    if method == "PUT":
+        tags = parse_tagging(await ctx.request.body(limit=300 * 1024), limit=10)
+        ctx.walrus.store.update_object(obj["id"], tagging=json.dumps(tags))
+        return ctx.response(200, b"", headers)
+    ctx.walrus.store.update_object(obj["id"], tagging=None)
+    return ctx.response(204, b"", headers)

@@ -1,0 +1,206 @@
+"""Where object bytes live: the ``Provider`` protocol and the local filesystem provider.
+
+Blobs are immutable files under generated names (never derived from keys, so a key
+like ``../../etc/passwd`` is just a name in the database).  A blob is written to a
+temporary file, fsynced and renamed into place before any metadata points at it;
+blobs that no row references (a crash between rename and commit) are removed by
+:meth:`FilesystemProvider.sweep`.  Another provider (an external S3 or Ceph RGW, as
+the Eucalyptus OSG supports) implements the same few methods.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import time
+import uuid
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Protocol
+
+READ_CHUNK = 1024 * 1024
+
+
+class BlobWriter(Protocol):
+    """An open, not yet visible blob."""
+
+    size: int
+
+    def write(self, data: bytes) -> None:
+        """Append bytes (blocking; call from a worker thread for large writes)."""
+
+    def commit(self) -> str:
+        """Make the blob durable and visible; returns its name."""
+
+    def abort(self) -> None:
+        """Throw the partial blob away."""
+
+
+class Provider(Protocol):
+    """A store of immutable, named blobs."""
+
+    def writer(self, checksum: str | None = None) -> BlobWriter:
+        """A new blob being written; ``checksum`` adds crc32/sha1/sha256 to the MD5."""
+
+    def read(self, name: str, offset: int = 0, length: int | None = None,
+             chunk: int = READ_CHUNK) -> Iterator[bytes]:
+        """The blob's bytes ``[offset, offset+length)`` in chunks."""
+
+    def copy(self, name: str) -> str:
+        """A new blob with the same content (cheap: blobs are immutable)."""
+
+    def delete(self, name: str) -> None:
+        """Remove a blob (missing is fine)."""
+
+    def path(self, name: str) -> str | None:
+        """A local file path for the blob when the provider has one."""
+
+    def sweep(self, referenced: set[str], older_than: float) -> int:
+        """Delete unreferenced blobs older than ``older_than`` (Unix time); the count."""
+
+
+class FileWriter:
+    """A blob being written to a temporary file with incremental digests."""
+
+    def __init__(self, provider: FilesystemProvider, checksum: str | None):
+        self.provider = provider
+        self.name = uuid.uuid4().hex
+        self.tmp = os.path.join(provider.tmp_dir, self.name)
+        self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self.md5 = hashlib.md5()
+        self.size = 0
+        self.algorithm = (checksum or "").lower()
+        self._crc = 0
+        self._crc_hash = (hashlib.sha1() if self.algorithm == "sha1" else
+                          hashlib.sha256() if self.algorithm == "sha256" else None)
+
+    def write(self, data: bytes) -> None:
+        """Append ``data`` and update the digests."""
+        self.fh.write(data)
+        self.md5.update(data)
+        if self.algorithm == "crc32":
+            self._crc = zlib.crc32(data, self._crc)
+        elif self._crc_hash is not None:
+            self._crc_hash.update(data)
+        self.size += len(data)
+
+    def checksum(self) -> str | None:
+        """The base64 checksum of the requested algorithm (None if not computable here)."""
+        if self.algorithm == "crc32":
+            return base64.b64encode(self._crc.to_bytes(4, "big")).decode()
+        if self._crc_hash is not None:
+            return base64.b64encode(self._crc_hash.digest()).decode()
+        return None
+
+    def commit(self) -> str:
+        """fsync, rename into the blob tree, fsync the directory; the blob's name."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        final = self.provider._blob_path(self.name)
+        os.makedirs(os.path.dirname(final), exist_ok=True)
+        os.replace(self.tmp, final)
+        _fsync_dir(os.path.dirname(final))
+        return self.name
+
+    def abort(self) -> None:
+        """Close and delete the temporary file."""
+        try:
+            self.fh.close()
+        finally:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+
+
+class FilesystemProvider:
+    """Blobs as files under ``root/blobs/xx/NAME`` (the Walrus provider)."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.blob_dir = os.path.join(root, "blobs")
+        self.tmp_dir = os.path.join(root, "tmp")
+        os.makedirs(self.blob_dir, exist_ok=True)
+        os.makedirs(self.tmp_dir, exist_ok=True)
+
+    def _blob_path(self, name: str) -> str:
+        # Names are generated hex; refuse anything else so no name can leave the tree.
+        if not name or not all(c in "0123456789abcdef" for c in name):
+            raise ValueError(f"bad blob name {name!r}")
+        return os.path.join(self.blob_dir, name[:2], name)
+
+    def writer(self, checksum: str | None = None) -> FileWriter:
+        """A new blob being written."""
+        return FileWriter(self, checksum)
+
+    def read(self, name: str, offset: int = 0, length: int | None = None,
+             chunk: int = READ_CHUNK) -> Iterator[bytes]:
+        """Read ``length`` bytes from ``offset`` in chunks."""
+        with open(self._blob_path(name), "rb") as fh:
+            fh.seek(offset)
+            remaining = length
+            while remaining is None or remaining > 0:
+                data = fh.read(chunk if remaining is None else min(chunk, remaining))
+                if not data:
+                    break
+                if remaining is not None:
+                    remaining -= len(data)
+                yield data
+
+    def copy(self, name: str) -> str:
+        """A hard link under a new name (blobs are never modified in place)."""
+        new = uuid.uuid4().hex
+        dest = self._blob_path(new)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        try:
+            os.link(self._blob_path(name), dest)
+        except OSError:
+            shutil.copyfile(self._blob_path(name), dest)
+        _fsync_dir(os.path.dirname(dest))
+        return new
+
+    def delete(self, name: str) -> None:
+        """Unlink a blob."""
+        try:
+            os.unlink(self._blob_path(name))
+        except FileNotFoundError:
+            pass
+
+    def path(self, name: str) -> str:
+        """The blob's file."""
+        return self._blob_path(name)
+
+    def names(self) -> Iterable[tuple[str, float]]:
+        """Every blob with its modification time."""
+        for sub in os.scandir(self.blob_dir):
+            if sub.is_dir():
+                for entry in os.scandir(sub.path):
+                    yield entry.name, entry.stat().st_mtime
+
+    def sweep(self, referenced: set[str], older_than: float) -> int:
+        """Remove orphan blobs and stale temporary files."""
+        count = 0
+        for name, mtime in list(self.names()):
+            if name not in referenced and mtime < older_than:
+                self.delete(name)
+                count += 1
+        for entry in os.scandir(self.tmp_dir):
+            if entry.stat().st_mtime < older_than:
+                os.unlink(entry.path)
+        return count
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def now() -> float:
+    """Wall time for file ages (the provider deals in file mtimes, not the cloud clock)."""
+    return time.time()

@@ -1,0 +1,311 @@
+"""Walrus: the S3-compatible object store, served at ``/services/objectstorage`` and ``/``.
+
+``setup(cloud)`` builds the :class:`Walrus` component (``cloud.components["walrus"]``),
+registers the S3 service (path style at ``/services/objectstorage/BUCKET/KEY`` and at
+``/BUCKET/KEY``; virtual-host style, see :func:`vhost_bucket`), the Empyrean bootstrap
+service, the cloud certificate, and the start/stop hooks (orphan sweep, lifecycle pass).
+
+Internal API for other components (see :class:`server.walrus.api.WalrusAPI`)::
+
+    walrus = cloud.components["walrus"]
+    walrus.create_system_bucket("snapshots-abc")            # owned by the (walrus) account
+    walrus.put_object_from_file(bucket, key, path)          # streamed; returns the ETag
+    walrus.multipart_upload_from_file(bucket, key, path)    # parts of part_size bytes
+    walrus.get_object_to_file(bucket, key, path)            # streamed
+    walrus.read_object(principal_or_account_id, bucket, key) -> bytes   # with access checks
+    walrus.delete_object(bucket, key)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from server.ids import request_id
+from server.protocol.http import Request, Response
+from server.walrus import buckets, cors, listing, multipart, objects
+from server.walrus import errors as e
+from server.walrus.acl import Accounts
+from server.walrus.api import WalrusAPI
+from server.walrus.auth import authenticate
+from server.walrus.context import S3Context, loads
+from server.walrus.provider import FilesystemProvider
+from server.walrus.store import WalrusStore
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/services/objectstorage"
+#: Host labels that mark an S3 endpoint; ``BUCKET.<label>.<domain>`` is virtual-host style.
+ENDPOINT_LABELS = ("s3", "objectstorage", "walrus")
+LIFECYCLE_INTERVAL = 60.0
+
+_BUCKET_GET = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+               "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
+               "lifecycle": cors.bucket_lifecycle, "location": buckets.get_location,
+               "versioning": buckets.versioning, "versions": listing.list_versions,
+               "uploads": multipart.list_uploads}
+_BUCKET_PUT = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+               "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
+               "lifecycle": cors.bucket_lifecycle, "versioning": buckets.versioning}
+_BUCKET_DELETE = {"policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
+                  "cors": cors.bucket_cors, "lifecycle": cors.bucket_lifecycle}
+_UNSUPPORTED = ("logging", "website", "notification", "replication", "encryption",
+                "accelerate", "requestPayment", "object-lock", "ownershipControls",
+                "publicAccessBlock", "analytics", "metrics", "inventory",
+                "intelligent-tiering", "torrent", "retention", "legal-hold", "restore",
+                "select", "attributes")
+
+
+def vhost_bucket(host: str, public_host: str | None) -> str | None:
+    """The bucket named by a virtual-host style Host header, or None for path style.
+
+    Rule: IP literals, ``localhost`` and the cloud's own host name are path style;
+    ``BUCKET.s3.DOMAIN`` / ``BUCKET.objectstorage.DOMAIN`` / ``BUCKET.walrus.DOMAIN``,
+    ``BUCKET.<cloud host name>`` and ``BUCKET.localhost`` name a bucket.
+    """
+    host = host.strip().lower()
+    if host.startswith("["):
+        return None
+    host = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    if not host or host == "localhost" or "." not in host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    if public_host and host == public_host:
+        return None
+    if public_host and host.endswith("." + public_host):
+        return host[:-len(public_host) - 1]
+    if host.endswith(".localhost"):
+        return host[:-len(".localhost")]
+    for label in ENDPOINT_LABELS:
+        if host.startswith(label + "."):
+            return None
+        m = re.match(rf"^(.+)\.{label}[.-]", host)
+        if m:
+            return m.group(1)
+    return None
+
+
+class Walrus(WalrusAPI):
+    """The Walrus component: metadata store, blob provider, account mapping, settings."""
+
+    def __init__(self, cloud: Cloud):
+        self.cloud = cloud
+        self.root = os.path.join(cloud.data_dir, "walrus")
+        self.provider = FilesystemProvider(self.root)
+        self.store = WalrusStore(cloud.engine, self.provider, cloud.clock.now)
+        self.accounts = Accounts(cloud.identity)
+        self.region: str = cloud.config.cloud.get("region") or "localhost"
+        self.bucket_quota = 100
+        self.min_part_size = multipart.MIN_PART
+        self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def exec_account(self) -> str | None:
+        """The cloud administrator's account (aws-exec-read grants it READ on bundles)."""
+        account = self.cloud.identity.account_by_name.get("eucalyptus")
+        return account.id if account else None
+
+    def base_url(self, request: Request) -> str:
+        """Scheme and host the client used (for Location fields)."""
+        host = request.header("host") or urlparse(self.cloud.url).netloc
+        prefix = PREFIX if request.path.lower().startswith(PREFIX) else ""
+        return f"http://{host}{prefix}"
+
+    # -- life cycle --------------------------------------------------------------------
+    async def start(self) -> None:
+        """Sweep orphan blobs and start the lifecycle pass."""
+        removed = await asyncio.to_thread(self.store.sweep)
+        if removed:
+            log.info("walrus removed %d orphan blobs", removed)
+        self._task = asyncio.get_running_loop().create_task(self._lifecycle_loop())
+
+    async def stop(self) -> None:
+        """Stop the lifecycle pass."""
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _lifecycle_loop(self) -> None:
+        while True:
+            await asyncio.sleep(LIFECYCLE_INTERVAL)
+            try:
+                await asyncio.to_thread(cors.expire, self.store, self.cloud.clock.now())
+            except Exception:
+                log.exception("lifecycle pass failed")
+
+
+class S3Service:
+    """The S3 REST-XML API over a :class:`Walrus`."""
+
+    path = PREFIX
+    signing_names = ("s3",)
+
+    def __init__(self, walrus: Walrus):
+        self.walrus = walrus
+
+    def claims(self, request: Request) -> bool:
+        """Virtual-host style requests are S3's whatever their path."""
+        return vhost_bucket(request.header("host"), self.walrus.public_host) is not None
+
+    def target(self, request: Request) -> tuple[str, str | None, str | None, str | None]:
+        """``(prefix, bucket, key, virtual-host bucket)`` of a request."""
+        path = request.path
+        prefix = ""
+        if path.lower().startswith(PREFIX) and (len(path) == len(PREFIX)
+                                                or path[len(PREFIX)] == "/"):
+            prefix, path = path[:len(PREFIX)], path[len(PREFIX):] or "/"
+        vb = vhost_bucket(request.header("host"), self.walrus.public_host)
+        if vb is not None:
+            key = path[1:] if path.startswith("/") else path
+            return prefix, vb, key or None, vb
+        bucket, _, key = path.lstrip("/").partition("/") if path.startswith("/") \
+            else path.partition("/")
+        if path.startswith("//"):
+            bucket, _, key = path[1:].partition("/")
+        return prefix, bucket or None, key or None, None
+
+    async def handle(self, request: Request) -> Response:
+        """Serve one S3 request; errors become S3 ``<Error>`` documents."""
+        rid = request_id().replace("-", "")[:16].upper()
+        ctx: S3Context | None = None
+        try:
+            prefix, bucket, key, vb = self.target(request)
+            if request.method == "OPTIONS":
+                from server.auth.identity import ANONYMOUS
+                from server.walrus.auth import Auth
+
+                auth = Auth(ANONYMOUS)
+            else:
+                auth = authenticate(self.walrus.cloud, request, prefix, vb)
+            ctx = S3Context(self.walrus, request, auth, bucket, key, rid,
+                            dict(request.query_pairs))
+            response = await self.dispatch(ctx)
+        except e.S3Error as exc:
+            response = self.error(exc, request, rid)
+        except ConnectionError:
+            response = Response(400, b"", [("x-amz-request-id", rid)], content_type="")
+        except Exception:
+            log.exception("internal error serving %s %s", request.method, request.path)
+            response = self.error(e.S3Error(), request, rid)
+        if ctx is not None and ctx.bucket_name and "origin" in request.header_map \
+                and request.method != "OPTIONS":
+            self._cors(ctx, response)
+        return response
+
+    def error(self, exc: e.S3Error, request: Request, rid: str) -> Response:
+        """Render an S3 error (no body for 304)."""
+        headers = [("x-amz-request-id", rid), ("x-amz-id-2", rid), *exc.headers]
+        if exc.status == 304:
+            return Response(304, b"", headers, content_type="")
+        return Response(exc.status, exc.render(request.path, rid), headers,
+                        content_type="application/xml")
+
+    def _cors(self, ctx: S3Context, response: Response) -> None:
+        try:
+            bucket = ctx.bucket()
+        except e.S3Error:
+            return
+        rules = loads(bucket.get("cors"), None)
+        if not rules:
+            return
+        origin = ctx.headers["origin"]
+        rule = cors.match_rule(rules, origin, ctx.request.method, [])
+        if rule is not None:
+            response.headers.extend(cors.cors_headers(rule, origin, ctx.request.method, []))
+
+    async def dispatch(self, ctx: S3Context) -> Response:
+        """Pick the handler by method, target (service/bucket/object) and sub-resource."""
+        method, q = ctx.request.method, ctx.query
+        if method == "OPTIONS":
+            if ctx.bucket_name is None:
+                raise e.BadRequest("Insufficient information. Origin request header needed.")
+            return await cors.preflight(ctx)
+        for name in _UNSUPPORTED:
+            if name in q:
+                raise e.NotImplemented_(f"The {name} sub-resource is not implemented")
+        if ctx.bucket_name is None:
+            if method in ("GET", "HEAD"):
+                return await buckets.list_buckets(ctx)
+            raise e.MethodNotAllowed(Method=method, ResourceType="SERVICE")
+        if ctx.key is None:
+            return await self._bucket(ctx, method, q)
+        return await self._object(ctx, method, q)
+
+    async def _bucket(self, ctx: S3Context, method: str, q: dict[str, str]) -> Response:
+        table = {"GET": _BUCKET_GET, "PUT": _BUCKET_PUT, "DELETE": _BUCKET_DELETE}.get(method, {})
+        for sub, handler in table.items():
+            if sub in q:
+                return await handler(ctx)
+        if method in ("GET",):
+            return await listing.list_objects(ctx)
+        if method == "HEAD":
+            return await buckets.head_bucket(ctx)
+        if method == "PUT":
+            return await buckets.create_bucket(ctx)
+        if method == "DELETE":
+            return await buckets.delete_bucket(ctx)
+        if method == "POST" and "delete" in q:
+            return await objects.delete_objects(ctx)
+        if method == "POST":
+            raise e.NotImplemented_("POST object (browser form upload) is not implemented")
+        raise e.MethodNotAllowed(Method=method, ResourceType="BUCKET")
+
+    async def _object(self, ctx: S3Context, method: str, q: dict[str, str]) -> Response:
+        if method in ("GET", "HEAD"):
+            if "acl" in q:
+                return await objects.get_object_acl(ctx)
+            if "tagging" in q:
+                return await objects.object_tagging(ctx)
+            if "uploadId" in q:
+                return await multipart.list_parts(ctx)
+            return await objects.get_object(ctx, head=method == "HEAD")
+        if method == "PUT":
+            if "acl" in q:
+                return await objects.put_object_acl(ctx)
+            if "tagging" in q:
+                return await objects.object_tagging(ctx)
+            if "uploadId" in q:
+                return await multipart.upload_part(ctx)
+            if "x-amz-copy-source" in ctx.headers:
+                return await objects.copy_object(ctx)
+            return await objects.put_object(ctx)
+        if method == "POST":
+            if "uploads" in q:
+                return await multipart.create_upload(ctx)
+            if "uploadId" in q:
+                return await multipart.complete_upload(ctx)
+            raise e.MethodNotAllowed(Method=method, ResourceType="OBJECT")
+        if method == "DELETE":
+            if "tagging" in q:
+                return await objects.object_tagging(ctx)
+            if "uploadId" in q:
+                return await multipart.abort_upload(ctx)
+            return await objects.delete_object(ctx)
+        raise e.MethodNotAllowed(Method=method, ResourceType="OBJECT")
+
+
+def setup(cloud: Cloud) -> None:
+    """Create Walrus, its services, the cloud certificate and hooks."""
+    from server.walrus.certs import EmpyreanService, ensure_certificate
+
+    walrus = Walrus(cloud)
+    cloud.components["walrus"] = walrus
+    cert_path, key_path = ensure_certificate(cloud.data_dir)
+    cloud.components["certificate_path"] = cert_path
+    cloud.components["certificate_key_path"] = key_path
+    cloud.app.register(S3Service(walrus), default=True)
+    cloud.app.register(EmpyreanService(cloud))
+    cloud.start_hooks.append(walrus.start)
+    cloud.stop_hooks.append(walrus.stop)

@@ -1,0 +1,402 @@
+"""Walrus metadata: buckets, object versions and multipart uploads in SQL.
+
+Discipline: a blob is durable in the provider *before* a row points at it, and a blob
+is deleted only *after* the transaction that stopped referencing it has committed.  A
+crash in between leaves an unreferenced blob, which :meth:`WalrusStore.sweep` removes;
+it never leaves a row pointing at a missing or half-written blob.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from server.walrus import errors as e
+from server.walrus.provider import Provider
+from server.walrus.schema import buckets, objects, parts, uploads
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+_TOP = "\U0010ffff"
+
+
+def next_prefix(prefix: str) -> str | None:
+    """The smallest string greater than every string starting with ``prefix``."""
+    for i in range(len(prefix) - 1, -1, -1):
+        if prefix[i] != _TOP:
+            return prefix[:i] + chr(ord(prefix[i]) + 1)
+    return None
+
+
+def new_version_id() -> str:
+    """An opaque, URL-safe version ID."""
+    return uuid.uuid4().hex
+
+
+class WalrusStore:
+    """Buckets, objects and uploads over a SQL engine and a blob provider."""
+
+    def __init__(self, engine: Engine, provider: Provider, now: Callable[[], float]):
+        self.engine = engine
+        self.provider = provider
+        self.now = now
+
+    # -- transactions ------------------------------------------------------------------
+    def _tx(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run ``fn`` in a transaction, retrying when SQLite reports the database locked."""
+        for attempt in range(50):
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn)
+            except sa.exc.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _drop_blobs(self, blob_lists: list[str]) -> None:
+        for text in blob_lists:
+            for name, _size in json.loads(text or "[]"):
+                self.provider.delete(name)
+
+    # -- buckets -----------------------------------------------------------------------
+    def bucket_or_none(self, name: str) -> Row | None:
+        """A bucket row, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(buckets).where(buckets.c.name == name)).first()
+        return dict(row._mapping) if row else None
+
+    def bucket(self, name: str) -> Row:
+        """A bucket row or NoSuchBucket."""
+        row = self.bucket_or_none(name)
+        if row is None:
+            raise e.NoSuchBucket(BucketName=name)
+        return row
+
+    def list_buckets(self, account_id: str) -> list[Row]:
+        """An account's buckets by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(buckets).where(buckets.c.account_id == account_id)
+                                .order_by(buckets.c.name)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def create_bucket(self, name: str, account_id: str, location: str, acl: dict[str, Any],
+                      quota: int) -> None:
+        """Insert a bucket, enforcing the global namespace and the per-account quota."""
+        def run(conn: Connection) -> None:
+            existing = conn.execute(sa.select(buckets.c.account_id)
+                                    .where(buckets.c.name == name)).first()
+            if existing is not None:
+                if existing[0] == account_id:
+                    raise e.BucketAlreadyOwnedByYou(BucketName=name)
+                raise e.BucketAlreadyExists(BucketName=name)
+            count = conn.execute(sa.select(sa.func.count()).select_from(buckets)
+                                 .where(buckets.c.account_id == account_id)).scalar_one()
+            if count >= quota:
+                raise e.TooManyBuckets(f"You have attempted to create more buckets than "
+                                       f"allowed ({quota})", BucketName=name)
+            conn.execute(buckets.insert().values(
+                name=name, account_id=account_id, created=self.now(), location=location,
+                versioning="", acl=json.dumps(acl)))
+        self._tx(run)
+
+    def update_bucket(self, name: str, **values: Any) -> None:
+        """Set bucket columns (policy, tagging, cors, lifecycle, acl, versioning)."""
+        self._tx(lambda c: c.execute(buckets.update().where(buckets.c.name == name)
+                                     .values(**values)))
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete an empty bucket (no versions, markers or uploads left)."""
+        def run(conn: Connection) -> None:
+            busy = conn.execute(sa.select(objects.c.id).where(objects.c.bucket == name)
+                                .limit(1)).first() or \
+                conn.execute(sa.select(uploads.c.upload_id).where(uploads.c.bucket == name)
+                             .limit(1)).first()
+            if busy:
+                raise e.BucketNotEmpty(BucketName=name)
+            conn.execute(buckets.delete().where(buckets.c.name == name))
+        self._tx(run)
+
+    # -- objects -----------------------------------------------------------------------
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> Row:
+        """The current (or given) version of an object, raising S3's errors."""
+        query = sa.select(objects).where(objects.c.bucket == bucket, objects.c.key == key)
+        if version_id is None:
+            query = query.where(objects.c.is_latest == sa.true())
+        else:
+            query = query.where(objects.c.version_id == version_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            if version_id is not None:
+                raise e.NoSuchVersion(Key=key, VersionId=version_id)
+            raise e.NoSuchKey(Key=key)
+        obj = dict(row._mapping)
+        if obj["delete_marker"]:
+            headers = [("x-amz-delete-marker", "true")]
+            if obj["version_id"] != "null" or version_id:
+                headers.append(("x-amz-version-id", obj["version_id"]))
+            if version_id is not None:
+                raise e.MethodNotAllowed(headers=headers + [("allow", "DELETE")],
+                                         Method="GET", ResourceType="DeleteMarker")
+            raise e.NoSuchKey(Key=key, headers=headers)
+        return obj
+
+    def put(self, bucket: Row, key: str, fields: Row) -> Row:
+        """Record a new object version; replaced blobs are deleted after the commit."""
+        versioned = bucket["versioning"] == "Enabled"
+        row = {"bucket": bucket["name"], "key": key, "is_latest": True,
+               "delete_marker": False, "last_modified": self.now(), **fields}
+        row["version_id"] = new_version_id() if versioned else "null"
+
+        def run(conn: Connection) -> list[str]:
+            # The UPDATE comes first so SQLite takes the write lock before any read.
+            conn.execute(objects.update().where(
+                objects.c.bucket == bucket["name"], objects.c.key == key,
+                objects.c.is_latest == sa.true()).values(is_latest=False))
+            dropped: list[str] = []
+            if not versioned:
+                old = conn.execute(sa.select(objects.c.id, objects.c.blobs).where(
+                    objects.c.bucket == bucket["name"], objects.c.key == key,
+                    objects.c.version_id == "null")).all()
+                if old:
+                    conn.execute(objects.delete().where(objects.c.id.in_([o[0] for o in old])))
+                    dropped = [o[1] for o in old]
+            conn.execute(objects.insert().values(**row))
+            return dropped
+
+        self._drop_blobs(self._tx(run))
+        return row
+
+    def delete(self, bucket: Row, key: str, version_id: str | None) -> Row:
+        """DeleteObject semantics: remove a version, or add a delete marker when versioned."""
+        name = bucket["name"]
+        result: Row = {}
+
+        def promote(conn: Connection) -> None:
+            newest = conn.execute(sa.select(objects.c.id).where(
+                objects.c.bucket == name, objects.c.key == key)
+                .order_by(objects.c.id.desc()).limit(1)).first()
+            if newest is not None:
+                conn.execute(objects.update().where(objects.c.id == newest[0])
+                             .values(is_latest=True))
+
+        def run(conn: Connection) -> list[str]:
+            if version_id is not None:
+                row = conn.execute(sa.select(objects.c.id, objects.c.blobs, objects.c.is_latest,
+                                             objects.c.delete_marker).where(
+                    objects.c.bucket == name, objects.c.key == key,
+                    objects.c.version_id == version_id)).first()
+                result.update(version_id=version_id)
+                if row is None:
+                    return []
+                result["delete_marker"] = bool(row[3])
+                conn.execute(objects.delete().where(objects.c.id == row[0]))
+                if row[2]:
+                    promote(conn)
+                return [row[1]]
+            if not bucket["versioning"]:
+                old = conn.execute(sa.select(objects.c.id, objects.c.blobs).where(
+                    objects.c.bucket == name, objects.c.key == key)).all()
+                conn.execute(objects.delete().where(objects.c.id.in_([o[0] for o in old])))
+                return [o[1] for o in old]
+            dropped: list[str] = []
+            conn.execute(objects.update().where(
+                objects.c.bucket == name, objects.c.key == key,
+                objects.c.is_latest == sa.true()).values(is_latest=False))
+            if bucket["versioning"] == "Suspended":
+                old = conn.execute(sa.select(objects.c.id, objects.c.blobs).where(
+                    objects.c.bucket == name, objects.c.key == key,
+                    objects.c.version_id == "null")).all()
+                if old:
+                    conn.execute(objects.delete().where(objects.c.id.in_([o[0] for o in old])))
+                    dropped = [o[1] for o in old]
+                vid = "null"
+            else:
+                vid = new_version_id()
+            conn.execute(objects.insert().values(
+                bucket=name, key=key, version_id=vid, is_latest=True, delete_marker=True,
+                size=0, etag="", last_modified=self.now(), owner_id=bucket["account_id"],
+                content_type="", headers="{}", meta="{}", acl="{}", storage_class="STANDARD",
+                blobs="[]"))
+            result.update(version_id=vid, delete_marker=True)
+            return dropped
+
+        self._drop_blobs(self._tx(run))
+        return result
+
+    def update_object(self, row_id: int, **values: Any) -> None:
+        """Set columns of one version (ACL, tags)."""
+        self._tx(lambda c: c.execute(objects.update().where(objects.c.id == row_id)
+                                     .values(**values)))
+
+    # -- listings ----------------------------------------------------------------------
+    def scan_latest(self, bucket: str, prefix: str, after: str, inclusive: bool,
+                    batch: int) -> list[Row]:
+        """Up to ``batch`` current objects with keys after ``after``, in key order."""
+        c = objects.c
+        query = sa.select(c.key, c.size, c.etag, c.last_modified, c.owner_id, c.storage_class,
+                          c.version_id).where(c.bucket == bucket, c.is_latest == sa.true(),
+                                              c.delete_marker == sa.false())
+        query = query.where(c.key >= after if inclusive else c.key > after)
+        query = self._prefix_filter(query, prefix)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.key).limit(batch)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def scan_versions(self, bucket: str, prefix: str, after_key: str, inclusive: bool,
+                      after_id: int | None, batch: int) -> list[Row]:
+        """Versions by key, newest first, after a (key, row id) position."""
+        c = objects.c
+        query = sa.select(c.id, c.key, c.size, c.etag, c.last_modified, c.owner_id,
+                          c.storage_class, c.version_id, c.is_latest, c.delete_marker) \
+            .where(c.bucket == bucket)
+        if after_id is not None:
+            query = query.where(sa.or_(c.key > after_key,
+                                       sa.and_(c.key == after_key, c.id < after_id)))
+        else:
+            query = query.where(c.key >= after_key if inclusive else c.key > after_key)
+        query = self._prefix_filter(query, prefix)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.key, c.id.desc()).limit(batch)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def version_row_id(self, bucket: str, key: str, version_id: str) -> int | None:
+        """The row id of a version (to resume version listings)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(objects.c.id).where(
+                objects.c.bucket == bucket, objects.c.key == key,
+                objects.c.version_id == version_id)).first()
+        return row[0] if row else None
+
+    @staticmethod
+    def _prefix_filter(query: Any, prefix: str, column: Any = None) -> Any:
+        column = objects.c.key if column is None else column
+        if prefix:
+            query = query.where(column >= prefix)
+            upper = next_prefix(prefix)
+            if upper is not None:
+                query = query.where(column < upper)
+        return query
+
+    # -- multipart ---------------------------------------------------------------------
+    def create_upload(self, bucket: str, key: str, fields: Row) -> str:
+        """Start a multipart upload; its ID."""
+        upload_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
+        self._tx(lambda c: c.execute(uploads.insert().values(
+            upload_id=upload_id, bucket=bucket, key=key, initiated=self.now(), **fields)))
+        return upload_id
+
+    def upload(self, bucket: str, key: str, upload_id: str) -> Row:
+        """An upload row or NoSuchUpload."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(uploads).where(
+                uploads.c.upload_id == upload_id, uploads.c.bucket == bucket,
+                uploads.c.key == key)).first()
+        if row is None:
+            raise e.NoSuchUpload(UploadId=upload_id)
+        return dict(row._mapping)
+
+    def put_part(self, upload_id: str, number: int, blob: str, size: int, etag: str,
+                 checksum: str | None) -> None:
+        """Record (or replace) a part; the replaced part's blob is deleted after commit."""
+        def run(conn: Connection) -> list[str]:
+            alive = conn.execute(sa.select(uploads.c.upload_id)
+                                 .where(uploads.c.upload_id == upload_id)).first()
+            if alive is None:
+                raise e.NoSuchUpload(UploadId=upload_id)
+            old = conn.execute(sa.select(parts.c.blob).where(
+                parts.c.upload_id == upload_id, parts.c.part_number == number)).first()
+            conn.execute(parts.delete().where(parts.c.upload_id == upload_id,
+                                              parts.c.part_number == number))
+            conn.execute(parts.insert().values(
+                upload_id=upload_id, part_number=number, size=size, etag=etag,
+                last_modified=self.now(), blob=blob, checksum=checksum))
+            return [json.dumps([[old[0], 0]])] if old and old[0] else []
+        try:
+            self._drop_blobs(self._tx(run))
+        except e.S3Error:
+            self.provider.delete(blob)
+            raise
+
+    def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[Row]:
+        """Parts in number order after ``after``."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(parts).where(
+                parts.c.upload_id == upload_id, parts.c.part_number > after)
+                .order_by(parts.c.part_number).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]
+
+    def finish_upload(self, upload: Row, bucket: Row, fields: Row, used: list[int]) -> Row:
+        """Turn an upload into an object version; unused parts' blobs are deleted."""
+        def take(conn: Connection) -> list[str]:
+            rows = conn.execute(sa.select(parts.c.part_number, parts.c.blob).where(
+                parts.c.upload_id == upload["upload_id"])).all()
+            conn.execute(parts.delete().where(parts.c.upload_id == upload["upload_id"]))
+            conn.execute(uploads.delete().where(uploads.c.upload_id == upload["upload_id"]))
+            return [json.dumps([[b, 0]]) for n, b in rows if n not in used and b]
+        # Object row first (its own transaction), then the upload disappears: a crash in
+        # between leaves a finished object plus an upload whose parts are now shared; the
+        # sweep never deletes referenced blobs, and an Abort only drops the upload rows.
+        row = self.put(bucket, upload["key"], fields)
+        self._drop_blobs(self._tx(take))
+        return row
+
+    def abort_upload(self, upload_id: str) -> None:
+        """Delete an upload and its parts."""
+        def run(conn: Connection) -> list[str]:
+            rows = conn.execute(sa.select(parts.c.blob)
+                                .where(parts.c.upload_id == upload_id)).all()
+            conn.execute(parts.delete().where(parts.c.upload_id == upload_id))
+            conn.execute(uploads.delete().where(uploads.c.upload_id == upload_id))
+            return [json.dumps([[b[0], 0]]) for b in rows if b[0]]
+        self._drop_blobs(self._tx(run))
+
+    def list_uploads(self, bucket: str, prefix: str) -> list[Row]:
+        """Uploads in progress, by key then initiation."""
+        query = self._prefix_filter(sa.select(uploads).where(uploads.c.bucket == bucket),
+                                    prefix, uploads.c.key)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(uploads.c.key, uploads.c.initiated)).all()
+        return [dict(r._mapping) for r in rows]
+
+    # -- maintenance -------------------------------------------------------------------
+    def referenced_blobs(self) -> set[str]:
+        """Every blob name a row points at."""
+        names: set[str] = set()
+        with self.engine.connect() as conn:
+            for (text,) in conn.execute(sa.select(objects.c.blobs)):
+                names.update(n for n, _ in json.loads(text or "[]"))
+            for (blob,) in conn.execute(sa.select(parts.c.blob)):
+                if blob:
+                    names.add(blob)
+        return names
+
+    def sweep(self, grace: float = 3600.0) -> int:
+        """Delete orphan blobs (older than ``grace`` seconds, so in-flight writes survive)."""
+        return self.provider.sweep(self.referenced_blobs(), time.time() - grace)
+
+    def lifecycle_buckets(self) -> Iterator[Row]:
+        """Buckets with a lifecycle configuration."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(buckets).where(buckets.c.lifecycle.is_not(None))).all()
+        for r in rows:
+            yield dict(r._mapping)
+
+    def expired(self, bucket: str, prefix: str, before: float, limit: int = 1000) -> list[Row]:
+        """Current objects under ``prefix`` last modified before ``before``."""
+        c = objects.c
+        query = self._prefix_filter(sa.select(c.key, c.tagging).where(
+            c.bucket == bucket, c.is_latest == sa.true(), c.delete_marker == sa.false(),
+            c.last_modified < before), prefix)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(c.key).limit(limit)).all()
+        return [dict(r._mapping) for r in rows]

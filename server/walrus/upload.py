@@ -1,0 +1,127 @@
+"""Receiving object bodies: stream to a blob with digests, verify, commit (never buffered)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+from dataclasses import dataclass
+
+from server.walrus import auth as s3auth
+from server.walrus import errors as e
+from server.walrus.context import S3Context
+from server.walrus.provider import BlobWriter
+
+FLUSH_AT = 1024 * 1024
+MAX_PUT = 5 * 1024 ** 3
+CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
+
+
+@dataclass
+class Received:
+    """A committed blob and what was computed over it."""
+
+    blob: str | None
+    size: int
+    md5: str
+    checksum: str | None  # "algorithm:base64 value"
+
+
+def content_md5(ctx: S3Context) -> bytes | None:
+    """The decoded Content-MD5 header (InvalidDigest when malformed)."""
+    value = ctx.headers.get("content-md5")
+    if value is None:
+        return None
+    try:
+        digest = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise e.InvalidDigest(**{"Content-MD5": value}) from None
+    if len(digest) != 16:
+        raise e.InvalidDigest(**{"Content-MD5": value})
+    return digest
+
+
+def checksum_algorithm(ctx: S3Context) -> str | None:
+    """The flexible-checksum algorithm the client announced (header or trailer)."""
+    h = ctx.headers
+    for name in ("x-amz-sdk-checksum-algorithm", "x-amz-checksum-algorithm"):
+        if h.get(name):
+            return h[name].lower()
+    trailer = h.get("x-amz-trailer", "").lower()
+    if trailer.startswith("x-amz-checksum-"):
+        return trailer[len("x-amz-checksum-"):]
+    for alg in CHECKSUMS:
+        if f"x-amz-checksum-{alg}" in h:
+            return alg
+    return None
+
+
+async def receive(ctx: S3Context, max_size: int = MAX_PUT) -> Received:
+    """Stream the request body into a new blob; verify MD5, SHA-256 and checksums."""
+    md5_expected = content_md5(ctx)
+    algorithm = checksum_algorithm(ctx)
+    provider = ctx.walrus.provider
+    writer: BlobWriter = provider.writer(algorithm)
+    sha = hashlib.sha256() if s3auth.wants_sha256(ctx.auth) else None
+    declared = ctx.headers.get("x-amz-decoded-content-length") or \
+        ctx.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > max_size:
+                raise e.EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(max_size))
+        except ValueError:
+            raise e.InvalidArgument("Invalid Content-Length") from None
+
+    def flush(data: bytes) -> None:
+        writer.write(data)
+        if sha is not None:
+            sha.update(data)
+
+    try:
+        pending: list[bytes] = []
+        pending_size = 0
+        async for chunk in s3auth.body_chunks(ctx.request, ctx.auth):
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size >= FLUSH_AT:
+                # Hashing and writing happen off the loop (hashlib releases the GIL).
+                await asyncio.to_thread(flush, b"".join(pending))
+                pending, pending_size = [], 0
+                if writer.size > max_size:
+                    raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+        if pending:
+            await asyncio.to_thread(flush, b"".join(pending))
+        size = writer.size
+        decoded = ctx.headers.get("x-amz-decoded-content-length")
+        if decoded is not None and decoded.isdigit() and int(decoded) != size:
+            raise e.IncompleteBody()
+        if sha is not None:
+            s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
+        md5 = writer.md5.digest()  # type: ignore[attr-defined]
+        if md5_expected is not None and md5 != md5_expected:
+            raise e.BadDigest(ExpectedDigest=base64.b64encode(md5_expected).decode(),
+                              CalculatedDigest=base64.b64encode(md5).decode())
+        checksum = None
+        if algorithm:
+            sent = ctx.headers.get(f"x-amz-checksum-{algorithm}") or \
+                ctx.auth.trailers.get(f"x-amz-checksum-{algorithm}")
+            computed = writer.checksum()  # type: ignore[attr-defined]
+            if sent and computed and sent != computed:
+                raise e.BadDigest(f"The {algorithm.upper()} you specified did not match the "
+                                  "calculated checksum.")
+            value = sent or computed
+            checksum = f"{algorithm}:{value}" if value else None
+        blob = await asyncio.to_thread(writer.commit)
+    except BaseException:
+        writer.abort()
+        raise
+    return Received(blob, size, md5.hex(), checksum)
+
+
+def checksum_headers(checksum: str | None) -> list[tuple[str, str]]:
+    """``x-amz-checksum-ALG`` for a stored ``algorithm:value``."""
+    if not checksum:
+        return []
+    alg, _, value = checksum.partition(":")
+    return [(f"x-amz-checksum-{alg}", value)]
