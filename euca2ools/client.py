@@ -47,9 +47,6 @@ Other helpers: ``session.endpoint(service)`` (URL, SigV4 region), ``session.regi
 from __future__ import annotations
 
 import os
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
-    from typing import Any
 
 from . import __version__
 from .config import (
@@ -61,6 +58,10 @@ from .config import (
     select_region_user,
 )
 from .exceptions import ServiceConnectionError, ServiceError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
+    from typing import Any
 
 API_VERSIONS = {
     "ec2": "2015-10-01",

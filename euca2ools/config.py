@@ -16,7 +16,12 @@ from __future__ import annotations
 import configparser
 import glob
 import os
-import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from collections.abc import Mapping
+
+    _Seen = frozenset[tuple[str, str | None, str]]
 
 DEFAULT_PATHS = ("/etc/euca2ools/euca2ools.ini", "/etc/euca2ools/conf.d/*.ini", "~/.euca/*.ini")
 PACKAGED_AWS_INI = os.path.join(os.path.dirname(__file__), "conf", "aws.ini")
@@ -155,7 +160,7 @@ class Config:
             )
         return name
 
-    def get(self, kind: str, name: str | None, option: str, _seen: frozenset = frozenset()) -> str | None:
+    def get(self, kind: str, name: str | None, option: str, _seen: _Seen = frozenset()) -> str | None:
         """An option from the best-matching ``[kind name]`` section (wildcards as fallbacks)."""
         if kind == "global":
             value = self.globals.get(option)
@@ -175,7 +180,7 @@ class Config:
             return self._redirect(kind, name, option, value, _seen)
         return value
 
-    def _redirect(self, kind: str, name: str | None, option: str, value: str, seen: frozenset) -> str | None:
+    def _redirect(self, kind: str, name: str | None, option: str, value: str, seen: _Seen) -> str | None:
         """Follow ``use [region|user] OTHER [OPTION]`` redirections, detecting loops."""
         from .exceptions import ConfigError
 
@@ -224,7 +229,7 @@ def parse_region_spec(spec: str | None) -> tuple[str | None, str | None]:
 
 
 def select_region_user(
-    config: Config, region_spec: str | None = None, environ: dict[str, str] | os._Environ | None = None
+    config: Config, region_spec: str | None = None, environ: Mapping[str, str] | None = None
 ) -> tuple[str | None, str | None]:
     """Choose (region, user) with euca2ools' precedence (reference §3.3)."""
     env = os.environ if environ is None else environ
@@ -273,7 +278,7 @@ def find_credentials(
     key_id: str | None = None,
     secret_key: str | None = None,
     security_token: str | None = None,
-    environ: dict[str, str] | os._Environ | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Credentials:
     """Credentials by euca2ools' precedence: -I/-S, environment, AWS_CREDENTIAL_FILE, [user]."""
     from .exceptions import ArgumentError, ConfigError
@@ -335,7 +340,7 @@ def find_endpoint(
     service: str,
     region: str | None,
     url: str | None = None,
-    environ: dict[str, str] | os._Environ | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Endpoint:
     """The endpoint for ``service`` by euca2ools' precedence: -U, env var, ``<svc>-url``."""
     from .exceptions import ConfigError
@@ -382,8 +387,3 @@ def debug_enabled(config: Config) -> bool:
     except ValueError:
         return False
 
-
-def _main() -> None:  # pragma: no cover - handy for debugging a config
-    cfg = Config()
-    print(cfg.files, file=sys.stderr)
-    print(select_region_user(cfg))

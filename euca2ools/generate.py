@@ -249,10 +249,9 @@ def completion_script(commands: list[Command]) -> str:
                 kinds.append(f"    [{cmd.name}:@]={arg.complete}")
             else:
                 kinds += [f"    [{cmd.name}:{f}]={arg.complete}" for f in arg.flags]
-    names = " ".join(c.name for c in commands)
     return _COMPLETION_TEMPLATE.format(
         opts="\n".join(opts), valued="\n".join(valued), filters="\n".join(filters),
-        kinds="\n".join(kinds), names=names)
+        kinds="\n".join(kinds), names=" ".join(c.name for c in commands))
 
 
 _COMPLETION_TEMPLATE = r"""# bash completion for euca2ools                          -*- shell-script -*-

@@ -133,6 +133,7 @@ def print_network_interface(inv: Invocation, eni: dict[str, Any]) -> None:
 
 def print_image(inv: Invocation, image: dict[str, Any]) -> None:
     """``IMAGE`` then BLOCKDEVICEMAPPING and TAG lines."""
+    location: Any
     if image.get("rootDeviceType") == "ebs" and image.get("name"):
         location = f"{image.get('imageOwnerId')}/{image.get('name')}"
     else:

@@ -67,7 +67,7 @@ def _fold(tag: str, text: str, children: list[tuple[str, Any]]) -> Any:
     return out
 
 
-class _Repeated(list):
+class _Repeated(list):  # type: ignore[type-arg]
     """A list made from repeated sibling elements (as opposed to an item list)."""
 
     _repeated = True

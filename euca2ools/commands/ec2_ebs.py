@@ -14,6 +14,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..runtime import Invocation
 
 
+def _print_volumes(inv: Invocation, result: Any) -> None:
+    for volume in as_list(result.get("volumeSet")):
+        print_volume(inv, volume)
+
+
 def _prepare_create_volume(inv: Invocation) -> None:
     from ..exceptions import ArgumentError
 
@@ -101,7 +106,7 @@ COMMANDS = [
         [Arg("VOLUME", dest="VolumeId", nargs="*", complete="volume",
              help="limit results to specific volumes")],
         filters=VOLUME_FILTERS,
-        output=lambda inv, r: [print_volume(inv, v) for v in as_list(r.get("volumeSet"))],
+        output=_print_volumes,
     ),
     Command(
         "euca-attach-volume", "ec2", "AttachVolume", "Attach an EBS volume to an instance",

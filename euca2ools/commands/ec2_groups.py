@@ -176,7 +176,7 @@ _AUTHORIZE.run = _run_rule("Authorize")
 _REVOKE = _rule_command("euca-revoke", "Revoke", "Remove a rule from a security group")
 _REVOKE.run = _run_rule("Revoke")
 
-_DESCRIBE_ARGS = [Arg("GROUP", name="groups", nargs="*", complete="group",
+_DESCRIBE_ARGS: list[Arg | Group] = [Arg("GROUP", name="groups", nargs="*", complete="group",
                       help="limit results to specific security groups")]
 
 COMMANDS = [

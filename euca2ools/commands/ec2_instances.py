@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..decl import Arg, Command, Group
-from ..output import get, print_instance, print_reservation, print_state_change
+from ..output import get, print_reservation, print_state_change
 from ..xmlparse import as_list
 from .types import (
     INSTANCE_FILTERS,

@@ -37,6 +37,9 @@ def _run_environment(inv: Invocation) -> None:
     for service, var in _URL_VARS:
         url = os.environ.get(var) or session.config.get_region(session.region, f"{service}-url")
         values.append((var, url))
+    key_id: str | None
+    secret: str | None
+    token: str | None
     try:
         creds = session.credentials
         key_id, secret, token = creds.key_id, creds.secret_key, creds.security_token
