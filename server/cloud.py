@@ -75,8 +75,9 @@ class Cloud:
                 mod = importlib.import_module(module)
             except ModuleNotFoundError as exc:
                 if exc.name and module.startswith(exc.name):
-                    continue
-                raise
+                    continue  # component not installed
+                log.error("component %s cannot load (%s); the cloud runs without it", module, exc)
+                continue
             setup = getattr(mod, "setup", None)
             if setup is not None:
                 setup(self)

@@ -65,8 +65,22 @@ def _uri_encode(text: str, safe: str = "~") -> str:
     return quote(text, safe=safe)
 
 
+_URI_CACHE: dict[tuple[str, bool], str] = {}
+
+
 def canonical_uri(path: str, *, normalize: bool) -> str:
     """The canonical URI of a decoded ``path``: normalized (not for S3), then URI-encoded once."""
+    key = (path, normalize)
+    cached = _URI_CACHE.get(key)
+    if cached is None:
+        cached = _canonical_uri(path, normalize)
+        if len(_URI_CACHE) > 1024:
+            _URI_CACHE.clear()
+        _URI_CACHE[key] = cached
+    return cached
+
+
+def _canonical_uri(path: str, normalize: bool) -> str:
     if not path:
         return "/"
     if normalize:
@@ -153,10 +167,13 @@ def sign(key: bytes, sts: str) -> str:
 
 def parse_amz_date(value: str) -> _dt.datetime:
     """Parse ``20150830T123600Z`` (or an RFC 1123 ``Date`` header) to an aware datetime."""
-    try:
-        return _dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=_dt.timezone.utc)
-    except ValueError:
-        pass
+    if len(value) == 16 and value[8] == "T" and value[15] == "Z":
+        try:  # the common case, without strptime's cost (this is on every request)
+            return _dt.datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]),
+                                int(value[9:11]), int(value[11:13]), int(value[13:15]),
+                                tzinfo=_dt.timezone.utc)
+        except ValueError:
+            pass
     from email.utils import parsedate_to_datetime
 
     try:

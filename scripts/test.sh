@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Run the test suite: a throw-away PostgreSQL server is started so the API tests run
+# against PostgreSQL as well as SQLite.  Extra arguments go to pytest.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN="$ROOT/.venv/bin"
+WORK=$(mktemp -d /tmp/euca-test.XXXXXX)
+chmod 755 "$WORK"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
+
+cleanup() {
+  if [ -n "${PGBIN}" ] && [ -f "$WORK/pg/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate -s stop || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [ -n "${PGBIN}" ] && [ -z "${CI_PG_DSN:-}" ] && [ "$(id -u)" -eq 0 ]; then
+  PORT=$("$BIN/python" -c "import socket; s=socket.socket(); s.bind(('127.0.0.1',0)); print(s.getsockname()[1])")
+  mkdir -p "$WORK/pg"; chown postgres: "$WORK/pg"
+  runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+  runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -s \
+    -o "-p $PORT -k $WORK/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start
+  export CI_PG_DSN="host=127.0.0.1 port=$PORT user=postgres dbname=postgres"
+  echo "test: PostgreSQL on 127.0.0.1:$PORT" >&2
+elif [ -z "${CI_PG_DSN:-}" ]; then
+  echo "test: no PostgreSQL server (need root and postgresql); running on SQLite only" >&2
+fi
+
+cd "$ROOT"
+"$BIN/pytest" -q -p no:cacheprovider "$@"
