@@ -247,15 +247,18 @@ class Session:
         if log:
             log.debug("request: %s %s %s", endpoint.url, endpoint.region_name, _redact(data))
         retries = self._max_retries()
-        attempt = 0
+        attempt = redirects = 0
+        url = endpoint.url
         while True:
             try:
+                # Redirects are followed here, not by requests, so each hop is re-signed.
                 response = self._http.post(
-                    endpoint.url,
+                    url,
                     data=data,
                     auth=auth,
                     timeout=self._timeout(),
                     verify=endpoint.verify,
+                    allow_redirects=False,
                 )
             except requests.Timeout:
                 if attempt < retries:
@@ -268,6 +271,13 @@ class Session:
             if response.status_code in (500, 503) and attempt < retries:
                 attempt += 1
                 time.sleep(random.uniform(0, min(15.0, 0.25 * 2**attempt)))
+                continue
+            location = response.headers.get("Location")
+            if response.status_code in (301, 302, 307, 308) and location and redirects < 5:
+                from urllib.parse import urljoin
+
+                redirects += 1
+                url = urljoin(url, location)
                 continue
             break
         if log:

@@ -230,6 +230,8 @@ class FastSession(Session):
                 raise ServiceConnectionError("request timed out") from None
             except OSError as err:
                 raise ServiceConnectionError(f"connection error ({err.strerror or err})") from None
+            if status in (301, 302, 307, 308):
+                raise _Fallback()  # the complete path follows and re-signs redirects
             if status in (500, 503) and attempt < retries:
                 attempt += 1
                 time.sleep(random.uniform(0, min(15.0, 0.25 * 2**attempt)))

@@ -159,7 +159,8 @@ class StubCloud:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.answers: dict[str, Callable[[dict[str, str]], tuple[int, str]] | tuple[int, str]] = {}
-        self.queue: list[tuple[int, str]] = []  # answers served first, whatever the action
+        # Answers served first, whatever the action: (status, body[, extra headers]).
+        self.queue: list[tuple[Any, ...]] = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/services/compute"
@@ -175,8 +176,10 @@ class StubCloud:
                 params = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
                 stub.requests.append({"params": params, "path": self.path,
                                       "headers": {k.lower(): v for k, v in self.headers.items()}})
+                extra: dict[str, str] = {}
                 if stub.queue:
-                    status, xml = stub.queue.pop(0)
+                    status, xml, *rest = stub.queue.pop(0)
+                    extra = rest[0] if rest else {}
                 else:
                     answer = stub.answers.get(params.get("Action", ""))
                     if callable(answer):
@@ -191,6 +194,8 @@ class StubCloud:
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml")
                 self.send_header("Content-Length", str(len(data)))
+                for key, value in extra.items():
+                    self.send_header(key, value)
                 self.end_headers()
                 self.wfile.write(data)
 

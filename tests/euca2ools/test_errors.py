@@ -159,3 +159,15 @@ def test_region_user_and_credential_precedence(euca, stub, tmp_path: Path) -> No
     assert cloud.requests[-1]["headers"]["x-amz-security-token"] == "tok"
     euca("euca-describe-regions", "-U", f"named::{cloud.url}", ini=ini)
     assert scope()[2] == "named"
+
+
+def test_redirect_is_followed_and_resigned(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """A 307 to another path is followed (by the complete path), signed again."""
+    cloud, ini = stub
+    # The fast path hands a redirect over to the complete path, which asks again.
+    cloud.queue += [(307, "", {"Location": "/services/moved"})] * 2
+    out = euca("euca-describe-regions", ini=ini).stdout
+    assert out == ""
+    assert [r["path"] for r in cloud.requests] == ["/services/compute", "/services/compute",
+                                                   "/services/moved"]
+    assert all("authorization" in r["headers"] for r in cloud.requests)
