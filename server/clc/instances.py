@@ -11,7 +11,7 @@ from server.clc.controller import STATE_CODES, owned
 from server.clc.filters import Filters, page
 from server.clc.model import Image, Instance
 from server.clc.render import instance_xml
-from server.nc.types import InstanceSpec, Resources
+from server.nc.types import BlockDevice, InstanceSpec, Resources
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
@@ -48,7 +48,11 @@ def spec_for(clc: CloudController, inst: Instance) -> InstanceSpec:
         user_data=base64.b64decode(inst.user_data) if inst.user_data else b"",
         launch_index=inst.launch_index, groups=tuple(g[1] for g in inst.groups),
         account_id=inst.account_id, reservation_id=inst.reservation_id,
-        root_device_type=inst.root_device_type)
+        root_device_type=inst.root_device_type,
+        block_devices=tuple(
+            BlockDevice(b["device"], b.get("volume_id", ""), b.get("path", ""),
+                        int(b.get("size", 0) or 0), b.get("fmt", "raw"))
+            for b in inst.block_devices if b.get("volume_id") or b.get("path")))
 
 
 def _instance_filters(clc: CloudController) -> Filters:
