@@ -184,3 +184,24 @@ class WalrusAPI:
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete an object (its current version; a marker in a versioned bucket)."""
         self.store.delete(self.store.bucket(bucket), key, None)
+
+    # -- bundles -----------------------------------------------------------------------
+    def unbundle_image(self, bucket: str, manifest_key: str, out_path: str) -> Any:
+        """Decrypt and reassemble the image of a bundle stored in Walrus into ``out_path``.
+
+        Parts are read from the manifest's "directory" in the same bucket; returns the
+        parsed :class:`server.walrus.bundle.Manifest`.
+        """
+        from server.walrus.bundle import unbundle
+        from server.walrus.certs import cloud_key
+
+        manifest = b"".join(self.open_object(bucket, manifest_key))
+        folder = manifest_key.rsplit("/", 1)[0] + "/" if "/" in manifest_key else ""
+        tmp = f"{out_path}.tmp-{os.getpid()}"
+        with open(tmp, "wb") as out:
+            result = unbundle(manifest, lambda name: self.open_object(bucket, folder + name),
+                              out, cloud_key(self.cloud))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, out_path)
+        return result

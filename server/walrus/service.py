@@ -199,6 +199,11 @@ class S3Service:
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
             response = self.error(e.S3Error(), request, rid)
+        hmap = request.header_map
+        if not request._consumed and request._body is None and (
+                hmap.get("content-length", "0") not in ("", "0") or "transfer-encoding" in hmap):
+            # An unread body would be parsed as the next request on this connection.
+            response.headers.append(("connection", "close"))
         if ctx is not None and ctx.bucket_name and "origin" in request.header_map \
                 and request.method != "OPTIONS":
             self._cors(ctx, response)

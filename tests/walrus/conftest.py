@@ -31,7 +31,8 @@ def make_s3(cloud: CloudProcess, key: str | None = None, secret: str | None = No
     from botocore.config import Config
 
     creds = cloud.credentials()
-    cfg = Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}, **config)
+    s3cfg = {"addressing_style": "path", **config.pop("s3", {})}
+    cfg = Config(retries={"max_attempts": 1}, s3=s3cfg, **config)
     return boto3.client("s3", endpoint_url=cloud.url + path, region_name="us-east-1",
                         aws_access_key_id=key or creds["key"],
                         aws_secret_access_key=secret or creds["secret"], config=cfg)
