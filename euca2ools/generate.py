@@ -334,6 +334,34 @@ _euca2ools()
             --region|-I|--access-key-id|-S|--secret-key) pass+=("${{COMP_WORDS[i]}}" "${{COMP_WORDS[i+1]}}") ;;
         esac
     done
+    # --filter NAME=VALUE: complete VALUE for filters naming a resource kind.  With the
+    # default COMP_WORDBREAKS, "=" is a word of its own; otherwise it is inside $cur.
+    local fname="" fprefix=""
+    if [[ $prev == "=" && $COMP_CWORD -ge 3 && ${{COMP_WORDS[COMP_CWORD-3]}} == --filter ]]; then
+        fname=${{COMP_WORDS[COMP_CWORD-2]}}
+    elif [[ $prev == --filter && $cur == *=* ]]; then
+        fname=${{cur%%=*}} fprefix="${{cur%%=*}}="
+        cur=${{cur#*=}}
+    fi
+    if [[ -n $fname ]]; then
+        case $fname in
+            instance-id|attachment.instance-id|resource-id) kind=instance ;;
+            image-id|kernel-id|ramdisk-id) kind=image ;;
+            volume-id|block-device-mapping.volume-id) kind=volume ;;
+            snapshot-id) kind=snapshot ;;
+            availability-zone|zone-name) kind=zone ;;
+            instance-type) kind=instance-type ;;
+            key-name) kind=keypair ;;
+            group-name|group-id|instance.group-name|instance.group-id) kind=group ;;
+            public-ip) kind=address ;;
+            instance-state-name)
+                COMPREPLY=( $(compgen -P "$fprefix" -W "pending running shutting-down terminated stopping stopped" -- "$cur") )
+                return 0 ;;
+            *) return 0 ;;
+        esac
+        COMPREPLY=( $(compgen -P "$fprefix" -W "$(_euca2ools_live "$kind" "${{pass[@]}}")" -- "$cur") )
+        return 0
+    fi
     if [[ $prev == --filter ]]; then
         COMPREPLY=( $(compgen -W "${{_EUCA2OOLS_FILTERS[$cmd]}}" -- "$cur") )
         if (( ${{#COMPREPLY[@]}} )); then

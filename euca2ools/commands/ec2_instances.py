@@ -10,6 +10,7 @@ from .types import (
     base64_text,
     block_device_mapping,
     flexible_bool,
+    network_interface,
     read_file_b64,
 )
 
@@ -81,6 +82,8 @@ def _prepare_run(inv: Invocation) -> None:
             eni["PrivateIpAddresses"] = [{"PrivateIpAddress": x, "Primary": False}
                                          for x in a["secondary_address"]]
         p["NetworkInterface"] = [eni]
+    elif a.get("network_interface"):
+        p["NetworkInterface"] = [network_interface(spec) for spec in a["network_interface"]]
     if names:
         p["SecurityGroup"] = names
     if ids:
@@ -281,6 +284,19 @@ COMMANDS = [
             Arg("--private-ip-address", dest="PrivateIpAddress", metavar="ADDRESS",
                 help="[VPC only] assign a specific primary private IP address to an instance's "
                 "interface"),
+            Arg("-a", "--network-interface", name="network_interface", multiple=True,
+                metavar="INTERFACE",
+                help="[VPC only] add a network interface to the new instance (repeatable). If "
+                "the interface already exists, supply its ID and a numeric index for it, "
+                "separated by \":\", in the form \"eni-NNNNNNNN:INDEX\". To create a new "
+                "interface, supply a numeric index and subnet ID for it, along with (in order) "
+                "an optional description, a primary private IP address, a list of security "
+                "group IDs to associate with the interface, whether to delete the interface "
+                "upon instance termination (\"true\" or \"false\"), a number of secondary "
+                "private IP addresses to create automatically, and a list of secondary private "
+                "IP addresses to assign to the interface, separated by \":\", in the form "
+                "\":INDEX:SUBNET:[DESCRIPTION]:[PRIV_IP]:[GROUP1,GROUP2,...]:[true|false]:"
+                "[SEC_IP_COUNT|:SEC_IP1,SEC_IP2,...]\"."),
             Group(
                 Arg("--secondary-address", name="secondary_address", multiple=True,
                     metavar="ADDRESS", help="[VPC only] assign a specific secondary private IP "

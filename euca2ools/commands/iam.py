@@ -95,6 +95,10 @@ def _run_accountcreate(inv: Invocation) -> None:
 def _run_usercreate(inv: Invocation) -> None:
     a = inv.args
     name = a["UserName"]
+    if a.get("verify"):
+        # Fail before creating anything when a group given with -g does not exist.
+        for group in a.get("group_name") or []:
+            inv.call("GetGroup", {"GroupName": group, **_delegate(inv)})
     params = {"UserName": name, "Path": a.get("Path"), **_delegate(inv)}
     user = inv.call("CreateUser", params).get("User") or {}
     for group in a.get("group_name") or []:

@@ -71,6 +71,31 @@ def block_device_mapping(spec: str) -> dict[str, Any]:
     return out
 
 
+def network_interface(spec: str) -> dict[str, Any]:
+    """``[ENI]:INDEX:[SUBNET]:[DESC]:[PRIV_IP]:[SG1,SG2]:[true|false]:[SEC_COUNT]:[SEC_IP,...]``."""
+    parts = spec.split(":")
+    if len(parts) < 2 or len(parts) > 9 or not parts[1].isdigit():
+        raise ValueError(f"network interface '{spec}' must have form "
+                         "[ENI]:INDEX:[SUBNET]:[DESC]:[PRIV_IP]:[SG1,SG2]:[true|false]:"
+                         "[SEC_COUNT]:[SEC_IP1,SEC_IP2]")
+    parts += [""] * (9 - len(parts))
+    eni: dict[str, Any] = {"DeviceIndex": int(parts[1])}
+    for index, key in ((0, "NetworkInterfaceId"), (2, "SubnetId"), (3, "Description"),
+                       (4, "PrivateIpAddress")):
+        if parts[index]:
+            eni[key] = parts[index]
+    if parts[5]:
+        eni["SecurityGroupId"] = parts[5].split(",")
+    if parts[6]:
+        eni["DeleteOnTermination"] = flexible_bool(parts[6])
+    if parts[7]:
+        eni["SecondaryPrivateIpAddressCount"] = int(parts[7])
+    if parts[8]:
+        eni["PrivateIpAddresses"] = [{"PrivateIpAddress": ip, "Primary": False}
+                                     for ip in parts[8].split(",")]
+    return eni
+
+
 INSTANCE_FILTERS = (
     "architecture", "association.allocation-id", "association.association-id",
     "association.ip-owner-id", "association.public-ip", "availability-zone",

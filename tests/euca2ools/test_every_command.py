@@ -180,3 +180,43 @@ def test_help_for_every_command(euca) -> None:  # type: ignore[no-untyped-def]
     for command in all_commands():
         out = euca(command.name, "--help").stdout
         assert command.name in out
+
+
+EXTRA_CASES = [
+    ("euca-run-instances", ["emi-1", "-a", ":0:subnet-1::10.0.0.5:sg-1,sg-2:true:2"],
+     {"NetworkInterface.1.DeviceIndex": "0", "NetworkInterface.1.SubnetId": "subnet-1",
+      "NetworkInterface.1.PrivateIpAddress": "10.0.0.5",
+      "NetworkInterface.1.SecurityGroupId.2": "sg-2",
+      "NetworkInterface.1.DeleteOnTermination": "true",
+      "NetworkInterface.1.SecondaryPrivateIpAddressCount": "2"}),
+    ("euca-run-instances", ["emi-1", "-s", "subnet-1", "--associate-public-ip-address", "yes",
+                            "-g", "sg-1", "-p", "arn:aws:iam::1:instance-profile/x"],
+     {"NetworkInterface.1.SubnetId": "subnet-1",
+      "NetworkInterface.1.AssociatePublicIpAddress": "true",
+      "NetworkInterface.1.SecurityGroupId.1": "sg-1",
+      "IamInstanceProfile.Arn": "arn:aws:iam::1:instance-profile/x"}),
+    ("euca-run-instances", ["emi-1", "-f", "-"], {"UserData": "c3NoLXJzYSBBQUFB"}),
+    ("euca-delete-tags", ["i-1", "--tag", "a=", "--tag", "b=c"],
+     {"Tag.1.Key": "a", "Tag.1.Value": "", "Tag.2.Value": "c"}),
+    ("euca-register", ["-n", "ebsimg", "-s", "snap-1"],
+     {"RootDeviceName": "/dev/sda1", "BlockDeviceMapping.1.DeviceName": "/dev/sda1",
+      "BlockDeviceMapping.1.Ebs.SnapshotId": "snap-1"}),
+    ("euca-authorize", ["g", "-P", "icmp", "-t", "8:0", "-s", "10.0.0.0/8"],
+     {"IpPermissions.1.FromPort": "8", "IpPermissions.1.ToPort": "0",
+      "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/8"}),
+    ("euca-authorize", ["g", "-p", "ssh"], {"IpPermissions.1.FromPort": "22"}),
+]
+
+
+@pytest.mark.parametrize("name,args,expected", EXTRA_CASES)
+def test_friendly_options(euca, stub, name: str, args: list[str], expected: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Compound option syntaxes turn into the right wire parameters."""
+    cloud, ini = stub
+    euca(name, *args, ini=ini, input="ssh-rsa AAAA")
+    params = cloud.requests[0]["params"]
+    for key, value in expected.items():
+        assert params.get(key) == value, (key, params)
+    if "-d" not in args and "UserData" not in expected:
+        assert "UserData" not in params
+    if name == "euca-delete-tags":
+        assert "Tag.1.Value" in params

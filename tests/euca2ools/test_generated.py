@@ -93,6 +93,12 @@ def test_completes_live_resources_with_cache(base_env: dict[str, str], stub, tmp
     assert _complete(["euca-run-instances", "emi-1", "--instance-type", "m1."], env) == \
         ["m1.small", "m1.large"]
     assert list((tmp_path / "cache" / "euca2ools").iterdir())
+    assert _complete(["euca-describe-instances", "--filter", "instance-id", "=", "i-a"], env) == \
+        ["i-aaa", "i-abb"]
+    assert _complete(["euca-describe-instances", "--filter", "availability-zone=z"], env) == \
+        ["availability-zone=zone-1"]
+    assert _complete(["euca-describe-instances", "--filter", "instance-state-name", "=", "st"],
+                     env) == ["stopping", "stopped"]
     before = len(cloud.requests)
     assert _complete(["euca-reboot-instances", "i-c"], env) == ["i-ccc"]
     assert len(cloud.requests) == before  # served from the cache

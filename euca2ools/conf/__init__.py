@@ -1,0 +1,1 @@
+"""Configuration files shipped with euca2ools (the AWS regions, ``aws.ini``)."""
