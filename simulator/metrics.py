@@ -57,6 +57,18 @@ class Metrics:
         self._advance()
         self.busy += delta
 
+    def load_change(self, busy_delta: float, power_delta_w: float) -> None:
+        """Cores in use and power draw changed together (one instance started or ended)."""
+        now = self.clock.env.now
+        dt = now - self._t
+        if dt > 0.0:
+            self.energy_j += self.power_w * dt
+            self.busy_core_s += self.busy * dt
+            self.powered_node_s += self.powered * dt
+            self._t = now
+        self.busy += busy_delta
+        self.power_w += power_delta_w
+
     def power_change(self, delta_w: float) -> None:
         """Total power draw changed by ``delta_w``."""
         self._advance()

@@ -158,7 +158,7 @@ class ClusterController:
     # -- placement (CC RunInstances) ------------------------------------------------
     def _indices_for(self, spec: InstanceSpec) -> tuple[NodeIndex, NodeIndex]:
         demand = self.demands.get(spec.vm_type)
-        if demand == spec.resources:
+        if demand is spec.resources or demand == spec.resources:  # identity: the common, cheap case
             return self._awake[spec.vm_type], self._asleep[spec.vm_type]
         # An ad-hoc demand (a type modified since): build the indices by scanning.
         awake, asleep = NodeIndex(len(self.nodes) or 1), NodeIndex(len(self.nodes) or 1)
