@@ -171,3 +171,40 @@ def test_redirect_is_followed_and_resigned(euca, stub) -> None:  # type: ignore[
     assert [r["path"] for r in cloud.requests] == ["/services/compute", "/services/compute",
                                                    "/services/moved"]
     assert all("authorization" in r["headers"] for r in cloud.requests)
+
+
+def test_timeout_is_retried_then_reported(euca, stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A server that never answers: retried, then "request timed out", exit 1."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    ini = tmp_path / "slow.ini"
+    ini.write_text("[global]\ndefault-region = slow\ntimeout = 0.3\nmax-retries = 1\n\n"
+                   f"[region slow]\nec2-url = http://127.0.0.1:{port}/\nuser = u\n\n"
+                   "[user u]\nkey-id = AKID\nsecret-key = s\n")
+    try:
+        for extra in ({}, {"EUCA2OOLS_NO_FASTPATH": "1"}):
+            proc = euca("euca-describe-regions", ini=ini, env=extra, check=False)
+            assert (proc.returncode, proc.stderr) == (
+                1, "euca-describe-regions: error: request timed out\n")
+    finally:
+        listener.close()
+
+
+def test_console_output_escapes_control_characters(euca, stub) -> None:  # type: ignore[no-untyped-def]
+    """Control characters show as ^X unless -r; TAB/LF/CR stay."""
+    import base64
+
+    cloud, ini = stub
+    text = base64.b64encode(b"boot\x01ok\tfine\x7f\r\nend\n").decode()
+    cloud.answers["GetConsoleOutput"] = (200, (
+        f"<GetConsoleOutputResponse><instanceId>i-1</instanceId><timestamp>2026-01-01T00:00:00Z"
+        f"</timestamp><output>{text}</output></GetConsoleOutputResponse>"))
+    out = euca("euca-get-console-output", "i-1", ini=ini).stdout
+    # (text mode turns the CR LF into LF)
+    assert out == "i-1\n2026-01-01T00:00:00Z\nboot^Aok\tfine^?\nend\n"
+    raw = euca("euca-get-console-output", "-r", "i-1", ini=ini).stdout
+    assert raw == "i-1\n2026-01-01T00:00:00Z\nboot\x01ok\tfine\x7f\nend\n"
