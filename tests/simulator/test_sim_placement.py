@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from simhelpers import make_cluster, spec
 
 from simulator.clock import SimpyClock
-from simhelpers import make_cluster, spec
 
 # (policy, requests as (time, instance, type) or (time, "terminate", instance), expected nodes)
 CASES = [
