@@ -61,9 +61,9 @@ class Cloud:
         self.components: dict[str, Any] = {}
         self.stop_hooks: list[Callable[[], Any]] = []
         self.start_hooks: list[Callable[[], Any]] = []
+        from server.auth.iam import IAMService, STSService
         from server.clc.controller import CloudController
         from server.clc.ec2 import EC2Service
-        from server.auth.iam import IAMService, STSService
 
         self.clc = CloudController(self)
         self.ec2 = EC2Service(self)  # components add actions to self.ec2.actions

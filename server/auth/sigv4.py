@@ -171,7 +171,7 @@ def parse_amz_date(value: str) -> _dt.datetime:
         try:  # the common case, without strptime's cost (this is on every request)
             return _dt.datetime(int(value[0:4]), int(value[4:6]), int(value[6:8]),
                                 int(value[9:11]), int(value[11:13]), int(value[13:15]),
-                                tzinfo=_dt.timezone.utc)
+                                tzinfo=_dt.UTC)
         except ValueError:
             pass
     from email.utils import parsedate_to_datetime
@@ -181,7 +181,7 @@ def parse_amz_date(value: str) -> _dt.datetime:
     except (TypeError, ValueError):
         raise SigV4Error(SigV4Error.INCOMPLETE, f"Invalid date {value!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=_dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=_dt.UTC)
     return parsed
 
 
@@ -283,14 +283,14 @@ def verify(
     else:
         if now - stamp > expires:
             fmt = "%Y%m%dT%H%M%SZ"
-            earliest = _dt.datetime.fromtimestamp(now - MAX_SKEW_SECONDS, _dt.timezone.utc)
+            earliest = _dt.datetime.fromtimestamp(now - MAX_SKEW_SECONDS, _dt.UTC)
             raise SigV4Error(SigV4Error.EXPIRED,
                              f"Signature expired: {when.strftime(fmt)} is now earlier than "
-                             f"{earliest.strftime(fmt)} ({_dt.datetime.fromtimestamp(now, _dt.timezone.utc).strftime(fmt)} - 15 min.)",
+                             f"{earliest.strftime(fmt)} ({_dt.datetime.fromtimestamp(now, _dt.UTC).strftime(fmt)} - 15 min.)",
                              access_key=access_key)
         if stamp - now > MAX_SKEW_SECONDS:
             fmt = "%Y%m%dT%H%M%SZ"
-            latest = _dt.datetime.fromtimestamp(now + MAX_SKEW_SECONDS, _dt.timezone.utc)
+            latest = _dt.datetime.fromtimestamp(now + MAX_SKEW_SECONDS, _dt.UTC)
             raise SigV4Error(SigV4Error.NOT_YET,
                              f"Signature not yet current: {when.strftime(fmt)} is still later "
                              f"than {latest.strftime(fmt)}", access_key=access_key)

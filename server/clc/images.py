@@ -68,8 +68,9 @@ def register_image(ctx: Context) -> Any:
     image_type, manifest, size = "machine", {}, 0
     if location:
         walrus = ctx.cloud.components.get("walrus")
-        if walrus is not None:
-            manifest = walrus.check_manifest(ctx.principal, location)
+        check = getattr(walrus, "check_manifest", None)
+        if check is not None:
+            manifest = check(ctx.principal, location)
             image_type = manifest.get("type", "machine") or "machine"
             size = int(manifest.get("size", 0) or 0)
     arch = p.str("Architecture") or manifest.get("architecture") or "x86_64"

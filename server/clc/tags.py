@@ -52,7 +52,7 @@ def create_tags(ctx: Context) -> Any:
                                                "characters")
         pairs.append((key, value))
     records = [_owned_resource(ctx, rid) for rid in rids]
-    for rid, record in zip(rids, records, strict=True):
+    for rid in rids:
         current = dict(clc.tags.get(rid, {}))
         current.update(pairs)
         if len(current) > MAX_TAGS:

@@ -15,7 +15,7 @@ def escape(text: str) -> str:
 
 def iso8601(ts: float) -> str:
     """Unix time as AWS's ``2026-11-24T06:57:50.000Z``."""
-    t = _dt.datetime.fromtimestamp(ts, _dt.timezone.utc)
+    t = _dt.datetime.fromtimestamp(ts, _dt.UTC)
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
+
+import requests
+from botocore.exceptions import ClientError
 
 
 def wait_state(ec2: Any, ids: list[str], state: str, timeout: float = 15.0) -> list[dict[str, Any]]:
@@ -22,3 +26,59 @@ def wait_state(ec2: Any, ids: list[str], state: str, timeout: float = 15.0) -> l
 def error_code(exc: Any) -> str:
     """The AWS error code of a botocore ClientError."""
     return str(exc.value.response["Error"]["Code"])
+
+
+def new_account(cloud, name: str) -> tuple[str, str, str]:
+    """Create an account and a key for its admin (as euare-accountcreate -k does)."""
+    # boto3 has no CreateAccount (a Eucalyptus extension): call the query API directly.
+    creds = cloud.credentials()
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    def call(params: dict[str, str]) -> str:
+        req = AWSRequest("POST", cloud.url + "/services/Euare",
+                         data={"Version": "2010-05-08", **params})
+        SigV4Auth(Credentials(creds["key"], creds["secret"]), "iam", "us-east-1").add_auth(req)
+        resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+        assert resp.status_code == 200, resp.text
+        return resp.text
+
+    text = call({"Action": "CreateAccount", "AccountName": name})
+    account_id = re.search(r"<AccountId>(\d+)</AccountId>", text).group(1)
+    text = call({"Action": "CreateAccessKey", "UserName": "admin", "DelegateAccount": name})
+    key = re.search(r"<AccessKeyId>(.+?)</AccessKeyId>", text).group(1)
+    secret = re.search(r"<SecretAccessKey>(.+?)</SecretAccessKey>", text).group(1)
+    return account_id, key, secret
+
+
+def raw_iam(cloud, key: str, secret: str, params: dict[str, str]) -> None:
+    """Send a signed IAM query call and raise ClientError for an error answer."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from botocore.parsers import QueryParser
+
+    req = AWSRequest("POST", cloud.url + "/services/Euare",
+                     data={"Version": "2010-05-08", **params})
+    SigV4Auth(Credentials(key, secret), "iam", "us-east-1").add_auth(req)
+    resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+    if resp.status_code >= 300:
+        parsed = QueryParser()._do_error_parse({"body": resp.content, "headers": resp.headers,
+                                                "status_code": resp.status_code}, None)
+        raise ClientError(parsed, params["Action"])
+
+
+def ec2_query(cloud: Any, action: str, params: dict[str, str], key: str | None = None,
+              secret: str | None = None) -> requests.Response:
+    """A signed EC2 query call for Eucalyptus extensions boto3 does not know."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = cloud.credentials()
+    req = AWSRequest("POST", cloud.url + "/services/compute",
+                     data={"Action": action, "Version": "2016-11-15", **params})
+    SigV4Auth(Credentials(key or creds["key"], secret or creds["secret"]), "ec2",
+              "us-east-1").add_auth(req)
+    return requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from botocore.exceptions import ClientError
-
 from helpers import wait_state
 
 CONFIG = """

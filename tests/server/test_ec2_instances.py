@@ -6,7 +6,6 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-
 from helpers import error_code, wait_state
 
 

@@ -9,7 +9,6 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
 from helpers import error_code, wait_state
 
 

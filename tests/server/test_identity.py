@@ -7,34 +7,9 @@ import datetime as dt
 import pytest
 import requests
 from botocore.exceptions import ClientError
-
 from helpers import error_code, wait_state
-
-
-def _new_account(cloud, name: str) -> tuple[str, str, str]:
-    """Create an account and a key for its admin (as euare-accountcreate -k does)."""
-    # boto3 has no CreateAccount (a Eucalyptus extension): call the query API directly.
-    creds = cloud.credentials()
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-
-    def call(params: dict[str, str]) -> str:
-        req = AWSRequest("POST", cloud.url + "/services/Euare",
-                         data={"Version": "2010-05-08", **params})
-        SigV4Auth(Credentials(creds["key"], creds["secret"]), "iam", "us-east-1").add_auth(req)
-        resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
-        assert resp.status_code == 200, resp.text
-        return resp.text
-
-    text = call({"Action": "CreateAccount", "AccountName": name})
-    import re
-
-    account_id = re.search(r"<AccountId>(\d+)</AccountId>", text).group(1)
-    text = call({"Action": "CreateAccessKey", "UserName": "admin", "DelegateAccount": name})
-    key = re.search(r"<AccessKeyId>(.+?)</AccessKeyId>", text).group(1)
-    secret = re.search(r"<SecretAccessKey>(.+?)</SecretAccessKey>", text).group(1)
-    return account_id, key, secret
+from helpers import new_account as _new_account
+from helpers import raw_iam as _raw
 
 
 def test_accounts_users_keys_groups(cloud) -> None:
@@ -110,23 +85,6 @@ def test_account_admin_actions_need_cloud_admin(cloud) -> None:
     assert resp.status_code == 403 and "MissingAuthenticationToken" in resp.text
 
 
-def _raw(cloud, key: str, secret: str, params: dict[str, str]) -> None:
-    """Send a signed IAM query call and raise ClientError for an error answer."""
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.credentials import Credentials
-    from botocore.parsers import QueryParser
-
-    req = AWSRequest("POST", cloud.url + "/services/Euare",
-                     data={"Version": "2010-05-08", **params})
-    SigV4Auth(Credentials(key, secret), "iam", "us-east-1").add_auth(req)
-    resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
-    if resp.status_code >= 300:
-        parsed = QueryParser()._do_error_parse({"body": resp.content, "headers": resp.headers,
-                                                "status_code": resp.status_code}, None)
-        raise ClientError(parsed, params["Action"])
-
-
 @pytest.mark.parametrize("region", ["us-east-1", "eucalyptus", "localhost"])
 def test_any_region_in_scope_is_accepted(cloud, region: str) -> None:
     """Clients signing for any region name reach the one region."""
@@ -160,7 +118,7 @@ def test_auth_failures_have_aws_codes(cloud) -> None:
     from server.auth import sigv4
 
     body = urlencode({"Action": "DescribeRegions", "Version": "2016-11-15"})
-    old = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=20)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=20)
     amz_date, day = old.strftime("%Y%m%dT%H%M%SZ"), old.strftime("%Y%m%d")
     host = cloud.url.split("//")[1]
     signed = ["host", "x-amz-date"]

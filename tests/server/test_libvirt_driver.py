@@ -9,6 +9,7 @@ import pytest
 libvirt = pytest.importorskip("libvirt")
 
 from helpers import wait_state  # noqa: E402
+
 from server.clock import RealClock  # noqa: E402
 from server.nc.libvirt_driver import LibvirtHypervisor, disk_xml, domain_xml  # noqa: E402
 from server.nc.types import BlockDevice, InstanceSpec, Outcome, Resources  # noqa: E402

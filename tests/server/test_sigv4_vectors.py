@@ -13,7 +13,7 @@ from server.auth import sigv4
 
 SUITE = Path(__file__).resolve().parents[3] / "shared" / "data" / "sigv4" / "aws4_testsuite"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
-NOW = dt.datetime(2015, 8, 30, 12, 36, tzinfo=dt.timezone.utc).timestamp()
+NOW = dt.datetime(2015, 8, 30, 12, 36, tzinfo=dt.UTC).timestamp()
 
 
 def _cases() -> list[Path]:
