@@ -133,6 +133,11 @@ class Config:
             values = dict(parser.items(section))
             kind, _, name = section.partition(" ")
             name = name.strip()
+            if kind in ("region", "user") and ("@" in name or "" in name.split(":")):
+                from .exceptions import ConfigError
+
+                raise ConfigError(f"invalid section name [{section}]: names may not contain "
+                                  "'@' or empty ':'-separated parts")
             if kind == "global" and not name:
                 self.globals.update(values)
             elif kind == "region" and name:

@@ -59,7 +59,18 @@ def _opt_help(arg: Arg) -> str:
         notes.append(f"sent as {arg.dest}")
     if notes:
         text += f" ({'; '.join(notes)})"
-    return _esc(text)
+    return _breakable(_esc(text))
+
+
+def _breakable(text: str) -> str:
+    """Let troff break very long words (syntax specs) after ``:``, ``,`` and ``|``."""
+    words = []
+    for word in text.split(" "):
+        if len(word) > 40:
+            for char in ":,|":
+                word = word.replace(char, char + "\\:")
+        words.append(word)
+    return " ".join(words)
 
 
 def synopsis(command: Command) -> str:
@@ -84,15 +95,14 @@ def man_page(command: Command) -> str:
     title = command.name.upper()
     out = [
         f'.TH {_esc(title)} "1" "" "{VERSION_STRING}" "User Commands"',
+        # Left-adjusted, unhyphenated: option syntaxes must stay readable at any width.
+        ".ad l",
+        ".nh",
         ".SH NAME",
         f"{_esc(command.name)} \\- {_esc(command.summary)}",
         ".SH SYNOPSIS",
-        ".nh",
-        ".ad l",
         f".B {_esc(command.name)}",
         _esc(synopsis(command).split(" ", 1)[1] if " " in synopsis(command) else ""),
-        ".ad",
-        ".hy",
         ".SH DESCRIPTION",
         _esc(command.summary + "."),
     ]
@@ -155,6 +165,8 @@ def ini_page() -> str:
     services = sorted(URL_ENVVARS)
     out = [
         f'.TH EUCA2OOLS.INI "5" "" "{VERSION_STRING}" "File Formats"',
+        ".ad l",
+        ".nh",
         ".SH NAME", "euca2ools.ini \\- euca2ools configuration files",
         ".SH SYNOPSIS", ".nf", "/etc/euca2ools/euca2ools.ini", "/etc/euca2ools/conf.d/*.ini",
         "~/.euca/*.ini", ".fi",
@@ -209,15 +221,21 @@ def ini_page() -> str:
 def overview_page(commands: list[Command]) -> str:
     """euca2ools(7): services, variables and the command list."""
     out = [
+        "'\\\" t",  # ask man to run tbl for the services table
         f'.TH EUCA2OOLS "7" "" "{VERSION_STRING}" "Miscellaneous"',
+        ".ad l",
+        ".nh",
         ".SH NAME", "euca2ools \\- Eucalyptus and AWS command line tools",
         ".SH DESCRIPTION",
         _esc("euca2ools is a suite of command line tools for Eucalyptus clouds and Amazon Web "
              "Services. Each command prints tab-separated records whose first field names "
              "the record type."),
-        ".SH SERVICES", ".TS", "l l l.", "Service\tConfig option\tEnvironment variable"]
+        ".SH SERVICES",
+        _esc("Each service's endpoint comes from -U, then its environment variable, then its "
+             "option in the selected region section of euca2ools.ini(5)."),
+        ".TS", "l l.", "Config option\tEnvironment variable"]
     for svc in sorted(URL_ENVVARS):
-        out.append(f"{_esc(SERVICE_DESCRIPTIONS[svc])}\t{_esc(svc)}\\-url\t{_esc(URL_ENVVARS[svc])}")
+        out.append(f"{_esc(svc)}\\-url\t{_esc(URL_ENVVARS[svc])}")
     out += [".TE", ".SH COMMANDS"]
     for cmd in sorted(commands, key=lambda c: c.name):
         out += [".TP", f"\\fB{_esc(cmd.name)}\\fR(1)", _esc(cmd.summary)]

@@ -150,3 +150,11 @@ def test_session_api(stub) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ServiceError) as err:
         session.call("iam", "ListUsers", {})
     assert (err.value.code, err.value.message, err.value.status) == ("AccessDenied", "no", 403)
+
+
+def test_invalid_section_names(tmp_path: Path) -> None:
+    """Section names may not contain '@' or empty namespace parts."""
+    for bad in ("[region a@b]\n", "[user a::b]\n"):
+        (tmp_path / "bad.ini").write_text(bad)
+        with pytest.raises(ConfigError, match="invalid section name"):
+            Config(config_path=str(tmp_path / "bad.ini"))

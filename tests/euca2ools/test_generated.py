@@ -34,12 +34,13 @@ def test_every_command_has_a_man_page() -> None:
 @pytest.mark.parametrize("page", ["euca-run-instances.1", "euca-describe-instances.1",
                                   "euare-usercreate.1", "euca2ools.ini.5", "euca2ools.7"])
 def test_man_page_renders(page: str) -> None:
-    """``man ./man/PAGE`` renders without groff warnings and shows the options."""
-    env = dict(os.environ, MANPAGER="cat", PAGER="cat", MANWIDTH="100", LANG="C.UTF-8")
-    proc = subprocess.run(["man", "--warnings", str(ROOT / "man" / page)], env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert "warning" not in proc.stderr.lower(), proc.stderr
+    """``man ./man/PAGE`` renders without groff warnings at usual widths, showing the options."""
+    for width in ("60", "80", "120"):
+        env = dict(os.environ, MANPAGER="cat", PAGER="cat", MANWIDTH=width, LANG="C.UTF-8")
+        proc = subprocess.run(["man", "--warnings", str(ROOT / "man" / page)], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        assert "warning" not in proc.stderr.lower(), (width, proc.stderr)
     if page == "euca-run-instances.1":
         assert "--instance-type" in proc.stdout.replace("\u2010", "-")
         assert "SYNOPSIS" in proc.stdout
