@@ -200,7 +200,7 @@ class FastSession(Session):
         rest = endpoint.url[len("http://"):]
         netloc, slash, path = rest.partition("/")
         path = slash + path if slash else "/"
-        if "?" in path or "@" in netloc:
+        if "?" in path or "@" in netloc or netloc.startswith("["):
             raise _Fallback()
         hostname, _, port_text = netloc.rpartition(":") if netloc.count(":") == 1 else (netloc, "", "")
         port = int(port_text) if port_text else 80
