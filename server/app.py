@@ -57,13 +57,13 @@ class CloudApp:
 
     def route(self, request: Request) -> Service | None:
         """The service for ``request``."""
+        path = request.path
+        if path.startswith("/services/"):  # the common case first: no claimer serves these
+            name = path.split("/", 3)[2].lower()
+            return self.by_path.get(f"/services/{name}")
         for claimer in self.claimers:
             if claimer.claims(request):
                 return claimer  # type: ignore[no-any-return]
-        path = request.path
-        if path.startswith("/services/"):
-            name = path.split("/", 3)[2].lower()
-            return self.by_path.get(f"/services/{name}")
         auth = request.header("authorization")
         match = _SCOPE_SERVICE.search(auth) if auth else None
         if match is None and "X-Amz-Credential" in request.query_string:

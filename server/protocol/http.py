@@ -63,6 +63,29 @@ class Request:
 
     async def body(self, limit: int = MAX_QUERY_BODY) -> bytes:
         """The whole body (for small, form-encoded requests)."""
+        if self._body is None and not self._consumed:
+            # Fast path: most query requests arrive in one message.
+            self._consumed = True
+            message = await self.receive()
+            if message["type"] == "http.disconnect":
+                raise ConnectionError("client disconnected")
+            first = message.get("body", b"")
+            if not message.get("more_body", False):
+                if len(first) > limit:
+                    raise ValueError("request body too large")
+                self._body = first
+                return first
+            chunks, size = [first], len(first)
+            while message.get("more_body", False):
+                message = await self.receive()
+                if message["type"] == "http.disconnect":
+                    raise ConnectionError("client disconnected")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise ValueError("request body too large")
+                chunks.append(chunk)
+            self._body = b"".join(chunks)
         if self._body is None:
             chunks = []
             size = 0

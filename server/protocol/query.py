@@ -11,6 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -152,10 +153,7 @@ class QueryService:
         hmap = request.header_map
         if not sigv4.is_sigv4(hmap, flat) and action in self.anonymous_actions:
             return ANONYMOUS
-        alt = ()
-        if request.raw_path not in ("", "/"):
-            # botocore URI-encodes the already-encoded path for non-S3 services.
-            alt = (quote(quote(request.path, safe="/~"), safe="/~"),)
+        alt = _double_encoded(request.path) if request.raw_path not in ("", "/") else ()
         try:
             cred = sigv4.verify(
                 method=request.method, path=request.path, query_pairs=request.query_pairs,
@@ -200,6 +198,14 @@ class QueryService:
                     f"<Error><Type>{kind}</Type><Code>{exc.code}</Code><Message>{msg}</Message>"
                     f"</Error><RequestId>{rid}</RequestId></ErrorResponse>")
         return Response(exc.status, text.encode("utf-8"), [("x-amzn-requestid", rid)])
+
+
+@lru_cache(maxsize=256)
+def _double_encoded(path: str) -> tuple[str, ...]:
+    """botocore URI-encodes the already-encoded path for non-S3 services: accept that too."""
+    once = quote(path, safe="/~")
+    twice = quote(once, safe="/~")
+    return (twice,) if twice != once else ()
 
 
 _SIGNING_KEYS = frozenset({
