@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from server.cc.loadmodel import HostLoad, VmLoad
-from server.cc.stats import iqr, least_squares_r2, mad, simple_regression
+from server.cc.stats import covariance_inverse, drop_variable, iqr, mad, simple_regression
 
 MIN_HISTORY = 12        # samples an adaptive detector needs before trusting its statistics
 LR_WINDOW = 10          # local regression looks at the last 10 samples
@@ -122,9 +122,17 @@ class MinimumMigrationTime:
 
 
 class MaximumCorrelation:
-    """MC: the instance whose utilisation history the others' explain best (highest R²)."""
+    """MC: the instance whose utilisation history the others' explain best (highest R²).
+
+    R² of each instance's history regressed (with intercept) on the others' comes from
+    one inverse of their cross-product matrix; when the next pick is for the same host
+    minus the instance just taken, the inverse is downdated instead of recomputed.
+    """
 
     fallback = MinimumMigrationTime()
+
+    def __init__(self) -> None:
+        self._cache: tuple[int, list[str], int, list[list[float]], list[float]] | None = None
 
     def select(self, host: HostLoad) -> VmLoad | None:
         """Highest multiple-regression R² against the host's other instances."""
@@ -133,18 +141,34 @@ class MaximumCorrelation:
             return None
         m = min(len(vm.history) for vm in vms)
         n = len(vms)
-        if n < 2 or m <= n:  # not enough degrees of freedom for the regression
+        if n < 2 or m <= n:  # not enough degrees of freedom for the regressions
             return self.fallback.select(host)
-        rows = [vm.history[:m] for vm in vms]
+        ids = [vm.id for vm in vms]
+        solved = self._downdated(host.index, ids, m)
+        if solved is None:
+            solved = covariance_inverse([vm.history[:m] for vm in vms])
+        if solved is None:
+            self._cache = None
+            return self.fallback.select(host)
+        inv, diag = solved
+        self._cache = (host.index, ids, m, inv, diag)
         best_i, best_r2 = 0, 0.0
         for i in range(n):
-            others = [rows[j] for j in range(n) if j != i]
-            r2 = least_squares_r2(others, rows[i])
-            if r2 is None:
-                return self.fallback.select(host)
+            r2 = 1.0 - 1.0 / (diag[i] * inv[i][i])
             if r2 > best_r2:
                 best_i, best_r2 = i, r2
         return vms[best_i]
+
+    def _downdated(self, index: int, ids: list[str], m: int
+                   ) -> tuple[list[list[float]], list[float]] | None:
+        cache = self._cache
+        if cache is None or cache[0] != index or cache[2] != m or len(cache[1]) != len(ids) + 1:
+            return None
+        old = cache[1]
+        j = next((k for k, (a, b) in enumerate(zip(old, ids, strict=False)) if a != b), len(ids))
+        if old[:j] + old[j + 1:] != ids:
+            return None
+        return drop_variable(cache[3], cache[4], j)
 
 
 # -- placement (PABFD) --------------------------------------------------------------------
@@ -154,21 +178,28 @@ def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
     """Power-aware best fit: the allowed host whose power grows least by taking ``vm``.
 
     Power is judged from the host's utilisation at the start of the round (CloudSim's
-    view); hosts idle at the start skip the overload check.  Ties go to the lowest
-    index.  ``idle_classes`` (hosts idle at round start, grouped by identical hardware,
-    in index order) lets the search look at one idle host per class instead of all.
+    view, :meth:`HostLoad.start_round`); hosts idle at the start skip the overload
+    check.  Ties go to the lowest index.  ``idle_classes`` (hosts idle at round start,
+    grouped by identical hardware, in index order) lets the search look at one idle
+    host per class instead of all.  The expensive overload check only runs for a host
+    that would otherwise win, which does not change the result.
     """
     best: HostLoad | None = None
     best_diff = math.inf
     d = vm.demand
+    ram, bw = vm.ram_demand, vm.bw_demand
+    skip_idle = idle_classes is not None
     for host in hosts:
-        if host.index in excluded or (idle_classes is not None and host.mips_start == 0.0):
+        start = host.mips_start
+        if (start == 0.0 and skip_idle) or host.index in excluded:
             continue
-        if not host.suitable(vm):
+        # Inlined HostLoad.suitable: this loop runs millions of times per experiment.
+        free = host.mips - host.alloc
+        if (host.pe_mips < d or (free if free > 0.0 else 0.0) < d
+                or host.ram_mb - host.ram_used < ram or host.bw - host.bw_used < bw):
             continue
-        u0 = host.mips_start / host.mips
-        diff = host.power(u0 + d / host.mips) - host.power(u0)
-        if diff < best_diff and (host.mips_start == 0.0 or detector is None
+        diff = host.power(host.u_start + d / host.mips) - host.power_start
+        if diff < best_diff and (start == 0.0 or detector is None
                                  or not detector.overloaded(host, vm)):
             best, best_diff = host, diff
     if idle_classes is not None:
@@ -214,7 +245,7 @@ class Consolidator:
         """The migrations of one round; hosts are left exactly as they were."""
         self.stats["rounds"] += 1
         for h in hosts:
-            h.mips_start = h.allocated_mips()
+            h.start_round()
         journal: list[tuple[bool, HostLoad, VmLoad]] = []  # (added?, host, vm) to undo
 
         def add(h: HostLoad, vm: VmLoad) -> None:

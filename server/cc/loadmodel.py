@@ -46,8 +46,8 @@ class VmLoad:
 class HostLoad:
     """One host's capacity, power curve and the instances on it, with running sums."""
 
-    __slots__ = ("_hist", "alloc", "bw", "bw_used", "index", "mips", "mips_start", "name",
-                 "pe_mips", "power", "ram_mb", "ram_used", "req", "vms")
+    __slots__ = ("_hist", "_raw", "alloc", "bw", "bw_used", "index", "mips", "mips_start", "name",
+                 "pe_mips", "power", "power_start", "ram_mb", "ram_used", "req", "u_start", "vms")
 
     def __init__(self, index: int, name: str, pes: int, pe_mips: float, ram_mb: float,
                  bw: float, power: PowerCurve):
@@ -64,7 +64,10 @@ class HostLoad:
         self.ram_used = 0.0
         self.bw_used = 0.0
         self.mips_start = 0.0  # allocated MIPS when the round started (CloudSim's host view)
+        self.u_start = 0.0
+        self.power_start = power(0.0)
         self._hist: list[float] | None = None
+        self._raw: list[float] | None = None  # untrimmed history sums
 
     # -- membership ------------------------------------------------------------------
     def add(self, vm: VmLoad) -> None:
@@ -74,7 +77,7 @@ class HostLoad:
         self.alloc += min(vm.demand, self.pe_mips)
         self.ram_used += vm.ram_demand
         self.bw_used += vm.bw_demand
-        self._hist = None
+        self._hist = self._raw = None
 
     def remove(self, vm: VmLoad) -> None:
         """Take ``vm`` off this host."""
@@ -83,7 +86,7 @@ class HostLoad:
         self.alloc -= min(vm.demand, self.pe_mips)
         self.ram_used -= vm.ram_demand
         self.bw_used -= vm.bw_demand
-        self._hist = None
+        self._hist = self._raw = None
         if not self.vms:  # avoid float residue on an empty host
             self.req = self.alloc = self.ram_used = self.bw_used = 0.0
 
@@ -94,7 +97,13 @@ class HostLoad:
         self.alloc = sum(min(v.demand, pe) for v in self.vms)
         self.ram_used = sum(v.ram_demand for v in self.vms)
         self.bw_used = sum(v.bw_demand for v in self.vms)
-        self._hist = None
+        self._hist = self._raw = None
+
+    def start_round(self) -> None:
+        """Freeze the utilisation and power a consolidation round judges this host by."""
+        self.mips_start = self.allocated_mips()
+        self.u_start = self.mips_start / self.mips
+        self.power_start = self.power(self.u_start)
 
     # -- derived figures -----------------------------------------------------------------
     def allocated_mips(self) -> float:
@@ -123,23 +132,40 @@ class HostLoad:
     def history(self) -> list[float]:
         """Host utilisation history (latest first): its instances' histories in host terms."""
         if self._hist is None:
-            self._hist = self._history_with(None)
+            self._hist = _trim(list(self._raw_sums()))
         return self._hist
 
     def history_with(self, extra: VmLoad) -> list[float]:
         """The history as it would be with ``extra`` also on this host."""
-        return self._history_with(extra)
-
-    def _history_with(self, extra: VmLoad | None) -> list[float]:
-        out: list[float] = []
-        vms = self.vms if extra is None else [*self.vms, extra]
-        for vm in vms:
-            scale = vm.mips / self.mips
-            hist = vm.history
-            if len(out) < len(hist):
-                out.extend([0.0] * (len(hist) - len(out)))
+        raw = self._raw_sums()
+        scale = extra.mips / self.mips
+        hist = extra.history
+        if len(hist) <= len(raw):
+            out = raw[:]
             for i, u in enumerate(hist):
                 out[i] += u * scale
-        while out and out[-1] == 0.0:  # CloudSim trims the zero tail
-            out.pop()
-        return out
+        else:
+            out = [u * scale for u in hist]
+            for i, v in enumerate(raw):
+                out[i] += v
+        return _trim(out)
+
+    def _raw_sums(self) -> list[float]:
+        if self._raw is None:
+            out: list[float] = []
+            for vm in self.vms:
+                scale = vm.mips / self.mips
+                hist = vm.history
+                if len(out) < len(hist):
+                    out.extend([0.0] * (len(hist) - len(out)))
+                for i, u in enumerate(hist):
+                    out[i] += u * scale
+            self._raw = out
+        return self._raw
+
+
+def _trim(values: list[float]) -> list[float]:
+    """Drop the zero tail (CloudSim trims host histories so)."""
+    while values and values[-1] == 0.0:
+        values.pop()
+    return values

@@ -93,3 +93,59 @@ def least_squares_r2(xs: Sequence[Sequence[float]], y: Sequence[float]) -> float
         pred = sum(beta[j] * cols[j][t] for j in range(k))
         ss_res += (y[t] - pred) ** 2
     return 1.0 - ss_res / ss_tot
+
+
+def covariance_inverse(rows: Sequence[Sequence[float]]) -> tuple[list[list[float]], list[float]] | None:
+    """Inverse of the series' centred cross-product matrix, and its diagonal; None if singular.
+
+    For series i, the R² of regressing it (with intercept) on all the others is
+    ``1 - 1 / (S[i][i] * inv[i][i])``: one inversion instead of one regression each.
+    """
+    n = len(rows)
+    m = len(rows[0])
+    centred = []
+    for series in rows:
+        mean = sum(series) / m
+        centred.append([v - mean for v in series])
+    s = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        ci = centred[i]
+        for j in range(i, n):
+            v = sum(a * b for a, b in zip(ci, centred[j], strict=True))
+            s[i][j] = s[j][i] = v
+    diag = [s[i][i] for i in range(n)]
+    scale = max(diag) if diag else 0.0
+    if scale <= 0.0:
+        return None
+    # Gauss-Jordan on [S | I].
+    a = [row[:] + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(s)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(a[r][c]))
+        if abs(a[p][c]) <= 1e-12 * scale:
+            return None
+        a[c], a[p] = a[p], a[c]
+        pivot_row = a[c]
+        inv_p = 1.0 / pivot_row[c]
+        pivot_row = a[c] = [v * inv_p for v in pivot_row]
+        for r in range(n):
+            if r != c:
+                f = a[r][c]
+                if f:
+                    a[r] = [x - f * y for x, y in zip(a[r], pivot_row, strict=True)]
+    return [row[n:] for row in a], diag
+
+
+def drop_variable(inv: list[list[float]], diag: list[float], j: int
+                  ) -> tuple[list[list[float]], list[float]] | None:
+    """The inverse without variable ``j`` (a Schur-complement downdate, O(n²))."""
+    d = inv[j][j]
+    if d <= 0.0:
+        return None
+    col = [row[j] for row in inv]
+    out = []
+    for i, row in enumerate(inv):
+        if i == j:
+            continue
+        f = col[i] / d
+        out.append([v - f * col[k] for k, v in enumerate(row) if k != j])
+    return out, [v for k, v in enumerate(diag) if k != j]

@@ -76,7 +76,7 @@ def test_power_aware_best_fit_prefers_cheapest_power_increase() -> None:
     hosts = [host(0, G4, 1860), host(1, G5), host(2, G5)]
     busy = hosts[2]
     busy.add(vm(9, 2500, 1000))
-    busy.mips_start = busy.allocated_mips()
+    busy.start_round()
     v = vm(1, 1000, 500)
     assert find_host(v, hosts, set(), StaticThreshold(0.8)) is hosts[1]
     assert find_host(v, hosts, {1}, StaticThreshold(0.8)) is hosts[2]
