@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -26,6 +26,7 @@ OVERRIDES = ("response-content-type", "response-content-language", "response-exp
              "response-cache-control", "response-content-disposition",
              "response-content-encoding")
 MAX_META = 2048
+GET_CHUNK = 4 * 1024 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -159,26 +160,41 @@ def parse_range(value: str, size: int) -> tuple[int, int] | None:
 
 async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
                        length: int) -> AsyncIterator[bytes]:
-    """The bytes ``[start, start+length)`` across an object's blobs, read off the loop."""
+    """The bytes ``[start, start+length)`` across an object's blobs, read off the loop.
+
+    The next chunk is read in a worker thread while the current one is being sent, so
+    disk reads and socket writes overlap; at most two chunks are held.
+    """
     provider = ctx.walrus.provider
-    offset = 0
-    for name, size in blobs:
-        if length <= 0:
-            break
-        if start >= offset + size:
+
+    def pieces() -> Iterator[bytes]:
+        begin, remaining, offset = start, length, 0
+        for name, size in blobs:
+            if remaining <= 0:
+                break
+            if begin >= offset + size:
+                offset += size
+                continue
+            local = begin - offset
+            take = min(size - local, remaining)
+            yield from provider.read(name, local, take, chunk=GET_CHUNK)
+            remaining -= take
+            begin += take
             offset += size
-            continue
-        local = max(0, start - offset)
-        take = min(size - local, length)
-        it = provider.read(name, local, take)
+
+    it = pieces()
+    ahead = asyncio.ensure_future(asyncio.to_thread(next, it, None))
+    try:
         while True:
-            chunk = await asyncio.to_thread(next, it, None)
+            chunk = await ahead
             if chunk is None:
                 break
+            ahead = asyncio.ensure_future(asyncio.to_thread(next, it, None))
             yield chunk
-        length -= take
-        start += take
-        offset += size
+    finally:
+        if not ahead.done():
+            await asyncio.wait([ahead])
+        it.close()
 
 
 async def get_object(ctx: S3Context, head: bool = False) -> Response:

@@ -31,6 +31,9 @@ class BlobWriter(Protocol):
     def write(self, data: bytes) -> None:
         """Append bytes (blocking; call from a worker thread for large writes)."""
 
+    def write_many(self, chunks: list[bytes]) -> None:
+        """Append several chunks at once."""
+
     def commit(self) -> str:
         """Make the blob durable and visible; returns its name."""
 
@@ -68,7 +71,7 @@ class FileWriter:
         self.provider = provider
         self.name = uuid.uuid4().hex
         self.tmp = os.path.join(provider.tmp_dir, self.name)
-        self.fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in commit/abort
+        self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self.md5 = hashlib.md5()
         self.size = 0
         self.algorithm = (checksum or "").lower()
@@ -78,13 +81,28 @@ class FileWriter:
 
     def write(self, data: bytes) -> None:
         """Append ``data`` and update the digests."""
-        self.fh.write(data)
-        self.md5.update(data)
-        if self.algorithm == "crc32":
-            self._crc = zlib.crc32(data, self._crc)
-        elif self._crc_hash is not None:
-            self._crc_hash.update(data)
-        self.size += len(data)
+        self.write_many([data])
+
+    def write_many(self, chunks: list[bytes]) -> None:
+        """Append several chunks with one ``writev`` (no joining copy) and digest them."""
+        total = sum(len(c) for c in chunks)
+        view = [memoryview(c) for c in chunks]
+        written = 0
+        while written < total:
+            n = os.writev(self.fd, view)
+            written += n
+            while view and n >= len(view[0]):
+                n -= len(view[0])
+                view.pop(0)
+            if view and n:
+                view[0] = view[0][n:]
+        for data in chunks:
+            self.md5.update(data)
+            if self.algorithm == "crc32":
+                self._crc = zlib.crc32(data, self._crc)
+            elif self._crc_hash is not None:
+                self._crc_hash.update(data)
+        self.size += total
 
     def checksum(self) -> str | None:
         """The base64 checksum of the requested algorithm (None if not computable here)."""
@@ -96,9 +114,9 @@ class FileWriter:
 
     def commit(self) -> str:
         """fsync, rename into the blob tree, fsync the directory; the blob's name."""
-        self.fh.flush()
-        os.fsync(self.fh.fileno())
-        self.fh.close()
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = -1
         final = self.provider._blob_path(self.name)
         os.makedirs(os.path.dirname(final), exist_ok=True)
         os.replace(self.tmp, final)
@@ -108,7 +126,9 @@ class FileWriter:
     def abort(self) -> None:
         """Close and delete the temporary file."""
         try:
-            self.fh.close()
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
         finally:
             try:
                 os.unlink(self.tmp)

@@ -13,7 +13,7 @@ from server.walrus import errors as e
 from server.walrus.context import S3Context
 from server.walrus.provider import BlobWriter
 
-FLUSH_AT = 1024 * 1024
+FLUSH_AT = 4 * 1024 * 1024
 MAX_PUT = 5 * 1024 ** 3
 CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
 
@@ -73,25 +73,35 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT) -> Received:
         except ValueError:
             raise e.InvalidArgument("Invalid Content-Length") from None
 
-    def flush(data: bytes) -> None:
-        writer.write(data)
+    def flush(chunks: list[bytes]) -> None:
+        writer.write_many(chunks)
         if sha is not None:
-            sha.update(data)
+            for chunk in chunks:
+                sha.update(chunk)
 
+    inflight: asyncio.Future[None] | None = None
     try:
         pending: list[bytes] = []
-        pending_size = 0
+        pending_size = received = 0
         async for chunk in s3auth.body_chunks(ctx.request, ctx.auth):
             pending.append(chunk)
             pending_size += len(chunk)
             if pending_size >= FLUSH_AT:
-                # Hashing and writing happen off the loop (hashlib releases the GIL).
-                await asyncio.to_thread(flush, b"".join(pending))
-                pending, pending_size = [], 0
-                if writer.size > max_size:
+                received += pending_size
+                if received > max_size:
                     raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+                batch, pending, pending_size = pending, [], 0
+                # Digest and write the previous batch in a worker thread (hashlib and
+                # writev release the GIL) while the loop keeps receiving: a pipeline of
+                # at most two batches, so memory stays bounded.
+                if inflight is not None:
+                    await inflight
+                inflight = asyncio.ensure_future(asyncio.to_thread(flush, batch))
+        if inflight is not None:
+            await inflight
+            inflight = None
         if pending:
-            await asyncio.to_thread(flush, b"".join(pending))
+            await asyncio.to_thread(flush, pending)
         size = writer.size
         decoded = ctx.headers.get("x-amz-decoded-content-length")
         if decoded is not None and decoded.isdigit() and int(decoded) != size:
@@ -114,6 +124,8 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT) -> Received:
             checksum = f"{algorithm}:{value}" if value else None
         blob = await asyncio.to_thread(writer.commit)
     except BaseException:
+        if inflight is not None:
+            await asyncio.wait([inflight])
         writer.abort()
         raise
     return Received(blob, size, md5.hex(), checksum)

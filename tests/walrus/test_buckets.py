@@ -10,7 +10,6 @@ import pytest
 import requests
 from botocore import UNSIGNED
 from botocore.exceptions import ClientError
-
 from conftest import empty_bucket, make_s3
 from test_objects import code, status
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from test_objects import code
 
 MiB = 1024 * 1024

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
-
 from conftest import make_s3
 
 SIZES = [0, 1, 5 * 1024 * 1024 + 1]
@@ -97,8 +96,8 @@ def test_conditions(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="c", IfNoneMatch=etag)
     assert status(exc) == 304
-    future = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    future = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="c", IfModifiedSince=future)
     assert status(exc) == 304
