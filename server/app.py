@@ -27,8 +27,13 @@ _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%
 class Service(Protocol):
     """Anything that serves requests."""
 
-    path: str
-    signing_names: tuple[str, ...]
+    @property
+    def path(self) -> str:
+        """``/services/<Name>`` (or empty)."""
+
+    @property
+    def signing_names(self) -> tuple[str, ...]:
+        """SigV4 service names routed here."""
 
     async def handle(self, request: Request) -> Response:
         """Serve one request."""

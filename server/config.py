@@ -93,12 +93,12 @@ class CloudConfig:
     @property
     def data_dir(self) -> str:
         """The data directory (absolute)."""
-        return os.path.abspath(self.cloud["data_dir"])
+        return os.path.abspath(str(self.cloud["data_dir"]))
 
     @property
     def database_url(self) -> str:
         """The database URL (SQLite in the data dir by default)."""
-        return self.cloud["database"] or f"sqlite:///{os.path.join(self.data_dir, 'cloud.db')}"
+        return str(self.cloud["database"]) or f"sqlite:///{os.path.join(self.data_dir, 'cloud.db')}"
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -110,7 +110,7 @@ class CloudConfig:
     def public_url(self) -> str:
         """The URL clients reach the cloud at."""
         if self.cloud["public_url"]:
-            return self.cloud["public_url"].rstrip("/")
+            return str(self.cloud["public_url"]).rstrip("/")
         host, port = self.host_port
         if host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"

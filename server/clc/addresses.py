@@ -25,11 +25,11 @@ def _mine(ctx: Context, public_ip: str | None, allocation_id: str | None = None)
                     (addr.account_id == ctx.account_id or ctx.is_admin):
                 return addr
         raise InvalidAllocationIDNotFound(f"The allocation ID '{allocation_id}' does not exist")
-    addr = clc.addresses.get(public_ip or "")
-    if addr is None or addr.auto or not addr.account_id or \
-            not (addr.account_id == ctx.account_id or ctx.is_admin):
+    found = clc.addresses.get(public_ip or "")
+    if found is None or found.auto or not found.account_id or \
+            not (found.account_id == ctx.account_id or ctx.is_admin):
         raise errors.AuthFailure(f"The address '{public_ip}' does not belong to you.")
-    return addr
+    return found
 
 
 def allocate_address(ctx: Context) -> Any:

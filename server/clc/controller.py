@@ -331,9 +331,9 @@ class CloudController:
     def lookup(self, resource_id: str) -> Record | None:
         """Any taggable resource by ID."""
         for table in (self.instances, self.images, self.groups):
-            record = table.get(resource_id)  # type: ignore[attr-defined]
+            record = table.get(resource_id)
             if record is not None:
-                return record  # type: ignore[no-any-return]
+                return record
         for addr in self.addresses.values():
             if addr.allocation_id == resource_id:
                 return addr

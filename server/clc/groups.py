@@ -158,16 +158,16 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
                 flat[key] = p.get(key)
         if not flat:
             raise errors.MissingParameter("The request must contain the parameter IpPermissions")
-        perm: dict[str, Any] = {"IpProtocol": flat.get("IpProtocol", "-1" if "SourceSecurityGroupName" in flat and "IpProtocol" not in flat else "tcp")}
+        legacy: dict[str, Any] = {"IpProtocol": flat.get("IpProtocol", "-1" if "SourceSecurityGroupName" in flat and "IpProtocol" not in flat else "tcp")}
         for key in ("FromPort", "ToPort"):
             if key in flat:
-                perm[key] = flat[key]
+                legacy[key] = flat[key]
         if "CidrIp" in flat:
-            perm["IpRanges"] = [{"CidrIp": flat["CidrIp"]}]
+            legacy["IpRanges"] = [{"CidrIp": flat["CidrIp"]}]
         if "SourceSecurityGroupName" in flat:
-            perm["Groups"] = [{"GroupName": flat["SourceSecurityGroupName"],
+            legacy["Groups"] = [{"GroupName": flat["SourceSecurityGroupName"],
                                "UserId": flat.get("SourceSecurityGroupOwnerId", ctx.account_id)}]
-        perms = [Params(perm)]
+        perms = [Params(legacy)]
     rules = []
     for perm in perms:
         proto_raw = (perm.str("IpProtocol") or "").lower()

@@ -190,9 +190,9 @@ def run_instances(ctx: Context) -> Any:
     if token:
         previous = clc.client_tokens.get((ctx.account_id, token))
         if previous:
-            insts = [clc.instances[i] for i in previous if i in clc.instances]
-            if insts:
-                return reservation_xml(ctx, insts)
+            earlier = [clc.instances[i] for i in previous if i in clc.instances]
+            if earlier:
+                return reservation_xml(ctx, earlier)
     vm_type = p.str("InstanceType", "m1.small")
     if vm_type not in clc.vm_types:
         raise errors.InvalidParameterValue(f"Invalid value '{vm_type}' for InstanceType.")
@@ -470,9 +470,10 @@ def start_instances(ctx: Context) -> Any:
         if inst.state == "stopped":
             cc = ctx.cloud.clusters[inst.zone]
             inst.node = ""
-            nodes = cc.run_instances_prepared(
-                [spec_for(clc, inst)], 1,
-                before_start=lambda placed, i=inst: _assign(ctx, [i], i.addressing, 1))
+            def finish(placed: int, i: Instance = inst) -> list[InstanceSpec]:
+                return _assign(ctx, [i], i.addressing, 1)
+
+            nodes = cc.run_instances_prepared([spec_for(clc, inst)], 1, before_start=finish)
             if not nodes:
                 raise InsufficientInstanceCapacity(
                     f"Not enough resources available in {inst.zone} to start {inst.id}")
@@ -614,11 +615,11 @@ def modify_instance_attribute(ctx: Context) -> Any:
 
     def scalar(name: str) -> str | None:
         if attr == name:
-            return value
+            return str(value) if value is not None else None
         sub = p.get(name[0].upper() + name[1:])
         if isinstance(sub, dict):
             v = sub.get("Value")
-            return v if isinstance(v, str) else None
+            return str(v) if isinstance(v, str) else None
         return None
 
     changed = False

@@ -83,6 +83,7 @@ def import_key_pair(ctx: Context) -> Any:
     if material is None:
         raise errors.MissingParameter("The request must contain the parameter PublicKeyMaterial")
     text = material.strip()
+    public: Any
     try:
         if text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
             public = serialization.load_ssh_public_key(b" ".join(text.split()[:2]))

@@ -242,8 +242,9 @@ class LibvirtHypervisor:
 
     def _redefine_with(self, dom: Any, add: str | None, remove_serial: str = "") -> None:
         """Rewrite a domain's persistent definition with a disk added or removed."""
-        import defusedxml.ElementTree as DET
         from xml.etree import ElementTree as ET
+
+        import defusedxml.ElementTree as DET
 
         root = DET.fromstring(dom.XMLDesc(self.libvirt.VIR_DOMAIN_XML_INACTIVE))
         devices = root.find("devices")
@@ -260,8 +261,9 @@ class LibvirtHypervisor:
 
     def domain_disks(self, instance_id: str) -> list[str]:
         """The <disk> elements of a domain's persistent definition (for checks and tests)."""
-        import defusedxml.ElementTree as DET
         from xml.etree import ElementTree as ET
+
+        import defusedxml.ElementTree as DET
 
         dom = self._domain(instance_id)
         root = DET.fromstring(dom.XMLDesc(self.libvirt.VIR_DOMAIN_XML_INACTIVE))

@@ -74,7 +74,7 @@ class Request:
                 if len(first) > limit:
                     raise ValueError("request body too large")
                 self._body = first
-                return first
+                return bytes(first)
             chunks, size = [first], len(first)
             while message.get("more_body", False):
                 message = await self.receive()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import builtins
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -32,7 +33,8 @@ def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if isinstance(node.get(last), dict):
             continue  # a scalar given where a structure exists: keep the structure
         node[last] = value
-    return _listify(root)
+    result: dict[str, Any] = _listify(root)
+    return result
 
 
 def _listify(node: Any) -> Any:
@@ -58,35 +60,35 @@ class Params(Mapping[str, Any]):
 
     __slots__ = ("_data",)
 
-    def __init__(self, data: dict[str, Any]):
+    def __init__(self, data: dict[builtins.str, Any]):
         self._data = data
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: builtins.str) -> Any:
         return self._data[key]
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[builtins.str]:
         return iter(self._data)
 
     def __len__(self) -> int:
         return len(self._data)
 
-    def raw(self) -> dict[str, Any]:
+    def raw(self) -> dict[builtins.str, Any]:
         """The nested parameter data."""
         return self._data
 
-    def str(self, name: str, default: str | None = None, *, required: bool = False) -> Any:
+    def str(self, name: builtins.str, default: builtins.str | None = None, *, required: bool = False) -> Any:
         """A string parameter; ``required`` raises MissingParameter when absent."""
         value = self._data.get(name)
         if value is None or value == "" and required:
             if required:
                 raise MissingParameter(f"The request must contain the parameter {name}")
             return default
-        if not isinstance(value, str):
+        if not isinstance(value, builtins.str):
             raise InvalidParameterValue(f"Invalid value for parameter {name}")
         return value
 
-    def int(self, name: str, default: int | None = None, *, required: bool = False,
-            minimum: int | None = None, maximum: int | None = None) -> Any:
+    def int(self, name: builtins.str, default: builtins.int | None = None, *, required: bool = False,
+            minimum: builtins.int | None = None, maximum: builtins.int | None = None) -> Any:
         """An integer parameter, range-checked."""
         value = self.str(name, None, required=required)
         if value is None:
@@ -104,7 +106,7 @@ class Params(Mapping[str, Any]):
                                         f"Must be at most {maximum}.")
         return number
 
-    def bool(self, name: str, default: bool | None = None) -> Any:
+    def bool(self, name: builtins.str, default: builtins.bool | None = None) -> Any:
         """A boolean parameter (``true``/``false``)."""
         value = self._data.get(name)
         if isinstance(value, dict) and "Value" in value:  # AttributeBooleanValue shape
@@ -118,27 +120,27 @@ class Params(Mapping[str, Any]):
             return False
         raise InvalidParameterValue(f"Invalid value '{value}' for {name}: must be a boolean")
 
-    def list(self, name: str) -> list[Any]:
+    def list(self, name: builtins.str) -> builtins.list[Any]:
         """A list parameter (``Name.1``, ``Name.2``...); a lone scalar becomes a list of one."""
         value = self._data.get(name)
         if value is None:
             return []
-        if isinstance(value, list):
+        if isinstance(value, builtins.list):
             return value
         if isinstance(value, dict):
             raise InvalidParameterValue(f"Invalid value for parameter {name}: expected a list")
         return [value]
 
-    def strings(self, name: str) -> list[str]:
+    def strings(self, name: builtins.str) -> builtins.list[builtins.str]:
         """A list of strings."""
-        out = []
+        out: builtins.list[builtins.str] = []
         for item in self.list(name):
-            if not isinstance(item, str):
+            if not isinstance(item, builtins.str):
                 raise InvalidParameterValue(f"Invalid value for parameter {name}")
             out.append(item)
         return out
 
-    def struct(self, name: str) -> Params:
+    def struct(self, name: builtins.str) -> Params:
         """A nested structure (``Placement.AvailabilityZone``) as Params."""
         value = self._data.get(name)
         if value is None:
@@ -147,7 +149,7 @@ class Params(Mapping[str, Any]):
             raise InvalidParameterValue(f"Invalid value for parameter {name}")
         return Params(value)
 
-    def structs(self, name: str) -> list[Params]:
+    def structs(self, name: builtins.str) -> builtins.list[Params]:
         """A list of structures."""
         out = []
         for item in self.list(name):
@@ -156,7 +158,7 @@ class Params(Mapping[str, Any]):
             out.append(Params(item))
         return out
 
-    def base64(self, name: str) -> bytes | None:
+    def base64(self, name: builtins.str) -> bytes | None:
         """A base64 parameter decoded to bytes (or None when absent)."""
         value = self.str(name)
         if value is None:
@@ -168,9 +170,9 @@ class Params(Mapping[str, Any]):
         except (binascii.Error, ValueError):
             raise InvalidParameterValue(f"Invalid BASE64 encoding of {name}") from None
 
-    def filters(self) -> dict[str, list[str]]:
+    def filters(self) -> dict[builtins.str, builtins.list[builtins.str]]:
         """``Filter.N.Name`` / ``Filter.N.Value.M`` as ``{name: [values]}`` (same names merge)."""
-        out: dict[str, list[str]] = {}
+        out: dict[builtins.str, builtins.list[builtins.str]] = {}
         for item in self.structs("Filter"):
             name = item.str("Name", required=True)
             values = item.strings("Value")
