@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.append(os.path.dirname(__file__))  # cloudproc; after the repo root
 
 from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url  # noqa: E402
 
