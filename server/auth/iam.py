@@ -66,6 +66,10 @@ class IAMService(QueryService):
             "RemoveUserFromGroup": self.remove_user_from_group,
             "ListGroupsForUser": self.list_groups_for_user,
             "ListAccountAliases": self.list_account_aliases,
+            "ListSigningCertificates": self.list_signing_certificates,
+            "ListUserPolicies": self.list_user_policies,
+            "GetLoginProfile": self.get_login_profile,
+            "DeleteLoginProfile": self.get_login_profile,
         }
 
     # -- accounts (Eucalyptus extensions) -------------------------------------------
@@ -95,6 +99,23 @@ class IAMService(QueryService):
     def list_account_aliases(self, ctx: Context) -> Any:
         """ListAccountAliases: the account name is its alias in Eucalyptus."""
         return {"AccountAliases": [ctx.principal.account_name], "IsTruncated": False}
+
+    def list_signing_certificates(self, ctx: Context) -> Any:
+        """ListSigningCertificates: users have none (bundles use the cloud's certificate)."""
+        ctx.cloud.identity.user(ctx.account_id, _user_name(ctx))
+        return {"Certificates": [], "IsTruncated": False}
+
+    def list_user_policies(self, ctx: Context) -> Any:
+        """ListUserPolicies: inline policies are not stored yet, so there are none."""
+        ctx.cloud.identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
+        return {"PolicyNames": [], "IsTruncated": False}
+
+    def get_login_profile(self, ctx: Context) -> Any:
+        """Get/DeleteLoginProfile: users have no console passwords here."""
+        name = ctx.params.str("UserName", required=True)
+        ctx.cloud.identity.user(ctx.account_id, name)
+        raise errors.AWSError(f"Login Profile for User {name} cannot be found.",
+                              code="NoSuchEntity", status=404)
 
     # -- users -------------------------------------------------------------------------
     def create_user(self, ctx: Context) -> Any:
