@@ -81,6 +81,12 @@ MalformedACLError = _e("MalformedACLError", 400,
                        "The XML you provided was not well-formed or did not validate against "
                        "our published schema")
 MalformedPolicy = _e("MalformedPolicy", 400, "Policies must be valid JSON")
+MalformedPOSTRequest = _e("MalformedPOSTRequest", 400,
+                          "The body of your POST request is not well-formed "
+                          "multipart/form-data.")
+InvalidPolicyDocument = _e("InvalidPolicyDocument", 400,
+                           "The content of the form does not meet the conditions specified "
+                           "in the policy document.")
 MalformedXML = _e("MalformedXML", 400,
                   "The XML you provided was not well-formed or did not validate against our "
                   "published schema")

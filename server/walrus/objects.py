@@ -262,6 +262,11 @@ async def put_object(ctx: S3Context) -> Response:
     if len(ctx.key.encode("utf-8")) > 1024:
         raise e.KeyTooLongError(Size=str(len(ctx.key.encode())), MaxSizeAllowed="1024")
     ctx.authorize("s3:PutObject", bucket)
+    h = ctx.headers
+    if "content-length" not in h and "transfer-encoding" not in h:
+        raise e.MissingContentLength()
+    if "if-match" in h or "if-none-match" in h:
+        _check_write_conditions(ctx, bucket)
     fields = object_fields(ctx, bucket)
     got = await receive(ctx)
     fields.update(size=got.size, etag=got.md5, blobs=json.dumps([[got.blob, got.size]]),
@@ -276,6 +281,24 @@ async def put_object(ctx: S3Context) -> Response:
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
+
+
+def _check_write_conditions(ctx: S3Context, bucket: Row) -> None:
+    """Conditional writes: ``If-None-Match: *`` (create only) and ``If-Match: ETAG``."""
+    assert ctx.key is not None
+    try:
+        current: Row | None = ctx.walrus.store.head(bucket["name"], ctx.key)
+    except e.NoSuchKey:
+        current = None
+    if_none = ctx.headers.get("if-none-match")
+    if if_none is not None and current is not None and _etag_in(if_none, current["etag"]):
+        raise e.PreconditionFailed(Condition="If-None-Match")
+    if_match = ctx.headers.get("if-match")
+    if if_match is not None:
+        if current is None:
+            raise e.NoSuchKey(Key=ctx.key)
+        if not _etag_in(if_match, current["etag"]):
+            raise e.PreconditionFailed(Condition="If-Match")
 
 
 def parse_copy_source(value: str) -> tuple[str, str, str | None]:

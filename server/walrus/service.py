@@ -264,7 +264,9 @@ class S3Service:
         if method == "POST" and "delete" in q:
             return await objects.delete_objects(ctx)
         if method == "POST":
-            raise e.NotImplemented_("POST object (browser form upload) is not implemented")
+            from server.walrus.post import post_object
+
+            return await post_object(ctx)
         raise e.MethodNotAllowed(Method=method, ResourceType="BUCKET")
 
     async def _object(self, ctx: S3Context, method: str, q: dict[str, str]) -> Response:

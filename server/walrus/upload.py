@@ -6,6 +6,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from server.walrus import auth as s3auth
@@ -57,8 +58,10 @@ def checksum_algorithm(ctx: S3Context) -> str | None:
     return None
 
 
-async def receive(ctx: S3Context, max_size: int = MAX_PUT) -> Received:
-    """Stream the request body into a new blob; verify MD5, SHA-256 and checksums."""
+async def receive(ctx: S3Context, max_size: int = MAX_PUT,
+                  source: AsyncIterator[bytes] | None = None) -> Received:
+    """Stream the request body (or ``source``) into a new blob; verify MD5, SHA-256 and
+    checksums."""
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
     provider = ctx.walrus.provider
@@ -83,7 +86,9 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT) -> Received:
     try:
         pending: list[bytes] = []
         pending_size = received = 0
-        async for chunk in s3auth.body_chunks(ctx.request, ctx.auth):
+        if source is None:
+            source = s3auth.body_chunks(ctx.request, ctx.auth)
+        async for chunk in source:
             pending.append(chunk)
             pending_size += len(chunk)
             if pending_size >= FLUSH_AT:

@@ -255,3 +255,54 @@ def test_object_tagging_and_acl(s3: Any, bucket: str) -> None:
     s3.put_object_acl(Bucket=bucket, Key="t", ACL="public-read")
     acl = s3.get_object_acl(Bucket=bucket, Key="t")
     assert any(g["Grantee"].get("URI", "").endswith("AllUsers") for g in acl["Grants"])
+
+
+def _post_policy(bucket: str, extra: list[Any], expires_in: int = 600) -> str:
+    import json
+
+    exp = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=expires_in))
+    doc = {"expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "conditions": [{"bucket": bucket}, *extra]}
+    return base64.b64encode(json.dumps(doc).encode()).decode()
+
+
+def test_post_object(s3cloud: Any, s3: Any, bucket: str) -> None:
+    import hmac
+
+    creds = s3cloud.credentials()
+    url = f"{s3cloud.url}/services/objectstorage/{bucket}"
+    policy = _post_policy(bucket, [["starts-with", "$key", "up/"], {"acl": "private"},
+                                   ["starts-with", "$Content-Type", "text/"],
+                                   ["content-length-range", 0, 1024],
+                                   {"success_action_status": "201"}])
+    sig = base64.b64encode(hmac.new(creds["secret"].encode(), policy.encode(),
+                                    hashlib.sha1).digest()).decode()
+    fields = {"key": "up/${filename}", "AWSAccessKeyId": creds["key"], "acl": "private",
+              "policy": policy, "signature": sig, "Content-Type": "text/plain",
+              "success_action_status": "201"}
+    r = requests.post(url, data=fields, files={"file": ("hello.txt", b"form data")},
+                      timeout=10)
+    assert r.status_code == 201, r.text
+    got = s3.get_object(Bucket=bucket, Key="up/hello.txt")
+    assert got["Body"].read() == b"form data" and got["ContentType"] == "text/plain"
+    too_big = requests.post(url, data=fields, files={"file": ("big", b"x" * 2000)}, timeout=10)
+    assert too_big.status_code == 400 and b"EntityTooLarge" in too_big.content
+    bad = requests.post(url, data=fields | {"key": "elsewhere/x"},
+                        files={"file": ("x", b"x")}, timeout=10)
+    assert bad.status_code == 403
+    forged = requests.post(url, data=fields | {"signature": "AAAA"},
+                           files={"file": ("x", b"x")}, timeout=10)
+    assert forged.status_code == 403 and b"SignatureDoesNotMatch" in forged.content
+    anon = requests.post(url, data={"key": "anon"}, files={"file": ("x", b"x")}, timeout=10)
+    assert anon.status_code == 403
+
+
+def test_conditional_put_and_missing_length(s3cloud: Any, s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="once", Body=b"1", IfNoneMatch="*")
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="once", Body=b"2", IfNoneMatch="*")
+    assert status(exc) == 412
+    with pytest.raises(ClientError) as exc:
+        s3.put_object(Bucket=bucket, Key="once", Body=b"2", IfMatch='"nope"')
+    assert status(exc) == 412
+    assert s3.get_object(Bucket=bucket, Key="once")["Body"].read() == b"1"
