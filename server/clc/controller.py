@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.auth.identity import ADMIN_ACCOUNT
 from server.clc.model import Address, Image, Instance, KeyPair, Record, SecurityGroup, VmType
+from server.clc.specs import spec_for
 from server.nc.types import InstanceEvent, InstanceState, Resources
 
 if TYPE_CHECKING:
@@ -175,8 +176,6 @@ class CloudController:
 
     def _restore_instances(self) -> None:
         """Bring back instances that were running when the cloud last stopped."""
-        from server.clc.instances import spec_for
-
         for inst in sorted(self.instances.values(), key=lambda i: i.launch_time):
             self.used_private.setdefault(inst.zone, set()).add(inst.private_ip)
             if inst.client_token:

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from server.auth import sigv4
-from server.clc import addresses, groups, images, instances, keypairs, tags, zones
+from server.clc import (
+    addresses,
+    attributes,
+    groups,
+    images,
+    instances,
+    keypairs,
+    lifecycle,
+    tags,
+    zones,
+)
 from server.protocol.query import Handler, QueryService
 
 API_VERSION = "2016-11-15"
@@ -27,7 +37,7 @@ class EC2Service(QueryService):
     }
 
     #: Modules whose ACTIONS tables make up the service; other components extend it.
-    modules = [instances, images, keypairs, groups, addresses, tags, zones]
+    modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones]
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""

@@ -1,0 +1,211 @@
+"""Instance state changes (terminate, reboot, stop, start), console, status, monitoring."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from server import errors
+from server.clc.controller import STATE_CODES
+from server.clc.filters import Filters, page
+from server.clc.instances import (
+    IncorrectInstanceState,
+    InsufficientInstanceCapacity,
+    OperationNotPermitted,
+    _assign,
+    get_instance,
+    visible_instances,
+)
+from server.clc.model import Instance
+from server.clc.specs import spec_for
+from server.nc.types import InstanceSpec
+from server.protocol.query import Context
+from server.protocol.xml import iso8601
+
+
+# -- state changes ---------------------------------------------------------------------
+def _state_change(inst: Instance, previous: str) -> dict[str, Any]:
+    return {"instanceId": inst.id,
+            "currentState": {"code": STATE_CODES[inst.state], "name": inst.state},
+            "previousState": {"code": STATE_CODES[previous], "name": previous}}
+
+
+def terminate_instances(ctx: Context) -> Any:
+    """TerminateInstances (idempotent for instances already terminated)."""
+    clc = ctx.cloud.clc
+    insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
+    for inst in insts:
+        if inst.disable_api_termination:
+            raise OperationNotPermitted(
+                f"The instance '{inst.id}' may not be terminated. Modify its "
+                "'disableApiTermination' instance attribute and try again.")
+    out = []
+    for inst in insts:
+        previous = inst.state
+        if inst.state in ("pending", "running", "stopping"):
+            clc._set_state(inst, "shutting-down")
+            ctx.cloud.clusters[inst.zone].terminate_instance(inst.id)
+        elif inst.state == "stopped":
+            clc._set_state(inst, "shutting-down")
+            clc._finish_teardown(inst)
+        sc = ctx.cloud.components.get("sc")
+        if sc is not None:
+            sc.instance_terminating(inst)
+        out.append(_state_change(inst, previous))
+    return {"instancesSet": out}
+
+
+def _require_ids(ctx: Context) -> list[str]:
+    wanted = ctx.params.strings("InstanceId")
+    if not wanted:
+        raise errors.MissingParameter("The request must contain the parameter InstanceId")
+    return wanted
+
+
+def reboot_instances(ctx: Context) -> Any:
+    """RebootInstances."""
+    insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
+    for inst in insts:
+        if inst.state not in ("running", "pending"):
+            raise IncorrectInstanceState(
+                f"The instance '{inst.id}' is not in a state from which it can be rebooted.")
+    for inst in insts:
+        ctx.cloud.clusters[inst.zone].reboot_instance(inst.id)
+    return None
+
+
+def stop_instances(ctx: Context) -> Any:
+    """StopInstances: only EBS-backed instances, as AWS."""
+    clc = ctx.cloud.clc
+    insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
+    for inst in insts:
+        if inst.root_device_type != "ebs":
+            raise errors.UnsupportedOperation(
+                f"The instance '{inst.id}' does not have an 'ebs' root device type and cannot "
+                "be stopped.")
+        if inst.state not in ("running", "pending", "stopping", "stopped"):
+            raise IncorrectInstanceState(
+                f"This instance '{inst.id}' is not in a state from which it can be stopped.")
+    out = []
+    for inst in insts:
+        previous = inst.state
+        if inst.state in ("running", "pending"):
+            clc._set_state(inst, "stopping")
+            ctx.cloud.clusters[inst.zone].terminate_instance(inst.id)
+        out.append(_state_change(inst, previous))
+    return {"instancesSet": out}
+
+
+def start_instances(ctx: Context) -> Any:
+    """StartInstances: a stopped EBS-backed instance is scheduled again."""
+    clc = ctx.cloud.clc
+    insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
+    for inst in insts:
+        if inst.root_device_type != "ebs":
+            raise errors.UnsupportedOperation(
+                f"The instance '{inst.id}' does not have an 'ebs' root device type and cannot "
+                "be started.")
+        if inst.state not in ("stopped", "running", "pending"):
+            raise IncorrectInstanceState(
+                f"The instance '{inst.id}' is not in a state from which it can be started.")
+    out = []
+    for inst in insts:
+        previous = inst.state
+        if inst.state == "stopped":
+            cc = ctx.cloud.clusters[inst.zone]
+            inst.node = ""
+            def finish(placed: int, i: Instance = inst) -> list[InstanceSpec]:
+                return _assign(ctx, [i], i.addressing, 1)
+
+            nodes = cc.run_instances_prepared([spec_for(clc, inst)], 1, before_start=finish)
+            if not nodes:
+                raise InsufficientInstanceCapacity(
+                    f"Not enough resources available in {inst.zone} to start {inst.id}")
+            inst.node = nodes[0]
+            clc._set_state(inst, "pending")
+        out.append(_state_change(inst, previous))
+    return {"instancesSet": out}
+
+
+# -- console, status, monitoring -------------------------------------------------------
+def get_console_output(ctx: Context) -> Any:
+    """GetConsoleOutput: the NC's console text, base64."""
+    inst = get_instance(ctx, ctx.params.str("InstanceId", required=True))
+    output = b""
+    if inst.state not in ("terminated", "stopped"):
+        output = ctx.cloud.clusters[inst.zone].console_output(inst.id)
+    return {"instanceId": inst.id, "timestamp": iso8601(ctx.cloud.clock.now()),
+            "output": base64.b64encode(output).decode()}
+
+
+def describe_instance_status(ctx: Context) -> Any:
+    """DescribeInstanceStatus: running instances (all with IncludeAllInstances)."""
+    clc = ctx.cloud.clc
+    requested = ctx.params.strings("InstanceId")
+    insts = visible_instances(ctx, requested if requested else None)
+    if not ctx.params.bool("IncludeAllInstances", False):
+        insts = [i for i in insts if i.state == "running"]
+
+    def status(inst: Instance) -> str:
+        if inst.state != "running":
+            return "not-applicable"
+        cc = ctx.cloud.clusters.get(inst.zone)
+        view = cc.node_of(inst.id) if cc else None
+        return "impaired" if view is None or view.status.value == "DOWN" else "ok"
+
+    filt = ctx.params.filters()
+    if filt:
+        getters = {
+            "availability-zone": lambda i: i.zone,
+            "instance-state-name": lambda i: i.state,
+            "instance-state-code": lambda i: str(STATE_CODES[i.state]),
+            "system-status.status": status, "instance-status.status": status,
+            "system-status.reachability": lambda i: "passed" if status(i) == "ok" else "failed",
+            "instance-status.reachability": lambda i: "passed" if status(i) == "ok" else "failed",
+            "event.code": lambda i: None, "event.description": lambda i: None,
+            "event.not-after": lambda i: None, "event.not-before": lambda i: None,
+        }
+        insts = Filters(getters, lambda i: clc.tags.get(i.id, {})).apply(insts, filt)
+    insts.sort(key=lambda i: i.launch_time)
+    chunk, token = page(insts, ctx.params, ids_given=bool(requested))
+    items = []
+    for inst in chunk:
+        st = status(inst)
+        detail = {"name": "reachability",
+                  "status": "passed" if st == "ok" else
+                  ("failed" if st == "impaired" else "initializing")}
+        items.append({
+            "instanceId": inst.id, "availabilityZone": inst.zone,
+            "instanceState": {"code": STATE_CODES[inst.state], "name": inst.state},
+            "systemStatus": {"status": st, "details": [detail] if st != "not-applicable" else []},
+            "instanceStatus": {"status": st,
+                               "details": [detail] if st != "not-applicable" else []},
+            "eventsSet": []})
+    return {"instanceStatusSet": items, "nextToken": token}
+
+
+def monitor_instances(ctx: Context, state: str = "enabled") -> Any:
+    """MonitorInstances: turn on detailed monitoring."""
+    clc = ctx.cloud.clc
+    insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
+    for inst in insts:
+        inst.monitoring = state
+        clc.save(inst)
+    return {"instancesSet": [{"instanceId": i.id, "monitoring": {"state": state}} for i in insts]}
+
+
+def unmonitor_instances(ctx: Context) -> Any:
+    """UnmonitorInstances."""
+    return monitor_instances(ctx, "disabled")
+
+
+ACTIONS = {
+    "TerminateInstances": terminate_instances,
+    "RebootInstances": reboot_instances,
+    "StopInstances": stop_instances,
+    "StartInstances": start_instances,
+    "GetConsoleOutput": get_console_output,
+    "DescribeInstanceStatus": describe_instance_status,
+    "MonitorInstances": monitor_instances,
+    "UnmonitorInstances": unmonitor_instances,
+}
