@@ -109,6 +109,9 @@ class S3Context:
             return owner or acls.allows(bucket["acl"], self.principal, permission)
         if obj is None:
             return owner
+        if permission in ("READ_ACP", "WRITE_ACP") and not self.principal.anonymous and \
+                obj["owner_id"] == self.principal.account_id:
+            return True  # an object's owner may always read and change its ACL
         return acls.allows(obj["acl"], self.principal, permission)
 
     def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:

@@ -74,7 +74,7 @@ def object_fields(ctx: S3Context, bucket: Row, *, copy_from: Row | None = None) 
     return fields
 
 
-def object_headers(obj: Row, *, versioned: bool = True) -> list[tuple[str, str]]:
+def object_headers(obj: Row, *, versioned: bool = False) -> list[tuple[str, str]]:
     """The representation headers of an object version."""
     out = [("etag", quote_etag(obj["etag"])), ("last-modified", http_date(obj["last_modified"])),
            ("accept-ranges", "bytes")]
@@ -82,7 +82,7 @@ def object_headers(obj: Row, *, versioned: bool = True) -> list[tuple[str, str]]
         out.append((k, v))
     for k, v in loads(obj["meta"], {}).items():
         out.append((f"x-amz-meta-{k}", v))
-    if obj["version_id"] != "null" and versioned:
+    if obj["version_id"] != "null" or versioned:
         out.append(("x-amz-version-id", obj["version_id"]))
     if obj["storage_class"] != "STANDARD":
         out.append(("x-amz-storage-class", obj["storage_class"]))
@@ -210,7 +210,7 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
         raise
     ctx.authorize("s3:GetObjectVersion" if version_id else "s3:GetObject", bucket, obj)
     check_conditions(ctx.headers, obj)
-    headers = object_headers(obj)
+    headers = object_headers(obj, versioned=bool(bucket["versioning"]))
     size = obj["size"]
     start, length, status = 0, size, 200
     part = ctx.query.get("partNumber")
@@ -278,7 +278,7 @@ async def put_object(ctx: S3Context) -> Response:
         ctx.walrus.provider.delete(got.blob)
         raise
     headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum)
-    if row["version_id"] != "null":
+    if row["version_id"] != "null" or bucket["versioning"]:
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
 

@@ -46,6 +46,7 @@ PREFIX = "/services/objectstorage"
 #: Host labels that mark an S3 endpoint; ``BUCKET.<label>.<domain>`` is virtual-host style.
 ENDPOINT_LABELS = ("s3", "objectstorage", "walrus")
 LIFECYCLE_INTERVAL = 60.0
+STALE_UPLOAD_SECONDS = 168 * 3600.0
 
 _BUCKET_GET = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
@@ -127,7 +128,9 @@ class Walrus(WalrusAPI):
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
         """Sweep orphan blobs and start the lifecycle pass."""
-        removed = await asyncio.to_thread(self.store.sweep)
+        # Nothing is in flight before the server serves: every unreferenced blob and
+        # temporary file is a leftover of a crash.
+        removed = await asyncio.to_thread(self.store.sweep, 0.0)
         if removed:
             log.info("walrus removed %d orphan blobs", removed)
         self._task = asyncio.get_running_loop().create_task(self._lifecycle_loop())
@@ -138,10 +141,16 @@ class Walrus(WalrusAPI):
             self._task.cancel()
 
     async def _lifecycle_loop(self) -> None:
+        passes = 0
         while True:
             await asyncio.sleep(LIFECYCLE_INTERVAL)
+            passes += 1
             try:
                 await asyncio.to_thread(cors.expire, self.store, self.cloud.clock.now())
+                if passes % 60 == 0:  # hourly: stale uploads (as the OSG's 168 h) and orphans
+                    await asyncio.to_thread(self.store.abort_stale_uploads,
+                                            self.cloud.clock.now() - STALE_UPLOAD_SECONDS)
+                    await asyncio.to_thread(self.store.sweep)
             except Exception:
                 log.exception("lifecycle pass failed")
 

@@ -360,6 +360,15 @@ class WalrusStore:
             return [json.dumps([[b[0], 0]]) for b in rows if b[0]]
         self._drop_blobs(self._tx(run))
 
+    def abort_stale_uploads(self, before: float) -> int:
+        """Abort uploads initiated before ``before``; how many."""
+        with self.engine.connect() as conn:
+            ids = [r[0] for r in conn.execute(sa.select(uploads.c.upload_id)
+                                              .where(uploads.c.initiated < before))]
+        for upload_id in ids:
+            self.abort_upload(upload_id)
+        return len(ids)
+
     def list_uploads(self, bucket: str, prefix: str) -> list[Row]:
         """Uploads in progress, by key then initiation."""
         query = self._prefix_filter(sa.select(uploads).where(uploads.c.bucket == bucket),

@@ -260,7 +260,7 @@ def test_object_tagging_and_acl(s3: Any, bucket: str) -> None:
 def _post_policy(bucket: str, extra: list[Any], expires_in: int = 600) -> str:
     import json
 
-    exp = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=expires_in))
+    exp = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expires_in))
     doc = {"expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
            "conditions": [{"bucket": bucket}, *extra]}
     return base64.b64encode(json.dumps(doc).encode()).decode()
