@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 from server.ids import request_id
 from server.protocol.http import Request, Response
-from server.walrus import buckets, cors, listing, multipart, objects
+from server.walrus import buckets, cors, listing, multipart, objectacl, objects
 from server.walrus import errors as e
 from server.walrus.acl import Accounts
 from server.walrus.api import WalrusAPI
@@ -281,17 +281,17 @@ class S3Service:
     async def _object(self, ctx: S3Context, method: str, q: dict[str, str]) -> Response:
         if method in ("GET", "HEAD"):
             if "acl" in q:
-                return await objects.get_object_acl(ctx)
+                return await objectacl.get_object_acl(ctx)
             if "tagging" in q:
-                return await objects.object_tagging(ctx)
+                return await objectacl.object_tagging(ctx)
             if "uploadId" in q:
                 return await multipart.list_parts(ctx)
             return await objects.get_object(ctx, head=method == "HEAD")
         if method == "PUT":
             if "acl" in q:
-                return await objects.put_object_acl(ctx)
+                return await objectacl.put_object_acl(ctx)
             if "tagging" in q:
-                return await objects.object_tagging(ctx)
+                return await objectacl.object_tagging(ctx)
             if "uploadId" in q:
                 return await multipart.upload_part(ctx)
             if "x-amz-copy-source" in ctx.headers:
@@ -305,7 +305,7 @@ class S3Service:
             raise e.MethodNotAllowed(Method=method, ResourceType="OBJECT")
         if method == "DELETE":
             if "tagging" in q:
-                return await objects.object_tagging(ctx)
+                return await objectacl.object_tagging(ctx)
             if "uploadId" in q:
                 return await multipart.abort_upload(ctx)
             return await objects.delete_object(ctx)

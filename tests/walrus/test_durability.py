@@ -10,7 +10,6 @@ from typing import Any
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-
 from cloudproc import cleanup, new_cloud
 from conftest import make_s3
 
