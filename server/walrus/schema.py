@@ -10,6 +10,10 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+# S3 lists keys in UTF-8 byte order: SQLite's BINARY collation is that already;
+# PostgreSQL needs the "C" collation instead of the database's locale.
+KEY = sa.String(1024).with_variant(sa.String(1024, collation="C"), "postgresql")
+
 buckets = sa.Table(
     "walrus_buckets", metadata,
     sa.Column("name", sa.String(255), primary_key=True),
@@ -28,7 +32,7 @@ objects = sa.Table(
     "walrus_objects", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("bucket", sa.String(255), nullable=False),
-    sa.Column("key", sa.String(1024), nullable=False),
+    sa.Column("key", KEY, nullable=False),
     sa.Column("version_id", sa.String(64), nullable=False),
     sa.Column("is_latest", sa.Boolean, nullable=False),
     sa.Column("delete_marker", sa.Boolean, nullable=False, default=False),
@@ -53,7 +57,7 @@ uploads = sa.Table(
     "walrus_uploads", metadata,
     sa.Column("upload_id", sa.String(64), primary_key=True),
     sa.Column("bucket", sa.String(255), nullable=False),
-    sa.Column("key", sa.String(1024), nullable=False),
+    sa.Column("key", KEY, nullable=False),
     sa.Column("initiated", sa.Float, nullable=False),
     sa.Column("owner_id", sa.String(32), nullable=False),
     sa.Column("content_type", sa.String(255), nullable=False, default=""),

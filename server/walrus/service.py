@@ -45,7 +45,14 @@ log = logging.getLogger(__name__)
 PREFIX = "/services/objectstorage"
 #: Host labels that mark an S3 endpoint; ``BUCKET.<label>.<domain>`` is virtual-host style.
 ENDPOINT_LABELS = ("s3", "objectstorage", "walrus")
+SERVICE_LABELS = frozenset({"ec2", "compute", "iam", "euare", "sts", "tokens", "autoscaling",
+                            "monitoring", "cloudwatch", "elasticloadbalancing",
+                            "loadbalancing", "cloudformation", "bootstrap", "properties",
+                            "s3", "objectstorage", "walrus"})
 LIFECYCLE_INTERVAL = 60.0
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%2Faws4_request",
+                          re.IGNORECASE)
 STALE_UPLOAD_SECONDS = 168 * 3600.0
 
 _BUCKET_GET = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
@@ -86,7 +93,9 @@ def vhost_bucket(host: str, public_host: str | None) -> str | None:
     if public_host and host == public_host:
         return None
     if public_host and host.endswith("." + public_host):
-        return host[:-len(public_host) - 1]
+        bucket = host[:-len(public_host) - 1]
+        # Service host names under the cloud's domain (ec2.CLOUD, ...) are not buckets.
+        return None if bucket in SERVICE_LABELS else bucket
     if host.endswith(".localhost"):
         return host[:-len(".localhost")]
     for label in ENDPOINT_LABELS:
@@ -165,8 +174,18 @@ class S3Service:
         self.walrus = walrus
 
     def claims(self, request: Request) -> bool:
-        """Virtual-host style requests are S3's whatever their path."""
-        return vhost_bucket(request.header("host"), self.walrus.public_host) is not None
+        """Virtual-host style requests are S3's, unless they are plainly for another service
+        (a ``/services/<other>`` path or a SigV4 scope naming another service)."""
+        if vhost_bucket(request.header("host"), self.walrus.public_host) is None:
+            return False
+        path = request.path.lower()
+        if path.startswith("/services/") and not path.startswith(PREFIX):
+            return False
+        auth = request.header("authorization")
+        scope = _SCOPE.search(auth) if auth else None
+        if scope is None and "X-Amz-Credential" in request.query_string:
+            scope = _QUERY_SCOPE.search(request.query_string)
+        return scope is None or scope.group(1) == "s3"
 
     def target(self, request: Request) -> tuple[str, str | None, str | None, str | None]:
         """``(prefix, bucket, key, virtual-host bucket)`` of a request."""

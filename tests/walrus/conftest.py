@@ -12,13 +12,16 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 
-from cloudproc import CloudProcess, cleanup, new_cloud  # noqa: E402
+from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def s3cloud() -> Iterator[CloudProcess]:
-    """A running cloud for the Walrus tests (session-wide: starting one costs ~1 s)."""
-    c = new_cloud()
+    """A running cloud for the Walrus tests (session-wide: starting one costs ~1 s).
+
+    With ``CI_PG_DSN`` set, its metadata lives in a fresh PostgreSQL database.
+    """
+    c = new_cloud(database=postgres_url())
     c.start()
     yield c
     cleanup(c)

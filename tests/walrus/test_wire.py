@@ -26,6 +26,7 @@ from server.walrus.service import vhost_bucket
     ("my.bucket.s3.example.com", None, "my.bucket"), ("s3.example.com", None, None),
     ("b1.objectstorage.example.com:8773", None, "b1"), ("b2.localhost:80", None, "b2"),
     ("compute.example.com", None, None), ("host", None, None),
+    ("ec2.cloud.example.com", "cloud.example.com", None),
 ])
 def test_vhost_rule(host: str, public: str | None, expected: str | None) -> None:
     assert vhost_bucket(host, public) == expected

@@ -12,6 +12,10 @@ down_revision = None
 branch_labels = ("walrus",)
 depends_on = None
 
+# S3 lists keys in UTF-8 byte order: SQLite's BINARY collation is that already;
+# PostgreSQL needs the "C" collation instead of the database's locale.
+KEY = sa.String(1024).with_variant(sa.String(1024, collation="C"), "postgresql")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -31,7 +35,7 @@ def upgrade() -> None:
         "walrus_objects",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("bucket", sa.String(255), nullable=False),
-        sa.Column("key", sa.String(1024), nullable=False),
+        sa.Column("key", KEY, nullable=False),
         sa.Column("version_id", sa.String(64), nullable=False),
         sa.Column("is_latest", sa.Boolean, nullable=False),
         sa.Column("delete_marker", sa.Boolean, nullable=False),
@@ -56,7 +60,7 @@ def upgrade() -> None:
         "walrus_uploads",
         sa.Column("upload_id", sa.String(64), primary_key=True),
         sa.Column("bucket", sa.String(255), nullable=False),
-        sa.Column("key", sa.String(1024), nullable=False),
+        sa.Column("key", KEY, nullable=False),
         sa.Column("initiated", sa.Float, nullable=False),
         sa.Column("owner_id", sa.String(32), nullable=False),
         sa.Column("content_type", sa.String(255), nullable=False),
