@@ -1,0 +1,198 @@
+"""EC2 snapshot actions: Create, Delete, Describe, and the createVolumePermission attribute."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from server import errors, ids
+from server.clc.filters import Filters, page
+from server.clc.render import tag_set
+from server.protocol.xml import iso8601
+from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
+
+if TYPE_CHECKING:
+    from server.protocol.query import Context
+    from server.sc.ebs import BlockStorage
+
+
+def _ebs(ctx: Context) -> BlockStorage:
+    ebs: BlockStorage = ctx.cloud.components["sc"]
+    return ebs
+
+
+def start_snapshot(ebs: BlockStorage, vol: Volume, account_id: str, description: str,
+                   then: Callable[[Snapshot], None] | None = None) -> Snapshot:
+    """Create a snapshot record of ``vol`` and start copying it (pending, 0%)."""
+    sc = ebs.sc(vol.zone)
+    sc.check_snapshot_capacity(vol.size)
+    snap = Snapshot(ids.resource_id("snap"), account_id, vol.id, vol.size,
+                    started=ebs.clock.now(), description=description)
+    ebs.snapshots[snap.id] = snap
+    sc.snapshot(vol, snap, then or (lambda _s: None))
+    return snap
+
+
+def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
+    """One ``snapshotSet`` item."""
+    return {
+        "snapshotId": snap.id, "volumeId": snap.volume_id, "status": snap.state,
+        "startTime": iso8601(snap.started), "progress": f"{snap.progress}%",
+        "ownerId": snap.account_id, "volumeSize": snap.volume_size,
+        "description": snap.description or None, "encrypted": False,
+        "stateMessage": snap.error or None, "tagSet": tag_set(ctx.cloud.clc, snap.id)}
+
+
+def create_snapshot(ctx: Context) -> Any:
+    """CreateSnapshot of an available or in-use volume."""
+    ebs = _ebs(ctx)
+    vol = ebs.volume(ctx, ctx.params.str("VolumeId", required=True))
+    if vol.state not in ("available", "in-use"):
+        raise IncorrectState(f"Volume '{vol.id}' is {vol.state}: only available or in-use "
+                             "volumes can be snapshotted.")
+    description = ctx.params.str("Description") or ""
+    if len(description) > 255:
+        raise errors.InvalidParameterValue("Descriptions are at most 255 characters")
+    snap = start_snapshot(ebs, vol, vol.account_id, description)
+    return {k: v for k, v in snapshot_xml(ctx, snap).items() if k != "tagSet"}
+
+
+def delete_snapshot(ctx: Context) -> Any:
+    """DeleteSnapshot (refused while an image uses it)."""
+    ebs = _ebs(ctx)
+    snap = ebs.snapshot(ctx, ctx.params.str("SnapshotId", required=True), own=True)
+    for img in ctx.cloud.clc.images.values():
+        if any(m.get("snapshot_id") == snap.id for m in img.block_devices):
+            raise InvalidSnapshotInUse(f"The snapshot {snap.id} is currently in use by {img.id}")
+    if snap.state == "pending":
+        raise IncorrectState(f"Snapshot '{snap.id}' is still pending; delete it when it has "
+                             "completed.")
+    if snap.zone in ebs.zones:
+        ebs.zones[snap.zone].delete_snapshot(snap)
+    else:  # its zone left the configuration: nobody can reach the data any more
+        ebs.forget(snap)
+    return None
+
+
+def _filters(ctx: Context) -> Filters:
+    clc = ctx.cloud.clc
+    return Filters({
+        "description": lambda s: s.description, "encrypted": lambda s: False,
+        "owner-alias": lambda s: None, "owner-id": lambda s: s.account_id,
+        "progress": lambda s: f"{s.progress}%", "snapshot-id": lambda s: s.id,
+        "start-time": lambda s: iso8601(s.started), "status": lambda s: s.state,
+        "volume-id": lambda s: s.volume_id, "volume-size": lambda s: str(s.volume_size),
+    }, lambda s: clc.tags.get(s.id, {}))
+
+
+def _account(ctx: Context, who: str) -> str:
+    if who == "self":
+        return ctx.account_id
+    if who in ("amazon", "eucalyptus"):
+        return str(ctx.cloud.identity.account("eucalyptus").id)
+    return who
+
+
+def describe_snapshots(ctx: Context) -> Any:
+    """DescribeSnapshots by ID, owner, restorable-by and filters; paged."""
+    ebs = _ebs(ctx)
+    p = ctx.params
+    wanted = p.strings("SnapshotId")
+    owners = {_account(ctx, o) for o in p.strings("Owner")}
+    users = p.strings("RestorableBy")
+    if wanted and p.get("MaxResults") is not None:
+        raise errors.InvalidParameterCombination(
+            "The parameter snapshotSet cannot be used with the parameter maxResults")
+    if wanted:
+        snaps = [ebs.snapshot(ctx, sid) for sid in wanted]
+    else:
+        snaps = [s for s in ebs.snapshots.values()
+                 if s.restorable_by(ctx.account_id) or (ctx.is_admin and "all" in users)]
+    if owners:
+        snaps = [s for s in snaps if s.account_id in owners]
+    if users:
+        def restorable(s: Snapshot, who: str) -> bool:
+            return s.public if who == "all" else s.restorable_by(_account(ctx, who))
+        snaps = [s for s in snaps if any(restorable(s, u) for u in users)]
+    filt = p.filters()
+    if filt:
+        snaps = _filters(ctx).apply(snaps, filt)
+    snaps.sort(key=lambda s: (s.started, s.id))
+    chunk, token = page(snaps, p, low=5, high=1000)
+    return {"snapshotSet": [snapshot_xml(ctx, s) for s in chunk], "nextToken": token}
+
+
+def _attribute(ctx: Context) -> str:
+    attr = ctx.params.str("Attribute", required=True)
+    if attr not in ("createVolumePermission", "productCodes"):
+        raise errors.InvalidParameterValue(f"Value ({attr}) for parameter attribute is invalid.")
+    return str(attr)
+
+
+def describe_snapshot_attribute(ctx: Context) -> Any:
+    """DescribeSnapshotAttribute: createVolumePermission (owner only) or productCodes."""
+    snap = _ebs(ctx).snapshot(ctx, ctx.params.str("SnapshotId", required=True), own=True)
+    attr = _attribute(ctx)
+    out: dict[str, Any] = {"snapshotId": snap.id}
+    if attr == "createVolumePermission":
+        perms: list[dict[str, str]] = [{"group": "all"}] if snap.public else []
+        perms += [{"userId": u} for u in snap.volume_users]
+        out["createVolumePermission"] = perms
+    else:
+        out["productCodes"] = []
+    return out
+
+
+def modify_snapshot_attribute(ctx: Context) -> Any:
+    """ModifySnapshotAttribute: add or remove createVolumePermission (``all`` = public)."""
+    ebs = _ebs(ctx)
+    p = ctx.params
+    snap = ebs.snapshot(ctx, p.str("SnapshotId", required=True), own=True)
+    perm = p.struct("CreateVolumePermission")
+    adds, removes = perm.structs("Add"), perm.structs("Remove")
+    op = (p.str("OperationType") or "").lower()  # the older flat form
+    if op in ("add", "remove"):
+        from server.protocol.params import Params
+
+        entries = [Params({"UserId": u}) for u in p.strings("UserId")] + \
+                  [Params({"Group": g}) for g in p.strings("UserGroup")]
+        (adds if op == "add" else removes).extend(entries)
+    if not adds and not removes:
+        raise errors.MissingParameter("No createVolumePermission to add or remove was given")
+    for entry in adds + removes:
+        group = entry.str("Group")
+        if group is not None and group != "all":
+            raise errors.InvalidParameterValue(f"Invalid group '{group}': only 'all' is valid")
+    for entry in adds:
+        if entry.str("Group") == "all":
+            snap.public = True
+        elif entry.str("UserId") and entry.str("UserId") not in snap.volume_users:
+            snap.volume_users.append(entry.str("UserId"))
+    for entry in removes:
+        if entry.str("Group") == "all":
+            snap.public = False
+        elif entry.str("UserId") in snap.volume_users:
+            snap.volume_users.remove(entry.str("UserId"))
+    ebs.save(snap)
+    return None
+
+
+def reset_snapshot_attribute(ctx: Context) -> Any:
+    """ResetSnapshotAttribute: createVolumePermission back to the owner only."""
+    ebs = _ebs(ctx)
+    snap = ebs.snapshot(ctx, ctx.params.str("SnapshotId", required=True), own=True)
+    if _attribute(ctx) != "createVolumePermission":
+        raise errors.InvalidParameterValue("Only createVolumePermission can be reset")
+    snap.public, snap.volume_users = False, []
+    ebs.save(snap)
+    return None
+
+
+ACTIONS = {
+    "CreateSnapshot": create_snapshot,
+    "DeleteSnapshot": delete_snapshot,
+    "DescribeSnapshots": describe_snapshots,
+    "DescribeSnapshotAttribute": describe_snapshot_attribute,
+    "ModifySnapshotAttribute": modify_snapshot_attribute,
+    "ResetSnapshotAttribute": reset_snapshot_attribute,
+}

@@ -1,0 +1,254 @@
+"""EC2 volume actions: Create, Delete, Describe, Attach, Detach, status and attributes."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from server import errors
+from server.clc.filters import Filters, page
+from server.clc.render import tag_set
+from server.protocol.xml import iso8601
+from server.sc.model import (
+    IncorrectState,
+    InvalidAttachmentNotFound,
+    InvalidVolumeZoneMismatch,
+    Volume,
+    VolumeInUse,
+)
+
+if TYPE_CHECKING:
+    from server.protocol.query import Context
+    from server.sc.ebs import BlockStorage
+
+#: Device names a volume may be attached as (Linux and Xen styles, as EC2 accepts them).
+DEVICE = re.compile(r"^/dev/(sd[a-z][0-9]*|xvd[a-z][0-9]*|vd[a-z]|hd[a-z])$|^xvd[a-z]$")
+VOLUME_TYPES = ("standard", "gp2", "io1", "st1", "sc1")
+
+
+def _ebs(ctx: Context) -> BlockStorage:
+    ebs: BlockStorage = ctx.cloud.components["sc"]
+    return ebs
+
+
+def attachment_xml(vol: Volume) -> dict[str, Any]:
+    """One ``attachmentSet`` item (also the Attach/DetachVolume answer)."""
+    return {"volumeId": vol.id, "instanceId": vol.instance_id, "device": vol.device,
+            "status": vol.attach_state, "attachTime": iso8601(vol.attach_time),
+            "deleteOnTermination": vol.delete_on_termination}
+
+
+def volume_xml(ctx: Context, vol: Volume) -> dict[str, Any]:
+    """One ``volumeSet`` item."""
+    return {
+        "volumeId": vol.id, "size": vol.size, "snapshotId": vol.snapshot_id or None,
+        "availabilityZone": vol.zone, "status": vol.state, "createTime": iso8601(vol.created),
+        "attachmentSet": [attachment_xml(vol)] if vol.attached else [],
+        "tagSet": tag_set(ctx.cloud.clc, vol.id), "volumeType": vol.volume_type,
+        "iops": vol.iops or None, "encrypted": False}
+
+
+def create_volume(ctx: Context) -> Any:
+    """CreateVolume: a size, or a snapshot (any zone's), in one zone."""
+    ebs = _ebs(ctx)
+    p = ctx.params
+    zone = p.str("AvailabilityZone", required=True)
+    sc = ebs.sc(zone)
+    snap = None
+    snapshot_id = p.str("SnapshotId")
+    if snapshot_id:
+        snap = ebs.completed_snapshot(ctx, snapshot_id)
+    size = p.int("Size")
+    if size is None:
+        if snap is None:
+            raise errors.MissingParameter("The request must contain the parameter size or "
+                                          "snapshotId")
+        size = snap.volume_size
+    if snap is not None and size < snap.volume_size:
+        raise errors.InvalidParameterValue(
+            f"Volume of {size} GiB is smaller than snapshot {snap.id}, expect size >= "
+            f"{snap.volume_size}")
+    volume_type = p.str("VolumeType") or "standard"
+    if volume_type not in VOLUME_TYPES:
+        raise errors.InvalidParameterValue(f"Invalid value '{volume_type}' for volumeType")
+    iops = p.int("Iops") or 0
+    if iops and volume_type != "io1":
+        raise errors.InvalidParameterCombination("The parameter iops is only valid for io1 "
+                                                 "volumes")
+    sc.check_capacity([size])
+    vol = ebs.new_volume(ctx.account_id, zone, size, snap.id if snap else "", volume_type, iops)
+    sc.create_volume(vol, snap.location if snap else "")
+    out = volume_xml(ctx, vol)
+    for key in ("attachmentSet", "tagSet"):
+        out.pop(key)
+    return out
+
+
+def delete_volume(ctx: Context) -> Any:
+    """DeleteVolume: only an available (or failed) volume."""
+    ebs = _ebs(ctx)
+    vol = ebs.volume(ctx, ctx.params.str("VolumeId", required=True))
+    if vol.attached or vol.state == "in-use":
+        raise VolumeInUse(f"Volume {vol.id} is currently attached to {vol.instance_id}")
+    if vol.state not in ("available", "error"):
+        raise IncorrectState(f"Volume '{vol.id}' is {vol.state}: only available volumes can "
+                             "be deleted.")
+    ebs.sc(vol.zone).delete_volume(vol)
+    return None
+
+
+def _filters(ctx: Context) -> Filters:
+    clc = ctx.cloud.clc
+
+    def att(fn: Any) -> Any:
+        return lambda v: fn(v) if v.attached else None
+
+    return Filters({
+        "attachment.attach-time": att(lambda v: iso8601(v.attach_time)),
+        "attachment.delete-on-termination": att(lambda v: v.delete_on_termination),
+        "attachment.device": att(lambda v: v.device),
+        "attachment.instance-id": att(lambda v: v.instance_id),
+        "attachment.status": att(lambda v: v.attach_state),
+        "availability-zone": lambda v: v.zone, "create-time": lambda v: iso8601(v.created),
+        "encrypted": lambda v: False, "size": lambda v: str(v.size),
+        "snapshot-id": lambda v: v.snapshot_id, "status": lambda v: v.state,
+        "volume-id": lambda v: v.id, "volume-type": lambda v: v.volume_type,
+    }, lambda v: clc.tags.get(v.id, {}))
+
+
+def visible_volumes(ctx: Context, wanted: list[str], ids_param: str) -> list[Volume]:
+    """The caller's volumes (named ones must exist); ``verbose`` shows an admin all."""
+    ebs = _ebs(ctx)
+    everyone = ctx.is_admin and "verbose" in wanted
+    wanted = [w for w in wanted if w != "verbose"]
+    if wanted and ctx.params.get("MaxResults") is not None:
+        raise errors.InvalidParameterCombination(
+            f"The parameter {ids_param} cannot be used with the parameter maxResults")
+    if wanted:
+        return [ebs.volume(ctx, vid) for vid in wanted]
+    return [v for v in ebs.volumes.values() if v.state != "deleted"
+            and (everyone or v.account_id == ctx.account_id)]
+
+
+def describe_volumes(ctx: Context) -> Any:
+    """DescribeVolumes with attachments, tags, filters and paging (5..500)."""
+    vols = visible_volumes(ctx, ctx.params.strings("VolumeId"), "volumeSet")
+    filt = ctx.params.filters()
+    if filt:
+        vols = _filters(ctx).apply(vols, filt)
+    vols.sort(key=lambda v: (v.created, v.id))
+    chunk, token = page(vols, ctx.params, low=5, high=500)
+    return {"volumeSet": [volume_xml(ctx, v) for v in chunk], "nextToken": token}
+
+
+def attach_volume(ctx: Context) -> Any:
+    """AttachVolume: an available volume to a running or stopped instance in its zone."""
+    from server.clc.instances import IncorrectInstanceState, get_instance
+
+    ebs = _ebs(ctx)
+    p = ctx.params
+    vol = ebs.volume(ctx, p.str("VolumeId", required=True))
+    inst = get_instance(ctx, p.str("InstanceId", required=True))
+    device = p.str("Device", required=True)
+    if vol.attached or vol.state == "in-use":
+        raise VolumeInUse(f"{vol.id} is already attached to an instance")
+    if vol.state != "available":
+        raise IncorrectState(f"Volume '{vol.id}' is {vol.state}: only available volumes can "
+                             "be attached.")
+    if inst.account_id != vol.account_id:
+        raise errors.AuthFailure(f"Not authorized to attach {vol.id} to {inst.id}")
+    if vol.zone != inst.zone:
+        raise InvalidVolumeZoneMismatch(
+            f"The volume '{vol.id}' is not in the same availability zone as instance "
+            f"'{inst.id}'")
+    if inst.state not in ("running", "stopped"):
+        raise IncorrectInstanceState(f"Instance '{inst.id}' is not 'running' or 'stopped'.")
+    if not DEVICE.match(device):
+        raise errors.InvalidParameterValue(f"Value ({device}) for parameter device is invalid. "
+                                           f"{device} is not a valid EBS device name.")
+    ebs.check_attachable(inst, device)
+    ebs.attach(vol, inst, device)
+    return attachment_xml(vol)
+
+
+def detach_volume(ctx: Context) -> Any:
+    """DetachVolume (``Force`` detaches even if the hypervisor does not answer)."""
+    ebs = _ebs(ctx)
+    p = ctx.params
+    vol = ebs.volume(ctx, p.str("VolumeId", required=True))
+    iid, device = p.str("InstanceId"), p.str("Device")
+    if not vol.attached:
+        raise IncorrectState(f"Volume '{vol.id}' is in the '{vol.state}' state.")
+    if (iid and iid != vol.instance_id) or (device and device != vol.device):
+        raise InvalidAttachmentNotFound(
+            f"Volume '{vol.id}' is not attached to {iid or vol.instance_id} as "
+            f"{device or vol.device}")
+    force = bool(p.bool("Force", False))
+    if vol.attach_state == "detaching" and not force:
+        raise IncorrectState(f"Volume '{vol.id}' is already detaching.")
+    inst = ctx.cloud.clc.instances.get(vol.instance_id)
+    if inst is not None and vol.device == inst.root_device_name and \
+            inst.state not in ("stopped", "terminated"):
+        raise IncorrectState(f"Unable to detach root volume '{vol.id}' from instance "
+                             f"'{inst.id}' while it is {inst.state}")
+    if vol.attach_state == "attaching":
+        vol.set_attachment("attached")  # detaching a volume not yet plugged in: unplug it
+    if vol.attach_state == "attached":
+        ebs.detach(vol, force=force)
+    else:
+        ebs._release(vol, inst)
+        ebs.save(vol)
+    out = attachment_xml(vol)
+    return out
+
+
+def describe_volume_status(ctx: Context) -> Any:
+    """DescribeVolumeStatus: io-enabled checks (impaired for failed volumes)."""
+    vols = visible_volumes(ctx, ctx.params.strings("VolumeId"), "volumeSet")
+
+    def status(v: Volume) -> str:
+        return "impaired" if v.state == "error" else \
+            "insufficient-data" if v.state == "creating" else "ok"
+
+    filt = ctx.params.filters()
+    if filt:
+        vols = Filters({
+            "availability-zone": lambda v: v.zone, "volume-status.status": status,
+            "volume-status.details-name": lambda v: "io-enabled",
+            "volume-status.details-status": lambda v: "failed" if status(v) == "impaired"
+            else "passed",
+            "event.description": lambda v: None, "event.event-id": lambda v: None,
+            "event.event-type": lambda v: None, "event.not-after": lambda v: None,
+            "event.not-before": lambda v: None, "action.code": lambda v: None,
+            "action.description": lambda v: None, "action.event-id": lambda v: None,
+        }, lambda v: ctx.cloud.clc.tags.get(v.id, {})).apply(vols, filt)
+    vols.sort(key=lambda v: (v.created, v.id))
+    chunk, token = page(vols, ctx.params, low=5, high=1000)
+    items = [{"volumeId": v.id, "availabilityZone": v.zone,
+              "volumeStatus": {"status": status(v), "details": [
+                  {"name": "io-enabled",
+                   "status": "failed" if status(v) == "impaired" else "passed"}]},
+              "eventsSet": [], "actionsSet": []} for v in chunk]
+    return {"volumeStatusSet": items, "nextToken": token}
+
+
+def describe_volume_attribute(ctx: Context) -> Any:
+    """DescribeVolumeAttribute: autoEnableIO or productCodes."""
+    vol = _ebs(ctx).volume(ctx, ctx.params.str("VolumeId", required=True))
+    attr = ctx.params.str("Attribute", required=True)
+    if attr == "autoEnableIO":
+        return {"volumeId": vol.id, "autoEnableIO": {"value": False}}
+    if attr == "productCodes":
+        return {"volumeId": vol.id, "productCodes": []}
+    raise errors.InvalidParameterValue(f"Value ({attr}) for parameter attribute is invalid.")
+
+
+ACTIONS = {
+    "CreateVolume": create_volume,
+    "DeleteVolume": delete_volume,
+    "DescribeVolumes": describe_volumes,
+    "AttachVolume": attach_volume,
+    "DetachVolume": detach_volume,
+    "DescribeVolumeStatus": describe_volume_status,
+    "DescribeVolumeAttribute": describe_volume_attribute,
+}
