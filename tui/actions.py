@@ -1,0 +1,265 @@
+"""What the operator can do from the keyboard: launch, stop/start/reboot/terminate, keys, addresses, tags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from .cloud import ServiceConnectionError, ServiceError
+from .model import as_list, parse_zones
+from .screens import ConfirmScreen, Field, FormScreen
+
+if TYPE_CHECKING:
+    from .app import EucaApp
+
+T = TypeVar("T")
+
+# Offered when the cloud cannot list its instance types (older Eucalyptus, restricted users).
+FALLBACK_TYPES = ("t1.micro", "m1.small", "m1.medium", "c1.medium", "m1.large", "m1.xlarge",
+                  "c1.xlarge", "m2.xlarge", "m3.xlarge", "m2.2xlarge", "m3.2xlarge")
+
+INSTANCE_ACTIONS = {
+    "terminate": ("TerminateInstances", "Terminate"),
+    "stop": ("StopInstances", "Stop"),
+    "start": ("StartInstances", "Start"),
+    "reboot": ("RebootInstances", "Reboot"),
+}
+
+
+class ActionsMixin:
+    """Keyboard actions of :class:`~tui.app.EucaApp`; every cloud call runs in a worker thread."""
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def run_call(self: EucaApp, what: str, call: Callable[[], T],
+                 done: Callable[[T], None] | None = None) -> None:
+        """Run ``call`` in a thread; failures become notifications, success calls ``done`` here."""
+
+        def job() -> None:
+            try:
+                result = call()
+            except ServiceError as err:
+                self.call_from_thread(self.notify, f"{err.message} ({err.code})",
+                                      title=f"{what} failed", severity="error", timeout=8)
+                return
+            except ServiceConnectionError as err:
+                self.call_from_thread(self.notify, f"cloud unreachable: {err}",
+                                      title=f"{what} failed", severity="error", timeout=8)
+                return
+            except Exception as err:  # noqa: BLE001 - an operator's action must never crash the app
+                self.call_from_thread(self.notify, f"{type(err).__name__}: {err}",
+                                      title=f"{what} failed", severity="error", timeout=8)
+                return
+            if done is not None:
+                self.call_from_thread(done, result)
+            self.wake_poller()
+
+        self.run_worker(job, thread=True, group="actions", exit_on_error=False)
+
+    def selected(self: EucaApp, view: str) -> str | None:
+        """The key of the cursor row in a view's main table."""
+        table = self.view(view).tables()[0]
+        return table.selected_key
+
+    # -- instances --------------------------------------------------------------------------
+    def action_launch(self: EucaApp) -> None:
+        """Open the launch form (images, types, keys, groups and zones are fetched first)."""
+
+        def choices() -> dict[str, Any]:
+            cloud = self.cloud
+            images = [i for i in as_list(cloud.call("DescribeImages").get("imagesSet"))
+                      if i.get("imageType", "machine") == "machine"] if not getattr(cloud, "is_aws", False) \
+                else as_list(cloud.call("DescribeImages", {"Owner": ["self"]}).get("imagesSet"))
+            try:
+                types = [t.get("instanceType", "") for t in
+                         as_list(cloud.call("DescribeInstanceTypes").get("instanceTypeSet"))]
+            except ServiceError:
+                types = []
+            keys = [k.get("keyName", "") for k in as_list(cloud.call("DescribeKeyPairs").get("keySet"))]
+            groups = [g.get("groupName", "") for g in
+                      as_list(cloud.call("DescribeSecurityGroups").get("securityGroupInfo"))]
+            zones, _ = parse_zones(cloud.call("DescribeAvailabilityZones"))
+            return {"images": images, "types": [t for t in types if t] or list(FALLBACK_TYPES),
+                    "keys": keys, "groups": groups, "zones": [z["name"] for z in zones]}
+
+        self.run_call("Launch", choices, self._open_launch_form)
+
+    def _open_launch_form(self: EucaApp, c: dict[str, Any]) -> None:
+        if not c["images"]:
+            self.notify("No machine image is registered.", title="Launch", severity="warning")
+            return
+        images = [(f"{i.get('imageId')}  {i.get('name', '')}", str(i.get("imageId"))) for i in c["images"]]
+        fields = [
+            Field("image", "Image", images[0][1], images),
+            Field("type", "Instance type", "m1.small", [(t, t) for t in c["types"]]),
+            Field("count", "Count", "1"),
+            Field("key", "Key pair", "", [("(none)", "")] + [(k, k) for k in c["keys"]]),
+            Field("group", "Security group", "default", [(g, g) for g in c["groups"]] or [("default", "default")]),
+            Field("zone", "Availability zone", "", [("(any)", "")] + [(z, z) for z in c["zones"]]),
+        ]
+        self.push_screen(FormScreen("Launch instances", fields, "Launch", focus="count"), self._launch)
+
+    def _launch(self: EucaApp, values: dict[str, str] | None) -> None:
+        if not values:
+            return
+        try:
+            count = int(values["count"])
+            if count < 1:
+                raise ValueError
+        except ValueError:
+            self.notify(f"Count must be a positive number, not {values['count']!r}.",
+                        title="Launch", severity="error")
+            return
+        params = {"ImageId": values["image"], "InstanceType": values["type"], "MinCount": count,
+                  "MaxCount": count, "KeyName": values["key"] or None,
+                  "SecurityGroup": [values["group"]] if values["group"] else None,
+                  "Placement": {"AvailabilityZone": values["zone"] or None}}
+
+        def launched(result: dict[str, Any]) -> None:
+            ids = [i.get("instanceId", "") for i in as_list(result.get("instancesSet"))]
+            self.notify(", ".join(ids), title=f"Launched {len(ids)} instance(s)")
+            for iid in ids:
+                self.log_event(iid, f"launch requested ({values['type']})", "cyan")
+
+        self.run_call("Launch", lambda: self.cloud.call("RunInstances", params), launched)
+
+    def action_instance_action(self: EucaApp, kind: str) -> None:
+        """Terminate, stop, start or reboot the selected instance, after confirming."""
+        iid = self.selected("instances")
+        if not iid:
+            self.notify("Select an instance first.", severity="warning")
+            return
+        action, verb = INSTANCE_ACTIONS[kind]
+        name = self.view("instances").raw.get(iid, {})  # type: ignore[attr-defined]
+        label = iid + (f" ({n})" if (n := _name_tag(name)) else "")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call(verb, lambda: self.cloud.call(action, {"InstanceId": [iid]}),
+                              lambda _: self.log_event(iid, f"{kind} requested", "cyan"))
+
+        self.push_screen(ConfirmScreen(f"{verb} instance {label}?"), confirmed)
+
+    # -- tags -------------------------------------------------------------------------------
+    def action_tag(self: EucaApp) -> None:
+        """Add or change a tag on the selected resource of the current view."""
+        key = self.current_view().current_table().selected_key
+        if not key:
+            self.notify("Select a resource first.", severity="warning")
+            return
+
+        def tag(values: dict[str, str] | None) -> None:
+            if values and values["key"]:
+                self.run_call("Tag", lambda: self.cloud.call(
+                    "CreateTags", {"ResourceId": [key], "Tag": [{"Key": values["key"], "Value": values["value"]}]}),
+                    lambda _: self.notify(f"{key}: {values['key']}={values['value']}", title="Tagged"))
+
+        self.push_screen(FormScreen(f"Tag {key}", [Field("key", "Key", "Name"), Field("value", "Value")],
+                                    "Tag", focus="value"), tag)
+
+    # -- key pairs --------------------------------------------------------------------------
+    def action_create_key(self: EucaApp) -> None:
+        """Create a key pair and save its private key to a file (mode 0600)."""
+
+        def create(values: dict[str, str] | None) -> None:
+            if not values or not values["name"]:
+                return
+            name = values["name"]
+            path = Path(os.path.expanduser(values["path"] or f"{name}.pem")).absolute()
+            if path.exists():
+                self.notify(f"{path} exists; not overwriting it.", title="Create key pair", severity="error")
+                return
+
+            def call() -> str:
+                material = self.cloud.call("CreateKeyPair", {"KeyName": name}).get("keyMaterial", "")
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                    with os.fdopen(fd, "w") as out:
+                        out.write(material if material.endswith("\n") else material + "\n")
+                except OSError:
+                    # A key pair whose private key is lost is useless: do not leave it behind.
+                    self.cloud.call("DeleteKeyPair", {"KeyName": name})
+                    raise
+                return str(path)
+
+            self.run_call("Create key pair", call,
+                          lambda saved: self.notify(f"private key saved to {saved}", title=f"Key pair {name}"))
+
+        self.push_screen(FormScreen("Create key pair", [
+            Field("name", "Name", placeholder="my-key"),
+            Field("path", "Save the private key to", placeholder="NAME.pem in the current directory"),
+        ], "Create", focus="name"), create)
+
+    def action_delete_key(self: EucaApp) -> None:
+        """Delete the selected key pair, after confirming."""
+        name = self.selected("keys")
+        if not name:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Delete key pair", lambda: self.cloud.call("DeleteKeyPair", {"KeyName": name}),
+                              lambda _: self.notify(name, title="Key pair deleted"))
+
+        self.push_screen(ConfirmScreen(f"Delete key pair {name}?"), confirmed)
+
+    # -- addresses --------------------------------------------------------------------------
+    def _address_params(self: EucaApp, ip: str, vpc_key: str, vpc_field: int) -> dict[str, str]:
+        """PublicIp for classic addresses, the allocation/association id for VPC ones."""
+        cells = self.view("addresses").tables()[0].cells_of(ip) or ()
+        domain = str(cells[4]) if len(cells) > 4 else "standard"
+        if domain == "vpc" and len(cells) > vpc_field and str(cells[vpc_field]):
+            return {vpc_key: str(cells[vpc_field])}
+        return {"PublicIp": ip}
+
+    def action_allocate(self: EucaApp) -> None:
+        """Allocate an elastic IP."""
+        self.run_call("Allocate address", lambda: self.cloud.call("AllocateAddress"),
+                      lambda r: self.notify(str(r.get("publicIp", "")), title="Address allocated"))
+
+    def action_associate(self: EucaApp) -> None:
+        """Associate the selected address with an instance (the instances view's selection by default)."""
+        ip = self.selected("addresses")
+        if not ip:
+            return
+        default = self.selected("instances") or ""
+
+        def associate(values: dict[str, str] | None) -> None:
+            if values and values["instance"]:
+                params = {**self._address_params(ip, "AllocationId", 1), "InstanceId": values["instance"]}
+                self.run_call("Associate address", lambda: self.cloud.call("AssociateAddress", params),
+                              lambda _: self.notify(f"{ip} -> {values['instance']}", title="Associated"))
+
+        self.push_screen(FormScreen(f"Associate {ip}", [Field("instance", "Instance", default)],
+                                    "Associate", focus="instance"), associate)
+
+    def action_disassociate(self: EucaApp) -> None:
+        """Disassociate the selected address from its instance."""
+        ip = self.selected("addresses")
+        if ip:
+            params = {"PublicIp": ip}
+            self.run_call("Disassociate address", lambda: self.cloud.call("DisassociateAddress", params),
+                          lambda _: self.notify(ip, title="Disassociated"))
+
+    def action_release(self: EucaApp) -> None:
+        """Release the selected address, after confirming."""
+        ip = self.selected("addresses")
+        if not ip:
+            return
+        params = self._address_params(ip, "AllocationId", 1)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Release address", lambda: self.cloud.call("ReleaseAddress", params),
+                              lambda _: self.notify(ip, title="Address released"))
+
+        self.push_screen(ConfirmScreen(f"Release address {ip}?"), confirmed)
+
+
+def _name_tag(inst: dict[str, Any]) -> str:
+    for tag in as_list(inst.get("tagSet")):
+        if tag.get("key") == "Name":
+            return str(tag.get("value", ""))
+    return ""

@@ -1,0 +1,384 @@
+"""Pure functions from EC2/S3 responses to table rows, capacity bars and state-change events."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+
+from .cloud import CloudAPI
+
+Cell = str | Text
+Row = tuple[str, tuple[Cell, ...]]
+
+STATE_STYLES = {
+    "pending": "bold yellow",
+    "running": "bold green",
+    "stopping": "yellow",
+    "shutting-down": "yellow",
+    "stopped": "blue",
+    "terminated": "dim red",
+    "available": "green",
+    "in-use": "cyan",
+    "creating": "yellow",
+    "completed": "green",
+    "error": "bold red",
+    "deleting": "yellow",
+    "UP": "green",
+    "DOWN": "bold red",
+    "on": "green",
+    "off": "dim",
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    """A response list; the XML parser turns an empty element into '' or {}."""
+    return value if isinstance(value, list) else []
+
+
+def styled(value: str) -> Text:
+    """A state word in its colour."""
+    return Text(value, style=STATE_STYLES.get(value, ""))
+
+
+def tags_of(item: dict[str, Any]) -> dict[str, str]:
+    """The ``tagSet`` of a resource as a dict."""
+    return {t.get("key", ""): t.get("value", "") for t in as_list(item.get("tagSet"))}
+
+
+def short_time(stamp: str) -> str:
+    """``2026-11-24T07:30:48.177Z`` -> ``2026-11-24 07:30:48``."""
+    return stamp.replace("T", " ")[:19]
+
+
+def to_int(value: Any) -> int:
+    """An integer from a response string ('' and garbage are 0)."""
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+# -- instances --------------------------------------------------------------------------------
+INSTANCE_COLUMNS = ("ID", "Name", "State", "Type", "Zone", "Node", "Public IP", "Private IP",
+                    "Launched", "Key", "Groups")
+
+
+def instances_of(response: dict[str, Any]) -> list[dict[str, Any]]:
+    """All instances of a DescribeInstances response (reservation groups copied onto them)."""
+    out = []
+    for reservation in as_list(response.get("reservationSet")):
+        groups = as_list(reservation.get("groupSet"))
+        for inst in as_list(reservation.get("instancesSet")):
+            if not as_list(inst.get("groupSet")) and groups:
+                inst = {**inst, "groupSet": groups}
+            out.append(inst)
+    return out
+
+
+def instance_state(inst: dict[str, Any]) -> str:
+    """The state name of an instance."""
+    state = inst.get("instanceState")
+    return str(state.get("name", "")) if isinstance(state, dict) else ""
+
+
+def instance_row(inst: dict[str, Any]) -> Row:
+    """One row of the instances table."""
+    placement = inst.get("placement") if isinstance(inst.get("placement"), dict) else {}
+    groups = ",".join(g.get("groupName") or g.get("groupId", "") for g in as_list(inst.get("groupSet")))
+    cells: tuple[Cell, ...] = (
+        inst.get("instanceId", ""), tags_of(inst).get("Name", ""), styled(instance_state(inst)),
+        inst.get("instanceType", ""), placement.get("availabilityZone", ""),
+        placement.get("hostId", ""), inst.get("ipAddress", ""), inst.get("privateIpAddress", ""),
+        short_time(inst.get("launchTime", "")), inst.get("keyName", ""), groups,
+    )
+    return str(inst.get("instanceId", "")), cells
+
+
+def decode_console(response: dict[str, Any]) -> str:
+    """The text of a GetConsoleOutput response (base64 on the wire)."""
+    raw = response.get("output", "")
+    if not isinstance(raw, str) or not raw:
+        return "(no console output yet)"
+    try:
+        return base64.b64decode(raw).decode("utf-8", "replace")
+    except ValueError:
+        return raw
+
+
+def flatten(value: Any, prefix: str = "") -> Iterable[tuple[str, str]]:
+    """(dotted name, text) pairs of a nested response value, for the detail pane."""
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            yield from flatten(sub, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list):
+        for index, sub in enumerate(value, 1):
+            yield from flatten(sub, f"{prefix}.{index}")
+    elif value != "":
+        yield prefix, str(value)
+
+
+def instance_detail(inst: dict[str, Any], console: str | None) -> Text:
+    """The detail pane of one instance: attributes, tags, block devices, console output."""
+    text = Text()
+    text.append(f"{inst.get('instanceId', '')}  ", style="bold")
+    text.append_text(styled(instance_state(inst)))
+    text.append("\n\nAttributes\n", style="bold underline")
+    skip = ("tagSet", "blockDeviceMapping")
+    for key, value in flatten({k: v for k, v in inst.items() if k not in skip}):
+        text.append(f"  {key}: ", style="cyan")
+        text.append(f"{value}\n")
+    text.append("\nTags\n", style="bold underline")
+    tags = tags_of(inst)
+    for key in sorted(tags):
+        text.append(f"  {key} = {tags[key]}\n")
+    if not tags:
+        text.append("  (none)\n", style="dim")
+    text.append("\nBlock devices\n", style="bold underline")
+    devices = as_list(inst.get("blockDeviceMapping"))
+    for dev in devices:
+        ebs = dev.get("ebs") if isinstance(dev.get("ebs"), dict) else {}
+        text.append(f"  {dev.get('deviceName', '?')}  {ebs.get('volumeId', dev.get('virtualName', ''))}"
+                    f"  {ebs.get('status', '')}\n")
+    if not devices:
+        text.append(f"  root {inst.get('rootDeviceName', '?')} ({inst.get('rootDeviceType', '?')})\n",
+                    style="dim")
+    text.append("\nConsole output\n", style="bold underline")
+    text.append(console if console is not None else "(loading...)", style="" if console else "dim")
+    return text
+
+
+# -- capacity ---------------------------------------------------------------------------------
+ZONE_COLUMNS = ("Zone", "State", "Nodes", "Cores", "Memory (MiB)", "Disk (GiB)", "Power")
+VMTYPE_COLUMNS = ("Zone", "VM type", "Free", "Max", "CPU", "RAM", "Disk")
+NODE_COLUMNS = ("Node", "Zone", "State", "Power", "Cores", "Memory (MiB)", "Disk (GiB)",
+                "Hypervisor", "Instances")
+
+
+def bar(used: int, total: int, width: int = 10) -> Text:
+    """``used`` of ``total`` as a coloured bar with the figures after it."""
+    ratio = used / total if total > 0 else 0.0
+    filled = min(width, round(ratio * width))
+    colour = "green" if ratio < 0.6 else "yellow" if ratio < 0.85 else "red"
+    text = Text("█" * filled, style=colour)
+    text.append("░" * (width - filled), style="grey37")
+    text.append(f" {used}/{total}")
+    return text
+
+
+def parse_zones(response: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, Any]]]:
+    """Zones and per-zone VM-type rows of ``DescribeAvailabilityZones verbose``."""
+    zones: list[dict[str, str]] = []
+    vmtypes: list[dict[str, Any]] = []
+    for item in as_list(response.get("availabilityZoneInfo")):
+        name = str(item.get("zoneName", ""))
+        state = str(item.get("zoneState", ""))
+        if not name.startswith("|-"):
+            zones.append({"name": name, "state": state, "region": str(item.get("regionName", ""))})
+            continue
+        vm = name[2:].strip()
+        fields = state.replace("/", " ").split()
+        # "|- vm types" is the column header row; AWS never sends these rows at all.
+        if vm == "vm types" or len(fields) < 5 or not zones:
+            continue
+        vmtypes.append({"zone": zones[-1]["name"], "type": vm, "free": to_int(fields[0]),
+                        "max": to_int(fields[1]), "cpu": fields[2], "ram": fields[3],
+                        "disk": fields[4]})
+    return zones, vmtypes
+
+
+def zone_rows(zones: list[dict[str, str]], nodes: list[dict[str, Any]] | None) -> list[Row]:
+    """Per-zone totals; the bars need the admin's node view."""
+    rows: list[Row] = []
+    for zone in zones:
+        mine = [n for n in nodes or [] if n.get("zoneName") == zone["name"]]
+        state = zone["state"] if zone["state"] in ("available", "") else "available"
+        if nodes is None:
+            rows.append((zone["name"], (zone["name"], styled(state), "", "", "", "", "")))
+            continue
+        up = sum(1 for n in mine if n.get("state") == "UP")
+        on = sum(1 for n in mine if n.get("powerState") == "on")
+        cells: tuple[Cell, ...] = (
+            zone["name"], styled(state), f"{up}/{len(mine)} up",
+            bar(sum(to_int(n.get("coresUsed")) for n in mine), sum(to_int(n.get("coresTotal")) for n in mine)),
+            bar(sum(to_int(n.get("memoryUsed")) for n in mine), sum(to_int(n.get("memoryTotal")) for n in mine)),
+            bar(sum(to_int(n.get("diskUsed")) for n in mine), sum(to_int(n.get("diskTotal")) for n in mine)),
+            f"{on} on / {len(mine) - on} off",
+        )
+        rows.append((zone["name"], cells))
+    return rows
+
+
+def vmtype_rows(vmtypes: list[dict[str, Any]]) -> list[Row]:
+    """Free/max per VM type and zone, as ``describe-availability-zones verbose`` reports."""
+    rows: list[Row] = []
+    for vm in vmtypes:
+        free = Text(f"{vm['free']:04d}", style="red" if vm["free"] == 0 and vm["max"] else "")
+        rows.append((f"{vm['zone']}/{vm['type']}",
+                     (vm["zone"], vm["type"], free, f"{vm['max']:04d}", vm["cpu"], vm["ram"], vm["disk"])))
+    return rows
+
+
+def node_rows(nodes: list[dict[str, Any]]) -> list[Row]:
+    """Per-node usage bars (Eucalyptus DescribeNodes, cloud admin only)."""
+    rows: list[Row] = []
+    for node in nodes:
+        cells: tuple[Cell, ...] = (
+            node.get("name", ""), node.get("zoneName", ""), styled(str(node.get("state", ""))),
+            styled(str(node.get("powerState", ""))),
+            bar(to_int(node.get("coresUsed")), to_int(node.get("coresTotal")), 6),
+            bar(to_int(node.get("memoryUsed")), to_int(node.get("memoryTotal")), 6),
+            bar(to_int(node.get("diskUsed")), to_int(node.get("diskTotal")), 6),
+            node.get("hypervisor", ""), str(len(as_list(node.get("instances")))),
+        )
+        rows.append((str(node.get("name", "")), cells))
+    return rows
+
+
+# -- other resources --------------------------------------------------------------------------
+IMAGE_COLUMNS = ("ID", "Name", "State", "Owner", "Visibility", "Arch", "Type", "Root", "Location")
+KEY_COLUMNS = ("Name", "Fingerprint")
+GROUP_COLUMNS = ("ID", "Name", "Description", "Owner", "Rules")
+ADDRESS_COLUMNS = ("Public IP", "Allocation", "Instance", "Private IP", "Domain")
+VOLUME_COLUMNS = ("ID", "Name", "Size (GiB)", "State", "Zone", "Snapshot", "Attached to", "Created")
+SNAPSHOT_COLUMNS = ("ID", "Volume", "State", "Progress", "Size (GiB)", "Started", "Description")
+BUCKET_COLUMNS = ("Name", "Created")
+EVENT_COLUMNS = ("Time", "Resource", "Event")
+
+
+def image_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeImages."""
+    return [(str(i.get("imageId", "")), (
+        i.get("imageId", ""), i.get("name", ""), styled(str(i.get("imageState", ""))),
+        i.get("imageOwnerId", ""), "public" if i.get("isPublic") == "true" else "private",
+        i.get("architecture", ""), i.get("imageType", ""), i.get("rootDeviceType", ""),
+        i.get("imageLocation", ""))) for i in as_list(response.get("imagesSet"))]
+
+
+def key_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeKeyPairs."""
+    return [(str(k.get("keyName", "")), (k.get("keyName", ""), k.get("keyFingerprint", "")))
+            for k in as_list(response.get("keySet"))]
+
+
+def rule_text(perm: dict[str, Any]) -> str:
+    """One ingress rule as ``tcp 22 from 0.0.0.0/0``."""
+    proto = perm.get("ipProtocol", "")
+    lo, hi = perm.get("fromPort", ""), perm.get("toPort", "")
+    ports = "" if proto in ("-1", "icmp") and lo in ("-1", "") else (lo if lo == hi else f"{lo}-{hi}")
+    sources = [r.get("cidrIp", "") for r in as_list(perm.get("ipRanges"))]
+    sources += [g.get("groupName") or g.get("groupId", "") for g in as_list(perm.get("groups"))]
+    name = "all" if proto == "-1" else proto
+    return f"{name} {ports} from {','.join(sources) or '?'}".replace("  ", " ")
+
+
+def group_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeSecurityGroups, with their ingress rules summarised."""
+    return [(str(g.get("groupId") or g.get("groupName", "")), (
+        g.get("groupId", ""), g.get("groupName", ""), g.get("groupDescription", ""),
+        g.get("ownerId", ""), "; ".join(rule_text(p) for p in as_list(g.get("ipPermissions")))))
+        for g in as_list(response.get("securityGroupInfo"))]
+
+
+def address_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeAddresses."""
+    return [(str(a.get("publicIp", "")), (
+        a.get("publicIp", ""), a.get("allocationId", ""), a.get("instanceId", ""),
+        a.get("privateIpAddress", ""), a.get("domain", "")))
+        for a in as_list(response.get("addressesSet"))]
+
+
+def volume_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeVolumes."""
+    rows: list[Row] = []
+    for v in as_list(response.get("volumeSet")):
+        attached = ",".join(a.get("instanceId", "") for a in as_list(v.get("attachmentSet")))
+        rows.append((str(v.get("volumeId", "")), (
+            v.get("volumeId", ""), tags_of(v).get("Name", ""), v.get("size", ""),
+            styled(str(v.get("status", ""))), v.get("availabilityZone", ""), v.get("snapshotId", ""),
+            attached, short_time(str(v.get("createTime", ""))))))
+    return rows
+
+
+def snapshot_rows(response: dict[str, Any]) -> list[Row]:
+    """Rows of DescribeSnapshots."""
+    return [(str(s.get("snapshotId", "")), (
+        s.get("snapshotId", ""), s.get("volumeId", ""), styled(str(s.get("status", ""))),
+        s.get("progress", ""), s.get("volumeSize", ""), short_time(str(s.get("startTime", ""))),
+        s.get("description", ""))) for s in as_list(response.get("snapshotSet"))]
+
+
+def bucket_rows(buckets: list[dict[str, str]]) -> list[Row]:
+    """Rows of S3 ListBuckets."""
+    return [(b["name"], (b["name"], short_time(b.get("created", "")))) for b in buckets]
+
+
+# -- datasets: what one refresh fetches for a view ---------------------------------------------
+@dataclass(frozen=True)
+class Dataset:
+    """A named fetch (run in a worker thread) and the tables its answer fills."""
+
+    name: str
+    fetch: Callable[[CloudAPI], Any]
+    tables: Callable[[Any], dict[str, list[Row]]]
+
+
+def _fetch_capacity(cloud: CloudAPI) -> dict[str, Any]:
+    from .cloud import ServiceError
+
+    zones = cloud.call("DescribeAvailabilityZones", {"ZoneName": ["verbose"]})
+    try:
+        nodes: list[dict[str, Any]] | None = as_list(cloud.call("DescribeNodes").get("nodeSet"))
+        node_error = ""
+    except ServiceError as err:
+        # Only the cloud admin may list nodes, and AWS has no such action: not an alarm.
+        nodes, node_error = None, err.message
+    return {"zones": zones, "nodes": nodes, "node_error": node_error}
+
+
+def _capacity_tables(raw: dict[str, Any]) -> dict[str, list[Row]]:
+    zones, vmtypes = parse_zones(raw["zones"])
+    return {"zones": zone_rows(zones, raw["nodes"]), "vmtypes": vmtype_rows(vmtypes),
+            "nodes": node_rows(raw["nodes"] or [])}
+
+
+def _fetch_images(cloud: CloudAPI) -> Any:
+    # AWS lists every public AMI in the region (hundreds of thousands): ask for our own there.
+    return cloud.call("DescribeImages", {"Owner": ["self"]} if getattr(cloud, "is_aws", False) else {})
+
+
+def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Dataset:
+    return Dataset(table, lambda cloud: cloud.call(action), lambda raw: {table: rows(raw)})
+
+
+DATASETS: dict[str, Dataset] = {
+    "instances": Dataset("instances", lambda cloud: instances_of(cloud.call("DescribeInstances")),
+                         lambda raw: {"instances": [instance_row(i) for i in raw]}),
+    "capacity": Dataset("capacity", _fetch_capacity, _capacity_tables),
+    "images": Dataset("images", _fetch_images, lambda raw: {"images": image_rows(raw)}),
+    "keys": _simple("DescribeKeyPairs", key_rows, "keys"),
+    "groups": _simple("DescribeSecurityGroups", group_rows, "groups"),
+    "addresses": _simple("DescribeAddresses", address_rows, "addresses"),
+    "volumes": _simple("DescribeVolumes", volume_rows, "volumes"),
+    "snapshots": _simple("DescribeSnapshots", snapshot_rows, "snapshots"),
+    "buckets": Dataset("buckets", lambda cloud: cloud.list_buckets(),
+                       lambda raw: {"buckets": bucket_rows(raw)}),
+}
+
+
+def state_changes(before: dict[str, str] | None, after: dict[str, str]) -> list[tuple[str, str]]:
+    """(resource, event) pairs between two {id: state} maps; None means "first look"."""
+    if before is None:
+        return []
+    events = []
+    for key, state in after.items():
+        old = before.get(key)
+        if old is None:
+            events.append((key, f"appeared ({state})"))
+        elif old != state:
+            events.append((key, f"{old} -> {state}"))
+    events += [(key, "gone") for key in before if key not in after]
+    return events

@@ -1,0 +1,266 @@
+"""The dashboard's views: one tab each, built from live ResourceTables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Static
+
+from . import model
+from .table import ResourceTable
+
+
+class View(Vertical):
+    """A tab body: tables filled by datasets, and a note line for "not available" and such."""
+
+    DATASETS: tuple[str, ...] = ()
+
+    DEFAULT_CSS = """
+    View { height: 1fr; }
+    View .note { color: $warning; height: auto; padding: 0 1; }
+    View .note.-empty { display: none; }
+    View .caption { text-style: bold; padding: 0 1; height: 1; }
+    """
+
+    def tables(self) -> list[ResourceTable]:
+        """Every table of the view, in focus order."""
+        return list(self.query(ResourceTable))
+
+    def table(self, name: str) -> ResourceTable | None:
+        """The table fed by the dataset table ``name``."""
+        found = self.query(f"#{name}-table")
+        return found.first(ResourceTable) if found else None
+
+    def current_table(self) -> ResourceTable:
+        """The focused table, or the first one: the target of ``/`` and of actions."""
+        focused = self.app.focused
+        if isinstance(focused, ResourceTable) and focused in self.tables():
+            return focused
+        return self.tables()[0]
+
+    def set_note(self, text: str, name: str = "") -> None:
+        """Show (or clear, with '') a note above the tables."""
+        note = self.query_one(f"#{name or self.id}-note", Static)
+        note.update(text)
+        note.set_class(not text, "-empty")
+
+    def note(self, name: str = "") -> Static:
+        """A note line for ``set_note``."""
+        return Static("", id=f"{name or self.id}-note", classes="note -empty")
+
+
+class SimpleView(View):
+    """One dataset, one table."""
+
+    def __init__(self, dataset: str, columns: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.DATASETS = (dataset,)
+        self.dataset = dataset
+        self.columns = columns
+
+    def compose(self) -> ComposeResult:
+        """A note and the table."""
+        yield self.note()
+        yield ResourceTable(self.columns, id=f"{self.dataset}-table")
+
+
+class InstancesView(View):
+    """Instances with a detail pane (attributes, tags, block devices, console output)."""
+
+    DATASETS = ("instances",)
+    DEFAULT_CSS = """
+    InstancesView #detail { width: 70; display: none; border-left: solid $primary; padding: 0 1; }
+    InstancesView.-detail #detail { display: block; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.raw: dict[str, dict[str, Any]] = {}
+        self.console: dict[str, str] = {}
+        self.detail_key: str | None = None
+
+    def compose(self) -> ComposeResult:
+        """Table on the left, detail pane on the right."""
+        yield self.note()
+        with Horizontal():
+            yield ResourceTable(model.INSTANCE_COLUMNS, id="instances-table")
+            with VerticalScroll(id="detail"):
+                yield Static("", id="detail-text")
+
+    @property
+    def detail_open(self) -> bool:
+        """Whether the detail pane is shown."""
+        return self.has_class("-detail")
+
+    def action_toggle_detail(self) -> None:
+        """Show or hide the detail pane."""
+        self.toggle_class("-detail")
+        self.show_detail()
+
+    def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+        """Enter opens the detail pane of the row."""
+        if not self.detail_open:
+            self.add_class("-detail")
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        """Follow the cursor with the detail pane."""
+        if self.detail_open:
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        """Render the pane for the selected instance, asking for its console output once."""
+        if not self.detail_open:
+            return
+        key = self.current_table().selected_key
+        pane = self.query_one("#detail-text", Static)
+        inst = self.raw.get(key or "")
+        if inst is None:
+            pane.update(Text("No instance selected", style="dim"))
+            return
+        if key != self.detail_key or key not in self.console:
+            self.detail_key = key
+            self.app.call_later(self.app.fetch_console, key)  # type: ignore[attr-defined]
+        pane.update(model.instance_detail(inst, self.console.get(key or "")))
+
+
+class CapacityView(View):
+    """Per zone and per node usage bars, and free/max per VM type."""
+
+    DATASETS = ("capacity",)
+    DEFAULT_CSS = """
+    CapacityView #zones-table { height: auto; max-height: 10; }
+    CapacityView #vmtypes-box { width: 54; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Zones on top; VM types and nodes side by side."""
+        yield self.note()
+        yield Static("Zones", classes="caption")
+        yield ResourceTable(model.ZONE_COLUMNS, id="zones-table")
+        with Horizontal():
+            with Vertical(id="vmtypes-box"):
+                yield Static("VM types (free / max)", classes="caption")
+                yield ResourceTable(model.VMTYPE_COLUMNS, id="vmtypes-table")
+            with Vertical(id="nodes-box"):
+                yield Static("Nodes", classes="caption")
+                yield self.note("nodes")
+                yield ResourceTable(model.NODE_COLUMNS, id="nodes-table")
+
+
+class EventsView(View):
+    """State changes seen since the app started, newest first."""
+
+    DATASETS = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.rows: list[model.Row] = []
+
+    def compose(self) -> ComposeResult:
+        """One table of events."""
+        yield self.note()
+        yield ResourceTable(model.EVENT_COLUMNS, id="events-table")
+
+    def add(self, when: str, resource: str, event: str, style: str = "") -> None:
+        """Record one event at the top of the log."""
+        cells: tuple[model.Cell, ...] = (when, resource, Text(event, style=style))
+        self.rows.insert(0, (f"e{len(self.rows) + 1}", cells))
+        del self.rows[5000:]  # an all-day session must not grow without bound
+        self.query_one(ResourceTable).set_rows(self.rows)
+
+
+# Keys that act on one view's rows. They are app bindings enabled only while their view is on
+# screen (not bindings of the view widgets): a key typed right after a view switch must reach
+# the new view even before focus has moved into it.
+VIEW_BINDINGS: dict[str, list[Binding]] = {
+    "instances": [
+        Binding("l", "launch", "Launch"),
+        Binding("t", "instance_action('terminate')", "Terminate"),
+        Binding("p", "instance_action('stop')", "Stop"),
+        Binding("u", "instance_action('start')", "Start"),
+        Binding("b", "instance_action('reboot')", "Reboot"),
+        Binding("n", "tag", "Tag"),
+        Binding("d", "toggle_detail", "Detail"),
+    ],
+    "images": [Binding("n", "tag", "Tag")],
+    "keys": [Binding("c", "create_key", "Create"), Binding("delete,x", "delete_key", "Delete")],
+    "addresses": [
+        Binding("a", "allocate", "Allocate"),
+        Binding("i", "associate", "Associate"),
+        Binding("u", "disassociate", "Disassociate"),
+        Binding("delete,x", "release", "Release"),
+    ],
+    "volumes": [Binding("n", "tag", "Tag")],
+    "snapshots": [Binding("n", "tag", "Tag")],
+}
+
+
+def view_binding_actions() -> dict[str, set[str]]:
+    """Action name -> the views in which its key is live."""
+    out: dict[str, set[str]] = {}
+    for view, bindings in VIEW_BINDINGS.items():
+        for binding in bindings:
+            out.setdefault(binding.action.split("(", 1)[0], set()).add(view)
+    return out
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A tab: id, title, the key that shows it, and how to build it."""
+
+    id: str
+    title: str
+    key: str
+
+
+VIEW_SPECS = (
+    ViewSpec("instances", "Instances", "1"),
+    ViewSpec("capacity", "Capacity", "2"),
+    ViewSpec("images", "Images", "3"),
+    ViewSpec("keys", "Key pairs", "4"),
+    ViewSpec("groups", "Groups", "5"),
+    ViewSpec("addresses", "Addresses", "6"),
+    ViewSpec("volumes", "Volumes", "7"),
+    ViewSpec("snapshots", "Snapshots", "8"),
+    ViewSpec("buckets", "Buckets", "9"),
+    ViewSpec("events", "Events", "0"),
+)
+
+
+class KeysView(SimpleView):
+    """Key pairs: create (saving the private key) and delete."""
+
+
+class AddressesView(SimpleView):
+    """Elastic IPs: allocate, associate, disassociate, release."""
+
+    def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+        """Enter on an address associates it."""
+        self.app.run_action("app.associate")
+
+
+def build_view(spec: ViewSpec) -> View:
+    """The view widget of a tab."""
+    columns = {
+        "images": model.IMAGE_COLUMNS, "keys": model.KEY_COLUMNS, "groups": model.GROUP_COLUMNS,
+        "addresses": model.ADDRESS_COLUMNS, "volumes": model.VOLUME_COLUMNS,
+        "snapshots": model.SNAPSHOT_COLUMNS, "buckets": model.BUCKET_COLUMNS,
+    }
+    vid = f"{spec.id}-view"
+    if spec.id == "instances":
+        return InstancesView(id=vid)
+    if spec.id == "capacity":
+        return CapacityView(id=vid)
+    if spec.id == "events":
+        return EventsView(id=vid)
+    if spec.id == "keys":
+        return KeysView("keys", columns["keys"], id=vid)
+    if spec.id == "addresses":
+        return AddressesView("addresses", columns["addresses"], id=vid)
+    return SimpleView(spec.id, columns[spec.id], id=vid)
