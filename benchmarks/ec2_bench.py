@@ -80,7 +80,7 @@ class Target:
                 time.sleep(0.01)
 
     def stop(self) -> None:
-        if self.proc:
+        if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
 
@@ -172,7 +172,8 @@ def main() -> None:
         moto = Target("moto_server", [os.path.join(BIN, "moto_server"), "-p", str(moto_port)],
                       moto_port, "/", ("AKIDEXAMPLE", "secret"))
         results: dict[str, dict[str, float]] = {}
-        for t in (ours, moto):
+        targets = (ours, moto)
+        for t in targets:
             r: dict[str, float] = {}
             r["start_s"] = t.start()
             time.sleep(1.0)
@@ -195,8 +196,8 @@ def main() -> None:
             print(f"{key:34s} " + " ".join(f"{results[n][key]:14.3f}" for n in names)
                   + f"  {ratio:7.1f}x ({better} is better)")
     finally:
-        for t in ("ours", "moto"):
-            pass
+        for t in locals().get("targets", ()):
+            t.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
