@@ -37,7 +37,7 @@ def import_fingerprint(public_key: Any) -> str:
     if isinstance(public_key, ed25519.Ed25519PublicKey):
         blob = public_key.public_bytes(serialization.Encoding.OpenSSH,
                                        serialization.PublicFormat.OpenSSH).split()[1]
-        return base64.b64encode(hashlib.sha256(base64.b64decode(blob)).digest()).decode() + "="
+        return base64.b64encode(hashlib.sha256(base64.b64decode(blob)).digest()).decode()
     der = public_key.public_bytes(serialization.Encoding.DER,
                                   serialization.PublicFormat.SubjectPublicKeyInfo)
     return _colon_hex(hashlib.md5(der).digest())

@@ -49,8 +49,7 @@ def test_import_rsa_and_ed25519(ec2) -> None:
     line = ed.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     got = ec2.import_key_pair(KeyName="kp-ed", PublicKeyMaterial=line)
     blob = base64.b64decode(line.split()[1])
-    assert got["KeyFingerprint"].startswith(base64.b64encode(hashlib.sha256(blob).digest())
-                                            .decode().rstrip("="))
+    assert got["KeyFingerprint"] == base64.b64encode(hashlib.sha256(blob).digest()).decode()
     with pytest.raises(ClientError) as err:
         ec2.import_key_pair(KeyName="kp-bad", PublicKeyMaterial=b"not a key")
     assert error_code(err) == "InvalidKey.Format"
