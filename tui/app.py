@@ -52,7 +52,8 @@ class EucaApp(ActionsMixin, App[None]):
     CSS = """
     #status { height: 1; background: $primary-background; padding: 0 1; }
     #status.-down { background: $error; color: $text; text-style: bold; }
-    #filter { dock: bottom; display: none; height: 3; margin-bottom: 1; }
+    #filter { dock: bottom; display: none; height: 1; border: none; padding: 0 1;
+              margin-bottom: 1; background: $boost; }
     #filter.-shown { display: block; }
     TabbedContent { height: 1fr; }
     TabPane { padding: 0; }
@@ -76,6 +77,7 @@ class EucaApp(ActionsMixin, App[None]):
         self.poll_enabled = poll
         self.active_view = "instances"
         self.reachable: bool | None = None
+        self.down_reason = ""
         self.last_refresh: datetime | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -196,7 +198,7 @@ class EucaApp(ActionsMixin, App[None]):
         general = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.description)
                    for b in self._bindings_of(EucaApp)]
         general += [(s.key, f"{s.title} view") for s in VIEW_SPECS]
-        general += [("s", "sort by the cursor's column (again: reverse)"),
+        general += [("s / S", "sort by the next column / reverse the order"),
                     ("ctrl+p", "command palette"), ("Escape", "clear the filter")]
         own = [(b.key, b.description) for b in VIEW_BINDINGS.get(self.active_view, [])]
         if isinstance(view, InstancesView):
@@ -339,21 +341,21 @@ class EucaApp(ActionsMixin, App[None]):
             self.notify(f"{reason}; retrying", title="Cloud unreachable", severity="error", timeout=6)
             self.log_event("cloud", f"unreachable: {reason}", "bold red")
         self.reachable = False
-        self.render_status(reason)
+        self.down_reason = reason
+        self.render_status()
 
-    def render_status(self, reason: str = "") -> None:
+    def render_status(self) -> None:
         """The status line: cloud, connection, counts, last refresh."""
         status = self.query_one("#status", Static)
         text = Text()
-        text.append("euca-tui ", style="bold")
-        text.append(f" {self.cloud.label} ")
+        text.append("euca-tui  ", style="bold")
         if self.reachable is None:
-            text.append(" ◌ connecting…", style="yellow")
+            text.append("◌ connecting…", style="yellow")
         elif self.reachable:
-            text.append(" ● connected", style="bold green")
+            text.append("● connected", style="bold green")
         else:
-            text.append(f" ✖ UNREACHABLE ({reason or 'no answer'}) - retrying; data below is stale",
-                        style="bold")
+            text.append(f"✖ UNREACHABLE ({self.down_reason or 'no answer'}), retrying", style="bold")
+        text.append(f"   {self.cloud.label}")
         states = self._instance_states or {}
         running = sum(1 for s in states.values() if s == "running")
         text.append(f"   {len(states)} instances, {running} running")

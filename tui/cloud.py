@@ -58,7 +58,7 @@ class Cloud:
         except Exception:  # noqa: BLE001 - a missing endpoint is reported on the first call
             url = "(no EC2 endpoint configured)"
         user = first.user or "(environment credentials)"
-        self.label = f"{first.region or '-'}  {user}  {url}"
+        self.label = f"{user}@{first.region or '-'}  {url}"
 
     @classmethod
     def from_config(cls, region: str | None = None, config_path: str | None = None,

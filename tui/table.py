@@ -32,7 +32,8 @@ class ResourceTable(DataTable[Cell]):
     """A live table: ``set_rows`` replaces the data; filter and sort apply on top."""
 
     BINDINGS = [
-        Binding("s", "sort", "Sort", tooltip="Sort by the cursor's column (again: reverse)"),
+        Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
+        Binding("S", "sort_reverse", "Reverse", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -67,19 +68,25 @@ class ResourceTable(DataTable[Cell]):
         self.filter_text = text
         self._render_rows()
 
-    def action_sort(self) -> None:
-        """Sort by the cursor's column; the same column again reverses the order."""
-        column = self.cursor_column
-        if self.sort_column == column:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_column, self.sort_reverse = column, False
+    def sort_by(self, column: int | None, reverse: bool = False) -> None:
+        """Sort by a column index (None: the order the cloud gave)."""
+        self.sort_column, self.sort_reverse = column, reverse
         self._render_rows()
 
+    def action_sort(self) -> None:
+        """Sort by the next column; after the last one, back to the cloud's order."""
+        # The cursor selects rows, not cells, so the sort column is stepped through instead.
+        column = 0 if self.sort_column is None else self.sort_column + 1
+        self.sort_by(column if column < len(self.column_names) else None)
+
+    def action_sort_reverse(self) -> None:
+        """Reverse the sort order."""
+        self.sort_by(self.sort_column if self.sort_column is not None else 0, not self.sort_reverse)
+
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        """Clicking a header sorts by it."""
-        self.move_cursor(column=event.column_index)
-        self.action_sort()
+        """Clicking a header sorts by it; clicking it again reverses."""
+        same = self.sort_column == event.column_index
+        self.sort_by(event.column_index, not self.sort_reverse if same else False)
 
     @property
     def selected_key(self) -> str | None:
@@ -128,7 +135,7 @@ class ResourceTable(DataTable[Cell]):
                 if old is not None and old != cells:
                     for index, (a, b) in enumerate(zip(old, cells, strict=False)):
                         if a != b:
-                            self.update_cell(key, str(index), b)
+                            self.update_cell(key, str(index), b, update_width=True)
                 self._shown_cells[key] = cells
         else:
             selected = self.selected_key

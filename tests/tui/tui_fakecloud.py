@@ -1,0 +1,123 @@
+"""A fake cloud with fixed data, for the TUI's snapshot tests only (real IDs and times vary)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from datetime import datetime
+from typing import Any
+
+from euca2ools.exceptions import ServiceConnectionError, ServiceError
+
+FIXED_NOW = datetime(2026, 1, 2, 12, 34, 56)
+
+
+def fixed_clock() -> datetime:
+    """The snapshot tests' clock."""
+    return FIXED_NOW
+
+
+def _instance(n: int, state: str, node: int, itype: str = "m1.small", name: str = "",
+              key: str = "ops") -> dict[str, Any]:
+    inst: dict[str, Any] = {
+        "instanceId": f"i-{n:017x}", "imageId": "emi-0a1b2c3d",
+        "instanceState": {"code": "16", "name": state}, "instanceType": itype,
+        "launchTime": f"2026-01-02T10:{n:02d}:00.000Z", "keyName": key,
+        "placement": {"availabilityZone": "zone-1", "tenancy": "default", "hostId": f"zone-1-node-{node:02d}"},
+        "privateIpAddress": f"10.1.0.{n + 1}", "ipAddress": f"198.51.100.{n + 9}" if state == "running" else "",
+        "groupSet": [{"groupId": "sg-00000000000000001", "groupName": "default"}],
+        "rootDeviceType": "instance-store", "rootDeviceName": "/dev/sda1", "blockDeviceMapping": "",
+        "architecture": "x86_64", "tagSet": [{"key": "Name", "value": name}] if name else [],
+    }
+    return inst
+
+
+def _node(n: int, used: int, power: str = "on", state: str = "UP") -> dict[str, Any]:
+    return {"name": f"zone-1-node-{n:02d}", "zoneName": "zone-1", "state": state, "powerState": power,
+            "coresTotal": "8", "coresUsed": str(used), "memoryTotal": "16384",
+            "memoryUsed": str(used * 256), "diskTotal": "200", "diskUsed": str(used * 5),
+            "hypervisor": "virtual", "instances": [{"instanceId": "x"}] * used or ""}
+
+
+VM_TYPES = [("m1.small", 1, 256, 5), ("c1.medium", 2, 512, 10), ("m1.xlarge", 2, 1024, 10),
+            ("m3.2xlarge", 4, 4096, 30), ("cc2.8xlarge", 16, 6144, 120)]
+
+
+class FakeCloud:
+    """Answers the dashboard's calls from fixed data; ``down`` makes every call fail to connect."""
+
+    label = "admin@fake  http://cloud.example:8773/services/compute"
+    is_aws = False
+
+    def __init__(self) -> None:
+        self.down = False
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+        self.instances = [
+            _instance(1, "running", 1, name="web-1"), _instance(2, "running", 1, name="web-2"),
+            _instance(3, "pending", 2, "c1.medium", name="db"), _instance(4, "stopped", 3, key=""),
+            _instance(5, "terminated", 4, name="old"), _instance(6, "running", 2, "m1.xlarge"),
+        ]
+        self.nodes = [_node(1, 2), _node(2, 3), _node(3, 0), _node(4, 0, "off", "DOWN")]
+
+    def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
+        """One EC2 action from the fixed data."""
+        with self.lock:
+            self.calls.append((action, params or {}))
+        if self.down:
+            raise ServiceConnectionError("connection error (Connection refused)")
+        handler = getattr(self, f"_{action}", None)
+        if handler is None:
+            raise ServiceError("InvalidAction", f"The action {action} is not valid for this web service.", 400)
+        return handler(params or {})
+
+    def list_buckets(self) -> list[dict[str, str]]:
+        """Two buckets."""
+        if self.down:
+            raise ServiceConnectionError("connection error (Connection refused)")
+        return [{"name": "backups", "created": "2026-01-01T00:00:00.000Z"},
+                {"name": "logs", "created": "2026-01-02T08:00:00.000Z"}]
+
+    def _DescribeInstances(self, params: dict[str, Any]) -> Any:
+        return {"reservationSet": [{"reservationId": "r-1", "groupSet": [], "instancesSet": self.instances}]}
+
+    def _DescribeAvailabilityZones(self, params: dict[str, Any]) -> Any:
+        info = [{"zoneName": "zone-1", "zoneState": "available", "regionName": "fake"}]
+        if params.get("ZoneName") == ["verbose"]:
+            info.append({"zoneName": "|- vm types", "zoneState": "free / max   cpu   ram  disk"})
+            for name, cpu, ram, disk in VM_TYPES:
+                total = 32 // cpu
+                free = max(0, total - 5 * cpu)
+                info.append({"zoneName": f"|- {name}", "zoneState": f"{free:04d} / {total:04d}   {cpu}  {ram}  {disk}"})
+        return {"availabilityZoneInfo": info}
+
+    def _DescribeNodes(self, params: dict[str, Any]) -> Any:
+        return {"nodeSet": self.nodes}
+
+    def _DescribeImages(self, params: dict[str, Any]) -> Any:
+        return {"imagesSet": [{"imageId": "emi-0a1b2c3d", "name": "default-image", "imageState": "available",
+                               "imageOwnerId": "000000000001", "isPublic": "true", "architecture": "x86_64",
+                               "imageType": "machine", "rootDeviceType": "instance-store",
+                               "imageLocation": "eucalyptus-images/default-image.manifest.xml"}]}
+
+    def _DescribeKeyPairs(self, params: dict[str, Any]) -> Any:
+        return {"keySet": [{"keyName": "ops", "keyFingerprint": "1f:2e:3d:4c:5b:6a:79:88:97:a6:b5:c4:d3:e2:f1:00"}]}
+
+    def _DescribeSecurityGroups(self, params: dict[str, Any]) -> Any:
+        return {"securityGroupInfo": [
+            {"groupId": "sg-00000000000000001", "groupName": "default", "groupDescription": "default group",
+             "ownerId": "000000000001", "ipPermissions": [
+                 {"ipProtocol": "tcp", "fromPort": "22", "toPort": "22", "ipRanges": [{"cidrIp": "0.0.0.0/0"}]},
+                 {"ipProtocol": "icmp", "fromPort": "-1", "toPort": "-1",
+                  "groups": [{"groupName": "default"}]}]}]}
+
+    def _DescribeAddresses(self, params: dict[str, Any]) -> Any:
+        return {"addressesSet": [{"publicIp": "198.51.100.200", "allocationId": "eipalloc-0000000000000001",
+                                  "instanceId": "i-00000000000000001", "domain": "standard"}]}
+
+    def _DescribeInstanceTypes(self, params: dict[str, Any]) -> Any:
+        return {"instanceTypeSet": [{"instanceType": name} for name, *_ in VM_TYPES]}
+
+    def _GetConsoleOutput(self, params: dict[str, Any]) -> Any:
+        text = f"[    0.000000] Booting {params.get('InstanceId')}\nlogin:\n"
+        return {"output": base64.b64encode(text.encode()).decode()}
