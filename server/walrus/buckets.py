@@ -50,7 +50,7 @@ async def create_bucket(ctx: S3Context) -> Response:
     name = ctx.bucket_name
     assert name is not None
     check_bucket_name(name)
-    body = await ctx.request.body(limit=64 * 1024)
+    body = await ctx.body(64 * 1024)
     location = ""
     if body.strip():
         root = parse_xml(body)
@@ -100,7 +100,7 @@ async def versioning(ctx: S3Context) -> Response:
         status = el("Status", bucket["versioning"]) if bucket["versioning"] else ""
         return ctx.response(200, doc("VersioningConfiguration", status))
     ctx.authorize("s3:PutBucketVersioning", bucket)
-    root = parse_xml(await ctx.request.body(limit=64 * 1024))
+    root = parse_xml(await ctx.body(64 * 1024))
     status = find_text(root, "Status")
     if status not in ("Enabled", "Suspended"):
         raise e.MalformedXML()
@@ -119,7 +119,7 @@ async def bucket_acl(ctx: S3Context) -> Response:
     new = acls.from_headers(ctx.headers, bucket["account_id"], ctx.walrus.accounts,
                             bucket["account_id"], ctx.walrus.exec_account)
     if new is None:
-        new = acls.from_xml(await ctx.request.body(limit=300 * 1024), bucket["account_id"],
+        new = acls.from_xml(await ctx.body(300 * 1024), bucket["account_id"],
                             ctx.walrus.accounts)
     ctx.walrus.store.update_bucket(bucket["name"], acl=json.dumps(new))
     return ctx.response(200)
@@ -140,7 +140,7 @@ async def bucket_policy(ctx: S3Context) -> Response:
             raise e.NoSuchBucketPolicy(BucketName=bucket["name"])
         return ctx.response(200, bucket["policy"].encode(), content_type="application/json")
     if method == "PUT":
-        text = policy.validate(await ctx.request.body(limit=20 * 1024), bucket["name"])
+        text = policy.validate(await ctx.body(20 * 1024), bucket["name"])
         ctx.walrus.store.update_bucket(bucket["name"], policy=text)
         return ctx.response(204)
     ctx.walrus.store.update_bucket(bucket["name"], policy=None)
@@ -158,7 +158,7 @@ async def bucket_tagging(ctx: S3Context) -> Response:
             raise e.NoSuchTagSet(BucketName=bucket["name"])
         return ctx.response(200, render_tagging(tags))
     if method == "PUT":
-        tags = parse_tagging(await ctx.request.body(limit=64 * 1024), limit=50)
+        tags = parse_tagging(await ctx.body(64 * 1024), limit=50)
         ctx.walrus.store.update_bucket(bucket["name"], tagging=json.dumps(tags))
         return ctx.response(204)
     ctx.walrus.store.update_bucket(bucket["name"], tagging=None)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 from dataclasses import dataclass, field
 from email.utils import formatdate
@@ -77,6 +80,35 @@ class S3Context:
             assert self.bucket_name is not None
             self._bucket = self.walrus.store.bucket(self.bucket_name)
         return self._bucket
+
+    async def body(self, limit: int) -> bytes:
+        """A small request document (XML, JSON), refused past ``limit`` bytes."""
+        from server.walrus import auth as s3auth
+
+        if s3auth.is_chunked(self.request, self.auth):
+            parts, size = [], 0
+            async for chunk in s3auth.body_chunks(self.request, self.auth):
+                size += len(chunk)
+                if size > limit:
+                    raise e.MaxMessageLengthExceeded(MaxMessageLengthBytes=str(limit))
+                parts.append(chunk)
+            data = b"".join(parts)
+        else:
+            try:
+                data = await self.request.body(limit=limit)
+            except ValueError:
+                raise e.MaxMessageLengthExceeded(MaxMessageLengthBytes=str(limit)) from None
+            if s3auth.wants_sha256(self.auth):
+                s3auth.check_payload_hash(self.auth, hashlib.sha256(data).hexdigest())
+        md5 = self.headers.get("content-md5")
+        if md5 is not None:
+            try:
+                expected = base64.b64decode(md5, validate=True)
+            except (binascii.Error, ValueError):
+                raise e.InvalidDigest(**{"Content-MD5": md5}) from None
+            if hashlib.md5(data).digest() != expected:
+                raise e.BadDigest()
+        return data
 
     def require_signed(self) -> None:
         """Refuse anonymous callers."""

@@ -105,7 +105,7 @@ async def bucket_cors(ctx: S3Context) -> Response:
             raise e.NoSuchCORSConfiguration(BucketName=bucket["name"])
         return ctx.response(200, render_cors(rules))
     if method == "PUT":
-        rules = parse_cors(await ctx.request.body(limit=64 * 1024))
+        rules = parse_cors(await ctx.body(64 * 1024))
         ctx.walrus.store.update_bucket(bucket["name"], cors=json.dumps(rules))
         return ctx.response(200)
     ctx.walrus.store.update_bucket(bucket["name"], cors=None)
@@ -205,7 +205,7 @@ async def bucket_lifecycle(ctx: S3Context) -> Response:
             raise e.NoSuchLifecycleConfiguration(BucketName=bucket["name"])
         return ctx.response(200, render_lifecycle(rules))
     if method == "PUT":
-        rules = parse_lifecycle(await ctx.request.body(limit=64 * 1024))
+        rules = parse_lifecycle(await ctx.body(64 * 1024))
         ctx.walrus.store.update_bucket(bucket["name"], lifecycle=json.dumps(rules))
         return ctx.response(200)
     ctx.walrus.store.update_bucket(bucket["name"], lifecycle=None)

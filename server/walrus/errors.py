@@ -90,6 +90,8 @@ InvalidPolicyDocument = _e("InvalidPolicyDocument", 400,
 MalformedXML = _e("MalformedXML", 400,
                   "The XML you provided was not well-formed or did not validate against our "
                   "published schema")
+MaxMessageLengthExceeded = _e("MaxMessageLengthExceeded", 400,
+                              "Your request was too big.")
 MetadataTooLarge = _e("MetadataTooLarge", 400,
                       "Your metadata headers exceed the maximum allowed metadata size.")
 MethodNotAllowed = _e("MethodNotAllowed", 405,

@@ -126,7 +126,7 @@ async def complete_upload(ctx: S3Context) -> Response:
     ctx.authorize("s3:PutObject", bucket)
     store = ctx.walrus.store
     upload = store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
-    root = parse_xml(await ctx.request.body(limit=4 * 1024 * 1024))
+    root = parse_xml(await ctx.body(4 * 1024 * 1024))
     wanted: list[tuple[int, str]] = []
     for part in children(root, "Part"):
         try:

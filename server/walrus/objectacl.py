@@ -30,7 +30,7 @@ async def put_object_acl(ctx: S3Context) -> Response:
     new = acls.from_headers(ctx.headers, obj["owner_id"], ctx.walrus.accounts,
                             bucket["account_id"], ctx.walrus.exec_account)
     if new is None:
-        new = acls.from_xml(await ctx.request.body(limit=300 * 1024), obj["owner_id"],
+        new = acls.from_xml(await ctx.body(300 * 1024), obj["owner_id"],
                             ctx.walrus.accounts)
     ctx.walrus.store.update_object(obj["id"], acl=json.dumps(new))
     return ctx.response(200)
@@ -51,7 +51,7 @@ async def object_tagging(ctx: S3Context) -> Response:
     if method == "GET":
         return ctx.response(200, render_tagging(loads(obj.get("tagging"), [])), headers)
     if method == "PUT":
-        tags = parse_tagging(await ctx.request.body(limit=300 * 1024), limit=10)
+        tags = parse_tagging(await ctx.body(300 * 1024), limit=10)
         ctx.walrus.store.update_object(obj["id"], tagging=json.dumps(tags))
         return ctx.response(200, b"", headers)
     ctx.walrus.store.update_object(obj["id"], tagging=None)

@@ -385,7 +385,7 @@ async def delete_object(ctx: S3Context) -> Response:
 async def delete_objects(ctx: S3Context) -> Response:
     """DeleteObjects: up to 1000 keys, each reported as Deleted or Error."""
     bucket = ctx.bucket()
-    body = await ctx.request.body(limit=2 * 1024 * 1024)
+    body = await ctx.body(2 * 1024 * 1024)
     root = parse_xml(body)
     quiet = find_text(root, "Quiet").lower() == "true"
     items = list(children(root, "Object"))
