@@ -35,12 +35,32 @@ def check_bucket_name(name: str) -> None:
 async def list_buckets(ctx: S3Context) -> Response:
     """ListBuckets: the caller's buckets."""
     ctx.require_signed()
+    q = ctx.query
     rows = ctx.walrus.store.list_buckets(ctx.principal.account_id)
+    prefix = q.get("prefix", "")
+    after = q.get("continuation-token", "")
+    rows = [r for r in rows if r["name"].startswith(prefix) and r["name"] > after]
+    token = ""
+    if "max-buckets" in q:
+        try:
+            limit = int(q["max-buckets"])
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= 10000:
+            raise e.InvalidArgument("max-buckets must be between 1 and 10000",
+                                    ArgumentName="max-buckets", ArgumentValue=q["max-buckets"])
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = rows[-1]["name"]
     items = "".join(f"<Bucket>{el('Name', r['name'])}"
-                    f"{el('CreationDate', timestamp(r['created']))}</Bucket>" for r in rows)
+                    f"{el('CreationDate', timestamp(r['created']))}"
+                    f"{el('BucketRegion', ctx.walrus.region)}</Bucket>" for r in rows)
+    tail = [el("ContinuationToken", token)] if token else []
+    if prefix:
+        tail.append(el("Prefix", prefix))
     body = doc("ListAllMyBucketsResult",
                acls.owner_xml(ctx.principal.account_id, ctx.walrus.accounts),
-               f"<Buckets>{items}</Buckets>")
+               f"<Buckets>{items}</Buckets>", *tail)
     return ctx.response(200, body)
 
 

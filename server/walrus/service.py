@@ -198,10 +198,7 @@ class S3Service:
         if vb is not None:
             key = path[1:] if path.startswith("/") else path
             return prefix, vb, key or None, vb
-        bucket, _, key = path.lstrip("/").partition("/") if path.startswith("/") \
-            else path.partition("/")
-        if path.startswith("//"):
-            bucket, _, key = path[1:].partition("/")
+        bucket, _, key = path.lstrip("/").partition("/")
         return prefix, bucket or None, key or None, None
 
     async def handle(self, request: Request) -> Response:

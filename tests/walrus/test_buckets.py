@@ -219,3 +219,20 @@ def test_quota(s3cloud: Any) -> None:
     assert code(exc) == "TooManyBuckets"
     for name in names:
         empty_bucket(q3, name)
+
+
+def test_list_buckets_paging(s3cloud: Any) -> None:
+    from conftest import _create_account
+
+    acct = _create_account(s3cloud, "pager-" + uuid.uuid4().hex[:6])
+    p3 = make_s3(s3cloud, acct["key"], acct["secret"])
+    names = [f"page-{i}-{acct['account']}" for i in range(5)]
+    for name in names:
+        p3.create_bucket(Bucket=name)
+    seen = []
+    for page in p3.get_paginator("list_buckets").paginate(PaginationConfig={"PageSize": 2}):
+        seen += [b["Name"] for b in page["Buckets"]]
+    assert seen == sorted(names)
+    assert len(p3.list_buckets(Prefix="page-1")["Buckets"]) == 1
+    for name in names:
+        p3.delete_bucket(Bucket=name)
