@@ -1,4 +1,4 @@
-"""Object sub-resources: ACL and tagging (Get/Put/Delete)."""
+"""Object sub-resources: ACL, tagging (Get/Put/Delete) and GetObjectAttributes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import json
 
 from server.protocol.http import Response
 from server.walrus import acl as acls
-from server.walrus.context import S3Context, loads
+from server.walrus import errors as e
+from server.walrus.context import S3Context, http_date, loads
 from server.walrus.tagging import parse_tagging, render_tagging
+from server.walrus.xmlio import doc, el
 
 
 async def get_object_acl(ctx: S3Context) -> Response:
@@ -56,3 +58,44 @@ async def object_tagging(ctx: S3Context) -> Response:
         return ctx.response(200, b"", headers)
     ctx.walrus.store.update_object(obj["id"], tagging=None)
     return ctx.response(204, b"", headers)
+
+
+async def object_attributes(ctx: S3Context) -> Response:
+    """GetObjectAttributes: ETag, checksum, parts, storage class and size."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    version = ctx.query.get("versionId") or None
+    obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
+    ctx.authorize("s3:GetObjectVersion" if version else "s3:GetObject", bucket, obj)
+    wanted = {a.strip() for a in ctx.headers.get("x-amz-object-attributes", "").split(",")
+              if a.strip()}
+    if not wanted:
+        raise e.InvalidArgument("Invalid attribute name specified.",
+                                ArgumentName="x-amz-object-attributes")
+    out = []
+    if "ETag" in wanted:
+        out.append(el("ETag", obj["etag"]))
+    if "Checksum" in wanted and obj.get("checksum"):
+        alg, _, value = obj["checksum"].partition(":")
+        out.append(f"<Checksum>{el('Checksum' + alg.upper(), value)}</Checksum>")
+    sizes = loads(obj.get("parts"), None)
+    if "ObjectParts" in wanted and sizes:
+        marker = int(ctx.headers.get("x-amz-part-number-marker", "0") or 0)
+        limit = int(ctx.headers.get("x-amz-max-parts", "1000") or 1000)
+        chosen = [(n, size) for n, size in enumerate(sizes, 1) if n > marker][:limit]
+        truncated = bool(chosen) and chosen[-1][0] < len(sizes)
+        parts = "".join(f"<Part>{el('PartNumber', n)}{el('Size', size)}</Part>"
+                        for n, size in chosen)
+        out.append(f"<ObjectParts>{el('PartsCount', len(sizes))}"
+                   f"{el('PartNumberMarker', marker)}"
+                   f"{el('NextPartNumberMarker', chosen[-1][0] if chosen else marker)}"
+                   f"{el('MaxParts', limit)}{el('IsTruncated', str(truncated).lower())}"
+                   f"{parts}</ObjectParts>")
+    if "StorageClass" in wanted:
+        out.append(el("StorageClass", obj["storage_class"]))
+    if "ObjectSize" in wanted:
+        out.append(el("ObjectSize", obj["size"]))
+    headers = [("last-modified", http_date(obj["last_modified"]))]
+    if obj["version_id"] != "null":
+        headers.append(("x-amz-version-id", obj["version_id"]))
+    return ctx.response(200, doc("GetObjectAttributesResponse", *out), headers)

@@ -69,7 +69,7 @@ _UNSUPPORTED = ("logging", "website", "notification", "replication", "encryption
                 "accelerate", "requestPayment", "object-lock", "ownershipControls",
                 "publicAccessBlock", "analytics", "metrics", "inventory",
                 "intelligent-tiering", "torrent", "retention", "legal-hold", "restore",
-                "select", "attributes")
+                "select")
 
 
 def vhost_bucket(host: str, public_host: str | None) -> str | None:
@@ -302,6 +302,8 @@ class S3Service:
                 return await objectacl.object_tagging(ctx)
             if "uploadId" in q:
                 return await multipart.list_parts(ctx)
+            if "attributes" in q:
+                return await objectacl.object_attributes(ctx)
             return await objects.get_object(ctx, head=method == "HEAD")
         if method == "PUT":
             if "acl" in q:

@@ -129,3 +129,16 @@ def test_abort_and_part_copy(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3.list_parts(Bucket=bucket, Key="gone", UploadId=up)
     assert code(exc) == "NoSuchUpload"
+
+
+def test_object_attributes(s3: Any, bucket: str) -> None:
+    up = s3.create_multipart_upload(Bucket=bucket, Key="attr")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="attr", UploadId=up, PartNumber=n,
+                            Body=b"a" * (5 * MiB if n == 1 else 10))["ETag"] for n in (1, 2)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="attr", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": t} for n, t in zip((1, 2), etags, strict=True)]})
+    r = s3.get_object_attributes(Bucket=bucket, Key="attr",
+                                 ObjectAttributes=["ETag", "ObjectParts", "ObjectSize",
+                                                   "StorageClass"])
+    assert r["ObjectSize"] == 5 * MiB + 10 and r["ETag"].endswith("-2")
+    assert r["ObjectParts"]["TotalPartsCount"] == 2 and r["StorageClass"] == "STANDARD"
