@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 GiB = 1 << 30
 
+#: Location prefix of virtual snapshots: they carry no data, so a file volume restored
+#: from one starts empty (as the virtual volume "was").
+VIRTUAL_LOCATION = "virtual/"
+
 Done = Callable[[Outcome], None]
 Progress = Callable[[int], None]
 
@@ -131,7 +135,7 @@ class FileBackend:
     def _create_file(self, volume_id: str, size_gb: int, location: str) -> None:
         path = self.volume_path(volume_id)
         tmp = f"{path}.tmp"
-        if location:
+        if location and not location.startswith(VIRTUAL_LOCATION):
             image = os.path.join(self.spool, f"{volume_id}.download")
             try:
                 self.store.download(location, image)
@@ -221,6 +225,9 @@ class FileBackend:
 
     def delete_snapshot(self, location: str, done: Done) -> None:
         """Remove the stored image."""
+        if location.startswith(VIRTUAL_LOCATION):
+            self.clock.call_later(0.0, lambda: done(OK))
+            return
         self._submit(lambda: self.store.delete(location), done)
 
 
@@ -267,7 +274,7 @@ class VirtualBackend:
 
         for step in range(1, 10):
             self.clock.call_later(total * step / 10, tick(step * 10))
-        self.clock.call_later(total, lambda: done(OK, Stored(f"virtual/{snapshot_id}", 0)))
+        self.clock.call_later(total, lambda: done(OK, Stored(VIRTUAL_LOCATION + snapshot_id, 0)))
 
     def delete_volume(self, volume_id: str, done: Done) -> None:
         """Gone after ``delete_seconds``."""

@@ -115,8 +115,38 @@ def code(exc: Any) -> str:
 
 def euca(cloud: Any, *args: str, check: bool = True) -> list[list[str]]:
     """Run a euca-* command against ``cloud``; its output as tab-split lines."""
-    proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=cloud.env(), capture_output=True,
+    env = cloud.env()
+    env["HOME"] = str(cloud.data_dir)  # no ~/.euca files of whoever runs the tests
+    proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=env, capture_output=True,
                           text=True, timeout=60)
     if check:
         assert proc.returncode == 0, (args, proc.stdout, proc.stderr)
     return [line.split("\t") for line in proc.stdout.splitlines()]
+
+
+def new_account(cloud: Any, name: str) -> tuple[str, str, str]:
+    """A new account and its admin's access key (euare-accountcreate -k), via signed IAM."""
+    import re
+
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = cloud.credentials()
+
+    def call(params: dict[str, str]) -> str:
+        req = AWSRequest("POST", cloud.url + "/services/Euare",
+                         data={"Version": "2010-05-08", **params})
+        SigV4Auth(Credentials(creds["key"], creds["secret"]), "iam", "us-east-1").add_auth(req)
+        resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+        assert resp.status_code == 200, resp.text
+        return str(resp.text)
+
+    text = call({"Action": "CreateAccount", "AccountName": name})
+    account = re.search(r"<AccountId>(\d+)</AccountId>", text)
+    text = call({"Action": "CreateAccessKey", "UserName": "admin", "DelegateAccount": name})
+    key = re.search(r"<AccessKeyId>(.+?)</AccessKeyId>", text)
+    secret = re.search(r"<SecretAccessKey>(.+?)</SecretAccessKey>", text)
+    assert account and key and secret
+    return account.group(1), key.group(1), secret.group(1)
