@@ -141,3 +141,16 @@ InvalidObjectState = _e("InvalidObjectState", 403,
                         "The operation is not valid for the current state of the object.")
 OwnershipControlsNotFoundError = _e("OwnershipControlsNotFoundError", 404,
                                     "The bucket ownership controls were not found")
+NoSuchWebsiteConfiguration = _e("NoSuchWebsiteConfiguration", 404,
+                                "The specified bucket does not have a website configuration")
+ServerSideEncryptionConfigurationNotFoundError = _e(
+    "ServerSideEncryptionConfigurationNotFoundError", 404,
+    "The server side encryption configuration was not found")
+NoSuchPublicAccessBlockConfiguration = _e("NoSuchPublicAccessBlockConfiguration", 404,
+                                          "The public access block configuration was not "
+                                          "found")
+ObjectLockConfigurationNotFoundError = _e("ObjectLockConfigurationNotFoundError", 404,
+                                          "Object Lock configuration does not exist for this "
+                                          "bucket")
+ReplicationConfigurationNotFoundError = _e("ReplicationConfigurationNotFoundError", 404,
+                                           "The replication configuration was not found")

@@ -70,6 +70,24 @@ _UNSUPPORTED = ("logging", "website", "notification", "replication", "encryption
                 "publicAccessBlock", "analytics", "metrics", "inventory",
                 "intelligent-tiering", "torrent", "retention", "legal-hold", "restore",
                 "select")
+#: GET answers for bucket configurations Walrus does not support: what S3 says for a bucket
+#: that has none (clients such as awscli and Terraform read these routinely).
+_UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
+    "logging": (200, b"<BucketLoggingStatus xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"),
+    "notification": (200, b"<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
+                          b"2006-03-01/\"/>"),
+    "accelerate": (200, b"<AccelerateConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
+                        b"2006-03-01/\"/>"),
+    "requestPayment": (200, b"<RequestPaymentConfiguration xmlns=\"http://s3.amazonaws.com/"
+                            b"doc/2006-03-01/\"><Payer>BucketOwner</Payer>"
+                            b"</RequestPaymentConfiguration>"),
+    "website": (404, e.NoSuchWebsiteConfiguration),
+    "encryption": (404, e.ServerSideEncryptionConfigurationNotFoundError),
+    "ownershipControls": (404, e.OwnershipControlsNotFoundError),
+    "publicAccessBlock": (404, e.NoSuchPublicAccessBlockConfiguration),
+    "object-lock": (404, e.ObjectLockConfigurationNotFoundError),
+    "replication": (404, e.ReplicationConfigurationNotFoundError),
+}
 
 
 def vhost_bucket(host: str, public_host: str | None) -> str | None:
@@ -264,6 +282,15 @@ class S3Service:
             return await cors.preflight(ctx)
         for name in _UNSUPPORTED:
             if name in q:
+                if method == "GET" and ctx.bucket_name and ctx.key is None \
+                        and name in _UNCONFIGURED:
+                    bucket = ctx.bucket()
+                    ctx.authorize("s3:GetBucketConfiguration", bucket)
+                    status, answer = _UNCONFIGURED[name]
+                    if isinstance(answer, bytes):
+                        return ctx.response(status, b'<?xml version="1.0" encoding="UTF-8"?>\n'
+                                            + answer)
+                    raise answer(BucketName=bucket["name"])
                 raise e.NotImplemented_(f"The {name} sub-resource is not implemented")
         if ctx.bucket_name is None:
             if method in ("GET", "HEAD"):

@@ -236,3 +236,17 @@ def test_list_buckets_paging(s3cloud: Any) -> None:
     assert len(p3.list_buckets(Prefix="page-1")["Buckets"]) == 1
     for name in names:
         p3.delete_bucket(Bucket=name)
+
+
+def test_unconfigured_bucket_settings(s3: Any, bucket: str) -> None:
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    for call, error in ((s3.get_bucket_encryption, "ServerSideEncryptionConfigurationNotFoundError"),
+                        (s3.get_bucket_website, "NoSuchWebsiteConfiguration"),
+                        (s3.get_public_access_block, "NoSuchPublicAccessBlockConfiguration")):
+        with pytest.raises(ClientError) as exc:
+            call(Bucket=bucket)
+        assert code(exc) == error
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+    assert code(exc) == "NotImplemented"
