@@ -69,6 +69,23 @@ class BlockStorage:
         """Settle operations a restart interrupted (on the running loop)."""
         for sc in self.zones.values():
             sc.recover()
+        for vol in list(self.volumes.values()):
+            if vol.attach_state not in ("attaching", "detaching"):
+                continue
+            inst = self.clc.instances.get(vol.instance_id)
+            if vol.attach_state == "attaching" and inst is not None and \
+                    inst.state != "terminated" and self.block_device(inst, vol.id) is not None:
+                # Restored instances get every block device of their record again.
+                vol.set_attachment("attached")
+                bd = self.block_device(inst, vol.id)
+                if bd is not None:
+                    bd["status"] = "attached"
+                self.clc.save(inst)
+            else:
+                self._release(vol, inst)
+                if inst is not None:
+                    self.clc.save(inst)
+            self.save(vol)
 
     def save(self, record: Record) -> None:
         """Persist a record at the next flush (and track it)."""

@@ -34,7 +34,8 @@ def volume(ec2: Any, vid: str) -> dict[str, Any]:
     return ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]  # type: ignore[no-any-return]
 
 
-def wait_volume(ec2: Any, vid: str, state: str, attach: str | None = None) -> dict[str, Any]:
+def wait_volume(ec2: Any, vid: str, state: str, attach: str | None = None,
+                timeout: float = 20.0) -> dict[str, Any]:
     """Wait for a volume state (and attachment state, if given)."""
     def probe() -> dict[str, Any] | None:
         v = volume(ec2, vid)
@@ -42,7 +43,7 @@ def wait_volume(ec2: Any, vid: str, state: str, attach: str | None = None) -> di
         if v["State"] == state and (attach is None or atts == [attach]):
             return v
         return None
-    return wait_for(f"{vid} {state}/{attach}", probe)  # type: ignore[no-any-return]
+    return wait_for(f"{vid} {state}/{attach}", probe, timeout)  # type: ignore[no-any-return]
 
 
 def wait_gone(ec2: Any, vid: str) -> None:
