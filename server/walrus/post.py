@@ -28,7 +28,7 @@ from server.walrus.auth import Auth
 from server.walrus.context import S3Context
 from server.walrus.objects import object_fields, quote_etag
 from server.walrus.upload import receive
-from server.walrus.xmlio import doc, el
+from server.walrus.xmlio import el
 
 MAX_FIELDS = 64 * 1024
 _DISPOSITION = re.compile(r'(\w+)="([^"]*)"')
@@ -116,13 +116,20 @@ def _policy_checks(policy: dict[str, Any], fields: dict[str, str], bucket: str,
         when = when.replace(tzinfo=_dt.UTC)
     if when.timestamp() < now:
         raise e.AccessDenied("Invalid according to Policy: Policy expired.")
+    if not isinstance(policy.get("conditions"), list):
+        raise e.InvalidPolicyDocument("Invalid Policy: Policy missing conditions.")
     low, high = 0, 5 * 1024 ** 3
-    covered = {"bucket"}
-    for cond in policy.get("conditions", []):
+    covered: set[str] = set()
+    for cond in policy["conditions"]:
         if isinstance(cond, dict):
+            if len(cond) != 1:
+                raise e.InvalidPolicyDocument("Invalid Policy: Invalid Simple-Condition: "
+                                              "Simple-Conditions must have exactly one property "
+                                              "specified.")
             for name, value in cond.items():
-                actual = bucket if name == "bucket" else fields.get(name.lower(), None)
-                covered.add(name.lower())
+                lname = name.lower()
+                actual = bucket if lname == "bucket" else fields.get(lname)
+                covered.add(lname)
                 if actual != str(value):
                     raise e.AccessDenied(f"Invalid according to Policy: Policy Condition "
                                          f"failed: [\"eq\", \"${name}\", \"{value}\"]")
@@ -145,6 +152,9 @@ def _policy_checks(policy: dict[str, Any], fields: dict[str, str], bucket: str,
         if not ok:
             raise e.AccessDenied(f"Invalid according to Policy: Policy Condition failed: "
                                  f"{json.dumps(cond)}")
+    if "bucket" not in covered:
+        raise e.AccessDenied(f"Invalid according to Policy: Policy Condition failed: "
+                             f"[\"eq\", \"$bucket\", \"{bucket}\"]")
     for name in fields:
         exempt = name in ("awsaccesskeyid", "signature", "file", "policy", "x-amz-signature") \
             or name.startswith("x-ignore-")
@@ -273,8 +283,10 @@ async def post_object(ctx: S3Context) -> Response:
         return ctx.response(303, b"", headers + [("location", target)])
     status = fields.get("success_action_status", "204")
     if status == "201":
-        body = doc("PostResponse", el("Location", location), el("Bucket", bucket["name"]),
-                   el("Key", key), el("ETag", etag))
+        # S3's PostResponse carries no namespace.
+        body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<PostResponse>'
+                f'{el("Location", location)}{el("Bucket", bucket["name"])}{el("Key", key)}'
+                f'{el("ETag", etag)}</PostResponse>').encode()
         return ctx.response(201, body, headers + [("location", location)])
     return ctx.response(200 if status == "200" else 204, b"",
                         headers + [("location", location)])
