@@ -102,7 +102,7 @@ class Command:
 
     __slots__ = ("name", "service", "action", "summary", "args", "filters", "output",
                  "prepare", "run", "description", "show_empty", "as_account", "local",
-                 "fast")
+                 "fast", "configured")
 
     def __init__(
         self,
@@ -120,6 +120,7 @@ class Command:
         show_empty: bool | None = None,
         as_account: bool | None = None,
         fast: bool = True,
+        configured: bool = False,
     ) -> None:
         self.name = name
         self.service = service
@@ -137,6 +138,8 @@ class Command:
         # --as-account (DelegateAccount): almost every IAM command.
         self.as_account = (service == "iam") if as_account is None else as_account
         self.fast = fast
+        # A local command that still reads a region/user's config (keys, certificates).
+        self.configured = configured
 
     def iter_args(self) -> Iterator[Arg]:
         """Every argument, groups flattened, in declaration order."""
@@ -163,7 +166,8 @@ def global_args(command: Command) -> list[Arg]:
         desc = SERVICE_DESCRIPTIONS.get(command.service, command.service)
         out.append(Arg("-U", "--url", name="url", metavar="URL",
                        help=f"{desc} service endpoint URL"))
-    if not command.local or command.name == "euca-generate-environment-config":
+    if not command.local or command.configured or \
+            command.name == "euca-generate-environment-config":
         out += [
             Arg("--region", name="region", metavar="USER@REGION", complete="region",
                 help="region and/or user names to search when looking up config file data"),

@@ -16,6 +16,7 @@ MODULES = (
     "ec2_misc",
     "ec2_ebs",
     "iam",
+    "bundle",
     "local",
 )
 

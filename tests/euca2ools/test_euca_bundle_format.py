@@ -1,0 +1,368 @@
+"""The bundle format without a server: euca-bundle-image output checked field by field.
+
+A ~25 MiB random image is bundled once (three 10 MiB parts) with a generated "cloud" and
+"user" key pair; the manifest, the part digests, the RSA-wrapped key and IV, the
+signature and the AES/gzip/tar layers are then taken apart independently, and the
+commands that read bundles (euca-unbundle, euca-unbundle-stream) are run against it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import padding as sym_padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.x509.oid import NameOID
+
+from euca2ools.bundle.manifest import Manifest
+from euca2ools.commands.bundle import filesize
+
+BIN = Path(sys.executable).parent
+IMAGE_SIZE = 25 * 1024 * 1024 + 12345
+MiB = 1024 * 1024
+
+
+def make_identity(directory: Path, name: str) -> tuple[Path, Path, Any]:
+    """A self-signed RSA certificate and its key: (cert path, key path, private key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / f"{name}-cert.pem", directory / f"{name}-pk.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path, key
+
+
+class Keys:
+    """The cloud's and the user's certificates and keys."""
+
+    def __init__(self, directory: Path) -> None:
+        self.cloud_cert, self.cloud_key_path, self.cloud_key = make_identity(directory, "cloud")
+        self.user_cert, self.user_key_path, self.user_key = make_identity(directory, "user")
+        self.other_cert, self.other_key_path, _ = make_identity(directory, "other")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> Keys:
+    """Generated identities for the module."""
+    return Keys(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random image of IMAGE_SIZE bytes."""
+    path = tmp_path_factory.mktemp("image") / "disk.img"
+    path.write_bytes(os.urandom(IMAGE_SIZE))
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle(euca, keys: Keys, image: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:  # type: ignore[no-untyped-def]
+    """The bundle directory written by euca-bundle-image (signed, user and cloud copies)."""
+    out = tmp_path_factory.mktemp("bundle")
+    proc = euca("euca-bundle-image", "-i", str(image), "-r", "x86_64", "-d", str(out),
+                "--ec2cert", str(keys.cloud_cert), "-c", str(keys.user_cert),
+                "-k", str(keys.user_key_path), "-u", "1234-5678-9012",
+                "-B", "ami=sda1,root=/dev/sda1,ephemeral0=sda2", "--productcodes", "pc1,pc2",
+                "--kernel", "eki-12345678", "--ramdisk", "eri-12345678")
+    assert proc.stdout == f"Wrote manifest {out / 'disk.img.manifest.xml'}\n"
+    assert proc.stderr == ""  # no progress bar when stdout is not a terminal
+    return out
+
+
+def _manifest(bundle: Path) -> ET.Element:
+    return ET.fromstring((bundle / "disk.img.manifest.xml").read_bytes())
+
+
+def _decrypt_hex(key: Any, hex_text: str) -> bytes:
+    text = key.decrypt(bytes.fromhex(hex_text), padding.PKCS1v15()).decode("ascii")
+    assert len(text) == 32  # the hex text of the 128-bit value, as openssl -K takes it
+    return bytes.fromhex(text)
+
+
+def _parts(bundle: Path) -> bytes:
+    return b"".join((bundle / f"disk.img.part.{i:02d}").read_bytes() for i in range(3))
+
+
+def test_files_and_manifest_fields(bundle: Path, image: Path) -> None:
+    """Three parts of 10 MiB (the last shorter) and every manifest field euca2ools writes."""
+    names = sorted(p.name for p in bundle.iterdir())
+    assert names == ["disk.img.manifest.xml", "disk.img.part.00", "disk.img.part.01",
+                     "disk.img.part.02"]
+    sizes = [(bundle / n).stat().st_size for n in names[1:]]
+    assert sizes[:2] == [10 * MiB, 10 * MiB] and 0 < sizes[2] <= 10 * MiB
+    root = _manifest(bundle)
+    assert root.tag == "manifest"
+    assert [c.tag for c in root] == ["version", "bundler", "machine_configuration", "image",
+                                     "signature"]
+    assert root.findtext("version") == "2007-10-10"
+    assert root.findtext("bundler/name") == "euca2ools"
+    assert root.findtext("bundler/release") == "0"
+    config = root.find("machine_configuration")
+    assert config is not None
+    assert config.findtext("architecture") == "x86_64"
+    assert [(m.findtext("virtual"), m.findtext("device"))
+            for m in config.findall("block_device_mapping/mapping")] == [
+        ("ami", "sda1"), ("root", "/dev/sda1"), ("ephemeral0", "sda2")]
+    assert [c.text for c in config.findall("product_codes/product_code")] == ["pc1", "pc2"]
+    assert config.findtext("kernel_id") == "eki-12345678"
+    assert config.findtext("ramdisk_id") == "eri-12345678"
+    img = root.find("image")
+    assert img is not None
+    assert [c.tag for c in img] == ["name", "user", "type", "digest", "size", "bundled_size",
+                                    "ec2_encrypted_key", "user_encrypted_key",
+                                    "ec2_encrypted_iv", "user_encrypted_iv", "parts"]
+    assert img.findtext("name") == "disk.img"
+    assert img.findtext("user") == "123456789012"  # dashes stripped
+    assert img.findtext("type") == "machine"
+    assert img.find("digest").get("algorithm") == "SHA1"  # type: ignore[union-attr]
+    assert img.findtext("size") == str(IMAGE_SIZE)
+    assert img.findtext("bundled_size") == str(sum(sizes))
+    assert img.find("ec2_encrypted_key").get("algorithm") == "AES-128-CBC"  # type: ignore[union-attr]
+    assert img.find("user_encrypted_key").get("algorithm") == "AES-128-CBC"  # type: ignore[union-attr]
+    parts = img.find("parts")
+    assert parts is not None and parts.get("count") == "3"
+    for index, part in enumerate(parts.findall("part")):
+        assert part.get("index") == str(index)
+        name = f"disk.img.part.{index:02d}"
+        assert part.findtext("filename") == name
+        assert part.find("digest").get("algorithm") == "SHA1"  # type: ignore[union-attr]
+        assert part.findtext("digest") == hashlib.sha1((bundle / name).read_bytes()).hexdigest()
+
+
+def test_layers_decrypt_with_the_cloud_key(bundle: Path, image: Path, keys: Keys) -> None:
+    """AES-128-CBC (PKCS#7) -> gzip -> one tar member named after the prefix; SHA-1 of the tar."""
+    img = _manifest(bundle).find("image")
+    assert img is not None
+    key = _decrypt_hex(keys.cloud_key, img.findtext("ec2_encrypted_key") or "")
+    iv = _decrypt_hex(keys.cloud_key, img.findtext("ec2_encrypted_iv") or "")
+    assert _decrypt_hex(keys.user_key, img.findtext("user_encrypted_key") or "") == key
+    assert _decrypt_hex(keys.user_key, img.findtext("user_encrypted_iv") or "") == iv
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
+    unpadder = sym_padding.PKCS7(128).unpadder()
+    padded = decryptor.update(_parts(bundle)) + decryptor.finalize()
+    tar_bytes = gzip.decompress(unpadder.update(padded) + unpadder.finalize())
+    assert hashlib.sha1(tar_bytes).hexdigest() == img.findtext("digest")
+    assert len(tar_bytes) % 10240 == 0  # padded to whole tar records, as tarfile does
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        members = tar.getmembers()
+        assert [m.name for m in members] == ["disk.img"]
+        data = tar.extractfile(members[0]).read()  # type: ignore[union-attr]
+    assert data == image.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
+def test_openssl_enc_compatible(bundle: Path, keys: Keys) -> None:
+    """``openssl enc -d -aes-128-cbc -K KEY -iv IV`` reads the parts (euca2ools 3.x made them so)."""
+    img = _manifest(bundle).find("image")
+    assert img is not None
+    key = _decrypt_hex(keys.cloud_key, img.findtext("ec2_encrypted_key") or "")
+    iv = _decrypt_hex(keys.cloud_key, img.findtext("ec2_encrypted_iv") or "")
+    proc = subprocess.run(["openssl", "enc", "-d", "-aes-128-cbc", "-K", key.hex(), "-iv",
+                           iv.hex()], input=_parts(bundle), capture_output=True, check=True)
+    assert hashlib.sha1(gzip.decompress(proc.stdout)).hexdigest() == img.findtext("digest")
+
+
+def test_signature_covers_configuration_and_image(bundle: Path, keys: Keys) -> None:
+    """RSA-SHA1 by the user's key over machine_configuration + image as serialized."""
+    data = (bundle / "disk.img.manifest.xml").read_bytes()
+    start = data.index(b"<machine_configuration>")
+    end = data.index(b"<signature>")
+    signed = data[start:end]
+    signature = bytes.fromhex(_manifest(bundle).findtext("signature") or "")
+    keys.user_key.public_key().verify(signature, signed, padding.PKCS1v15(), hashes.SHA1())
+    # The same bytes come back from re-serializing the parsed manifest.
+    assert Manifest.from_xml(data).signed_data() == signed
+
+
+def test_the_cloud_side_rebuilds_it(bundle: Path, image: Path, keys: Keys) -> None:
+    """The server's own unbundler (Walrus) decrypts it with the cloud key."""
+    from server.walrus.bundle import unbundle
+
+    out = io.BytesIO()
+    manifest = unbundle((bundle / "disk.img.manifest.xml").read_bytes(),
+                        lambda name: [(bundle / name).read_bytes()], out, keys.cloud_key)
+    assert manifest.size == IMAGE_SIZE and manifest.kernel_id == "eki-12345678"
+    assert out.getvalue() == image.read_bytes()
+
+
+@pytest.mark.parametrize("which", ["user", "cloud"])
+def test_unbundle_with_either_key(euca, bundle: Path, image: Path, keys: Keys, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                  which: str) -> None:
+    """euca-unbundle decrypts with the user's copy or falls back to the cloud's."""
+    key = keys.user_key_path if which == "user" else keys.cloud_key_path
+    proc = euca("euca-unbundle", "-m", str(bundle / "disk.img.manifest.xml"),
+                "-d", str(tmp_path), "-k", str(key))
+    assert proc.stdout == f"Wrote {tmp_path / 'disk.img'}\n"
+    assert (tmp_path / "disk.img").read_bytes() == image.read_bytes()
+
+
+def test_unbundle_key_from_environment(euca, bundle: Path, image: Path, keys: Keys,  # type: ignore[no-untyped-def]
+                                       tmp_path: Path) -> None:
+    """EUCA_PRIVATE_KEY beats EC2_PRIVATE_KEY; parts are found beside the manifest."""
+    proc = euca("euca-unbundle", "-m", str(bundle / "disk.img.manifest.xml"),
+                "-d", str(tmp_path), env={"EUCA_PRIVATE_KEY": str(keys.user_key_path),
+                                          "EC2_PRIVATE_KEY": str(keys.other_key_path)})
+    assert (tmp_path / "disk.img").read_bytes() == image.read_bytes(), proc.stderr
+
+
+def test_unbundle_with_the_wrong_key(euca, bundle: Path, keys: Keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A key that is neither the user's nor the cloud's: one line, exit 1, no output file."""
+    proc = euca("euca-unbundle", "-m", str(bundle / "disk.img.manifest.xml"),
+                "-d", str(tmp_path), "-k", str(keys.other_key_path), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == (f"euca-unbundle: error: cannot decrypt the bundle's key with private "
+                           f"key {keys.other_key_path}: it is not the key of the user or cloud "
+                           "certificate the bundle was made for\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unbundle_corrupt_part(euca, bundle: Path, keys: Keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A changed part fails its digest check and leaves nothing behind."""
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    part = copy / "disk.img.part.01"
+    data = bytearray(part.read_bytes())
+    data[1000] ^= 1
+    part.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = euca("euca-unbundle", "-m", str(copy / "disk.img.manifest.xml"), "-s", str(copy),
+                "-d", str(out), "-k", str(keys.user_key_path), check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("euca-unbundle: error: part disk.img.part.01 is corrupt: its SHA-1 "
+                           "does not match the manifest\n")
+    assert list(out.iterdir()) == []
+
+
+def test_stdin_and_unbundle_stream(euca, keys: Keys, image: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Bundle stdin with a fixed key and IV; euca-unbundle-stream reads the joined parts."""
+    key, iv = "00112233445566778899aabbccddeeff", "0f0e0d0c0b0a09080706050403020100"
+    data = image.read_bytes()[:3 * MiB]
+    src = tmp_path / "src.img"
+    src.write_bytes(data)
+    out = tmp_path / "b"
+    with open(src, "rb") as handle:
+        proc = subprocess.run(
+            [str(BIN / "euca-bundle-image"), "-i", "-", "-p", "streamed", "--image-size", "3m", "-r", "i386", "-d", str(out),
+             "--ec2cert", str(keys.cloud_cert), "-u", "111122223333", "--enc-key", key,
+             "--enc-iv", iv, "--part-size", "1m"],
+            stdin=handle, env=euca.env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    manifest = Manifest.from_xml((out / "streamed.manifest.xml").read_bytes())
+    assert len(manifest.parts) == 4 and manifest.signature == "UNSIGNED"
+    assert manifest.user_encrypted_key == "" and manifest.size == 3 * MiB
+    assert manifest.architecture == "i386"
+    joined = tmp_path / "joined"
+    joined.write_bytes(b"".join((out / p.filename).read_bytes() for p in manifest.parts))
+    result = tmp_path / "result.img"
+    euca("euca-unbundle-stream", "-i", str(joined), "-o", str(result), "--enc-key", key,
+         "--enc-iv", iv, "--image-size", str(3 * MiB), "--sha1-digest", manifest.digest)
+    assert result.read_bytes() == data
+    # stdin to stdout
+    with open(joined, "rb") as handle:
+        piped = subprocess.run([str(BIN / "euca-unbundle-stream"), "--enc-key", key,
+                                "--enc-iv", iv], stdin=handle,
+                               env=euca.env, capture_output=True, check=True)
+    assert piped.stdout == data
+    bad = euca("euca-unbundle-stream", "-i", str(joined), "-o", str(tmp_path / "bad"),
+               "--enc-key", key, "--enc-iv", iv, "--sha1-digest", "0" * 40, check=False)
+    assert bad.returncode == 1 and "SHA-1 does not match" in bad.stderr
+    assert not (tmp_path / "bad").exists()
+    wrong = euca("euca-unbundle-stream", "-i", str(joined), "-o", str(tmp_path / "bad"),
+                 "--enc-key", "ff" * 16, "--enc-iv", iv, check=False)
+    assert wrong.returncode == 1 and wrong.stderr.count("\n") == 1
+    assert "wrong key or IV" in wrong.stderr
+
+
+def test_stdin_needs_prefix_and_size(euca, keys: Keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Bundling stdin without --prefix/--image-size is a usage error; a short stream an error."""
+    proc = euca("euca-bundle-image", "-i", "-", "-r", "x86_64", "--ec2cert",
+                str(keys.cloud_cert), "-u", "1", input="x", check=False)
+    assert proc.returncode == 2
+    assert "--prefix and --image-size are required" in proc.stderr
+    proc = euca("euca-bundle-image", "-i", "-", "-r", "x86_64", "-p", "short", "--image-size",
+                "10", "-d", str(tmp_path), "--ec2cert", str(keys.cloud_cert), "-u", "1",
+                input="12345", check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("euca-bundle-image: error: the image ended after 5 of its stated 10 "
+                           "bytes\n")
+    assert list(tmp_path.iterdir()) == []  # no parts left behind
+
+
+def test_kernel_image(euca, keys: Keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--kernel true marks the image a kernel; an empty image still makes one part."""
+    kernel = tmp_path / "vmlinuz"
+    kernel.write_bytes(b"")
+    euca("euca-bundle-image", "-i", str(kernel), "-r", "x86_64", "--kernel", "true",
+         "-d", str(tmp_path / "out"), env={"EUCALYPTUS_CERT": str(keys.cloud_cert),
+                                           "EC2_USER_ID": "999988887777"})
+    manifest = Manifest.from_xml((tmp_path / "out" / "vmlinuz.manifest.xml").read_bytes())
+    assert manifest.image_type == "kernel" and manifest.kernel_id == ""
+    assert manifest.user == "999988887777" and len(manifest.parts) == 1
+    out = tmp_path / "un"
+    out.mkdir()
+    euca("euca-unbundle", "-m", str(tmp_path / "out" / "vmlinuz.manifest.xml"), "-d", str(out),
+         "-k", str(keys.cloud_key_path))
+    assert (out / "vmlinuz").read_bytes() == b""
+
+
+def test_missing_cloud_certificate(euca, image: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """No --ec2cert, EUCALYPTUS_CERT, region certificate or bootstrap: one line naming them."""
+    proc = euca("euca-bundle-image", "-i", str(image), "-r", "x86_64", "-u", "1",
+                "-d", str(tmp_path), check=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("euca-bundle-image: error: missing cloud "
+                                                   "certificate")
+    for name in ("--ec2cert", "EUCALYPTUS_CERT", "certificate", "--bootstrap-url"):
+        assert name in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_old_reader_spellings() -> None:
+    """Manifests with block_device_mappings/block_device_mapping and productcodes parse too."""
+    xml = (b"<manifest><machine_configuration><architecture>i386</architecture>"
+           b"<block_device_mappings><block_device_mapping><virtual>ami</virtual>"
+           b"<device>sda1</device></block_device_mapping></block_device_mappings>"
+           b"<productcodes><product_code>p</product_code></productcodes>"
+           b"</machine_configuration><image><name>n</name><size>3</size><parts count='1'>"
+           b"<part index='0'><filename>n.part.00</filename><digest>AB</digest></part>"
+           b"</parts></image><signature>UNSIGNED</signature></manifest>")
+    manifest = Manifest.from_xml(xml)
+    assert manifest.block_device_mappings == [("ami", "sda1")]
+    assert manifest.product_codes == ["p"] and manifest.parts[0].digest == "ab"
+
+
+@pytest.mark.parametrize("text,value", [("10", 10), ("1k", 1024), ("10m", 10 * MiB),
+                                        ("10MiB", 10 * MiB), ("2G", 2 * 1024 ** 3),
+                                        ("1t", 1024 ** 4), ("1.5m", int(1.5 * MiB))])
+def test_filesize(text: str, value: int) -> None:
+    assert filesize(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "m", "ten", "-1k"])
+def test_filesize_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        filesize(text)
