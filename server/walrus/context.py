@@ -105,7 +105,7 @@ class S3Context:
             try:
                 expected = base64.b64decode(md5, validate=True)
             except (binascii.Error, ValueError):
-                raise e.InvalidDigest(**{"Content-MD5": md5}) from None
+                raise e.InvalidDigest(extra={"Content-MD5": md5}) from None
             if hashlib.md5(data).digest() != expected:
                 raise e.BadDigest()
         return data

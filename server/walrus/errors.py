@@ -13,10 +13,10 @@ class S3Error(Exception):
     default = "We encountered an internal error. Please try again."
 
     def __init__(self, message: str = "", *, headers: list[tuple[str, str]] | None = None,
-                 **fields: str):
+                 extra: dict[str, str] | None = None, **fields: str):
         super().__init__(message or self.default)
         self.message = message or self.default
-        self.fields = fields
+        self.fields = {**fields, **(extra or {})}  # extra: field names that are not identifiers
         self.headers = headers or []
 
     def render(self, resource: str, request_id: str) -> bytes:

@@ -108,7 +108,7 @@ async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int)
     except BaseException:
         writer.abort()
         raise
-    md5 = writer.md5.hexdigest()  # type: ignore[attr-defined]
+    md5 = writer.md5.hexdigest()
     await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, blob,
                             writer.size, md5, None)
     row_time = ctx.walrus.store.now()
@@ -128,12 +128,12 @@ async def complete_upload(ctx: S3Context) -> Response:
     upload = store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
     root = parse_xml(await ctx.body(4 * 1024 * 1024))
     wanted: list[tuple[int, str]] = []
-    for part in children(root, "Part"):
+    for element in children(root, "Part"):
         try:
-            number = int(find_text(part, "PartNumber"))
+            number = int(find_text(element, "PartNumber"))
         except ValueError:
             raise e.MalformedXML() from None
-        wanted.append((number, find_text(part, "ETag").strip('"')))
+        wanted.append((number, find_text(element, "ETag").strip('"')))
     if not wanted:
         raise e.MalformedXML("The XML you provided was not well-formed or did not validate "
                              "against our published schema")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -167,7 +167,7 @@ async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
     """
     provider = ctx.walrus.provider
 
-    def pieces() -> Iterator[bytes]:
+    def pieces() -> Generator[bytes, None, None]:
         begin, remaining, offset = start, length, 0
         for name, size in blobs:
             if remaining <= 0:

@@ -211,13 +211,13 @@ async def post_object(ctx: S3Context) -> Response:
     fields: dict[str, str] = {}
     raw_fields: list[tuple[str, str]] = []
     filename = None
-    while (headers := await form.next_part()) is not None:
-        disposition = dict(_DISPOSITION.findall(headers.get("content-disposition", "")))
+    while (part := await form.next_part()) is not None:
+        disposition = dict(_DISPOSITION.findall(part.get("content-disposition", "")))
         name = disposition.get("name", "")
         if name.lower() == "file":
             filename = disposition.get("filename", "")
-            if "content-type" in headers and "content-type" not in fields:
-                fields.setdefault("content-type", headers["content-type"])
+            if "content-type" in part and "content-type" not in fields:
+                fields.setdefault("content-type", part["content-type"])
             break
         value = (await form.value()).decode("utf-8", "replace")
         fields[name.lower()] = value

@@ -18,7 +18,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Any, Protocol
 
 READ_CHUNK = 1024 * 1024
 
@@ -27,6 +27,10 @@ class BlobWriter(Protocol):
     """An open, not yet visible blob."""
 
     size: int
+    md5: Any  # a hashlib MD5 object over everything written
+
+    def checksum(self) -> str | None:
+        """The base64 flexible checksum requested at creation, if computed."""
 
     def write(self, data: bytes) -> None:
         """Append bytes (blocking; call from a worker thread for large writes)."""

@@ -37,9 +37,9 @@ def content_md5(ctx: S3Context) -> bytes | None:
     try:
         digest = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise e.InvalidDigest(**{"Content-MD5": value}) from None
+        raise e.InvalidDigest(extra={"Content-MD5": value}) from None
     if len(digest) != 16:
-        raise e.InvalidDigest(**{"Content-MD5": value})
+        raise e.InvalidDigest(extra={"Content-MD5": value})
     return digest
 
 
@@ -113,7 +113,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
             raise e.IncompleteBody()
         if sha is not None:
             s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
-        md5 = writer.md5.digest()  # type: ignore[attr-defined]
+        md5 = writer.md5.digest()
         if md5_expected is not None and md5 != md5_expected:
             raise e.BadDigest(ExpectedDigest=base64.b64encode(md5_expected).decode(),
                               CalculatedDigest=base64.b64encode(md5).decode())
@@ -121,7 +121,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
         if algorithm:
             sent = ctx.headers.get(f"x-amz-checksum-{algorithm}") or \
                 ctx.auth.trailers.get(f"x-amz-checksum-{algorithm}")
-            computed = writer.checksum()  # type: ignore[attr-defined]
+            computed = writer.checksum()
             if sent and computed and sent != computed:
                 raise e.BadDigest(f"The {algorithm.upper()} you specified did not match the "
                                   "calculated checksum.")
