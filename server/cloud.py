@@ -98,8 +98,11 @@ class Cloud:
             nodes = []
             for n in range(zone.nodes):
                 name = f"{zone.name}-node-{n + 1:02d}"
-                driver = make_driver(zone.hypervisor, name, zone.values | {"data_dir": self.data_dir},
-                                     self.clock)
+                # image_store: how a libvirt driver fetches eki/eri/emi bytes from Walrus
+                # (server/nc/images.py, registered by server.metadata's setup; None without it).
+                driver = make_driver(zone.hypervisor, name, zone.values | {
+                    "data_dir": self.data_dir,
+                    "image_store": self.components.get("image_store")}, self.clock)
                 nodes.append(NodeController(name, self.clock, driver, lambda e: None,
                                             capacity=None))
             cc = ClusterController(

@@ -6,6 +6,7 @@ import base64
 from typing import TYPE_CHECKING
 
 from server.clc.model import Instance
+from server.metadata import instance_hostname
 from server.nc.types import BlockDevice, InstanceSpec, Resources
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ def spec_for(clc: CloudController, inst: Instance) -> InstanceSpec:
         launch_index=inst.launch_index, groups=tuple(g[1] for g in inst.groups),
         account_id=inst.account_id, reservation_id=inst.reservation_id,
         root_device_type=inst.root_device_type,
+        # For the guest's config drive (the metadata service answers the same values).
+        metadata={"availability_zone": inst.zone, "hostname": instance_hostname(
+            inst.private_ip, clc.cloud.config.cloud.get("dns_domain") or "eucalyptus.internal")},
         block_devices=tuple(
             BlockDevice(b["device"], b.get("volume_id", ""), b.get("path", ""),
                         int(b.get("size", 0) or 0), b.get("fmt", "raw"))

@@ -5,12 +5,23 @@ control loop through ``clock.call_soon_threadsafe`` (the driver's ``done`` callb
 always run on the loop).  Domains carry their instance's facts in ``<metadata>`` so
 a restarted NC rediscovers them.  Tested on libvirt's ``test:///default`` driver
 (no daemon); real guests use ``qemu:///system`` with ``<domain type='qemu'>``.
+
+For real guests (``qemu:`` URIs, with an ``image_store`` in the zone config) starting
+an instance first stages it (reference §4 STAGING): the kernel, ramdisk and machine
+image come from the node's :class:`~server.nc.images.ImageCache` (fetched from Walrus
+once per node), the root disk is a qcow2 copy-on-write overlay on the cached image, and
+a NoCloud config drive (ISO 9660, volume id ``cidata``) carries the instance's
+meta-data and user-data.  All of an instance's files live in
+``WORK_DIR/instances/<id>/`` and go when it is terminated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import shutil
+import subprocess
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +29,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from server.clock import Clock
+from server.nc.images import ImageCache, ImageSource, image_format
 from server.nc.types import OK, BlockDevice, Done, InstanceSpec, Outcome, Resources
 
 log = logging.getLogger(__name__)
@@ -52,6 +64,52 @@ def disk_xml(device: BlockDevice) -> str:
             f"<serial>{escape(device.volume_id)}</serial></disk>")
 
 
+def _yaml_scalar(value: str) -> str:
+    """A YAML scalar: plain when that is unambiguous, else a (JSON = YAML) quoted string."""
+    import json
+    import re
+
+    return value if re.fullmatch(r"[A-Za-z0-9._/@+-]+", value) else json.dumps(value)
+
+
+def instance_hostname(spec: InstanceSpec) -> str:
+    """The guest's host name: the CLC's (``metadata['hostname']``) or one from its address."""
+    name = spec.metadata.get("hostname", "")
+    if name:
+        return name
+    return "euca-" + spec.private_ip.replace(".", "-") if spec.private_ip else spec.instance_id
+
+
+def config_drive_files(spec: InstanceSpec) -> dict[str, bytes]:
+    """The NoCloud config drive's ``meta-data`` (YAML) and ``user-data`` for an instance.
+
+    cloud-init reads ``instance-id``, ``local-hostname`` and ``public-keys``; the other
+    keys carry the EC2 meta-data an image may want without a network (the same values
+    the metadata service answers at ``/latest/meta-data/``).
+    """
+    meta = spec.metadata
+    fields = [
+        ("instance-id", spec.instance_id),
+        ("local-hostname", instance_hostname(spec)),
+        ("hostname", instance_hostname(spec)),
+        ("ami-id", spec.image_id),
+        ("kernel-id", spec.kernel_id),
+        ("ramdisk-id", spec.ramdisk_id),
+        ("instance-type", spec.vm_type),
+        ("local-ipv4", spec.private_ip),
+        ("public-ipv4", spec.public_ip),
+        ("mac", spec.mac),
+        ("reservation-id", spec.reservation_id),
+        ("ami-launch-index", str(spec.launch_index)),
+        ("availability-zone", meta.get("availability_zone", "")),
+        ("security-groups", ",".join(spec.groups)),
+    ]
+    lines = [f"{k}: {_yaml_scalar(v)}" for k, v in fields if v]
+    if spec.public_key:
+        lines += ["public-keys:", f"  - {_yaml_scalar(spec.public_key.strip())}"]
+    return {"meta-data": ("\n".join(lines) + "\n").encode(), "user-data": spec.user_data}
+
+
 def domain_xml(spec: InstanceSpec, uri: str, work_dir: str) -> str:
     """The domain definition for an instance: the type's cores and memory, its disks."""
     kind = domain_type(uri)
@@ -65,7 +123,8 @@ def domain_xml(spec: InstanceSpec, uri: str, work_dir: str) -> str:
         os_xml = "<os><type arch='x86_64' machine='pc'>hvm</type>" + \
             (f"<kernel>{escape(kernel)}</kernel>" if kernel else "") + \
             (f"<initrd>{escape(initrd)}</initrd>" if initrd else "") + \
-            (f"<cmdline>{escape(cmdline)}</cmdline>" if kernel else "") + "</os>"
+            (f"<cmdline>{escape(cmdline)}</cmdline>" if kernel else "<boot dev='hd'/>") + \
+            "</os>"
         root = boot.get("root_path", "")
         if root:
             disks = (f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>"
@@ -73,8 +132,12 @@ def domain_xml(spec: InstanceSpec, uri: str, work_dir: str) -> str:
                      + disks)
         seed = boot.get("seed_iso", "")
         if seed:
-            disks += (f"<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>"
-                      f"<source file={quoteattr(seed)}/><target dev='hdc' bus='ide'/>"
+            # A read-only virtio disk rather than an IDE cdrom: the guest then needs no
+            # ATA/SCSI/cdrom drivers, only virtio-blk and isofs (cloud-init finds a NoCloud
+            # seed by its "cidata" label on any block device).  ``vdz`` keeps it after
+            # the root disk and any volume, so the guest sees the root disk as vda.
+            disks += (f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+                      f"<source file={quoteattr(seed)}/><target dev='vdz' bus='virtio'/>"
                       "<readonly/></disk>")
         log_path = os.path.join(work_dir, f"{spec.instance_id}.console.log")
         console = (f"<serial type='file'><source path={quoteattr(log_path)}/>"
@@ -98,7 +161,7 @@ class LibvirtHypervisor:
     """A node's libvirt connection and the domains of its instances."""
 
     def __init__(self, node: str, clock: Clock, uri: str, resources: Resources,
-                 work_dir: str, workers: int = 4):
+                 work_dir: str, workers: int = 4, images: ImageCache | None = None):
         import libvirt
 
         self.libvirt = libvirt
@@ -107,11 +170,17 @@ class LibvirtHypervisor:
         self.uri = uri
         self.resources = resources
         self.work_dir = work_dir
+        #: The node's image cache; None: domains get no staged disks (test:///, no Walrus).
+        self.images = images
         os.makedirs(work_dir, exist_ok=True)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"libvirt-{node}")
         self._lock = threading.Lock()
         self._conn: Any = None
         self.disks: dict[str, dict[str, BlockDevice]] = {}
+        # One lock per instance serializes its start and stop: a terminate that arrives
+        # while the instance is still staging waits, then tears down what start made.
+        self._instance_locks: dict[str, threading.Lock] = {}
+        self._cancelled: set[str] = set()
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # no stderr noise
 
     # -- plumbing ------------------------------------------------------------------
@@ -144,44 +213,107 @@ class LibvirtHypervisor:
     def _domain(self, instance_id: str) -> Any:
         return self.conn().lookupByName(instance_id)
 
+    def _instance_lock(self, instance_id: str) -> threading.Lock:
+        with self._lock:
+            return self._instance_locks.setdefault(instance_id, threading.Lock())
+
+    def instance_dir(self, instance_id: str) -> str:
+        """Where an instance's root disk overlay and config drive live."""
+        return os.path.join(self.work_dir, "instances", instance_id)
+
+    def console_path(self, instance_id: str) -> str:
+        """The guest's serial console log."""
+        return os.path.join(self.work_dir, f"{instance_id}.console.log")
+
+    # -- staging (reference §4 STAGING) ---------------------------------------------
+    def stage(self, spec: InstanceSpec) -> InstanceSpec:
+        """Prepare a real guest's disks; the spec with their paths in ``metadata``.
+
+        Kernel, ramdisk and image come from the node's cache; the root disk is a qcow2
+        overlay on the cached image (instances never write to the shared copy); the
+        config drive is an ISO with the instance's meta-data and user-data.
+        """
+        if self.images is None or domain_type(self.uri) != "qemu":
+            return spec
+        directory = self.instance_dir(spec.instance_id)
+        os.makedirs(directory, exist_ok=True)
+        boot = dict(spec.metadata)
+        if spec.kernel_id:
+            boot["kernel_path"] = self.images.get(spec.kernel_id)
+        if spec.ramdisk_id:
+            boot["ramdisk_path"] = self.images.get(spec.ramdisk_id)
+        if spec.image_id:
+            base = self.images.get(spec.image_id)
+            root = os.path.join(directory, "root.qcow2")
+            _run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base,
+                  "-F", image_format(base), root])
+            boot["root_path"] = root
+        boot["seed_iso"] = make_config_drive(spec, directory)
+        return dataclasses.replace(spec, metadata=boot)
+
+    def _remove_files(self, instance_id: str) -> None:
+        shutil.rmtree(self.instance_dir(instance_id), ignore_errors=True)
+        log_path = self.console_path(instance_id)
+        if os.path.exists(log_path):
+            os.unlink(log_path)
+
     # -- Hypervisor ----------------------------------------------------------------
     def describe(self) -> Resources:
         """The node's resources (configured, like MAX_CORES, rather than probed)."""
         return self.resources
 
     def start(self, spec: InstanceSpec, done: Done) -> None:
-        """Define and start the domain (or adopt a running one after an NC restart)."""
+        """Stage, define and start the domain (or adopt a running one after an NC restart)."""
+        iid = spec.instance_id
+        self._cancelled.discard(iid)
+
         def work() -> None:
-            conn = self.conn()
-            try:
-                dom = conn.lookupByName(spec.instance_id)
-            except self.libvirt.libvirtError:
-                dom = conn.defineXML(domain_xml(spec, self.uri, self.work_dir))
-            if not dom.isActive():
-                dom.create()
-            self.disks.setdefault(spec.instance_id, {})
+            with self._instance_lock(iid):
+                conn = self.conn()
+                try:
+                    dom = conn.lookupByName(iid)  # rediscovered: keep its disks as they are
+                except self.libvirt.libvirtError:
+                    dom = None
+                if dom is None:
+                    staged = self.stage(spec)
+                    if iid in self._cancelled:
+                        raise RuntimeError(f"{iid} was terminated while staging")
+                    dom = conn.defineXML(domain_xml(staged, self.uri, self.work_dir))
+                if not dom.isActive():
+                    dom.create()
+                if not dom.isActive():
+                    raise RuntimeError(f"domain {iid} did not start")
+                self.disks.setdefault(iid, {})
 
         self._submit(work, done)
 
     def stop(self, instance_id: str, done: Done) -> None:
-        """Destroy and undefine the domain; remove its console log."""
+        """Destroy and undefine the domain; remove its disks and console log."""
+        self._cancelled.add(instance_id)  # a start still staging gives up before booting
+
         def work() -> None:
-            try:
-                dom = self._domain(instance_id)
-            except self.libvirt.libvirtError:
-                return  # already gone
-            if dom.isActive():
-                dom.destroy()
-            flags = getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA", 0) | \
-                getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM", 0)
-            try:
-                dom.undefineFlags(flags)
-            except self.libvirt.libvirtError:
-                dom.undefine()
-            self.disks.pop(instance_id, None)
-            log_path = os.path.join(self.work_dir, f"{instance_id}.console.log")
-            if os.path.exists(log_path):
-                os.unlink(log_path)
+            with self._instance_lock(instance_id):
+                try:
+                    dom = self._domain(instance_id)
+                except self.libvirt.libvirtError:
+                    dom = None  # never defined, or already gone: only files to remove
+                if dom is not None:
+                    if dom.isActive():
+                        try:
+                            dom.destroy()
+                        except self.libvirt.libvirtError:
+                            if dom.isActive():  # not merely "it stopped on its own"
+                                raise
+                    flags = getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA", 0) | \
+                        getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM", 0)
+                    try:
+                        dom.undefineFlags(flags)
+                    except self.libvirt.libvirtError:
+                        dom.undefine()
+                self.disks.pop(instance_id, None)
+                self._remove_files(instance_id)
+            with self._lock:
+                self._instance_locks.pop(instance_id, None)
 
         self._submit(work, done)
 
@@ -191,7 +323,7 @@ class LibvirtHypervisor:
 
     def console_output(self, instance_id: str) -> bytes:
         """The guest's serial console log (a summary line on the test driver)."""
-        path = os.path.join(self.work_dir, f"{instance_id}.console.log")
+        path = self.console_path(instance_id)
         if os.path.exists(path):
             with open(path, "rb") as fh:
                 fh.seek(max(0, os.path.getsize(path) - 64 * 1024))
@@ -290,11 +422,50 @@ class LibvirtHypervisor:
                 self._conn = None
             return False
 
+    def check_health(self, report: Callable[[bool], None]) -> None:
+        """:meth:`healthy`, off the control loop; ``report`` runs on the loop."""
+        def run() -> None:
+            ok = self.healthy()
+            callback = getattr(self.clock, "call_soon_threadsafe", None)
+            if callback is not None:
+                callback(lambda: report(ok))
+            else:
+                report(ok)
+
+        self.pool.submit(run)
+
+
+def _run(argv: list[str]) -> None:
+    """Run a staging tool; its stderr becomes the error (and the instance's state reason)."""
+    if shutil.which(argv[0]) is None:
+        raise RuntimeError(f"{argv[0]} is not installed on this node")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {proc.stderr.strip() or proc.returncode}")
+
+
+def make_config_drive(spec: InstanceSpec, directory: str) -> str:
+    """Write the instance's NoCloud config drive (volume id ``cidata``); its path."""
+    files = os.path.join(directory, "cidata")
+    os.makedirs(files, exist_ok=True)
+    for name, data in config_drive_files(spec).items():
+        with open(os.path.join(files, name), "wb") as fh:
+            fh.write(data)
+    iso = os.path.join(directory, "seed.iso")
+    _run(["genisoimage", "-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
+          os.path.join(files, "meta-data"), os.path.join(files, "user-data")])
+    shutil.rmtree(files, ignore_errors=True)
+    return iso
+
 
 def libvirt_driver(node: str, config: dict[str, Any], clock: Clock) -> LibvirtHypervisor:
     """Driver factory for ``hypervisor = "libvirt"`` zones."""
     resources = Resources(int(config.get("node_cores", 8)), int(config.get("node_memory_mb", 16384)),
                           int(config.get("node_disk_gb", 200)))
     work_dir = os.path.join(config.get("data_dir", "."), "nc", node)
-    return LibvirtHypervisor(node, clock, str(config.get("libvirt_uri", "test:///default")),
-                             resources, work_dir)
+    uri = str(config.get("libvirt_uri", "test:///default"))
+    source: ImageSource | None = config.get("image_store")
+    # Only real guests boot staged images; test:/// domains stay disk-less (and fast).
+    images = ImageCache(os.path.join(work_dir, "cache"), source) \
+        if source is not None and domain_type(uri) == "qemu" else None
+    return LibvirtHypervisor(node, clock, uri, resources, work_dir, images=images)

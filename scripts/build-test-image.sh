@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Build the tiny test guest from Debian packages (nothing binary is checked in):
+#
+#   scripts/build-test-image.sh OUTDIR
+#
+# OUTDIR/vmlinuz     the kernel (eki): Debian's cloud kernel, extracted from its .deb
+# OUTDIR/initrd.gz   the ramdisk (eri): busybox-static + the virtio/isofs modules + /init
+# OUTDIR/disk.img    the machine image (emi): a 4 MiB ext2 file system with a marker file
+#
+# The guest's /init mounts its root disk and prints its marker, finds the NoCloud config
+# drive (an ISO 9660 disk labelled "cidata"), prints its meta-data and user-data, then
+# prints the block devices it sees once a second (so hot-plugged volumes show up) and
+# stays up.  Every line it prints starts with "EUCA-" so tests can find it in the console.
+# Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, gzip, e2fsprogs.
+# Re-running with an existing OUTDIR that has all three files does nothing.
+set -euo pipefail
+OUT=${1:?usage: $0 OUTDIR}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -s "$OUT/disk.img" ]; then
+  exit 0
+fi
+for tool in dpkg-deb cpio gzip mkfs.ext2; do
+  command -v "$tool" >/dev/null || { echo "build-test-image: $tool is missing" >&2; exit 1; }
+done
+# The guest has no libc: busybox must be the static build.
+if [ ! -x /bin/busybox ] || ldd /bin/busybox >/dev/null 2>&1; then
+  echo "build-test-image: need a static /bin/busybox (apt-get install busybox-static)" >&2; exit 1
+fi
+WORK=$(mktemp -d /tmp/euca-image.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# apt-get download drops privileges to _apt: it needs a directory it can write.
+chmod 777 "$WORK"
+
+# -- kernel: the newest linux-image-*-cloud-amd64 the cloud meta-package depends on -------
+KPKG=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
+if [ -z "$KPKG" ]; then
+  echo "build-test-image: no linux-image-cloud-amd64 in the apt index (run apt-get update)" >&2
+  exit 1
+fi
+(cd "$WORK" && apt-get download -q "$KPKG" >/dev/null)
+mkdir -p "$WORK/k"
+dpkg-deb --fsys-tarfile "$WORK/${KPKG}"_*.deb | tar -x -C "$WORK/k" --wildcards \
+  './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/virtio/*.ko' \
+  './lib/modules/*/kernel/drivers/block/virtio_blk.ko' './lib/modules/*/kernel/fs/isofs/isofs.ko' \
+  './lib/modules/*/kernel/drivers/cdrom/cdrom.ko'
+KMOD=$(ls -d "$WORK"/k/lib/modules/*/kernel)
+
+# -- ramdisk: busybox + modules + /init --------------------------------------------------
+R="$WORK/root"
+mkdir -p "$R"/{bin,sbin,proc,sys,dev,mnt/root,mnt/seed,mod,tmp}
+cp /bin/busybox "$R/bin/busybox"
+# In the Debian cloud kernel virtio-pci, virtio-blk and isofs (which needs cdrom) are
+# modules: load them in dependency order.
+MODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk cdrom isofs"
+for m in $MODS; do
+  cp "$(find "$KMOD" -name "$m.ko" | head -1)" "$R/mod/$m.ko"
+done
+for app in sh mount umount cat ls tr sleep echo insmod uname grep head sed poweroff; do
+  ln -s busybox "$R/bin/$app"
+done
+cat > "$R/init" <<EOF
+#!/bin/sh
+# The Eucalyptus test guest's init: report what the cloud gave this instance.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "EUCA-GUEST-UP: \$(uname -r)"
+for m in $MODS; do insmod /mod/\$m.ko 2>/dev/null; done
+sleep 0.3
+# Root disk: the machine image (emi), on the first virtio disk.
+if mount -t ext2 -o ro /dev/vda /mnt/root 2>/dev/null; then
+  echo "EUCA-ROOT: \$(cat /mnt/root/euca-image-marker 2>/dev/null || echo no-marker)"
+else
+  echo "EUCA-ROOT: cannot mount /dev/vda"
+fi
+# NoCloud config drive: the ISO 9660 disk holding meta-data (volume id cidata).
+for dev in /sys/block/vd*; do
+  name=\${dev##*/}
+  [ "\$name" = vda ] && continue
+  if mount -t iso9660 -o ro /dev/\$name /mnt/seed 2>/dev/null; then
+    if [ -f /mnt/seed/meta-data ]; then
+      echo "EUCA-SEED: /dev/\$name"
+      sed 's/^/EUCA-META: /' /mnt/seed/meta-data
+      [ -f /mnt/seed/user-data ] && head -c 2048 /mnt/seed/user-data | sed 's/^/EUCA-USER-DATA: /'
+      break
+    fi
+    umount /mnt/seed
+  fi
+done
+echo "EUCA-READY"
+while true; do
+  echo "EUCA-BLOCK: \$(ls /sys/block | grep -v '^loop' | tr '\n' ' ')"
+  sleep 1
+done
+EOF
+chmod 755 "$R/init"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$WORK/initrd.gz")
+
+# -- machine image: ext2 with a marker file (mkfs.ext2 -d fills it without mounting) ---
+mkdir -p "$WORK/img"
+echo "euca-test-image v1" > "$WORK/img/euca-image-marker"
+truncate -s 4M "$WORK/disk.img"
+mkfs.ext2 -q -F -L euca-root -d "$WORK/img" "$WORK/disk.img"
+
+# Move into place last, so a half-built OUTDIR is never mistaken for a finished one.
+cp "$(ls "$WORK"/k/boot/vmlinuz-* | head -1)" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
+mv "$WORK/initrd.gz" "$OUT/initrd.gz.tmp" && mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
+mv "$WORK/disk.img" "$OUT/disk.img.tmp" && mv "$OUT/disk.img.tmp" "$OUT/disk.img"

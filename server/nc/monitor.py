@@ -1,0 +1,80 @@
+"""The node health monitor: a node whose hypervisor stops answering leaves scheduling.
+
+Like the NC's monitoring thread (reference §1.3: every 5 s it checks libvirt), the
+monitor asks each node's driver, off the control loop, whether its hypervisor answers.
+A node that does not is marked DOWN at its CC (its capacity leaves the scheduler and the
+resource counts); when it answers again the CC marks it UP and re-reads its capacity.
+Drivers without ``check_health`` (the virtual one) are left alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from server.clock import Clock
+from server.nc.types import NodeStatus
+
+if TYPE_CHECKING:
+    from server.cc.cluster import ClusterController
+
+log = logging.getLogger(__name__)
+
+#: Seconds between health checks (Eucalyptus' NC MONITORING_PERIOD).
+MONITORING_PERIOD = 5.0
+
+HealthReport = Callable[[bool], None]
+
+
+class NodeHealthMonitor:
+    """Checks every node's hypervisor on the clock and tells its CC when one is down or back."""
+
+    def __init__(self, clock: Clock, clusters: Mapping[str, ClusterController],
+                 period: float = MONITORING_PERIOD):
+        self.clock = clock
+        self.clusters = clusters
+        self.period = period
+        self.marked_down: set[str] = set()   # nodes this monitor took down (and may bring up)
+        self._in_flight: set[str] = set()    # a hung hypervisor gets one check at a time
+        self._stopped = False
+
+    def start(self) -> None:
+        """Run the first check now and then every ``period`` seconds."""
+        self._stopped = False
+        self.tick()
+
+    def stop(self) -> None:
+        """Stop checking (the pending timer fires once more and does nothing)."""
+        self._stopped = True
+
+    def tick(self) -> None:
+        """One pass: ask every node that can be asked."""
+        if self._stopped:
+            return
+        for cc in self.clusters.values():
+            for view in cc.nodes:
+                check = getattr(view.nc.driver, "check_health", None)
+                if check is None or view.name in self._in_flight:
+                    continue
+                self._in_flight.add(view.name)
+                check(functools.partial(self.report, cc, view.name))
+        self.clock.call_later(self.period, self.tick)
+
+    def report(self, cc: ClusterController, name: str, healthy: bool) -> None:
+        """A node's check finished (on the control loop)."""
+        self._in_flight.discard(name)
+        view = cc.by_name.get(name)
+        if view is None:
+            return
+        if not healthy and view.status is not NodeStatus.DOWN:
+            log.warning("node %s: hypervisor unreachable; marking it DOWN", name)
+            self.marked_down.add(name)
+            cc.node_down(name)
+        elif healthy and name in self.marked_down:
+            # Only nodes this monitor took down come back: a node the CC failed for
+            # another reason (node_failed) stays down until that is resolved.
+            log.info("node %s: hypervisor answers again; marking it UP", name)
+            self.marked_down.discard(name)
+            cc.node_up(name)
