@@ -7,12 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .cloud import ServiceConnectionError, ServiceError
+from textual.app import App
+
+from .cloud import CloudAPI, ServiceConnectionError, ServiceError
 from .model import as_list, parse_zones
 from .screens import ConfirmScreen, Field, FormScreen
 
 if TYPE_CHECKING:
-    from .app import EucaApp
+    from .views import View
 
 T = TypeVar("T")
 
@@ -28,11 +30,30 @@ INSTANCE_ACTIONS = {
 }
 
 
-class ActionsMixin:
+class ActionsApp(App[None]):
     """Keyboard actions of :class:`~tui.app.EucaApp`; every cloud call runs in a worker thread."""
 
+    cloud: CloudAPI
+
+    # Provided by EucaApp, which owns the views and the refresh loop.
+    def view(self, name: str) -> View:
+        """The view widget of a tab."""
+        raise NotImplementedError
+
+    def current_view(self) -> View:
+        """The view on screen."""
+        raise NotImplementedError
+
+    def log_event(self, resource: str, event: str, style: str = "") -> None:
+        """Append to the event log."""
+        raise NotImplementedError
+
+    def wake_poller(self) -> None:
+        """Make the refresh loop run now."""
+        raise NotImplementedError
+
     # -- plumbing ---------------------------------------------------------------------------
-    def run_call(self: EucaApp, what: str, call: Callable[[], T],
+    def run_call(self, what: str, call: Callable[[], T],
                  done: Callable[[T], None] | None = None) -> None:
         """Run ``call`` in a thread; failures become notifications, success calls ``done`` here."""
 
@@ -57,13 +78,13 @@ class ActionsMixin:
 
         self.run_worker(job, thread=True, group="actions", exit_on_error=False)
 
-    def selected(self: EucaApp, view: str) -> str | None:
+    def selected(self, view: str) -> str | None:
         """The key of the cursor row in a view's main table."""
         table = self.view(view).tables()[0]
         return table.selected_key
 
     # -- instances --------------------------------------------------------------------------
-    def action_launch(self: EucaApp) -> None:
+    def action_launch(self) -> None:
         """Open the launch form (images, types, keys, groups and zones are fetched first)."""
 
         def choices() -> dict[str, Any]:
@@ -85,7 +106,7 @@ class ActionsMixin:
 
         self.run_call("Launch", choices, self._open_launch_form)
 
-    def _open_launch_form(self: EucaApp, c: dict[str, Any]) -> None:
+    def _open_launch_form(self, c: dict[str, Any]) -> None:
         if not c["images"]:
             self.notify("No machine image is registered.", title="Launch", severity="warning")
             return
@@ -100,7 +121,7 @@ class ActionsMixin:
         ]
         self.push_screen(FormScreen("Launch instances", fields, "Launch", focus="count"), self._launch)
 
-    def _launch(self: EucaApp, values: dict[str, str] | None) -> None:
+    def _launch(self, values: dict[str, str] | None) -> None:
         if not values:
             return
         try:
@@ -124,7 +145,7 @@ class ActionsMixin:
 
         self.run_call("Launch", lambda: self.cloud.call("RunInstances", params), launched)
 
-    def action_instance_action(self: EucaApp, kind: str) -> None:
+    def action_instance_action(self, kind: str) -> None:
         """Terminate, stop, start or reboot the selected instance, after confirming."""
         iid = self.selected("instances")
         if not iid:
@@ -142,7 +163,7 @@ class ActionsMixin:
         self.push_screen(ConfirmScreen(f"{verb} instance {label}?"), confirmed)
 
     # -- tags -------------------------------------------------------------------------------
-    def action_tag(self: EucaApp) -> None:
+    def action_tag(self) -> None:
         """Add or change a tag on the selected resource of the current view."""
         key = self.current_view().current_table().selected_key
         if not key:
@@ -159,7 +180,7 @@ class ActionsMixin:
                                     "Tag", focus="value"), tag)
 
     # -- key pairs --------------------------------------------------------------------------
-    def action_create_key(self: EucaApp) -> None:
+    def action_create_key(self) -> None:
         """Create a key pair and save its private key to a file (mode 0600)."""
 
         def create(values: dict[str, str] | None) -> None:
@@ -192,7 +213,7 @@ class ActionsMixin:
             Field("path", "Save the private key to", placeholder="NAME.pem in the current directory"),
         ], "Create", focus="name"), create)
 
-    def action_delete_key(self: EucaApp) -> None:
+    def action_delete_key(self) -> None:
         """Delete the selected key pair, after confirming."""
         name = self.selected("keys")
         if not name:
@@ -206,7 +227,7 @@ class ActionsMixin:
         self.push_screen(ConfirmScreen(f"Delete key pair {name}?"), confirmed)
 
     # -- addresses --------------------------------------------------------------------------
-    def _address_params(self: EucaApp, ip: str, vpc_key: str, vpc_field: int) -> dict[str, str]:
+    def _address_params(self, ip: str, vpc_key: str, vpc_field: int) -> dict[str, str]:
         """PublicIp for classic addresses, the allocation/association id for VPC ones."""
         cells = self.view("addresses").tables()[0].cells_of(ip) or ()
         domain = str(cells[4]) if len(cells) > 4 else "standard"
@@ -214,12 +235,12 @@ class ActionsMixin:
             return {vpc_key: str(cells[vpc_field])}
         return {"PublicIp": ip}
 
-    def action_allocate(self: EucaApp) -> None:
+    def action_allocate(self) -> None:
         """Allocate an elastic IP."""
         self.run_call("Allocate address", lambda: self.cloud.call("AllocateAddress"),
                       lambda r: self.notify(str(r.get("publicIp", "")), title="Address allocated"))
 
-    def action_associate(self: EucaApp) -> None:
+    def action_associate(self) -> None:
         """Associate the selected address with an instance (the instances view's selection by default)."""
         ip = self.selected("addresses")
         if not ip:
@@ -235,7 +256,7 @@ class ActionsMixin:
         self.push_screen(FormScreen(f"Associate {ip}", [Field("instance", "Instance", default)],
                                     "Associate", focus="instance"), associate)
 
-    def action_disassociate(self: EucaApp) -> None:
+    def action_disassociate(self) -> None:
         """Disassociate the selected address from its instance."""
         ip = self.selected("addresses")
         if ip:
@@ -243,7 +264,7 @@ class ActionsMixin:
             self.run_call("Disassociate address", lambda: self.cloud.call("DisassociateAddress", params),
                           lambda _: self.notify(ip, title="Disassociated"))
 
-    def action_release(self: EucaApp) -> None:
+    def action_release(self) -> None:
         """Release the selected address, after confirming."""
         ip = self.selected("addresses")
         if not ip:

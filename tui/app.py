@@ -11,14 +11,14 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 from textual.worker import get_current_worker
 
 from . import model
-from .actions import ActionsMixin
+from .actions import ActionsApp
 from .cloud import CloudAPI, ServiceConnectionError, ServiceError, is_unsupported
 from .screens import HelpScreen
 from .table import ResourceTable
@@ -45,7 +45,7 @@ class FilterInput(Input):
     BINDINGS = [Binding("escape", "app.clear_filter", "Clear filter")]
 
 
-class EucaApp(ActionsMixin, App[None]):
+class EucaApp(ActionsApp):
     """A live dashboard of one cloud region, k9s style."""
 
     TITLE = "euca-tui"
@@ -166,7 +166,7 @@ class EucaApp(ActionsMixin, App[None]):
     def action_clear_filter(self) -> None:
         """Clear the current table's filter and hide the line."""
         target = self._filter_target or self.current_view().current_table()
-        target.set_filter("")
+        target.set_filter("", immediate=True)
         line = self.query_one("#filter", FilterInput)
         line.value = ""
         line.remove_class("-shown")
@@ -217,7 +217,7 @@ class EucaApp(ActionsMixin, App[None]):
         yield from super().get_system_commands(screen)
         for spec in VIEW_SPECS:
             yield SystemCommand(f"View: {spec.title}", f"Show the {spec.title.lower()} view ({spec.key})",
-                                lambda name=spec.id: self.action_show_view(name))  # type: ignore[misc]
+                                lambda name=spec.id: self.action_show_view(name))
         yield SystemCommand("Launch instances", "Open the launch form", self.action_launch)
         yield SystemCommand("Create key pair", "Create a key pair and save its private key",
                             self.action_create_key)

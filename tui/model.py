@@ -87,7 +87,7 @@ def instance_state(inst: dict[str, Any]) -> str:
 
 def instance_row(inst: dict[str, Any]) -> Row:
     """One row of the instances table."""
-    placement = inst.get("placement") if isinstance(inst.get("placement"), dict) else {}
+    placement: dict[str, Any] = inst["placement"] if isinstance(inst.get("placement"), dict) else {}
     groups = ",".join(g.get("groupName") or g.get("groupId", "") for g in as_list(inst.get("groupSet")))
     cells: tuple[Cell, ...] = (
         inst.get("instanceId", ""), tags_of(inst).get("Name", ""), styled(instance_state(inst)),

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
+from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist
 
 from .model import Cell, Row
 
+# Tables with at least this many rows filter after a pause in typing rather than per key.
+DEBOUNCE_ROWS = 500
+FILTER_DEBOUNCE = 0.12
+
 
 def plain(cell: Cell) -> str:
     """The text of a cell without styling."""
     return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+def as_text(cell: Cell) -> Text:
+    """A cell as Text: DataTable would parse a str as markup (slow, and wrong for "[prod]")."""
+    return cell if isinstance(cell, Text) else Text(cell)
 
 
 def sort_key(cell: Cell) -> tuple[int, float, str]:
@@ -26,6 +37,15 @@ def sort_key(cell: Cell) -> tuple[int, float, str]:
         return (0, float(head), "")
     except ValueError:
         return (1, 0.0, text.lower())
+
+
+class Prepared(NamedTuple):
+    """A row made ready for display once: its cells as Text, filter text and widths."""
+
+    cells: tuple[Cell, ...]
+    texts: tuple[Text, ...]
+    haystack: str
+    widths: tuple[int, ...]
 
 
 class ResourceTable(DataTable[Cell]):
@@ -50,7 +70,8 @@ class ResourceTable(DataTable[Cell]):
         self.sort_reverse = False
         self._shown: list[str] = []
         self._shown_cells: dict[str, tuple[Cell, ...]] = {}
-        self._haystacks: dict[str, tuple[tuple[Cell, ...], str]] = {}
+        self._prepared: dict[str, Prepared] = {}
+        self._filter_timer: Timer | None = None
 
     def on_mount(self) -> None:
         """Create the columns (keyed by index, so relabelling for sort arrows is cheap)."""
@@ -63,10 +84,17 @@ class ResourceTable(DataTable[Cell]):
         self.all_rows = rows
         self._render_rows()
 
-    def set_filter(self, text: str) -> None:
+    def set_filter(self, text: str, immediate: bool = False) -> None:
         """Show only rows containing ``text`` (case-insensitive, any column)."""
         self.filter_text = text
-        self._render_rows()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if immediate or len(self.all_rows) < DEBOUNCE_ROWS:
+            self._render_rows()
+        else:
+            # On a big table, wait for a pause in typing: keys never queue behind rebuilds.
+            self._filter_timer = self.set_timer(FILTER_DEBOUNCE, self._render_rows)
 
     def sort_by(self, column: int | None, reverse: bool = False) -> None:
         """Sort by a column index (None: the order the cloud gave)."""
@@ -107,52 +135,103 @@ class ResourceTable(DataTable[Cell]):
         return list(self._shown)
 
     # -- rendering --------------------------------------------------------------------------
-    def _haystack(self, key: str, cells: tuple[Cell, ...]) -> str:
-        # Cache the lower-cased text per row: filtering 2,000 rows on every key press must be cheap.
-        cached = self._haystacks.get(key)
-        if cached is not None and cached[0] is cells:
-            return cached[1]
-        text = "\t".join(plain(c) for c in cells).lower()
-        self._haystacks[key] = (cells, text)
-        return text
+    def _prepare(self, key: str, cells: tuple[Cell, ...]) -> Prepared:
+        # Converting to Text, measuring and lower-casing each row once (not on every filter key
+        # or sort) is what keeps 2,000 rows quick; a refresh reuses rows whose cells are equal.
+        cached = self._prepared.get(key)
+        if cached is not None and (cached.cells is cells or cached.cells == cells):
+            return cached
+        texts = tuple(as_text(c) for c in cells)
+        prepared = Prepared(cells, texts, "\t".join(t.plain for t in texts).lower(),
+                            tuple(cell_len(t.plain) for t in texts))
+        self._prepared[key] = prepared
+        return prepared
 
     def _visible(self) -> list[Row]:
         needle = self.filter_text.lower()
-        rows = [r for r in self.all_rows if needle in self._haystack(*r)] if needle else list(self.all_rows)
+        if needle:
+            rows = [r for r in self.all_rows if needle in self._prepare(*r).haystack]
+        else:
+            rows = list(self.all_rows)
         if self.sort_column is not None and self.sort_column < len(self.column_names):
             col = self.sort_column
             rows.sort(key=lambda r: sort_key(r[1][col]), reverse=self.sort_reverse)
         return rows
 
     def _render_rows(self) -> None:
-        if not self.is_mounted and not self.columns:
+        if not self.columns:
             return
         rows = self._visible()
         keys = [key for key, _ in rows]
-        if keys == self._shown:
-            for key, cells in rows:
-                old = self._shown_cells.get(key)
-                if old is not None and old != cells:
-                    for index, (a, b) in enumerate(zip(old, cells, strict=False)):
-                        if a != b:
-                            self.update_cell(key, str(index), b, update_width=True)
-                self._shown_cells[key] = cells
-        else:
-            selected = self.selected_key
-            self.clear()
-            for key, cells in rows:
-                self.add_row(*cells, key=key)
-            self._shown = keys
-            self._shown_cells = dict(rows)
-            if selected in self._shown_cells:
-                try:
-                    self.move_cursor(row=self.get_row_index(selected), animate=False)
-                except RowDoesNotExist:
-                    pass
+        if keys != self._shown and not self._patch_rows(rows):
+            self._rebuild(rows)
+        for key, cells in rows:
+            old = self._shown_cells.get(key)
+            if old is not None and old is not cells and old != cells:
+                texts = self._prepare(key, cells).texts
+                for index, (a, b) in enumerate(zip(old, cells, strict=False)):
+                    if a != b:
+                        self.update_cell(key, str(index), texts[index], update_width=True)
+            self._shown_cells[key] = cells
         self._update_headers()
         live = {key for key, _ in self.all_rows}
-        if len(self._haystacks) > 2 * len(live) + 100:
-            self._haystacks = {k: v for k, v in self._haystacks.items() if k in live}
+        if len(self._prepared) > 2 * len(live) + 100:
+            self._prepared = {k: v for k, v in self._prepared.items() if k in live}
+
+    def _patch_rows(self, rows: list[Row]) -> bool:
+        """Remove and append a few rows in place (the common refresh); False if a rebuild is due."""
+        keys = [key for key, _ in rows]
+        new = set(keys)
+        gone = [k for k in self._shown if k not in new]
+        survivors = [k for k in self._shown if k in new]
+        # DataTable re-indexes every row on each removal, so many removals cost more than a rebuild.
+        if len(gone) > 50 or keys[:len(survivors)] != survivors:
+            return False
+        for key in gone:
+            self.remove_row(key)
+            self._shown_cells.pop(key, None)
+        for key, cells in rows[len(survivors):]:
+            self.add_row(*self._prepare(key, cells).texts, key=key)
+            self._shown_cells[key] = cells
+        self._shown = keys
+        return True
+
+    def _rebuild(self, rows: list[Row]) -> None:
+        selected = self.selected_key
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*self._prepare(key, cells).texts, key=key)
+        self._shown = [key for key, _ in rows]
+        self._shown_cells = dict(rows)
+        if selected in self._shown_cells:
+            try:
+                self.move_cursor(row=self.get_row_index(selected), animate=False)
+            except RowDoesNotExist:
+                pass
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        """Widen columns for new rows by their text width, then let DataTable size the table."""
+        # DataTable measures each new cell with rich's measure(), which asks the terminal for its
+        # size every time: most of the cost of showing 2,000 rows. Rows here are one line of
+        # text, so the widths measured once in _prepare are exact.
+        columns = self.ordered_columns
+        widths = [c.content_width for c in columns]
+        for row_key in new_rows:
+            prepared = self._prepared.get(str(row_key.value))
+            if prepared is not None:
+                widths = [max(a, b) for a, b in zip(widths, prepared.widths, strict=False)] + widths[len(prepared.widths):]
+        for column, width in zip(columns, widths, strict=False):
+            column.content_width = width
+        super()._update_dimensions(())
+
+    def _update_column_widths(self, updated_cells: Any) -> None:
+        """Widen columns for updated cells (DataTable re-measures whole columns per cell)."""
+        for cell_key in updated_cells:
+            cell = self._data.get(cell_key.row_key, {}).get(cell_key.column_key)
+            column = self.columns.get(cell_key.column_key)
+            if cell is not None and column is not None:
+                column.content_width = max(column.content_width, cell_len(plain(cell)))
+        self._require_update_dimensions = True
 
     def _update_headers(self) -> None:
         for index, name in enumerate(self.column_names):

@@ -240,9 +240,9 @@ class KeysView(SimpleView):
 class AddressesView(SimpleView):
     """Elastic IPs: allocate, associate, disassociate, release."""
 
-    def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
+    async def on_data_table_row_selected(self, event: ResourceTable.RowSelected) -> None:
         """Enter on an address associates it."""
-        self.app.run_action("app.associate")
+        await self.app.run_action("app.associate")
 
 
 def build_view(spec: ViewSpec) -> View:
