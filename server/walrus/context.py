@@ -120,10 +120,22 @@ class S3Context:
         resource = f"arn:aws:s3:::{bucket['name']}"
         if obj is not None or self.key is not None:
             resource += "/" + (obj["key"] if obj is not None else self.key or "")
-        condition = {"aws:sourceip": self.request.client,
-                     "aws:securetransport": "false",
-                     "s3:prefix": self.query.get("prefix", ""),
-                     "s3:x-amz-acl": self.headers.get("x-amz-acl", "")}
+        h, q = self.headers, self.query
+        condition = {"aws:sourceip": self.request.client, "aws:securetransport": "false",
+                     "aws:username": self.principal.user_name,
+                     "aws:principalaccount": self.principal.account_id,
+                     "s3:prefix": q.get("prefix", ""), "s3:delimiter": q.get("delimiter", ""),
+                     "s3:max-keys": q.get("max-keys", ""), "s3:versionid": q.get("versionId", ""),
+                     "aws:referer": h.get("referer", ""), "aws:useragent": h.get("user-agent", "")}
+        for name in ("x-amz-acl", "x-amz-copy-source", "x-amz-metadata-directive",
+                     "x-amz-server-side-encryption", "x-amz-storage-class",
+                     "x-amz-grant-read", "x-amz-grant-write", "x-amz-grant-read-acp",
+                     "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-content-sha256"):
+            if name in h:
+                condition[f"s3:{name}"] = h[name]
+        if obj is not None and obj.get("tagging"):
+            for k, v in loads(obj["tagging"], []):
+                condition[f"s3:existingobjecttag/{k.lower()}"] = v
         decision = policy.evaluate(bucket.get("policy"), self.principal, action, resource,
                                    condition)
         if decision == policy.DENY:

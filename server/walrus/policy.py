@@ -74,8 +74,49 @@ def _match(patterns: Any, value: str, *, case: bool = True) -> bool:
     return False
 
 
+def _numeric(op: str, actual: str | None, wanted: list[str]) -> bool:
+    try:
+        a = float(actual) if actual not in (None, "") else None
+        values = [float(w) for w in wanted]
+    except ValueError:
+        return False
+    if a is None:
+        return False
+    test = {"NumericEquals": a.__eq__, "NumericNotEquals": a.__ne__,
+            "NumericLessThan": a.__lt__, "NumericLessThanEquals": a.__le__,
+            "NumericGreaterThan": a.__gt__, "NumericGreaterThanEquals": a.__ge__}[op]
+    return any(test(v) for v in values)
+
+
+def _condition(op: str, actual: str | None, wanted: list[str]) -> bool | None:
+    """One operator on one key; None for an operator this evaluator does not know."""
+    if op in ("StringEquals", "ArnEquals"):
+        return actual is not None and actual in wanted
+    if op in ("StringNotEquals", "ArnNotEquals"):
+        return actual is None or actual not in wanted
+    if op == "StringEqualsIgnoreCase":
+        return actual is not None and actual.lower() in [w.lower() for w in wanted]
+    if op == "StringNotEqualsIgnoreCase":
+        return actual is None or actual.lower() not in [w.lower() for w in wanted]
+    if op in ("StringLike", "ArnLike"):
+        return actual is not None and _match(wanted, actual)
+    if op in ("StringNotLike", "ArnNotLike"):
+        return actual is None or not _match(wanted, actual)
+    if op == "Bool":
+        return (actual or "false").lower() == wanted[0].lower()
+    if op == "IpAddress":
+        return actual is not None and _ip_in(actual, wanted)
+    if op == "NotIpAddress":
+        return actual is None or not _ip_in(actual, wanted)
+    if op == "Null":
+        return (actual is None) == (wanted[0].lower() == "true")
+    if op.startswith("Numeric"):
+        return _numeric(op, actual, wanted) if op != "NumericNotEquals" or actual else True
+    return None
+
+
 def _conditions_hold(cond: Any, context: dict[str, str]) -> bool:
-    """The subset of condition operators S3 users rely on most; unknown ones never match."""
+    """IAM condition operators on request context keys; an unknown operator never matches."""
     if not cond:
         return True
     if not isinstance(cond, dict):
@@ -83,25 +124,15 @@ def _conditions_hold(cond: Any, context: dict[str, str]) -> bool:
     for op, tests in cond.items():
         if not isinstance(tests, dict):
             return False
+        if_exists = op.endswith("IfExists")
+        base = op[:-len("IfExists")] if if_exists else op
         for key, wanted in tests.items():
             actual = context.get(key.lower())
-            wanted_list = [str(w) for w in _list(wanted)]
-            if op == "StringEquals":
-                ok = actual is not None and actual in wanted_list
-            elif op == "StringNotEquals":
-                ok = actual is None or actual not in wanted_list
-            elif op == "StringLike":
-                ok = actual is not None and _match(wanted_list, actual)
-            elif op == "StringNotLike":
-                ok = actual is None or not _match(wanted_list, actual)
-            elif op == "Bool":
-                ok = (actual or "false").lower() == wanted_list[0].lower()
-            elif op == "IpAddress":
-                ok = actual is not None and _ip_in(actual, wanted_list)
-            elif op == "NotIpAddress":
-                ok = actual is None or not _ip_in(actual, wanted_list)
-            else:
-                return False
+            if actual == "":
+                actual = None
+            if if_exists and actual is None:
+                continue
+            ok = _condition(base, actual, [str(w) for w in _list(wanted)])
             if not ok:
                 return False
     return True

@@ -250,3 +250,23 @@ def test_unconfigured_bucket_settings(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as exc:
         s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
     assert code(exc) == "NotImplemented"
+
+
+def test_policy_conditions(s3cloud: Any, s3: Any, other: dict[str, str], bucket: str) -> None:
+    o3 = make_s3(s3cloud, other["key"], other["secret"])
+    s3.put_object(Bucket=bucket, Key="home/a", Body=b"a")
+    doc = {"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": other["account"]}, "Action": "s3:ListBucket",
+         "Resource": f"arn:aws:s3:::{bucket}", "Condition": {"StringLike": {"s3:prefix": "home/*"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{bucket}/*",
+         "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control"}}}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    assert [o["Key"] for o in o3.list_objects_v2(Bucket=bucket, Prefix="home/")["Contents"]] \
+        == ["home/a"]
+    with pytest.raises(ClientError):
+        o3.list_objects_v2(Bucket=bucket)
+    with pytest.raises(ClientError):
+        o3.put_object(Bucket=bucket, Key="in", Body=b"x")
+    o3.put_object(Bucket=bucket, Key="in", Body=b"x", ACL="bucket-owner-full-control")
+    assert s3.get_object(Bucket=bucket, Key="in")["Body"].read() == b"x"
