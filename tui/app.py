@@ -260,6 +260,11 @@ class EucaApp(ActionsApp):
                         results[name] = ("ok", (raw, dataset.tables(raw)))
                     except ServiceError as err:
                         results[name] = ("unsupported" if is_unsupported(err) else "error", err)
+                    except ServiceConnectionError as err:
+                        if name != "buckets":
+                            raise
+                        # Object storage may live elsewhere: its outage is not the cloud's.
+                        results[name] = ("error", ServiceError("Unreachable", str(err), 0))
                 self.call_from_thread(self.apply_results, results)
                 cycle, delay = cycle + 1, self.interval
             except ServiceConnectionError as err:
@@ -269,10 +274,10 @@ class EucaApp(ActionsApp):
                 return  # the app is gone (call_from_thread after exit)
             except Exception as err:  # noqa: BLE001 - a bug in one refresh must not end refreshing
                 try:
-                    self.call_from_thread(self.notify, f"{type(err).__name__}: {err}",
-                                          title="Refresh failed", severity="error")
+                    self.call_from_thread(self.refresh_failed, f"{type(err).__name__}: {err}")
                 except RuntimeError:
                     return
+                delay = min(max(delay * 1.5, 1.0), 10.0)
             self._wake.wait(delay)
             self._wake.clear()
 
@@ -284,6 +289,7 @@ class EucaApp(ActionsApp):
             self.notify("The cloud answers again.", title="Connection restored", timeout=5)
             self.log_event("cloud", "reachable again", "green")
         self.reachable = True
+        self._reported.pop("refresh", None)
         self.last_refresh = self.clock()
         for name, (kind, value) in results.items():
             view = self.view(name if name in ("instances", "capacity") else name)
@@ -334,6 +340,12 @@ class EucaApp(ActionsApp):
         for node, event in model.state_changes(self._node_states, states):
             self.log_event(node, event)
         self._node_states = states
+
+    def refresh_failed(self, message: str) -> None:
+        """An unexpected refresh failure: say it once, keep retrying."""
+        if self._reported.get("refresh") != message:
+            self._reported["refresh"] = message
+            self.notify(message, title="Refresh failed", severity="error", timeout=8)
 
     def set_unreachable(self, reason: str) -> None:
         """Show that the cloud cannot be reached (the data on screen is then stale)."""

@@ -64,7 +64,9 @@ class Cloud:
     def from_config(cls, region: str | None = None, config_path: str | None = None,
                     **kwargs: Any) -> Cloud:
         """A cloud configured like the euca-* commands (``--region USER@REGION``, EUCA_CONFIG_PATH...)."""
-        _ = Session.from_config(region, config_path, **kwargs).credentials  # fail early on bad config
+        # Fail early (ConfigError) on missing credentials or EC2 endpoint, as the euca-* commands do.
+        probe = Session.from_config(region, config_path, **kwargs)
+        _ = probe.credentials, probe.endpoint("ec2")
         return cls(lambda: Session.from_config(region, config_path, **kwargs))
 
     def _session(self) -> Session:

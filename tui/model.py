@@ -329,7 +329,11 @@ class Dataset:
 def _fetch_capacity(cloud: CloudAPI) -> dict[str, Any]:
     from .cloud import ServiceError
 
-    zones = cloud.call("DescribeAvailabilityZones", {"ZoneName": ["verbose"]})
+    try:
+        zones = cloud.call("DescribeAvailabilityZones", {"ZoneName": ["verbose"]})
+    except ServiceError:
+        # "verbose" is a Eucalyptus extension; AWS rejects it as an unknown zone name.
+        zones = cloud.call("DescribeAvailabilityZones")
     try:
         nodes: list[dict[str, Any]] | None = as_list(cloud.call("DescribeNodes").get("nodeSet"))
         node_error = ""
