@@ -162,7 +162,8 @@ async def complete_upload(ctx: S3Context) -> Response:
     fields.update(size=size, etag=etag, checksum=None,
                   blobs=json.dumps([[p["blob"], p["size"]] for p in chosen]),
                   parts=json.dumps([p["size"] for p in chosen]))
-    row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields, numbers)
+    row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
+                                  {p["part_number"]: p["blob"] for p in chosen})
     location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{ctx.key}"
     body = doc("CompleteMultipartUploadResult", el("Location", location),
                el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)))

@@ -150,8 +150,13 @@ class WalrusStore:
             raise e.NoSuchKey(Key=key, headers=headers)
         return obj
 
-    def put(self, bucket: Row, key: str, fields: Row) -> Row:
-        """Record a new object version; replaced blobs are deleted after the commit."""
+    def put(self, bucket: Row, key: str, fields: Row,
+            within: Callable[[Connection], list[str]] | None = None) -> Row:
+        """Record a new object version; replaced blobs are deleted after the commit.
+
+        ``within`` runs in the same transaction (multipart completion retires its upload
+        there, atomically with the new version) and returns more blob lists to drop.
+        """
         versioned = bucket["versioning"] == "Enabled"
         row = {"bucket": bucket["name"], "key": key, "is_latest": True,
                "delete_marker": False, "last_modified": self.now(), **fields}
@@ -170,6 +175,8 @@ class WalrusStore:
                 if old:
                     conn.execute(objects.delete().where(objects.c.id.in_([o[0] for o in old])))
                     dropped = [o[1] for o in old]
+            if within is not None:
+                dropped += within(conn)
             conn.execute(objects.insert().values(**row))
             return dropped
 
@@ -309,10 +316,7 @@ class WalrusStore:
                  checksum: str | None) -> None:
         """Record (or replace) a part; the replaced part's blob is deleted after commit."""
         def run(conn: Connection) -> list[str]:
-            alive = conn.execute(sa.select(uploads.c.upload_id)
-                                 .where(uploads.c.upload_id == upload_id)).first()
-            if alive is None:
-                raise e.NoSuchUpload(UploadId=upload_id)
+            self._lock_upload(conn, upload_id)
             old = conn.execute(sa.select(parts.c.blob).where(
                 parts.c.upload_id == upload_id, parts.c.part_number == number)).first()
             conn.execute(parts.delete().where(parts.c.upload_id == upload_id,
@@ -335,24 +339,45 @@ class WalrusStore:
                 .order_by(parts.c.part_number).limit(limit)).all()
         return [dict(r._mapping) for r in rows]
 
-    def finish_upload(self, upload: Row, bucket: Row, fields: Row, used: list[int]) -> Row:
-        """Turn an upload into an object version; unused parts' blobs are deleted."""
-        def take(conn: Connection) -> list[str]:
-            rows = conn.execute(sa.select(parts.c.part_number, parts.c.blob).where(
-                parts.c.upload_id == upload["upload_id"])).all()
-            conn.execute(parts.delete().where(parts.c.upload_id == upload["upload_id"]))
-            conn.execute(uploads.delete().where(uploads.c.upload_id == upload["upload_id"]))
-            return [json.dumps([[b, 0]]) for n, b in rows if n not in used and b]
-        # Object row first (its own transaction), then the upload disappears: a crash in
-        # between leaves a finished object plus an upload whose parts are now shared; the
-        # sweep never deletes referenced blobs, and an Abort only drops the upload rows.
-        row = self.put(bucket, upload["key"], fields)
-        self._drop_blobs(self._tx(take))
-        return row
+    @staticmethod
+    def _lock_upload(conn: Connection, upload_id: str) -> None:
+        """Lock the upload row (PostgreSQL; SQLite serializes writers anyway) or NoSuchUpload."""
+        alive = conn.execute(sa.select(uploads.c.upload_id)
+                             .where(uploads.c.upload_id == upload_id).with_for_update()).first()
+        if alive is None:
+            raise e.NoSuchUpload(UploadId=upload_id)
+
+    def finish_upload(self, upload: Row, bucket: Row, fields: Row,
+                      chosen: dict[int, str]) -> Row:
+        """Turn an upload into an object version in one transaction.
+
+        ``chosen`` maps part numbers to the blobs the object is made of; if a part was
+        replaced meanwhile the completion fails (InvalidPart) rather than reference a blob
+        that the replacement is about to delete.  Unused parts' blobs are deleted.
+        """
+        upload_id = upload["upload_id"]
+
+        def retire(conn: Connection) -> list[str]:
+            self._lock_upload(conn, upload_id)
+            rows = conn.execute(sa.select(parts.c.part_number, parts.c.blob)
+                                .where(parts.c.upload_id == upload_id)).all()
+            current = {n: b for n, b in rows}
+            for number, blob in chosen.items():
+                if current.get(number) != blob:
+                    raise e.InvalidPart(UploadId=upload_id, PartNumber=str(number))
+            conn.execute(parts.delete().where(parts.c.upload_id == upload_id))
+            conn.execute(uploads.delete().where(uploads.c.upload_id == upload_id))
+            return [json.dumps([[b, 0]]) for n, b in rows if n not in chosen and b]
+
+        return self.put(bucket, upload["key"], fields, within=retire)
 
     def abort_upload(self, upload_id: str) -> None:
         """Delete an upload and its parts."""
         def run(conn: Connection) -> list[str]:
+            try:
+                self._lock_upload(conn, upload_id)
+            except e.NoSuchUpload:
+                return []  # completed or aborted meanwhile: its blobs are not ours to drop
             rows = conn.execute(sa.select(parts.c.blob)
                                 .where(parts.c.upload_id == upload_id)).all()
             conn.execute(parts.delete().where(parts.c.upload_id == upload_id))

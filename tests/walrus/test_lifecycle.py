@@ -52,3 +52,30 @@ def test_expiration_date_in_versioned_bucket(walrus: Any, tmp_path: Path) -> Non
     assert expire(walrus.store, walrus.cloud.clock.now()) == 1
     versions = walrus.store.scan_versions("lc-date", "", "", True, None, 10)
     assert [v["delete_marker"] for v in versions] == [True, False]  # a marker, data kept
+
+
+def test_complete_refuses_a_replaced_part(walrus: Any) -> None:
+    """A part re-uploaded while CompleteMultipartUpload runs fails the completion, so the
+    object never points at the blob the replacement deletes."""
+    from server.walrus import errors as e
+
+    store = walrus.store
+    walrus.create_system_bucket("race")
+    bucket = store.bucket("race")
+    upload_id = store.create_upload("race", "k", {"owner_id": bucket["account_id"],
+                                                  "content_type": "", "headers": "{}",
+                                                  "meta": "{}", "acl": "{}"})
+    first = walrus.provider.writer()
+    first.write(b"one")
+    store.put_part(upload_id, 1, first.commit(), 3, first.md5.hexdigest(), None)
+    seen = {p["part_number"]: p["blob"] for p in store.list_parts(upload_id)}
+    second = walrus.provider.writer()
+    second.write(b"two")
+    store.put_part(upload_id, 1, second.commit(), 3, second.md5.hexdigest(), None)
+    fields = {"owner_id": bucket["account_id"], "content_type": "", "headers": "{}",
+              "meta": "{}", "acl": "{}", "size": 3, "etag": "x-1",
+              "blobs": json.dumps([[seen[1], 3]]), "parts": "[3]"}
+    with pytest.raises(e.InvalidPart):
+        store.finish_upload(store.upload("race", "k", upload_id), bucket, fields, seen)
+    with pytest.raises(e.NoSuchKey):
+        store.head("race", "k")
