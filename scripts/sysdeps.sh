@@ -2,9 +2,13 @@
 # Install the Debian packages the cloud and its tests need, if any is missing.
 # libvirt-dev + pkg-config build libvirt-python; qemu-utils makes qcow2 volumes;
 # man-db/groff render the man pages; tmux drives the TUI test; postgresql runs the
-# PostgreSQL test pass.
+# PostgreSQL test pass.  libvirtd + QEMU, busybox-static, cpio, genisoimage and
+# e2fsprogs run real guests (scripts/libvirtd.sh, scripts/build-test-image.sh; the NC
+# makes config drives with genisoimage).
 set -euo pipefail
-PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql)
+PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql
+      libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+      busybox-static cpio genisoimage e2fsprogs)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -12,6 +12,7 @@ cleanup() {
   if [ -n "${PGBIN}" ] && [ -f "$WORK/pg/data/postmaster.pid" ]; then
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -m immediate -s stop || true
   fi
+  "$ROOT/scripts/libvirtd.sh" stop "$WORK/libvirtd" || true  # only what it started
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -27,6 +28,15 @@ if [ -n "${PGBIN}" ] && [ -z "${CI_PG_DSN:-}" ] && [ "$(id -u)" -eq 0 ]; then
 elif [ -z "${CI_PG_DSN:-}" ]; then
   echo "test: no PostgreSQL server (need root and postgresql); running on SQLite only" >&2
 fi
+
+# Real guests (tests/real, marked libvirtd): a libvirtd with QEMU, and the tiny guest
+# built once into a cache dir.  Without them those tests skip and say why.
+if [ "$(id -u)" -eq 0 ] && [ -x /usr/sbin/libvirtd ] && [ -z "${EUCA_NO_LIBVIRTD:-}" ]; then
+  "$ROOT/scripts/libvirtd.sh" start "$WORK/libvirtd" || echo "test: libvirtd did not start" >&2
+fi
+export EUCA_TEST_IMAGE_DIR=${EUCA_TEST_IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/euca-test-image}
+"$ROOT/scripts/build-test-image.sh" "$EUCA_TEST_IMAGE_DIR" ||
+  echo "test: could not build the test guest; real-instance tests will skip" >&2
 
 cd "$ROOT"
 "$BIN/pytest" -q -p no:cacheprovider "$@"

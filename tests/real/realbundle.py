@@ -13,10 +13,14 @@ import gzip
 import hashlib
 import io
 import os
+import subprocess
+import sys
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
+BIN = Path(sys.executable).parent
 PART_SIZE = 10 * 1024 * 1024  # euca2ools' part size
 
 
@@ -72,9 +76,52 @@ def make_bundle(image: Path, image_type: str, cert_pem: bytes,
     return manifest.encode(), parts
 
 
+def euca2ools_bundling() -> bool:
+    """True when the euca2ools suite has its bundle commands installed."""
+    return all((BIN / c).exists()
+               for c in ("euca-bundle-image", "euca-upload-bundle", "euca-register"))
+
+
 def upload_and_register(cloud: Any, image: Path, image_type: str, bucket: str,
                         **refs: str) -> str:
     """Bundle ``image``, upload it to ``bucket`` and register it; the image ID."""
+    if euca2ools_bundling():
+        return _with_euca2ools(cloud, image, image_type, bucket, **refs)
+    return _with_boto3(cloud, image, image_type, bucket, **refs)
+
+
+def _euca(cloud: Any, *argv: str) -> str:
+    proc = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=cloud.env(), capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert proc.returncode == 0, f"{' '.join(argv)}: {proc.stderr}"
+    return proc.stdout
+
+
+def _with_euca2ools(cloud: Any, image: Path, image_type: str, bucket: str,
+                    **refs: str) -> str:
+    """euca-bundle-image, euca-upload-bundle and euca-register, as a user runs them."""
+    with tempfile.TemporaryDirectory(prefix="euca-bundle-") as out:
+        kind = {"kernel": ["--kernel", "true"], "ramdisk": ["--ramdisk", "true"]}.get(
+            image_type, [])
+        if refs.get("kernel_id"):
+            kind += ["--kernel", refs["kernel_id"]]
+        if refs.get("ramdisk_id"):
+            kind += ["--ramdisk", refs["ramdisk_id"]]
+        _euca(cloud, "euca-bundle-image", "-i", str(image), "-r", "x86_64", "-d", out,
+              "--no-progress", *kind)
+        manifest = Path(out) / f"{image.name}.manifest.xml"
+        _euca(cloud, "euca-upload-bundle", "-b", bucket, "-m", str(manifest), "--no-progress")
+        # The kernel and ramdisk go to RegisterImage too: the cloud need not read them
+        # from the manifest.
+        register = [arg for key, opt in (("kernel_id", "--kernel"), ("ramdisk_id", "--ramdisk"))
+                    if refs.get(key) for arg in (opt, refs[key])]
+        text = _euca(cloud, "euca-register", f"{bucket}/{manifest.name}", "-n",
+                     f"{bucket}-{image.name}", *register)
+    return text.split()[1]  # "IMAGE\temi-..."
+
+
+def _with_boto3(cloud: Any, image: Path, image_type: str, bucket: str, **refs: str) -> str:
+    """The same bundle, written here and uploaded and registered with boto3."""
     import configparser
 
     ini = configparser.ConfigParser()
