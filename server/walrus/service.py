@@ -50,6 +50,7 @@ SERVICE_LABELS = frozenset({"ec2", "compute", "iam", "euare", "sts", "tokens", "
                             "loadbalancing", "cloudformation", "bootstrap", "properties",
                             "s3", "objectstorage", "walrus"})
 LIFECYCLE_INTERVAL = 60.0
+PURGE_INTERVAL = 5.0
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%2Faws4_request",
                           re.IGNORECASE)
@@ -138,7 +139,7 @@ class Walrus(WalrusAPI):
         self.bucket_quota = 100
         self.min_part_size = multipart.MIN_PART
         self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def exec_account(self) -> str | None:
@@ -160,12 +161,23 @@ class Walrus(WalrusAPI):
         removed = await asyncio.to_thread(self.store.sweep, 0.0)
         if removed:
             log.info("walrus removed %d orphan blobs", removed)
-        self._task = asyncio.get_running_loop().create_task(self._lifecycle_loop())
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._lifecycle_loop()),
+                       loop.create_task(self._purge_loop())]
 
     async def stop(self) -> None:
-        """Stop the lifecycle pass."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the background passes; delete blobs waiting for deletion."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.to_thread(self.store.purge, True)
+
+    async def _purge_loop(self) -> None:
+        while True:
+            await asyncio.sleep(PURGE_INTERVAL)
+            try:
+                await asyncio.to_thread(self.store.purge)
+            except Exception:
+                log.exception("blob purge failed")
 
     async def _lifecycle_loop(self) -> None:
         passes = 0

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 _TOP = "\U0010ffff"
+BLOB_GRACE_SECONDS = 30.0
 
 
 def next_prefix(prefix: str) -> str | None:
@@ -48,6 +50,7 @@ class WalrusStore:
         self.engine = engine
         self.provider = provider
         self.now = now
+        self._trash: deque[tuple[float, str]] = deque()
 
     # -- transactions ------------------------------------------------------------------
     def _tx(self, fn: Callable[[Connection], Any]) -> Any:
@@ -63,9 +66,22 @@ class WalrusStore:
         raise AssertionError("unreachable")
 
     def _drop_blobs(self, blob_lists: list[str]) -> None:
+        # Deletion is deferred a little: a GET that looked the old row up a moment ago may
+        # not have opened its file yet (once open, an unlinked file stays readable).
+        due = time.monotonic() + BLOB_GRACE_SECONDS
         for text in blob_lists:
             for name, _size in json.loads(text or "[]"):
-                self.provider.delete(name)
+                self._trash.append((due, name))
+
+    def purge(self, force: bool = False) -> int:
+        """Delete dropped blobs whose grace period is over (all of them with ``force``)."""
+        now = time.monotonic()
+        count = 0
+        while self._trash and (force or self._trash[0][0] <= now):
+            _, name = self._trash.popleft()
+            self.provider.delete(name)
+            count += 1
+        return count
 
     # -- buckets -----------------------------------------------------------------------
     def bucket_or_none(self, name: str) -> Row | None:
