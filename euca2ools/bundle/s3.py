@@ -248,3 +248,124 @@ def _log() -> Any:
     from ..client import _logger
 
     return _logger()
+
+
+class _FormBody:
+    """A ``multipart/form-data`` body whose file field streams from disk."""
+
+    def __init__(self, fields: list[tuple[str, str]], path: str, boundary: str,
+                 progress: Callable[[int], None] | None) -> None:
+        head = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+                       f"{value}\r\n" for name, value in fields)
+        # No Content-Type header on the file part: Walrus counts it as a form field that
+        # the policy would then have to allow.
+        head += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                 f"filename=\"{os.path.basename(path)}\"\r\n\r\n")
+        self._head = head.encode("utf-8")
+        self._tail = f"\r\n--{boundary}--\r\n".encode()
+        self._file = _FileBody(path, os.path.getsize(path), progress)
+        self._stage = 0
+        self._len = len(self._head) + len(self._file) + len(self._tail)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def read(self, n: int = -1) -> bytes:
+        while self._stage < 3:
+            if self._stage == 0:
+                self._stage = 1
+                return self._head
+            if self._stage == 1:
+                data = self._file.read(n)
+                if data:
+                    return data
+                self._stage = 2
+            if self._stage == 2:
+                self._stage = 3
+                return self._tail
+        return b""
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class PolicyUploader:
+    """Uploads through S3 POST forms authorized by an upload policy (no secret key needed).
+
+    This is how a cloud lets an instance write its bundle into someone else's bucket:
+    the owner signs a policy (SigV2: base64 HMAC-SHA1 over the base64 policy) and hands
+    over the policy, the signature and the access key ID.
+    """
+
+    def __init__(self, endpoint: Endpoint, key_id: str, policy: str, signature: str, *,
+                 retries: int = 2, timeout: float = 30.0, debug: bool = False) -> None:
+        import base64
+
+        self.endpoint = endpoint
+        self.key_id = key_id
+        text = policy.strip()
+        # A JSON policy is encoded here; a base64 one (as EC2's BundleInstance takes) is kept.
+        self.policy = base64.b64encode(text.encode()).decode() if text.startswith("{") else text
+        self.signature = signature
+        self.retries = retries
+        self.timeout = timeout
+        self.debug = debug
+
+    def put_object(self, bucket: str, key: str, *, path: str | None = None,
+                   data: bytes | None = None, acl: str | None = None,
+                   progress: Callable[[int], None] | None = None,
+                   retries: int | None = None) -> None:
+        """POST one file to ``bucket`` as ``key``."""
+        import tempfile
+        import uuid
+
+        import requests
+
+        if path is None:  # small in-memory objects go through a temporary file
+            with tempfile.NamedTemporaryFile(delete=False) as tmp:
+                tmp.write(data or b"")
+            try:
+                self.put_object(bucket, key, path=tmp.name, acl=acl, progress=progress,
+                                retries=retries)
+            finally:
+                os.unlink(tmp.name)
+            return
+        fields = [("key", key)]
+        if acl:
+            fields.append(("acl", acl))
+        fields += [("AWSAccessKeyId", self.key_id), ("policy", self.policy),
+                   ("signature", self.signature)]
+        url = self.endpoint.url.rstrip("/") + "/" + quote(bucket) + "/"
+        tries = self.retries if retries is None else retries
+        attempt = 0
+        while True:
+            boundary = uuid.uuid4().hex
+            body = _FormBody(fields, path, boundary, progress)
+            if self.debug:
+                _log().debug("s3 request: POST %s key=%s", url, key)
+            try:
+                response = requests.post(
+                    url, data=body, timeout=self.timeout, verify=self.endpoint.verify,
+                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                             "Content-Length": str(len(body))}, allow_redirects=False)
+            except (requests.Timeout, requests.ConnectionError) as err:
+                if attempt < tries:
+                    attempt += 1
+                    time.sleep(random.uniform(0, min(15.0, 0.25 * 2 ** attempt)))
+                    continue
+                from ..client import _reason
+
+                raise ServiceConnectionError(f"connection error ({_reason(err)})") from None
+            finally:
+                body.close()
+            if response.status_code in (500, 503) and attempt < tries:
+                attempt += 1
+                time.sleep(random.uniform(0, min(15.0, 0.25 * 2 ** attempt)))
+                continue
+            break
+        if response.status_code >= 300:
+            from ..xmlparse import parse_error
+
+            code, message = parse_error(response.content, response.status_code,
+                                        response.reason or "")
+            raise ServiceError(code, message, response.status_code)

@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from . import PART_SIZE
 from .keys import BundleError, wrap
@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from .s3 import S3Client
 
 EC2_IMAGE_LIMIT = 10 * 1024 ** 3  # EC2 does not run instance-store images larger than this
+
+
+class ObjectWriter(Protocol):
+    """Something that stores objects: :class:`~.s3.S3Client` or :class:`~.s3.PolicyUploader`."""
+
+    def put_object(self, bucket: str, key: str, *, path: str | None = None,
+                   data: bytes | None = None, acl: str | None = None,
+                   progress: Callable[[int], None] | None = None,
+                   retries: int | None = None) -> None:
+        """Store one object."""
 
 
 @dataclass
@@ -110,7 +120,7 @@ def ensure_bucket(s3: S3Client, bucket: str, location: str | None = None) -> Non
                           "another name")
 
 
-def upload_parts(s3: S3Client, bucket: str, key_prefix: str, paths: Iterable[str],
+def upload_parts(s3: ObjectWriter, bucket: str, key_prefix: str, paths: Iterable[str],
                  acl: str | None, progress: Callable[[int], None] | None = None,
                  retries: int | None = None) -> list[str]:
     """PUT each file as ``key_prefix + basename``; returns the keys."""
@@ -122,11 +132,15 @@ def upload_parts(s3: S3Client, bucket: str, key_prefix: str, paths: Iterable[str
     return keys
 
 
-def upload_bundle(s3: S3Client, bucket_spec: str, manifest_path: str, directory: str | None,
+def upload_bundle(s3: S3Client | None, bucket_spec: str, manifest_path: str, directory: str | None,
                   acl: str | None = "aws-exec-read", location: str | None = None,
                   retries: int | None = None, skip_manifest: bool = False,
-                  progress: bool = False) -> str:
-    """Upload a bundle's parts then its manifest; returns ``bucket/key`` of the manifest."""
+                  progress: bool = False, writer: ObjectWriter | None = None) -> str:
+    """Upload a bundle's parts then its manifest; returns ``bucket/key`` of the manifest.
+
+    With ``writer`` (an upload policy) objects go through it and the bucket is not
+    checked: a policy grants uploads only.
+    """
     with open(manifest_path, "rb") as handle:
         manifest = Manifest.from_xml(handle.read(), manifest_path)
     directory = directory or os.path.dirname(os.path.abspath(manifest_path))
@@ -135,23 +149,29 @@ def upload_bundle(s3: S3Client, bucket_spec: str, manifest_path: str, directory:
         if not os.path.isfile(path):
             raise BundleError(f"part file {path} is missing (use -d to say where the parts are)")
     bucket, key_prefix = split_bucket(bucket_spec)
-    ensure_bucket(s3, bucket, location)
+    out: ObjectWriter
+    if writer is None:
+        assert s3 is not None
+        ensure_bucket(s3, bucket, location)
+        out = s3
+    else:
+        out = writer
     bar = Progress(f"Uploading {manifest.name}", sum(os.path.getsize(p) for p in paths),
                    progress)
     try:
-        upload_parts(s3, bucket, key_prefix, paths, acl, bar, retries)
+        upload_parts(out, bucket, key_prefix, paths, acl, bar, retries)
     finally:
         bar.finish()
     key = key_prefix + os.path.basename(manifest_path)
     if not skip_manifest:
-        s3.put_object(bucket, key, path=manifest_path, acl=acl, retries=retries)
+        out.put_object(bucket, key, path=manifest_path, acl=acl, retries=retries)
     return f"{bucket}/{key}"
 
 
 class _Uploader(threading.Thread):
     """Uploads parts as the bundler finishes them, holding at most ``pending`` parts."""
 
-    def __init__(self, s3: S3Client, bucket: str, key_prefix: str, acl: str | None,
+    def __init__(self, s3: ObjectWriter, bucket: str, key_prefix: str, acl: str | None,
                  pending: int, preserve: bool, progress: Callable[[int], None] | None,
                  retries: int | None) -> None:
         super().__init__(daemon=True)
@@ -182,14 +202,24 @@ class _Uploader(threading.Thread):
         self.parts.put(part)
 
 
-def bundle_and_upload(spec: BundleSpec, s3: S3Client, bucket_spec: str,
+def bundle_and_upload(spec: BundleSpec, s3: S3Client | None, bucket_spec: str,
                       acl: str | None = "aws-exec-read", location: str | None = None,
                       retries: int | None = None, max_pending_parts: int = 2,
-                      preserve: bool = False, progress: bool = False) -> str:
-    """Bundle and upload at the same time; returns ``bucket/key`` of the manifest."""
+                      preserve: bool = False, progress: bool = False,
+                      writer: ObjectWriter | None = None) -> str:
+    """Bundle and upload at the same time; returns ``bucket/key`` of the manifest.
+
+    ``writer`` replaces ``s3`` for uploads authorized by a policy (no bucket check).
+    """
     bucket, key_prefix = split_bucket(bucket_spec)
-    ensure_bucket(s3, bucket, location)
-    uploader = _Uploader(s3, bucket, key_prefix, acl, max_pending_parts, preserve, None,
+    out: ObjectWriter
+    if writer is None:
+        assert s3 is not None
+        ensure_bucket(s3, bucket, location)
+        out = s3
+    else:
+        out = writer
+    uploader = _Uploader(out, bucket, key_prefix, acl, max_pending_parts, preserve, None,
                          retries)
     uploader.start()
     try:
@@ -200,7 +230,7 @@ def bundle_and_upload(spec: BundleSpec, s3: S3Client, bucket_spec: str,
     if uploader.error is not None:
         raise uploader.error
     key = key_prefix + os.path.basename(manifest_path)
-    s3.put_object(bucket, key, path=manifest_path, acl=acl, retries=retries)
+    out.put_object(bucket, key, path=manifest_path, acl=acl, retries=retries)
     if not preserve:
         os.unlink(manifest_path)
     return f"{bucket}/{key}"

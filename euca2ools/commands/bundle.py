@@ -135,6 +135,34 @@ def s3_client(inv: Invocation) -> S3Client:
                     debug=session.debug)
 
 
+def policy_writer(inv: Invocation) -> Any:
+    """A :class:`~euca2ools.bundle.s3.PolicyUploader` when an upload policy is given."""
+    from ..exceptions import ArgumentError
+
+    a = inv.args
+    policy = a.get("upload_policy")
+    if a.get("upload_policy_file"):
+        with open(a["upload_policy_file"], encoding="utf-8") as handle:
+            policy = handle.read()
+    if not policy:
+        if a.get("upload_policy_signature"):
+            raise ArgumentError("argument --upload-policy-signature: only allowed with "
+                                "--upload-policy or --upload-policy-file")
+        return None
+    if not a.get("access_key_id"):
+        raise ArgumentError("argument -I/--access-key-id is required when using an upload "
+                            "policy")
+    if not a.get("upload_policy_signature"):
+        raise ArgumentError("argument --upload-policy-signature is required when using an "
+                            "upload policy")
+    from ..bundle.s3 import PolicyUploader
+
+    session = inv.session
+    return PolicyUploader(session.endpoint("s3"), a["access_key_id"], policy,
+                          a["upload_policy_signature"], retries=session._max_retries(),
+                          timeout=session._timeout(), debug=session.debug)
+
+
 def _progress(inv: Invocation) -> bool:
     from ..bundle.progress import wanted
 
@@ -231,10 +259,11 @@ def _run_upload_bundle(inv: Invocation) -> None:
     a = inv.args
     location = a.get("location") or inv.session.config.get_region(inv.session.region,
                                                                  "s3-location-constraint")
-    where = upload_bundle(s3_client(inv), a["bucket"], a["manifest"], a.get("directory"),
-                          a.get("acl") or "aws-exec-read", location,
+    writer = policy_writer(inv)
+    where = upload_bundle(None if writer else s3_client(inv), a["bucket"], a["manifest"],
+                          a.get("directory"), a.get("acl") or "aws-exec-read", location,
                           5 if a.get("retry") else None, bool(a.get("skipmanifest")),
-                          _progress(inv))
+                          _progress(inv), writer)
     inv.echo(f"Uploaded {where}")
 
 
@@ -242,13 +271,14 @@ def _bundle_and_upload(inv: Invocation) -> str:
     from ..bundle.tasks import bundle_and_upload
 
     a = inv.args
+    writer = policy_writer(inv)
     spec = bundle_spec(inv)
     location = a.get("location") or inv.session.config.get_region(inv.session.region,
                                                                  "s3-location-constraint")
-    return bundle_and_upload(spec, s3_client(inv), a["bucket"], a.get("acl") or "aws-exec-read",
-                             location, 5 if a.get("retry") else None,
-                             a.get("max_pending_parts") or 2, bool(a.get("preserve_bundle")),
-                             _progress(inv))
+    return bundle_and_upload(spec, None if writer else s3_client(inv), a["bucket"],
+                             a.get("acl") or "aws-exec-read", location,
+                             5 if a.get("retry") else None, a.get("max_pending_parts") or 2,
+                             bool(a.get("preserve_bundle")), _progress(inv), writer)
 
 
 def _run_bundle_and_upload(inv: Invocation) -> None:
@@ -483,6 +513,15 @@ def _upload_args() -> list[Arg | Group]:
             "s3-location-constraint)"),
         Arg("--retry", name="retry", flag=True,
             help="retry failed uploads up to 5 times"),
+        Group(
+            Arg("--upload-policy", name="upload_policy", metavar="POLICY",
+                help="upload policy to use for authorization (JSON, or base64 of it)"),
+            Arg("--upload-policy-file", name="upload_policy_file", metavar="FILE",
+                complete="file", help="file containing an upload policy to use for "
+                "authorization")),
+        Arg("--upload-policy-signature", name="upload_policy_signature", metavar="SIGNATURE",
+            help="signature for the upload policy (required when an upload policy is used; "
+            "uploads then need only -I, not the secret key)"),
     ]
 
 

@@ -210,3 +210,51 @@ def test_errors(euca, bcloud: CloudProcess, tmp_path: Path) -> None:  # type: ig
     assert proc.returncode == 1
     assert proc.stderr == (f"euca-upload-bundle: error: part file {tmp_path / 'm.part.00'} is "
                            "missing (use -d to say where the parts are)\n")
+
+
+def test_upload_with_a_policy(euca, bcloud: CloudProcess, image: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--upload-policy-file + signature + -I: POST form uploads without the secret key."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    creds = bcloud.credentials()
+    s3 = bcloud.client("s3")
+    s3.create_bucket(Bucket="granted")
+    policy = json.dumps({"expiration": "2099-01-01T00:00:00Z",
+                         "conditions": [{"bucket": "granted"}, ["starts-with", "$key", "up/"],
+                                        {"acl": "ec2-bundle-read"}]})
+    (tmp_path / "policy.json").write_text(policy)
+    encoded = base64.b64encode(policy.encode())
+    signature = base64.b64encode(hmac.new(creds["secret"].encode(), encoded,
+                                          hashlib.sha1).digest()).decode()
+    out = tmp_path / "b"
+    euca("euca-bundle-image", "-i", str(image), "-r", "x86_64", "-d", str(out), "-p", "pol",
+         ini=bcloud.ini)
+    # Only the key ID: an ini without the secret proves the secret is not needed.
+    no_secret = tmp_path / "no-secret.ini"
+    no_secret.write_text("\n".join(line for line in bcloud.ini.read_text().splitlines()
+                                   if not line.startswith("secret-key")) + "\n")
+    proc = euca("euca-upload-bundle", "-b", "granted/up", "-m", str(out / "pol.manifest.xml"),
+                "--acl", "ec2-bundle-read", "-I", creds["key"], "--upload-policy-file",
+                str(tmp_path / "policy.json"), "--upload-policy-signature", signature,
+                ini=no_secret)
+    assert proc.stdout == "Uploaded granted/up/pol.manifest.xml\n"
+    assert _keys(s3, "granted") == ["up/pol.manifest.xml", "up/pol.part.00", "up/pol.part.01",
+                                    "up/pol.part.02"]
+    streamed = tmp_path / "pol.img"
+    euca("euca-download-and-unbundle", "-b", "granted/up", "-p", "pol", "-d", str(streamed),
+         "-k", _cloud_key(bcloud), ini=bcloud.ini)
+    assert streamed.read_bytes() == image.read_bytes()
+    # A policy the signature does not match: S3's error, one line.
+    proc = euca("euca-upload-bundle", "-b", "granted/up", "-m", str(out / "pol.manifest.xml"),
+                "-I", creds["key"], "--upload-policy", policy, "--upload-policy-signature",
+                "AAAA" + signature, ini=no_secret, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("euca-upload-bundle: error (SignatureDoesNotMatch): ")
+    proc = euca("euca-upload-bundle", "-b", "granted/up", "-m", str(out / "pol.manifest.xml"),
+                "--upload-policy", policy, "--upload-policy-signature", signature,
+                ini=no_secret, check=False)
+    assert proc.returncode == 2
+    assert "-I/--access-key-id is required when using an upload policy" in proc.stderr
