@@ -47,6 +47,7 @@ class StorageController:
         self.forget = forget
         self.volumes: dict[str, Volume] = {}
         self.snapshots: dict[str, Snapshot] = {}
+        self._deferred_deletes: dict[str, Callable[[], None]] = {}
 
     # -- capacity --------------------------------------------------------------------
     def used_gb(self) -> int:
@@ -109,8 +110,12 @@ class StorageController:
         self.volumes[vol.id] = vol
         self.save(vol)
 
-    def delete_volume(self, vol: Volume, then: Callable[[], None] | None = None) -> None:
-        """deleting -> (backend removes the data) -> deleted, then forget the record."""
+    def delete_volume(self, vol: Volume) -> None:
+        """deleting -> (backend removes the data) -> deleted, then forget the record.
+
+        A volume may be deleted while snapshots of it are still copying (as in EC2): its
+        data is removed only once they have finished reading it.
+        """
         vol.set_state("deleting")
         self.save(vol)
 
@@ -123,10 +128,16 @@ class StorageController:
             vol.set_state("deleted")
             self.volumes.pop(vol.id, None)
             self.forget(vol)
-            if then is not None:
-                then()
 
-        self.backend.delete_volume(vol.id, deleted)
+        if self.copying(vol.id):
+            self._deferred_deletes[vol.id] = lambda: self.backend.delete_volume(vol.id, deleted)
+        else:
+            self.backend.delete_volume(vol.id, deleted)
+
+    def copying(self, volume_id: str) -> bool:
+        """True while a snapshot of the volume is pending."""
+        return any(s.volume_id == volume_id and s.state == "pending"
+                   for s in self.snapshots.values())
 
     # -- snapshots -------------------------------------------------------------------
     def snapshot(self, vol: Volume, snap: Snapshot, then: Callable[[Snapshot], None]) -> None:
@@ -151,6 +162,8 @@ class StorageController:
                 snap.error = outcome.error
                 snap.set_state("error")
             self.save(snap)
+            if not self.copying(snap.volume_id) and snap.volume_id in self._deferred_deletes:
+                self._deferred_deletes.pop(snap.volume_id)()
             then(snap)
 
         self.backend.snapshot(vol.id, snap.id, progress, finished)

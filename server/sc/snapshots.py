@@ -64,6 +64,11 @@ def delete_snapshot(ctx: Context) -> Any:
     for img in ctx.cloud.clc.images.values():
         if any(m.get("snapshot_id") == snap.id for m in img.block_devices):
             raise InvalidSnapshotInUse(f"The snapshot {snap.id} is currently in use by {img.id}")
+    restoring = [v.id for v in ebs.volumes.values()
+                 if v.snapshot_id == snap.id and v.state == "creating"]
+    if restoring:
+        raise IncorrectState(f"Snapshot '{snap.id}' is being copied to {restoring[0]}; "
+                             "delete it when the volume is available.")
     if snap.state == "pending":
         raise IncorrectState(f"Snapshot '{snap.id}' is still pending; delete it when it has "
                              "completed.")

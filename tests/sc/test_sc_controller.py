@@ -119,3 +119,20 @@ def test_recover_after_restart() -> None:
     assert sc.volumes["vol-c"].state == "error"
     assert sc.snapshots["snap-p"].state == "error"
     assert rec.forgotten == ["vol-d"]
+
+
+def test_delete_waits_for_pending_snapshots() -> None:
+    """Deleting a volume mid-snapshot: the snapshot completes, then the data goes."""
+    sc, clock, rec = _sc()
+    vol = Volume("vol-1", "a", "z", 2)
+    sc.create_volume(vol)
+    clock.advance(1)
+    snap = Snapshot("snap-1", "a", "vol-1", 2)
+    sc.snapshot(vol, snap, lambda s: None)
+    sc.delete_volume(vol)
+    clock.advance(1)
+    assert vol.state == "deleting" and rec.forgotten == []
+    clock.advance(2)  # snapshot done at 3 s after start
+    assert snap.state == "completed" and vol.state == "deleting"
+    clock.advance(0.5)
+    assert rec.forgotten == ["vol-1"]
