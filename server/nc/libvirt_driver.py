@@ -69,7 +69,7 @@ def _yaml_scalar(value: str) -> str:
     import json
     import re
 
-    return value if re.fullmatch(r"[A-Za-z0-9._/@+-]+", value) else json.dumps(value)
+    return value if re.fullmatch(r"[A-Za-z0-9._/@+,-]+", value) else json.dumps(value)
 
 
 def instance_hostname(spec: InstanceSpec) -> str:

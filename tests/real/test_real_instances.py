@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,6 +137,12 @@ def test_real_guests_end_to_end(libvirtd: str, guest_image: Path,
         assert "EUCA-META: availability-zone: real" in text
         assert "EUCA-USER-DATA: hello from user-data" in text
 
+    # euca-get-console-output shows the same real serial text.
+    euca = subprocess.run([str(Path(sys.executable).parent / "euca-get-console-output"), ids[0]],
+                          env=cloud.env(), capture_output=True, text=True, timeout=60, check=False)
+    assert euca.returncode == 0, euca.stderr
+    assert ids[0] in euca.stdout and f"EUCA-META: instance-id: {ids[0]}" in euca.stdout
+
     # Each image was staged once on the node, though two launches wanted it at once.
     log_text = cloud.log_path.read_text()
     for image_id in (eki, eri, emi):
@@ -204,3 +212,20 @@ def cloud_has_ebs(ec2: Any) -> bool:
         return True
     except Exception:
         return False
+
+
+def test_image_that_cannot_be_staged(libvirtd: str, make_cloud: Callable[..., Any]) -> None:
+    """An image with no bundle in Walrus: the instance fails with a reason, nothing remains."""
+    import libvirt
+
+    cloud = make_cloud(CONFIG)
+    ec2 = cloud.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]  # the built-in default, no bundle
+    iid = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    wait_for("the instance to fail", lambda: states(ec2, [iid])[iid] == "terminated", 30)
+    inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert "cannot stage" in inst.get("StateReason", {}).get("Message", ""), inst
+    conn = libvirt.open(libvirtd)
+    assert iid not in [d.name() for d in conn.listAllDomains()]
+    conn.close()
+    assert not list(cloud.data_dir.glob(f"nc/*/instances/{iid}"))
