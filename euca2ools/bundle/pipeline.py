@@ -140,6 +140,82 @@ def tar_trailer(header_len: int, size: int) -> bytes:
     return bytes(pad + 2 * _BLOCK + (-total) % _RECORD)
 
 
+class ParallelGzip:
+    """A single-member gzip stream deflated a block at a time on several threads.
+
+    gzip is the slow step of bundling (~50 MiB/s on one core), so blocks are deflated
+    in parallel the way pigz does it: each block is a raw deflate stream primed with the
+    previous block's last 32 KiB as its dictionary and ended with a sync flush (byte
+    aligned, not final), so the concatenation is one ordinary deflate stream that any
+    gunzip reads.  zlib releases the GIL while it deflates.
+    """
+
+    BLOCK = 1024 * 1024
+    WINDOW = 32 * 1024
+
+    def __init__(self, level: int = 6, threads: int | None = None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.level = level
+        self.threads = max(1, threads if threads is not None else min(4, os.cpu_count() or 1))
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="gzip")
+        self._pending: list[Any] = []
+        self._buf = bytearray()
+        self._dict = b""
+        self._crc = 0
+        self._size = 0
+        # Header: magic, deflate, no flags, no mtime, no extra flags, OS unix.
+        self._out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+
+    def _deflate(self, block: bytes, zdict: bytes, final: bool) -> bytes:
+        if zdict:
+            comp = zlib.compressobj(self.level, zlib.DEFLATED, -zlib.MAX_WBITS, 8,
+                                    zlib.Z_DEFAULT_STRATEGY, zdict)
+        else:
+            comp = zlib.compressobj(self.level, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return comp.compress(block) + comp.flush(zlib.Z_FINISH if final else zlib.Z_SYNC_FLUSH)
+
+    def _submit(self, block: bytes, final: bool) -> None:
+        self._pending.append(self._pool.submit(self._deflate, block, self._dict, final))
+        self._dict = (self._dict + block)[-self.WINDOW:] if len(block) < self.WINDOW \
+            else block[-self.WINDOW:]
+
+    def _collect(self, everything: bool) -> bytes:
+        # Bounded: at most two blocks per thread wait, so memory stays a few MiB.
+        while self._pending and (everything or self._pending[0].done()
+                                 or len(self._pending) > 2 * self.threads):
+            self._out += self._pending.pop(0).result()
+        out = bytes(self._out)
+        self._out.clear()
+        return out
+
+    def compress(self, data: bytes) -> bytes:
+        """Take more input; returns whatever compressed output is ready, in order."""
+        self._crc = zlib.crc32(data, self._crc)
+        self._size += len(data)
+        self._buf += data
+        while len(self._buf) >= self.BLOCK:
+            block = bytes(self._buf[:self.BLOCK])
+            del self._buf[:self.BLOCK]
+            self._submit(block, final=False)
+        return self._collect(False)
+
+    def flush(self) -> bytes:
+        """The rest of the stream, with the gzip trailer (CRC-32 and size)."""
+        self._submit(bytes(self._buf), final=True)
+        self._buf.clear()
+        out = self._collect(True)
+        self._pool.shutdown()
+        return out + self._crc.to_bytes(4, "little") + \
+            (self._size & 0xFFFFFFFF).to_bytes(4, "little")
+
+    def close(self) -> None:
+        """Stop the worker threads (after an error)."""
+        for future in self._pending:
+            future.cancel()
+        self._pool.shutdown(wait=True)
+
+
 def bundle_stream(source: BinaryIO, image_size: int, member_name: str, key: bytes, iv: bytes,
                   sink: Callable[[bytes], None],
                   progress: Callable[[int], None] | None = None,
@@ -153,7 +229,7 @@ def bundle_stream(source: BinaryIO, image_size: int, member_name: str, key: byte
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     tar_sha = hashlib.sha1()
-    deflate = zlib.compressobj(compress_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    deflate = ParallelGzip(compress_level)
     padder = padding.PKCS7(128).padder()
     encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
 
@@ -165,24 +241,28 @@ def bundle_stream(source: BinaryIO, image_size: int, member_name: str, key: byte
             if out:
                 sink(out)
 
-    header = tar_header(member_name, image_size)
-    feed(header)
-    done = 0
-    while True:
-        chunk = source.read(CHUNK)
-        if not chunk:
-            break
-        done += len(chunk)
-        if done > image_size:
-            raise BundleError(f"the image is larger than its stated size ({image_size} bytes)")
-        feed(chunk)
-        if progress is not None:
-            progress(len(chunk))
-    if done != image_size:
-        raise BundleError(f"the image ended after {done} of its stated {image_size} bytes")
-    feed(tar_trailer(len(header), image_size))
-    tail = padder.update(deflate.flush()) + padder.finalize()
-    sink(encryptor.update(tail) + encryptor.finalize())
+    try:
+        header = tar_header(member_name, image_size)
+        feed(header)
+        done = 0
+        while True:
+            chunk = source.read(CHUNK)
+            if not chunk:
+                break
+            done += len(chunk)
+            if done > image_size:
+                raise BundleError(f"the image is larger than its stated size ({image_size} "
+                                  "bytes)")
+            feed(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        if done != image_size:
+            raise BundleError(f"the image ended after {done} of its stated {image_size} bytes")
+        feed(tar_trailer(len(header), image_size))
+        tail = padder.update(deflate.flush()) + padder.finalize()
+        sink(encryptor.update(tail) + encryptor.finalize())
+    finally:
+        deflate.close()
     return tar_sha.hexdigest()
 
 

@@ -366,3 +366,24 @@ def test_filesize(text: str, value: int) -> None:
 def test_filesize_rejects(text: str) -> None:
     with pytest.raises(ValueError):
         filesize(text)
+
+
+@pytest.mark.parametrize("size", [0, 1, 32 * 1024, MiB - 1, MiB, MiB + 1, 3 * MiB + 17])
+@pytest.mark.parametrize("kind", ["random", "text"])
+def test_parallel_gzip_is_one_gzip_member(size: int, kind: str) -> None:
+    """Blocks deflated on threads join into one member that plain zlib/gzip reads."""
+    import zlib
+
+    from euca2ools.bundle.pipeline import ParallelGzip
+
+    data = os.urandom(size) if kind == "random" else \
+        (b"the quick brown fox %d\n" * (size // 20 + 1))[:size]
+    gz = ParallelGzip(6, threads=3)
+    out = b"".join(gz.compress(data[i:i + 300_000]) for i in range(0, len(data), 300_000))
+    out += gz.flush()
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    assert inflate.decompress(out) == data
+    assert inflate.eof and inflate.unused_data == b""
+    assert gzip.decompress(out) == data
+    if kind == "text" and size > MiB:
+        assert len(out) < size // 10  # the dictionary carries across blocks
