@@ -13,6 +13,7 @@ from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus import policy
 from server.walrus.context import S3Context, loads
+from server.walrus.objectlock import bucket_lock
 from server.walrus.tagging import parse_tagging, render_tagging
 from server.walrus.xmlio import doc, el, find_text, local_name, parse_xml, timestamp
 
@@ -87,6 +88,10 @@ async def create_bucket(ctx: S3Context) -> Response:
                             ctx.walrus.exec_account) or acls.canned("private", owner)
     await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
                             ctx.walrus.bucket_quota)
+    if ctx.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true":
+        # Object Lock needs versioning, for good: both are set at creation.
+        ctx.walrus.store.update_bucket(name, versioning="Enabled",
+                                       object_lock=json.dumps({"enabled": True, "rule": None}))
     return ctx.response(200, b"", [("location", f"/{name}")])
 
 
@@ -124,6 +129,9 @@ async def versioning(ctx: S3Context) -> Response:
     status = find_text(root, "Status")
     if status not in ("Enabled", "Suspended"):
         raise e.MalformedXML()
+    if status == "Suspended" and bucket_lock(bucket) is not None:
+        raise e.InvalidBucketState("An Object Lock configuration is present on this bucket, "
+                                   "so the versioning state cannot be changed.")
     if not (status == "Suspended" and not bucket["versioning"]):
         ctx.walrus.store.update_bucket(bucket["name"], versioning=status)
     return ctx.response(200)

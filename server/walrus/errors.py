@@ -154,3 +154,8 @@ ObjectLockConfigurationNotFoundError = _e("ObjectLockConfigurationNotFoundError"
                                           "bucket")
 ReplicationConfigurationNotFoundError = _e("ReplicationConfigurationNotFoundError", 404,
                                            "The replication configuration was not found")
+InvalidRetentionPeriod = _e("InvalidRetentionPeriod", 400,
+                            "Default retention period must be a positive integer value.")
+NoSuchObjectLockConfiguration = _e("NoSuchObjectLockConfiguration", 404,
+                                   "The specified object does not have a ObjectLock "
+                                   "configuration")

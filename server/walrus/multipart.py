@@ -16,6 +16,7 @@ from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus.context import S3Context, loads
+from server.walrus.objectlock import lock_fields
 from server.walrus.objects import copy_source, object_fields, quote_etag
 from server.walrus.upload import checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
@@ -35,6 +36,7 @@ async def create_upload(ctx: S3Context) -> Response:
     keep = {k: fields[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                    "storage_class", "tagging")}
     keep["checksum_algorithm"] = ctx.headers.get("x-amz-checksum-algorithm")
+    keep["lock"] = json.dumps(lock_fields(ctx, bucket))
     upload_id = await asyncio.to_thread(ctx.walrus.store.create_upload, bucket["name"],
                                         ctx.key, keep)
     body = doc("InitiateMultipartUploadResult", el("Bucket", bucket["name"]),
@@ -159,6 +161,7 @@ async def complete_upload(ctx: S3Context) -> Response:
     size = sum(p["size"] for p in chosen)
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
+    fields.update(loads(upload.get("lock"), {}))
     fields.update(size=size, etag=etag, checksum=None,
                   blobs=json.dumps([[p["blob"], p["size"]] for p in chosen]),
                   parts=json.dumps([p["size"] for p in chosen]))

@@ -14,6 +14,7 @@ from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus.context import Row, S3Context, http_date, loads
+from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
 from server.walrus.tagging import parse_tagging_header
 from server.walrus.upload import checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
@@ -210,7 +211,7 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
         raise
     ctx.authorize("s3:GetObjectVersion" if version_id else "s3:GetObject", bucket, obj)
     check_conditions(ctx.headers, obj)
-    headers = object_headers(obj, versioned=bool(bucket["versioning"]))
+    headers = object_headers(obj, versioned=bool(bucket["versioning"])) + lock_headers(obj)
     size = obj["size"]
     start, length, status = 0, size, 200
     part = ctx.query.get("partNumber")
@@ -268,6 +269,7 @@ async def put_object(ctx: S3Context) -> Response:
     if "if-match" in h or "if-none-match" in h:
         _check_write_conditions(ctx, bucket)
     fields = object_fields(ctx, bucket)
+    fields.update(lock_fields(ctx, bucket))
     got = await receive(ctx)
     fields.update(size=got.size, etag=got.md5, blobs=json.dumps([[got.blob, got.size]]),
                   checksum=got.checksum, parts=None)
@@ -299,6 +301,17 @@ def _check_write_conditions(ctx: S3Context, bucket: Row) -> None:
             raise e.NoSuchKey(Key=ctx.key)
         if not _etag_in(if_match, current["etag"]):
             raise e.PreconditionFailed(Condition="If-Match")
+
+
+def _check_lock(ctx: S3Context, bucket: Row, key: str, version_id: str) -> None:
+    """Object Lock: a version under retention or legal hold cannot be deleted."""
+    if bucket_lock(bucket) is None:
+        return
+    try:
+        obj = ctx.walrus.store.head(bucket["name"], key, version_id)
+    except (e.NoSuchKey, e.NoSuchVersion, e.MethodNotAllowed):
+        return  # missing versions and delete markers carry no lock
+    check_version_delete(ctx, obj)
 
 
 def parse_copy_source(value: str) -> tuple[str, str, str | None]:
@@ -346,6 +359,7 @@ async def copy_object(ctx: S3Context) -> Response:
                                "storage class, website redirect location or encryption "
                                "attributes.")
     fields = object_fields(ctx, bucket, copy_from=src)
+    fields.update(lock_fields(ctx, bucket))
     provider = ctx.walrus.provider
     new_blobs = [[await asyncio.to_thread(provider.copy, name), size]
                  for name, size in loads(src["blobs"], [])]
@@ -373,6 +387,8 @@ async def delete_object(ctx: S3Context) -> Response:
     assert ctx.key is not None
     version_id = ctx.query.get("versionId")
     ctx.authorize("s3:DeleteObjectVersion" if version_id else "s3:DeleteObject", bucket)
+    if version_id:
+        _check_lock(ctx, bucket, ctx.key, version_id)
     result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, ctx.key, version_id)
     headers = []
     if result.get("delete_marker"):
@@ -396,9 +412,14 @@ async def delete_objects(ctx: S3Context) -> Response:
         key = find_text(item, "Key")
         version = find_text(item, "VersionId") or None
         action = "s3:DeleteObjectVersion" if version else "s3:DeleteObject"
-        if not ctx.allowed(action, bucket):
-            out.append("<Error>" + el("Key", key) + el("Code", "AccessDenied")
-                       + el("Message", "Access Denied") + "</Error>")
+        try:
+            if not ctx.allowed(action, bucket):
+                raise e.AccessDenied()
+            if version:
+                _check_lock(ctx, bucket, key, version)
+        except e.S3Error as exc:
+            out.append("<Error>" + el("Key", key) + (el("VersionId", version) if version else "")
+                       + el("Code", exc.code) + el("Message", exc.message) + "</Error>")
             continue
         result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, key, version)
         if quiet:

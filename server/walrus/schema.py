@@ -26,6 +26,7 @@ buckets = sa.Table(
     sa.Column("tagging", sa.Text),
     sa.Column("cors", sa.Text),
     sa.Column("lifecycle", sa.Text),
+    sa.Column("object_lock", sa.Text),  # {"enabled": true, "rule": {...}} (walrus_0002)
 )
 
 objects = sa.Table(
@@ -49,6 +50,8 @@ objects = sa.Table(
     sa.Column("blobs", sa.Text, nullable=False, default="[]"),  # [[blob name, size], ...]
     sa.Column("parts", sa.Text),  # [size, ...] of a multipart object, for partNumber reads
     sa.Column("checksum", sa.String(128)),  # "algorithm:value" sent by the client
+    sa.Column("retention", sa.Text),  # {"mode": GOVERNANCE|COMPLIANCE, "until": ISO} (0002)
+    sa.Column("legal_hold", sa.Boolean),
     sa.UniqueConstraint("bucket", "key", "version_id", name="uq_walrus_objects_version"),
     sa.Index("ix_walrus_objects_listing", "bucket", "is_latest", "key"),
 )
@@ -67,6 +70,7 @@ uploads = sa.Table(
     sa.Column("tagging", sa.Text),
     sa.Column("storage_class", sa.String(32), nullable=False, default="STANDARD"),
     sa.Column("checksum_algorithm", sa.String(16)),
+    sa.Column("lock", sa.Text),  # retention/legal hold asked for at creation (0002)
     sa.Index("ix_walrus_uploads_listing", "bucket", "key", "initiated"),
 )
 

@@ -28,7 +28,7 @@ from urllib.parse import urlparse
 
 from server.ids import request_id
 from server.protocol.http import Request, Response
-from server.walrus import buckets, cors, listing, multipart, objectacl, objects
+from server.walrus import buckets, cors, listing, multipart, objectacl, objectlock, objects
 from server.walrus import errors as e
 from server.walrus.acl import Accounts
 from server.walrus.api import WalrusAPI
@@ -56,21 +56,20 @@ _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%
                           re.IGNORECASE)
 STALE_UPLOAD_SECONDS = 168 * 3600.0
 
-_BUCKET_GET = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+_BUCKET_GET = {"object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
                "lifecycle": cors.bucket_lifecycle, "location": buckets.get_location,
                "versioning": buckets.versioning, "versions": listing.list_versions,
                "uploads": multipart.list_uploads}
-_BUCKET_PUT = {"acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+_BUCKET_PUT = {"object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
                "lifecycle": cors.bucket_lifecycle, "versioning": buckets.versioning}
 _BUCKET_DELETE = {"policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
                   "cors": cors.bucket_cors, "lifecycle": cors.bucket_lifecycle}
 _UNSUPPORTED = ("logging", "website", "notification", "replication", "encryption",
-                "accelerate", "requestPayment", "object-lock", "ownershipControls",
+                "accelerate", "requestPayment", "ownershipControls",
                 "publicAccessBlock", "analytics", "metrics", "inventory",
-                "intelligent-tiering", "torrent", "retention", "legal-hold", "restore",
-                "select")
+                "intelligent-tiering", "torrent", "restore", "select")
 #: GET answers for bucket configurations Walrus does not support: what S3 says for a bucket
 #: that has none (clients such as awscli and Terraform read these routinely).
 _UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
@@ -86,7 +85,6 @@ _UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
     "encryption": (404, e.ServerSideEncryptionConfigurationNotFoundError),
     "ownershipControls": (404, e.OwnershipControlsNotFoundError),
     "publicAccessBlock": (404, e.NoSuchPublicAccessBlockConfiguration),
-    "object-lock": (404, e.ObjectLockConfigurationNotFoundError),
     "replication": (404, e.ReplicationConfigurationNotFoundError),
 }
 
@@ -343,6 +341,10 @@ class S3Service:
                 return await multipart.list_parts(ctx)
             if "attributes" in q:
                 return await objectacl.object_attributes(ctx)
+            if "retention" in q:
+                return await objectlock.retention(ctx)
+            if "legal-hold" in q:
+                return await objectlock.legal_hold(ctx)
             return await objects.get_object(ctx, head=method == "HEAD")
         if method == "PUT":
             if "acl" in q:
@@ -351,6 +353,10 @@ class S3Service:
                 return await objectacl.object_tagging(ctx)
             if "uploadId" in q:
                 return await multipart.upload_part(ctx)
+            if "retention" in q:
+                return await objectlock.retention(ctx)
+            if "legal-hold" in q:
+                return await objectlock.legal_hold(ctx)
             if "x-amz-copy-source" in ctx.headers:
                 return await objects.copy_object(ctx)
             return await objects.put_object(ctx)
