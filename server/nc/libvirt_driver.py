@@ -148,6 +148,8 @@ def domain_xml(spec: InstanceSpec, uri: str, work_dir: str) -> str:
             f"<euca:image>{escape(spec.image_id)}</euca:image>"
             f"<euca:account>{escape(spec.account_id)}</euca:account>"
             f"<euca:ip>{escape(spec.private_ip)}</euca:ip>"
+            # Which NC owns the domain: several clouds (or nodes) may share one libvirtd.
+            f"<euca:node>{escape(os.path.abspath(work_dir))}</euca:node>"
             "</euca:instance></metadata>")
     return (f"<domain type='{kind}'><name>{escape(spec.instance_id)}</name>{meta}"
             f"<memory unit='MiB'>{spec.resources.memory_mb}</memory>"
@@ -290,32 +292,32 @@ class LibvirtHypervisor:
     def stop(self, instance_id: str, done: Done) -> None:
         """Destroy and undefine the domain; remove its disks and console log."""
         self._cancelled.add(instance_id)  # a start still staging gives up before booting
+        self._submit(lambda: self._teardown(instance_id), done)
 
-        def work() -> None:
-            with self._instance_lock(instance_id):
-                try:
-                    dom = self._domain(instance_id)
-                except self.libvirt.libvirtError:
-                    dom = None  # never defined, or already gone: only files to remove
-                if dom is not None:
-                    if dom.isActive():
-                        try:
-                            dom.destroy()
-                        except self.libvirt.libvirtError:
-                            if dom.isActive():  # not merely "it stopped on its own"
-                                raise
-                    flags = getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA", 0) | \
-                        getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM", 0)
+    def _teardown(self, instance_id: str) -> None:
+        """Destroy and undefine a domain and remove its files (blocking)."""
+        with self._instance_lock(instance_id):
+            try:
+                dom = self._domain(instance_id)
+            except self.libvirt.libvirtError:
+                dom = None  # never defined, or already gone: only files to remove
+            if dom is not None:
+                if dom.isActive():
                     try:
-                        dom.undefineFlags(flags)
+                        dom.destroy()
                     except self.libvirt.libvirtError:
-                        dom.undefine()
-                self.disks.pop(instance_id, None)
-                self._remove_files(instance_id)
-            with self._lock:
-                self._instance_locks.pop(instance_id, None)
-
-        self._submit(work, done)
+                        if dom.isActive():  # not merely "it stopped on its own"
+                            raise
+                flags = getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA", 0) | \
+                    getattr(self.libvirt, "VIR_DOMAIN_UNDEFINE_NVRAM", 0)
+                try:
+                    dom.undefineFlags(flags)
+                except self.libvirt.libvirtError:
+                    dom.undefine()
+            self.disks.pop(instance_id, None)
+            self._remove_files(instance_id)
+        with self._lock:
+            self._instance_locks.pop(instance_id, None)
 
     def reboot(self, instance_id: str, done: Done) -> None:
         """Reboot the domain."""
@@ -402,15 +404,34 @@ class LibvirtHypervisor:
         return [ET.tostring(d, encoding="unicode") for d in root.iter("disk")]
 
     def instances(self) -> list[str]:
-        """Instances (domains with our metadata) libvirt knows, for rediscovery."""
+        """This node's instances (domains with our metadata) libvirt knows, for rediscovery."""
+        import defusedxml.ElementTree as DET
+
+        mine = os.path.abspath(self.work_dir)
         out = []
         for dom in self.conn().listAllDomains():
             try:
-                dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
+                meta = dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
             except self.libvirt.libvirtError:
                 continue
-            out.append(dom.name())
+            owner = DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node")
+            if owner is None or owner == mine:  # domains from before the tag count as ours
+                out.append(dom.name())
         return out
+
+    def reap(self, known: set[str]) -> list[str]:
+        """Destroy this node's domains whose instances the cloud no longer runs (blocking).
+
+        After a crash the CLC may have finished an instance's termination without the
+        NC (it marks shutting-down instances terminated on restart), or a domain may
+        have been defined for a launch that never reported; either would otherwise run
+        forever.  Returns the IDs removed.
+        """
+        orphans = [iid for iid in self.instances() if iid not in known]
+        for iid in orphans:
+            log.warning("%s: removing orphan domain %s", self.node, iid)
+            self._teardown(iid)
+        return orphans
 
     def healthy(self) -> bool:
         """True when libvirt answers."""

@@ -24,6 +24,8 @@ import requests
 from realbundle import upload_and_register
 
 from server.metadata import sign
+from server.nc.libvirt_driver import domain_xml
+from server.nc.types import InstanceSpec, Resources
 
 pytestmark = pytest.mark.libvirtd
 
@@ -184,10 +186,17 @@ def test_real_guests_end_to_end(libvirtd: str, guest_image: Path,
     pids = {i: qemu_processes(i) for i in ids}
     assert all(pids.values())
     cloud.kill()
+    # A domain this node defined for an instance the cloud no longer knows (a crash
+    # between define and the CLC's record): the restarted cloud removes it.
+    work_dir = next(cloud.data_dir.glob("nc/*-node-01"))
+    orphan = InstanceSpec("i-0000000000000dead", "m1.small", Resources(1, 256, 5))
+    conn.defineXML(domain_xml(orphan, libvirtd, str(work_dir)))
     cloud.start()
     ec2 = cloud.client("ec2")
     wait_for("the restored instances", lambda: set(states(ec2, ids).values()) == {"running"}, 30)
     assert {i: qemu_processes(i) for i in ids} == pids  # the same QEMU processes: adopted
+    wait_for("the orphan domain to go", lambda: orphan.instance_id not in
+             [d.name() for d in conn.listAllDomains()], 15)
     assert "EUCA-META: instance-id" in console(ec2, ids[1])
 
     # -- terminate: nothing left behind ----------------------------------------------
