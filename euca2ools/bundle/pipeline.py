@@ -310,10 +310,15 @@ def _gunzipped(chunks: Iterable[bytes], tar_sha: Any) -> Iterator[bytes]:
     inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
     try:
         for chunk in chunks:
-            data = inflate.decompress(chunk)
-            if data:
-                tar_sha.update(data)
-                yield data
+            # Output is capped per call: a megabyte of gzip'd zeros inflates to a gigabyte.
+            data = inflate.decompress(chunk, CHUNK)
+            while True:
+                if data:
+                    tar_sha.update(data)
+                    yield data
+                if not inflate.unconsumed_tail:
+                    break
+                data = inflate.decompress(inflate.unconsumed_tail, CHUNK)
         rest = inflate.flush()
     except zlib.error:
         raise BundleError("cannot decompress the bundle: wrong key or IV, or the bundle is "

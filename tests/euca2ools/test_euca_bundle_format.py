@@ -387,3 +387,37 @@ def test_parallel_gzip_is_one_gzip_member(size: int, kind: str) -> None:
     assert gzip.decompress(out) == data
     if kind == "text" and size > MiB:
         assert len(out) < size // 10  # the dictionary carries across blocks
+
+
+def _peak_rss_mib(argv: list[str], env: dict[str, str]) -> float:
+    """Run ``argv`` under a fresh interpreter and return its peak RSS in MiB."""
+    probe = ("import resource, subprocess, sys\n"
+             "rc = subprocess.run(sys.argv[1:]).returncode\n"
+             "assert rc == 0, rc\n"
+             "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n")
+    proc = subprocess.run([sys.executable, "-c", probe, *argv], env=env, capture_output=True,
+                          text=True, timeout=300, check=True)
+    return float(proc.stdout.splitlines()[-1])
+
+
+def test_memory_stays_bounded(euca, keys: Keys, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 512 MiB image (sparse: it deflates ~1000:1) bundles and unbundles in < 150 MiB."""
+    image = tmp_path / "sparse.img"
+    with open(image, "wb") as handle:
+        handle.truncate(512 * MiB)
+        handle.seek(512 * MiB)
+        handle.write(b"end")
+    out = tmp_path / "out"
+    rss = _peak_rss_mib([str(BIN / "euca-bundle-image"), "-i", str(image), "-r", "x86_64",
+                         "-d", str(out), "--ec2cert", str(keys.cloud_cert), "-u", "1"], euca.env)
+    assert rss < 150, rss
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    rss = _peak_rss_mib([str(BIN / "euca-unbundle"), "-m", str(out / "sparse.img.manifest.xml"),
+                         "-d", str(rebuilt), "-k", str(keys.cloud_key_path)], euca.env)
+    assert rss < 150, rss
+    result = rebuilt / "sparse.img"
+    assert result.stat().st_size == 512 * MiB + 3
+    with open(result, "rb") as handle:
+        handle.seek(512 * MiB - 5)
+        assert handle.read() == b"\0\0\0\0\0end"
