@@ -15,9 +15,10 @@ from typing import Any
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
+from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context, loads
 from server.walrus.objectlock import lock_fields
-from server.walrus.objects import copy_source, object_fields, quote_etag
+from server.walrus.objects import copy_source, object_fields
 from server.walrus.upload import checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
 

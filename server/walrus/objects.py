@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import AsyncIterator, Generator
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
+from server.walrus.conditions import check_conditions, etag_in, parse_range, quote_etag
 from server.walrus.context import Row, S3Context, http_date, loads
 from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
 from server.walrus.tagging import parse_tagging_header
@@ -28,12 +27,6 @@ OVERRIDES = ("response-content-type", "response-content-language", "response-exp
              "response-content-encoding")
 MAX_META = 2048
 GET_CHUNK = 4 * 1024 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def quote_etag(etag: str) -> str:
-    """An ETag as S3 sends it, in double quotes."""
-    return f'"{etag}"'
 
 
 def object_fields(ctx: S3Context, bucket: Row, *, copy_from: Row | None = None) -> Row:
@@ -91,72 +84,6 @@ def object_headers(obj: Row, *, versioned: bool = False) -> list[tuple[str, str]
     if tags:
         out.append(("x-amz-tagging-count", str(len(tags))))
     return out
-
-
-def _parse_time(value: str) -> float | None:
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def check_conditions(h: dict[str, str], obj: Row, prefix: str = "if-",
-                     copy: bool = False) -> None:
-    """If-Match / If-None-Match / If-(Un)Modified-Since, with S3's precedence."""
-    etag = obj["etag"]
-    modified = int(obj["last_modified"])
-    if_match = h.get(prefix + "match")
-    if_none = h.get(prefix + "none-match")
-    if_unmod = h.get(prefix + "unmodified-since")
-    if_mod = h.get(prefix + "modified-since")
-    fail = e.PreconditionFailed(Condition=prefix)
-    matched = None
-    if if_match is not None:
-        matched = _etag_in(if_match, etag)
-        if not matched:
-            raise fail
-    if if_unmod is not None and matched is None:
-        t = _parse_time(if_unmod)
-        if t is not None and modified > t:
-            raise fail
-    none_matched = None
-    if if_none is not None:
-        none_matched = not _etag_in(if_none, etag)
-        if not none_matched:
-            if copy:
-                raise fail
-            raise e.NotModified(headers=[("etag", quote_etag(etag))])
-    if if_mod is not None and none_matched is None:
-        t = _parse_time(if_mod)
-        if t is not None and modified <= t:
-            if copy:
-                raise fail
-            raise e.NotModified(headers=[("etag", quote_etag(etag))])
-
-
-def _etag_in(header: str, etag: str) -> bool:
-    values = [v.strip().removeprefix("W/").strip('"') for v in header.split(",")]
-    return "*" in values or etag in values
-
-
-def parse_range(value: str, size: int) -> tuple[int, int] | None:
-    """``(start, end_inclusive)`` of a single byte range; None to serve the whole object."""
-    m = _RANGE.match(value.strip())
-    if m is None or (not m.group(1) and not m.group(2)):
-        return None
-    first, last = m.group(1), m.group(2)
-    if not first:
-        n = int(last)
-        if n == 0:
-            raise e.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
-        return max(0, size - n), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
-    if last and end < start:
-        return None
-    if start >= size:
-        raise e.InvalidRange(RangeRequested=value, ActualObjectSize=str(size))
-    return start, min(end, size - 1)
 
 
 async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
@@ -293,13 +220,13 @@ def _check_write_conditions(ctx: S3Context, bucket: Row) -> None:
     except e.NoSuchKey:
         current = None
     if_none = ctx.headers.get("if-none-match")
-    if if_none is not None and current is not None and _etag_in(if_none, current["etag"]):
+    if if_none is not None and current is not None and etag_in(if_none, current["etag"]):
         raise e.PreconditionFailed(Condition="If-None-Match")
     if_match = ctx.headers.get("if-match")
     if if_match is not None:
         if current is None:
             raise e.NoSuchKey(Key=ctx.key)
-        if not _etag_in(if_match, current["etag"]):
+        if not etag_in(if_match, current["etag"]):
             raise e.PreconditionFailed(Condition="If-Match")
 
 

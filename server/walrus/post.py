@@ -25,8 +25,9 @@ from server.auth.sigv4 import signing_key
 from server.protocol.http import Response
 from server.walrus import errors as e
 from server.walrus.auth import Auth
+from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context
-from server.walrus.objects import object_fields, quote_etag
+from server.walrus.objects import object_fields
 from server.walrus.upload import receive
 from server.walrus.xmlio import el
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 from server.walrus import errors as e
 from server.walrus.provider import Provider
 from server.walrus.schema import buckets, objects, parts, uploads
+from server.walrus.uploads import UploadStore
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def new_version_id() -> str:
     return uuid.uuid4().hex
 
 
-class WalrusStore:
+class WalrusStore(UploadStore):
     """Buckets, objects and uploads over a SQL engine and a blob provider."""
 
     def __init__(self, engine: Engine, provider: Provider, now: Callable[[], float]):
@@ -309,114 +310,6 @@ class WalrusStore:
             if upper is not None:
                 query = query.where(column < upper)
         return query
-
-    # -- multipart ---------------------------------------------------------------------
-    def create_upload(self, bucket: str, key: str, fields: Row) -> str:
-        """Start a multipart upload; its ID."""
-        upload_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
-        self._tx(lambda c: c.execute(uploads.insert().values(
-            upload_id=upload_id, bucket=bucket, key=key, initiated=self.now(), **fields)))
-        return upload_id
-
-    def upload(self, bucket: str, key: str, upload_id: str) -> Row:
-        """An upload row or NoSuchUpload."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(uploads).where(
-                uploads.c.upload_id == upload_id, uploads.c.bucket == bucket,
-                uploads.c.key == key)).first()
-        if row is None:
-            raise e.NoSuchUpload(UploadId=upload_id)
-        return dict(row._mapping)
-
-    def put_part(self, upload_id: str, number: int, blob: str, size: int, etag: str,
-                 checksum: str | None) -> None:
-        """Record (or replace) a part; the replaced part's blob is deleted after commit."""
-        def run(conn: Connection) -> list[str]:
-            self._lock_upload(conn, upload_id)
-            old = conn.execute(sa.select(parts.c.blob).where(
-                parts.c.upload_id == upload_id, parts.c.part_number == number)).first()
-            conn.execute(parts.delete().where(parts.c.upload_id == upload_id,
-                                              parts.c.part_number == number))
-            conn.execute(parts.insert().values(
-                upload_id=upload_id, part_number=number, size=size, etag=etag,
-                last_modified=self.now(), blob=blob, checksum=checksum))
-            return [json.dumps([[old[0], 0]])] if old and old[0] else []
-        try:
-            self._drop_blobs(self._tx(run))
-        except e.S3Error:
-            self.provider.delete(blob)
-            raise
-
-    def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[Row]:
-        """Parts in number order after ``after``."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(parts).where(
-                parts.c.upload_id == upload_id, parts.c.part_number > after)
-                .order_by(parts.c.part_number).limit(limit)).all()
-        return [dict(r._mapping) for r in rows]
-
-    @staticmethod
-    def _lock_upload(conn: Connection, upload_id: str) -> None:
-        """Lock the upload row (PostgreSQL; SQLite serializes writers anyway) or NoSuchUpload."""
-        alive = conn.execute(sa.select(uploads.c.upload_id)
-                             .where(uploads.c.upload_id == upload_id).with_for_update()).first()
-        if alive is None:
-            raise e.NoSuchUpload(UploadId=upload_id)
-
-    def finish_upload(self, upload: Row, bucket: Row, fields: Row,
-                      chosen: dict[int, str]) -> Row:
-        """Turn an upload into an object version in one transaction.
-
-        ``chosen`` maps part numbers to the blobs the object is made of; if a part was
-        replaced meanwhile the completion fails (InvalidPart) rather than reference a blob
-        that the replacement is about to delete.  Unused parts' blobs are deleted.
-        """
-        upload_id = upload["upload_id"]
-
-        def retire(conn: Connection) -> list[str]:
-            self._lock_upload(conn, upload_id)
-            rows = conn.execute(sa.select(parts.c.part_number, parts.c.blob)
-                                .where(parts.c.upload_id == upload_id)).all()
-            current = {n: b for n, b in rows}
-            for number, blob in chosen.items():
-                if current.get(number) != blob:
-                    raise e.InvalidPart(UploadId=upload_id, PartNumber=str(number))
-            conn.execute(parts.delete().where(parts.c.upload_id == upload_id))
-            conn.execute(uploads.delete().where(uploads.c.upload_id == upload_id))
-            return [json.dumps([[b, 0]]) for n, b in rows if n not in chosen and b]
-
-        return self.put(bucket, upload["key"], fields, within=retire)
-
-    def abort_upload(self, upload_id: str) -> None:
-        """Delete an upload and its parts."""
-        def run(conn: Connection) -> list[str]:
-            try:
-                self._lock_upload(conn, upload_id)
-            except e.NoSuchUpload:
-                return []  # completed or aborted meanwhile: its blobs are not ours to drop
-            rows = conn.execute(sa.select(parts.c.blob)
-                                .where(parts.c.upload_id == upload_id)).all()
-            conn.execute(parts.delete().where(parts.c.upload_id == upload_id))
-            conn.execute(uploads.delete().where(uploads.c.upload_id == upload_id))
-            return [json.dumps([[b[0], 0]]) for b in rows if b[0]]
-        self._drop_blobs(self._tx(run))
-
-    def abort_stale_uploads(self, before: float) -> int:
-        """Abort uploads initiated before ``before``; how many."""
-        with self.engine.connect() as conn:
-            ids = [r[0] for r in conn.execute(sa.select(uploads.c.upload_id)
-                                              .where(uploads.c.initiated < before))]
-        for upload_id in ids:
-            self.abort_upload(upload_id)
-        return len(ids)
-
-    def list_uploads(self, bucket: str, prefix: str) -> list[Row]:
-        """Uploads in progress, by key then initiation."""
-        query = self._prefix_filter(sa.select(uploads).where(uploads.c.bucket == bucket),
-                                    prefix, uploads.c.key)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(uploads.c.key, uploads.c.initiated)).all()
-        return [dict(r._mapping) for r in rows]
 
     # -- maintenance -------------------------------------------------------------------
     def referenced_blobs(self) -> set[str]:
