@@ -421,3 +421,28 @@ def test_memory_stays_bounded(euca, keys: Keys, tmp_path: Path) -> None:  # type
     with open(result, "rb") as handle:
         handle.seek(512 * MiB - 5)
         assert handle.read() == b"\0\0\0\0\0end"
+
+
+@pytest.mark.parametrize("flag,tty,shown", [(None, True, True), ("--no-progress", True, False),
+                                            ("--progress", False, True), (None, False, False)])
+def test_progress_bar(euca, keys: Keys, image: Path, tmp_path: Path, flag: str | None,  # type: ignore[no-untyped-def]
+                      tty: bool, shown: bool) -> None:
+    """A bar on stderr by default when stdout is a terminal; --progress/--no-progress decide."""
+    import pty
+
+    argv = [str(BIN / "euca-bundle-image"), "-i", str(image), "-r", "x86_64", "-d",
+            str(tmp_path), "--ec2cert", str(keys.cloud_cert), "-u", "1"] + ([flag] if flag else [])
+    master, slave = pty.openpty() if tty else (None, None)
+    try:
+        proc = subprocess.run(argv, env=euca.env, stdout=slave if tty else subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=120, check=True)
+    finally:
+        for fd in (master, slave):
+            if fd is not None:
+                os.close(fd)
+    err = proc.stderr.decode()
+    if shown:
+        assert err.startswith("\rBundling disk.img ") and err.endswith("\n")
+        assert " 100% |" + "#" * 30 + "| 25.0 MiB " in err
+    else:
+        assert err == ""
