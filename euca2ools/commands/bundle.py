@@ -548,7 +548,15 @@ COMMANDS = [
     Command("euca-bundle-image", "local", None, "Prepare an image for use in the cloud",
             _bundle_args(upload=False), run=_run_bundle_image, fast=False, configured=True,
             description="Writes the bundle's parts and PREFIX.manifest.xml to the destination "
-            "and prints \"Wrote manifest FILE\"."),
+            "and prints \"Wrote manifest FILE\". The image is archived with tar, compressed "
+            "with gzip, encrypted with AES-128-CBC under a random key, and cut into 10 MiB "
+            "parts; the key is encrypted to the cloud's certificate (--ec2cert, else "
+            "EUCALYPTUS_CERT, the region's certificate in euca2ools.ini, or the bootstrap "
+            "service's DescribeServiceCertificates) and to the user's (-c, else EC2_CERT, "
+            "EUCA_CERT or the user's certificate). The manifest is signed with the user's "
+            "private key (-k, else EUCA_PRIVATE_KEY, EC2_PRIVATE_KEY or the user's "
+            "private-key) when there is one. The account ID comes from -u, EC2_USER_ID or the "
+            "user's account-id."),
     Command("euca-upload-bundle", "s3", None,
             "Upload a bundle prepared by euca-bundle-image to the cloud",
             [*_upload_args(),
