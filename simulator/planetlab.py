@@ -101,9 +101,11 @@ class PlanetLabRun:
         self.models: list[PowerModel] = []
         self.hosts: list[HostLoad] = []
         ncs = []
+        # One model object per host type, so idle hosts of a type group together.
+        type_models = [power_model(ht["power"]) for ht in cfg.host_types]
         for i in range(cfg.hosts):
             ht = cfg.host_types[i % len(cfg.host_types)]
-            model = power_model(ht["power"])
+            model = type_models[i % len(cfg.host_types)]
             self.models.append(model)
             name = f"host-{i:03d}"
             bw_mbit = float(ht.get("bw_mbit", 1000))
@@ -160,7 +162,7 @@ class PlanetLabRun:
         classes: dict[object, list[int]] = {}
         for h in self.hosts:
             if h.mips_start == 0.0:
-                classes.setdefault((h.mips, h.pe_mips, h.ram_mb, h.bw, id(h.power)), []).append(h.index)
+                classes.setdefault((h.mips, h.pe_mips, h.ram_mb, h.bw, h.power), []).append(h.index)
         return classes
 
     def _migrated(self, iid: str, dest: str, outcome: Outcome) -> None:

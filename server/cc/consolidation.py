@@ -262,7 +262,9 @@ class Consolidator:
         idle = [h for h in hosts if h.mips_start == 0.0]
         idle_classes: dict[object, list[int]] = {}
         for h in idle:
-            key = (h.mips, h.pe_mips, h.ram_mb, h.bw, id(h.power))
+            # Bound methods of one power model compare equal: hosts sharing a model and
+            # a shape are interchangeable while idle.
+            key = (h.mips, h.pe_mips, h.ram_mb, h.bw, h.power)
             idle_classes.setdefault(key, []).append(h.index)
         active = [h for h in hosts if h.mips_start > 0.0]
 
