@@ -12,12 +12,14 @@
 # prints the block devices it sees once a second (so hot-plugged volumes show up) and
 # stays up.  Every line it prints starts with "EUCA-" so tests can find it in the console.
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, gzip, e2fsprogs.
-# Re-running with an existing OUTDIR that has all three files does nothing.
+# Re-running does nothing when OUTDIR holds a build by this version of the script.
 set -euo pipefail
 OUT=${1:?usage: $0 OUTDIR}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -s "$OUT/disk.img" ]; then
+STAMP=$(sha256sum "$0" | cut -c1-16)
+if [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ] && [ -s "$OUT/disk.img" ] &&
+   [ "$(cat "$OUT/.built-by" 2>/dev/null)" = "$STAMP" ]; then
   exit 0
 fi
 for tool in dpkg-deb cpio gzip mkfs.ext2; do
@@ -83,7 +85,8 @@ for dev in /sys/block/vd*; do
     if [ -f /mnt/seed/meta-data ]; then
       echo "EUCA-SEED: /dev/\$name"
       sed 's/^/EUCA-META: /' /mnt/seed/meta-data
-      [ -f /mnt/seed/user-data ] && head -c 2048 /mnt/seed/user-data | sed 's/^/EUCA-USER-DATA: /'
+      # \$(...) drops trailing newlines and echo ends the last line, whatever the data.
+      [ -s /mnt/seed/user-data ] && echo "\$(head -c 2048 /mnt/seed/user-data)" | sed 's/^/EUCA-USER-DATA: /'
       break
     fi
     umount /mnt/seed
@@ -108,3 +111,4 @@ mkfs.ext2 -q -F -L euca-root -d "$WORK/img" "$WORK/disk.img"
 cp "$(ls "$WORK"/k/boot/vmlinuz-* | head -1)" "$OUT/vmlinuz.tmp" && mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$WORK/initrd.gz" "$OUT/initrd.gz.tmp" && mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
 mv "$WORK/disk.img" "$OUT/disk.img.tmp" && mv "$OUT/disk.img.tmp" "$OUT/disk.img"
+echo "$STAMP" > "$OUT/.built-by"
