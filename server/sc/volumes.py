@@ -191,6 +191,11 @@ def detach_volume(ctx: Context) -> Any:
             inst.state not in ("stopped", "terminated"):
         raise IncorrectState(f"Unable to detach root volume '{vol.id}' from instance "
                              f"'{inst.id}' while it is {inst.state}")
+    if inst is not None and inst.state in ("pending", "stopping", "shutting-down") and \
+            not force:
+        # The node is (re)building or tearing the domain down: nothing to unplug from yet.
+        raise IncorrectState(f"Instance '{inst.id}' is {inst.state}: detach when it is "
+                             "running or stopped, or use force")
     if vol.attach_state == "attaching":
         vol.set_attachment("attached")  # detaching a volume not yet plugged in: unplug it
     if vol.attach_state == "attached":
