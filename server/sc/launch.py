@@ -109,7 +109,7 @@ def create_launch_volumes(ebs: BlockStorage, ctx: Context, image: Image,
                     "device": m["device"], "volume_id": vol.id, "path": vol.path,
                     "size": size, "fmt": vol.fmt, "status": "attached", "attach_time": now,
                     "delete_on_termination": delete})
-    except OSError as exc:
+    except Exception as exc:  # copy or download failed: undo what was made
         for vol in made:
             ebs._release(vol, None)
             sc.delete_volume(vol)
