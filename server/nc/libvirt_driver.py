@@ -443,15 +443,30 @@ class LibvirtHypervisor:
                 self._conn = None
             return False
 
-    def check_health(self, report: Callable[[bool], None]) -> None:
-        """:meth:`healthy`, off the control loop; ``report`` runs on the loop."""
+    def active_instances(self) -> frozenset[str]:
+        """Names of the running domains (blocking)."""
+        return frozenset(d.name() for d in self.conn().listAllDomains(
+            self.libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+
+    def check_health(self, report: Callable[[bool, frozenset[str] | None], None]) -> None:
+        """Off the control loop: does libvirt answer, and which domains run.
+
+        ``report(healthy, running)`` runs on the loop; ``running`` is None when libvirt
+        could not be asked.
+        """
         def run() -> None:
             ok = self.healthy()
+            running: frozenset[str] | None = None
+            if ok:
+                try:
+                    running = self.active_instances()
+                except Exception:  # libvirt went away between the two calls
+                    ok = False
             callback = getattr(self.clock, "call_soon_threadsafe", None)
             if callback is not None:
-                callback(lambda: report(ok))
+                callback(lambda: report(ok, running))
             else:
-                report(ok)
+                report(ok, running)
 
         self.pool.submit(run)
 

@@ -5,6 +5,10 @@ monitor asks each node's driver, off the control loop, whether its hypervisor an
 A node that does not is marked DOWN at its CC (its capacity leaves the scheduler and the
 resource counts); when it answers again the CC marks it UP and re-reads its capacity.
 Drivers without ``check_health`` (the virtual one) are left alone.
+
+A driver may also report which of its domains run: an instance that was running before
+the check began and whose domain no longer runs (the guest powered off, QEMU died) is
+terminated through its NC, as an instance-store instance that shuts down is in EC2.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from server.clock import Clock
-from server.nc.types import NodeStatus
+from server.nc.types import InstanceState, NodeStatus
 
 if TYPE_CHECKING:
     from server.cc.cluster import ClusterController
@@ -25,7 +29,8 @@ log = logging.getLogger(__name__)
 #: Seconds between health checks (Eucalyptus' NC MONITORING_PERIOD).
 MONITORING_PERIOD = 5.0
 
-HealthReport = Callable[[bool], None]
+#: ``report(healthy, running domain names or None)``; drivers may omit the second.
+HealthReport = Callable[..., None]
 
 
 class NodeHealthMonitor:
@@ -59,15 +64,18 @@ class NodeHealthMonitor:
                 if check is None or view.name in self._in_flight:
                     continue
                 self._in_flight.add(view.name)
-                check(functools.partial(self.report, cc, view.name))
+                check(functools.partial(self.report, cc, view.name, self.clock.now()))
         self.clock.call_later(self.period, self.tick)
 
-    def report(self, cc: ClusterController, name: str, healthy: bool) -> None:
-        """A node's check finished (on the control loop)."""
+    def report(self, cc: ClusterController, name: str, asked_at: float, healthy: bool,
+               running: frozenset[str] | None = None) -> None:
+        """A node's check (begun at ``asked_at``) finished; on the control loop."""
         self._in_flight.discard(name)
         view = cc.by_name.get(name)
         if view is None:
             return
+        if healthy and running is not None:
+            self._reap_stopped(cc, name, asked_at, running)
         if not healthy and view.status is not NodeStatus.DOWN:
             log.warning("node %s: hypervisor unreachable; marking it DOWN", name)
             self.marked_down.add(name)
@@ -78,3 +86,15 @@ class NodeHealthMonitor:
             log.info("node %s: hypervisor answers again; marking it UP", name)
             self.marked_down.discard(name)
             cc.node_up(name)
+
+    def _reap_stopped(self, cc: ClusterController, name: str, asked_at: float,
+                      running: frozenset[str]) -> None:
+        # Only instances already RUNNING when the check began: one that started since
+        # may have had no domain yet when the driver listed them.
+        nc = cc.by_name[name].nc
+        gone = [iid for iid, inst in nc.instances.items()
+                if inst.state is InstanceState.RUNNING and inst.since < asked_at
+                and iid not in running]
+        for iid in gone:
+            log.warning("node %s: the domain of %s stopped; terminating it", name, iid)
+            nc.terminate_instance(iid)

@@ -18,7 +18,7 @@ from server.cc.cluster import ClusterController
 from server.clock import ManualClock
 from server.nc.monitor import NodeHealthMonitor
 from server.nc.node import NodeController
-from server.nc.types import InstanceSpec, NodeStatus, Resources
+from server.nc.types import OK, InstanceSpec, InstanceState, NodeStatus, Outcome, Resources
 
 SMALL = Resources(1, 256, 5)
 
@@ -79,6 +79,48 @@ def test_monitor_leaves_failed_nodes_alone() -> None:
     assert cc.by_name["node-0"].status is NodeStatus.DOWN
     monitor.stop()
     clock.advance(10.0)
+
+
+class InstantDriver(ScriptedDriver):
+    """Starts and stops at once, and reports which domains run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running: set[str] = set()
+
+    def start(self, spec: InstanceSpec, done: Callable[[Outcome], None]) -> None:
+        self.running.add(spec.instance_id)
+        done(OK)
+
+    def stop(self, instance_id: str, done: Callable[[Outcome], None]) -> None:
+        self.running.discard(instance_id)
+        done(OK)
+
+    def check_health(self, report: Callable[..., None]) -> None:
+        self.checks += 1
+        report(self.up, frozenset(self.running))
+
+
+def test_stopped_domain_terminates_its_instance() -> None:
+    """A guest that powers off (its domain stops) ends as a terminated instance."""
+    clock = ManualClock()
+    driver = InstantDriver()
+    events: list[tuple[str, InstanceState]] = []
+    nc = NodeController("node-0", clock, driver, lambda e: None)  # type: ignore[arg-type]
+    cc = ClusterController("z", clock, [nc])
+    cc.set_vm_types({"m1.small": SMALL})
+    cc.listeners.append(lambda e: events.append((e.instance_id, e.state)))
+    monitor = NodeHealthMonitor(clock, {"z": cc}, period=5.0)
+    cc.run_on("node-0", InstanceSpec("i-00000000000000001", "m1.small", SMALL))
+    cc.run_on("node-0", InstanceSpec("i-00000000000000002", "m1.small", SMALL))
+    monitor.start()
+    clock.advance(5.0)
+    assert nc.instances["i-00000000000000001"].state is InstanceState.RUNNING
+    driver.running.discard("i-00000000000000001")  # the guest ran "poweroff"
+    clock.advance(5.0)
+    assert nc.instances["i-00000000000000001"].state is InstanceState.TERMINATED
+    assert nc.instances["i-00000000000000002"].state is InstanceState.RUNNING
+    assert ("i-00000000000000001", InstanceState.TERMINATED) in events
 
 
 @pytest.mark.libvirtd

@@ -199,8 +199,14 @@ def test_real_guests_end_to_end(libvirtd: str, guest_image: Path,
              [d.name() for d in conn.listAllDomains()], 15)
     assert "EUCA-META: instance-id" in console(ec2, ids[1])
 
+    # -- a guest whose QEMU dies is terminated by its NC -----------------------------
+    conn.lookupByName(ids[1]).destroy()
+    wait_for("the crashed guest's instance to terminate",
+             lambda: states(ec2, [ids[1]])[ids[1]] == "terminated", 30)
+    assert ids[1] not in [d.name() for d in conn.listAllDomains()]  # undefined as well
+
     # -- terminate: nothing left behind ----------------------------------------------
-    ec2.terminate_instances(InstanceIds=ids)
+    ec2.terminate_instances(InstanceIds=ids[:1])
     wait_for("both instances terminated",
              lambda: set(states(ec2, ids).values()) == {"terminated"}, 60)
     names = [d.name() for d in conn.listAllDomains()]
