@@ -446,3 +446,41 @@ def test_progress_bar(euca, keys: Keys, image: Path, tmp_path: Path, flag: str |
         assert " 100% |" + "#" * 30 + "| 25.0 MiB " in err
     else:
         assert err == ""
+
+
+def test_keys_from_the_config(euca, keys: Keys, image: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--region USER@REGION picks the region's cloud certificate and the user's account ID,
+    certificate and private key from euca2ools.ini; EC2_* variables beat the config."""
+    ini = tmp_path / "euca2ools.ini"
+    ini.write_text(f"[region lab]\ncertificate = {keys.cloud_cert}\n\n"
+                   f"[user alice]\naccount-id = 4444-5555-6666\ncertificate = {keys.user_cert}\n"
+                   f"private-key = {keys.user_key_path}\n")
+    small = tmp_path / "small.img"
+    small.write_bytes(image.read_bytes()[:100_000])
+    out = tmp_path / "out"
+    euca("euca-bundle-image", "-i", str(small), "-r", "x86_64", "-d", str(out),
+         "--region", "alice@lab", ini=ini)
+    data = (out / "small.img.manifest.xml").read_bytes()
+    manifest = Manifest.from_xml(data)
+    assert manifest.user == "444455556666"
+    assert manifest.decrypt_key(keys.user_key) == manifest.decrypt_key(keys.cloud_key)
+    signature = bytes.fromhex(manifest.signature)
+    keys.user_key.public_key().verify(signature, manifest.signed_data(), padding.PKCS1v15(),
+                                      hashes.SHA1())
+    # The user's private-key also unbundles.
+    rebuilt = tmp_path / "rebuilt"
+    rebuilt.mkdir()
+    euca("euca-unbundle", "-m", str(out / "small.img.manifest.xml"), "-d", str(rebuilt),
+         "--region", "alice@lab", ini=ini)
+    assert (rebuilt / "small.img").read_bytes() == small.read_bytes()
+    # Environment variables win over the config.
+    euca("euca-bundle-image", "-i", str(small), "-r", "x86_64", "-d", str(tmp_path / "env"),
+         "--region", "alice@lab", ini=ini,
+         env={"EC2_USER_ID": "777788889999", "EC2_CERT": str(keys.other_cert),
+              "EUCA_PRIVATE_KEY": str(keys.other_key_path)})
+    manifest = Manifest.from_xml((tmp_path / "env" / "small.img.manifest.xml").read_bytes())
+    assert manifest.user == "777788889999"
+    from euca2ools.bundle.keys import load_private_key
+
+    other = load_private_key(str(keys.other_key_path))
+    assert manifest.decrypt_key(other) == manifest.decrypt_key(keys.cloud_key)
