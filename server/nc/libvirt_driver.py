@@ -246,9 +246,15 @@ class LibvirtHypervisor:
             boot["ramdisk_path"] = self.images.get(spec.ramdisk_id)
         if spec.image_id:
             base = self.images.get(spec.image_id)
+            fmt = image_format(base)
             root = os.path.join(directory, "root.qcow2")
-            _run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", base,
-                  "-F", image_format(base), root])
+            argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-b", base, "-F", fmt, root]
+            # The root disk gets the instance type's disk size (sparse: reads past the
+            # image are zeros, so a guest can grow its file system into it).
+            want = spec.resources.disk_gb << 30
+            if fmt == "raw" and want > os.path.getsize(base):
+                argv.append(str(want))
+            _run(argv)
             boot["root_path"] = root
         boot["seed_iso"] = make_config_drive(spec, directory)
         return dataclasses.replace(spec, metadata=boot)

@@ -137,6 +137,8 @@ def test_stage_makes_overlay_and_seed(tmp_path: Path) -> None:
                                      capture_output=True, check=True, text=True).stdout)
     assert info["format"] == "qcow2" and info["backing-filename"] == cache.path("emi-1")
     assert info["backing-filename-format"] == "raw" and image_format(root) == "qcow2"
+    assert info["virtual-size"] == 5 << 30  # m1.small's disk, not the 8 MiB image
+    assert info["actual-size"] < 1 << 20
     assert staged.metadata["kernel_path"] == cache.path("eki-1")
     seed = Path(staged.metadata["seed_iso"])
     assert seed.read_bytes()[32808:32814] == b"cidata"  # ISO 9660 primary volume id
