@@ -34,12 +34,12 @@ class _Call:
     list saves allocations on the hottest path of a million-instance run.
     """
 
-    __slots__ = ("_ok", "_value", "callbacks", "fn")
+    __slots__ = ("callbacks", "fn")
+    _ok = True      # simpy reads these two; as class attributes they cost nothing per call
+    _value = None
 
     def __init__(self, fn: Callable[[], None] | None):
         self.fn = fn
-        self._ok = True
-        self._value = None
         self.callbacks: Any = _CALLBACKS
 
     def cancel(self) -> None:

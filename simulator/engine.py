@@ -135,31 +135,32 @@ class Simulation:
             self.trace.append((ev.time, ev.instance_id, ev.state.value, ev.node))
         state = ev.state
         iid = ev.instance_id
+        # Branches in order of frequency; SHUTTING_DOWN and FAILED need nothing here.
         if state is S.STAGING:
-            if iid not in self.where and iid in self.requests:
-                req = self.requests[iid]
+            req = self.requests.get(iid)
+            if req is not None and iid not in self.where:
                 busy = self._spec_cache[req.vm_type].cores * self._cpu(req)
                 idx = self.cc.by_name[ev.node].index
                 self.where[iid] = (idx, busy)
                 self._add_load(idx, busy)
         elif state is S.RUNNING:
-            if ev.reason.startswith("migrated"):
-                self._moved(iid, self.cc.by_name[ev.node].index)
-                return
+            if ev.reason:
+                if ev.reason.startswith("migrated"):
+                    self._moved(iid, self.cc.by_name[ev.node].index)
+                    return
             t0 = self.requested_at.pop(iid, None)
             if t0 is None:
                 return
-            self.metrics.waits.append(self.clock.env.now - t0)
-            req = self.requests[iid]
-            self.clock.call_later(req.lifetime, lambda: self.cc.terminate_instance(iid))
+            now = self.clock.env.now
+            self.metrics.waits.append(now - t0)
+            terminate = self.cc.terminate_instance
+            self.clock.call_later(self.requests[iid].lifetime, lambda: terminate(iid))
         elif state is S.TERMINATED:
             where = self.where.pop(iid, None)
             if where is not None:
                 self._add_load(where[0], -where[1])
-            req = self.requests.pop(iid, None)
-            if req is not None:
-                if iid in self.requested_at:
-                    del self.requested_at[iid]
+            if self.requests.pop(iid, None) is not None:
+                self.requested_at.pop(iid, None)
                 if ev.reason:
                     self.metrics.failed += 1
                 else:

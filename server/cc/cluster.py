@@ -94,6 +94,9 @@ class ClusterController:
         self.demands: dict[str, Resources] = {}
         self._awake: dict[str, NodeIndex] = {}
         self._asleep: dict[str, NodeIndex] = {}
+        # (cores, memory, disk, awake index, asleep index) per type; None = rebuild.
+        # Anything that replaces the index objects must reset it.
+        self._fit_table: list[tuple[int, int, int, NodeIndex, NodeIndex]] | None = None
         self.migrations = Migrations(self)
         for nc in nodes:
             self.add_node(nc)
@@ -128,6 +131,7 @@ class ClusterController:
                         if v.index in old:
                             new.add(v.index)
                     table[name] = new
+                    self._fit_table = None
 
     def set_vm_types(self, types: dict[str, Resources]) -> None:
         """Tell the CC the VM types it places (rebuilds the per-type fit indices)."""
@@ -135,25 +139,34 @@ class ClusterController:
         size = max(len(self.nodes), 1)
         self._awake = {t: NodeIndex(size) for t in types}
         self._asleep = {t: NodeIndex(size) for t in types}
+        self._fit_table = None
         for view in self.nodes:
             self._reindex(view)
 
     def _reindex(self, view: NodeView) -> None:
         """Update every type's fit index for one node after its state or capacity changed."""
+        table = self._fit_table
+        if table is None:  # rebuilt after set_vm_types / _grow_indices replaced the indices
+            table = self._fit_table = [
+                (d.cores, d.memory_mb, d.disk_gb, self._awake[n], self._asleep[n])
+                for n, d in self.demands.items()]
         i = view.index
-        awake = view.status in (NodeStatus.UP, NodeStatus.WAKING)
-        asleep = view.status is NodeStatus.ASLEEP
+        status = view.status
+        awake = status is NodeStatus.UP or status is NodeStatus.WAKING
+        asleep = status is NodeStatus.ASLEEP
         avail = view.avail
-        for name, demand in self.demands.items():
-            fits = avail.fits(demand)
+        cores, memory, disk = avail.cores, avail.memory_mb, avail.disk_gb
+        # Inlined Resources.fits: this runs for every placement and every termination.
+        for c, m, d, awake_index, asleep_index in table:
+            fits = cores >= c and memory >= m and disk >= d
             if awake and fits:
-                self._awake[name].add(i)
+                awake_index.add(i)
             else:
-                self._awake[name].discard(i)
+                awake_index.discard(i)
             if asleep and fits:
-                self._asleep[name].add(i)
+                asleep_index.add(i)
             else:
-                self._asleep[name].discard(i)
+                asleep_index.discard(i)
 
     # -- placement (CC RunInstances) ------------------------------------------------
     def _indices_for(self, spec: InstanceSpec) -> tuple[NodeIndex, NodeIndex]:
