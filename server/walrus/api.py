@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from server.cloud import Cloud
     from server.walrus.acl import Accounts
     from server.walrus.provider import FilesystemProvider
+    from server.walrus.sse import MasterKey
     from server.walrus.store import WalrusStore
 
 SYSTEM_ACCOUNT = "(walrus)"
@@ -36,6 +37,7 @@ class WalrusAPI:
     provider: FilesystemProvider
     accounts: Accounts
     min_part_size: int
+    master: MasterKey
 
     # -- principals --------------------------------------------------------------------
     def system_account_id(self) -> str:
@@ -137,9 +139,8 @@ class WalrusAPI:
         obj = self.store.head(bucket, key)
         tmp = f"{path}.tmp-{os.getpid()}"
         with open(tmp, "wb") as out:
-            for name, _ in json.loads(obj["blobs"]):
-                for chunk in self.provider.read(name):
-                    out.write(chunk)
+            for chunk in self._plaintext(obj):
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -147,9 +148,18 @@ class WalrusAPI:
 
     def open_object(self, bucket: str, key: str) -> Any:
         """An iterator over an object's bytes (1 MiB chunks)."""
-        obj = self.store.head(bucket, key)
-        for name, _ in json.loads(obj["blobs"]):
-            yield from self.provider.read(name)
+        yield from self._plaintext(self.store.head(bucket, key))
+
+    def _plaintext(self, obj: dict[str, Any]) -> Any:
+        from server.walrus import sse
+
+        record = json.loads(obj["sse"]) if obj.get("sse") else None
+        if record is not None and record["kind"] == "SSE-C":
+            raise e.AccessDenied(f"{obj['bucket']}/{obj['key']} is encrypted with a "
+                                 "customer key the cloud does not have")
+        key = sse.for_read({}, obj.get("sse"), self.master)
+        return sse.plaintext(self.provider, json.loads(obj["blobs"]), key, 0, obj["size"],
+                             COPY_CHUNK)
 
     def read_object(self, who: Principal | str, bucket: str, key: str,
                     max_size: int = 64 * 1024 * 1024) -> bytes:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import re
 from typing import Any
 
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
+from server.walrus import sse
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context, loads
 from server.walrus.objectlock import lock_fields
@@ -38,11 +40,13 @@ async def create_upload(ctx: S3Context) -> Response:
                                    "storage_class", "tagging")}
     keep["checksum_algorithm"] = ctx.headers.get("x-amz-checksum-algorithm")
     keep["lock"] = json.dumps(lock_fields(ctx, bucket))
+    enc = sse.for_write(ctx.headers, bucket.get("encryption"), ctx.walrus.master)
+    keep["sse"] = enc.record() if enc else None
     upload_id = await asyncio.to_thread(ctx.walrus.store.create_upload, bucket["name"],
                                         ctx.key, keep)
     body = doc("InitiateMultipartUploadResult", el("Bucket", bucket["name"]),
                el("Key", ctx.key), el("UploadId", upload_id))
-    headers = []
+    headers = sse.response_headers(keep["sse"])
     if keep["checksum_algorithm"]:
         headers.append(("x-amz-checksum-algorithm", keep["checksum_algorithm"]))
     return ctx.response(200, body, headers)
@@ -67,18 +71,23 @@ async def upload_part(ctx: S3Context) -> Response:
     ctx.authorize("s3:PutObject", bucket)
     number = _part_number(ctx)
     upload = ctx.walrus.store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    key = sse.upload_key(ctx.headers, upload.get("sse"), ctx.walrus.master)
+    nonce = os.urandom(16)
     if "x-amz-copy-source" in ctx.headers:
-        return await _upload_part_copy(ctx, upload, number)
-    got = await receive(ctx, max_size=MAX_PART)
+        return await _upload_part_copy(ctx, upload, number, key, nonce)
+    got = await receive(ctx, max_size=MAX_PART, encryption=(key, nonce) if key else None)
     assert got.blob is not None
     await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, got.blob,
-                            got.size, got.md5, got.checksum)
+                            got.size, got.md5, got.checksum, nonce.hex() if key else None)
     return ctx.response(200, b"", [("etag", quote_etag(got.md5))]
-                        + checksum_headers(got.checksum))
+                        + checksum_headers(got.checksum) + sse.response_headers(upload["sse"]))
 
 
-async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int) -> Response:
+async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int,
+                            key: bytes | None, nonce: bytes) -> Response:
     _, src = copy_source(ctx)
+    src_key = sse.for_read(ctx.headers, src.get("sse"), ctx.walrus.master,
+                           prefix=sse.COPY_C_PREFIX)
     size = src["size"]
     start, end = 0, size - 1
     rng = ctx.headers.get("x-amz-copy-source-range")
@@ -95,15 +104,13 @@ async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int)
         start, end = int(m.group(1)), int(m.group(2))
     provider = ctx.walrus.provider
     writer = provider.writer()
+    if key is not None:
+        writer.cipher = sse.encryptor(key, nonce)
 
     def copy() -> str:
-        offset = 0
-        for name, blob_size in loads(src["blobs"], []):
-            lo, hi = max(start, offset), min(end + 1, offset + blob_size)
-            if lo < hi:
-                for chunk in provider.read(name, lo - offset, hi - lo):
-                    writer.write(chunk)
-            offset += blob_size
+        for chunk in sse.plaintext(provider, loads(src["blobs"], []), src_key, start,
+                                   end - start + 1, 4 * 1024 * 1024):
+            writer.write(chunk)
         return writer.commit()
 
     try:
@@ -113,7 +120,7 @@ async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int)
         raise
     md5 = writer.md5.hexdigest()
     await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, blob,
-                            writer.size, md5, None)
+                            writer.size, md5, None, nonce.hex() if key else None)
     row_time = ctx.walrus.store.now()
     headers = []
     if src["version_id"] != "null":
@@ -164,7 +171,9 @@ async def complete_upload(ctx: S3Context) -> Response:
                                      "storage_class", "tagging")}
     fields.update(loads(upload.get("lock"), {}))
     fields.update(size=size, etag=etag, checksum=None,
-                  blobs=json.dumps([[p["blob"], p["size"]] for p in chosen]),
+                  sse=upload.get("sse"),
+                  blobs=json.dumps([[p["blob"], p["size"]] + ([p["nonce"]] if p.get("nonce")
+                                                              else []) for p in chosen]),
                   parts=json.dumps([p["size"] for p in chosen]))
     row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
                                   {p["part_number"]: p["blob"] for p in chosen})

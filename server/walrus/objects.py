@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Generator
+import os
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
+from server.walrus import sse
 from server.walrus.conditions import check_conditions, etag_in, parse_range, quote_etag
 from server.walrus.context import Row, S3Context, http_date, loads
 from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
@@ -87,30 +89,13 @@ def object_headers(obj: Row, *, versioned: bool = False) -> list[tuple[str, str]
 
 
 async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
-                       length: int) -> AsyncIterator[bytes]:
+                       length: int, key: bytes | None = None) -> AsyncIterator[bytes]:
     """The bytes ``[start, start+length)`` across an object's blobs, read off the loop.
 
     The next chunk is read in a worker thread while the current one is being sent, so
     disk reads and socket writes overlap; at most two chunks are held.
     """
-    provider = ctx.walrus.provider
-
-    def pieces() -> Generator[bytes, None, None]:
-        begin, remaining, offset = start, length, 0
-        for name, size in blobs:
-            if remaining <= 0:
-                break
-            if begin >= offset + size:
-                offset += size
-                continue
-            local = begin - offset
-            take = min(size - local, remaining)
-            yield from provider.read(name, local, take, chunk=GET_CHUNK)
-            remaining -= take
-            begin += take
-            offset += size
-
-    it = pieces()
+    it = sse.plaintext(ctx.walrus.provider, blobs, key, start, length, GET_CHUNK)
     ahead = asyncio.ensure_future(asyncio.to_thread(next, it, None))
     try:
         while True:
@@ -122,7 +107,7 @@ async def stream_blobs(ctx: S3Context, blobs: list[list[Any]], start: int,
     finally:
         if not ahead.done():
             await asyncio.wait([ahead])
-        it.close()
+        it.close()  # type: ignore[attr-defined]
 
 
 async def get_object(ctx: S3Context, head: bool = False) -> Response:
@@ -137,8 +122,10 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
             raise e.AccessDenied() from None
         raise
     ctx.authorize("s3:GetObjectVersion" if version_id else "s3:GetObject", bucket, obj)
+    key = sse.for_read(ctx.headers, obj.get("sse"), ctx.walrus.master)
     check_conditions(ctx.headers, obj)
-    headers = object_headers(obj, versioned=bool(bucket["versioning"])) + lock_headers(obj)
+    headers = object_headers(obj, versioned=bool(bucket["versioning"])) + lock_headers(obj) \
+        + sse.response_headers(obj.get("sse"))
     size = obj["size"]
     start, length, status = 0, size, 200
     part = ctx.query.get("partNumber")
@@ -179,7 +166,7 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
     resp = ctx.response(status, b"", headers, content_type=content_type)
     resp.content_type = content_type
     if not head and length > 0:
-        resp.stream = stream_blobs(ctx, loads(obj["blobs"], []), start, length)
+        resp.stream = stream_blobs(ctx, loads(obj["blobs"], []), start, length, key)
     return resp
 
 
@@ -197,16 +184,20 @@ async def put_object(ctx: S3Context) -> Response:
         _check_write_conditions(ctx, bucket)
     fields = object_fields(ctx, bucket)
     fields.update(lock_fields(ctx, bucket))
-    got = await receive(ctx)
-    fields.update(size=got.size, etag=got.md5, blobs=json.dumps([[got.blob, got.size]]),
-                  checksum=got.checksum, parts=None)
+    enc = sse.for_write(h, bucket.get("encryption"), ctx.walrus.master)
+    nonce = os.urandom(16) if enc else b""
+    got = await receive(ctx, encryption=(enc.key, nonce) if enc else None)
+    blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
+    fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
+                  checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
     try:
         row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
     except BaseException:
         assert got.blob is not None
         ctx.walrus.provider.delete(got.blob)
         raise
-    headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum)
+    headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum) \
+        + sse.response_headers(fields["sse"])
     if row["version_id"] != "null" or bucket["versioning"]:
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
@@ -278,9 +269,14 @@ async def copy_object(ctx: S3Context) -> Response:
     if directive not in ("COPY", "REPLACE"):
         raise e.InvalidArgument("Unknown metadata directive.",
                                 ArgumentName="x-amz-metadata-directive", ArgumentValue=directive)
+    h = ctx.headers
+    master = ctx.walrus.master
+    src_key = sse.for_read(h, src.get("sse"), master, prefix=sse.COPY_C_PREFIX)
+    enc = sse.for_write(h, bucket.get("encryption"), master)
     same = src_bucket["name"] == bucket["name"] and src["key"] == ctx.key
-    if same and directive == "COPY" and "x-amz-storage-class" not in ctx.headers and \
-            "x-amz-website-redirect-location" not in ctx.headers:
+    changes = ("x-amz-storage-class", "x-amz-website-redirect-location",
+               "x-amz-server-side-encryption", sse.C_PREFIX + "algorithm")
+    if same and directive == "COPY" and not any(name in h for name in changes):
         raise e.InvalidRequest("This copy request is illegal because it is trying to copy an "
                                "object to itself without changing the object's metadata, "
                                "storage class, website redirect location or encryption "
@@ -288,24 +284,54 @@ async def copy_object(ctx: S3Context) -> Response:
     fields = object_fields(ctx, bucket, copy_from=src)
     fields.update(lock_fields(ctx, bucket))
     provider = ctx.walrus.provider
-    new_blobs = [[await asyncio.to_thread(provider.copy, name), size]
-                 for name, size in loads(src["blobs"], [])]
-    fields.update(size=src["size"], etag=src["etag"], blobs=json.dumps(new_blobs),
-                  parts=src.get("parts"), checksum=src.get("checksum"))
+    src_blobs = loads(src["blobs"], [])
+    src_kind = loads(src.get("sse"), {}).get("kind")
+    etag, parts = src["etag"], src.get("parts")
+    if src_kind is None and enc is None or src_kind == "AES256" and enc is not None \
+            and enc.kind == "AES256":
+        # Same bytes on disk (plain, or under the source's own wrapped data key): link.
+        new_blobs = [[await asyncio.to_thread(provider.copy, seg[0]), *seg[1:]]
+                     for seg in src_blobs]
+        record = src.get("sse")
+    else:
+        new_blobs, etag = await asyncio.to_thread(_rewrite, ctx, src, src_key, enc)
+        parts, record = None, enc.record() if enc else None
+    fields.update(size=src["size"], etag=etag, blobs=json.dumps(new_blobs), parts=parts,
+                  checksum=src.get("checksum"), sse=record)
     try:
         row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
     except BaseException:
-        for name, _ in new_blobs:
-            provider.delete(name)
+        for seg in new_blobs:
+            provider.delete(seg[0])
         raise
-    headers = []
+    headers = sse.response_headers(record)
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     if src["version_id"] != "null":
         headers.append(("x-amz-copy-source-version-id", src["version_id"]))
     body = doc("CopyObjectResult", el("LastModified", timestamp(row["last_modified"])),
-               el("ETag", quote_etag(src["etag"])))
+               el("ETag", quote_etag(etag)))
     return ctx.response(200, body, headers)
+
+
+def _rewrite(ctx: S3Context, src: Row, src_key: bytes | None,
+             enc: sse.Encryption | None) -> tuple[list[list[Any]], str]:
+    """Copy an object's plaintext into one new blob under another encryption (blocking)."""
+    provider = ctx.walrus.provider
+    writer = provider.writer()
+    nonce = os.urandom(16)
+    if enc is not None:
+        writer.cipher = sse.encryptor(enc.key, nonce)
+    try:
+        for chunk in sse.plaintext(provider, loads(src["blobs"], []), src_key, 0,
+                                   src["size"], GET_CHUNK):
+            writer.write(chunk)
+        name = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    blob: list[Any] = [name, writer.size] + ([nonce.hex()] if enc else [])
+    return [blob], writer.md5.hexdigest()
 
 
 async def delete_object(ctx: S3Context) -> Response:

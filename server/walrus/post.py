@@ -16,6 +16,7 @@ import datetime as _dt
 import hashlib
 import hmac
 import json
+import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +25,7 @@ from server.auth.identity import ANONYMOUS
 from server.auth.sigv4 import signing_key
 from server.protocol.http import Response
 from server.walrus import errors as e
+from server.walrus import sse
 from server.walrus.auth import Auth
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context
@@ -258,7 +260,10 @@ async def post_object(ctx: S3Context) -> Response:
     ctx.request._hmap = header_map
     try:
         obj_fields = object_fields(ctx, bucket)
-        got = await receive(ctx, max_size=high, source=form.content())
+        enc = sse.for_write(header_map, bucket.get("encryption"), ctx.walrus.master)
+        nonce = os.urandom(16)
+        got = await receive(ctx, max_size=high, source=form.content(),
+                            encryption=(enc.key, nonce) if enc else None)
     finally:
         ctx.request.headers, ctx.request._hmap = saved_headers, saved_map
     if got.size < low or got.size > high:
@@ -266,8 +271,9 @@ async def post_object(ctx: S3Context) -> Response:
         ctx.walrus.provider.delete(got.blob)
         raise (e.EntityTooSmall if got.size < low else e.EntityTooLarge)(
             ProposedSize=str(got.size))
-    obj_fields.update(size=got.size, etag=got.md5, blobs=json.dumps([[got.blob, got.size]]),
-                      checksum=None, parts=None)
+    blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
+    obj_fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
+                      checksum=None, parts=None, sse=enc.record() if enc else None)
     row = await asyncio.to_thread(ctx.walrus.store.put, bucket, key, obj_fields)
     etag = quote_etag(got.md5)
     headers = [("etag", etag)]

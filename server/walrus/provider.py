@@ -27,7 +27,8 @@ class BlobWriter(Protocol):
     """An open, not yet visible blob."""
 
     size: int
-    md5: Any  # a hashlib MD5 object over everything written
+    md5: Any  # a hashlib MD5 object over everything written (plaintext)
+    cipher: Any  # when set, an encryption context applied to the bytes on disk
 
     def checksum(self) -> str | None:
         """The base64 flexible checksum requested at creation, if computed."""
@@ -82,6 +83,7 @@ class FileWriter:
         self._crc = 0
         self._crc_hash = (hashlib.sha1() if self.algorithm == "sha1" else
                           hashlib.sha256() if self.algorithm == "sha256" else None)
+        self.cipher: Any = None
 
     def write(self, data: bytes) -> None:
         """Append ``data`` and update the digests."""
@@ -90,7 +92,8 @@ class FileWriter:
     def write_many(self, chunks: list[bytes]) -> None:
         """Append several chunks with one ``writev`` (no joining copy) and digest them."""
         total = sum(len(c) for c in chunks)
-        view = [memoryview(c) for c in chunks]
+        stored = chunks if self.cipher is None else [self.cipher.update(c) for c in chunks]
+        view = [memoryview(c) for c in stored]
         written = 0
         while written < total:
             n = os.writev(self.fd, view)

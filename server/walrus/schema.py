@@ -27,6 +27,7 @@ buckets = sa.Table(
     sa.Column("cors", sa.Text),
     sa.Column("lifecycle", sa.Text),
     sa.Column("object_lock", sa.Text),  # {"enabled": true, "rule": {...}} (walrus_0002)
+    sa.Column("encryption", sa.Text),  # default SSE algorithm (walrus_0003)
 )
 
 objects = sa.Table(
@@ -52,6 +53,7 @@ objects = sa.Table(
     sa.Column("checksum", sa.String(128)),  # "algorithm:value" sent by the client
     sa.Column("retention", sa.Text),  # {"mode": GOVERNANCE|COMPLIANCE, "until": ISO} (0002)
     sa.Column("legal_hold", sa.Boolean),
+    sa.Column("sse", sa.Text),  # {"kind": "SSE-C", "key_md5"} | {"kind": "AES256", "wrapped"}
     sa.UniqueConstraint("bucket", "key", "version_id", name="uq_walrus_objects_version"),
     sa.Index("ix_walrus_objects_listing", "bucket", "is_latest", "key"),
 )
@@ -71,6 +73,7 @@ uploads = sa.Table(
     sa.Column("storage_class", sa.String(32), nullable=False, default="STANDARD"),
     sa.Column("checksum_algorithm", sa.String(16)),
     sa.Column("lock", sa.Text),  # retention/legal hold asked for at creation (0002)
+    sa.Column("sse", sa.Text),  # encryption of the parts (0003)
     sa.Index("ix_walrus_uploads_listing", "bucket", "key", "initiated"),
 )
 
@@ -83,4 +86,5 @@ parts = sa.Table(
     sa.Column("last_modified", sa.Float, nullable=False),
     sa.Column("blob", sa.String(64)),
     sa.Column("checksum", sa.String(128)),
+    sa.Column("nonce", sa.String(32)),  # AES-CTR nonce of an encrypted part (0003)
 )

@@ -35,6 +35,7 @@ from server.walrus.api import WalrusAPI
 from server.walrus.auth import authenticate
 from server.walrus.context import S3Context, loads
 from server.walrus.provider import FilesystemProvider
+from server.walrus.sse import MasterKey
 from server.walrus.store import WalrusStore
 
 if TYPE_CHECKING:
@@ -56,17 +57,19 @@ _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%
                           re.IGNORECASE)
 STALE_UPLOAD_SECONDS = 168 * 3600.0
 
-_BUCKET_GET = {"object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+_BUCKET_GET = {"encryption": buckets.bucket_encryption,
+               "object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
                "lifecycle": cors.bucket_lifecycle, "location": buckets.get_location,
                "versioning": buckets.versioning, "versions": listing.list_versions,
                "uploads": multipart.list_uploads}
-_BUCKET_PUT = {"object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
+_BUCKET_PUT = {"encryption": buckets.bucket_encryption,
+               "object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
                "lifecycle": cors.bucket_lifecycle, "versioning": buckets.versioning}
-_BUCKET_DELETE = {"policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
+_BUCKET_DELETE = {"encryption": buckets.bucket_encryption, "policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
                   "cors": cors.bucket_cors, "lifecycle": cors.bucket_lifecycle}
-_UNSUPPORTED = ("logging", "website", "notification", "replication", "encryption",
+_UNSUPPORTED = ("logging", "website", "notification", "replication",
                 "accelerate", "requestPayment", "ownershipControls",
                 "publicAccessBlock", "analytics", "metrics", "inventory",
                 "intelligent-tiering", "torrent", "restore", "select")
@@ -82,7 +85,6 @@ _UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
                             b"doc/2006-03-01/\"><Payer>BucketOwner</Payer>"
                             b"</RequestPaymentConfiguration>"),
     "website": (404, e.NoSuchWebsiteConfiguration),
-    "encryption": (404, e.ServerSideEncryptionConfigurationNotFoundError),
     "ownershipControls": (404, e.OwnershipControlsNotFoundError),
     "publicAccessBlock": (404, e.NoSuchPublicAccessBlockConfiguration),
     "replication": (404, e.ReplicationConfigurationNotFoundError),
@@ -137,6 +139,7 @@ class Walrus(WalrusAPI):
         self.bucket_quota = 100
         self.min_part_size = multipart.MIN_PART
         self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
+        self.master = MasterKey(os.path.join(self.root, "master.key"))
         self._tasks: list[asyncio.Task[None]] = []
 
     @property

@@ -71,8 +71,8 @@ class WalrusStore(UploadStore):
         # not have opened its file yet (once open, an unlinked file stays readable).
         due = time.monotonic() + BLOB_GRACE_SECONDS
         for text in blob_lists:
-            for name, _size in json.loads(text or "[]"):
-                self._trash.append((due, name))
+            for segment in json.loads(text or "[]"):  # [name, size] or [name, size, nonce]
+                self._trash.append((due, segment[0]))
 
     def purge(self, force: bool = False) -> int:
         """Delete dropped blobs whose grace period is over (all of them with ``force``)."""
@@ -317,7 +317,7 @@ class WalrusStore(UploadStore):
         names: set[str] = set()
         with self.engine.connect() as conn:
             for (text,) in conn.execute(sa.select(objects.c.blobs)):
-                names.update(n for n, _ in json.loads(text or "[]"))
+                names.update(seg[0] for seg in json.loads(text or "[]"))
             for (blob,) in conn.execute(sa.select(parts.c.blob)):
                 if blob:
                     names.add(blob)

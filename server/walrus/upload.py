@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from server.walrus import auth as s3auth
 from server.walrus import errors as e
+from server.walrus import sse
 from server.walrus.context import S3Context
 from server.walrus.provider import BlobWriter
 
@@ -59,13 +60,16 @@ def checksum_algorithm(ctx: S3Context) -> str | None:
 
 
 async def receive(ctx: S3Context, max_size: int = MAX_PUT,
-                  source: AsyncIterator[bytes] | None = None) -> Received:
+                  source: AsyncIterator[bytes] | None = None,
+                  encryption: tuple[bytes, bytes] | None = None) -> Received:
     """Stream the request body (or ``source``) into a new blob; verify MD5, SHA-256 and
     checksums."""
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
     provider = ctx.walrus.provider
     writer: BlobWriter = provider.writer(algorithm)
+    if encryption is not None:
+        writer.cipher = sse.encryptor(*encryption)
     sha = hashlib.sha256() if s3auth.wants_sha256(ctx.auth) else None
     declared = ctx.headers.get("x-amz-decoded-content-length") or \
         ctx.headers.get("content-length")

@@ -56,7 +56,7 @@ class UploadStore:
         return dict(row._mapping)
 
     def put_part(self, upload_id: str, number: int, blob: str, size: int, etag: str,
-                 checksum: str | None) -> None:
+                 checksum: str | None, nonce: str | None = None) -> None:
         """Record (or replace) a part; the replaced part's blob is deleted after commit."""
         def run(conn: Connection) -> list[str]:
             self._lock_upload(conn, upload_id)
@@ -66,7 +66,7 @@ class UploadStore:
                                               parts.c.part_number == number))
             conn.execute(parts.insert().values(
                 upload_id=upload_id, part_number=number, size=size, etag=etag,
-                last_modified=self.now(), blob=blob, checksum=checksum))
+                last_modified=self.now(), blob=blob, checksum=checksum, nonce=nonce))
             return [json.dumps([[old[0], 0]])] if old and old[0] else []
         try:
             self._drop_blobs(self._tx(run))
