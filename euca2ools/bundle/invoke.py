@@ -261,12 +261,18 @@ def run_bundle_and_upload(inv: Invocation) -> None:
 def run_install_image(inv: Invocation) -> None:
     """euca-install-image: bundle, upload, then RegisterImage."""
     a = inv.args
-    location = _bundle_and_upload(inv)
     if a.get("ec2_url"):
         inv.session._urls["ec2"] = a["ec2_url"]
+    inv.session.endpoint("ec2")  # no compute endpoint: say so before uploading anything
+    location = _bundle_and_upload(inv)
     params = {"ImageLocation": location, "Name": a["name"], "Architecture": a["arch"],
               "Description": a.get("description"),
               "VirtualizationType": a.get("virtualization_type"), "Platform": a.get("platform")}
+    # The manifest names them too; sending them spares the cloud from reading it.
+    for option, param in (("kernel", "KernelId"), ("ramdisk", "RamdiskId")):
+        value = a.get(option)
+        if value and value.lower() != "true":
+            params[param] = value
     result = inv.call("RegisterImage", params, service="ec2")
     inv.emit("IMAGE", result.get("imageId"))
 
