@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from test_objects import code, status
 
 MiB = 1024 * 1024
