@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import os
 import re
+from email.utils import formatdate
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -255,6 +256,7 @@ class S3Service:
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)
             response = self.error(e.S3Error(), request, rid)
+        response.headers.append(("date", formatdate(self.walrus.cloud.clock.now(), usegmt=True)))
         hmap = request.header_map
         if not request._consumed and request._body is None and (
                 hmap.get("content-length", "0") not in ("", "0") or "transfer-encoding" in hmap):
