@@ -215,3 +215,17 @@ class WalrusAPI:
             os.fsync(out.fileno())
         os.replace(tmp, out_path)
         return result
+
+    def read_manifest(self, who: Principal | str, location: str) -> Any:
+        """RegisterImage's check: ``BUCKET/KEY.manifest.xml`` exists, ``who`` may read it,
+        and it is a bundle manifest; returns the parsed
+        :class:`server.walrus.bundle.Manifest`.
+
+        Raises NoSuchBucket/NoSuchKey/AccessDenied (S3Error) or BundleError.
+        """
+        from server.walrus.bundle import BundleError, parse_manifest
+
+        bucket, _, key = location.lstrip("/").partition("/")
+        if not bucket or not key:
+            raise BundleError(f"image location {location!r} is not BUCKET/KEY")
+        return parse_manifest(self.read_object(who, bucket, key))

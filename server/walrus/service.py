@@ -13,6 +13,8 @@ Internal API for other components (see :class:`server.walrus.api.WalrusAPI`)::
     walrus.multipart_upload_from_file(bucket, key, path)    # parts of part_size bytes
     walrus.get_object_to_file(bucket, key, path)            # streamed
     walrus.read_object(principal_or_account_id, bucket, key) -> bytes   # with access checks
+    walrus.read_manifest(principal_or_account_id, "bucket/x.manifest.xml") -> Manifest
+    walrus.unbundle_image(bucket, manifest_key, out_path)  # decrypt + reassemble (for the NC)
     walrus.delete_object(bucket, key)
 """
 

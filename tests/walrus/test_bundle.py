@@ -114,6 +114,7 @@ def test_upload_register_unbundle(cloud: Any, tmp_path: Path) -> None:
         walrus.read_object(owner.id, "images", "disk/missing.manifest.xml")
     with pytest.raises(e.NoSuchBucket):
         walrus.read_object(owner.id, "nobucket", "x")
+    assert walrus.read_manifest(owner.id, "images/disk/disk.img.manifest.xml").name == "disk.img"
     out = tmp_path / "image.out"
     result = walrus.unbundle_image("images", "disk/disk.img.manifest.xml", str(out))
     assert out.read_bytes() == image
