@@ -147,7 +147,7 @@ class S3Client:
         else:
             payload_hash = EMPTY_SHA256
         tries = self.retries if retries is None else retries
-        attempt = 0
+        attempt = redirects = 0
         while True:
             creds = self.credentials
             signed = sign_v4(method, url, dict(headers or {}), payload_hash,
@@ -181,6 +181,13 @@ class S3Client:
                 response.close()
                 attempt += 1
                 time.sleep(random.uniform(0, min(15.0, 0.25 * 2 ** attempt)))
+                continue
+            location = response.headers.get("Location")
+            if response.status_code in (301, 302, 307, 308) and location and redirects < 5:
+                # Followed here rather than by requests, so that each hop is signed anew.
+                response.close()
+                redirects += 1
+                url = urllib.parse.urljoin(url, location)
                 continue
             break
         if self.debug:

@@ -515,3 +515,51 @@ def test_s3_signature_agrees_with_botocore(method: str, bucket: str, key: str,
     ours = sign_v4(method, url, headers, payload, "lab", "AKIDEXAMPLE", "secret", "tok",
                    when.replace(tzinfo=datetime.UTC))
     assert ours["authorization"] == request.headers["Authorization"]
+
+
+def test_s3_redirects_are_followed_and_signed_anew() -> None:
+    """A 307 to another endpoint is followed with a signature for the new host."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from euca2ools.bundle.s3 import S3Client
+    from euca2ools.config import Credentials as EucaCredentials
+    from euca2ools.config import Endpoint
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            seen.append((self.headers["Host"], self.path, self.headers["Authorization"]))
+            if self.server is first:
+                self.send_response(307)
+                self.send_header("Location", f"http://127.0.0.1:{second.server_port}"
+                                 "/elsewhere/bucket/key")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            else:
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    first = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    second = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    for server in (first, second):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        endpoint = Endpoint("s3", f"http://127.0.0.1:{first.server_port}/services/objectstorage",
+                            "lab", False)
+        client = S3Client(endpoint, EucaCredentials("AKIDEXAMPLE", "secret"), retries=0)
+        assert client.get_bytes("bucket", "key") == b"ok"
+    finally:
+        for server in (first, second):
+            server.shutdown()
+            server.server_close()
+    assert [(host, path) for host, path, _auth in seen] == [
+        (f"127.0.0.1:{first.server_port}", "/services/objectstorage/bucket/key"),
+        (f"127.0.0.1:{second.server_port}", "/elsewhere/bucket/key")]
+    assert seen[0][2] != seen[1][2]  # signed for each host
