@@ -17,6 +17,7 @@ MODULES = (
     "ec2_ebs",
     "iam",
     "bundle",
+    "euserv",
     "local",
 )
 

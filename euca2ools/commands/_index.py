@@ -79,4 +79,6 @@ INDEX = {
     "euca-unmonitor-instances": "ec2_instances",
     "euca-upload-bundle": "bundle",
     "euca-version": "local",
+    "euserv-describe-node-controllers": "euserv",
+    "euserv-migrate-instances": "euserv",
 }

@@ -127,6 +127,7 @@ class CloudController:
         for cc in self.cloud.clusters.values():
             cc.set_vm_types(types)
             cc.listeners.append(self.on_instance_event)
+            cc.migrations.listeners.append(self.on_migrated)
         self._sync_address_pool()
         self._restore_instances()
         self._sweep()
@@ -236,6 +237,13 @@ class CloudController:
             self._finish_teardown(inst)
         elif state is InstanceState.STAGING and inst.node != event.node:
             inst.node = event.node
+            self.save(inst)
+
+    def on_migrated(self, instance_id: str, node: str, outcome: Any) -> None:
+        """A live migration finished: the instance now runs on ``node`` (if it succeeded)."""
+        inst = self.instances.get(instance_id)
+        if inst is not None and outcome.ok and inst.node != node:
+            inst.node = node
             self.save(inst)
 
     def _finish_teardown(self, inst: Instance) -> None:

@@ -126,3 +126,23 @@ def test_describe_nodes_is_admin_only(cloud2) -> None:
     assert resp.status_code == 403 and "<Code>AccessDenied</Code>" in resp.text
     resp = ec2_query(cloud2, "DescribeNodes", {})
     assert resp.status_code == 200 and resp.text.count("<coresTotal>") == 4
+
+
+def test_migrate_instances_moves_an_instance(make_cloud) -> None:
+    """MigrateInstances (admin) live-migrates an instance; its node follows in Describe."""
+    c = make_cloud('[[zones]]\nname = "m"\nscheduler = "GREEDY"\nnodes = 2\n')
+    ec2 = c.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    assert wait_state(ec2, [iid], "running")[0]["Placement"]["HostId"] == "m-node-01"
+    resp = ec2_query(c, "MigrateInstances", {"InstanceId": iid})
+    assert resp.status_code == 200, resp.text
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        inst = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+        if inst["Placement"]["HostId"] == "m-node-02":
+            break
+        time.sleep(0.2)
+    assert inst["Placement"]["HostId"] == "m-node-02" and inst["State"]["Name"] == "running"
+    bad = ec2_query(c, "MigrateInstances", {"InstanceId": iid, "SourceHost": "m-node-01"})
+    assert bad.status_code == 400 and "InvalidParameterCombination" in bad.text
