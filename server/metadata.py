@@ -246,26 +246,5 @@ def setup(cloud: Cloud) -> None:
     monitor = NodeHealthMonitor(cloud.clock, cloud.clusters)
     cloud.components["node_monitor"] = monitor
     cloud.start_hooks.append(monitor.start)
-    cloud.start_hooks.append(lambda: reap_orphans(cloud))
     cloud.stop_hooks.append(monitor.stop)
 
-
-async def reap_orphans(cloud: Cloud) -> list[str]:
-    """At start-up, once the CLC has restored its instances: remove domains nobody runs.
-
-    Start hooks run before the server answers requests, so every instance the cloud
-    still runs is already known to its NC here.
-    """
-    import asyncio
-
-    removed: list[str] = []
-    for cc in cloud.clusters.values():
-        for view in cc.nodes:
-            reap = getattr(view.nc.driver, "reap", None)
-            if reap is None:
-                continue
-            try:
-                removed += await asyncio.to_thread(reap, set(view.nc.instances))
-            except Exception as exc:  # libvirt down: the health monitor reports the node
-                log.warning("node %s: cannot look for orphan domains: %s", view.name, exc)
-    return removed

@@ -411,33 +411,18 @@ class LibvirtHypervisor:
 
     def instances(self) -> list[str]:
         """This node's instances (domains with our metadata) libvirt knows, for rediscovery."""
+        return [dom.name() for dom in self.conn().listAllDomains() if self._owns(dom)]
+
+    def _owns(self, dom: Any) -> bool:
+        """True for domains this node defined (several clouds may share one libvirtd)."""
         import defusedxml.ElementTree as DET
 
-        mine = os.path.abspath(self.work_dir)
-        out = []
-        for dom in self.conn().listAllDomains():
-            try:
-                meta = dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
-            except self.libvirt.libvirtError:
-                continue
-            owner = DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node")
-            if owner is None or owner == mine:  # domains from before the tag count as ours
-                out.append(dom.name())
-        return out
-
-    def reap(self, known: set[str]) -> list[str]:
-        """Destroy this node's domains whose instances the cloud no longer runs (blocking).
-
-        After a crash the CLC may have finished an instance's termination without the
-        NC (it marks shutting-down instances terminated on restart), or a domain may
-        have been defined for a launch that never reported; either would otherwise run
-        forever.  Returns the IDs removed.
-        """
-        orphans = [iid for iid in self.instances() if iid not in known]
-        for iid in orphans:
-            log.warning("%s: removing orphan domain %s", self.node, iid)
-            self._teardown(iid)
-        return orphans
+        try:
+            meta = dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
+        except self.libvirt.libvirtError:
+            return False  # not an instance's domain at all
+        owner = DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node")
+        return owner is None or owner == os.path.abspath(self.work_dir)  # untagged: older
 
     def healthy(self) -> bool:
         """True when libvirt answers."""
@@ -449,23 +434,23 @@ class LibvirtHypervisor:
                 self._conn = None
             return False
 
-    def active_instances(self) -> frozenset[str]:
-        """Names of the running domains (blocking)."""
-        return frozenset(d.name() for d in self.conn().listAllDomains(
-            self.libvirt.VIR_CONNECT_LIST_DOMAINS_ACTIVE))
+    def domain_states(self) -> dict[str, bool]:
+        """This node's domains: instance ID -> whether it runs (blocking)."""
+        return {d.name(): bool(d.isActive()) for d in self.conn().listAllDomains()
+                if self._owns(d)}
 
-    def check_health(self, report: Callable[[bool, frozenset[str] | None], None]) -> None:
-        """Off the control loop: does libvirt answer, and which domains run.
+    def check_health(self, report: Callable[[bool, dict[str, bool] | None], None]) -> None:
+        """Off the control loop: does libvirt answer, and which of our domains run.
 
-        ``report(healthy, running)`` runs on the loop; ``running`` is None when libvirt
-        could not be asked.
+        ``report(healthy, domains)`` runs on the loop; ``domains`` (:meth:`domain_states`)
+        is None when libvirt could not be asked.
         """
         def run() -> None:
             ok = self.healthy()
-            running: frozenset[str] | None = None
+            running: dict[str, bool] | None = None
             if ok:
                 try:
-                    running = self.active_instances()
+                    running = self.domain_states()
                 except Exception:  # libvirt went away between the two calls
                     ok = False
             callback = getattr(self.clock, "call_soon_threadsafe", None)

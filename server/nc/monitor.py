@@ -6,9 +6,13 @@ A node that does not is marked DOWN at its CC (its capacity leaves the scheduler
 resource counts); when it answers again the CC marks it UP and re-reads its capacity.
 Drivers without ``check_health`` (the virtual one) are left alone.
 
-A driver may also report which of its domains run: an instance that was running before
+A driver may also report which of its domains run.  An instance that was running before
 the check began and whose domain no longer runs (the guest powered off, QEMU died) is
-terminated through its NC, as an instance-store instance that shuts down is in EC2.
+terminated through its NC, as an instance-store instance that shuts down is in EC2.  A
+running domain whose instance the NC does not run (a terminate that failed while libvirt
+was down; a crash between the CLC's termination and the NC's) is destroyed: as the CC's
+``unknown_instance_handlers = terminate-done`` does, nothing runs that nobody accounts for.
+The first check runs when the cloud starts, after the CLC has restored its instances.
 """
 
 from __future__ import annotations
@@ -68,14 +72,17 @@ class NodeHealthMonitor:
         self.clock.call_later(self.period, self.tick)
 
     def report(self, cc: ClusterController, name: str, asked_at: float, healthy: bool,
-               running: frozenset[str] | None = None) -> None:
-        """A node's check (begun at ``asked_at``) finished; on the control loop."""
+               domains: Mapping[str, bool] | None = None) -> None:
+        """A node's check (begun at ``asked_at``) finished; on the control loop.
+
+        ``domains`` maps the node's domains to whether they run, if the driver knows.
+        """
         self._in_flight.discard(name)
         view = cc.by_name.get(name)
         if view is None:
             return
-        if healthy and running is not None:
-            self._reap_stopped(cc, name, asked_at, running)
+        if healthy and domains is not None:
+            self._reconcile(cc, name, asked_at, domains)
         if not healthy and view.status is not NodeStatus.DOWN:
             log.warning("node %s: hypervisor unreachable; marking it DOWN", name)
             self.marked_down.add(name)
@@ -87,14 +94,19 @@ class NodeHealthMonitor:
             self.marked_down.discard(name)
             cc.node_up(name)
 
-    def _reap_stopped(self, cc: ClusterController, name: str, asked_at: float,
-                      running: frozenset[str]) -> None:
+    def _reconcile(self, cc: ClusterController, name: str, asked_at: float,
+                   domains: Mapping[str, bool]) -> None:
         # Only instances already RUNNING when the check began: one that started since
         # may have had no domain yet when the driver listed them.
         nc = cc.by_name[name].nc
         gone = [iid for iid, inst in nc.instances.items()
                 if inst.state is InstanceState.RUNNING and inst.since < asked_at
-                and iid not in running]
+                and not domains.get(iid, False)]
         for iid in gone:
             log.warning("node %s: the domain of %s stopped; terminating it", name, iid)
             nc.terminate_instance(iid)
+        live = {iid for iid, inst in nc.instances.items()
+                if inst.state is not InstanceState.TERMINATED}
+        for iid in sorted(set(domains) - live):
+            log.warning("node %s: domain %s has no instance; removing it", name, iid)
+            nc.driver.stop(iid, lambda outcome: None)

@@ -87,6 +87,7 @@ class InstantDriver(ScriptedDriver):
     def __init__(self) -> None:
         super().__init__()
         self.running: set[str] = set()
+        self.stopped: list[str] = []
 
     def start(self, spec: InstanceSpec, done: Callable[[Outcome], None]) -> None:
         self.running.add(spec.instance_id)
@@ -94,11 +95,12 @@ class InstantDriver(ScriptedDriver):
 
     def stop(self, instance_id: str, done: Callable[[Outcome], None]) -> None:
         self.running.discard(instance_id)
+        self.stopped.append(instance_id)
         done(OK)
 
     def check_health(self, report: Callable[..., None]) -> None:
         self.checks += 1
-        report(self.up, frozenset(self.running))
+        report(self.up, {iid: True for iid in self.running} | {"i-0000000000000dead": False})
 
 
 def test_stopped_domain_terminates_its_instance() -> None:
@@ -121,6 +123,8 @@ def test_stopped_domain_terminates_its_instance() -> None:
     assert nc.instances["i-00000000000000001"].state is InstanceState.TERMINATED
     assert nc.instances["i-00000000000000002"].state is InstanceState.RUNNING
     assert ("i-00000000000000001", InstanceState.TERMINATED) in events
+    # A defined domain nobody runs (here: stopped) is removed, at every check.
+    assert driver.stopped.count("i-0000000000000dead") == 3
 
 
 @pytest.mark.libvirtd
