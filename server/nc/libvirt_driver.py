@@ -421,8 +421,9 @@ class LibvirtHypervisor:
             meta = dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
         except self.libvirt.libvirtError:
             return False  # not an instance's domain at all
-        owner = DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node")
-        return owner is None or owner == os.path.abspath(self.work_dir)  # untagged: older
+        # Strict: an untagged or foreign domain is never ours to adopt or remove.
+        return DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node") == \
+            os.path.abspath(self.work_dir)
 
     def healthy(self) -> bool:
         """True when libvirt answers."""
