@@ -119,10 +119,17 @@ class NodeController:
     def run_instance(self, spec: InstanceSpec) -> None:
         """Start staging an instance; the driver reports when it runs."""
         self._purge()
-        if spec.instance_id in self.instances:
-            raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
+        existing = self.instances.get(spec.instance_id)
+        if existing is not None:
+            if existing.state is not S.TERMINATED:
+                raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
+            # A stopped EBS instance starting again where it last ran: the old record is
+            # only kept so the CC can still see it torn down.
+            del self.instances[spec.instance_id]
         now = self.clock.now()
         inst = NodeInstance(spec, S.STAGING, now, now)
+        # Volumes given at launch (EBS root, -b mappings) are attached like later ones.
+        inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
         self.instances[spec.instance_id] = inst
         self._used = self._used.plus(spec.resources)
         self.report(InstanceEvent(spec.instance_id, self.name, S.STAGING, now))

@@ -178,9 +178,6 @@ def test_create_image_from_ebs_instance(cloud: CloudProcess) -> None:
     ec2.terminate_instances(InstanceIds=[iid, i2, inst_store])
 
 
-@pytest.mark.xfail(reason="server/nc/node.py: NodeController.run_instance refuses an instance "
-                   "ID it still remembers as terminated (kept 180 s), so StartInstances "
-                   "onto the same node fails with InternalError", strict=False)
 def test_start_on_the_same_node(make_cloud) -> None:
     """Stop and start on a one-node zone: the instance must come back on that node."""
     c = make_cloud('[[zones]]\nname = "solo"\nnodes = 1\nstorage_backend = "virtual"\n')
@@ -199,9 +196,6 @@ def test_start_on_the_same_node(make_cloud) -> None:
     wait_instances(ec2, [iid], "running")
 
 
-@pytest.mark.xfail(reason="server/nc/node.py: NodeController.run_instance does not record "
-                   "spec.block_devices in NodeInstance.volumes, so the NC refuses to detach a "
-                   "volume the instance got at launch (or at a start)", strict=False)
 def test_detach_launch_volume_from_running_instance(cloud: CloudProcess) -> None:
     """A -b volume detaches from a running instance like a hot-plugged one."""
     ec2 = cloud.client("ec2")
