@@ -290,11 +290,15 @@ def download_bundle(s3: S3Client, bundle: RemoteBundle, directory: str,
     try:
         for part in bundle.manifest.parts:
             path = os.path.join(directory, os.path.basename(part.filename))
-            with open(path, "wb") as out:
-                for chunk in checked_parts([part], lambda p: s3.get_object(
-                        bundle.bucket, bundle.part_key(p))):
-                    out.write(chunk)
-                    bar(len(chunk))
+            try:
+                with open(path, "wb") as out:
+                    for chunk in checked_parts([part], lambda p: s3.get_object(
+                            bundle.bucket, bundle.part_key(p))):
+                        out.write(chunk)
+                        bar(len(chunk))
+            except BaseException:
+                os.unlink(path)  # a part that failed its digest must not look downloaded
+                raise
     finally:
         bar.finish()
     path = os.path.join(directory, os.path.basename(bundle.manifest_key))
