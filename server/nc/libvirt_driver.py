@@ -421,9 +421,11 @@ class LibvirtHypervisor:
             meta = dom.metadata(self.libvirt.VIR_DOMAIN_METADATA_ELEMENT, METADATA_NS)
         except self.libvirt.libvirtError:
             return False  # not an instance's domain at all
-        # Strict: an untagged or foreign domain is never ours to adopt or remove.
-        return DET.fromstring(meta).findtext(f"{{{METADATA_NS}}}node") == \
-            os.path.abspath(self.work_dir)
+        # libvirt hands the element back without its namespace.  Strict: an untagged
+        # or foreign domain is never ours to adopt or remove.
+        root = DET.fromstring(meta)
+        owner = root.findtext("node") or root.findtext(f"{{{METADATA_NS}}}node")
+        return bool(owner == os.path.abspath(self.work_dir))
 
     def healthy(self) -> bool:
         """True when libvirt answers."""

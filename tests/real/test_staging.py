@@ -163,3 +163,34 @@ def test_image_store_refuses_unknown_images(tmp_path: Path) -> None:
         assert not (tmp_path / "x").exists()
     finally:
         cloud.engine.dispose()
+
+
+def test_domains_belong_to_their_node(tmp_path: Path) -> None:
+    """A node adopts or removes only the domains tagged with its own work dir."""
+    import asyncio
+
+    libvirt = pytest.importorskip("libvirt")
+    from server.clock import RealClock
+    from server.nc.libvirt_driver import LibvirtHypervisor
+
+    uri = "test:///default"
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    hv = LibvirtHypervisor("n1", RealClock(asyncio.new_event_loop()), uri,
+                           Resources(2, 1024, 10), str(mine))
+    conn = libvirt.open(uri)
+    try:
+        conn.defineXML(domain_xml(InstanceSpec("i-0000000000000aaa1", "m1.small", SMALL),
+                                  uri, str(mine)))
+        conn.defineXML(domain_xml(InstanceSpec("i-0000000000000bbb2", "m1.small", SMALL),
+                                  uri, str(other)))
+        assert "i-0000000000000aaa1" in hv.instances()
+        assert "i-0000000000000bbb2" not in hv.instances()
+        states = hv.domain_states()
+        assert states.get("i-0000000000000aaa1") is False and "i-0000000000000bbb2" not in states
+    finally:
+        for name in ("i-0000000000000aaa1", "i-0000000000000bbb2"):
+            conn.lookupByName(name).undefine()
+        hv.pool.shutdown()
+
+
+SMALL = Resources(1, 256, 5)
