@@ -265,6 +265,8 @@ class EucaApp(ActionsApp):
                             raise
                         # Object storage may live elsewhere: its outage is not the cloud's.
                         results[name] = ("error", ServiceError("Unreachable", str(err), 0))
+                    except Exception as err:  # noqa: BLE001 - one view's failure must not blank the others
+                        results[name] = ("error", ServiceError(type(err).__name__, str(err), 0))
                 self.call_from_thread(self.apply_results, results)
                 cycle, delay = cycle + 1, self.interval
             except ServiceConnectionError as err:

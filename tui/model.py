@@ -327,12 +327,17 @@ class Dataset:
 
 
 def _fetch_capacity(cloud: CloudAPI) -> dict[str, Any]:
-    from .cloud import ServiceError
+    from .cloud import ServiceConnectionError, ServiceError
 
-    try:
-        zones = cloud.call("DescribeAvailabilityZones", {"ZoneName": ["verbose"]})
-    except ServiceError:
-        # "verbose" is a Eucalyptus extension; AWS rejects it as an unknown zone name.
+    # "verbose" is a Eucalyptus extension; elsewhere it is an unknown zone name (an error, or
+    # no zones at all), so AWS is asked plainly and an empty verbose answer is asked again.
+    zones: dict[str, Any] = {}
+    if not getattr(cloud, "is_aws", False):
+        try:
+            zones = cloud.call("DescribeAvailabilityZones", {"ZoneName": ["verbose"]})
+        except ServiceError:
+            zones = {}
+    if not as_list(zones.get("availabilityZoneInfo")):
         zones = cloud.call("DescribeAvailabilityZones")
     try:
         nodes: list[dict[str, Any]] | None = as_list(cloud.call("DescribeNodes").get("nodeSet"))
@@ -340,6 +345,10 @@ def _fetch_capacity(cloud: CloudAPI) -> dict[str, Any]:
     except ServiceError as err:
         # Only the cloud admin may list nodes, and AWS has no such action: not an alarm.
         nodes, node_error = None, err.message
+    except ServiceConnectionError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the extension failing only hides the node table
+        nodes, node_error = None, f"{type(err).__name__}: {err}"
     return {"zones": zones, "nodes": nodes, "node_error": node_error}
 
 
