@@ -108,6 +108,10 @@ def _v2_resources(request: Request, prefix: str, bucket_host: str | None) -> lis
         variants = [path]
         if prefix and path.lower().startswith(prefix.lower()):
             variants.append(path[len(prefix):] or "/")
+        for p in list(variants):
+            # botocore signs a bucket as "/bucket/" (and drops the endpoint's path prefix).
+            if p.count("/") == 1 and len(p) > 1:
+                variants.append(p + "/")
         for p in variants:
             res = (f"/{bucket_host}{p}" if bucket_host else p) + (f"?{query}" if query else "")
             if res not in out:
