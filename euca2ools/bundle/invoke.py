@@ -235,8 +235,11 @@ def run_upload_bundle(inv: Invocation) -> None:
     where = upload_bundle(None if writer else s3_client(inv), a["bucket"], a["manifest"],
                           a.get("directory"), a.get("acl") or "aws-exec-read", location,
                           5 if a.get("retry") else None, bool(a.get("skipmanifest")),
-                          _progress(inv), writer)
-    inv.echo(f"Uploaded {where}")
+                          _progress(inv), writer,
+                          # euca2ools lists the parts too, with --debug
+                          (lambda name: inv.echo(f"Uploaded {name}")) if a.get("debug") else None)
+    if not a.get("skipmanifest"):
+        inv.echo(f"Uploaded {where}")
 
 
 def _bundle_and_upload(inv: Invocation) -> str:

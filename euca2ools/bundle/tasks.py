@@ -135,8 +135,11 @@ def upload_parts(s3: ObjectWriter, bucket: str, key_prefix: str, paths: Iterable
 def upload_bundle(s3: S3Client | None, bucket_spec: str, manifest_path: str, directory: str | None,
                   acl: str | None = "aws-exec-read", location: str | None = None,
                   retries: int | None = None, skip_manifest: bool = False,
-                  progress: bool = False, writer: ObjectWriter | None = None) -> str:
+                  progress: bool = False, writer: ObjectWriter | None = None,
+                  on_part: Callable[[str], None] | None = None) -> str:
     """Upload a bundle's parts then its manifest; returns ``bucket/key`` of the manifest.
+
+    ``on_part`` is told ``bucket/key`` of each part once it is stored.
 
     With ``writer`` (an upload policy) objects go through it and the bucket is not
     checked: a policy grants uploads only.
@@ -159,7 +162,10 @@ def upload_bundle(s3: S3Client | None, bucket_spec: str, manifest_path: str, dir
     bar = Progress(f"Uploading {manifest.name}", sum(os.path.getsize(p) for p in paths),
                    progress)
     try:
-        upload_parts(out, bucket, key_prefix, paths, acl, bar, retries)
+        for path in paths:
+            for key in upload_parts(out, bucket, key_prefix, [path], acl, bar, retries):
+                if on_part is not None:
+                    on_part(f"{bucket}/{key}")
     finally:
         bar.finish()
     key = key_prefix + os.path.basename(manifest_path)

@@ -315,3 +315,23 @@ def test_tampered_part_in_s3(euca, bcloud: CloudProcess, tmp_path: Path) -> None
                 "-k", _cloud_key(bcloud), ini=ini, check=False)
     assert proc.returncode == 1 and "t.img.part.01 is corrupt" in proc.stderr
     assert list(out.iterdir()) == []
+
+
+def test_upload_debug_and_skipmanifest(euca, bcloud: CloudProcess, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """--debug lists the parts too; --skipmanifest uploads (and lists) only the parts."""
+    disk = tmp_path / "d.img"
+    disk.write_bytes(os.urandom(250_000))
+    out = tmp_path / "out"
+    euca("euca-bundle-image", "-i", str(disk), "-r", "x86_64", "-d", str(out), "--part-size",
+         "100k", ini=bcloud.ini)
+    proc = euca("euca-upload-bundle", "-b", "debugged", "-m", str(out / "d.img.manifest.xml"),
+                "--debug", ini=bcloud.ini)
+    assert proc.stdout.splitlines() == ["Uploaded debugged/d.img.part.00",
+                                        "Uploaded debugged/d.img.part.01",
+                                        "Uploaded debugged/d.img.part.02",
+                                        "Uploaded debugged/d.img.manifest.xml"]
+    proc = euca("euca-upload-bundle", "-b", "skipped", "-m", str(out / "d.img.manifest.xml"),
+                "--skipmanifest", ini=bcloud.ini)
+    assert proc.stdout == ""
+    assert _keys(bcloud.client("s3"), "skipped") == ["d.img.part.00", "d.img.part.01",
+                                                     "d.img.part.02"]
