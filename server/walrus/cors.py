@@ -1,9 +1,7 @@
-"""Bucket CORS (Get/Put/Delete, preflight OPTIONS, response headers) and lifecycle
-expiration rules (Get/Put/Delete and the periodic expiry pass)."""
+"""Bucket CORS: Get/Put/Delete, preflight OPTIONS, and headers on actual requests."""
 
 from __future__ import annotations
 
-import datetime as _dt
 import fnmatch
 import json
 import logging
@@ -15,7 +13,7 @@ from server.walrus.context import S3Context, loads
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml
 
 if TYPE_CHECKING:
-    from server.walrus.store import WalrusStore
+    pass
 
 log = logging.getLogger(__name__)
 METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
@@ -133,109 +131,3 @@ async def preflight(ctx: S3Context) -> Response:
                                 "Headers are not whitelisted by the resource's CORS spec.",
                                 Method=method, ResourceType="OBJECT")
     return ctx.response(200, b"", cors_headers(rule, origin, method, req_headers))
-
-
-# -- lifecycle -------------------------------------------------------------------------------
-def parse_lifecycle(body: bytes) -> list[dict[str, Any]]:
-    """Parse a ``LifecycleConfiguration`` (expiration rules; transitions are accepted)."""
-    root = parse_xml(body)
-    rules = []
-    ids = set()
-    for rule in children(root, "Rule"):
-        status = find_text(rule, "Status")
-        if status not in ("Enabled", "Disabled"):
-            raise e.MalformedXML()
-        rid = find_text(rule, "ID")
-        if len(rid) > 255:
-            raise e.InvalidArgument("ID length should not exceed allowed limit of 255")
-        if rid and rid in ids:
-            raise e.InvalidArgument("Rule ID must be unique. Found same ID for more than one "
-                                    "rule")
-        ids.add(rid)
-        prefix = find_text(rule, "Prefix")
-        has_filter = False
-        for flt in children(rule, "Filter"):
-            has_filter = True
-            prefix = find_text(flt, "Prefix") or prefix
-            for conj in children(flt, "And"):
-                prefix = find_text(conj, "Prefix") or prefix
-        days = date = None
-        for exp in children(rule, "Expiration"):
-            d = find_text(exp, "Days")
-            if d:
-                if not d.isdigit() or int(d) <= 0:
-                    raise e.InvalidArgument("'Days' for Expiration action must be a positive "
-                                            "integer")
-                days = int(d)
-            date = find_text(exp, "Date") or None
-        rules.append({"id": rid, "status": status, "prefix": prefix, "filter": has_filter,
-                      "days": days, "date": date})
-    if not rules:
-        raise e.MalformedXML()
-    return rules
-
-
-def render_lifecycle(rules: list[dict[str, Any]]) -> bytes:
-    """A ``LifecycleConfiguration`` document."""
-    out = []
-    for r in rules:
-        parts = [el("ID", r["id"])] if r["id"] else []
-        if r["filter"]:
-            parts.append(f"<Filter>{el('Prefix', r['prefix'])}</Filter>")
-        else:
-            parts.append(el("Prefix", r["prefix"]))
-        parts.append(el("Status", r["status"]))
-        if r["days"] is not None:
-            parts.append(f"<Expiration>{el('Days', r['days'])}</Expiration>")
-        elif r["date"]:
-            parts.append(f"<Expiration>{el('Date', r['date'])}</Expiration>")
-        out.append(f"<Rule>{''.join(parts)}</Rule>")
-    return doc("LifecycleConfiguration", *out)
-
-
-async def bucket_lifecycle(ctx: S3Context) -> Response:
-    """Get/Put/DeleteBucketLifecycle."""
-    bucket = ctx.bucket()
-    method = ctx.request.method
-    ctx.authorize("s3:GetLifecycleConfiguration" if method == "GET"
-                  else "s3:PutLifecycleConfiguration", bucket)
-    if method == "GET":
-        rules = loads(bucket["lifecycle"], None)
-        if not rules:
-            raise e.NoSuchLifecycleConfiguration(BucketName=bucket["name"])
-        return ctx.response(200, render_lifecycle(rules))
-    if method == "PUT":
-        rules = parse_lifecycle(await ctx.body(64 * 1024))
-        ctx.walrus.store.update_bucket(bucket["name"], lifecycle=json.dumps(rules))
-        return ctx.response(200)
-    ctx.walrus.store.update_bucket(bucket["name"], lifecycle=None)
-    return ctx.response(204)
-
-
-def expire(store: WalrusStore, now: float, day_seconds: float = 86400.0) -> int:
-    """Apply every enabled expiration rule once; the number of objects expired."""
-    count = 0
-    for bucket in store.lifecycle_buckets():
-        for rule in loads(bucket["lifecycle"], []):
-            if rule["status"] != "Enabled":
-                continue
-            if rule["days"] is not None:
-                before = now - rule["days"] * day_seconds
-            elif rule["date"]:
-                try:
-                    when = _dt.datetime.fromisoformat(rule["date"].replace("Z", "+00:00"))
-                except ValueError:
-                    continue
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=_dt.UTC)
-                if now < when.timestamp():
-                    continue
-                before = now + 1
-            else:
-                continue
-            for obj in store.expired(bucket["name"], rule["prefix"], before):
-                store.delete(bucket, obj["key"], None)
-                count += 1
-    if count:
-        log.info("lifecycle expired %d objects", count)
-    return count

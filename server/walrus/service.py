@@ -31,7 +31,16 @@ from urllib.parse import urlparse
 
 from server.ids import request_id
 from server.protocol.http import Request, Response
-from server.walrus import buckets, cors, listing, multipart, objectacl, objectlock, objects
+from server.walrus import (
+    buckets,
+    cors,
+    lifecycle,
+    listing,
+    multipart,
+    objectacl,
+    objectlock,
+    objects,
+)
 from server.walrus import errors as e
 from server.walrus.acl import Accounts
 from server.walrus.api import WalrusAPI
@@ -63,15 +72,15 @@ STALE_UPLOAD_SECONDS = 168 * 3600.0
 _BUCKET_GET = {"encryption": buckets.bucket_encryption,
                "object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
-               "lifecycle": cors.bucket_lifecycle, "location": buckets.get_location,
+               "lifecycle": lifecycle.bucket_lifecycle, "location": buckets.get_location,
                "versioning": buckets.versioning, "versions": listing.list_versions,
                "uploads": multipart.list_uploads}
 _BUCKET_PUT = {"encryption": buckets.bucket_encryption,
                "object-lock": objectlock.object_lock_config, "acl": buckets.bucket_acl, "policy": buckets.bucket_policy,
                "tagging": buckets.bucket_tagging, "cors": cors.bucket_cors,
-               "lifecycle": cors.bucket_lifecycle, "versioning": buckets.versioning}
+               "lifecycle": lifecycle.bucket_lifecycle, "versioning": buckets.versioning}
 _BUCKET_DELETE = {"encryption": buckets.bucket_encryption, "policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
-                  "cors": cors.bucket_cors, "lifecycle": cors.bucket_lifecycle}
+                  "cors": cors.bucket_cors, "lifecycle": lifecycle.bucket_lifecycle}
 _UNSUPPORTED = ("logging", "website", "notification", "replication",
                 "accelerate", "requestPayment", "ownershipControls",
                 "publicAccessBlock", "analytics", "metrics", "inventory",
@@ -189,7 +198,7 @@ class Walrus(WalrusAPI):
             await asyncio.sleep(LIFECYCLE_INTERVAL)
             passes += 1
             try:
-                await asyncio.to_thread(cors.expire, self.store, self.cloud.clock.now())
+                await asyncio.to_thread(lifecycle.expire, self.store, self.cloud.clock.now())
                 if passes % 60 == 0:  # hourly: stale uploads (as the OSG's 168 h) and orphans
                     await asyncio.to_thread(self.store.abort_stale_uploads,
                                             self.cloud.clock.now() - STALE_UPLOAD_SECONDS)

@@ -203,6 +203,13 @@ def test_lifecycle(s3: Any, bucket: str) -> None:
          "Expiration": {"Days": 1}}]})
     rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
     assert rules[0]["ID"] == "tmp" and rules[0]["Expiration"]["Days"] == 1
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "old", "Filter": {"Prefix": ""}, "Status": "Enabled",
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 7},
+         "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 2}}]})
+    rule = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"][0]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 7
+    assert rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 2
     s3.delete_bucket_lifecycle(Bucket=bucket)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from server.walrus.cors import expire
+from server.walrus.lifecycle import expire
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +79,31 @@ def test_complete_refuses_a_replaced_part(walrus: Any) -> None:
         store.finish_upload(store.upload("race", "k", upload_id), bucket, fields, seen)
     with pytest.raises(e.NoSuchKey):
         store.head("race", "k")
+
+
+def test_noncurrent_versions_markers_and_uploads(walrus: Any, tmp_path: Path) -> None:
+    src = tmp_path / "f"
+    src.write_bytes(b"v")
+    walrus.create_system_bucket("lc-nc")
+    store = walrus.store
+    store.update_bucket("lc-nc", versioning="Enabled")
+    for _ in range(3):
+        walrus.put_object_from_file("lc-nc", "doc", str(src))
+    walrus.put_object_from_file("lc-nc", "gone", str(src))
+    walrus.delete_object("lc-nc", "gone")  # a marker over one version
+    bucket = store.bucket("lc-nc")
+    upload_id = store.create_upload("lc-nc", "big", {"owner_id": bucket["account_id"],
+                                                     "content_type": "", "headers": "{}",
+                                                     "meta": "{}", "acl": "{}"})
+    rules = [{"id": "nc", "status": "Enabled", "prefix": "", "filter": True, "days": None,
+              "date": None, "delete_markers": True, "noncurrent_days": 1, "abort_days": 2}]
+    store.update_bucket("lc-nc", lifecycle=json.dumps(rules))
+    now = walrus.cloud.clock.now()
+    assert expire(store, now) == 0
+    # Three days on: the two old "doc" versions and the version under the marker go, the
+    # marker (now alone) goes, and so does the upload.
+    assert expire(store, now + 3 * 86400) == 5
+    left = store.scan_versions("lc-nc", "", "", True, None, 100)
+    assert [(v["key"], v["is_latest"]) for v in left] == [("doc", True)]
+    assert store.list_uploads("lc-nc", "") == []
+    del upload_id
