@@ -335,3 +335,16 @@ def test_upload_debug_and_skipmanifest(euca, bcloud: CloudProcess, tmp_path: Pat
     assert proc.stdout == ""
     assert _keys(bcloud.client("s3"), "skipped") == ["d.img.part.00", "d.img.part.01",
                                                      "d.img.part.02"]
+
+
+def test_delete_clear_without_manifest(euca, bcloud: CloudProcess) -> None:  # type: ignore[no-untyped-def]
+    """--clear still removes an (empty) bucket whose bundle manifest is gone; without
+    --clear a missing manifest is S3's NoSuchKey."""
+    s3 = bcloud.client("s3")
+    s3.create_bucket(Bucket="leftover")
+    proc = euca("euca-delete-bundle", "-b", "leftover", "-p", "gone", ini=bcloud.ini,
+                check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("euca-delete-bundle: error (NoSuchKey): ")
+    euca("euca-delete-bundle", "-b", "leftover", "-p", "gone", "--clear", ini=bcloud.ini)
+    assert "leftover" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
