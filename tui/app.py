@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
-from textual.worker import get_current_worker
 
 from . import model
 from .actions import ActionsApp
-from .cloud import CloudAPI, ServiceConnectionError, ServiceError, is_unsupported
+from .cloud import CloudAPI
+from .refresh import Refresher, Results
 from .screens import HelpScreen
 from .table import ResourceTable
 from .views import (
@@ -32,11 +31,6 @@ from .views import (
     build_view,
     view_binding_actions,
 )
-
-# Datasets whose action a cloud lacks are asked again this rarely (the server may gain them).
-UNSUPPORTED_RETRY = 30.0
-# Every this many refreshes, the views not on screen are refreshed too.
-FULL_REFRESH_EVERY = 10
 
 
 class FilterInput(Input):
@@ -79,9 +73,7 @@ class EucaApp(ActionsApp):
         self.reachable: bool | None = None
         self.down_reason = ""
         self.last_refresh: datetime | None = None
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._unsupported: dict[str, float] = {}
+        self.refresher = Refresher(cloud, interval)
         self._reported: dict[str, str] = {}
         self._instance_states: dict[str, str] | None = None
         self._node_states: dict[str, str] | None = None
@@ -105,12 +97,12 @@ class EucaApp(ActionsApp):
         self.log_event("euca-tui", f"started; cloud {self.cloud.label}", "dim")
         self.focus_view()
         if self.poll_enabled:
-            self.poll_loop()
+            self.run_worker(partial(self.refresher.run, self), thread=True, group="poll",
+                            exit_on_error=False)
 
     def on_unmount(self) -> None:
         """Let the refresh thread finish."""
-        self._stop.set()
-        self._wake.set()
+        self.refresher.stop()
 
     def view(self, name: str) -> View:
         """The view widget of a tab."""
@@ -234,56 +226,13 @@ class EucaApp(ActionsApp):
     # -- refreshing -------------------------------------------------------------------------
     def wake_poller(self) -> None:
         """Make the refresh loop run now (thread-safe)."""
-        self._wake.set()
+        self.refresher.wake()
 
-    def wanted(self, cycle: int, now: float) -> list[str]:
-        """Datasets to fetch this cycle: instances always (for the event log), the view on
-        screen, and everything on the first and every FULL_REFRESH_EVERY-th cycle."""
-        names = list(model.DATASETS) if cycle % FULL_REFRESH_EVERY == 0 else \
-            ["instances", "capacity", *self.current_view().DATASETS]
-        return [n for n in dict.fromkeys(names) if now - self._unsupported.get(n, -1e9) > UNSUPPORTED_RETRY]
+    def on_screen_datasets(self) -> tuple[str, ...]:
+        """The datasets of the view on screen (asked by the refresh loop)."""
+        return tuple(self.current_view().DATASETS)
 
-    @work(thread=True, group="poll", exit_on_error=False)
-    def poll_loop(self) -> None:
-        """Fetch in a thread forever; an unreachable cloud is retried with a growing delay."""
-        import time
-
-        worker = get_current_worker()
-        cycle, delay = 0, self.interval
-        while not worker.is_cancelled and not self._stop.is_set():
-            results: dict[str, tuple[str, Any]] = {}
-            try:
-                for name in self.wanted(cycle, time.monotonic()):
-                    dataset = model.DATASETS[name]
-                    try:
-                        raw = dataset.fetch(self.cloud)
-                        results[name] = ("ok", (raw, dataset.tables(raw)))
-                    except ServiceError as err:
-                        results[name] = ("unsupported" if is_unsupported(err) else "error", err)
-                    except ServiceConnectionError as err:
-                        if name != "buckets":
-                            raise
-                        # Object storage may live elsewhere: its outage is not the cloud's.
-                        results[name] = ("error", ServiceError("Unreachable", str(err), 0))
-                    except Exception as err:  # noqa: BLE001 - one view's failure must not blank the others
-                        results[name] = ("error", ServiceError(type(err).__name__, str(err), 0))
-                self.call_from_thread(self.apply_results, results)
-                cycle, delay = cycle + 1, self.interval
-            except ServiceConnectionError as err:
-                self.call_from_thread(self.set_unreachable, str(err))
-                delay = min(max(delay * 1.5, 1.0), 10.0)
-            except RuntimeError:
-                return  # the app is gone (call_from_thread after exit)
-            except Exception as err:  # noqa: BLE001 - a bug in one refresh must not end refreshing
-                try:
-                    self.call_from_thread(self.refresh_failed, f"{type(err).__name__}: {err}")
-                except RuntimeError:
-                    return
-                delay = min(max(delay * 1.5, 1.0), 10.0)
-            self._wake.wait(delay)
-            self._wake.clear()
-
-    def apply_results(self, results: dict[str, tuple[str, Any]]) -> None:
+    def apply_results(self, results: Results) -> None:
         """Put fetched data into the tables (UI thread)."""
         import time
 
@@ -298,7 +247,7 @@ class EucaApp(ActionsApp):
             if kind == "ok":
                 raw, tables = value
                 self.cache[name] = raw
-                self._unsupported.pop(name, None)
+                self.refresher.unsupported.pop(name, None)
                 self._reported.pop(name, None)
                 view.set_note("")
                 for table_name, rows in tables.items():
@@ -310,7 +259,7 @@ class EucaApp(ActionsApp):
                 elif name == "capacity":
                     self._capacity_changed(raw)
             elif kind == "unsupported":
-                self._unsupported[name] = time.monotonic()
+                self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")
                 view.tables()[0].set_rows([])
             else:
