@@ -10,12 +10,11 @@ import os
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
-    from typing import Any
-
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
     from ..runtime import Invocation
-    from .s3 import S3Client
+    from .s3 import PolicyUploader, S3Client
+    from .tasks import BundleSpec, RemoteBundle
 
 
 # -- key and certificate lookup (reference §3.6, §7.2) ----------------------------------------
@@ -62,10 +61,12 @@ def cloud_certificate(inv: Invocation) -> RSAPublicKey:
 
 
 def _user_option(inv: Invocation, option: str) -> str | None:
+    from ..exceptions import Euca2oolsError
+
     try:
         session = inv.session
         return session.config.get_user(session.user, option)
-    except Exception:  # a broken config only matters to commands that need it
+    except Euca2oolsError:  # a broken config only matters to commands that need it
         return None
 
 
@@ -105,7 +106,7 @@ def s3_client(inv: Invocation) -> S3Client:
                     debug=session.debug)
 
 
-def policy_writer(inv: Invocation) -> Any:
+def policy_writer(inv: Invocation) -> PolicyUploader | None:
     """A :class:`~euca2ools.bundle.s3.PolicyUploader` when an upload policy is given."""
     from ..exceptions import ArgumentError
 
@@ -155,7 +156,7 @@ def _mappings(text: str | None) -> list[tuple[str, str]]:
     return out
 
 
-def bundle_spec(inv: Invocation) -> Any:
+def bundle_spec(inv: Invocation) -> BundleSpec:
     """A :class:`~euca2ools.bundle.tasks.BundleSpec` from the bundling options."""
     from ..exceptions import ArgumentError
     from .keys import load_private_key, parse_hex_key
@@ -210,9 +211,11 @@ def bundle_spec(inv: Invocation) -> Any:
 
 def inv_account(inv: Invocation) -> str | None:
     """``EC2_USER_ID``, else the selected user's ``account-id``."""
+    from ..exceptions import Euca2oolsError
+
     try:
         return inv.session.account_id
-    except Exception:  # no usable config: the caller asks for --user
+    except Euca2oolsError:  # no usable config: the caller asks for --user
         return os.environ.get("EC2_USER_ID")
 
 
@@ -281,7 +284,7 @@ def run_install_image(inv: Invocation) -> None:
 
 
 # -- downloading, unbundling, deleting ------------------------------------------------------------
-def _remote(inv: Invocation, s3: S3Client) -> Any:
+def _remote(inv: Invocation, s3: S3Client) -> RemoteBundle:
     from .tasks import find_bundle
 
     a = inv.args
