@@ -79,6 +79,9 @@ class S3Context:
         if self._bucket is None:
             assert self.bucket_name is not None
             self._bucket = self.walrus.store.bucket(self.bucket_name)
+            expected = self.headers.get("x-amz-expected-bucket-owner")
+            if expected and expected != self._bucket["account_id"]:
+                raise e.AccessDenied()
         return self._bucket
 
     async def body(self, limit: int) -> bytes:

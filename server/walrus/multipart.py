@@ -12,6 +12,7 @@ import json
 import os
 import re
 from typing import Any
+from urllib.parse import quote
 
 from server.protocol.http import Response
 from server.walrus import acl as acls
@@ -249,6 +250,11 @@ async def list_uploads(ctx: S3Context) -> Response:
     prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
     key_marker, id_marker = q.get("key-marker", ""), q.get("upload-id-marker", "")
     max_uploads = _int(ctx, "max-uploads", 1000, 1000)
+    encode = q.get("encoding-type") == "url"
+
+    def enc(text: str) -> str:
+        return quote(text, safe="/") if encode else text
+
     rows = ctx.walrus.store.list_uploads(bucket["name"], prefix)
     items: list[str] = []
     prefixes: list[str] = []
@@ -273,16 +279,19 @@ async def list_uploads(ctx: S3Context) -> Response:
             next_key, next_id = common, ""
             continue
         owner = acls.owner_xml(r["owner_id"], ctx.walrus.accounts)
-        items.append("<Upload>" + el("Key", r["key"]) + el("UploadId", r["upload_id"])
+        items.append("<Upload>" + el("Key", enc(r["key"])) + el("UploadId", r["upload_id"])
                      + owner.replace("Owner>", "Initiator>") + owner
                      + el("StorageClass", r["storage_class"])
                      + el("Initiated", timestamp(r["initiated"])) + "</Upload>")
         next_key, next_id = r["key"], r["upload_id"]
-    head = [el("Bucket", bucket["name"]), el("KeyMarker", key_marker),
-            el("UploadIdMarker", id_marker), el("NextKeyMarker", next_key if truncated else ""),
-            el("NextUploadIdMarker", next_id if truncated else ""), el("Prefix", prefix)]
+    head = [el("Bucket", bucket["name"]), el("KeyMarker", enc(key_marker)),
+            el("UploadIdMarker", id_marker),
+            el("NextKeyMarker", enc(next_key) if truncated else ""),
+            el("NextUploadIdMarker", next_id if truncated else ""), el("Prefix", enc(prefix))]
     if delimiter:
-        head.append(el("Delimiter", delimiter))
+        head.append(el("Delimiter", enc(delimiter)))
+    if encode:
+        head.append(el("EncodingType", "url"))
     head += [el("MaxUploads", max_uploads), el("IsTruncated", "true" if truncated else "false")]
-    prefix_xml = [f"<CommonPrefixes>{el('Prefix', p)}</CommonPrefixes>" for p in prefixes]
+    prefix_xml = [f"<CommonPrefixes>{el('Prefix', enc(p))}</CommonPrefixes>" for p in prefixes]
     return ctx.response(200, doc("ListMultipartUploadsResult", *head, *items, *prefix_xml))

@@ -142,3 +142,13 @@ def test_object_attributes(s3: Any, bucket: str) -> None:
                                                    "StorageClass"])
     assert r["ObjectSize"] == 5 * MiB + 10 and r["ETag"].endswith("-2")
     assert r["ObjectParts"]["TotalPartsCount"] == 2 and r["StorageClass"] == "STANDARD"
+
+
+def test_list_uploads_special_keys(s3: Any, bucket: str) -> None:
+    key = "dir/a b+c%d ü"
+    up = s3.create_multipart_upload(Bucket=bucket, Key=key)["UploadId"]
+    listed = s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
+    assert [(u["Key"], u["UploadId"]) for u in listed] == [(key, up)]
+    r = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["dir/"]
+    s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up)
