@@ -347,14 +347,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from .cloud import Cloud
 
-    parser = argparse.ArgumentParser(prog="euca-tui", description="A live terminal dashboard of a "
-                                     "Eucalyptus (or AWS) region, configured like the euca-* commands.")
-    parser.add_argument("--region", metavar="USER@REGION", help="region and/or user from euca2ools.ini")
-    parser.add_argument("-U", "--url", help="EC2 endpoint URL (overrides the configuration)")
-    parser.add_argument("-I", "--access-key-id", metavar="KEY_ID")
-    parser.add_argument("-S", "--secret-key", metavar="KEY")
-    parser.add_argument("--security-token", metavar="TOKEN")
-    parser.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes (2)")
+    parser = argparse.ArgumentParser(
+        prog="euca-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A live terminal dashboard of a Eucalyptus (or AWS) region, configured like "
+                    "the euca-* commands (euca2ools.ini, EUCA_CONFIG_PATH, AWS_ACCESS_KEY_ID...).",
+        epilog="keys: 1-9,0 views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
+    parser.add_argument("--region", metavar="USER@REGION",
+                        help="region and/or user from euca2ools.ini (aws:us-east-1 for AWS)")
+    parser.add_argument("-U", "--url", help="endpoint URL for every service (like euca-* -U)")
+    parser.add_argument("-I", "--access-key-id", metavar="KEY_ID", help="access key to sign with")
+    parser.add_argument("-S", "--secret-key", metavar="KEY", help="its secret key")
+    parser.add_argument("--security-token", metavar="TOKEN", help="session token, with -I/-S")
+    parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
+                        help="time between refreshes (default 2)")
     args = parser.parse_args(argv)
     try:
         cloud = Cloud.from_config(args.region, None, url=args.url, access_key_id=args.access_key_id,

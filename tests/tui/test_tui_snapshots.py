@@ -45,6 +45,7 @@ def loaded_then(*keys: str, after: Callable[[Pilot[None]], Awaitable[None]] | No
     ("images", ("3",)),
     ("groups", ("5",)),
     ("volumes_not_available", ("7",)),
+    ("addresses", ("6",)),
     ("buckets", ("9",)),
     ("instances_filtered", ("slash", "w", "e", "b", "enter")),
     ("instances_sorted_by_state", ("s", "s", "s")),
@@ -53,6 +54,24 @@ def loaded_then(*keys: str, after: Callable[[Pilot[None]], Awaitable[None]] | No
 def test_view(snap_compare: Callable[..., bool], name: str, keys: tuple[str, ...]) -> None:
     """Each main view renders as committed."""
     assert snap_compare(fake_app(), terminal_size=SIZE, run_before=loaded_then(*keys))
+
+
+def test_event_log(snap_compare: Callable[..., bool]) -> None:
+    """State changes seen while running appear in the event log, newest first."""
+    cloud = FakeCloud()
+
+    async def changes(pilot: Pilot[None]) -> None:
+        # One assignment, so that both changes land in the same refresh (a fixed order).
+        changed = [dict(i) for i in cloud.instances]
+        changed[2]["instanceState"] = {"name": "running"}
+        changed[0]["instanceState"] = {"name": "shutting-down"}
+        cloud.instances = changed
+        await wait_for(pilot, lambda: table(pilot.app, "events").row_count >= 3, what="events")  # type: ignore[arg-type]
+        cloud.nodes[3] = {**cloud.nodes[3], "state": "UP", "powerState": "on"}
+        await wait_for(pilot, lambda: table(pilot.app, "events").row_count >= 4, what="node event")  # type: ignore[arg-type]
+        await pilot.press("0")
+
+    assert snap_compare(fake_app(cloud), terminal_size=SIZE, run_before=loaded_then(after=changes))
 
 
 def test_detail_pane(snap_compare: Callable[..., bool]) -> None:
