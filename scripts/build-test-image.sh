@@ -9,8 +9,8 @@
 #
 # The guest's /init mounts its root disk and prints its marker, finds the NoCloud config
 # drive (an ISO 9660 disk labelled "cidata"), prints its meta-data and user-data, then
-# prints the block devices it sees once a second (so hot-plugged volumes show up) and
-# stays up.  Every line it prints starts with "EUCA-" so tests can find it in the console.
+# looks at its block devices once a second, printing them when they change (so
+# hot-plugged volumes show up) and every minute, and stays up.  Every line it prints starts with "EUCA-" so tests can find it in the console.
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, gzip, e2fsprogs.
 # Re-running does nothing when OUTDIR holds a build by this version of the script.
 set -euo pipefail
@@ -93,8 +93,15 @@ for dev in /sys/block/vd*; do
   fi
 done
 echo "EUCA-READY"
+# Look once a second; print when the set changes (a hot-plug) and every minute anyway,
+# so the console (of which GetConsoleOutput returns the last 64 KiB) keeps the lines above.
+last=""; n=0
 while true; do
-  echo "EUCA-BLOCK: \$(ls /sys/block | grep -v '^loop' | tr '\n' ' ')"
+  now="\$(ls /sys/block | grep -v '^loop' | tr '\n' ' ')"
+  if [ "\$now" != "\$last" ] || [ \$n -ge 60 ]; then
+    echo "EUCA-BLOCK: \$now"; last="\$now"; n=0
+  fi
+  n=\$((n + 1))
   sleep 1
 done
 EOF

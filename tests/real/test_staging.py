@@ -156,10 +156,16 @@ def test_image_store_refuses_unknown_images(tmp_path: Path) -> None:
         store = ImageStore(cloud)
         with pytest.raises(ImageNotAvailable, match="not a registered image"):
             store.fetch("emi-00000000", str(tmp_path / "x"))
-        cloud.clc._bootstrap()
-        default = next(iter(cloud.clc.images))
+        from server.clc.model import Image
+
+        # Registered, but its manifest was never uploaded (like the built-in default).
+        cloud.clc.images["emi-11111111"] = Image("emi-11111111", "acct", "gone",
+                                                 "nobucket/gone.manifest.xml")
         with pytest.raises(ImageNotAvailable, match="cannot stage"):
-            store.fetch(default, str(tmp_path / "x"))
+            store.fetch("emi-11111111", str(tmp_path / "x"))
+        cloud.clc.images["emi-22222222"] = Image("emi-22222222", "acct", "flat", "flat")
+        with pytest.raises(ImageNotAvailable, match="no bundle location"):
+            store.fetch("emi-22222222", str(tmp_path / "x"))
         assert not (tmp_path / "x").exists()
     finally:
         cloud.engine.dispose()
