@@ -24,7 +24,7 @@ def _fixed(seconds: float) -> Duration:
     return lambda: seconds
 
 
-@dataclass
+@dataclass(slots=True)
 class VirtualInstance:
     """An instance on virtual hardware: its spec, console log and attached disks."""
 

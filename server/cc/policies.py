@@ -52,14 +52,15 @@ class RoundRobin:
 
     def choose(self, awake: NodeIndex, asleep: NodeIndex) -> int | None:
         """The first node at or after the cursor (awake or asleep), wrapping."""
-        a = awake.first_from(self.cursor)
-        s = asleep.first_from(self.cursor)
-        candidates = [x for x in (a, s) if x is not None]
-        if candidates:
-            return min(candidates)
-        a, s = awake.first(), asleep.first()
-        candidates = [x for x in (a, s) if x is not None]
-        return min(candidates) if candidates else None
+        cursor = self.cursor
+        for start in (cursor, 0) if cursor else (0,):  # from the cursor, then wrap once
+            a = awake.first_from(start)
+            s = asleep.first_from(start)
+            if a is not None:
+                return a if s is None or a < s else s
+            if s is not None:
+                return s
+        return None
 
     def placed(self, node: int, size: int) -> None:
         """Move the cursor to the node after the chosen one."""

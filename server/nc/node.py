@@ -47,7 +47,7 @@ class IllegalTransition(Exception):
     """An instance was asked to move to a state its current state does not allow."""
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeInstance:
     """One instance as its NC tracks it."""
 
@@ -102,6 +102,8 @@ class NodeController:
             # million instances the timers would be a fifth of all scheduled events.
             self._graveyard.append((inst.since + self.teardown_forget_seconds,
                                     inst.spec.instance_id))
+            if self._graveyard[0][0] <= inst.since:
+                self._purge()  # keeps a quiet node's graveyard to the last few minutes
 
     def _purge(self) -> None:
         """Forget instances torn down more than ``teardown_forget_seconds`` ago."""
