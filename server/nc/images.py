@@ -11,15 +11,24 @@ itself").  Two pieces:
 - :class:`ImageCache` keeps each image once per node: concurrent launches of the same
   image wait for one download instead of starting their own.
 
-Both block (file I/O, decryption): drivers call them from their worker threads.
+Also here, the staging tools: :func:`make_config_drive` writes an instance's NoCloud
+seed ISO, :func:`run_tool` runs ``qemu-img``/``genisoimage`` with their errors kept.
+
+All of it blocks (file I/O, decryption, subprocesses): drivers call it from their
+worker threads.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import subprocess
 import threading
 from typing import TYPE_CHECKING, Any, Protocol
+
+from server.nc.domain import config_drive_files
+from server.nc.types import InstanceSpec
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
@@ -120,3 +129,26 @@ def image_format(path: str) -> str:
     """``qcow2`` or ``raw``, from the file's magic (what qemu-img's ``-F`` needs)."""
     with open(path, "rb") as fh:
         return "qcow2" if fh.read(4) == b"QFI\xfb" else "raw"
+
+
+def run_tool(argv: list[str]) -> None:
+    """Run a staging tool; its stderr becomes the error (and the instance's state reason)."""
+    if shutil.which(argv[0]) is None:
+        raise RuntimeError(f"{argv[0]} is not installed on this node")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{argv[0]} failed: {proc.stderr.strip() or proc.returncode}")
+
+
+def make_config_drive(spec: InstanceSpec, directory: str) -> str:
+    """Write the instance's NoCloud config drive (volume id ``cidata``); its path."""
+    files = os.path.join(directory, "cidata")
+    os.makedirs(files, exist_ok=True)
+    for name, data in config_drive_files(spec).items():
+        with open(os.path.join(files, name), "wb") as fh:
+            fh.write(data)
+    iso = os.path.join(directory, "seed.iso")
+    run_tool(["genisoimage", "-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
+          os.path.join(files, "meta-data"), os.path.join(files, "user-data")])
+    shutil.rmtree(files, ignore_errors=True)
+    return iso

@@ -24,7 +24,7 @@ import requests
 from realbundle import upload_and_register
 
 from server.metadata import sign
-from server.nc.libvirt_driver import domain_xml
+from server.nc.domain import domain_xml
 from server.nc.types import InstanceSpec, Resources
 
 pytestmark = pytest.mark.libvirtd

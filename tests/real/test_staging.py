@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from server.nc.domain import config_drive_files, domain_xml
 from server.nc.images import ImageCache, ImageNotAvailable, ImageStore, image_format
-from server.nc.libvirt_driver import config_drive_files, domain_xml
 from server.nc.types import InstanceSpec, Resources
 
 SPEC = InstanceSpec(
