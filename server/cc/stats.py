@@ -7,6 +7,7 @@ the median, ordinary least squares for trends and for multiple-regression R².
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 
@@ -100,6 +101,8 @@ def covariance_inverse(rows: Sequence[Sequence[float]]) -> tuple[list[list[float
 
     For series i, the R² of regressing it (with intercept) on all the others is
     ``1 - 1 / (S[i][i] * inv[i][i])``: one inversion instead of one regression each.
+    S is symmetric positive semi-definite, so in-place Gauss-Jordan needs no pivoting; a
+    vanishing pivot means a series is a combination of the others (singular).
     """
     n = len(rows)
     m = len(rows[0])
@@ -110,29 +113,29 @@ def covariance_inverse(rows: Sequence[Sequence[float]]) -> tuple[list[list[float
     s = [[0.0] * n for _ in range(n)]
     for i in range(n):
         ci = centred[i]
+        row = s[i]
         for j in range(i, n):
-            v = sum(a * b for a, b in zip(ci, centred[j], strict=True))
-            s[i][j] = s[j][i] = v
+            row[j] = s[j][i] = sum(map(operator.mul, ci, centred[j]))
     diag = [s[i][i] for i in range(n)]
     scale = max(diag) if diag else 0.0
     if scale <= 0.0:
         return None
-    # Gauss-Jordan on [S | I].
-    a = [row[:] + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(s)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda r: abs(a[r][c]))
-        if abs(a[p][c]) <= 1e-12 * scale:
+    a = [row[:] for row in s]
+    for k in range(n):
+        pivot = a[k][k]
+        if pivot <= 1e-12 * scale:
             return None
-        a[c], a[p] = a[p], a[c]
-        pivot_row = a[c]
-        inv_p = 1.0 / pivot_row[c]
-        pivot_row = a[c] = [v * inv_p for v in pivot_row]
-        for r in range(n):
-            if r != c:
-                f = a[r][c]
+        inv_p = 1.0 / pivot
+        a[k][k] = 1.0
+        row_k = a[k] = [v * inv_p for v in a[k]]
+        for i in range(n):
+            if i != k:
+                row_i = a[i]
+                f = row_i[k]
                 if f:
-                    a[r] = [x - f * y for x, y in zip(a[r], pivot_row, strict=True)]
-    return [row[n:] for row in a], diag
+                    row_i[k] = 0.0
+                    a[i] = [x - f * y for x, y in zip(row_i, row_k, strict=True)]
+    return a, diag
 
 
 def drop_variable(inv: list[list[float]], diag: list[float], j: int
