@@ -83,7 +83,7 @@ class LocalRegression:
 
     safety: float = 1.2
     interval: float = 300.0
-    bandwidth_mbps: float = 125.0  # host bandwidth in MB/s for the migration-time estimate
+    bandwidth_mbps: float = 62.5  # MB/s for migrations: half of a 1 Gbit/s link, as the copy
 
     def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
         """Linear trend of the last 10 samples, extrapolated past the longest migration."""
