@@ -191,6 +191,27 @@ class WalrusAPI:
         self.store.bucket(bucket)
         return int(self.store.head(bucket, key)["size"])
 
+    def list_keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Every current key under ``prefix`` (in key order); NoSuchBucket if none."""
+        self.store.bucket(bucket)
+        keys: list[str] = []
+        after, inclusive = prefix, True
+        while rows := self.store.scan_latest(bucket, prefix, after, inclusive, 1000):
+            keys += [r["key"] for r in rows]
+            after, inclusive = rows[-1]["key"], False
+        return keys
+
+    def delete_bucket(self, bucket: str, force: bool = False) -> None:
+        """Delete a bucket; with ``force`` its versions and uploads go first."""
+        row = self.store.bucket(bucket)
+        if force:
+            while versions := self.store.scan_versions(bucket, "", "", True, None, 1000):
+                for v in versions:
+                    self.store.delete(row, v["key"], v["version_id"])
+            for upload in self.store.list_uploads(bucket, ""):
+                self.store.abort_upload(upload["upload_id"])
+        self.store.delete_bucket(bucket)
+
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete an object (its current version; a marker in a versioned bucket)."""
         self.store.delete(self.store.bucket(bucket), key, None)

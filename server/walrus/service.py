@@ -16,6 +16,10 @@ Internal API for other components (see :class:`server.walrus.api.WalrusAPI`)::
     walrus.read_manifest(principal_or_account_id, "bucket/x.manifest.xml") -> Manifest
     walrus.unbundle_image(bucket, manifest_key, out_path)  # decrypt + reassemble (for the NC)
     walrus.delete_object(bucket, key)
+    walrus.list_keys(bucket, prefix) / walrus.delete_bucket(bucket, force=True)
+
+These block (file and database I/O): from the event loop, call them through
+``asyncio.to_thread``.  Errors are S3Error subclasses (NoSuchBucket, NoSuchKey, ...).
 """
 
 from __future__ import annotations

@@ -152,6 +152,12 @@ def test_internal_api_round_trip(cloud: Any, tmp_path: Path) -> None:
     assert dest.read_bytes() == data
     assert walrus.put_object_from_file("snapshots-test", "small", str(src)) == \
         hashlib.md5(data).hexdigest()
+    assert walrus.list_keys("snapshots-test") == ["small", "snap-1"]
     walrus.delete_object("snapshots-test", "snap-1")
     with pytest.raises(e.NoSuchKey):
         walrus.object_size("snapshots-test", "snap-1")
+    with pytest.raises(e.BucketNotEmpty):
+        walrus.delete_bucket("snapshots-test")
+    walrus.delete_bucket("snapshots-test", force=True)
+    with pytest.raises(e.NoSuchBucket):
+        walrus.list_keys("snapshots-test")
