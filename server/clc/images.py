@@ -45,6 +45,32 @@ def _mappings(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
+InvalidManifest = errors._error("InvalidManifest", "InvalidManifest")
+
+
+def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
+    """The bundle manifest at ``BUCKET/KEY`` in Walrus, which the caller must be able to
+    read; ``{}`` when this cloud runs without Walrus."""
+    walrus = ctx.cloud.components.get("walrus")
+    if walrus is None:
+        return {}
+    from dataclasses import asdict
+
+    from server.walrus.bundle import BundleError
+    from server.walrus.errors import S3Error
+
+    try:
+        manifest = walrus.read_manifest(ctx.principal, location)
+    except S3Error as exc:
+        raise InvalidManifest(f"The manifest {location} cannot be read: {exc.code}") from None
+    except BundleError as exc:
+        raise InvalidManifest(f"{location} is not a valid bundle manifest: {exc}") from None
+    doc: dict[str, Any] = asdict(manifest)
+    if doc.get("image_type") not in ("machine", "kernel", "ramdisk"):
+        doc["image_type"] = "machine"
+    return doc
+
+
 def register_image(ctx: Context) -> Any:
     """RegisterImage: a bundle manifest in Walrus, or a root snapshot (EBS-backed)."""
     clc = ctx.cloud.clc
@@ -67,11 +93,9 @@ def register_image(ctx: Context) -> Any:
         raise errors.AWSError(f"AMI name {name} is already in use by AMI", code="InvalidAMIName.Duplicate")
     image_type, manifest, size = "machine", {}, 0
     if location:
-        walrus = ctx.cloud.components.get("walrus")
-        check = getattr(walrus, "check_manifest", None)
-        if check is not None:
-            manifest = check(ctx.principal, location)
-            image_type = manifest.get("type", "machine") or "machine"
+        manifest = _read_manifest(ctx, location)
+        if manifest:
+            image_type = manifest.get("image_type") or "machine"
             size = int(manifest.get("size", 0) or 0)
     arch = p.str("Architecture") or manifest.get("architecture") or "x86_64"
     if arch not in ("i386", "x86_64", "armhf", "arm64"):

@@ -82,3 +82,21 @@ def ec2_query(cloud: Any, action: str, params: dict[str, str], key: str | None =
     SigV4Auth(Credentials(key or creds["key"], secret or creds["secret"]), "ec2",
               "us-east-1").add_auth(req)
     return requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+
+
+def put_manifest(cloud: Any, location: str, image_type: str = "machine",
+                 key: str | None = None, secret: str | None = None) -> str:
+    """Store a minimal bundle manifest at ``BUCKET/KEY`` in Walrus (for RegisterImage)."""
+    bucket, _, name = location.partition("/")
+    s3 = cloud.client("s3", key=key, secret=secret)
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+            raise
+    body = ("<manifest><version>2007-10-10</version><machine_configuration>"
+            "<architecture>x86_64</architecture></machine_configuration><image>"
+            f"<name>{name}</name><type>{image_type}</type><size>1048576</size>"
+            "<parts count='0'/></image></manifest>")
+    s3.put_object(Bucket=bucket, Key=name, Body=body.encode())
+    return location

@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from helpers import error_code, wait_state
+from helpers import error_code, put_manifest, wait_state
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +145,16 @@ def test_address_pool_exhaustion_is_a_clear_error(make_cloud) -> None:
     assert error_code(err) == "AddressLimitExceeded"
 
 
-def test_images_register_attributes(ec2) -> None:
+def test_images_register_attributes(cloud, ec2) -> None:
     """Register an image, share it, describe by owner, deregister."""
-    iid = ec2.register_image(Name="my-image", ImageLocation="bucket/my-image.manifest.xml",
+    location = put_manifest(cloud, "bucket/my-image.manifest.xml")
+    with pytest.raises(ClientError) as err:
+        ec2.register_image(Name="ghost", ImageLocation="bucket/ghost.manifest.xml")
+    assert error_code(err) == "InvalidManifest"
+    put_manifest(cloud, "bucket/kern.manifest.xml", image_type="kernel")
+    kernel = ec2.register_image(Name="kern", ImageLocation="bucket/kern.manifest.xml")["ImageId"]
+    assert kernel.startswith("eki-")
+    iid = ec2.register_image(Name="my-image", ImageLocation=location,
                              Architecture="x86_64")["ImageId"]
     assert iid.startswith("emi-")
     mine = ec2.describe_images(Owners=["self"])["Images"]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from helpers import error_code, wait_state
+from helpers import error_code, put_manifest, wait_state
 from helpers import new_account as _new_account
 from helpers import raw_iam as _raw
 
@@ -49,7 +49,8 @@ def test_accounts_are_isolated(cloud) -> None:
     image = admin.describe_images()["Images"][0]["ImageId"]
     iid = mine.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     mine.create_key_pair(KeyName="secret-key")
-    private = mine.register_image(Name="private", ImageLocation="b/p.manifest.xml")["ImageId"]
+    location = put_manifest(cloud, "iso-bundles/p.manifest.xml", key=key, secret=secret)
+    private = mine.register_image(Name="private", ImageLocation=location)["ImageId"]
     _, key2, secret2 = _new_account(cloud, "tenant-spy")
     spy = cloud.client("ec2", key=key2, secret=secret2)
     assert not spy.describe_instances()["Reservations"]

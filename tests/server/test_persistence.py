@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import wait_state
+from helpers import put_manifest, wait_state
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["restart", "kill-9"])
@@ -17,7 +17,8 @@ def test_state_survives_restart(make_cloud, crash: bool, database: str) -> None:
     ec2.authorize_security_group_ingress(GroupName="keep", IpProtocol="tcp", FromPort=22,
                                          ToPort=22, CidrIp="0.0.0.0/0")
     ip = ec2.allocate_address()["PublicIp"]
-    mine = ec2.register_image(Name="kept-image", ImageLocation="b/k.manifest.xml")["ImageId"]
+    mine = ec2.register_image(Name="kept-image",
+                              ImageLocation=put_manifest(c, "kept-bundles/k.manifest.xml"))["ImageId"]
     ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2,
                                                       KeyName="persist",
                                                       SecurityGroups=["keep"])["Instances"]]
