@@ -213,6 +213,10 @@ def test_sigv2_and_anonymous(s3cloud: Any, s3: Any, bucket: str) -> None:
     # At the root path, unsigned and SigV2 requests reach S3 by default.
     root = make_s3(s3cloud, path="/", signature_version="s3")
     assert root.get_object(Bucket=bucket, Key="v2 key+")["Body"].read() == b"two"
+    root_v4 = make_s3(s3cloud, path="/")  # routed by the SigV4 scope "s3"
+    root_v4.put_object(Bucket=bucket, Key="root v4", Body=b"four")
+    assert root_v4.get_object(Bucket=bucket, Key="root v4")["Body"].read() == b"four"
+    assert bucket in [b["Name"] for b in root_v4.list_buckets()["Buckets"]]
     anon = make_s3(s3cloud, signature_version=__import__("botocore").UNSIGNED)
     with pytest.raises(ClientError) as exc:
         anon.get_object(Bucket=bucket, Key="v2 key+")
