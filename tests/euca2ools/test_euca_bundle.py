@@ -272,8 +272,8 @@ def test_install_kernel_and_machine(euca, bcloud: CloudProcess, tmp_path: Path) 
     s3 = bcloud.client("s3")
     body = s3.get_object(Bucket="kernels", Key="vmlinuz.manifest.xml")["Body"].read()
     assert Manifest.from_xml(body).image_type == "kernel"
-    # The image type is the cloud's to read from the manifest (eki- once it does).
-    assert kernel_id.startswith(("eki-", "emi-")), proc.stdout
+    # The cloud reads the image type from the manifest.
+    assert kernel_id.startswith("eki-"), proc.stdout
     disk = tmp_path / "disk.img"
     disk.write_bytes(os.urandom(200_000))
     proc = euca("euca-install-image", "-i", str(disk), "-r", "x86_64", "--kernel", kernel_id,
