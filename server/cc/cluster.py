@@ -28,6 +28,7 @@ from server.nc.types import (
 )
 
 MAX_INSTANCES_PER_CC = 2048
+_NOTHING = Resources(0, 0, 0)
 
 EventListener = Callable[[InstanceEvent], None]
 NodeListener = Callable[["NodeView"], None]
@@ -400,7 +401,7 @@ class ClusterController:
         if event.state is InstanceState.TERMINATED:
             if event.instance_id in view.instances:
                 view.instances.discard(event.instance_id)
-                demand = self.instance_demand.get(event.instance_id, Resources(0, 0, 0))
+                demand = self.instance_demand.get(event.instance_id, _NOTHING)
                 if self.instance_node.get(event.instance_id) is view:
                     del self.instance_node[event.instance_id]
                     del self.instance_demand[event.instance_id]
@@ -409,7 +410,8 @@ class ClusterController:
                 self._reindex(view)
                 if self.policy.powers_down and not view.instances:
                     self._arm_idle(view)
-        self._emit(event)
+        for listener in self.listeners:  # _emit, inlined: every NC report passes here
+            listener(event)
 
     def _emit(self, event: InstanceEvent) -> None:
         for listener in self.listeners:
