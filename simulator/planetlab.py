@@ -229,8 +229,8 @@ class PlanetLabRun:
         for vm, dest in final.values():
             src = vm.host
             assert src is not None
-            if dest is src:
-                continue
+            if dest is src or vm.id in self.cc.migrations.in_flight:
+                continue  # back where it was, or still copying (a very slow link)
             src.remove(vm)
             dest.add(vm)
             vm.host = dest
