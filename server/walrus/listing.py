@@ -13,13 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 from server.protocol.http import Response
+from server.protocol.xml import escape
 from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus.context import S3Context
 from server.walrus.store import next_prefix
 from server.walrus.xmlio import doc, el, timestamp
 
-BATCH = 1000
+BATCH = 1001  # a full page of 1000 plus one row that says whether it is truncated
 
 
 def _max_keys(ctx: S3Context, name: str = "max-keys") -> int:
@@ -68,7 +69,9 @@ def walk(ctx: S3Context, bucket: str, prefix: str, delimiter: str, marker: str,
         return contents, prefixes, False, last
     cursor, inclusive = _start(prefix, delimiter, marker)
     while True:
-        rows = store.scan_latest(bucket, prefix, cursor, inclusive, BATCH)
+        # One row more than the page needs tells whether it is truncated.
+        want = min(BATCH, max_keys - len(contents) - len(prefixes) + 1)
+        rows = store.scan_latest(bucket, prefix, cursor, inclusive, want)
         if not rows:
             return contents, prefixes, False, last
         jumped = False
@@ -92,7 +95,7 @@ def walk(ctx: S3Context, bucket: str, prefix: str, delimiter: str, marker: str,
             contents.append(row)
             last = key
             cursor, inclusive = key, False
-        if not jumped and len(rows) < BATCH:
+        if not jumped and len(rows) < want:
             return contents, prefixes, False, last
 
 
@@ -101,13 +104,19 @@ def _owner(ctx: S3Context, account_id: str) -> str:
 
 
 def _contents(ctx: S3Context, rows: list[dict[str, Any]], enc: Any, owner: bool) -> list[str]:
+    # The hot loop of a listing: one f-string per key; only the key needs escaping
+    # (ETags are hex, sizes numbers, storage classes and owners come from us).
+    owners: dict[str, str] = {}
     out = []
     for r in rows:
-        out.append("<Contents>" + el("Key", enc(r["key"]))
-                   + el("LastModified", timestamp(r["last_modified"]))
-                   + el("ETag", f'"{r["etag"]}"') + el("Size", r["size"])
-                   + (_owner(ctx, r["owner_id"]) if owner else "")
-                   + el("StorageClass", r["storage_class"]) + "</Contents>")
+        who = ""
+        if owner:
+            who = owners.get(r["owner_id"]) or owners.setdefault(
+                r["owner_id"], _owner(ctx, r["owner_id"]))
+        out.append(f"<Contents><Key>{escape(enc(r['key']))}</Key><LastModified>"
+                   f"{timestamp(r['last_modified'])}</LastModified><ETag>&quot;{r['etag']}"
+                   f"&quot;</ETag><Size>{r['size']}</Size>{who}<StorageClass>"
+                   f"{r['storage_class']}</StorageClass></Contents>")
     return out
 
 
