@@ -15,7 +15,7 @@ from server.walrus import sse
 from server.walrus.context import S3Context
 from server.walrus.provider import BlobWriter
 
-FLUSH_AT = 4 * 1024 * 1024
+FLUSH_AT = 512 * 1024
 MAX_PUT = 5 * 1024 ** 3
 CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
 
