@@ -184,6 +184,10 @@ class WalrusStore(UploadStore):
             conn.execute(objects.update().where(
                 objects.c.bucket == bucket["name"], objects.c.key == key,
                 objects.c.is_latest == sa.true()).values(is_latest=False))
+            # The bucket may have been deleted while the body was streaming in.
+            if conn.execute(sa.select(buckets.c.name)
+                            .where(buckets.c.name == bucket["name"])).first() is None:
+                raise e.NoSuchBucket(BucketName=bucket["name"])
             dropped: list[str] = []
             if not versioned:
                 old = conn.execute(sa.select(objects.c.id, objects.c.blobs).where(
