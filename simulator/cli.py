@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 from simulator.experiment import load
 
@@ -16,8 +17,8 @@ from simulator.experiment import load
 class ProgressBar:
     """A one-line progress bar on stderr, only when it is a terminal."""
 
-    def __init__(self, label: str, stream: object = None):
-        self.stream = stream or sys.stderr
+    def __init__(self, label: str, stream: TextIO | None = None):
+        self.stream: TextIO = stream or sys.stderr
         self.label = label
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last = -1
@@ -31,10 +32,10 @@ class ProgressBar:
             return
         self._last = pct
         filled = pct * 30 // 100
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}%")  # type: ignore[attr-defined]
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {pct:3d}%")
         if pct >= 100:
-            self.stream.write("\n")  # type: ignore[attr-defined]
-        self.stream.flush()  # type: ignore[attr-defined]
+            self.stream.write("\n")
+        self.stream.flush()
 
 
 def _split(value: str | None) -> list[str]:

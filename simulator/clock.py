@@ -13,7 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 import simpy
-from simpy.core import NORMAL
+
+NORMAL = 1  # simpy.core.NORMAL: the priority of ordinary events
 
 
 def _fire(event: Any) -> None:
@@ -62,7 +63,7 @@ class SimpyClock:
     def call_later(self, delay: float, fn: Callable[[], None]) -> _Call:
         """Run ``fn`` ``delay`` virtual seconds from now."""
         call = _Call(fn)
-        self._schedule(call, NORMAL, delay if delay > 0 else 0.0)  # type: ignore[arg-type]
+        self._schedule(call, NORMAL, delay if delay > 0 else 0.0)  # type: ignore[arg-type,unused-ignore]
         return call
 
     def run(self, until: float | None = None) -> None:
@@ -74,7 +75,7 @@ class SimpyClock:
         same steps ``Environment.step`` performs.
         """
         env = self.env
-        queue = env._queue  # type: ignore[attr-defined]
+        queue: list[Any] = env._queue  # simpy's heap of (time, priority, id, event)
         limit = math.inf if until is None else until
         inclusive = until is not None and until <= env.now
         pop = heapq.heappop
@@ -83,7 +84,7 @@ class SimpyClock:
             if when > limit or (when == limit and not inclusive):
                 break
             when, _, _, event = pop(queue)
-            env._now = when  # type: ignore[attr-defined]
+            env._now = when
             if type(event) is _Call:
                 fn = event.fn
                 if fn is not None:
@@ -98,4 +99,4 @@ class SimpyClock:
                 exc.__cause__ = event._value
                 raise exc
         if until is not None and until > env.now:
-            env._now = until  # type: ignore[attr-defined]
+            env._now = until

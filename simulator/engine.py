@@ -230,7 +230,7 @@ class Simulation:
         for item in f.get("schedule", []):
             node = str(item["node"])
             at, length = float(item["at"]), float(item.get("duration", 0.0))
-            self.clock.call_later(at, lambda n=node, d=length: self._fail(n, d))
+            self.clock.call_later(at, self._failure(node, length))
         mtbf = float(f.get("mtbf_hours", 0.0)) * 3600.0
         if mtbf > 0:
             rng = random.Random(self.seed * 7919 + 17)
@@ -244,7 +244,10 @@ class Simulation:
                 if t >= self.exp.duration:
                     break
                 node, length = names[rng.randrange(len(names))], repair()
-                self.clock.call_later(t, lambda n=node, d=length: self._fail(n, d))
+                self.clock.call_later(t, self._failure(node, length))
+
+    def _failure(self, name: str, repair: float) -> Callable[[], None]:
+        return lambda: self._fail(name, repair)
 
     def _fail(self, name: str, repair: float) -> None:
         view = self.cc.by_name[name]

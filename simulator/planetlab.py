@@ -114,9 +114,8 @@ class PlanetLabRun:
             # Half the link carries migrations (the other half guest traffic): MB/s.
             bandwidth = bw_mbit / 8.0 / 2.0
             capacity = Resources(10, int(ht["ram_mb"]), 10_000)
-            hv = VirtualHypervisor(name, self.clock, capacity, boot=lambda: 0.0,
-                                   teardown=lambda: 0.0,
-                                   migration=lambda spec, b=bandwidth: spec.resources.memory_mb / b)
+            hv = VirtualHypervisor(name, self.clock, capacity, boot=_zero, teardown=_zero,
+                                   migration=_copy_time(bandwidth))
             ncs.append(NodeController(name, self.clock, hv, lambda e: None, capacity=capacity))
         # MAX_CORES 10 per node: CPU is over-committed and accounted in MIPS by the load model.
         self.cc = ClusterController("planetlab", self.clock, ncs, policy="GREEDY",
@@ -308,6 +307,14 @@ class PlanetLabRun:
             "cc_migrations_completed": self.cc.migrations.completed,
             "active_host_hours": round(active / 3600.0, 4),
         }
+
+
+def _zero() -> float:
+    return 0.0
+
+
+def _copy_time(bandwidth_mbps: float) -> Callable[[InstanceSpec], float]:
+    return lambda spec: spec.resources.memory_mb / bandwidth_mbps
 
 
 def _mean(values: list[float]) -> float:

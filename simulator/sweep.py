@@ -46,8 +46,10 @@ def _cell(job: tuple[str, str, int | None, int | None, str | None]) -> dict[str,
 def sweep(path: str, out_dir: str, *, policies: list[str], nodes: list[int], seeds: list[int],
           jobs: int | None = None, trace_dir: str | None = None) -> str:
     """Run the grid, write comparison.csv/json and comparison.png; returns the table as text."""
+    node_counts: list[int | None] = list(nodes) or [None]
+    seed_list: list[int | None] = list(seeds) or [None]
     grid = [(path, p, n, s, trace_dir)
-            for p in (policies or [""]) for n in (nodes or [None]) for s in (seeds or [None])]
+            for p in (policies or [""]) for n in node_counts for s in seed_list]
     with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         results = list(pool.map(_cell, grid))
     rows = [{c: r.get(c, "") for c in COLUMNS} for r in results]
