@@ -1,4 +1,5 @@
-"""Crash safety: a killed upload leaves no object and no garbage; acknowledged data survives."""
+"""Crash safety (a killed upload leaves no object and no garbage; acknowledged data
+survives) and bounded memory for large transfers."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import time
 from typing import Any
 
+import pytest
 from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
@@ -61,3 +63,56 @@ def test_kill_during_upload() -> None:
         assert len(_files(os.path.join(cloud.data_dir, "walrus", "blobs"))) == 1
     finally:
         cleanup(cloud)
+
+
+def _kib(pid: int, field: str) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _reset_hwm(pid: int) -> None:
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+@pytest.mark.slow
+def test_memory_stays_flat_for_1gib(s3cloud: Any, s3: Any, bucket: str) -> None:
+    """A 1 GiB PUT and GET grow the server's RSS by less than 64 MiB (streamed, never held)."""
+    from urllib.parse import urlsplit
+
+    assert s3cloud.proc is not None
+    pid = s3cloud.proc.pid
+    total, block = 1024 * 1024 * 1024, os.urandom(8 * 1024 * 1024)
+    put = urlsplit(s3.generate_presigned_url("put_object", Params={"Bucket": bucket,
+                                                                   "Key": "gib"}))
+    _reset_hwm(pid)
+    before = _kib(pid, "VmRSS")
+    conn = http.client.HTTPConnection("127.0.0.1", s3cloud.port, timeout=600)
+    conn.putrequest("PUT", f"{put.path}?{put.query}")
+    conn.putheader("Content-Length", str(total))
+    conn.endheaders()
+    for _ in range(total // len(block)):
+        conn.send(block)
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 200
+    assert (_kib(pid, "VmHWM") - before) / 1024 < 64
+    get = urlsplit(s3.generate_presigned_url("get_object", Params={"Bucket": bucket,
+                                                                   "Key": "gib"}))
+    _reset_hwm(pid)
+    before = _kib(pid, "VmRSS")
+    conn.request("GET", f"{get.path}?{get.query}")
+    resp = conn.getresponse()
+    buf, got = bytearray(1024 * 1024), 0
+    while n := resp.readinto(buf):
+        got += n
+    assert got == total
+    assert (_kib(pid, "VmHWM") - before) / 1024 < 64
+    conn.close()
+    s3.delete_object(Bucket=bucket, Key="gib")
