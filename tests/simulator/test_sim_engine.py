@@ -46,4 +46,4 @@ def test_trace_replay_with_a_node_failure(tmp_path: Path) -> None:
     node1 = 100 * 200 + 25 * (106 - 0) + 25 * (56 - 20)
     node2 = 100 * (200 - 60) + 100 * (40 - 10)
     assert m["energy_kwh"] == pytest.approx((node1 + node2) / 3.6e6, abs=1e-6)
-    assert m["node_hours_powered"] == pytest.approx((200 + 140) / 3600)
+    assert m["node_hours_powered"] == pytest.approx((200 + 140) / 3600, abs=1e-6)
