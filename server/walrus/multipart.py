@@ -7,10 +7,12 @@ its ETag is S3's ``md5(concatenated part MD5s)-N``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import os
 import re
+import zlib
 from typing import Any
 from urllib.parse import quote
 
@@ -51,6 +53,27 @@ async def create_upload(ctx: S3Context) -> Response:
     if keep["checksum_algorithm"]:
         headers.append(("x-amz-checksum-algorithm", keep["checksum_algorithm"]))
     return ctx.response(200, body, headers)
+
+
+def composite_checksum(algorithm: str | None, chosen: list[dict[str, Any]]) -> str | None:
+    """S3's checksum of checksums (``BASE64-N``) when every part carries one."""
+    if not algorithm:
+        return None
+    algorithm = algorithm.lower()
+    digests = []
+    for part in chosen:
+        alg, _, value = (part.get("checksum") or "").partition(":")
+        if alg != algorithm:
+            return None
+        digests.append(base64.b64decode(value))
+    joined = b"".join(digests)
+    if algorithm == "crc32":
+        raw = zlib.crc32(joined).to_bytes(4, "big")
+    elif algorithm in ("sha1", "sha256"):
+        raw = hashlib.new(algorithm, joined).digest()
+    else:
+        return None  # crc32c/crc64nvme: not computable here without extra libraries
+    return f"{algorithm}:{base64.b64encode(raw).decode()}-{len(chosen)}"
 
 
 def _part_number(ctx: S3Context) -> int:
@@ -171,7 +194,8 @@ async def complete_upload(ctx: S3Context) -> Response:
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
     fields.update(loads(upload.get("lock"), {}))
-    fields.update(size=size, etag=etag, checksum=None,
+    checksum = composite_checksum(upload.get("checksum_algorithm"), chosen)
+    fields.update(size=size, etag=etag, checksum=checksum,
                   sse=upload.get("sse"),
                   blobs=json.dumps([[p["blob"], p["size"]] + ([p["nonce"]] if p.get("nonce")
                                                               else []) for p in chosen]),
@@ -179,9 +203,14 @@ async def complete_upload(ctx: S3Context) -> Response:
     row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
                                   {p["part_number"]: p["blob"] for p in chosen})
     location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{ctx.key}"
+    extra = ""
+    if checksum:
+        alg, _, value = checksum.partition(":")
+        extra = el(f"Checksum{alg.upper()}", value)
     body = doc("CompleteMultipartUploadResult", el("Location", location),
-               el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)))
-    headers = []
+               el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)),
+               extra)
+    headers = sse.response_headers(upload.get("sse"))
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, body, headers)

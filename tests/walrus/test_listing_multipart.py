@@ -152,3 +152,25 @@ def test_list_uploads_special_keys(s3: Any, bucket: str) -> None:
     r = s3.list_multipart_uploads(Bucket=bucket, Delimiter="/")
     assert [p["Prefix"] for p in r["CommonPrefixes"]] == ["dir/"]
     s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=up)
+
+
+def test_multipart_checksums(s3: Any, bucket: str) -> None:
+    import base64
+    import hashlib
+
+    up = s3.create_multipart_upload(Bucket=bucket, Key="ck", ChecksumAlgorithm="SHA256")
+    parts, digests = [], []
+    for n, body in enumerate((b"a" * (5 * MiB), b"tail"), 1):
+        r = s3.upload_part(Bucket=bucket, Key="ck", UploadId=up["UploadId"], PartNumber=n,
+                           Body=body, ChecksumAlgorithm="SHA256")
+        assert r["ChecksumSHA256"] == base64.b64encode(hashlib.sha256(body).digest()).decode()
+        parts.append({"PartNumber": n, "ETag": r["ETag"], "ChecksumSHA256": r["ChecksumSHA256"]})
+        digests.append(hashlib.sha256(body).digest())
+    done = s3.complete_multipart_upload(Bucket=bucket, Key="ck", UploadId=up["UploadId"],
+                                        MultipartUpload={"Parts": parts})
+    expected = base64.b64encode(hashlib.sha256(b"".join(digests)).digest()).decode() + "-2"
+    assert done["ChecksumSHA256"] == expected
+    head = s3.head_object(Bucket=bucket, Key="ck", ChecksumMode="ENABLED")
+    assert head["ChecksumSHA256"] == expected
+    got = s3.get_object(Bucket=bucket, Key="ck", ChecksumMode="ENABLED")
+    assert got["Body"].read() == b"a" * (5 * MiB) + b"tail"
