@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -55,7 +56,7 @@ class ActionsApp(App[None]):
     # -- plumbing ---------------------------------------------------------------------------
     def run_call(self, what: str, call: Callable[[], T],
                  done: Callable[[T], None] | None = None) -> None:
-        """Run ``call`` in a thread; failures become notifications, success calls ``done`` here."""
+        """Run ``call`` in a worker thread; failures become notifications, ``done`` runs on the UI thread."""
 
         def job() -> None:
             try:
@@ -76,7 +77,8 @@ class ActionsApp(App[None]):
                 self.call_from_thread(done, result)
             self.wake_poller()
 
-        self.run_worker(job, thread=True, group="actions", exit_on_error=False)
+        # A daemon thread, like the refresh loop's, so that quitting never waits for the cloud.
+        threading.Thread(target=job, name=f"euca-tui {what}", daemon=True).start()
 
     def selected(self, view: str) -> str | None:
         """The key of the cursor row in a view's main table."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -97,8 +97,11 @@ class EucaApp(ActionsApp):
         self.log_event("euca-tui", f"started; cloud {self.cloud.label}", "dim")
         self.focus_view()
         if self.poll_enabled:
-            self.run_worker(partial(self.refresher.run, self), thread=True, group="poll",
-                            exit_on_error=False)
+            # A daemon thread rather than a Textual thread worker: those run in asyncio's default
+            # executor, which the process waits for at exit, so quitting while the cloud hangs
+            # would hang too (for the whole request timeout).
+            threading.Thread(target=self.refresher.run, args=(self,), name="euca-tui-refresh",
+                             daemon=True).start()
 
     def on_unmount(self) -> None:
         """Let the refresh thread finish."""

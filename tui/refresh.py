@@ -95,29 +95,37 @@ class Refresher:
     def run(self, app: RefreshTarget) -> None:
         """The loop (run it in a worker thread); returns when stopped or the app is gone."""
         cycle, delay = 0, self.interval
-        while not self._stop.is_set():
-            try:
-                names = app.call_from_thread(app.on_screen_datasets)
-                results = self.fetch(self.wanted(cycle, time.monotonic(), names))
-                app.call_from_thread(app.apply_results, results)
-                cycle, delay = cycle + 1, self.interval
-            except ServiceConnectionError as err:
-                if not self._post(app.call_from_thread, app.set_unreachable, str(err)):
-                    return
-                delay = min(max(delay * 1.5, 1.0), MAX_RETRY_DELAY)
-            except RuntimeError:
-                return  # the app is gone (call_from_thread after exit)
-            except Exception as err:  # noqa: BLE001 - a bug in one refresh must not end refreshing
-                if not self._post(app.call_from_thread, app.refresh_failed, f"{type(err).__name__}: {err}"):
-                    return
-                delay = min(max(delay * 1.5, 1.0), MAX_RETRY_DELAY)
-            self._wake.wait(delay)
-            self._wake.clear()
-
-    @staticmethod
-    def _post(call_from_thread: Callable[..., Any], fn: Callable[..., Any], *args: Any) -> bool:
         try:
-            call_from_thread(fn, *args)
+            while not self._stop.is_set():
+                try:
+                    names = self._post(app, app.on_screen_datasets)
+                    results = self.fetch(self.wanted(cycle, time.monotonic(), names))
+                    self._post(app, app.apply_results, results)
+                    cycle, delay = cycle + 1, self.interval
+                except ServiceConnectionError as err:
+                    self._post(app, app.set_unreachable, str(err))
+                    delay = min(max(delay * 1.5, 1.0), MAX_RETRY_DELAY)
+                except _AppGone:
+                    raise
+                except Exception as err:  # noqa: BLE001 - a bug in one refresh must not end refreshing
+                    self._post(app, app.refresh_failed, f"{type(err).__name__}: {err}")
+                    delay = min(max(delay * 1.5, 1.0), MAX_RETRY_DELAY)
+                self._wake.wait(delay)
+                self._wake.clear()
+        except _AppGone:
+            return
+
+    def _post(self, app: RefreshTarget, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn`` on the UI thread; _AppGone once the app has stopped."""
+        # Checked first: handing a callback to a closed event loop leaves a never-awaited
+        # coroutine behind (a warning at exit).
+        if self._stop.is_set():
+            raise _AppGone
+        try:
+            return app.call_from_thread(fn, *args)
         except RuntimeError:
-            return False
-        return True
+            raise _AppGone from None
+
+
+class _AppGone(Exception):
+    """The app stopped while the loop was fetching."""

@@ -39,7 +39,7 @@ def loaded_then(*keys: str, after: Callable[[Pilot[None]], Awaitable[None]] | No
     return run_before
 
 
-@pytest.mark.parametrize("name, keys", [
+VIEWS = [
     ("instances", ()),
     ("capacity", ("2",)),
     ("images", ("3",)),
@@ -50,7 +50,11 @@ def loaded_then(*keys: str, after: Callable[[Pilot[None]], Awaitable[None]] | No
     ("instances_filtered", ("slash", "w", "e", "b", "enter")),
     ("instances_sorted_by_state", ("s", "s", "s")),
     ("help", ("question_mark",)),
-])
+]
+
+
+# Named ids keep each snapshot's file name when cases are added.
+@pytest.mark.parametrize("name, keys", VIEWS, ids=[name for name, _ in VIEWS])
 def test_view(snap_compare: Callable[..., bool], name: str, keys: tuple[str, ...]) -> None:
     """Each main view renders as committed."""
     assert snap_compare(fake_app(), terminal_size=SIZE, run_before=loaded_then(*keys))
