@@ -1,0 +1,1 @@
+"""Walrus: the S3-compatible object store (entry point: :mod:`server.walrus.service`)."""

@@ -111,6 +111,7 @@ class _Pipe:
         self.buf = bytearray()
 
     def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (all that is left when ``n`` < 0)."""
         while n < 0 or len(self.buf) < n:
             chunk = next(self.chunks, None)
             if chunk is None:

@@ -58,6 +58,7 @@ def check_conditions(h: dict[str, str], obj: Row, prefix: str = "if-",
 
 
 def etag_in(header: str, etag: str) -> bool:
+    """True when an If-Match/If-None-Match list names ``etag`` (or is ``*``)."""
     values = [v.strip().removeprefix("W/").strip('"') for v in header.split(",")]
     return "*" in values or etag in values
 

@@ -32,6 +32,7 @@ class UploadStore:
 
     def put(self, bucket: Row, key: str, fields: Row,
             within: Callable[[Connection], list[str]] | None = None) -> Row:
+        """Provided by :class:`server.walrus.store.WalrusStore`."""
         raise NotImplementedError
 
     @staticmethod
