@@ -18,8 +18,10 @@ libvirt driver) and the node health monitor, started with the cloud.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
@@ -34,10 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Metadata API versions answered besides ``latest`` (any date-shaped one is accepted).
-VERSIONS = ("1.0", "2007-01-19", "2007-03-01", "2007-08-29", "2007-10-10", "2007-12-15",
-            "2008-02-01", "2008-09-01", "2009-04-04", "latest")
-
+#: ``/latest/...``, ``/1.0/...`` and any dated version (``/2009-04-04/...``) are answered
+#: alike, from one tree (older versions only lack some of its keys).
 _VERSION_PATH = re.compile(r"^/(latest|1\.0|\d{4}-\d{2}-\d{2})(/.*)?$")
 
 #: Instances that may ask (a terminated instance's address may already be reused).
@@ -202,8 +202,6 @@ class MetadataService:
         if head == "user-data" and not tail:
             if not inst.user_data:
                 return _text(404, "Not Found")
-            import base64
-
             return Response(200, base64.b64decode(inst.user_data),
                             content_type="application/octet-stream")
         if head == "meta-data":
@@ -220,8 +218,6 @@ class MetadataService:
 
     def identity(self, inst: Instance) -> str:
         """``dynamic/instance-identity/document``: the instance's facts as JSON."""
-        import json
-
         return json.dumps({
             "instanceId": inst.id, "imageId": inst.image_id, "instanceType": inst.vm_type,
             "availabilityZone": inst.zone, "privateIp": inst.private_ip,
