@@ -15,6 +15,7 @@ Internal API for other components (see :class:`server.walrus.api.WalrusAPI`)::
     walrus.read_object(principal_or_account_id, bucket, key) -> bytes   # with access checks
     walrus.read_manifest(principal_or_account_id, "bucket/x.manifest.xml") -> Manifest
     walrus.unbundle_image(bucket, manifest_key, out_path)  # decrypt + reassemble (for the NC)
+    walrus.presign_get(bucket, key, expires_in=10800) -> URL   # parts for a node controller
     walrus.delete_object(bucket, key)
     walrus.list_keys(bucket, prefix) / walrus.delete_bucket(bucket, force=True)
 

@@ -161,3 +161,45 @@ def test_internal_api_round_trip(cloud: Any, tmp_path: Path) -> None:
     walrus.delete_bucket("snapshots-test", force=True)
     with pytest.raises(e.NoSuchBucket):
         walrus.list_keys("snapshots-test")
+
+
+async def _asgi_get(app: Any, url: str) -> tuple[int, bytes]:
+    """GET through the ASGI app in-process (no socket)."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    scope = {"type": "http", "method": "GET", "path": u.path, "raw_path": u.path.encode(),
+             "query_string": u.query.encode(), "headers": [(b"host", u.netloc.encode())],
+             "client": ("127.0.0.1", 1)}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def test_presigned_part_urls_for_nodes(cloud: Any, tmp_path: Path) -> None:
+    walrus = cloud.components["walrus"]
+    if "eucalyptus" not in cloud.identity.account_by_name:  # made at start by the CLC
+        cloud.identity.create_account("eucalyptus")
+    owner = cloud.identity.create_account("nodeuser")
+    walrus.create_system_bucket("nc-parts", owner_account_id=owner.id)
+    src = tmp_path / "p"
+    src.write_bytes(b"part bytes")
+    walrus.put_object_from_file("nc-parts", "img/disk.part.00", str(src))
+    bucket = walrus.store.bucket("nc-parts")
+    obj = walrus.store.head("nc-parts", "img/disk.part.00")
+    from server.walrus import acl
+
+    grant = acl.canned("aws-exec-read", owner.id, exec_account=walrus.exec_account)
+    walrus.store.update_object(obj["id"], acl=__import__("json").dumps(grant))
+    url = walrus.presign_get("nc-parts", "img/disk.part.00")
+    assert await _asgi_get(cloud.app, url) == (200, b"part bytes")
+    forged = url.replace("Signature=", "Signature=x")
+    assert (await _asgi_get(cloud.app, forged))[0] == 403
+    del bucket
