@@ -49,8 +49,10 @@ def test_kill_during_upload() -> None:
         block = os.urandom(1024 * 1024)
         for _ in range(20):  # a third of the body, then the server dies
             conn.send(block)
-        time.sleep(0.5)
         tmp_dir = os.path.join(cloud.data_dir, "walrus", "tmp")
+        deadline = time.time() + 10
+        while not _files(tmp_dir) and time.time() < deadline:
+            time.sleep(0.05)
         assert _files(tmp_dir), "the partial upload should be in a temporary file"
         cloud.kill()
         conn.close()
