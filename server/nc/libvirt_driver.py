@@ -56,6 +56,9 @@ class LibvirtHypervisor:
         # One lock per instance serializes its start and stop: a terminate that arrives
         # while the instance is still staging waits, then tears down what start made.
         self._instance_locks: dict[str, threading.Lock] = {}
+        # Starts not yet finished, and those of them a terminate has overtaken (both
+        # only touched on the loop thread, read by workers).
+        self._starting: set[str] = set()
         self._cancelled: set[str] = set()
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # no stderr noise
 
@@ -80,11 +83,7 @@ class LibvirtHypervisor:
         self.pool.submit(run)
 
     def _report(self, done: Done, outcome: Outcome) -> None:
-        callback = getattr(self.clock, "call_soon_threadsafe", None)
-        if callback is not None:
-            callback(lambda: done(outcome))
-        else:
-            done(outcome)
+        self.clock_call(lambda: done(outcome))
 
     def _domain(self, instance_id: str) -> Any:
         return self.conn().lookupByName(instance_id)
@@ -147,31 +146,53 @@ class LibvirtHypervisor:
     def start(self, spec: InstanceSpec, done: Done) -> None:
         """Stage, define and start the domain (or adopt a running one after an NC restart)."""
         iid = spec.instance_id
-        self._cancelled.discard(iid)
+        self._starting.add(iid)
 
         def work() -> None:
-            with self._instance_lock(iid):
-                conn = self.conn()
-                try:
-                    dom = conn.lookupByName(iid)  # rediscovered: keep its disks as they are
-                except self.libvirt.libvirtError:
-                    dom = None
-                if dom is None:
-                    staged = self.stage(spec)
-                    if iid in self._cancelled:
-                        raise RuntimeError(f"{iid} was terminated while staging")
-                    dom = conn.defineXML(domain_xml(staged, self.uri, self.work_dir))
-                if not dom.isActive():
-                    dom.create()
-                if not dom.isActive():
-                    raise RuntimeError(f"domain {iid} did not start")
-                self.disks.setdefault(iid, {})
+            try:
+                with self._instance_lock(iid):
+                    self._start(spec)
+            finally:
+                self.clock_call(lambda: self._finish_start(iid))
 
         self._submit(work, done)
 
+    def _start(self, spec: InstanceSpec) -> None:
+        iid = spec.instance_id
+        conn = self.conn()
+        try:
+            dom = conn.lookupByName(iid)  # rediscovered: keep its disks as they are
+        except self.libvirt.libvirtError:
+            dom = None
+        if dom is None:
+            if iid in self._cancelled:
+                raise RuntimeError(f"{iid} was terminated before it was staged")
+            staged = self.stage(spec)
+            if iid in self._cancelled:
+                raise RuntimeError(f"{iid} was terminated while staging")
+            dom = conn.defineXML(domain_xml(staged, self.uri, self.work_dir))
+        if not dom.isActive():
+            dom.create()
+        if not dom.isActive():
+            raise RuntimeError(f"domain {iid} did not start")
+        self.disks.setdefault(iid, {})
+
+    def _finish_start(self, instance_id: str) -> None:
+        self._starting.discard(instance_id)
+        self._cancelled.discard(instance_id)
+
+    def clock_call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the control loop (from a worker thread)."""
+        callback = getattr(self.clock, "call_soon_threadsafe", None)
+        if callback is not None:
+            callback(fn)
+        else:
+            fn()
+
     def stop(self, instance_id: str, done: Done) -> None:
         """Destroy and undefine the domain; remove its disks and console log."""
-        self._cancelled.add(instance_id)  # a start still staging gives up before booting
+        if instance_id in self._starting:
+            self._cancelled.add(instance_id)  # the start gives up rather than boot it
         self._submit(lambda: self._teardown(instance_id), done)
 
     def _teardown(self, instance_id: str) -> None:
@@ -330,11 +351,7 @@ class LibvirtHypervisor:
                     running = self.domain_states()
                 except Exception:  # libvirt went away between the two calls
                     ok = False
-            callback = getattr(self.clock, "call_soon_threadsafe", None)
-            if callback is not None:
-                callback(lambda: report(ok, running))
-            else:
-                report(ok, running)
+            self.clock_call(lambda: report(ok, running))
 
         self.pool.submit(run)
 

@@ -200,3 +200,41 @@ def test_domains_belong_to_their_node(tmp_path: Path) -> None:
 
 
 SMALL = Resources(1, 256, 5)
+
+
+def test_terminate_while_staging(tmp_path: Path) -> None:
+    """A terminate that overtakes a slow staging: no domain is ever booted."""
+    import asyncio
+
+    libvirt = pytest.importorskip("libvirt")
+    from server.clock import RealClock
+    from server.nc.libvirt_driver import LibvirtHypervisor
+    from server.nc.types import Outcome
+
+    class SlowStaging(LibvirtHypervisor):
+        def stage(self, spec: InstanceSpec) -> InstanceSpec:
+            time.sleep(0.5)
+            return spec
+
+    spec = InstanceSpec("i-0000000000000ccc3", "m1.small", SMALL)
+
+    async def scenario() -> tuple[Outcome, Outcome]:
+        loop = asyncio.get_running_loop()
+        hv = SlowStaging("n1", RealClock(loop), "test:///default", Resources(2, 1024, 10),
+                         str(tmp_path))
+        started: asyncio.Future[Outcome] = loop.create_future()
+        stopped: asyncio.Future[Outcome] = loop.create_future()
+        hv.start(spec, started.set_result)
+        await asyncio.sleep(0.1)
+        hv.stop(spec.instance_id, stopped.set_result)
+        result = await asyncio.wait_for(started, 10), await asyncio.wait_for(stopped, 10)
+        await asyncio.sleep(0.05)
+        assert not hv._starting and not hv._cancelled  # nothing kept per instance
+        hv.pool.shutdown()
+        return result
+
+    started, stopped = asyncio.run(scenario())
+    assert not started.ok and "terminated while staging" in started.error
+    assert stopped.ok
+    names = [d.name() for d in libvirt.open("test:///default").listAllDomains()]
+    assert spec.instance_id not in names
