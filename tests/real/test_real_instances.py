@@ -158,6 +158,8 @@ def test_real_guests_end_to_end(libvirtd: str, guest_image: Path,
     base = f"{cloud.url}/latest"
     assert requests.get(f"{base}/meta-data/instance-id", headers=headers, timeout=10).text == iid
     assert requests.get(f"{base}/meta-data/ami-id", headers=headers, timeout=10).text == emi
+    assert requests.get(f"{base}/meta-data/kernel-id", headers=headers, timeout=10).text == eki
+    assert requests.get(f"{base}/meta-data/ramdisk-id", headers=headers, timeout=10).text == eri
     assert requests.get(f"{base}/user-data", headers=headers, timeout=10).content == \
         b"hello from user-data"
     key = requests.get(f"{base}/meta-data/public-keys/0/openssh-key", headers=headers, timeout=10)
