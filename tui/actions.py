@@ -148,21 +148,27 @@ class ActionsApp(App[None]):
         self.run_call("Launch", lambda: self.cloud.call("RunInstances", params), launched)
 
     def action_instance_action(self, kind: str) -> None:
-        """Terminate, stop, start or reboot the selected instance, after confirming."""
-        iid = self.selected("instances")
-        if not iid:
+        """Terminate, stop, start or reboot the marked instances (or the cursor's), after confirming."""
+        table = self.view("instances").tables()[0]
+        ids = table.targets()
+        if not ids:
             self.notify("Select an instance first.", severity="warning")
             return
         action, verb = INSTANCE_ACTIONS[kind]
-        name = self.view("instances").raw.get(iid, {})  # type: ignore[attr-defined]
-        label = iid + (f" ({n})" if (n := _name_tag(name)) else "")
+        raw = getattr(self.view("instances"), "raw", {})
+        labels = [iid + (f" ({n})" if (n := _name_tag(raw.get(iid, {}))) else "") for iid in ids]
+        what = f"instance {labels[0]}" if len(ids) == 1 else f"{len(ids)} instances: {', '.join(labels)}"
+
+        def done(_: Any) -> None:
+            table.clear_marks()
+            for iid in ids:
+                self.log_event(iid, f"{kind} requested", "cyan")
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_call(verb, lambda: self.cloud.call(action, {"InstanceId": [iid]}),
-                              lambda _: self.log_event(iid, f"{kind} requested", "cyan"))
+                self.run_call(verb, lambda: self.cloud.call(action, {"InstanceId": ids}), done)
 
-        self.push_screen(ConfirmScreen(f"{verb} instance {label}?"), confirmed)
+        self.push_screen(ConfirmScreen(f"{verb} {what}?"), confirmed)
 
     # -- tags -------------------------------------------------------------------------------
     def action_tag(self) -> None:

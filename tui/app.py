@@ -131,6 +131,10 @@ class EucaApp(ActionsApp):
         self.query_one(TabbedContent).active = f"tab-{name}"
         self.refresh_bindings()
 
+    def action_mark(self) -> None:
+        """Mark the instance under the cursor (space)."""
+        self.query_one("#instances-table", ResourceTable).action_toggle_mark()
+
     def action_toggle_detail(self) -> None:
         """Show or hide the instance detail pane."""
         self.query_one(InstancesView).action_toggle_detail()

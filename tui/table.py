@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.timer import Timer
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowDoesNotExist
+from textual.widgets.data_table import RowDoesNotExist, RowKey
 
 from .model import Cell, Row
 
@@ -54,14 +54,18 @@ class ResourceTable(DataTable[Cell]):
     BINDINGS = [
         Binding("s", "sort", "Sort", tooltip="Sort by the next column"),
         Binding("S", "sort_reverse", "Reverse", show=False),
+        Binding("space", "toggle_mark", "Mark", show=False),
     ]
 
     DEFAULT_CSS = """
     ResourceTable { height: 1fr; }
     """
 
-    def __init__(self, columns: Sequence[str], *, title: str = "", **kwargs: Any) -> None:
+    def __init__(self, columns: Sequence[str], *, title: str = "", markable: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.markable = markable
+        self.marked: set[str] = set()
         self.column_names = tuple(columns)
         self.title = title
         self.all_rows: list[Row] = []
@@ -82,6 +86,8 @@ class ResourceTable(DataTable[Cell]):
     def set_rows(self, rows: list[Row]) -> None:
         """Replace all rows; unchanged rows stay put, changed cells are updated in place."""
         self.all_rows = rows
+        if self.marked:
+            self.marked &= {key for key, _ in rows}
         self._render_rows()
 
     def set_filter(self, text: str, immediate: bool = False) -> None:
@@ -115,6 +121,40 @@ class ResourceTable(DataTable[Cell]):
         """Clicking a header sorts by it; clicking it again reverses."""
         same = self.sort_column == event.column_index
         self.sort_by(event.column_index, not self.sort_reverse if same else False)
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the cursor's row (actions then apply to every marked row)."""
+        key = self.selected_key
+        if not self.markable or key is None:
+            return
+        self.marked ^= {key}
+        self._relabel(key)
+        self.action_cursor_down()
+
+    def clear_marks(self) -> None:
+        """Unmark every row."""
+        marked, self.marked = self.marked, set()
+        for key in marked:
+            self._relabel(key)
+
+    def targets(self) -> list[str]:
+        """The marked rows in display order, or else the cursor's row."""
+        marked = [key for key in self._shown if key in self.marked]
+        if marked:
+            return marked
+        return [self.selected_key] if self.selected_key else []
+
+    def _label(self, key: str) -> Text | None:
+        if not self.markable:
+            return None
+        return Text("●", style="bold magenta") if key in self.marked else Text(" ")
+
+    def _relabel(self, key: str) -> None:
+        row = self.rows.get(RowKey(key))
+        if row is not None:
+            row.label = self._label(key)
+            self._clear_caches()
+            self.refresh()
 
     @property
     def selected_key(self) -> str | None:
@@ -191,7 +231,7 @@ class ResourceTable(DataTable[Cell]):
             self.remove_row(key)
             self._shown_cells.pop(key, None)
         for key, cells in rows[len(survivors):]:
-            self.add_row(*self._prepare(key, cells).texts, key=key)
+            self.add_row(*self._prepare(key, cells).texts, key=key, label=self._label(key))
             self._shown_cells[key] = cells
         self._shown = keys
         return True
@@ -200,7 +240,7 @@ class ResourceTable(DataTable[Cell]):
         selected = self.selected_key
         self.clear()
         for key, cells in rows:
-            self.add_row(*self._prepare(key, cells).texts, key=key)
+            self.add_row(*self._prepare(key, cells).texts, key=key, label=self._label(key))
         self._shown = [key for key, _ in rows]
         self._shown_cells = dict(rows)
         if selected in self._shown_cells:
@@ -222,6 +262,9 @@ class ResourceTable(DataTable[Cell]):
                 widths = [max(a, b) for a, b in zip(widths, prepared.widths, strict=False)] + widths[len(prepared.widths):]
         for column, width in zip(columns, widths, strict=False):
             column.content_width = width
+        if self.markable and new_rows:
+            self._labelled_row_exists = True
+            self._label_column.content_width = 1
         super()._update_dimensions(())
 
     def _update_column_widths(self, updated_cells: Any) -> None:

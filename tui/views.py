@@ -88,7 +88,7 @@ class InstancesView(View):
         """Table on the left, detail pane on the right."""
         yield self.note()
         with Horizontal():
-            yield ResourceTable(model.INSTANCE_COLUMNS, id="instances-table")
+            yield ResourceTable(model.INSTANCE_COLUMNS, id="instances-table", markable=True)
             with VerticalScroll(id="detail"):
                 yield Static("", id="detail-text")
 
@@ -187,6 +187,7 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
         Binding("b", "instance_action('reboot')", "Reboot"),
         Binding("n", "tag", "Tag"),
         Binding("d", "toggle_detail", "Detail"),
+        Binding("space", "mark", "Mark", show=False),
     ],
     "images": [Binding("n", "tag", "Tag")],
     "keys": [Binding("c", "create_key", "Create"), Binding("delete,x", "delete_key", "Delete")],

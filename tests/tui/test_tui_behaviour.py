@@ -11,7 +11,7 @@ from tui_helpers import status, table, wait_for
 
 from euca2ools.exceptions import ServiceError
 from tui.app import EucaApp
-from tui.screens import HelpScreen
+from tui.screens import ConfirmScreen, HelpScreen
 
 
 class SlowCloud(FakeCloud):
@@ -93,3 +93,21 @@ async def test_help_and_palette() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.active_view == "capacity", what="capacity via the palette")
+
+
+async def test_marked_instances_are_acted_on_together() -> None:
+    """space marks rows; t then confirms and terminates every marked instance in one call."""
+    cloud = FakeCloud()
+    app = EucaApp(cloud, interval=0.05, clock=fixed_clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: table(app, "instances").row_count == 6, what="first refresh")
+        await pilot.press("space", "down", "space")  # marks rows 1 and 3
+        assert table(app, "instances").targets() == ["i-00000000000000001", "i-00000000000000003"]
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        assert "2 instances: i-00000000000000001 (web-1), i-00000000000000003 (db)" in app.screen.question  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any(a == "TerminateInstances" for a, _ in cloud.calls), what="call")
+        (params,) = [p for a, p in cloud.calls if a == "TerminateInstances"]
+        assert params == {"InstanceId": ["i-00000000000000001", "i-00000000000000003"]}
+        await wait_for(pilot, lambda: not table(app, "instances").marked, what="marks cleared")

@@ -49,6 +49,7 @@ VIEWS = [
     ("buckets", ("9",)),
     ("instances_filtered", ("slash", "w", "e", "b", "enter")),
     ("instances_sorted_by_state", ("s", "s", "s")),
+    ("instances_marked", ("space", "down", "space")),
     ("help", ("question_mark",)),
 ]
 

@@ -118,6 +118,9 @@ class FakeCloud:
     def _DescribeInstanceTypes(self, params: dict[str, Any]) -> Any:
         return {"instanceTypeSet": [{"instanceType": name} for name, *_ in VM_TYPES]}
 
+    def _TerminateInstances(self, params: dict[str, Any]) -> Any:
+        return {"instancesSet": [{"instanceId": i} for i in params.get("InstanceId", [])]}
+
     def _GetConsoleOutput(self, params: dict[str, Any]) -> Any:
         text = f"[    0.000000] Booting {params.get('InstanceId')}\nlogin:\n"
         return {"output": base64.b64encode(text.encode()).decode()}
