@@ -26,6 +26,8 @@ from simulator.power import PowerModel, power_model
 from simulator.workload import Request, load_cpu_traces, make_workload
 
 S = InstanceState
+_STAGING, _RUNNING, _TERMINATED, _MIGRATING = S.STAGING, S.RUNNING, S.TERMINATED, S.MIGRATING
+_UP = NodeStatus.UP
 Progress = Callable[[float, float], None]
 
 
@@ -41,6 +43,19 @@ class _Node:
         self.cores = cores
         self.load = 0.0        # busy cores (instance cores x CPU utilisation)
         self.power_w = model.watts(0.0)
+
+
+class _Live:
+    """One instance from its request until it is gone: what the metrics need."""
+
+    __slots__ = ("busy", "node", "req", "running", "t0")
+
+    def __init__(self, req: Request, t0: float):
+        self.req = req
+        self.t0 = t0
+        self.node = -1        # node index once staging
+        self.busy = 0.0       # busy cores it adds there
+        self.running = False
 
 
 class Simulation:
@@ -86,10 +101,7 @@ class Simulation:
         self.cc.node_listeners.append(self._on_node)
         self.total_cores = sum(n.cores for n in self.nodes)
         self.metrics.start(len(self.nodes), self.total_cores, sum(n.power_w for n in self.nodes))
-        # Per live instance: request, node index, busy cores.
-        self.requests: dict[str, Request] = {}
-        self.where: dict[str, tuple[int, float]] = {}
-        self.requested_at: dict[str, float] = {}
+        self.live: dict[str, _Live] = {}  # instances from request to termination
         self.cpu_traces: list[list[float]] = []
         wl = dict(exp.workload)
         if "cpu_traces" in wl:
@@ -117,15 +129,13 @@ class Simulation:
         if demand is None:
             self.metrics.rejected += 1
             return
-        self.requests[iid] = req
-        self.requested_at[iid] = self.clock.env.now
+        self.live[iid] = _Live(req, self.clock.env.now)
         started = self.cc.run_instances((InstanceSpec(iid, req.vm_type, demand),), 1)
         if started:
             self.metrics.placed += 1
         else:
             self.metrics.rejected += 1
-            del self.requests[iid]
-            del self.requested_at[iid]
+            del self.live[iid]
             if self.trace is not None:
                 self.trace.append((self.clock.env.now, iid, "rejected", ""))
 
@@ -136,36 +146,33 @@ class Simulation:
         state = ev.state
         iid = ev.instance_id
         # Branches in order of frequency; SHUTTING_DOWN and FAILED need nothing here.
-        if state is S.STAGING:
-            req = self.requests.get(iid)
-            if req is not None and iid not in self.where:
-                busy = self._spec_cache[req.vm_type].cores * self._cpu(req)
-                idx = self.cc.by_name[ev.node].index
-                self.where[iid] = (idx, busy)
-                self._add_load(idx, busy)
-        elif state is S.RUNNING:
-            if ev.reason:
-                if ev.reason.startswith("migrated"):
-                    self._moved(iid, self.cc.by_name[ev.node].index)
-                    return
-            t0 = self.requested_at.pop(iid, None)
-            if t0 is None:
+        if state is _STAGING:
+            live = self.live.get(iid)
+            if live is not None and live.node < 0:
+                live.busy = self._spec_cache[live.req.vm_type].cores * self._cpu(live.req)
+                live.node = self.cc.by_name[ev.node].index
+                self._add_load(live.node, live.busy)
+        elif state is _RUNNING:
+            if ev.reason and ev.reason.startswith("migrated"):
+                self._moved(iid, self.cc.by_name[ev.node].index)
                 return
-            now = self.clock.env.now
-            self.metrics.waits.append(now - t0)
+            live = self.live.get(iid)
+            if live is None or live.running:
+                return
+            live.running = True
+            self.metrics.waits.append(self.clock.env.now - live.t0)
             terminate = self.cc.terminate_instance
-            self.clock.call_later(self.requests[iid].lifetime, lambda: terminate(iid))
-        elif state is S.TERMINATED:
-            where = self.where.pop(iid, None)
-            if where is not None:
-                self._add_load(where[0], -where[1])
-            if self.requests.pop(iid, None) is not None:
-                self.requested_at.pop(iid, None)
+            self.clock.call_later(live.req.lifetime, lambda: terminate(iid))
+        elif state is _TERMINATED:
+            live = self.live.pop(iid, None)
+            if live is not None:
+                if live.node >= 0:
+                    self._add_load(live.node, -live.busy)
                 if ev.reason:
                     self.metrics.failed += 1
                 else:
                     self.metrics.completed += 1
-        elif state is S.MIGRATING:
+        elif state is _MIGRATING:
             self.metrics.migrations += 1
 
     def _cpu(self, req: Request) -> float:
@@ -175,17 +182,17 @@ class Simulation:
         return req.cpu
 
     def _moved(self, iid: str, dest: int) -> None:
-        where = self.where.get(iid)
-        if where is not None:
-            self._add_load(where[0], -where[1])
-            self.where[iid] = (dest, where[1])
-            self._add_load(dest, where[1])
+        live = self.live.get(iid)
+        if live is not None and live.node >= 0:
+            self._add_load(live.node, -live.busy)
+            live.node = dest
+            self._add_load(dest, live.busy)
 
     def _add_load(self, idx: int, busy: float) -> None:
         node = self.nodes[idx]
         node.load += busy
         status = self.cc.nodes[idx].status
-        if status is NodeStatus.UP:  # the common case, inline
+        if status is _UP:  # the common case, inline
             u = node.load / node.cores
             watts = node.model.watts(u if u < 1.0 else 1.0)
             self.metrics.load_change(busy, watts - node.power_w)
@@ -213,14 +220,13 @@ class Simulation:
 
     # -- trace-driven CPU ------------------------------------------------------------------
     def _retrace(self) -> None:
-        for iid, (idx, busy) in list(self.where.items()):
-            req = self.requests.get(iid)
-            if req is None or req.trace < 0:
+        for live in list(self.live.values()):
+            if live.req.trace < 0 or live.node < 0:
                 continue
-            new = self._spec_cache[req.vm_type].cores * self._cpu(req)
-            if new != busy:
-                self.where[iid] = (idx, new)
-                self._add_load(idx, new - busy)
+            new = self._spec_cache[live.req.vm_type].cores * self._cpu(live.req)
+            if new != live.busy:
+                self._add_load(live.node, new - live.busy)
+                live.busy = new
         self.clock.call_later(self.trace_interval, self._retrace)
 
     # -- failures --------------------------------------------------------------------------

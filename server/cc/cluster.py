@@ -28,6 +28,9 @@ from server.nc.types import (
 )
 
 MAX_INSTANCES_PER_CC = 2048
+# Plain constants for the hot paths: enum attribute lookups go through the metaclass.
+_UP, _WAKING, _ASLEEP = NodeStatus.UP, NodeStatus.WAKING, NodeStatus.ASLEEP
+_TERMINATED = InstanceState.TERMINATED
 _NOTHING = Resources(0, 0, 0)
 
 EventListener = Callable[[InstanceEvent], None]
@@ -153,8 +156,8 @@ class ClusterController:
                 for n, d in self.demands.items()]
         i = view.index
         status = view.status
-        awake = status is NodeStatus.UP or status is NodeStatus.WAKING
-        asleep = status is NodeStatus.ASLEEP
+        awake = status is _UP or status is _WAKING
+        asleep = status is _ASLEEP
         avail = view.avail
         cores, memory, disk = avail.cores, avail.memory_mb, avail.disk_gb
         # Inlined Resources.fits: this runs for every placement and every termination.
@@ -281,9 +284,9 @@ class ClusterController:
         self._start(view, spec)
 
     def _start(self, view: NodeView, spec: InstanceSpec) -> None:
-        if view.status is NodeStatus.ASLEEP:
+        if view.status is _ASLEEP:
             self._wake(view)
-        if view.status is NodeStatus.WAKING:
+        if view.status is _WAKING:
             view.deferred.append(spec)
             self._emit(InstanceEvent(spec.instance_id, view.name, InstanceState.STAGING,
                                      self.clock.now(), "waiting for node to wake"))
@@ -398,7 +401,7 @@ class ClusterController:
         self._apply(view, event)
 
     def _apply(self, view: NodeView, event: InstanceEvent) -> None:
-        if event.state is InstanceState.TERMINATED:
+        if event.state is _TERMINATED:
             if event.instance_id in view.instances:
                 view.instances.discard(event.instance_id)
                 demand = self.instance_demand.get(event.instance_id, _NOTHING)

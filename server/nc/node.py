@@ -42,6 +42,17 @@ TRANSITIONS: dict[InstanceState, frozenset[InstanceState]] = {
 HOLDS_RESOURCES = frozenset({S.STAGING, S.BOOTING, S.RUNNING, S.REBOOTING, S.MIGRATING,
                              S.SHUTTING_DOWN, S.FAILED})
 
+# Enum attribute lookups cost ~50 ns each through the metaclass; the state machine's
+# hot path (millions of transitions in a simulation) uses plain module constants.
+_STAGING = S.STAGING
+_BOOTING = S.BOOTING
+_RUNNING = S.RUNNING
+_REBOOTING = S.REBOOTING
+_SHUTTING_DOWN = S.SHUTTING_DOWN
+_TERMINATED = S.TERMINATED
+_FAILED = S.FAILED
+_MIGRATING = S.MIGRATING
+
 
 class IllegalTransition(Exception):
     """An instance was asked to move to a state its current state does not allow."""
@@ -97,7 +108,7 @@ class NodeController:
         if held_before and state not in HOLDS_RESOURCES:
             self._used = self._used.minus(inst.spec.resources)
         self.report(InstanceEvent(inst.spec.instance_id, self.name, state, inst.since, reason))
-        if state is S.TERMINATED:
+        if state is _TERMINATED:
             # Forgotten lazily (see _purge) rather than by a timer per instance: at a
             # million instances the timers would be a fifth of all scheduled events.
             self._graveyard.append((inst.since + self.teardown_forget_seconds,
@@ -114,7 +125,7 @@ class NodeController:
         while graveyard and graveyard[0][0] <= now:
             _, instance_id = graveyard.popleft()
             inst = self.instances.get(instance_id)
-            if inst is not None and inst.state is S.TERMINATED:
+            if inst is not None and inst.state is _TERMINATED:
                 del self.instances[instance_id]
 
     # -- operations (ncRunInstance, ncTerminateInstance, ...) -----------------------
@@ -123,26 +134,26 @@ class NodeController:
         self._purge()
         existing = self.instances.get(spec.instance_id)
         if existing is not None:
-            if existing.state is not S.TERMINATED:
+            if existing.state is not _TERMINATED:
                 raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
             # A stopped EBS instance starting again where it last ran: the old record is
             # only kept so the CC can still see it torn down.
             del self.instances[spec.instance_id]
         now = self.clock.now()
-        inst = NodeInstance(spec, S.STAGING, now, now)
+        inst = NodeInstance(spec, _STAGING, now, now)
         # Volumes given at launch (EBS root, -b mappings) are attached like later ones.
         inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
         self.instances[spec.instance_id] = inst
         self._used = self._used.plus(spec.resources)
-        self.report(InstanceEvent(spec.instance_id, self.name, S.STAGING, now))
+        self.report(InstanceEvent(spec.instance_id, self.name, _STAGING, now))
 
         def started(outcome: Outcome) -> None:
-            if inst.state not in (S.STAGING, S.BOOTING):
+            if inst.state not in (_STAGING, _BOOTING):
                 return  # terminated while booting: the teardown path owns it now
             if outcome.ok:
-                self._move(inst, S.RUNNING)
+                self._move(inst, _RUNNING)
             else:
-                self._move(inst, S.FAILED, outcome.error)
+                self._move(inst, _FAILED, outcome.error)
                 self.terminate_instance(spec.instance_id)
 
         self.driver.start(spec, started)
@@ -150,24 +161,24 @@ class NodeController:
     def terminate_instance(self, instance_id: str) -> None:
         """Tear an instance down (idempotent for instances already going)."""
         inst = self.instances.get(instance_id)
-        if inst is None or inst.state in (S.SHUTTING_DOWN, S.TERMINATED):
+        if inst is None or inst.state in (_SHUTTING_DOWN, _TERMINATED):
             return
-        self._move(inst, S.SHUTTING_DOWN)
+        self._move(inst, _SHUTTING_DOWN)
 
         def stopped(outcome: Outcome) -> None:
-            if inst.state is S.SHUTTING_DOWN:
-                self._move(inst, S.TERMINATED, "" if outcome.ok else outcome.error)
+            if inst.state is _SHUTTING_DOWN:
+                self._move(inst, _TERMINATED, "" if outcome.ok else outcome.error)
 
         self.driver.stop(instance_id, stopped)
 
     def reboot_instance(self, instance_id: str) -> None:
         """Reboot a running instance."""
         inst = self._get(instance_id)
-        self._move(inst, S.REBOOTING)
+        self._move(inst, _REBOOTING)
 
         def rebooted(outcome: Outcome) -> None:
-            if inst.state is S.REBOOTING:
-                self._move(inst, S.RUNNING if outcome.ok else S.FAILED, outcome.error)
+            if inst.state is _REBOOTING:
+                self._move(inst, _RUNNING if outcome.ok else _FAILED, outcome.error)
 
         self.driver.reboot(instance_id, rebooted)
 
@@ -205,33 +216,33 @@ class NodeController:
         """
         inst = self._get(instance_id)
         migrate = getattr(self.driver, "migrate", None)
-        if migrate is None or inst.state is not S.RUNNING:
+        if migrate is None or inst.state is not _RUNNING:
             done(Outcome(False, f"{instance_id} cannot migrate from {self.name}"))
             return
         if instance_id in dest.instances:
             done(Outcome(False, f"{instance_id} already on {dest.name}"))
             return
-        self._move(inst, S.MIGRATING, f"to {dest.name}")
+        self._move(inst, _MIGRATING, f"to {dest.name}")
         now = self.clock.now()
-        incoming = NodeInstance(inst.spec, S.MIGRATING, now, inst.launch_time, dict(inst.volumes))
+        incoming = NodeInstance(inst.spec, _MIGRATING, now, inst.launch_time, dict(inst.volumes))
         dest.instances[instance_id] = incoming
         dest._used = dest._used.plus(inst.spec.resources)
 
         def migrated(outcome: Outcome) -> None:
-            arrived = dest.instances.get(instance_id) is incoming and incoming.state is S.MIGRATING
-            if inst.state is not S.MIGRATING or not outcome.ok or not arrived:
+            arrived = dest.instances.get(instance_id) is incoming and incoming.state is _MIGRATING
+            if inst.state is not _MIGRATING or not outcome.ok or not arrived:
                 if arrived:
                     del dest.instances[instance_id]
                     dest._used = dest._used.minus(inst.spec.resources)
-                if inst.state is S.MIGRATING:  # roll back: the source keeps running it
-                    self._move(inst, S.RUNNING, outcome.error)
+                if inst.state is _MIGRATING:  # roll back: the source keeps running it
+                    self._move(inst, _RUNNING, outcome.error)
                 done(outcome if not outcome.ok else Outcome(False, "instance went away"))
                 return
             del self.instances[instance_id]
             self._used = self._used.minus(inst.spec.resources)
-            incoming.state = S.RUNNING
+            incoming.state = _RUNNING
             incoming.since = dest.clock.now()
-            dest.report(InstanceEvent(instance_id, dest.name, S.RUNNING, incoming.since,
+            dest.report(InstanceEvent(instance_id, dest.name, _RUNNING, incoming.since,
                                       f"migrated from {self.name}"))
             done(outcome)
 
@@ -239,15 +250,15 @@ class NodeController:
 
     def crash(self, reason: str = "node failure") -> list[str]:
         """The node's hardware failed: every instance on it is lost (FAILED, then TERMINATED)."""
-        lost = [iid for iid, i in self.instances.items() if i.state is not S.TERMINATED]
+        lost = [iid for iid, i in self.instances.items() if i.state is not _TERMINATED]
         for iid in lost:
             inst = self.instances[iid]
-            if inst.state is not S.FAILED:
-                if S.FAILED not in TRANSITIONS[inst.state]:
-                    inst.state = S.FAILED  # shutting down when the node died: same end
+            if inst.state is not _FAILED:
+                if _FAILED not in TRANSITIONS[inst.state]:
+                    inst.state = _FAILED  # shutting down when the node died: same end
                 else:
-                    self._move(inst, S.FAILED, reason)
-            self._move(inst, S.TERMINATED, reason)
+                    self._move(inst, _FAILED, reason)
+            self._move(inst, _TERMINATED, reason)
         return lost
 
     def console_output(self, instance_id: str) -> bytes:
