@@ -17,7 +17,7 @@ SIZE = (160, 40)
 
 def fake_app(cloud: FakeCloud | None = None) -> EucaApp:
     """The app over the fake cloud, refreshing fast."""
-    return EucaApp(cloud or FakeCloud(), interval=0.05, clock=fixed_clock)
+    return EucaApp(cloud or FakeCloud(), interval=0.3, clock=fixed_clock)
 
 
 def loaded_then(*keys: str, after: Callable[[Pilot[None]], Awaitable[None]] | None = None
