@@ -153,10 +153,15 @@ def _decrypted(manifest: Manifest, read_part: Callable[[str], Iterable[bytes]], 
 def _gunzipped(chunks: Iterator[bytes], tar_sha: Any) -> Iterator[bytes]:
     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
     for chunk in chunks:
-        data = inflater.decompress(chunk)
-        if data:
-            tar_sha.update(data)
-            yield data
+        # Bounded output: a sparse image compresses ~1000:1, so an unbounded inflate of
+        # one 1 MiB chunk could need a gigabyte.
+        pending = chunk
+        while pending:
+            data = inflater.decompress(pending, 1 << 20)
+            pending = inflater.unconsumed_tail
+            if data:
+                tar_sha.update(data)
+                yield data
     rest = inflater.flush()
     if rest:
         tar_sha.update(rest)
