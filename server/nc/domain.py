@@ -117,7 +117,8 @@ def domain_xml(spec: InstanceSpec, uri: str, work_dir: str) -> str:
                       f"<source file={quoteattr(seed)}/><target dev='vdz' bus='virtio'/>"
                       "<readonly/></disk>")
         log_path = os.path.join(work_dir, f"{spec.instance_id}.console.log")
-        console = (f"<serial type='file'><source path={quoteattr(log_path)}/>"
+        # append: a reboot adds to the console log instead of starting it afresh.
+        console = (f"<serial type='file'><source path={quoteattr(log_path)} append='on'/>"
                    "<target port='0'/></serial>")
     meta = (f"<metadata><euca:instance xmlns:euca='{METADATA_NS}'>"
             f"<euca:id>{escape(spec.instance_id)}</euca:id>"

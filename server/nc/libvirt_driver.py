@@ -221,8 +221,20 @@ class LibvirtHypervisor:
             self._instance_locks.pop(instance_id, None)
 
     def reboot(self, instance_id: str, done: Done) -> None:
-        """Reboot the domain."""
-        self._submit(lambda: self._domain(instance_id).reboot(0), done)
+        """Reboot the guest: power it off and start it again from its definition.
+
+        A hard reboot, as the Eucalyptus NC does it (and as EC2 does when a guest does
+        not restart by itself): libvirt's ACPI reboot depends on the guest listening,
+        which small or hung guests do not.  Disks (root overlay, volumes) are kept.
+        """
+        def work() -> None:
+            with self._instance_lock(instance_id):
+                dom = self._domain(instance_id)
+                if dom.isActive():
+                    dom.destroy()
+                dom.create()
+
+        self._submit(work, done)
 
     def console_output(self, instance_id: str) -> bytes:
         """The guest's serial console log (a summary line on the test driver)."""

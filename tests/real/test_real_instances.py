@@ -165,6 +165,13 @@ def test_real_guests_end_to_end(libvirtd: str, guest_image: Path,
     key = requests.get(f"{base}/meta-data/public-keys/0/openssh-key", headers=headers, timeout=10)
     assert key.status_code == 200 and key.text.startswith("ssh-rsa ")
 
+    # -- reboot: the same guest boots again, its console log continues ----------------
+    ec2.reboot_instances(InstanceIds=[ids[1]])
+    wait_for("the rebooted guest to come up again",
+             lambda: console(ec2, ids[1]).count("EUCA-READY") == 2, 60)
+    assert states(ec2, [ids[1]])[ids[1]] == "running"
+    timings["reboot"] = time.monotonic() - start
+
     # -- EBS: hot-plug a volume into the running guest, then unplug it ---------------
     if cloud_has_ebs(ec2):
         before = last_block_line(console(ec2, iid))
