@@ -223,9 +223,10 @@ class LibvirtHypervisor:
     def reboot(self, instance_id: str, done: Done) -> None:
         """Reboot the guest: power it off and start it again from its definition.
 
-        A hard reboot, as the Eucalyptus NC does it (and as EC2 does when a guest does
-        not restart by itself): libvirt's ACPI reboot depends on the guest listening,
-        which small or hung guests do not.  Disks (root overlay, volumes) are kept.
+        A hard reboot (EC2 falls back to one when a guest does not restart by itself):
+        libvirt's ACPI reboot depends on the guest listening, which small or hung guests
+        do not.  Disks are kept: the root overlay, and attached volumes, which are in the
+        persistent definition (reference §11: a volume must survive a reboot).
         """
         def work() -> None:
             with self._instance_lock(instance_id):
