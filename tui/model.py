@@ -358,6 +358,24 @@ def _capacity_tables(raw: dict[str, Any]) -> dict[str, list[Row]]:
             "nodes": node_rows(raw["nodes"] or [])}
 
 
+# Instances are fetched in pages: parsing one response holds the GIL for its whole length, and
+# 2,000 instances in one document would stall the UI thread for a noticeable moment.
+INSTANCE_PAGE = 500
+
+
+def _fetch_instances(cloud: CloudAPI) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"MaxResults": INSTANCE_PAGE}
+    for _ in range(1000):  # a server repeating its token must not loop forever
+        response = cloud.call("DescribeInstances", params)
+        out += instances_of(response)
+        token = response.get("nextToken") if isinstance(response, dict) else None
+        if not token:
+            break
+        params = {"MaxResults": INSTANCE_PAGE, "NextToken": token}
+    return out
+
+
 def _fetch_images(cloud: CloudAPI) -> Any:
     # AWS lists every public AMI in the region (hundreds of thousands): ask for our own there.
     return cloud.call("DescribeImages", {"Owner": ["self"]} if getattr(cloud, "is_aws", False) else {})
@@ -368,7 +386,7 @@ def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Datase
 
 
 DATASETS: dict[str, Dataset] = {
-    "instances": Dataset("instances", lambda cloud: instances_of(cloud.call("DescribeInstances")),
+    "instances": Dataset("instances", lambda cloud: _fetch_instances(cloud),
                          lambda raw: {"instances": [instance_row(i) for i in raw]}),
     "capacity": Dataset("capacity", _fetch_capacity, _capacity_tables),
     "images": Dataset("images", _fetch_images, lambda raw: {"images": image_rows(raw)}),
