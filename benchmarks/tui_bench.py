@@ -9,8 +9,8 @@ Prints figures (milliseconds); it is not a timed test.
 from __future__ import annotations
 
 import argparse
-import os
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
