@@ -22,7 +22,7 @@ from simulator.distributions import sampler
 from simulator.experiment import Experiment
 from simulator.hardware import VirtualHypervisor
 from simulator.metrics import Metrics
-from simulator.power import PowerModel, power_model
+from simulator.power import LinearPower, PowerModel, power_model
 from simulator.workload import Request, load_cpu_traces, make_workload
 
 S = InstanceState
@@ -34,7 +34,7 @@ Progress = Callable[[float, float], None]
 class _Node:
     """Simulator-side facts about one node: power model, load and energy integral."""
 
-    __slots__ = ("cores", "hv", "load", "model", "off_w", "power_w")
+    __slots__ = ("cores", "hv", "idle_w", "load", "model", "off_w", "power_w", "watts_per_core")
 
     def __init__(self, hv: VirtualHypervisor, model: PowerModel, off_w: float, cores: int):
         self.hv = hv
@@ -43,6 +43,12 @@ class _Node:
         self.cores = cores
         self.load = 0.0        # busy cores (instance cores x CPU utilisation)
         self.power_w = model.watts(0.0)
+        # Linear models are evaluated inline on the hot path; others via model.watts.
+        self.idle_w = -1.0
+        self.watts_per_core = 0.0
+        if isinstance(model, LinearPower) and cores > 0:
+            self.idle_w = model.idle_w
+            self.watts_per_core = (model.peak_w - model.idle_w) / cores
 
 
 class _Live:
@@ -193,8 +199,12 @@ class Simulation:
         node.load += busy
         status = self.cc.nodes[idx].status
         if status is _UP:  # the common case, inline
-            u = node.load / node.cores
-            watts = node.model.watts(u if u < 1.0 else 1.0)
+            load = node.load
+            if node.idle_w >= 0.0 and 0.0 <= load <= node.cores:
+                watts = node.idle_w + node.watts_per_core * load
+            else:
+                u = load / node.cores
+                watts = node.model.watts(u if u < 1.0 else 1.0)
             self.metrics.load_change(busy, watts - node.power_w)
             node.power_w = watts
         else:

@@ -142,7 +142,8 @@ class NodeController:
         now = self.clock.now()
         inst = NodeInstance(spec, _STAGING, now, now)
         # Volumes given at launch (EBS root, -b mappings) are attached like later ones.
-        inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
+        if spec.block_devices:
+            inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
         self.instances[spec.instance_id] = inst
         self._used = self._used.plus(spec.resources)
         self.report(InstanceEvent(spec.instance_id, self.name, _STAGING, now))
