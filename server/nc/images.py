@@ -118,12 +118,6 @@ class ImageCache:
             self.fetches[image_id] = self.fetches.get(image_id, 0) + 1
         return path
 
-    def evict(self, image_id: str) -> None:
-        """Drop an image from the cache (instances' overlays must no longer use it)."""
-        path = self.path(image_id)
-        if os.path.exists(path):
-            os.unlink(path)
-
 
 def image_format(path: str) -> str:
     """``qcow2`` or ``raw``, from the file's magic (what qemu-img's ``-F`` needs)."""
@@ -149,6 +143,6 @@ def make_config_drive(spec: InstanceSpec, directory: str) -> str:
             fh.write(data)
     iso = os.path.join(directory, "seed.iso")
     run_tool(["genisoimage", "-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock",
-          os.path.join(files, "meta-data"), os.path.join(files, "user-data")])
+              os.path.join(files, "meta-data"), os.path.join(files, "user-data")])
     shutil.rmtree(files, ignore_errors=True)
     return iso
