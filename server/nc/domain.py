@@ -6,7 +6,9 @@ are tested on their own; :mod:`server.nc.libvirt_driver` defines, starts and plu
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from xml.sax.saxutils import escape, quoteattr
 
 from server.nc.types import BlockDevice, InstanceSpec
@@ -43,9 +45,6 @@ def disk_xml(device: BlockDevice) -> str:
 
 def _yaml_scalar(value: str) -> str:
     """A YAML scalar: plain when that is unambiguous, else a (JSON = YAML) quoted string."""
-    import json
-    import re
-
     return value if re.fullmatch(r"[A-Za-z0-9._/@+,-]+", value) else json.dumps(value)
 
 
