@@ -135,7 +135,7 @@ class Simulation:
         if demand is None:
             self.metrics.rejected += 1
             return
-        self.live[iid] = _Live(req, self.clock.env.now)
+        self.live[iid] = _Live(req, self.clock.env._now)
         started = self.cc.run_instances((InstanceSpec(iid, req.vm_type, demand),), 1)
         if started:
             self.metrics.placed += 1
@@ -205,7 +205,16 @@ class Simulation:
             else:
                 u = load / node.cores
                 watts = node.model.watts(u if u < 1.0 else 1.0)
-            self.metrics.load_change(busy, watts - node.power_w)
+            m = self.metrics  # Metrics.load_change, inlined
+            now = self.clock.env._now
+            dt = now - m._t
+            if dt > 0.0:
+                m.energy_j += m.power_w * dt
+                m.busy_core_s += m.busy * dt
+                m.powered_node_s += m.powered * dt
+                m._t = now
+            m.busy += busy
+            m.power_w += watts - node.power_w
             node.power_w = watts
         else:
             self.metrics.busy_cores(busy)
