@@ -78,7 +78,6 @@ class EucaApp(ActionsApp):
         self._instance_states: dict[str, str] | None = None
         self._node_states: dict[str, str] | None = None
         self._filter_target: ResourceTable | None = None
-        self.cache: dict[str, Any] = {}
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -253,7 +252,6 @@ class EucaApp(ActionsApp):
             view = self.view(name if name in ("instances", "capacity") else name)
             if kind == "ok":
                 raw, tables = value
-                self.cache[name] = raw
                 self.refresher.unsupported.pop(name, None)
                 self._reported.pop(name, None)
                 view.set_note("")
@@ -281,6 +279,7 @@ class EucaApp(ActionsApp):
     def _instances_changed(self, instances: list[dict[str, Any]]) -> None:
         view = self.query_one(InstancesView)
         view.raw = {str(i.get("instanceId")): i for i in instances}
+        view.console = {k: v for k, v in view.console.items() if k in view.raw}
         states = {iid: model.instance_state(i) for iid, i in view.raw.items()}
         for iid, event in model.state_changes(self._instance_states, states):
             self.log_event(iid, event, model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))

@@ -153,14 +153,19 @@ class CapacityView(View):
                 yield ResourceTable(model.NODE_COLUMNS, id="nodes-table")
 
 
+MAX_EVENTS = 5000
+
+
 class EventsView(View):
-    """State changes seen since the app started, newest first."""
+    """State changes seen since the app started, as a log: oldest first, following the newest."""
 
     DATASETS = ()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.rows: list[model.Row] = []
+        self.count = 0
+        self._flush_pending = False
 
     def compose(self) -> ComposeResult:
         """One table of events."""
@@ -168,11 +173,25 @@ class EventsView(View):
         yield ResourceTable(model.EVENT_COLUMNS, id="events-table")
 
     def add(self, when: str, resource: str, event: str, style: str = "") -> None:
-        """Record one event at the top of the log."""
+        """Record one event at the end of the log (shown once the current burst is over)."""
         cells: tuple[model.Cell, ...] = (when, resource, Text(event, style=style))
-        self.rows.insert(0, (f"e{len(self.rows) + 1}", cells))
-        del self.rows[5000:]  # an all-day session must not grow without bound
-        self.query_one(ResourceTable).set_rows(self.rows)
+        self.count += 1
+        self.rows.append((f"e{self.count}", cells))
+        if not self._flush_pending:
+            # A refresh may bring thousands of events (a big launch): show them in one update.
+            self._flush_pending = True
+            self.call_later(self.flush)
+
+    def flush(self) -> None:
+        """Show the events recorded so far; a cursor on the last row follows new ones."""
+        self._flush_pending = False
+        # Appending (and trimming the oldest) lets the table patch itself instead of rebuilding.
+        del self.rows[:-MAX_EVENTS]  # an all-day session must not grow without bound
+        table = self.query_one(ResourceTable)
+        following = table.row_count == 0 or table.cursor_row >= table.row_count - 1
+        table.set_rows(list(self.rows))
+        if following:
+            table.move_cursor(row=table.row_count - 1, animate=False)
 
 
 # Keys that act on one view's rows. They are app bindings enabled only while their view is on

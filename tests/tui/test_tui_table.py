@@ -86,3 +86,20 @@ async def test_many_rows_filter_after_typing_pause() -> None:
         t.set_rows(data[:900])
         await pilot.pause()
         assert t.row_count == 900 and shown(t)[-1] == "i-0899"
+
+
+async def test_event_log_is_bounded() -> None:
+    """The event log keeps the newest MAX_EVENTS entries, with unique keys, all day long."""
+    from tui_fakecloud import FakeCloud, fixed_clock
+
+    from tui.app import EucaApp
+    from tui.views import MAX_EVENTS, EventsView
+
+    app = EucaApp(FakeCloud(), poll=False, clock=fixed_clock)
+    async with app.run_test() as pilot:
+        view = app.query_one(EventsView)
+        for n in range(MAX_EVENTS + 20):
+            view.add("12:00:00", f"i-{n}", "pending -> running")
+        await pilot.pause()
+        assert len(view.rows) == MAX_EVENTS == app.query_one("#events-table").row_count  # type: ignore[attr-defined]
+        assert [r[1][1] for r in (view.rows[0], view.rows[-1])] == ["i-20", f"i-{MAX_EVENTS + 19}"]
