@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
@@ -240,8 +241,6 @@ class EucaApp(ActionsApp):
 
     def apply_results(self, results: Results) -> None:
         """Put fetched data into the tables (UI thread)."""
-        import time
-
         if self.reachable is False:
             self.notify("The cloud answers again.", title="Connection restored", timeout=5)
             self.log_event("cloud", "reachable again", "green")
@@ -249,7 +248,7 @@ class EucaApp(ActionsApp):
         self._reported.pop("refresh", None)
         self.last_refresh = self.clock()
         for name, (kind, value) in results.items():
-            view = self.view(name if name in ("instances", "capacity") else name)
+            view = self.view(name)
             if kind == "ok":
                 raw, tables = value
                 self.refresher.unsupported.pop(name, None)

@@ -206,7 +206,7 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
         Binding("b", "instance_action('reboot')", "Reboot"),
         Binding("n", "tag", "Tag"),
         Binding("d", "toggle_detail", "Detail"),
-        Binding("space", "mark", "Mark", show=False),
+        Binding("space", "mark", "Mark / unmark (t p u b act on every marked row)", show=False),
     ],
     "images": [Binding("n", "tag", "Tag")],
     "keys": [Binding("c", "create_key", "Create"), Binding("delete,x", "delete_key", "Delete")],
