@@ -19,7 +19,7 @@ from typing import Any
 from simulator.distributions import sampler, weighted_names
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a million of these are built per large run
 class Request:
     """One RunInstances request for a single instance."""
 
