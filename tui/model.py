@@ -147,7 +147,8 @@ def instance_detail(inst: dict[str, Any], console: str | None) -> Text:
         text.append(f"  root {inst.get('rootDeviceName', '?')} ({inst.get('rootDeviceType', '?')})\n",
                     style="dim")
     text.append("\nConsole output\n", style="bold underline")
-    text.append(console if console is not None else "(loading...)", style="" if console else "dim")
+    # '' or None: the call for it is still on its way.
+    text.append(console or "(loading...)", style="" if console else "dim")
     return text
 
 

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.timer import Timer
 from textual.widgets import Static
 
 from . import model
@@ -69,6 +70,10 @@ class SimpleView(View):
         yield ResourceTable(self.columns, id=f"{self.dataset}-table")
 
 
+# Seconds the cursor must rest on an instance before its console output is asked for.
+CONSOLE_DELAY = 0.25
+
+
 class InstancesView(View):
     """Instances with a detail pane (attributes, tags, block devices, console output)."""
 
@@ -83,6 +88,7 @@ class InstancesView(View):
         self.raw: dict[str, dict[str, Any]] = {}
         self.console: dict[str, str] = {}
         self.detail_key: str | None = None
+        self._console_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         """Table on the left, detail pane on the right."""
@@ -125,7 +131,11 @@ class InstancesView(View):
             return
         if key != self.detail_key or key not in self.console:
             self.detail_key = key
-            self.app.call_later(self.app.fetch_console, key)  # type: ignore[attr-defined]
+            # Ask once the cursor rests: holding the down key must not send a call per row.
+            if self._console_timer is not None:
+                self._console_timer.stop()
+            fetch = self.app.fetch_console  # type: ignore[attr-defined]
+            self._console_timer = self.set_timer(CONSOLE_DELAY, lambda: fetch(key))
         pane.update(model.instance_detail(inst, self.console.get(key or "")))
 
 
