@@ -100,20 +100,21 @@ class NodeController:
 
     # -- state machine -------------------------------------------------------------
     def _move(self, inst: NodeInstance, state: InstanceState, reason: str = "") -> None:
-        if state not in TRANSITIONS[inst.state]:
-            raise IllegalTransition(f"{inst.spec.instance_id}: {inst.state.value} -> {state.value}")
-        held_before = inst.state in HOLDS_RESOURCES
+        old = inst.state
+        if state not in TRANSITIONS[old]:
+            raise IllegalTransition(f"{inst.spec.instance_id}: {old.value} -> {state.value}")
         inst.state = state
-        inst.since = self.clock.now()
-        if held_before and state not in HOLDS_RESOURCES:
-            self._used = self._used.minus(inst.spec.resources)
-        self.report(InstanceEvent(inst.spec.instance_id, self.name, state, inst.since, reason))
+        now = inst.since = self.clock.now()
+        spec = inst.spec
+        if old in HOLDS_RESOURCES and state not in HOLDS_RESOURCES:
+            self._used = self._used.minus(spec.resources)
+        self.report(InstanceEvent(spec.instance_id, self.name, state, now, reason))
         if state is _TERMINATED:
             # Forgotten lazily (see _purge) rather than by a timer per instance: at a
             # million instances the timers would be a fifth of all scheduled events.
-            self._graveyard.append((inst.since + self.teardown_forget_seconds,
-                                    inst.spec.instance_id))
-            if self._graveyard[0][0] <= inst.since:
+            graveyard = self._graveyard
+            graveyard.append((now + self.teardown_forget_seconds, spec.instance_id))
+            if graveyard[0][0] <= now:
                 self._purge()  # keeps a quiet node's graveyard to the last few minutes
 
     def _purge(self) -> None:
