@@ -261,7 +261,15 @@ class ClusterController:
             view = self.place(specs[0])
             if view is None:
                 return []
-            self._start(view, specs[0])
+            try:
+                final = before_start(1)
+            except BaseException:
+                self.unplace(specs[0])
+                raise
+            if not final:
+                self.unplace(specs[0])
+                return []
+            self._start(view, final[0])
             return [view.name]
         placed: list[tuple[InstanceSpec, NodeView]] = []
         for spec in specs:
