@@ -126,7 +126,10 @@ def canonical_headers(headers: Iterable[tuple[str, str]], signed: list[str]) -> 
     for name, value in headers:
         low = name.lower()
         if low in wanted:
-            found.setdefault(low, []).append(_WS.sub(" ", value.strip()))
+            value = value.strip()
+            if "  " in value or "\t" in value or "\n" in value:
+                value = _WS.sub(" ", value)
+            found.setdefault(low, []).append(value)
     return "".join(f"{name}:{','.join(found.get(name, []))}\n" for name in signed)
 
 
@@ -216,6 +219,7 @@ def verify(
     now: float,
     normalize_path: bool = True,
     alternate_paths: tuple[str, ...] = (),
+    header_map: dict[str, str] | None = None,
 ) -> SigV4Credential:
     """Verify a SigV4-signed request (Authorization header or presigned query).
 
@@ -223,10 +227,14 @@ def verify(
     body for services that do not send ``x-amz-content-sha256``. ``alternate_paths``
     are other canonical URIs a client may have signed (for example botocore's
     double-encoded form); each is tried before the request is refused.
+    ``header_map`` (lower-case name -> first value) saves rebuilding it when the caller
+    has one.
     """
-    hmap: dict[str, str] = {}
-    for name, value in headers:
-        hmap.setdefault(name.lower(), value)
+    hmap = header_map
+    if hmap is None:
+        hmap = {}
+        for name, value in headers:
+            hmap.setdefault(name.lower(), value)
     qmap = dict(query_pairs)
     presigned = False
     auth = hmap.get("authorization", "")
@@ -268,7 +276,7 @@ def verify(
                          f"'{credential}'")
     access_key, date, region, service, _ = scope_parts
     when = parse_amz_date(amz_date)
-    if when.strftime("%Y%m%d") != date:
+    if amz_date[:8] != date and when.strftime("%Y%m%d") != date:
         raise SigV4Error(SigV4Error.INCOMPLETE,
                          f"Date in Credential scope does not match YYYYMMDD from ISO-8601 "
                          f"version of date from HTTP: '{date}' != "

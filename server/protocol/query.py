@@ -159,7 +159,7 @@ class QueryService:
                 method=request.method, path=request.path, query_pairs=request.query_pairs,
                 headers=request.headers, body_hash=lambda: hashlib.sha256(body).hexdigest(),
                 lookup_secret=cloud.identity.secret_for, now=cloud.clock.now(),
-                alternate_paths=alt)
+                alternate_paths=alt, header_map=hmap)
         except sigv4.SigV4Error as exc:
             code, status = self.auth_errors.get(exc.reason, ("AuthFailure", 401))
             raise errors.AWSError(exc.message, code=code, status=status) from None

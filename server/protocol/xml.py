@@ -27,9 +27,13 @@ def render(value: Any, out: list[str], item_tag: str) -> None:
     """Append the XML of ``value`` to ``out``: dicts are elements, lists repeat ``item_tag``."""
     if isinstance(value, dict):
         for key, sub in value.items():
+            kind = type(sub)
+            if kind is str:  # the common leaf, without a recursive call
+                out.append(f"<{key}>{sub.translate(_ESC)}</{key}>")
+                continue
             if sub is None:
                 continue
-            if isinstance(sub, Raw):
+            if kind is Raw:
                 out.append(f"<{key}>{sub}</{key}>")
                 continue
             out.append(f"<{key}>")
