@@ -48,9 +48,15 @@ async def test_new_user_launch_watch_terminate(cloud: Any) -> None:
         await wait_for(pilot, lambda: len(states(app)) == 3, what="three instances")
         seen_pending = {i for i, s in states(app).items() if s == "pending"}
         await wait_for(pilot, lambda: set(states(app).values()) == {"running"}, what="all running")
-        events = [(plain(c[1]), plain(c[2])) for _, c in table(app, "events").all_rows]
-        went_running = {r for r, e in events if e == "pending -> running"}
-        appeared_pending = {r for r, e in events if e == "appeared (pending)"}
+
+        def events() -> list[tuple[str, str]]:
+            return [(plain(c[1]), plain(c[2])) for _, c in table(app, "events").all_rows]
+
+        # The event log may be drawn a refresh after the instances table.
+        await wait_for(pilot, lambda: {r for r, e in events() if e == "pending -> running"}
+                       == set(states(app)), what="running events")
+        went_running = {r for r, e in events() if e == "pending -> running"}
+        appeared_pending = {r for r, e in events() if e == "appeared (pending)"}
         # Each instance was seen pending (on screen or in the log) and then running.
         assert seen_pending | appeared_pending == set(states(app))
         assert went_running == set(states(app))
