@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import string
-import os
 
 _UPPER_ALNUM = string.ascii_uppercase + string.digits
 
