@@ -89,11 +89,8 @@ def describe_tags(ctx: Context) -> Any:
     clc = ctx.cloud.clc
     rows = []
     for rid, tags in clc.tags.items():
-        owner = clc.tag_owner.get(rid)
-        if owner != ctx.account_id and not ctx.is_admin:
-            continue
-        if owner != ctx.account_id and ctx.is_admin:
-            continue  # the admin sees others' tags only through their resources
+        if clc.tag_owner.get(rid) != ctx.account_id:
+            continue  # even the admin sees others' tags only through their resources
         for key, value in tags.items():
             rows.append((rid, resource_type(rid), key, value))
     filt = ctx.params.filters()
