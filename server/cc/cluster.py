@@ -233,19 +233,7 @@ class ClusterController:
                 return []
             self._start(view, specs[0])
             return [view.name]
-        placed: list[tuple[InstanceSpec, NodeView]] = []
-        for spec in specs:
-            view = self.place(spec)
-            if view is None:
-                break
-            placed.append((spec, view))
-        if len(placed) < min_count:
-            for spec, _ in reversed(placed):
-                self.unplace(spec)
-            return []
-        for spec, view in placed:
-            self._start(view, spec)
-        return [view.name for _, view in placed]
+        return self.run_instances_prepared(specs, min_count, lambda placed: specs[:placed])
 
     def run_instances_prepared(
             self, specs: Sequence[InstanceSpec], min_count: int,
