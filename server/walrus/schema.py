@@ -28,6 +28,8 @@ buckets = sa.Table(
     sa.Column("lifecycle", sa.Text),
     sa.Column("object_lock", sa.Text),  # {"enabled": true, "rule": {...}} (walrus_0002)
     sa.Column("encryption", sa.Text),  # default SSE algorithm (walrus_0003)
+    # {"website": ..., "logging": ..., "public_access_block": ...} (walrus_0004)
+    sa.Column("configs", sa.Text),
 )
 
 objects = sa.Table(

@@ -130,6 +130,24 @@ class WalrusStore(UploadStore):
         self._tx(lambda c: c.execute(buckets.update().where(buckets.c.name == name)
                                      .values(**values)))
 
+    def bucket_config(self, bucket: Row, name: str) -> Any:
+        """One stored bucket configuration (website, logging, ...) or None."""
+        return json.loads(bucket.get("configs") or "{}").get(name)
+
+    def set_bucket_config(self, name: str, config: str, value: Any) -> None:
+        """Store (or, with ``value`` None, remove) one bucket configuration atomically."""
+        def run(conn: Connection) -> None:
+            text = conn.execute(sa.select(buckets.c.configs)
+                                .where(buckets.c.name == name)).scalar_one_or_none()
+            docs = json.loads(text or "{}")
+            if value is None:
+                docs.pop(config, None)
+            else:
+                docs[config] = value
+            conn.execute(buckets.update().where(buckets.c.name == name)
+                         .values(configs=json.dumps(docs) if docs else None))
+        self._tx(run)
+
     def delete_bucket(self, name: str) -> None:
         """Delete an empty bucket (no versions, markers or uploads left)."""
         def run(conn: Connection) -> None:
