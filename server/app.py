@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from server.cloud import Cloud
 
 log = logging.getLogger(__name__)
+#: The ASGI extension (offered by server.protocol.zerocopy) for sending file ranges.
+_ZEROCOPY = "http.response.zerocopysend"
 
 _SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 _QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%2Faws4_request",
@@ -99,7 +101,8 @@ class CloudApp:
                 response = Response(500, b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
                                     b"InternalError</Code><Message>We encountered an internal "
                                     b"error. Please try again.</Message></Error>")
-        await response.send(send, head_only=request.method == "HEAD")
+        await response.send(send, head_only=request.method == "HEAD",
+                            zerocopy=_ZEROCOPY in scope.get("extensions", {}))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -43,6 +43,8 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
                err=True)
     import uvicorn
 
+    from server.protocol.zerocopy import ZeroCopyProtocol
+
     uvicorn.run(cloud.app, host=host, port=port, log_level=level.lower() if level != "INFO"
-                else "warning", access_log=False, lifespan="on", http="httptools",
+                else "warning", access_log=False, lifespan="on", http=ZeroCopyProtocol,
                 loop="uvloop", timeout_keep_alive=60, server_header=False, date_header=False)

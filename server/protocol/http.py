@@ -126,9 +126,13 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     stream: AsyncIterator[bytes] | None = None
     content_type: str = "text/xml; charset=UTF-8"
+    #: The same bytes as ``stream`` as (path, offset, count) file ranges, for servers that
+    #: offer the ASGI zero-copy send extension (``stream`` is then never started).
+    files: list[tuple[str, int, int]] | None = None
 
-    async def send(self, send: Send, head_only: bool = False) -> None:
-        """Write the response to the ASGI ``send`` channel."""
+    async def send(self, send: Send, head_only: bool = False, zerocopy: bool = False) -> None:
+        """Write the response to the ASGI ``send`` channel (with ``zerocopy``, ``files``
+        go out as ``http.response.zerocopysend`` messages)."""
         headers = [(b"content-type", self.content_type.encode())] if self.content_type else []
         has_length = False
         for k, v in self.headers:
@@ -141,6 +145,14 @@ class Response:
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         if self.stream is None or head_only:
             await send({"type": "http.response.body", "body": b"" if head_only else self.body})
+            return
+        if zerocopy and self.files:
+            await self.stream.aclose()  # type: ignore[attr-defined]  # never started
+            for path, offset, count in self.files:
+                with open(path, "rb") as fh:
+                    await send({"type": "http.response.zerocopysend", "file": fh,
+                                "offset": offset, "count": count, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
             return
         async for chunk in self.stream:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})

@@ -166,8 +166,38 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
     resp = ctx.response(status, b"", headers, content_type=content_type)
     resp.content_type = content_type
     if not head and length > 0:
-        resp.stream = stream_blobs(ctx, loads(obj["blobs"], []), start, length, key)
+        blobs = loads(obj["blobs"], [])
+        resp.stream = stream_blobs(ctx, blobs, start, length, key)
+        if key is None:
+            resp.files = file_ranges(ctx.walrus.provider, blobs, start, length)
     return resp
+
+
+def file_ranges(provider: Any, blobs: list[list[Any]], start: int, length: int
+                ) -> list[tuple[str, int, int]] | None:
+    """``[start, start+length)`` of an object as (file, offset, count) ranges of its blobs,
+    or None when a blob is encrypted or has no local file (then the bytes are streamed)."""
+    ranges: list[tuple[str, int, int]] = []
+    offset = 0
+    for seg in blobs:
+        name, size = seg[0], seg[1]
+        if length <= 0:
+            break
+        if start >= offset + size:
+            offset += size
+            continue
+        if len(seg) > 2:  # [name, size, nonce]: encrypted at rest
+            return None
+        path = provider.path(name)
+        if path is None:
+            return None
+        local = start - offset
+        take = min(size - local, length)
+        ranges.append((path, local, take))
+        length -= take
+        start += take
+        offset += size
+    return ranges
 
 
 async def put_object(ctx: S3Context) -> Response:

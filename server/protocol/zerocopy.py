@@ -1,0 +1,141 @@
+"""The ASGI zero-copy send extension on top of uvicorn's httptools protocol.
+
+Walrus serves object bytes straight from files.  Streaming them through ASGI costs two
+copies per byte in this process (read into a buffer, write into the socket); with
+``os.sendfile`` the kernel moves page-cache pages to the socket and this process only
+issues the calls.  uvicorn does not offer the extension and uvloop has no
+``loop.sendfile``, so this module adds both:
+
+* :class:`ZeroCopyProtocol` is uvicorn's ``HttpToolsProtocol`` whose request cycles
+  announce ``scope["extensions"]["http.response.zerocopysend"]`` and accept the message
+  ``{"type": "http.response.zerocopysend", "file": <file object>, "offset": int,
+  "count": int, "more_body": bool}`` after ``http.response.start``.
+* The bytes go out with non-blocking ``os.sendfile`` on the event loop; when the socket is
+  full, a small dedicated thread pool waits for it to drain (uvloop refuses ``add_writer``
+  on a descriptor a transport owns), with a bounded wait so slow clients do not pin
+  threads.  Anything unusual (chunked framing, bytes still buffered in the transport, no
+  socket) falls back to reading the file and sending ordinary body messages.
+
+It relies on uvicorn's cycle attributes (``transport``, ``expected_content_length``,
+``disconnected``), stable across uvicorn releases; the fallback keeps other servers
+working (the app only uses the extension when the scope announces it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+EXTENSION = "http.response.zerocopysend"
+#: One ``sendfile`` call moves at most this much (the kernel caps it near 2 GiB anyway).
+MAX_CALL = 64 * 1024 * 1024
+#: How long one waiting thread blocks before handing control back to the loop.
+WAIT_SLICE_MS = 200
+#: A client that accepts nothing for this long is treated as gone.
+STALL_SECONDS = 120.0
+FALLBACK_CHUNK = 1024 * 1024
+
+_WAITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zerocopy-wait")
+
+
+def _wait_writable(fd: int, timeout_ms: int) -> bool:
+    """Block until ``fd`` can take more bytes (or the timeout); True when writable."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(timeout_ms))
+
+
+async def _sendfile(cycle: Any, sock_fd: int, file_fd: int, offset: int, count: int) -> None:
+    """Push ``count`` bytes of ``file_fd`` from ``offset`` into the socket, or raise OSError."""
+    loop = asyncio.get_running_loop()
+    stalled = 0.0
+    while count > 0:
+        if cycle.disconnected:
+            raise ConnectionResetError("client went away")
+        try:
+            sent = os.sendfile(sock_fd, file_fd, offset, min(count, MAX_CALL))
+        except BlockingIOError:
+            ready = await loop.run_in_executor(_WAITERS, _wait_writable, sock_fd,
+                                               WAIT_SLICE_MS)
+            stalled = 0.0 if ready else stalled + WAIT_SLICE_MS / 1000
+            if stalled >= STALL_SECONDS:
+                raise TimeoutError("client stopped reading") from None
+            continue
+        if sent == 0:
+            raise EOFError("file shorter than announced")
+        offset += sent
+        count -= sent
+
+
+async def _fallback(file: Any, offset: int, count: int, more_body: bool, send: Any) -> None:
+    """Read the range and send it as ordinary body messages."""
+    loop = asyncio.get_running_loop()
+    while count > 0:
+        data = await loop.run_in_executor(None, os.pread, file.fileno(),
+                                          min(count, FALLBACK_CHUNK), offset)
+        if not data:
+            raise EOFError("file shorter than announced")
+        offset += len(data)
+        count -= len(data)
+        await send({"type": "http.response.body", "body": data, "more_body": True})
+    if not more_body:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
+    """Handle one ``http.response.zerocopysend`` message for a uvicorn request cycle."""
+    file = message["file"]
+    offset = int(message.get("offset") or 0)
+    count = message.get("count")
+    if count is None:
+        count = os.fstat(file.fileno()).st_size - offset
+    more_body = bool(message.get("more_body", False))
+    transport = cycle.transport
+    sock = transport.get_extra_info("socket")
+    if (cycle.scope["method"] == "HEAD" or count == 0 or cycle.chunked_encoding
+            or sock is None or not cycle.response_started or cycle.response_complete
+            or count > cycle.expected_content_length
+            or transport.get_write_buffer_size() > 0):
+        # Nothing to move, or the socket is not ours alone right now: plain body messages
+        # keep uvicorn's framing and ordering intact.
+        if count and cycle.scope["method"] != "HEAD":
+            await _fallback(file, offset, count, more_body, send)
+        elif not more_body:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    if cycle.disconnected:
+        return
+    try:
+        await _sendfile(cycle, sock.fileno(), file.fileno(), offset, count)
+    except (OSError, EOFError):
+        # The client left (or the file was cut short): the response cannot be completed
+        # on this connection, so drop it as uvicorn does for a disconnect.
+        cycle.disconnected = True
+        transport.close()
+        return
+    cycle.expected_content_length -= count
+    if not more_body:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class ZeroCopyProtocol(HttpToolsProtocol):
+    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend``."""
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        cycle.scope.setdefault("extensions", {})[EXTENSION] = {}
+        plain_send = cycle.send
+
+        async def send(message: Any) -> None:
+            if message["type"] == EXTENSION:
+                await zerocopy_send(cycle, message, plain_send)
+            else:
+                await plain_send(message)
+
+        # run_asgi passes ``self.send`` to the app: an instance attribute overrides it.
+        cycle.send = send
+        super()._start_asgi_task(cycle, app)
