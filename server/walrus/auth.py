@@ -155,7 +155,8 @@ def _sigv2_header(cloud: Cloud, request: Request, value: str, prefix: str,
         raise e.InvalidArgument("AWS authorization header is invalid.  Expected "
                                 "AwsAccessKeyId:signature", ArgumentName="Authorization")
     date = request.header("date")
-    stamp = request.header("x-amz-date") or date
+    # A present x-amz-date wins over Date even when it is empty or bad (S3 then refuses).
+    stamp = request.header("x-amz-date") if "x-amz-date" in request.header_map else date
     if not stamp:
         raise e.AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
     try:
@@ -163,6 +164,8 @@ def _sigv2_header(cloud: Cloud, request: Request, value: str, prefix: str,
     except (TypeError, ValueError):
         raise e.AccessDenied("AWS authentication requires a valid Date or x-amz-date "
                              "header") from None
+    if not 1970 <= when.year <= 9999:
+        raise e.AccessDenied("AWS authentication requires a valid Date or x-amz-date header")
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
     if abs(when.timestamp() - cloud.clock.now()) > sigv4.MAX_SKEW_SECONDS:

@@ -208,7 +208,9 @@ async def put_object(ctx: S3Context) -> Response:
         raise e.KeyTooLongError(Size=str(len(ctx.key.encode())), MaxSizeAllowed="1024")
     ctx.authorize("s3:PutObject", bucket)
     h = ctx.headers
-    if "content-length" not in h and "transfer-encoding" not in h:
+    # As S3: a body of unknown length (plain chunked transfer coding) is refused; aws-chunked
+    # uploads announce their decoded length instead.
+    if "content-length" not in h and "x-amz-decoded-content-length" not in h:
         raise e.MissingContentLength()
     if "if-match" in h or "if-none-match" in h:
         _check_write_conditions(ctx, bucket)
