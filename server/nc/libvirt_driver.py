@@ -254,37 +254,39 @@ class LibvirtHypervisor:
 
     def attach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
         """Hot-plug the volume's disk; drivers without hot-plug get it in the persistent config."""
-        xml = disk_xml(device)
-
-        def work() -> None:
-            dom = self._domain(instance_id)
-            lv = self.libvirt
-            try:
-                dom.attachDeviceFlags(xml, lv.VIR_DOMAIN_AFFECT_LIVE | lv.VIR_DOMAIN_AFFECT_CONFIG
-                                      if dom.isActive() else lv.VIR_DOMAIN_AFFECT_CONFIG)
-            except lv.libvirtError as exc:
-                if exc.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
-                    raise
-                self._redefine_with(dom, xml)  # test:///default cannot hot-plug
-            self.disks.setdefault(instance_id, {})[device.volume_id] = device
-
-        self._submit(work, done)
+        self._change_disk(instance_id, device, attach=True, done=done)
 
     def detach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
         """Unplug the volume's disk."""
+        self._change_disk(instance_id, device, attach=False, done=done)
+
+    def _change_disk(self, instance_id: str, device: BlockDevice, attach: bool,
+                     done: Done) -> None:
+        """Plug or unplug a disk, live and in the config when the domain runs."""
         xml = disk_xml(device)
 
         def work() -> None:
             dom = self._domain(instance_id)
             lv = self.libvirt
+            flags = (lv.VIR_DOMAIN_AFFECT_LIVE | lv.VIR_DOMAIN_AFFECT_CONFIG
+                     if dom.isActive() else lv.VIR_DOMAIN_AFFECT_CONFIG)
             try:
-                dom.detachDeviceFlags(xml, lv.VIR_DOMAIN_AFFECT_LIVE | lv.VIR_DOMAIN_AFFECT_CONFIG
-                                      if dom.isActive() else lv.VIR_DOMAIN_AFFECT_CONFIG)
+                if attach:
+                    dom.attachDeviceFlags(xml, flags)
+                else:
+                    dom.detachDeviceFlags(xml, flags)
             except lv.libvirtError as exc:
                 if exc.get_error_code() != lv.VIR_ERR_NO_SUPPORT:
                     raise
-                self._redefine_with(dom, None, remove_serial=device.volume_id)
-            self.disks.get(instance_id, {}).pop(device.volume_id, None)
+                # test:///default cannot hot-plug: rewrite the definition instead.
+                if attach:
+                    self._redefine_with(dom, xml)
+                else:
+                    self._redefine_with(dom, None, remove_serial=device.volume_id)
+            if attach:
+                self.disks.setdefault(instance_id, {})[device.volume_id] = device
+            else:
+                self.disks.get(instance_id, {}).pop(device.volume_id, None)
 
         self._submit(work, done)
 
