@@ -19,14 +19,9 @@ import sys
 import tempfile
 import time
 
+from harness import free_port
+
 BIN = os.path.dirname(os.path.abspath(sys.executable))
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 30.0) -> bool:

@@ -10,41 +10,18 @@ during a 1 GiB multipart upload and a 1 GiB GET.  Figures, not a test.
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import harness
+
 BIN = Path(sys.executable).parent
 MiB = 1024 * 1024
-
-
-def free_port() -> int:
-    """An unused local TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Block until something listens on ``port``."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
 
 
 def status_kib(pid: int, field: str) -> int:
@@ -82,40 +59,21 @@ class Server:
 
     def stop(self) -> None:
         """Terminate the server and remove its files."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        harness.Served(self.proc, self.port, self.tmp, "", "").stop()
 
 
 def start_walrus() -> Server:
     """eucalyptus-cloud in a temp data dir."""
-    tmp = tempfile.mkdtemp(prefix="walrus-bench-")
-    port = free_port()
-    cmd = [str(BIN / "eucalyptus-cloud"), "--data-dir", tmp, "--listen", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    ini = Path(tmp) / "euca2ools.ini"
-    while not ini.exists():
-        time.sleep(0.05)
-    cp = configparser.ConfigParser()
-    cp.read(ini)
-    user = next(s for s in cp.sections() if s.startswith("user "))
-    return Server("walrus", cmd, port, f"http://127.0.0.1:{port}/services/objectstorage",
-                  cp[user]["key-id"], cp[user]["secret-key"], proc, tmp)
+    c = harness.start_cloud("walrus-bench-")
+    return Server("walrus", [], c.port, f"http://127.0.0.1:{c.port}/services/objectstorage",
+                  c.key, c.secret, c.proc, c.tmp)
 
 
 def start_moto() -> Server:
     """moto_server on a free port."""
-    tmp = tempfile.mkdtemp(prefix="moto-bench-")
-    port = free_port()
-    cmd = [str(BIN / "moto_server"), "-p", str(port)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    return Server("moto", cmd, port, f"http://127.0.0.1:{port}", "testing", "testing", proc,
-                  tmp)
+    m = harness.start_moto("moto-bench-")
+    return Server("moto", [], m.port, f"http://127.0.0.1:{m.port}", m.key, m.secret, m.proc,
+                  m.tmp)
 
 
 def throughput(server: Server, size: int, rounds: int) -> tuple[float, float]:

@@ -19,48 +19,22 @@ Figures, not a test: run it by hand.
 from __future__ import annotations
 
 import argparse
-import configparser
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
 import boto3
-import requests  # type: ignore[import-untyped]
+import harness
+import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-BIN = Path(sys.executable).parent
 IDENTITIES = ("main", "alt", "tenant")
-
-
-def free_port() -> int:
-    """An unused local TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
-    """Block until something listens on ``port`` (or the process dies)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit("server exited during start-up")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("server did not start")
 
 
 class Target:
@@ -77,30 +51,14 @@ class Target:
 
     def stop(self) -> None:
         """Terminate the server and remove its files."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        harness.Served(self.proc, self.port, self.tmp, "", "").stop()
 
 
 def start_walrus() -> Target:
     """eucalyptus-cloud in a temp dir, with three accounts created through Euare."""
-    tmp = tempfile.mkdtemp(prefix="s3conf-walrus-")
-    port = free_port()
-    proc = subprocess.Popen([str(BIN / "eucalyptus-cloud"), "--data-dir", tmp, "--listen",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
-    ini = Path(tmp) / "euca2ools.ini"
-    while not ini.exists():
-        time.sleep(0.05)
-    cp = configparser.ConfigParser()
-    cp.read(ini)
-    user = next(s for s in cp.sections() if s.startswith("user "))
-    signer = SigV4Auth(Credentials(cp[user]["key-id"], cp[user]["secret-key"]), "iam",
-                       "us-east-1")
+    cloud = harness.start_cloud("s3conf-walrus-")
+    port = cloud.port
+    signer = SigV4Auth(Credentials(cloud.key, cloud.secret), "iam", "us-east-1")
     endpoint = f"http://127.0.0.1:{port}/services/Euare"
 
     def euare(params: dict[str, str]) -> str:
@@ -122,18 +80,14 @@ def start_walrus() -> Target:
         secret = re.search(r"<SecretAccessKey>([^<]+)<", text)
         assert key and secret
         keys[who] = (key.group(1), secret.group(1))
-    return Target("walrus", port, proc, tmp, keys)
+    return Target("walrus", port, cloud.proc, cloud.tmp, keys)
 
 
 def start_moto() -> Target:
     """moto_server with three arbitrary keys (moto accepts any)."""
-    tmp = tempfile.mkdtemp(prefix="s3conf-moto-")
-    port = free_port()
-    proc = subprocess.Popen([str(BIN / "moto_server"), "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port, proc)
+    moto = harness.start_moto("s3conf-moto-")
     keys = {who: (f"AKIA{who.upper():0<16}", f"{who}-secret") for who in IDENTITIES}
-    return Target("moto", port, proc, tmp, keys)
+    return Target("moto", moto.port, moto.proc, moto.tmp, keys)
 
 
 def write_config(target: Target, path: str) -> None:
