@@ -143,6 +143,8 @@ OwnershipControlsNotFoundError = _e("OwnershipControlsNotFoundError", 404,
                                     "The bucket ownership controls were not found")
 NoSuchWebsiteConfiguration = _e("NoSuchWebsiteConfiguration", 404,
                                 "The specified bucket does not have a website configuration")
+InvalidTargetBucketForLogging = _e("InvalidTargetBucketForLogging", 400,
+                                   "The target bucket for logging is not valid")
 ServerSideEncryptionConfigurationNotFoundError = _e(
     "ServerSideEncryptionConfigurationNotFoundError", 404,
     "The server side encryption configuration was not found")

@@ -37,6 +37,7 @@ from urllib.parse import urlparse
 from server.ids import request_id
 from server.protocol.http import Request, Response
 from server.walrus import (
+    bucketconfigs,
     buckets,
     cors,
     lifecycle,
@@ -45,6 +46,7 @@ from server.walrus import (
     objectacl,
     objectlock,
     objects,
+    website,
 )
 from server.walrus import errors as e
 from server.walrus.acl import Accounts
@@ -86,23 +88,25 @@ _BUCKET_PUT = {"encryption": buckets.bucket_encryption,
                "lifecycle": lifecycle.bucket_lifecycle, "versioning": buckets.versioning}
 _BUCKET_DELETE = {"encryption": buckets.bucket_encryption, "policy": buckets.bucket_policy, "tagging": buckets.bucket_tagging,
                   "cors": cors.bucket_cors, "lifecycle": lifecycle.bucket_lifecycle}
-_UNSUPPORTED = ("logging", "website", "notification", "replication",
-                "accelerate", "requestPayment", "ownershipControls",
+# Stored bucket configurations (bucketconfigs.py) and static website hosting (website.py).
+_BUCKET_GET.update({"logging": bucketconfigs.bucket_logging, "website": website.bucket_website,
+                    "notification": bucketconfigs.bucket_notification,
+                    "ownershipControls": bucketconfigs.ownership_controls,
+                    "accelerate": bucketconfigs.accelerate,
+                    "requestPayment": bucketconfigs.request_payment})
+_BUCKET_PUT.update({"logging": bucketconfigs.bucket_logging, "website": website.bucket_website,
+                    "notification": bucketconfigs.bucket_notification,
+                    "ownershipControls": bucketconfigs.ownership_controls,
+                    "accelerate": bucketconfigs.accelerate,
+                    "requestPayment": bucketconfigs.request_payment})
+_BUCKET_DELETE.update({"website": website.bucket_website,
+                       "ownershipControls": bucketconfigs.ownership_controls})
+_UNSUPPORTED = ("replication",
                 "publicAccessBlock", "analytics", "metrics", "inventory",
                 "intelligent-tiering", "torrent", "restore", "select")
 #: GET answers for bucket configurations Walrus does not support: what S3 says for a bucket
 #: that has none (clients such as awscli and Terraform read these routinely).
 _UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
-    "logging": (200, b"<BucketLoggingStatus xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"),
-    "notification": (200, b"<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
-                          b"2006-03-01/\"/>"),
-    "accelerate": (200, b"<AccelerateConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
-                        b"2006-03-01/\"/>"),
-    "requestPayment": (200, b"<RequestPaymentConfiguration xmlns=\"http://s3.amazonaws.com/"
-                            b"doc/2006-03-01/\"><Payer>BucketOwner</Payer>"
-                            b"</RequestPaymentConfiguration>"),
-    "website": (404, e.NoSuchWebsiteConfiguration),
-    "ownershipControls": (404, e.OwnershipControlsNotFoundError),
     "publicAccessBlock": (404, e.NoSuchPublicAccessBlockConfiguration),
     "replication": (404, e.ReplicationConfigurationNotFoundError),
 }
@@ -405,6 +409,8 @@ def setup(cloud: Cloud) -> None:
     cert_path, key_path = ensure_certificate(cloud.data_dir)
     cloud.components["certificate_path"] = cert_path
     cloud.components["certificate_key_path"] = key_path
+    # Before S3Service: website hosts (BUCKET.s3-website...) would look like S3 virtual hosts.
+    cloud.app.register(website.WebsiteService(walrus))
     cloud.app.register(S3Service(walrus), default=True)
     cloud.app.register(EmpyreanService(cloud))
     cloud.start_hooks.append(walrus.start)
