@@ -2,9 +2,10 @@
 acceleration and request payment.
 
 Each is validated as S3 validates it, kept as one JSON document in the bucket's ``configs``
-column (:meth:`WalrusStore.set_bucket_config`) and rendered back on GET.  None of them
-changes how Walrus serves requests: no access-log objects are written, there is no SNS, SQS
-or Lambda to notify, no acceleration endpoint and no billing.
+column (:meth:`WalrusStore.set_bucket_config`) and rendered back on GET.  Logging is acted
+on (:mod:`server.walrus.accesslog` delivers the access logs); the others change nothing in
+how Walrus serves requests: there is no SNS, SQS or Lambda to notify, no acceleration
+endpoint and no billing, and ownership controls do not (yet) disable ACLs.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ import ipaddress
 import logging
 import os
 import re
+import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -49,6 +50,7 @@ from server.walrus import (
     website,
 )
 from server.walrus import errors as e
+from server.walrus.accesslog import AccessLog
 from server.walrus.acl import Accounts
 from server.walrus.api import WalrusAPI
 from server.walrus.auth import authenticate
@@ -161,6 +163,7 @@ class Walrus(WalrusAPI):
         self.min_part_size = multipart.MIN_PART
         self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
         self.master = MasterKey(os.path.join(self.root, "master.key"))
+        self.access_log = AccessLog(self)  # server access logs (PutBucketLogging)
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -256,6 +259,7 @@ class S3Service:
     async def handle(self, request: Request) -> Response:
         """Serve one S3 request; errors become S3 ``<Error>`` documents."""
         rid = request_id().replace("-", "")[:16].upper()
+        started = time.monotonic()
         ctx: S3Context | None = None
         try:
             prefix, bucket, key, vb = self.target(request)
@@ -285,6 +289,8 @@ class S3Service:
         if ctx is not None and ctx.bucket_name and "origin" in request.header_map \
                 and request.method != "OPTIONS":
             self._cors(ctx, response)
+        if ctx is not None:
+            self.walrus.access_log.record(ctx, response, started)  # buffered, no I/O
         return response
 
     def error(self, exc: e.S3Error, request: Request, rid: str) -> Response:
@@ -415,3 +421,4 @@ def setup(cloud: Cloud) -> None:
     cloud.app.register(EmpyreanService(cloud))
     cloud.start_hooks.append(walrus.start)
     cloud.stop_hooks.append(walrus.stop)
+    cloud.stop_hooks.append(walrus.access_log.stop)

@@ -309,3 +309,62 @@ def test_website_endpoint_honours_policy_and_regional_host(s3cloud: Any, s3: Any
     assert r.status_code == 200 and r.content == b"by policy"
     # Signed REST requests on the ordinary endpoint are unaffected by the website.
     assert s3.get_object(Bucket=bucket, Key="index.html")["Body"].read() == b"by policy"
+
+
+# -- access-log delivery -----------------------------------------------------------------------
+def _wait_for_logs(s3: Any, target: str, prefix: str, count: int = 1) -> list[str]:
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=target, Prefix=prefix)
+                .get("Contents", [])]
+        if len(keys) >= count:
+            return keys
+        time.sleep(0.5)
+    raise AssertionError(f"no access log under {target}/{prefix}")
+
+
+def test_access_logs_are_delivered(s3cloud: Any, s3: Any, other: dict[str, str],
+                                   bucket: str) -> None:
+    target = _fresh(s3)
+    try:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": target, "TargetPrefix": "access/",
+            "TargetGrants": [{"Grantee": {"Type": "CanonicalUser", "ID": other["account"]},
+                              "Permission": "READ"}]}})
+        s3.put_object(Bucket=bucket, Key="dir/a file.txt", Body=b"12345")
+        s3.get_object(Bucket=bucket, Key="dir/a file.txt")["Body"].read()
+        with pytest.raises(ClientError):
+            s3.get_object(Bucket=bucket, Key="absent")
+        keys = _wait_for_logs(s3, target, "access/")
+        text = "".join(s3.get_object(Bucket=target, Key=k)["Body"].read().decode()
+                       for k in keys)
+        lines = text.splitlines()
+        put = next(line for line in lines if " REST.PUT.OBJECT " in line)
+        assert f" {bucket} " in put and " dir/a%20file.txt " in put and '" 200 ' in put
+        get = next(line for line in lines if " REST.GET.OBJECT dir/" in line)
+        assert " 5 " in get  # bytes sent
+        missing = next(line for line in lines if " REST.GET.OBJECT absent " in line)
+        assert " 404 NoSuchKey " in missing
+        # The grantee of the configuration may read the log objects.
+        o3 = make_s3(s3cloud, other["key"], other["secret"])
+        assert o3.get_object(Bucket=target, Key=keys[0])["Body"].read()
+        # Disabled: nothing more arrives for new requests (checked after a delivery round).
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+        s3.put_object(Bucket=bucket, Key="quiet", Body=b"")
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": target, "TargetPrefix": "second/",
+            "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}}})
+        s3.head_object(Bucket=bucket, Key="quiet")
+        key = _wait_for_logs(s3, target, "second/")[0]
+        # PREFIX ACCOUNT/REGION/BUCKET/YYYY/MM/DD/YYYY-MM-DD-hh-mm-ss-UNIQUE
+        assert key.split("/")[3] == bucket and len(key.split("/")) == 8
+        body = s3.get_object(Bucket=target, Key=key)["Body"].read().decode()
+        assert "REST.HEAD.OBJECT quiet" in body
+        everything = "".join(s3.get_object(Bucket=target, Key=k)["Body"].read().decode()
+                             for k in _wait_for_logs(s3, target, ""))
+        assert "REST.PUT.OBJECT quiet" not in everything
+    finally:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+        empty_bucket(s3, target)
