@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 LOG_DELIVERY = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+#: Grants to these groups make an ACL "public" (Block Public Access).
+PUBLIC_GROUPS = (ALL_USERS, AUTHENTICATED_USERS)
 PERMISSIONS = ("FULL_CONTROL", "READ", "WRITE", "READ_ACP", "WRITE_ACP")
 CANNED = ("private", "public-read", "public-read-write", "authenticated-read",
           "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
@@ -193,8 +195,13 @@ def owner_xml(account_id: str, accounts: Accounts) -> str:
     return _owner_xml(account_id, accounts)
 
 
-def allows(acl_json: str | dict[str, Any], principal: Principal, permission: str) -> bool:
-    """True when the ACL grants ``permission`` (or FULL_CONTROL) to the principal."""
+def allows(acl_json: str | dict[str, Any], principal: Principal, permission: str,
+           ignore_public: bool = False) -> bool:
+    """True when the ACL grants ``permission`` (or FULL_CONTROL) to the principal.
+
+    With ``ignore_public`` (IgnorePublicAcls) grants to AllUsers/AuthenticatedUsers do not
+    count.
+    """
     acl = json.loads(acl_json) if isinstance(acl_json, str) else acl_json
     if not acl:
         return False
@@ -202,6 +209,8 @@ def allows(acl_json: str | dict[str, Any], principal: Principal, permission: str
         if granted != permission and granted != "FULL_CONTROL":
             continue
         if kind == "group":
+            if ignore_public and value in PUBLIC_GROUPS:
+                continue
             if value == ALL_USERS or (value == AUTHENTICATED_USERS and not principal.anonymous):
                 return True
         elif not principal.anonymous and value == principal.account_id:

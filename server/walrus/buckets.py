@@ -11,12 +11,14 @@ import re
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import policy
+from server.walrus import policy, publicaccess
 from server.walrus.context import S3Context, loads
 from server.walrus.objectlock import bucket_lock
 from server.walrus.tagging import parse_tagging, render_tagging
 from server.walrus.xmlio import children, doc, el, find_text, local_name, parse_xml, timestamp
 
+#: The region where re-creating your own bucket succeeds (S3's legacy us-east-1 rule).
+LEGACY_REGION = "us-east-1"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -86,8 +88,16 @@ async def create_bucket(ctx: S3Context) -> Response:
     owner = ctx.principal.account_id
     acl = acls.from_headers(ctx.headers, owner, ctx.walrus.accounts, owner,
                             ctx.walrus.exec_account) or acls.canned("private", owner)
-    await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
-                            ctx.walrus.bucket_quota)
+    try:
+        await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
+                                ctx.walrus.bucket_quota)
+    except e.BucketAlreadyOwnedByYou:
+        if region != LEGACY_REGION:
+            raise
+        # S3 keeps a legacy rule in us-east-1 only: re-creating a bucket you own answers
+        # 200 OK and resets its ACL; everything else about the bucket is kept.
+        ctx.walrus.store.update_bucket(name, acl=json.dumps(acl))
+        return ctx.response(200, b"", [("location", f"/{name}")])
     if ctx.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true":
         # Object Lock needs versioning, for good: both are set at creation.
         ctx.walrus.store.update_bucket(name, versioning="Enabled",
@@ -132,8 +142,8 @@ async def versioning(ctx: S3Context) -> Response:
     if status == "Suspended" and bucket_lock(bucket) is not None:
         raise e.InvalidBucketState("An Object Lock configuration is present on this bucket, "
                                    "so the versioning state cannot be changed.")
-    if not (status == "Suspended" and not bucket["versioning"]):
-        ctx.walrus.store.update_bucket(bucket["name"], versioning=status)
+    # Suspending a never-versioned bucket is recorded too: S3 then reports "Suspended".
+    ctx.walrus.store.update_bucket(bucket["name"], versioning=status)
     return ctx.response(200)
 
 
@@ -149,6 +159,7 @@ async def bucket_acl(ctx: S3Context) -> Response:
     if new is None:
         new = acls.from_xml(await ctx.body(300 * 1024), bucket["account_id"],
                             ctx.walrus.accounts)
+    publicaccess.check_acl(ctx, bucket, new)
     ctx.walrus.store.update_bucket(bucket["name"], acl=json.dumps(new))
     return ctx.response(200)
 
@@ -169,6 +180,9 @@ async def bucket_policy(ctx: S3Context) -> Response:
         return ctx.response(200, bucket["policy"].encode(), content_type="application/json")
     if method == "PUT":
         text = policy.validate(await ctx.body(20 * 1024), bucket["name"])
+        if publicaccess.policy_is_public(text) and \
+                publicaccess.settings(ctx.walrus.store, bucket)["BlockPublicPolicy"]:
+            raise e.AccessDenied()
         ctx.walrus.store.update_bucket(bucket["name"], policy=text)
         return ctx.response(204)
     ctx.walrus.store.update_bucket(bucket["name"], policy=None)

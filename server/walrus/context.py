@@ -14,7 +14,7 @@ from server.auth.identity import Principal
 from server.protocol.http import Request, Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import policy
+from server.walrus import policy, publicaccess
 from server.walrus.auth import Auth
 
 if TYPE_CHECKING:
@@ -143,6 +143,9 @@ class S3Context:
                                    condition)
         if decision == policy.DENY:
             return False
+        if decision == policy.ALLOW and publicaccess.restricts_policy(self, bucket) and (
+                self.principal.anonymous or self.principal.account_id != bucket["account_id"]):
+            decision = None  # RestrictPublicBuckets: a public policy serves the owner only
         if decision == policy.ALLOW:
             return True
         if self.principal.anonymous:
@@ -152,19 +155,25 @@ class S3Context:
         kind, permission = ACTIONS.get(action, ("owner", ""))
         if kind == "owner":
             return owner
+        ignore_public = publicaccess.ignores_public_acls(self, bucket)
         if kind == "bucket":
-            return owner or acls.allows(bucket["acl"], self.principal, permission)
+            # The owner may always read and change the bucket ACL; anything else needs a
+            # grant, so an owner who drops its own grant loses access (the OSG's rule too).
+            return (owner and permission in ("READ_ACP", "WRITE_ACP")) or \
+                acls.allows(bucket["acl"], self.principal, permission, ignore_public)
         if obj is None:
             return owner
         if permission in ("READ_ACP", "WRITE_ACP") and not self.principal.anonymous and \
                 obj["owner_id"] == self.principal.account_id:
             return True  # an object's owner may always read and change its ACL
-        return acls.allows(obj["acl"], self.principal, permission)
+        return acls.allows(obj["acl"], self.principal, permission, ignore_public)
 
     def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:
         """Raise AccessDenied unless ``action`` is allowed."""
         if not self.allowed(action, bucket, obj):
             raise e.AccessDenied()
+        if action == "s3:PutObject":
+            publicaccess.check_acl_headers(self, bucket)  # BlockPublicAcls
 
     def response(self, status: int = 200, body: bytes = b"",
                  headers: list[tuple[str, str]] | None = None,

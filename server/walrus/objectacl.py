@@ -7,6 +7,7 @@ import json
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
+from server.walrus import publicaccess
 from server.walrus.context import S3Context, http_date, loads
 from server.walrus.tagging import parse_tagging, render_tagging
 from server.walrus.xmlio import doc, el
@@ -34,6 +35,7 @@ async def put_object_acl(ctx: S3Context) -> Response:
     if new is None:
         new = acls.from_xml(await ctx.body(300 * 1024), obj["owner_id"],
                             ctx.walrus.accounts)
+    publicaccess.check_acl(ctx, bucket, new)
     ctx.walrus.store.update_object(obj["id"], acl=json.dumps(new))
     return ctx.response(200)
 

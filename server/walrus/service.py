@@ -47,6 +47,7 @@ from server.walrus import (
     objectacl,
     objectlock,
     objects,
+    publicaccess,
     website,
 )
 from server.walrus import errors as e
@@ -103,13 +104,17 @@ _BUCKET_PUT.update({"logging": bucketconfigs.bucket_logging, "website": website.
                     "requestPayment": bucketconfigs.request_payment})
 _BUCKET_DELETE.update({"website": website.bucket_website,
                        "ownershipControls": bucketconfigs.ownership_controls})
+# Block Public Access and the policy status (publicaccess.py).
+_BUCKET_GET.update({"publicAccessBlock": publicaccess.public_access_block,
+                    "policyStatus": publicaccess.policy_status})
+_BUCKET_PUT["publicAccessBlock"] = publicaccess.public_access_block
+_BUCKET_DELETE["publicAccessBlock"] = publicaccess.public_access_block
 _UNSUPPORTED = ("replication",
-                "publicAccessBlock", "analytics", "metrics", "inventory",
+                "analytics", "metrics", "inventory",
                 "intelligent-tiering", "torrent", "restore", "select")
 #: GET answers for bucket configurations Walrus does not support: what S3 says for a bucket
 #: that has none (clients such as awscli and Terraform read these routinely).
 _UNCONFIGURED: dict[str, tuple[int, bytes | type[e.S3Error]]] = {
-    "publicAccessBlock": (404, e.NoSuchPublicAccessBlockConfiguration),
     "replication": (404, e.ReplicationConfigurationNotFoundError),
 }
 
