@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from server import errors
 from server.auth.identity import AccessKey, Group, User
@@ -68,6 +69,9 @@ class IAMService(QueryService):
             "ListAccountAliases": self.list_account_aliases,
             "ListSigningCertificates": self.list_signing_certificates,
             "ListUserPolicies": self.list_user_policies,
+            "PutUserPolicy": self.put_user_policy,
+            "GetUserPolicy": self.get_user_policy,
+            "DeleteUserPolicy": self.delete_user_policy,
             "GetLoginProfile": self.get_login_profile,
             "DeleteLoginProfile": self.get_login_profile,
         }
@@ -106,9 +110,33 @@ class IAMService(QueryService):
         return {"Certificates": [], "IsTruncated": False}
 
     def list_user_policies(self, ctx: Context) -> Any:
-        """ListUserPolicies: inline policies are not stored yet, so there are none."""
-        ctx.cloud.identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
-        return {"PolicyNames": [], "IsTruncated": False}
+        """ListUserPolicies: the names of a user's inline policies."""
+        names = ctx.cloud.identity.list_user_policies(
+            ctx.account_id, ctx.params.str("UserName", required=True))
+        return {"PolicyNames": names, "IsTruncated": False}
+
+    def put_user_policy(self, ctx: Context) -> Any:
+        """PutUserPolicy: add or replace an inline policy (JSON, validated)."""
+        ctx.cloud.identity.put_user_policy(ctx.account_id,
+                                           ctx.params.str("UserName", required=True),
+                                           ctx.params.str("PolicyName", required=True),
+                                           ctx.params.str("PolicyDocument", required=True))
+        return None
+
+    def get_user_policy(self, ctx: Context) -> Any:
+        """GetUserPolicy: the document comes back URL-encoded, as IAM returns it."""
+        user = ctx.params.str("UserName", required=True)
+        name = ctx.params.str("PolicyName", required=True)
+        document = ctx.cloud.identity.user_policy(ctx.account_id, user, name)
+        return {"UserName": user, "PolicyName": name,
+                "PolicyDocument": quote(document, safe="")}
+
+    def delete_user_policy(self, ctx: Context) -> Any:
+        """DeleteUserPolicy."""
+        ctx.cloud.identity.delete_user_policy(ctx.account_id,
+                                              ctx.params.str("UserName", required=True),
+                                              ctx.params.str("PolicyName", required=True))
+        return None
 
     def get_login_profile(self, ctx: Context) -> Any:
         """Get/DeleteLoginProfile: users have no console passwords here."""

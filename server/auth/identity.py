@@ -6,6 +6,7 @@ starting with ``(``) own the cloud's own resources and are hidden from listings.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +18,9 @@ ADMIN_ACCOUNT = "eucalyptus"
 ACCESS_KEYS_LIMIT = 2
 _NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+#: IAM's quota on the total size of one user's inline policies (non-whitespace characters).
+USER_POLICY_SIZE = 2048
 
 
 @dataclass
@@ -39,6 +43,8 @@ class User:
     path: str
     created: float
     groups: list[str] = field(default_factory=list)
+    #: Inline policies: name -> JSON document as given (PutUserPolicy).
+    policies: dict[str, str] = field(default_factory=dict)
 
     def arn(self) -> str:
         """The user's ARN."""
@@ -228,10 +234,10 @@ class Identity:
         keys = [k for k in self.keys.values() if k.account_id == account_id and k.user_name == name]
         if name == "admin" and not force:
             raise IdentityError("DeleteConflict", "The account admin cannot be deleted", 409)
-        if (keys or user.groups) and not force:
+        if (keys or user.groups or user.policies) and not force:
             raise IdentityError("DeleteConflict",
-                                "Cannot delete entity, must delete access keys and remove from "
-                                "groups first.", 409)
+                                "Cannot delete entity, must delete access keys, policies and "
+                                "remove from groups first.", 409)
         for key in keys:
             del self.keys[key.key_id]
             self.store.delete("access_key", key.key_id)
@@ -242,6 +248,41 @@ class Identity:
         """Users of an account whose path starts with ``prefix``."""
         return sorted((u for (a, _), u in self.users.items()
                        if a == account_id and u.path.startswith(prefix)), key=lambda u: u.name)
+
+    # -- inline user policies ------------------------------------------------------------
+    def put_user_policy(self, account_id: str, user_name: str, policy_name: str,
+                        document: str) -> None:
+        """Add or replace a user's inline policy (validated like IAM does)."""
+        user = self.user(account_id, user_name)
+        _check_policy_name(policy_name)
+        validate_identity_policy(document)
+        others = sum(_policy_size(d) for n, d in user.policies.items() if n != policy_name)
+        if others + _policy_size(document) > USER_POLICY_SIZE:
+            raise IdentityError("LimitExceeded",
+                                f"Maximum policy size of {USER_POLICY_SIZE} bytes exceeded for "
+                                f"user {user_name}", 409)
+        user.policies[policy_name] = document
+        self._save_user(user)
+
+    def user_policy(self, account_id: str, user_name: str, policy_name: str) -> str:
+        """One inline policy document of a user."""
+        user = self.user(account_id, user_name)
+        _check_policy_name(policy_name)
+        if policy_name not in user.policies:
+            raise IdentityError("NoSuchEntity", f"The user policy with name {policy_name} "
+                                "cannot be found.", 404)
+        return user.policies[policy_name]
+
+    def list_user_policies(self, account_id: str, user_name: str) -> list[str]:
+        """Names of a user's inline policies, sorted."""
+        return sorted(self.user(account_id, user_name).policies)
+
+    def delete_user_policy(self, account_id: str, user_name: str, policy_name: str) -> None:
+        """Remove one inline policy of a user."""
+        self.user_policy(account_id, user_name, policy_name)
+        user = self.user(account_id, user_name)
+        del user.policies[policy_name]
+        self._save_user(user)
 
     # -- access keys ---------------------------------------------------------------------
     def create_access_key(self, account_id: str, user_name: str) -> AccessKey:
@@ -340,3 +381,64 @@ class Identity:
         """Groups of an account under a path prefix."""
         return sorted((g for (a, _), g in self.groups.items()
                        if a == account_id and g.path.startswith(prefix)), key=lambda g: g.name)
+
+
+def _check_policy_name(name: str) -> None:
+    if not _POLICY_NAME.match(name):
+        raise IdentityError("ValidationError",
+                            f"1 validation error detected: Value '{name}' at 'policyName' failed "
+                            "to satisfy constraint: Member must satisfy regular expression "
+                            "pattern: [\\w+=,.@-]+")
+
+
+def _policy_size(document: str) -> int:
+    """IAM counts a policy's size without whitespace."""
+    return sum(1 for ch in document if not ch.isspace())
+
+
+def _malformed(message: str) -> IdentityError:
+    return IdentityError("MalformedPolicyDocument", message)
+
+
+def validate_identity_policy(document: str) -> dict[str, Any]:
+    """Check an identity-based policy document; returns it parsed.
+
+    IAM's rules: JSON object, known Version, a Statement (object or list) whose entries
+    each have Effect Allow/Deny, Action or NotAction, Resource or NotResource, and no
+    Principal (that belongs in resource policies).
+    """
+    try:
+        doc = json.loads(document)
+    except ValueError:
+        raise _malformed("Syntax errors in policy.") from None
+    if not isinstance(doc, dict):
+        raise _malformed("Syntax errors in policy.")
+    if "Version" in doc and doc["Version"] not in ("2012-10-17", "2008-10-17"):
+        raise _malformed("The policy must contain a valid version string")
+    statements = doc.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        raise _malformed("Syntax errors in policy.")
+    for st in statements:
+        if not isinstance(st, dict):
+            raise _malformed("Syntax errors in policy.")
+        if "Principal" in st or "NotPrincipal" in st:
+            raise _malformed("Policy document should not specify a principal.")
+        if st.get("Effect") not in ("Allow", "Deny"):
+            raise _malformed("Syntax errors in policy.")
+        if ("Action" in st) == ("NotAction" in st):
+            raise _malformed("Policy statement must contain actions.")
+        if ("Resource" in st) == ("NotResource" in st):
+            raise _malformed("Policy statement must contain resources.")
+        for key in ("Action", "NotAction", "Resource", "NotResource"):
+            values = st.get(key, [])
+            values = values if isinstance(values, list) else [values]
+            if not all(isinstance(v, str) for v in values):
+                raise _malformed("Syntax errors in policy.")
+            if key.endswith("Action") and not all(v == "*" or ":" in v for v in values):
+                raise _malformed("Actions/Conditions must be prefaced by a vendor, e.g., "
+                                 "iam, sdb, ec2, etc.")
+        if "Condition" in st and not isinstance(st["Condition"], dict):
+            raise _malformed("Syntax errors in policy.")
+    return doc

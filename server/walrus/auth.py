@@ -68,17 +68,67 @@ def authenticate(cloud: Cloud, request: Request, prefix: str, bucket_host: str |
     return Auth(ANONYMOUS)
 
 
+def _utf8_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """The headers re-read as UTF-8, when some value is non-ASCII and valid UTF-8.
+
+    Headers arrive decoded as Latin-1 (one char per byte); a client that sends a Unicode
+    value as UTF-8 bytes (botocore does) signs the text, whose UTF-8 is those same bytes.
+    """
+    out, changed = [], False
+    for name, value in headers:
+        if not value.isascii():
+            try:
+                value = value.encode("latin-1").decode("utf-8")
+                changed = True
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+        out.append((name, value))
+    return out if changed else None
+
+
+def _check_presign_expires(request: Request) -> None:
+    """X-Amz-Expires bounds, with S3's own messages (AuthorizationQueryParametersError)."""
+    value = dict(request.query_pairs).get("X-Amz-Expires")
+    if value is None or "X-Amz-Signature" not in request.query_string:
+        return
+    try:
+        expires = int(value)
+    except ValueError:
+        raise e.AuthorizationQueryParametersError("X-Amz-Expires should be a number") from None
+    if expires < 0:
+        raise e.AuthorizationQueryParametersError("X-Amz-Expires must be non-negative")
+    if expires > 604800:
+        raise e.AuthorizationQueryParametersError(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+            "X-Amz-Expires must be less than 604800 seconds")
+
+
 def _sigv4(cloud: Cloud, request: Request) -> Auth:
     alternates = []
     raw = request.raw_path
     if raw != quote(request.path, safe="/~"):
         alternates.append(raw)
-    try:
-        cred = sigv4.verify(method=request.method, path=request.path,
-                            query_pairs=request.query_pairs, headers=request.headers,
+    _check_presign_expires(request)
+
+    def verify(headers: list[tuple[str, str]]) -> sigv4.SigV4Credential:
+        return sigv4.verify(method=request.method, path=request.path,
+                            query_pairs=request.query_pairs, headers=headers,
                             body_hash=None, lookup_secret=cloud.identity.secret_for,
                             now=cloud.clock.now(), normalize_path=False,
                             alternate_paths=tuple(alternates))
+
+    try:
+        try:
+            cred = verify(request.headers)
+        except sigv4.SigV4Error as first:
+            utf8 = _utf8_headers(request.headers) \
+                if first.reason == sigv4.SigV4Error.MISMATCH else None
+            if utf8 is None:
+                raise
+            try:
+                cred = verify(utf8)
+            except sigv4.SigV4Error:
+                raise first from None
     except sigv4.SigV4Error as exc:
         presigned = "X-Amz-Signature" in request.query_string
         if exc.reason == sigv4.SigV4Error.UNKNOWN_KEY:

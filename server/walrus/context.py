@@ -136,6 +136,7 @@ class S3Context:
                      "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-content-sha256"):
             if name in h:
                 condition[f"s3:{name}"] = h[name]
+        condition.update(policy.request_keys(h, self.walrus.cloud.clock.now()))
         if obj is not None and obj.get("tagging"):
             for k, v in loads(obj["tagging"], []):
                 condition[f"s3:existingobjecttag/{k.lower()}"] = v

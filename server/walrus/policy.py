@@ -13,7 +13,12 @@ ALLOW, DENY = "Allow", "Deny"
 
 
 def validate(text: bytes, bucket: str) -> str:
-    """Check a policy document; returns it as text."""
+    """Check a policy document; returns it as text.
+
+    Like S3, every Resource must be able to name this bucket or objects in it (wildcards
+    included, so ``arn:aws:s3:::*`` is fine); a resource that can only name another bucket
+    is refused with "Policy has invalid resource".
+    """
     try:
         doc = json.loads(text)
     except ValueError:
@@ -28,10 +33,62 @@ def validate(text: bytes, bucket: str) -> str:
             raise e.MalformedPolicy("Missing required field Action")
         if "Principal" not in st and "NotPrincipal" not in st:
             raise e.MalformedPolicy("Missing required field Principal")
-        for res in _list(st.get("Resource", [])):
-            if not str(res).startswith(f"arn:aws:s3:::{bucket}"):
+        if "Resource" not in st and "NotResource" not in st:
+            raise e.MalformedPolicy("Missing required field Resource")
+        for res in _list(st.get("Resource", [])) + _list(st.get("NotResource", [])):
+            if not _resource_in_bucket(str(res), bucket):
                 raise e.MalformedPolicy("Policy has invalid resource")
+        cond = st.get("Condition", {})
+        if not isinstance(cond, dict):
+            raise e.MalformedPolicy("Invalid Condition block")
+        for op, tests in cond.items():
+            if _split_operator(str(op)) is None:
+                raise e.MalformedPolicy(f"Invalid Condition type : {op}")
+            if not isinstance(tests, dict):
+                raise e.MalformedPolicy(f"Invalid Condition block for {op}")
     return text.decode("utf-8")
+
+
+_S3_ARN = "arn:aws:s3:::"
+
+
+def _resource_in_bucket(resource: str, bucket: str) -> bool:
+    """True when the ARN pattern can match the bucket itself or some object in it."""
+    if resource == "*":
+        return True
+    if not resource.startswith(_S3_ARN):
+        return False
+    return _glob_can_extend(resource[len(_S3_ARN):], bucket)
+
+
+def _glob_can_extend(pattern: str, name: str) -> bool:
+    """Whether ``pattern`` (``*``/``?`` wildcards) matches ``name`` or ``name/<something>``.
+
+    A small NFA walk: consume ``name``, then the pattern must be able to end there or go
+    on with a ``/`` (any rest after a ``/`` or a wildcard can always be satisfied).
+    """
+    def closure(states: set[int]) -> set[int]:
+        out, todo = set(states), list(states)
+        while todo:
+            i = todo.pop()
+            if i < len(pattern) and pattern[i] == "*" and i + 1 not in out:
+                out.add(i + 1)  # a star may match nothing
+                todo.append(i + 1)
+        return out
+
+    states = closure({0})
+    for ch in name:
+        nxt: set[int] = set()
+        for i in states:
+            if i < len(pattern):
+                if pattern[i] == "*":
+                    nxt.add(i)
+                elif pattern[i] == "?" or pattern[i] == ch:
+                    nxt.add(i + 1)
+        states = closure(nxt)
+        if not states:
+            return False
+    return any(i == len(pattern) or pattern[i] in "*?/" for i in states)
 
 
 def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -74,48 +131,128 @@ def _match(patterns: Any, value: str, *, case: bool = True) -> bool:
     return False
 
 
-def _numeric(op: str, actual: str | None, wanted: list[str]) -> bool:
+def _numeric(op: str, actual: str, wanted: list[str]) -> bool:
     try:
-        a = float(actual) if actual not in (None, "") else None
+        a = float(actual)
         values = [float(w) for w in wanted]
     except ValueError:
-        return False
-    if a is None:
         return False
     test = {"NumericEquals": a.__eq__, "NumericNotEquals": a.__ne__,
             "NumericLessThan": a.__lt__, "NumericLessThanEquals": a.__le__,
             "NumericGreaterThan": a.__gt__, "NumericGreaterThanEquals": a.__ge__}[op]
+    if op == "NumericNotEquals":
+        return all(test(v) for v in values)
     return any(test(v) for v in values)
 
 
-def _condition(op: str, actual: str | None, wanted: list[str]) -> bool | None:
-    """One operator on one key; None for an operator this evaluator does not know."""
-    if op in ("StringEquals", "ArnEquals"):
-        return actual is not None and actual in wanted
+def _epoch(value: str) -> float | None:
+    """An IAM date: ISO 8601 (``2026-01-01T00:00:00Z``, date only too) or epoch seconds."""
+    import datetime as _dt
+
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    return when.timestamp()
+
+
+def _date(op: str, actual: str, wanted: list[str]) -> bool:
+    a = _epoch(actual)
+    values = [v for v in (_epoch(w) for w in wanted) if v is not None]
+    if a is None or not values:
+        return False
+    test = {"DateEquals": a.__eq__, "DateNotEquals": a.__ne__,
+            "DateLessThan": a.__lt__, "DateLessThanEquals": a.__le__,
+            "DateGreaterThan": a.__gt__, "DateGreaterThanEquals": a.__ge__}[op]
+    if op == "DateNotEquals":
+        return all(test(v) for v in values)
+    return any(test(v) for v in values)
+
+
+#: Operators whose sense is negative: an absent key satisfies them.
+_NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike",
+                      "ArnNotEquals", "ArnNotLike", "NotIpAddress", "NumericNotEquals",
+                      "DateNotEquals"})
+_OPERATORS = frozenset({
+    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
+    "StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike",
+    "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
+    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals",
+    "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
+    "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "Null",
+})
+
+
+def _split_operator(op: str) -> tuple[str, str, bool] | None:
+    """``(set qualifier, base operator, IfExists)``; None for an unknown operator."""
+    qualifier = ""
+    for prefix in ("ForAnyValue:", "ForAllValues:"):
+        if op.startswith(prefix):
+            qualifier, op = prefix[:-1], op[len(prefix):]
+    if_exists = op.endswith("IfExists") and op != "IfExists"
+    base = op[:-len("IfExists")] if if_exists else op
+    if base not in _OPERATORS or (if_exists and base == "Null"):
+        return None
+    return qualifier, base, if_exists
+
+
+def _condition(op: str, actual: str, wanted: list[str]) -> bool:
+    """One operator applied to one present context value."""
+    if op in ("StringEquals", "ArnEquals", "BinaryEquals"):
+        return actual in wanted
     if op in ("StringNotEquals", "ArnNotEquals"):
-        return actual is None or actual not in wanted
+        return actual not in wanted
     if op == "StringEqualsIgnoreCase":
-        return actual is not None and actual.lower() in [w.lower() for w in wanted]
+        return actual.lower() in [w.lower() for w in wanted]
     if op == "StringNotEqualsIgnoreCase":
-        return actual is None or actual.lower() not in [w.lower() for w in wanted]
+        return actual.lower() not in [w.lower() for w in wanted]
     if op in ("StringLike", "ArnLike"):
-        return actual is not None and _match(wanted, actual)
+        return _match(wanted, actual)
     if op in ("StringNotLike", "ArnNotLike"):
-        return actual is None or not _match(wanted, actual)
+        return not _match(wanted, actual)
     if op == "Bool":
-        return (actual or "false").lower() == wanted[0].lower()
+        return actual.lower() in [w.lower() for w in wanted]
     if op == "IpAddress":
-        return actual is not None and _ip_in(actual, wanted)
+        return _ip_in(actual, wanted)
     if op == "NotIpAddress":
-        return actual is None or not _ip_in(actual, wanted)
-    if op == "Null":
-        return (actual is None) == (wanted[0].lower() == "true")
+        return not _ip_in(actual, wanted)
     if op.startswith("Numeric"):
-        return _numeric(op, actual, wanted) if op != "NumericNotEquals" or actual else True
-    return None
+        return _numeric(op, actual, wanted)
+    if op.startswith("Date"):
+        return _date(op, actual, wanted)
+    return False
 
 
-def _conditions_hold(cond: Any, context: dict[str, str]) -> bool:
+def _one_test(op: str, values: list[str] | None, wanted: list[str]) -> bool:
+    """One ``operator: {key: wanted}`` test; ``values`` is None when the key is absent."""
+    split = _split_operator(op)
+    if split is None:
+        return False  # an unknown operator never matches
+    qualifier, base, if_exists = split
+    if base == "Null":
+        # "Null": true means the key must be absent.
+        return (values is None) == (wanted[0].lower() == "true")
+    if values is None:
+        if if_exists:
+            return True
+        if qualifier == "ForAllValues":
+            return True  # vacuously true over an empty set, as IAM evaluates it
+        return base in _NEGATED and not qualifier
+    if qualifier == "ForAllValues":
+        return all(_condition(base, v, wanted) for v in values)
+    if base in _NEGATED and not qualifier:
+        # A negated operator on a multi-valued key holds only if no value matches.
+        return all(_condition(base, v, wanted) for v in values)
+    return any(_condition(base, v, wanted) for v in values)
+
+
+def _conditions_hold(cond: Any, context: dict[str, Any]) -> bool:
     """IAM condition operators on request context keys; an unknown operator never matches."""
     if not cond:
         return True
@@ -124,18 +261,45 @@ def _conditions_hold(cond: Any, context: dict[str, str]) -> bool:
     for op, tests in cond.items():
         if not isinstance(tests, dict):
             return False
-        if_exists = op.endswith("IfExists")
-        base = op[:-len("IfExists")] if if_exists else op
         for key, wanted in tests.items():
-            actual = context.get(key.lower())
-            if actual == "":
-                actual = None
-            if if_exists and actual is None:
-                continue
-            ok = _condition(base, actual, [str(w) for w in _list(wanted)])
-            if not ok:
+            raw = context.get(str(key).lower())
+            values: list[str] | None
+            if raw is None or raw == "" or raw == []:
+                values = None
+            else:
+                values = [str(v) for v in _list(raw)]
+            if not _one_test(str(op), values, [str(w) for w in _list(wanted)]):
                 return False
     return True
+
+
+def request_keys(headers: dict[str, str], now: float) -> dict[str, Any]:
+    """Condition keys drawn from request headers beyond the plain ``s3:<header>`` ones.
+
+    ``s3:RequestObjectTag/<key>`` and ``s3:RequestObjectTagKeys`` come from
+    ``x-amz-tagging`` (URL-encoded ``k=v&...``), plus the KMS key id, object-lock
+    headers and the request time (``aws:CurrentTime``, ``aws:EpochTime``).
+    """
+    import datetime as _dt
+    from urllib.parse import parse_qsl
+
+    out: dict[str, Any] = {
+        "aws:currenttime": _dt.datetime.fromtimestamp(now, _dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"),
+        "aws:epochtime": str(int(now)),
+    }
+    tagging = headers.get("x-amz-tagging")
+    if tagging:
+        pairs = parse_qsl(tagging, keep_blank_values=True)
+        for k, v in pairs:
+            out[f"s3:requestobjecttag/{k.lower()}"] = v
+        out["s3:requestobjecttagkeys"] = [k for k, _ in pairs]
+    for name in ("x-amz-server-side-encryption-aws-kms-key-id", "x-amz-object-lock-mode",
+                 "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold"):
+        if headers.get(name):
+            key = name.replace("x-amz-object-lock-", "object-lock-")
+            out[f"s3:{key}"] = headers[name]
+    return out
 
 
 def _ip_in(address: str, networks: list[str]) -> bool:
@@ -149,7 +313,7 @@ def _ip_in(address: str, networks: list[str]) -> bool:
 
 
 def evaluate(policy_text: str | None, principal: Principal, action: str, resource: str,
-             context: dict[str, str] | None = None) -> str | None:
+             context: dict[str, Any] | None = None) -> str | None:
     """``Deny``, ``Allow`` or None (no statement applies) for one request."""
     if not policy_text:
         return None

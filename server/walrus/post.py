@@ -30,11 +30,14 @@ from server.walrus.auth import Auth
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context
 from server.walrus.objects import object_fields
+from server.walrus.tagging import parse_tagging
 from server.walrus.upload import receive
 from server.walrus.xmlio import el
 
 MAX_FIELDS = 64 * 1024
 _DISPOSITION = re.compile(r'(\w+)="([^"]*)"')
+_EXPIRATION = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?"
+                         r"(Z|[+-]\d{2}:\d{2})$")
 
 
 class _Form:
@@ -111,10 +114,16 @@ def _policy_checks(policy: dict[str, Any], fields: dict[str, str], bucket: str,
     expiration = policy.get("expiration")
     if not expiration:
         raise e.InvalidPolicyDocument("Invalid Policy: Policy missing expiration.")
+    # S3 wants an ISO 8601 timestamp with a "T" (2026-01-01T12:00:00Z, fractions allowed);
+    # Python would also take "2026-01-01 12:00:00+00:00", which S3 refuses.
+    if not isinstance(expiration, str) or not _EXPIRATION.match(expiration):
+        raise e.InvalidPolicyDocument(f"Invalid Policy: Invalid 'expiration' value: "
+                                      f"'{expiration}'")
     try:
-        when = _dt.datetime.fromisoformat(str(expiration).replace("Z", "+00:00"))
+        when = _dt.datetime.fromisoformat(expiration.replace("Z", "+00:00"))
     except ValueError:
-        raise e.InvalidPolicyDocument("Invalid Policy: Invalid 'expiration' value") from None
+        raise e.InvalidPolicyDocument(f"Invalid Policy: Invalid 'expiration' value: "
+                                      f"'{expiration}'") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.UTC)
     if when.timestamp() < now:
@@ -242,6 +251,9 @@ async def post_object(ctx: S3Context) -> Response:
         except (ValueError, binascii.Error):
             raise e.InvalidPolicyDocument("Invalid Policy: Invalid JSON.") from None
         low, high = _policy_checks(policy, fields, bucket["name"], ctx.walrus.cloud.clock.now())
+    # The form's "tagging" field is a Tagging XML document (not the header's k=v form).
+    tags = parse_tagging(fields["tagging"].encode("utf-8"), 10) if "tagging" in fields \
+        else None
     ctx.auth = auth
     ctx.key = key
     ctx.authorize("s3:PutObject", bucket)
@@ -260,7 +272,9 @@ async def post_object(ctx: S3Context) -> Response:
     ctx.request._hmap = header_map
     try:
         obj_fields = object_fields(ctx, bucket)
-        enc = sse.for_write(header_map, bucket.get("encryption"), ctx.walrus.master)
+        if tags is not None:
+            obj_fields["tagging"] = json.dumps(tags)
+        enc = sse.for_write(header_map, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
         nonce = os.urandom(16)
         got = await receive(ctx, max_size=high, source=form.content(),
                             encryption=(enc.key, nonce) if enc else None)
