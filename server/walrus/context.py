@@ -144,6 +144,10 @@ class S3Context:
                                    condition)
         if decision == policy.DENY:
             return False
+        # An explicit Deny in the caller's own IAM user policies wins as well.
+        if policy.identity_evaluate(self.walrus.cloud.identity, self.principal, action,
+                                    resource, condition) == policy.DENY:
+            return False
         if decision == policy.ALLOW and publicaccess.restricts_policy(self, bucket) and (
                 self.principal.anonymous or self.principal.account_id != bucket["account_id"]):
             decision = None  # RestrictPublicBuckets: a public policy serves the owner only

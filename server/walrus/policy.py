@@ -341,3 +341,26 @@ def evaluate(policy_text: str | None, principal: Principal, action: str, resourc
             return DENY
         result = ALLOW
     return result
+
+
+def identity_evaluate(identity: Any, principal: Principal, action: str, resource: str,
+                      context: dict[str, Any] | None = None) -> str | None:
+    """The caller's own IAM inline policies on one request: ``Deny``, ``Allow`` or None.
+
+    Only IAM users other than the account's ``admin`` carry policies; anonymous callers
+    and unknown users have none.  Statements here have no Principal (PutUserPolicy
+    refuses one), so :func:`evaluate` applies them as written.
+    """
+    if principal.anonymous or principal.user_name in ("", "root", "admin"):
+        return None
+    user = getattr(identity, "users", {}).get((principal.account_id, principal.user_name))
+    if user is None or not getattr(user, "policies", None):
+        return None
+    result = None
+    for document in user.policies.values():
+        decision = evaluate(document, principal, action, resource, context)
+        if decision == DENY:
+            return DENY
+        result = result or decision
+    return result
+

@@ -247,3 +247,32 @@ def test_sigv4_accepts_utf8_header_values(s3cloud: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as err:
         forged.put_object(Bucket=bucket, Key="uni2", Body=b"bar")
     assert _code(err) == "SignatureDoesNotMatch"
+
+
+# -- IAM user policies on S3 requests ---------------------------------------------------------
+def test_iam_user_policy_deny_applies_to_s3(s3cloud: Any, s3: Any, bucket: str) -> None:
+    """An explicit Deny in a user's inline policy refuses the S3 action; others still work."""
+    import boto3
+
+    creds = s3cloud.credentials()
+    iam = boto3.client("iam", endpoint_url=s3cloud.url + "/services/Euare",
+                       region_name="us-east-1", aws_access_key_id=creds["key"],
+                       aws_secret_access_key=creds["secret"])
+    name = "s3-deny-" + bucket[-6:]
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user = make_s3(s3cloud, key["AccessKeyId"], key["SecretAccessKey"])
+    s3.put_object(Bucket=bucket, Key="secret/a", Body=b"a")
+    s3.put_object(Bucket=bucket, Key="open/b", Body=b"b")
+    assert user.get_object(Bucket=bucket, Key="secret/a")["Body"].read() == b"a"
+    doc = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "s3:GetObject",
+         "Resource": f"arn:aws:s3:::{bucket}/secret/*"}]}
+    iam.put_user_policy(UserName=name, PolicyName="no-secrets", PolicyDocument=json.dumps(doc))
+    with pytest.raises(ClientError) as err:
+        user.get_object(Bucket=bucket, Key="secret/a")
+    assert _code(err) == "AccessDenied"
+    assert user.get_object(Bucket=bucket, Key="open/b")["Body"].read() == b"b"
+    assert s3.get_object(Bucket=bucket, Key="secret/a")["Body"].read() == b"a"
+    iam.delete_user_policy(UserName=name, PolicyName="no-secrets")
+    assert user.get_object(Bucket=bucket, Key="secret/a")["Body"].read() == b"a"
