@@ -169,9 +169,10 @@ def _v2_resources(request: Request, prefix: str, bucket_host: str | None) -> lis
     return out
 
 
-def _v2_string(request: Request, date: str, resource: str) -> str:
+def _v2_string(request: Request, date: str, resource: str,
+               headers: list[tuple[str, str]] | None = None) -> str:
     amz: dict[str, list[str]] = {}
-    for name, value in request.headers:
+    for name, value in request.headers if headers is None else headers:
         low = name.lower()
         if low.startswith("x-amz-"):
             amz.setdefault(low, []).append(value.strip())
@@ -186,14 +187,20 @@ def _v2_check(cloud: Cloud, request: Request, key_id: str, signature: str, dates
     if secret is None:
         raise e.InvalidAccessKeyId(AWSAccessKeyId=key_id)
     first = ""
-    for resource in _v2_resources(request, prefix, bucket_host):
-        for date in dates:
-            sts = _v2_string(request, date, resource)
-            mac = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"),
-                                            hashlib.sha1).digest()).decode()
-            if hmac.compare_digest(mac, signature):
-                return Auth(cloud.identity.principal_for(key_id))
-            first = first or sts
+    # As for SigV4: non-ASCII x-amz-* values may have been signed as their UTF-8 text.
+    variants = [request.headers]
+    utf8 = _utf8_headers(request.headers)
+    if utf8 is not None:
+        variants.append(utf8)
+    for headers in variants:
+        for resource in _v2_resources(request, prefix, bucket_host):
+            for date in dates:
+                sts = _v2_string(request, date, resource, headers)
+                mac = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"),
+                                                hashlib.sha1).digest()).decode()
+                if hmac.compare_digest(mac, signature):
+                    return Auth(cloud.identity.principal_for(key_id))
+                first = first or sts
     raise e.SignatureDoesNotMatch(AWSAccessKeyId=key_id, StringToSign=first,
                                   SignatureProvided=signature)
 

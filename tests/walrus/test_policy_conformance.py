@@ -230,10 +230,11 @@ def test_presigned_expired_and_in_range(s3cloud: Any, s3: Any, bucket: str,
     assert s3.get_object(Bucket=bucket, Key="foo")["Body"].read() == b"x"
 
 
-# -- SigV4 with non-ASCII header values -----------------------------------------------------------
-def test_sigv4_accepts_utf8_header_values(s3cloud: Any, bucket: str) -> None:
+# -- signatures over non-ASCII header values -----------------------------------------------------------
+@pytest.mark.parametrize("version", ["s3v4", "s3"])
+def test_signatures_accept_utf8_header_values(s3cloud: Any, bucket: str, version: str) -> None:
     """botocore sends a Unicode metadata value as UTF-8 bytes and signs it; S3 accepts it."""
-    client = make_s3(s3cloud)
+    client = make_s3(s3cloud, signature_version=version)
     _with_headers(client, "PutObject", {"x-amz-meta-greeting": "Hello World\xe9"})
     client.put_object(Bucket=bucket, Key="uni", Body=b"bar")
     head = client.head_object(Bucket=bucket, Key="uni")
@@ -242,7 +243,7 @@ def test_sigv4_accepts_utf8_header_values(s3cloud: Any, bucket: str) -> None:
     assert raw.encode("latin-1").decode("utf-8") == "Hello World\xe9"
     # A wrong secret still fails, whatever the header bytes.
     creds = s3cloud.credentials()
-    forged = make_s3(s3cloud, creds["key"], "not-the-secret")
+    forged = make_s3(s3cloud, creds["key"], "not-the-secret", signature_version=version)
     _with_headers(forged, "PutObject", {"x-amz-meta-greeting": "Hello World\xe9"})
     with pytest.raises(ClientError) as err:
         forged.put_object(Bucket=bucket, Key="uni2", Body=b"bar")
