@@ -15,7 +15,7 @@ from server.walrus import policy, publicaccess
 from server.walrus.context import S3Context, loads
 from server.walrus.objectlock import bucket_lock
 from server.walrus.tagging import parse_tagging, render_tagging
-from server.walrus.xmlio import children, doc, el, find_text, local_name, parse_xml, timestamp
+from server.walrus.xmlio import doc, el, find_text, local_name, parse_xml, timestamp
 
 #: The region where re-creating your own bucket succeeds (S3's legacy us-east-1 rule).
 LEGACY_REGION = "us-east-1"
@@ -208,31 +208,8 @@ async def bucket_tagging(ctx: S3Context) -> Response:
 
 
 async def bucket_encryption(ctx: S3Context) -> Response:
-    """Get/Put/DeleteBucketEncryption (default SSE-S3 for new objects)."""
-    bucket = ctx.bucket()
-    if ctx.principal.account_id != bucket["account_id"]:
-        raise e.AccessDenied()
-    method = ctx.request.method
-    if method == "GET":
-        if not bucket.get("encryption"):
-            raise e.ServerSideEncryptionConfigurationNotFoundError(BucketName=bucket["name"])
-        rule = ("<Rule><ApplyServerSideEncryptionByDefault>"
-                f"{el('SSEAlgorithm', bucket['encryption'])}"
-                "</ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled>"
-                "</Rule>")
-        return ctx.response(200, doc("ServerSideEncryptionConfiguration", rule))
-    if method == "PUT":
-        root = parse_xml(await ctx.body(64 * 1024))
-        algorithms = [find_text(default, "SSEAlgorithm")
-                      for rule in children(root, "Rule")
-                      for default in children(rule, "ApplyServerSideEncryptionByDefault")]
-        if len(algorithms) != 1:
-            raise e.MalformedXML()
-        if algorithms[0] in ("aws:kms", "aws:kms:dsse"):
-            raise e.NotImplemented_("SSE-KMS is not implemented: use AES256")
-        if algorithms[0] != "AES256":
-            raise e.MalformedXML()
-        ctx.walrus.store.update_bucket(bucket["name"], encryption="AES256")
-        return ctx.response(200)
-    ctx.walrus.store.update_bucket(bucket["name"], encryption=None)
-    return ctx.response(204)
+    """Get/Put/DeleteBucketEncryption (default SSE-S3 or SSE-KMS for new objects)."""
+    from server.walrus import sse
+
+    response: Response = await sse.bucket_encryption(ctx)
+    return response

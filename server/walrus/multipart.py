@@ -43,13 +43,13 @@ async def create_upload(ctx: S3Context) -> Response:
                                    "storage_class", "tagging")}
     keep["checksum_algorithm"] = ctx.headers.get("x-amz-checksum-algorithm")
     keep["lock"] = json.dumps(lock_fields(ctx, bucket))
-    enc = sse.for_write(ctx.headers, bucket.get("encryption"), ctx.walrus.master)
+    enc = sse.for_write(ctx.headers, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
     keep["sse"] = enc.record() if enc else None
     upload_id = await asyncio.to_thread(ctx.walrus.store.create_upload, bucket["name"],
                                         ctx.key, keep)
     body = doc("InitiateMultipartUploadResult", el("Bucket", bucket["name"]),
                el("Key", ctx.key), el("UploadId", upload_id))
-    headers = sse.response_headers(keep["sse"])
+    headers = sse.response_headers(keep["sse"], write=True)
     if keep["checksum_algorithm"]:
         headers.append(("x-amz-checksum-algorithm", keep["checksum_algorithm"]))
     return ctx.response(200, body, headers)

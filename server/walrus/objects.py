@@ -122,7 +122,7 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
             raise e.AccessDenied() from None
         raise
     ctx.authorize("s3:GetObjectVersion" if version_id else "s3:GetObject", bucket, obj)
-    key = sse.for_read(ctx.headers, obj.get("sse"), ctx.walrus.master)
+    key = sse.for_get(ctx.headers, obj.get("sse"), ctx.walrus.master)
     check_conditions(ctx.headers, obj)
     headers = object_headers(obj, versioned=bool(bucket["versioning"])) + lock_headers(obj) \
         + sse.response_headers(obj.get("sse"))
@@ -216,7 +216,7 @@ async def put_object(ctx: S3Context) -> Response:
         _check_write_conditions(ctx, bucket)
     fields = object_fields(ctx, bucket)
     fields.update(lock_fields(ctx, bucket))
-    enc = sse.for_write(h, bucket.get("encryption"), ctx.walrus.master)
+    enc = sse.for_write(h, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
     nonce = os.urandom(16) if enc else b""
     got = await receive(ctx, encryption=(enc.key, nonce) if enc else None)
     blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
@@ -229,7 +229,7 @@ async def put_object(ctx: S3Context) -> Response:
         ctx.walrus.provider.delete(got.blob)
         raise
     headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum) \
-        + sse.response_headers(fields["sse"])
+        + sse.response_headers(fields["sse"], write=True)
     if row["version_id"] != "null" or bucket["versioning"]:
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
@@ -304,7 +304,7 @@ async def copy_object(ctx: S3Context) -> Response:
     h = ctx.headers
     master = ctx.walrus.master
     src_key = sse.for_read(h, src.get("sse"), master, prefix=sse.COPY_C_PREFIX)
-    enc = sse.for_write(h, bucket.get("encryption"), master)
+    enc = sse.for_write(h, sse.bucket_defaults(ctx, bucket), master)
     same = src_bucket["name"] == bucket["name"] and src["key"] == ctx.key
     changes = ("x-amz-storage-class", "x-amz-website-redirect-location",
                "x-amz-server-side-encryption", sse.C_PREFIX + "algorithm")
@@ -317,14 +317,12 @@ async def copy_object(ctx: S3Context) -> Response:
     fields.update(lock_fields(ctx, bucket))
     provider = ctx.walrus.provider
     src_blobs = loads(src["blobs"], [])
-    src_kind = loads(src.get("sse"), {}).get("kind")
     etag, parts = src["etag"], src.get("parts")
-    if src_kind is None and enc is None or src_kind == "AES256" and enc is not None \
-            and enc.kind == "AES256":
+    shared, record = sse.linked_record(src.get("sse"), enc)
+    if shared:
         # Same bytes on disk (plain, or under the source's own wrapped data key): link.
         new_blobs = [[await asyncio.to_thread(provider.copy, seg[0]), *seg[1:]]
                      for seg in src_blobs]
-        record = src.get("sse")
     else:
         new_blobs, etag = await asyncio.to_thread(_rewrite, ctx, src, src_key, enc)
         parts, record = None, enc.record() if enc else None
@@ -336,7 +334,7 @@ async def copy_object(ctx: S3Context) -> Response:
         for seg in new_blobs:
             provider.delete(seg[0])
         raise
-    headers = sse.response_headers(record)
+    headers = sse.response_headers(record, write=True)
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     if src["version_id"] != "null":

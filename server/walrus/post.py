@@ -290,7 +290,7 @@ async def post_object(ctx: S3Context) -> Response:
                       checksum=None, parts=None, sse=enc.record() if enc else None)
     row = await asyncio.to_thread(ctx.walrus.store.put, bucket, key, obj_fields)
     etag = quote_etag(got.md5)
-    headers = [("etag", etag)]
+    headers = [("etag", etag)] + sse.response_headers(obj_fields["sse"], write=True)
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{key}"
