@@ -20,6 +20,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlencode
 
 from server.auth.identity import ANONYMOUS
 from server.auth.sigv4 import signing_key
@@ -256,7 +257,6 @@ async def post_object(ctx: S3Context) -> Response:
         else None
     ctx.auth = auth
     ctx.key = key
-    ctx.authorize("s3:PutObject", bucket)
     # Form fields stand in for the request headers of a PUT.
     header_map = dict(ctx.request.header_map)
     for name, value in raw_fields:
@@ -265,12 +265,17 @@ async def post_object(ctx: S3Context) -> Response:
                                 "expires")) or low_name == "acl":
             header_map["x-amz-acl" if low_name == "acl" else low_name] = value
     header_map["content-type"] = fields.get("content-type", "binary/octet-stream")
+    if tags is not None:
+        header_map["x-amz-tagging"] = urlencode([(k, v) for k, v in tags])
     for name in ("content-md5", "content-length", "transfer-encoding"):
         header_map.pop(name, None)  # they describe the form, not the file
     saved_headers, saved_map = ctx.request.headers, ctx.request._hmap
     ctx.request.headers = [(k, v) for k, v in header_map.items()]
     ctx.request._hmap = header_map
     try:
+        # Authorized with the form standing in for headers, so bucket-policy conditions
+        # (s3:x-amz-acl, s3:RequestObjectTag/<key>, ...) see the form's values.
+        ctx.authorize("s3:PutObject", bucket)
         obj_fields = object_fields(ctx, bucket)
         if tags is not None:
             obj_fields["tagging"] = json.dumps(tags)

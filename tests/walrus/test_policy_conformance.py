@@ -200,6 +200,27 @@ def test_post_tagging_field_sets_object_tags(s3cloud: Any, s3: Any, bucket: str)
         s3.head_object(Bucket=bucket, Key="bad.txt")
 
 
+def test_post_form_fields_feed_policy_conditions(s3cloud: Any, s3: Any, bucket: str) -> None:
+    """A POST's acl and tagging fields are what s3:x-amz-acl and s3:RequestObjectTag see."""
+    doc = {"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        "Condition": {"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                       "s3:RequestObjectTag/origin": "form"}}}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    url = f"{s3cloud.url}/services/objectstorage/{bucket}"
+    tagging = "<Tagging><TagSet><Tag><Key>origin</Key><Value>form</Value></Tag></TagSet></Tagging>"
+    fields = {"key": "k", "acl": "bucket-owner-full-control", "tagging": tagging}
+    for missing in ("acl", "tagging"):
+        partial = {k: v for k, v in fields.items() if k != missing}
+        r = requests.post(url, data=partial, files={"file": ("f", b"x")}, timeout=10)
+        assert r.status_code == 403, (missing, r.text)
+    r = requests.post(url, data=fields, files={"file": ("f", b"x")}, timeout=10)
+    assert r.status_code == 204, r.text
+    assert s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"] == [
+        {"Key": "origin", "Value": "form"}]
+
+
 # -- presigned URLs -----------------------------------------------------------------------------
 @pytest.mark.parametrize("expires", [604801, 609901, -7])
 def test_presigned_expires_out_of_range(s3cloud: Any, s3: Any, bucket: str,
