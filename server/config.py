@@ -31,6 +31,8 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
     "max_instances_per_account": (int, 0, "0 = unlimited"),
     "metadata_secret": (str, "", "shared secret for the metadata proxy's signed headers"),
     "log_level": (str, "info", "debug | info | warning | error"),
+    "walrus_lifecycle_day_seconds": (float, 86400.0,
+                                     "length of a day in Walrus lifecycle rules (testing)"),
 }
 
 #: [[zones]] keys: name -> (type, default, description)
@@ -154,6 +156,8 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         raise ConfigError("cloud.terminated_retention_seconds: must be >= 0")
     if cloud["clock_speed"] <= 0:
         raise ConfigError("cloud.clock_speed: must be > 0")
+    if cloud["walrus_lifecycle_day_seconds"] <= 0:
+        raise ConfigError("cloud.walrus_lifecycle_day_seconds: must be > 0")
 
     raw_zones = doc.get("zones", [{"name": "zone-1"}])
     if not isinstance(raw_zones, list) or not raw_zones:

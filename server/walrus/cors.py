@@ -73,6 +73,15 @@ def match_rule(rules: list[dict[str, Any]], origin: str, method: str,
     return None
 
 
+def actual_method(headers: dict[str, str], method: str) -> str:
+    """The method an actual (non-preflight) request is matched against the rules with.
+
+    A request that names one in ``Access-Control-Request-Method`` is matched as that
+    method (as RGW and the s3-tests expect); otherwise its own method counts.
+    """
+    return headers.get("access-control-request-method", "").strip() or method
+
+
 def cors_headers(rule: dict[str, Any], origin: str, method: str,
                  req_headers: list[str]) -> list[tuple[str, str]]:
     """Access-Control-* headers for a matching rule."""

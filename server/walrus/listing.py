@@ -133,7 +133,9 @@ async def list_objects(ctx: S3Context) -> Response:
     enc = _encoder(ctx)
     prefix, delimiter = q.get("prefix", ""), q.get("delimiter", "")
     max_keys = _max_keys(ctx)
-    head = [el("Name", bucket["name"]), el("Prefix", enc(prefix))]
+    # ListObjects v1 sends Prefix as given even with encoding-type=url (S3 does; SDKs
+    # decode it only in v2 answers); v2 encodes it.
+    head = [el("Name", bucket["name"]), el("Prefix", enc(prefix) if v2 else prefix)]
     if v2:
         token = q.get("continuation-token")
         start_after = q.get("start-after", "")

@@ -22,6 +22,7 @@ from server.walrus import errors as e
 from server.walrus import sse
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context, loads
+from server.walrus.lifecycle import expiration_header
 from server.walrus.objectlock import lock_fields
 from server.walrus.objects import copy_source, object_fields
 from server.walrus.upload import checksum_headers, receive
@@ -146,21 +147,16 @@ async def _upload_part_copy(ctx: S3Context, upload: dict[str, Any], number: int,
     await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, blob,
                             writer.size, md5, None, nonce.hex() if key else None)
     row_time = ctx.walrus.store.now()
-    headers = []
+    headers = sse.response_headers(upload.get("sse"))
     if src["version_id"] != "null":
         headers.append(("x-amz-copy-source-version-id", src["version_id"]))
     return ctx.response(200, doc("CopyPartResult", el("LastModified", timestamp(row_time)),
                                  el("ETag", quote_etag(md5))), headers)
 
 
-async def complete_upload(ctx: S3Context) -> Response:
-    """CompleteMultipartUpload: check order, ETags and sizes; the object becomes visible."""
-    bucket = ctx.bucket()
-    assert ctx.key is not None
-    ctx.authorize("s3:PutObject", bucket)
-    store = ctx.walrus.store
-    upload = store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
-    root = parse_xml(await ctx.body(4 * 1024 * 1024))
+def _wanted_parts(body: bytes) -> list[tuple[int, str]]:
+    """The ``(part number, ETag)`` pairs of a CompleteMultipartUpload document."""
+    root = parse_xml(body)
     wanted: list[tuple[int, str]] = []
     for element in children(root, "Part"):
         try:
@@ -171,16 +167,84 @@ async def complete_upload(ctx: S3Context) -> Response:
     if not wanted:
         raise e.MalformedXML("The XML you provided was not well-formed or did not validate "
                              "against our published schema")
+    return wanted
+
+
+def _multipart_etag(etags: list[str]) -> str:
+    """S3's ETag of an object made of parts with these (hex MD5) ETags."""
+    digest = hashlib.md5(b"".join(bytes.fromhex(t) for t in etags)).hexdigest()
+    return f"{digest}-{len(etags)}"
+
+
+def _completed_already(ctx: S3Context, bucket: dict[str, Any],
+                       wanted: list[tuple[int, str]]) -> dict[str, Any] | None:
+    """The current version a repeated Complete of an already completed upload made.
+
+    A client that lost the first answer retries Complete; S3 answers it with success
+    as long as the object is still the one the upload produced.  The upload row is gone
+    by then, so the object is recognised by its ETag, which the listed part ETags
+    determine (a part listed twice counts with its last ETag).
+    """
+    last: dict[int, str] = {}
+    for number, etag in wanted:
+        last[number] = etag
+    try:
+        etag = _multipart_etag([last[n] for n in sorted(last)])
+        assert ctx.key is not None
+        obj = ctx.walrus.store.head(bucket["name"], ctx.key)
+    except (ValueError, e.S3Error):
+        return None
+    return obj if obj["etag"] == etag else None
+
+
+def _complete_response(ctx: S3Context, bucket: dict[str, Any],
+                       row: dict[str, Any]) -> Response:
+    """The answer to a Complete that made (or had made) the object version ``row``."""
+    etag, checksum = row["etag"], row.get("checksum")
+    location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{ctx.key}"
+    extra = ""
+    if checksum:
+        alg, _, value = checksum.partition(":")
+        extra = el(f"Checksum{alg.upper()}", value)
+    body = doc("CompleteMultipartUploadResult", el("Location", location),
+               el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)),
+               extra)
+    headers = sse.response_headers(row.get("sse")) \
+        + expiration_header(bucket, row, ctx.walrus.lifecycle_day)
+    if row["version_id"] != "null":
+        headers.append(("x-amz-version-id", row["version_id"]))
+    return ctx.response(200, body, headers)
+
+
+async def complete_upload(ctx: S3Context) -> Response:
+    """CompleteMultipartUpload: check order, ETags and sizes; the object becomes visible."""
+    bucket = ctx.bucket()
+    assert ctx.key is not None
+    ctx.authorize("s3:PutObject", bucket)
+    store = ctx.walrus.store
+    try:
+        upload = store.upload(bucket["name"], ctx.key, ctx.query["uploadId"])
+    except e.NoSuchUpload:
+        done = _completed_already(ctx, bucket, _wanted_parts(await ctx.body(4 * 1024 * 1024)))
+        if done is None:
+            raise
+        return _complete_response(ctx, bucket, done)
+    wanted = _wanted_parts(await ctx.body(4 * 1024 * 1024))
     numbers = [n for n, _ in wanted]
-    if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)):
+    # Equal neighbours are allowed: a part sent twice may be listed with both of its
+    # ETags (S3 accepts that and uses the part as last stored).
+    if any(b < a for a, b in zip(numbers, numbers[1:], strict=False)):
         raise e.InvalidPartOrder(UploadId=upload["upload_id"])
+    listed: dict[int, set[str]] = {}
+    for number, etag in wanted:
+        listed.setdefault(number, set()).add(etag)
     have = {p["part_number"]: p for p in store.list_parts(upload["upload_id"])}
     chosen = []
-    for number, etag in wanted:
+    for number, etags in listed.items():
         part = have.get(number)
-        if part is None or (etag and etag != part["etag"]):
+        if part is None or ("" not in etags and part["etag"] not in etags):
             raise e.InvalidPart(UploadId=upload["upload_id"], PartNumber=str(number),
-                                ETag=etag)
+                                ETag=sorted(etags)[0])
         chosen.append(part)
     for part in chosen[:-1]:
         if part["size"] < ctx.walrus.min_part_size:
@@ -188,8 +252,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                                    PartNumber=str(part["part_number"]),
                                    ProposedSize=str(part["size"]),
                                    MinSizeAllowed=str(ctx.walrus.min_part_size))
-    digest = hashlib.md5(b"".join(bytes.fromhex(p["etag"]) for p in chosen)).hexdigest()
-    etag = f"{digest}-{len(chosen)}"
+    etag = _multipart_etag([p["etag"] for p in chosen])
     size = sum(p["size"] for p in chosen)
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
@@ -200,20 +263,16 @@ async def complete_upload(ctx: S3Context) -> Response:
                   blobs=json.dumps([[p["blob"], p["size"]] + ([p["nonce"]] if p.get("nonce")
                                                               else []) for p in chosen]),
                   parts=json.dumps([p["size"] for p in chosen]))
-    row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
-                                  {p["part_number"]: p["blob"] for p in chosen})
-    location = f"{ctx.walrus.base_url(ctx.request)}/{bucket['name']}/{ctx.key}"
-    extra = ""
-    if checksum:
-        alg, _, value = checksum.partition(":")
-        extra = el(f"Checksum{alg.upper()}", value)
-    body = doc("CompleteMultipartUploadResult", el("Location", location),
-               el("Bucket", bucket["name"]), el("Key", ctx.key), el("ETag", quote_etag(etag)),
-               extra)
-    headers = sse.response_headers(upload.get("sse"))
-    if row["version_id"] != "null":
-        headers.append(("x-amz-version-id", row["version_id"]))
-    return ctx.response(200, body, headers)
+    try:
+        row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
+                                      {p["part_number"]: p["blob"] for p in chosen})
+    except e.NoSuchUpload:
+        # A concurrent Complete of the same upload won the race.
+        done = _completed_already(ctx, bucket, wanted)
+        if done is None:
+            raise
+        return _complete_response(ctx, bucket, done)
+    return _complete_response(ctx, bucket, row)
 
 
 async def abort_upload(ctx: S3Context) -> Response:

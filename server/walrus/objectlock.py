@@ -180,8 +180,9 @@ async def retention(ctx: S3Context) -> Response:
         raise e.InvalidArgument("The retain until date must be in the future!",
                                 ArgumentName="RetainUntilDate")
     if current and current["until"] > ctx.walrus.cloud.clock.now():
-        weaker = stamp < current["until"] or (current["mode"] == "COMPLIANCE"
-                                              and mode != "COMPLIANCE")
+        # Any mode change counts (GOVERNANCE -> COMPLIANCE too): only a GOVERNANCE
+        # retention can be changed, and only with the bypass header.
+        weaker = stamp < current["until"] or mode != current["mode"]
         if weaker and (current["mode"] == "COMPLIANCE" or not _bypass(ctx)):
             raise e.AccessDenied("Access Denied because object protected by object lock.")
     ctx.walrus.store.update_object(obj["id"], retention=json.dumps({"mode": mode,

@@ -15,6 +15,7 @@ from server.walrus import errors as e
 from server.walrus import sse
 from server.walrus.conditions import check_conditions, etag_in, parse_range, quote_etag
 from server.walrus.context import Row, S3Context, http_date, loads
+from server.walrus.lifecycle import expiration_header
 from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
 from server.walrus.tagging import parse_tagging_header
 from server.walrus.upload import checksum_headers, receive
@@ -126,6 +127,8 @@ async def get_object(ctx: S3Context, head: bool = False) -> Response:
     check_conditions(ctx.headers, obj)
     headers = object_headers(obj, versioned=bool(bucket["versioning"])) + lock_headers(obj) \
         + sse.response_headers(obj.get("sse"))
+    if obj["is_latest"]:
+        headers += expiration_header(bucket, obj, ctx.walrus.lifecycle_day)
     size = obj["size"]
     start, length, status = 0, size, 200
     part = ctx.query.get("partNumber")
@@ -229,8 +232,10 @@ async def put_object(ctx: S3Context) -> Response:
         ctx.walrus.provider.delete(got.blob)
         raise
     headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum) \
-        + sse.response_headers(fields["sse"], write=True)
-    if row["version_id"] != "null" or bucket["versioning"]:
+        + sse.response_headers(fields["sse"], write=True) \
+        + expiration_header(bucket, row, ctx.walrus.lifecycle_day)
+    # A null version (unversioned or suspended bucket) is not announced, as on S3.
+    if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
 
@@ -334,7 +339,8 @@ async def copy_object(ctx: S3Context) -> Response:
         for seg in new_blobs:
             provider.delete(seg[0])
         raise
-    headers = sse.response_headers(record, write=True)
+    headers = sse.response_headers(record, write=True) \
+        + expiration_header(bucket, row, ctx.walrus.lifecycle_day)
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     if src["version_id"] != "null":

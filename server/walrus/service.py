@@ -166,6 +166,9 @@ class Walrus(WalrusAPI):
         self.region: str = cloud.config.cloud.get("region") or "localhost"
         self.bucket_quota = 100
         self.min_part_size = multipart.MIN_PART
+        # Length of a lifecycle "day" (shorter only to test expiration rules quickly).
+        self.lifecycle_day = float(cloud.config.cloud.get("walrus_lifecycle_day_seconds")
+                                   or lifecycle.DAY)
         self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
         self.master = MasterKey(os.path.join(self.root, "master.key"))
         self.access_log = AccessLog(self)  # server access logs (PutBucketLogging)
@@ -211,12 +214,16 @@ class Walrus(WalrusAPI):
 
     async def _lifecycle_loop(self) -> None:
         passes = 0
+        # Several passes per lifecycle day, so rules apply on time with short test days.
+        interval = min(LIFECYCLE_INTERVAL, self.lifecycle_day / 10)
+        hourly = max(1, round(3600 / interval))
         while True:
-            await asyncio.sleep(LIFECYCLE_INTERVAL)
+            await asyncio.sleep(interval)
             passes += 1
             try:
-                await asyncio.to_thread(lifecycle.expire, self.store, self.cloud.clock.now())
-                if passes % 60 == 0:  # hourly: stale uploads (as the OSG's 168 h) and orphans
+                await asyncio.to_thread(lifecycle.expire, self.store, self.cloud.clock.now(),
+                                        self.lifecycle_day)
+                if passes % hourly == 0:  # stale uploads (as the OSG's 168 h) and orphans
                     await asyncio.to_thread(self.store.abort_stale_uploads,
                                             self.cloud.clock.now() - STALE_UPLOAD_SECONDS)
                     await asyncio.to_thread(self.store.sweep)
@@ -315,9 +322,10 @@ class S3Service:
         if not rules:
             return
         origin = ctx.headers["origin"]
-        rule = cors.match_rule(rules, origin, ctx.request.method, [])
+        method = cors.actual_method(ctx.headers, ctx.request.method)
+        rule = cors.match_rule(rules, origin, method, [])
         if rule is not None:
-            response.headers.extend(cors.cors_headers(rule, origin, ctx.request.method, []))
+            response.headers.extend(cors.cors_headers(rule, origin, method, []))
 
     async def dispatch(self, ctx: S3Context) -> Response:
         """Pick the handler by method, target (service/bucket/object) and sub-resource."""

@@ -303,8 +303,8 @@ class WalrusStore(UploadStore):
         """Versions by key, newest first, after a (key, row id) position."""
         c = objects.c
         query = sa.select(c.id, c.key, c.size, c.etag, c.last_modified, c.owner_id,
-                          c.storage_class, c.version_id, c.is_latest, c.delete_marker) \
-            .where(c.bucket == bucket)
+                          c.storage_class, c.version_id, c.is_latest, c.delete_marker,
+                          c.tagging).where(c.bucket == bucket)
         if after_id is not None:
             query = query.where(sa.or_(c.key > after_key,
                                        sa.and_(c.key == after_key, c.id < after_id)))
@@ -356,12 +356,14 @@ class WalrusStore(UploadStore):
         for r in rows:
             yield dict(r._mapping)
 
-    def expired(self, bucket: str, prefix: str, before: float, limit: int = 1000) -> list[Row]:
-        """Current objects under ``prefix`` last modified before ``before``."""
+    def expired(self, bucket: str, prefix: str, before: float, limit: int = 1000,
+                after: str = "") -> list[Row]:
+        """Current objects under ``prefix`` (keys after ``after``) last modified before
+        ``before``, in key order."""
         c = objects.c
-        query = self._prefix_filter(sa.select(c.key, c.tagging).where(
+        query = self._prefix_filter(sa.select(c.key, c.tagging, c.size).where(
             c.bucket == bucket, c.is_latest == sa.true(), c.delete_marker == sa.false(),
-            c.last_modified < before), prefix)
+            c.last_modified < before, c.key > after), prefix)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(c.key).limit(limit)).all()
         return [dict(r._mapping) for r in rows]

@@ -38,6 +38,7 @@ def parse_tagging_header(value: str) -> list[list[str]]:
 
 
 def render_tagging(tags: list[list[str]]) -> bytes:
-    """A ``Tagging`` document."""
-    body = "".join(f"<Tag>{el('Key', k)}{el('Value', v)}</Tag>" for k, v in tags)
+    """A ``Tagging`` document, tags in key order (as S3 returns them, whatever the order
+    they were sent in)."""
+    body = "".join(f"<Tag>{el('Key', k)}{el('Value', v)}</Tag>" for k, v in sorted(tags))
     return doc("Tagging", f"<TagSet>{body}</TagSet>")
