@@ -150,6 +150,19 @@ def test_multipart_upload_under_a_kms_key(s3cloud: Any, s3: Any, bucket: str) ->
     assert edge["Body"].read() == data[5 * MiB - 7:5 * MiB + 8]
 
 
+def test_upload_part_copy_into_a_kms_upload(s3: Any, bucket: str) -> None:
+    data = os.urandom(5 * MiB + 100)
+    s3.put_object(Bucket=bucket, Key="src", Body=data, ServerSideEncryption="AES256")
+    up = s3.create_multipart_upload(Bucket=bucket, Key="dst", **KMS)["UploadId"]
+    copied = s3.upload_part_copy(Bucket=bucket, Key="dst", UploadId=up, PartNumber=1,
+                                 CopySource={"Bucket": bucket, "Key": "src"})
+    assert copied["ServerSideEncryption"] == "aws:kms" and copied["SSEKMSKeyId"] == KEY_ID
+    s3.complete_multipart_upload(Bucket=bucket, Key="dst", UploadId=up, MultipartUpload={
+        "Parts": [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}]})
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["Body"].read() == data and got["SSEKMSKeyId"] == KEY_ID
+
+
 def test_bucket_default_encryption_with_kms(s3: Any, bucket: str) -> None:
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
         "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
