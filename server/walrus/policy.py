@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from typing import Any
 
 from server.auth.identity import Principal
 from server.walrus import errors as e
+from server.walrus.acl import canonical_id
 
 ALLOW, DENY = "Allow", "Deny"
 
@@ -118,6 +120,8 @@ def _principal_matches(spec: Any, principal: Principal) -> bool:
             return True
         if value == f"arn:aws:iam::{principal.account_id}:user/{principal.user_name}":
             return True
+        if len(value) == 64 and value == canonical_id(principal.account_id):
+            return True  # {"CanonicalUser": "<64 hex>"}, the ID S3 shows as Owner
     return False
 
 
@@ -312,6 +316,39 @@ def _ip_in(address: str, networks: list[str]) -> bool:
         return False
 
 
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_SPECIAL = {"*": "*", "?": "?", "$": "$"}
+
+
+def _substitute(value: Any, context: dict[str, Any]) -> Any:
+    """Replace ``${key}`` (and ``${key, 'default'}``) policy variables from the context.
+
+    A variable with no value and no default is left as written, so it matches nothing
+    a real request carries.
+    """
+    if isinstance(value, list):
+        return [_substitute(v, context) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, context) for k, v in value.items()}
+    if not isinstance(value, str) or "${" not in value:
+        return value
+
+    def one(m: re.Match[str]) -> str:
+        name, _, default = m.group(1).partition(",")
+        name = name.strip()
+        if name in _SPECIAL:
+            return _SPECIAL[name]
+        found = context.get(name.lower())
+        if isinstance(found, str) and found:
+            return found
+        default = default.strip()
+        if len(default) >= 2 and default[0] == default[-1] == "'":
+            return default[1:-1]
+        return m.group(0)
+
+    return _VARIABLE.sub(one, value)
+
+
 def evaluate(policy_text: str | None, principal: Principal, action: str, resource: str,
              context: dict[str, Any] | None = None) -> str | None:
     """``Deny``, ``Allow`` or None (no statement applies) for one request."""
@@ -322,6 +359,13 @@ def evaluate(policy_text: str | None, principal: Principal, action: str, resourc
     except ValueError:
         return None
     result = None
+    context = context or {}
+    # Policy variables (${aws:username}, ...) exist only in the 2012-10-17 language.
+    variables = isinstance(doc, dict) and doc.get("Version") == "2012-10-17"
+
+    def subst(value: Any) -> Any:
+        return _substitute(value, context) if variables else value
+
     for st in _statements(doc):
         if "Principal" in st and not _principal_matches(st["Principal"], principal):
             continue
@@ -331,11 +375,11 @@ def evaluate(policy_text: str | None, principal: Principal, action: str, resourc
             continue
         if "NotAction" in st and _match(st["NotAction"], action, case=False):
             continue
-        if "Resource" in st and not _match(st["Resource"], resource):
+        if "Resource" in st and not _match(subst(st["Resource"]), resource):
             continue
-        if "NotResource" in st and _match(st["NotResource"], resource):
+        if "NotResource" in st and _match(subst(st["NotResource"]), resource):
             continue
-        if not _conditions_hold(st.get("Condition"), context or {}):
+        if not _conditions_hold(subst(st.get("Condition")), context):
             continue
         if st.get("Effect") == DENY:
             return DENY

@@ -152,6 +152,30 @@ def test_numeric_null_and_date_conditions(
         o3.list_objects(Bucket=bucket, MaxKeys=5, Prefix="a")
 
 
+def test_canonical_user_principal_and_policy_variables(
+        s3cloud: Any, s3: Any, other: dict[str, str], bucket: str) -> None:
+    """{"CanonicalUser": <Owner ID>} names an account; ${aws:username} fills in the caller."""
+    o3 = make_s3(s3cloud, other["key"], other["secret"])
+    owner_id = o3.list_buckets()["Owner"]["ID"]
+    for key in ("home/admin/note", "home/bob/note"):
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"CanonicalUser": owner_id}, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/home/${{aws:username}}/*"}]}
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    # The other account's keys belong to its "admin" user.
+    assert o3.get_object(Bucket=bucket, Key="home/admin/note")["Body"].read() == \
+        b"home/admin/note"
+    with pytest.raises(ClientError) as err:
+        o3.get_object(Bucket=bucket, Key="home/bob/note")
+    assert _code(err) == "AccessDenied"
+    # Without "Version": "2012-10-17" the text is literal and names no object.
+    del doc["Version"]
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(doc))
+    with pytest.raises(ClientError):
+        o3.get_object(Bucket=bucket, Key="home/admin/note")
+
+
 # -- browser POST uploads ---------------------------------------------------------------------
 def _signed_form(s3cloud: Any, bucket: str, expiration: str,
                  extra: list[Any] | None = None) -> dict[str, str]:
