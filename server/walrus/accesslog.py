@@ -70,8 +70,10 @@ class AccessLog:
         self._flushing: asyncio.Task[None] | None = None
 
     # -- request path --------------------------------------------------------------------------
-    def record(self, ctx: S3Context, response: Response, started: float | None = None) -> None:
-        """Buffer a log record for this request if its bucket has logging enabled."""
+    def record(self, ctx: S3Context, response: Response, started: float | None = None,
+               api: str = "REST") -> None:
+        """Buffer a log record for this request if its bucket has logging enabled
+        (``api``: ``REST``, or ``WEBSITE`` for the website endpoint)."""
         bucket = ctx._bucket  # only a row the request already read: no query here
         if bucket is None or not bucket.get("configs"):
             return
@@ -79,7 +81,7 @@ class AccessLog:
         if not config:
             return
         try:
-            line = self._line(ctx, bucket, response, started)
+            line = self._line(ctx, bucket, response, started, api)
         except Exception:  # a log record must never fail the request it describes
             log.exception("formatting an access-log record failed")
             return
@@ -94,18 +96,18 @@ class AccessLog:
             self._flushing = asyncio.get_running_loop().create_task(self.flush())
 
     def _line(self, ctx: S3Context, bucket: dict[str, Any], response: Response,
-              started: float | None) -> str:
+              started: float | None, api: str) -> str:
         request = ctx.request
         now = self.walrus.cloud.clock.now()
         principal = ctx.principal
         requester = "-" if principal.anonymous else acls.canonical_id(principal.account_id)
         sub = next((_OPERATIONS[k] for k in ctx.query if k in _OPERATIONS), None)
         kind = sub or ("OBJECT" if ctx.key is not None else "BUCKET")
-        operation = f"REST.{request.method}.{kind}"
+        operation = f"{api}.{request.method}.{kind}"
         uri = request.raw_path + (f"?{request.query_string}" if request.query_string else "")
         headers = {k.lower(): v for k, v in response.headers}
-        error = "-"
-        if response.status >= 400 and response.body:
+        error = headers.get("x-amz-error-code", "-")  # set by the website endpoint
+        if error == "-" and response.status >= 400 and response.body:
             m = _ERROR_CODE.search(response.body[:4096])
             error = m.group(1).decode("latin-1") if m else "-"
         sent = headers.get("content-length") or (str(len(response.body))

@@ -23,6 +23,8 @@ endpoints do:
 
 from __future__ import annotations
 
+import logging
+import time
 import xml.etree.ElementTree as ET
 from email.utils import formatdate
 from html import escape as html_escape
@@ -40,6 +42,8 @@ from server.walrus.xmlio import children, doc, el, find_text, local_name, parse_
 
 if TYPE_CHECKING:
     from server.walrus.service import Walrus
+
+log = logging.getLogger(__name__)
 
 LIMIT = 128 * 1024
 MAX_RULES = 50
@@ -231,14 +235,23 @@ class WebsiteService:
     async def handle(self, request: Request) -> Response:
         """Serve one website request; errors become HTML pages (or the error document)."""
         rid = request_id().replace("-", "")[:16].upper()
+        started = time.monotonic()
         name = website_bucket(request.header("host")) or ""
+        seen: list[Row] = []  # the bucket row, once read (for the access log)
         try:
-            response = await self._serve(request, name, rid)
+            response = await self._serve(request, name, rid, seen)
         except _Redirect as r:
             response = Response(r.status, b"", [("location", r.location),
                                                 ("x-amz-request-id", rid)], content_type="")
         except e.S3Error as exc:
             response = _error_page(exc, rid)
+        except Exception:
+            log.exception("internal error serving website %s %s", request.method, request.path)
+            response = _error_page(e.S3Error(), rid)
+        if seen:
+            key = request.path[1:] if request.path.startswith("/") else request.path
+            self.walrus.access_log.record(self._context(request, seen[0], key or None, rid),
+                                          response, started, api="WEBSITE")
         response.headers.append(("date", formatdate(self.walrus.cloud.clock.now(),
                                                     usegmt=True)))
         if request.method not in ("GET", "HEAD"):
@@ -246,13 +259,15 @@ class WebsiteService:
             response.headers.append(("connection", "close"))
         return response
 
-    async def _serve(self, request: Request, name: str, rid: str) -> Response:
+    async def _serve(self, request: Request, name: str, rid: str,
+                     seen: list[Row]) -> Response:
         if request.method not in ("GET", "HEAD"):
             raise e.MethodNotAllowed(Method=request.method, ResourceType="OBJECT")
         store = self.walrus.store
         bucket = store.bucket_or_none(name) if name else None
         if bucket is None:
             raise e.NoSuchBucket(BucketName=name)
+        seen.append(bucket)
         config = store.bucket_config(bucket, "website")
         if not config:
             raise e.NoSuchWebsiteConfiguration(BucketName=name)
@@ -287,7 +302,8 @@ class WebsiteService:
                     return page
             raise
 
-    def _context(self, request: Request, bucket: Row, key: str, rid: str) -> S3Context:
+    def _context(self, request: Request, bucket: Row, key: str | None,
+                 rid: str) -> S3Context:
         # Website endpoints are anonymous: a signature, if any, is ignored, and the query
         # string (versions, parts, response overrides) is not S3's API here.
         return S3Context(self.walrus, request, Auth(ANONYMOUS), bucket["name"], key, rid, {},

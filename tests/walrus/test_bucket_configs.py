@@ -337,6 +337,9 @@ def test_access_logs_are_delivered(s3cloud: Any, s3: Any, other: dict[str, str],
         s3.get_object(Bucket=bucket, Key="dir/a file.txt")["Body"].read()
         with pytest.raises(ClientError):
             s3.get_object(Bucket=bucket, Key="absent")
+        s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}})
+        assert _site(s3cloud, bucket, "/dir/a file.txt").status_code == 403
         keys = _wait_for_logs(s3, target, "access/")
         text = "".join(s3.get_object(Bucket=target, Key=k)["Body"].read().decode()
                        for k in keys)
@@ -347,6 +350,9 @@ def test_access_logs_are_delivered(s3cloud: Any, s3: Any, other: dict[str, str],
         assert " 5 " in get  # bytes sent
         missing = next(line for line in lines if " REST.GET.OBJECT absent " in line)
         assert " 404 NoSuchKey " in missing
+        site = next(line for line in lines if " WEBSITE.GET.OBJECT " in line)
+        assert " dir/a%20file.txt " in site and " 403 AccessDenied " in site
+        assert site.split(" ")[5] == "-"  # anonymous requester
         # The grantee of the configuration may read the log objects.
         o3 = make_s3(s3cloud, other["key"], other["secret"])
         assert o3.get_object(Bucket=target, Key=keys[0])["Body"].read()
