@@ -285,12 +285,13 @@ class WebsiteService:
                 raise _Redirect(*_rule_target(rule, key, scheme, host))
         head = request.method == "HEAD"
         target = key + config["index"] if key == "" or key.endswith("/") else key
-        if target == key and not self._exists(bucket, key) and \
-                self._exists(bucket, f"{key}/{config['index']}"):
+        obj = self._head(bucket, target)
+        if obj is None and target == key and \
+                self._head(bucket, f"{key}/{config['index']}") is not None:
             # A "directory" named without its slash: send the browser to its index.
             raise _Redirect(302, f"/{quote(key, safe='/~')}/")
         try:
-            return await self._object(request, bucket, target, rid, head)
+            return await self._object(request, bucket, target, obj, rid, head)
         except e.S3Error as exc:
             for rule in rules:
                 if rule.get("error_code") == str(exc.status) and \
@@ -309,20 +310,19 @@ class WebsiteService:
         return S3Context(self.walrus, request, Auth(ANONYMOUS), bucket["name"], key, rid, {},
                          _bucket=bucket)
 
-    def _exists(self, bucket: Row, key: str) -> bool:
+    def _head(self, bucket: Row, key: str) -> Row | None:
+        """The key's current version, or None (missing, or a delete marker)."""
         try:
-            self.walrus.store.head(bucket["name"], key)
+            return self.walrus.store.head(bucket["name"], key)
         except e.S3Error:
-            return False
-        return True
+            return None
 
-    async def _object(self, request: Request, bucket: Row, key: str, rid: str,
-                      head: bool) -> Response:
+    async def _object(self, request: Request, bucket: Row, key: str, obj: Row | None,
+                      rid: str, head: bool) -> Response:
+        """The object (``obj``: its row, already read), as GetObject answers an anonymous
+        caller, or its website redirect; a missing ``obj`` is left to GetObject's answer
+        (NoSuchKey or AccessDenied)."""
         ctx = self._context(request, bucket, key, rid)
-        try:
-            obj = self.walrus.store.head(bucket["name"], key)
-        except e.S3Error:
-            obj = None  # get_object answers NoSuchKey or AccessDenied as S3 does
         if obj is not None:
             location = loads(obj["headers"], {}).get("x-amz-website-redirect-location")
             if location:
