@@ -16,6 +16,7 @@ from server.walrus.context import S3Context
 from server.walrus.provider import BlobWriter
 
 FLUSH_AT = 512 * 1024
+MAX_PENDING = 4 * 1024 * 1024
 MAX_PUT = 5 * 1024 ** 3
 CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
 
@@ -95,14 +96,15 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
         async for chunk in source:
             pending.append(chunk)
             pending_size += len(chunk)
-            if pending_size >= FLUSH_AT:
+            # Digest and write a batch in a worker thread (hashlib and writev release the
+            # GIL) while the loop keeps receiving; the loop waits for the worker only when
+            # MAX_PENDING bytes are queued behind it, so memory stays bounded.
+            if pending_size >= FLUSH_AT and (inflight is None or inflight.done()
+                                             or pending_size >= MAX_PENDING):
                 received += pending_size
                 if received > max_size:
                     raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
                 batch, pending, pending_size = pending, [], 0
-                # Digest and write the previous batch in a worker thread (hashlib and
-                # writev release the GIL) while the loop keeps receiving: a pipeline of
-                # at most two batches, so memory stays bounded.
                 if inflight is not None:
                     await inflight
                 inflight = asyncio.ensure_future(asyncio.to_thread(flush, batch))
