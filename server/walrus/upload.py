@@ -68,9 +68,6 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
     provider = ctx.walrus.provider
-    writer: BlobWriter = provider.writer(algorithm)
-    if encryption is not None:
-        writer.cipher = sse.encryptor(*encryption)
     sha = hashlib.sha256() if s3auth.wants_sha256(ctx.auth) else None
     declared = ctx.headers.get("x-amz-decoded-content-length") or \
         ctx.headers.get("content-length")
@@ -80,6 +77,10 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 raise e.EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(max_size))
         except ValueError:
             raise e.InvalidArgument("Invalid Content-Length") from None
+    # Creating the file can wait on the journal behind other fsyncs: not on the loop.
+    writer: BlobWriter = await asyncio.to_thread(provider.writer, algorithm)
+    if encryption is not None:
+        writer.cipher = sse.encryptor(*encryption)
 
     def flush(chunks: list[bytes]) -> None:
         writer.write_many(chunks)
