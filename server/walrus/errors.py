@@ -73,6 +73,7 @@ InvalidPartOrder = _e("InvalidPartOrder", 400,
                       "specified in order by part number.")
 InvalidRange = _e("InvalidRange", 416, "The requested range is not satisfiable")
 InvalidRequest = _e("InvalidRequest", 400, "Invalid Request")
+InvalidURI = _e("InvalidURI", 400, "Couldn't parse the specified URI.")
 InvalidTag = _e("InvalidTag", 400, "The tag provided was not a valid tag.")
 InvalidStorageClass = _e("InvalidStorageClass", 400,
                          "The storage class you specified is not valid")

@@ -33,7 +33,7 @@ import re
 import time
 from email.utils import formatdate
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
+from urllib.parse import unquote_to_bytes, urlparse
 
 from server.ids import request_id
 from server.protocol.http import Request, Response
@@ -256,6 +256,12 @@ class S3Service:
 
     def target(self, request: Request) -> tuple[str, str | None, str | None, str | None]:
         """``(prefix, bucket, key, virtual-host bucket)`` of a request."""
+        # Bucket names and keys are UTF-8: escapes that decode to anything else are refused
+        # (as S3 does) rather than read with replacement characters.
+        try:
+            unquote_to_bytes(request.raw_path.encode("latin-1")).decode("utf-8")
+        except UnicodeError:
+            raise e.InvalidURI() from None
         path = request.path
         prefix = ""
         if path.lower().startswith(PREFIX) and (len(path) == len(PREFIX)

@@ -130,6 +130,16 @@ def test_list_v1_prefix_with_control_character(s3: Any, bucket: str) -> None:
     assert s3.list_objects(Bucket=bucket, Prefix="a/")["Prefix"] == "a/"
 
 
+def test_key_escapes_must_decode_to_utf8(s3: Any, s3cloud: CloudProcess, bucket: str) -> None:
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    url = f"{s3cloud.url}/services/objectstorage/{bucket}/"
+    bad = requests.get(url + "%AE%8A-", timeout=10)
+    assert bad.status_code == 400 and "<Code>InvalidURI</Code>" in bad.text
+    # A valid (if odd) UTF-8 key is just a key: missing here, so 404.
+    missing = requests.get(url + "%C2%AE%C2%8A-", timeout=10)
+    assert missing.status_code == 404 and "<Code>NoSuchKey</Code>" in missing.text
+
+
 def test_retention_mode_change_needs_bypass(s3: Any) -> None:
     name = "lockc-" + uuid.uuid4().hex[:12]
     s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
