@@ -11,7 +11,9 @@ free/max, nodes for the cloud admin), images, key pairs, security groups, addres
 snapshots, buckets, and the event log of state changes seen since start.  Every table
 refreshes live (``--interval``, 2 s), filters with ``/`` and sorts with ``s``/``S``.
 Actions: l launch, t/p/u/b terminate/stop/start/reboot (space marks several), n tag,
-c/x create/delete a key pair, a/i/u/x allocate/associate/disassociate/release an address.
+c/x create/delete a key pair, a/i/u/x allocate/associate/disassociate/release an address,
+c/a/u/s/x create/attach/detach/snapshot/delete a volume (``s`` sorts elsewhere), c/x create a
+volume from/delete a snapshot.
 ``?`` lists every key, ctrl+p opens the command palette, q quits.
 
 Modules: ``cloud`` (calls, thread-safe), ``model`` (responses to rows, pure), ``refresh``

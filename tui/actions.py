@@ -1,4 +1,5 @@
-"""What the operator can do from the keyboard: launch, stop/start/reboot/terminate, keys, addresses, tags."""
+"""What the operator can do from the keyboard: launch, stop/start/reboot/terminate, keys, addresses,
+volumes and snapshots, tags."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.app import App
 
 from .cloud import CloudAPI, ServiceConnectionError, ServiceError
-from .model import as_list, parse_zones
+from .model import as_list, instance_state, instances_of, parse_zones
 from .screens import ConfirmScreen, Field, FormScreen
+from .table import plain
 
 if TYPE_CHECKING:
     from .views import View
@@ -55,23 +57,26 @@ class ActionsApp(App[None]):
 
     # -- plumbing ---------------------------------------------------------------------------
     def run_call(self, what: str, call: Callable[[], T],
-                 done: Callable[[T], None] | None = None) -> None:
-        """Run ``call`` in a worker thread; failures become notifications, ``done`` runs on the UI thread."""
+                 done: Callable[[T], None] | None = None, resource: str = "") -> None:
+        """Run ``call`` in a worker thread; failures become one-line notifications (and, with a
+        ``resource``, event log lines), ``done`` runs on the UI thread."""
+
+        def failed(message: str) -> None:
+            self.notify(message, title=f"{what} failed", severity="error", timeout=8)
+            if resource:
+                self.log_event(resource, f"{what.lower()} failed: {message}", "bold red")
 
         def job() -> None:
             try:
                 result = call()
             except ServiceError as err:
-                self.call_from_thread(self.notify, f"{err.message} ({err.code})",
-                                      title=f"{what} failed", severity="error", timeout=8)
+                self.call_from_thread(failed, one_line(f"{err.message} ({err.code})"))
                 return
             except ServiceConnectionError as err:
-                self.call_from_thread(self.notify, f"cloud unreachable: {err}",
-                                      title=f"{what} failed", severity="error", timeout=8)
+                self.call_from_thread(failed, one_line(f"cloud unreachable: {err}"))
                 return
             except Exception as err:  # noqa: BLE001 - an operator's action must never crash the app
-                self.call_from_thread(self.notify, f"{type(err).__name__}: {err}",
-                                      title=f"{what} failed", severity="error", timeout=8)
+                self.call_from_thread(failed, one_line(f"{type(err).__name__}: {err}"))
                 return
             if done is not None:
                 self.call_from_thread(done, result)
@@ -285,6 +290,213 @@ class ActionsApp(App[None]):
                               lambda _: self.notify(ip, title="Address released"))
 
         self.push_screen(ConfirmScreen(f"Release address {ip}?"), confirmed)
+
+
+    # -- volumes and snapshots --------------------------------------------------------------
+    def _cell(self, view: str, key: str, index: int) -> str:
+        """The text of one cell of a view's main table ('' when absent)."""
+        cells = self.view(view).tables()[0].cells_of(key) or ()
+        return plain(cells[index]) if len(cells) > index else ""
+
+    def _zones(self) -> list[str]:
+        """The availability zones the cloud reports (call from a worker thread)."""
+        zones, _ = parse_zones(self.cloud.call("DescribeAvailabilityZones"))
+        return [z["name"] for z in zones if z["name"]]
+
+    def _volume_form(self, title: str, zones: list[str], snapshot: str = "", size_hint: str = "",
+                     zone: str = "") -> FormScreen:
+        """The create-volume form: size, snapshot (only when not given) and zone."""
+        fields = [Field("size", "Size (GiB)", "" if snapshot else "1",
+                        placeholder=f"the snapshot's size{f' ({size_hint} GiB)' if size_hint else ''}")]
+        if not snapshot:
+            fields.append(Field("snapshot", "From snapshot", placeholder="snap-... (optional)"))
+        fields.append(Field("zone", "Availability zone", zone, [(z, z) for z in zones]))
+        return FormScreen(title, fields, "Create", focus="size")
+
+    def _create_volume(self, values: dict[str, str] | None, snapshot: str = "") -> None:
+        """CreateVolume from the form's values."""
+        if not values:
+            return
+        snapshot = snapshot or values.get("snapshot", "")
+        size = values["size"]
+        if not size and not snapshot:
+            self.notify("Give a size or a snapshot.", title="Create volume", severity="error")
+            return
+        if size and (not size.isdigit() or int(size) < 1):
+            self.notify(f"Size must be a positive number of GiB, not {size!r}.",
+                        title="Create volume", severity="error")
+            return
+        params = {"AvailabilityZone": values["zone"], "Size": int(size) if size else None,
+                  "SnapshotId": snapshot or None}
+
+        def created(result: dict[str, Any]) -> None:
+            vid = str(result.get("volumeId", ""))
+            self.notify(vid, title="Volume created")
+            source = f"from {snapshot}" if snapshot else f"{size} GiB"
+            self.log_event(vid, f"create requested ({source}, {values['zone']})", "cyan")
+
+        self.run_call("Create volume", lambda: self.cloud.call("CreateVolume", params), created,
+                      resource=snapshot or "volume")
+
+    def action_create_volume(self) -> None:
+        """Open the create-volume form (the zones are fetched first)."""
+        zone = self._cell("volumes", self.selected("volumes") or "", 4)
+
+        def open_form(zones: list[str]) -> None:
+            if not zones:
+                self.notify("The cloud reports no availability zone.", title="Create volume", severity="warning")
+                return
+            self.push_screen(self._volume_form("Create volume", zones, zone=zone), self._create_volume)
+
+        self.run_call("Create volume", self._zones, open_form)
+
+    def action_volume_from_snapshot(self) -> None:
+        """Create a volume from the selected snapshot, in a zone chosen from the cloud's."""
+        snap = self.selected("snapshots")
+        if not snap:
+            self.notify("Select a snapshot first.", severity="warning")
+            return
+        size = self._cell("snapshots", snap, 4)
+
+        def open_form(zones: list[str]) -> None:
+            if not zones:
+                self.notify("The cloud reports no availability zone.", title="Create volume", severity="warning")
+                return
+            self.push_screen(self._volume_form(f"Create a volume from {snap}", zones, snapshot=snap,
+                                               size_hint=size),
+                             lambda values: self._create_volume(values, snap))
+
+        self.run_call("Create volume", self._zones, open_form, resource=snap)
+
+    def action_delete_volume(self) -> None:
+        """Delete the selected volume, after confirming."""
+        vid = self.selected("volumes")
+        if not vid:
+            self.notify("Select a volume first.", severity="warning")
+            return
+        attached = self._cell("volumes", vid, 6)
+        note = f" (attached to {attached})" if attached else ""
+
+        def done(_: Any) -> None:
+            self.notify(vid, title="Volume deleted")
+            self.log_event(vid, "delete requested", "cyan")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Delete volume", lambda: self.cloud.call("DeleteVolume", {"VolumeId": vid}),
+                              done, resource=vid)
+
+        self.push_screen(ConfirmScreen(f"Delete volume {vid}{note}?"), confirmed)
+
+    def action_attach_volume(self) -> None:
+        """Attach the selected volume to a running instance of its zone (picked from a list)."""
+        vid = self.selected("volumes")
+        if not vid:
+            self.notify("Select a volume first.", severity="warning")
+            return
+        zone = self._cell("volumes", vid, 4)
+
+        def running() -> list[dict[str, Any]]:
+            return [i for i in instances_of(self.cloud.call("DescribeInstances"))
+                    if instance_state(i) == "running" and (not zone or _zone_of(i) == zone)]
+
+        def open_form(instances: list[dict[str, Any]]) -> None:
+            if not instances:
+                self.notify(f"No running instance in {zone or 'its zone'}.",
+                            title=f"Attach {vid}", severity="warning")
+                return
+            default = self.selected("instances") or ""
+            options = [(str(i.get("instanceId")) + (f"  {n}" if (n := _name_tag(i)) else ""),
+                        str(i.get("instanceId"))) for i in instances]
+            self.push_screen(FormScreen(f"Attach {vid}", [
+                Field("instance", f"Running instance in {zone}" if zone else "Running instance", default, options),
+                Field("device", "Device", "/dev/sdf"),
+            ], "Attach", focus="device"), attach)
+
+        def attach(values: dict[str, str] | None) -> None:
+            if not values or not values["instance"]:
+                return
+            params = {"VolumeId": vid, "InstanceId": values["instance"], "Device": values["device"] or "/dev/sdf"}
+
+            def done(_: Any) -> None:
+                self.notify(f"{vid} -> {params['InstanceId']} as {params['Device']}", title="Attaching")
+                self.log_event(vid, f"attach requested ({params['InstanceId']} {params['Device']})", "cyan")
+
+            self.run_call("Attach volume", lambda: self.cloud.call("AttachVolume", params), done, resource=vid)
+
+        self.run_call("Attach volume", running, open_form, resource=vid)
+
+    def action_detach_volume(self) -> None:
+        """Detach the selected volume from its instance, after confirming."""
+        vid = self.selected("volumes")
+        if not vid:
+            self.notify("Select a volume first.", severity="warning")
+            return
+        attached = self._cell("volumes", vid, 6)
+
+        def done(_: Any) -> None:
+            self.notify(vid, title="Detaching")
+            self.log_event(vid, "detach requested", "cyan")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Detach volume", lambda: self.cloud.call("DetachVolume", {"VolumeId": vid}),
+                              done, resource=vid)
+
+        self.push_screen(ConfirmScreen(f"Detach volume {vid}{f' from {attached}' if attached else ''}?"),
+                         confirmed)
+
+    def action_snapshot_volume(self) -> None:
+        """Snapshot the selected volume, with an optional description."""
+        vid = self.selected("volumes")
+        if not vid:
+            self.notify("Select a volume first.", severity="warning")
+            return
+
+        def snapshot(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            params = {"VolumeId": vid, "Description": values["description"] or None}
+
+            def done(result: dict[str, Any]) -> None:
+                sid = str(result.get("snapshotId", ""))
+                self.notify(f"{sid} of {vid}", title="Snapshot started")
+                self.log_event(sid, f"snapshot of {vid} requested", "cyan")
+
+            self.run_call("Create snapshot", lambda: self.cloud.call("CreateSnapshot", params), done,
+                          resource=vid)
+
+        self.push_screen(FormScreen(f"Snapshot {vid}", [
+            Field("description", "Description", placeholder="(optional)"),
+        ], "Snapshot", focus="description"), snapshot)
+
+    def action_delete_snapshot(self) -> None:
+        """Delete the selected snapshot, after confirming."""
+        sid = self.selected("snapshots")
+        if not sid:
+            self.notify("Select a snapshot first.", severity="warning")
+            return
+
+        def done(_: Any) -> None:
+            self.notify(sid, title="Snapshot deleted")
+            self.log_event(sid, "delete requested", "cyan")
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Delete snapshot", lambda: self.cloud.call("DeleteSnapshot", {"SnapshotId": sid}),
+                              done, resource=sid)
+
+        self.push_screen(ConfirmScreen(f"Delete snapshot {sid}?"), confirmed)
+
+
+def one_line(message: str) -> str:
+    """A cloud's error message as one line (servers may wrap or indent theirs)."""
+    return " ".join(message.split())
+
+
+def _zone_of(inst: dict[str, Any]) -> str:
+    placement = inst.get("placement")
+    return str(placement.get("availabilityZone", "")) if isinstance(placement, dict) else ""
 
 
 def _name_tag(inst: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ from .views import (
     InstancesView,
     View,
     build_view,
+    priority_view_keys,
     view_binding_actions,
 )
 
@@ -62,6 +63,9 @@ class EucaApp(ActionsApp):
         *[binding for bindings in VIEW_BINDINGS.values() for binding in bindings],
     ]
     VIEW_ACTIONS = view_binding_actions()
+    # Actions of priority view bindings: they would see keys typed into forms and the filter line.
+    PRIORITY_ACTIONS = frozenset(b.action.split("(", 1)[0] for bindings in VIEW_BINDINGS.values()
+                                 for b in bindings if b.priority)
 
     def __init__(self, cloud: CloudAPI, interval: float = 2.0,
                  clock: Callable[[], datetime] = datetime.now, poll: bool = True) -> None:
@@ -123,7 +127,12 @@ class EucaApp(ActionsApp):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """View keys are live (and in the footer) only while their view is on screen."""
         views = self.VIEW_ACTIONS.get(action)
-        return views is None or self.active_view in views
+        if views is None:
+            return True
+        if action in self.PRIORITY_ACTIONS and (self.screen is not self.screen_stack[0]
+                                                or isinstance(self.focused, Input)):
+            return False  # a key typed into a form or the filter line is text, not an action
+        return self.active_view in views
 
     def action_show_view(self, name: str) -> None:
         """Switch to a view."""
@@ -197,9 +206,12 @@ class EucaApp(ActionsApp):
         general = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.description)
                    for b in self._bindings_of(EucaApp)]
         general += [(s.key, f"{s.title} view") for s in VIEW_SPECS]
-        general += [("s / S", "sort by the next column / reverse the order"),
-                    ("ctrl+p", "command palette"), ("Escape", "clear the filter")]
-        own = [(b.key, b.description) for b in VIEW_BINDINGS.get(self.active_view, [])]
+        if "s" in priority_view_keys().get(self.active_view, set()):
+            general += [("S / click", "reverse the order / sort by a header (s is this view's own key)")]
+        else:
+            general += [("s / S", "sort by the next column / reverse the order")]
+        general += [("ctrl+p", "command palette"), ("Escape", "clear the filter")]
+        own = [(b.key, b.tooltip or b.description) for b in VIEW_BINDINGS.get(self.active_view, [])]
         if isinstance(view, InstancesView):
             own.append(("Enter", "open the detail pane"))
         title = next(s.title for s in VIEW_SPECS if s.id == self.active_view)
@@ -221,6 +233,7 @@ class EucaApp(ActionsApp):
         yield SystemCommand("Create key pair", "Create a key pair and save its private key",
                             self.action_create_key)
         yield SystemCommand("Allocate address", "Allocate an elastic IP", self.action_allocate)
+        yield SystemCommand("Create volume", "Open the create-volume form", self.action_create_volume)
         yield SystemCommand("Refresh", "Refresh now", self.action_refresh)
         yield SystemCommand("Key bindings", "Show every key binding", self.action_help)
 

@@ -1,4 +1,5 @@
-"""Modal screens: forms (launch, key pair, tag, associate), confirmations and the key help."""
+"""Modal screens: forms (launch, key pair, tag, associate, volume, attach, snapshot), confirmations
+and the key help."""
 
 from __future__ import annotations
 

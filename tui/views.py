@@ -226,9 +226,29 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
         Binding("u", "disassociate", "Disassociate"),
         Binding("delete,x", "release", "Release"),
     ],
-    "volumes": [Binding("n", "tag", "Tag")],
-    "snapshots": [Binding("n", "tag", "Tag")],
+    "volumes": [
+        Binding("c", "create_volume", "Create", tooltip="Create a volume: size or snapshot, zone"),
+        Binding("a", "attach_volume", "Attach", tooltip="Attach to a running instance of its zone"),
+        Binding("u", "detach_volume", "Detach", tooltip="Detach from its instance (asks first)"),
+        # A priority binding: the table's own "s" (sort) would otherwise take the key first.
+        Binding("s", "snapshot_volume", "Snapshot", priority=True,
+                tooltip="Snapshot the volume (optional description)"),
+        Binding("delete,x", "delete_volume", "Delete", tooltip="Delete the volume (asks first)"),
+        Binding("n", "tag", "Tag"),
+    ],
+    "snapshots": [
+        Binding("c", "volume_from_snapshot", "Create volume",
+                tooltip="Create a volume from the snapshot, in a zone you pick"),
+        Binding("delete,x", "delete_snapshot", "Delete", tooltip="Delete the snapshot (asks first)"),
+        Binding("n", "tag", "Tag"),
+    ],
 }
+
+
+def priority_view_keys() -> dict[str, set[str]]:
+    """View -> the keys its priority bindings take from the focused table (``s`` in volumes)."""
+    return {view: {key for b in bindings if b.priority for key in b.key.split(",")}
+            for view, bindings in VIEW_BINDINGS.items()}
 
 
 def view_binding_actions() -> dict[str, set[str]]:
@@ -275,6 +295,14 @@ class AddressesView(SimpleView):
         await self.app.run_action("app.associate")
 
 
+class VolumesView(SimpleView):
+    """EBS volumes: create, attach, detach, snapshot, delete."""
+
+
+class SnapshotsView(SimpleView):
+    """Snapshots: create a volume from one, delete."""
+
+
 def build_view(spec: ViewSpec) -> View:
     """The view widget of a tab."""
     columns = {
@@ -293,4 +321,8 @@ def build_view(spec: ViewSpec) -> View:
         return KeysView("keys", columns["keys"], id=vid)
     if spec.id == "addresses":
         return AddressesView("addresses", columns["addresses"], id=vid)
+    if spec.id == "volumes":
+        return VolumesView("volumes", columns["volumes"], id=vid)
+    if spec.id == "snapshots":
+        return SnapshotsView("snapshots", columns["snapshots"], id=vid)
     return SimpleView(spec.id, columns[spec.id], id=vid)
