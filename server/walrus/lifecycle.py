@@ -8,7 +8,6 @@ ignored: there is one storage class.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import datetime as _dt
 import json
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 DAY = 86400.0
-_passes: set[asyncio.Task[int]] = set()  # passes started by a Put (kept from the GC)
 
 
 def _positive(text: str, what: str) -> int:
@@ -257,12 +255,6 @@ def expiration_header(bucket: dict[str, Any], obj: dict[str, Any],
     return [("x-amz-expiration", f'expiry-date="{stamp}", rule-id="{rule_id}"')]
 
 
-def _pass_done(task: asyncio.Task[int]) -> None:
-    _passes.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        log.error("lifecycle pass failed", exc_info=task.exception())
-
-
 async def bucket_lifecycle(ctx: S3Context) -> Response:
     """Get/Put/DeleteBucketLifecycle."""
     bucket = ctx.bucket()
@@ -277,13 +269,6 @@ async def bucket_lifecycle(ctx: S3Context) -> Response:
     if method == "PUT":
         rules = parse_lifecycle(await ctx.body(64 * 1024))
         ctx.walrus.store.update_bucket(bucket["name"], lifecycle=json.dumps(rules))
-        # Apply the new rules soon (a Date already past expires objects at once) rather
-        # than at the next periodic pass; the answer does not wait for it.
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(
-            expire, ctx.walrus.store, ctx.walrus.cloud.clock.now(), ctx.walrus.lifecycle_day,
-            bucket["name"]))
-        _passes.add(task)
-        task.add_done_callback(_pass_done)
         return ctx.response(200)
     ctx.walrus.store.update_bucket(bucket["name"], lifecycle=None)
     return ctx.response(204)
@@ -337,14 +322,14 @@ def _noncurrent(store: WalrusStore, bucket: dict[str, Any], rule: dict[str, Any]
     return count
 
 
-def expire(store: WalrusStore, now: float, day_seconds: float = DAY,
-           only: str | None = None) -> int:
-    """Apply every enabled lifecycle rule once (of bucket ``only`` if given); the number
-    of objects/uploads removed."""
+def expire(store: WalrusStore, now: float, day_seconds: float = DAY) -> int:
+    """Apply every enabled lifecycle rule once; the number of objects/uploads removed.
+
+    Rules act at the periodic passes only (as on S3, asynchronously): a new configuration
+    does not remove anything while the request that set it is answered.
+    """
     count = 0
     for bucket in store.lifecycle_buckets():
-        if only is not None and bucket["name"] != only:
-            continue
         for rule in loads(bucket["lifecycle"], []):
             if rule["status"] != "Enabled":
                 continue

@@ -295,18 +295,6 @@ def test_tag_filters_select_objects(s3: Any, bucket: str) -> None:
         {"Key": "k1", "Value": "v1"}, {"Key": "k5", "Value": "other"}]}}
 
 
-def test_past_date_rule_applies_soon_after_put(s3: Any, bucket: str) -> None:
-    s3.put_object(Bucket=bucket, Key="old/a", Body=b"")
-    s3.put_object(Bucket=bucket, Key="new/a", Body=b"")
-    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
-        {"ID": "past", "Expiration": {"Date": dt.datetime(2015, 1, 1, tzinfo=dt.UTC)},
-         "Prefix": "old/", "Status": "Enabled"},
-        {"ID": "future", "Expiration": {"Date": dt.datetime(2040, 1, 1, tzinfo=dt.UTC)},
-         "Prefix": "new/", "Status": "Enabled"}]})
-    # Not at the next periodic pass (a minute away) but right after the configuration.
-    assert _wait_for(lambda: _keys(s3, bucket) == ["new/a"], 5)
-
-
 # -- lifecycle passes with a short "day" --------------------------------------------------------
 
 DAY_SECONDS = 2
