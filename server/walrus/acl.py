@@ -219,3 +219,49 @@ def allows(acl_json: str | dict[str, Any], principal: Principal, permission: str
         elif not principal.anonymous and value == principal.account_id:
             return True
     return False
+
+
+# -- S3 Object Ownership -------------------------------------------------------------------------
+#: The ``ObjectOwnership`` settings (PutBucketOwnershipControls, ``x-amz-object-ownership``).
+OWNERSHIP = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
+ENFORCED = "BucketOwnerEnforced"
+PREFERRED = "BucketOwnerPreferred"
+
+
+def owner_only(acl: dict[str, Any], owner: str) -> bool:
+    """True when the ACL grants nothing to anyone but ``owner`` (the bucket owner).
+
+    Such an ACL (``private``, ``bucket-owner-full-control`` ...) is the only kind a bucket
+    may hold under BucketOwnerEnforced.
+    """
+    return all(kind == "id" and value == owner for kind, value, _ in acl.get("grants", []))
+
+
+def owner_acl(owner: str) -> dict[str, Any]:
+    """The ACL reads show while ACLs are disabled: FULL_CONTROL for the bucket owner."""
+    return {"owner": owner, "grants": [["id", owner, "FULL_CONTROL"]]}
+
+
+def new_object_acl(headers: dict[str, str], writer: str, bucket_owner: str,
+                   ownership: str | None, accounts: Accounts,
+                   exec_account: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The owner and ACL of an object being written, under the bucket's Object Ownership.
+
+    BucketOwnerEnforced: ACLs are disabled, so a request carrying one other than
+    ``bucket-owner-full-control`` is refused (AccessControlListNotSupported) and the bucket
+    owner owns the object.  BucketOwnerPreferred: the ``bucket-owner-full-control`` canned
+    ACL hands the object to the bucket owner.  ObjectWriter (or no setting): the writer owns
+    it, with the ACL the request asks for (``private`` by default).
+    """
+    canned_name = headers.get("x-amz-acl", "").strip()
+    if ownership == ENFORCED:
+        if (canned_name and canned_name != "bucket-owner-full-control") or \
+                any(h in headers for h in GRANT_HEADERS):
+            raise e.AccessControlListNotSupported()
+        return bucket_owner, owner_acl(bucket_owner)
+    owner = writer
+    if ownership == PREFERRED and canned_name == "bucket-owner-full-control":
+        owner = bucket_owner
+    acl = from_headers(headers, owner, accounts, bucket_owner, exec_account) or \
+        canned("private", owner)
+    return owner, acl

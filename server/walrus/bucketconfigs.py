@@ -3,13 +3,16 @@ acceleration and request payment.
 
 Each is validated as S3 validates it, kept as one JSON document in the bucket's ``configs``
 column (:meth:`WalrusStore.set_bucket_config`) and rendered back on GET.  Logging is acted
-on (:mod:`server.walrus.accesslog` delivers the access logs); the others change nothing in
-how Walrus serves requests: there is no SNS, SQS or Lambda to notify, no acceleration
-endpoint and no billing, and ownership controls do not (yet) disable ACLs.
+on (:mod:`server.walrus.accesslog` delivers the access logs), and so are ownership
+controls, where objects are written and access is decided
+(:func:`server.walrus.acl.new_object_acl`, ``S3Context.allowed``).  Notification,
+acceleration and request payment change nothing in how Walrus serves requests: there is no
+SNS, SQS or Lambda to notify, no acceleration endpoint and no billing.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -43,7 +46,7 @@ EVENTS = frozenset({
 #: Notification destination kinds: (configuration element, destination element).
 DESTINATIONS = (("TopicConfiguration", "Topic"), ("QueueConfiguration", "Queue"),
                 ("CloudFunctionConfiguration", "CloudFunction"))
-OWNERSHIP = ("BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter")
+OWNERSHIP = acls.OWNERSHIP
 _ARN = re.compile(r"^arn:[^:]+:[^:]+:[^:]*:[^:]*:.+$")
 
 
@@ -256,7 +259,12 @@ async def bucket_notification(ctx: S3Context) -> Response:
 
 # -- ownership controls ------------------------------------------------------------------------
 async def ownership_controls(ctx: S3Context) -> Response:
-    """Get/Put/DeleteBucketOwnershipControls (stored and returned)."""
+    """Get/Put/DeleteBucketOwnershipControls.
+
+    Switching to BucketOwnerEnforced is refused (InvalidBucketAclWithObjectOwnership) while
+    the bucket ACL grants anything to anyone but the bucket owner, as S3 does: those grants
+    must move to a bucket policy first.
+    """
     method = ctx.request.method
     if method == "GET":
         bucket = _owner_only(ctx, "s3:GetBucketOwnershipControls")
@@ -276,6 +284,9 @@ async def ownership_controls(ctx: S3Context) -> Response:
     setting = find_text(rules[0], "ObjectOwnership")
     if setting not in OWNERSHIP:
         raise e.MalformedXML()
+    if setting == acls.ENFORCED and \
+            not acls.owner_only(json.loads(bucket["acl"] or "{}"), bucket["account_id"]):
+        raise e.InvalidBucketAclWithObjectOwnership()
     ctx.walrus.store.set_bucket_config(bucket["name"], "ownership", setting)
     return ctx.response(200)
 

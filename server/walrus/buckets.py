@@ -88,6 +88,14 @@ async def create_bucket(ctx: S3Context) -> Response:
     owner = ctx.principal.account_id
     acl = acls.from_headers(ctx.headers, owner, ctx.walrus.accounts, owner,
                             ctx.walrus.exec_account) or acls.canned("private", owner)
+    ownership = ctx.headers.get("x-amz-object-ownership")
+    if ownership is not None and ownership not in acls.OWNERSHIP:
+        raise e.InvalidArgument("Invalid x-amz-object-ownership header: " + ownership,
+                                ArgumentName="x-amz-object-ownership",
+                                ArgumentValue=ownership)
+    if ownership == acls.ENFORCED and not acls.owner_only(acl, owner):
+        # ACLs are disabled from the start: only the owner's own grants may be asked for.
+        raise e.InvalidBucketAclWithObjectOwnership()
     try:
         await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
                                 ctx.walrus.bucket_quota)
@@ -96,8 +104,14 @@ async def create_bucket(ctx: S3Context) -> Response:
             raise
         # S3 keeps a legacy rule in us-east-1 only: re-creating a bucket you own answers
         # 200 OK and resets its ACL; everything else about the bucket is kept.
+        existing = ctx.walrus.store.bucket(name)
+        if ctx.walrus.store.bucket_config(existing, "ownership") == acls.ENFORCED and \
+                not acls.owner_only(acl, owner):
+            raise e.InvalidBucketAclWithObjectOwnership() from None
         ctx.walrus.store.update_bucket(name, acl=json.dumps(acl))
         return ctx.response(200, b"", [("location", f"/{name}")])
+    if ownership is not None:
+        ctx.walrus.store.set_bucket_config(name, "ownership", ownership)
     if ctx.headers.get("x-amz-bucket-object-lock-enabled", "").lower() == "true":
         # Object Lock needs versioning, for good: both are set at creation.
         ctx.walrus.store.update_bucket(name, versioning="Enabled",
@@ -152,8 +166,14 @@ async def bucket_acl(ctx: S3Context) -> Response:
     bucket = ctx.bucket()
     if ctx.request.method == "GET":
         ctx.authorize("s3:GetBucketAcl", bucket)
-        return ctx.response(200, acls.to_xml(loads(bucket["acl"], {}), ctx.walrus.accounts))
+        acl = loads(bucket["acl"], {})
+        if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+            # ACLs are disabled: reads show the bucket owner's full control only.
+            acl = acls.owner_acl(bucket["account_id"])
+        return ctx.response(200, acls.to_xml(acl, ctx.walrus.accounts))
     ctx.authorize("s3:PutBucketAcl", bucket)
+    if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+        raise e.AccessControlListNotSupported()
     new = acls.from_headers(ctx.headers, bucket["account_id"], ctx.walrus.accounts,
                             bucket["account_id"], ctx.walrus.exec_account)
     if new is None:

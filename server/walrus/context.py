@@ -157,6 +157,10 @@ class S3Context:
             owner = False
         else:
             owner = self.principal.account_id == bucket["account_id"]
+        if self.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+            # BucketOwnerEnforced disables ACLs: the bucket owner's account owns every
+            # object and has full access; anyone else needs a policy (decided above).
+            return owner
         kind, permission = ACTIONS.get(action, ("owner", ""))
         if kind == "owner":
             return owner

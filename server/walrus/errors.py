@@ -142,6 +142,11 @@ InvalidObjectState = _e("InvalidObjectState", 403,
                         "The operation is not valid for the current state of the object.")
 OwnershipControlsNotFoundError = _e("OwnershipControlsNotFoundError", 404,
                                     "The bucket ownership controls were not found")
+AccessControlListNotSupported = _e("AccessControlListNotSupported", 400,
+                                   "The bucket does not allow ACLs")
+InvalidBucketAclWithObjectOwnership = _e("InvalidBucketAclWithObjectOwnership", 400,
+                                         "Bucket cannot have ACLs set with ObjectOwnership's "
+                                         "BucketOwnerEnforced setting")
 NoSuchWebsiteConfiguration = _e("NoSuchWebsiteConfiguration", 404,
                                 "The specified bucket does not have a website configuration")
 InvalidTargetBucketForLogging = _e("InvalidTargetBucketForLogging", 400,

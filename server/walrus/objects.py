@@ -52,9 +52,11 @@ def object_fields(ctx: S3Context, bucket: Row, *, copy_from: Row | None = None) 
     storage = h.get("x-amz-storage-class", "STANDARD")
     if storage not in STORAGE_CLASSES:
         raise e.InvalidStorageClass(StorageClassRequested=storage)
-    owner = ctx.principal.account_id or bucket["account_id"]
-    acl = acls.from_headers(h, owner, ctx.walrus.accounts, bucket["account_id"],
-                            ctx.walrus.exec_account) or acls.canned("private", owner)
+    # Who owns the new object depends on the bucket's Object Ownership setting.
+    owner, acl = acls.new_object_acl(h, ctx.principal.account_id or bucket["account_id"],
+                                     bucket["account_id"],
+                                     ctx.walrus.store.bucket_config(bucket, "ownership"),
+                                     ctx.walrus.accounts, ctx.walrus.exec_account)
     tagging = parse_tagging_header(h["x-amz-tagging"]) if "x-amz-tagging" in h else None
     fields = {"owner_id": owner, "content_type": h.get("content-type",
                                                          "binary/octet-stream"),
