@@ -209,3 +209,16 @@ def test_object_writer_keeps_writer(s3: Any, alt: Any, other: dict[str, str],
     got = s3.get_object_acl(Bucket=bucket, Key="w")
     assert got["Owner"]["ID"] != owner
     assert {g["Grantee"]["ID"] for g in got["Grants"]} == {owner, got["Owner"]["ID"]}
+
+
+def test_recreating_enforced_bucket_keeps_acls_disabled(s3: Any, enforced: str) -> None:
+    # Re-creating your own bucket may reset its ACL (us-east-1's legacy rule), but not to
+    # a non-private one while ACLs are disabled.
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket=enforced, ACL="public-read")
+    assert code(exc) in ("InvalidBucketAclWithObjectOwnership", "BucketAlreadyOwnedByYou")
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=enforced)["Grants"]] == \
+        ["FULL_CONTROL"]
+    s3.put_bucket_ownership_controls(Bucket=enforced, OwnershipControls=_rules("ObjectWriter"))
+    assert [g["Permission"] for g in s3.get_bucket_acl(Bucket=enforced)["Grants"]] == \
+        ["FULL_CONTROL"]
