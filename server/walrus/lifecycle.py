@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from server.protocol.http import Response
 from server.walrus import errors as e
 from server.walrus.context import S3Context, loads
-from server.walrus.xmlio import children, doc, el, find_text, parse_xml
+from server.walrus.xmlio import children, doc, el, find_text, iso_timestamp, parse_xml
 
 if TYPE_CHECKING:
     from server.walrus.store import WalrusStore
@@ -211,14 +211,6 @@ def applies(rule: dict[str, Any], key: str, tagging: Any, size: int | None) -> b
     return True
 
 
-def _date_stamp(text: str) -> float | None:
-    try:
-        when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.UTC)
-    return when.timestamp()
 
 
 def expiry_time(rule: dict[str, Any], last_modified: float, day: float) -> float | None:
@@ -230,7 +222,7 @@ def expiry_time(rule: dict[str, Any], last_modified: float, day: float) -> float
     if rule["days"] is not None:
         return float(math.ceil((last_modified + rule["days"] * day) / day) * day)
     if rule["date"]:
-        return _date_stamp(rule["date"])
+        return iso_timestamp(rule["date"])
     return None
 
 
@@ -280,7 +272,7 @@ def _expiry_cutoff(rule: dict[str, Any], now: float, day: float) -> float | None
     if rule["days"] is not None:
         return math.floor(now / day) * day - float(rule["days"]) * day
     if rule["date"]:
-        when = _date_stamp(rule["date"])
+        when = iso_timestamp(rule["date"])
         return now + 1 if when is not None and now >= when else None
     return None
 

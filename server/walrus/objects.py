@@ -17,6 +17,7 @@ from server.walrus.conditions import check_conditions, etag_in, parse_range, quo
 from server.walrus.context import Row, S3Context, http_date, loads
 from server.walrus.lifecycle import expiration_header
 from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
+from server.walrus.provider import blob_ranges
 from server.walrus.tagging import parse_tagging_header
 from server.walrus.upload import checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
@@ -183,25 +184,11 @@ def file_ranges(provider: Any, blobs: list[list[Any]], start: int, length: int
     """``[start, start+length)`` of an object as (file, offset, count) ranges of its blobs,
     or None when a blob is encrypted or has no local file (then the bytes are streamed)."""
     ranges: list[tuple[str, int, int]] = []
-    offset = 0
-    for seg in blobs:
-        name, size = seg[0], seg[1]
-        if length <= 0:
-            break
-        if start >= offset + size:
-            offset += size
-            continue
-        if len(seg) > 2:  # [name, size, nonce]: encrypted at rest
-            return None
-        path = provider.path(name)
+    for seg, local, take in blob_ranges(blobs, start, length):
+        path = provider.path(seg[0]) if len(seg) == 2 else None  # [name, size, nonce]: sealed
         if path is None:
             return None
-        local = start - offset
-        take = min(size - local, length)
         ranges.append((path, local, take))
-        length -= take
-        start += take
-        offset += size
     return ranges
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from server.auth.identity import Principal
 from server.walrus import errors as e
 from server.walrus.acl import canonical_id
+from server.walrus.xmlio import iso_timestamp
 
 ALLOW, DENY = "Allow", "Deny"
 
@@ -151,19 +152,10 @@ def _numeric(op: str, actual: str, wanted: list[str]) -> bool:
 
 def _epoch(value: str) -> float | None:
     """An IAM date: ISO 8601 (``2026-01-01T00:00:00Z``, date only too) or epoch seconds."""
-    import datetime as _dt
-
     try:
         return float(value)
     except ValueError:
-        pass
-    try:
-        when = _dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.UTC)
-    return when.timestamp()
+        return iso_timestamp(value)
 
 
 def _date(op: str, actual: str, wanted: list[str]) -> bool:

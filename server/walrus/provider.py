@@ -76,6 +76,27 @@ class Provider(Protocol):
         """Delete unreferenced blobs older than ``older_than`` (Unix time); the count."""
 
 
+def blob_ranges(blobs: list[list[Any]], start: int, length: int
+                ) -> Iterator[tuple[list[Any], int, int]]:
+    """The segments of an object's blob list that hold ``[start, start+length)``, each with
+    the offset and count to read from it; a segment is ``[name, size]`` or
+    ``[name, size, nonce]`` (encrypted)."""
+    offset = 0
+    for seg in blobs:
+        size = seg[1]
+        if length <= 0:
+            break
+        if start >= offset + size:
+            offset += size
+            continue
+        local = start - offset
+        take = min(size - local, length)
+        yield seg, local, take
+        length -= take
+        start += take
+        offset += size
+
+
 class FileWriter:
     """A blob being written to a temporary file with incremental digests."""
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.util import atomic_write
 from server.walrus import errors as e
+from server.walrus.provider import blob_ranges
 
 if TYPE_CHECKING:
     from server.protocol.http import Response
@@ -433,20 +434,8 @@ def linked_record(src_record: str | None, enc: Encryption | None) -> tuple[bool,
 def plaintext(provider: Any, blobs: list[list[Any]], key: bytes | None, start: int,
               length: int, chunk: int) -> Iterator[bytes]:
     """Bytes ``[start, start+length)`` of an object across its blobs, decrypted if needed."""
-    offset = 0
-    for seg in blobs:
-        name, size = seg[0], seg[1]
-        if length <= 0:
-            break
-        if start >= offset + size:
-            offset += size
-            continue
-        local = start - offset
-        take = min(size - local, length)
-        it = provider.read(name, local, take, chunk=chunk)
+    for seg, local, take in blob_ranges(blobs, start, length):
+        it = provider.read(seg[0], local, take, chunk=chunk)
         if key is not None and len(seg) > 2:
             it = decrypt(key, bytes.fromhex(seg[2]), local, it)
         yield from it
-        length -= take
-        start += take
-        offset += size

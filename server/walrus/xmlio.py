@@ -61,3 +61,17 @@ def doc(root: str, *parts: str) -> bytes:
 def timestamp(ts: float) -> str:
     """ISO-8601 with milliseconds, as S3 lists dates."""
     return iso8601(ts)
+
+
+def iso_timestamp(text: str) -> float | None:
+    """Unix time of an ISO 8601 date or date-time (``Z`` or an offset; naive means UTC),
+    or None when ``text`` is not one."""
+    import datetime as _dt
+
+    try:
+        when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    return when.timestamp()
