@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import operator
 import re
 from typing import Any
 
@@ -136,18 +137,27 @@ def _match(patterns: Any, value: str, *, case: bool = True) -> bool:
     return False
 
 
+#: The comparisons of the Numeric* and Date* condition operators, by suffix.
+_COMPARISONS = {"Equals": operator.eq, "NotEquals": operator.ne, "LessThan": operator.lt,
+                "LessThanEquals": operator.le, "GreaterThan": operator.gt,
+                "GreaterThanEquals": operator.ge}
+
+
+def _compare(suffix: str, actual: float, wanted: list[float]) -> bool:
+    """One value against the statement's values: any must match, all for NotEquals."""
+    test = _COMPARISONS[suffix]
+    if suffix == "NotEquals":
+        return all(test(actual, v) for v in wanted)
+    return any(test(actual, v) for v in wanted)
+
+
 def _numeric(op: str, actual: str, wanted: list[str]) -> bool:
     try:
         a = float(actual)
         values = [float(w) for w in wanted]
     except ValueError:
         return False
-    test = {"NumericEquals": a.__eq__, "NumericNotEquals": a.__ne__,
-            "NumericLessThan": a.__lt__, "NumericLessThanEquals": a.__le__,
-            "NumericGreaterThan": a.__gt__, "NumericGreaterThanEquals": a.__ge__}[op]
-    if op == "NumericNotEquals":
-        return all(test(v) for v in values)
-    return any(test(v) for v in values)
+    return _compare(op[len("Numeric"):], a, values)
 
 
 def _epoch(value: str) -> float | None:
@@ -163,12 +173,7 @@ def _date(op: str, actual: str, wanted: list[str]) -> bool:
     values = [v for v in (_epoch(w) for w in wanted) if v is not None]
     if a is None or not values:
         return False
-    test = {"DateEquals": a.__eq__, "DateNotEquals": a.__ne__,
-            "DateLessThan": a.__lt__, "DateLessThanEquals": a.__le__,
-            "DateGreaterThan": a.__gt__, "DateGreaterThanEquals": a.__ge__}[op]
-    if op == "DateNotEquals":
-        return all(test(v) for v in values)
-    return any(test(v) for v in values)
+    return _compare(op[len("Date"):], a, values)
 
 
 #: Operators whose sense is negative: an absent key satisfies them.
