@@ -40,6 +40,9 @@ WAIT_SLICE_MS = 200
 STALL_SECONDS = 120.0
 FALLBACK_CHUNK = 1024 * 1024
 
+#: The uvicorn request-cycle attributes this module reads and updates.
+_CYCLE_STATE = ("transport", "scope", "expected_content_length", "chunked_encoding",
+                "response_started", "response_complete", "disconnected", "send")
 _WAITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zerocopy-wait")
 
 
@@ -127,6 +130,10 @@ class ZeroCopyProtocol(HttpToolsProtocol):
     """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend``."""
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if not all(hasattr(cycle, name) for name in _CYCLE_STATE):
+            # A uvicorn whose cycle keeps other state: announce nothing, the app streams.
+            super()._start_asgi_task(cycle, app)
+            return
         cycle.scope.setdefault("extensions", {})[EXTENSION] = {}
         plain_send = cycle.send
 
