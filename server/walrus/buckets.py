@@ -105,8 +105,7 @@ async def create_bucket(ctx: S3Context) -> Response:
         # S3 keeps a legacy rule in us-east-1 only: re-creating a bucket you own answers
         # 200 OK and resets its ACL; everything else about the bucket is kept.
         existing = ctx.walrus.store.bucket(name)
-        if ctx.walrus.store.bucket_config(existing, "ownership") == acls.ENFORCED and \
-                not acls.owner_only(acl, owner):
+        if ctx.acls_disabled(existing) and not acls.owner_only(acl, owner):
             raise e.InvalidBucketAclWithObjectOwnership() from None
         ctx.walrus.store.update_bucket(name, acl=json.dumps(acl))
         return ctx.response(200, b"", [("location", f"/{name}")])
@@ -166,13 +165,9 @@ async def bucket_acl(ctx: S3Context) -> Response:
     bucket = ctx.bucket()
     if ctx.request.method == "GET":
         ctx.authorize("s3:GetBucketAcl", bucket)
-        acl = loads(bucket["acl"], {})
-        if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
-            # ACLs are disabled: reads show the bucket owner's full control only.
-            acl = acls.owner_acl(bucket["account_id"])
-        return ctx.response(200, acls.to_xml(acl, ctx.walrus.accounts))
+        return ctx.response(200, ctx.acl_xml(bucket, bucket["acl"]))
     ctx.authorize("s3:PutBucketAcl", bucket)
-    if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+    if ctx.acls_disabled(bucket):
         raise e.AccessControlListNotSupported()
     new = acls.from_headers(ctx.headers, bucket["account_id"], ctx.walrus.accounts,
                             bucket["account_id"], ctx.walrus.exec_account)

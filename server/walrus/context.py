@@ -157,7 +157,7 @@ class S3Context:
             owner = False
         else:
             owner = self.principal.account_id == bucket["account_id"]
-        if self.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+        if self.acls_disabled(bucket):
             # BucketOwnerEnforced disables ACLs: the bucket owner's account owns every
             # object and has full access; anyone else needs a policy (decided above).
             return owner
@@ -176,6 +176,18 @@ class S3Context:
                 obj["owner_id"] == self.principal.account_id:
             return True  # an object's owner may always read and change its ACL
         return acls.allows(obj["acl"], self.principal, permission, ignore_public)
+
+    def acls_disabled(self, bucket: Row) -> bool:
+        """True under Object Ownership ``BucketOwnerEnforced``: ACLs neither grant nor can
+        be changed, and the bucket owner owns every object."""
+        return bool(self.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED)
+
+    def acl_xml(self, bucket: Row, stored: str | None) -> bytes:
+        """A GetBucketAcl/GetObjectAcl answer: the stored ACL, or only the bucket owner's
+        FULL_CONTROL while ACLs are disabled."""
+        acl = acls.owner_acl(bucket["account_id"]) if self.acls_disabled(bucket) \
+            else loads(stored, {})
+        return acls.to_xml(acl, self.walrus.accounts)
 
     def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:
         """Raise AccessDenied unless ``action`` is allowed."""

@@ -20,11 +20,7 @@ async def get_object_acl(ctx: S3Context) -> Response:
     version = ctx.query.get("versionId") or None
     obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
     ctx.authorize("s3:GetObjectAcl", bucket, obj)
-    acl = loads(obj["acl"], {})
-    if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
-        # ACLs are disabled: the bucket owner owns every object, whoever wrote it.
-        acl = acls.owner_acl(bucket["account_id"])
-    return ctx.response(200, acls.to_xml(acl, ctx.walrus.accounts))
+    return ctx.response(200, ctx.acl_xml(bucket, obj["acl"]))
 
 
 async def put_object_acl(ctx: S3Context) -> Response:
@@ -34,7 +30,7 @@ async def put_object_acl(ctx: S3Context) -> Response:
     version = ctx.query.get("versionId") or None
     obj = ctx.walrus.store.head(bucket["name"], ctx.key, version)
     ctx.authorize("s3:PutObjectAcl", bucket, obj)
-    if ctx.walrus.store.bucket_config(bucket, "ownership") == acls.ENFORCED:
+    if ctx.acls_disabled(bucket):
         raise e.AccessControlListNotSupported()
     new = acls.from_headers(ctx.headers, obj["owner_id"], ctx.walrus.accounts,
                             bucket["account_id"], ctx.walrus.exec_account)

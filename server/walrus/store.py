@@ -131,8 +131,14 @@ class WalrusStore(UploadStore):
                                      .values(**values)))
 
     def bucket_config(self, bucket: Row, name: str) -> Any:
-        """One stored bucket configuration (website, logging, ...) or None."""
-        return json.loads(bucket.get("configs") or "{}").get(name)
+        """One stored bucket configuration (website, logging, ...) or None.
+
+        The JSON document is parsed once per row: one request consults several
+        configurations (ownership, public access block, encryption, logging)."""
+        docs = bucket.get("_configs")
+        if docs is None:
+            docs = bucket["_configs"] = json.loads(bucket.get("configs") or "{}")
+        return docs.get(name)
 
     def set_bucket_config(self, name: str, config: str, value: Any) -> None:
         """Store (or, with ``value`` None, remove) one bucket configuration atomically."""
