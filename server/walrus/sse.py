@@ -105,7 +105,8 @@ class BucketDefaults:
     algorithm: str | None = None  # the bucket's default SSEAlgorithm, if it has one
     key_id: str = ""              # its KMSMasterKeyID (empty: the account's default key)
     bucket_key: bool = False      # its BucketKeyEnabled
-    managed_key: str = ""         # the account's default KMS key id (AWS's aws/s3 key)
+    region: str = ""              # where the bucket is, and whose it is: they name the
+    account: str = ""             # account's default KMS key (AWS's aws/s3 key) if needed
 
 
 def response_headers(record: str | None, write: bool = False) -> list[tuple[str, str]]:
@@ -188,7 +189,7 @@ def bucket_defaults(ctx: S3Context, bucket: Row) -> BucketDefaults:
     extra = walrus.store.bucket_config(bucket, "encryption") or {}
     return BucketDefaults(bucket.get("encryption") or None, extra.get("key_id", ""),
                           bool(extra.get("bucket_key")),
-                          walrus.master.managed_key_id(walrus.region, bucket["account_id"]))
+                          walrus.region, bucket["account_id"])
 
 
 async def bucket_encryption(ctx: S3Context) -> Response:
@@ -342,7 +343,8 @@ def for_write(h: dict[str, str], bucket_default: BucketDefaults | str | None,
     if not key_id:
         # The bucket's key only when the bucket's default algorithm is the one applied.
         key_id = (defaults.key_id if algorithm == defaults.algorithm else "") \
-            or defaults.managed_key
+            or (master.managed_key_id(defaults.region, defaults.account)
+                if defaults.account else "")
     if not key_id:
         raise e.InvalidArgument("Server Side Encryption with AWS KMS managed key requires "
                                 "HTTP header x-amz-server-side-encryption-aws-kms-key-id",
