@@ -226,18 +226,33 @@ class ActionsApp(App[None]):
             Field("path", "Save the private key to", placeholder="NAME.pem in the current directory"),
         ], "Create", focus="name"), create)
 
+    def confirm_call(self, question: str, what: str, action: str, params: dict[str, str],
+                     done: Callable[[Any], None], resource: str = "") -> None:
+        """Ask ``question``; on yes, call the cloud's ``action`` (as :meth:`run_call` does)."""
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call(what, lambda: self.cloud.call(action, params), done,
+                              resource=resource)
+
+        self.push_screen(ConfirmScreen(question), confirmed)
+
+    def requested(self, resource: str, title: str, event: str) -> Callable[[Any], None]:
+        """A ``done`` callback: notify ``title`` and log ``event`` for ``resource``."""
+
+        def done(_: Any) -> None:
+            self.notify(resource, title=title)
+            self.log_event(resource, event, "cyan")
+
+        return done
+
     def action_delete_key(self) -> None:
         """Delete the selected key pair, after confirming."""
         name = self.selected("keys")
         if not name:
             return
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_call("Delete key pair", lambda: self.cloud.call("DeleteKeyPair", {"KeyName": name}),
-                              lambda _: self.notify(name, title="Key pair deleted"))
-
-        self.push_screen(ConfirmScreen(f"Delete key pair {name}?"), confirmed)
+        self.confirm_call(f"Delete key pair {name}?", "Delete key pair", "DeleteKeyPair",
+                          {"KeyName": name}, lambda _: self.notify(name, title="Key pair deleted"))
 
     # -- addresses --------------------------------------------------------------------------
     def _address_params(self, ip: str, vpc_key: str, vpc_field: int) -> dict[str, str]:
@@ -282,14 +297,9 @@ class ActionsApp(App[None]):
         ip = self.selected("addresses")
         if not ip:
             return
-        params = self._address_params(ip, "AllocationId", 1)
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_call("Release address", lambda: self.cloud.call("ReleaseAddress", params),
-                              lambda _: self.notify(ip, title="Address released"))
-
-        self.push_screen(ConfirmScreen(f"Release address {ip}?"), confirmed)
+        self.confirm_call(f"Release address {ip}?", "Release address", "ReleaseAddress",
+                          self._address_params(ip, "AllocationId", 1),
+                          lambda _: self.notify(ip, title="Address released"))
 
 
     # -- volumes and snapshots --------------------------------------------------------------
@@ -376,17 +386,9 @@ class ActionsApp(App[None]):
             return
         attached = self._cell("volumes", vid, 6)
         note = f" (attached to {attached})" if attached else ""
-
-        def done(_: Any) -> None:
-            self.notify(vid, title="Volume deleted")
-            self.log_event(vid, "delete requested", "cyan")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_call("Delete volume", lambda: self.cloud.call("DeleteVolume", {"VolumeId": vid}),
-                              done, resource=vid)
-
-        self.push_screen(ConfirmScreen(f"Delete volume {vid}{note}?"), confirmed)
+        self.confirm_call(f"Delete volume {vid}{note}?", "Delete volume", "DeleteVolume",
+                          {"VolumeId": vid}, self.requested(vid, "Volume deleted", "delete requested"),
+                          resource=vid)
 
     def action_attach_volume(self) -> None:
         """Attach the selected volume to a running instance of its zone (picked from a list)."""
@@ -433,18 +435,9 @@ class ActionsApp(App[None]):
             self.notify("Select a volume first.", severity="warning")
             return
         attached = self._cell("volumes", vid, 6)
-
-        def done(_: Any) -> None:
-            self.notify(vid, title="Detaching")
-            self.log_event(vid, "detach requested", "cyan")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_call("Detach volume", lambda: self.cloud.call("DetachVolume", {"VolumeId": vid}),
-                              done, resource=vid)
-
-        self.push_screen(ConfirmScreen(f"Detach volume {vid}{f' from {attached}' if attached else ''}?"),
-                         confirmed)
+        self.confirm_call(f"Detach volume {vid}{f' from {attached}' if attached else ''}?",
+                          "Detach volume", "DetachVolume", {"VolumeId": vid},
+                          self.requested(vid, "Detaching", "detach requested"), resource=vid)
 
     def action_snapshot_volume(self) -> None:
         """Snapshot the selected volume, with an optional description."""
@@ -476,17 +469,9 @@ class ActionsApp(App[None]):
         if not sid:
             self.notify("Select a snapshot first.", severity="warning")
             return
-
-        def done(_: Any) -> None:
-            self.notify(sid, title="Snapshot deleted")
-            self.log_event(sid, "delete requested", "cyan")
-
-        def confirmed(yes: bool | None) -> None:
-            if yes:
-                self.run_call("Delete snapshot", lambda: self.cloud.call("DeleteSnapshot", {"SnapshotId": sid}),
-                              done, resource=sid)
-
-        self.push_screen(ConfirmScreen(f"Delete snapshot {sid}?"), confirmed)
+        self.confirm_call(f"Delete snapshot {sid}?", "Delete snapshot", "DeleteSnapshot",
+                          {"SnapshotId": sid},
+                          self.requested(sid, "Snapshot deleted", "delete requested"), resource=sid)
 
 
 def one_line(message: str) -> str:
