@@ -41,6 +41,7 @@ class IAMService(QueryService):
     """The Euare service (IAM API version 2010-05-08, with Eucalyptus account actions)."""
 
     signing_names = ("iam",)
+    iam_prefix = "iam"
     path = "/services/Euare"
     api_version = "2010-05-08"
     xmlns = "https://iam.amazonaws.com/doc/2010-05-08/"
@@ -245,6 +246,7 @@ class STSService(QueryService):
     """The Tokens service: caller identity."""
 
     signing_names = ("sts",)
+    iam_prefix = "sts"
     path = "/services/Tokens"
     api_version = "2011-06-15"
     xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"

@@ -23,6 +23,7 @@ class EC2Service(QueryService):
     """EC2 Query API at ``/services/compute`` (SigV4 service ``ec2``)."""
 
     signing_names = ("ec2",)
+    iam_prefix = "ec2"
     path = "/services/compute"
     api_version = API_VERSION
     xmlns = f"http://ec2.amazonaws.com/doc/{API_VERSION}/"

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from server import errors
 from server.auth import sigv4
+from server.auth.authz import Action, as_action
 from server.auth.identity import ANONYMOUS, IdentityError, Principal
 from server.ids import request_id
 from server.protocol.http import Request, Response
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Handler = Callable[["Context"], Any]
+#: A row of an action table: a declared :class:`Action` (or, until declared, a handler).
+Row = Action | Handler
 
 
 @dataclass
@@ -73,6 +76,8 @@ class QueryService:
         sigv4.SigV4Error.EXPIRED: ("SignatureDoesNotMatch", 403),
         sigv4.SigV4Error.NOT_YET: ("SignatureDoesNotMatch", 403),
     }
+    #: Service prefix of IAM action names (``ec2``, ``iam``, ``sts``, ``cloudwatch``...).
+    iam_prefix = ""
     #: Actions callable without a signature.
     anonymous_actions: frozenset[str] = frozenset()
 
@@ -126,10 +131,12 @@ class QueryService:
                 except IdentityError as exc:
                     raise errors.AWSError(exc.message, code=exc.code, status=exc.status) from None
             ctx = Context(self.cloud, principal, params, action, rid, request.client, caller)
+            declared = as_action(handler, self.iam_prefix, action)
+            self.authorize(ctx, declared)
             if params.get("DryRun") in ("true", "True", "1"):
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
-            result = handler(ctx)
+            result = declared.handler(ctx)
             self.cloud.store.flush()
             return self.render(action, result, rid)
         except errors.AWSError as exc:
@@ -142,6 +149,9 @@ class QueryService:
         except Exception:
             log.exception("internal error in %s %s", self.path, action)
             return self.render_error(errors.InternalError(), rid)
+
+    def authorize(self, ctx: Context, declared: Action) -> None:
+        """Ask the policy engine whether ``ctx`` may run ``declared`` (hook: allow)."""
 
     def check_dry_run(self, ctx: Context) -> None:
         """Hook: validate permissions for a DryRun request (default: allowed)."""

@@ -54,6 +54,7 @@ class EmpyreanService(QueryService):
     """Eucalyptus' bootstrap service (``/services/Empyrean``): service certificates."""
 
     signing_names = ("bootstrap",)
+    iam_prefix = "euserv"
     path = "/services/Empyrean"
     api_version = "eucalyptus"
     xmlns = "http://www.eucalyptus.com/ns/empyrean/2012-10-01/"
