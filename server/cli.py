@@ -1,11 +1,49 @@
-"""``eucalyptus-cloud``: run the whole cloud in one process."""
+"""``eucalyptus-cloud``: run the whole cloud in one process.
+
+Exit status: 0 after a clean stop, 1 when the cloud cannot start (database unreachable,
+a component failing at start-up), 2 for a bad configuration or command line, 3 when the
+listen address cannot be bound (in use, not permitted, not an address of this host).
+"""
 
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 
 import click
+
+#: Exit statuses (documented in the README).
+EXIT_START_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_LISTEN = 3
+
+
+def fail(message: str, status: int) -> None:
+    """One line on stderr, then exit."""
+    click.echo(f"eucalyptus-cloud: error: {message}", err=True)
+    sys.exit(status)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything is written, so that a busy port stops the
+    start-up before the data directory is touched."""
+    host = host.strip("[]")  # [::1]:8773
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise OSError(f"{host}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: quick restarts
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -19,14 +57,22 @@ import click
 @click.version_option(package_name="eucalyptus-py", prog_name="eucalyptus-cloud")
 def main(config_path: str | None, data_dir: str | None, listen: str | None,
          log_level: str | None) -> None:
-    """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process."""
+    """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process.
+
+    Exit status: 0 after a clean stop, 1 when the cloud cannot start, 2 for a bad
+    configuration, 3 when the listen address cannot be bound (e.g. the port is in use).
+    """
     from server.config import ConfigError, load
 
     try:
         config = load(config_path, data_dir=data_dir, listen=listen)
-    except ConfigError as exc:
-        click.echo(f"eucalyptus-cloud: error: {exc}", err=True)
-        sys.exit(2)
+        host, port = config.host_port
+    except (ConfigError, ValueError) as exc:
+        fail(str(exc), EXIT_CONFIG)
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
     level = (log_level or config.cloud["log_level"]).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
@@ -35,9 +81,8 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     try:
         cloud = Cloud(config)
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
-        click.echo(f"eucalyptus-cloud: error: {exc}", err=True)
-        sys.exit(1)
-    host, port = config.host_port
+        sock.close()
+        fail(str(exc), EXIT_START_FAILED)
     click.echo(f"eucalyptus-cloud: serving {config.public_url} "
                f"(data in {config.data_dir}; credentials in {cloud.client_config_path})",
                err=True)
@@ -45,6 +90,13 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
     from server.protocol.zerocopy import ZeroCopyProtocol
 
-    uvicorn.run(cloud.app, host=host, port=port, log_level=level.lower() if level != "INFO"
-                else "warning", access_log=False, lifespan="on", http=ZeroCopyProtocol,
-                loop="uvloop", timeout_keep_alive=60, server_header=False, date_header=False)
+    server = uvicorn.Server(uvicorn.Config(
+        cloud.app, log_level=level.lower() if level != "INFO" else "warning", access_log=False,
+        lifespan="on", http=ZeroCopyProtocol, loop="uvloop", timeout_keep_alive=60,
+        server_header=False, date_header=False))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop
+        pass
+    if not server.started:  # the lifespan start-up failed (logged above)
+        sys.exit(EXIT_START_FAILED)

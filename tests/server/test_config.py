@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,22 @@ def test_cli_bad_config_exits_2(tmp_path: Path) -> None:
     proc = subprocess.run([str(BIN), "--config", str(broken)], capture_output=True, text=True,
                           timeout=30)
     assert proc.returncode == 2 and "invalid TOML" in proc.stderr
+
+
+def test_cli_port_in_use_exits_3_before_writing(tmp_path: Path) -> None:
+    """A busy listen port stops the start-up with one line and status 3, before the data
+    directory gets a database, keys or a euca2ools.ini."""
+    data = tmp_path / "data"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run([str(BIN), "--listen", f"127.0.0.1:{port}", "--data-dir", str(data)],
+                              capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("eucalyptus-cloud: error: cannot listen on 127.0.0.1:")
+    assert "in use" in lines[0]
+    assert "serving" not in proc.stderr and proc.stdout == ""
+    assert not data.exists() or not any(data.iterdir())
