@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING, Any, Protocol
 
 from server.protocol.http import Receive, Request, Response, Send
+from server.protocol.unserved import UnservedService
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
@@ -50,11 +51,18 @@ class CloudApp:
         self.by_signing_name: dict[str, Service] = {}
         self.claimers: list[Any] = []
         self.default: Service | None = None
+        #: SigV4 name -> path of every service served at a path, in registration order:
+        #: what euca2ools.ini lists (a service appears there once it is registered).
+        self.endpoints: dict[str, str] = {}
+        #: Services this cloud does not serve, known by path and by name (see ``unserved``).
+        self.unserved_paths: dict[str, UnservedService] = {}
 
     def register(self, service: Service, *, default: bool = False) -> None:
         """Serve ``service`` at its path and its SigV4 names."""
         if service.path:
             self.by_path[service.path.lower()] = service
+            if service.signing_names:
+                self.endpoints[service.signing_names[0]] = service.path
         for name in service.signing_names:
             self.by_signing_name[name] = service
         if hasattr(service, "claims"):
@@ -62,12 +70,18 @@ class CloudApp:
         if default:
             self.default = service
 
+    def know_unserved(self, paths: dict[str, str]) -> None:
+        """Name the services (SigV4 name -> path) a client may look for here: those not
+        registered answer "not implemented" at their path instead of 404."""
+        for name, path in paths.items():
+            self.unserved_paths[path.lower()] = UnservedService(name, path)
+
     def route(self, request: Request) -> Service | None:
         """The service for ``request``."""
         path = request.path
         if path.startswith("/services/"):  # the common case first: no claimer serves these
-            name = path.split("/", 3)[2].lower()
-            return self.by_path.get(f"/services/{name}")
+            key = "/services/" + path.split("/", 3)[2].lower()
+            return self.by_path.get(key) or self.unserved_paths.get(key)
         for claimer in self.claimers:
             if claimer.claims(request):
                 return claimer  # type: ignore[no-any-return]
@@ -76,9 +90,10 @@ class CloudApp:
         if match is None and "X-Amz-Credential" in request.query_string:
             match = _QUERY_SCOPE.search(request.query_string)
         if match is not None:
-            service = self.by_signing_name.get(match.group(1))
-            if service is not None:
-                return service
+            name = match.group(1)
+            # A scope naming a service not served here is answered in that service's protocol
+            # ("not implemented"), not by the default (S3) refusing its signature.
+            return self.by_signing_name.get(name) or UnservedService(name)
         return self.default
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:

@@ -26,7 +26,7 @@ def fail(message: str, status: int) -> None:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before anything is written, so that a busy port stops the
+    """The server's socket, bound before anything is written, so that a busy port stops the
     start-up before the data directory is touched."""
     host = host.strip("[]")  # [::1]:8773
     try:
@@ -37,8 +37,9 @@ def bind(host: str, port: int) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn: quick restarts
+        # Bound, not yet listening: the server listens once the cloud is up, so a client
+        # that waits for the port finds euca2ools.ini written.
         sock.bind(address)
-        sock.listen(2048)
     except OSError:
         sock.close()
         raise

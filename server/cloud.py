@@ -26,7 +26,8 @@ from server.util import atomic_write
 
 log = logging.getLogger(__name__)
 
-#: Service name -> path, as Eucalyptus serves them (and as euca2ools.ini lists them).
+#: Service name -> path, as Eucalyptus serves them.  euca2ools.ini lists those of them this
+#: cloud serves (registered with the app); the others answer "not implemented".
 SERVICE_PATHS: dict[str, str] = {
     "ec2": "/services/compute",
     "s3": "/services/objectstorage",
@@ -81,6 +82,7 @@ class Cloud:
             setup = getattr(mod, "setup", None)
             if setup is not None:
                 setup(self)
+        self.app.know_unserved(SERVICE_PATHS)
 
     @property
     def url(self) -> str:
@@ -89,7 +91,7 @@ class Cloud:
 
     def service_url(self, name: str) -> str:
         """The URL of one service."""
-        return self.url + SERVICE_PATHS[name]
+        return self.url + self.app.endpoints.get(name, SERVICE_PATHS.get(name, "/"))
 
     # -- life cycle ------------------------------------------------------------------
     def build_clusters(self) -> None:
@@ -147,8 +149,8 @@ class Cloud:
         """A euca2ools.ini for one user, with every service URL of this cloud."""
         region = self.config.cloud["region"]
         lines = ["[global]", f"default-region = {region}", "", f"[region {region}]"]
-        for name in SERVICE_PATHS:
-            lines.append(f"{name}-url = {self.service_url(name)}")
+        for name, path in self.app.endpoints.items():  # only what is served
+            lines.append(f"{name}-url = {self.url}{path}")
         cert = self.components.get("certificate_path")
         if cert:
             lines.append(f"certificate = {cert}")

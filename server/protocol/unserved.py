@@ -1,0 +1,49 @@
+"""Answers for services this cloud does not serve, in each service's own protocol.
+
+Eucalyptus deployments may run auto scaling, CloudWatch, ELB and CloudFormation; this cloud
+does not.  A client pointed at such a service (by its ``/services/<Name>`` path, or at ``/``
+with that service in its SigV4 credential scope) gets a "not implemented" error its SDK
+parses, instead of falling through to Walrus and being refused as a bad S3 signature.
+"""
+
+from __future__ import annotations
+
+import json
+
+from server.ids import request_id
+from server.protocol.http import Request, Response
+from server.protocol.xml import escape
+
+#: The error code and status: 501 says "not implemented" and is not retried by the SDKs.
+CODE = "NotImplemented"
+STATUS = 501
+
+
+class UnservedService:
+    """A service known by name that this cloud does not provide."""
+
+    signing_names: tuple[str, ...] = ()
+
+    def __init__(self, name: str, path: str = ""):
+        self.name = name
+        self.path = path
+
+    def message(self) -> str:
+        """What the error says."""
+        return f"The {self.name} service is not available in this cloud"
+
+    async def handle(self, request: Request) -> Response:
+        """The error in the request's protocol: JSON for the JSON protocols (``X-Amz-Target``
+        or a JSON body), the query protocol's ``ErrorResponse`` otherwise."""
+        rid = request_id()
+        headers = [("x-amzn-requestid", rid)]
+        ctype = request.header("content-type", "")
+        if request.header("x-amz-target") or "json" in ctype:
+            body = json.dumps({"__type": CODE, "message": self.message()}).encode()
+            headers.append(("x-amzn-errortype", CODE))
+            return Response(STATUS, body, headers,
+                            content_type=ctype if "json" in ctype else "application/json")
+        text = ('<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
+                f"<Code>{CODE}</Code><Message>{escape(self.message())}</Message></Error>"
+                f"<RequestId>{rid}</RequestId></ErrorResponse>")
+        return Response(STATUS, text.encode(), headers)
