@@ -36,7 +36,7 @@ bench: venv  ## print the benchmark figures (see benchmarks/README.md)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
 docs: venv  ## regenerate man pages and bash completion from the CLI declarations
-	$(BIN)/python -m euca2ools.docgen
+	$(BIN)/python -m euca2ools.generate
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -13,9 +13,11 @@ import click
 
 from . import VERSION_STRING
 from .decl import Arg, Command, global_args, help_flags
+from .exceptions import ArgumentError
 from .runtime import (
     EXIT_USAGE,
     Invocation,
+    convert,
     debug_requested,
     execute,
     quiet_broken_pipe,
@@ -98,9 +100,9 @@ def build(command: Command, prog: str) -> tuple[click.Command, list[Arg]]:
                 value = list(value or [])
             if value is not None and arg.type is not None and not arg.flag:
                 try:
-                    value = [arg.type(v) for v in value] if isinstance(value, list) else arg.type(value)
-                except (ValueError, TypeError) as err:
-                    raise click.BadParameter(str(err), param_hint=arg.flags[-1]) from None
+                    value = convert(arg, value)
+                except ArgumentError as err:
+                    raise click.UsageError(str(err)) from None
             if value is None and arg.default is not None:
                 value = arg.default
             parsed[arg.key] = value

@@ -85,7 +85,15 @@ def config_files(config_path: str | None = None) -> list[str]:
         if not pattern:
             continue
         pattern = os.path.expandvars(os.path.expanduser(pattern))
-        files.extend(sorted(glob.glob(pattern)))
+        found = sorted(glob.glob(pattern))
+        # A glob may match nothing, but a file the user named must exist: a typo in
+        # EUCA_CONFIG_PATH would otherwise run with no (or another) configuration.
+        if raw and not found and not glob.has_magic(pattern):
+            from .exceptions import ConfigError
+
+            where = "EUCA_CONFIG_PATH" if config_path is None else "configuration file"
+            raise ConfigError(f"{where}: no such file: {pattern}")
+        files.extend(found)
     return files
 
 

@@ -18,6 +18,11 @@ class ArgumentError(Euca2oolsError):
     """A command-line usage error found after parsing (exit status 2)."""
 
 
+class LocalFileError(ArgumentError):
+    """A local file the user named (on the command line or in the configuration) does not
+    exist or cannot be read: a usage error, exit status 2, as every missing input file."""
+
+
 class ServiceError(Euca2oolsError):
     """A web service answered with an HTTP error status (exit status 1)."""
 

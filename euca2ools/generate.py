@@ -4,6 +4,8 @@
 
 * ``euca2ools/commands/_index.py``: command name -> declaring module (fast dispatch);
 * ``man/<command>.1`` for every command, ``man/euca2ools.ini.5`` and ``man/euca2ools.7``;
+* ``man/<script>.1`` for the other console scripts (``eucalyptus-cloud``, ``euca-sim``,
+  ``euca-tui``), from their click or argparse definitions (:mod:`euca2ools.program_pages`);
 * ``bash_completion/euca2ools``;
 * the ``# BEGIN/END euca2ools scripts`` block of ``pyproject.toml``.
 
@@ -155,7 +157,9 @@ def man_page(command: Command) -> str:
                 _esc("region (and user) to use when --region is not given")]
         out += [".SH \"EXIT STATUS\"", _esc("0 on success, 1 on a service or runtime error "
                                              "(printed as PROG: error (CODE): MESSAGE), "
-                                             "2 on a usage error.")]
+                                             "2 on a usage error, including a local file "
+                                             "named on the command line that does not exist "
+                                             "or cannot be read.")]
     out += [".SH \"SEE ALSO\"", "\\fBeuca2ools.ini\\fR(5), \\fBeuca2ools\\fR(7)"]
     return "\n".join(out) + "\n"
 
@@ -436,6 +440,9 @@ def outputs() -> dict[str, str]:
         files[f"man/{cmd.name}.1"] = man_page(cmd)
     files["man/euca2ools.ini.5"] = ini_page()
     files["man/euca2ools.7"] = overview_page(commands)
+    from .program_pages import program_pages  # eucalyptus-cloud, euca-sim, euca-tui
+
+    files.update(program_pages())
     files["bash_completion/euca2ools"] = completion_script(commands)
     files["pyproject.toml"] = _pyproject_with(scripts_block(commands))
     return files

@@ -3,7 +3,8 @@
 Shared by the click path (:mod:`euca2ools.cli`) and the fast path
 (:mod:`euca2ools.fastpath`); only the standard library is imported at module level.
 Exit statuses are decided here and nowhere else: 0 ok, 1 service or runtime error,
-2 usage error.
+2 usage error -- including a local file the user named that does not exist or cannot be
+read (``-f KEYFILE``, ``--user-data-file``, ``-i IMAGE``, ``-k KEY``...), in every command.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only; importing typing costs star
     from .decl import Command
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
+#: errno values of a named file that is missing or unreadable: a usage error (exit 2).
+_UNREADABLE = frozenset({2, 13, 20, 21})  # ENOENT, EACCES, ENOTDIR, EISDIR
 
 
 class Invocation:
@@ -99,6 +102,23 @@ def parse_filters(specs: list[str] | tuple[str, ...], allowed: tuple[str, ...] |
     return [{"Name": name, "Value": values} for name, values in merged.items()]
 
 
+def convert(arg: Any, value: Any) -> Any:
+    """``value`` (or each of a list) through the argument's type, as argparse does: a bad
+    value is an :class:`ArgumentError` naming the option (``argument -s/--size: invalid int
+    value: '1.5'``), never Python's own message."""
+    def one(text: str) -> Any:
+        try:
+            return arg.type(text)
+        except (ValueError, TypeError) as err:
+            name = "/".join(arg.flags) if not arg.positional else (arg.metavar or arg.key)
+            if arg.type in (int, float):
+                raise ArgumentError(
+                    f"argument {name}: invalid {arg.type.__name__} value: '{text}'") from None
+            raise ArgumentError(f"argument {name}: {err}") from None
+
+    return [one(v) for v in value] if isinstance(value, list) else one(value)
+
+
 def route_args(inv: Invocation, extra: list[Any]) -> None:
     """Copy arguments whose ``dest`` is a wire parameter into the request params."""
     cmd = inv.command
@@ -168,7 +188,7 @@ def report(prog: str, err: BaseException, debug: bool) -> int:
     if isinstance(err, OSError) and err.strerror:
         where = f": {err.filename}" if err.filename else ""
         sys.stderr.write(f"{prog}: error: {err.strerror}{where}\n")
-        return EXIT_ERROR
+        return EXIT_USAGE if err.filename and err.errno in _UNREADABLE else EXIT_ERROR
     if isinstance(err, KeyboardInterrupt):
         return 130
     text = str(err.args[0]) if err.args else type(err).__name__

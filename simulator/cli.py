@@ -42,9 +42,13 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``euca-sim`` console script."""
-    parser = argparse.ArgumentParser(prog="euca-sim", description="Eucalyptus cloud simulator")
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``euca-sim`` (also the source of its man page)."""
+    parser = argparse.ArgumentParser(
+        prog="euca-sim", description="Eucalyptus cloud simulator: runs the cloud's own "
+        "scheduler and node code on a simpy clock over virtual nodes.",
+        epilog="exit status: 0 on success, 1 when an experiment cannot be read or run, "
+               "2 on a usage error.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run one experiment")
     run.add_argument("experiment", help="experiment file (TOML)")
@@ -61,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweep.add_argument("--jobs", type=int, default=0, help="parallel processes (default: CPUs)")
     sweep.add_argument("--trace-dir", default=None, help="PlanetLab trace directory")
     sweep.add_argument("--out", default=None, help="output directory")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``euca-sim`` console script."""
+    args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
             return _run(args)

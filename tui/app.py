@@ -359,12 +359,8 @@ class EucaApp(ActionsApp):
         self.run_call("Console output", lambda: self.cloud.call("GetConsoleOutput", {"InstanceId": iid}), got)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``euca-tui``: the dashboard, configured like the euca-* commands."""
-    from euca2ools.exceptions import ConfigError
-
-    from .cloud import Cloud
-
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``euca-tui`` (also the source of its man page)."""
     parser = argparse.ArgumentParser(
         prog="euca-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A live terminal dashboard of a Eucalyptus (or AWS) region, configured like "
@@ -378,7 +374,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--security-token", metavar="TOKEN", help="session token, with -I/-S")
     parser.add_argument("--interval", type=float, default=2.0, metavar="SECONDS",
                         help="time between refreshes (default 2)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``euca-tui``: the dashboard, configured like the euca-* commands."""
+    from euca2ools.exceptions import ConfigError
+
+    from .cloud import Cloud
+
+    args = build_parser().parse_args(argv)
     try:
         cloud = Cloud.from_config(args.region, None, url=args.url, access_key_id=args.access_key_id,
                                   secret_key=args.secret_key, security_token=args.security_token)

@@ -158,7 +158,7 @@ def _mappings(text: str | None) -> list[tuple[str, str]]:
 
 def bundle_spec(inv: Invocation) -> BundleSpec:
     """A :class:`~euca2ools.bundle.tasks.BundleSpec` from the bundling options."""
-    from ..exceptions import ArgumentError
+    from ..exceptions import ArgumentError, LocalFileError
     from .keys import load_private_key, parse_hex_key
     from .tasks import EC2_IMAGE_LIMIT, BundleSpec
 
@@ -170,7 +170,7 @@ def bundle_spec(inv: Invocation) -> BundleSpec:
         size = int(a["image_size"])
     else:
         if not os.path.isfile(image):
-            raise ArgumentError(f"argument -i/--image: '{image}' is not a file")
+            raise LocalFileError(f"argument -i/--image: '{image}' is not a file")
         size = os.path.getsize(image)
         if a.get("image_size") is not None and int(a["image_size"]) != size:
             raise ArgumentError(f"argument --image-size: the image has {size} bytes")

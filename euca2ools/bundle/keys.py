@@ -21,7 +21,9 @@ def _read(path: str, what: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except OSError as err:
-        raise BundleError(f"cannot read {what} {path}: {err.strerror}") from None
+        from ..exceptions import LocalFileError
+
+        raise LocalFileError(f"cannot read {what} {path}: {err.strerror}") from None
 
 
 def load_certificate(path: str, what: str = "certificate") -> RSAPublicKey:

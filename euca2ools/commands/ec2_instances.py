@@ -113,7 +113,9 @@ def _print_console(inv: Invocation, result: Any) -> None:
             else ("^?" if ord(ch) == 127 else "^" + chr(ord(ch) + 64))
             for ch in text
         )
-    inv.echo(text.rstrip("\n"))
+    text = text.rstrip("\n")
+    if text:  # the console's last line ends with the newline flush() adds, never twice
+        inv.echo(text)
 
 
 _ATTRS = [

@@ -14,6 +14,12 @@ IAM_ERROR = ("<ErrorResponse><Error><Type>Sender</Type><Code>NoSuchEntity</Code>
              "</ErrorResponse>")
 
 
+@pytest.fixture(autouse=True)
+def _empty_ini(tmp_path: Path) -> None:
+    """``none.ini``: an empty configuration (a missing one is an error of its own)."""
+    (tmp_path / "none.ini").write_text("")
+
+
 @pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "click"])
 def test_service_error_line_and_status(euca, stub, fast: bool) -> None:  # type: ignore[no-untyped-def]
     """``PROG: error (Code): Message`` on stderr and exit 1, for EC2 and IAM error shapes."""

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,23 @@ def test_every_command_has_a_man_page() -> None:
     assert {f"{c.name}.1" for c in all_commands()} | {"euca2ools.ini.5", "euca2ools.7"} <= pages
 
 
+def test_every_console_script_has_a_man_page() -> None:
+    """Every script pyproject.toml installs (the server, the simulator and the dashboard
+    too) has a generated section-1 page naming its options."""
+    with open(ROOT / "pyproject.toml", "rb") as handle:
+        scripts = tomllib.load(handle)["project"]["scripts"]
+    assert {"eucalyptus-cloud", "euca-sim", "euca-tui"} <= set(scripts)
+    missing = [name for name in scripts if not (ROOT / "man" / f"{name}.1").is_file()]
+    assert not missing, f"no man page: {missing}"
+    assert "\\-\\-data\\-dir" in (ROOT / "man" / "eucalyptus-cloud.1").read_text()
+    assert '.SS "sweep"' in (ROOT / "man" / "euca-sim.1").read_text()
+    assert "\\-\\-interval" in (ROOT / "man" / "euca-tui.1").read_text()
+
+
 @pytest.mark.skipif(shutil.which("man") is None, reason="man (man-db) is not installed")
 @pytest.mark.parametrize("page", ["euca-run-instances.1", "euca-describe-instances.1",
-                                  "euare-usercreate.1", "euca2ools.ini.5", "euca2ools.7"])
+                                  "euare-usercreate.1", "euca2ools.ini.5", "euca2ools.7",
+                                  "eucalyptus-cloud.1", "euca-sim.1", "euca-tui.1"])
 def test_man_page_renders(page: str) -> None:
     """``man ./man/PAGE`` renders without groff warnings at usual widths, showing the options."""
     for width in ("60", "80", "120"):
