@@ -15,6 +15,8 @@ MODULES = (
     "ec2_addresses",
     "ec2_misc",
     "ec2_ebs",
+    "ec2_passwords",
+    "ec2_bundletasks",
     "iam",
     "bundle",
     "euserv",

@@ -6,11 +6,13 @@ from server.auth import sigv4
 from server.clc import (
     addresses,
     attributes,
+    bundletasks,
     groups,
     images,
     instances,
     keypairs,
     lifecycle,
+    passwords,
     tags,
     zones,
 )
@@ -38,7 +40,8 @@ class EC2Service(QueryService):
     }
 
     #: Modules whose ACTIONS tables make up the service; other components extend it.
-    modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones]
+    modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
+               passwords, bundletasks]
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""

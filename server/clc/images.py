@@ -110,7 +110,9 @@ def register_image(ctx: Context) -> Any:
         image_type=image_type, description=p.str("Description") or "", architecture=arch,
         kernel_id=p.str("KernelId") or manifest.get("kernel_id", "") or "",
         ramdisk_id=p.str("RamdiskId") or manifest.get("ramdisk_id", "") or "",
-        platform="windows" if (p.str("Platform") or "").lower() == "windows" else "",
+        platform="windows" if (p.str("Platform") or "").lower() == "windows"
+        # Eucalyptus' rule: a bundle whose name starts with "windows" is a Windows image.
+        or location.rsplit("/", 1)[-1].lower().startswith("windows") else "",
         root_device_type="ebs" if root_snapshot is not None and not location else "instance-store",
         root_device_name=root_name, block_devices=mappings,
         virtualization_type=p.str("VirtualizationType") or

@@ -133,7 +133,10 @@ def create_image(ctx: Context) -> Any:
         raise errors.InvalidParameterValue("AMI names must be between 3 and 128 characters long")
     if inst.root_device_type != "ebs":
         raise errors.InvalidParameterValue(
-            f"Instance {inst.id} is not EBS-backed: bundle instance-store instances instead")
+            f"Instance {inst.id} is instance-store: CreateImage images EBS-backed instances; "
+            "make an image of an instance-store Windows instance with BundleInstance "
+            "(euca-bundle-instance), then register the bundle (euca-register "
+            "BUCKET/PREFIX.manifest.xml)")
     if inst.state not in ("running", "stopped", "stopping"):
         raise IncorrectInstanceState(
             f"The instance '{inst.id}' is not in a state from which an image can be created.")
