@@ -40,12 +40,18 @@ def decrypt_password(key_path: str, data: str) -> str:
         raise Euca2oolsError(f"{key_path} is not an unencrypted PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise Euca2oolsError(f"{key_path} is not an RSA private key")
+    wrong = Euca2oolsError(f"the password data cannot be decrypted with {key_path}: it is "
+                           "not the private key of the instance's key pair")
     try:
         secret = key.decrypt(base64.b64decode(data, validate=True), padding.PKCS1v15())
+        password = secret.decode("utf-8")
     except (ValueError, binascii.Error):
-        raise Euca2oolsError(f"the password data cannot be decrypted with {key_path}: it is "
-                             "not the private key of the instance's key pair") from None
-    return secret.decode("utf-8", "replace")
+        raise wrong from None
+    # OpenSSL answers a wrong key with random bytes rather than an error (implicit
+    # rejection): a password is printable text, those bytes are not.
+    if not password or not password.isprintable():
+        raise wrong
+    return password
 
 
 def _print_password(inv: Invocation, result: Any) -> None:

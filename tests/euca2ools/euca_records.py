@@ -24,6 +24,7 @@ SHAPES: dict[str, set[int]] = {
     "RETURN": {2},
     "ACCOUNTATTRIBUTE": {2},
     "VALUE": {2},
+    "BUNDLE": {10},
 }
 
 
