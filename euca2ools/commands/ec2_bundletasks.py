@@ -81,12 +81,12 @@ def _prepare_bundle(inv: Invocation) -> None:
         owner_akid = owner_akid or creds.key_id
         owner_sak = owner_sak or creds.secret_key
     if not policy:
-        expires = a.get("expires") if a.get("expires") is not None else 24
+        expires = float(a["expires"]) if a.get("expires") is not None else 24.0
         if expires <= 0:
             raise ArgumentError("argument -x/--expires: must be a positive number of hours")
         policy = upload_policy(a["bucket"], a["prefix"], expires, time.time())
     if not signature:
-        signature = sign_policy(policy, owner_sak)
+        signature = sign_policy(policy, str(owner_sak))
     inv.params["Storage"] = {"S3": {"Bucket": a["bucket"], "Prefix": a["prefix"],
                                     "AWSAccessKeyId": owner_akid, "UploadPolicy": policy,
                                     "UploadPolicySignature": signature}}
