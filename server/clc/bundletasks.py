@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from server import errors, ids
-from server.auth.authz import action, arn, each_param
+from server.auth.authz import action, each_param
 from server.clc.filters import Filters
 from server.clc.instances import IncorrectInstanceState, get_instance
 from server.clc.model import Instance, Record
@@ -433,15 +433,10 @@ def cancel_bundle_task(ctx: Context) -> Any:
     return {"bundleInstanceTask": task.xml()}
 
 
-def _bundle_arn(ctx: Context) -> list[str]:
-    bid = ctx.params.str("BundleId")
-    return [arn(ctx, "ec2", f"bundle-task/{bid}")] if bid else ["*"]
-
-
 ACTIONS = {
     "BundleInstance": action(bundle_instance, "ec2:BundleInstance",
                              resources=each_param("InstanceId", "instance")),
     "DescribeBundleTasks": action(describe_bundle_tasks, "ec2:DescribeBundleTasks"),
-    "CancelBundleTask": action(cancel_bundle_task, "ec2:CancelBundleTask",
-                               resources=_bundle_arn),
+    # IAM has no resource type for bundle tasks: CancelBundleTask is authorized on "*".
+    "CancelBundleTask": action(cancel_bundle_task, "ec2:CancelBundleTask"),
 }
