@@ -177,7 +177,9 @@ def ini_page() -> str:
         ".SH DESCRIPTION",
         _esc("euca2ools reads its configuration from INI files, in order, later files "
              "overriding earlier ones. The EUCA_CONFIG_PATH environment variable, a "
-             "colon-separated list of globs, replaces the default search path. The Amazon Web "
+             "colon-separated list of globs, replaces the default search path; a glob may "
+             "match nothing, but a file it names without wildcards must exist (otherwise "
+             "every command stops with an error). The Amazon Web "
              "Services regions (aws:us-east-1 and so on) are built in and always read first, "
              "with the lowest precedence."),
         ".PP",
@@ -243,7 +245,13 @@ def overview_page(commands: list[Command]) -> str:
     out += [".TE", ".SH COMMANDS"]
     for cmd in sorted(commands, key=lambda c: c.name):
         out += [".TP", f"\\fB{_esc(cmd.name)}\\fR(1)", _esc(cmd.summary)]
-    out += [".SH \"SEE ALSO\"", "\\fBeuca2ools.ini\\fR(5)"]
+    out += [".SH \"EXIT STATUS\"",
+            _esc("Every command exits 0 on success; 1 on a service error (printed as "
+                 "PROG: error (CODE): MESSAGE) or another runtime error; 2 on a usage error: "
+                 "a missing, unknown or conflicting option, a bad value (argument -s/--size: "
+                 "invalid int value: '1.5'), or a local file named on the command line that "
+                 "does not exist or cannot be read."),
+            ".SH \"SEE ALSO\"", "\\fBeuca2ools.ini\\fR(5)"]
     return "\n".join(out) + "\n"
 
 
