@@ -280,3 +280,35 @@ def test_create_image_of_instance_store_points_at_bundle_instance(
         ec2.create_image(InstanceId=windows_instance, Name="nope-image")
     assert "BundleInstance" in err.value.response["Error"]["Message"]
     assert "euca-bundle-instance" in err.value.response["Error"]["Message"]
+
+
+def test_restart_keeps_passwords_and_ends_running_tasks(disk: Path,
+                                                        tmp_path: Path) -> None:
+    """After a restart the password data is the same ciphertext, and a task that was
+    running when the cloud stopped is failed (its worker is gone), not stuck."""
+    cloud = new_cloud(CONFIG)
+    try:
+        cloud.start()
+        out = tmp_path / "bundle"
+        run(cloud, "euca-bundle-image", "-i", str(disk), "-r", "x86_64", "-d", str(out),
+            "-p", "windows-core")
+        run(cloud, "euca-upload-bundle", "-b", "imgs", "-m", str(out / "windows-core.manifest.xml"))
+        image = run(cloud, "euca-register", "imgs/windows-core.manifest.xml",
+                    "-n", "core").stdout.split()[1]
+        ec2 = cloud.client("ec2")
+        assert ec2.describe_images(ImageIds=[image])["Images"][0]["Platform"] == "windows"
+        ec2.create_key_pair(KeyName="k")
+        iid = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
+                                KeyName="k")["Instances"][0]["InstanceId"]
+        wait_state(ec2, [iid], "running")
+        data = ec2.get_password_data(InstanceId=iid)["PasswordData"]
+        bid = ec2.bundle_instance(InstanceId=iid, Storage={"S3": {"Bucket": "imgs", "Prefix": "b"}})
+        bid = bid["BundleTask"]["BundleId"]
+        cloud.restart()
+        ec2 = cloud.client("ec2")
+        wait_state(ec2, [iid], "running")
+        assert ec2.get_password_data(InstanceId=iid)["PasswordData"] == data
+        task = _tasks(ec2, bid)
+        assert task["State"] == "failed" and task["BundleTaskError"]["Code"]
+    finally:
+        cleanup(cloud)
