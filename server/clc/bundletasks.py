@@ -79,13 +79,16 @@ class BundleTask(Record):
     error_code: str = ""
     error_message: str = ""
     cancel_requested: bool = False
+    #: The access key the upload policy was signed with (AWSAccessKeyId), if any.
+    owner_key_id: str = ""
 
     def xml(self) -> dict[str, Any]:
         """The ``bundleInstanceTask`` element."""
         out: dict[str, Any] = {
             "instanceId": self.instance_id, "bundleId": self.id, "state": self.state,
             "startTime": iso8601(self.start_time), "updateTime": iso8601(self.update_time),
-            "storage": {"S3": {"bucket": self.bucket, "prefix": self.prefix}},
+            "storage": {"S3": {"bucket": self.bucket, "prefix": self.prefix,
+                               "AWSAccessKeyId": self.owner_key_id or None}},
             "progress": f"{self.progress}%"}
         if self.error_code:
             out["error"] = {"code": self.error_code, "message": self.error_message}
@@ -384,7 +387,7 @@ def bundle_instance(ctx: Context) -> Any:
             raise errors.AccessDenied(f"The bucket {bucket} belongs to another account")
     now = ctx.cloud.clock.now()
     task = BundleTask(ids.resource_id("bun"), inst.account_id, inst.id, bucket, prefix,
-                      "pending", now, now)
+                      "pending", now, now, owner_key_id=s3.str("AWSAccessKeyId") or "")
     tasks.start(task)
     return {"bundleInstanceTask": task.xml()}
 
@@ -414,6 +417,7 @@ def describe_bundle_tasks(ctx: Context) -> Any:
             "bundle-id": lambda t: t.id, "instance-id": lambda t: t.instance_id,
             "state": lambda t: t.state, "progress": lambda t: f"{t.progress}%",
             "s3-bucket": lambda t: t.bucket, "s3-prefix": lambda t: t.prefix,
+            "s3-aws-access-key-id": lambda t: t.owner_key_id,
             "start-time": lambda t: iso8601(t.start_time),
             "update-time": lambda t: iso8601(t.update_time),
             "error-code": lambda t: t.error_code, "error-message": lambda t: t.error_message,

@@ -268,6 +268,12 @@ def test_bundle_commands(wcloud: CloudProcess, windows_instance: str) -> None:
     assert seen[-1] == "cancelled"
     states = run(wcloud, "euca-describe-bundle-tasks", "--filter", "state=cancelled").stdout
     assert bid in states
+    key_id = wcloud.credentials()["key"]  # the command signed its policy with the user's key
+    by_key = run(wcloud, "euca-describe-bundle-tasks", "--filter",
+                 f"s3-aws-access-key-id={key_id}").stdout
+    assert bid in by_key
+    (task,) = wcloud.client("ec2").describe_bundle_tasks(BundleIds=[bid])["BundleTasks"]
+    assert task["Storage"]["S3"]["AWSAccessKeyId"] == key_id
     proc = run(wcloud, "euca-cancel-bundle-task", "bun-00000000000000000", check=False)
     assert proc.returncode == 1 and "InvalidBundleID.NotFound" in proc.stderr
 
