@@ -33,11 +33,16 @@ class UnservedService:
         return f"The {self.name} service is not available in this cloud"
 
     async def handle(self, request: Request) -> Response:
-        """The error in the request's protocol: JSON for the JSON protocols (``X-Amz-Target``
-        or a JSON body), the query protocol's ``ErrorResponse`` otherwise."""
+        """The error in the request's protocol: CBOR for Smithy RPC v2, JSON for the JSON
+        protocols (``X-Amz-Target`` or a JSON body), the query protocol's ``ErrorResponse``
+        otherwise."""
         rid = request_id()
         headers = [("x-amzn-requestid", rid)]
         ctype = request.header("content-type", "")
+        if request.header("smithy-protocol") == "rpc-v2-cbor":
+            headers += [("smithy-protocol", "rpc-v2-cbor"), ("x-amzn-errortype", CODE)]
+            body = _cbor_map({"__type": CODE, "message": self.message()})
+            return Response(STATUS, body, headers, content_type="application/cbor")
         if request.header("x-amz-target") or "json" in ctype:
             body = json.dumps({"__type": CODE, "message": self.message()}).encode()
             headers.append(("x-amzn-errortype", CODE))
@@ -47,3 +52,24 @@ class UnservedService:
                 f"<Code>{CODE}</Code><Message>{escape(self.message())}</Message></Error>"
                 f"<RequestId>{rid}</RequestId></ErrorResponse>")
         return Response(STATUS, text.encode(), headers)
+
+
+def _cbor_text(text: str) -> bytes:
+    """A CBOR text string (major type 3)."""
+    data = text.encode()
+    n = len(data)
+    if n < 24:
+        head = bytes([0x60 | n])
+    elif n < 256:
+        head = bytes([0x78, n])
+    else:
+        head = bytes([0x79]) + n.to_bytes(2, "big")
+    return head + data
+
+
+def _cbor_map(values: dict[str, str]) -> bytes:
+    """A small CBOR map of text to text (major type 5): an RPC v2 error document."""
+    out = bytes([0xA0 | len(values)])
+    for key, value in values.items():
+        out += _cbor_text(key) + _cbor_text(value)
+    return out

@@ -81,3 +81,22 @@ def test_served_services_still_route_at_root(cloud: Any) -> None:
     assert cloud.client("sts", path="/").get_caller_identity()["Account"]
     assert "Regions" in cloud.client("ec2", path="/").describe_regions()
     assert "Buckets" in cloud.client("s3", path="/").list_buckets()
+
+
+def test_rpc_v2_cbor_service_not_implemented(cloud: Any) -> None:
+    """A Smithy RPC v2 CBOR request (CloudWatch's newest protocol) gets a CBOR error that
+    botocore's parser reads."""
+    from botocore.parsers import RpcV2CBORParser
+
+    creds = cloud.credentials()
+    req = AWSRequest("POST", cloud.url + "/service/GraniteServiceVersion20100801/operation/"
+                     "ListMetrics", data=b"\xa0",
+                     headers={"smithy-protocol": "rpc-v2-cbor",
+                              "content-type": "application/cbor", "accept": "application/cbor"})
+    SigV4Auth(Credentials(creds["key"], creds["secret"]), "monitoring", "us-east-1").add_auth(req)
+    resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+    assert resp.status_code == 501 and resp.headers["content-type"] == "application/cbor"
+    parsed = RpcV2CBORParser()._do_error_parse(
+        {"body": resp.content, "headers": resp.headers, "status_code": 501}, None)
+    assert parsed["Error"]["Code"] == "NotImplemented"
+    assert "monitoring" in parsed["Error"]["Message"]
