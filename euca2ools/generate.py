@@ -158,8 +158,9 @@ def man_page(command: Command) -> str:
         out += [".SH \"EXIT STATUS\"", _esc("0 on success, 1 on a service or runtime error "
                                              "(printed as PROG: error (CODE): MESSAGE), "
                                              "2 on a usage error, including a local file "
-                                             "named on the command line that does not exist "
-                                             "or cannot be read.")]
+                                             "named on the command line (or in "
+                                             "euca2ools.ini) that does not exist or cannot "
+                                             "be read.")]
     out += [".SH \"SEE ALSO\"", "\\fBeuca2ools.ini\\fR(5), \\fBeuca2ools\\fR(7)"]
     return "\n".join(out) + "\n"
 
@@ -249,8 +250,8 @@ def overview_page(commands: list[Command]) -> str:
             _esc("Every command exits 0 on success; 1 on a service error (printed as "
                  "PROG: error (CODE): MESSAGE) or another runtime error; 2 on a usage error: "
                  "a missing, unknown or conflicting option, a bad value (argument -s/--size: "
-                 "invalid int value: '1.5'), or a local file named on the command line that "
-                 "does not exist or cannot be read."),
+                 "invalid int value: '1.5'), or a local file named on the command line (or "
+                 "in euca2ools.ini) that does not exist or cannot be read."),
             ".SH \"SEE ALSO\"", "\\fBeuca2ools.ini\\fR(5)"]
     return "\n".join(out) + "\n"
 

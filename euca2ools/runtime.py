@@ -3,8 +3,9 @@
 Shared by the click path (:mod:`euca2ools.cli`) and the fast path
 (:mod:`euca2ools.fastpath`); only the standard library is imported at module level.
 Exit statuses are decided here and nowhere else: 0 ok, 1 service or runtime error,
-2 usage error -- including a local file the user named that does not exist or cannot be
-read (``-f KEYFILE``, ``--user-data-file``, ``-i IMAGE``, ``-k KEY``...), in every command.
+2 usage error -- including a local file the user named (on the command line or in the
+configuration) that does not exist or cannot be read (``-f KEYFILE``,
+``--user-data-file``, ``-i IMAGE``, ``-k KEY``...), in every command.
 """
 
 from __future__ import annotations
