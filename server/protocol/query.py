@@ -173,7 +173,9 @@ class QueryService:
         except sigv4.SigV4Error as exc:
             code, status = self.auth_errors.get(exc.reason, ("AuthFailure", 401))
             raise errors.AWSError(exc.message, code=code, status=status) from None
-        return cloud.identity.principal_for(cred.access_key)
+        # Temporary credentials carry their session token (header, or query when presigned).
+        token = hmap.get("x-amz-security-token") or flat.get("X-Amz-Security-Token")
+        return cloud.identity.principal_for(cred.access_key, token)
 
     # -- rendering --------------------------------------------------------------------
     def render(self, action: str, result: Any, rid: str) -> Response:

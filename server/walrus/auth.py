@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from server.auth import sigv4
-from server.auth.identity import ANONYMOUS, Principal
+from server.auth.identity import ANONYMOUS, IdentityError, Principal
 from server.protocol.http import Request
 from server.walrus import errors as e
 
@@ -103,6 +103,27 @@ def _check_presign_expires(request: Request) -> None:
             "X-Amz-Expires must be less than 604800 seconds")
 
 
+def security_token(request: Request) -> str | None:
+    """The session token of temporary credentials (header, or query when presigned)."""
+    token = request.header("x-amz-security-token")
+    if token:
+        return token
+    for key, value in request.query_pairs:
+        if key.lower() == "x-amz-security-token":
+            return value
+    return None
+
+
+def principal_of(cloud: Cloud, key_id: str, token: str | None) -> Principal:
+    """The principal of a verified key; temporary keys need their valid, unexpired token."""
+    try:
+        return cloud.identity.principal_for(key_id, token or None)
+    except IdentityError as exc:
+        if exc.code == "ExpiredToken":
+            raise e.ExpiredToken() from None
+        raise e.InvalidToken() from None
+
+
 def _sigv4(cloud: Cloud, request: Request) -> Auth:
     alternates = []
     raw = request.raw_path
@@ -144,7 +165,7 @@ def _sigv4(cloud: Cloud, request: Request) -> Auth:
         if presigned:
             raise e.AuthorizationQueryParametersError(exc.message) from None
         raise e.AuthorizationHeaderMalformed(exc.message) from None
-    principal = cloud.identity.principal_for(cred.access_key)
+    principal = principal_of(cloud, cred.access_key, security_token(request))
     return Auth(principal, cred.payload_hash, cred)
 
 
@@ -199,7 +220,7 @@ def _v2_check(cloud: Cloud, request: Request, key_id: str, signature: str, dates
                 mac = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"),
                                                 hashlib.sha1).digest()).decode()
                 if hmac.compare_digest(mac, signature):
-                    return Auth(cloud.identity.principal_for(key_id))
+                    return Auth(principal_of(cloud, key_id, security_token(request)))
                 first = first or sts
     raise e.SignatureDoesNotMatch(AWSAccessKeyId=key_id, StringToSign=first,
                                   SignatureProvided=signature)
