@@ -58,6 +58,7 @@ def update_role(ctx: Context) -> Any:
     """UpdateRole: description and maximum session duration."""
     _roles(ctx).update(ctx.account_id, ctx.params.str("RoleName", required=True),
                        ctx.params.str("Description"), ctx.params.int("MaxSessionDuration"))
+    return {}
 
 
 def update_role_description(ctx: Context) -> Any:

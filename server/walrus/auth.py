@@ -203,14 +203,17 @@ def _v2_string(request: Request, date: str, resource: str,
 
 
 def _v2_check(cloud: Cloud, request: Request, key_id: str, signature: str, dates: list[str],
-              prefix: str, bucket_host: str | None) -> Auth:
+              prefix: str, bucket_host: str | None,
+              signed_query: list[tuple[str, str]] | None = None) -> Auth:
     secret = cloud.identity.secret_for(key_id)
     if secret is None:
         raise e.InvalidAccessKeyId(AWSAccessKeyId=key_id)
     first = ""
+    # A presigned URL carries its x-amz-* "headers" (the session token) in the query.
+    base = request.headers + signed_query if signed_query else request.headers
     # As for SigV4: non-ASCII x-amz-* values may have been signed as their UTF-8 text.
-    variants = [request.headers]
-    utf8 = _utf8_headers(request.headers)
+    variants = [base]
+    utf8 = _utf8_headers(base)
     if utf8 is not None:
         variants.append(utf8)
     for headers in variants:
@@ -262,8 +265,9 @@ def _sigv2_query(cloud: Cloud, request: Request, qmap: dict[str, str], prefix: s
         raise e.AccessDenied("Invalid date (should be seconds since epoch)") from None
     if cloud.clock.now() > deadline:
         raise e.AccessDenied("Request has expired", Expires=expires)
+    amz = [(k, v) for k, v in request.query_pairs if k.lower().startswith("x-amz-")]
     return _v2_check(cloud, request, qmap["AWSAccessKeyId"], qmap["Signature"], [expires],
-                     prefix, bucket_host)
+                     prefix, bucket_host, amz)
 
 
 # -- request bodies --------------------------------------------------------------------------
