@@ -29,6 +29,9 @@ SESSION_TOKEN_MAX = 129600
 ROLE_SESSION_MAX = 43200
 #: Expired sessions are remembered this long (so their callers hear ExpiredToken).
 KEEP_EXPIRED = 86400
+#: Instance-profile credentials: lifetime, and how long before expiry they are renewed.
+INSTANCE_SESSION = 6 * 3600
+INSTANCE_RENEW = 15 * 60
 #: Total size of session policies (packed) as AWS bounds it.
 SESSION_POLICY_SIZE = 2048
 _UPPER_ALNUM = string.ascii_uppercase + string.digits
@@ -67,6 +70,8 @@ class Sessions:
     def __init__(self, identity: Identity):
         self.identity = identity
         self.by_key: dict[str, Session] = {}
+        #: Instance ID -> its current role credentials and token (see for_instance).
+        self.instance_sessions: dict[str, tuple[Session, str]] = {}
         for _, _, doc in identity.store.load(self.KIND):
             session = Session(**doc)
             self.by_key[session.key_id] = session
@@ -93,6 +98,9 @@ class Sessions:
         for key_id in [k for k, s in self.by_key.items() if s.expires < cutoff]:
             del self.by_key[key_id]
             self.identity.store.delete(self.KIND, key_id)
+        for instance_id in [i for i, (s, _) in self.instance_sessions.items()
+                            if s.key_id not in self.by_key]:
+            del self.instance_sessions[instance_id]
 
     def principal(self, key_id: str, token: str | None) -> Principal:
         """The principal of a temporary key, checking its token and expiry."""
@@ -123,6 +131,27 @@ class Sessions:
                                 "The security token included in the request is invalid.", 403)
         return Principal(account.id, account.name, session.user_name, key_id,
                          session_id=key_id)
+
+    def for_instance(self, instance_id: str, account_id: str,
+                     role_name: str) -> tuple[Session, str]:
+        """The credentials an instance's metadata service hands out for its role.
+
+        They last :data:`INSTANCE_SESSION` seconds; new ones are issued once the current
+        ones are within :data:`INSTANCE_RENEW` of expiring (or the role changed), so code
+        on the instance that refreshes early never holds expired credentials.
+        """
+        cached = self.instance_sessions.get(instance_id)
+        now = self.identity.now()
+        if cached is not None:
+            session, token = cached
+            if session.role_name == role_name and session.key_id in self.by_key and \
+                    session.expires - now > INSTANCE_RENEW:
+                return cached
+        issued = self.issue(account_id, INSTANCE_SESSION, role_name=role_name,
+                            session_name=instance_id,
+                            source_arn=f"arn:aws:ec2::{account_id}:instance/{instance_id}")
+        self.instance_sessions[instance_id] = issued
+        return issued
 
     def session_documents(self, session: Session) -> list[str]:
         """The session policies of a session (inline then managed), as documents."""

@@ -174,3 +174,24 @@ def test_login_profile_password_is_hashed(world) -> None:
     with pytest.raises(IdentityError) as err:
         identity.logins.update(acct, "bob", "short")
     assert err.value.code == "PasswordPolicyViolation"
+
+
+def test_instance_credentials_renewed_before_expiry(world) -> None:
+    """Instance-profile credentials are renewed within 15 minutes of their expiry."""
+    from server.auth import sts
+
+    identity, clock, _ = world
+    acct = identity.create_account("acme").id
+    identity.roles.create(acct, "r", json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]}))
+    first, token = identity.sessions.for_instance("i-1", acct, "r")
+    assert first.expires - first.created == sts.INSTANCE_SESSION
+    clock.t += sts.INSTANCE_SESSION - sts.INSTANCE_RENEW - 1
+    assert identity.sessions.for_instance("i-1", acct, "r")[0] is first
+    clock.t += 2
+    renewed, token2 = identity.sessions.for_instance("i-1", acct, "r")
+    assert renewed.key_id != first.key_id and token2 != token
+    assert renewed.expires > first.expires
+    # The old credentials still work until they expire.
+    assert identity.principal_for(first.key_id, token).session_name == "i-1"
