@@ -624,6 +624,23 @@ class Identity:
         return out
 
 
+    def principal_tags(self, principal: Principal) -> dict[str, str]:
+        """``aws:PrincipalTag/*``: the user's or role's tags, then the session's tags."""
+        tags: dict[str, str] = {}
+        if principal.role_name:
+            role = self.roles.roles.get((principal.account_id, principal.role_name))
+            if role is not None:
+                tags.update(role.tags)
+            session = self.sessions.by_key.get(principal.access_key)
+            if session is not None:
+                tags.update(session.tags)
+        elif principal.user_name:
+            user = self.users.get((principal.account_id, principal.user_name))
+            if user is not None:
+                tags.update(user.tags)
+        return tags
+
+
 def put_inline(policies: dict[str, str], policy_name: str, document: str, limit: int,
                owner: str) -> None:
     """Validate and store an inline policy, keeping the owner's total size under ``limit``."""

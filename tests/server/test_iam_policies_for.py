@@ -116,6 +116,12 @@ def test_policies_for_role_sessions(world) -> None:
     assert json.loads(got["identity"][0])["Statement"][0]["Action"] == "s3:*"
     assert "ec2:Describe*" in json.loads(got["identity"][1])["Statement"][0]["Action"]
     assert len(got["session"]) == 2
+    # Principal tags: the role's, overridden by the session's.
+    role.tags = {"team": "a", "env": "dev"}
+    tagged, tag_token = identity.sessions.issue(acct, 900, role_name="worker",
+                                                session_name="t", tags={"env": "prod"})
+    assert identity.principal_tags(identity.principal_for(tagged.key_id, tag_token)) == \
+        {"team": "a", "env": "prod"}
     assert json.loads(got["session"][0])["Statement"][0]["Action"] == "s3:GetObject"
     # The role's deletion ends its sessions.
     identity.roles.delete_policy(acct, "worker", "inline")
