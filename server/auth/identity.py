@@ -707,7 +707,7 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
     """
     try:
         doc = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise _malformed("Syntax errors in policy.") from None
     if not isinstance(doc, dict):
         raise _malformed("Syntax errors in policy.")
