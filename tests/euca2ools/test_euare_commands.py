@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,21 @@ def acct_ini(euca, cloud_ini: Path, tmp_path: Path) -> Path:  # type: ignore[no-
     ini = tmp_path / "acct.ini"
     ini.write_text(out)
     return ini
+
+
+def _iam(ini: Path) -> Any:
+    """A boto3 IAM client with the credentials and endpoint of a written euca2ools.ini."""
+    import configparser
+
+    import boto3
+
+    cp = configparser.ConfigParser()
+    cp.read(ini)
+    user = next(s for s in cp.sections() if s.startswith("user "))
+    region = next(s for s in cp.sections() if s.startswith("region "))
+    return boto3.client("iam", endpoint_url=cp[region]["iam-url"], region_name="us-east-1",
+                        aws_access_key_id=cp[user]["key-id"],
+                        aws_secret_access_key=cp[user]["secret-key"])
 
 
 def test_user_policies_and_attributes(euca, acct_ini: Path) -> None:  # type: ignore[no-untyped-def]
@@ -50,7 +66,14 @@ def test_user_policies_and_attributes(euca, acct_ini: Path) -> None:  # type: ig
     assert attrs[0].endswith(":user/eng/robert")
     euca("euare-userupdateinfo", "robert", "-k", "email", "-i", "r@example.com", ini=acct_ini)
     assert euca("euare-usergetinfo", "robert", ini=acct_ini).stdout == "email\tr@example.com\n"
-    # -r removes the policies (and everything else) first.
+    # -r removes the policies (inline and managed), MFA devices, everything else first.
+    account = attrs[0].split(":")[4]
+    euca("euare-userenablemfadevice", "robert", "-s", "SN-9", "-c1", "111111", "-c2", "222222",
+         ini=acct_ini)
+    _iam(acct_ini).attach_user_policy(UserName="robert",
+                                      PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    pretend = euca("euare-userdel", "-p", "robert", ini=acct_ini).stdout
+    assert "\tarn:aws:iam::aws:policy/ReadOnlyAccess" in pretend and account
     euca("euare-userdel", "-r", "robert", ini=acct_ini)
     proc = euca("euare-usergetattributes", "robert", ini=acct_ini, check=False)
     assert proc.returncode == 1 and "(NoSuchEntity)" in proc.stderr
