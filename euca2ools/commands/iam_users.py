@@ -31,7 +31,8 @@ def _print_attributes(inv: Invocation, result: Any) -> None:
     inv.echo(user.get("UserId", ""))
     if inv.args.get("show_extra"):
         inv.echo(user.get("CreateDate", ""))
-        inv.echo(user.get("PasswordLastUsed", "") or "")
+        if user.get("PasswordLastUsed"):
+            inv.echo(user["PasswordLastUsed"])
 
 
 def _print_info(inv: Invocation, result: Any) -> None:

@@ -169,7 +169,7 @@ def test_assume_role_and_use_credentials_everywhere(cloud) -> None:
         assert error_code(err) == "InvalidClientTokenId"
         with pytest.raises(ClientError) as err:
             _client(cloud, "ec2", bad).describe_instances()
-        assert error_code(err) == "InvalidClientTokenId"
+        assert error_code(err) == "AuthFailure"
         with pytest.raises(ClientError) as err:
             _client(cloud, "s3", bad).get_object(Bucket="role-bucket", Key="k")
         assert error_code(err) == "InvalidToken"
