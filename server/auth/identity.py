@@ -110,8 +110,12 @@ class Principal:
     #: principal then has no user_name).
     role_name: str = ""
     session_name: str = ""
-    #: The session token ID for temporary credentials (AssumeRole, GetSessionToken).
+    #: The session token ID for temporary credentials (AssumeRole, GetSessionToken,
+    #: GetFederationToken).
     session_id: str = ""
+    #: For a GetFederationToken session: the federated user's name (user_name is then the
+    #: IAM user whose permissions, narrowed by the session policies, it has).
+    federated_name: str = ""
 
     @property
     def is_cloud_admin(self) -> bool:
@@ -128,6 +132,8 @@ class Principal:
         if self.role_name:
             return (f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/"
                     f"{self.session_name}")
+        if self.federated_name:
+            return f"arn:aws:sts::{self.account_id}:federated-user/{self.federated_name}"
         if self.user_name == "root" or not self.user_name:
             return f"arn:aws:iam::{self.account_id}:root"
         return f"arn:aws:iam::{self.account_id}:user/{self.user_name}"
@@ -605,6 +611,10 @@ class Identity:
             if session is not None:
                 out["session"] = self.sessions.session_documents(session)
         else:
+            if principal.federated_name:
+                session = self.sessions.by_key.get(principal.access_key)
+                if session is not None:
+                    out["session"] = self.sessions.session_documents(session)
             user = self.users.get((principal.account_id, principal.user_name))
             if user is not None:
                 docs.extend(user.policies.values())

@@ -35,6 +35,9 @@ INSTANCE_RENEW = 15 * 60
 #: Total size of session policies (packed) as AWS bounds it.
 SESSION_POLICY_SIZE = 2048
 _UPPER_ALNUM = string.ascii_uppercase + string.digits
+#: A session policy that allows nothing (federated sessions without a policy).
+NOTHING = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "NotAction": "*", "Resource": "*"}]})
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Session:
     tags: dict[str, str] = field(default_factory=dict)
     #: Who asked for it (ARN), for GetAccessKeyInfo-style audits.
     source_arn: str = ""
+    #: GetFederationToken: the federated user's name.
+    federated_name: str = ""
 
 
 def _hash(token: str) -> str:
@@ -79,7 +84,7 @@ class Sessions:
     def issue(self, account_id: str, duration: int, *, user_name: str = "",
               role_name: str = "", session_name: str = "", policy: str = "",
               policy_arns: list[str] | None = None, tags: dict[str, str] | None = None,
-              source_arn: str = "") -> tuple[Session, str]:
+              source_arn: str = "", federated_name: str = "") -> tuple[Session, str]:
         """A new session; returns it with its token (only the token's hash is kept)."""
         self._purge()
         now = self.identity.now()
@@ -88,7 +93,7 @@ class Sessions:
         token = base64.b64encode(b"\x01" + secrets.token_bytes(149)).decode()
         session = Session(key_id, secret, _hash(token), account_id, now, now + duration,
                           user_name, role_name, session_name, policy, list(policy_arns or []),
-                          dict(tags or {}), source_arn)
+                          dict(tags or {}), source_arn, federated_name)
         self.by_key[key_id] = session
         self.identity.store.put(self.KIND, key_id, account_id, asdict(session))
         return session, token
@@ -130,7 +135,7 @@ class Sessions:
             raise IdentityError("InvalidClientTokenId",
                                 "The security token included in the request is invalid.", 403)
         return Principal(account.id, account.name, session.user_name, key_id,
-                         session_id=key_id)
+                         session_id=key_id, federated_name=session.federated_name)
 
     def for_instance(self, instance_id: str, account_id: str,
                      role_name: str) -> tuple[Session, str]:
@@ -154,8 +159,14 @@ class Sessions:
         return issued
 
     def session_documents(self, session: Session) -> list[str]:
-        """The session policies of a session (inline then managed), as documents."""
+        """The session policies of a session (inline then managed), as documents.
+
+        A federated user's session with no session policy has no permissions at all (as
+        on AWS): it gets a policy that allows nothing.
+        """
         docs = [session.policy] if session.policy else []
+        if session.federated_name and not session.policy and not session.policy_arns:
+            return [NOTHING]
         for arn in session.policy_arns:
             document = self.identity.managed.document(arn)
             if document is not None:

@@ -78,6 +78,8 @@ def user_id(ctx: Context, principal: Principal) -> str:
     if principal.role_name:
         role = identity.roles.roles.get((principal.account_id, principal.role_name))
         return f"{role.role_id if role else principal.role_name}:{principal.session_name}"
+    if principal.federated_name:
+        return f"{principal.account_id}:{principal.federated_name}"
     user = identity.users.get((principal.account_id, principal.user_name))
     if user is None or principal.user_name == "root":
         return principal.account_id
@@ -169,6 +171,32 @@ def assume_role(ctx: Context) -> Any:
             "PackedPolicySize": percent}
 
 
+def get_federation_token(ctx: Context) -> Any:
+    """GetFederationToken: a federated user with the calling user's permissions narrowed by
+    the session policies (none given: no permissions)."""
+    p = ctx.principal
+    if p.session_id or p.role_name or not p.user_name:
+        raise errors.AccessDenied("Cannot call GetFederationToken with session credentials")
+    name = ctx.params.str("Name", required=True)
+    if not re.match(r"^[\w+=,.@-]{2,32}$", name):
+        raise errors.ValidationError(f"1 validation error detected: Value '{name}' at 'name' "
+                                     "failed to satisfy constraint: Member must satisfy regular "
+                                     "expression pattern: [\\w+=,.@-]+ (2 to 32 characters)")
+    maximum = 3600 if p.user_name == "root" else SESSION_TOKEN_MAX
+    duration = _duration(ctx, 43200, maximum)
+    policy, arns, percent = _session_policies(ctx)
+    tags = {}
+    for item in ctx.params.structs("Tags"):
+        tags[item.str("Key", required=True)] = item.str("Value", "")
+    session, token = ctx.cloud.identity.sessions.issue(
+        p.account_id, duration, user_name=p.user_name, policy=policy, policy_arns=arns,
+        tags=tags, source_arn=p.arn(), federated_name=name)
+    return {"Credentials": _credentials(session, token),
+            "FederatedUser": {"FederatedUserId": f"{p.account_id}:{name}",
+                              "Arn": f"arn:aws:sts::{p.account_id}:federated-user/{name}"},
+            "PackedPolicySize": percent}
+
+
 def get_access_key_info(ctx: Context) -> Any:
     """GetAccessKeyInfo: the account an access key (long-term or temporary) belongs to."""
     key_id = ctx.params.str("AccessKeyId", required=True)
@@ -204,6 +232,7 @@ def _role_arn(ctx: Context) -> list[str]:
 ACTIONS: dict[str, Action] = {
     "GetCallerIdentity": action(get_caller_identity, "sts:GetCallerIdentity"),
     "GetSessionToken": action(get_session_token, "sts:GetSessionToken"),
+    "GetFederationToken": action(get_federation_token, "sts:GetFederationToken"),
     "AssumeRole": action(assume_role, "sts:AssumeRole", resources=_role_arn),
     "GetAccessKeyInfo": action(get_access_key_info, "sts:GetAccessKeyInfo"),
     "DecodeAuthorizationMessage": action(decode_authorization_message,

@@ -201,3 +201,24 @@ def test_instance_credentials_renewed_before_expiry(world) -> None:
     assert renewed.expires > first.expires
     # The old credentials still work until they expire.
     assert identity.principal_for(first.key_id, token).session_name == "i-1"
+
+
+def test_policies_for_federated_users(world) -> None:
+    """A federated session: the IAM user's policies plus its session policy (or nothing)."""
+    from server.auth.sts import NOTHING
+
+    identity, _, _ = world
+    acct = identity.create_account("acme").id
+    identity.create_user(acct, "broker")
+    identity.put_user_policy(acct, "broker", "p", _doc("s3:*"))
+    session, token = identity.sessions.issue(acct, 900, user_name="broker",
+                                             federated_name="carol", policy=_doc("s3:Get*"))
+    principal = identity.principal_for(session.key_id, token)
+    assert principal.arn() == f"arn:aws:sts::{acct}:federated-user/carol"
+    got = identity.policies_for(principal)
+    assert len(got["identity"]) == 1 and "s3:*" in got["identity"][0]
+    assert len(got["session"]) == 1 and "s3:Get*" in got["session"][0]
+    bare, bare_token = identity.sessions.issue(acct, 900, user_name="broker",
+                                               federated_name="dave")
+    assert identity.policies_for(identity.principal_for(bare.key_id, bare_token))[
+        "session"] == [NOTHING]

@@ -286,3 +286,28 @@ def test_sessions_survive_restart(cloud) -> None:
         RoleArn=f"arn:aws:iam::{account_id}:role/r", RoleSessionName="s1")["Credentials"]
     cloud.restart()
     assert _client(cloud, "sts", creds).get_caller_identity()["Account"] == account_id
+
+
+def test_get_federation_token(cloud) -> None:
+    """A federated user: its own ARN and ID; refused for session credentials."""
+    account_id, key, secret = _new_account(cloud, "federation")
+    iam = cloud.client("iam", key=key, secret=secret)
+    iam.create_user(UserName="broker")
+    k = iam.create_access_key(UserName="broker")["AccessKey"]
+    sts = cloud.client("sts", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    out = sts.get_federation_token(Name="carol", Policy=policy, DurationSeconds=900)
+    assert out["FederatedUser"] == {
+        "FederatedUserId": f"{account_id}:carol",
+        "Arn": f"arn:aws:sts::{account_id}:federated-user/carol"}
+    creds = out["Credentials"]
+    me = _client(cloud, "sts", creds).get_caller_identity()
+    assert me["Arn"] == f"arn:aws:sts::{account_id}:federated-user/carol"
+    assert me["UserId"] == f"{account_id}:carol"
+    with pytest.raises(ClientError) as err:
+        _client(cloud, "sts", creds).get_federation_token(Name="again")
+    assert error_code(err) == "AccessDenied"
+    with pytest.raises(ClientError) as err:
+        sts.get_federation_token(Name="bad name")
+    assert error_code(err) == "ValidationError"
