@@ -287,6 +287,8 @@ class Identity:
             self.store.delete("group", f"{key[0]}:{key[1]}")
         self.roles.purge_account(account.id)
         self.certs.purge_account(account.id)
+        for provider in [p for p in self.oidc.providers.values() if p.account_id == account.id]:
+            self.oidc.delete(provider)
         for arn in [a for a, p in self.managed.by_arn.items() if p.account_id == account.id]:
             policy = self.managed.by_arn.pop(arn)
             self.store.delete(self.managed.KIND, f"{policy.account_id}:{policy.name}")
