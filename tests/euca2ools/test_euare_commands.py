@@ -237,3 +237,22 @@ def test_account_policy_commands_call_the_actions(euca, cloud_ini: Path) -> None
     """The account-policy commands send their (Eucalyptus) actions; errors are one line."""
     proc = euca("euare-accountlistpolicies", "no-such-account", ini=cloud_ini, check=False)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+
+
+def test_run_instances_with_instance_profile(euca, cloud_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """euca-run-instances -p NAME records the profile: column 31 of INSTANCE is its ARN."""
+    from euca_records import ids
+
+    out = euca("euare-instanceprofilecreate", "cli-prof", "--create-role", "-v",
+               ini=cloud_ini).stdout.splitlines()
+    arn = out[0]
+    image = ids(euca("euca-describe-images", ini=cloud_ini).stdout, "IMAGE")[0]
+    out = euca("euca-run-instances", image, "-p", "cli-prof", ini=cloud_ini).stdout
+    instance = ids(out, "INSTANCE")[0]
+    line = next(x for x in euca("euca-describe-instances", instance, ini=cloud_ini).stdout
+                .splitlines() if x.startswith("INSTANCE"))
+    assert line.split("\t")[31] == arn
+    proc = euca("euca-run-instances", image, "-p", "no-such-profile", ini=cloud_ini,
+                check=False)
+    assert proc.returncode == 1 and "InvalidParameterValue" in proc.stderr
+    euca("euca-terminate-instances", instance, ini=cloud_ini)
