@@ -100,7 +100,7 @@ def _instance_filters(clc: CloudController) -> Filters:
         "network-interface.attachment.status": lambda i: None,
         "network-interface.group-id": lambda i: None,
         "network-interface.group-name": lambda i: None,
-        "iam-instance-profile.arn": lambda i: None,
+        "iam-instance-profile.arn": lambda i: i.iam_profile[0] if i.iam_profile else None,
     }
     return Filters(g, lambda i: clc.tags.get(i.id, {}))
 

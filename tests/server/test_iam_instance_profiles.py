@@ -58,6 +58,9 @@ def test_instance_profile_credentials(md_cloud: Any) -> None:
     assert described["Reservations"][0]["Instances"][0]["IamInstanceProfile"]["Arn"] == \
         profile["Arn"]
     iid = inst["InstanceId"]
+    found = ec2.describe_instances(Filters=[{"Name": "iam-instance-profile.arn",
+                                             "Values": [profile["Arn"]]}])
+    assert [i["InstanceId"] for r in found["Reservations"] for i in r["Instances"]] == [iid]
     assert "iam/" in _get(md_cloud, "/latest/meta-data/", iid).text.splitlines()
     assert _get(md_cloud, "/latest/meta-data/iam/", iid).text.splitlines() == \
         ["info", "security-credentials/"]
