@@ -191,8 +191,36 @@ def test_policies_persist_across_restart(cloud) -> None:
     iam.create_group(GroupName="g")
     iam.put_group_policy(GroupName="g", PolicyName="p", PolicyDocument=_doc())
     iam.attach_group_policy(GroupName="g", PolicyArn=f"arn:aws:iam::{account_id}:policy/keep")
+    # Every other kind of IAM record too.
+    from server.auth.certs import generate_certificate
+
+    trust = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": account_id},
+                                       "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="r", PolicyName="rp", PolicyDocument=_doc())
+    iam.create_instance_profile(InstanceProfileName="ip")
+    iam.add_role_to_instance_profile(InstanceProfileName="ip", RoleName="r")
+    iam.create_user(UserName="u")
+    iam.create_login_profile(UserName="u", Password="persisted-password")
+    iam.tag_user(UserName="u", Tags=[{"Key": "k", "Value": "v"}])
+    body, private = generate_certificate("persist")
+    iam.upload_server_certificate(ServerCertificateName="sc", CertificateBody=body,
+                                  PrivateKey=private)
+    iam.upload_signing_certificate(UserName="u", CertificateBody=generate_certificate("s")[0])
+    iam.create_account_alias(AccountAlias="mp-persist-alias")
+    iam.create_open_id_connect_provider(Url="https://id.example.org", ClientIDList=["a"],
+                                        ThumbprintList=["c" * 40])
     cloud.restart()
     iam = cloud.client("iam", key=key, secret=secret)
     assert iam.list_group_policies(GroupName="g")["PolicyNames"] == ["p"]
     attached = iam.list_attached_group_policies(GroupName="g")["AttachedPolicies"]
     assert [a["PolicyName"] for a in attached] == ["keep"]
+    assert iam.list_role_policies(RoleName="r")["PolicyNames"] == ["rp"]
+    profile = iam.get_instance_profile(InstanceProfileName="ip")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == ["r"]
+    assert iam.get_login_profile(UserName="u")["LoginProfile"]["UserName"] == "u"
+    assert iam.list_user_tags(UserName="u")["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert iam.get_server_certificate(ServerCertificateName="sc")["ServerCertificate"]
+    assert len(iam.list_signing_certificates(UserName="u")["Certificates"]) == 1
+    assert iam.list_account_aliases()["AccountAliases"] == ["mp-persist-alias"]
+    assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
