@@ -185,6 +185,7 @@ class MetadataService:
                                             service="ec2.amazonaws.com"):
             return tree
         session, token = identity.sessions.for_instance(inst.id, inst.account_id, role.name)
+        self.cloud.store.flush()  # a newly issued session must survive a restart
         creds = {"Code": "Success", "LastUpdated": _stamp(session.created),
                  "Type": "AWS-HMAC", "AccessKeyId": session.key_id,
                  "SecretAccessKey": session.secret, "Token": token,
