@@ -224,3 +224,32 @@ def test_policies_persist_across_restart(cloud) -> None:
     assert len(iam.list_signing_certificates(UserName="u")["Certificates"]) == 1
     assert iam.list_account_aliases()["AccountAliases"] == ["mp-persist-alias"]
     assert len(iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]) == 1
+
+
+def test_inline_policy_size_limits(cloud) -> None:
+    """Inline policies: 2,048 characters per user, 5,120 per group, 10,240 per role."""
+    account_id, key, secret = _new_account(cloud, "inline-sizes")
+    iam = cloud.client("iam", key=key, secret=secret)
+
+    def sized(n: int) -> str:
+        # Whitespace does not count; the document's non-space length is close to n.
+        actions = [f"ec2:Describe{'X' * 40}{i}" for i in range(n // 60)]
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+
+    iam.create_user(UserName="u")
+    iam.create_group(GroupName="g")
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": account_id}, "Action": "sts:AssumeRole"}]}))
+    iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=sized(1900))
+    iam.put_group_policy(GroupName="g", PolicyName="p", PolicyDocument=sized(4900))
+    iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=sized(9900))
+    for call in (lambda: iam.put_user_policy(UserName="u", PolicyName="p2",
+                                             PolicyDocument=sized(400)),
+                 lambda: iam.put_group_policy(GroupName="g", PolicyName="p2",
+                                              PolicyDocument=sized(600)),
+                 lambda: iam.put_role_policy(RoleName="r", PolicyName="p2",
+                                             PolicyDocument=sized(1000))):
+        with pytest.raises(ClientError) as err:
+            call()
+        assert error_code(err) == "LimitExceeded"
