@@ -96,8 +96,11 @@ def get_account_summary(ctx: Context) -> Any:
         "AttachedPoliciesPerGroupQuota": MAX_ATTACHED,
         "AttachedPoliciesPerRoleQuota": MAX_ATTACHED,
         "GroupsPerUserQuota": GROUPS_PER_USER, "AccessKeysPerUserQuota": ACCESS_KEYS_LIMIT,
-        "SigningCertificatesPerUserQuota": 2, "MFADevices": 0, "MFADevicesInUse": 0,
-        "AccountMFAEnabled": 0, "Providers": 0,
+        "SigningCertificatesPerUserQuota": 2,
+        "MFADevices": sum(len(u.mfa) for u in users),
+        "MFADevicesInUse": sum(len(u.mfa) for u in users),
+        "AccountMFAEnabled": 0,
+        "Providers": sum(1 for p in identity.oidc.providers.values() if p.account_id == acct),
         "AccountAccessKeysPresent": int(any(k.account_id == acct and k.user_name == "root"
                                             for k in identity.keys.values())),
         "AccountSigningCertificatesPresent": 0,
