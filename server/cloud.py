@@ -62,7 +62,8 @@ class Cloud:
         self.components: dict[str, Any] = {}
         self.stop_hooks: list[Callable[[], Any]] = []
         self.start_hooks: list[Callable[[], Any]] = []
-        from server.auth.iam import IAMService, STSService
+        from server.auth.iam import IAMService
+        from server.auth.tokens import STSService
         from server.clc.controller import CloudController
         from server.clc.ec2 import EC2Service
 

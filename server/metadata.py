@@ -155,7 +155,43 @@ class MetadataService:
         key = clc.key_pairs.get((inst.account_id, inst.key_name)) if inst.key_name else None
         if key is not None:
             data["public-keys"] = {f"0={key.name}": {"openssh-key": key.public_key}}
+        iam = self.iam(inst)
+        if iam:
+            data["iam"] = iam
         return {k: v for k, v in data.items() if v != ""}
+
+    def iam(self, inst: Instance) -> Tree:
+        """``iam/info`` and ``iam/security-credentials/ROLE`` for an instance profile.
+
+        The credentials are the role's, from STS, renewed before they expire; a role whose
+        trust policy does not admit ``ec2.amazonaws.com`` gets none (as on EC2).
+        """
+        if not inst.iam_profile:
+            return {}
+        from server.auth.sts import trust_allows
+
+        identity = self.cloud.identity
+        arn, profile_id = inst.iam_profile[0], inst.iam_profile[1]
+        name = arn.rsplit("/", 1)[-1]
+        profile = identity.roles.profiles.get((inst.account_id, name))
+        now = _stamp(self.cloud.clock.now())
+        info = {"Code": "Success", "LastUpdated": now, "InstanceProfileArn": arn,
+                "InstanceProfileId": profile_id}
+        tree: Tree = {"info": json.dumps(info, indent=2)}
+        role = None
+        if profile is not None and profile.profile_id == profile_id and profile.roles:
+            role = identity.roles.roles.get((inst.account_id, profile.roles[0]))
+        if role is None or not trust_allows(role.trust, "sts:AssumeRole", set(), "",
+                                            service="ec2.amazonaws.com"):
+            return tree
+        session, token = identity.sessions.for_instance(inst.id, inst.account_id, role.name)
+        self.cloud.store.flush()  # a newly issued session must survive a restart
+        creds = {"Code": "Success", "LastUpdated": _stamp(session.created),
+                 "Type": "AWS-HMAC", "AccessKeyId": session.key_id,
+                 "SecretAccessKey": session.secret, "Token": token,
+                 "Expiration": _stamp(session.expires)}
+        tree["security-credentials"] = {role.name: json.dumps(creds, indent=2)}
+        return tree
 
     @staticmethod
     def lookup(tree: Tree, parts: list[str]) -> str | Tree | None:
@@ -225,6 +261,13 @@ class MetadataService:
             "kernelId": inst.kernel_id or None, "ramdiskId": inst.ramdisk_id or None,
             "region": self.cloud.config.cloud.get("region", ""),
             "pendingTime": inst.launch_time, "version": "2010-08-31"}, indent=2)
+
+
+def _stamp(ts: float) -> str:
+    """``2026-12-07T14:00:00Z``, as the metadata service writes times."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _text(status: int, body: str) -> Response:

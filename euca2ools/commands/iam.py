@@ -147,6 +147,8 @@ def _run_userdel(inv: Invocation) -> None:
         certs = _listing(inv, "ListSigningCertificates", base, "Certificates")
         policies = _listing(inv, "ListUserPolicies", base, "PolicyNames")
         groups = _listing(inv, "ListGroupsForUser", base, "Groups")
+        attached = _listing(inv, "ListAttachedUserPolicies", base, "AttachedPolicies")
+        devices = _listing(inv, "ListMFADevices", base, "MFADevices")
         if pretend:
             inv.echo("accesskeys")
             for k in keys:
@@ -154,6 +156,8 @@ def _run_userdel(inv: Invocation) -> None:
             inv.echo("policies")
             for pol in policies:
                 inv.echo("\t" + str(pol))
+            for att in attached:
+                inv.echo("\t" + att.get("PolicyArn", ""))
             inv.echo("certificates")
             for c in certs:
                 inv.echo("\t" + c.get("CertificateId", ""))
@@ -167,6 +171,10 @@ def _run_userdel(inv: Invocation) -> None:
             inv.call("DeleteSigningCertificate", {**base, "CertificateId": c.get("CertificateId")})
         for pol in policies:
             inv.call("DeleteUserPolicy", {**base, "PolicyName": pol})
+        for att in attached:
+            inv.call("DetachUserPolicy", {**base, "PolicyArn": att.get("PolicyArn")})
+        for device in devices:
+            inv.call("DeactivateMFADevice", {**base, "SerialNumber": device.get("SerialNumber")})
         for g in groups:
             inv.call("RemoveUserFromGroup", {**base, "GroupName": g.get("GroupName")})
         try:

@@ -1,4 +1,5 @@
-"""Euare (IAM) and Tokens (STS): accounts, users, groups and access keys over the query protocol."""
+"""Euare (IAM): accounts, users, groups, access keys and inline user policies over the query
+protocol; the other resource families' actions live in ``iam_*`` modules and join this table."""
 
 from __future__ import annotations
 
@@ -6,35 +7,14 @@ from typing import Any
 from urllib.parse import quote
 
 from server import errors
-from server.auth.identity import AccessKey, Group, User
+from server.auth.iam_shapes import caller_user, group_shape, key_shape, user_shape
 from server.protocol.query import Context, Handler, QueryService
 from server.protocol.xml import iso8601
-
-
-def _user(u: User) -> dict[str, Any]:
-    return {"Path": u.path, "UserName": u.name, "UserId": u.user_id, "Arn": u.arn(),
-            "CreateDate": iso8601(u.created)}
-
-
-def _group(g: Group) -> dict[str, Any]:
-    return {"Path": g.path, "GroupName": g.name, "GroupId": g.group_id, "Arn": g.arn(),
-            "CreateDate": iso8601(g.created)}
-
-
-def _key_meta(k: AccessKey) -> dict[str, Any]:
-    return {"UserName": k.user_name, "AccessKeyId": k.key_id, "Status": k.status,
-            "CreateDate": iso8601(k.created)}
 
 
 def _require_admin(ctx: Context) -> None:
     if not ctx.is_admin:
         raise errors.AccessDenied("Only cloud administrators may call " + ctx.action)
-
-
-def _user_name(ctx: Context) -> str:
-    """The UserName parameter, or the caller's own name."""
-    name: str = ctx.params.str("UserName") or ctx.principal.user_name or "admin"
-    return name
 
 
 class IAMService(QueryService):
@@ -47,8 +27,10 @@ class IAMService(QueryService):
     xmlns = "https://iam.amazonaws.com/doc/2010-05-08/"
 
     def action_table(self) -> dict[str, Handler]:
-        """IAM actions."""
-        return {
+        """IAM actions (the resource families' own tables are merged in)."""
+        from server.auth import iam_account, iam_certs, iam_policies, iam_roles, oidc
+
+        table: dict[str, Handler] = {
             "CreateAccount": self.create_account,
             "ListAccounts": self.list_accounts,
             "DeleteAccount": self.delete_account,
@@ -67,15 +49,14 @@ class IAMService(QueryService):
             "AddUserToGroup": self.add_user_to_group,
             "RemoveUserFromGroup": self.remove_user_from_group,
             "ListGroupsForUser": self.list_groups_for_user,
-            "ListAccountAliases": self.list_account_aliases,
-            "ListSigningCertificates": self.list_signing_certificates,
             "ListUserPolicies": self.list_user_policies,
             "PutUserPolicy": self.put_user_policy,
             "GetUserPolicy": self.get_user_policy,
             "DeleteUserPolicy": self.delete_user_policy,
-            "GetLoginProfile": self.get_login_profile,
-            "DeleteLoginProfile": self.get_login_profile,
         }
+        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc):
+            table.update(module.ACTIONS)
+        return table
 
     # -- accounts (Eucalyptus extensions) -------------------------------------------
     def create_account(self, ctx: Context) -> Any:
@@ -100,15 +81,6 @@ class IAMService(QueryService):
         ctx.cloud.clc.release_account(ctx.cloud.identity.account(name).id, check_only=not recursive)
         ctx.cloud.identity.delete_account(name, recursive=recursive)
         return None
-
-    def list_account_aliases(self, ctx: Context) -> Any:
-        """ListAccountAliases: the account name is its alias in Eucalyptus."""
-        return {"AccountAliases": [ctx.principal.account_name], "IsTruncated": False}
-
-    def list_signing_certificates(self, ctx: Context) -> Any:
-        """ListSigningCertificates: users have none (bundles use the cloud's certificate)."""
-        ctx.cloud.identity.user(ctx.account_id, _user_name(ctx))
-        return {"Certificates": [], "IsTruncated": False}
 
     def list_user_policies(self, ctx: Context) -> Any:
         """ListUserPolicies: the names of a user's inline policies."""
@@ -139,29 +111,23 @@ class IAMService(QueryService):
                                               ctx.params.str("PolicyName", required=True))
         return None
 
-    def get_login_profile(self, ctx: Context) -> Any:
-        """Get/DeleteLoginProfile: users have no console passwords here."""
-        name = ctx.params.str("UserName", required=True)
-        ctx.cloud.identity.user(ctx.account_id, name)
-        raise errors.AWSError(f"Login Profile for User {name} cannot be found.",
-                              code="NoSuchEntity", status=404)
-
     # -- users -------------------------------------------------------------------------
     def create_user(self, ctx: Context) -> Any:
         """CreateUser."""
         user = ctx.cloud.identity.create_user(ctx.account_id,
                                               ctx.params.str("UserName", required=True),
                                               ctx.params.str("Path", "/"))
-        return {"User": _user(user)}
+        return {"User": user_shape(user)}
 
     def get_user(self, ctx: Context) -> Any:
         """GetUser (the caller when no UserName is given)."""
-        return {"User": _user(ctx.cloud.identity.user(ctx.account_id, _user_name(ctx)))}
+        user = ctx.cloud.identity.user(ctx.account_id, caller_user(ctx))
+        return {"User": user_shape(user, tags=True)}
 
     def list_users(self, ctx: Context) -> Any:
         """ListUsers under a path prefix."""
         users = ctx.cloud.identity.list_users(ctx.account_id, ctx.params.str("PathPrefix", "/"))
-        return {"Users": [_user(u) for u in users], "IsTruncated": False}
+        return {"Users": [user_shape(u) for u in users], "IsTruncated": False}
 
     def delete_user(self, ctx: Context) -> Any:
         """DeleteUser."""
@@ -171,26 +137,26 @@ class IAMService(QueryService):
     # -- access keys ---------------------------------------------------------------------
     def create_access_key(self, ctx: Context) -> Any:
         """CreateAccessKey (for the caller when no UserName is given)."""
-        key = ctx.cloud.identity.create_access_key(ctx.account_id, _user_name(ctx))
+        key = ctx.cloud.identity.create_access_key(ctx.account_id, caller_user(ctx))
         return {"AccessKey": {"UserName": key.user_name, "AccessKeyId": key.key_id,
                               "Status": key.status, "SecretAccessKey": key.secret,
                               "CreateDate": iso8601(key.created)}}
 
     def list_access_keys(self, ctx: Context) -> Any:
         """ListAccessKeys."""
-        keys = ctx.cloud.identity.list_access_keys(ctx.account_id, _user_name(ctx))
-        return {"UserName": _user_name(ctx), "AccessKeyMetadata": [_key_meta(k) for k in keys],
+        keys = ctx.cloud.identity.list_access_keys(ctx.account_id, caller_user(ctx))
+        return {"UserName": caller_user(ctx), "AccessKeyMetadata": [key_shape(k) for k in keys],
                 "IsTruncated": False}
 
     def delete_access_key(self, ctx: Context) -> Any:
         """DeleteAccessKey."""
-        ctx.cloud.identity.delete_access_key(ctx.account_id, _user_name(ctx),
+        ctx.cloud.identity.delete_access_key(ctx.account_id, caller_user(ctx),
                                              ctx.params.str("AccessKeyId", required=True))
         return None
 
     def update_access_key(self, ctx: Context) -> Any:
         """UpdateAccessKey (Active/Inactive)."""
-        ctx.cloud.identity.update_access_key(ctx.account_id, _user_name(ctx),
+        ctx.cloud.identity.update_access_key(ctx.account_id, caller_user(ctx),
                                              ctx.params.str("AccessKeyId", required=True),
                                              ctx.params.str("Status", required=True))
         return None
@@ -201,14 +167,15 @@ class IAMService(QueryService):
         group = ctx.cloud.identity.create_group(ctx.account_id,
                                                 ctx.params.str("GroupName", required=True),
                                                 ctx.params.str("Path", "/"))
-        return {"Group": _group(group)}
+        return {"Group": group_shape(group)}
 
     def get_group(self, ctx: Context) -> Any:
         """GetGroup with its users."""
         name = ctx.params.str("GroupName", required=True)
         group = ctx.cloud.identity.group(ctx.account_id, name)
-        return {"Group": _group(group),
-                "Users": [_user(u) for u in ctx.cloud.identity.group_members(ctx.account_id, name)],
+        return {"Group": group_shape(group),
+                "Users": [user_shape(u)
+                          for u in ctx.cloud.identity.group_members(ctx.account_id, name)],
                 "IsTruncated": False}
 
     def delete_group(self, ctx: Context) -> Any:
@@ -219,7 +186,7 @@ class IAMService(QueryService):
     def list_groups(self, ctx: Context) -> Any:
         """ListGroups under a path prefix."""
         groups = ctx.cloud.identity.list_groups(ctx.account_id, ctx.params.str("PathPrefix", "/"))
-        return {"Groups": [_group(g) for g in groups], "IsTruncated": False}
+        return {"Groups": [group_shape(g) for g in groups], "IsTruncated": False}
 
     def add_user_to_group(self, ctx: Context) -> Any:
         """AddUserToGroup."""
@@ -238,30 +205,5 @@ class IAMService(QueryService):
     def list_groups_for_user(self, ctx: Context) -> Any:
         """ListGroupsForUser."""
         user = ctx.cloud.identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
-        return {"Groups": [_group(ctx.cloud.identity.group(ctx.account_id, g))
+        return {"Groups": [group_shape(ctx.cloud.identity.group(ctx.account_id, g))
                            for g in sorted(user.groups)], "IsTruncated": False}
-
-
-class STSService(QueryService):
-    """The Tokens service: caller identity."""
-
-    signing_names = ("sts",)
-    iam_prefix = "sts"
-    path = "/services/Tokens"
-    api_version = "2011-06-15"
-    xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
-
-    def action_table(self) -> dict[str, Handler]:
-        """STS actions."""
-        return {"GetCallerIdentity": self.get_caller_identity}
-
-    def get_caller_identity(self, ctx: Context) -> Any:
-        """GetCallerIdentity."""
-        p = ctx.principal
-        user_id = p.account_id
-        if p.user_name:
-            try:
-                user_id = ctx.cloud.identity.user(p.account_id, p.user_name).user_id
-            except Exception:
-                pass
-        return {"UserId": user_id, "Account": p.account_id, "Arn": p.arn()}

@@ -19,8 +19,12 @@ ACCESS_KEYS_LIMIT = 2
 _NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+_PATH = re.compile(r"^(/|/[\x21-\x7e]{1,510}/)$")
 #: IAM's quota on the total size of one user's inline policies (non-whitespace characters).
 USER_POLICY_SIZE = 2048
+GROUP_POLICY_SIZE = 5120
+ROLE_POLICY_SIZE = 10240
+GROUPS_PER_USER = 10
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Account:
     name: str
     created: float
     system: bool = False
+    #: The IAM account alias (CreateAccountAlias); the name stands in while there is none.
+    alias: str = ""
 
 
 @dataclass
@@ -45,6 +51,15 @@ class User:
     groups: list[str] = field(default_factory=list)
     #: Inline policies: name -> JSON document as given (PutUserPolicy).
     policies: dict[str, str] = field(default_factory=dict)
+    #: ARNs of the managed policies attached to the user (AttachUserPolicy).
+    managed: list[str] = field(default_factory=list)
+    #: ARN of the managed policy that bounds the user's permissions, or "".
+    boundary: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    #: Eucalyptus user information (UpdateUserInfo: email, telephone...).
+    info: dict[str, str] = field(default_factory=dict)
+    #: Enabled MFA devices: serial number -> enable time.
+    mfa: dict[str, float] = field(default_factory=dict)
 
     def arn(self) -> str:
         """The user's ARN."""
@@ -60,6 +75,10 @@ class Group:
     group_id: str
     path: str
     created: float
+    #: Inline policies: name -> JSON document (PutGroupPolicy).
+    policies: dict[str, str] = field(default_factory=dict)
+    #: ARNs of the managed policies attached to the group.
+    managed: list[str] = field(default_factory=list)
 
     def arn(self) -> str:
         """The group's ARN."""
@@ -87,14 +106,34 @@ class Principal:
     user_name: str
     access_key: str = ""
     anonymous: bool = False
+    #: For an assumed-role session: the role's name and the session's name (the
+    #: principal then has no user_name).
+    role_name: str = ""
+    session_name: str = ""
+    #: The session token ID for temporary credentials (AssumeRole, GetSessionToken,
+    #: GetFederationToken).
+    session_id: str = ""
+    #: For a GetFederationToken session: the federated user's name (user_name is then the
+    #: IAM user whose permissions, narrowed by the session policies, it has).
+    federated_name: str = ""
 
     @property
     def is_cloud_admin(self) -> bool:
         """True for users of the ``eucalyptus`` account."""
         return self.account_name == ADMIN_ACCOUNT
 
+    @property
+    def is_role_session(self) -> bool:
+        """True when acting as an assumed role."""
+        return bool(self.role_name)
+
     def arn(self) -> str:
-        """The caller's ARN."""
+        """The caller's ARN (``assumed-role/ROLE/SESSION`` for a role session)."""
+        if self.role_name:
+            return (f"arn:aws:sts::{self.account_id}:assumed-role/{self.role_name}/"
+                    f"{self.session_name}")
+        if self.federated_name:
+            return f"arn:aws:sts::{self.account_id}:federated-user/{self.federated_name}"
         if self.user_name == "root" or not self.user_name:
             return f"arn:aws:iam::{self.account_id}:root"
         return f"arn:aws:iam::{self.account_id}:user/{self.user_name}"
@@ -133,32 +172,79 @@ class Identity:
         for _, _, doc in store.load("access_key"):
             key = AccessKey(**doc)
             self.keys[key.key_id] = key
+        #: Bumped whenever a policy that applies to someone changes (policy caches key on it).
+        self.generation = 0
+        from server.auth.certs import Certificates
+        from server.auth.login import LoginProfiles
+        from server.auth.managed import ManagedPolicies
+        from server.auth.oidc import Providers
+        from server.auth.roles import Roles
+        from server.auth.sts import Sessions
+
+        self.managed = ManagedPolicies(self)
+        self.roles = Roles(self)
+        self.sessions = Sessions(self)
+        self.certs = Certificates(self)
+        self.logins = LoginProfiles(self)
+        self.oidc = Providers(self)
+
+    def changed(self) -> None:
+        """Note that some policy, attachment or membership changed."""
+        self.generation += 1
 
     # -- persistence helpers -----------------------------------------------------------
     def _index_account(self, account: Account) -> None:
         self.accounts[account.id] = account
         self.account_by_name[account.name] = account
 
-    def _save_user(self, user: User) -> None:
+    def save_user(self, user: User) -> None:
+        """Write a user through (and invalidate policy caches)."""
         self.store.put("user", f"{user.account_id}:{user.name}", user.account_id, asdict(user))
+        self.changed()
+
+    def save_group(self, group: Group) -> None:
+        """Write a group through (and invalidate policy caches)."""
+        self.store.put("group", f"{group.account_id}:{group.name}", group.account_id,
+                       asdict(group))
+        self.changed()
+
+    def save_account(self, account: Account) -> None:
+        """Write an account record through."""
+        self.store.put("account", account.id, account.id, asdict(account))
 
     # -- lookups -------------------------------------------------------------------------
     def secret_for(self, key_id: str) -> str | None:
-        """The secret of an active access key (for signature verification)."""
+        """The secret of an active access key or STS session (for signature verification)."""
         key = self.keys.get(key_id)
-        if key is None or key.status != "Active":
+        if key is None:
+            session = self.sessions.by_key.get(key_id)
+            return session.secret if session is not None else None
+        if key.status != "Active":
             return None
         return key.secret
 
-    def principal_for(self, key_id: str) -> Principal:
-        """The principal an access key acts as."""
-        key = self.keys[key_id]
+    def principal_for(self, key_id: str, token: str | None = None) -> Principal:
+        """The principal an access key (or temporary key plus its session token) acts as.
+
+        Temporary keys (``ASIA...``) need their session token: none or a wrong one is
+        ``InvalidClientTokenId``, an expired session ``ExpiredToken`` (services map these
+        to their own codes).  A token sent with a long-term key is refused too.
+        """
+        key = self.keys.get(key_id)
+        if key is None:
+            return self.sessions.principal(key_id, token)
+        if token:
+            raise IdentityError("InvalidClientTokenId",
+                                "The security token included in the request is invalid.", 403)
         account = self.accounts[key.account_id]
         return Principal(account.id, account.name, key.user_name, key_id)
 
     def account(self, ref: str) -> Account:
-        """An account by ID or name."""
+        """An account by ID, name or alias."""
         account = self.accounts.get(ref) or self.account_by_name.get(ref)
+        if account is None:
+            account = next((a for a in self.accounts.values() if a.alias and a.alias == ref),
+                           None)
         if account is None:
             raise IdentityError("NoSuchEntity", f"Account {ref} does not exist", 404)
         return account
@@ -199,6 +285,14 @@ class Identity:
         for key in [k for k in self.groups if k[0] == account.id]:
             del self.groups[key]
             self.store.delete("group", f"{key[0]}:{key[1]}")
+        self.roles.purge_account(account.id)
+        self.certs.purge_account(account.id)
+        for provider in [p for p in self.oidc.providers.values() if p.account_id == account.id]:
+            self.oidc.delete(provider)
+        for arn in [a for a, p in self.managed.by_arn.items() if p.account_id == account.id]:
+            policy = self.managed.by_arn.pop(arn)
+            self.store.delete(self.managed.KIND, f"{policy.account_id}:{policy.name}")
+        self.changed()
         del self.accounts[account.id]
         del self.account_by_name[account.name]
         self.store.delete("account", account.id)
@@ -210,15 +304,13 @@ class Identity:
     # -- users ---------------------------------------------------------------------------
     def create_user(self, account_id: str, name: str, path: str = "/") -> User:
         """Create a user."""
-        if not _NAME.match(name):
-            raise IdentityError("ValidationError", f"Invalid user name {name!r}")
-        if not path.startswith("/") or not path.endswith("/"):
-            raise IdentityError("ValidationError", "Path must begin and end with /")
+        check_name(name, "userName")
+        check_path(path)
         if (account_id, name) in self.users:
             raise IdentityError("EntityAlreadyExists", f"User with name {name} already exists.", 409)
         user = User(account_id, name, ids.principal_id("AIDA"), path, self.now())
         self.users[(account_id, name)] = user
-        self._save_user(user)
+        self.save_user(user)
         return user
 
     def user(self, account_id: str, name: str) -> User:
@@ -234,13 +326,22 @@ class Identity:
         keys = [k for k in self.keys.values() if k.account_id == account_id and k.user_name == name]
         if name == "admin" and not force:
             raise IdentityError("DeleteConflict", "The account admin cannot be deleted", 409)
-        if (keys or user.groups or user.policies) and not force:
+        certs = self.certs.signing_for(account_id, name)
+        login = self.logins.profiles.get((account_id, name))
+        if (keys or user.groups or user.policies or user.managed or certs or login) \
+                and not force:
             raise IdentityError("DeleteConflict",
-                                "Cannot delete entity, must delete access keys, policies and "
-                                "remove from groups first.", 409)
+                                "Cannot delete entity, must delete access keys, signing "
+                                "certificates, login profile, policies and remove from groups "
+                                "first.", 409)
         for key in keys:
             del self.keys[key.key_id]
             self.store.delete("access_key", key.key_id)
+        for cert in certs:
+            self.certs.delete_signing(account_id, name, cert.cert_id)
+        if login is not None:
+            self.logins.delete(account_id, name)
+        self.changed()
         del self.users[(account_id, name)]
         self.store.delete("user", f"{account_id}:{name}")
 
@@ -254,20 +355,13 @@ class Identity:
                         document: str) -> None:
         """Add or replace a user's inline policy (validated like IAM does)."""
         user = self.user(account_id, user_name)
-        _check_policy_name(policy_name)
-        validate_identity_policy(document)
-        others = sum(_policy_size(d) for n, d in user.policies.items() if n != policy_name)
-        if others + _policy_size(document) > USER_POLICY_SIZE:
-            raise IdentityError("LimitExceeded",
-                                f"Maximum policy size of {USER_POLICY_SIZE} bytes exceeded for "
-                                f"user {user_name}", 409)
-        user.policies[policy_name] = document
-        self._save_user(user)
+        put_inline(user.policies, policy_name, document, USER_POLICY_SIZE, f"user {user_name}")
+        self.save_user(user)
 
     def user_policy(self, account_id: str, user_name: str, policy_name: str) -> str:
         """One inline policy document of a user."""
         user = self.user(account_id, user_name)
-        _check_policy_name(policy_name)
+        check_policy_name(policy_name)
         if policy_name not in user.policies:
             raise IdentityError("NoSuchEntity", f"The user policy with name {policy_name} "
                                 "cannot be found.", 404)
@@ -282,7 +376,7 @@ class Identity:
         self.user_policy(account_id, user_name, policy_name)
         user = self.user(account_id, user_name)
         del user.policies[policy_name]
-        self._save_user(user)
+        self.save_user(user)
 
     # -- access keys ---------------------------------------------------------------------
     def create_access_key(self, account_id: str, user_name: str) -> AccessKey:
@@ -330,8 +424,8 @@ class Identity:
     # -- groups --------------------------------------------------------------------------
     def create_group(self, account_id: str, name: str, path: str = "/") -> Group:
         """Create a group."""
-        if not _NAME.match(name):
-            raise IdentityError("ValidationError", f"Invalid group name {name!r}")
+        check_name(name, "groupName")
+        check_path(path)
         if (account_id, name) in self.groups:
             raise IdentityError("EntityAlreadyExists", f"Group with name {name} already exists.",
                                 409)
@@ -349,10 +443,13 @@ class Identity:
 
     def delete_group(self, account_id: str, name: str) -> None:
         """Delete a group (refused while it has members)."""
-        self.group(account_id, name)
+        group = self.group(account_id, name)
         if self.group_members(account_id, name):
             raise IdentityError("DeleteConflict", "Cannot delete entity, must remove users from "
                                 "group first.", 409)
+        if group.policies or group.managed:
+            raise IdentityError("DeleteConflict", "Cannot delete entity, must delete policies "
+                                "first.", 409)
         del self.groups[(account_id, name)]
         self.store.delete("group", f"{account_id}:{name}")
 
@@ -361,8 +458,11 @@ class Identity:
         self.group(account_id, group)
         user = self.user(account_id, user_name)
         if group not in user.groups:
+            if len(user.groups) >= GROUPS_PER_USER:
+                raise IdentityError("LimitExceeded", "Cannot exceed quota for GroupsPerUser: "
+                                    f"{GROUPS_PER_USER}", 409)
             user.groups.append(group)
-            self._save_user(user)
+            self.save_user(user)
 
     def remove_user_from_group(self, account_id: str, group: str, user_name: str) -> None:
         """Remove a user from a group."""
@@ -370,7 +470,7 @@ class Identity:
         user = self.user(account_id, user_name)
         if group in user.groups:
             user.groups.remove(group)
-            self._save_user(user)
+            self.save_user(user)
 
     def group_members(self, account_id: str, group: str) -> list[User]:
         """Users in a group."""
@@ -383,7 +483,199 @@ class Identity:
                        if a == account_id and g.path.startswith(prefix)), key=lambda g: g.name)
 
 
-def _check_policy_name(name: str) -> None:
+    # -- renames (UpdateUser, UpdateGroup) ----------------------------------------------
+    def update_user(self, account_id: str, name: str, new_name: str | None = None,
+                    new_path: str | None = None) -> User:
+        """Rename a user and/or change its path; keys, certificates, logins follow."""
+        user = self.user(account_id, name)
+        if new_path is not None:
+            check_path(new_path)
+            user.path = new_path
+        if new_name and new_name != name:
+            check_name(new_name, "newUserName")
+            if (account_id, new_name) in self.users:
+                raise IdentityError("EntityAlreadyExists",
+                                    f"User with name {new_name} already exists.", 409)
+            del self.users[(account_id, name)]
+            self.store.delete("user", f"{account_id}:{name}")
+            user.name = new_name
+            self.users[(account_id, new_name)] = user
+            for key in self.keys.values():
+                if key.account_id == account_id and key.user_name == name:
+                    key.user_name = new_name
+                    self.store.put("access_key", key.key_id, account_id, asdict(key))
+            self.certs.rename_user(account_id, name, new_name)
+            self.logins.rename_user(account_id, name, new_name)
+        self.save_user(user)
+        return user
+
+    def update_group(self, account_id: str, name: str, new_name: str | None = None,
+                     new_path: str | None = None) -> Group:
+        """Rename a group and/or change its path; memberships follow."""
+        group = self.group(account_id, name)
+        if new_path is not None:
+            check_path(new_path)
+            group.path = new_path
+        if new_name and new_name != name:
+            check_name(new_name, "newGroupName")
+            if (account_id, new_name) in self.groups:
+                raise IdentityError("EntityAlreadyExists",
+                                    f"Group with name {new_name} already exists.", 409)
+            del self.groups[(account_id, name)]
+            self.store.delete("group", f"{account_id}:{name}")
+            group.name = new_name
+            self.groups[(account_id, new_name)] = group
+            for user in self.group_members(account_id, name):
+                user.groups = [new_name if g == name else g for g in user.groups]
+                self.save_user(user)
+        self.save_group(group)
+        return group
+
+    # -- inline group policies -----------------------------------------------------------
+    def put_group_policy(self, account_id: str, group_name: str, policy_name: str,
+                         document: str) -> None:
+        """Add or replace a group's inline policy."""
+        group = self.group(account_id, group_name)
+        put_inline(group.policies, policy_name, document, GROUP_POLICY_SIZE,
+                   f"group {group_name}")
+        self.save_group(group)
+
+    def group_policy(self, account_id: str, group_name: str, policy_name: str) -> str:
+        """One inline policy document of a group."""
+        group = self.group(account_id, group_name)
+        return get_inline(group.policies, policy_name, "group")
+
+    def delete_group_policy(self, account_id: str, group_name: str, policy_name: str) -> None:
+        """Remove one inline policy of a group."""
+        group = self.group(account_id, group_name)
+        get_inline(group.policies, policy_name, "group")
+        del group.policies[policy_name]
+        self.save_group(group)
+
+    # -- managed policy attachments ------------------------------------------------------
+    def attach_user_policy(self, account_id: str, user_name: str, arn: str) -> None:
+        """AttachUserPolicy."""
+        user = self.user(account_id, user_name)
+        self.managed.attach(account_id, user, arn)
+        self.save_user(user)
+
+    def detach_user_policy(self, account_id: str, user_name: str, arn: str) -> None:
+        """DetachUserPolicy."""
+        user = self.user(account_id, user_name)
+        self.managed.detach(account_id, user, arn)
+        self.save_user(user)
+
+    def attach_group_policy(self, account_id: str, group_name: str, arn: str) -> None:
+        """AttachGroupPolicy."""
+        group = self.group(account_id, group_name)
+        self.managed.attach(account_id, group, arn)
+        self.save_group(group)
+
+    def detach_group_policy(self, account_id: str, group_name: str, arn: str) -> None:
+        """DetachGroupPolicy."""
+        group = self.group(account_id, group_name)
+        self.managed.detach(account_id, group, arn)
+        self.save_group(group)
+
+    def set_user_boundary(self, account_id: str, user_name: str, arn: str) -> None:
+        """PutUserPermissionsBoundary ("" deletes it)."""
+        user = self.user(account_id, user_name)
+        if arn:
+            self.managed.get(account_id, arn)
+        elif not user.boundary:
+            raise IdentityError("NoSuchEntity", f"The user {user_name} has no permissions "
+                                "boundary.", 404)
+        user.boundary = arn
+        self.save_user(user)
+
+    # -- what applies to a principal ------------------------------------------------------
+    def policies_for(self, principal: Principal) -> dict[str, Any]:
+        """The policy documents that apply to a principal, for the policy engine.
+
+        ``identity``: user inline + its groups' inline + managed policies attached to the
+        user and its groups (for a role session: the role's inline and managed ones);
+        ``boundary``: the permissions boundary's document or None; ``session``: the session
+        policies of an AssumeRole session (inline ``Policy`` and ``PolicyArns``).
+        """
+        out: dict[str, Any] = {"identity": [], "boundary": None, "session": []}
+        if principal.anonymous:
+            return out
+        docs: list[str] = out["identity"]
+        managed: list[str] = []
+        boundary = ""
+        if principal.role_name:
+            role = self.roles.roles.get((principal.account_id, principal.role_name))
+            if role is not None:
+                docs.extend(role.policies.values())
+                managed.extend(role.managed)
+                boundary = role.boundary
+            session = self.sessions.by_key.get(principal.access_key)
+            if session is not None:
+                out["session"] = self.sessions.session_documents(session)
+        else:
+            if principal.federated_name:
+                session = self.sessions.by_key.get(principal.access_key)
+                if session is not None:
+                    out["session"] = self.sessions.session_documents(session)
+            user = self.users.get((principal.account_id, principal.user_name))
+            if user is not None:
+                docs.extend(user.policies.values())
+                managed.extend(user.managed)
+                boundary = user.boundary
+                for name in user.groups:
+                    group = self.groups.get((principal.account_id, name))
+                    if group is not None:
+                        docs.extend(group.policies.values())
+                        managed.extend(a for a in group.managed if a not in managed)
+        for arn in dict.fromkeys(managed):
+            document = self.managed.document(arn)
+            if document is not None:
+                docs.append(document)
+        if boundary:
+            out["boundary"] = self.managed.document(boundary)
+        return out
+
+
+    def principal_tags(self, principal: Principal) -> dict[str, str]:
+        """``aws:PrincipalTag/*``: the user's or role's tags, then the session's tags."""
+        tags: dict[str, str] = {}
+        if principal.role_name:
+            role = self.roles.roles.get((principal.account_id, principal.role_name))
+            if role is not None:
+                tags.update(role.tags)
+            session = self.sessions.by_key.get(principal.access_key)
+            if session is not None:
+                tags.update(session.tags)
+        elif principal.user_name:
+            user = self.users.get((principal.account_id, principal.user_name))
+            if user is not None:
+                tags.update(user.tags)
+        return tags
+
+
+def put_inline(policies: dict[str, str], policy_name: str, document: str, limit: int,
+               owner: str) -> None:
+    """Validate and store an inline policy, keeping the owner's total size under ``limit``."""
+    check_policy_name(policy_name)
+    validate_identity_policy(document)
+    others = sum(policy_size(d) for n, d in policies.items() if n != policy_name)
+    if others + policy_size(document) > limit:
+        raise IdentityError("LimitExceeded",
+                            f"Maximum policy size of {limit} bytes exceeded for {owner}", 409)
+    policies[policy_name] = document
+
+
+def get_inline(policies: dict[str, str], policy_name: str, kind: str) -> str:
+    """One inline policy by name, or NoSuchEntity."""
+    check_policy_name(policy_name)
+    if policy_name not in policies:
+        raise IdentityError("NoSuchEntity", f"The {kind} policy with name {policy_name} "
+                            "cannot be found.", 404)
+    return policies[policy_name]
+
+
+def check_policy_name(name: str) -> None:
+    """ValidationError unless ``name`` is a valid IAM policy name."""
     if not _POLICY_NAME.match(name):
         raise IdentityError("ValidationError",
                             f"1 validation error detected: Value '{name}' at 'policyName' failed "
@@ -391,7 +683,25 @@ def _check_policy_name(name: str) -> None:
                             "pattern: [\\w+=,.@-]+")
 
 
-def _policy_size(document: str) -> int:
+def check_name(name: str, what: str = "name") -> None:
+    """ValidationError unless ``name`` is a valid IAM user/group/role/profile name."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise IdentityError("ValidationError",
+                            f"1 validation error detected: Value '{name}' at '{what}' failed "
+                            "to satisfy constraint: Member must satisfy regular expression "
+                            "pattern: [\\w+=,.@-]+ and have length at most 64")
+
+
+def check_path(path: str) -> None:
+    """ValidationError unless ``path`` is ``/`` or ``/a/b/`` (at most 512 characters)."""
+    if not _PATH.match(path):
+        raise IdentityError("ValidationError",
+                            f"1 validation error detected: Value '{path}' at 'path' failed to "
+                            "satisfy constraint: Member must satisfy regular expression pattern: "
+                            "(\\u002F)|(\\u002F[\\u0021-\\u007F]+\\u002F)")
+
+
+def policy_size(document: str) -> int:
     """IAM counts a policy's size without whitespace."""
     return sum(1 for ch in document if not ch.isspace())
 
@@ -409,7 +719,7 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
     """
     try:
         doc = json.loads(document)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise _malformed("Syntax errors in policy.") from None
     if not isinstance(doc, dict):
         raise _malformed("Syntax errors in policy.")

@@ -38,6 +38,8 @@ class EC2Service(QueryService):
         sigv4.SigV4Error.EXPIRED: ("RequestExpired", 400),
         sigv4.SigV4Error.NOT_YET: ("RequestExpired", 400),
     }
+    #: EC2 refuses a wrong session token as it refuses a wrong key.
+    token_errors = {"InvalidClientTokenId": ("AuthFailure", 401)}
 
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,

@@ -100,7 +100,7 @@ def _instance_filters(clc: CloudController) -> Filters:
         "network-interface.attachment.status": lambda i: None,
         "network-interface.group-id": lambda i: None,
         "network-interface.group-name": lambda i: None,
-        "iam-instance-profile.arn": lambda i: None,
+        "iam-instance-profile.arn": lambda i: i.iam_profile[0] if i.iam_profile else None,
     }
     return Filters(g, lambda i: clc.tags.get(i.id, {}))
 
@@ -183,6 +183,12 @@ def run_instances(ctx: Context) -> Any:
         raise errors.InvalidParameterValue(
             f"Image too large for instance type {vm_type}: the image, ephemeral and swap "
             f"must fit in {vt.disk} GB")
+    profile = p.struct("IamInstanceProfile")
+    iam_profile: list[str] = []
+    if profile.str("Name") or profile.str("Arn"):
+        found = ctx.cloud.identity.roles.profile_by_ref(
+            ctx.account_id, profile.str("Name") or "", profile.str("Arn") or "")
+        iam_profile = [found.arn(), found.profile_id]
     key_name = p.str("KeyName") or ""
     if key_name and (ctx.account_id, key_name) not in clc.key_pairs:
         raise InvalidKeyPairNotFound(f"The key pair '{key_name}' does not exist")
@@ -233,7 +239,8 @@ def run_instances(ctx: Context) -> Any:
             shutdown_behavior=p.str("InstanceInitiatedShutdownBehavior") or
             ("stop" if image.root_device_type == "ebs" else "terminate"),
             ebs_optimized=bool(p.bool("EbsOptimized", False)),
-            requester=ctx.caller.account_id, addressing=addressing, transition_time=now)
+            requester=ctx.caller.account_id, addressing=addressing, transition_time=now,
+            iam_profile=list(iam_profile))
         insts.append(inst)
     if sc is not None:
         sc.check_launch(ctx, image, insts, p)  # EBS limits, before anything is placed

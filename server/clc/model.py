@@ -85,6 +85,8 @@ class Instance(Record):
     source_dest_check: bool = True
     requester: str = ""
     addressing: str = "public"
+    #: The IAM instance profile (ARN, ID) whose role the instance acts as, if any.
+    iam_profile: list[str] = field(default_factory=list)
 
 
 @dataclass

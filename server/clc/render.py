@@ -73,6 +73,8 @@ def instance_xml(clc: CloudController, inst: Instance, admin: bool) -> Raw:
         "hypervisor": "xen" if inst.virtualization_type == "paravirtual" else "kvm",
         "networkInterfaceSet": [],
         "ebsOptimized": inst.ebs_optimized,
+        "iamInstanceProfile": ({"arn": inst.iam_profile[0], "id": inst.iam_profile[1]}
+                               if inst.iam_profile else None),
     }
     raw = fragment([item])
     clc_cache(clc)[key] = raw

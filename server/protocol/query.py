@@ -76,6 +76,8 @@ class QueryService:
         sigv4.SigV4Error.EXPIRED: ("SignatureDoesNotMatch", 403),
         sigv4.SigV4Error.NOT_YET: ("SignatureDoesNotMatch", 403),
     }
+    #: This service's codes for refused session tokens (InvalidClientTokenId, ExpiredToken).
+    token_errors: dict[str, tuple[str, int]] = {}
     #: Service prefix of IAM action names (``ec2``, ``iam``, ``sts``, ``cloudwatch``...).
     iam_prefix = ""
     #: Actions callable without a signature.
@@ -173,7 +175,13 @@ class QueryService:
         except sigv4.SigV4Error as exc:
             code, status = self.auth_errors.get(exc.reason, ("AuthFailure", 401))
             raise errors.AWSError(exc.message, code=code, status=status) from None
-        return cloud.identity.principal_for(cred.access_key)
+        # Temporary credentials carry their session token (header, or query when presigned).
+        token = hmap.get("x-amz-security-token") or flat.get("X-Amz-Security-Token")
+        try:
+            return cloud.identity.principal_for(cred.access_key, token)
+        except IdentityError as exc:
+            code, status = self.token_errors.get(exc.code, (exc.code, exc.status))
+            raise errors.AWSError(exc.message, code=code, status=status) from None
 
     # -- rendering --------------------------------------------------------------------
     def render(self, action: str, result: Any, rid: str) -> Response:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from server.auth import sigv4
-from server.auth.identity import ANONYMOUS, Principal
+from server.auth.identity import ANONYMOUS, IdentityError, Principal
 from server.protocol.http import Request
 from server.walrus import errors as e
 
@@ -103,6 +103,27 @@ def _check_presign_expires(request: Request) -> None:
             "X-Amz-Expires must be less than 604800 seconds")
 
 
+def security_token(request: Request) -> str | None:
+    """The session token of temporary credentials (header, or query when presigned)."""
+    token = request.header("x-amz-security-token")
+    if token:
+        return token
+    for key, value in request.query_pairs:
+        if key.lower() == "x-amz-security-token":
+            return value
+    return None
+
+
+def principal_of(cloud: Cloud, key_id: str, token: str | None) -> Principal:
+    """The principal of a verified key; temporary keys need their valid, unexpired token."""
+    try:
+        return cloud.identity.principal_for(key_id, token or None)
+    except IdentityError as exc:
+        if exc.code == "ExpiredToken":
+            raise e.ExpiredToken() from None
+        raise e.InvalidToken() from None
+
+
 def _sigv4(cloud: Cloud, request: Request) -> Auth:
     alternates = []
     raw = request.raw_path
@@ -144,7 +165,7 @@ def _sigv4(cloud: Cloud, request: Request) -> Auth:
         if presigned:
             raise e.AuthorizationQueryParametersError(exc.message) from None
         raise e.AuthorizationHeaderMalformed(exc.message) from None
-    principal = cloud.identity.principal_for(cred.access_key)
+    principal = principal_of(cloud, cred.access_key, security_token(request))
     return Auth(principal, cred.payload_hash, cred)
 
 
@@ -182,14 +203,17 @@ def _v2_string(request: Request, date: str, resource: str,
 
 
 def _v2_check(cloud: Cloud, request: Request, key_id: str, signature: str, dates: list[str],
-              prefix: str, bucket_host: str | None) -> Auth:
+              prefix: str, bucket_host: str | None,
+              signed_query: list[tuple[str, str]] | None = None) -> Auth:
     secret = cloud.identity.secret_for(key_id)
     if secret is None:
         raise e.InvalidAccessKeyId(AWSAccessKeyId=key_id)
     first = ""
+    # A presigned URL carries its x-amz-* "headers" (the session token) in the query.
+    base = request.headers + signed_query if signed_query else request.headers
     # As for SigV4: non-ASCII x-amz-* values may have been signed as their UTF-8 text.
-    variants = [request.headers]
-    utf8 = _utf8_headers(request.headers)
+    variants = [base]
+    utf8 = _utf8_headers(base)
     if utf8 is not None:
         variants.append(utf8)
     for headers in variants:
@@ -199,7 +223,7 @@ def _v2_check(cloud: Cloud, request: Request, key_id: str, signature: str, dates
                 mac = base64.b64encode(hmac.new(secret.encode(), sts.encode("utf-8"),
                                                 hashlib.sha1).digest()).decode()
                 if hmac.compare_digest(mac, signature):
-                    return Auth(cloud.identity.principal_for(key_id))
+                    return Auth(principal_of(cloud, key_id, security_token(request)))
                 first = first or sts
     raise e.SignatureDoesNotMatch(AWSAccessKeyId=key_id, StringToSign=first,
                                   SignatureProvided=signature)
@@ -241,8 +265,9 @@ def _sigv2_query(cloud: Cloud, request: Request, qmap: dict[str, str], prefix: s
         raise e.AccessDenied("Invalid date (should be seconds since epoch)") from None
     if cloud.clock.now() > deadline:
         raise e.AccessDenied("Request has expired", Expires=expires)
+    amz = [(k, v) for k, v in request.query_pairs if k.lower().startswith("x-amz-")]
     return _v2_check(cloud, request, qmap["AWSAccessKeyId"], qmap["Signature"], [expires],
-                     prefix, bucket_host)
+                     prefix, bucket_host, amz)
 
 
 # -- request bodies --------------------------------------------------------------------------

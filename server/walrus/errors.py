@@ -74,6 +74,8 @@ InvalidPartOrder = _e("InvalidPartOrder", 400,
 InvalidRange = _e("InvalidRange", 416, "The requested range is not satisfiable")
 InvalidRequest = _e("InvalidRequest", 400, "Invalid Request")
 InvalidURI = _e("InvalidURI", 400, "Couldn't parse the specified URI.")
+InvalidToken = _e("InvalidToken", 400, "The provided token is malformed or otherwise invalid.")
+ExpiredToken = _e("ExpiredToken", 400, "The provided token has expired.")
 InvalidTag = _e("InvalidTag", 400, "The tag provided was not a valid tag.")
 InvalidStorageClass = _e("InvalidStorageClass", 400,
                          "The storage class you specified is not valid")

@@ -27,7 +27,7 @@ from server.auth.sigv4 import signing_key
 from server.protocol.http import Response
 from server.walrus import errors as e
 from server.walrus import sse
-from server.walrus.auth import Auth
+from server.walrus.auth import Auth, principal_of
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context
 from server.walrus.objects import object_fields
@@ -193,7 +193,7 @@ def _authenticate(ctx: S3Context, fields: dict[str, str]) -> Auth:
         expected = hmac.new(key, policy_b64.encode(), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, fields["x-amz-signature"]):
             raise e.SignatureDoesNotMatch()
-        return Auth(cloud.identity.principal_for(parts[0]))
+        return Auth(principal_of(cloud, parts[0], fields.get("x-amz-security-token")))
     key_id = fields.get("awsaccesskeyid")
     signature = fields.get("signature")
     if not key_id or not signature:
@@ -207,7 +207,7 @@ def _authenticate(ctx: S3Context, fields: dict[str, str]) -> Auth:
                                          hashlib.sha1).digest()).decode()
     if not hmac.compare_digest(expected, signature):
         raise e.SignatureDoesNotMatch()
-    return Auth(cloud.identity.principal_for(key_id))
+    return Auth(principal_of(cloud, key_id, fields.get("x-amz-security-token")))
 
 
 async def post_object(ctx: S3Context) -> Response:
