@@ -33,14 +33,21 @@ def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if isinstance(node.get(last), dict):
             continue  # a scalar given where a structure exists: keep the structure
         node[last] = value
-    result: dict[str, Any] = _listify(root)
-    return result
+    # The top level stays a mapping even when every name is a number (``1=x``): a
+    # request's parameters are named, and handlers look them up by name.
+    return {k: _listify(v) for k, v in root.items()}
+
+
+def _is_index(part: str) -> bool:
+    """True for a list position (``1``, ``02``): ASCII digits only, of a sane length
+    (``str.isdigit`` also accepts superscripts that ``int`` refuses)."""
+    return part.isascii() and part.isdigit() and len(part) <= 9
 
 
 def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
-    if node and all(k.isdigit() for k in node):
+    if node and all(_is_index(k) for k in node):
         return [_listify(node[k]) for k in sorted(node, key=int)]
     if len(node) == 1:
         (only,) = node
