@@ -13,8 +13,11 @@ from typing import Any
 MAX_JSON_DEPTH = 64
 
 
-def atomic_write(path: str, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` durably: temp file, fsync, rename, fsync the directory."""
+def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` durably: temp file, fsync, rename, fsync the directory.
+
+    Files are private (0600) unless ``mode`` says otherwise: they live in the data dir.
+    """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
