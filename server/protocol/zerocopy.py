@@ -16,6 +16,12 @@ issues the calls.  uvicorn does not offer the extension and uvloop has no
   threads.  Anything unusual (chunked framing, bytes still buffered in the transport, no
   socket) falls back to reading the file and sending ordinary body messages.
 
+The protocol also bounds how long a client may take to send a request line and its
+headers (uvicorn has only an idle keep-alive timeout, so a client that sends half a
+request would hold the connection forever): ``header_timeout`` seconds after a request
+begins (or the connection opens), a connection still without complete headers is
+closed.  :meth:`ZeroCopyProtocol.configured` makes the class with the cloud's setting.
+
 It relies on uvicorn's cycle attributes (``transport``, ``expected_content_length``,
 ``disconnected``), stable across uvicorn releases; the fallback keeps other servers
 working (the app only uses the extension when the scope announces it).
@@ -127,7 +133,53 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
 
 
 class ZeroCopyProtocol(HttpToolsProtocol):
-    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend``."""
+    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend`` and a
+    header-read timeout."""
+
+    #: Seconds a client has to send a request line and headers (see the module text).
+    header_timeout: float = 30.0
+    _header_timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def configured(cls, *, header_timeout: float) -> type[ZeroCopyProtocol]:
+        """This protocol with another header timeout (uvicorn takes a class)."""
+        return type(cls.__name__, (cls,), {"header_timeout": header_timeout})
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout,
+                                                      self._header_timeout_expired)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timeout_expired(self) -> None:
+        self._header_timer = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined request is still being answered: give the next one its time
+            # once that is done rather than cutting the answer short.
+            self._arm_header_timer()
+            return
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if not all(hasattr(cycle, name) for name in _CYCLE_STATE):
