@@ -20,7 +20,10 @@ The protocol also bounds how long a client may take to send a request line and i
 headers (uvicorn has only an idle keep-alive timeout, so a client that sends half a
 request would hold the connection forever): ``header_timeout`` seconds after a request
 begins (or the connection opens), a connection still without complete headers is
-closed.  :meth:`ZeroCopyProtocol.configured` makes the class with the cloud's setting.
+closed.  The request line and headers together are also bounded in size
+(:data:`MAX_HEADER_BYTES`; more is answered 431), so a client cannot fill memory with
+them meanwhile.  :meth:`ZeroCopyProtocol.configured` makes the class with the cloud's
+setting.
 
 It relies on uvicorn's cycle attributes (``transport``, ``expected_content_length``,
 ``disconnected``), stable across uvicorn releases; the fallback keeps other servers
@@ -45,6 +48,10 @@ WAIT_SLICE_MS = 200
 #: A client that accepts nothing for this long is treated as gone.
 STALL_SECONDS = 120.0
 FALLBACK_CHUNK = 1024 * 1024
+#: Most bytes a request line and its headers may take (AWS allows 8 KiB of headers).
+MAX_HEADER_BYTES = 64 * 1024
+_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
+              b"connection: close\r\n\r\n")
 
 #: The uvicorn request-cycle attributes this module reads and updates.
 _CYCLE_STATE = ("transport", "scope", "expected_content_length", "chunked_encoding",
@@ -139,6 +146,8 @@ class ZeroCopyProtocol(HttpToolsProtocol):
     #: Seconds a client has to send a request line and headers (see the module text).
     header_timeout: float = 30.0
     _header_timer: asyncio.TimerHandle | None = None
+    _header_bytes = 0
+    _oversized = False
 
     @classmethod
     def configured(cls, *, header_timeout: float) -> type[ZeroCopyProtocol]:
@@ -155,7 +164,31 @@ class ZeroCopyProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._header_bytes = 0
         self._arm_header_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count_header_bytes(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > MAX_HEADER_BYTES:
+            # Raised inside a parser callback: uvicorn stops parsing and answers through
+            # send_400_response, which says 431 for this case.
+            self._oversized = True
+            raise ValueError("request headers too large")
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._oversized:
+            super().send_400_response(msg)
+            return
+        self.transport.write(_TOO_LARGE)
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()

@@ -90,6 +90,32 @@ def test_keep_alive_connection_second_request_bounded(short: Any) -> None:
     assert short.client("ec2").describe_regions()["Regions"]
 
 
+@pytest.mark.parametrize("where", ["header", "url"])
+def test_oversized_headers_refused(short: Any, where: str) -> None:
+    """Endless headers (or request line) are cut off with 431, not buffered forever."""
+    with socket.create_connection(("127.0.0.1", short.port), timeout=10) as sock:
+        if where == "url":
+            sock.sendall(b"GET /" + b"a" * 70000)
+        else:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            for n in range(100):
+                try:
+                    sock.sendall(b"X-Filler-%d: %s\r\n" % (n, b"v" * 1000))
+                except OSError:
+                    break
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:100]
+    # Ordinary large headers (a long presigned query, 8 KiB of metadata) still pass.
+    resp = requests.get(short.url + "/latest/meta-data/", timeout=10,
+                        headers={f"X-Big-{n}": "v" * 1000 for n in range(8)})
+    assert resp.status_code == 404
+
+
 def test_default_header_timeout_is_configured(cloud: Any) -> None:
     """With the default (30 s) a prompt client is unaffected, a silent one still open
     after a moment (the timeout is not tiny)."""
