@@ -12,6 +12,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
+from server.auth.sigv4 import scope_names
 from server.protocol.http import Receive, Request, Response, Send
 
 if TYPE_CHECKING:
@@ -55,7 +56,8 @@ class CloudApp:
         """Serve ``service`` at its path and its SigV4 names."""
         if service.path:
             self.by_path[service.path.lower()] = service
-        for name in service.signing_names:
+        # Eucalyptus' names for the same service route alike (sigv4.scope_names).
+        for name in scope_names(service.signing_names):
             self.by_signing_name[name] = service
         if hasattr(service, "claims"):
             self.claimers.append(service)
