@@ -143,7 +143,6 @@ class Store:
                 self._pending.setdefault(key, value)
             raise
 
-
     def seal_plain_records(self) -> None:
         """Write the records read in plain text again, sealed, and leave no plain copy in
         SQLite's write-ahead log (its deleted rows are zeroed: ``secure_delete``)."""
