@@ -10,6 +10,9 @@ from typing import Any
 
 from server.errors import InvalidParameterValue, MissingParameter
 
+#: Most dot-separated parts a parameter name may have (``Filter.1.Value.2`` has four).
+MAX_NAME_PARTS = 16
+
 
 def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Turn ``[("Filter.1.Name", "x"), ("Filter.1.Value.1", "y")]`` into nested data.
@@ -22,6 +25,9 @@ def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not key:
             continue
         parts = key.split(".")
+        if len(parts) > MAX_NAME_PARTS:  # no API nests this deep; bounds the recursion below
+            raise InvalidParameterValue(f"Invalid parameter name {key[:128]!r}: nested too "
+                                        "deeply")
         node = root
         for part in parts[:-1]:
             nxt = node.get(part)

@@ -43,7 +43,10 @@ def _signed(cloud: Any, service: str, form: list[tuple[str, str]]) -> requests.R
     [("\u00b2", "x")],                 # a digit to str.isdigit, not to int()
     [("Filter.\u00b2.Name", "x")],
     [("Filter." + "9" * 5000 + ".Name", "x")],
-], ids=["one", "two", "nested", "superscript", "superscript-index", "huge-index"])
+    [("Filter." + ".".join(["1"] * 3000), "x")],
+    [(".".join(["a"] * 5000), "x")],
+], ids=["one", "two", "nested", "superscript", "superscript-index", "huge-index",
+        "deep-index", "deep-name"])
 def test_numeric_parameter_names(cloud: Any, service: str, extra: list[tuple[str, str]]) -> None:
     """Names made of digits are parameters like any other: never a 500."""
     action = CALLS[service][2]
