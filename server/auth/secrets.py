@@ -17,10 +17,13 @@ read as they are and sealed on the next write (the cloud rewrites them at start-
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from typing import Any
 
 from server.util import atomic_write
+
+log = logging.getLogger(__name__)
 
 #: The key file's name in the data dir.
 KEY_FILE = "secrets.key"
@@ -154,14 +157,15 @@ def private_data_dir(path: str) -> None:
     os.umask(0o077)
     os.makedirs(path, mode=0o700, exist_ok=True)
     os.chmod(path, 0o700)
+    uid = os.getuid()
     with os.scandir(path) as entries:
         for entry in entries:
             try:
-                if entry.is_symlink():
-                    continue
+                if entry.is_symlink() or entry.stat().st_uid != uid:
+                    continue  # not the cloud's to change
                 if entry.is_dir():
                     os.chmod(entry.path, 0o700)
                 elif entry.is_file():
                     os.chmod(entry.path, 0o600)
-            except FileNotFoundError:
-                continue
+            except OSError as exc:
+                log.warning("cannot make %s private: %s", entry.path, exc.strerror or exc)
