@@ -12,6 +12,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any, Protocol
 
+from server.auth.sigv4 import scope_names
 from server.protocol.http import Receive, Request, Response, Send
 from server.protocol.unserved import UnservedService
 
@@ -63,7 +64,8 @@ class CloudApp:
             self.by_path[service.path.lower()] = service
             if service.signing_names:
                 self.endpoints[service.signing_names[0]] = service.path
-        for name in service.signing_names:
+        # Eucalyptus' names for the same service route alike (sigv4.scope_names).
+        for name in scope_names(service.signing_names):
             self.by_signing_name[name] = service
         if hasattr(service, "claims"):
             self.claimers.append(service)

@@ -91,10 +91,16 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
     from server.protocol.zerocopy import ZeroCopyProtocol
 
+    # X-Forwarded-For/-Proto are believed only from the proxies the configuration names
+    # (uvicorn would believe any local process): the metadata service and aws:SourceIp
+    # conditions trust the client address.
+    proxies = config.cloud["trusted_proxies"]
+    protocol = ZeroCopyProtocol.configured(header_timeout=config.cloud["header_timeout_seconds"])
     server = uvicorn.Server(uvicorn.Config(
         cloud.app, log_level=level.lower() if level != "INFO" else "warning", access_log=False,
-        lifespan="on", http=ZeroCopyProtocol, loop="uvloop", timeout_keep_alive=60,
-        server_header=False, date_header=False))
+        lifespan="on", http=protocol, loop="uvloop", timeout_keep_alive=60,
+        server_header=False, date_header=False,
+        proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies)))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop

@@ -16,6 +16,7 @@ from typing import Any
 
 from server.app import CloudApp
 from server.auth.identity import ADMIN_ACCOUNT, Identity
+from server.auth.secrets import SecretBox, private_data_dir
 from server.cc.cluster import ClusterController
 from server.clock import RealClock
 from server.config import CloudConfig
@@ -51,12 +52,15 @@ class Cloud:
     def __init__(self, config: CloudConfig):
         self.config = config
         self.data_dir = config.data_dir
-        os.makedirs(self.data_dir, exist_ok=True)
+        private_data_dir(self.data_dir)  # 0700, and every file the cloud writes 0600
+        #: Seals secrets at rest (access keys, the metadata secret, Walrus' master key).
+        self.secrets = SecretBox.for_data_dir(self.data_dir)
         self.clock = RealClock(speed=config.cloud["clock_speed"])
         self.engine = make_engine(config.database_url)
         migrate(self.engine)
-        self.store = Store(self.engine)
+        self.store = Store(self.engine, self.secrets)
         self.identity = Identity(self.store, self.clock.now)
+        self.store.seal_plain_records()  # a data dir from before secrets were sealed
         self.app = CloudApp(self)
         self.clusters: dict[str, ClusterController] = {}
         self.components: dict[str, Any] = {}

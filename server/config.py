@@ -31,6 +31,9 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
     "max_instances_per_account": (int, 0, "0 = unlimited"),
     "metadata_secret": (str, "", "shared secret for the metadata proxy's signed headers"),
     "log_level": (str, "info", "debug | info | warning | error"),
+    "trusted_proxies": (list, [], "addresses/CIDRs of proxies whose X-Forwarded-* are believed"),
+    "header_timeout_seconds": (float, 30.0,
+                               "close a connection whose request line and headers take longer"),
     "walrus_lifecycle_day_seconds": (float, 86400.0,
                                      "length of a day in Walrus lifecycle rules (testing)"),
 }
@@ -158,6 +161,17 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         raise ConfigError("cloud.clock_speed: must be > 0")
     if cloud["walrus_lifecycle_day_seconds"] <= 0:
         raise ConfigError("cloud.walrus_lifecycle_day_seconds: must be > 0")
+    if cloud["header_timeout_seconds"] <= 0:
+        raise ConfigError("cloud.header_timeout_seconds: must be > 0")
+    proxies = []
+    for entry in cloud["trusted_proxies"]:
+        try:
+            if not isinstance(entry, str):
+                raise ValueError("entries must be strings")
+            proxies.append(str(ipaddress.ip_network(entry.strip(), strict=False)))
+        except ValueError as exc:
+            raise ConfigError(f"cloud.trusted_proxies: {exc}") from None
+    cloud["trusted_proxies"] = proxies
 
     raw_zones = doc.get("zones", [{"name": "zone-1"}])
     if not isinstance(raw_zones, list) or not raw_zones:

@@ -9,7 +9,7 @@ test guests have no network here).  Unknown instances and paths get 404, a bad
 signature 403.
 
 The shared secret is ``[cloud] metadata_secret``; when that is empty one is generated
-on first start and kept in ``DATA_DIR/metadata_secret``.
+on first start and kept, sealed (``server.auth.secrets``), in ``DATA_DIR/metadata_secret``.
 
 ``setup(cloud)`` also registers what real instances need from the cloud: the NC's
 image store (``cloud.components["image_store"]``, which the zone config hands to each
@@ -62,17 +62,11 @@ def shared_secret(cloud: Cloud) -> str:
     if configured:
         return configured
     path = os.path.join(cloud.data_dir, "metadata_secret")
-    try:
-        with open(path, encoding="ascii") as fh:
-            kept = fh.read().strip()
-        if kept:
-            return kept
-    except FileNotFoundError:
-        pass
-    from server.util import atomic_write
-
+    kept = cloud.secrets.read_file(path, "metadata_secret")  # sealed at rest
+    if kept:
+        return kept
     fresh = secrets.token_hex(32)
-    atomic_write(path, fresh.encode(), mode=0o600)
+    cloud.secrets.write_file(path, "metadata_secret", fresh)
     return fresh
 
 
@@ -106,7 +100,10 @@ class MetadataService:
         claimed = request.header("x-instance-id")
         if claimed:
             signature = request.header("x-instance-id-signature")
-            if not hmac.compare_digest(signature.lower(), sign(self.secret, claimed)):
+            # Compared as bytes: compare_digest refuses non-ASCII text, and a header may
+            # carry any byte.
+            if not hmac.compare_digest(signature.lower().encode("utf-8", "surrogateescape"),
+                                       sign(self.secret, claimed).encode()):
                 raise PermissionError("bad X-Instance-ID-Signature")
             inst = instances.get(claimed)
             return inst if inst is not None and inst.state in _LIVE else None

@@ -13,6 +13,7 @@ from typing import Any
 
 from server import ids
 from server.db.store import Store
+from server.util import check_json_depth
 
 ADMIN_ACCOUNT = "eucalyptus"
 ACCESS_KEYS_LIMIT = 2
@@ -718,8 +719,8 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
     Principal (that belongs in resource policies).
     """
     try:
-        doc = json.loads(document)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        doc = check_json_depth(json.loads(document))
+    except (ValueError, RecursionError):
         raise _malformed("Syntax errors in policy.") from None
     if not isinstance(doc, dict):
         raise _malformed("Syntax errors in policy.")

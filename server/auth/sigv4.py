@@ -22,6 +22,21 @@ EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW_SECONDS = 15 * 60
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 
+#: Eucalyptus' own component names, which clients of Eucalyptus clouds may sign with
+#: instead of AWS's signing name (a signature still binds to one service: the sets are
+#: disjoint).
+EUCALYPTUS_SERVICE_NAMES: dict[str, tuple[str, ...]] = {
+    "ec2": ("compute", "eucalyptus"),
+    "iam": ("euare",),
+    "sts": ("tokens",),
+    "s3": ("objectstorage", "walrus"),
+    "bootstrap": ("empyrean",),
+    "monitoring": ("cloudwatch",),
+    "autoscaling": ("autoscaling",),
+    "elasticloadbalancing": ("loadbalancing",),
+    "cloudformation": ("cloudformation",),
+}
+
 _WS = re.compile(r"\s+")
 _AUTH_PART = re.compile(r"(\w+)=([^,\s]*)")
 
@@ -35,11 +50,14 @@ class SigV4Error(Exception):
     MISMATCH = "mismatch"          # signature differs
     EXPIRED = "expired"            # outside the 15-minute window / presigned expiry
     NOT_YET = "not-yet-valid"      # request time in the future
+    WRONG_SERVICE = "wrong-service"  # the credential scope names another service
 
     def __init__(self, reason: str, message: str, *, access_key: str = "",
-                 canonical_request: str = "", string_to_sign: str = ""):
+                 canonical_request: str = "", string_to_sign: str = "",
+                 scope_service: str = ""):
         super().__init__(message)
         self.reason = reason
+        self.scope_service = scope_service
         self.message = message
         self.access_key = access_key
         self.canonical_request = canonical_request
@@ -168,6 +186,16 @@ def sign(key: bytes, sts: str) -> str:
     return hmac.new(key, sts.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def scope_names(signing_names: Iterable[str]) -> tuple[str, ...]:
+    """Every credential-scope service name a service answering to ``signing_names`` accepts
+    (the AWS names first, then Eucalyptus' names for the same service)."""
+    names = list(signing_names)
+    for name in list(names):
+        names.extend(alias for alias in EUCALYPTUS_SERVICE_NAMES.get(name, ())
+                     if alias not in names)
+    return tuple(names)
+
+
 def parse_amz_date(value: str) -> _dt.datetime:
     """Parse ``20150830T123600Z`` (or an RFC 1123 ``Date`` header) to an aware datetime."""
     if len(value) == 16 and value[8] == "T" and value[15] == "Z":
@@ -220,6 +248,7 @@ def verify(
     normalize_path: bool = True,
     alternate_paths: tuple[str, ...] = (),
     header_map: dict[str, str] | None = None,
+    services: tuple[str, ...] = (),
 ) -> SigV4Credential:
     """Verify a SigV4-signed request (Authorization header or presigned query).
 
@@ -228,7 +257,9 @@ def verify(
     are other canonical URIs a client may have signed (for example botocore's
     double-encoded form); each is tried before the request is refused.
     ``header_map`` (lower-case name -> first value) saves rebuilding it when the caller
-    has one.
+    has one. ``services`` are the scope service names the called service answers to
+    (see :func:`scope_names`); a signature scoped to any other service is refused, so a
+    request signed for one service cannot be replayed against another.
     """
     hmap = header_map
     if hmap is None:
@@ -275,6 +306,10 @@ def verify(
                          f"Credential should be scoped to a valid date, region and service: "
                          f"'{credential}'")
     access_key, date, region, service, _ = scope_parts
+    if services and service not in services:
+        raise SigV4Error(SigV4Error.WRONG_SERVICE,
+                         f"Credential should be scoped to correct service: '{services[0]}'.",
+                         access_key=access_key, scope_service=service)
     when = parse_amz_date(amz_date)
     if amz_date[:8] != date and when.strftime("%Y%m%d") != date:
         raise SigV4Error(SigV4Error.INCOMPLETE,

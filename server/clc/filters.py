@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from server import errors
 from server.protocol.params import Params
+from server.util import loads_json
 
 T = TypeVar("T")
 Getter = Callable[[Any], Any]
@@ -93,7 +94,7 @@ def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
     start = 0
     if token:
         try:
-            start = int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
+            start = int(loads_json(base64.urlsafe_b64decode(token.encode()))["o"])
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.InvalidPaginationToken(f"Invalid pagination token: {token}") from None
     size = max_results or high

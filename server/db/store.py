@@ -13,10 +13,13 @@ import json
 import logging
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from server.auth.secrets import SecretBox
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,8 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")  # an acknowledged write survives a crash
             cur.execute("PRAGMA foreign_keys=ON")
+            # Overwrite deleted rows: a secret rewritten sealed leaves no plain copy behind.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -70,20 +75,33 @@ def migrate(engine: Engine) -> None:
 
 
 class Store:
-    """Write-through persistence of CLC records, flushed once per request or event batch."""
+    """Write-through persistence of CLC records, flushed once per request or event batch.
 
-    def __init__(self, engine: Engine):
+    With a :class:`~server.auth.secrets.SecretBox`, the secret fields of records (as
+    ``server.auth.secrets.SEALED_FIELDS`` names them) are sealed on the way to the
+    database and opened on the way back; a record found in plain text is queued to be
+    written again, sealed.
+    """
+
+    def __init__(self, engine: Engine, secrets: SecretBox | None = None):
         self.engine = engine
+        self.secrets = secrets
         self._pending: dict[tuple[str, str], tuple[str, dict[str, Any]] | None] = {}
         self.flush_hooks: list[Any] = []
+        #: Records read in plain text that the next flush seals.
+        self.unsealed = 0
 
     def load(self, kind: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every ``(id, account_id, doc)`` of a kind."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(resources.c.id, resources.c.account_id, resources.c.doc)
                                 .where(resources.c.kind == kind)).all()
-        for rid, account, doc in rows:
-            yield rid, account, json.loads(doc)
+        for rid, account, text in rows:
+            doc = json.loads(text)
+            if self.secrets is not None and self.secrets.open_record(kind, rid, doc):
+                self.unsealed += 1
+                self._pending.setdefault((kind, rid), (account, doc))
+            yield rid, account, doc
 
     def put(self, kind: str, rid: str, account_id: str, doc: dict[str, Any]) -> None:
         """Record ``doc`` for writing at the next flush."""
@@ -103,7 +121,9 @@ class Store:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        puts = [{"kind": k, "id": i, "account_id": v[0], "doc": json.dumps(v[1], separators=(",", ":"))}
+        seal = self.secrets.seal_record if self.secrets is not None else _as_is
+        puts = [{"kind": k, "id": i, "account_id": v[0],
+                 "doc": json.dumps(seal(k, i, v[1]), separators=(",", ":"))}
                 for (k, i), v in pending.items() if v is not None]
         deletes = [(k, i) for (k, i), v in pending.items() if v is None]
         try:
@@ -122,6 +142,22 @@ class Store:
             for key, value in pending.items():
                 self._pending.setdefault(key, value)
             raise
+
+    def seal_plain_records(self) -> None:
+        """Write the records read in plain text again, sealed, and leave no plain copy in
+        SQLite's write-ahead log (its deleted rows are zeroed: ``secure_delete``)."""
+        if not self.unsealed:
+            return
+        self.flush()
+        log.info("sealed %d secret record(s) stored in plain text", self.unsealed)
+        self.unsealed = 0
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _as_is(_kind: str, _rid: str, doc: dict[str, Any]) -> dict[str, Any]:
+    return doc
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

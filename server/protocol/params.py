@@ -10,6 +10,9 @@ from typing import Any
 
 from server.errors import InvalidParameterValue, MissingParameter
 
+#: Most dot-separated parts a parameter name may have (``Filter.1.Value.2`` has four).
+MAX_NAME_PARTS = 16
+
 
 def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
     """Turn ``[("Filter.1.Name", "x"), ("Filter.1.Value.1", "y")]`` into nested data.
@@ -22,6 +25,9 @@ def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if not key:
             continue
         parts = key.split(".")
+        if len(parts) > MAX_NAME_PARTS:  # no API nests this deep; bounds the recursion below
+            raise InvalidParameterValue(f"Invalid parameter name {key[:128]!r}: nested too "
+                                        "deeply")
         node = root
         for part in parts[:-1]:
             nxt = node.get(part)
@@ -33,14 +39,21 @@ def unflatten(flat: Iterable[tuple[str, str]]) -> dict[str, Any]:
         if isinstance(node.get(last), dict):
             continue  # a scalar given where a structure exists: keep the structure
         node[last] = value
-    result: dict[str, Any] = _listify(root)
-    return result
+    # The top level stays a mapping even when every name is a number (``1=x``): a
+    # request's parameters are named, and handlers look them up by name.
+    return {k: _listify(v) for k, v in root.items()}
+
+
+def _is_index(part: str) -> bool:
+    """True for a list position (``1``, ``02``): ASCII digits only, of a sane length
+    (``str.isdigit`` also accepts superscripts that ``int`` refuses)."""
+    return part.isascii() and part.isdigit() and len(part) <= 9
 
 
 def _listify(node: Any) -> Any:
     if not isinstance(node, dict):
         return node
-    if node and all(k.isdigit() for k in node):
+    if node and all(_is_index(k) for k in node):
         return [_listify(node[k]) for k in sorted(node, key=int)]
     if len(node) == 1:
         (only,) = node

@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -75,6 +75,7 @@ class QueryService:
         sigv4.SigV4Error.MISMATCH: ("SignatureDoesNotMatch", 403),
         sigv4.SigV4Error.EXPIRED: ("SignatureDoesNotMatch", 403),
         sigv4.SigV4Error.NOT_YET: ("SignatureDoesNotMatch", 403),
+        sigv4.SigV4Error.WRONG_SERVICE: ("SignatureDoesNotMatch", 403),
     }
     #: This service's codes for refused session tokens (InvalidClientTokenId, ExpiredToken).
     token_errors: dict[str, tuple[str, int]] = {}
@@ -86,6 +87,11 @@ class QueryService:
     def __init__(self, cloud: Cloud):
         self.cloud = cloud
         self.actions: dict[str, Handler] = self.action_table()
+
+    @cached_property
+    def scope_names(self) -> tuple[str, ...]:
+        """Credential-scope service names accepted here (AWS's, then Eucalyptus')."""
+        return sigv4.scope_names(self.signing_names)
 
     def action_table(self) -> dict[str, Handler]:
         """``{ActionName: handler}``; subclasses provide it."""
@@ -103,6 +109,12 @@ class QueryService:
                     body = await request.body()
                 except ValueError:
                     raise errors.InvalidRequest("Request body too large") from None
+                except ConnectionError:
+                    # The client left before its request was whole: nobody to answer,
+                    # nothing went wrong here.
+                    log.debug("client %s disconnected before sending its request to %s",
+                              request.client, self.path)
+                    return Response(400, b"", content_type="")
             pairs = list(request.query_pairs)
             if body:
                 ctype = request.header("content-type", "")
@@ -171,9 +183,10 @@ class QueryService:
                 method=request.method, path=request.path, query_pairs=request.query_pairs,
                 headers=request.headers, body_hash=lambda: hashlib.sha256(body).hexdigest(),
                 lookup_secret=cloud.identity.secret_for, now=cloud.clock.now(),
-                alternate_paths=alt, header_map=hmap)
+                alternate_paths=alt, header_map=hmap, services=self.scope_names)
         except sigv4.SigV4Error as exc:
-            code, status = self.auth_errors.get(exc.reason, ("AuthFailure", 401))
+            code, status = self.auth_errors.get(exc.reason) or \
+                QueryService.auth_errors.get(exc.reason, ("AuthFailure", 401))
             raise errors.AWSError(exc.message, code=code, status=status) from None
         # Temporary credentials carry their session token (header, or query when presigned).
         token = hmap.get("x-amz-security-token") or flat.get("X-Amz-Security-Token")

@@ -16,6 +16,15 @@ issues the calls.  uvicorn does not offer the extension and uvloop has no
   threads.  Anything unusual (chunked framing, bytes still buffered in the transport, no
   socket) falls back to reading the file and sending ordinary body messages.
 
+The protocol also bounds how long a client may take to send a request line and its
+headers (uvicorn has only an idle keep-alive timeout, so a client that sends half a
+request would hold the connection forever): ``header_timeout`` seconds after a request
+begins (or the connection opens), a connection still without complete headers is
+closed.  The request line and headers together are also bounded in size
+(:data:`MAX_HEADER_BYTES`; more is answered 431), so a client cannot fill memory with
+them meanwhile.  :meth:`ZeroCopyProtocol.configured` makes the class with the cloud's
+setting.
+
 It relies on uvicorn's cycle attributes (``transport``, ``expected_content_length``,
 ``disconnected``), stable across uvicorn releases; the fallback keeps other servers
 working (the app only uses the extension when the scope announces it).
@@ -39,6 +48,10 @@ WAIT_SLICE_MS = 200
 #: A client that accepts nothing for this long is treated as gone.
 STALL_SECONDS = 120.0
 FALLBACK_CHUNK = 1024 * 1024
+#: Most bytes a request line and its headers may take (AWS allows 8 KiB of headers).
+MAX_HEADER_BYTES = 64 * 1024
+_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n"
+              b"connection: close\r\n\r\n")
 
 #: The uvicorn request-cycle attributes this module reads and updates.
 _CYCLE_STATE = ("transport", "scope", "expected_content_length", "chunked_encoding",
@@ -127,7 +140,79 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
 
 
 class ZeroCopyProtocol(HttpToolsProtocol):
-    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend``."""
+    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend`` and a
+    header-read timeout."""
+
+    #: Seconds a client has to send a request line and headers (see the module text).
+    header_timeout: float = 30.0
+    _header_timer: asyncio.TimerHandle | None = None
+    _header_bytes = 0
+    _oversized = False
+
+    @classmethod
+    def configured(cls, *, header_timeout: float) -> type[ZeroCopyProtocol]:
+        """This protocol with another header timeout (uvicorn takes a class)."""
+        return type(cls.__name__, (cls,), {"header_timeout": header_timeout})
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_bytes = 0
+        self._arm_header_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_header_bytes(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_header_bytes(len(name) + len(value))
+        super().on_header(name, value)
+
+    def _count_header_bytes(self, n: int) -> None:
+        self._header_bytes += n
+        if self._header_bytes > MAX_HEADER_BYTES:
+            # Raised inside a parser callback: uvicorn stops parsing and answers through
+            # send_400_response, which says 431 for this case.
+            self._oversized = True
+            raise ValueError("request headers too large")
+
+    def send_400_response(self, msg: str) -> None:
+        if not self._oversized:
+            super().send_400_response(msg)
+            return
+        self.transport.write(_TOO_LARGE)
+        self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout,
+                                                      self._header_timeout_expired)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _header_timeout_expired(self) -> None:
+        self._header_timer = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined request is still being answered: give the next one its time
+            # once that is done rather than cutting the answer short.
+            self._arm_header_timer()
+            return
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if not all(hasattr(cycle, name) for name in _CYCLE_STATE):

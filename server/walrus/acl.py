@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from server.auth.identity import Principal
 from server.protocol.xml import escape
 from server.walrus import errors as e
-from server.walrus.xmlio import children, find_text, parse_xml
+from server.walrus.xmlio import children, find_text, local_name, parse_xml
 
 if TYPE_CHECKING:
     from server.auth.identity import Identity
@@ -145,13 +145,18 @@ def _grant(kind: str, value: str, permission: str, accounts: Accounts) -> Grant:
 def from_xml(body: bytes, owner: str, accounts: Accounts) -> dict[str, Any]:
     """Parse an ``AccessControlPolicy`` document."""
     root = parse_xml(body, e.MalformedACLError)
+    # Another document (``<Foo/>``) or a policy without its list is refused, not read as
+    # an empty ACL that would lock the owner out.
+    lists = list(children(root, "AccessControlList"))
+    if local_name(root) != "AccessControlPolicy" or len(lists) != 1:
+        raise e.MalformedACLError()
     owner_el = next(children(root, "Owner"), None)
     if owner_el is not None:
         owner_ref = find_text(owner_el, "ID")
         if owner_ref and accounts.resolve(owner_ref) != owner:
             raise e.AccessDenied()
     grants: list[Grant] = []
-    for acl_list in children(root, "AccessControlList"):
+    for acl_list in lists:
         for grant in children(acl_list, "Grant"):
             grantee = next(children(grant, "Grantee"), None)
             permission = find_text(grant, "Permission")

@@ -124,6 +124,17 @@ def principal_of(cloud: Cloud, key_id: str, token: str | None) -> Principal:
         raise e.InvalidToken() from None
 
 
+#: Credential-scope service names S3 accepts (``s3``, and Eucalyptus' names for Walrus).
+S3_SCOPE_NAMES = sigv4.scope_names(("s3",))
+
+
+def wrong_service_message(service: str, *, presigned: bool) -> str:
+    """S3's words for a signature scoped to another service."""
+    where = "Error parsing the X-Amz-Credential parameter" if presigned else \
+        "The authorization header is malformed"
+    return f'{where}; incorrect service "{service}". This endpoint belongs to "s3".'
+
+
 def _sigv4(cloud: Cloud, request: Request) -> Auth:
     alternates = []
     raw = request.raw_path
@@ -136,7 +147,7 @@ def _sigv4(cloud: Cloud, request: Request) -> Auth:
                             query_pairs=request.query_pairs, headers=headers,
                             body_hash=None, lookup_secret=cloud.identity.secret_for,
                             now=cloud.clock.now(), normalize_path=False,
-                            alternate_paths=tuple(alternates))
+                            alternate_paths=tuple(alternates), services=S3_SCOPE_NAMES)
 
     try:
         try:
@@ -152,6 +163,12 @@ def _sigv4(cloud: Cloud, request: Request) -> Auth:
                 raise first from None
     except sigv4.SigV4Error as exc:
         presigned = "X-Amz-Signature" in request.query_string
+        if exc.reason == sigv4.SigV4Error.WRONG_SERVICE:
+            if presigned:
+                raise e.AuthorizationQueryParametersError(
+                    wrong_service_message(exc.scope_service, presigned=True)) from None
+            raise e.AuthorizationHeaderMalformed(
+                wrong_service_message(exc.scope_service, presigned=False)) from None
         if exc.reason == sigv4.SigV4Error.UNKNOWN_KEY:
             raise e.InvalidAccessKeyId(AWSAccessKeyId=exc.access_key) from None
         if exc.reason == sigv4.SigV4Error.MISMATCH:

@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from server.auth.identity import Principal
+from server.util import check_json_depth
 from server.walrus import errors as e
 from server.walrus.acl import canonical_id
 from server.walrus.xmlio import iso_timestamp
@@ -24,8 +25,8 @@ def validate(text: bytes, bucket: str) -> str:
     is refused with "Policy has invalid resource".
     """
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = check_json_depth(json.loads(text))
+    except (ValueError, RecursionError):
         raise e.MalformedPolicy("Policies must be valid JSON and the first byte must be "
                                 "'{'") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
@@ -352,8 +353,8 @@ def evaluate(policy_text: str | None, principal: Principal, action: str, resourc
     if not policy_text:
         return None
     try:
-        doc = json.loads(policy_text)
-    except ValueError:
+        doc = check_json_depth(json.loads(policy_text))
+    except (ValueError, RecursionError):
         return None
     result = None
     context = context or {}

@@ -25,9 +25,10 @@ from urllib.parse import urlencode
 from server.auth.identity import ANONYMOUS
 from server.auth.sigv4 import signing_key
 from server.protocol.http import Response
+from server.util import loads_json
 from server.walrus import errors as e
 from server.walrus import sse
-from server.walrus.auth import Auth, principal_of
+from server.walrus.auth import S3_SCOPE_NAMES, Auth, principal_of, wrong_service_message
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context
 from server.walrus.objects import object_fields
@@ -186,6 +187,9 @@ def _authenticate(ctx: S3Context, fields: dict[str, str]) -> Auth:
         parts = credential.split("/")
         if len(parts) != 5:
             raise e.InvalidArgument("Invalid x-amz-credential", ArgumentName="x-amz-credential")
+        if parts[3] not in S3_SCOPE_NAMES:
+            raise e.InvalidArgument(wrong_service_message(parts[3], presigned=True),
+                                    ArgumentName="x-amz-credential")
         secret = cloud.identity.secret_for(parts[0])
         if secret is None:
             raise e.InvalidAccessKeyId(AWSAccessKeyId=parts[0])
@@ -248,7 +252,7 @@ async def post_object(ctx: S3Context) -> Response:
     low, high = 0, 5 * 1024 ** 3
     if "policy" in fields:
         try:
-            policy = json.loads(base64.b64decode(fields["policy"]))
+            policy = loads_json(base64.b64decode(fields["policy"]))
         except (ValueError, binascii.Error):
             raise e.InvalidPolicyDocument("Invalid Policy: Invalid JSON.") from None
         low, high = _policy_checks(policy, fields, bucket["name"], ctx.walrus.cloud.clock.now())

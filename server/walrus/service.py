@@ -170,7 +170,7 @@ class Walrus(WalrusAPI):
         self.lifecycle_day = float(cloud.config.cloud.get("walrus_lifecycle_day_seconds")
                                    or lifecycle.DAY)
         self.public_host = (urlparse(cloud.url).hostname or "").lower() or None
-        self.master = MasterKey(os.path.join(self.root, "master.key"))
+        self.master = MasterKey(os.path.join(self.root, "master.key"), cloud.secrets)
         self.access_log = AccessLog(self)  # server access logs (PutBucketLogging)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -294,6 +294,10 @@ class S3Service:
         except e.S3Error as exc:
             response = self.error(exc, request, rid)
         except ConnectionError:
+            # The client left mid-request (uvicorn reported http.disconnect): not an error
+            # of ours, and there is nobody left to answer.
+            log.debug("client %s disconnected during %s %s", request.client, request.method,
+                      request.path)
             response = Response(400, b"", [("x-amz-request-id", rid)], content_type="")
         except Exception:
             log.exception("internal error serving %s %s", request.method, request.path)

@@ -28,11 +28,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from server.util import atomic_write
+from server.util import atomic_write, loads_json
 from server.walrus import errors as e
 from server.walrus.provider import blob_ranges
 
 if TYPE_CHECKING:
+    from server.auth.secrets import SecretBox
     from server.protocol.http import Response
     from server.walrus.context import Row, S3Context
 
@@ -130,13 +131,21 @@ def response_headers(record: str | None, write: bool = False) -> list[tuple[str,
 class MasterKey:
     """The cloud's key-encryption key for SSE-S3 data keys (and the root of KMS keys)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, box: SecretBox | None = None):
         self.path = path
+        self.box = box  # seals the key file at rest (the cloud's secrets key)
         self._key: bytes | None = None
 
     def key(self) -> bytes:
         """The 256-bit master key, created on first use."""
         if self._key is None:
+            if self.box is not None:
+                text = self.box.read_file(self.path, "walrus/master.key")
+                if text is None:
+                    text = os.urandom(32).hex()
+                    self.box.write_file(self.path, "walrus/master.key", text)
+                self._key = bytes.fromhex(text)
+                return self._key
             if not os.path.exists(self.path):
                 atomic_write(self.path, os.urandom(32).hex().encode(), mode=0o600)
             with open(self.path, "rb") as fh:
@@ -283,7 +292,7 @@ def customer_key(h: dict[str, str], prefix: str = C_PREFIX,
 def _kms_context(value: str) -> str:
     """A validated ``x-amz-server-side-encryption-context`` (base64 JSON string map)."""
     try:
-        doc = json.loads(base64.b64decode(value, validate=True).decode("utf-8"))
+        doc = loads_json(base64.b64decode(value, validate=True).decode("utf-8"))
     except (binascii.Error, ValueError):
         doc = None
     if not isinstance(doc, dict) or not all(isinstance(k, str) and isinstance(v, str)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl
 
 from server.walrus import errors as e
-from server.walrus.xmlio import children, doc, el, find_text, parse_xml
+from server.walrus.xmlio import children, doc, el, find_text, local_name, parse_xml
 
 
 def _check(tags: list[list[str]], limit: int) -> list[list[str]]:
@@ -25,8 +25,11 @@ def _check(tags: list[list[str]], limit: int) -> list[list[str]]:
 def parse_tagging(body: bytes, limit: int) -> list[list[str]]:
     """Parse a ``Tagging`` document into ``[[key, value], ...]``."""
     root = parse_xml(body)
+    tag_sets = list(children(root, "TagSet"))
+    if local_name(root) != "Tagging" or len(tag_sets) != 1:
+        raise e.MalformedXML()
     tags = []
-    for tag_set in children(root, "TagSet"):
+    for tag_set in tag_sets:
         for tag in children(tag_set, "Tag"):
             tags.append([find_text(tag, "Key"), find_text(tag, "Value")])
     return _check(tags, limit)

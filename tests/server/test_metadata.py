@@ -189,9 +189,11 @@ def test_identified_by_private_address(local_cloud: Any) -> None:
 
 
 def test_secret_generated_once_and_kept(local_cloud: Any, tmp_path: Any) -> None:
-    """With no configured secret one is generated, kept in the data dir and reused."""
+    """With no configured secret one is generated, kept (sealed) in the data dir and reused."""
     first = shared_secret(local_cloud)
-    assert len(first) == 64 and (tmp_path / "metadata_secret").read_text() == first
+    assert len(first) == 64 and first not in (tmp_path / "metadata_secret").read_text()
+    assert local_cloud.secrets.read_file(str(tmp_path / "metadata_secret"), "metadata_secret") \
+        == first
     assert shared_secret(local_cloud) == first
     assert (tmp_path / "metadata_secret").stat().st_mode & 0o077 == 0
 
