@@ -34,6 +34,8 @@ PREFIX = "sealed:v1:"
 #: component that stores a new kind of secret adds its kind here.
 SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "access_key": ("secret",),
+    "sts_session": ("secret",),
+    "server_cert": ("private_key",),
 }
 
 
