@@ -90,8 +90,10 @@ class Principal:
 
     @property
     def is_cloud_admin(self) -> bool:
-        """True for users of the ``eucalyptus`` account."""
-        return self.account_name == ADMIN_ACCOUNT
+        """True for the ``eucalyptus`` account's admin (and root): other users of that
+        account are cloud administrators only for what their policies grant."""
+        return self.account_name == ADMIN_ACCOUNT and not self.anonymous and \
+            self.user_name in ("admin", "root", "")
 
     def arn(self) -> str:
         """The caller's ARN."""

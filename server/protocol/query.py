@@ -45,6 +45,8 @@ class Context:
     request_id: str
     source_ip: str
     caller: Principal  # the signer, before any DelegateAccount
+    #: Set by authorization: the caller acts with cloud-administrator powers here.
+    cloud_admin: bool = False
 
     @property
     def account_id(self) -> str:
@@ -53,8 +55,8 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        """True if the signer is a cloud administrator."""
-        return self.caller.is_cloud_admin
+        """True if the caller acts as a cloud administrator (verbose, other accounts)."""
+        return self.cloud_admin
 
 
 class QueryService:
@@ -132,7 +134,7 @@ class QueryService:
                     raise errors.AWSError(exc.message, code=exc.code, status=exc.status) from None
             ctx = Context(self.cloud, principal, params, action, rid, request.client, caller)
             declared = as_action(handler, self.iam_prefix, action)
-            self.authorize(ctx, declared)
+            self.authorize(ctx, declared)  # DryRun too: it answers as the real call would
             if params.get("DryRun") in ("true", "True", "1"):
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
@@ -151,7 +153,10 @@ class QueryService:
             return self.render_error(errors.InternalError(), rid)
 
     def authorize(self, ctx: Context, declared: Action) -> None:
-        """Ask the policy engine whether ``ctx`` may run ``declared`` (hook: allow)."""
+        """Ask the policy engine whether ``ctx`` may run ``declared`` (and its quotas)."""
+        from server.auth import enforcement
+
+        enforcement.authorize(ctx, declared, self.style)
 
     def check_dry_run(self, ctx: Context) -> None:
         """Hook: validate permissions for a DryRun request (default: allowed)."""

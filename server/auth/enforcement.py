@@ -1,0 +1,233 @@
+"""Authorization of query-protocol requests (EC2, IAM, STS, ...) with the one engine.
+
+The dispatcher (:class:`server.protocol.query.QueryService`) calls :func:`authorize` with
+the declared :class:`~server.auth.authz.Action` of every request.  Rules, as Eucalyptus:
+
+* the ``eucalyptus`` account's admin (a cloud administrator) may do everything;
+* cloud-administrator actions (``cloud_admin=True``) are otherwise only for users of the
+  ``eucalyptus`` account whose policies grant them (Eucalyptus 4's system roles), never
+  for other accounts, whatever their policies say;
+* an account's admin (and root) may do everything in its own account, except what an
+  account policy explicitly denies;
+* every other principal needs an Allow in its policies, and no Deny anywhere.
+
+A refusal names the action and resource (IAM, STS) or carries an encoded authorization
+message (EC2) that ``sts:DecodeAuthorizationMessage`` reads back.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from server import errors
+from server.auth import quotas
+from server.auth.authz import Action
+from server.auth.identity import ADMIN_ACCOUNT, Principal
+from server.auth.policies_source import is_cloud_admin, policies_for, principal_ids
+from server.auth.policy import (
+    Decision,
+    PolicySet,
+    Request,
+    RequestContext,
+    authorization_message,
+    decide,
+    encode_authorization_message,
+)
+
+if TYPE_CHECKING:
+    from server.protocol.query import Context
+
+
+#: Actions AWS answers for every signed caller, whatever its policies say.
+NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
+
+
+def global_keys(ctx: Context, principal: Principal) -> dict[str, Callable[[], Any]]:
+    """AWS's global condition keys of a query request, computed when a policy asks."""
+    identity = ctx.cloud.identity
+
+    def user() -> Any:
+        return identity.users.get((principal.account_id, principal.user_name))
+
+    def now() -> float:
+        return float(ctx.cloud.clock.now())
+
+    def user_id() -> str:
+        found = user()
+        return found.user_id if found is not None else principal.account_id
+
+    def principal_tag(key: str) -> Any:
+        found = user()
+        tags = getattr(found, "tags", None) or {}
+        if isinstance(tags, list):
+            tags = {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
+        for k, v in tags.items():
+            if str(k).lower() == key:
+                return v
+        return None
+
+    keys: dict[str, Callable[[], Any]] = {
+        "aws:sourceip": lambda: ctx.source_ip,
+        "aws:currenttime": lambda: _dt.datetime.fromtimestamp(now(), _dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"),
+        "aws:epochtime": lambda: str(int(now())),
+        "aws:securetransport": lambda: "true" if ctx.cloud.url.startswith("https") else "false",
+        "aws:username": lambda: principal.user_name,
+        "aws:userid": user_id,
+        "aws:principalaccount": lambda: principal.account_id,
+        "aws:principalarn": lambda: _principal_arn(principal, user()),
+        "aws:principaltype": lambda: "Account" if principal.user_name in ("", "root")
+        else "User",
+        "aws:requestedregion": lambda: ctx.cloud.config.cloud["region"],
+        "ec2:region": lambda: ctx.cloud.config.cloud["region"],
+        "aws:tagkeys": lambda: [k for k, _ in request_tags(ctx)] or None,
+    }
+    keys["_principal_tag"] = lambda: principal_tag  # used by the resolver below
+    return keys
+
+
+def _principal_arn(principal: Principal, user: Any) -> str:
+    if user is not None:
+        return str(user.arn())
+    return principal.arn()
+
+
+def request_tags(ctx: Context) -> list[tuple[str, str]]:
+    """Tags a request asks for: ``Tag.N`` (CreateTags) and ``TagSpecification.N.Tag.M``."""
+    out: list[tuple[str, str]] = []
+    try:
+        for tag in ctx.params.structs("Tag"):
+            out.append((str(tag.str("Key") or ""), str(tag.str("Value") or "")))
+        for spec in ctx.params.structs("TagSpecification"):
+            for tag in spec.structs("Tag"):
+                out.append((str(tag.str("Key") or ""), str(tag.str("Value") or "")))
+    except errors.AWSError:
+        return out  # malformed tags: the handler refuses them with the right error
+    return out
+
+
+def resource_tags(ctx: Context, resource: str) -> dict[str, str]:
+    """The tags of the EC2 resource an ARN names (empty when unknown or untagged)."""
+    rid = resource.rsplit("/", 1)[-1] if resource.startswith("arn:aws:ec2:") else ""
+    if not rid:
+        return {}
+    return dict(ctx.cloud.clc.tags.get(rid, {}))
+
+
+def request_context(ctx: Context, principal: Principal, resource: str,
+                    service_keys: dict[str, list[str]]) -> RequestContext:
+    """Condition keys and variables of one request on one resource."""
+    keys = global_keys(ctx, principal)
+    principal_tag = keys.pop("_principal_tag")()
+
+    def resolve(key: str) -> Any:
+        fn = keys.get(key)
+        if fn is not None:
+            return fn()
+        if key.startswith(("ec2:resourcetag/", "aws:resourcetag/")):
+            wanted = key.split("/", 1)[1]
+            for k, v in resource_tags(ctx, resource).items():
+                if k.lower() == wanted:
+                    return v
+            return None
+        if key.startswith("aws:requesttag/"):
+            wanted = key.split("/", 1)[1]
+            for k, v in request_tags(ctx):
+                if k.lower() == wanted:
+                    return v
+            return None
+        if key.startswith("aws:principaltag/"):
+            return principal_tag(key.split("/", 1)[1])
+        return None
+
+    values = {k.lower(): v for k, v in service_keys.items()}
+    return RequestContext(values, resolve)
+
+
+def _eager(context: RequestContext) -> None:
+    """Fill in the global keys (for an encoded message that shows them)."""
+    for key in ("aws:sourceip", "aws:currenttime", "aws:username", "aws:userid",
+                "aws:principalaccount", "aws:principalarn", "ec2:region"):
+        context.get(key)
+
+
+def authorize(ctx: Context, declared: Action, style: str) -> None:
+    """Refuse ``ctx`` unless its caller may run ``declared``; check quotas too.
+
+    Sets ``ctx.cloud_admin`` when the caller acts with cloud-administrator powers.
+    """
+    caller = ctx.caller
+    if caller.anonymous:
+        return  # only anonymous_actions get here
+    if is_cloud_admin(caller):
+        ctx.cloud_admin = True
+        return
+    if declared.iam_action in NO_PERMISSION_NEEDED:
+        return
+    policies = policies_for(ctx.cloud.identity, caller)
+    system_user = caller.account_name == ADMIN_ACCOUNT
+    if declared.cloud_admin and not system_user:
+        _refuse(ctx, declared, caller, declared.iam_action, "*", None, style)
+    resources = declared.resources(ctx) or ["*"]
+    service_keys = declared.keys(ctx)
+    ids = principal_ids(caller)
+    for resource in resources:
+        context = request_context(ctx, caller, resource, service_keys)
+        req = Request(declared.iam_action, resource, ids, context)
+        decision = decide(req, policies)
+        if not decision.allowed:
+            _refuse(ctx, declared, caller, declared.iam_action, resource, (req, decision),
+                    style)
+    if system_user:
+        # A user of the eucalyptus account whose policy grants an action acts as a
+        # cloud administrator for it (Eucalyptus 4's delegated administrator roles).
+        ctx.cloud_admin = True
+        return
+    quotas.check(ctx, declared, caller, policies)
+
+
+def may(ctx: Context, iam_action: str, resource: str = "*",
+        service_keys: dict[str, list[str]] | None = None,
+        policies: PolicySet | None = None) -> bool:
+    """Whether the caller may do ``iam_action`` on ``resource`` (for checks a handler
+    makes itself, such as a second action one request implies)."""
+    caller = ctx.caller
+    if is_cloud_admin(caller):
+        return True
+    if caller.anonymous:
+        return False
+    policies = policies or policies_for(ctx.cloud.identity, caller)
+    context = request_context(ctx, caller, resource, service_keys or {})
+    return decide(Request(iam_action, resource, principal_ids(caller), context),
+                  policies).allowed
+
+
+def _refuse(ctx: Context, declared: Action, caller: Principal, iam_action: str,
+            resource: str, evaluated: tuple[Request, Decision] | None, style: str) -> None:
+    if style == "ec2":
+        if evaluated is None:
+            evaluated = (Request(iam_action, resource, principal_ids(caller),
+                                 request_context(ctx, caller, resource, {})),
+                         Decision(False))
+        req, decision = evaluated
+        _eager(req.context)
+        who = {"id": _user_id(ctx, caller), "name": caller.user_name or "root",
+               "arn": _principal_arn(caller, ctx.cloud.identity.users.get(
+                   (caller.account_id, caller.user_name)))}
+        token = encode_authorization_message(authorization_message(req, decision, who))
+        raise errors.UnauthorizedOperation(
+            "You are not authorized to perform this operation. Encoded authorization failure "
+            f"message: {token}")
+    arn = _principal_arn(caller, ctx.cloud.identity.users.get(
+        (caller.account_id, caller.user_name)))
+    explicit = evaluated is not None and evaluated[1].explicit_deny
+    reason = " with an explicit deny" if explicit else ""
+    raise errors.AccessDenied(f"User: {arn} is not authorized to perform: {iam_action} on "
+                              f"resource: {resource}{reason}")
+
+
+def _user_id(ctx: Context, caller: Principal) -> str:
+    user = ctx.cloud.identity.users.get((caller.account_id, caller.user_name))
+    return str(user.user_id) if user is not None else caller.account_id
