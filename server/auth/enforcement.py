@@ -34,6 +34,7 @@ from server.auth.policy import (
     authorization_message,
     decide,
     encode_authorization_message,
+    load_message_key,
 )
 
 if TYPE_CHECKING:
@@ -153,11 +154,25 @@ def _eager(context: RequestContext) -> None:
         context.get(key)
 
 
+_keyed: list[str] = []
+
+
+def _use_cloud_key(ctx: Context) -> None:
+    """Encoded messages use the cloud's key (loaded on the first request)."""
+    try:
+        load_message_key(ctx.cloud.data_dir)
+    except FileExistsError:
+        load_message_key(ctx.cloud.data_dir)  # another thread created it meanwhile
+    _keyed.append(ctx.cloud.data_dir)
+
+
 def authorize(ctx: Context, declared: Action, style: str) -> None:
     """Refuse ``ctx`` unless its caller may run ``declared``; check quotas too.
 
     Sets ``ctx.cloud_admin`` when the caller acts with cloud-administrator powers.
     """
+    if not _keyed:
+        _use_cloud_key(ctx)
     caller = ctx.caller
     if caller.anonymous:
         return  # only anonymous_actions get here

@@ -458,6 +458,23 @@ def set_message_key(key: bytes) -> None:
         _message_key[:] = [key]
 
 
+def load_message_key(data_dir: str) -> None:
+    """Read (or create, 0600) the cloud's message key in ``DATA_DIR/authz-message.key``,
+    so encoded messages stay readable across restarts of the same cloud."""
+    path = os.path.join(data_dir, "authz-message.key")
+    try:
+        with open(path, "rb") as fh:
+            key = fh.read()
+    except FileNotFoundError:
+        key = os.urandom(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+    if len(key) != 32:
+        raise ValueError(f"{path} does not hold a 32-byte key")
+    set_message_key(key)
+
+
 def _key() -> bytes:
     with _KEY_LOCK:
         if not _message_key:
