@@ -427,7 +427,7 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
             raise _malformed("Syntax errors in policy.")
         if "Principal" in st or "NotPrincipal" in st:
             raise _malformed("Policy document should not specify a principal.")
-        if st.get("Effect") not in ("Allow", "Deny"):
+        if st.get("Effect") not in ("Allow", "Deny", "Limit"):  # Limit: quotas
             raise _malformed("Syntax errors in policy.")
         if ("Action" in st) == ("NotAction" in st):
             raise _malformed("Policy statement must contain actions.")

@@ -1,16 +1,277 @@
-"""Eucalyptus quotas: ``Limit`` statements in account and user policies."""
+"""Eucalyptus quotas: ``Limit`` statements in account and user policies.
+
+A quota statement names the actions it limits and one ``NumericLessThanEquals``
+condition on a quota key (reference eucalyptus.md §3.2)::
+
+    {"Effect": "Limit", "Action": "ec2:RunInstances", "Resource": "*",
+     "Condition": {"NumericLessThanEquals": {"ec2:quota-vminstancenumber": "10"}}}
+
+Rules, as Eucalyptus: quotas in account policies (PutAccountPolicy) and in a user's own
+policies apply; quotas attached to groups are ignored; cloud administrators are exempt
+(they never get here).  Every one of the 31 keys is accepted and stored; the keys of
+services that exist are counted here, the others are enforced when their service
+registers a :class:`Counter` for them in :data:`COUNTERS`.
+
+Counting is exact under concurrency because the check and the handler that creates
+the resources run in one synchronous step of the server's event loop: no other request
+runs between them.  A user's quota counts the account's resources (the records keep
+no creating user), which is never less than the user's own.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from server import errors
 from server.auth.authz import Action
 from server.auth.identity import Principal
-from server.auth.policy import PolicySet
+from server.auth.policies_source import account_policy_group, user_quota_group
+from server.auth.policy import PolicyGroup, PolicySet, Request, Statement
 
 if TYPE_CHECKING:
+    from server.cloud import Cloud
     from server.protocol.query import Context
+
+#: The quota keys of Eucalyptus 4 (``auth/policy/key/Keys.java``), by service.
+QUOTA_KEYS = frozenset({
+    *(f"ec2:quota-{k}" for k in (
+        "addressnumber", "cputotalsize", "disktotalsize", "imagenumber",
+        "internetgatewaynumber", "memorytotalsize", "securitygroupnumber", "snapshotnumber",
+        "vminstancenumber", "vminstanceactivenumber", "volumenumber", "volumetotalsize",
+        "vpcnumber")),
+    *(f"s3:quota-{k}" for k in ("bucketnumber", "bucketobjectnumber", "bucketsize",
+                                "buckettotalsize")),
+    *(f"iam:quota-{k}" for k in (
+        "usernumber", "groupnumber", "rolenumber", "instanceprofilenumber",
+        "servercertificatenumber", "policynumber", "openidconnectprovidernumber")),
+    *(f"autoscaling:quota-{k}" for k in ("autoscalinggroupnumber",
+                                         "launchconfigurationnumber", "scalingpolicynumber")),
+    "elasticloadbalancing:quota-loadbalancernumber", "cloudformation:quota-stacknumber",
+    "sqs:quota-queuenumber", "swf:quota-domainnumber",
+})
+
+
+@dataclass(frozen=True)
+class Counter:
+    """How one quota key is counted: the actions that add to it, what an account uses
+    now, and what one request adds (``per_unit`` times a number of units; RunInstances
+    asks for between MinCount and MaxCount units)."""
+
+    actions: frozenset[str]
+    usage: Callable[[Cloud, str], float]
+    per_unit: Callable[[Context], float]
+    #: The AWS-style error code of a refusal.
+    code: str = "ResourceLimitExceeded"
+    status: int = 400
+
+
+def _units(ctx: Context) -> tuple[int, int]:
+    """``(MinCount, MaxCount)`` of a RunInstances; ``(1, 1)`` for anything else."""
+    if ctx.action not in ("RunInstances",):
+        return 1, 1
+    try:
+        low = int(ctx.params.str("MinCount") or 1)
+        high = int(ctx.params.str("MaxCount") or low)
+    except (TypeError, ValueError):
+        return 1, 1  # the handler reports the malformed count
+    return max(low, 1), max(high, low, 1)
+
+
+def _vm_type(ctx: Context) -> Any:
+    clc = ctx.cloud.clc
+    return clc.vm_types.get(ctx.params.str("InstanceType") or "m1.small")
+
+
+def _live(cloud: Cloud, account: str) -> list[Any]:
+    return [i for i in cloud.clc.instances.values()
+            if i.account_id == account and i.state != "terminated"]
+
+
+def _vm_total(attr: str) -> Callable[[Cloud, str], float]:
+    def usage(cloud: Cloud, account: str) -> float:
+        types = cloud.clc.vm_types
+        return float(sum(getattr(types[i.vm_type], attr) for i in _live(cloud, account)
+                         if i.vm_type in types))
+    return usage
+
+
+def _per_vm(attr: str) -> Callable[[Context], float]:
+    def amount(ctx: Context) -> float:
+        vt = _vm_type(ctx)
+        return float(getattr(vt, attr)) if vt is not None else 0.0
+    return amount
+
+
+def _one(ctx: Context) -> float:
+    return 1.0
+
+
+def _count(records: Callable[[Cloud], Any], alive: Callable[[Any], bool] = lambda r: True
+           ) -> Callable[[Cloud, str], float]:
+    def usage(cloud: Cloud, account: str) -> float:
+        return float(sum(1 for r in records(cloud)
+                         if getattr(r, "account_id", None) == account and alive(r)))
+    return usage
+
+
+def _ebs(cloud: Cloud) -> Any:
+    return cloud.components.get("sc")
+
+
+def _volumes(cloud: Cloud) -> Any:
+    sc = _ebs(cloud)
+    return sc.volumes.values() if sc is not None else ()
+
+
+def _snapshots(cloud: Cloud) -> Any:
+    sc = _ebs(cloud)
+    return sc.snapshots.values() if sc is not None else ()
+
+
+def _volume_total(cloud: Cloud, account: str) -> float:
+    return float(sum(v.size for v in _volumes(cloud)
+                     if v.account_id == account and v.state not in ("deleted", "deleting")))
+
+
+def _volume_size(ctx: Context) -> float:
+    size = ctx.params.str("Size")
+    if size and size.isdigit():
+        return float(size)
+    sc = _ebs(ctx.cloud)
+    snap = sc.snapshots.get(ctx.params.str("SnapshotId") or "") if sc is not None else None
+    return float(snap.volume_size) if snap is not None else 1.0
+
+
+def _identity_records(attr: str) -> Callable[[Cloud], Any]:
+    """Records of one kind in the identity store (roles and the like may not exist yet)."""
+    def records(cloud: Cloud) -> Any:
+        found = getattr(cloud.identity, attr, None) or {}
+        return found.values() if isinstance(found, dict) else found
+    return records
+
+
+_RUN = frozenset({"ec2:runinstances"})
+_RUN_START = frozenset({"ec2:runinstances", "ec2:startinstances"})
+
+#: Quota key -> how it is counted (keys absent here are stored but not yet counted).
+COUNTERS: dict[str, Counter] = {
+    "ec2:quota-vminstancenumber": Counter(
+        _RUN, _count(lambda c: c.clc.instances.values(), lambda i: i.state != "terminated"),
+        _one, "InstanceLimitExceeded"),
+    "ec2:quota-vminstanceactivenumber": Counter(
+        _RUN_START, _count(lambda c: c.clc.instances.values(),
+                           lambda i: i.state in ("pending", "running")),
+        _one, "InstanceLimitExceeded"),
+    "ec2:quota-cputotalsize": Counter(_RUN, _vm_total("cpu"), _per_vm("cpu"),
+                                      "InstanceLimitExceeded"),
+    "ec2:quota-memorytotalsize": Counter(_RUN, _vm_total("memory"), _per_vm("memory"),
+                                         "InstanceLimitExceeded"),
+    "ec2:quota-disktotalsize": Counter(_RUN, _vm_total("disk"), _per_vm("disk"),
+                                       "InstanceLimitExceeded"),
+    "ec2:quota-addressnumber": Counter(
+        frozenset({"ec2:allocateaddress"}),
+        _count(lambda c: c.clc.addresses.values(), lambda a: not a.auto), _one,
+        "AddressLimitExceeded"),
+    "ec2:quota-imagenumber": Counter(
+        frozenset({"ec2:registerimage", "ec2:createimage"}),
+        _count(lambda c: c.clc.images.values()), _one),
+    "ec2:quota-securitygroupnumber": Counter(
+        frozenset({"ec2:createsecuritygroup"}), _count(lambda c: c.clc.groups.values()), _one,
+        "SecurityGroupLimitExceeded"),
+    "ec2:quota-volumenumber": Counter(
+        frozenset({"ec2:createvolume"}),
+        _count(_volumes, lambda v: v.state not in ("deleted", "deleting")), _one,
+        "VolumeLimitExceeded"),
+    "ec2:quota-volumetotalsize": Counter(
+        frozenset({"ec2:createvolume"}), _volume_total, _volume_size, "VolumeLimitExceeded"),
+    "ec2:quota-snapshotnumber": Counter(
+        frozenset({"ec2:createsnapshot"}),
+        _count(_snapshots, lambda s: s.state != "deleted"), _one, "SnapshotLimitExceeded"),
+    "iam:quota-usernumber": Counter(frozenset({"iam:createuser"}),
+                                    _count(_identity_records("users")), _one,
+                                    "LimitExceeded", 409),
+    "iam:quota-groupnumber": Counter(frozenset({"iam:creategroup"}),
+                                     _count(_identity_records("groups")), _one,
+                                     "LimitExceeded", 409),
+    "iam:quota-rolenumber": Counter(frozenset({"iam:createrole"}),
+                                    _count(_identity_records("roles")), _one,
+                                    "LimitExceeded", 409),
+    "iam:quota-instanceprofilenumber": Counter(
+        frozenset({"iam:createinstanceprofile"}),
+        _count(_identity_records("instance_profiles")), _one, "LimitExceeded", 409),
+    "iam:quota-servercertificatenumber": Counter(
+        frozenset({"iam:uploadservercertificate"}),
+        _count(_identity_records("server_certificates")), _one, "LimitExceeded", 409),
+    "iam:quota-policynumber": Counter(
+        frozenset({"iam:createpolicy"}), _count(_identity_records("managed_policies")), _one,
+        "LimitExceeded", 409),
+}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One quota that applies to a request: key, limit and where it was set."""
+
+    key: str
+    limit: float
+    level: str  # "account" or "user"
+
+
+def limits_for(group: PolicyGroup, req: Request, level: str) -> list[Limit]:
+    """The quotas a group's Limit statements put on one request."""
+    out = []
+    for st in group.limits:
+        if not st.names_action(req.action) or not _resource_ok(st, req):
+            continue
+        for test in st.conditions:
+            if test.key in QUOTA_KEYS and test.base == "NumericLessThanEquals" and \
+                    not test.qualifier and not test.if_exists:
+                try:
+                    value = min(float(w) for w in test.wanted)
+                except ValueError:
+                    continue
+                out.append(Limit(test.key, value, level))
+    return out
+
+
+def _resource_ok(st: Statement, req: Request) -> bool:
+    if st.resources is not None and not st.resources.matches(req.resource, req.context):
+        return False
+    return not (st.not_resources is not None and
+                st.not_resources.matches(req.resource, req.context))
 
 
 def check(ctx: Context, declared: Action, caller: Principal, policies: PolicySet) -> None:
-    """Refuse a request that would exceed one of the caller's quotas."""
+    """Refuse a request that would exceed one of the caller's quotas; for RunInstances,
+    leave in ``ctx.quota_room`` how many instances fit (MaxCount is cut to it)."""
+    action = declared.iam_action.lower()
+    groups: list[tuple[PolicyGroup, str]] = []
+    account = account_policy_group(ctx.cloud.identity, caller.account_id)
+    if account is not None and account.limits:
+        groups.append((account, "account"))
+    user = user_quota_group(ctx.cloud.identity, caller)
+    if user is not None and user.limits:
+        groups.append((user, "user"))
+    if not groups:
+        return
+    req = Request(declared.iam_action, "*")
+    found = [lim for grp, level in groups for lim in limits_for(grp, req, level)]
+    low, high = _units(ctx)
+    for lim in found:
+        counter = COUNTERS.get(lim.key)
+        if counter is None or action not in counter.actions:
+            continue
+        used = counter.usage(ctx.cloud, ctx.account_id)
+        per = counter.per_unit(ctx)
+        room = high if per <= 0 else int((lim.limit - used) // per)
+        if room < low:
+            who = f"account {ctx.principal.account_name}" if lim.level == "account" else \
+                f"user {caller.user_name}"
+            raise errors.AWSError(
+                f"Quota exceeded: {lim.key} is limited to {lim.limit:g} for {who} "
+                f"({used:g} in use, {low * per:g} requested)",
+                code=counter.code, status=counter.status)
+        high = min(high, room)
+    ctx.quota_room = high

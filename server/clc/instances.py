@@ -210,6 +210,8 @@ def run_instances(ctx: Context) -> Any:
             raise InstanceLimitExceeded(f"Your quota allows for {max(limit - live, 0)} more "
                                         f"running instance(s). You requested at least {min_count}")
         max_count = min(max_count, limit - live)
+    if ctx.quota_room is not None:
+        max_count = min(max_count, ctx.quota_room)  # Limit statements (server/auth/quotas.py)
 
     count = max_count
     sc = ctx.cloud.components.get("sc")

@@ -47,6 +47,8 @@ class Context:
     caller: Principal  # the signer, before any DelegateAccount
     #: Set by authorization: the caller acts with cloud-administrator powers here.
     cloud_admin: bool = False
+    #: Set by quotas: how many new instances the caller's quotas leave room for.
+    quota_room: int | None = None
 
     @property
     def account_id(self) -> str:
