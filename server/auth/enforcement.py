@@ -45,48 +45,70 @@ if TYPE_CHECKING:
 NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
 
 
-def global_keys(ctx: Context, principal: Principal) -> dict[str, Callable[[], Any]]:
-    """AWS's global condition keys of a query request, computed when a policy asks."""
-    identity = ctx.cloud.identity
+class QueryKeys:
+    """AWS's global condition keys of one query request on one resource, computed only
+    when a policy asks for them (most decisions need none or one)."""
 
-    def user() -> Any:
-        return identity.users.get((principal.account_id, principal.user_name))
+    __slots__ = ("ctx", "principal", "resource")
 
-    def now() -> float:
-        return float(ctx.cloud.clock.now())
+    def __init__(self, ctx: Context, principal: Principal, resource: str):
+        self.ctx, self.principal, self.resource = ctx, principal, resource
 
-    def user_id() -> str:
-        found = user()
-        return found.user_id if found is not None else principal.account_id
+    def _user(self) -> Any:
+        p = self.principal
+        return self.ctx.cloud.identity.users.get((p.account_id, p.user_name))
 
-    def principal_tag(key: str) -> Any:
-        found = user()
-        tags = getattr(found, "tags", None) or {}
-        if isinstance(tags, list):
-            tags = {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
-        for k, v in tags.items():
-            if str(k).lower() == key:
-                return v
+    def _now(self) -> float:
+        return float(self.ctx.cloud.clock.now())
+
+    def resolve(self, key: str) -> Any:
+        """The value(s) of one lower-cased key (None when the request has none)."""
+        simple = _SIMPLE.get(key)
+        if simple is not None:
+            return simple(self)
+        prefix, _, name = key.partition("/")
+        if prefix in ("ec2:resourcetag", "aws:resourcetag"):
+            return _lookup(resource_tags(self.ctx, self.resource).items(), name)
+        if prefix == "aws:requesttag":
+            return _lookup(request_tags(self.ctx), name)
+        if prefix == "aws:principaltag":
+            tags = getattr(self._user(), "tags", None) or {}
+            if isinstance(tags, list):
+                tags = {t.get("Key"): t.get("Value") for t in tags if isinstance(t, dict)}
+            return _lookup(tags.items(), name)
         return None
 
-    keys: dict[str, Callable[[], Any]] = {
-        "aws:sourceip": lambda: ctx.source_ip,
-        "aws:currenttime": lambda: _dt.datetime.fromtimestamp(now(), _dt.UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"),
-        "aws:epochtime": lambda: str(int(now())),
-        "aws:securetransport": lambda: "true" if ctx.cloud.url.startswith("https") else "false",
-        "aws:username": lambda: principal.user_name,
-        "aws:userid": user_id,
-        "aws:principalaccount": lambda: principal.account_id,
-        "aws:principalarn": lambda: _principal_arn(principal, user()),
-        "aws:principaltype": lambda: "Account" if principal.user_name in ("", "root")
-        else "User",
-        "aws:requestedregion": lambda: ctx.cloud.config.cloud["region"],
-        "ec2:region": lambda: ctx.cloud.config.cloud["region"],
-        "aws:tagkeys": lambda: [k for k, _ in request_tags(ctx)] or None,
-    }
-    keys["_principal_tag"] = lambda: principal_tag  # used by the resolver below
-    return keys
+
+def _lookup(pairs: Any, wanted: str) -> Any:
+    """A tag's value by case-insensitive key."""
+    for k, v in pairs:
+        if str(k).lower() == wanted:
+            return v
+    return None
+
+
+def _user_id_key(keys: QueryKeys) -> str:
+    found = keys._user()
+    return str(found.user_id) if found is not None else keys.principal.account_id
+
+
+_SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
+    "aws:sourceip": lambda k: k.ctx.source_ip,
+    "aws:currenttime": lambda k: _dt.datetime.fromtimestamp(k._now(), _dt.UTC).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"),
+    "aws:epochtime": lambda k: str(int(k._now())),
+    "aws:securetransport": lambda k: "true" if k.ctx.cloud.url.startswith("https")
+    else "false",
+    "aws:username": lambda k: k.principal.user_name,
+    "aws:userid": _user_id_key,
+    "aws:principalaccount": lambda k: k.principal.account_id,
+    "aws:principalarn": lambda k: _principal_arn(k.principal, k._user()),
+    "aws:principaltype": lambda k: "Account" if k.principal.user_name in ("", "root")
+    else "User",
+    "aws:requestedregion": lambda k: k.ctx.cloud.config.cloud["region"],
+    "ec2:region": lambda k: k.ctx.cloud.config.cloud["region"],
+    "aws:tagkeys": lambda k: [key for key, _ in request_tags(k.ctx)] or None,
+}
 
 
 def _principal_arn(principal: Principal, user: Any) -> str:
@@ -120,31 +142,8 @@ def resource_tags(ctx: Context, resource: str) -> dict[str, str]:
 def request_context(ctx: Context, principal: Principal, resource: str,
                     service_keys: dict[str, list[str]]) -> RequestContext:
     """Condition keys and variables of one request on one resource."""
-    keys = global_keys(ctx, principal)
-    principal_tag = keys.pop("_principal_tag")()
-
-    def resolve(key: str) -> Any:
-        fn = keys.get(key)
-        if fn is not None:
-            return fn()
-        if key.startswith(("ec2:resourcetag/", "aws:resourcetag/")):
-            wanted = key.split("/", 1)[1]
-            for k, v in resource_tags(ctx, resource).items():
-                if k.lower() == wanted:
-                    return v
-            return None
-        if key.startswith("aws:requesttag/"):
-            wanted = key.split("/", 1)[1]
-            for k, v in request_tags(ctx):
-                if k.lower() == wanted:
-                    return v
-            return None
-        if key.startswith("aws:principaltag/"):
-            return principal_tag(key.split("/", 1)[1])
-        return None
-
-    values = {k.lower(): v for k, v in service_keys.items()}
-    return RequestContext(values, resolve)
+    values = {k.lower(): v for k, v in service_keys.items()} if service_keys else {}
+    return RequestContext(values, QueryKeys(ctx, principal, resource).resolve)
 
 
 def _eager(context: RequestContext) -> None:

@@ -8,8 +8,8 @@ role and session policies that IAM roles and STS add.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import ADMIN_ACCOUNT, Principal
@@ -40,6 +40,14 @@ def _role_session(principal: Principal) -> bool:
 
 def principal_ids(principal: Principal) -> frozenset[str]:
     """The strings a Principal element may use to name this caller."""
+    try:
+        return _principal_ids(principal)
+    except TypeError:  # a principal with unhashable details: not cached
+        return _principal_ids.__wrapped__(principal)
+
+
+@lru_cache(maxsize=1024)
+def _principal_ids(principal: Principal) -> frozenset[str]:
     if principal.anonymous:
         return frozenset()
     acct = principal.account_id
@@ -90,31 +98,44 @@ def inline_policies(identity: Identity, principal: Principal) -> list[str]:
     return texts
 
 
-def group_inline_policies(identity: Identity, principal: Principal) -> list[str]:
-    """Only the inline policies of the user's groups (quotas there do not count)."""
-    user = identity.users.get((principal.account_id, principal.user_name))
-    if user is None:
-        return []
-    out: list[str] = []
-    for name in user.groups:
-        grp = identity.groups.get((principal.account_id, name))
-        out.extend(getattr(grp, "policies", {}).values())
-    return out
+#: The last PolicySet built per principal, with the documents it was built from.
+_SETS: dict[Principal, tuple[tuple[Any, ...], PolicySet]] = {}
 
 
 def policies_for(identity: Identity, principal: Principal) -> PolicySet:
-    """Everything the engine needs about the caller's own policies."""
-    account = account_policy_group(identity, principal.account_id)
+    """Everything the engine needs about the caller's own policies.
+
+    The documents are gathered on every call (a policy change shows at once); the
+    compiled set is reused while they are the same ones.
+    """
+    account_texts = account_policies(identity).documents(principal.account_id)
     if principal.anonymous:
         return PolicySet(account_id="")
-    if is_account_admin(principal):
-        return PolicySet(implicit=True, account=account, account_id=principal.account_id)
-    extra = attached_policies(identity, principal)
-    texts = tuple(inline_policies(identity, principal)) + tuple(extra.identity)
-    return PolicySet(
-        identity=group(texts), account=account, account_id=principal.account_id,
-        boundary=group((extra.boundary,)) if extra.boundary else None,
-        session=group(tuple(extra.session)) if extra.session is not None else None)
+    admin = is_account_admin(principal)
+    extra = attached_policies(identity, principal) if not admin else AttachedPolicies()
+    texts = () if admin else tuple(inline_policies(identity, principal)) + tuple(extra.identity)
+    key = (account_texts, texts, extra.boundary, extra.session)
+    try:
+        cached = _SETS.get(principal)
+    except TypeError:  # a principal with unhashable details: not cached
+        cached = None
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    account = group(account_texts) if account_texts else None
+    if admin:
+        found = PolicySet(implicit=True, account=account, account_id=principal.account_id)
+    else:
+        found = PolicySet(
+            identity=group(texts), account=account, account_id=principal.account_id,
+            boundary=group((extra.boundary,)) if extra.boundary else None,
+            session=group(tuple(extra.session)) if extra.session is not None else None)
+    try:
+        if len(_SETS) > 4096:
+            _SETS.clear()
+        _SETS[principal] = (key, found)
+    except TypeError:
+        pass
+    return found
 
 
 def user_quota_group(identity: Identity, principal: Principal) -> PolicyGroup | None:
@@ -145,6 +166,7 @@ class AccountPolicies:
     def __init__(self, store: Store):
         self.store = store
         self.by_account: dict[str, dict[str, str]] = {}
+        self._documents: dict[str, tuple[str, ...]] = {}
         for _, _, doc in store.load(self.KIND):
             rec = AccountPolicy(**doc)
             self.by_account.setdefault(rec.account_id, {})[rec.name] = rec.document
@@ -152,6 +174,7 @@ class AccountPolicies:
     def put(self, account_id: str, name: str, document: str) -> None:
         """Add or replace one account policy."""
         self.by_account.setdefault(account_id, {})[name] = document
+        self._documents.pop(account_id, None)
         self.store.put(self.KIND, f"{account_id}:{name}", account_id,
                        asdict(AccountPolicy(account_id, name, document)))
 
@@ -166,6 +189,7 @@ class AccountPolicies:
     def delete(self, account_id: str, name: str) -> None:
         """Remove one account policy."""
         self.by_account.get(account_id, {}).pop(name, None)
+        self._documents.pop(account_id, None)
         self.store.delete(self.KIND, f"{account_id}:{name}")
 
     def drop_account(self, account_id: str) -> None:
@@ -175,8 +199,12 @@ class AccountPolicies:
 
     def documents(self, account_id: str) -> tuple[str, ...]:
         """Every document of an account (in name order)."""
-        mine = self.by_account.get(account_id, {})
-        return tuple(mine[n] for n in sorted(mine))
+        found = self._documents.get(account_id)
+        if found is None:
+            mine = self.by_account.get(account_id, {})
+            found = tuple(mine[n] for n in sorted(mine))
+            self._documents[account_id] = found
+        return found
 
 
 def account_policies(identity: Identity) -> AccountPolicies:
@@ -193,7 +221,3 @@ def account_policy_group(identity: Identity, account_id: str) -> PolicyGroup | N
     texts = account_policies(identity).documents(account_id)
     return group(texts) if texts else None
 
-
-def policy_json(document: Any) -> str:
-    """A policy document as text (given as text or parsed)."""
-    return document if isinstance(document, str) else json.dumps(document)

@@ -182,13 +182,28 @@ class Statement:
             return False
         return not (self.not_actions is not None and self.not_actions.matches(action))
 
-    def applies(self, req: Request) -> bool:
-        """Resource, Principal and Condition against one request (action already matched)."""
-        ctx = req.context if self.variables else None
-        if self.resources is not None and not self.resources.matches(req.resource, ctx):
-            return False
-        if self.not_resources is not None and self.not_resources.matches(req.resource, ctx):
-            return False
+    def names_resource(self, resource: str) -> bool | None:
+        """Resource/NotResource on ``resource`` when they hold no policy variables (None
+        when they do: the answer then depends on the request)."""
+        for patterns, wanted in ((self.resources, True), (self.not_resources, False)):
+            if patterns is None:
+                continue
+            if patterns.variables and self.variables:
+                return None
+            if patterns.matches(resource) != wanted:
+                return False
+        return True
+
+    def applies(self, req: Request, resource_known: bool = False) -> bool:
+        """Resource, Principal and Condition against one request (action already matched;
+        with ``resource_known`` the resource too, by :meth:`names_resource`)."""
+        if not resource_known:
+            ctx = req.context if self.variables else None
+            if self.resources is not None and not self.resources.matches(req.resource, ctx):
+                return False
+            if self.not_resources is not None and self.not_resources.matches(req.resource,
+                                                                             ctx):
+                return False
         if self.has_principal and not principal_matches(self.principal, req.principal_ids):
             return False
         if self.has_not_principal and principal_matches(self.not_principal,
@@ -201,9 +216,9 @@ class Statement:
 def conditions_hold(tests: tuple[Test, ...], context: RequestContext, variables: bool) -> bool:
     """Every test of a Condition block holds (AND across operators and keys)."""
     for test in tests:
-        wanted = list(test.wanted)
+        wanted = test.wanted
         if variables and test.variables:
-            wanted = [substitute(w, context) for w in wanted]
+            wanted = tuple(substitute(w, context) for w in wanted)
         if not test.holds(context.strings(test.key), wanted):
             return False
     return True
@@ -340,6 +355,7 @@ class PolicyGroup:
         self.statements = tuple(s for p in self.policies for s in p.statements)
         self.limits = tuple(s for p in self.policies for s in p.limits)
         self._by_action: dict[str, tuple[Statement, ...]] = {}
+        self._by_request: dict[tuple[str, str], tuple[tuple[Statement, bool], ...]] = {}
         self._lock = threading.Lock()
 
     def for_action(self, action: str) -> tuple[Statement, ...]:
@@ -353,11 +369,29 @@ class PolicyGroup:
                 self._by_action[action] = found
         return found
 
+    def candidates(self, action: str, resource: str) -> tuple[tuple[Statement, bool], ...]:
+        """The statements that may apply to ``action`` on ``resource`` (memoized), each
+        with whether its resource test is already passed."""
+        key = (action, resource)
+        found = self._by_request.get(key)
+        if found is None:
+            out = []
+            for st in self.for_action(action):
+                named = st.names_resource(resource)
+                if named is not False:
+                    out.append((st, named is True))
+            found = tuple(out)
+            with self._lock:
+                if len(self._by_request) > 8192:
+                    self._by_request.clear()
+                self._by_request[key] = found
+        return found
+
     def decide(self, req: Request, matched: list[Statement] | None = None) -> str | None:
         """``Deny``, ``Allow`` or None (no statement applies)."""
         result = None
-        for st in self.for_action(req.action):
-            if st.applies(req):
+        for st, known in self.candidates(req.action, req.resource):
+            if st.applies(req, known):
                 if matched is not None:
                     matched.append(st)
                 if st.effect == DENY:

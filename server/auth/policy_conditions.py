@@ -100,17 +100,30 @@ def _numbers(values: list[str], parse: Callable[[str], float | None]) -> list[fl
     return out
 
 
-def _ip_in(address: str, networks: list[str]) -> bool:
+@lru_cache(maxsize=1024)
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     try:
-        ip = ipaddress.ip_address(address)
+        return ipaddress.ip_network(text, strict=False)
+    except (ValueError, TypeError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
     except ValueError:
+        return None
+
+
+def _ip_in(address: str, networks: list[str]) -> bool:
+    ip = _address(address)
+    if ip is None:
         return False
     for n in networks:
-        try:
-            if ip in ipaddress.ip_network(n, strict=False):
-                return True
-        except (ValueError, TypeError):
-            continue
+        net = _network(n)
+        if net is not None and ip.version == net.version and ip in net:
+            return True
     return False
 
 
@@ -158,6 +171,45 @@ def apply(op: str, actual: str, wanted: list[str]) -> bool:
     return False
 
 
+@lru_cache(maxsize=8192)
+def matcher(op: str, wanted: tuple[str, ...]) -> Callable[[str], bool]:
+    """``apply(op, value, wanted)`` as a function of the value, with the wanted values
+    parsed once (networks, numbers, dates, lower-cased strings)."""
+    if op == "StringEquals":
+        exact = frozenset(wanted)
+        return exact.__contains__
+    if op == "StringNotEquals":
+        exact = frozenset(wanted)
+        return lambda v: v not in exact
+    if op in ("StringEqualsIgnoreCase", "Bool"):
+        lowered = frozenset(w.lower() for w in wanted)
+        return lambda v: v.lower() in lowered
+    if op == "StringNotEqualsIgnoreCase":
+        lowered = frozenset(w.lower() for w in wanted)
+        return lambda v: v.lower() not in lowered
+    if op in ("IpAddress", "NotIpAddress"):
+        nets = [n for n in (_network(w) for w in wanted) if n is not None]
+        negate = op == "NotIpAddress"
+
+        def in_networks(v: str) -> bool:
+            ip = _address(v)
+            found = ip is not None and any(ip.version == n.version and ip in n for n in nets)
+            return found != negate
+
+        return in_networks
+    if op in ("StringLike", "ArnLike", "ArnEquals", "StringNotLike", "ArnNotLike",
+              "ArnNotEquals"):
+        regexes = [glob_regex(w) for w in wanted]
+        negate = "Not" in op
+
+        def like(v: str) -> bool:
+            return any(r.fullmatch(v) is not None for r in regexes) != negate
+
+        return like
+    values = list(wanted)
+    return lambda v: apply(op, v, values)
+
+
 @dataclass(frozen=True)
 class Test:
     """One ``operator: {key: values}`` entry of a Condition block."""
@@ -171,7 +223,7 @@ class Test:
     #: True when a value holds a policy variable (``${aws:username}``).
     variables: bool
 
-    def holds(self, values: list[str] | None, wanted: list[str]) -> bool:
+    def holds(self, values: list[str] | None, wanted: tuple[str, ...]) -> bool:
         """The test on the key's values (None when the request has no such key)."""
         base = self.base
         if base == "Null":
@@ -183,12 +235,13 @@ class Test:
             if self.qualifier == "ForAllValues":
                 return True  # vacuously true over an empty set, as IAM evaluates it
             return base in NEGATED and not self.qualifier
-        if self.qualifier == "ForAllValues":
-            return all(apply(base, v, wanted) for v in values)
-        if base in NEGATED and not self.qualifier:
+        test = matcher(base, wanted)
+        if len(values) == 1:
+            return test(values[0])
+        if self.qualifier == "ForAllValues" or (base in NEGATED and not self.qualifier):
             # A negated operator on a multi-valued key holds only if no value matches.
-            return all(apply(base, v, wanted) for v in values)
-        return any(apply(base, v, wanted) for v in values)
+            return all(test(v) for v in values)
+        return any(test(v) for v in values)
 
 
 class ConditionError(ValueError):
