@@ -92,6 +92,11 @@ def _user_id_key(keys: QueryKeys) -> str:
     return str(found.user_id) if found is not None else keys.principal.account_id
 
 
+def _region(keys: QueryKeys) -> str:
+    cloud: Any = keys.ctx.cloud
+    return str(cloud.config.cloud["region"])
+
+
 _SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
     "aws:sourceip": lambda k: k.ctx.source_ip,
     "aws:currenttime": lambda k: _dt.datetime.fromtimestamp(k._now(), _dt.UTC).strftime(
@@ -105,8 +110,8 @@ _SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
     "aws:principalarn": lambda k: _principal_arn(k.principal, k._user()),
     "aws:principaltype": lambda k: "Account" if k.principal.user_name in ("", "root")
     else "User",
-    "aws:requestedregion": lambda k: k.ctx.cloud.config.cloud["region"],
-    "ec2:region": lambda k: k.ctx.cloud.config.cloud["region"],
+    "aws:requestedregion": lambda k: _region(k),
+    "ec2:region": lambda k: _region(k),
     "aws:tagkeys": lambda k: [key for key, _ in request_tags(k.ctx)] or None,
 }
 

@@ -298,7 +298,8 @@ def parse(text: str, *, source: str = "", limits: bool = True) -> Policy:
     version = doc.get("Version", "2008-10-17")
     if version not in VERSIONS:
         raise PolicyError("The policy must contain a valid version string")
-    statements, quotas = [], []
+    statements: list[Statement] = []
+    quotas: list[Statement] = []
     for st in statements_of(doc):
         if not isinstance(st, dict):
             raise PolicyError("Syntax errors in policy.")
@@ -455,7 +456,8 @@ def decide(req: Request, policies: PolicySet, resource_policy: PolicyGroup | Non
     res = resource_policy.decide(req, matched) if resource_policy is not None else None
     if res == DENY:
         return deny
-    boundary = session = ALLOW
+    boundary: str | None = ALLOW
+    session: str | None = ALLOW
     if policies.boundary is not None:
         boundary = policies.boundary.decide(req, matched)
         if boundary == DENY:

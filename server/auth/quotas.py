@@ -79,19 +79,24 @@ def _units(ctx: Context) -> tuple[int, int]:
     return max(low, 1), max(high, low, 1)
 
 
+def _clc(cloud: Any) -> Any:
+    """The cloud controller (typed loosely: quotas only read its records)."""
+    return cloud.clc
+
+
 def _vm_type(ctx: Context) -> Any:
-    clc = ctx.cloud.clc
+    clc = _clc(ctx.cloud)
     return clc.vm_types.get(ctx.params.str("InstanceType") or "m1.small")
 
 
 def _live(cloud: Cloud, account: str) -> list[Any]:
-    return [i for i in cloud.clc.instances.values()
+    return [i for i in _clc(cloud).instances.values()
             if i.account_id == account and i.state != "terminated"]
 
 
 def _vm_total(attr: str) -> Callable[[Cloud, str], float]:
     def usage(cloud: Cloud, account: str) -> float:
-        types = cloud.clc.vm_types
+        types = _clc(cloud).vm_types
         return float(sum(getattr(types[i.vm_type], attr) for i in _live(cloud, account)
                          if i.vm_type in types))
     return usage
@@ -158,10 +163,10 @@ _RUN_START = frozenset({"ec2:runinstances", "ec2:startinstances"})
 #: Quota key -> how it is counted (keys absent here are stored but not yet counted).
 COUNTERS: dict[str, Counter] = {
     "ec2:quota-vminstancenumber": Counter(
-        _RUN, _count(lambda c: c.clc.instances.values(), lambda i: i.state != "terminated"),
+        _RUN, _count(lambda c: _clc(c).instances.values(), lambda i: i.state != "terminated"),
         _one, "InstanceLimitExceeded"),
     "ec2:quota-vminstanceactivenumber": Counter(
-        _RUN_START, _count(lambda c: c.clc.instances.values(),
+        _RUN_START, _count(lambda c: _clc(c).instances.values(),
                            lambda i: i.state in ("pending", "running")),
         _one, "InstanceLimitExceeded"),
     "ec2:quota-cputotalsize": Counter(_RUN, _vm_total("cpu"), _per_vm("cpu"),
@@ -172,13 +177,13 @@ COUNTERS: dict[str, Counter] = {
                                        "InstanceLimitExceeded"),
     "ec2:quota-addressnumber": Counter(
         frozenset({"ec2:allocateaddress"}),
-        _count(lambda c: c.clc.addresses.values(), lambda a: not a.auto), _one,
+        _count(lambda c: _clc(c).addresses.values(), lambda a: not a.auto), _one,
         "AddressLimitExceeded"),
     "ec2:quota-imagenumber": Counter(
         frozenset({"ec2:registerimage", "ec2:createimage"}),
-        _count(lambda c: c.clc.images.values()), _one),
+        _count(lambda c: _clc(c).images.values()), _one),
     "ec2:quota-securitygroupnumber": Counter(
-        frozenset({"ec2:createsecuritygroup"}), _count(lambda c: c.clc.groups.values()), _one,
+        frozenset({"ec2:createsecuritygroup"}), _count(lambda c: _clc(c).groups.values()), _one,
         "SecurityGroupLimitExceeded"),
     "ec2:quota-volumenumber": Counter(
         frozenset({"ec2:createvolume"}),
