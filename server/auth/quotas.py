@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors
 from server.auth.authz import Action
 from server.auth.identity import Principal
-from server.auth.policies_source import user_quota_group
+from server.auth.policies_source import account_policy_group, is_cloud_admin, user_quota_group
 from server.auth.policy import PolicyGroup, PolicySet, Request, Statement
 
 if TYPE_CHECKING:
@@ -282,3 +282,21 @@ def check(ctx: Context, declared: Action, caller: Principal, policies: PolicySet
                 code=counter.code, status=counter.status)
         high = min(high, room)
     ctx.quota_room = high
+
+
+def smallest_limit(identity: Any, caller: Principal, iam_action: str, key: str) -> Limit | None:
+    """The tightest quota on ``key`` for one action of ``caller`` (None when none
+    applies; cloud administrators have none).  For services that count themselves,
+    such as Walrus' buckets, which are counted in the same transaction as the insert."""
+    if caller.anonymous or is_cloud_admin(caller):
+        return None
+    req = Request(iam_action, "*")
+    found: list[Limit] = []
+    account = account_policy_group(identity, caller.account_id)
+    if account is not None:
+        found += limits_for(account, req, "account")
+    user = user_quota_group(identity, caller)
+    if user is not None:
+        found += limits_for(user, req, "user")
+    found = [lim for lim in found if lim.key == key]
+    return min(found, key=lambda lim: lim.limit) if found else None

@@ -191,6 +191,15 @@ class S3Context:
             else loads(stored, {})
         return acls.to_xml(acl, self.walrus.accounts)
 
+    def authorize_caller(self, action: str, resource: str) -> None:
+        """Actions with no bucket to consult yet (CreateBucket, ListAllMyBuckets): the
+        caller's own policies decide (an account's admin needs none)."""
+        self.require_signed()
+        _, own = bucket_decision(self.walrus.cloud.identity, self.principal, action,
+                                 resource, {}, {"aws:sourceip": self.request.client})
+        if not own.allowed:
+            raise e.AccessDenied()
+
     def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:
         """Raise AccessDenied unless ``action`` is allowed."""
         if not self.allowed(action, bucket, obj):

@@ -92,3 +92,28 @@ def test_cross_account_needs_both_sides(cloud) -> None:
         {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*",
                                                   "Resource": "*"}]}))
     denied(lambda: allowed.get_object(Bucket="s3authz-shared", Key="doc"))
+
+
+def test_create_and_list_buckets_need_an_allow_and_count_against_quotas(cloud) -> None:
+    """CreateBucket and ListBuckets are the caller's policies' to grant; an account's
+    s3:quota-bucketnumber caps its buckets and the refusal names the quota."""
+    from test_authz_quotas import _doc, limit, put_account_policy
+
+    _, key, secret = new_account(cloud, "s3authz-quota")
+    iam = cloud.client("iam", key=key, secret=secret)
+    nobody = user_with(cloud, iam, "nobody")
+    denied(lambda: nobody.create_bucket(Bucket="s3authz-nobody"))
+    denied(nobody.list_buckets)
+    maker = user_with(cloud, iam, "maker", {
+        "Effect": "Allow", "Action": ["s3:CreateBucket", "s3:ListAllMyBuckets"],
+        "Resource": "*"})
+    put_account_policy(cloud, "s3authz-quota", "buckets",
+                       _doc(limit("s3:CreateBucket", "s3:quota-bucketnumber", 2)))
+    maker.create_bucket(Bucket="s3authz-q1")
+    s3_client(cloud, key, secret).create_bucket(Bucket="s3authz-q2")
+    with pytest.raises(ClientError) as err:
+        maker.create_bucket(Bucket="s3authz-q3")
+    assert error_code(err) == "TooManyBuckets"
+    assert "s3:quota-bucketnumber" in err.value.response["Error"]["Message"]
+    assert {b["Name"] for b in maker.list_buckets()["Buckets"]} == {"s3authz-q1",
+                                                                     "s3authz-q2"}
