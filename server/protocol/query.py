@@ -18,7 +18,7 @@ from urllib.parse import quote
 from server import errors
 from server.auth import sigv4
 from server.auth.authz import Action, as_action
-from server.auth.identity import ANONYMOUS, IdentityError, Principal
+from server.auth.identity import ADMIN_ACCOUNT, ANONYMOUS, IdentityError, Principal
 from server.ids import request_id
 from server.protocol.http import Request, Response
 from server.protocol.params import Params, unflatten
@@ -127,7 +127,9 @@ class QueryService:
             caller = principal
             delegate = params.get("DelegateAccount")
             if delegate and isinstance(delegate, str):
-                if not principal.is_cloud_admin:
+                # The cloud admin, or a user of its account whose policies grant the action
+                # (decided by authorize below, on the signer's policies).
+                if not principal.is_cloud_admin and principal.account_name != ADMIN_ACCOUNT:
                     raise errors.AccessDenied("Only cloud administrators may use DelegateAccount")
                 try:
                     principal = self.cloud.identity.admin_principal(

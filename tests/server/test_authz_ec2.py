@@ -253,6 +253,15 @@ def test_cloud_admin_powers_belong_to_the_admin(cloud) -> None:
         allow(["iam:ListAccounts", "ec2:DescribeNodes"])))
     raw_iam(cloud, op_key, op_secret, {"Action": "ListAccounts"})
     assert ec2_query(cloud, "DescribeNodes", {}, op_key, op_secret).status_code == 200
+    # DelegateAccount acts in another account with the signer's own policies.
+    with pytest.raises(ClientError) as err:
+        raw_iam(cloud, op_key, op_secret, {"Action": "CreateUser", "UserName": "x",
+                                           "DelegateAccount": "authz-admins"})
+    assert error_code(err) == "AccessDenied"
+    with pytest.raises(ClientError) as err:
+        raw_iam(cloud, acct.key, acct.secret, {"Action": "ListUsers",
+                                               "DelegateAccount": "eucalyptus"})
+    assert error_code(err) == "AccessDenied"
     with pytest.raises(ClientError) as err:
         raw_iam(cloud, op_key, op_secret, {"Action": "CreateAccount", "AccountName": "nope"})
     assert error_code(err) == "AccessDenied"
