@@ -443,4 +443,10 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
                                  "iam, sdb, ec2, etc.")
         if "Condition" in st and not isinstance(st["Condition"], dict):
             raise _malformed("Syntax errors in policy.")
+    from server.auth.policy import PolicyError, parse
+
+    try:
+        parse(document)  # the engine's own checks: condition operators and values
+    except PolicyError as exc:
+        raise _malformed(str(exc)) from None
     return doc

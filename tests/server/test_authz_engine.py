@@ -214,3 +214,19 @@ def test_authorization_messages_round_trip() -> None:
     assert decoded["context"]["action"] == "ec2:TerminateInstances"
     with pytest.raises(ValueError):
         decode_authorization_message(token[:-4] + "AAAA")
+
+
+def test_put_user_policy_uses_the_engine_checks(cloud) -> None:
+    """IAM refuses what the engine cannot evaluate: an unknown condition operator."""
+    from botocore.exceptions import ClientError
+    from helpers import error_code, new_account
+
+    _, key, secret = new_account(cloud, "engine-checks")
+    iam = cloud.client("iam", key=key, secret=secret)
+    iam.create_user(UserName="u")
+    with pytest.raises(ClientError) as err:
+        iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=doc(
+            st(Condition={"StringSortOf": {"aws:username": "u"}})))
+    assert error_code(err) == "MalformedPolicyDocument"
+    iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=doc(
+        st(Condition={"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": "a*"}})))
