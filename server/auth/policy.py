@@ -483,6 +483,26 @@ def evaluate(texts: Iterable[str] | str | None, req: Request) -> str | None:
     return group(tuple(texts)).decide(req)
 
 
+def simulate(policies: Iterable[str], action: str, resource: str = "*",
+             context: Mapping[str, Any] | None = None, *, principal_ids: Iterable[str] = (),
+             boundary: str | None = None, resource_policy: str | None = None,
+             implicit: bool = False) -> dict[str, Any]:
+    """One SimulatePrincipalPolicy/SimulateCustomPolicy evaluation result, in IAM's
+    shape: ``EvalDecision`` is ``allowed``, ``explicitDeny`` or ``implicitDeny``, with the
+    statements that matched.  ``context`` holds condition keys (any case)."""
+    values = {str(k).lower(): v for k, v in (context or {}).items()}
+    req = Request(action, resource, frozenset(principal_ids), RequestContext(values))
+    pset = PolicySet(identity=group(tuple(policies)), implicit=implicit,
+                     boundary=group((boundary,)) if boundary else None)
+    found = decide(req, pset, group((resource_policy,)) if resource_policy else None)
+    state = "allowed" if found.allowed else "explicitDeny" if found.explicit_deny \
+        else "implicitDeny"
+    return {"EvalActionName": action, "EvalResourceName": resource, "EvalDecision": state,
+            "MatchedStatements": [{"SourcePolicyId": st.source or st.sid,
+                                   "StatementId": st.sid, "Effect": st.effect}
+                                  for st in found.matched]}
+
+
 # -- encoded authorization messages --------------------------------------------------------
 _KEY_LOCK = threading.Lock()
 _message_key: list[bytes] = []

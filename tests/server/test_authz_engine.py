@@ -230,3 +230,18 @@ def test_put_user_policy_uses_the_engine_checks(cloud) -> None:
     assert error_code(err) == "MalformedPolicyDocument"
     iam.put_user_policy(UserName="u", PolicyName="p", PolicyDocument=doc(
         st(Condition={"ForAnyValue:StringLikeIfExists": {"aws:TagKeys": "a*"}})))
+
+
+def test_simulate_answers_in_iam_shape() -> None:
+    """The evaluation SimulatePrincipalPolicy/SimulateCustomPolicy report."""
+    from server.auth.policy import simulate
+
+    policies = [doc(st(action="ec2:*"), {**st("Deny", "ec2:TerminateInstances"), "Sid": "no"})]
+    assert simulate(policies, "ec2:RunInstances")["EvalDecision"] == "allowed"
+    denied = simulate(policies, "ec2:TerminateInstances")
+    assert denied["EvalDecision"] == "explicitDeny"
+    assert denied["MatchedStatements"][-1]["StatementId"] == "no"
+    assert simulate(policies, "iam:CreateUser")["EvalDecision"] == "implicitDeny"
+    ip = [doc(cond("IpAddress", "aws:SourceIp", "10.0.0.0/8"))]
+    assert simulate(ip, "s3:GetObject", context={"aws:SourceIp": "10.0.0.1"})[
+        "EvalDecision"] == "allowed"
