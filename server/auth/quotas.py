@@ -68,8 +68,12 @@ class Counter:
 
 
 def _units(ctx: Context) -> tuple[int, int]:
-    """``(MinCount, MaxCount)`` of a RunInstances; ``(1, 1)`` for anything else."""
-    if ctx.action not in ("RunInstances",):
+    """``(MinCount, MaxCount)`` of a RunInstances, the instances a StartInstances names;
+    ``(1, 1)`` for anything else."""
+    if ctx.action == "StartInstances":
+        n = len(ctx.params.strings("InstanceId")) or 1
+        return n, n
+    if ctx.action != "RunInstances":
         return 1, 1
     try:
         low = int(ctx.params.str("MinCount") or 1)
