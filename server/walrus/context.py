@@ -17,7 +17,7 @@ from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus import publicaccess
 from server.walrus.auth import Auth
-from server.walrus.policy import bucket_decision, request_keys
+from server.walrus.policy import bucket_decision, grants_user, request_keys
 
 if TYPE_CHECKING:
     from server.walrus.service import Walrus
@@ -147,9 +147,10 @@ class S3Context:
         if decision == DENY or own.explicit_deny:
             return False
         if not own.allowed:
-            # A user (not the account's admin) needs its own Allow, or the bucket policy's
-            # when the bucket is its account's.
-            return decision == ALLOW and self.principal.account_id == bucket["account_id"]
+            # A user (not the account's admin) needs its own Allow, or, when the bucket is
+            # its account's, a bucket policy that names it.
+            return decision == ALLOW and self.principal.account_id == bucket["account_id"] \
+                and grants_user(self.principal, action, resource, bucket, condition)
         if decision == ALLOW and publicaccess.restricts_policy(self, bucket) and (
                 self.principal.anonymous or self.principal.account_id != bucket["account_id"]):
             decision = None  # RestrictPublicBuckets: a public policy serves the owner only

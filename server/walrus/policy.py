@@ -11,11 +11,9 @@ from typing import Any
 
 from server.auth.identity import Principal
 from server.auth.policies_source import policies_for, principal_ids
-from server.auth.policy import Decision, Request, RequestContext, decide, group
+from server.auth.policy import ALLOW, DENY, Decision, Request, RequestContext, decide, group
 from server.auth.policy_conditions import split_operator
 from server.walrus import errors as e
-
-ALLOW, DENY = "Allow", "Deny"
 
 
 def validate(text: bytes, bucket: str) -> str:
@@ -148,6 +146,27 @@ def s3_principal_ids(principal: Principal) -> frozenset[str]:
     return ids | {canonical_id(principal.account_id)}
 
 
+def _context(principal: Principal, condition: dict[str, Any] | None) -> RequestContext:
+    return RequestContext({"aws:username": principal.user_name,
+                           "aws:principalaccount": principal.account_id,
+                           "aws:principalarn": principal.arn(), **(condition or {})})
+
+
+def grants_user(principal: Principal, action: str, resource: str, bucket: dict[str, Any],
+                condition: dict[str, Any] | None = None) -> bool:
+    """Whether the bucket policy allows this user by name (or everyone), not merely its
+    account: a grant to an account delegates to it, and its users still need their own
+    Allow, as in AWS."""
+    text = bucket.get("policy")
+    if not text or principal.anonymous:
+        return False
+    account_names = {principal.account_id, f"arn:aws:iam::{principal.account_id}:root"}
+    ids = frozenset(i for i in s3_principal_ids(principal) if i not in account_names
+                    and len(i) != 64)  # nor the account's canonical ID
+    return group((text,)).decide(Request(action, resource, ids,
+                                         _context(principal, condition))) == ALLOW
+
+
 def bucket_decision(identity: Any, principal: Principal, action: str, resource: str,
                     bucket: dict[str, Any], condition: dict[str, Any] | None = None
                     ) -> tuple[str | None, Decision]:
@@ -157,10 +176,7 @@ def bucket_decision(identity: Any, principal: Principal, action: str, resource: 
     ``own.allowed`` is true for the account's admin and for anonymous callers (whose
     access rests on the bucket policy and ACLs alone); a user needs an Allow.
     """
-    context = RequestContext({"aws:username": principal.user_name,
-                              "aws:principalaccount": principal.account_id,
-                              "aws:principalarn": principal.arn(), **(condition or {})})
-    req = Request(action, resource, s3_principal_ids(principal), context)
+    req = Request(action, resource, s3_principal_ids(principal), _context(principal, condition))
     text = bucket.get("policy")
     verdict = group((text,)).decide(req) if text else None
     if principal.anonymous:

@@ -58,6 +58,12 @@ def test_users_need_an_allow_and_bucket_policies_grant(cloud) -> None:
     assert [o["Key"] for o in reader.list_objects_v2(Bucket="s3authz-one-data")["Contents"]] \
         == ["a.txt"]
     denied(lambda: reader.put_object(Bucket="s3authz-one-data", Key="b.txt", Body=b"b"))
+    # A bucket policy granting the account delegates to it: its users still need an Allow.
+    owner.put_bucket_policy(Bucket="s3authz-one-data", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{acct_id}:root"},
+            "Action": "s3:GetObject", "Resource": "arn:aws:s3:::s3authz-one-data/*"}]}))
+    denied(lambda: nobody.get_object(Bucket="s3authz-one-data", Key="a.txt"))
     # A bucket policy naming the user grants it in the same account.
     owner.put_bucket_policy(Bucket="s3authz-one-data", Policy=json.dumps({
         "Version": "2012-10-17", "Statement": [{
