@@ -5,27 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from euca_policies import allow
 from euca_records import check_records, ids
-
-
-def _allow(ini: Path, user: str, action: str) -> None:
-    """PutUserPolicy allowing ``action`` to ``user``, as the ini's (admin) user."""
-    import configparser
-    import json
-
-    import boto3
-
-    cp = configparser.ConfigParser()
-    cp.read(ini)
-    region = next(s for s in cp.sections() if s.startswith("region "))
-    creds = cp[next(s for s in cp.sections() if s.startswith("user "))]
-    url = next(v for v in cp[region].values() if v.endswith("/services/Euare"))
-    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
-                       aws_access_key_id=creds["key-id"],
-                       aws_secret_access_key=creds["secret-key"])
-    iam.put_user_policy(UserName=user, PolicyName="allow", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17",
-         "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}))
 
 
 def test_identity_commands(euca, cloud_ini: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -49,7 +30,7 @@ def test_identity_commands(euca, cloud_ini: Path, tmp_path: Path) -> None:  # ty
     euca("euare-userdelkey", "-u", "dave", second[0], ini=cloud_ini)
     assert second[0] not in euca("euare-userlistkeys", "dave", ini=cloud_ini).stdout
     # The new key works for the new user, once a policy allows it (users start with nothing).
-    _allow(cloud_ini, "dave", "ec2:DescribeRegions")
+    allow(cloud_ini, "dave", "ec2:DescribeRegions")
     out = euca("euca-describe-regions", ini=cloud_ini,
                env={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}).stdout
     check_records(out)
