@@ -205,6 +205,8 @@ def authorize(ctx: Context, declared: Action, style: str) -> None:
         ctx.cloud_admin = True
         return
     quotas.check(ctx, declared, caller, policies)
+    if not policies.implicit:
+        quotas.track_creations(ctx, declared, caller)
 
 
 def may(ctx: Context, iam_action: str, resource: str = "*",

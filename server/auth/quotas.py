@@ -14,13 +14,13 @@ registers a :class:`Counter` for them in :data:`COUNTERS`.
 
 Counting is exact under concurrency because the check and the handler that creates
 the resources run in one synchronous step of the server's event loop: no other request
-runs between them.  A user's quota counts the account's resources (the records keep
-no creating user), which is never less than the user's own.
+runs between them.  A user's quota counts what that user created (a ledger of creators
+kept for every user's creating requests); an account's counts all its resources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,16 +55,33 @@ QUOTA_KEYS = frozenset({
 
 @dataclass(frozen=True)
 class Counter:
-    """How one quota key is counted: the actions that add to it, what an account uses
-    now, and what one request adds (``per_unit`` times a number of units; RunInstances
-    asks for between MinCount and MaxCount units)."""
+    """How one quota key is counted: the actions that add to it, the live records of an
+    account it counts (each weighing ``weight``), and what one request adds
+    (``per_unit`` times a number of units; RunInstances asks for MinCount..MaxCount)."""
 
     actions: frozenset[str]
-    usage: Callable[[Cloud, str], float]
+    #: The kind of record (resources the ledger of creators tracks, by kind).
+    kind: str
+    records: Callable[[Cloud, str], Iterable[Any]]
     per_unit: Callable[[Context], float]
+    weight: Callable[[Cloud, Any], float] = lambda cloud, record: 1.0
     #: The AWS-style error code of a refusal.
     code: str = "ResourceLimitExceeded"
     status: int = 400
+
+    def usage(self, cloud: Cloud, account: str, owned: set[str] | None = None) -> float:
+        """What the account (or, with ``owned``, one user) uses now."""
+        return float(sum(self.weight(cloud, r) for r in self.records(cloud, account)
+                         if owned is None or record_id(r) in owned))
+
+
+def record_id(record: Any) -> str:
+    """A counted record's identity (EC2 IDs; IAM entities' unique IDs)."""
+    for attr in ("id", "user_id", "group_id", "role_id", "arn", "name"):
+        value = getattr(record, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return str(id(record))
 
 
 def _units(ctx: Context) -> tuple[int, int]:
@@ -89,21 +106,21 @@ def _clc(cloud: Any) -> Any:
 
 
 def _vm_type(ctx: Context) -> Any:
-    clc = _clc(ctx.cloud)
-    return clc.vm_types.get(ctx.params.str("InstanceType") or "m1.small")
+    return _clc(ctx.cloud).vm_types.get(ctx.params.str("InstanceType") or "m1.small")
 
 
-def _live(cloud: Cloud, account: str) -> list[Any]:
-    return [i for i in _clc(cloud).instances.values()
-            if i.account_id == account and i.state != "terminated"]
+def _instances(states: tuple[str, ...] | None = None) -> Callable[[Cloud, str], Iterable[Any]]:
+    def records(cloud: Cloud, account: str) -> Iterable[Any]:
+        return [i for i in _clc(cloud).instances.values() if i.account_id == account and (
+            i.state in states if states else i.state != "terminated")]
+    return records
 
 
-def _vm_total(attr: str) -> Callable[[Cloud, str], float]:
-    def usage(cloud: Cloud, account: str) -> float:
-        types = _clc(cloud).vm_types
-        return float(sum(getattr(types[i.vm_type], attr) for i in _live(cloud, account)
-                         if i.vm_type in types))
-    return usage
+def _vm_weight(attr: str) -> Callable[[Cloud, Any], float]:
+    def weight(cloud: Cloud, inst: Any) -> float:
+        vt = _clc(cloud).vm_types.get(inst.vm_type)
+        return float(getattr(vt, attr)) if vt is not None else 0.0
+    return weight
 
 
 def _per_vm(attr: str) -> Callable[[Context], float]:
@@ -117,31 +134,27 @@ def _one(ctx: Context) -> float:
     return 1.0
 
 
-def _count(records: Callable[[Cloud], Any], alive: Callable[[Any], bool] = lambda r: True
-           ) -> Callable[[Cloud, str], float]:
-    def usage(cloud: Cloud, account: str) -> float:
-        return float(sum(1 for r in records(cloud)
-                         if getattr(r, "account_id", None) == account and alive(r)))
-    return usage
+def _of_account(source: Callable[[Cloud], Iterable[Any]],
+                alive: Callable[[Any], bool] = lambda r: True
+                ) -> Callable[[Cloud, str], Iterable[Any]]:
+    def records(cloud: Cloud, account: str) -> Iterable[Any]:
+        return [r for r in source(cloud)
+                if getattr(r, "account_id", None) == account and alive(r)]
+    return records
 
 
 def _ebs(cloud: Cloud) -> Any:
     return cloud.components.get("sc")
 
 
-def _volumes(cloud: Cloud) -> Any:
+def _volumes(cloud: Cloud) -> Iterable[Any]:
     sc = _ebs(cloud)
-    return sc.volumes.values() if sc is not None else ()
+    return list(sc.volumes.values()) if sc is not None else []
 
 
-def _snapshots(cloud: Cloud) -> Any:
+def _snapshots(cloud: Cloud) -> Iterable[Any]:
     sc = _ebs(cloud)
-    return sc.snapshots.values() if sc is not None else ()
-
-
-def _volume_total(cloud: Cloud, account: str) -> float:
-    return float(sum(v.size for v in _volumes(cloud)
-                     if v.account_id == account and v.state not in ("deleted", "deleting")))
+    return list(sc.snapshots.values()) if sc is not None else []
 
 
 def _volume_size(ctx: Context) -> float:
@@ -153,70 +166,126 @@ def _volume_size(ctx: Context) -> float:
     return float(snap.volume_size) if snap is not None else 1.0
 
 
-def _identity_records(attr: str) -> Callable[[Cloud], Any]:
+def _identity_records(attr: str) -> Callable[[Cloud], Iterable[Any]]:
     """Records of one kind in the identity store (roles and the like may not exist yet)."""
-    def records(cloud: Cloud) -> Any:
+    def records(cloud: Cloud) -> Iterable[Any]:
         found = getattr(cloud.identity, attr, None) or {}
-        return found.values() if isinstance(found, dict) else found
+        return list(found.values()) if isinstance(found, dict) else list(found)
     return records
 
 
 _RUN = frozenset({"ec2:runinstances"})
 _RUN_START = frozenset({"ec2:runinstances", "ec2:startinstances"})
+_LIVE_VOLUME = _of_account(_volumes, lambda v: v.state not in ("deleted", "deleting"))
+
+
+def _iam(action: str, attr: str) -> Counter:
+    return Counter(frozenset({action}), attr, _of_account(_identity_records(attr)), _one,
+                   code="LimitExceeded", status=409)
+
 
 #: Quota key -> how it is counted (keys absent here are stored but not yet counted).
 COUNTERS: dict[str, Counter] = {
-    "ec2:quota-vminstancenumber": Counter(
-        _RUN, _count(lambda c: _clc(c).instances.values(), lambda i: i.state != "terminated"),
-        _one, "InstanceLimitExceeded"),
+    "ec2:quota-vminstancenumber": Counter(_RUN, "instance", _instances(), _one,
+                                          code="InstanceLimitExceeded"),
     "ec2:quota-vminstanceactivenumber": Counter(
-        _RUN_START, _count(lambda c: _clc(c).instances.values(),
-                           lambda i: i.state in ("pending", "running")),
-        _one, "InstanceLimitExceeded"),
-    "ec2:quota-cputotalsize": Counter(_RUN, _vm_total("cpu"), _per_vm("cpu"),
-                                      "InstanceLimitExceeded"),
-    "ec2:quota-memorytotalsize": Counter(_RUN, _vm_total("memory"), _per_vm("memory"),
-                                         "InstanceLimitExceeded"),
-    "ec2:quota-disktotalsize": Counter(_RUN, _vm_total("disk"), _per_vm("disk"),
-                                       "InstanceLimitExceeded"),
+        _RUN_START, "instance", _instances(("pending", "running")), _one,
+        code="InstanceLimitExceeded"),
+    "ec2:quota-cputotalsize": Counter(_RUN, "instance", _instances(), _per_vm("cpu"),
+                                      _vm_weight("cpu"), "InstanceLimitExceeded"),
+    "ec2:quota-memorytotalsize": Counter(_RUN, "instance", _instances(), _per_vm("memory"),
+                                         _vm_weight("memory"), "InstanceLimitExceeded"),
+    "ec2:quota-disktotalsize": Counter(_RUN, "instance", _instances(), _per_vm("disk"),
+                                       _vm_weight("disk"), "InstanceLimitExceeded"),
     "ec2:quota-addressnumber": Counter(
-        frozenset({"ec2:allocateaddress"}),
-        _count(lambda c: _clc(c).addresses.values(), lambda a: not a.auto), _one,
-        "AddressLimitExceeded"),
+        frozenset({"ec2:allocateaddress"}), "address",
+        _of_account(lambda c: _clc(c).addresses.values(), lambda a: not a.auto), _one,
+        code="AddressLimitExceeded"),
     "ec2:quota-imagenumber": Counter(
-        frozenset({"ec2:registerimage", "ec2:createimage"}),
-        _count(lambda c: _clc(c).images.values()), _one),
+        frozenset({"ec2:registerimage", "ec2:createimage"}), "image",
+        _of_account(lambda c: _clc(c).images.values()), _one),
     "ec2:quota-securitygroupnumber": Counter(
-        frozenset({"ec2:createsecuritygroup"}), _count(lambda c: _clc(c).groups.values()), _one,
-        "SecurityGroupLimitExceeded"),
-    "ec2:quota-volumenumber": Counter(
-        frozenset({"ec2:createvolume"}),
-        _count(_volumes, lambda v: v.state not in ("deleted", "deleting")), _one,
-        "VolumeLimitExceeded"),
+        frozenset({"ec2:createsecuritygroup"}), "security-group",
+        _of_account(lambda c: _clc(c).groups.values()), _one,
+        code="SecurityGroupLimitExceeded"),
+    "ec2:quota-volumenumber": Counter(frozenset({"ec2:createvolume"}), "volume", _LIVE_VOLUME,
+                                      _one, code="VolumeLimitExceeded"),
     "ec2:quota-volumetotalsize": Counter(
-        frozenset({"ec2:createvolume"}), _volume_total, _volume_size, "VolumeLimitExceeded"),
+        frozenset({"ec2:createvolume"}), "volume", _LIVE_VOLUME, _volume_size,
+        lambda cloud, v: float(v.size), "VolumeLimitExceeded"),
     "ec2:quota-snapshotnumber": Counter(
-        frozenset({"ec2:createsnapshot"}),
-        _count(_snapshots, lambda s: s.state != "deleted"), _one, "SnapshotLimitExceeded"),
-    "iam:quota-usernumber": Counter(frozenset({"iam:createuser"}),
-                                    _count(_identity_records("users")), _one,
-                                    "LimitExceeded", 409),
-    "iam:quota-groupnumber": Counter(frozenset({"iam:creategroup"}),
-                                     _count(_identity_records("groups")), _one,
-                                     "LimitExceeded", 409),
-    "iam:quota-rolenumber": Counter(frozenset({"iam:createrole"}),
-                                    _count(_identity_records("roles")), _one,
-                                    "LimitExceeded", 409),
-    "iam:quota-instanceprofilenumber": Counter(
-        frozenset({"iam:createinstanceprofile"}),
-        _count(_identity_records("instance_profiles")), _one, "LimitExceeded", 409),
-    "iam:quota-servercertificatenumber": Counter(
-        frozenset({"iam:uploadservercertificate"}),
-        _count(_identity_records("server_certificates")), _one, "LimitExceeded", 409),
-    "iam:quota-policynumber": Counter(
-        frozenset({"iam:createpolicy"}), _count(_identity_records("managed_policies")), _one,
-        "LimitExceeded", 409),
+        frozenset({"ec2:createsnapshot"}), "snapshot",
+        _of_account(_snapshots, lambda s: s.state != "deleted"), _one,
+        code="SnapshotLimitExceeded"),
+    "iam:quota-usernumber": _iam("iam:createuser", "users"),
+    "iam:quota-groupnumber": _iam("iam:creategroup", "groups"),
+    "iam:quota-rolenumber": _iam("iam:createrole", "roles"),
+    "iam:quota-instanceprofilenumber": _iam("iam:createinstanceprofile", "instance_profiles"),
+    "iam:quota-servercertificatenumber": _iam("iam:uploadservercertificate",
+                                              "server_certificates"),
+    "iam:quota-policynumber": _iam("iam:createpolicy", "managed_policies"),
 }
+
+
+# -- who created what (user quotas count a user's own resources) -------------------------
+class CreatorLedger:
+    """Which user created each counted resource, persisted with the cloud's records."""
+
+    KIND = "resource_creator"
+
+    def __init__(self, store: Any):
+        self.store = store
+        self.owned: dict[tuple[str, str], set[str]] = {}
+        for rid, account, doc in store.load(self.KIND):
+            self.owned.setdefault((account, doc.get("user", "")), set()).add(rid)
+
+    def add(self, account: str, user: str, rids: Iterable[str]) -> None:
+        """Record ``rids`` as created by ``user``."""
+        mine = self.owned.setdefault((account, user), set())
+        for rid in rids:
+            mine.add(rid)
+            self.store.put(self.KIND, rid, account, {"user": user})
+
+    def of(self, account: str, user: str) -> set[str]:
+        """What one user created (and may since have deleted)."""
+        return self.owned.get((account, user), set())
+
+
+def ledger(cloud: Cloud) -> CreatorLedger:
+    """The cloud's ledger of creators (loaded on first use)."""
+    found: CreatorLedger | None = cloud.components.get("quota_ledger")
+    if found is None:
+        found = CreatorLedger(cloud.store)
+        cloud.components["quota_ledger"] = found
+    return found
+
+
+_BY_ACTION: dict[str, list[Counter]] = {}
+for _counter in COUNTERS.values():
+    for _action in _counter.actions:
+        _BY_ACTION.setdefault(_action, []).append(_counter)
+
+
+def track_creations(ctx: Context, declared: Action, caller: Principal) -> None:
+    """For a user's creating request, note after it succeeds which new resources it
+    made (the difference of the account's records before and after)."""
+    counters = _BY_ACTION.get(declared.iam_action.lower())
+    if not counters:
+        return
+    kinds = {c.kind: c for c in counters}
+    account = ctx.account_id
+
+    def ids() -> set[str]:
+        return {record_id(r) for c in kinds.values() for r in c.records(ctx.cloud, account)}
+
+    before = ids()
+
+    def after() -> None:
+        created = ids() - before
+        if created:
+            ledger(ctx.cloud).add(account, caller.user_name, created)
+
+    ctx.after.append(after)
 
 
 @dataclass(frozen=True)
@@ -274,7 +343,9 @@ def check(ctx: Context, declared: Action, caller: Principal, policies: PolicySet
         counter = COUNTERS.get(lim.key)
         if counter is None or action not in counter.actions:
             continue
-        used = counter.usage(ctx.cloud, ctx.account_id)
+        owned = ledger(ctx.cloud).of(ctx.account_id, caller.user_name) \
+            if lim.level == "user" else None
+        used = counter.usage(ctx.cloud, ctx.account_id, owned)
         per = counter.per_unit(ctx)
         room = high if per <= 0 else int((lim.limit - used) // per)
         if room < low:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -49,6 +49,8 @@ class Context:
     cloud_admin: bool = False
     #: Set by quotas: how many new instances the caller's quotas leave room for.
     quota_room: int | None = None
+    #: Run after the handler succeeds (quotas note which user created what).
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def account_id(self) -> str:
@@ -143,6 +145,8 @@ class QueryService:
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
             result = declared.handler(ctx)
+            for hook in ctx.after:
+                hook()
             self.cloud.store.flush()
             return self.render(action, result, rid)
         except errors.AWSError as exc:

@@ -79,8 +79,8 @@ def test_account_quota_is_exact_under_concurrency(cloud) -> None:
     ec2.terminate_instances(InstanceIds=started[3:] + [i["InstanceId"] for i in got])
 
 
-def test_user_quota_and_group_quota_ignored(cloud) -> None:
-    """A user's own Limit applies; a Limit in its group's policy does not."""
+def test_user_quota_counts_the_users_own(cloud) -> None:
+    """A user's own Limit applies, to what the user created."""
     _, key, secret = new_account(cloud, "quota-user")
     iam = cloud.client("iam", key=key, secret=secret)
     iam.create_user(UserName="vol")
@@ -91,6 +91,10 @@ def test_user_quota_and_group_quota_ignored(cloud) -> None:
     k = iam.create_access_key(UserName="vol")["AccessKey"]
     user = cloud.client("ec2", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
     zone = user.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    # A user's quota counts what the user created, not the account's other volumes.
+    admin = cloud.client("ec2", key=key, secret=secret)
+    admin.create_volume(Size=1, AvailabilityZone=zone)
+    admin.create_volume(Size=1, AvailabilityZone=zone)
     with pytest.raises(ClientError) as err:
         user.create_volume(Size=6, AvailabilityZone=zone)
     assert error_code(err) == "VolumeLimitExceeded"
@@ -101,7 +105,6 @@ def test_user_quota_and_group_quota_ignored(cloud) -> None:
     assert error_code(err) == "VolumeLimitExceeded"
     assert "ec2:quota-volumenumber" in err.value.response["Error"]["Message"]
     # The account's admin has no quota of its own here.
-    admin = cloud.client("ec2", key=key, secret=secret)
     admin.create_volume(Size=1, AvailabilityZone=zone)
 
 
@@ -156,3 +159,41 @@ def test_account_policy_deny_binds_the_account_admin(cloud) -> None:
         ec2.create_key_pair(KeyName="k")
     assert error_code(err) == "UnauthorizedOperation"
     ec2.describe_key_pairs()
+
+
+def test_user_instance_quota_cuts_max_count_and_group_quotas_are_ignored(cloud) -> None:
+    """A user's vminstancenumber of 2 lets it start 2 of MaxCount=5, whatever the admin
+    runs; a Limit in a group's policy does not apply to its members."""
+    _, key, secret = new_account(cloud, "quota-user-run")
+    iam = cloud.client("iam", key=key, secret=secret)
+    admin = cloud.client("ec2", key=key, secret=secret)
+    image = admin.describe_images()["Images"][0]["ImageId"]
+    mine = [admin.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+            ["InstanceId"]]
+    iam.create_user(UserName="runner")
+    iam.put_user_policy(UserName="runner", PolicyName="p", PolicyDocument=_doc(
+        {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+        limit("ec2:RunInstances", "ec2:quota-vminstancenumber", 2)))
+    k = iam.create_access_key(UserName="runner")["AccessKey"]
+    user = cloud.client("ec2", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+    got = user.run_instances(ImageId=image, MinCount=1, MaxCount=5)["Instances"]
+    assert len(got) == 2
+    with pytest.raises(ClientError) as err:
+        user.run_instances(ImageId=image, MinCount=1, MaxCount=1)
+    assert error_code(err) == "InstanceLimitExceeded"
+    mine += [i["InstanceId"] for i in got]
+    iam.create_group(GroupName="limited")
+    try:
+        iam.put_group_policy(GroupName="limited", PolicyName="q", PolicyDocument=_doc(
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+            limit("ec2:RunInstances", "ec2:quota-vminstancenumber", 0)))
+    except ClientError as exc:  # PutGroupPolicy comes with the IAM API work
+        assert exc.response["Error"]["Code"] == "InvalidAction"
+    else:
+        iam.create_user(UserName="member")
+        iam.add_user_to_group(GroupName="limited", UserName="member")
+        k = iam.create_access_key(UserName="member")["AccessKey"]
+        member = cloud.client("ec2", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+        mine += [member.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+                 ["InstanceId"]]
+    admin.terminate_instances(InstanceIds=mine)
