@@ -63,8 +63,13 @@ class AttachedPolicies:
     """Policies beyond inline ones: managed policies (of the user and its groups), a
     permissions boundary, and the role and session policies of an assumed role."""
 
+    #: Managed policies attached to the user itself, or the role's (inline and managed).
     identity: tuple[str, ...] = ()
+    #: Managed policies attached to the user's groups (their quotas are ignored).
+    groups: tuple[str, ...] = ()
+    #: The permissions boundary's document (None: no boundary).
     boundary: str | None = None
+    #: Session policies of an assumed role or federation token (None: no session).
     session: tuple[str, ...] | None = None
 
 
@@ -113,7 +118,8 @@ def policies_for(identity: Identity, principal: Principal) -> PolicySet:
         return PolicySet(account_id="")
     admin = is_account_admin(principal)
     extra = attached_policies(identity, principal) if not admin else AttachedPolicies()
-    texts = () if admin else tuple(inline_policies(identity, principal)) + tuple(extra.identity)
+    texts = () if admin else tuple(inline_policies(identity, principal)) + \
+        tuple(extra.identity) + tuple(extra.groups)
     key = (account_texts, texts, extra.boundary, extra.session)
     try:
         cached = _SETS.get(principal)
