@@ -283,3 +283,8 @@ def test_awscli_sees_unauthorized_operation(cloud) -> None:
                          env=env, timeout=60)
     assert bad.returncode != 0
     assert "UnauthorizedOperation" in bad.stderr
+    iam = subprocess.run([AWS, "--endpoint-url", cloud.url + "/services/Euare", "iam",
+                          "create-access-key", "--user-name", "admin"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert iam.returncode != 0
+    assert "AccessDenied" in iam.stderr and "iam:CreateAccessKey" in iam.stderr
