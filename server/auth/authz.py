@@ -87,3 +87,76 @@ def as_action(row: Action | Handler, service: str, name: str) -> Action:
     if isinstance(row, Action):
         return row
     return Action(row, f"{service}:{name}", extra={"undeclared": True})
+
+
+def param_values(ctx: Context, path: str) -> list[str]:
+    """A (dotted, e.g. ``Placement.AvailabilityZone``) parameter's string values."""
+    node: Any = ctx.params.raw()
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return []
+        node = node.get(part)
+    if isinstance(node, str):
+        return [node] if node else []
+    if isinstance(node, list):
+        return [v for v in node if isinstance(v, str) and v]
+    return []
+
+
+def keys_from(**names: str) -> KeysFn:
+    """Condition keys read from parameters: ``keys_from(InstanceType="ec2:InstanceType")``
+    (dotted parameter paths are written with ``__``: ``Placement__AvailabilityZone``)."""
+
+    def keys(ctx: Context) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for param, key in names.items():
+            values = param_values(ctx, param.replace("__", "."))
+            if values:
+                out[key] = values
+        return out
+
+    return keys
+
+
+def fixed(kind: str, service: str = "ec2") -> ResourceFn:
+    """One resource of the request's account, e.g. ``fixed("instance/*")``."""
+
+    def resources(ctx: Context) -> list[str]:
+        return [arn(ctx, service, kind)]
+
+    return resources
+
+
+def combine(*fns: ResourceFn) -> ResourceFn:
+    """Every resource several functions name (``*`` entries dropped unless alone)."""
+
+    def resources(ctx: Context) -> list[str]:
+        out: list[str] = []
+        for fn in fns:
+            out += [r for r in fn(ctx) if r != "*"]
+        return out or ["*"]
+
+    return resources
+
+
+def iam_arn(ctx: Context, kind: str, name: str) -> str:
+    """``arn:aws:iam::ACCOUNT:KIND/PATH/NAME`` (the path of an existing user or group)."""
+    path = "/"
+    if kind in ("user", "group"):
+        table = ctx.cloud.identity.users if kind == "user" else ctx.cloud.identity.groups
+        found = table.get((ctx.account_id, name))
+        path = getattr(found, "path", "/") if found is not None else "/"
+    return f"arn:aws:iam::{ctx.account_id}:{kind}{path}{name}"
+
+
+def iam_param(name: str, kind: str, *, default_self: bool = False) -> ResourceFn:
+    """The IAM entity a parameter names (``UserName`` -> its user ARN); with
+    ``default_self`` a missing name means the caller itself (GetUser, CreateAccessKey)."""
+
+    def resources(ctx: Context) -> list[str]:
+        values = param_values(ctx, name)
+        if not values and default_self:
+            values = [ctx.principal.user_name or "admin"]
+        return [iam_arn(ctx, kind, v) for v in values] or ["*"]
+
+    return resources

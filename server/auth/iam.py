@@ -7,6 +7,9 @@ from typing import Any
 from urllib.parse import quote
 
 from server import errors
+from server.auth.account_policies import ACTIONS as ACCOUNT_POLICY_ACTIONS
+from server.auth.authz import action
+from server.auth.iam_resources import GROUP, USER, USER_OR_SELF
 from server.auth.iam_shapes import caller_user, group_shape, key_shape, user_shape
 from server.protocol.query import Context, Handler, QueryService
 from server.protocol.xml import iso8601
@@ -31,28 +34,38 @@ class IAMService(QueryService):
         from server.auth import iam_account, iam_certs, iam_policies, iam_roles, oidc
 
         table: dict[str, Handler] = {
-            "CreateAccount": self.create_account,
-            "ListAccounts": self.list_accounts,
-            "DeleteAccount": self.delete_account,
-            "CreateUser": self.create_user,
-            "GetUser": self.get_user,
-            "ListUsers": self.list_users,
-            "DeleteUser": self.delete_user,
-            "CreateAccessKey": self.create_access_key,
-            "ListAccessKeys": self.list_access_keys,
-            "DeleteAccessKey": self.delete_access_key,
-            "UpdateAccessKey": self.update_access_key,
-            "CreateGroup": self.create_group,
-            "GetGroup": self.get_group,
-            "DeleteGroup": self.delete_group,
-            "ListGroups": self.list_groups,
-            "AddUserToGroup": self.add_user_to_group,
-            "RemoveUserFromGroup": self.remove_user_from_group,
-            "ListGroupsForUser": self.list_groups_for_user,
-            "ListUserPolicies": self.list_user_policies,
-            "PutUserPolicy": self.put_user_policy,
-            "GetUserPolicy": self.get_user_policy,
-            "DeleteUserPolicy": self.delete_user_policy,
+            "CreateAccount": action(self.create_account, "iam:CreateAccount", cloud_admin=True),
+            "ListAccounts": action(self.list_accounts, "iam:ListAccounts", cloud_admin=True),
+            "DeleteAccount": action(self.delete_account, "iam:DeleteAccount", cloud_admin=True),
+            "CreateUser": action(self.create_user, "iam:CreateUser", resources=USER),
+            "GetUser": action(self.get_user, "iam:GetUser", resources=USER_OR_SELF),
+            "ListUsers": action(self.list_users, "iam:ListUsers"),
+            "DeleteUser": action(self.delete_user, "iam:DeleteUser", resources=USER),
+            "CreateAccessKey": action(self.create_access_key, "iam:CreateAccessKey",
+                                      resources=USER_OR_SELF),
+            "ListAccessKeys": action(self.list_access_keys, "iam:ListAccessKeys",
+                                     resources=USER_OR_SELF),
+            "DeleteAccessKey": action(self.delete_access_key, "iam:DeleteAccessKey",
+                                      resources=USER_OR_SELF),
+            "UpdateAccessKey": action(self.update_access_key, "iam:UpdateAccessKey",
+                                      resources=USER_OR_SELF),
+            "CreateGroup": action(self.create_group, "iam:CreateGroup", resources=GROUP),
+            "GetGroup": action(self.get_group, "iam:GetGroup", resources=GROUP),
+            "DeleteGroup": action(self.delete_group, "iam:DeleteGroup", resources=GROUP),
+            "ListGroups": action(self.list_groups, "iam:ListGroups"),
+            "AddUserToGroup": action(self.add_user_to_group, "iam:AddUserToGroup",
+                                     resources=GROUP),
+            "RemoveUserFromGroup": action(self.remove_user_from_group, "iam:RemoveUserFromGroup",
+                                          resources=GROUP),
+            "ListGroupsForUser": action(self.list_groups_for_user, "iam:ListGroupsForUser",
+                                        resources=USER),
+            "ListUserPolicies": action(self.list_user_policies, "iam:ListUserPolicies",
+                                       resources=USER),
+            "PutUserPolicy": action(self.put_user_policy, "iam:PutUserPolicy", resources=USER),
+            "GetUserPolicy": action(self.get_user_policy, "iam:GetUserPolicy", resources=USER),
+            "DeleteUserPolicy": action(self.delete_user_policy, "iam:DeleteUserPolicy",
+                                       resources=USER),
+            **ACCOUNT_POLICY_ACTIONS,  # Eucalyptus account policies (quotas)
         }
         for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc):
             table.update(module.ACTIONS)

@@ -120,8 +120,11 @@ class Principal:
 
     @property
     def is_cloud_admin(self) -> bool:
-        """True for users of the ``eucalyptus`` account."""
-        return self.account_name == ADMIN_ACCOUNT
+        """True for the ``eucalyptus`` account's admin (and root): other users of that
+        account are cloud administrators only for what their policies grant."""
+        return self.account_name == ADMIN_ACCOUNT and not self.anonymous and \
+            self.user_name in ("admin", "root", "") and not self.role_name and \
+            not self.federated_name
 
     @property
     def is_role_session(self) -> bool:
@@ -637,6 +640,55 @@ class Identity:
         return out
 
 
+    def attached_policies(self, principal: Principal) -> dict[str, Any]:
+        """What the policy engine adds to a caller's inline policies
+        (:func:`server.auth.policies_source.attached_policies`): managed policies of the
+        user (``identity``) and of its groups (``groups``), or a role's inline and managed
+        policies; the permissions boundary; and a session's policies (``session``: None
+        when the caller has no session or an AssumeRole session without session policies,
+        which then keeps the role's permissions whole)."""
+        out: dict[str, Any] = {"identity": (), "groups": (), "boundary": None, "session": None}
+        if principal.anonymous:
+            return out
+        boundary = ""
+        if principal.role_name:
+            role = self.roles.roles.get((principal.account_id, principal.role_name))
+            if role is not None:
+                docs = list(role.policies.values()) + self._managed_documents(role.managed)
+                out["identity"] = tuple(docs)
+                boundary = role.boundary
+        else:
+            user = self.users.get((principal.account_id, principal.user_name))
+            if user is not None:
+                out["identity"] = tuple(self._managed_documents(user.managed))
+                group_arns: list[str] = []
+                for name in user.groups:
+                    group = self.groups.get((principal.account_id, name))
+                    if group is not None:
+                        group_arns.extend(a for a in group.managed if a not in group_arns)
+                out["groups"] = tuple(self._managed_documents(group_arns))
+                boundary = user.boundary
+        if boundary:
+            out["boundary"] = self.managed.document(boundary)
+        if principal.role_name or principal.federated_name:
+            session = self.sessions.by_key.get(principal.access_key)
+            if session is not None:
+                docs = self.sessions.session_documents(session)
+                # A federation token without a policy grants nothing; a role session
+                # without one keeps the role's permissions.
+                if docs or principal.federated_name:
+                    out["session"] = tuple(docs)
+        return out
+
+    def _managed_documents(self, arns: list[str]) -> list[str]:
+        """The default versions' documents of managed policies, by ARN (missing ones skipped)."""
+        docs = []
+        for arn in dict.fromkeys(arns):
+            document = self.managed.document(arn)
+            if document is not None:
+                docs.append(document)
+        return docs
+
     def principal_tags(self, principal: Principal) -> dict[str, str]:
         """``aws:PrincipalTag/*``: the user's or role's tags, then the session's tags."""
         tags: dict[str, str] = {}
@@ -736,7 +788,7 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
             raise _malformed("Syntax errors in policy.")
         if "Principal" in st or "NotPrincipal" in st:
             raise _malformed("Policy document should not specify a principal.")
-        if st.get("Effect") not in ("Allow", "Deny"):
+        if st.get("Effect") not in ("Allow", "Deny", "Limit"):  # Limit: quotas
             raise _malformed("Syntax errors in policy.")
         if ("Action" in st) == ("NotAction" in st):
             raise _malformed("Policy statement must contain actions.")
@@ -752,4 +804,10 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
                                  "iam, sdb, ec2, etc.")
         if "Condition" in st and not isinstance(st["Condition"], dict):
             raise _malformed("Syntax errors in policy.")
+    from server.auth.policy import PolicyError, parse
+
+    try:
+        parse(document)  # the engine's own checks: condition operators and values
+    except PolicyError as exc:
+        raise _malformed(str(exc)) from None
     return doc

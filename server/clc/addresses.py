@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors, ids
+from server.auth.authz import action, arn, combine, each_param, fixed
 from server.clc.filters import Filters
 from server.clc.instances import get_instance
 from server.clc.model import Address
@@ -158,10 +159,19 @@ def describe_addresses(ctx: Context) -> Any:
         "tagSet": None} for a in sorted(addrs, key=lambda a: a.id)]}
 
 
+def _address(ctx: Context) -> list[str]:
+    """The elastic IP a request names: ``elastic-ip/ALLOCATION-ID`` (or the address)."""
+    names = ctx.params.strings("AllocationId") or ctx.params.strings("PublicIp")
+    return [arn(ctx, "ec2", f"elastic-ip/{n}") for n in names] or ["*"]
+
+
 ACTIONS = {
-    "AllocateAddress": allocate_address,
-    "ReleaseAddress": release_address,
-    "AssociateAddress": associate_address,
-    "DisassociateAddress": disassociate_address,
-    "DescribeAddresses": describe_addresses,
+    "AllocateAddress": action(allocate_address, "ec2:AllocateAddress",
+                              resources=fixed("elastic-ip/*")),
+    "ReleaseAddress": action(release_address, "ec2:ReleaseAddress", resources=_address),
+    "AssociateAddress": action(associate_address, "ec2:AssociateAddress",
+                               resources=combine(_address, each_param("InstanceId", "instance"))),
+    "DisassociateAddress": action(disassociate_address, "ec2:DisassociateAddress",
+                                  resources=_address),
+    "DescribeAddresses": action(describe_addresses, "ec2:DescribeAddresses"),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
+from server.auth.authz import action, each_param
 from server.clc.instances import IncorrectInstanceState, _resolve_groups, get_instance
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -142,7 +143,10 @@ def reset_instance_attribute(ctx: Context) -> Any:
 
 
 ACTIONS = {
-    "DescribeInstanceAttribute": describe_instance_attribute,
-    "ModifyInstanceAttribute": modify_instance_attribute,
-    "ResetInstanceAttribute": reset_instance_attribute,
+    "DescribeInstanceAttribute": action(describe_instance_attribute,
+                                        "ec2:DescribeInstanceAttribute"),
+    "ModifyInstanceAttribute": action(modify_instance_attribute, "ec2:ModifyInstanceAttribute",
+                                      resources=each_param("InstanceId", "instance")),
+    "ResetInstanceAttribute": action(reset_instance_attribute, "ec2:ResetInstanceAttribute",
+                                     resources=each_param("InstanceId", "instance")),
 }

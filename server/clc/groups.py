@@ -6,6 +6,7 @@ import ipaddress
 from typing import Any
 
 from server import errors, ids
+from server.auth.authz import action, arn, fixed
 from server.clc.filters import Filters
 from server.clc.model import SecurityGroup
 from server.clc.render import group_xml
@@ -278,12 +279,28 @@ def _revoke(ctx: Context, egress: bool) -> Any:
     return {"return": True}
 
 
+def _group_arns(ctx: Context) -> list[str]:
+    """The security group a request names, by ID or (EC2-Classic) by name."""
+    names = ctx.params.strings("GroupId") or ctx.params.strings("GroupName")
+    return [arn(ctx, "ec2", f"security-group/{n}") for n in names] or ["*"]
+
+
 ACTIONS = {
-    "CreateSecurityGroup": create_security_group,
-    "DeleteSecurityGroup": delete_security_group,
-    "DescribeSecurityGroups": describe_security_groups,
-    "AuthorizeSecurityGroupIngress": lambda ctx: _authorize(ctx, False),
-    "AuthorizeSecurityGroupEgress": lambda ctx: _authorize(ctx, True),
-    "RevokeSecurityGroupIngress": lambda ctx: _revoke(ctx, False),
-    "RevokeSecurityGroupEgress": lambda ctx: _revoke(ctx, True),
+    "CreateSecurityGroup": action(create_security_group, "ec2:CreateSecurityGroup",
+                                  resources=fixed("security-group/*")),
+    "DeleteSecurityGroup": action(delete_security_group, "ec2:DeleteSecurityGroup",
+                                  resources=_group_arns),
+    "DescribeSecurityGroups": action(describe_security_groups, "ec2:DescribeSecurityGroups"),
+    "AuthorizeSecurityGroupIngress": action(lambda ctx: _authorize(ctx, False),
+                                            "ec2:AuthorizeSecurityGroupIngress",
+                                            resources=_group_arns),
+    "AuthorizeSecurityGroupEgress": action(lambda ctx: _authorize(ctx, True),
+                                           "ec2:AuthorizeSecurityGroupEgress",
+                                           resources=_group_arns),
+    "RevokeSecurityGroupIngress": action(lambda ctx: _revoke(ctx, False),
+                                         "ec2:RevokeSecurityGroupIngress",
+                                         resources=_group_arns),
+    "RevokeSecurityGroupEgress": action(lambda ctx: _revoke(ctx, True),
+                                        "ec2:RevokeSecurityGroupEgress",
+                                        resources=_group_arns),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors, ids
+from server.auth.authz import action, arn
 from server.clc.filters import Filters
 from server.clc.instances import InvalidAMIIDMalformed, InvalidAMIIDNotFound
 from server.clc.model import Image
@@ -278,11 +279,21 @@ def reset_image_attribute(ctx: Context) -> Any:
     return None
 
 
+def image_arns(ctx: Context) -> list[str]:
+    """``arn:aws:ec2:REGION::image/ID`` (images' ARNs name no account, as AWS's)."""
+    return [arn(ctx, "ec2", f"image/{i}", account="")
+            for i in ctx.params.strings("ImageId")] or ["*"]
+
+
 ACTIONS = {
-    "RegisterImage": register_image,
-    "DeregisterImage": deregister_image,
-    "DescribeImages": describe_images,
-    "DescribeImageAttribute": describe_image_attribute,
-    "ModifyImageAttribute": modify_image_attribute,
-    "ResetImageAttribute": reset_image_attribute,
+    "RegisterImage": action(register_image, "ec2:RegisterImage",
+                            resources=lambda ctx: [arn(ctx, "ec2", "image/*", account="")]),
+    "DeregisterImage": action(deregister_image, "ec2:DeregisterImage", resources=image_arns),
+    "DescribeImages": action(describe_images, "ec2:DescribeImages"),
+    "DescribeImageAttribute": action(describe_image_attribute, "ec2:DescribeImageAttribute",
+                                     resources=image_arns),
+    "ModifyImageAttribute": action(modify_image_attribute, "ec2:ModifyImageAttribute",
+                                   resources=image_arns),
+    "ResetImageAttribute": action(reset_image_attribute, "ec2:ResetImageAttribute",
+                                  resources=image_arns),
 }

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
+from server.auth.authz import action, arn, keys_from
 from server.clc.controller import STATE_CODES, owned
 from server.clc.filters import Filters, page
 from server.clc.model import Image, Instance
@@ -215,6 +216,8 @@ def run_instances(ctx: Context) -> Any:
             raise InstanceLimitExceeded(f"Your quota allows for {max(limit - live, 0)} more "
                                         f"running instance(s). You requested at least {min_count}")
         max_count = min(max_count, limit - live)
+    if ctx.quota_room is not None:
+        max_count = min(max_count, ctx.quota_room)  # Limit statements (server/auth/quotas.py)
 
     count = max_count
     sc = ctx.cloud.components.get("sc")
@@ -367,7 +370,18 @@ def describe_instances(ctx: Context) -> Any:
     return {"reservationSet": items, "nextToken": token}
 
 
+def _run_resources(ctx: Context) -> list[str]:
+    """RunInstances touches the new instances, the image and the key pair."""
+    out = [arn(ctx, "ec2", "instance/*")]
+    out += [arn(ctx, "ec2", f"image/{i}", account="") for i in ctx.params.strings("ImageId")]
+    out += [arn(ctx, "ec2", f"key-pair/{k}") for k in ctx.params.strings("KeyName") if k]
+    return out
+
+
 ACTIONS = {
-    "RunInstances": run_instances,
-    "DescribeInstances": describe_instances,
+    "RunInstances": action(run_instances, "ec2:RunInstances", resources=_run_resources,
+                           keys=keys_from(InstanceType="ec2:InstanceType",
+                                          ImageId="ec2:ImageId",
+                                          Placement__AvailabilityZone="ec2:AvailabilityZone")),
+    "DescribeInstances": action(describe_instances, "ec2:DescribeInstances"),
 }

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from server import errors, ids
+from server.auth.authz import action, each_param
 from server.clc.filters import Filters
 from server.clc.model import KeyPair
 from server.protocol.query import Context
@@ -151,9 +152,11 @@ def describe_key_pairs(ctx: Context) -> Any:
                        for k in sorted(mine, key=lambda k: k.name)]}
 
 
+_KEY_PAIR = each_param("KeyName", "key-pair")
+
 ACTIONS = {
-    "CreateKeyPair": create_key_pair,
-    "ImportKeyPair": import_key_pair,
-    "DeleteKeyPair": delete_key_pair,
-    "DescribeKeyPairs": describe_key_pairs,
+    "CreateKeyPair": action(create_key_pair, "ec2:CreateKeyPair", resources=_KEY_PAIR),
+    "ImportKeyPair": action(import_key_pair, "ec2:ImportKeyPair", resources=_KEY_PAIR),
+    "DeleteKeyPair": action(delete_key_pair, "ec2:DeleteKeyPair", resources=_KEY_PAIR),
+    "DescribeKeyPairs": action(describe_key_pairs, "ec2:DescribeKeyPairs"),
 }

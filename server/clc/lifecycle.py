@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from server import errors
+from server.auth.authz import action, each_param
 from server.clc.controller import STATE_CODES
 from server.clc.filters import Filters, page
 from server.clc.instances import (
@@ -199,13 +200,18 @@ def unmonitor_instances(ctx: Context) -> Any:
     return monitor_instances(ctx, "disabled")
 
 
+_INSTANCES = each_param("InstanceId", "instance")
+
 ACTIONS = {
-    "TerminateInstances": terminate_instances,
-    "RebootInstances": reboot_instances,
-    "StopInstances": stop_instances,
-    "StartInstances": start_instances,
-    "GetConsoleOutput": get_console_output,
-    "DescribeInstanceStatus": describe_instance_status,
-    "MonitorInstances": monitor_instances,
-    "UnmonitorInstances": unmonitor_instances,
+    "TerminateInstances": action(terminate_instances, "ec2:TerminateInstances",
+                                 resources=_INSTANCES),
+    "RebootInstances": action(reboot_instances, "ec2:RebootInstances", resources=_INSTANCES),
+    "StopInstances": action(stop_instances, "ec2:StopInstances", resources=_INSTANCES),
+    "StartInstances": action(start_instances, "ec2:StartInstances", resources=_INSTANCES),
+    "GetConsoleOutput": action(get_console_output, "ec2:GetConsoleOutput",
+                               resources=_INSTANCES),
+    "DescribeInstanceStatus": action(describe_instance_status, "ec2:DescribeInstanceStatus"),
+    "MonitorInstances": action(monitor_instances, "ec2:MonitorInstances", resources=_INSTANCES),
+    "UnmonitorInstances": action(unmonitor_instances, "ec2:UnmonitorInstances",
+                                 resources=_INSTANCES),
 }

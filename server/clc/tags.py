@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
+from server.auth.authz import action, arn
 from server.clc.filters import Filters, page
 from server.protocol.query import Context
 
@@ -104,4 +105,18 @@ def describe_tags(ctx: Context) -> Any:
                        for r in chunk], "nextToken": token}
 
 
-ACTIONS = {"CreateTags": create_tags, "DeleteTags": delete_tags, "DescribeTags": describe_tags}
+def _tagged(ctx: Context) -> list[str]:
+    """The resources CreateTags/DeleteTags name, as ARNs of their kinds."""
+    out = []
+    for rid in ctx.params.strings("ResourceId"):
+        kind = resource_type(rid)
+        account = "" if kind in ("image", "snapshot") else None
+        out.append(arn(ctx, "ec2", f"{kind}/{rid}", account=account))
+    return out or ["*"]
+
+
+ACTIONS = {
+    "CreateTags": action(create_tags, "ec2:CreateTags", resources=_tagged),
+    "DeleteTags": action(delete_tags, "ec2:DeleteTags", resources=_tagged),
+    "DescribeTags": action(describe_tags, "ec2:DescribeTags"),
+}

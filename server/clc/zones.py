@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
+from server.auth.authz import action, each_param
 from server.clc.filters import Filters
 from server.protocol.query import Context
 
@@ -218,11 +219,15 @@ def migrate_instances(ctx: Context) -> Any:
 
 
 ACTIONS = {
-    "DescribeRegions": describe_regions,
-    "DescribeAvailabilityZones": describe_availability_zones,
-    "DescribeInstanceTypes": describe_instance_types,
-    "ModifyInstanceTypeAttribute": modify_instance_type_attribute,
-    "DescribeAccountAttributes": describe_account_attributes,
-    "DescribeNodes": describe_nodes,
-    "MigrateInstances": migrate_instances,
+    "DescribeRegions": action(describe_regions, "ec2:DescribeRegions"),
+    "DescribeAvailabilityZones": action(describe_availability_zones,
+                                        "ec2:DescribeAvailabilityZones"),
+    "DescribeInstanceTypes": action(describe_instance_types, "ec2:DescribeInstanceTypes"),
+    "ModifyInstanceTypeAttribute": action(modify_instance_type_attribute,
+                                          "ec2:ModifyInstanceTypeAttribute", cloud_admin=True),
+    "DescribeAccountAttributes": action(describe_account_attributes,
+                                        "ec2:DescribeAccountAttributes"),
+    "DescribeNodes": action(describe_nodes, "ec2:DescribeNodes", cloud_admin=True),
+    "MigrateInstances": action(migrate_instances, "ec2:MigrateInstances",
+                               resources=each_param("InstanceId", "instance"), cloud_admin=True),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -18,7 +18,7 @@ from urllib.parse import quote
 from server import errors
 from server.auth import sigv4
 from server.auth.authz import Action, as_action
-from server.auth.identity import ANONYMOUS, IdentityError, Principal
+from server.auth.identity import ADMIN_ACCOUNT, ANONYMOUS, IdentityError, Principal
 from server.ids import request_id
 from server.protocol.http import Request, Response
 from server.protocol.params import Params, unflatten
@@ -45,6 +45,12 @@ class Context:
     request_id: str
     source_ip: str
     caller: Principal  # the signer, before any DelegateAccount
+    #: Set by authorization: the caller acts with cloud-administrator powers here.
+    cloud_admin: bool = False
+    #: Set by quotas: how many new instances the caller's quotas leave room for.
+    quota_room: int | None = None
+    #: Run after the handler succeeds (quotas note which user created what).
+    after: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def account_id(self) -> str:
@@ -53,8 +59,8 @@ class Context:
 
     @property
     def is_admin(self) -> bool:
-        """True if the signer is a cloud administrator."""
-        return self.caller.is_cloud_admin
+        """True if the caller acts as a cloud administrator (verbose, other accounts)."""
+        return self.cloud_admin
 
 
 class QueryService:
@@ -137,7 +143,9 @@ class QueryService:
             caller = principal
             delegate = params.get("DelegateAccount")
             if delegate and isinstance(delegate, str):
-                if not principal.is_cloud_admin:
+                # The cloud admin, or a user of its account whose policies grant the action
+                # (decided by authorize below, on the signer's policies).
+                if not principal.is_cloud_admin and principal.account_name != ADMIN_ACCOUNT:
                     raise errors.AccessDenied("Only cloud administrators may use DelegateAccount")
                 try:
                     principal = self.cloud.identity.admin_principal(
@@ -146,11 +154,13 @@ class QueryService:
                     raise errors.AWSError(exc.message, code=exc.code, status=exc.status) from None
             ctx = Context(self.cloud, principal, params, action, rid, request.client, caller)
             declared = as_action(handler, self.iam_prefix, action)
-            self.authorize(ctx, declared)
+            self.authorize(ctx, declared)  # DryRun too: it answers as the real call would
             if params.get("DryRun") in ("true", "True", "1"):
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
             result = declared.handler(ctx)
+            for hook in ctx.after:
+                hook()
             self.cloud.store.flush()
             return self.render(action, result, rid)
         except errors.AWSError as exc:
@@ -165,7 +175,10 @@ class QueryService:
             return self.render_error(errors.InternalError(), rid)
 
     def authorize(self, ctx: Context, declared: Action) -> None:
-        """Ask the policy engine whether ``ctx`` may run ``declared`` (hook: allow)."""
+        """Ask the policy engine whether ``ctx`` may run ``declared`` (and its quotas)."""
+        from server.auth import enforcement
+
+        enforcement.authorize(ctx, declared, self.style)
 
     def check_dry_run(self, ctx: Context) -> None:
         """Hook: validate permissions for a DryRun request (default: allowed)."""

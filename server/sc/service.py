@@ -12,6 +12,7 @@ import logging
 import os
 from typing import TYPE_CHECKING
 
+from server.auth.authz import action, arn, combine, each_param
 from server.sc import launch, snapshots, volumes
 from server.sc.backends import FileBackend, VirtualBackend, VolumeBackend
 from server.sc.controller import StorageController
@@ -54,7 +55,10 @@ def setup(cloud: Cloud) -> None:
     cloud.clc.instance_listeners.append(ebs.on_instance_state)
     cloud.ec2.actions.update(volumes.ACTIONS)
     cloud.ec2.actions.update(snapshots.ACTIONS)
-    cloud.ec2.actions["CreateImage"] = launch.create_image
+    cloud.ec2.actions["CreateImage"] = action(
+        launch.create_image, "ec2:CreateImage",
+        resources=combine(each_param("InstanceId", "instance"),
+                          lambda ctx: [arn(ctx, "ec2", "image/*", account="")]))
     ebs.load()
     # Recovery schedules work on the clock, which runs once the loop does.
     cloud.start_hooks.append(ebs.recover)

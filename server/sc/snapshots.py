@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
+from server.auth.authz import action, arn, combine, each_param
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
 from server.protocol.xml import iso8601
@@ -193,11 +194,23 @@ def reset_snapshot_attribute(ctx: Context) -> Any:
     return None
 
 
+def _snapshot(ctx: Context) -> list[str]:
+    """``arn:aws:ec2:REGION::snapshot/ID`` (snapshots' ARNs name no account, as AWS's)."""
+    return [arn(ctx, "ec2", f"snapshot/{s}", account="")
+            for s in ctx.params.strings("SnapshotId")] or ["*"]
+
+
 ACTIONS = {
-    "CreateSnapshot": create_snapshot,
-    "DeleteSnapshot": delete_snapshot,
-    "DescribeSnapshots": describe_snapshots,
-    "DescribeSnapshotAttribute": describe_snapshot_attribute,
-    "ModifySnapshotAttribute": modify_snapshot_attribute,
-    "ResetSnapshotAttribute": reset_snapshot_attribute,
+    "CreateSnapshot": action(create_snapshot, "ec2:CreateSnapshot",
+                             resources=combine(each_param("VolumeId", "volume"),
+                                               lambda ctx: [arn(ctx, "ec2", "snapshot/*",
+                                                                account="")])),
+    "DeleteSnapshot": action(delete_snapshot, "ec2:DeleteSnapshot", resources=_snapshot),
+    "DescribeSnapshots": action(describe_snapshots, "ec2:DescribeSnapshots"),
+    "DescribeSnapshotAttribute": action(describe_snapshot_attribute,
+                                        "ec2:DescribeSnapshotAttribute", resources=_snapshot),
+    "ModifySnapshotAttribute": action(modify_snapshot_attribute, "ec2:ModifySnapshotAttribute",
+                                      resources=_snapshot),
+    "ResetSnapshotAttribute": action(reset_snapshot_attribute, "ec2:ResetSnapshotAttribute",
+                                     resources=_snapshot),
 }

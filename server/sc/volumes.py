@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from server import errors
+from server.auth.authz import action, combine, each_param, fixed, keys_from
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
 from server.protocol.xml import iso8601
@@ -248,12 +249,19 @@ def describe_volume_attribute(ctx: Context) -> Any:
     raise errors.InvalidParameterValue(f"Value ({attr}) for parameter attribute is invalid.")
 
 
+_VOLUME = each_param("VolumeId", "volume")
+
 ACTIONS = {
-    "CreateVolume": create_volume,
-    "DeleteVolume": delete_volume,
-    "DescribeVolumes": describe_volumes,
-    "AttachVolume": attach_volume,
-    "DetachVolume": detach_volume,
-    "DescribeVolumeStatus": describe_volume_status,
-    "DescribeVolumeAttribute": describe_volume_attribute,
+    "CreateVolume": action(create_volume, "ec2:CreateVolume", resources=fixed("volume/*"),
+                           keys=keys_from(AvailabilityZone="ec2:AvailabilityZone",
+                                          VolumeType="ec2:VolumeType")),
+    "DeleteVolume": action(delete_volume, "ec2:DeleteVolume", resources=_VOLUME),
+    "DescribeVolumes": action(describe_volumes, "ec2:DescribeVolumes"),
+    "AttachVolume": action(attach_volume, "ec2:AttachVolume",
+                           resources=combine(_VOLUME, each_param("InstanceId", "instance"))),
+    "DetachVolume": action(detach_volume, "ec2:DetachVolume",
+                           resources=combine(_VOLUME, each_param("InstanceId", "instance"))),
+    "DescribeVolumeStatus": action(describe_volume_status, "ec2:DescribeVolumeStatus"),
+    "DescribeVolumeAttribute": action(describe_volume_attribute, "ec2:DescribeVolumeAttribute",
+                                      resources=_VOLUME),
 }

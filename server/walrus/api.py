@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import Principal
+from server.auth.policy import ALLOW, DENY
 from server.walrus import acl as acls
 from server.walrus import errors as e
 from server.walrus import policy
@@ -181,9 +182,12 @@ class WalrusAPI:
                  obj: dict[str, Any]) -> bool:
         """Bucket policy, then the object's ACL (as GetObject checks it)."""
         resource = f"arn:aws:s3:::{bucket['name']}/{obj['key']}"
-        decision = policy.evaluate(bucket.get("policy"), principal, "s3:GetObject", resource)
+        decision, own = policy.bucket_decision(self.cloud.identity, principal, "s3:GetObject",
+                                               resource, bucket)
+        if decision == DENY or own.explicit_deny:
+            return False
         if decision is not None:
-            return decision == policy.ALLOW
+            return decision == ALLOW
         return acls.allows(obj["acl"], principal, "READ")
 
     def object_size(self, bucket: str, key: str) -> int:

@@ -8,6 +8,7 @@ import ipaddress
 import json
 import re
 
+from server.auth import quotas
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
@@ -37,7 +38,7 @@ def check_bucket_name(name: str) -> None:
 
 async def list_buckets(ctx: S3Context) -> Response:
     """ListBuckets: the caller's buckets."""
-    ctx.require_signed()
+    ctx.authorize_caller("s3:ListAllMyBuckets", "arn:aws:s3:::*")
     q = ctx.query
     rows = ctx.walrus.store.list_buckets(ctx.principal.account_id)
     prefix = q.get("prefix", "")
@@ -69,9 +70,9 @@ async def list_buckets(ctx: S3Context) -> Response:
 
 async def create_bucket(ctx: S3Context) -> Response:
     """CreateBucket with location constraint, canned/grant ACL and the account quota."""
-    ctx.require_signed()
     name = ctx.bucket_name
     assert name is not None
+    ctx.authorize_caller("s3:CreateBucket", f"arn:aws:s3:::{name}")
     check_bucket_name(name)
     body = await ctx.body(64 * 1024)
     location = ""
@@ -96,9 +97,18 @@ async def create_bucket(ctx: S3Context) -> Response:
     if ownership == acls.ENFORCED and not acls.owner_only(acl, owner):
         # ACLs are disabled from the start: only the owner's own grants may be asked for.
         raise e.InvalidBucketAclWithObjectOwnership()
+    quota = ctx.walrus.bucket_quota
+    limit = quotas.smallest_limit(ctx.walrus.cloud.identity, ctx.principal, "s3:CreateBucket",
+                                  "s3:quota-bucketnumber")
     try:
         await asyncio.to_thread(ctx.walrus.store.create_bucket, name, owner, location, acl,
-                                ctx.walrus.bucket_quota)
+                                quota if limit is None else min(quota, int(limit.limit)))
+    except e.TooManyBuckets:
+        if limit is None or limit.limit >= quota:
+            raise
+        raise e.TooManyBuckets(f"Quota exceeded: s3:quota-bucketnumber is limited to "
+                               f"{limit.limit:g} for the {limit.level}",
+                               BucketName=name) from None
     except e.BucketAlreadyOwnedByYou:
         if region != LEGACY_REGION:
             raise

@@ -12,6 +12,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from server.auth.authz import action
 from server.protocol.query import Context, Handler, QueryService
 from server.util import atomic_write
 
@@ -63,7 +64,8 @@ class EmpyreanService(QueryService):
 
     def action_table(self) -> dict[str, Handler]:
         """Bootstrap actions."""
-        return {"DescribeServiceCertificates": self.describe_service_certificates}
+        return {"DescribeServiceCertificates": action(self.describe_service_certificates,
+                                                      "empyrean:DescribeServiceCertificates")}
 
     def describe_service_certificates(self, ctx: Context) -> Any:
         """The cloud certificate for image bundling, as PEM (or base64 DER)."""

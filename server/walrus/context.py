@@ -11,11 +11,13 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import Principal
+from server.auth.policy import ALLOW, DENY
 from server.protocol.http import Request, Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import policy, publicaccess
+from server.walrus import publicaccess
 from server.walrus.auth import Auth
+from server.walrus.policy import bucket_decision, grants_user, request_keys
 
 if TYPE_CHECKING:
     from server.walrus.service import Walrus
@@ -136,22 +138,23 @@ class S3Context:
                      "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-content-sha256"):
             if name in h:
                 condition[f"s3:{name}"] = h[name]
-        condition.update(policy.request_keys(h, self.walrus.cloud.clock.now()))
+        condition.update(request_keys(h, self.walrus.cloud.clock.now()))
         if obj is not None and obj.get("tagging"):
             for k, v in loads(obj["tagging"], []):
                 condition[f"s3:existingobjecttag/{k.lower()}"] = v
-        decision = policy.evaluate(bucket.get("policy"), self.principal, action, resource,
-                                   condition)
-        if decision == policy.DENY:
+        decision, own = bucket_decision(self.walrus.cloud.identity, self.principal, action,
+                                        resource, bucket, condition)
+        if decision == DENY or own.explicit_deny:
             return False
-        # An explicit Deny in the caller's own IAM user policies wins as well.
-        if policy.identity_evaluate(self.walrus.cloud.identity, self.principal, action,
-                                    resource, condition) == policy.DENY:
-            return False
-        if decision == policy.ALLOW and publicaccess.restricts_policy(self, bucket) and (
+        if not own.allowed:
+            # A user (not the account's admin) needs its own Allow, or, when the bucket is
+            # its account's, a bucket policy that names it.
+            return decision == ALLOW and self.principal.account_id == bucket["account_id"] \
+                and grants_user(self.principal, action, resource, bucket, condition)
+        if decision == ALLOW and publicaccess.restricts_policy(self, bucket) and (
                 self.principal.anonymous or self.principal.account_id != bucket["account_id"]):
             decision = None  # RestrictPublicBuckets: a public policy serves the owner only
-        if decision == policy.ALLOW:
+        if decision == ALLOW:
             return True
         if self.principal.anonymous:
             owner = False
@@ -188,6 +191,15 @@ class S3Context:
         acl = acls.owner_acl(bucket["account_id"]) if self.acls_disabled(bucket) \
             else loads(stored, {})
         return acls.to_xml(acl, self.walrus.accounts)
+
+    def authorize_caller(self, action: str, resource: str) -> None:
+        """Actions with no bucket to consult yet (CreateBucket, ListAllMyBuckets): the
+        caller's own policies decide (an account's admin needs none)."""
+        self.require_signed()
+        _, own = bucket_decision(self.walrus.cloud.identity, self.principal, action,
+                                 resource, {}, {"aws:sourceip": self.request.client})
+        if not own.allowed:
+            raise e.AccessDenied()
 
     def authorize(self, action: str, bucket: Row, obj: Row | None = None) -> None:
         """Raise AccessDenied unless ``action`` is allowed."""

@@ -1,20 +1,19 @@
-"""Bucket policies: validation on PUT and evaluation (explicit deny > allow > ACL)."""
+"""Bucket policies: S3's validation on PUT, and the S3 condition keys of a request.
+
+Evaluation is the cloud's one policy engine (:mod:`server.auth.policy`): this module
+only adds what is S3's own (which resources a bucket policy may name, the ``s3:`` keys).
+"""
 
 from __future__ import annotations
 
-import fnmatch
-import json
-import operator
-import re
 from typing import Any
 
 from server.auth.identity import Principal
-from server.util import check_json_depth
+from server.auth.policies_source import policies_for, principal_ids
+from server.auth.policy import ALLOW, DENY, Decision, Request, RequestContext, decide, group
+from server.auth.policy_conditions import split_operator
+from server.util import loads_json
 from server.walrus import errors as e
-from server.walrus.acl import canonical_id
-from server.walrus.xmlio import iso_timestamp
-
-ALLOW, DENY = "Allow", "Deny"
 
 
 def validate(text: bytes, bucket: str) -> str:
@@ -25,8 +24,8 @@ def validate(text: bytes, bucket: str) -> str:
     is refused with "Policy has invalid resource".
     """
     try:
-        doc = check_json_depth(json.loads(text))
-    except (ValueError, RecursionError):
+        doc = loads_json(text)  # bounded nesting: "[" * 5000 is malformed, not a crash
+    except ValueError:
         raise e.MalformedPolicy("Policies must be valid JSON and the first byte must be "
                                 "'{'") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("Statement"), (list, dict)):
@@ -47,7 +46,7 @@ def validate(text: bytes, bucket: str) -> str:
         if not isinstance(cond, dict):
             raise e.MalformedPolicy("Invalid Condition block")
         for op, tests in cond.items():
-            if _split_operator(str(op)) is None:
+            if split_operator(str(op)) is None:
                 raise e.MalformedPolicy(f"Invalid Condition type : {op}")
             if not isinstance(tests, dict):
                 raise e.MalformedPolicy(f"Invalid Condition block for {op}")
@@ -105,176 +104,6 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _principal_matches(spec: Any, principal: Principal) -> bool:
-    if spec == "*":
-        return True
-    if isinstance(spec, dict):
-        values = _list(spec.get("AWS", [])) + _list(spec.get("CanonicalUser", []))
-    else:
-        values = _list(spec)
-    for value in values:
-        value = str(value)
-        if value == "*":
-            return True
-        if principal.anonymous:
-            continue
-        if value in (principal.account_id, principal.arn(),
-                     f"arn:aws:iam::{principal.account_id}:root"):
-            return True
-        if value == f"arn:aws:iam::{principal.account_id}:user/{principal.user_name}":
-            return True
-        if len(value) == 64 and value == canonical_id(principal.account_id):
-            return True  # {"CanonicalUser": "<64 hex>"}, the ID S3 shows as Owner
-    return False
-
-
-def _match(patterns: Any, value: str, *, case: bool = True) -> bool:
-    for pattern in _list(patterns):
-        pattern = str(pattern)
-        if not case:
-            pattern, value = pattern.lower(), value.lower()
-        if fnmatch.fnmatchcase(value, pattern.replace("[", "[[]")):
-            return True
-    return False
-
-
-#: The comparisons of the Numeric* and Date* condition operators, by suffix.
-_COMPARISONS = {"Equals": operator.eq, "NotEquals": operator.ne, "LessThan": operator.lt,
-                "LessThanEquals": operator.le, "GreaterThan": operator.gt,
-                "GreaterThanEquals": operator.ge}
-
-
-def _compare(suffix: str, actual: float, wanted: list[float]) -> bool:
-    """One value against the statement's values: any must match, all for NotEquals."""
-    test = _COMPARISONS[suffix]
-    if suffix == "NotEquals":
-        return all(test(actual, v) for v in wanted)
-    return any(test(actual, v) for v in wanted)
-
-
-def _numeric(op: str, actual: str, wanted: list[str]) -> bool:
-    try:
-        a = float(actual)
-        values = [float(w) for w in wanted]
-    except ValueError:
-        return False
-    return _compare(op[len("Numeric"):], a, values)
-
-
-def _epoch(value: str) -> float | None:
-    """An IAM date: ISO 8601 (``2026-01-01T00:00:00Z``, date only too) or epoch seconds."""
-    try:
-        return float(value)
-    except ValueError:
-        return iso_timestamp(value)
-
-
-def _date(op: str, actual: str, wanted: list[str]) -> bool:
-    a = _epoch(actual)
-    values = [v for v in (_epoch(w) for w in wanted) if v is not None]
-    if a is None or not values:
-        return False
-    return _compare(op[len("Date"):], a, values)
-
-
-#: Operators whose sense is negative: an absent key satisfies them.
-_NEGATED = frozenset({"StringNotEquals", "StringNotEqualsIgnoreCase", "StringNotLike",
-                      "ArnNotEquals", "ArnNotLike", "NotIpAddress", "NumericNotEquals",
-                      "DateNotEquals"})
-_OPERATORS = frozenset({
-    "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase",
-    "StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike",
-    "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-    "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals",
-    "DateLessThan", "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals",
-    "Bool", "BinaryEquals", "IpAddress", "NotIpAddress", "Null",
-})
-
-
-def _split_operator(op: str) -> tuple[str, str, bool] | None:
-    """``(set qualifier, base operator, IfExists)``; None for an unknown operator."""
-    qualifier = ""
-    for prefix in ("ForAnyValue:", "ForAllValues:"):
-        if op.startswith(prefix):
-            qualifier, op = prefix[:-1], op[len(prefix):]
-    if_exists = op.endswith("IfExists") and op != "IfExists"
-    base = op[:-len("IfExists")] if if_exists else op
-    if base not in _OPERATORS or (if_exists and base == "Null"):
-        return None
-    return qualifier, base, if_exists
-
-
-def _condition(op: str, actual: str, wanted: list[str]) -> bool:
-    """One operator applied to one present context value."""
-    if op in ("StringEquals", "ArnEquals", "BinaryEquals"):
-        return actual in wanted
-    if op in ("StringNotEquals", "ArnNotEquals"):
-        return actual not in wanted
-    if op == "StringEqualsIgnoreCase":
-        return actual.lower() in [w.lower() for w in wanted]
-    if op == "StringNotEqualsIgnoreCase":
-        return actual.lower() not in [w.lower() for w in wanted]
-    if op in ("StringLike", "ArnLike"):
-        return _match(wanted, actual)
-    if op in ("StringNotLike", "ArnNotLike"):
-        return not _match(wanted, actual)
-    if op == "Bool":
-        return actual.lower() in [w.lower() for w in wanted]
-    if op == "IpAddress":
-        return _ip_in(actual, wanted)
-    if op == "NotIpAddress":
-        return not _ip_in(actual, wanted)
-    if op.startswith("Numeric"):
-        return _numeric(op, actual, wanted)
-    if op.startswith("Date"):
-        return _date(op, actual, wanted)
-    return False
-
-
-def _one_test(op: str, values: list[str] | None, wanted: list[str]) -> bool:
-    """One ``operator: {key: wanted}`` test; ``values`` is None when the key is absent."""
-    split = _split_operator(op)
-    if split is None:
-        return False  # an unknown operator never matches
-    qualifier, base, if_exists = split
-    if base == "Null":
-        # "Null": true means the key must be absent.
-        return (values is None) == (wanted[0].lower() == "true")
-    if values is None:
-        if if_exists:
-            return True
-        if qualifier == "ForAllValues":
-            return True  # vacuously true over an empty set, as IAM evaluates it
-        return base in _NEGATED and not qualifier
-    if qualifier == "ForAllValues":
-        return all(_condition(base, v, wanted) for v in values)
-    if base in _NEGATED and not qualifier:
-        # A negated operator on a multi-valued key holds only if no value matches.
-        return all(_condition(base, v, wanted) for v in values)
-    return any(_condition(base, v, wanted) for v in values)
-
-
-def _conditions_hold(cond: Any, context: dict[str, Any]) -> bool:
-    """IAM condition operators on request context keys; an unknown operator never matches."""
-    if not cond:
-        return True
-    if not isinstance(cond, dict):
-        return False
-    for op, tests in cond.items():
-        if not isinstance(tests, dict):
-            return False
-        for key, wanted in tests.items():
-            raw = context.get(str(key).lower())
-            values: list[str] | None
-            if raw is None or raw == "" or raw == []:
-                values = None
-            else:
-                values = [str(v) for v in _list(raw)]
-            if not _one_test(str(op), values, [str(w) for w in _list(wanted)]):
-                return False
-    return True
-
-
 def request_keys(headers: dict[str, str], now: float) -> dict[str, Any]:
     """Condition keys drawn from request headers beyond the plain ``s3:<header>`` ones.
 
@@ -304,105 +133,52 @@ def request_keys(headers: dict[str, str], now: float) -> dict[str, Any]:
     return out
 
 
-def _ip_in(address: str, networks: list[str]) -> bool:
-    import ipaddress
 
-    try:
-        ip = ipaddress.ip_address(address)
-        return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
-    except ValueError:
+
+def s3_principal_ids(principal: Principal) -> frozenset[str]:
+    """What names the caller in a bucket policy: IAM's names plus the account's
+    canonical user ID (``{"CanonicalUser": "<64 hex>"}``, the ID S3 shows as Owner)."""
+    from server.walrus.acl import canonical_id
+
+    ids = principal_ids(principal)
+    if principal.anonymous:
+        return ids
+    return ids | {canonical_id(principal.account_id)}
+
+
+def _context(principal: Principal, condition: dict[str, Any] | None) -> RequestContext:
+    return RequestContext({"aws:username": principal.user_name,
+                           "aws:principalaccount": principal.account_id,
+                           "aws:principalarn": principal.arn(), **(condition or {})})
+
+
+def grants_user(principal: Principal, action: str, resource: str, bucket: dict[str, Any],
+                condition: dict[str, Any] | None = None) -> bool:
+    """Whether the bucket policy allows this user by name (or everyone), not merely its
+    account: a grant to an account delegates to it, and its users still need their own
+    Allow, as in AWS."""
+    text = bucket.get("policy")
+    if not text or principal.anonymous:
         return False
+    account_names = {principal.account_id, f"arn:aws:iam::{principal.account_id}:root"}
+    ids = frozenset(i for i in s3_principal_ids(principal) if i not in account_names
+                    and len(i) != 64)  # nor the account's canonical ID
+    return group((text,)).decide(Request(action, resource, ids,
+                                         _context(principal, condition))) == ALLOW
 
 
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-_SPECIAL = {"*": "*", "?": "?", "$": "$"}
+def bucket_decision(identity: Any, principal: Principal, action: str, resource: str,
+                    bucket: dict[str, Any], condition: dict[str, Any] | None = None
+                    ) -> tuple[str | None, Decision]:
+    """The bucket policy's verdict (``Allow``, ``Deny`` or None) and the caller's own
+    policies' :class:`~server.auth.policy.Decision` on one S3 request.
 
-
-def _substitute(value: Any, context: dict[str, Any]) -> Any:
-    """Replace ``${key}`` (and ``${key, 'default'}``) policy variables from the context.
-
-    A variable with no value and no default is left as written, so it matches nothing
-    a real request carries.
+    ``own.allowed`` is true for the account's admin and for anonymous callers (whose
+    access rests on the bucket policy and ACLs alone); a user needs an Allow.
     """
-    if isinstance(value, list):
-        return [_substitute(v, context) for v in value]
-    if isinstance(value, dict):
-        return {k: _substitute(v, context) for k, v in value.items()}
-    if not isinstance(value, str) or "${" not in value:
-        return value
-
-    def one(m: re.Match[str]) -> str:
-        name, _, default = m.group(1).partition(",")
-        name = name.strip()
-        if name in _SPECIAL:
-            return _SPECIAL[name]
-        found = context.get(name.lower())
-        if isinstance(found, str) and found:
-            return found
-        default = default.strip()
-        if len(default) >= 2 and default[0] == default[-1] == "'":
-            return default[1:-1]
-        return m.group(0)
-
-    return _VARIABLE.sub(one, value)
-
-
-def evaluate(policy_text: str | None, principal: Principal, action: str, resource: str,
-             context: dict[str, Any] | None = None) -> str | None:
-    """``Deny``, ``Allow`` or None (no statement applies) for one request."""
-    if not policy_text:
-        return None
-    try:
-        doc = check_json_depth(json.loads(policy_text))
-    except (ValueError, RecursionError):
-        return None
-    result = None
-    context = context or {}
-    # Policy variables (${aws:username}, ...) exist only in the 2012-10-17 language.
-    variables = isinstance(doc, dict) and doc.get("Version") == "2012-10-17"
-
-    def subst(value: Any) -> Any:
-        return _substitute(value, context) if variables else value
-
-    for st in _statements(doc):
-        if "Principal" in st and not _principal_matches(st["Principal"], principal):
-            continue
-        if "NotPrincipal" in st and _principal_matches(st["NotPrincipal"], principal):
-            continue
-        if "Action" in st and not _match(st["Action"], action, case=False):
-            continue
-        if "NotAction" in st and _match(st["NotAction"], action, case=False):
-            continue
-        if "Resource" in st and not _match(subst(st["Resource"]), resource):
-            continue
-        if "NotResource" in st and _match(subst(st["NotResource"]), resource):
-            continue
-        if not _conditions_hold(subst(st.get("Condition")), context):
-            continue
-        if st.get("Effect") == DENY:
-            return DENY
-        result = ALLOW
-    return result
-
-
-def identity_evaluate(identity: Any, principal: Principal, action: str, resource: str,
-                      context: dict[str, Any] | None = None) -> str | None:
-    """The caller's own IAM inline policies on one request: ``Deny``, ``Allow`` or None.
-
-    Only IAM users other than the account's ``admin`` carry policies; anonymous callers
-    and unknown users have none.  Statements here have no Principal (PutUserPolicy
-    refuses one), so :func:`evaluate` applies them as written.
-    """
-    if principal.anonymous or principal.user_name in ("", "root", "admin"):
-        return None
-    user = getattr(identity, "users", {}).get((principal.account_id, principal.user_name))
-    if user is None or not getattr(user, "policies", None):
-        return None
-    result = None
-    for document in user.policies.values():
-        decision = evaluate(document, principal, action, resource, context)
-        if decision == DENY:
-            return DENY
-        result = result or decision
-    return result
-
+    req = Request(action, resource, s3_principal_ids(principal), _context(principal, condition))
+    text = bucket.get("policy")
+    verdict = group((text,)).decide(req) if text else None
+    if principal.anonymous:
+        return verdict, Decision(True)
+    return verdict, decide(req, policies_for(identity, principal))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from euca_policies import allow
 from euca_records import check_records, ids
 
 
@@ -28,7 +29,8 @@ def test_identity_commands(euca, cloud_ini: Path, tmp_path: Path) -> None:  # ty
     assert key_id in keys and second[0] in keys and "Active" in keys
     euca("euare-userdelkey", "-u", "dave", second[0], ini=cloud_ini)
     assert second[0] not in euca("euare-userlistkeys", "dave", ini=cloud_ini).stdout
-    # The new key works for the new user.
+    # The new key works for the new user, once a policy allows it (users start with nothing).
+    allow(cloud_ini, "dave", "ec2:DescribeRegions")
     out = euca("euca-describe-regions", ini=cloud_ini,
                env={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}).stdout
     check_records(out)

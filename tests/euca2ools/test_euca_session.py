@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from euca_policies import allow
 from euca_records import check_records, ids
 
 
@@ -87,6 +88,7 @@ def test_new_user_session_on_cloud(euca, cloud_ini: Path, tmp_path: Path) -> Non
     admin_urls = {line for line in cloud_ini.read_text().splitlines() if "-url = " in line}
     user_urls = {line for line in out.splitlines() if "-url = " in line}
     assert {u for u in admin_urls if not u.startswith("properties")} <= user_urls
+    allow(cloud_ini, "sessuser", "ec2:*")  # a new user starts with no permission
     out = euca("euca-describe-images", ini=user_ini).stdout
     image = ids(out, "IMAGE")[0]
     check_records(out)

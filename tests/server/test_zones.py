@@ -120,10 +120,10 @@ def _nodes(cloud, zone: str) -> list[dict]:
 
 
 def test_describe_nodes_is_admin_only(cloud2) -> None:
-    """The node view needs the cloud admin; an account admin gets AccessDenied."""
+    """The node view needs the cloud admin; an account admin gets UnauthorizedOperation (403)."""
     _, key, secret = new_account(cloud2, "tenant-nodes")
     resp = ec2_query(cloud2, "DescribeNodes", {}, key=key, secret=secret)
-    assert resp.status_code == 403 and "<Code>AccessDenied</Code>" in resp.text
+    assert resp.status_code == 403 and "<Code>UnauthorizedOperation</Code>" in resp.text
     resp = ec2_query(cloud2, "DescribeNodes", {})
     assert resp.status_code == 200 and resp.text.count("<coresTotal>") == 4
 

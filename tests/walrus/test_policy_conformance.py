@@ -297,7 +297,8 @@ def test_signatures_accept_utf8_header_values(s3cloud: Any, bucket: str, version
 
 # -- IAM user policies on S3 requests ---------------------------------------------------------
 def test_iam_user_policy_deny_applies_to_s3(s3cloud: Any, s3: Any, bucket: str) -> None:
-    """An explicit Deny in a user's inline policy refuses the S3 action; others still work."""
+    """A user needs an Allow for S3; an explicit Deny in its inline policy refuses the
+    action whatever else allows it."""
     import boto3
 
     creds = s3cloud.credentials()
@@ -310,6 +311,13 @@ def test_iam_user_policy_deny_applies_to_s3(s3cloud: Any, s3: Any, bucket: str) 
     user = make_s3(s3cloud, key["AccessKeyId"], key["SecretAccessKey"])
     s3.put_object(Bucket=bucket, Key="secret/a", Body=b"a")
     s3.put_object(Bucket=bucket, Key="open/b", Body=b"b")
+    # A user starts with nothing: no S3 access until a policy allows it.
+    with pytest.raises(ClientError) as err:
+        user.get_object(Bucket=bucket, Key="secret/a")
+    assert _code(err) == "AccessDenied"
+    reads = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    iam.put_user_policy(UserName=name, PolicyName="reads", PolicyDocument=json.dumps(reads))
     assert user.get_object(Bucket=bucket, Key="secret/a")["Body"].read() == b"a"
     doc = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Deny", "Action": "s3:GetObject",
