@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
 
 #: Actions AWS answers for every signed caller, whatever its policies say.
-NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity"})
+NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
 
 
 class QueryKeys:

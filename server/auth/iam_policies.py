@@ -309,10 +309,8 @@ def _simulate(ctx: Context, policies: list[str]) -> Any:
     results = []
     for name in actions:
         for resource in resources:
-            decision = simulate(policies, name, resource, context)
-            results.append({"EvalActionName": name, "EvalResourceName": resource,
-                            "EvalDecision": decision, "MatchedStatements": [],
-                            "MissingContextValues": []})
+            result = simulate(policies, name, resource, context)
+            results.append(result | {"MissingContextValues": []})
     return {"EvaluationResults": results, "IsTruncated": False}
 
 

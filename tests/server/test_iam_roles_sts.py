@@ -127,6 +127,10 @@ def test_assume_role_and_use_credentials_everywhere(cloud) -> None:
     iam = cloud.client("iam", key=key, secret=secret)
     iam.create_role(RoleName="worker", AssumeRolePolicyDocument=_trust(
         {"AWS": account_id}))
+    # What the role's sessions may do: its own policies (a role starts with nothing).
+    iam.put_role_policy(RoleName="worker", PolicyName="work", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:*", "s3:*"], "Resource": "*"}]}))
     sts = cloud.client("sts", key=key, secret=secret)
     role_arn = f"arn:aws:iam::{account_id}:role/worker"
     out = sts.assume_role(RoleArn=role_arn, RoleSessionName="job-1", DurationSeconds=900)
@@ -293,6 +297,9 @@ def test_get_federation_token(cloud) -> None:
     account_id, key, secret = _new_account(cloud, "federation")
     iam = cloud.client("iam", key=key, secret=secret)
     iam.create_user(UserName="broker")
+    iam.put_user_policy(UserName="broker", PolicyName="federate", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:GetFederationToken", "Resource": "*"}]}))
     k = iam.create_access_key(UserName="broker")["AccessKey"]
     sts = cloud.client("sts", key=k["AccessKeyId"], secret=k["SecretAccessKey"])
     policy = json.dumps({"Version": "2012-10-17", "Statement": [
