@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from server.clc.filters import Filters, page
 from server.clc.model import Image, Instance
 from server.clc.render import instance_xml
 from server.clc.specs import spec_for
+from server.clc.tags import apply_tags, tag_specifications
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -139,14 +141,23 @@ def get_instance(ctx: Context, iid: str) -> Instance:
     return inst
 
 
+#: What an image ID looks like (AWS's ami/aki/ari and Eucalyptus' emi/eki/eri prefixes).
+_IMAGE_ID = re.compile(r"^[ae][mkr]i-[0-9a-fA-F]+$")
+
+
+def image_not_found(image_id: str) -> errors.AWSError:
+    """The error for an image ID that names nothing the caller can see."""
+    if not _IMAGE_ID.match(image_id or ""):
+        return InvalidAMIIDMalformed(f"Invalid id: \"{image_id}\" (expecting \"ami-...\")")
+    return InvalidAMIIDNotFound(f"The image id '[{image_id}]' does not exist")
+
+
 def launchable_image(ctx: Context, image_id: str) -> Image:
     """An image the caller may launch."""
     img = ctx.cloud.clc.images.get(image_id)
     if img is None or not (img.public or img.account_id == ctx.account_id
                            or ctx.account_id in img.launch_users or ctx.is_admin):
-        if not image_id or "-" not in image_id:
-            raise InvalidAMIIDMalformed(f"Invalid id: \"{image_id}\"")
-        raise InvalidAMIIDNotFound(f"The image id '[{image_id}]' does not exist")
+        raise image_not_found(image_id)
     if img.state != "available":
         raise errors.InvalidParameterValue(f"Image {image_id} is not available ({img.state})")
     return img
@@ -187,6 +198,7 @@ def run_instances(ctx: Context) -> Any:
     if key_name and (ctx.account_id, key_name) not in clc.key_pairs:
         raise InvalidKeyPairNotFound(f"The key pair '{key_name}' does not exist")
     groups = _resolve_groups(ctx, p.strings("SecurityGroup"), p.strings("SecurityGroupId"))
+    tag_specs = tag_specifications(ctx, ("instance", "volume"))
     user_data = p.base64("UserData") or b""
     if len(user_data) > USER_DATA_MAX:
         raise InvalidUserDataMalformed(
@@ -267,6 +279,13 @@ def run_instances(ctx: Context) -> Any:
             clc.client_tokens.setdefault((ctx.account_id, token), []).append(inst.id)
     if sc is not None:
         sc.instances_launched(ctx, image, launched, p)
+    for inst in launched:
+        if "instance" in tag_specs:
+            apply_tags(ctx, inst.id, inst.account_id, tag_specs["instance"])
+        if "volume" in tag_specs:  # the volumes created at launch (block device mappings)
+            for bd in inst.block_devices:
+                if bd.get("volume_id"):
+                    apply_tags(ctx, bd["volume_id"], inst.account_id, tag_specs["volume"])
     return reservation_xml(ctx, launched)
 
 

@@ -80,7 +80,7 @@ def import_key_pair(ctx: Context) -> Any:
     if (ctx.account_id, name) in clc.key_pairs:
         raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
     material = ctx.params.base64("PublicKeyMaterial")
-    if material is None:
+    if not material or not material.strip():  # AWS: an empty key is a missing parameter
         raise errors.MissingParameter("The request must contain the parameter PublicKeyMaterial")
     text = material.strip()
     public: Any

@@ -6,6 +6,7 @@ from typing import Any
 
 from server import errors
 from server.clc.filters import Filters, page
+from server.protocol.params import Params
 from server.protocol.query import Context
 
 MAX_TAGS = 50
@@ -32,15 +33,8 @@ def _owned_resource(ctx: Context, rid: str) -> Any:
     return record
 
 
-def create_tags(ctx: Context) -> Any:
-    """CreateTags on the caller's resources."""
-    clc = ctx.cloud.clc
-    rids = ctx.params.strings("ResourceId")
-    tags = ctx.params.structs("Tag")
-    if not rids:
-        raise errors.MissingParameter("The request must contain the parameter ResourceId")
-    if not tags:
-        raise errors.MissingParameter("The request must contain the parameter Tag")
+def tag_pairs(tags: list[Params]) -> list[tuple[str, str]]:
+    """``Tag.N.Key`` / ``Tag.N.Value`` checked as AWS checks them."""
     pairs = []
     for tag in tags:
         key = tag.str("Key", required=True)
@@ -51,6 +45,51 @@ def create_tags(ctx: Context) -> Any:
             raise errors.InvalidParameterValue("Tag keys are at most 128 and values at most 256 "
                                                "characters")
         pairs.append((key, value))
+    if len(dict(pairs)) > MAX_TAGS:
+        raise errors.AWSError(f"The maximum number of tags ({MAX_TAGS}) would be exceeded",
+                              code="TagLimitExceeded")
+    return pairs
+
+
+def tag_specifications(ctx: Context, allowed: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """``TagSpecification.N`` of a create action: tags by resource type, each type one of
+    ``allowed`` (AWS's error otherwise) and given at most once."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for spec in ctx.params.structs("TagSpecification"):
+        kind = spec.str("ResourceType") or ""
+        if kind not in allowed:
+            raise errors.InvalidParameterValue(
+                f"'{kind}' is not a valid taggable resource type for this operation.")
+        if kind in out:
+            raise errors.InvalidParameterValue(
+                f"The same resource type may not be specified more than once in tag "
+                f"specifications: '{kind}'")
+        tags = spec.structs("Tag")
+        if not tags:
+            raise errors.InvalidParameterValue(
+                f"The tag specification for '{kind}' must have at least one tag")
+        out[kind] = tag_pairs(tags)
+    return out
+
+
+def apply_tags(ctx: Context, resource_id: str, account_id: str,
+               pairs: list[tuple[str, str]]) -> None:
+    """Tag a resource the caller has just created."""
+    clc = ctx.cloud.clc
+    clc.tags.setdefault(resource_id, {}).update(pairs)
+    clc.save_tags(resource_id, account_id)
+
+
+def create_tags(ctx: Context) -> Any:
+    """CreateTags on the caller's resources."""
+    clc = ctx.cloud.clc
+    rids = ctx.params.strings("ResourceId")
+    tags = ctx.params.structs("Tag")
+    if not rids:
+        raise errors.MissingParameter("The request must contain the parameter ResourceId")
+    if not tags:
+        raise errors.MissingParameter("The request must contain the parameter Tag")
+    pairs = tag_pairs(tags)
     records = [_owned_resource(ctx, rid) for rid in rids]
     for rid in rids:
         current = dict(clc.tags.get(rid, {}))
