@@ -9,6 +9,8 @@ from server import errors, ids
 from server.clc.filters import Filters
 from server.clc.instances import get_instance
 from server.clc.model import Address
+from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.query import Context
 
 InvalidAddressNotFound = errors._error("InvalidAddressNotFound", "InvalidAddress.NotFound")
@@ -56,7 +58,10 @@ def allocate_address(ctx: Context) -> Any:
     if domain != "standard":
         raise errors.InvalidParameterValue(
             f"Invalid value '{domain}' for domain. Valid values are: standard, vpc")
+    tags = tag_specifications(ctx, ("elastic-ip",))
     addr = ctx.cloud.clc.take_public_ip(ctx.account_id, auto=False)
+    if tags:
+        apply_tags(ctx, addr.allocation_id, addr.account_id, tags["elastic-ip"])
     return {"publicIp": addr.id, "domain": "standard", "allocationId": addr.allocation_id}
 
 
@@ -66,6 +71,7 @@ def release_address(ctx: Context) -> Any:
     addr = _mine(ctx, ctx.params.str("PublicIp"), ctx.params.str("AllocationId"))
     if addr.instance_id:
         _disassociate(ctx, addr)
+    clc.delete_tags_of(addr.allocation_id)
     fresh = Address(addr.id, "")
     clc.addresses[addr.id] = fresh
     clc.save(fresh)
@@ -177,7 +183,7 @@ def describe_addresses(ctx: Context) -> Any:
         "instanceId": a.instance_id or None, "associationId": a.association_id or None,
         "privateIpAddress": a.private_ip or None, "publicIpv4Pool": "eucalyptus",
         "networkBorderGroup": ctx.cloud.config.cloud["region"],
-        "tagSet": None} for a in sorted(addrs, key=lambda a: a.id)]}
+        "tagSet": tag_set(clc, a.allocation_id)} for a in sorted(addrs, key=lambda a: a.id)]}
 
 
 ACTIONS = {

@@ -344,6 +344,10 @@ class CloudController:
         for addr in self.addresses.values():
             if addr.allocation_id == resource_id:
                 return addr
+        if resource_id.startswith("key-"):
+            for kp in self.key_pairs.values():
+                if kp.key_id == resource_id:
+                    return kp
         for finder in self.resource_lookups:
             found = finder(resource_id)
             if found is not None:

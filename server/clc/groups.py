@@ -9,6 +9,7 @@ from server import errors, ids
 from server.clc.filters import Filters
 from server.clc.model import SecurityGroup
 from server.clc.render import group_xml, permissions_xml
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.params import Params
 from server.protocol.query import Context
 
@@ -63,19 +64,24 @@ def create_security_group(ctx: Context) -> Any:
         raise InvalidGroupReserved("The security group 'default' is reserved")
     if (ctx.account_id, name) in clc.group_names:
         raise InvalidGroupDuplicate(f"The security group '{name}' already exists")
+    tags = tag_specifications(ctx, ("security-group",))
     sg = SecurityGroup(ids.resource_id("sg"), ctx.account_id, name, desc)
     clc.groups[sg.id] = sg
     clc.group_names[(ctx.account_id, name)] = sg.id
     clc.save(sg)
-    return {"return": True, "groupId": sg.id}
+    if tags:
+        apply_tags(ctx, sg.id, sg.account_id, tags["security-group"])
+    return {"return": True, "groupId": sg.id,
+            "tagSet": [{"key": k, "value": v} for k, v in tags.get("security-group", [])]
+            or None}
 
 
 def delete_security_group(ctx: Context) -> Any:
     """DeleteSecurityGroup (refused for ``default`` and for groups in use)."""
     clc = ctx.cloud.clc
-    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
     if not ctx.params.str("GroupName") and not ctx.params.str("GroupId"):
         raise errors.MissingParameter("The request must contain the parameter GroupName or GroupId")
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
     if sg.name == "default":
         raise CannotDelete("the specified group: \"default\" name: \"default\" cannot be deleted")
     for inst in clc.instances.values():

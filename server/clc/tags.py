@@ -138,7 +138,7 @@ def describe_tags(ctx: Context) -> Any:
                         "resource-id": lambda r: r[0], "resource-type": lambda r: r[1]},
                        lambda r: {}).apply(rows, filt)
     rows.sort()
-    chunk, token = page(rows, ctx.params)
+    chunk, token = page(rows, ctx.params, clamp=True)
     return {"tagSet": [{"resourceId": r[0], "resourceType": r[1], "key": r[2], "value": r[3]}
                        for r in chunk], "nextToken": token}
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
@@ -53,8 +54,14 @@ def create_snapshot(ctx: Context) -> Any:
     description = ctx.params.str("Description") or ""
     if len(description) > 255:
         raise errors.InvalidParameterValue("Descriptions are at most 255 characters")
+    tags = tag_specifications(ctx, ("snapshot",))
     snap = start_snapshot(ebs, vol, vol.account_id, description)
-    return {k: v for k, v in snapshot_xml(ctx, snap).items() if k != "tagSet"}
+    if "snapshot" in tags:
+        apply_tags(ctx, snap.id, snap.account_id, tags["snapshot"])
+    out = snapshot_xml(ctx, snap)
+    if not tags:
+        out.pop("tagSet")
+    return out
 
 
 def delete_snapshot(ctx: Context) -> Any:
@@ -123,7 +130,7 @@ def describe_snapshots(ctx: Context) -> Any:
     if filt:
         snaps = _filters(ctx).apply(snaps, filt)
     snaps.sort(key=lambda s: (s.started, s.id))
-    chunk, token = page(snaps, p, low=5, high=1000)
+    chunk, token = page(snaps, p, low=5, high=1000, clamp=True)
     return {"snapshotSet": [snapshot_xml(ctx, s) for s in chunk], "nextToken": token}
 
 

@@ -383,3 +383,77 @@ def test_user_data_limits(user, image_id) -> None:
     big = "x" * (16 * 1024 + 1)  # boto3 sends it base64-encoded
     expect("InvalidUserData.Malformed", user.run_instances, ImageId=image_id, MinCount=1,
            MaxCount=1, UserData=big)
+
+
+# -- tags at creation, zones, paging --------------------------------------------------------
+def test_tag_specifications_of_create_actions(user) -> None:
+    """Volumes, snapshots, groups, key pairs and addresses take their tags at creation, and
+    only their own resource type."""
+    zone = user.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    spec = [{"ResourceType": "volume", "Tags": [{"Key": "k", "Value": "v"}]}]
+    message = expect("InvalidParameterValue", user.create_volume, Size=1, AvailabilityZone=zone,
+                     TagSpecifications=[{**spec[0], "ResourceType": "instance"}])
+    assert message == "'instance' is not a valid taggable resource type for this operation."
+    vol = user.create_volume(Size=1, AvailabilityZone=zone, TagSpecifications=spec)
+    assert vol["Tags"] == [{"Key": "k", "Value": "v"}]
+    _wait_volume(user, vol["VolumeId"], "available")
+    snap = user.create_snapshot(VolumeId=vol["VolumeId"], TagSpecifications=[
+        {"ResourceType": "snapshot", "Tags": [{"Key": "s", "Value": "1"}]}])
+    assert user.describe_snapshots(SnapshotIds=[snap["SnapshotId"]])["Snapshots"][0][
+        "Tags"] == [{"Key": "s", "Value": "1"}]
+    gid = user.create_security_group(GroupName="tagged", Description="d", TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": [{"Key": "g", "Value": "1"}]}])["GroupId"]
+    assert user.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["Tags"] == \
+        [{"Key": "g", "Value": "1"}]
+    kp = user.create_key_pair(KeyName="tagged", TagSpecifications=[
+        {"ResourceType": "key-pair", "Tags": [{"Key": "p", "Value": "1"}]}])
+    assert kp["Tags"] == [{"Key": "p", "Value": "1"}]
+    assert user.describe_key_pairs(KeyNames=["tagged"])["KeyPairs"][0]["Tags"] == \
+        [{"Key": "p", "Value": "1"}]
+    user.create_tags(Resources=[kp["KeyPairId"]], Tags=[{"Key": "q", "Value": "2"}])
+    assert len(user.describe_key_pairs(KeyNames=["tagged"])["KeyPairs"][0]["Tags"]) == 2
+    addr = user.allocate_address(TagSpecifications=[
+        {"ResourceType": "elastic-ip", "Tags": [{"Key": "a", "Value": "1"}]}])
+    assert user.describe_addresses(PublicIps=[addr["PublicIp"]])["Addresses"][0]["Tags"] == \
+        [{"Key": "a", "Value": "1"}]
+    expect("InvalidParameterValue", user.create_security_group, GroupName="x", Description="d",
+           TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "a", "Value": "b"}]}])
+    user.release_address(PublicIp=addr["PublicIp"])
+    user.delete_key_pair(KeyName="tagged")
+    user.delete_security_group(GroupId=gid)
+
+
+def test_zones_and_groups_by_name(user) -> None:
+    """An unknown zone for a volume is InvalidZone.NotFound; a group needs a name or ID."""
+    expect("InvalidZone.NotFound", user.create_volume, Size=1, AvailabilityZone="nowhere")
+    expect("MissingParameter", user.delete_security_group)
+
+
+def test_paging_limits(user, instance_id) -> None:
+    """MaxResults below 5 is invalid; above the maximum, Volumes, Snapshots and Tags answer
+    their maximum; with IDs it is an invalid combination."""
+    for call in (user.describe_tags, user.describe_volumes, user.describe_snapshots,
+                 user.describe_instances):
+        expect("InvalidParameterValue", call, MaxResults=4)
+    user.describe_tags(MaxResults=1100)
+    user.describe_volumes(MaxResults=1100)
+    user.describe_snapshots(MaxResults=1100, OwnerIds=["self"])
+    expect("InvalidParameterCombination", user.describe_volumes, MaxResults=5,
+           VolumeIds=["vol-12345678"])
+    expect("InvalidParameterCombination", user.describe_snapshots, MaxResults=5,
+           SnapshotIds=["snap-12345678"])
+    expect("InvalidParameterCombination", user.describe_instances, MaxResults=5,
+           InstanceIds=[instance_id])
+
+
+def test_create_ed25519_key_pair(user) -> None:
+    """CreateKeyPair makes ed25519 keys too (OpenSSH private key, SHA-256 fingerprint)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    kp = user.create_key_pair(KeyName="ed", KeyType="ed25519")
+    key = serialization.load_ssh_private_key(kp["KeyMaterial"].encode(), None)
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    assert user.describe_key_pairs(KeyNames=["ed"])["KeyPairs"][0]["KeyType"] == "ed25519"
+    expect("InvalidParameterValue", user.create_key_pair, KeyName="dsa", KeyType="dsa")
+    user.delete_key_pair(KeyName="ed")
