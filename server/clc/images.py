@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from server import errors, ids
@@ -51,6 +52,20 @@ def _mappings(ctx: Context) -> list[dict[str, Any]]:
 
 
 InvalidManifest = errors._error("InvalidManifest", "InvalidManifest")
+InvalidAMINameMalformed = errors._error("InvalidAMINameMalformed", "InvalidAMIName.Malformed")
+InvalidAMIAttributeItemValue = errors._error("InvalidAMIAttributeItemValue",
+                                             "InvalidAMIAttributeItemValue")
+#: What AWS allows in an AMI name (3 to 128 of these).
+_AMI_NAME = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
+
+
+def check_ami_name(name: str) -> None:
+    """InvalidAMIName.Malformed unless the name is what AWS accepts."""
+    if not _AMI_NAME.match(name):
+        raise InvalidAMINameMalformed(
+            "AMI names must be between 3 and 128 characters long, and may contain letters, "
+            "numbers, parentheses, square brackets, spaces, periods, slashes, dashes, single "
+            "quotes, at-signs and underscores")
 
 
 def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
@@ -90,10 +105,12 @@ def register_image(ctx: Context) -> Any:
         raise errors.MissingParameter("Either ImageLocation or a root device snapshot "
                                       "(BlockDeviceMapping for RootDeviceName) is required")
     if not name:
-        if location:
+        if location:  # Eucalyptus: the manifest's name, as it is
             name = location.rsplit("/", 1)[-1].removesuffix(".manifest.xml")
         else:
             raise errors.MissingParameter("The request must contain the parameter Name")
+    else:
+        check_ami_name(name)
     if any(i.name == name and i.account_id == ctx.account_id for i in clc.images.values()):
         raise errors.AWSError(f"AMI name {name} is already in use by AMI", code="InvalidAMIName.Duplicate")
     image_type, manifest, size = "machine", {}, 0
@@ -253,6 +270,10 @@ def _launch_permission_changes(ctx: Context) -> tuple[list[Params], list[Params]
         raise errors.MissingParameter("The request must contain the parameter OperationType")
     (adds if op == "add" else removes).extend(entries)
     for entry in adds + removes:
+        user_id = entry.str("UserId")
+        if user_id is not None and not re.fullmatch(r"\d{12}", user_id):
+            raise InvalidAMIAttributeItemValue(
+                f"Invalid attribute item value \"{user_id}\" for userId item type.")
         group = entry.str("Group")
         if group is not None and group != "all":
             raise errors.InvalidParameterValue(f"Invalid value '{group}' for group: only 'all' "

@@ -457,3 +457,29 @@ def test_create_ed25519_key_pair(user) -> None:
     assert user.describe_key_pairs(KeyNames=["ed"])["KeyPairs"][0]["KeyType"] == "ed25519"
     expect("InvalidParameterValue", user.create_key_pair, KeyName="dsa", KeyType="dsa")
     user.delete_key_pair(KeyName="ed")
+
+
+def test_ami_names_and_launch_permission_items(cloud, user) -> None:
+    """AMI names as AWS allows them; launch permissions name 12-digit accounts."""
+    from helpers import put_manifest
+
+    location = put_manifest(cloud, "conf-bucket/named.manifest.xml")
+    expect("InvalidAMIName.Malformed", user.register_image, Name="x" * 129,
+           ImageLocation=location)
+    expect("InvalidAMIName.Malformed", user.register_image, Name="bad:name",
+           ImageLocation=location)
+    ec2 = cloud.client("ec2")
+    image = ec2.register_image(Name="ok (v1.0) [x86]/a_b-c's@d", ImageLocation=location)[
+        "ImageId"]
+    expect("InvalidAMIAttributeItemValue", ec2.modify_image_attribute, ImageId=image,
+           LaunchPermission={"Add": [{"UserId": "abc"}]})
+    expect("InvalidAMIAttributeItemValue", ec2.modify_image_attribute, ImageId=image,
+           Attribute="launchPermission", OperationType="add", UserIds=["12"])
+    ec2.modify_image_attribute(ImageId=image, Attribute="launchPermission",
+                               OperationType="add", UserGroups=["all"])
+    assert ec2.describe_image_attribute(ImageId=image, Attribute="launchPermission")[
+        "LaunchPermissions"] == [{"Group": "all"}]
+    ec2.reset_image_attribute(ImageId=image, Attribute="launchPermission")
+    assert not ec2.describe_images(ImageIds=[image])["Images"][0]["Public"]
+    expect("InvalidAMIID.NotFound", user.describe_images, ImageIds=[image])
+    ec2.deregister_image(ImageId=image)
