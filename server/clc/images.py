@@ -9,7 +9,8 @@ from server import errors, ids
 from server.clc.filters import Filters
 from server.clc.instances import InvalidAMIIDNotFound, image_not_found
 from server.clc.model import Image
-from server.clc.render import image_xml
+from server.clc.render import image_xml, tag_set
+from server.clc.tags import tags_key, tags_seen
 from server.protocol.params import Params
 from server.protocol.query import Context
 
@@ -210,9 +211,15 @@ def describe_images(ctx: Context) -> Any:
                 lambda i: [str(b.get("delete_on_termination", True)).lower()
                            for b in i.block_devices],
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
-        }, lambda i: clc.tags.get(i.id, {})).apply(images, filt)
+        }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
-    return {"imagesSet": [image_xml(clc, i) for i in images]}
+    items = []
+    for img in images:
+        item = image_xml(clc, img)
+        if img.account_id != ctx.account_id and not ctx.is_admin:
+            item = {**item, "tagSet": tag_set(clc, tags_key(ctx, img))}  # the caller's own
+        items.append(item)
+    return {"imagesSet": items}
 
 
 #: Attribute names DescribeImageAttribute knows (AWS's ImageAttributeName).
@@ -235,10 +242,10 @@ def describe_image_attribute(ctx: Context) -> Any:
         out["launchPermission"] = perms
     elif attr == "productCodes":
         out["productCodes"] = [{"productCode": c, "type": "devpay"} for c in img.product_codes]
-    elif attr == "kernel":
-        out["kernel"] = {"value": img.kernel_id} if img.kernel_id else {}
-    elif attr == "ramdisk":
-        out["ramdisk"] = {"value": img.ramdisk_id} if img.ramdisk_id else {}
+    elif attr in ("kernel", "ramdisk"):  # absent, not empty, when the image has none (AWS)
+        ref = img.kernel_id if attr == "kernel" else img.ramdisk_id
+        if ref:
+            out[attr] = {"value": ref}
     elif attr == "description":
         out["description"] = {"value": img.description} if img.description else {}
     elif attr == "blockDeviceMapping":

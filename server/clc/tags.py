@@ -21,8 +21,38 @@ def resource_type(resource_id: str) -> str:
     return _TYPES.get(resource_id.split("-", 1)[0], "unknown")
 
 
+#: Resources that other accounts may see (shared or public) and tag for themselves: as on
+#: AWS, such tags belong to the account that set them and only it sees them.
+_SHAREABLE = ("image", "snapshot")
+
+
+def _shared_with(ctx: Context, record: Any) -> bool:
+    """May the caller see someone else's image or snapshot?"""
+    if getattr(record, "public", False):
+        return True
+    users = getattr(record, "launch_users", None) or getattr(record, "volume_users", None) or []
+    return ctx.account_id in users
+
+
+def tags_key(ctx: Context, record: Any, resource_id: str | None = None) -> str:
+    """Where the caller's tags of a resource live: its ID for the owner (and the cloud
+    admin), ``ID@ACCOUNT`` for an account that tags a shared image or snapshot."""
+    rid = resource_id or str(record.id)
+    if record.account_id == ctx.account_id or ctx.is_admin:
+        return rid
+    return f"{rid}@{ctx.account_id}"
+
+
+def tags_seen(ctx: Context, record: Any) -> dict[str, str]:
+    """The tags of a resource as the caller sees them."""
+    return ctx.cloud.clc.tags.get(tags_key(ctx, record), {})
+
+
 def _owned_resource(ctx: Context, rid: str) -> Any:
     record = ctx.cloud.clc.lookup(rid)
+    if record is not None and record.account_id != ctx.account_id and not ctx.is_admin and \
+            resource_type(rid) in _SHAREABLE and _shared_with(ctx, record):
+        return record
     if record is None or (record.account_id != ctx.account_id and not ctx.is_admin):
         kind = resource_type(rid)
         code = {"instance": "InvalidInstanceID.NotFound", "image": "InvalidAMIID.NotFound",
@@ -91,15 +121,16 @@ def create_tags(ctx: Context) -> Any:
         raise errors.MissingParameter("The request must contain the parameter Tag")
     pairs = tag_pairs(tags)
     records = [_owned_resource(ctx, rid) for rid in rids]
-    for rid in rids:
-        current = dict(clc.tags.get(rid, {}))
+    keys = [tags_key(ctx, record, rid) for rid, record in zip(rids, records, strict=True)]
+    for rid, key in zip(rids, keys, strict=True):
+        current = dict(clc.tags.get(key, {}))
         current.update(pairs)
         if len(current) > MAX_TAGS:
             raise errors.AWSError(f"The maximum number of tags ({MAX_TAGS}) for {rid} would be "
                                   "exceeded", code="TagLimitExceeded")
-    for rid, record in zip(rids, records, strict=True):
-        clc.tags.setdefault(rid, {}).update(pairs)
-        clc.save_tags(rid, record.account_id)
+    for rid, key, record in zip(rids, keys, records, strict=True):
+        clc.tags.setdefault(key, {}).update(pairs)
+        clc.save_tags(key, record.account_id if key == rid else ctx.account_id)
     return None
 
 
@@ -112,14 +143,15 @@ def delete_tags(ctx: Context) -> Any:
     tags = ctx.params.structs("Tag")
     for rid in rids:
         record = _owned_resource(ctx, rid)
-        current = clc.tags.get(rid, {})
+        key = tags_key(ctx, record, rid)
+        current = clc.tags.get(key, {})
         if not tags:
             current.clear()
         for tag in tags:
-            key = tag.str("Key", required=True)
-            if key in current and (tag.get("Value") is None or current[key] == tag.get("Value")):
-                del current[key]
-        clc.save_tags(rid, record.account_id)
+            name = tag.str("Key", required=True)
+            if name in current and (tag.get("Value") is None or current[name] == tag.get("Value")):
+                del current[name]
+        clc.save_tags(key, record.account_id if key == rid else ctx.account_id)
     return None
 
 
@@ -127,9 +159,10 @@ def describe_tags(ctx: Context) -> Any:
     """DescribeTags with filters and paging."""
     clc = ctx.cloud.clc
     rows = []
-    for rid, tags in clc.tags.items():
-        if clc.tag_owner.get(rid) != ctx.account_id:
+    for stored, tags in clc.tags.items():
+        if clc.tag_owner.get(stored) != ctx.account_id:
             continue  # even the admin sees others' tags only through their resources
+        rid = stored.split("@", 1)[0]  # ID@ACCOUNT: the caller's tags of a shared resource
         for key, value in tags.items():
             rows.append((rid, resource_type(rid), key, value))
     filt = ctx.params.filters()

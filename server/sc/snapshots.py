@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
-from server.clc.tags import apply_tags, tag_specifications
+from server.clc.tags import apply_tags, tag_specifications, tags_key, tags_seen
 from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
@@ -41,7 +41,8 @@ def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
         "startTime": iso8601(snap.started), "progress": f"{snap.progress}%",
         "ownerId": snap.account_id, "volumeSize": snap.volume_size,
         "description": snap.description or None, "encrypted": False,
-        "stateMessage": snap.error or None, "tagSet": tag_set(ctx.cloud.clc, snap.id)}
+        "stateMessage": snap.error or None,
+        "tagSet": tag_set(ctx.cloud.clc, tags_key(ctx, snap))}
 
 
 def create_snapshot(ctx: Context) -> Any:
@@ -87,14 +88,13 @@ def delete_snapshot(ctx: Context) -> Any:
 
 
 def _filters(ctx: Context) -> Filters:
-    clc = ctx.cloud.clc
     return Filters({
         "description": lambda s: s.description, "encrypted": lambda s: False,
         "owner-alias": lambda s: None, "owner-id": lambda s: s.account_id,
         "progress": lambda s: f"{s.progress}%", "snapshot-id": lambda s: s.id,
         "start-time": lambda s: iso8601(s.started), "status": lambda s: s.state,
         "volume-id": lambda s: s.volume_id, "volume-size": lambda s: str(s.volume_size),
-    }, lambda s: clc.tags.get(s.id, {}))
+    }, lambda s: tags_seen(ctx, s))
 
 
 def _account(ctx: Context, who: str) -> str:

@@ -371,6 +371,10 @@ def test_image_ids(ec2, image_id) -> None:
     expect("InvalidAMIID.Malformed", ec2.describe_images, ImageIds=["foo"])
     # the owner: unknown attributes, legacy and structured launch permission edits
     expect("InvalidRequest", ec2.describe_image_attribute, ImageId=image_id, Attribute="foo")
+    # an image without a kernel has no KernelId (an instance shows an empty one)
+    assert "KernelId" not in ec2.describe_image_attribute(ImageId=image_id, Attribute="kernel")
+    assert "RamdiskId" not in ec2.describe_image_attribute(ImageId=image_id,
+                                                           Attribute="ramdisk")
     ec2.modify_image_attribute(ImageId=image_id, Attribute="description", Value="described")
     assert ec2.describe_image_attribute(ImageId=image_id, Attribute="description")[
         "Description"]["Value"] == "described"
@@ -483,3 +487,24 @@ def test_ami_names_and_launch_permission_items(cloud, user) -> None:
     assert not ec2.describe_images(ImageIds=[image])["Images"][0]["Public"]
     expect("InvalidAMIID.NotFound", user.describe_images, ImageIds=[image])
     ec2.deregister_image(ImageId=image)
+
+
+def test_tags_on_someone_elses_public_image_are_the_callers(ec2, user, image_id) -> None:
+    """As on AWS, an account may tag a public image it does not own; those tags are its
+    own: the owner does not see them, and they go away with the tagger's DeleteTags."""
+    by_id = [{"Name": "resource-id", "Values": [image_id]}]
+    before = len(user.describe_tags(Filters=by_id)["Tags"])
+    user.create_tags(Resources=[image_id], Tags=[{"Key": "mine", "Value": "fake_value"}])
+    assert len(user.describe_tags(Filters=by_id)["Tags"]) == before + 1
+    rows = user.describe_tags(Filters=[{"Name": "resource-type", "Values": ["image"]}])["Tags"]
+    assert {"Key": "mine", "ResourceId": image_id, "ResourceType": "image",
+            "Value": "fake_value"} in rows
+    found = user.describe_images(Filters=[{"Name": "tag-key", "Values": ["mine"]}])["Images"]
+    assert [i["ImageId"] for i in found] == [image_id]
+    assert found[0]["Tags"] == [{"Key": "mine", "Value": "fake_value"}]
+    assert not ec2.describe_images(Filters=[{"Name": "tag-key", "Values": ["mine"]}])["Images"]
+    assert "Tags" not in ec2.describe_images(ImageIds=[image_id])["Images"][0]
+    user.delete_tags(Resources=[image_id], Tags=[{"Key": "mine"}])
+    assert len(user.describe_tags(Filters=by_id)["Tags"]) == before
+    expect("InvalidAMIID.NotFound", user.create_tags, Resources=["emi-12345678"],
+           Tags=[{"Key": "a", "Value": "b"}])
