@@ -61,3 +61,18 @@ def test_empty_region_presigned_query_reaches_sts(cloud) -> None:
     assert resp.status_code == 200, resp.text
     assert "<GetCallerIdentityResult>" in resp.text
     assert creds["account"] in resp.text
+
+
+def test_empty_region_scope_reaches_walrus(cloud) -> None:
+    """S3 with an empty region (boto3's S3 client refuses region_name="", so botocore's
+    signer signs the request): Walrus verifies the scope as sent."""
+    from botocore.auth import S3SigV4Auth
+
+    creds = cloud.credentials()
+    req = AWSRequest("GET", cloud.url + "/")
+    req.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+    S3SigV4Auth(Credentials(creds["key"], creds["secret"]), "s3", "").add_auth(req)
+    assert "//s3/aws4_request" in req.headers["Authorization"]
+    resp = requests.get(req.url, headers=dict(req.headers), timeout=10)
+    assert resp.status_code == 200, resp.text
+    assert "<ListAllMyBucketsResult" in resp.text
