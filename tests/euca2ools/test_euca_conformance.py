@@ -42,3 +42,28 @@ def test_import_empty_key_and_bad_address(euca, cloud_ini: Path, tmp_path: Path)
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith("euca-describe-addresses: error (InvalidParameterValue): ")
     assert proc.stderr.count("\n") == 1
+
+
+def test_instance_attribute_errors(euca, cloud_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """VPC-only attributes and unmapped devices answer AWS's codes, one line each."""
+    image = _image(euca, cloud_ini)
+    out = euca("euca-run-instances", image, ini=cloud_ini).stdout
+    iid = next(line.split("\t")[1] for line in out.splitlines() if line.startswith("INSTANCE"))
+    proc = euca("euca-modify-instance-attribute", iid, "--source-dest-check", "false",
+                ini=cloud_ini, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(
+        "euca-modify-instance-attribute: error (InvalidParameterCombination): ")
+    assert proc.stderr.count("\n") == 1
+    proc = euca("euca-modify-instance-attribute", iid, "-b", "/dev/sdz=::true", ini=cloud_ini,
+                check=False)
+    assert proc.returncode == 1
+    assert proc.stderr == ("euca-modify-instance-attribute: error (InvalidInstanceAttributeValue)"
+                           ": No device is currently mapped at /dev/sdz\n")
+    euca("euca-modify-instance-attribute", iid, "--disable-api-termination", "true",
+         ini=cloud_ini)
+    proc = euca("euca-terminate-instances", iid, ini=cloud_ini, check=False)
+    assert proc.returncode == 1 and "(OperationNotPermitted)" in proc.stderr
+    euca("euca-modify-instance-attribute", iid, "--disable-api-termination", "false",
+         ini=cloud_ini)
+    euca("euca-terminate-instances", iid, ini=cloud_ini)
