@@ -96,15 +96,12 @@ def _scalar(value: Any) -> str:
 
 
 def flatten_params(params: dict[str, Any], prefix: str = "", out: dict[str, str] | None = None) -> dict[str, str]:
-    """Flatten nested params into AWS query form (``A.1``, ``A.B``); None is dropped.
-
-    An empty string is sent as given (``-t ''``): the service decides whether it is valid,
-    as AWS answers InvalidParameterValue rather than a silent default."""
+    """Flatten nested params into AWS query form (``A.1``, ``A.B``); None and '' are dropped."""
     if out is None:
         out = {}
     for key, value in params.items():
         name = f"{prefix}{key}"
-        if value is None:
+        if value is None or (isinstance(value, str) and value == ""):
             continue
         if isinstance(value, dict):
             flatten_params(value, name + ".", out)
