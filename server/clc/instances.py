@@ -178,14 +178,16 @@ def run_instances(ctx: Context) -> Any:
         raise errors.InvalidParameterValue("MinCount and MaxCount must be at least 1")
     if min_count > max_count:
         raise errors.InvalidParameterValue("MinCount must be less than or equal to MaxCount")
+    vm_type = p.str("InstanceType", "m1.small")
     token = p.str("ClientToken")
     if token:
         previous = clc.client_tokens.get((ctx.account_id, token))
         if previous:
             earlier = [clc.instances[i] for i in previous if i in clc.instances]
             if earlier:
+                _check_idempotent(earlier, image, vm_type, min_count, max_count,
+                                  p.str("KeyName") or "")
                 return reservation_xml(ctx, earlier)
-    vm_type = p.str("InstanceType", "m1.small")
     if vm_type not in clc.vm_types:
         raise errors.InvalidParameterValue(f"Invalid value '{vm_type}' for InstanceType.")
     vt = clc.vm_types[vm_type]
@@ -287,6 +289,21 @@ def run_instances(ctx: Context) -> Any:
                 if bd.get("volume_id"):
                     apply_tags(ctx, bd["volume_id"], inst.account_id, tag_specs["volume"])
     return reservation_xml(ctx, launched)
+
+
+IdempotentParameterMismatch = errors._error("IdempotentParameterMismatch",
+                                            "IdempotentParameterMismatch")
+
+
+def _check_idempotent(earlier: list[Instance], image: Image, vm_type: str, min_count: int,
+                      max_count: int, key_name: str) -> None:
+    """A client token names one launch: reusing it for a different one is an error."""
+    first = earlier[0]
+    if (first.image_id, first.vm_type, first.key_name) != (image.id, vm_type, key_name) or \
+            not min_count <= len(earlier) <= max_count:
+        raise IdempotentParameterMismatch(
+            "The client token you have provided is associated with a resource that was "
+            "launched with different parameters")
 
 
 def _assign(ctx: Context, insts: list[Instance], addressing: str,

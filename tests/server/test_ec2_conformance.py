@@ -508,3 +508,20 @@ def test_tags_on_someone_elses_public_image_are_the_callers(ec2, user, image_id)
     assert len(user.describe_tags(Filters=by_id)["Tags"]) == before
     expect("InvalidAMIID.NotFound", user.create_tags, Resources=["emi-12345678"],
            Tags=[{"Key": "a", "Value": "b"}])
+
+
+def test_client_token_and_instance_types(user, image_id) -> None:
+    """A client token reused for another launch is IdempotentParameterMismatch; unknown
+    instance types are InvalidInstanceType for DescribeInstanceTypes."""
+    run = {"ImageId": image_id, "MinCount": 1, "MaxCount": 1, "ClientToken": "conformance-1"}
+    first = user.run_instances(**run)
+    again = user.run_instances(**run)
+    assert again["ReservationId"] == first["ReservationId"]
+    expect("IdempotentParameterMismatch", user.run_instances,
+           **{**run, "InstanceType": "m1.large"})
+    expect("IdempotentParameterMismatch", user.run_instances, **{**run, "MinCount": 2,
+                                                                 "MaxCount": 2})
+    user.terminate_instances(InstanceIds=[first["Instances"][0]["InstanceId"]])
+    message = expect("InvalidInstanceType", user.describe_instance_types,
+                     InstanceTypes=["m1.small", "x9.huge"])
+    assert message == "The following supplied instance types do not exist: [x9.huge]"
