@@ -142,6 +142,9 @@ def describe_instance_status(ctx: Context) -> Any:
     """DescribeInstanceStatus: running instances (all with IncludeAllInstances)."""
     clc = ctx.cloud.clc
     requested = ctx.params.strings("InstanceId")
+    if requested and ctx.params.get("MaxResults") is not None:  # before any lookup, as AWS
+        raise errors.InvalidParameterCombination(
+            "The parameter instancesSet cannot be used with the parameter maxResults")
     insts = visible_instances(ctx, requested if requested else None)
     if not ctx.params.bool("IncludeAllInstances", False):
         insts = [i for i in insts if i.state == "running"]

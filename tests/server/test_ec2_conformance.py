@@ -448,6 +448,8 @@ def test_paging_limits(user, instance_id) -> None:
            SnapshotIds=["snap-12345678"])
     expect("InvalidParameterCombination", user.describe_instances, MaxResults=5,
            InstanceIds=[instance_id])
+    expect("InvalidParameterCombination", user.describe_instance_status, MaxResults=5,
+           InstanceIds=["i-12345678"])
 
 
 def test_create_ed25519_key_pair(user) -> None:
