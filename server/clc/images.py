@@ -123,6 +123,10 @@ def register_image(ctx: Context) -> Any:
     arch = p.str("Architecture") or manifest.get("architecture") or "x86_64"
     if arch not in ("i386", "x86_64", "armhf", "arm64"):
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
+    virtualization = p.str("VirtualizationType")
+    if virtualization is not None and virtualization not in ("paravirtual", "hvm"):
+        raise errors.InvalidParameterValue(f"Invalid value '{virtualization}' for "
+                                           "VirtualizationType: paravirtual or hvm")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
     if root_snapshot is not None:
         sc = ctx.cloud.components.get("sc")

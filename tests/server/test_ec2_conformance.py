@@ -474,6 +474,8 @@ def test_ami_names_and_launch_permission_items(cloud, user) -> None:
            ImageLocation=location)
     expect("InvalidAMIName.Malformed", user.register_image, Name="bad:name",
            ImageLocation=location)
+    expect("InvalidParameterValue", user.register_image, Name="virt", ImageLocation=location,
+           VirtualizationType="pv")
     ec2 = cloud.client("ec2")
     image = ec2.register_image(Name="ok (v1.0) [x86]/a_b-c's@d", ImageLocation=location)[
         "ImageId"]
