@@ -114,6 +114,10 @@ def register_image(ctx: Context) -> Any:
         check_ami_name(name)
     if any(i.name == name and i.account_id == ctx.account_id for i in clc.images.values()):
         raise errors.AWSError(f"AMI name {name} is already in use by AMI", code="InvalidAMIName.Duplicate")
+    virtualization = p.str("VirtualizationType")
+    if virtualization is not None and virtualization not in ("paravirtual", "hvm"):
+        raise errors.InvalidParameterValue(f"Invalid value '{virtualization}' for "
+                                           "VirtualizationType: paravirtual or hvm")
     image_type, manifest, size = "machine", {}, 0
     if location:
         manifest = _read_manifest(ctx, location)
@@ -123,10 +127,6 @@ def register_image(ctx: Context) -> Any:
     arch = p.str("Architecture") or manifest.get("architecture") or "x86_64"
     if arch not in ("i386", "x86_64", "armhf", "arm64"):
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
-    virtualization = p.str("VirtualizationType")
-    if virtualization is not None and virtualization not in ("paravirtual", "hvm"):
-        raise errors.InvalidParameterValue(f"Invalid value '{virtualization}' for "
-                                           "VirtualizationType: paravirtual or hvm")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
     if root_snapshot is not None:
         sc = ctx.cloud.components.get("sc")
