@@ -529,3 +529,13 @@ def test_client_token_and_instance_types(user, image_id) -> None:
     message = expect("InvalidInstanceType", user.describe_instance_types,
                      InstanceTypes=["m1.small", "x9.huge"])
     assert message == "The following supplied instance types do not exist: [x9.huge]"
+
+
+def test_missing_and_unknown_actions(cloud) -> None:
+    """No Action: MissingAction; an unknown one: InvalidAction (both 400)."""
+    from helpers import ec2_query
+
+    resp = ec2_query(cloud, "", {})
+    assert resp.status_code == 400 and "<Code>MissingAction</Code>" in resp.text
+    resp = ec2_query(cloud, "DescribeUnicorns", {})
+    assert resp.status_code == 400 and "<Code>InvalidAction</Code>" in resp.text
