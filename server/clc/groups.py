@@ -36,7 +36,7 @@ def find_group(ctx: Context, name: str | None = None, gid: str | None = None) ->
     if gid:
         sg = clc.groups.get(gid)
         if sg is None or (sg.account_id != ctx.account_id and not ctx.is_admin):
-            if not gid.startswith("sg-"):
+            if not ids.well_formed(gid, "sg"):
                 raise InvalidGroupIdMalformed(f"Invalid id: \"{gid}\" (expecting \"sg-...\")")
             raise InvalidGroupNotFound(f"The security group '{gid}' does not exist")
         return sg

@@ -123,7 +123,7 @@ def visible_instances(ctx: Context, ids_wanted: list[str] | None = None) -> list
         for iid in wanted:
             inst = clc.instances.get(iid)
             if inst is None or not (everyone or ctx.is_admin or inst.account_id == ctx.account_id):
-                if not iid.startswith("i-"):
+                if not ids.well_formed(iid, "i"):
                     raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
                 raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
             out.append(inst)
@@ -135,7 +135,7 @@ def get_instance(ctx: Context, iid: str) -> Instance:
     """One of the caller's instances (the cloud admin may act on any)."""
     inst = ctx.cloud.clc.instances.get(iid)
     if inst is None or not (ctx.is_admin or inst.account_id == ctx.account_id):
-        if not iid.startswith("i-"):
+        if not ids.well_formed(iid, "i"):
             raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
         raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
     return inst

@@ -110,6 +110,7 @@ def test_security_group_names(user) -> None:
     expect("InvalidGroup.NotFound", user.describe_security_groups, GroupNames=["nope"])
     expect("InvalidGroup.NotFound", user.describe_security_groups, GroupIds=["sg-12345678"])
     expect("InvalidGroupId.Malformed", user.describe_security_groups, GroupIds=["foo"])
+    expect("InvalidGroupId.Malformed", user.describe_security_groups, GroupIds=["sg-web"])
     expect("InvalidGroup.NotFound", user.delete_security_group, GroupName="nope")
     expect("CannotDelete", user.delete_security_group, GroupName="default")
     user.delete_security_group(GroupName="dup")
@@ -215,6 +216,8 @@ def test_instance_ids(user, instance_id) -> None:
     """Unknown and malformed instance IDs, across the actions that take them."""
     expect("InvalidInstanceID.NotFound", user.describe_instances, InstanceIds=["i-0"])
     expect("InvalidInstanceID.Malformed", user.describe_instances, InstanceIds=["foo"])
+    expect("InvalidInstanceID.Malformed", user.describe_instances, InstanceIds=["i-xyz"])
+    expect("InvalidInstanceID.Malformed", user.terminate_instances, InstanceIds=["i-"])
     expect("InvalidInstanceID.NotFound", user.terminate_instances, InstanceIds=["i-12345678"])
     expect("InvalidInstanceID.NotFound", user.reboot_instances, InstanceIds=["i-12345678"])
     expect("InvalidInstanceID.NotFound", user.get_console_output, InstanceId="i-12345678")
@@ -315,6 +318,8 @@ def test_volume_snapshot_and_tag_ids(user) -> None:
     zone = user.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
     expect("InvalidVolume.NotFound", user.describe_volumes, VolumeIds=["vol-12345678"])
     expect("InvalidVolumeID.Malformed", user.describe_volumes, VolumeIds=["foo"])
+    expect("InvalidVolumeID.Malformed", user.describe_volumes, VolumeIds=["vol-nope"])
+    expect("InvalidSnapshotID.Malformed", user.describe_snapshots, SnapshotIds=["snap-zz"])
     expect("InvalidVolume.NotFound", user.delete_volume, VolumeId="vol-12345678")
     expect("InvalidVolume.NotFound", user.detach_volume, VolumeId="vol-12345678")
     expect("InvalidVolume.NotFound", user.create_snapshot, VolumeId="vol-12345678")
