@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server import errors
+from server import errors, ids
 from server.clc.filters import Filters, page
 from server.protocol.params import Params
 from server.protocol.query import Context
@@ -58,6 +58,8 @@ def _owned_resource(ctx: Context, rid: str) -> Any:
         code = {"instance": "InvalidInstanceID.NotFound", "image": "InvalidAMIID.NotFound",
                 "volume": "InvalidVolume.NotFound", "snapshot": "InvalidSnapshot.NotFound",
                 "security-group": "InvalidGroup.NotFound"}.get(kind, "InvalidID")
+        if not ids.well_formed(rid, rid.split("-", 1)[0]):
+            code = "InvalidID"
         raise errors.AWSError(f"The ID '{rid}' is not valid" if code == "InvalidID"
                               else f"The {kind} ID '{rid}' does not exist", code=code)
     return record

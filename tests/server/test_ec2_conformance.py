@@ -331,6 +331,7 @@ def test_volume_snapshot_and_tag_ids(user) -> None:
     expect("IncorrectState", user.detach_volume, VolumeId=vid)
     user.delete_volume(VolumeId=vid)
     expect("InvalidID", user.create_tags, Resources=["foo"], Tags=[{"Key": "a", "Value": "b"}])
+    expect("InvalidID", user.create_tags, Resources=["i-xyz"], Tags=[{"Key": "a", "Value": "b"}])
     expect("InvalidInstanceID.NotFound", user.create_tags, Resources=["i-12345678"],
            Tags=[{"Key": "a", "Value": "b"}])
 
