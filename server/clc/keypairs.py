@@ -96,6 +96,25 @@ def create_key_pair(ctx: Context) -> Any:
             "keyPairId": kp.key_id, "tagSet": _tag_set(tags.get("key-pair", []))}
 
 
+def _from_rfc4716(text: bytes) -> bytes:
+    """An SSH2 (RFC 4716) public key file as an OpenSSH line: the base64 body between the
+    markers, without its headers (``Comment: ...``, continued by a trailing backslash)."""
+    body: list[bytes] = []
+    continued = False
+    for line in text.splitlines()[1:]:
+        line = line.strip()
+        if line.startswith(b"---- END SSH2 PUBLIC KEY ----"):
+            break
+        if continued or b":" in line:
+            continued = line.endswith(b"\\")
+            continue
+        body.append(line)
+    blob = b"".join(body)
+    wire = base64.b64decode(blob)  # starts with the key type: a length and the name
+    name = wire[4:4 + int.from_bytes(wire[:4], "big")]
+    return name + b" " + blob
+
+
 def import_key_pair(ctx: Context) -> Any:
     """ImportKeyPair: an OpenSSH RSA or ed25519 public key (base64 of the file's text)."""
     clc = ctx.cloud.clc
@@ -108,7 +127,9 @@ def import_key_pair(ctx: Context) -> Any:
     text = material.strip()
     public: Any
     try:
-        if text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
+        if text.startswith(b"---- BEGIN SSH2 PUBLIC KEY ----"):
+            public = serialization.load_ssh_public_key(_from_rfc4716(text))
+        elif text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
             public = serialization.load_ssh_public_key(b" ".join(text.split()[:2]))
         elif text.startswith(b"-----BEGIN"):
             public = serialization.load_pem_public_key(text)

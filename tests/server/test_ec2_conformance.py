@@ -545,3 +545,26 @@ def test_missing_and_unknown_actions(cloud) -> None:
     assert resp.status_code == 400 and "<Code>MissingAction</Code>" in resp.text
     resp = ec2_query(cloud, "DescribeUnicorns", {})
     assert resp.status_code == 400 and "<Code>InvalidAction</Code>" in resp.text
+
+
+def test_import_rfc4716_public_key(user) -> None:
+    """ImportKeyPair takes the SSH2 (RFC 4716) public key file format too, as AWS does."""
+    import textwrap
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
+    line = key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    blob = line.split()[1].decode()
+    text = ("---- BEGIN SSH2 PUBLIC KEY ----\nComment: \"2048-bit RSA, converted by me \\\n"
+            "from OpenSSH\"\n" + "\n".join(textwrap.wrap(blob, 70)) +
+            "\n---- END SSH2 PUBLIC KEY ----\n")
+    got = user.import_key_pair(KeyName="ssh2", PublicKeyMaterial=text.encode())
+    plain = user.import_key_pair(KeyName="openssh", PublicKeyMaterial=line)
+    assert got["KeyFingerprint"] == plain["KeyFingerprint"]
+    bad = text.replace(blob[10:20], "!!!!!!!!!!")
+    expect("InvalidKey.Format", user.import_key_pair, KeyName="ssh2-bad",
+           PublicKeyMaterial=bad.encode())
+    user.delete_key_pair(KeyName="ssh2")
+    user.delete_key_pair(KeyName="openssh")
