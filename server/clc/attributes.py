@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
-from server.clc.instances import IncorrectInstanceState, InvalidAMIIDNotFound, get_instance
+from server.clc.instances import (
+    IncorrectInstanceState,
+    InvalidAMIIDNotFound,
+    check_shutdown_behavior,
+    get_instance,
+)
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
@@ -162,9 +167,7 @@ def modify_instance_attribute(ctx: Context) -> Any:
         else:
             inst.disable_api_termination = str(value).lower() == "true"
     elif attr == "instanceInitiatedShutdownBehavior":
-        if value not in ("stop", "terminate"):
-            raise errors.InvalidParameterValue(f"Invalid value '{value}' for "
-                                               "instanceInitiatedShutdownBehavior")
+        check_shutdown_behavior(value, inst.root_device_type)
         inst.shutdown_behavior = value
     elif attr in ("sriovNetSupport", "enaSupport"):
         stopped()

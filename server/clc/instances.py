@@ -201,6 +201,9 @@ def run_instances(ctx: Context) -> Any:
         raise InvalidKeyPairNotFound(f"The key pair '{key_name}' does not exist")
     groups = _resolve_groups(ctx, p.strings("SecurityGroup"), p.strings("SecurityGroupId"))
     tag_specs = tag_specifications(ctx, ("instance", "volume"))
+    shutdown = p.str("InstanceInitiatedShutdownBehavior") or \
+        ("stop" if image.root_device_type == "ebs" else "terminate")
+    check_shutdown_behavior(shutdown, image.root_device_type)
     user_data = p.base64("UserData") or b""
     if len(user_data) > USER_DATA_MAX:
         raise InvalidUserDataMalformed(
@@ -244,8 +247,7 @@ def run_instances(ctx: Context) -> Any:
             architecture=image.architecture, platform=image.platform,
             virtualization_type=image.virtualization_type,
             disable_api_termination=bool(p.bool("DisableApiTermination", False)),
-            shutdown_behavior=p.str("InstanceInitiatedShutdownBehavior") or
-            ("stop" if image.root_device_type == "ebs" else "terminate"),
+            shutdown_behavior=shutdown,
             ebs_optimized=bool(p.bool("EbsOptimized", False)),
             requester=ctx.caller.account_id, addressing=addressing, transition_time=now)
         insts.append(inst)
@@ -293,6 +295,18 @@ def run_instances(ctx: Context) -> Any:
 
 IdempotentParameterMismatch = errors._error("IdempotentParameterMismatch",
                                             "IdempotentParameterMismatch")
+
+
+def check_shutdown_behavior(value: str, root_device_type: str) -> None:
+    """``stop`` or ``terminate``; instance-store instances cannot stop (AWS's errors)."""
+    if value not in ("stop", "terminate"):
+        raise errors.InvalidParameterValue(
+            f"Value ({value}) for parameter instanceInitiatedShutdownBehavior is invalid. "
+            "Valid values are: stop, terminate")
+    if value == "stop" and root_device_type != "ebs":
+        raise errors.InvalidParameterCombination(
+            "The attribute instanceInitiatedShutdownBehavior can only be used for EBS-backed "
+            "images.")
 
 
 def _check_idempotent(earlier: list[Instance], image: Image, vm_type: str, min_count: int,

@@ -176,6 +176,10 @@ def test_run_instances_parameter_errors(user, image_id) -> None:
     expect("InvalidAMIID.Malformed", user.run_instances, **{**run, "ImageId": "foo"})
     expect("InvalidParameterValue", user.run_instances,
            **{**run, "Placement": {"AvailabilityZone": "nowhere"}})
+    expect("InvalidParameterValue", user.run_instances,
+           **{**run, "InstanceInitiatedShutdownBehavior": "hibernate"})
+    expect("InvalidParameterCombination", user.run_instances,  # instance-store: cannot stop
+           **{**run, "InstanceInitiatedShutdownBehavior": "stop"})
     assert user.describe_instances()["Reservations"] == before
 
 
@@ -257,6 +261,8 @@ def test_instance_attributes(user, instance_id) -> None:
            Attribute="instanceType", Value="m1.small")
     expect("IncorrectInstanceState", user.modify_instance_attribute, InstanceId=iid,
            InstanceType={"Value": "m1.small"})
+    expect("InvalidParameterCombination", user.modify_instance_attribute, InstanceId=iid,
+           InstanceInitiatedShutdownBehavior={"Value": "stop"})
     expect("InvalidInstanceAttributeValue", user.modify_instance_attribute, InstanceId=iid,
            BlockDeviceMappings=[{"DeviceName": "/dev/sdz", "Ebs": {"DeleteOnTermination": True}}])
 
