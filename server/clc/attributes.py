@@ -113,6 +113,8 @@ def _requested_change(ctx: Context) -> tuple[str, Any]:
         value = p.get("Value")
         if value is None or value == "":
             raise errors.MissingParameter("The request must contain the parameter value")
+        if not isinstance(value, str):
+            raise errors.InvalidParameterValue(f"Invalid value for parameter value of {attr}")
         return attr, value
     if not given:
         raise errors.InvalidParameterCombination("No attribute to modify was given")
@@ -126,6 +128,8 @@ def _requested_change(ctx: Context) -> tuple[str, Any]:
     if value is None:
         raise errors.MissingParameter(f"The request must contain the parameter "
                                       f"{_MODIFIABLE[name]}.Value")
+    if not isinstance(value, str):
+        raise errors.InvalidParameterValue(f"Invalid value for parameter {_MODIFIABLE[name]}")
     return name, value
 
 

@@ -121,8 +121,10 @@ def import_key_pair(ctx: Context) -> Any:
     name = _name(ctx)
     if (ctx.account_id, name) in clc.key_pairs:
         raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
-    material = ctx.params.base64("PublicKeyMaterial")
-    if not material or not material.strip():  # AWS: an empty key is a missing parameter
+    material = ctx.params.base64("PublicKeyMaterial") or b""
+    # AWS: an empty (or blank) key is a missing parameter; undecodable text is a bad key
+    if not (ctx.params.str("PublicKeyMaterial") or "").strip() or \
+            (material and not material.strip()):
         raise errors.MissingParameter("The request must contain the parameter PublicKeyMaterial")
     text = material.strip()
     public: Any
