@@ -18,6 +18,7 @@ from server.clc.instances import (
 )
 from server.clc.model import Instance
 from server.clc.specs import spec_for
+from server.nc.node import IllegalTransition
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -66,11 +67,14 @@ def reboot_instances(ctx: Context) -> Any:
     """RebootInstances."""
     insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
     for inst in insts:
-        if inst.state not in ("running", "pending"):
+        if inst.state != "running":
             raise IncorrectInstanceState(
                 f"The instance '{inst.id}' is not in a state from which it can be rebooted.")
     for inst in insts:
-        ctx.cloud.clusters[inst.zone].reboot_instance(inst.id)
+        try:
+            ctx.cloud.clusters[inst.zone].reboot_instance(inst.id)
+        except IllegalTransition:
+            pass  # the node is already rebooting it: one more request changes nothing (AWS)
     return None
 
 

@@ -228,6 +228,9 @@ def test_instance_ids(user, instance_id) -> None:
     expect("InvalidInstanceID.NotFound", user.describe_instance_status,
            InstanceIds=["i-12345678"])
     expect("UnsupportedOperation", user.stop_instances, InstanceIds=[instance_id])
+    for _ in range(3):  # a reboot while the node still reboots it is no error
+        user.reboot_instances(InstanceIds=[instance_id])
+    wait_state(user, [instance_id], "running")
     expect("DryRunOperation", user.describe_instances, status=412, DryRun=True)
 
 
