@@ -141,6 +141,12 @@ def route_args(inv: Invocation, extra: list[Any]) -> None:
             continue
         if arg.flag:
             value = True
+        elif value == "":
+            # Typed as empty (``-t ''``): sent as such, for the service to judge (AWS answers
+            # InvalidParameterValue) rather than dropped into a silent default.
+            from .client import EMPTY
+
+            value = EMPTY
         inv.params[arg.dest] = value
     if cmd.filters is not None and inv.args.get("filter"):
         inv.params["Filter"] = parse_filters(inv.args["filter"], cmd.filters)

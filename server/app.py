@@ -23,9 +23,11 @@ log = logging.getLogger(__name__)
 #: The ASGI extension (offered by server.protocol.zerocopy) for sending file ranges.
 _ZEROCOPY = "http.response.zerocopysend"
 
-_SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
-_QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*?%2F\d{8}%2F[^&]*?%2F([^&%]+)%2Faws4_request",
-                          re.IGNORECASE)
+# The region may be empty (boto3 with region_name=""): route by the service all the same.
+_SCOPE_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]*/([^/]+)/aws4_request")
+_QUERY_SCOPE = re.compile(
+    r"X-Amz-Credential=[^&]*?(?:%2F|/)\d{8}(?:%2F|/)[^&/%]*(?:%2F|/)([^&%/]+)(?:%2F|/)aws4_request",
+    re.IGNORECASE)
 
 
 class Service(Protocol):

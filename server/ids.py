@@ -14,6 +14,14 @@ def resource_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(9)[:17]}"
 
 
+def well_formed(resource_id: str, prefix: str) -> bool:
+    """Is ``resource_id`` shaped as an ID of that kind (``prefix-`` and hex digits)? AWS
+    answers X.Malformed for one that is not, and X.NotFound for one that names nothing."""
+    head, dash, tail = resource_id.partition("-")
+    return head == prefix and bool(dash) and bool(tail) and all(
+        c in "0123456789abcdefABCDEF" for c in tail)
+
+
 def image_id(prefix: str = "emi") -> str:
     """Eucalyptus image IDs: ``emi-``/``eki-``/``eri-`` + 8 hex digits."""
     return f"{prefix}-{secrets.token_hex(4)}"

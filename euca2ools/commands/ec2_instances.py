@@ -33,8 +33,9 @@ def _prepare_run(inv: Invocation) -> None:
         lo, hi = int(low), int(high or low)
     except ValueError:
         raise ArgumentError(f"argument -n/--instance-count: invalid count '{count}'") from None
-    lo, hi = min(lo, hi), max(lo, hi)
-    if lo < 1:
+    # MIN above MAX goes to the server as given: it answers InvalidParameterValue (as AWS),
+    # where swapping them would launch what the user did not ask for.
+    if lo < 1 or hi < 1:
         raise ArgumentError("argument -n/--instance-count: instance count must be positive")
     p["MinCount"], p["MaxCount"] = lo, hi
     groups = a.get("group") or []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from server import errors, ids
@@ -9,6 +10,8 @@ from server.auth.authz import action, arn, combine, each_param, fixed
 from server.clc.filters import Filters
 from server.clc.instances import get_instance
 from server.clc.model import Address
+from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.query import Context
 
 InvalidAddressNotFound = errors._error("InvalidAddressNotFound", "InvalidAddress.NotFound")
@@ -18,14 +21,29 @@ InvalidAssociationIDNotFound = errors._error("InvalidAssociationIDNotFound",
                                              "InvalidAssociationID.NotFound")
 
 
+def _check_ip(public_ip: str) -> None:
+    """A malformed address is InvalidParameterValue (a well-formed unknown one: not found)."""
+    try:
+        ipaddress.IPv4Address(public_ip)
+    except ValueError:
+        raise errors.InvalidParameterValue(
+            f"Invalid value '{public_ip}' for PublicIp. Not a valid IPv4 address.") from None
+
+
 def _mine(ctx: Context, public_ip: str | None, allocation_id: str | None = None) -> Address:
     clc = ctx.cloud.clc
+    if public_ip and allocation_id:
+        raise errors.InvalidParameterCombination(
+            "You may specify public IP or allocation id, but not both in the same call")
+    if not public_ip and not allocation_id:
+        raise errors.MissingParameter("Either public IP or allocation id must be specified")
     if allocation_id:
         for addr in clc.addresses.values():
             if addr.allocation_id == allocation_id and not addr.auto and \
                     (addr.account_id == ctx.account_id or ctx.is_admin):
                 return addr
         raise InvalidAllocationIDNotFound(f"The allocation ID '{allocation_id}' does not exist")
+    _check_ip(public_ip or "")
     found = clc.addresses.get(public_ip or "")
     if found is None or found.auto or not found.account_id or \
             not (found.account_id == ctx.account_id or ctx.is_admin):
@@ -35,9 +53,16 @@ def _mine(ctx: Context, public_ip: str | None, allocation_id: str | None = None)
 
 def allocate_address(ctx: Context) -> Any:
     """AllocateAddress from the public pool."""
-    if (ctx.params.str("Domain") or "standard") == "vpc":
+    domain = ctx.params.str("Domain") or "standard"
+    if domain == "vpc":
         raise errors.InvalidParameterValue("VPC addresses are not supported (EC2-Classic)")
+    if domain != "standard":
+        raise errors.InvalidParameterValue(
+            f"Invalid value '{domain}' for domain. Valid values are: standard, vpc")
+    tags = tag_specifications(ctx, ("elastic-ip",))
     addr = ctx.cloud.clc.take_public_ip(ctx.account_id, auto=False)
+    if tags:
+        apply_tags(ctx, addr.allocation_id, addr.account_id, tags["elastic-ip"])
     return {"publicIp": addr.id, "domain": "standard", "allocationId": addr.allocation_id}
 
 
@@ -47,6 +72,7 @@ def release_address(ctx: Context) -> Any:
     addr = _mine(ctx, ctx.params.str("PublicIp"), ctx.params.str("AllocationId"))
     if addr.instance_id:
         _disassociate(ctx, addr)
+    clc.delete_tags_of(addr.allocation_id)
     fresh = Address(addr.id, "")
     clc.addresses[addr.id] = fresh
     clc.save(fresh)
@@ -134,6 +160,8 @@ def describe_addresses(ctx: Context) -> Any:
              if a.account_id and not a.auto and (everyone or a.account_id == ctx.account_id)]
     if ips:
         for ip in ips:
+            _check_ip(ip)
+        for ip in ips:
             if not any(a.id == ip for a in addrs):
                 raise InvalidAddressNotFound(f"Address '{ip}' not found.")
         addrs = [a for a in addrs if a.id in ips]
@@ -156,7 +184,7 @@ def describe_addresses(ctx: Context) -> Any:
         "instanceId": a.instance_id or None, "associationId": a.association_id or None,
         "privateIpAddress": a.private_ip or None, "publicIpv4Pool": "eucalyptus",
         "networkBorderGroup": ctx.cloud.config.cloud["region"],
-        "tagSet": None} for a in sorted(addrs, key=lambda a: a.id)]}
+        "tagSet": tag_set(clc, a.allocation_id)} for a in sorted(addrs, key=lambda a: a.id)]}
 
 
 def _address(ctx: Context) -> list[str]:

@@ -42,6 +42,9 @@ DEFAULT_IMAGE_NAME = "default-image"
 MAC_PREFIX = "d0:0d"
 
 
+#: ID prefixes of resources other accounts may tag for themselves (images, snapshots).
+SHAREABLE_PREFIXES = ("emi", "eki", "eri", "ami", "aki", "ari", "snap")
+
 class CloudController:
     """Holds the cloud's records and applies the CCs' instance events to them."""
 
@@ -344,6 +347,10 @@ class CloudController:
         for addr in self.addresses.values():
             if addr.allocation_id == resource_id:
                 return addr
+        if resource_id.startswith("key-"):
+            for kp in self.key_pairs.values():
+                if kp.key_id == resource_id:
+                    return kp
         for finder in self.resource_lookups:
             found = finder(resource_id)
             if found is not None:
@@ -351,11 +358,16 @@ class CloudController:
         return None
 
     def delete_tags_of(self, resource_id: str) -> None:
-        """Drop a deleted resource's tags."""
-        if self.tags.pop(resource_id, None) is not None:
-            self.tag_owner.pop(resource_id, None)
-            self.store.delete("tags", resource_id)
-            self._schedule_flush()
+        """Drop a deleted resource's tags (and other accounts' tags of a shared image or
+        snapshot, kept as ``ID@ACCOUNT``)."""
+        keys = [resource_id]
+        if resource_id.split("-", 1)[0] in SHAREABLE_PREFIXES:
+            keys += [k for k in self.tags if k.startswith(resource_id + "@")]
+        for key in keys:
+            if self.tags.pop(key, None) is not None:
+                self.tag_owner.pop(key, None)
+                self.store.delete("tags", key)
+                self._schedule_flush()
 
     def save_tags(self, resource_id: str, account_id: str) -> None:
         """Persist one resource's tags."""

@@ -78,8 +78,11 @@ class Filters:
 
 
 def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
-         ids_given: bool = False) -> tuple[list[T], str | None]:
-    """AWS paging: ``MaxResults`` (low..high) and an opaque ``NextToken``."""
+         ids_given: bool = False, clamp: bool = False) -> tuple[list[T], str | None]:
+    """AWS paging: ``MaxResults`` (low..high) and an opaque ``NextToken``.
+
+    With ``clamp``, a ``MaxResults`` above ``high`` returns ``high`` items instead of an
+    error (as AWS's DescribeVolumes, DescribeSnapshots and DescribeTags do)."""
     max_results = params.int("MaxResults")
     token = params.str("NextToken")
     if max_results is None and token is None:
@@ -87,6 +90,8 @@ def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
     if ids_given and max_results is not None:
         raise errors.InvalidParameterCombination(
             "The parameter instancesSet cannot be used with the parameter maxResults")
+    if clamp and max_results is not None and max_results > high:
+        max_results = high
     if max_results is not None and not low <= max_results <= high:
         raise errors.InvalidParameterValue(
             f"Value ( {max_results} ) for parameter maxResults is invalid. "

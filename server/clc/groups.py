@@ -9,7 +9,8 @@ from server import errors, ids
 from server.auth.authz import action, arn, fixed
 from server.clc.filters import Filters
 from server.clc.model import SecurityGroup
-from server.clc.render import group_xml
+from server.clc.render import group_xml, permissions_xml
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.params import Params
 from server.protocol.query import Context
 
@@ -23,6 +24,7 @@ InvalidPermissionNotFound = errors._error("InvalidPermissionNotFound",
                                           "InvalidPermission.NotFound")
 InvalidPermissionMalformed = errors._error("InvalidPermissionMalformed",
                                            "InvalidPermission.Malformed")
+InvalidGroupReserved = errors._error("InvalidGroupReserved", "InvalidGroup.Reserved")
 CannotDelete = errors._error("CannotDelete", "CannotDelete")
 
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
@@ -35,7 +37,7 @@ def find_group(ctx: Context, name: str | None = None, gid: str | None = None) ->
     if gid:
         sg = clc.groups.get(gid)
         if sg is None or (sg.account_id != ctx.account_id and not ctx.is_admin):
-            if not gid.startswith("sg-"):
+            if not ids.well_formed(gid, "sg"):
                 raise InvalidGroupIdMalformed(f"Invalid id: \"{gid}\" (expecting \"sg-...\")")
             raise InvalidGroupNotFound(f"The security group '{gid}' does not exist")
         return sg
@@ -60,22 +62,27 @@ def create_security_group(ctx: Context) -> Any:
     if name.startswith("sg-"):
         raise errors.InvalidParameterValue("Group names may not be in the format sg-*")
     if name == "default":
-        clc.default_group(ctx.account_id)
+        raise InvalidGroupReserved("The security group 'default' is reserved")
     if (ctx.account_id, name) in clc.group_names:
         raise InvalidGroupDuplicate(f"The security group '{name}' already exists")
+    tags = tag_specifications(ctx, ("security-group",))
     sg = SecurityGroup(ids.resource_id("sg"), ctx.account_id, name, desc)
     clc.groups[sg.id] = sg
     clc.group_names[(ctx.account_id, name)] = sg.id
     clc.save(sg)
-    return {"return": True, "groupId": sg.id}
+    if tags:
+        apply_tags(ctx, sg.id, sg.account_id, tags["security-group"])
+    return {"return": True, "groupId": sg.id,
+            "tagSet": [{"key": k, "value": v} for k, v in tags.get("security-group", [])]
+            or None}
 
 
 def delete_security_group(ctx: Context) -> Any:
     """DeleteSecurityGroup (refused for ``default`` and for groups in use)."""
     clc = ctx.cloud.clc
-    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
     if not ctx.params.str("GroupName") and not ctx.params.str("GroupId"):
         raise errors.MissingParameter("The request must contain the parameter GroupName or GroupId")
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
     if sg.name == "default":
         raise CannotDelete("the specified group: \"default\" name: \"default\" cannot be deleted")
     for inst in clc.instances.values():
@@ -223,9 +230,18 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
     return rules
 
 
+def _classic_only(sg: SecurityGroup, egress: bool) -> None:
+    """Every group here is an EC2-Classic group, and those have no egress rules."""
+    if egress:
+        raise errors.InvalidParameterValue(
+            f"The security group '{sg.id}' is an EC2-Classic group: egress rules apply only "
+            "to VPC security groups")
+
+
 def _authorize(ctx: Context, egress: bool) -> Any:
     clc = ctx.cloud.clc
     sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    _classic_only(sg, egress)
     target = sg.egress if egress else sg.ingress
     new = _parse_permissions(ctx, sg)
     for rule in new:
@@ -255,28 +271,30 @@ def _authorize(ctx: Context, egress: bool) -> Any:
 
 
 def _revoke(ctx: Context, egress: bool) -> Any:
+    """Remove the rules that match; as AWS does for EC2-Classic groups, the ones that match
+    nothing are no error but come back in ``unknownIpPermissionSet``."""
     clc = ctx.cloud.clc
     sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    _classic_only(sg, egress)
     target = sg.egress if egress else sg.ingress
+    unknown: list[dict[str, Any]] = []
     for rule in _parse_permissions(ctx, sg):
-        for existing in target:
-            if (existing["proto"], existing["from"], existing["to"]) == \
-                    (rule["proto"], rule["from"], rule["to"]):
-                gone_c = [c for c in rule["cidrs"] if c in existing["cidrs"]]
-                gone_g = [g for g in rule["groups"]
-                          if g[1] in {x[1] for x in existing["groups"]}]
-                if gone_c or gone_g:
-                    existing["cidrs"] = [c for c in existing["cidrs"] if c not in gone_c]
-                    existing["groups"] = [g for g in existing["groups"]
-                                          if g[1] not in {x[1] for x in gone_g}]
-                    break
-        else:
-            raise InvalidPermissionNotFound(
-                "The specified rule does not exist in this security group.")
+        existing = next((r for r in target if (r["proto"], r["from"], r["to"]) ==
+                         (rule["proto"], rule["from"], rule["to"])), None)
+        have_c = set(existing["cidrs"]) if existing else set()
+        have_g = {g[1] for g in existing["groups"]} if existing else set()
+        missing = {**rule, "cidrs": [c for c in rule["cidrs"] if c not in have_c],
+                   "groups": [g for g in rule["groups"] if g[1] not in have_g]}
+        if missing["cidrs"] or missing["groups"]:
+            unknown.append(missing)
+        if existing is not None:
+            gone_g = {g[1] for g in rule["groups"]}
+            existing["cidrs"] = [c for c in existing["cidrs"] if c not in rule["cidrs"]]
+            existing["groups"] = [g for g in existing["groups"] if g[1] not in gone_g]
     sg.ingress = [r for r in sg.ingress if r["cidrs"] or r["groups"]]
     sg.egress = [r for r in sg.egress if r["cidrs"] or r["groups"]]
     clc.save(sg)
-    return {"return": True}
+    return {"return": True, "unknownIpPermissionSet": permissions_xml(unknown) or None}
 
 
 def _group_arns(ctx: Context) -> list[str]:

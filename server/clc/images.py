@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from server import errors, ids
 from server.auth.authz import action, arn
 from server.clc.filters import Filters
-from server.clc.instances import InvalidAMIIDMalformed, InvalidAMIIDNotFound
+from server.clc.instances import InvalidAMIIDNotFound, image_not_found
 from server.clc.model import Image
-from server.clc.render import image_xml
+from server.clc.render import image_xml, tag_set
+from server.clc.tags import tags_key, tags_seen
+from server.protocol.params import Params
 from server.protocol.query import Context
 
 
@@ -18,15 +21,19 @@ def _visible(ctx: Context, img: Image) -> bool:
             or ctx.is_admin)
 
 
-def get_image(ctx: Context, image_id: str, *, own: bool = False) -> Image:
-    """An image the caller may see (or must own)."""
+def get_image(ctx: Context, image_id: str) -> Image:
+    """An image the caller may see."""
     img = ctx.cloud.clc.images.get(image_id)
-    if img is None or not _visible(ctx, img) or (own and img.account_id != ctx.account_id
-                                                  and not ctx.is_admin):
-        if "-" not in image_id:
-            raise InvalidAMIIDMalformed(f"Invalid id: \"{image_id}\"")
-        raise InvalidAMIIDNotFound(f"The image id '[{image_id}]' does not exist")
+    if img is None or not _visible(ctx, img):
+        raise image_not_found(image_id)
     return img
+
+
+def check_owner(ctx: Context, img: Image) -> None:
+    """Only the owner (and the cloud admin) may change or inspect an image's attributes:
+    others who can see it get AuthFailure, as AWS answers for a public image."""
+    if img.account_id != ctx.account_id and not ctx.is_admin:
+        raise errors.AuthFailure(f"Not authorized for image:{img.id}")
 
 
 def _mappings(ctx: Context) -> list[dict[str, Any]]:
@@ -47,6 +54,20 @@ def _mappings(ctx: Context) -> list[dict[str, Any]]:
 
 
 InvalidManifest = errors._error("InvalidManifest", "InvalidManifest")
+InvalidAMINameMalformed = errors._error("InvalidAMINameMalformed", "InvalidAMIName.Malformed")
+InvalidAMIAttributeItemValue = errors._error("InvalidAMIAttributeItemValue",
+                                             "InvalidAMIAttributeItemValue")
+#: What AWS allows in an AMI name (3 to 128 of these).
+_AMI_NAME = re.compile(r"^[A-Za-z0-9()\[\] ./\-'@_]{3,128}$")
+
+
+def check_ami_name(name: str) -> None:
+    """InvalidAMIName.Malformed unless the name is what AWS accepts."""
+    if not _AMI_NAME.match(name):
+        raise InvalidAMINameMalformed(
+            "AMI names must be between 3 and 128 characters long, and may contain letters, "
+            "numbers, parentheses, square brackets, spaces, periods, slashes, dashes, single "
+            "quotes, at-signs and underscores")
 
 
 def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
@@ -86,12 +107,18 @@ def register_image(ctx: Context) -> Any:
         raise errors.MissingParameter("Either ImageLocation or a root device snapshot "
                                       "(BlockDeviceMapping for RootDeviceName) is required")
     if not name:
-        if location:
+        if location:  # Eucalyptus: the manifest's name, as it is
             name = location.rsplit("/", 1)[-1].removesuffix(".manifest.xml")
         else:
             raise errors.MissingParameter("The request must contain the parameter Name")
+    else:
+        check_ami_name(name)
     if any(i.name == name and i.account_id == ctx.account_id for i in clc.images.values()):
         raise errors.AWSError(f"AMI name {name} is already in use by AMI", code="InvalidAMIName.Duplicate")
+    virtualization = p.str("VirtualizationType")
+    if virtualization is not None and virtualization not in ("paravirtual", "hvm"):
+        raise errors.InvalidParameterValue(f"Invalid value '{virtualization}' for "
+                                           "VirtualizationType: paravirtual or hvm")
     image_type, manifest, size = "machine", {}, 0
     if location:
         manifest = _read_manifest(ctx, location)
@@ -130,7 +157,8 @@ def register_image(ctx: Context) -> Any:
 def deregister_image(ctx: Context) -> Any:
     """DeregisterImage (running instances keep running)."""
     clc = ctx.cloud.clc
-    img = get_image(ctx, ctx.params.str("ImageId", required=True), own=True)
+    img = get_image(ctx, ctx.params.str("ImageId", required=True))
+    check_owner(ctx, img)
     del clc.images[img.id]
     clc.forget(img)
     clc.delete_tags_of(img.id)
@@ -190,89 +218,140 @@ def describe_images(ctx: Context) -> Any:
                 lambda i: [str(b.get("delete_on_termination", True)).lower()
                            for b in i.block_devices],
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
-        }, lambda i: clc.tags.get(i.id, {})).apply(images, filt)
+        }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
-    return {"imagesSet": [image_xml(clc, i) for i in images]}
+    items = []
+    for img in images:
+        item = image_xml(clc, img)
+        if img.account_id != ctx.account_id and not ctx.is_admin:
+            item = {**item, "tagSet": tag_set(clc, tags_key(ctx, img))}  # the caller's own
+        items.append(item)
+    return {"imagesSet": items}
+
+
+#: Attribute names DescribeImageAttribute knows (AWS's ImageAttributeName).
+_IMAGE_ATTRS = ("description", "kernel", "ramdisk", "launchPermission", "productCodes",
+                "blockDeviceMapping", "sriovNetSupport", "bootMode", "tpmSupport", "uefiData",
+                "lastLaunchedTime", "imdsSupport", "deregistrationProtection")
 
 
 def describe_image_attribute(ctx: Context) -> Any:
-    """DescribeImageAttribute."""
+    """DescribeImageAttribute (the owner's, or the cloud admin's)."""
     img = get_image(ctx, ctx.params.str("ImageId", required=True))
     attr = ctx.params.str("Attribute", required=True)
+    if attr not in _IMAGE_ATTRS:
+        raise errors.InvalidRequest(f"Invalid attribute: {attr}")
+    check_owner(ctx, img)
     out: dict[str, Any] = {"imageId": img.id}
     if attr == "launchPermission":
-        if img.account_id != ctx.account_id and not ctx.is_admin:
-            raise errors.AuthFailure("Not authorized for image:" + img.id)
         perms: list[dict[str, str]] = [{"group": "all"}] if img.public else []
         perms += [{"userId": u} for u in img.launch_users]
         out["launchPermission"] = perms
     elif attr == "productCodes":
         out["productCodes"] = [{"productCode": c, "type": "devpay"} for c in img.product_codes]
-    elif attr == "kernel":
-        out["kernel"] = {"value": img.kernel_id} if img.kernel_id else {}
-    elif attr == "ramdisk":
-        out["ramdisk"] = {"value": img.ramdisk_id} if img.ramdisk_id else {}
+    elif attr in ("kernel", "ramdisk"):  # absent, not empty, when the image has none (AWS)
+        ref = img.kernel_id if attr == "kernel" else img.ramdisk_id
+        if ref:
+            out[attr] = {"value": ref}
     elif attr == "description":
         out["description"] = {"value": img.description} if img.description else {}
     elif attr == "blockDeviceMapping":
         out["blockDeviceMapping"] = image_xml(ctx.cloud.clc, img)["blockDeviceMapping"]
+    elif attr == "bootMode":
+        out["bootMode"] = {"value": "uefi" if img.virtualization_type == "hvm" else "legacy-bios"}
+    elif attr == "lastLaunchedTime":
+        out["lastLaunchedTime"] = {}
+    elif attr == "deregistrationProtection":
+        out["deregistrationProtection"] = {"value": "disabled"}
     else:
-        raise errors.InvalidParameterValue(f"Invalid attribute: {attr}")
+        out[attr] = {}
     return out
 
 
+def _launch_permission_changes(ctx: Context) -> tuple[list[Params], list[Params]]:
+    """Launch permissions to add and remove: ``LaunchPermission.Add.N`` / ``.Remove.N``, or
+    the legacy ``OperationType`` with ``UserId.N`` / ``UserGroup.N``."""
+    p = ctx.params
+    lp = p.struct("LaunchPermission")
+    adds, removes = lp.structs("Add"), lp.structs("Remove")
+    op = (p.str("OperationType") or "").lower()
+    if op and op not in ("add", "remove"):
+        raise errors.InvalidParameterValue(f"Invalid value '{op}' for OperationType: add or "
+                                           "remove")
+    entries = [Params({"UserId": u}) for u in p.strings("UserId")] + \
+        [Params({"Group": g}) for g in p.strings("UserGroup")]
+    if entries and not op:
+        raise errors.MissingParameter("The request must contain the parameter OperationType")
+    (adds if op == "add" else removes).extend(entries)
+    for entry in adds + removes:
+        user_id = entry.str("UserId")
+        if user_id is not None and not re.fullmatch(r"\d{12}", user_id):
+            raise InvalidAMIAttributeItemValue(
+                f"Invalid attribute item value \"{user_id}\" for userId item type.")
+        group = entry.str("Group")
+        if group is not None and group != "all":
+            raise errors.InvalidParameterValue(f"Invalid value '{group}' for group: only 'all' "
+                                               "is valid")
+    return adds, removes
+
+
 def modify_image_attribute(ctx: Context) -> Any:
-    """ModifyImageAttribute: launch permissions, description, product codes."""
+    """ModifyImageAttribute: launch permissions, description, product codes (one kind per
+    call; the image's owner only)."""
     clc = ctx.cloud.clc
     p = ctx.params
-    img = get_image(ctx, p.str("ImageId", required=True), own=True)
-    lp = p.struct("LaunchPermission")
-    adds = lp.structs("Add")
-    removes = lp.structs("Remove")
-    # legacy form: Attribute=launchPermission OperationType=add UserId.N / UserGroup.N
-    op = (p.str("OperationType") or "").lower()
-    if op in ("add", "remove"):
-        entries = [{"UserId": u} for u in p.strings("UserId")] + \
-                  [{"Group": g} for g in p.strings("UserGroup")]
-        from server.protocol.params import Params as _P
-
-        (adds if op == "add" else removes).extend(_P(e) for e in entries)
-    changed = False
+    img = get_image(ctx, p.str("ImageId", required=True))
+    attr = p.str("Attribute")
+    adds, removes = _launch_permission_changes(ctx)
+    desc = p.struct("Description").str("Value")
+    codes = p.strings("ProductCode")
+    if attr is not None:
+        if attr == "blockDeviceMapping":
+            raise errors.InvalidParameter("The attribute blockDeviceMapping cannot be modified")
+        if attr not in ("description", "launchPermission", "productCodes"):
+            raise errors.InvalidParameterCombination(f"Invalid attribute: {attr}")
+        if attr == "description":
+            if desc is None:
+                desc = p.str("Value")
+            if desc is None:
+                raise errors.MissingParameter("The request must contain the parameter Value")
+        elif attr == "launchPermission" and not adds and not removes:
+            raise errors.InvalidParameterCombination(
+                "No launch permission to add or remove was given")
+        elif attr == "productCodes" and not codes:
+            raise errors.MissingParameter("The request must contain the parameter ProductCode")
+    kinds = sum((bool(adds or removes), desc is not None, bool(codes)))
+    if kinds == 0:
+        raise errors.InvalidParameterCombination("No attribute to modify was given")
+    if kinds > 1:
+        raise errors.InvalidParameterCombination("Only one attribute can be modified at a time")
+    check_owner(ctx, img)
     for entry in adds:
         if entry.str("Group") == "all":
             img.public = True
-        elif entry.str("UserId"):
-            if entry.str("UserId") not in img.launch_users:
-                img.launch_users.append(entry.str("UserId"))
-        changed = True
+        elif entry.str("UserId") and entry.str("UserId") not in img.launch_users:
+            img.launch_users.append(entry.str("UserId"))
     for entry in removes:
         if entry.str("Group") == "all":
             img.public = False
         elif entry.str("UserId") in img.launch_users:
             img.launch_users.remove(entry.str("UserId"))
-        changed = True
-    desc = p.struct("Description").str("Value")
-    if desc is None and p.str("Attribute") == "description":
-        desc = p.str("Value")
     if desc is not None:
-        img.description, changed = desc, True
-    codes = p.strings("ProductCode")
-    if codes:
-        img.product_codes.extend(c for c in codes if c not in img.product_codes)
-        changed = True
-    if not changed:
-        raise errors.MissingParameter("No attribute to modify was given")
+        img.description = desc
+    img.product_codes.extend(c for c in codes if c not in img.product_codes)
     clc.save(img)
     return None
 
 
 def reset_image_attribute(ctx: Context) -> Any:
-    """ResetImageAttribute (launchPermission)."""
+    """ResetImageAttribute (launchPermission, the only one AWS resets)."""
     clc = ctx.cloud.clc
-    img = get_image(ctx, ctx.params.str("ImageId", required=True), own=True)
+    img = get_image(ctx, ctx.params.str("ImageId", required=True))
     attr = ctx.params.str("Attribute", required=True)
     if attr != "launchPermission":
-        raise errors.InvalidParameterValue(f"Only launchPermission can be reset, not {attr}")
+        raise errors.InvalidRequest(f"Invalid attribute: {attr}; only launchPermission can be "
+                                    "reset")
+    check_owner(ctx, img)
     img.public = False
     img.launch_users = []
     clc.save(img)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,7 @@ from server.clc.filters import Filters, page
 from server.clc.model import Image, Instance
 from server.clc.render import instance_xml
 from server.clc.specs import spec_for
+from server.clc.tags import apply_tags, tag_specifications
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -122,7 +124,7 @@ def visible_instances(ctx: Context, ids_wanted: list[str] | None = None) -> list
         for iid in wanted:
             inst = clc.instances.get(iid)
             if inst is None or not (everyone or ctx.is_admin or inst.account_id == ctx.account_id):
-                if not iid.startswith("i-"):
+                if not ids.well_formed(iid, "i"):
                     raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
                 raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
             out.append(inst)
@@ -134,10 +136,21 @@ def get_instance(ctx: Context, iid: str) -> Instance:
     """One of the caller's instances (the cloud admin may act on any)."""
     inst = ctx.cloud.clc.instances.get(iid)
     if inst is None or not (ctx.is_admin or inst.account_id == ctx.account_id):
-        if not iid.startswith("i-"):
+        if not ids.well_formed(iid, "i"):
             raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
         raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
     return inst
+
+
+#: What an image ID looks like (AWS's ami/aki/ari and Eucalyptus' emi/eki/eri prefixes).
+_IMAGE_ID = re.compile(r"^[ae][mkr]i-[0-9a-fA-F]+$")
+
+
+def image_not_found(image_id: str) -> errors.AWSError:
+    """The error for an image ID that names nothing the caller can see."""
+    if not _IMAGE_ID.match(image_id or ""):
+        return InvalidAMIIDMalformed(f"Invalid id: \"{image_id}\" (expecting \"ami-...\")")
+    return InvalidAMIIDNotFound(f"The image id '[{image_id}]' does not exist")
 
 
 def launchable_image(ctx: Context, image_id: str) -> Image:
@@ -145,9 +158,7 @@ def launchable_image(ctx: Context, image_id: str) -> Image:
     img = ctx.cloud.clc.images.get(image_id)
     if img is None or not (img.public or img.account_id == ctx.account_id
                            or ctx.account_id in img.launch_users or ctx.is_admin):
-        if not image_id or "-" not in image_id:
-            raise InvalidAMIIDMalformed(f"Invalid id: \"{image_id}\"")
-        raise InvalidAMIIDNotFound(f"The image id '[{image_id}]' does not exist")
+        raise image_not_found(image_id)
     if img.state != "available":
         raise errors.InvalidParameterValue(f"Image {image_id} is not available ({img.state})")
     return img
@@ -168,14 +179,16 @@ def run_instances(ctx: Context) -> Any:
         raise errors.InvalidParameterValue("MinCount and MaxCount must be at least 1")
     if min_count > max_count:
         raise errors.InvalidParameterValue("MinCount must be less than or equal to MaxCount")
+    vm_type = p.str("InstanceType", "m1.small")
     token = p.str("ClientToken")
     if token:
         previous = clc.client_tokens.get((ctx.account_id, token))
         if previous:
             earlier = [clc.instances[i] for i in previous if i in clc.instances]
             if earlier:
+                _check_idempotent(earlier, image, vm_type, min_count, max_count,
+                                  p.str("KeyName") or "")
                 return reservation_xml(ctx, earlier)
-    vm_type = p.str("InstanceType", "m1.small")
     if vm_type not in clc.vm_types:
         raise errors.InvalidParameterValue(f"Invalid value '{vm_type}' for InstanceType.")
     vt = clc.vm_types[vm_type]
@@ -194,6 +207,10 @@ def run_instances(ctx: Context) -> Any:
     if key_name and (ctx.account_id, key_name) not in clc.key_pairs:
         raise InvalidKeyPairNotFound(f"The key pair '{key_name}' does not exist")
     groups = _resolve_groups(ctx, p.strings("SecurityGroup"), p.strings("SecurityGroupId"))
+    tag_specs = tag_specifications(ctx, ("instance", "volume"))
+    shutdown = p.str("InstanceInitiatedShutdownBehavior") or \
+        ("stop" if image.root_device_type == "ebs" else "terminate")
+    check_shutdown_behavior(shutdown, image.root_device_type)
     user_data = p.base64("UserData") or b""
     if len(user_data) > USER_DATA_MAX:
         raise InvalidUserDataMalformed(
@@ -239,8 +256,7 @@ def run_instances(ctx: Context) -> Any:
             architecture=image.architecture, platform=image.platform,
             virtualization_type=image.virtualization_type,
             disable_api_termination=bool(p.bool("DisableApiTermination", False)),
-            shutdown_behavior=p.str("InstanceInitiatedShutdownBehavior") or
-            ("stop" if image.root_device_type == "ebs" else "terminate"),
+            shutdown_behavior=shutdown,
             ebs_optimized=bool(p.bool("EbsOptimized", False)),
             requester=ctx.caller.account_id, addressing=addressing, transition_time=now,
             iam_profile=list(iam_profile))
@@ -277,7 +293,41 @@ def run_instances(ctx: Context) -> Any:
             clc.client_tokens.setdefault((ctx.account_id, token), []).append(inst.id)
     if sc is not None:
         sc.instances_launched(ctx, image, launched, p)
+    for inst in launched:
+        if "instance" in tag_specs:
+            apply_tags(ctx, inst.id, inst.account_id, tag_specs["instance"])
+        if "volume" in tag_specs:  # the volumes created at launch (block device mappings)
+            for bd in inst.block_devices:
+                if bd.get("volume_id"):
+                    apply_tags(ctx, bd["volume_id"], inst.account_id, tag_specs["volume"])
     return reservation_xml(ctx, launched)
+
+
+IdempotentParameterMismatch = errors._error("IdempotentParameterMismatch",
+                                            "IdempotentParameterMismatch")
+
+
+def check_shutdown_behavior(value: str, root_device_type: str) -> None:
+    """``stop`` or ``terminate``; instance-store instances cannot stop (AWS's errors)."""
+    if value not in ("stop", "terminate"):
+        raise errors.InvalidParameterValue(
+            f"Value ({value}) for parameter instanceInitiatedShutdownBehavior is invalid. "
+            "Valid values are: stop, terminate")
+    if value == "stop" and root_device_type != "ebs":
+        raise errors.InvalidParameterCombination(
+            "The attribute instanceInitiatedShutdownBehavior can only be used for EBS-backed "
+            "images.")
+
+
+def _check_idempotent(earlier: list[Instance], image: Image, vm_type: str, min_count: int,
+                      max_count: int, key_name: str) -> None:
+    """A client token names one launch: reusing it for a different one is an error."""
+    first = earlier[0]
+    if (first.image_id, first.vm_type, first.key_name) != (image.id, vm_type, key_name) or \
+            not min_count <= len(earlier) <= max_count:
+        raise IdempotentParameterMismatch(
+            "The client token you have provided is associated with a resource that was "
+            "launched with different parameters")
 
 
 def _assign(ctx: Context, insts: list[Instance], addressing: str,

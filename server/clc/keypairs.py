@@ -13,6 +13,8 @@ from server import errors, ids
 from server.auth.authz import action, each_param
 from server.clc.filters import Filters
 from server.clc.model import KeyPair
+from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.query import Context
 
 InvalidKeyPairDuplicate = errors._error("InvalidKeyPairDuplicate", "InvalidKeyPair.Duplicate")
@@ -44,6 +46,10 @@ def import_fingerprint(public_key: Any) -> str:
     return _colon_hex(hashlib.md5(der).digest())
 
 
+def _tag_set(pairs: list[tuple[str, str]]) -> list[dict[str, str]] | None:
+    return [{"key": k, "value": v} for k, v in pairs] or None
+
+
 def _name(ctx: Context) -> str:
     name: str = ctx.params.str("KeyName", required=True)
     if not name or len(name) > 255:
@@ -58,20 +64,56 @@ def create_key_pair(ctx: Context) -> Any:
     if (ctx.account_id, name) in clc.key_pairs:
         raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
     kind = ctx.params.str("KeyType", "rsa")
-    if kind != "rsa":
-        raise errors.InvalidParameterValue(f"Key type {kind} is not supported; use rsa")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM,
-                            serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption()).decode()
+    if kind not in ("rsa", "ed25519"):
+        raise errors.InvalidParameterValue(f"Value ({kind}) for parameter keyType is invalid. "
+                                           "Valid values are: rsa, ed25519")
+    key_format = ctx.params.str("KeyFormat", "pem")
+    if key_format != "pem":
+        raise errors.InvalidParameterValue(f"Value ({key_format}) for parameter keyFormat is "
+                                           "invalid. Only pem is supported")
+    tags = tag_specifications(ctx, ("key-pair",))
+    key: Any
+    if kind == "ed25519":  # AWS hands ed25519 keys out in OpenSSH's private key format
+        key = ed25519.Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.OpenSSH,
+                                serialization.NoEncryption()).decode()
+        fingerprint = import_fingerprint(key.public_key())
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.TraditionalOpenSSL,
+                                serialization.NoEncryption()).decode()
+        fingerprint = create_fingerprint(key)
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                            serialization.PublicFormat.OpenSSH).decode()
     kp = KeyPair(f"{ctx.account_id}:{name}", ctx.account_id, name, ids.resource_id("key"),
-                 create_fingerprint(key), f"{public} {name}", ctx.cloud.clock.now())
+                 fingerprint, f"{public} {name}", ctx.cloud.clock.now(), kind)
     clc.key_pairs[(ctx.account_id, name)] = kp
     clc.save(kp)
+    if tags:
+        apply_tags(ctx, kp.key_id, kp.account_id, tags["key-pair"])
     return {"keyName": name, "keyFingerprint": kp.fingerprint, "keyMaterial": pem.rstrip("\n"),
-            "keyPairId": kp.key_id}
+            "keyPairId": kp.key_id, "tagSet": _tag_set(tags.get("key-pair", []))}
+
+
+def _from_rfc4716(text: bytes) -> bytes:
+    """An SSH2 (RFC 4716) public key file as an OpenSSH line: the base64 body between the
+    markers, without its headers (``Comment: ...``, continued by a trailing backslash)."""
+    body: list[bytes] = []
+    continued = False
+    for line in text.splitlines()[1:]:
+        line = line.strip()
+        if line.startswith(b"---- END SSH2 PUBLIC KEY ----"):
+            break
+        if continued or b":" in line:
+            continued = line.endswith(b"\\")
+            continue
+        body.append(line)
+    blob = b"".join(body)
+    wire = base64.b64decode(blob)  # starts with the key type: a length and the name
+    name = wire[4:4 + int.from_bytes(wire[:4], "big")]
+    return name + b" " + blob
 
 
 def import_key_pair(ctx: Context) -> Any:
@@ -80,13 +122,17 @@ def import_key_pair(ctx: Context) -> Any:
     name = _name(ctx)
     if (ctx.account_id, name) in clc.key_pairs:
         raise InvalidKeyPairDuplicate(f"The keypair '{name}' already exists.")
-    material = ctx.params.base64("PublicKeyMaterial")
-    if material is None:
+    material = ctx.params.base64("PublicKeyMaterial") or b""
+    # AWS: an empty (or blank) key is a missing parameter; undecodable text is a bad key
+    if not (ctx.params.str("PublicKeyMaterial") or "").strip() or \
+            (material and not material.strip()):
         raise errors.MissingParameter("The request must contain the parameter PublicKeyMaterial")
     text = material.strip()
     public: Any
     try:
-        if text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
+        if text.startswith(b"---- BEGIN SSH2 PUBLIC KEY ----"):
+            public = serialization.load_ssh_public_key(_from_rfc4716(text))
+        elif text.startswith(b"ssh-") or text.startswith(b"ecdsa-"):
             public = serialization.load_ssh_public_key(b" ".join(text.split()[:2]))
         elif text.startswith(b"-----BEGIN"):
             public = serialization.load_pem_public_key(text)
@@ -96,6 +142,7 @@ def import_key_pair(ctx: Context) -> Any:
         raise InvalidKeyFormat("Key is not in valid OpenSSH public key format") from None
     if not isinstance(public, (rsa.RSAPublicKey, ed25519.Ed25519PublicKey)):
         raise InvalidKeyFormat("Only RSA and ed25519 keys are supported")
+    tags = tag_specifications(ctx, ("key-pair",))
     openssh = public.public_bytes(serialization.Encoding.OpenSSH,
                                   serialization.PublicFormat.OpenSSH).decode()
     kind = "ed25519" if isinstance(public, ed25519.Ed25519PublicKey) else "rsa"
@@ -103,7 +150,10 @@ def import_key_pair(ctx: Context) -> Any:
                  import_fingerprint(public), f"{openssh} {name}", ctx.cloud.clock.now(), kind)
     clc.key_pairs[(ctx.account_id, name)] = kp
     clc.save(kp)
-    return {"keyName": name, "keyFingerprint": kp.fingerprint, "keyPairId": kp.key_id}
+    if tags:
+        apply_tags(ctx, kp.key_id, kp.account_id, tags["key-pair"])
+    return {"keyName": name, "keyFingerprint": kp.fingerprint, "keyPairId": kp.key_id,
+            "tagSet": _tag_set(tags.get("key-pair", []))}
 
 
 def delete_key_pair(ctx: Context) -> Any:
@@ -117,6 +167,7 @@ def delete_key_pair(ctx: Context) -> Any:
         if account == ctx.account_id and (kname == name or kp.key_id == key_id):
             del clc.key_pairs[(account, kname)]
             clc.forget(kp)
+            clc.delete_tags_of(kp.key_id)
     return None
 
 
@@ -148,7 +199,8 @@ def describe_key_pairs(ctx: Context) -> Any:
                         "key-pair-id": lambda k: k.key_id, "key-type": lambda k: k.key_type},
                        lambda k: clc.tags.get(k.key_id, {})).apply(mine, filt)
     return {"keySet": [{"keyPairId": k.key_id, "keyName": k.name,
-                        "keyFingerprint": k.fingerprint, "keyType": k.key_type}
+                        "keyFingerprint": k.fingerprint, "keyType": k.key_type,
+                        "tagSet": tag_set(clc, k.key_id)}
                        for k in sorted(mine, key=lambda k: k.name)]}
 
 

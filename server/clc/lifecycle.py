@@ -19,6 +19,7 @@ from server.clc.instances import (
 )
 from server.clc.model import Instance
 from server.clc.specs import spec_for
+from server.nc.node import IllegalTransition
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -67,11 +68,14 @@ def reboot_instances(ctx: Context) -> Any:
     """RebootInstances."""
     insts = [get_instance(ctx, iid) for iid in _require_ids(ctx)]
     for inst in insts:
-        if inst.state not in ("running", "pending"):
+        if inst.state != "running":
             raise IncorrectInstanceState(
                 f"The instance '{inst.id}' is not in a state from which it can be rebooted.")
     for inst in insts:
-        ctx.cloud.clusters[inst.zone].reboot_instance(inst.id)
+        try:
+            ctx.cloud.clusters[inst.zone].reboot_instance(inst.id)
+        except IllegalTransition:
+            pass  # the node is already rebooting it: one more request changes nothing (AWS)
     return None
 
 
@@ -143,6 +147,9 @@ def describe_instance_status(ctx: Context) -> Any:
     """DescribeInstanceStatus: running instances (all with IncludeAllInstances)."""
     clc = ctx.cloud.clc
     requested = ctx.params.strings("InstanceId")
+    if requested and ctx.params.get("MaxResults") is not None:  # before any lookup, as AWS
+        raise errors.InvalidParameterCombination(
+            "The parameter instancesSet cannot be used with the parameter maxResults")
     insts = visible_instances(ctx, requested if requested else None)
     if not ctx.params.bool("IncludeAllInstances", False):
         insts = [i for i in insts if i.state == "running"]

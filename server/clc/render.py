@@ -86,21 +86,24 @@ def clc_cache(clc: CloudController) -> dict[Any, Raw]:
     return clc.xml_cache
 
 
+def permissions_xml(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Security group rules as ``ipPermissions`` items."""
+    out = []
+    for r in rules:
+        perm: dict[str, Any] = {"ipProtocol": r["proto"]}
+        if r["proto"] != "-1":
+            perm["fromPort"] = r["from"]
+            perm["toPort"] = r["to"]
+        perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2]}
+                          for g in r["groups"]]
+        perm["ipRanges"] = [{"cidrIp": c} for c in r["cidrs"]]
+        out.append(perm)
+    return out
+
+
 def group_xml(clc: CloudController, sg: SecurityGroup) -> dict[str, Any]:
     """One ``securityGroupInfo`` item."""
-    def perms(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        out = []
-        for r in rules:
-            perm: dict[str, Any] = {"ipProtocol": r["proto"]}
-            if r["proto"] != "-1":
-                perm["fromPort"] = r["from"]
-                perm["toPort"] = r["to"]
-            perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2]}
-                              for g in r["groups"]]
-            perm["ipRanges"] = [{"cidrIp": c} for c in r["cidrs"]]
-            out.append(perm)
-        return out
-
+    perms = permissions_xml
     return {"ownerId": sg.account_id, "groupId": sg.id, "groupName": sg.name,
             "groupDescription": sg.description, "ipPermissions": perms(sg.ingress),
             "ipPermissionsEgress": perms(sg.egress), "tagSet": tag_set(clc, sg.id)}

@@ -77,10 +77,10 @@ def describe_instance_types(ctx: Context) -> Any:
     p = ctx.params
     wanted = p.strings("InstanceType") or p.strings("InstanceTypes")
     types = clc.sorted_vm_types()
-    for w in wanted:
-        if w not in clc.vm_types:
-            raise errors.InvalidParameterValue(f"The following supplied instance types do not "
-                                               f"exist: [{w}]")
+    unknown = [w for w in wanted if w not in clc.vm_types]
+    if unknown:
+        raise errors.AWSError(f"The following supplied instance types do not exist: "
+                              f"[{', '.join(unknown)}]", code="InvalidInstanceType")
     if wanted:
         types = [t for t in types if t.id in wanted]
     filt = p.filters()

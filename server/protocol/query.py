@@ -134,7 +134,8 @@ class QueryService:
             action = flat.get("Action", "")
             principal = self.authenticate(request, body, flat, action)
             if not action:
-                raise errors.MissingParameter("The request must contain the parameter Action")
+                raise errors.AWSError("The request must contain the parameter Action",
+                                      code="MissingAction")
             handler = self.actions.get(action)
             if handler is None:
                 raise errors.InvalidAction(

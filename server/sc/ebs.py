@@ -120,7 +120,7 @@ class BlockStorage:
         vol = self.volumes.get(volume_id)
         if vol is None or vol.state == "deleted" or not (
                 ctx.is_admin or vol.account_id == ctx.account_id):
-            if not volume_id.startswith("vol-"):
+            if not ids.well_formed(volume_id, "vol"):
                 raise InvalidVolumeIDMalformed(f'Invalid id: "{volume_id}"')
             raise InvalidVolumeNotFound(f"The volume '{volume_id}' does not exist.")
         return vol
@@ -131,7 +131,7 @@ class BlockStorage:
         usable = snap is not None and (ctx.is_admin or (
             snap.account_id == ctx.account_id if own else snap.restorable_by(ctx.account_id)))
         if snap is None or not usable:
-            if not snapshot_id.startswith("snap-"):
+            if not ids.well_formed(snapshot_id, "snap"):
                 raise InvalidSnapshotIDMalformed(f'Invalid id: "{snapshot_id}"')
             raise InvalidSnapshotNotFound(f"The snapshot '{snapshot_id}' does not exist.")
         return snap

@@ -122,6 +122,7 @@ def create_launch_volumes(ebs: BlockStorage, ctx: Context, image: Image,
 
 def create_image(ctx: Context) -> Any:
     """CreateImage: snapshot an EBS-backed instance's volumes and register them as an image."""
+    from server.clc.images import check_ami_name
     from server.clc.instances import IncorrectInstanceState, get_instance
 
     ebs: BlockStorage = ctx.cloud.components["sc"]
@@ -129,8 +130,7 @@ def create_image(ctx: Context) -> Any:
     p = ctx.params
     inst = get_instance(ctx, p.str("InstanceId", required=True))
     name = p.str("Name", required=True)
-    if not 3 <= len(name) <= 128:
-        raise errors.InvalidParameterValue("AMI names must be between 3 and 128 characters long")
+    check_ami_name(name)
     if inst.root_device_type != "ebs":
         raise errors.InvalidParameterValue(
             f"Instance {inst.id} is instance-store: CreateImage images EBS-backed instances; "

@@ -9,6 +9,7 @@ from server import errors, ids
 from server.auth.authz import action, arn, combine, each_param
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications, tags_key, tags_seen
 from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
@@ -41,7 +42,8 @@ def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
         "startTime": iso8601(snap.started), "progress": f"{snap.progress}%",
         "ownerId": snap.account_id, "volumeSize": snap.volume_size,
         "description": snap.description or None, "encrypted": False,
-        "stateMessage": snap.error or None, "tagSet": tag_set(ctx.cloud.clc, snap.id)}
+        "stateMessage": snap.error or None,
+        "tagSet": tag_set(ctx.cloud.clc, tags_key(ctx, snap))}
 
 
 def create_snapshot(ctx: Context) -> Any:
@@ -54,8 +56,14 @@ def create_snapshot(ctx: Context) -> Any:
     description = ctx.params.str("Description") or ""
     if len(description) > 255:
         raise errors.InvalidParameterValue("Descriptions are at most 255 characters")
+    tags = tag_specifications(ctx, ("snapshot",))
     snap = start_snapshot(ebs, vol, vol.account_id, description)
-    return {k: v for k, v in snapshot_xml(ctx, snap).items() if k != "tagSet"}
+    if "snapshot" in tags:
+        apply_tags(ctx, snap.id, snap.account_id, tags["snapshot"])
+    out = snapshot_xml(ctx, snap)
+    if not tags:
+        out.pop("tagSet")
+    return out
 
 
 def delete_snapshot(ctx: Context) -> Any:
@@ -81,14 +89,13 @@ def delete_snapshot(ctx: Context) -> Any:
 
 
 def _filters(ctx: Context) -> Filters:
-    clc = ctx.cloud.clc
     return Filters({
         "description": lambda s: s.description, "encrypted": lambda s: False,
         "owner-alias": lambda s: None, "owner-id": lambda s: s.account_id,
         "progress": lambda s: f"{s.progress}%", "snapshot-id": lambda s: s.id,
         "start-time": lambda s: iso8601(s.started), "status": lambda s: s.state,
         "volume-id": lambda s: s.volume_id, "volume-size": lambda s: str(s.volume_size),
-    }, lambda s: clc.tags.get(s.id, {}))
+    }, lambda s: tags_seen(ctx, s))
 
 
 def _account(ctx: Context, who: str) -> str:
@@ -124,7 +131,7 @@ def describe_snapshots(ctx: Context) -> Any:
     if filt:
         snaps = _filters(ctx).apply(snaps, filt)
     snaps.sort(key=lambda s: (s.started, s.id))
-    chunk, token = page(snaps, p, low=5, high=1000)
+    chunk, token = page(snaps, p, low=5, high=1000, clamp=True)
     return {"snapshotSet": [snapshot_xml(ctx, s) for s in chunk], "nextToken": token}
 
 

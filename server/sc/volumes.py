@@ -9,11 +9,13 @@ from server import errors
 from server.auth.authz import action, combine, each_param, fixed, keys_from
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
+from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.xml import iso8601
 from server.sc.model import (
     IncorrectState,
     InvalidAttachmentNotFound,
     InvalidVolumeZoneMismatch,
+    InvalidZoneNotFound,
     Volume,
     VolumeInUse,
 )
@@ -54,7 +56,10 @@ def create_volume(ctx: Context) -> Any:
     ebs = _ebs(ctx)
     p = ctx.params
     zone = p.str("AvailabilityZone", required=True)
+    if zone not in ebs.zones:
+        raise InvalidZoneNotFound(f"The zone '{zone}' does not exist.")
     sc = ebs.sc(zone)
+    tags = tag_specifications(ctx, ("volume",))
     snap = None
     snapshot_id = p.str("SnapshotId")
     if snapshot_id:
@@ -79,9 +84,12 @@ def create_volume(ctx: Context) -> Any:
     sc.check_capacity([size])
     vol = ebs.new_volume(ctx.account_id, zone, size, snap.id if snap else "", volume_type, iops)
     sc.create_volume(vol, snap.location if snap else "")
+    if "volume" in tags:
+        apply_tags(ctx, vol.id, vol.account_id, tags["volume"])
     out = volume_xml(ctx, vol)
-    for key in ("attachmentSet", "tagSet"):
-        out.pop(key)
+    out.pop("attachmentSet")
+    if not tags:
+        out.pop("tagSet")
     return out
 
 
@@ -138,7 +146,7 @@ def describe_volumes(ctx: Context) -> Any:
     if filt:
         vols = _filters(ctx).apply(vols, filt)
     vols.sort(key=lambda v: (v.created, v.id))
-    chunk, token = page(vols, ctx.params, low=5, high=500)
+    chunk, token = page(vols, ctx.params, low=5, high=500, clamp=True)
     return {"volumeSet": [volume_xml(ctx, v) for v in chunk], "nextToken": token}
 
 

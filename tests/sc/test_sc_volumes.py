@@ -143,7 +143,7 @@ def test_attach_rules(cloud: CloudProcess) -> None:
         assert code(exc) in ("InvalidVolume.NotFound", "InvalidVolumeID.Malformed")
     with pytest.raises(ClientError) as exc:
         ec2.create_volume(AvailabilityZone="zone-x", Size=1)
-    assert code(exc) == "InvalidParameterValue"
+    assert code(exc) == "InvalidZone.NotFound"  # as AWS: "The zone 'zone-x' does not exist."
     with pytest.raises(ClientError) as exc:
         ec2.create_volume(AvailabilityZone="zone-a", SnapshotId="snap-00000000000000000")
     assert code(exc) == "InvalidSnapshot.NotFound"
