@@ -151,7 +151,8 @@ def create_auto_scaling_group(ctx: Context) -> Any:
         placement_group=ctx.params.get("PlacementGroup") or "")
     _sizes(group, min_size, max_size, desired)
     group.tags = _tags(ctx, name)
-    group.cause = "a user request created an AutoScalingGroup"
+    group.cause = (f"a user request created an AutoScalingGroup changing the desired capacity "
+                   f"from 0 to {desired}")
     svc.groups[key] = group
     svc.save(group)
     svc.wake(key)
