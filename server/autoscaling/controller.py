@@ -46,6 +46,8 @@ BUSY_INTERVAL = 1.0
 #: Back-off after failed launches: BACKOFF * 2**(failures-1), at most BACKOFF_MAX.
 BACKOFF = 5.0
 BACKOFF_MAX = 300.0
+LAUNCHING = "autoscaling:EC2_INSTANCE_LAUNCHING"
+TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING"
 #: Activities kept per group (oldest dropped).
 ACTIVITIES_KEPT = 200
 
@@ -208,8 +210,19 @@ class AutoScaling:
                     "HealthCheck" not in group.suspended:
                 member.health = "Unhealthy"
             elif state == "running" and member.lifecycle == "Pending":
-                member.lifecycle = "InService"
-                self.finish_activity(group, member.activity, "Successful")
+                hooks = self.group_hooks(group, LAUNCHING)
+                if hooks:
+                    self.hold(member, "Pending:Wait", hooks)
+                else:
+                    member.lifecycle = "InService"
+                    self.finish_activity(group, member.activity, "Successful")
+            elif member.lifecycle.endswith(":Wait") and now >= member.hook_deadline:
+                hook_results = [h.default_result for h in self.group_hooks(
+                    group, LAUNCHING if member.lifecycle == "Pending:Wait" else TERMINATING)]
+                result = "ABANDON" if "ABANDON" in hook_results else "CONTINUE"
+                self.put_member(group, member)
+                self.complete_lifecycle(group, member.id, result)
+                continue
             self.put_member(group, member)
         for inst in clc.instances.values():
             if inst.account_id != group.account_id or inst.id in group.members:
@@ -262,6 +275,7 @@ class AutoScaling:
             group.cause = ""
         self.save(group)
         return bool(actions) or any(m["lifecycle"] in ("Pending", "Terminating")
+                                    or m["lifecycle"].endswith(":Wait")
                                     for m in group.members.values())
 
     def _cause(self, group: Group, why: str) -> str:
@@ -311,13 +325,23 @@ class AutoScaling:
         return True
 
     def terminate(self, group: Group, member: Member, why: str) -> None:
-        """Terminate a member through the CLC (as the group's account)."""
-        from server.clc.lifecycle import terminate_instances
-
+        """Terminate a member through the CLC (as the group's account), after any
+        terminating lifecycle hook lets it go."""
         act = self.activity(group, f"Terminating EC2 instance: {member.id}",
                             self._cause(group, why), progress=50)
-        member.lifecycle = "Terminating"
         member.activity = act.id
+        hooks = self.group_hooks(group, TERMINATING)
+        if hooks and not group.deleting:
+            self.hold(member, "Terminating:Wait", hooks)
+            self.put_member(group, member)
+            return
+        self._terminate_now(group, member)
+
+    def _terminate_now(self, group: Group, member: Member) -> None:
+        from server.clc.lifecycle import terminate_instances
+
+        act_id = member.activity
+        member.lifecycle = "Terminating"
         self.put_member(group, member)
         inst = self.cloud.clc.instances.get(member.id)
         if inst is None or inst.state in ("terminated", "shutting-down"):
@@ -326,10 +350,44 @@ class AutoScaling:
             terminate_instances(self.context(group, [("InstanceId.1", member.id)],
                                              "TerminateInstances"))
         except errors.AWSError as exc:
-            self.finish_activity(group, act.id, "Failed", exc.message)
+            self.finish_activity(group, act_id, "Failed", exc.message)
             member.lifecycle = "InService"
             member.activity = ""
             self.put_member(group, member)
+
+    # -- lifecycle hooks ------------------------------------------------------------------
+    def group_hooks(self, group: Group, transition: str) -> list[LifecycleHook]:
+        """The group's hooks of one transition."""
+        return [h for h in self.hooks.values() if h.account_id == group.account_id
+                and h.group == group.name and h.transition == transition]
+
+    def hold(self, member: Member, state: str, hooks: list[LifecycleHook]) -> None:
+        """Put a member in a wait state until its hooks complete or time out."""
+        member.lifecycle = state
+        member.hook_token = str(uuid.uuid4())
+        member.hook_started = self.clock.now()
+        member.hook_deadline = self.clock.now() + max(h.heartbeat_timeout for h in hooks)
+
+    def complete_lifecycle(self, group: Group, instance_id: str, result: str) -> None:
+        """End a member's wait: CONTINUE goes on, ABANDON terminates (launch) or goes on."""
+        member = Member(**group.members[instance_id])
+        member.hook_token = ""
+        member.hook_deadline = 0.0
+        if member.lifecycle == "Pending:Wait":
+            if result == "CONTINUE":
+                member.lifecycle = "InService"
+                self.finish_activity(group, member.activity, "Successful")
+                self.put_member(group, member)
+            else:
+                self.finish_activity(group, member.activity, "Cancelled",
+                                     "Instance failed to complete user's Lifecycle Action: "
+                                     "Lifecycle Action with token was abandoned")
+                self.terminate(group, member, "an instance's launching lifecycle action "
+                               "was abandoned")
+        elif member.lifecycle == "Terminating:Wait":
+            self._terminate_now(group, member)
+        self.save(group)
+        self.wake(group.id)
 
     def context(self, group: Group, pairs: list[tuple[str, str]], action: str) -> Context:
         """A request context acting as the group's account (the CLC's own checks apply)."""

@@ -58,6 +58,10 @@ class Member:
     instance_type: str = ""
     #: The activity launching or terminating this member (finished when its state settles).
     activity: str = ""
+    #: While a lifecycle hook holds the member (Pending:Wait, Terminating:Wait).
+    hook_deadline: float = 0.0
+    hook_token: str = ""
+    hook_started: float = 0.0
 
 
 @dataclass

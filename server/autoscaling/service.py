@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from server.auth.authz import Action, action, arn
-from server.autoscaling import groups, info, launchconfigs, members, policies, tags
+from server.autoscaling import groups, hooks, info, launchconfigs, members, policies, tags
 from server.autoscaling.controller import AutoScaling, ScalingPolicies
 from server.protocol.query import Context, Handler, QueryService
 
@@ -97,6 +97,13 @@ ACTIONS: dict[str, Action] = {
                                    "DescribeScheduledActions"),
     "DeleteScheduledAction": _a(policies.delete_scheduled_action, "DeleteScheduledAction",
                                 _group_arn),
+    "PutLifecycleHook": _a(hooks.put_lifecycle_hook, "PutLifecycleHook", _group_arn),
+    "DeleteLifecycleHook": _a(hooks.delete_lifecycle_hook, "DeleteLifecycleHook", _group_arn),
+    "DescribeLifecycleHooks": _a(hooks.describe_lifecycle_hooks, "DescribeLifecycleHooks"),
+    "CompleteLifecycleAction": _a(hooks.complete_lifecycle_action, "CompleteLifecycleAction",
+                                  _group_arn),
+    "RecordLifecycleActionHeartbeat": _a(hooks.record_lifecycle_action_heartbeat,
+                                         "RecordLifecycleActionHeartbeat", _group_arn),
     "DescribeAccountLimits": _a(info.describe_account_limits, "DescribeAccountLimits"),
     "DescribeAdjustmentTypes": _a(info.describe_adjustment_types, "DescribeAdjustmentTypes"),
     "DescribeScalingProcessTypes": _a(info.describe_scaling_process_types,
