@@ -488,17 +488,33 @@ class AutoScaling:
 
         arm(self, sa)
 
+    def group_metrics(self, group: Group) -> dict[str, int]:
+        """The enabled group metrics' current values (what a CloudWatch component
+        publishes every minute for groups with metrics collection)."""
+        states = [m["lifecycle"] for m in group.members.values()]
+        values = {"GroupMinSize": group.min_size, "GroupMaxSize": group.max_size,
+                  "GroupDesiredCapacity": group.desired,
+                  "GroupInServiceInstances": states.count("InService"),
+                  "GroupPendingInstances": sum(1 for s in states if s.startswith("Pending")),
+                  "GroupStandbyInstances": states.count("Standby"),
+                  "GroupTerminatingInstances": sum(1 for s in states
+                                                   if s.startswith("Terminating")),
+                  "GroupTotalInstances": len(states)}
+        return {k: v for k, v in values.items() if k in group.metrics}
+
     def execute_policy(self, policy_arn: str, *, honor_cooldown: bool = True,
                        metric_value: float | None = None,
-                       breach_threshold: float | None = None) -> None:
-        """The entry point an alarm action calls (see :class:`ScalingPolicies`)."""
+                       breach_threshold: float | None = None, alarm_name: str = "") -> None:
+        """The entry point an alarm action calls (see :class:`ScalingPolicies`); a
+        target-tracking policy needs the alarm's metric value."""
         from server.autoscaling.policies import execute
 
         pol = next((p for p in self.policies.values() if p.arn == policy_arn), None)
         if pol is None:
             raise errors.ValidationError(f"No policy with ARN {policy_arn}")
         execute(self, pol, honor_cooldown=honor_cooldown, metric_value=metric_value,
-                breach_threshold=breach_threshold, cause="an alarm")
+                breach_threshold=breach_threshold,
+                cause=f"a monitor alarm {alarm_name} in state ALARM" if alarm_name else "an alarm")
 
 
 class ScalingPolicies:
@@ -508,8 +524,9 @@ class ScalingPolicies:
         self._as = autoscaling
 
     def execute(self, policy_arn: str, metric_value: float | None = None,
-                breach_threshold: float | None = None) -> None:
-        """Run a policy because its alarm fired (the cooldown is honoured)."""
+                breach_threshold: float | None = None, alarm_name: str = "") -> None:
+        """Run a policy because its alarm fired (the cooldown is honoured; step and
+        target-tracking policies need the alarm's metric value and threshold)."""
         self._as.execute_policy(policy_arn, honor_cooldown=True, metric_value=metric_value,
-                                breach_threshold=breach_threshold)
+                                breach_threshold=breach_threshold, alarm_name=alarm_name)
 

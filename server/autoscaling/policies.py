@@ -156,6 +156,57 @@ def put_scaling_policy(ctx: Context) -> Any:
     return {"PolicyARN": pol.arn, "Alarms": pol.alarms}
 
 
+#: Predefined metrics of target tracking: (namespace, metric name, statistic).
+PREDEFINED = {"ASGAverageCPUUtilization": ("AWS/EC2", "CPUUtilization", "Average"),
+              "ASGAverageNetworkIn": ("AWS/EC2", "NetworkIn", "Average"),
+              "ASGAverageNetworkOut": ("AWS/EC2", "NetworkOut", "Average"),
+              "ALBRequestCountPerTarget": ("AWS/ApplicationELB", "RequestCountPerTarget",
+                                           "Sum")}
+
+
+def alarm_specs(pol: Policy) -> list[dict[str, Any]]:
+    """The two alarms a target-tracking policy owns, as PutMetricAlarm parameters (what an
+    :class:`~server.autoscaling.controller.AlarmPort` creates): scale out after 3 minutes
+    above the target, scale in after 15 minutes below 90 % of it (unless DisableScaleIn)."""
+    conf = pol.target_tracking or {}
+    target = float(conf.get("TargetValue", 0.0))
+    predefined = conf.get("PredefinedMetricSpecification")
+    if predefined:
+        namespace, metric, statistic = PREDEFINED[predefined["PredefinedMetricType"]]
+        dimensions = [{"Name": "AutoScalingGroupName", "Value": pol.group}]
+    else:
+        custom = conf.get("CustomizedMetricSpecification") or {}
+        namespace, metric = str(custom.get("Namespace")), str(custom.get("MetricName"))
+        statistic = custom.get("Statistic") or "Average"
+        dimensions = list(custom.get("Dimensions") or [])
+    base = {"Namespace": namespace, "MetricName": metric, "Statistic": statistic,
+            "Dimensions": dimensions, "Period": 60, "AlarmActions": [pol.arn]}
+    prefix = f"TargetTracking-{pol.group}"
+    specs = [dict(base, AlarmName=f"{prefix}-AlarmHigh-{pol.id.rsplit('/', 1)[-1]}",
+                  ComparisonOperator="GreaterThanThreshold", Threshold=target,
+                  EvaluationPeriods=3)]
+    if not conf.get("DisableScaleIn"):
+        specs.append(dict(base, AlarmName=f"{prefix}-AlarmLow-{pol.id.rsplit('/', 1)[-1]}",
+                          ComparisonOperator="LessThanThreshold", Threshold=target * 0.9,
+                          EvaluationPeriods=15))
+    return specs
+
+
+def target_tracking_capacity(group: Group, pol: Policy, metric_value: float) -> int:
+    """The capacity that brings the tracked metric to its target (proportional, as AWS
+    scales): ceil(current * value / target) out, floor in, within the group's bounds."""
+    conf = pol.target_tracking or {}
+    target = float(conf.get("TargetValue") or 0.0)
+    current = max(group.desired, 1)
+    if target <= 0:
+        return group.desired
+    wanted = current * metric_value / target
+    new = math.ceil(wanted) if metric_value > target else math.floor(wanted)
+    if conf.get("DisableScaleIn") and new < group.desired:
+        new = group.desired
+    return max(group.min_size, min(group.max_size, new))
+
+
 def _adjusted(group: Group, pol: Policy, adjustment: int) -> int:
     """The new desired capacity a policy's adjustment asks for, within the group's bounds."""
     current = group.desired
@@ -184,12 +235,21 @@ def execute(svc: AutoScaling, pol: Policy, *, honor_cooldown: bool, cause: str,
     group = svc.groups.get(f"{pol.account_id}/{pol.group}")
     if group is None:
         raise errors.ValidationError(f"AutoScalingGroup name not found - {pol.group}")
-    if pol.policy_type == "TargetTrackingScaling":
+    if pol.policy_type == "TargetTrackingScaling" and (cause == "user" or metric_value is None):
         raise errors.ValidationError("ExecutePolicy is not supported for a target tracking "
                                      "scaling policy.")
     if not pol.enabled:
         raise errors.ValidationError(f"Policy {pol.name} is disabled")
-    if cause == "an alarm" and "AlarmNotification" in group.suspended:
+    if cause != "user" and "AlarmNotification" in group.suspended:
+        return
+    # Target tracking scales proportionally; instance warm-up, not cooldown, paces it.
+    if pol.policy_type == "TargetTrackingScaling":
+        assert metric_value is not None
+        desired = target_tracking_capacity(group, pol, metric_value)
+        if desired != group.desired:
+            svc.set_desired(group, desired, f"{cause} triggered policy {pol.name} (metric "
+                            f"value {metric_value:g}, target "
+                            f"{(pol.target_tracking or {}).get('TargetValue')})")
         return
     now = svc.clock.now()
     if honor_cooldown and group.cooldown_until > now:

@@ -66,3 +66,22 @@ def test_rebalance_launches_in_the_short_zone() -> None:
     assert [(type(a).__name__, getattr(a, "zone", "")) for a in acts] == [("Launch", "b")]
     assert plan(GroupView(4, ["a", "b"], members, now=0.0,
                           suspended=frozenset({"AZRebalance"}))) == []
+
+
+def test_target_tracking_alarms_and_capacity() -> None:
+    """The alarms a target-tracking policy owns, and the proportional capacity it asks for."""
+    from server.autoscaling.model import Group, Policy
+    from server.autoscaling.policies import alarm_specs, target_tracking_capacity
+
+    pol = Policy("1/web/cpu", "1", "cpu", "web", "arn:pol", "TargetTrackingScaling",
+                 target_tracking={"TargetValue": 50.0, "PredefinedMetricSpecification":
+                                  {"PredefinedMetricType": "ASGAverageCPUUtilization"}})
+    high, low = alarm_specs(pol)
+    assert (high["MetricName"], high["ComparisonOperator"], high["Threshold"]) == \
+        ("CPUUtilization", "GreaterThanThreshold", 50.0)
+    assert high["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": "web"}]
+    assert low["Threshold"] == 45.0 and low["AlarmActions"] == ["arn:pol"]
+    group = Group("1/web", "1", "web", "arn:g", 1, 10, 2, ["a"], 0.0)
+    assert target_tracking_capacity(group, pol, 90.0) == 4  # ceil(2 * 90 / 50)
+    assert target_tracking_capacity(group, pol, 20.0) == 1  # floor(0.8), at least min
+    assert target_tracking_capacity(group, pol, 500.0) == 10  # max size
