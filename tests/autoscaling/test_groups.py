@@ -139,3 +139,20 @@ def test_force_delete_terminates_members(two_zones: Any) -> None:
         AutoScalingGroupNames=["web"])["AutoScalingGroups"], what="group deleted")
     assert group_instances(ec2, "web") == []
     asg.delete_launch_configuration(LaunchConfigurationName="web-lc")
+
+
+def test_accounts_see_only_their_groups(two_zones: Any) -> None:
+    """Another account neither lists nor changes the admin's group."""
+    from tests.server.helpers import new_account
+
+    asg, ec2 = _make_group(two_zones, size=0)
+    _, key, secret = new_account(two_zones, "other")
+    theirs = autoscaling(two_zones, key=key, secret=secret)
+    assert theirs.describe_auto_scaling_groups()["AutoScalingGroups"] == []
+    with pytest.raises(ClientError) as exc:
+        theirs.set_desired_capacity(AutoScalingGroupName="web", DesiredCapacity=1)
+    assert exc.value.response["Error"]["Code"] == "ValidationError"
+    theirs.create_launch_configuration(LaunchConfigurationName="web-lc",
+                                       ImageId=image_id(ec2), InstanceType="m1.small")
+    assert [lc["LaunchConfigurationName"] for lc in
+            theirs.describe_launch_configurations()["LaunchConfigurations"]] == ["web-lc"]
