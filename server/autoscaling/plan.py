@@ -92,9 +92,12 @@ def plan(view: GroupView) -> list[Launch | Terminate]:
                 counts[victim.zone] -= 1
                 actions.append(Terminate(victim.id, cause))
     elif ("AZRebalance" not in view.suspended and "Launch" not in view.suspended
-          and len(counts) > 1 and not any(isinstance(a, Terminate) for a in actions)):
+          and counts and not any(isinstance(a, Terminate) for a in actions)):
         low = _emptiest(counts, view.failing_zones)
-        if max(counts.values()) - counts[low] > 1 and low not in view.failing_zones:
+        # Members left in a zone the group no longer has are replaced like an imbalance.
+        foreign = any(m.zone not in counts for m in live)
+        if (foreign or max(counts.values()) - counts[low] > 1) and \
+                low not in view.failing_zones:
             actions.append(Launch(low, "an instance was launched to rebalance instances "
                                        "across Availability Zones"))
     return actions
@@ -111,9 +114,12 @@ def choose_victim(candidates: list[Member], counts: Counter[str],
     """The member to terminate: from the fullest zone, then by termination policy."""
     if not candidates:
         return None
-    zones = {m.zone for m in candidates}
-    fullest = max(counts[z] for z in zones)
-    pool = [m for m in candidates if counts[m.zone] == fullest]
+    foreign = [m for m in candidates if m.zone not in view.zones]
+    if foreign:
+        pool = foreign  # members outside the group's zones go first
+    else:
+        fullest = max(counts[m.zone] for m in candidates)
+        pool = [m for m in candidates if counts[m.zone] == fullest]
     for policy in view.termination_policies:
         pool = apply_policy(policy, pool, view)
         if len(pool) == 1:

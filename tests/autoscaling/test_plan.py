@@ -85,3 +85,13 @@ def test_target_tracking_alarms_and_capacity() -> None:
     assert target_tracking_capacity(group, pol, 90.0) == 4  # ceil(2 * 90 / 50)
     assert target_tracking_capacity(group, pol, 20.0) == 1  # floor(0.8), at least min
     assert target_tracking_capacity(group, pol, 500.0) == 10  # max size
+
+
+def test_members_of_a_removed_zone_are_moved() -> None:
+    """Zones changed from a to b: launch in b first, then the member in a goes."""
+    members = [_m("i-1", "a"), _m("i-2", "b")]
+    acts = plan(GroupView(2, ["b"], members, now=0.0))
+    assert [(type(a).__name__, getattr(a, "zone", "")) for a in acts] == [("Launch", "b")]
+    members.append(_m("i-3", "b"))
+    acts = plan(GroupView(2, ["b"], members, now=0.0))
+    assert [a.instance_id for a in acts if isinstance(a, Terminate)] == ["i-1"]
