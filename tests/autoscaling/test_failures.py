@@ -81,3 +81,35 @@ def test_kill_mid_scale_out_converges_without_double_launches(make_cloud: Any) -
     assert len(live) == 4
     assert {m["InstanceId"] for m in group(asg, "g")["Instances"]} == {i["InstanceId"]
                                                                         for i in live}
+
+
+def test_everything_survives_a_restart(make_cloud: Any) -> None:
+    """Launch configurations, groups, members, policies, schedules, hooks and activities."""
+    cloud = make_cloud(config())
+    asg, ec2 = _group(cloud, ["zone-a", "zone-b"], 2)
+    asg.put_scaling_policy(AutoScalingGroupName="g", PolicyName="up",
+                           AdjustmentType="ChangeInCapacity", ScalingAdjustment=1, Cooldown=7)
+    asg.put_scheduled_update_group_action(AutoScalingGroupName="g", ScheduledActionName="s",
+                                          Recurrence="0 3 * * *", DesiredCapacity=2)
+    asg.put_lifecycle_hook(LifecycleHookName="h", AutoScalingGroupName="g",
+                           LifecycleTransition="autoscaling:EC2_INSTANCE_TERMINATING",
+                           HeartbeatTimeout=60)
+    asg.create_or_update_tags(Tags=[{"ResourceId": "g", "ResourceType": "auto-scaling-group",
+                                     "Key": "env", "Value": "test", "PropagateAtLaunch": True}])
+    asg.suspend_processes(AutoScalingGroupName="g", ScalingProcesses=["AZRebalance"])
+    before = {m["InstanceId"] for m in in_service(asg, ec2, "g", 2)}
+    acts = len(asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"])
+    cloud.restart()
+    asg, ec2 = autoscaling(cloud), cloud.client("ec2")
+    g = group(asg, "g")
+    assert {m["InstanceId"] for m in g["Instances"]} == before
+    assert [p["ProcessName"] for p in g["SuspendedProcesses"]] == ["AZRebalance"]
+    assert [(t["Key"], t["Value"]) for t in g["Tags"]] == [("env", "test")]
+    assert asg.describe_policies()["ScalingPolicies"][0]["Cooldown"] == 7
+    assert asg.describe_scheduled_actions()["ScheduledUpdateGroupActions"][0][
+        "Recurrence"] == "0 3 * * *"
+    assert asg.describe_lifecycle_hooks(AutoScalingGroupName="g")["LifecycleHooks"][0][
+        "HeartbeatTimeout"] == 60
+    assert len(asg.describe_scaling_activities(AutoScalingGroupName="g")["Activities"]) >= acts
+    in_service(asg, ec2, "g", 2)
+    assert len(group_instances(ec2, "g")) == 2
