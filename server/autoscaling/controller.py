@@ -75,6 +75,43 @@ class NoAlarms:
         """Nothing to delete."""
 
 
+class LoadBalancerPort(Protocol):
+    """What an Elastic Load Balancing component offers groups: registration of members
+    with the group's load balancers, and their health as the load balancers see it."""
+
+    def register(self, account_id: str, load_balancers: list[str],
+                 instance_ids: list[str]) -> None:
+        """Register instances with load balancers."""
+        ...
+
+    def deregister(self, account_id: str, load_balancers: list[str],
+                   instance_ids: list[str]) -> None:
+        """Deregister instances from load balancers."""
+        ...
+
+    def health(self, account_id: str, load_balancers: list[str],
+               instance_ids: list[str]) -> dict[str, bool]:
+        """``{instance id: healthy}`` for the instances the load balancers know."""
+        ...
+
+
+class NoLoadBalancers:
+    """The LoadBalancerPort used while no ELB component is registered."""
+
+    def register(self, account_id: str, load_balancers: list[str],
+                 instance_ids: list[str]) -> None:
+        """Nothing to register with."""
+
+    def deregister(self, account_id: str, load_balancers: list[str],
+                   instance_ids: list[str]) -> None:
+        """Nothing to deregister from."""
+
+    def health(self, account_id: str, load_balancers: list[str],
+               instance_ids: list[str]) -> dict[str, bool]:
+        """No opinion on any instance."""
+        return {}
+
+
 class AutoScaling:
     """The component: records in memory, written through the cloud's Store."""
 
@@ -97,6 +134,34 @@ class AutoScaling:
         """The registered AlarmPort (CloudWatch's), else no alarms."""
         port = self.cloud.components.get("autoscaling_alarms")
         return port if port is not None else NoAlarms()
+
+    @property
+    def load_balancers(self) -> LoadBalancerPort:
+        """The registered LoadBalancerPort (ELB's), else none."""
+        port = self.cloud.components.get("autoscaling_load_balancers")
+        return port if port is not None else NoLoadBalancers()
+
+    def _in_service(self, group: Group, member: Member) -> None:
+        """A member enters service: register it with the group's load balancers."""
+        member.lifecycle = "InService"
+        if group.load_balancers and "AddToLoadBalancer" not in group.suspended:
+            self.load_balancers.register(group.account_id, group.load_balancers, [member.id])
+
+    def _elb_health(self, group: Group) -> None:
+        """With HealthCheckType ELB: members the load balancers find unhealthy (after the
+        grace period) are marked Unhealthy, and replaced."""
+        if group.health_check_type != "ELB" or not group.load_balancers or \
+                "HealthCheck" in group.suspended:
+            return
+        now = self.clock.now()
+        ids = [m["id"] for m in group.members.values() if m["lifecycle"] == "InService"
+               and now >= m["launched"] + group.grace_period]
+        if not ids:
+            return
+        verdicts = self.load_balancers.health(group.account_id, group.load_balancers, ids)
+        for iid, healthy in verdicts.items():
+            if not healthy and iid in group.members:
+                group.members[iid]["health"] = "Unhealthy"
 
     # -- persistence ----------------------------------------------------------------------
     def _load(self) -> None:
@@ -214,7 +279,7 @@ class AutoScaling:
                 if hooks:
                     self.hold(member, "Pending:Wait", hooks)
                 else:
-                    member.lifecycle = "InService"
+                    self._in_service(group, member)
                     self.finish_activity(group, member.activity, "Successful")
             elif member.lifecycle.endswith(":Wait") and now >= member.hook_deadline:
                 hook_results = [h.default_result for h in self.group_hooks(
@@ -242,6 +307,7 @@ class AutoScaling:
         """One pass over a group; True while it is still moving."""
         now = self.clock.now()
         self.sync_members(group)
+        self._elb_health(group)
         if group.deleting:
             for member in self.members(group):
                 if not member.lifecycle.startswith("Terminating"):
@@ -340,6 +406,8 @@ class AutoScaling:
     def _terminate_now(self, group: Group, member: Member) -> None:
         from server.clc.lifecycle import terminate_instances
 
+        if group.load_balancers:
+            self.load_balancers.deregister(group.account_id, group.load_balancers, [member.id])
         act_id = member.activity
         member.lifecycle = "Terminating"
         self.put_member(group, member)
@@ -375,7 +443,7 @@ class AutoScaling:
         member.hook_deadline = 0.0
         if member.lifecycle == "Pending:Wait":
             if result == "CONTINUE":
-                member.lifecycle = "InService"
+                self._in_service(group, member)
                 self.finish_activity(group, member.activity, "Successful")
                 self.put_member(group, member)
             else:
