@@ -126,6 +126,8 @@ class AutoScaling:
         self.hooks: dict[str, LifecycleHook] = {}
         self.activities: dict[str, list[Activity]] = {}
         self._timers: dict[str, tuple[float, Cancel]] = {}
+        #: Groups whose instances are still to be looked for by tag (once after a start).
+        self._adopt: set[str] = set()
         self._started = False
         self._load()
 
@@ -201,6 +203,7 @@ class AutoScaling:
         """Listen to instance state changes; start every group's loop and schedule."""
         self._started = True
         self.cloud.clc.instance_listeners.append(self.on_instance_state)
+        self._adopt = set(self.groups)
         for gid in list(self.groups):
             self.wake(gid)
         for sa in list(self.scheduled.values()):
@@ -289,6 +292,10 @@ class AutoScaling:
                 self.complete_lifecycle(group, member.id, result)
                 continue
             self.put_member(group, member)
+        if group.id not in self._adopt:
+            return
+        # After a start only: the launches of a run that crashed are found by their tag.
+        self._adopt.discard(group.id)
         for inst in clc.instances.values():
             if inst.account_id != group.account_id or inst.id in group.members:
                 continue
