@@ -43,7 +43,7 @@ def image_id(ec2: Any) -> str:
     return str(next(i["ImageId"] for i in images if i["ImageId"].startswith("emi-")))
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:
+def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
     """Poll ``check`` until it returns something truthy."""
     deadline = time.time() + timeout
     last = None
