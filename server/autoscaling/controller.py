@@ -11,6 +11,7 @@ written in one flush, so a kill -9 leaves neither orphans nor double launches.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import asdict
@@ -367,7 +368,8 @@ class AutoScaling:
             result = run_instances(ctx)
         except errors.AWSError as exc:
             act = self.activity(group, "Launching a new EC2 instance.  Status Reason: "
-                                f"{exc.message}. Launching EC2 instance failed.", cause)
+                                f"{exc.message}. Launching EC2 instance failed.", cause,
+                                zone=zone)
             self.finish_activity(group, act.id, "Failed", exc.message)
             group.failures += 1
             backoff = min(BACKOFF * 2 ** (group.failures - 1), BACKOFF_MAX)
@@ -388,7 +390,7 @@ class AutoScaling:
                     tags[tag["Key"]] = tag.get("Value", "")
             clc.save_tags(inst.id, group.account_id)
             act = self.activity(group, f"Launching a new EC2 instance: {inst.id}", cause,
-                                progress=30)
+                                progress=30, zone=inst.zone)
             self.put_member(group, Member(
                 inst.id, inst.zone, "Pending", protected=group.protect_new,
                 launch_config=group.launch_config, launch_template=template,
@@ -401,7 +403,7 @@ class AutoScaling:
         """Terminate a member through the CLC (as the group's account), after any
         terminating lifecycle hook lets it go."""
         act = self.activity(group, f"Terminating EC2 instance: {member.id}",
-                            self._cause(group, why), progress=50)
+                            self._cause(group, why), progress=50, zone=member.zone)
         member.activity = act.id
         hooks = self.group_hooks(group, TERMINATING)
         if hooks and not group.deleting:
@@ -508,11 +510,11 @@ class AutoScaling:
 
     # -- activities -----------------------------------------------------------------------
     def activity(self, group: Group, description: str, cause: str,
-                 progress: int = 0) -> Activity:
+                 progress: int = 0, zone: str = "") -> Activity:
         """Record a new activity of a group (InProgress)."""
+        details = json.dumps({"Availability Zone": zone or ",".join(group.zones)})
         act = Activity(str(uuid.uuid4()), group.account_id, group.id, description, cause,
-                       self.clock.now(), progress=progress,
-                       details=f'{{"Availability Zone":"{",".join(group.zones)}"}}')
+                       self.clock.now(), progress=progress, details=details)
         acts = self.activities.setdefault(group.id, [])
         acts.append(act)
         while len(acts) > ACTIVITIES_KEPT:

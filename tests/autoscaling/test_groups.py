@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -54,6 +55,8 @@ def test_min_two_over_two_zones_runs_one_per_zone(two_zones: Any) -> None:
     assert len(launches) == 2
     assert all(a["StatusCode"] == "Successful" for a in launches)
     assert "increasing the capacity from 0 to 2" in launches[0]["Cause"]
+    assert {json.loads(a["Details"])["Availability Zone"] for a in launches} == \
+        {"zone-a", "zone-b"}
     seen = asg.describe_auto_scaling_instances()["AutoScalingInstances"]
     assert {s["InstanceId"] for s in seen} == {m["InstanceId"] for m in members}
     assert all(s["AutoScalingGroupName"] == "web" for s in seen)
