@@ -318,7 +318,9 @@ class AutoScaling:
         self._elb_health(group)
         if group.deleting:
             for member in self.members(group):
-                if not member.lifecycle.startswith("Terminating"):
+                if member.lifecycle == "Terminating:Wait":
+                    self._terminate_now(group, member)  # ForceDelete does not wait for hooks
+                elif member.lifecycle != "Terminating":
                     self.terminate(group, member, "the group is being deleted")
             if not group.members:
                 self.drop_group(group)
