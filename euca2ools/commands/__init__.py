@@ -24,6 +24,7 @@ MODULES = (
     "iam_accounts",
     "iam_certs",
     "iam_sts",
+    "euscale",
     "bundle",
     "euserv",
     "local",

@@ -11,6 +11,7 @@ from server.clc import (
     images,
     instances,
     keypairs,
+    launchtemplates,
     lifecycle,
     passwords,
     tags,
@@ -43,7 +44,7 @@ class EC2Service(QueryService):
 
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
-               passwords, bundletasks]
+               passwords, bundletasks, launchtemplates]
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""
