@@ -51,6 +51,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--out", default=None, help="output directory (default: ./out/<name>)")
     run.add_argument("--seed", type=int, default=None, help="override the file's seed")
     run.add_argument("--trace-dir", default=None, help="PlanetLab trace directory")
+    run.add_argument("--trace-order", default=None, metavar="FILE",
+                     help="PlanetLab trace file names, one a line, in the order VMs take them "
+                          "(default: the directory's listing order, as CloudSim reads it)")
     run.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     sweep = sub.add_parser("sweep", help="run a grid of policies x sizes x seeds in parallel")
     sweep.add_argument("experiment", help="base experiment file (TOML)")
@@ -60,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sweep.add_argument("--seeds", default=None, help="comma-separated seeds")
     sweep.add_argument("--jobs", type=int, default=0, help="parallel processes (default: CPUs)")
     sweep.add_argument("--trace-dir", default=None, help="PlanetLab trace directory")
+    sweep.add_argument("--trace-order", default=None, metavar="FILE",
+                       help="PlanetLab trace file names in VM order (see run)")
     sweep.add_argument("--out", default=None, help="output directory")
     args = parser.parse_args(argv)
     try:
@@ -80,7 +85,8 @@ def _run(args: argparse.Namespace) -> int:
     exp = load(args.experiment)
     out = args.out or os.path.join("out", exp.name)
     metrics = run_experiment(exp, out, seed=args.seed, trace_dir=args.trace_dir,
-                             progress=ProgressBar(exp.name), plots=not args.no_plots)
+                             progress=ProgressBar(exp.name), plots=not args.no_plots,
+                             trace_order=args.trace_order)
     print(json.dumps(metrics, indent=2, sort_keys=True))
     print(f"wrote {out}/metrics.json, timeseries.csv and plots", file=sys.stderr)
     return 0
@@ -96,7 +102,8 @@ def _sweep(args: argparse.Namespace) -> int:
     seeds = [int(s) for s in _split(args.seeds)]
     nodes = [int(n) for n in _split(args.nodes)]
     table = sweep(args.experiment, out, policies=_split(args.policies), nodes=nodes, seeds=seeds,
-                  jobs=args.jobs or None, trace_dir=args.trace_dir)
+                  jobs=args.jobs or None, trace_dir=args.trace_dir,
+                  trace_order=args.trace_order)
     print(table)
     return 0
 

@@ -14,10 +14,14 @@ Progress = Callable[[float, float], None]
 
 def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = None,
                    trace_dir: str | None = None, progress: Progress | None = None,
-                   plots: bool = True) -> dict[str, Any]:
-    """Simulate ``exp`` and, if ``out_dir`` is given, write metrics.json, timeseries.csv, PNGs."""
+                   plots: bool = True, trace_order: str | None = None) -> dict[str, Any]:
+    """Simulate ``exp`` and, if ``out_dir`` is given, write metrics.json, timeseries.csv, PNGs.
+
+    ``trace_order`` names a file listing PlanetLab trace names in the order VMs take
+    them (default: the trace directory's listing order, as CloudSim reads it).
+    """
     if exp.planetlab is not None:
-        metrics, series = _run_planetlab(exp, trace_dir, progress)
+        metrics, series = _run_planetlab(exp, trace_dir, progress, trace_order)
     else:
         from simulator.engine import Simulation
 
@@ -36,21 +40,29 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
     return metrics
 
 
-def _run_planetlab(exp: Experiment, trace_dir: str | None,
-                   progress: Progress | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from simulator.planetlab import PlanetLabConfig, PlanetLabRun
+def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | None,
+                   trace_order: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    from simulator.planetlab import PlanetLabConfig, PlanetLabRun, find_trace_dir, read_trace_order
 
     pl = dict(exp.planetlab or {})
     directory = trace_dir or pl.get("trace_dir")
     if not directory:
         raise SystemExit("this experiment needs --trace-dir (the PlanetLab trace directory)")
     if not os.path.isabs(directory) and not os.path.isdir(directory):
-        directory = os.path.join(exp.base_dir, directory)
+        beside = os.path.join(exp.base_dir, directory)
+        # A shipped file's relative path fits a main checkout; work trees sit deeper.
+        directory = beside if os.path.isdir(beside) else (
+            find_trace_dir(os.path.basename(os.path.normpath(directory)), exp.base_dir) or beside)
     cfg = PlanetLabConfig(
         trace_dir=directory, policy=str(pl.get("policy", "thr-mmt-0.8")),
         hosts=int(pl.get("hosts", 800)), interval=float(pl.get("interval", 300.0)),
         steps=int(pl.get("steps", 288)), vms=pl.get("vms"),
         enforce_memory=bool(pl.get("enforce_memory", False)))
+    order_file = trace_order or pl.get("trace_order")
+    if order_file:
+        if not os.path.isabs(order_file) and not os.path.exists(order_file):
+            order_file = os.path.join(exp.base_dir, order_file)
+        cfg.trace_order = read_trace_order(order_file)
     if "host_types" in pl:
         cfg.host_types = list(pl["host_types"])
     if "vm_types" in pl:

@@ -19,8 +19,8 @@ COLUMNS = ("policy", "nodes", "seed", "placed", "rejected", "rejection_rate", "m
            "slatah_pct", "pdm_pct", "slav_pct")
 
 
-def _cell(job: tuple[str, str, int | None, int | None, str | None]) -> dict[str, Any]:
-    path, policy, nodes, seed, trace_dir = job
+def _cell(job: tuple[str, str, int | None, int | None, str | None, str | None]) -> dict[str, Any]:
+    path, policy, nodes, seed, trace_dir, trace_order = job
     from simulator.runner import run_experiment
 
     exp = load(path)
@@ -37,18 +37,22 @@ def _cell(job: tuple[str, str, int | None, int | None, str | None]) -> dict[str,
             total = exp.nodes
             for g in exp.groups:  # scale every group, keeping proportions
                 g.count = max(1, round(g.count * nodes / total))
-    metrics = run_experiment(exp, None, seed=seed, trace_dir=trace_dir, plots=False)
+    metrics = run_experiment(exp, None, seed=seed, trace_dir=trace_dir, plots=False,
+                             trace_order=trace_order)
     metrics.setdefault("seed", seed if seed is not None else exp.seed)
     metrics["nodes"] = metrics.get("nodes", metrics.get("hosts"))
     return metrics
 
 
 def sweep(path: str, out_dir: str, *, policies: list[str], nodes: list[int], seeds: list[int],
-          jobs: int | None = None, trace_dir: str | None = None) -> str:
+          jobs: int | None = None, trace_dir: str | None = None,
+          trace_order: str | None = None) -> str:
     """Run the grid, write comparison.csv/json and comparison.png; returns the table as text."""
     node_counts: list[int | None] = list(nodes) or [None]
     seed_list: list[int | None] = list(seeds) or [None]
-    grid = [(path, p, n, s, trace_dir)
+    if trace_order:
+        trace_order = os.path.abspath(trace_order)
+    grid = [(path, p, n, s, trace_dir, trace_order)
             for p in (policies or [""]) for n in node_counts for s in seed_list]
     with ProcessPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         results = list(pool.map(_cell, grid))
