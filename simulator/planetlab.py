@@ -18,6 +18,7 @@ validation") for each rule and the CloudSim method it follows.  In short:
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -246,27 +247,39 @@ class PlanetLabRun:
         self.failed_creations = 0
         self.failed_migrations = 0
         self.cc_done: list[tuple[str, str, bool]] = []
+        self._u_time = -1.0
+        self._u_now: list[float] = []
 
     # -- workload -----------------------------------------------------------------------
-    def _utilisation(self, v: int, t: float) -> float:
-        """UtilizationModelPlanetLabInMemory.getUtilization: linear between samples."""
-        data = self.samples[v]
+    def _utilisations(self, t: float) -> list[float]:
+        """Every VM's UtilizationModelPlanetLabInMemory.getUtilization(t): linear between
+        samples (same operations, so the same floating-point values)."""
+        if self._u_time == t:
+            return self._u_now
         interval = self.cfg.interval
         if t % interval == 0:
-            return data[int(t) // int(interval)]
-        k1 = math.floor(t / interval)
-        k2 = math.ceil(t / interval)
-        u1 = data[k1]
-        delta = (data[k2] - u1) / ((k2 - k1) * interval)
-        return u1 + delta * (t - k1 * interval)
+            k = int(t) // int(interval)
+            out = [data[k] for data in self.samples]
+        else:
+            k1 = math.floor(t / interval)
+            k2 = math.ceil(t / interval)
+            span = (k2 - k1) * interval
+            offset = t - k1 * interval
+            out = [data[k1] + (data[k2] - data[k1]) / span * offset for data in self.samples]
+        self._u_time, self._u_now = t, out
+        return out
 
     # -- placement through the CC ------------------------------------------------------
     def _place_initial(self) -> None:
+        classes = self._idle_classes()
+        busy: list[HostLoad] = []  # hosts given a VM so far, in index order
         for vm in self.vms:  # VMs are created asking for their full MIPS
             if self.mode == "migration":
                 assert self.consolidator is not None
-                host = find_host(vm, self.hosts, set(), self.consolidator.detector,
-                                 idle_classes=self._idle_classes())
+                host = find_host(vm, busy, set(), self.consolidator.detector,
+                                 idle_classes=classes)
+                if host is not None and not host.vms:
+                    bisect.insort(busy, host, key=lambda h: h.index)
             else:
                 host = first_fit(vm, self.hosts)
             if host is None:  # CloudSim's broker goes on without it
@@ -287,10 +300,10 @@ class PlanetLabRun:
             for h in self.hosts:
                 h.refresh()
 
-    def _idle_classes(self) -> dict[object, list[int]]:
-        classes: dict[object, list[int]] = {}
+    def _idle_classes(self) -> dict[object, list[HostLoad]]:
+        classes: dict[object, list[HostLoad]] = {}
         for h in self.hosts:
-            classes.setdefault((h.mips, h.pe_mips, h.ram_mb, h.bw, h.power), []).append(h.index)
+            classes.setdefault((h.mips, h.pe_mips, h.ram_mb, h.bw, h.power), []).append(h)
         return classes
 
     def _migrated(self, iid: str, dest: str, outcome: Outcome) -> None:
@@ -317,8 +330,9 @@ class PlanetLabRun:
         capped: list[float] = []
         available = host.mips
         over = False
+        now = self._utilisations(t)
         for v in members:
-            u = self._utilisation(v, t)
+            u = now[v]
             r = u * vms[v].mips
             self.requested[v] = r
             if record_history and v not in incoming:

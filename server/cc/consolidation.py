@@ -12,6 +12,7 @@ falling back to a 0.7 static threshold while the history is short.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -207,7 +208,8 @@ class MaximumCorrelation:
 
 # -- placement (PABFD) --------------------------------------------------------------------
 def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
-              detector: OverloadDetector | None, *, idle_classes: dict[object, list[int]] | None = None
+              detector: OverloadDetector | None, *,
+              idle_classes: dict[object, list[HostLoad]] | None = None
               ) -> HostLoad | None:
     """Power-aware best fit: the allowed host whose power grows least by taking ``vm``.
 
@@ -242,9 +244,8 @@ def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
             best, best_diff = host, diff
     if idle_classes is not None:
         for members in idle_classes.values():
-            for i in members:
-                host = hosts[i]
-                if i in excluded or host.vms or not host.suitable(vm):
+            for host in members:
+                if host.index in excluded or host.vms or not host.suitable(vm):
                     continue
                 diff = host.power(d / host.mips) - host.power_start
                 if diff < best_diff or (diff == best_diff and best is not None
@@ -252,6 +253,10 @@ def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
                     best, best_diff = host, diff
                 break  # the first usable host of a class stands for the rest
     return best
+
+
+def _index(host: HostLoad) -> int:
+    return host.index
 
 
 def first_fit(vm: VmLoad, hosts: Sequence[HostLoad]) -> HostLoad | None:
@@ -303,13 +308,17 @@ class Consolidator:
         self.stats["overloaded"] += len(overloaded)
         over_set = {h.index for h in overloaded}
         idle = [h for h in hosts if h.mips_start == 0.0]
-        idle_classes: dict[object, list[int]] = {}
+        idle_classes: dict[object, list[HostLoad]] = {}
         for h in idle:
             # Bound methods of one power model compare equal: hosts sharing a model and
             # a shape are interchangeable while idle.
             key = (h.mips, h.pe_mips, h.ram_mb, h.bw, h.power)
-            idle_classes.setdefault(key, []).append(h.index)
+            idle_classes.setdefault(key, []).append(h)
         active = [h for h in hosts if h.mips_start > 0.0]
+
+        # Hosts worth a full look when placing: busy at the start of the round, plus idle
+        # ones given an instance during it (idle, empty ones are searched by class).
+        candidates = list(active)
 
         # 1. Relieve overloaded hosts.
         to_move: list[tuple[VmLoad, HostLoad]] = []
@@ -325,8 +334,10 @@ class Consolidator:
         to_move.sort(key=lambda pair: -pair[0].demand)  # stable: decreasing demand
         plan: list[Migration] = []
         for vm, src in to_move:
-            dest = find_host(vm, hosts, over_set, self.detector, idle_classes=idle_classes)
+            dest = find_host(vm, candidates, over_set, self.detector, idle_classes=idle_classes)
             if dest is not None:
+                if dest.mips_start == 0.0 and not dest.vms:
+                    bisect.insort(candidates, dest, key=_index)
                 add(dest, vm)
                 plan.append(Migration(vm, src, dest))
 
