@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from simulator.experiment import Experiment
-from simulator.output import plot_bars, plot_series, write_csv, write_json
+from simulator.output import PlotsUnavailable, plot_bars, plot_series, write_csv, write_json
 
 Progress = Callable[[float, float], None]
 
@@ -34,9 +35,12 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
         write_json(os.path.join(out_dir, "metrics.json"), metrics)
         write_csv(os.path.join(out_dir, "timeseries.csv"), series)
         if plots:
-            plot_series(out_dir, series, exp.name)
-            plot_bars(os.path.join(out_dir, "energy.png"), [str(metrics["policy"])],
-                      [float(metrics["energy_kwh"])], "energy (kWh)", f"{exp.name}: energy")
+            try:
+                plot_series(out_dir, series, exp.name)
+                plot_bars(os.path.join(out_dir, "energy.png"), [str(metrics["policy"])],
+                          [float(metrics["energy_kwh"])], "energy (kWh)", f"{exp.name}: energy")
+            except PlotsUnavailable as exc:  # the numbers are written; say how to get pictures
+                print(f"euca-sim: {exc}", file=sys.stderr)
     return metrics
 
 
