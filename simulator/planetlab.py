@@ -188,7 +188,8 @@ class _Accounts:
 class PlanetLabRun:
     """One run of the validation; :meth:`run` returns the metrics and a time series."""
 
-    def __init__(self, cfg: PlanetLabConfig, progress: Callable[[int, int], None] | None = None):
+    def __init__(self, cfg: PlanetLabConfig,
+                 progress: Callable[[int, int, int], None] | None = None):
         self.cfg = cfg
         self.progress = progress
         self.mode, self.consolidator = parse_policy(cfg.policy)
@@ -245,6 +246,7 @@ class PlanetLabRun:
         self.migrations = 0
         self.finished_vms = 0
         self.failed_creations = 0
+        self.updates = 0
         self.failed_migrations = 0
         self.cc_done: list[tuple[str, str, bool]] = []
         self._u_time = -1.0
@@ -402,6 +404,7 @@ class PlanetLabRun:
                 members.remove(v)
                 self._finish(v, h)
         self.last_update = t
+        self.updates += 1
 
     def _finish(self, v: int, h: int) -> None:
         vm = self.vms[v]
@@ -506,8 +509,8 @@ class PlanetLabRun:
                 "energy_kwh": round(self.energy_j / 3.6e6, 6), "migrations": self.migrations,
                 "moved": moved, "vms": sum(self.alive),
             })
-            if self.progress:
-                self.progress(k, rounds)
+            if self.progress:  # rounds done, rounds in all, datacentre events so far
+                self.progress(k, rounds, self.updates + self.migrations)
         self.clock.run(until=self.last_update)
         return self._metrics(steps), series
 

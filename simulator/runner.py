@@ -10,7 +10,8 @@ from typing import Any
 from simulator.experiment import Experiment
 from simulator.output import PlotsUnavailable, plot_bars, plot_series, write_csv, write_json
 
-Progress = Callable[[float, float], None]
+#: ``progress(done, total, events)``: simulated seconds so far and in all, events so far.
+Progress = Callable[[float, float, int], None]
 
 
 def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = None,
@@ -71,7 +72,9 @@ def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | 
         cfg.host_types = list(pl["host_types"])
     if "vm_types" in pl:
         cfg.vm_types = list(pl["vm_types"])
-    step_progress = (lambda k, n: progress(float(k), float(n))) if progress else None
+    interval = cfg.interval
+    step_progress = ((lambda k, n, events: progress(k * interval, n * interval, events))
+                     if progress else None)
     metrics, series = PlanetLabRun(cfg, step_progress).run()
     metrics["experiment"] = exp.name
     return metrics, series
