@@ -11,6 +11,7 @@ reported (its row carries the error) without losing the others.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -109,6 +110,10 @@ def run_cells(grid: Sequence[Cell], *, jobs: int | None = None, scheduler: str |
         except OSError as exc:
             raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     workers = max(1, min(jobs or os.cpu_count() or 1, len(grid)))
+    # Our own short-lived cluster: its start-up chatter and shutdown races (heartbeats to
+    # a closing scheduler) are not the user's business; real errors come back per cell.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
     # Everything listens on the loopback only; any free port for its HTTP endpoint.
     cluster = distributed.LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
