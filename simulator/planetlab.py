@@ -248,7 +248,6 @@ class PlanetLabRun:
         self.failed_creations = 0
         self.updates = 0
         self.failed_migrations = 0
-        self.cc_done: list[tuple[str, str, bool]] = []
         self._u_time = -1.0
         self._u_now: list[float] = []
 
@@ -309,7 +308,6 @@ class PlanetLabRun:
         return classes
 
     def _migrated(self, iid: str, dest: str, outcome: Outcome) -> None:
-        self.cc_done.append((iid, dest, outcome.ok))
         if not outcome.ok:
             self.failed_migrations += 1
 
