@@ -68,6 +68,9 @@ class PlanetLabConfig:
     enforce_memory: bool = False
     # Trace file names in the order VMs take them (default: the directory listing).
     trace_order: list[str] | None = None
+    # When the datacentre's updates come after each multiple of the interval: CloudSim's
+    # minimum time between events (0.1 s in 3.0.3; 0.01 s in later releases).
+    event_offset: float = EVENT_OFFSET
     host_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_HOST_TYPES))
     vm_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_VM_TYPES))
 
@@ -483,13 +486,15 @@ class PlanetLabRun:
         self.end = steps * cfg.interval
         series: list[dict[str, Any]] = []
         rounds = steps - 1
-        t = EVENT_OFFSET
+        t = cfg.event_offset
         for k in range(1, steps):
             t += cfg.interval  # accumulated, as CloudSim's event times are
             if t >= self.end:
                 break
             self.clock.run(until=t)
-            self._update_all(t, record_history=True)
+            # PowerVm.updateVmProcessing records a VM's utilisation only at updates where
+            # (t - 0.1) mod interval == 0: every round with a 0.1 s offset, none with 0.01.
+            self._update_all(t, record_history=math.fmod(t - 0.1, cfg.interval) == 0.0)
             moved = 0
             if self.consolidator is not None:
                 self._sync_loads()

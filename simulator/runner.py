@@ -62,7 +62,8 @@ def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | 
         trace_dir=directory, policy=str(pl.get("policy", "thr-mmt-0.8")),
         hosts=int(pl.get("hosts", 800)), interval=float(pl.get("interval", 300.0)),
         steps=int(pl.get("steps", 288)), vms=pl.get("vms"),
-        enforce_memory=bool(pl.get("enforce_memory", False)))
+        enforce_memory=bool(pl.get("enforce_memory", False)),
+        event_offset=float(pl.get("event_offset", 0.1)))
     order_file = trace_order or pl.get("trace_order")
     if order_file:
         if not os.path.isabs(order_file) and not os.path.exists(order_file):

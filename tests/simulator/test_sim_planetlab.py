@@ -87,6 +87,17 @@ def test_idle_vms_finish_and_leave_as_in_cloudsim() -> None:
     assert m["failed_creations"] == 0
 
 
+def test_vm_histories_follow_cloudsims_event_times() -> None:
+    # PowerVm records only at updates 0.1 s after a multiple of the interval: with a
+    # 0.01 s minimum between events no history is kept, so IQR is its THR 0.7 fallback.
+    kw: dict[str, object] = {"hosts": 40, "vms": 60, "steps": 36}
+    iqr = run("iqr-mmt-1.5", event_offset=0.01, **kw)
+    thr = run("thr-mmt-0.7", event_offset=0.01, **kw)
+    for key in ("energy_kwh", "migrations", "slatah_pct", "pdm_pct"):
+        assert iqr[key] == thr[key], key
+    assert run("iqr-mmt-1.5", **kw)["energy_kwh"] != iqr["energy_kwh"]
+
+
 def test_unknown_policy_is_one_readable_error() -> None:
     with pytest.raises(ValueError, match="unknown consolidation"):
         run("thr-xyz-0.8", hosts=4, vms=4, steps=3)
