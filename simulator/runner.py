@@ -47,7 +47,13 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
 
 def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | None,
                    trace_order: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from simulator.planetlab import PlanetLabConfig, PlanetLabRun, find_trace_dir, read_trace_order
+    from simulator.planetlab import (
+        EVENT_OFFSET,
+        PlanetLabConfig,
+        PlanetLabRun,
+        find_trace_dir,
+        read_trace_order,
+    )
 
     pl = dict(exp.planetlab or {})
     directory = trace_dir or pl.get("trace_dir")
@@ -63,7 +69,7 @@ def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | 
         hosts=int(pl.get("hosts", 800)), interval=float(pl.get("interval", 300.0)),
         steps=int(pl.get("steps", 288)), vms=pl.get("vms"),
         enforce_memory=bool(pl.get("enforce_memory", False)),
-        event_offset=float(pl.get("event_offset", 0.1)))
+        event_offset=float(pl.get("event_offset", EVENT_OFFSET)))
     order_file = trace_order or pl.get("trace_order")
     if order_file:
         if not os.path.isabs(order_file) and not os.path.exists(order_file):
