@@ -111,7 +111,7 @@ REFERENCE = {"npa": (2410.80, None), "dvfs": (803.91, None), "thr-mmt-0.8": (191
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("EUCA_SIM_SLOW"), reason="set EUCA_SIM_SLOW=1 (~40 s)")
+@pytest.mark.skipif(not os.environ.get("EUCA_SIM_SLOW"), reason="set EUCA_SIM_SLOW=1 (~1 min)")
 @pytest.mark.parametrize("policy", sorted(REFERENCE))
 def test_full_day_matches_cloudsim_within_the_issue_tolerances(policy: str) -> None:
     energy, migrations = REFERENCE[policy]
