@@ -4,10 +4,11 @@ Each round, the CC finds overloaded hosts (THR, IQR, MAD or LR detection), picks
 instances off them until they are not overloaded (MMT or MC selection), places those
 with power-aware best fit decreasing (PABFD), then tries to empty the least utilised
 hosts one by one.  The result is a migration plan; the CC carries it out with
-MigrateInstances (:mod:`server.cc.migration`).  Semantics follow CloudSim's power
-package: host utilisation and power as seen at the start of the round, "switched off"
-hosts (0 % utilisation) only used for VMs from overloaded hosts, adaptive detectors
-falling back to a 0.7 static threshold while the history is short.
+MigrateInstances (:mod:`server.cc.migration`).  Semantics follow CloudSim 3.0.3's power
+package: a host's power before a move as at the start of the round and after it from
+what is allocated on it now (moves planned earlier in the round included), "switched
+off" hosts (0 % utilisation) only used for VMs from overloaded hosts, adaptive
+detectors falling back to a 0.7 static threshold while the history is short.
 """
 
 from __future__ import annotations
@@ -318,7 +319,7 @@ class Consolidator:
 
         # Hosts worth a full look when placing: busy at the start of the round, plus idle
         # ones given an instance during it (idle, empty ones are searched by class).
-        candidates = list(active)
+        candidates = [h for h in hosts if h.mips_start > 0.0 or h.vms]
 
         # 1. Relieve overloaded hosts.
         to_move: list[tuple[VmLoad, HostLoad]] = []
