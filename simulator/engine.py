@@ -28,7 +28,7 @@ from simulator.workload import Request, load_cpu_traces, make_workload
 S = InstanceState
 _STAGING, _RUNNING, _TERMINATED, _MIGRATING = S.STAGING, S.RUNNING, S.TERMINATED, S.MIGRATING
 _UP = NodeStatus.UP
-Progress = Callable[[float, float], None]
+Progress = Callable[[float, float, int], None]  # (simulated s so far, in all, events so far)
 
 
 class _Node:
@@ -321,7 +321,8 @@ class Simulation:
             self.clock.run(until=t)
             self.metrics.sample(self.cc)
             if self.progress:
-                self.progress(t, self.exp.duration)
+                m = self.metrics
+                self.progress(t, self.exp.duration, m.placed + m.rejected + m.completed)
         return self.metrics.summary(self.cc, self.nodes, self.exp)
 
 

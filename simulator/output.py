@@ -32,8 +32,18 @@ def write_csv(path: str, rows: Sequence[dict[str, Any]]) -> None:
         writer.writerows(rows)
 
 
+class PlotsUnavailable(RuntimeError):
+    """matplotlib is not installed: the numbers are written, the pictures are not."""
+
+
+PLOTS_HINT = "plots skipped: matplotlib is not installed (pip install 'eucalyptus[plots]')"
+
+
 def _pyplot() -> Any:
-    import matplotlib  # imported lazily: the CLI starts fast and runs without plots
+    try:
+        import matplotlib  # imported lazily: the CLI starts fast and runs without plots
+    except ImportError:
+        raise PlotsUnavailable(PLOTS_HINT) from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -89,3 +99,87 @@ def plot_bars(path: str, labels: Sequence[str], values: Sequence[float], ylabel:
     fig.tight_layout()
     fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
+
+
+def _groups(rows: Sequence[dict[str, Any]]) -> list[tuple[str, Any, list[dict[str, Any]]]]:
+    """Rows grouped by (policy, nodes) in first-seen order: one marker each."""
+    out: dict[tuple[str, Any], list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault((str(r["policy"]), r["nodes"]), []).append(r)
+    return [(p, n, rs) for (p, n), rs in out.items()]
+
+
+def _mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    n = len(values)
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5 if n > 1 else 0.0
+    return mean, sd
+
+
+def _num(rows: Sequence[dict[str, Any]], key: str) -> list[float] | None:
+    vals = [r.get(key, "") for r in rows]
+    if any(v in ("", None) for v in vals):
+        return None
+    return [float(v) for v in vals]
+
+
+def plot_sweep(out_dir: str, rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The sweep's comparison figure(s); returns the paths written.
+
+    PlanetLab grids get energy, migrations and SLATAH per policy side by side (bars,
+    error bars over seeds); other grids get the trade-offs compared in the literature:
+    energy against rejection rate, mean wait and SLA violation, one marker per policy
+    and size, error bars (one standard deviation) over seeds.
+    """
+    if not rows:
+        return []
+    plt = _pyplot()
+    groups = _groups(rows)
+    path = os.path.join(out_dir, "comparison.png")
+    if _num(rows, "slatah_pct") is not None:
+        panels = [("energy_kwh", "energy (kWh)"), ("migrations", "VM migrations"),
+                  ("slatah_pct", "SLATAH (%)"), ("pdm_pct", "PDM (%)")]
+        fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4.2), dpi=100)
+        labels = [p if n in ("", None) else f"{p}\n{n} hosts" for p, n, _ in groups]
+        for ax, (key, label) in zip(axes, panels, strict=True):
+            stats = [_mean_sd(_num(rs, key) or [0.0]) for _, _, rs in groups]
+            ax.bar(range(len(groups)), [m for m, _ in stats], yerr=[sd for _, sd in stats],
+                   capsize=3, color="#4c72b0")
+            ax.set_xticks(range(len(groups)))
+            ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
+            ax.set_title(label)
+            ax.grid(True, axis="y", alpha=0.3)
+        fig.suptitle("PlanetLab consolidation: energy, migrations and SLA per policy")
+    else:
+        panels = [(x, lab) for x, lab in (("rejection_rate", "rejection rate"),
+                                          ("mean_wait_s", "mean wait (s)"),
+                                          ("slav_pct", "SLA violation (%)"))
+                  if _num(rows, x) is not None]
+        if not panels:
+            panels = [("utilisation", "utilisation")]
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), dpi=100,
+                                 squeeze=False)
+        markers = "osD^v<>pPX*h"
+        policies = list(dict.fromkeys(p for p, _, _ in groups))
+        sizes = list(dict.fromkeys(str(n) for _, n, _ in groups))
+        cmap = plt.get_cmap("tab10")
+        for ax, (key, label) in zip(axes[0], panels, strict=True):
+            for p, n, rs in groups:
+                xs, ys = _num(rs, key), _num(rs, "energy_kwh")
+                if xs is None or ys is None:
+                    continue
+                (mx, sx), (my, sy) = _mean_sd(xs), _mean_sd(ys)
+                ax.errorbar([mx], [my], xerr=[sx], yerr=[sy], capsize=3,
+                            marker=markers[sizes.index(str(n)) % len(markers)],
+                            color=cmap(policies.index(p) % 10), linestyle="none",
+                            label=p if n in ("", None) else f"{p}, {n} nodes")
+            ax.set_xlabel(label)
+            ax.set_ylabel("energy (kWh)")
+            ax.grid(True, alpha=0.3)
+        axes[0][-1].legend(fontsize=7, loc="best")
+        fig.suptitle("energy against service: one marker per policy and size "
+                     "(error bars: 1 SD over seeds)")
+    fig.tight_layout()
+    fig.savefig(path, metadata=PNG_METADATA)
+    plt.close(fig)
+    return [path]

@@ -4,21 +4,30 @@ Each round, the CC finds overloaded hosts (THR, IQR, MAD or LR detection), picks
 instances off them until they are not overloaded (MMT or MC selection), places those
 with power-aware best fit decreasing (PABFD), then tries to empty the least utilised
 hosts one by one.  The result is a migration plan; the CC carries it out with
-MigrateInstances (:mod:`server.cc.migration`).  Semantics follow CloudSim's power
-package: host utilisation and power as seen at the start of the round, "switched off"
-hosts (0 % utilisation) only used for VMs from overloaded hosts, adaptive detectors
-falling back to a 0.7 static threshold while the history is short.
+MigrateInstances (:mod:`server.cc.migration`).  Semantics follow CloudSim 3.0.3's power
+package: a host's power before a move as at the start of the round and after it from
+what is allocated on it now (moves planned earlier in the round included), "switched
+off" hosts (0 % utilisation) only used for VMs from overloaded hosts, adaptive
+detectors falling back to a 0.7 static threshold while the history is short.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from server.cc.loadmodel import HostLoad, VmLoad
-from server.cc.stats import covariance_inverse, drop_variable, iqr, mad, simple_regression
+from server.cc.stats import (
+    covariance_inverse,
+    drop_variable,
+    iqr,
+    mad,
+    robust_regression,
+    simple_regression,
+)
 
 MIN_HISTORY = 12        # samples an adaptive detector needs before trusting its statistics
 LR_WINDOW = 10          # local regression looks at the last 10 samples
@@ -56,7 +65,7 @@ class InterQuartileRange:
     def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
         """Requested utilisation above the adaptive threshold."""
         hist = host.history() if extra is None else host.history_with(extra)
-        if len(hist) < MIN_HISTORY:
+        if len(hist) < MIN_HISTORY:  # CloudSim's countNonZeroBeginning: the trimmed length
             return FALLBACK.overloaded(host, extra)
         req = host.req + (extra.demand if extra is not None else 0.0)
         return req / host.mips > 1.0 - self.safety * iqr(hist)
@@ -91,7 +100,7 @@ class LocalRegression:
         if len(hist) < LR_WINDOW:
             return FALLBACK.overloaded(host, extra)
         ys = hist[LR_WINDOW - 1::-1]  # oldest to newest
-        fit = simple_regression(ys)
+        fit = self.fit(ys)
         if fit is None:
             return FALLBACK.overloaded(host, extra)
         intercept, slope = fit
@@ -99,6 +108,19 @@ class LocalRegression:
         longest = max((vm.ram_mb / self.bandwidth_mbps for vm in vms), default=0.0)
         ahead = math.ceil(longest / self.interval)
         return (intercept + slope * (LR_WINDOW + ahead)) * self.safety >= 1.0
+
+    def fit(self, ys: list[float]) -> tuple[float, float] | None:
+        """Intercept and slope of the trend through ``ys`` at x = 1, 2, ..."""
+        return simple_regression(ys)
+
+
+@dataclass(frozen=True)
+class LocalRegressionRobust(LocalRegression):
+    """LRR: LR whose trend is re-fitted with bisquare weights on the first fit's residuals."""
+
+    def fit(self, ys: list[float]) -> tuple[float, float] | None:
+        """The robust (tricube x bisquare weighted) trend."""
+        return robust_regression(ys)
 
 
 # -- VM selection -------------------------------------------------------------------------
@@ -118,6 +140,20 @@ class MinimumMigrationTime:
         for vm in host.vms:
             if best is None or vm.ram_mb < best.ram_mb:
                 best = vm
+        return best
+
+
+class MinimumUtilisation:
+    """MU: the instance using the least of its CPU now; first on ties."""
+
+    def select(self, host: HostLoad) -> VmLoad | None:
+        """Lowest current utilisation (demand over nominal MIPS) first."""
+        best: VmLoad | None = None
+        best_u = math.inf
+        for vm in host.vms:
+            u = vm.demand / vm.mips
+            if u < best_u:
+                best, best_u = vm, u
         return best
 
 
@@ -173,16 +209,20 @@ class MaximumCorrelation:
 
 # -- placement (PABFD) --------------------------------------------------------------------
 def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
-              detector: OverloadDetector | None, *, idle_classes: dict[object, list[int]] | None = None
+              detector: OverloadDetector | None, *,
+              idle_classes: dict[object, list[HostLoad]] | None = None
               ) -> HostLoad | None:
     """Power-aware best fit: the allowed host whose power grows least by taking ``vm``.
 
-    Power is judged from the host's utilisation at the start of the round (CloudSim's
-    view, :meth:`HostLoad.start_round`); hosts idle at the start skip the overload
-    check.  Ties go to the lowest index.  ``idle_classes`` (hosts idle at round start,
-    grouped by identical hardware, in index order) lets the search look at one idle
-    host per class instead of all.  The expensive overload check only runs for a host
-    that would otherwise win, which does not change the result.
+    As CloudSim 3.0.3's PowerVmAllocationPolicyMigrationAbstract.findHostForVm: the
+    power *after* is that of the MIPS allocated on the host now (instances placed
+    earlier in this round included) plus the instance's demand; the power *before* is
+    the host's at the start of the round (:meth:`HostLoad.start_round`).  A host with
+    nothing allocated skips the overload check.  Ties go to the lowest index.
+    ``idle_classes`` (hosts idle at round start, grouped by identical hardware, in
+    index order) lets the search look at one still-empty host per class instead of
+    all.  The expensive overload check only runs for a host that would otherwise win,
+    which does not change the result.
     """
     best: HostLoad | None = None
     best_diff = math.inf
@@ -190,30 +230,34 @@ def find_host(vm: VmLoad, hosts: Sequence[HostLoad], excluded: set[int],
     ram, bw = vm.ram_demand, vm.bw_demand
     skip_idle = idle_classes is not None
     for host in hosts:
-        start = host.mips_start
-        if (start == 0.0 and skip_idle) or host.index in excluded:
+        if (skip_idle and host.mips_start == 0.0 and not host.vms) or host.index in excluded:
             continue
         # Inlined HostLoad.suitable: this loop runs millions of times per experiment.
-        free = host.mips - host.alloc
+        cap = host.mips
+        used = host.alloc
+        free = cap - used
         if (host.pe_mips < d or (free if free > 0.0 else 0.0) < d
                 or host.ram_mb - host.ram_used < ram or host.bw - host.bw_used < bw):
             continue
-        diff = host.power(host.u_start + d / host.mips) - host.power_start
-        if diff < best_diff and (start == 0.0 or detector is None
+        diff = host.power(((used if used < cap else cap) + d) / cap) - host.power_start
+        if diff < best_diff and (used == 0.0 or detector is None
                                  or not detector.overloaded(host, vm)):
             best, best_diff = host, diff
     if idle_classes is not None:
         for members in idle_classes.values():
-            for i in members:
-                host = hosts[i]
-                if i in excluded or not host.suitable(vm):
+            for host in members:
+                if host.index in excluded or host.vms or not host.suitable(vm):
                     continue
-                diff = host.power(d / host.mips) - host.power(0.0)
+                diff = host.power(d / host.mips) - host.power_start
                 if diff < best_diff or (diff == best_diff and best is not None
                                         and host.index < best.index):
                     best, best_diff = host, diff
                 break  # the first usable host of a class stands for the rest
     return best
+
+
+def _index(host: HostLoad) -> int:
+    return host.index
 
 
 def first_fit(vm: VmLoad, hosts: Sequence[HostLoad]) -> HostLoad | None:
@@ -241,11 +285,16 @@ class Consolidator:
     selector: VmSelector
     stats: dict[str, int] = field(default_factory=lambda: {"overloaded": 0, "rounds": 0})
 
-    def plan(self, hosts: Sequence[HostLoad]) -> list[Migration]:
-        """The migrations of one round; hosts are left exactly as they were."""
+    def plan(self, hosts: Sequence[HostLoad], start: Sequence[float] | None = None
+             ) -> list[Migration]:
+        """The migrations of one round; hosts are left exactly as they were.
+
+        ``start`` gives each host's utilisation at the start of the round as the
+        caller measured it (default: from the instances' allocations now).
+        """
         self.stats["rounds"] += 1
         for h in hosts:
-            h.start_round()
+            h.start_round(None if start is None else start[h.index])
         journal: list[tuple[bool, HostLoad, VmLoad]] = []  # (added?, host, vm) to undo
 
         def add(h: HostLoad, vm: VmLoad) -> None:
@@ -260,13 +309,17 @@ class Consolidator:
         self.stats["overloaded"] += len(overloaded)
         over_set = {h.index for h in overloaded}
         idle = [h for h in hosts if h.mips_start == 0.0]
-        idle_classes: dict[object, list[int]] = {}
+        idle_classes: dict[object, list[HostLoad]] = {}
         for h in idle:
             # Bound methods of one power model compare equal: hosts sharing a model and
             # a shape are interchangeable while idle.
             key = (h.mips, h.pe_mips, h.ram_mb, h.bw, h.power)
-            idle_classes.setdefault(key, []).append(h.index)
+            idle_classes.setdefault(key, []).append(h)
         active = [h for h in hosts if h.mips_start > 0.0]
+
+        # Hosts worth a full look when placing: busy at the start of the round, plus idle
+        # ones given an instance during it (idle, empty ones are searched by class).
+        candidates = [h for h in hosts if h.mips_start > 0.0 or h.vms]
 
         # 1. Relieve overloaded hosts.
         to_move: list[tuple[VmLoad, HostLoad]] = []
@@ -282,8 +335,10 @@ class Consolidator:
         to_move.sort(key=lambda pair: -pair[0].demand)  # stable: decreasing demand
         plan: list[Migration] = []
         for vm, src in to_move:
-            dest = find_host(vm, hosts, over_set, self.detector, idle_classes=idle_classes)
+            dest = find_host(vm, candidates, over_set, self.detector, idle_classes=idle_classes)
             if dest is not None:
+                if dest.mips_start == 0.0 and not dest.vms:
+                    bisect.insort(candidates, dest, key=_index)
                 add(dest, vm)
                 plan.append(Migration(vm, src, dest))
 
@@ -292,9 +347,9 @@ class Consolidator:
         no_source = over_set | idle_set
         no_dest = over_set | idle_set
         order = sorted((h for h in active if h.index not in over_set),
-                       key=lambda h: (h.mips_start / h.mips, h.index))
+                       key=lambda h: (h.u_start, h.index))
         for h in order:
-            if h.index in no_source or h.mips_start >= h.mips:
+            if h.index in no_source or h.u_start >= 1.0 or not h.vms:
                 continue
             no_source.add(h.index)
             no_dest.add(h.index)
@@ -326,9 +381,11 @@ class Consolidator:
         return plan
 
 
-DETECTORS: dict[str, Callable[[float], OverloadDetector]] = {"thr": StaticThreshold, "iqr": InterQuartileRange, "mad": MedianAbsoluteDeviation,
-             "lr": LocalRegression}
-SELECTORS: dict[str, Callable[[], VmSelector]] = {"mmt": MinimumMigrationTime, "mc": MaximumCorrelation}
+DETECTORS: dict[str, Callable[[float], OverloadDetector]] = {
+    "thr": StaticThreshold, "iqr": InterQuartileRange, "mad": MedianAbsoluteDeviation,
+    "lr": LocalRegression, "lrr": LocalRegressionRobust}
+SELECTORS: dict[str, Callable[[], VmSelector]] = {
+    "mmt": MinimumMigrationTime, "mc": MaximumCorrelation, "mu": MinimumUtilisation}
 
 
 def make_consolidator(detector: str, selector: str, parameter: float) -> Consolidator:

@@ -99,10 +99,18 @@ class HostLoad:
         self.bw_used = sum(v.bw_demand for v in self.vms)
         self._hist = self._raw = None
 
-    def start_round(self) -> None:
-        """Freeze the utilisation and power a consolidation round judges this host by."""
-        self.mips_start = self.allocated_mips()
-        self.u_start = self.mips_start / self.mips
+    def start_round(self, utilisation: float | None = None) -> None:
+        """Freeze the utilisation and power a consolidation round judges this host by.
+
+        ``utilisation`` is the host's as measured by whoever drives the round (e.g. a
+        simulator accounting for migrations in flight); default: the allocation now.
+        """
+        if utilisation is None:
+            self.mips_start = self.allocated_mips()
+            self.u_start = self.mips_start / self.mips
+        else:
+            self.u_start = utilisation
+            self.mips_start = utilisation * self.mips
         self.power_start = self.power(self.u_start)
 
     # -- derived figures -----------------------------------------------------------------

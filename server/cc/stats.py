@@ -7,7 +7,9 @@ the median, ordinary least squares for trends and for multiple-regression R².
 
 from __future__ import annotations
 
+import math
 import operator
+import sys
 from collections.abc import Sequence
 
 
@@ -39,6 +41,72 @@ def mad(values: Sequence[float]) -> float:
         return 0.0
     m = median(values)
     return median([abs(v - m) for v in values])
+
+
+def line_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
+    """Ordinary least-squares line ``(intercept, slope)``; NaNs when x does not vary."""
+    n = len(xs)
+    mean_x = sum(xs) / n
+    mean_y = sum(ys) / n
+    sxx = sxy = 0.0
+    for x, y in zip(xs, ys, strict=True):
+        dx = x - mean_x
+        sxx += dx * dx
+        sxy += dx * (y - mean_y)
+    if sxx == 0.0 or math.isnan(sxx) or math.isinf(sxx):
+        return math.nan, math.nan
+    slope = sxy / sxx
+    return mean_y - slope * mean_x, slope
+
+
+def tricube_weights(n: int) -> list[float]:
+    """Inverse tricube weights of a window of ``n`` points, the first two copying the third."""
+    weights = [0.0] * n
+    top = float(n - 1)
+    for i in range(2, n):
+        k = (1.0 - ((top - i) / top) ** 3) ** 3
+        weights[i] = 1.0 / k if k > 0.0 else _HUGE
+    weights[0] = weights[1] = weights[2]
+    return weights
+
+
+_HUGE = sys.float_info.max
+
+
+def weighted_line(xs: Sequence[float], ys: Sequence[float], weights: Sequence[float]
+                  ) -> tuple[float, float]:
+    """Weighted line fit as the reference simulator does it.
+
+    The points are scaled by the square roots of the weights only when at least 40 %
+    of the weights are zero; otherwise the plain least-squares line is returned (so a
+    window of positive weights gives ordinary regression).
+    """
+    zeros = sum(1 for w in weights if w <= 0.0)
+    if zeros >= 0.4 * len(weights):
+        roots = [math.sqrt(w) for w in weights]
+        xs = [r * x for r, x in zip(roots, xs, strict=True)]
+        ys = [r * y for r, y in zip(roots, ys, strict=True)]
+    return line_fit(xs, ys)
+
+
+def robust_regression(ys: Sequence[float]) -> tuple[float, float]:
+    """Trend of ``ys`` at x = 1, 2, ...: tricube fit, then refit with bisquare weights."""
+    n = len(ys)
+    xs = [float(i + 1) for i in range(n)]
+    cube = tricube_weights(n)
+    a, b = weighted_line(xs, ys, cube)
+    residuals = [y - (a + b * x) for x, y in zip(xs, ys, strict=True)]
+    s6 = median([abs(r) for r in residuals]) * 6.0
+    weights = [0.0] * n
+    for i in range(2, n):
+        if s6 == 0.0:  # IEEE division as the reference does: r/0 is inf (weight 0) or NaN
+            ratio = math.nan if residuals[i] == 0.0 else math.inf
+        else:
+            ratio = residuals[i] / s6
+        k = (1.0 - ratio * ratio) * (1.0 - ratio * ratio)
+        weights[i] = (1.0 / k) * cube[i] if k > 0.0 else _HUGE
+    weights[0] = weights[1] = weights[2]
+    return weighted_line(xs, ys, weights)
 
 
 def simple_regression(ys: Sequence[float]) -> tuple[float, float] | None:

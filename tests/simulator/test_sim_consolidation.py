@@ -7,15 +7,24 @@ import pytest
 from server.cc.consolidation import (
     InterQuartileRange,
     LocalRegression,
+    LocalRegressionRobust,
     MaximumCorrelation,
     MedianAbsoluteDeviation,
     MinimumMigrationTime,
+    MinimumUtilisation,
     StaticThreshold,
     find_host,
     make_consolidator,
 )
 from server.cc.loadmodel import HostLoad, VmLoad
-from server.cc.stats import iqr, least_squares_r2, mad, simple_regression
+from server.cc.stats import (
+    iqr,
+    least_squares_r2,
+    mad,
+    robust_regression,
+    simple_regression,
+    tricube_weights,
+)
 from simulator.power import SPECPOWER_TABLES, SpecPower, interval_energy_j
 
 G4 = SpecPower(SPECPOWER_TABLES["hp-proliant-ml110-g4"])
@@ -99,3 +108,43 @@ def test_a_round_relieves_overload_then_empties_the_least_loaded_host() -> None:
         ("v3", "h1", "h2"),
     ]
     assert [len(h.vms) for h in hosts] == [2, 1, 1]  # the plan leaves hosts unchanged
+
+
+def test_minimum_utilisation_takes_the_least_busy_vm_first_on_ties() -> None:
+    h = host(0)
+    a, b, c = vm(1, 2000, 500), vm(2, 500, 100), vm(3, 1000, 200)  # 25 %, 20 %, 20 %
+    for v in (a, b, c):
+        h.add(v)
+    assert MinimumUtilisation().select(h) is b
+    assert make_consolidator("thr", "mu", 0.8).selector.select(h) is b
+
+
+def test_robust_regression_is_the_plain_line_unless_the_median_residual_is_zero() -> None:
+    ys = [0.1, 0.3, 0.2, 0.5, 0.4, 0.6, 0.5, 0.8, 0.7, 0.9]
+    assert robust_regression(ys) == pytest.approx(simple_regression(ys))
+    w = tricube_weights(10)
+    assert w[0] == w[1] == w[2] and w[9] == 1.0 and all(x > 0 for x in w)
+    flat = [0.5] * 10  # every residual 0: NaN ratios give huge weights, still the plain line
+    assert robust_regression(flat) == pytest.approx((0.5, 0.0))
+    h = host(0)
+    h.add(vm(1, 5000, 4000, history=[0.9 - 0.05 * k for k in range(12)]))
+    assert LocalRegressionRobust(1.2).overloaded(h) == LocalRegression(1.2).overloaded(h)
+    assert make_consolidator("lrr", "mmt", 1.2).detector == LocalRegressionRobust(1.2)
+
+
+def test_pabfd_prices_a_host_by_what_it_was_given_earlier_in_the_round() -> None:
+    # CloudSim 3.0.3: power after = allocation now + the VM; power before = round start.
+    hosts = [host(0), host(1)]
+    for h in hosts:
+        h.add(vm(10 + h.index, 1000, 500))
+        h.start_round()
+    first = vm(1, 1000, 800)
+    assert find_host(first, hosts, set(), None) is hosts[0]  # tie: the lowest index
+    hosts[0].add(first)
+    second = vm(2, 1000, 800)
+    assert find_host(second, hosts, set(), None) is hosts[1]  # h0 now costs more
+
+
+def test_unknown_names_are_one_readable_error() -> None:
+    with pytest.raises(ValueError, match="selectors"):
+        make_consolidator("thr", "nope", 0.8)

@@ -60,4 +60,5 @@ def test_progress_bar_only_on_a_terminal() -> None:
         for k in range(5):
             bar(k + 1, 5)
     assert pipe.getvalue() == ""
-    assert tty.getvalue().endswith("] 100%\n") and "\r" in tty.getvalue()
+    text = tty.getvalue()
+    assert "] 100% " in text and "\r" in text and text.endswith("\n") and "run: done in" in text
