@@ -42,7 +42,8 @@ SERVICE_PATHS: dict[str, str] = {
 }
 
 #: Optional components, set up when their package provides ``setup(cloud)``.
-COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata")
+COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
+              "server.cloudwatch.service")
 
 
 class Cloud:
