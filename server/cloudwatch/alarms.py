@@ -118,12 +118,17 @@ class AlarmBook:
 
     def evaluate_all(self, now: float) -> None:
         """One evaluation round: metric alarms, then composite alarms."""
-        for (account, _name), doc in list(self.alarms.items()):
-            if doc.get("AlarmType", "MetricAlarm") == "MetricAlarm":
-                self.evaluate_metric_alarm(account, doc, now)
-        for (account, _name), doc in list(self.alarms.items()):
-            if doc.get("AlarmType") == "CompositeAlarm":
-                self.evaluate_composite(account, doc)
+        for kind in ("MetricAlarm", "CompositeAlarm"):
+            for (account, name), doc in list(self.alarms.items()):
+                if doc.get("AlarmType", "MetricAlarm") != kind:
+                    continue
+                try:  # one broken alarm must not stop the others
+                    if kind == "MetricAlarm":
+                        self.evaluate_metric_alarm(account, doc, now)
+                    else:
+                        self.evaluate_composite(account, doc)
+                except Exception:
+                    log.exception("evaluating alarm %s of %s failed", name, account)
 
     def period_values(self, account: str, doc: dict[str, Any], now: float
                       ) -> list[tuple[float, float | None]]:
@@ -197,6 +202,20 @@ class AlarmBook:
         self.record(account, doc, "StateUpdate", f"Alarm updated from {old} to {state}",
                     {"version": "1.0", "oldState": {"stateValue": old},
                      "newState": {"stateValue": state, "stateReason": reason}})
+        self._run_actions(account, doc, state)
+        if doc.get("AlarmType", "MetricAlarm") == "MetricAlarm":
+            self._reevaluate_parents(account, doc["AlarmName"])
+
+    def _reevaluate_parents(self, account: str, child: str) -> None:
+        """Composite alarms change as soon as a child does."""
+        for (acct, _name), parent in list(self.alarms.items()):
+            if acct != account or parent.get("AlarmType") != "CompositeAlarm":
+                continue
+            kids = [k.rsplit(":", 1)[-1] for k in ev.rule_alarms(ev.parse_rule(parent["AlarmRule"]))]
+            if child in kids:
+                self.evaluate_composite(account, parent)
+
+    def _run_actions(self, account: str, doc: dict[str, Any], state: str) -> None:
         if doc.get("ActionsEnabled", True):
             key = {ev.ALARM: "AlarmActions", ev.OK: "OKActions",
                    ev.INSUFFICIENT_DATA: "InsufficientDataActions"}[state]
