@@ -20,6 +20,7 @@ MODULES = (
     "iam",
     "bundle",
     "euserv",
+    "euwatch",
     "local",
 )
 
