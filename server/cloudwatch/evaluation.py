@@ -92,6 +92,10 @@ def evaluate_metric(periods: Sequence[tuple[float, float | None]], *, threshold:
             continue
         flags.append(breaches(i, x))
     breaching = sum(flags)
+    if treat_missing in ("missing", "ignore") and len(present) < m:
+        # Fewer datapoints than DatapointsToAlarm: CloudWatch alarms when every datapoint
+        # it has breaches, and is OK otherwise.
+        m = len(present)
     word = (COMPARISONS[comparison][1] if comparison in COMPARISONS
             else BAND_COMPARISONS[comparison][1])
     shown = ", ".join(f"{x!r} ({_stamp(ts)})" for ts, x in reversed(present))
