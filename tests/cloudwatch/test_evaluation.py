@@ -11,7 +11,7 @@ from server.cloudwatch import evaluation as ev
 from server.cloudwatch.store import MetricStore
 from server.db.store import make_engine, migrate
 
-X, O, M = 90.0, 10.0, None  # breaching, not breaching, missing (threshold 50, ">")
+X, G, M = 90.0, 10.0, None  # breaching, not breaching, missing (threshold 50, ">")
 
 
 def _run(values: list[float | None], treat: str, m: int | None = None,
@@ -24,12 +24,12 @@ def _run(values: list[float | None], treat: str, m: int | None = None,
 
 @pytest.mark.parametrize("values,expected", [
     # missing / ignore / breaching / notBreaching, 3 of 3
-    ([O, O, O], ("OK", "OK", "OK", "OK")),
+    ([G, G, G], ("OK", "OK", "OK", "OK")),
     ([X, X, X], ("ALARM", "ALARM", "ALARM", "ALARM")),
     ([X, X, M], ("ALARM", "ALARM", "ALARM", "OK")),
     ([M, X, M], ("ALARM", "ALARM", "ALARM", "OK")),
     ([M, M, M], ("INSUFFICIENT_DATA", "retain", "ALARM", "OK")),
-    ([O, M, X], ("OK", "OK", "OK", "OK")),
+    ([G, M, X], ("OK", "OK", "OK", "OK")),
 ])
 def test_treat_missing_data(values: list[float | None], expected: tuple[str, ...]) -> None:
     """Each TreatMissingData, as CloudWatch's documented table for 3 of 3 periods."""
@@ -40,8 +40,8 @@ def test_treat_missing_data(values: list[float | None], expected: tuple[str, ...
 
 def test_m_of_n_and_operators() -> None:
     """DatapointsToAlarm counts breaching periods; every static ComparisonOperator."""
-    assert _run([X, O, X], "missing", m=2) == ev.ALARM
-    assert _run([X, O, O], "missing", m=2) == ev.OK
+    assert _run([X, G, X], "missing", m=2) == ev.ALARM
+    assert _run([X, G, G], "missing", m=2) == ev.OK
     for op, x, want in [("GreaterThanOrEqualToThreshold", 50.0, ev.ALARM),
                         ("GreaterThanThreshold", 50.0, ev.OK),
                         ("LessThanThreshold", 49.0, ev.ALARM),
