@@ -125,6 +125,35 @@ def test_alarm_follows_custom_metric(cw: Any) -> None:
     cw.delete_alarms(AlarmNames=["follows"])
 
 
+def test_metric_math_alarm(cw: Any) -> None:
+    """An alarm on a metric-math expression is evaluated at creation on the data it has."""
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    cw.put_metric_data(Namespace="MathAlarm", MetricData=[
+        {"MetricName": "Errors", "Timestamp": now - dt.timedelta(minutes=1), "Value": 9.0},
+        {"MetricName": "Requests", "Timestamp": now - dt.timedelta(minutes=1), "Value": 10.0}])
+
+    def stat(qid: str, name: str) -> dict[str, Any]:
+        return {"Id": qid, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": "MathAlarm", "MetricName": name}, "Period": 60,
+            "Stat": "Sum"}}
+
+    cw.put_metric_alarm(AlarmName="error-rate", EvaluationPeriods=2, DatapointsToAlarm=1,
+                        Threshold=50.0, ComparisonOperator="GreaterThanThreshold",
+                        Metrics=[stat("e", "Errors"), stat("r", "Requests"),
+                                 {"Id": "rate", "Expression": "100 * e / r",
+                                  "ReturnData": True}])
+    alarm = cw.describe_alarms(AlarmNames=["error-rate"])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
+    assert [m["Id"] for m in alarm["Metrics"]] == ["e", "r", "rate"]
+    with pytest.raises(ClientError) as err:
+        cw.put_metric_alarm(AlarmName="two", EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold",
+                            Metrics=[{**stat("e", "Errors"), "ReturnData": True},
+                                     {**stat("r", "Requests"), "ReturnData": True}])
+    assert _code(err) == "ValidationError"
+    cw.delete_alarms(AlarmNames=["error-rate"])
+
+
 def test_composite_alarm(cw: Any) -> None:
     """A composite alarm's rule over its children's states; AlarmTypes filters."""
     # no data treated as breaching: both children are in ALARM from their creation

@@ -230,6 +230,10 @@ def test_datapoints_survive_restart(make_cloud: Any) -> None:
     t = _now() - dt.timedelta(minutes=1)
     client.put_metric_data(Namespace="Durable", MetricData=[
         {"MetricName": "D", "Timestamp": t, "Value": 7.0}])
+    client.put_metric_alarm(AlarmName="kept", Namespace="Durable", MetricName="D",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold")
+    client.put_dashboard(DashboardName="kept", DashboardBody='{"widgets": []}')
     c.restart()
     client = c.client("cloudwatch", path="/")
     r = client.get_metric_statistics(Namespace="Durable", MetricName="D", StartTime=t,
@@ -237,3 +241,6 @@ def test_datapoints_survive_restart(make_cloud: Any) -> None:
                                      Statistics=["Sum"])
     assert [p["Sum"] for p in r["Datapoints"]] == [7.0]
     assert client.list_metrics(Namespace="Durable")["Metrics"]
+    assert [a["AlarmName"] for a in client.describe_alarms()["MetricAlarms"]] == ["kept"]
+    assert client.describe_alarm_history(AlarmName="kept")["AlarmHistoryItems"]
+    assert client.get_dashboard(DashboardName="kept")["DashboardBody"] == '{"widgets": []}'
