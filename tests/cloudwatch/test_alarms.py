@@ -290,3 +290,32 @@ def test_instance_load_drives_alarm_and_stop_action(make_cloud: Any) -> None:
         ScanBy="TimestampAscending")["AlarmHistoryItems"]]
     assert steady_history == ["Alarm updated from INSUFFICIENT_DATA to OK",
                               "Alarm updated from OK to ALARM", "Alarm updated from ALARM to OK"]
+
+
+def test_basic_monitoring_publishes_five_minute_statistics(make_cloud: Any) -> None:
+    """Without detailed monitoring an instance's metrics come every five minutes, one
+    statistic set of its five one-minute samples, with the InstanceType aggregate; the
+    clock runs 60 times faster (every call stays inside SigV4's 15 minutes)."""
+    c = make_cloud('[cloud]\nclock_speed = 60\n\n[[zones]]\nname = "zone-a"\nnodes = 1\n')
+    ec2 = c.client("ec2")
+    cw = c.client("cloudwatch", path="/")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    iid = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, UserData="euca:cpu-load=42",
+                            )["Instances"][0]["InstanceId"]
+    assert ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0][
+        "Monitoring"]["State"] == "disabled"
+
+    def five_minute_points() -> list[dict[str, Any]]:
+        now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)  # past the cloud's clock
+        got = cw.get_metric_statistics(
+            Namespace="AWS/EC2", MetricName="CPUUtilization",
+            Dimensions=[{"Name": "InstanceId", "Value": iid}], Period=300,
+            StartTime=now - dt.timedelta(hours=3), EndTime=now,
+            Statistics=["Average", "SampleCount"])
+        return [p for p in got["Datapoints"] if p["SampleCount"] == 5.0]
+
+    points = _wait("a full five-minute statistic set", five_minute_points, 14)
+    assert points[0]["Average"] == 42.0 and points[0]["Unit"] == "Percent"
+    by_type = cw.list_metrics(Namespace="AWS/EC2", MetricName="CPUUtilization",
+                              Dimensions=[{"Name": "InstanceType"}])["Metrics"]
+    assert by_type and by_type[0]["Dimensions"][0]["Name"] == "InstanceType"
