@@ -4,10 +4,11 @@ Instances with detailed monitoring (MonitorInstances) publish each minute; the o
 five minutes, as one statistic set over the five minutes.  Each metric is published per
 instance (InstanceId) and aggregated by InstanceType, ImageId and over all instances.
 
-The samples come from the virtual hypervisor's load model: an instance's ``euca:cpu-load``
-tag (percent; or a ``euca:cpu-load=NN`` line in its user data) sets its CPU, and
-``euca:network-load`` / ``euca:disk-load`` (bytes per second) its traffic, so tests and
-the simulator can raise and lower load.  Without them an instance idles near 1 % CPU.
+The samples are the NCs' sensor reports relayed by each CC (DescribeSensors): measured by
+drivers that can, modelled by the virtual hypervisor, whose load model an instance's
+``euca:*-load`` tags drive (handed down through the CC each minute) as well as its user
+data (see :mod:`server.nc.sensors`).  An instance whose node reports nothing is sampled
+from the same model here.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 
 from server.cloudwatch.metrics import store_datums
 from server.cloudwatch.store import Dims
+from server.nc.sensors import Sample, load_from_tags, load_from_user_data, modelled_sample
 
 if TYPE_CHECKING:
     from server.cloudwatch.service import CloudWatch
@@ -29,46 +30,13 @@ log = logging.getLogger(__name__)
 NAMESPACE = "AWS/EC2"
 SAMPLE_EVERY = 60.0
 BASIC_PERIOD = 300
-IDLE_CPU = 1.0
-_USER_DATA = re.compile(r"euca:(cpu-load|network-load|disk-load)\s*[=:]\s*([0-9.]+)")
 
 
-def load_of(tags: dict[str, str], user_data_b64: str) -> dict[str, float]:
-    """The modelled load of an instance: tags win over user data."""
-    load: dict[str, float] = {}
-    if user_data_b64:
-        try:
-            text = base64.b64decode(user_data_b64).decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            text = ""
-        for key, value in _USER_DATA.findall(text):
-            load[key] = float(value)
-    for key in ("cpu-load", "network-load", "disk-load"):
-        raw = tags.get(f"euca:{key}")
-        if raw is not None:
-            try:
-                load[key] = float(raw)
-            except ValueError:
-                continue
-    return load
-
-
-def sample(load: dict[str, float], seconds: float) -> dict[str, tuple[float, str]]:
-    """One sensor sample over ``seconds``: metric name -> (value, unit)."""
-    cpu = max(0.0, min(100.0, load.get("cpu-load", IDLE_CPU)))
-    net = max(0.0, load.get("network-load", 200.0)) * seconds
-    disk = max(0.0, load.get("disk-load", 0.0)) * seconds
-    return {
-        "CPUUtilization": (cpu, "Percent"),
-        "NetworkIn": (net, "Bytes"), "NetworkOut": (net, "Bytes"),
-        "NetworkPacketsIn": (round(net / 1000.0), "Count"),
-        "NetworkPacketsOut": (round(net / 1000.0), "Count"),
-        "DiskReadBytes": (disk, "Bytes"), "DiskWriteBytes": (disk, "Bytes"),
-        "DiskReadOps": (round(disk / 4096.0), "Count"),
-        "DiskWriteOps": (round(disk / 4096.0), "Count"),
-        "StatusCheckFailed": (0.0, "Count"), "StatusCheckFailed_Instance": (0.0, "Count"),
-        "StatusCheckFailed_System": (0.0, "Count"),
-    }
+def _user_data(b64: str) -> bytes:
+    try:
+        return base64.b64decode(b64) if b64 else b""
+    except (binascii.Error, ValueError):
+        return b""
 
 
 class InstanceMetrics:
@@ -80,6 +48,26 @@ class InstanceMetrics:
         self._timer: Any = None
         #: basic monitoring: instance -> metric -> (count, sum, min, max, unit) of this period
         self._pending: dict[str, dict[str, list[Any]]] = {}
+        #: instances whose tags drive their node's load model
+        self._driven: set[str] = set()
+
+    def sensors(self, running: list[Any]) -> dict[str, Sample]:
+        """Hand tag-driven loads down to the nodes, then collect their sensor reports."""
+        clc = self.cloud.clc
+        for inst in running:
+            load = load_from_tags(clc.tags.get(inst.id, {}))
+            if load or inst.id in self._driven:
+                cc = self.cloud.clusters.get(inst.zone)
+                if cc is not None:
+                    cc.set_instance_load(inst.id, load)
+                if load:
+                    self._driven.add(inst.id)
+                else:
+                    self._driven.discard(inst.id)
+        samples: dict[str, Sample] = {}
+        for cc in self.cloud.clusters.values():
+            samples.update(cc.describe_sensors(SAMPLE_EVERY))
+        return samples
 
     def start(self) -> None:
         """Sample on the cloud's clock."""
@@ -105,11 +93,20 @@ class InstanceMetrics:
         aggregates: dict[tuple[str, str, Dims], list[Any]] = {}
         period_end = int(now // BASIC_PERIOD) * BASIC_PERIOD
         boundary = now - period_end < SAMPLE_EVERY
+        running = []
         for inst in list(clc.instances.values()):
-            if inst.state != "running":
+            if inst.state == "running":
+                running.append(inst)
+            else:
                 self._pending.pop(inst.id, None)
-                continue
-            values = sample(load_of(clc.tags.get(inst.id, {}), inst.user_data), SAMPLE_EVERY)
+                self._driven.discard(inst.id)
+        reported = self.sensors(running)
+        for inst in running:
+            values = reported.get(inst.id)
+            if values is None:
+                load = load_from_user_data(_user_data(inst.user_data))
+                values = modelled_sample(load | load_from_tags(clc.tags.get(inst.id, {})),
+                                         SAMPLE_EVERY)
             detailed = inst.monitoring == "enabled"
             pending = self._pending.setdefault(inst.id, {})
             for name, (x, unit) in values.items():

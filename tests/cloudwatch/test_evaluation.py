@@ -96,3 +96,34 @@ def test_store_roll_up_retention_and_reload(tmp_path: Path) -> None:
     store.commit()
     assert store.stats()["buckets"] == 0
     assert MetricStore(engine).stats()["buckets"] == 0
+
+
+def test_sensors_relay_the_virtual_load_model() -> None:
+    """NCs report their instances' samples through the CC (DescribeSensors): the virtual
+    hypervisor's load model follows user data, and a load handed down through the CC."""
+    from server.cc.cluster import ClusterController
+    from server.clock import ManualClock
+    from server.nc.node import NodeController
+    from server.nc.types import InstanceSpec, Resources
+    from simulator.experiment import DEFAULT_VM_TYPES
+    from simulator.hardware import VirtualHypervisor
+
+    clock = ManualClock()
+    node = Resources(2, 4096, 40)
+    ncs = [NodeController("n1", clock, VirtualHypervisor("n1", clock, node), lambda e: None,
+                          capacity=node)]
+    cc = ClusterController("zone-1", clock, ncs, policy="GREEDY")
+    cc.set_vm_types(DEFAULT_VM_TYPES)
+    specs = [InstanceSpec("i-1", "m1.small", DEFAULT_VM_TYPES["m1.small"],
+                          user_data=b"#!/bin/sh\n# euca:cpu-load=30\n"),
+             InstanceSpec("i-2", "m1.small", DEFAULT_VM_TYPES["m1.small"])]
+    assert cc.run_instances(specs, 2)
+    assert cc.describe_sensors(60.0) == {}  # still booting
+    clock.advance(5.0)
+    samples = cc.describe_sensors(60.0)
+    assert samples["i-1"]["CPUUtilization"] == (30.0, "Percent")
+    assert samples["i-2"]["CPUUtilization"] == (1.0, "Percent")
+    cc.set_instance_load("i-1", {"cpu-load": 85.0, "network-load": 1000.0})
+    samples = cc.describe_sensors(60.0)
+    assert samples["i-1"]["CPUUtilization"] == (85.0, "Percent")
+    assert samples["i-1"]["NetworkIn"] == (60000.0, "Bytes")
