@@ -1,4 +1,5 @@
-"""The cloud's own AWS/EC2 metrics: one sample per instance per minute of the cloud's clock.
+"""The cloud's own AWS/EC2 and AWS/EBS metrics: one sample per instance per minute of the
+cloud's clock.
 
 Instances with detailed monitoring (MonitorInstances) publish each minute; the others every
 five minutes, as one statistic set over the five minutes.  Each metric is published per
@@ -90,7 +91,7 @@ class InstanceMetrics:
         """Take one sample of every running instance and publish what is due."""
         clc = self.cloud.clc
         by_account: dict[str, list[Any]] = {}
-        aggregates: dict[tuple[str, str, Dims], list[Any]] = {}
+        aggregates: dict[tuple[str, str, Dims, float], list[Any]] = {}
         period_end = int(now // BASIC_PERIOD) * BASIC_PERIOD
         boundary = now - period_end < SAMPLE_EVERY
         running = []
@@ -101,12 +102,14 @@ class InstanceMetrics:
                 self._pending.pop(inst.id, None)
                 self._driven.discard(inst.id)
         reported = self.sensors(running)
+        samples: dict[str, Sample] = {}
         for inst in running:
             values = reported.get(inst.id)
             if values is None:
                 load = load_from_user_data(_user_data(inst.user_data))
                 values = modelled_sample(load | load_from_tags(clc.tags.get(inst.id, {})),
                                          SAMPLE_EVERY)
+            samples[inst.id] = values
             detailed = inst.monitoring == "enabled"
             pending = self._pending.setdefault(inst.id, {})
             for name, (x, unit) in values.items():
@@ -125,15 +128,46 @@ class InstanceMetrics:
             for name, (count, total, lo, hi, unit) in self._pending.pop(inst.id).items():
                 datums.append((name, own, ts, unit, 60, [], (count, total, lo, hi)))
                 for dims in groups[1:]:
-                    agg = aggregates.setdefault((inst.account_id, name, dims),
-                                                [0.0, 0.0, float("inf"), float("-inf"), ts])
+                    agg = aggregates.setdefault((inst.account_id, name, dims, ts),
+                                                [0.0, 0.0, float("inf"), float("-inf"), unit])
                     agg[0] += count
                     agg[1] += total
                     agg[2] = min(agg[2], lo)
                     agg[3] = max(agg[3], hi)
-                    agg.append(unit)
-        for (account, name, dims), (count, total, lo, hi, ts, unit, *_rest) in aggregates.items():
+        for (account, name, dims, ts), (count, total, lo, hi, unit) in aggregates.items():
             by_account.setdefault(account, []).append(
                 (name, dims, ts, unit, 60, [], (count, total, lo, hi)))
         for account, datums in by_account.items():
             store_datums(self.watch, account, NAMESPACE, datums, now)
+        self.publish_volumes(now, samples)
+
+    def publish_volumes(self, now: float, samples: dict[str, Sample]) -> None:
+        """AWS/EBS per attached volume, each minute: its instance's disk traffic shared
+        among the instance's volumes, and idle time when there was none."""
+        sc = self.cloud.components.get("sc")
+        volumes = getattr(sc, "volumes", None)
+        if not volumes:
+            return
+        attached: dict[str, list[Any]] = {}
+        for vol in list(volumes.values()):
+            if vol.instance_id in samples and vol.attach_state == "attached":
+                attached.setdefault(vol.instance_id, []).append(vol)
+        by_account: dict[str, list[Any]] = {}
+        ts = now - SAMPLE_EVERY
+        for iid, vols in attached.items():
+            sample = samples[iid]
+            share = 1.0 / len(vols)
+            rb, wb = sample["DiskReadBytes"][0] * share, sample["DiskWriteBytes"][0] * share
+            ro, wo = sample["DiskReadOps"][0] * share, sample["DiskWriteOps"][0] * share
+            busy = ro + wo > 0
+            for vol in vols:
+                dims: Dims = (("VolumeId", vol.id),)
+                for name, value, unit in (
+                        ("VolumeReadBytes", rb, "Bytes"), ("VolumeWriteBytes", wb, "Bytes"),
+                        ("VolumeReadOps", ro, "Count"), ("VolumeWriteOps", wo, "Count"),
+                        ("VolumeIdleTime", 0.0 if busy else SAMPLE_EVERY, "Seconds"),
+                        ("VolumeQueueLength", 0.0, "Count")):
+                    by_account.setdefault(vol.account_id, []).append(
+                        (name, dims, ts, unit, 60, [(value, 1.0)], None))
+        for account, datums in by_account.items():
+            store_datums(self.watch, account, "AWS/EBS", datums, now)

@@ -272,6 +272,10 @@ def test_instance_load_drives_alarm_and_stop_action(make_cloud: Any) -> None:
     metrics = cw.list_metrics(Namespace="AWS/EC2", MetricName="CPUUtilization")["Metrics"]
     dims = {(d["Name"], d["Value"]) for m in metrics for d in m["Dimensions"]}
     assert ("InstanceId", stopped) in dims and ("InstanceType", "m1.small") in dims
+    root = ec2.describe_instances(InstanceIds=[stopped])["Reservations"][0]["Instances"][0][
+        "BlockDeviceMappings"][0]["Ebs"]["VolumeId"]
+    ebs = cw.list_metrics(Namespace="AWS/EBS", Dimensions=[{"Name": "VolumeId", "Value": root}])
+    assert {m["MetricName"] for m in ebs["Metrics"]} >= {"VolumeReadBytes", "VolumeIdleTime"}
     ec2.create_tags(Resources=ids, Tags=[{"Key": "euca:cpu-load", "Value": "85"}])
     _wait("ALARM", lambda: state(stopped) == state(steady) == "ALARM", 25)
     _wait("stop action", lambda: ec2.describe_instances(InstanceIds=[stopped])["Reservations"][0][
