@@ -1,4 +1,4 @@
-"""CloudWatch benchmark, side by side with moto_server in one run (boto3, Smithy RPC v2 CBOR).
+"""CloudWatch benchmark, side by side with moto_server in one run (boto3: AWS JSON 1.0).
 
 Prints: PutMetricData datapoints per second in batches of 20 and of 1,000 values;
 GetMetricStatistics over one day of 1-minute data for one metric; and over 1,000

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -30,3 +32,31 @@ def call_query(cloud: Any, action: str, params: dict[str, str],
                      headers={"Content-Type": "application/x-www-form-urlencoded"})
     SigV4Auth(Credentials(creds["key"], creds["secret"]), "monitoring", "us-east-1").add_auth(req)
     return requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=30)
+
+
+def cbor_client(cloud: Any, data_dir: Path, path: str = "/services/CloudWatch") -> Any:
+    """A boto3 CloudWatch client that speaks Smithy RPC v2 CBOR.
+
+    The installed botocore lists CloudWatch's protocols as CBOR, JSON and Query and picks
+    JSON first; a copy of its service model that offers only CBOR (in a data path searched
+    first) makes it use CBOR, as SDKs that prefer CBOR do.
+    """
+    import boto3
+    import botocore
+    import botocore.session
+    from botocore.config import Config
+
+    src = Path(botocore.__file__).parent / "data" / "cloudwatch" / "2010-08-01"
+    model = json.loads(gzip.decompress((src / "service-2.json.gz").read_bytes()))
+    model["metadata"]["protocols"] = ["smithy-rpc-v2-cbor"]
+    model["metadata"]["protocol"] = "smithy-rpc-v2-cbor"
+    target = data_dir / "cloudwatch" / "2010-08-01"
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "service-2.json").write_text(json.dumps(model))
+    session = botocore.session.get_session()
+    session.get_component("data_loader").search_paths.insert(0, str(data_dir))
+    creds = cloud.credentials()
+    return boto3.Session(botocore_session=session).client(
+        "cloudwatch", endpoint_url=cloud.url + path, region_name="us-east-1",
+        aws_access_key_id=creds["key"], aws_secret_access_key=creds["secret"],
+        config=Config(retries={"max_attempts": 1}))

@@ -20,7 +20,7 @@ from helpers import call_query  # noqa: E402
 
 @pytest.fixture(scope="module")
 def cw(cloud: Any) -> Any:
-    """A boto3 CloudWatch client (Smithy RPC v2 CBOR)."""
+    """A boto3 CloudWatch client (the installed botocore picks AWS JSON 1.0)."""
     return cloud.client("cloudwatch", path="/")
 
 

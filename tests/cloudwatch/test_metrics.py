@@ -1,4 +1,4 @@
-"""Custom metrics through boto3 (Smithy RPC v2 CBOR), AWS JSON 1.0 and the Query protocol:
+"""Custom metrics through boto3 speaking Smithy RPC v2 CBOR, AWS JSON 1.0 and the Query protocol:
 PutMetricData, GetMetricStatistics, ListMetrics, GetMetricData, validation and restarts."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from helpers import call_json, call_query  # noqa: E402
+from helpers import call_json, call_query, cbor_client  # noqa: E402
 
 UTC = dt.UTC
 
@@ -24,9 +24,9 @@ def _now() -> dt.datetime:
 
 
 @pytest.fixture(scope="module")
-def cw(cloud: Any) -> Any:
-    """A boto3 CloudWatch client (it speaks Smithy RPC v2 CBOR)."""
-    return cloud.client("cloudwatch", path="/services/CloudWatch")
+def cw(cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A boto3 CloudWatch client speaking Smithy RPC v2 CBOR (see helpers.cbor_client)."""
+    return cbor_client(cloud, tmp_path_factory.mktemp("botocore-data"))
 
 
 def test_put_and_statistics_cbor(cw: Any) -> None:
@@ -51,6 +51,9 @@ def test_put_and_statistics_cbor(cw: Any) -> None:
     assert point["Average"] == pytest.approx(6.9) and point["Unit"] == "Milliseconds"
     assert point["Timestamp"] == t
     assert r["Label"] == "Latency"
+    headers = r["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["content-type"] == "application/cbor"
+    assert headers["smithy-protocol"] == "rpc-v2-cbor"
 
 
 def test_percentiles_and_periods(cw: Any) -> None:
