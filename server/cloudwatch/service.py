@@ -44,8 +44,15 @@ def _resource_arn(ctx: Any) -> list[str]:
     return [value] if isinstance(value, str) and value else ["*"]
 
 
+def _namespace_key(ctx: Any) -> dict[str, list[str]]:
+    """IAM's ``cloudwatch:namespace`` condition key of PutMetricData."""
+    value = ctx.params.raw().get("Namespace")
+    return {"cloudwatch:namespace": [value]} if isinstance(value, str) and value else {}
+
+
 ACTIONS: dict[str, Any] = {
-    "PutMetricData": action(metrics.put_metric_data, "cloudwatch:PutMetricData"),
+    "PutMetricData": action(metrics.put_metric_data, "cloudwatch:PutMetricData",
+                            keys=_namespace_key),
     "GetMetricStatistics": action(metrics.get_metric_statistics,
                                   "cloudwatch:GetMetricStatistics"),
     "ListMetrics": action(metrics.list_metrics, "cloudwatch:ListMetrics"),
