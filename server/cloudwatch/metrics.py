@@ -167,7 +167,7 @@ def aggregate(series: list[Series], start: float, end: float, period: int,
                     if acc is None:
                         acc = out[slot] = Bucket()
                         units[slot] = set()
-                    acc.merge(b)
+                    acc.merge(b, cap=None)  # a query's percentiles see every kept value
                     units[slot].add(u)
     result = []
     for slot in sorted(out):

@@ -55,7 +55,9 @@ RETENTION: tuple[tuple[int, float], ...] = (
     (3600, 455 * 86400.0),
 )
 #: Raw values kept per bucket for percentiles; beyond it every other value is dropped.
-MAX_VALUES = 2000
+MAX_VALUES = 1000
+#: Raw values kept per bucket of 5-minute and 1-hour data.
+ROLLED_VALUES = 250
 
 Dims = tuple[tuple[str, str], ...]
 MetricKey = tuple[str, str, str, Dims]
@@ -90,14 +92,14 @@ class Bucket:
         self.min = min(self.min, lo)
         self.max = max(self.max, hi)
 
-    def merge(self, other: Bucket) -> None:
-        """Fold ``other`` into this bucket."""
+    def merge(self, other: Bucket, cap: int | None = MAX_VALUES) -> None:
+        """Fold ``other`` into this bucket (keeping at most ``cap`` raw values)."""
         self.count += other.count
         self.sum += other.sum
         self.min = min(self.min, other.min)
         self.max = max(self.max, other.max)
         self.values.extend(other.values)
-        while len(self.values) > MAX_VALUES:
+        while cap is not None and len(self.values) > cap:
             self.values.sort()
             del self.values[::2]
 
@@ -158,6 +160,8 @@ class MetricStore:
         self._dirty: set[tuple[int, int, float, str]] = set()
         self._dirty_series: set[int] = set()
         self._deleted: set[tuple[int, int, float, str]] = set()
+        #: metrics whose every datapoint has passed retention, to delete at the next commit
+        self._gone: set[int] = set()
         self._load()
 
     def _load(self) -> None:
@@ -209,11 +213,12 @@ class MetricStore:
 
     def commit(self) -> None:
         """Write the touched metrics and buckets in one transaction."""
-        if not (self._dirty or self._dirty_series or self._deleted):
+        if not (self._dirty or self._dirty_series or self._deleted or self._gone):
             return
         dirty, self._dirty = self._dirty, set()
         dseries, self._dirty_series = self._dirty_series, set()
         deleted, self._deleted = self._deleted, set()
+        gone, self._gone = sorted(self._gone), set()
         rows = []
         for sid, res, ts, unit in dirty:
             s = self.by_id[sid]
@@ -230,11 +235,14 @@ class MetricStore:
                 conn.execute(series_table.delete().where(
                     series_table.c.id.in_([r["id"] for r in srows])))
                 conn.execute(series_table.insert(), srows)
-            for key in list(dirty) + list(deleted):
-                sid, res, ts, unit = key
+            keys = [{"s": sid, "r": res, "t": ts, "u": unit}
+                    for sid, res, ts, unit in list(dirty) + list(deleted)]
+            if keys:
                 conn.execute(bt.delete().where(
-                    (bt.c.series_id == sid) & (bt.c.resolution == res) & (bt.c.ts == ts)
-                    & (bt.c.unit == unit)))
+                    (bt.c.series_id == sa.bindparam("s")) & (bt.c.resolution == sa.bindparam("r"))
+                    & (bt.c.ts == sa.bindparam("t")) & (bt.c.unit == sa.bindparam("u"))), keys)
+            if gone:
+                conn.execute(series_table.delete().where(series_table.c.id.in_(gone)))
             if rows:
                 conn.execute(bt.insert(), rows)
 
@@ -261,8 +269,19 @@ class MetricStore:
                         moved += 1
                         if i + 1 < len(RETENTION):
                             nres = RETENTION[i + 1][0]
-                            s.bucket(nres, ts, unit).merge(b)
+                            # Buckets of 5-minute and 1-hour data keep fewer raw values
+                            # (evenly by rank), enough for percentiles of older data.
+                            s.bucket(nres, ts, unit).merge(
+                                b, MAX_VALUES if nres <= 60 else ROLLED_VALUES)
                             self._dirty.add((s.id, nres, float(int(ts // nres) * nres), unit))
+        # A metric without datapoints left is forgotten: the store is bounded by retention.
+        for s in list(self.by_id.values()):
+            if not any(starts for starts, _ in s.res.values()) and \
+                    s.last_put < now - RETENTION[-1][1]:
+                del self.by_id[s.id]
+                self.series.pop((s.account_id, s.namespace, s.name, s.dims), None)
+                self._dirty_series.discard(s.id)
+                self._gone.add(s.id)
         return moved
 
     def resolutions_for(self, age: float) -> list[int]:
