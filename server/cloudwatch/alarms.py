@@ -85,6 +85,12 @@ class AlarmBook:
             conn.execute(history_table.insert().values(
                 account_id=account, alarm_name=doc["AlarmName"], ts=now, doc=json.dumps(item)))
 
+    def prune(self, now: float) -> None:
+        """Drop history items older than CloudWatch keeps them."""
+        with self.cloud.engine.begin() as conn:
+            conn.execute(history_table.delete().where(
+                history_table.c.ts < now - HISTORY_DAYS * 86400))
+
     def history(self, account: str) -> list[dict[str, Any]]:
         """The account's history items, oldest first."""
         cutoff = self.cloud.clock.now() - HISTORY_DAYS * 86400

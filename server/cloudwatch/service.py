@@ -99,13 +99,13 @@ class CloudWatch:
         self.metrics = MetricStore(cloud.engine)
         self.alarms = alarms.AlarmBook(self)
         self.dashboards = dashboards.DashboardBook(cloud.store)
-        self._timers: list[Any] = []
+        self._timer: Any = None
         self._running = False
 
     def start(self) -> None:
         """Start the timers on the cloud's clock."""
         self._running = True
-        self._schedule(ROLL_UP_EVERY, self._roll_up)
+        self._timer = self.cloud.clock.call_later(ROLL_UP_EVERY, self._roll_up_tick)
         self.alarms.start()
         from server.cloudwatch.publisher import InstanceMetrics
 
@@ -115,31 +115,28 @@ class CloudWatch:
     def stop(self) -> None:
         """Stop the timers and write what is pending."""
         self._running = False
-        for t in self._timers:
-            t.cancel()
-        self._timers.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.alarms.stop()
         if getattr(self, "publisher", None) is not None:
             self.publisher.stop()
         self.metrics.commit()
 
-    def _schedule(self, delay: float, fn: Any) -> None:
-        def run() -> None:
-            if not self._running:
-                return
-            try:
-                fn()
-            except Exception:
-                log.exception("CloudWatch timer failed")
-            self._schedule(delay, fn)
-
-        self._timers = [t for t in self._timers if not getattr(t, "cancelled", lambda: False)()]
-        self._timers.append(self.cloud.clock.call_later(delay, run))
+    def _roll_up_tick(self) -> None:
+        if not self._running:
+            return
+        try:
+            self._roll_up()
+        except Exception:
+            log.exception("CloudWatch roll-up failed")
+        self._timer = self.cloud.clock.call_later(ROLL_UP_EVERY, self._roll_up_tick)
 
     def _roll_up(self) -> None:
-        moved = self.metrics.roll_up(self.cloud.clock.now())
-        if moved:
-            self.metrics.commit()
+        now = self.cloud.clock.now()
+        self.metrics.roll_up(now)
+        self.metrics.commit()
+        self.alarms.prune(now)
 
 
 def setup(cloud: Cloud) -> None:
