@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from helpers import call_json, call_query, cbor_client  # noqa: E402
+from cw_helpers import call_json, call_query, cbor_client  # noqa: E402
 
 UTC = dt.UTC
 
@@ -25,7 +25,7 @@ def _now() -> dt.datetime:
 
 @pytest.fixture(scope="module")
 def cw(cloud: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """A boto3 CloudWatch client speaking Smithy RPC v2 CBOR (see helpers.cbor_client)."""
+    """A boto3 CloudWatch client speaking Smithy RPC v2 CBOR (see cw_helpers.cbor_client)."""
     return cbor_client(cloud, tmp_path_factory.mktemp("botocore-data"))
 
 

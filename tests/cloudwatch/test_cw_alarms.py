@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 sys.path.insert(0, os.path.dirname(__file__))
-from helpers import call_query  # noqa: E402
+from cw_helpers import call_query  # noqa: E402
 
 
 @pytest.fixture(scope="module")
