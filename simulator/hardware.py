@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.clock import Clock
+from server.nc.sensors import Sample, load_from_user_data, modelled_sample
 from server.nc.types import OK, BlockDevice, Done, InstanceSpec, Outcome, Resources
 from simulator.distributions import sampler
 
@@ -52,6 +53,8 @@ class VirtualHypervisor:
         # Default: 1 Gbit/s shared half-and-half with guest traffic (62.5 MB/s), as CloudSim.
         self.migration = migration or (lambda spec: spec.resources.memory_mb / 62.5)
         self.vms: dict[str, VirtualInstance] = {}
+        #: modelled load per instance, set from outside (tags): see server/nc/sensors.py
+        self.loads: dict[str, dict[str, float]] = {}
         self.up = True
         # The simulator turns console text off: formatting it per boot costs more than
         # the rest of an instance's life at a million instances.
@@ -95,6 +98,7 @@ class VirtualHypervisor:
 
         def gone() -> None:
             self.vms.pop(instance_id, None)
+            self.loads.pop(instance_id, None)
             done(OK)
 
         self.clock.call_later(self.teardown(), gone)
@@ -107,6 +111,18 @@ class VirtualHypervisor:
             return
         self._log(vm, "reboot: Restarting system")
         self.clock.call_later(self.boot(), lambda: done(OK))
+
+    def set_load(self, instance_id: str, load: dict[str, float]) -> None:
+        """Drive an instance's modelled load (it overrides its user data's)."""
+        self.loads[instance_id] = dict(load)
+
+    def sensor_sample(self, instance_id: str, seconds: float) -> Sample | None:
+        """The load model's sample of a running instance (None for others)."""
+        vm = self.vms.get(instance_id)
+        if vm is None or not vm.running:
+            return None
+        load = load_from_user_data(vm.spec.user_data) | self.loads.get(instance_id, {})
+        return modelled_sample(load, seconds)
 
     def console_output(self, instance_id: str) -> bytes:
         """The console lines so far."""

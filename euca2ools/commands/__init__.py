@@ -27,6 +27,7 @@ MODULES = (
     "euscale",
     "bundle",
     "euserv",
+    "euwatch",
     "local",
 )
 

@@ -16,6 +16,7 @@ from server.cc.migration import Migrations
 from server.cc.policies import Policy, make_policy
 from server.clock import Cancel, Clock
 from server.nc.node import NodeController
+from server.nc.sensors import Sample
 from server.nc.types import (
     BlockDevice,
     Done,
@@ -508,6 +509,21 @@ class ClusterController:
             done(Outcome(False, f"{instance_id} is not on any node"))
             return
         view.nc.detach_volume(instance_id, volume_id, done)
+
+    # -- sensors (DescribeSensors) -----------------------------------------------------
+    def set_instance_load(self, instance_id: str, load: dict[str, float]) -> None:
+        """Relay an instance's modelled load to its node (virtual hypervisors)."""
+        view = self.instance_node.get(instance_id)
+        if view is not None:
+            view.nc.set_load(instance_id, load)
+
+    def describe_sensors(self, seconds: float) -> dict[str, Sample]:
+        """Every reachable node's instance samples over ``seconds``."""
+        out: dict[str, Sample] = {}
+        for v in self.nodes:
+            if v.status not in (NodeStatus.DOWN, NodeStatus.ASLEEP):
+                out.update(v.nc.sensor_samples(seconds))
+        return out
 
     # -- views (DescribeResources, describe-nodes) ------------------------------------
     def describe_resources(self) -> dict[str, tuple[int, int]]:

@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,6 +30,7 @@ from typing import Any
 from server.clock import Clock
 from server.nc.domain import METADATA_NS, disk_xml, domain_type, domain_xml
 from server.nc.images import ImageCache, ImageSource, image_format, make_config_drive, run_tool
+from server.nc.sensors import Sample
 from server.nc.types import OK, BlockDevice, Done, InstanceSpec, Outcome, Resources
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,9 @@ class LibvirtHypervisor:
         # only touched on the loop thread, read by workers).
         self._starting: set[str] = set()
         self._cancelled: set[str] = set()
+        #: DescribeSensors: the last counters and sample per domain (written by workers)
+        self._counters: dict[str, tuple[float, ...]] = {}
+        self._samples: dict[str, Sample] = {}
         libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # no stderr noise
 
     # -- plumbing ------------------------------------------------------------------
@@ -369,6 +374,59 @@ class LibvirtHypervisor:
             self.clock_call(lambda: report(ok, running))
 
         self.pool.submit(run)
+
+    # -- sensors (DescribeSensors) ----------------------------------------------------------
+    def sensor_sample(self, instance_id: str, seconds: float) -> Sample | None:
+        """The latest measured sample of a domain; measures again off the loop, so the
+        first call after a start has nothing yet (None)."""
+        self.pool.submit(self._measure_quietly, instance_id)
+        return self._samples.get(instance_id)
+
+    def _measure_quietly(self, instance_id: str) -> None:
+        try:
+            self.measure(instance_id)
+        except Exception as exc:  # a domain that went away: no sample this time
+            log.debug("%s: no statistics for %s: %s", self.node, instance_id, exc)
+            self._samples.pop(instance_id, None)
+
+    def measure(self, instance_id: str) -> Sample | None:
+        """Read a domain's counters (virDomainGetCPUStats, block and interface stats) and
+        turn the change since the last reading into a sample (blocking)."""
+        import defusedxml.ElementTree as DET
+
+        dom = self._domain(instance_id)
+        if not dom.isActive():
+            return None
+        root = DET.fromstring(dom.XMLDesc(0))
+        cpu_ns = float(dom.getCPUStats(True)[0]["cpu_time"])
+        vcpus = max(1, int(dom.info()[3]))
+        disk = [0.0, 0.0, 0.0, 0.0]  # read ops, read bytes, write ops, write bytes
+        for target in root.iterfind("devices/disk/target"):
+            stats = dom.blockStats(target.get("dev"))
+            for i in range(4):
+                disk[i] += stats[i]
+        net = [0.0, 0.0, 0.0, 0.0]  # rx bytes, rx packets, tx bytes, tx packets
+        for target in root.iterfind("devices/interface/target"):
+            stats = dom.interfaceStats(target.get("dev"))
+            net = [net[0] + stats[0], net[1] + stats[1], net[2] + stats[4], net[3] + stats[5]]
+        # Guest CPU time is measured against real elapsed time, not the cloud's clock.
+        counters = (time.monotonic(), cpu_ns, *disk, *net)
+        prev = self._counters.get(instance_id)
+        self._counters[instance_id] = counters
+        if prev is None or counters[0] <= prev[0]:
+            return None
+        d = [max(0.0, c - p) for c, p in zip(counters, prev, strict=True)]
+        cpu = min(100.0, d[1] / (d[0] * 1e9 * vcpus) * 100.0)
+        sample: Sample = {
+            "CPUUtilization": (cpu, "Percent"),
+            "DiskReadOps": (d[2], "Count"), "DiskReadBytes": (d[3], "Bytes"),
+            "DiskWriteOps": (d[4], "Count"), "DiskWriteBytes": (d[5], "Bytes"),
+            "NetworkIn": (d[6], "Bytes"), "NetworkPacketsIn": (d[7], "Count"),
+            "NetworkOut": (d[8], "Bytes"), "NetworkPacketsOut": (d[9], "Count"),
+            "StatusCheckFailed": (0.0, "Count"), "StatusCheckFailed_Instance": (0.0, "Count"),
+            "StatusCheckFailed_System": (0.0, "Count")}
+        self._samples[instance_id] = sample
+        return sample
 
 
 def libvirt_driver(node: str, config: dict[str, Any], clock: Clock) -> LibvirtHypervisor:

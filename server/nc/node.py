@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from server.clock import Clock
 from server.nc.hypervisor import Hypervisor
+from server.nc.sensors import Sample
 from server.nc.types import (
     BlockDevice,
     Done,
@@ -262,6 +263,26 @@ class NodeController:
                     self._move(inst, _FAILED, reason)
             self._move(inst, _TERMINATED, reason)
         return lost
+
+    def set_load(self, instance_id: str, load: dict[str, float]) -> None:
+        """Hand an instance's modelled load to a driver that models load (virtual)."""
+        setter = getattr(self.driver, "set_load", None)
+        if setter is not None and instance_id in self.instances:
+            setter(instance_id, load)
+
+    def sensor_samples(self, seconds: float) -> dict[str, Sample]:
+        """DescribeSensors: a sample of each running instance over ``seconds``, from
+        drivers that measure or model (empty for those that do not)."""
+        sense = getattr(self.driver, "sensor_sample", None)
+        if sense is None:
+            return {}
+        out: dict[str, Sample] = {}
+        for iid, inst in self.instances.items():
+            if inst.state is _RUNNING:
+                got = sense(iid, seconds)
+                if got is not None:
+                    out[iid] = got
+        return out
 
     def console_output(self, instance_id: str) -> bytes:
         """The instance's console text."""

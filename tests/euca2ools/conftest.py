@@ -211,7 +211,8 @@ class StubCloud:
             "[global]\ndefault-region = stub\nmax-retries = 2\n\n"
             f"[region stub]\nec2-url = {base}/compute\niam-url = {base}/Euare\n"
             f"sts-url = {base}/Tokens\ns3-url = {base}/objectstorage\n"
-            f"autoscaling-url = {base}/AutoScaling\nuser = 000000000001:admin\n\n"
+            f"autoscaling-url = {base}/AutoScaling\nmonitoring-url = {base}/CloudWatch\n"
+            "user = 000000000001:admin\n\n"
             "[user 000000000001:admin]\nkey-id = AKIDSTUB\nsecret-key = stubsecret\n"
             "account-id = 000000000001\n")
         return path

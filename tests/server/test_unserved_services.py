@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 
 #: boto3 client name, a harmless call, and the Eucalyptus path of the service.
 UNSERVED = [
-    ("cloudwatch", "list_metrics", "/services/CloudWatch"),
     ("elb", "describe_load_balancers", "/services/LoadBalancing"),
     ("cloudformation", "list_stacks", "/services/CloudFormation"),
 ]
@@ -27,7 +26,7 @@ def test_ini_lists_only_served_services(cloud: Any) -> None:
     cp.read(cloud.ini)
     region = next(s for s in cp.sections() if s.startswith("region "))
     urls = {k.removesuffix("-url"): v for k, v in cp[region].items() if k.endswith("-url")}
-    assert set(urls) == {"ec2", "s3", "iam", "sts", "bootstrap", "autoscaling"}
+    assert set(urls) == {"ec2", "s3", "iam", "sts", "bootstrap", "autoscaling", "monitoring"}
     assert urls["ec2"] == cloud.url + "/services/compute"
     assert urls["bootstrap"] == cloud.url + "/services/Empyrean"
     for name, url in urls.items():  # each one answers as its service (not 404 / not S3)
@@ -83,7 +82,7 @@ def test_served_services_still_route_at_root(cloud: Any) -> None:
 
 
 def test_rpc_v2_cbor_service_not_implemented(cloud: Any) -> None:
-    """A Smithy RPC v2 CBOR request (CloudWatch's newest protocol) gets a CBOR error that
+    """A Smithy RPC v2 CBOR request for a service not served here gets a CBOR error that
     botocore's parser reads."""
     from botocore.parsers import RpcV2CBORParser
 
@@ -92,10 +91,10 @@ def test_rpc_v2_cbor_service_not_implemented(cloud: Any) -> None:
                      "ListMetrics", data=b"\xa0",
                      headers={"smithy-protocol": "rpc-v2-cbor",
                               "content-type": "application/cbor", "accept": "application/cbor"})
-    SigV4Auth(Credentials(creds["key"], creds["secret"]), "monitoring", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(creds["key"], creds["secret"]), "autoscaling", "us-east-1").add_auth(req)
     resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
     assert resp.status_code == 501 and resp.headers["content-type"] == "application/cbor"
     parsed = RpcV2CBORParser()._do_error_parse(
         {"body": resp.content, "headers": resp.headers, "status_code": 501}, None)
     assert parsed["Error"]["Code"] == "NotImplemented"
-    assert "monitoring" in parsed["Error"]["Message"]
+    assert "autoscaling" in parsed["Error"]["Message"]

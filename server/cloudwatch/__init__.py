@@ -1,0 +1,1 @@
+"""CloudWatch: metrics, alarms and dashboards (``/services/CloudWatch``)."""
