@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -44,6 +45,18 @@ def new_version_id() -> str:
     return uuid.uuid4().hex
 
 
+class _Job:
+    """One caller's piece of a group commit."""
+
+    __slots__ = ("fn", "result", "error", "done")
+
+    def __init__(self, fn: Callable[[Connection], Any]):
+        self.fn = fn
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
 class WalrusStore(UploadStore):
     """Buckets, objects and uploads over a SQL engine and a blob provider."""
 
@@ -52,6 +65,9 @@ class WalrusStore(UploadStore):
         self.provider = provider
         self.now = now
         self._trash: deque[tuple[float, str]] = deque()
+        self._queue: list[_Job] = []
+        self._queue_lock = threading.Lock()
+        self._committer = threading.Lock()
 
     # -- transactions ------------------------------------------------------------------
     def _tx(self, fn: Callable[[Connection], Any]) -> Any:
@@ -65,6 +81,60 @@ class WalrusStore(UploadStore):
                     raise
                 time.sleep(0.01 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    def _grouped(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run ``fn`` in a transaction shared with other threads' concurrent calls: one
+        commit (one fsync of the log) for all of them.
+
+        Each caller queues its work; whoever holds the committer's lock takes the whole
+        queue, runs each piece in a savepoint (an S3 error undoes only that piece) and
+        commits once.  While one group commits, the next one gathers.
+        """
+        job = _Job(fn)
+        with self._queue_lock:
+            self._queue.append(job)
+        with self._committer:
+            if not job.done:
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._commit_group(batch)
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _commit_group(self, batch: list[_Job]) -> None:
+        if len(batch) == 1:
+            job = batch[0]
+            try:
+                job.result = self._tx(job.fn)
+            except BaseException as exc:  # handed to the caller's thread
+                job.error = exc
+            job.done = True
+            return
+
+        def run(conn: Connection) -> None:
+            if conn.dialect.name == "sqlite":
+                # The driver would not open a transaction before a SAVEPOINT (whose
+                # release would then commit on its own): open it, taking the write lock.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            for job in batch:
+                job.error = None
+                piece = conn.begin_nested()
+                try:
+                    job.result = job.fn(conn)
+                except e.S3Error as exc:
+                    piece.rollback()
+                    job.error = exc
+                else:
+                    piece.commit()
+
+        try:
+            self._tx(run)
+        except BaseException as exc:  # nothing of the group was committed
+            for job in batch:
+                job.error = exc
+        for job in batch:
+            job.done = True
 
     def _drop_blobs(self, blob_lists: list[str]) -> None:
         # Deletion is deferred a little: a GET that looked the old row up a moment ago may
@@ -225,7 +295,7 @@ class WalrusStore(UploadStore):
             conn.execute(objects.insert().values(**row))
             return dropped
 
-        self._drop_blobs(self._tx(run))
+        self._drop_blobs(self._grouped(run))
         return row
 
     def delete(self, bucket: Row, key: str, version_id: str | None) -> Row:

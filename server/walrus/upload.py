@@ -8,6 +8,7 @@ import binascii
 import hashlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from server.walrus import auth as s3auth
 from server.walrus import errors as e
@@ -77,18 +78,48 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 raise e.EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(max_size))
         except ValueError:
             raise e.InvalidArgument("Invalid Content-Length") from None
-    # Creating the file can wait on the journal behind other fsyncs: not on the loop.
-    writer: BlobWriter = await asyncio.to_thread(provider.writer, algorithm)
-    if encryption is not None:
-        writer.cipher = sse.encryptor(*encryption)
+    # The blob file is created by the first batch's worker (creating it can wait on the
+    # journal behind other fsyncs: not on the loop), and the last batch, the checks and
+    # the commit share one worker call: each hop to a thread costs a small PUT time.
+    opened: list[BlobWriter] = []
 
     def flush(chunks: list[bytes]) -> None:
-        writer.write_many(chunks)
+        if not opened:
+            writer = provider.writer(algorithm)
+            if encryption is not None:
+                writer.cipher = sse.encryptor(*encryption)
+            opened.append(writer)
+        opened[0].write_many(chunks)
         if sha is not None:
             for chunk in chunks:
                 sha.update(chunk)
 
-    inflight: asyncio.Future[None] | None = None
+    def finish(chunks: list[bytes]) -> Received:
+        flush(chunks)
+        writer = opened[0]
+        size = writer.size
+        decoded = ctx.headers.get("x-amz-decoded-content-length")
+        if decoded is not None and decoded.isdigit() and int(decoded) != size:
+            raise e.IncompleteBody()
+        if sha is not None:
+            s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
+        md5 = writer.md5.digest()
+        if md5_expected is not None and md5 != md5_expected:
+            raise e.BadDigest(ExpectedDigest=base64.b64encode(md5_expected).decode(),
+                              CalculatedDigest=base64.b64encode(md5).decode())
+        checksum = None
+        if algorithm:
+            sent = ctx.headers.get(f"x-amz-checksum-{algorithm}") or \
+                ctx.auth.trailers.get(f"x-amz-checksum-{algorithm}")
+            computed = writer.checksum()
+            if sent and computed and sent != computed:
+                raise e.BadDigest(f"The {algorithm.upper()} you specified did not match the "
+                                  "calculated checksum.")
+            value = sent or computed
+            checksum = f"{algorithm}:{value}" if value else None
+        return Received(writer.commit(), size, md5.hex(), checksum)
+
+    inflight: asyncio.Future[Any] | None = None
     try:
         pending: list[bytes] = []
         pending_size = received = 0
@@ -111,36 +142,15 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 inflight = asyncio.ensure_future(asyncio.to_thread(flush, batch))
         if inflight is not None:
             await inflight
-            inflight = None
-        if pending:
-            await asyncio.to_thread(flush, pending)
-        size = writer.size
-        decoded = ctx.headers.get("x-amz-decoded-content-length")
-        if decoded is not None and decoded.isdigit() and int(decoded) != size:
-            raise e.IncompleteBody()
-        if sha is not None:
-            s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
-        md5 = writer.md5.digest()
-        if md5_expected is not None and md5 != md5_expected:
-            raise e.BadDigest(ExpectedDigest=base64.b64encode(md5_expected).decode(),
-                              CalculatedDigest=base64.b64encode(md5).decode())
-        checksum = None
-        if algorithm:
-            sent = ctx.headers.get(f"x-amz-checksum-{algorithm}") or \
-                ctx.auth.trailers.get(f"x-amz-checksum-{algorithm}")
-            computed = writer.checksum()
-            if sent and computed and sent != computed:
-                raise e.BadDigest(f"The {algorithm.upper()} you specified did not match the "
-                                  "calculated checksum.")
-            value = sent or computed
-            checksum = f"{algorithm}:{value}" if value else None
-        blob = await asyncio.to_thread(writer.commit)
+        last = asyncio.ensure_future(asyncio.to_thread(finish, pending))
+        inflight = last  # a cancelled request still waits for the worker before abort()
+        return await last
     except BaseException:
         if inflight is not None:
             await asyncio.wait([inflight])
-        writer.abort()
+        if opened:
+            opened[0].abort()
         raise
-    return Received(blob, size, md5.hex(), checksum)
 
 
 def checksum_headers(checksum: str | None) -> list[tuple[str, str]]:
