@@ -46,6 +46,12 @@ class BlobWriter(Protocol):
     def write_many(self, chunks: list[bytes]) -> None:
         """Append several chunks at once."""
 
+    def store_many(self, chunks: list[bytes]) -> None:
+        """Append chunks without digesting them (pair with :meth:`digest_many`)."""
+
+    def digest_many(self, chunks: list[bytes]) -> None:
+        """Digest the next chunks (pair with :meth:`store_many`)."""
+
     def commit(self) -> str:
         """Make the blob durable and visible; returns its name."""
 
@@ -124,32 +130,39 @@ class FileWriter:
         total = sum(len(c) for c in chunks)
         # Digest in a second thread while this one writes: hashlib and writev both release
         # the GIL, so on two cores the MD5 (the slowest step, ~1 GB/s) hides the write.
-        digest = _HELPERS.submit(self._digest, chunks) if total >= _PARALLEL_DIGEST_AT \
+        digest = _HELPERS.submit(self.digest_many, chunks) if total >= _PARALLEL_DIGEST_AT \
             else None
-        stored = chunks if self.cipher is None else [self.cipher.update(c) for c in chunks]
-        view = [memoryview(c) for c in stored]
-        written = 0
         try:
-            while written < total:
-                n = os.writev(self.fd, view)
-                written += n
-                while view and n >= len(view[0]):
-                    n -= len(view[0])
-                    view.pop(0)
-                if view and n:
-                    view[0] = view[0][n:]
+            self.store_many(chunks)
         finally:
             if digest is not None:
                 digest.result()
         if digest is None:
-            self._digest(chunks)
+            self.digest_many(chunks)
+
+    def store_many(self, chunks: list[bytes]) -> None:
+        """Append chunks to the file (encrypted when a cipher is set), without digesting
+        them: a caller that runs :meth:`digest_many` on its own thread pairs the two."""
+        total = sum(len(c) for c in chunks)
+        stored = chunks if self.cipher is None else [self.cipher.update(c) for c in chunks]
+        view = [memoryview(c) for c in stored]
+        written = 0
+        while written < total:
+            n = os.writev(self.fd, view)
+            written += n
+            while view and n >= len(view[0]):
+                n -= len(view[0])
+                view.pop(0)
+            if view and n:
+                view[0] = view[0][n:]
         self.size += total
         self._unsynced += total
         if self._unsynced >= _EARLY_SYNC_EVERY and (self._sync is None or self._sync.done()):
             self._unsynced = 0
             self._sync = _HELPERS.submit(os.fdatasync, self.fd)
 
-    def _digest(self, chunks: list[bytes]) -> None:
+    def digest_many(self, chunks: list[bytes]) -> None:
+        """Feed chunks (in order, after the previous ones) to the MD5 and the checksum."""
         for data in chunks:
             self.md5.update(data)
             if self.algorithm == "crc32":
