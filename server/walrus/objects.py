@@ -385,7 +385,8 @@ async def delete_objects(ctx: S3Context) -> Response:
     items = list(children(root, "Object"))
     if not items or len(items) > 1000:
         raise e.MalformedXML()
-    out = []
+    out: list[str] = []
+    allowed: list[tuple[int, str, str | None]] = []  # (place in the answer, key, version)
     for item in items:
         key = find_text(item, "Key")
         version = find_text(item, "VersionId") or None
@@ -399,7 +400,12 @@ async def delete_objects(ctx: S3Context) -> Response:
             out.append("<Error>" + el("Key", key) + (el("VersionId", version) if version else "")
                        + el("Code", exc.code) + el("Message", exc.message) + "</Error>")
             continue
-        result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, key, version)
+        allowed.append((len(out), key, version))
+        out.append("")
+    # One transaction for the whole request: a cleanup deletes pages of 1,000 keys.
+    results = await asyncio.to_thread(ctx.walrus.store.delete_many, bucket,
+                                      [(key, version) for _, key, version in allowed])
+    for (place, key, version), result in zip(allowed, results, strict=True):
         if quiet:
             continue
         part = el("Key", key)
@@ -409,5 +415,5 @@ async def delete_objects(ctx: S3Context) -> Response:
             part += el("DeleteMarker", "true")
             if not version:
                 part += el("DeleteMarkerVersionId", result["version_id"])
-        out.append(f"<Deleted>{part}</Deleted>")
+        out[place] = f"<Deleted>{part}</Deleted>"
     return ctx.response(200, doc("DeleteResult", *out))

@@ -300,8 +300,30 @@ class WalrusStore(UploadStore):
 
     def delete(self, bucket: Row, key: str, version_id: str | None) -> Row:
         """DeleteObject semantics: remove a version, or add a delete marker when versioned."""
-        name = bucket["name"]
         result: Row = {}
+        self._drop_blobs(self._tx(self._deletion(bucket, key, version_id, result)))
+        return result
+
+    def delete_many(self, bucket: Row, targets: list[tuple[str, str | None]]) -> list[Row]:
+        """DeleteObjects: :meth:`delete` for each ``(key, version id)`` in one transaction
+        (one commit for up to 1,000 keys instead of one each)."""
+        results: list[Row] = [{} for _ in targets]
+
+        def run(conn: Connection) -> list[str]:
+            dropped: list[str] = []
+            for (key, version_id), result in zip(targets, results, strict=True):
+                result.clear()
+                dropped += self._deletion(bucket, key, version_id, result)(conn)
+            return dropped
+
+        self._drop_blobs(self._tx(run))
+        return results
+
+    def _deletion(self, bucket: Row, key: str, version_id: str | None,
+                  result: Row) -> Callable[[Connection], list[str]]:
+        """The transaction body of one deletion; it fills ``result`` and returns the blob
+        lists to drop after the commit."""
+        name = bucket["name"]
 
         def promote(conn: Connection) -> None:
             newest = conn.execute(sa.select(objects.c.id).where(
@@ -352,8 +374,7 @@ class WalrusStore(UploadStore):
             result.update(version_id=vid, delete_marker=True)
             return dropped
 
-        self._drop_blobs(self._tx(run))
-        return result
+        return run
 
     def update_object(self, row_id: int, **values: Any) -> None:
         """Set columns of one version (ACL, tags)."""

@@ -9,6 +9,7 @@ import hashlib
 import queue
 import threading
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from server.walrus.provider import BlobWriter
 
 #: Bytes received before a batch goes to the workers.
 FLUSH_AT = 512 * 1024
+_DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-sha")
+#: Bodies declared up to this size are received whole before the worker call.
+WHOLE_BODY = 2 * 1024 * 1024
 #: Bytes a pipeline may have queued before the loop stops reading the request.
 MAX_PENDING = 8 * 1024 * 1024
 MAX_PUT = 5 * 1024 ** 3
@@ -106,10 +110,13 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
     def finish(chunks: list[bytes]) -> Received:
         writer = open_writer()
         if chunks:
-            writer.write_many(chunks)
-            if sha is not None:
-                for chunk in chunks:
-                    sha.update(chunk)
+            # A signed payload's SHA-256 runs beside the write and the MD5.
+            hashing = _DIGESTS.submit(_updater(sha), chunks) if sha is not None else None
+            try:
+                writer.write_many(chunks)
+            finally:
+                if hashing is not None:
+                    hashing.result()
         size = writer.size
         decoded = ctx.headers.get("x-amz-decoded-content-length")
         if decoded is not None and decoded.isdigit() and int(decoded) != size:
@@ -141,7 +148,10 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
     # of a signed payload.  They run side by side (hashlib and writev release the GIL)
     # and none waits for another, so the MD5, the slowest, never idles behind a write
     # the disk holds up; the loop only receives and hands batches on.
+    # A small body (by its declared length) is received whole and written, digested and
+    # committed in one worker call: starting pipelines costs more than they save there.
     pipes: list[_Pipeline] = []
+    expected = int(declared) if declared is not None and declared.isdigit() else -1
     last: asyncio.Future[Received] | None = None
     try:
         pending: list[bytes] = []
@@ -151,7 +161,8 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
         async for chunk in source:
             pending.append(chunk)
             pending_size += len(chunk)
-            if pending_size < FLUSH_AT:
+            if pending_size < FLUSH_AT or (pending_size <= WHOLE_BODY and not pipes
+                                           and 0 <= expected <= WHOLE_BODY):
                 continue
             received += pending_size
             if received > max_size:

@@ -181,3 +181,24 @@ def test_awscli_s3api_version_loop(s3cloud: Any, s3: Any, bucket: str) -> None:
             markers += ["--version-id-marker", page["NextVersionIdMarker"]]
     assert deleted == total
     assert _count(s3, bucket) == 0
+
+
+def test_empty_more_than_a_default_page(s3cloud: Any, bucket: str) -> None:
+    """1,100 versions: the default pages of 1,000, each deleted with one DeleteObjects
+    (whose answer lists every key, in request order)."""
+    from conftest import make_s3
+
+    s3 = make_s3(s3cloud, max_pool_connections=16)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    keys = [f"many/{i:05d}" for i in range(1100)]
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda k: s3.put_object(Bucket=bucket, Key=k, Body=b"x"), keys))
+    pages = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        entries = _entries(page)
+        r = s3.delete_objects(Bucket=bucket, Delete={"Objects": entries})
+        assert not r.get("Errors")
+        assert [d["Key"] for d in r["Deleted"]] == [v["Key"] for v in entries]
+        pages += 1
+    assert pages == 2
+    assert _count(s3, bucket) == 0
