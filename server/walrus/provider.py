@@ -236,7 +236,18 @@ class FilesystemProvider:
         self.tmp_dir = os.path.join(root, "tmp")
         os.makedirs(self.blob_dir, exist_ok=True)
         os.makedirs(self.tmp_dir, exist_ok=True)
+        # All 256 blob directories up front (made durable by one fsync of their parent),
+        # so that no PUT pays for a new directory entry.
         self._dirs: set[str] = set()  # blob directories known to exist
+        created = False
+        for i in range(256):
+            folder = os.path.join(self.blob_dir, f"{i:02x}")
+            if not os.path.isdir(folder):
+                os.makedirs(folder, exist_ok=True)
+                created = True
+            self._dirs.add(folder)
+        if created:
+            _fsync_dir(self.blob_dir)
 
     def ensure_dir(self, folder: str) -> None:
         """Create a blob directory (and make its entry durable) the first time it is used."""

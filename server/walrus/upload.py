@@ -22,6 +22,8 @@ from server.walrus.provider import BlobWriter
 #: Bytes received before a batch goes to the workers.
 FLUSH_AT = 512 * 1024
 _DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-sha")
+#: Fewer bytes than this are digested in line rather than beside the write.
+INLINE_DIGEST = 64 * 1024
 #: Bodies declared up to this size are received whole before the worker call.
 WHOLE_BODY = 2 * 1024 * 1024
 #: Bytes a pipeline may have queued before the loop stops reading the request.
@@ -109,18 +111,27 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
 
     def finish(chunks: list[bytes]) -> Received:
         writer = open_writer()
-        if chunks:
-            # A signed payload's SHA-256 runs beside the write and the MD5.
-            hashing = _DIGESTS.submit(_updater(sha), chunks) if sha is not None else None
-            try:
-                writer.write_many(chunks)
-            finally:
-                if hashing is not None:
-                    hashing.result()
-        size = writer.size
-        decoded = ctx.headers.get("x-amz-decoded-content-length")
-        if decoded is not None and decoded.isdigit() and int(decoded) != size:
-            raise e.IncompleteBody()
+        # The digests of the last bytes run while they are written and the blob is made
+        # durable (rename, fsyncs): a small PUT waits for the longer of its MD5 and its
+        # fsync, not their sum.  A blob whose digests then disagree is deleted again
+        # (abort); no row ever named it.
+        steps = [writer.digest_many] + ([_updater(sha)] if sha is not None else [])
+        hashing = []
+        if sum(len(c) for c in chunks) < INLINE_DIGEST:
+            for step in steps:
+                step(chunks)
+        else:
+            hashing = [_DIGESTS.submit(step, chunks) for step in steps]
+        try:
+            writer.store_many(chunks)
+            size = writer.size
+            decoded = ctx.headers.get("x-amz-decoded-content-length")
+            if decoded is not None and decoded.isdigit() and int(decoded) != size:
+                raise e.IncompleteBody()
+            name = writer.commit()
+        finally:
+            for job in hashing:
+                job.result()
         if sha is not None:
             s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
         md5 = writer.md5.digest()
@@ -137,7 +148,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                                   "calculated checksum.")
             value = sent or computed
             checksum = f"{algorithm}:{value}" if value else None
-        got = Received(writer.commit(), size, md5.hex(), checksum)
+        got = Received(name, size, md5.hex(), checksum)
         if record is not None:
             got.recorded = record(got)
         recorded.append(got)
