@@ -21,13 +21,16 @@ from server.walrus.provider import BlobWriter
 
 #: Bytes received before a batch goes to the workers.
 FLUSH_AT = 512 * 1024
-_DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-sha")
+#: Threads digesting a body's last batch beside its write (short jobs, never waiting).
+_DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-digest")
 #: Fewer bytes than this are digested in line rather than beside the write.
 INLINE_DIGEST = 64 * 1024
 #: Bodies declared up to this size are received whole before the worker call.
 WHOLE_BODY = 2 * 1024 * 1024
-#: Bytes a pipeline may have queued before the loop stops reading the request.
-MAX_PENDING = 8 * 1024 * 1024
+#: Bytes a pipeline may have queued before the loop stops reading the request.  Small:
+#: the MD5 (or the disk) is slower than the connection, so the slowest pipeline always
+#: has this much queued, and it is what is left to do after the last byte arrives.
+MAX_PENDING = 2 * 1024 * 1024
 MAX_PUT = 5 * 1024 ** 3
 CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
 
