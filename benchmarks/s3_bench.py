@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/s3_bench.py [--rounds N] [--no-moto-1g]``.
 Prints MiB/s (best round) for PutObject/GetObject of 1 MiB and 64 MiB through presigned
-URLs and through boto3 (mean), the time of a full
+URLs and through boto3 (mean), ``hashlib.md5`` alone over the same 64 MiB (best round,
+measured just before and after Walrus' PUTs) with the PUT/MD5 ratio, the time of a full
 ListObjectsV2 over 10,000 keys, and the server's RSS growth (VmHWM - VmRSS before)
 during a 1 GiB multipart upload and a 1 GiB GET.  Figures, not a test.
 """
@@ -147,6 +148,20 @@ def raw_throughput(server: Server, size: int, rounds: int) -> tuple[float, float
     return put_rate, get_rate
 
 
+def md5_rate(size: int, rounds: int) -> float:
+    """MiB/s of ``hashlib.md5`` alone over ``size`` bytes (best round): the bound of a PUT,
+    whose ETag is the body's MD5."""
+    import hashlib
+
+    data = os.urandom(size)
+    best = 0.0
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        hashlib.md5(data).digest()
+        best = max(best, size / MiB / (time.perf_counter() - t0))
+    return best
+
+
 def listing(server: Server, count: int = 10000) -> float:
     """Seconds for a full ListObjectsV2 over ``count`` keys (1000 per page)."""
     s3 = server.client
@@ -262,7 +277,9 @@ def main() -> None:
             server.client.create_bucket(Bucket="bench")
             r: dict[str, float] = {}
             r["put_1m"], r["get_1m"] = raw_throughput(server, MiB, args.rounds * 4)
+            r["md5_64m"] = md5_rate(64 * MiB, args.rounds)
             r["put_64m"], r["get_64m"] = raw_throughput(server, 64 * MiB, args.rounds)
+            r["md5_64m"] = max(r["md5_64m"], md5_rate(64 * MiB, args.rounds))
             r["bput_1m"], r["bget_1m"] = throughput(server, MiB, args.rounds * 4)
             r["bput_64m"], r["bget_64m"] = throughput(server, 64 * MiB, args.rounds)
             r["blist_10k_s"] = listing(server)
@@ -295,6 +312,12 @@ def main() -> None:
             if key.startswith("rss"):
                 ratio = ""
         print(f"{label:34}{_fmt(w, key):>12}{_fmt(m, key):>12}{ratio:>9}")
+        if key == "put_64m":
+            md5 = results.get("walrus", {}).get("md5_64m")
+            if md5:
+                put = f"{w / md5:.0%}" if w else "-"
+                print(f"{'  hashlib.md5 alone 64 MiB (MiB/s)':34}{md5:>12.0f}"
+                      f"{'':>12}{'':>9}\n{'  Walrus PUT / md5':34}{put:>12}")
 
 
 if __name__ == "__main__":

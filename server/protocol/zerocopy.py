@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import os
 import select
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -56,6 +57,13 @@ _TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 
 #: The uvicorn request-cycle attributes this module reads and updates.
 _CYCLE_STATE = ("transport", "scope", "expected_content_length", "chunked_encoding",
                 "response_started", "response_complete", "disconnected", "send")
+#: What the body queue (:func:`_receiver`) reads from uvicorn's request cycle.
+_RECEIVE_STATE = ("transport", "flow", "message_event", "body", "more_body",
+                  "disconnected", "response_complete", "waiting_for_100_continue", "receive")
+#: Reading pauses while this much request body waits for the app (uvicorn: 64 KiB).
+BODY_HIGH_WATER = 1024 * 1024
+#: The buffer the event loop reads the connection into.
+RECV_BUFFER = 256 * 1024
 _WAITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zerocopy-wait")
 
 
@@ -139,9 +147,66 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-class ZeroCopyProtocol(HttpToolsProtocol):
-    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend`` and a
-    header-read timeout."""
+class _Body:
+    """Request body pieces received but not yet handed to the app, kept as the parser's
+    own ``bytes`` objects: uvicorn appends each piece to a ``bytearray`` and copies that
+    into new ``bytes`` for every ``http.request`` message, two copies per byte that an
+    upload pays on the event loop."""
+
+    __slots__ = ("pieces", "size")
+
+    def __init__(self) -> None:
+        self.pieces: deque[bytes] = deque()
+        self.size = 0
+
+
+def _queue_body(cycle: Any) -> bool:
+    """Queue ``cycle``'s body pieces from now on (what arrived before stays in front);
+    False with a uvicorn whose cycle keeps other state (its own ``receive`` is kept)."""
+    if getattr(cycle, "walrus_body", None) is not None:
+        return True
+    if cycle is None or not all(hasattr(cycle, name) for name in _RECEIVE_STATE):
+        return False
+    queue = cycle.walrus_body = _Body()
+    if cycle.body:
+        queue.pieces.append(bytes(cycle.body))
+        queue.size = len(cycle.body)
+        cycle.body = bytearray()
+    return True
+
+
+def _receiver(cycle: Any) -> Any:
+    """An ASGI ``receive`` for ``cycle`` that hands over the queued body pieces one by one
+    (uvicorn's contract otherwise: 100-continue on the first call, reading resumed while
+    the app waits, ``http.disconnect`` once the client is gone or the response is done)."""
+    body: _Body = cycle.walrus_body
+
+    async def receive() -> dict[str, Any]:
+        if cycle.waiting_for_100_continue and not cycle.transport.is_closing():
+            cycle.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            cycle.waiting_for_100_continue = False
+        if not body.pieces and not cycle.disconnected and not cycle.response_complete:
+            cycle.flow.resume_reading()
+            await cycle.message_event.wait()
+            cycle.message_event.clear()
+        if cycle.disconnected or cycle.response_complete:
+            return {"type": "http.disconnect"}
+        if not body.pieces:
+            return {"type": "http.request", "body": b"", "more_body": cycle.more_body}
+        piece = body.pieces.popleft()
+        body.size -= len(piece)
+        if body.size < BODY_HIGH_WATER:
+            cycle.flow.resume_reading()
+        return {"type": "http.request", "body": piece,
+                "more_body": bool(body.pieces) or cycle.more_body}
+
+    return receive
+
+
+class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
+    """uvicorn's httptools HTTP/1.1 protocol with ``http.response.zerocopysend``, a
+    header-read timeout, reading into one reused buffer and handing request bodies over
+    without copying them."""
 
     #: Seconds a client has to send a request line and headers (see the module text).
     header_timeout: float = 30.0
@@ -192,7 +257,8 @@ class ZeroCopyProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
-        super().on_headers_complete()
+        super().on_headers_complete()  # starts the app, unless a request is still running
+        _queue_body(self.cycle)
 
     def _arm_header_timer(self) -> None:
         if self._header_timer is None:
@@ -214,7 +280,40 @@ class ZeroCopyProtocol(HttpToolsProtocol):
         if not self.transport.is_closing():
             self.transport.close()
 
+    _recv_buffer: bytearray | None = None
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        """The event loop reads into this buffer (uvloop calls it for buffered protocols):
+        no ``bytes`` object per read; the parser copies out only what it keeps."""
+        if self._recv_buffer is None:
+            self._recv_buffer = bytearray(RECV_BUFFER)
+        return memoryview(self._recv_buffer)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        """``nbytes`` arrived in the buffer: parse them as uvicorn parses received data."""
+        assert self._recv_buffer is not None
+        with memoryview(self._recv_buffer) as view:
+            self.data_received(view[:nbytes])  # type: ignore[arg-type]
+
+    def on_body(self, body: bytes) -> None:
+        cycle = self.cycle
+        queue: _Body | None = getattr(cycle, "walrus_body", None)
+        if queue is None:
+            super().on_body(body)
+            return
+        if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
+            return
+        queue.pieces.append(body)
+        queue.size += len(body)
+        if queue.size > BODY_HIGH_WATER:
+            self.flow.pause_reading()
+        cycle.message_event.set()
+
+
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        if _queue_body(cycle):
+            # run_asgi passes ``self.receive`` to the app: an instance attribute overrides it.
+            cycle.receive = _receiver(cycle)
         if not all(hasattr(cycle, name) for name in _CYCLE_STATE):
             # A uvicorn whose cycle keeps other state: announce nothing, the app streams.
             super()._start_asgi_task(cycle, app)

@@ -46,6 +46,12 @@ def _encoder(ctx: S3Context) -> Any:
     return lambda s: quote(s, safe="/")
 
 
+def _issuable(version_id: str) -> bool:
+    """Whether ``version_id`` has the form of a version id Walrus hands out."""
+    return version_id == "null" or (
+        len(version_id) == 32 and all(c in "0123456789abcdef" for c in version_id))
+
+
 def _start(prefix: str, delimiter: str, marker: str) -> tuple[str, bool]:
     """Where to resume after ``marker`` (a key or a common prefix)."""
     if delimiter and marker.startswith(prefix) and marker.endswith(delimiter) and \
@@ -193,10 +199,15 @@ async def list_versions(ctx: S3Context) -> Response:
     after_id = None
     if vid_marker:
         after_id = store.version_row_id(bucket["name"], key_marker, vid_marker)
-        if after_id is None:
+        if after_id is None and not _issuable(vid_marker):
             raise e.InvalidArgument("Invalid version id specified",
                                     ArgumentName="version-id-marker", ArgumentValue=vid_marker)
-        cursor, inclusive = key_marker, False
+        # A marker whose version is gone (deleted since the previous page, as every
+        # list-then-delete cleanup does) is accepted, as S3 does: the listing resumes
+        # with the key's remaining versions.  Those newer than the marker were on the
+        # earlier pages and are normally the ones just deleted, so nothing is skipped; at
+        # worst a version someone else kept is listed twice.
+        cursor, inclusive = key_marker, after_id is None
     else:
         cursor, inclusive = _start(prefix, delimiter, key_marker)
     items: list[str] = []

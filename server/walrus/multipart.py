@@ -25,7 +25,7 @@ from server.walrus.context import S3Context, loads
 from server.walrus.lifecycle import expiration_header
 from server.walrus.objectlock import lock_fields
 from server.walrus.objects import copy_source, object_fields
-from server.walrus.upload import checksum_headers, receive
+from server.walrus.upload import Received, checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
 
 MIN_PART = 5 * 1024 * 1024
@@ -100,10 +100,14 @@ async def upload_part(ctx: S3Context) -> Response:
     nonce = os.urandom(16)
     if "x-amz-copy-source" in ctx.headers:
         return await _upload_part_copy(ctx, upload, number, key, nonce)
-    got = await receive(ctx, max_size=MAX_PART, encryption=(key, nonce) if key else None)
-    assert got.blob is not None
-    await asyncio.to_thread(ctx.walrus.store.put_part, upload["upload_id"], number, got.blob,
-                            got.size, got.md5, got.checksum, nonce.hex() if key else None)
+
+    def record(got: Received) -> None:
+        assert got.blob is not None
+        ctx.walrus.store.put_part(upload["upload_id"], number, got.blob, got.size, got.md5,
+                                  got.checksum, nonce.hex() if key else None)
+
+    got = await receive(ctx, max_size=MAX_PART, encryption=(key, nonce) if key else None,
+                        record=record)
     return ctx.response(200, b"", [("etag", quote_etag(got.md5))]
                         + checksum_headers(got.checksum) + sse.response_headers(upload["sse"]))
 

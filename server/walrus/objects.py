@@ -19,7 +19,7 @@ from server.walrus.lifecycle import expiration_header
 from server.walrus.objectlock import bucket_lock, check_version_delete, lock_fields, lock_headers
 from server.walrus.provider import blob_ranges
 from server.walrus.tagging import parse_tagging_header
-from server.walrus.upload import checksum_headers, receive
+from server.walrus.upload import Received, checksum_headers, receive
 from server.walrus.xmlio import children, doc, el, find_text, parse_xml, timestamp
 
 STORED_HEADERS = ("cache-control", "content-disposition", "content-encoding",
@@ -210,16 +210,16 @@ async def put_object(ctx: S3Context) -> Response:
     fields.update(lock_fields(ctx, bucket))
     enc = sse.for_write(h, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
     nonce = os.urandom(16) if enc else b""
-    got = await receive(ctx, encryption=(enc.key, nonce) if enc else None)
-    blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
-    fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
-                  checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
-    try:
-        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
-    except BaseException:
-        assert got.blob is not None
-        ctx.walrus.provider.delete(got.blob)
-        raise
+    key = ctx.key
+
+    def record(got: Received) -> Row:
+        blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
+        fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
+                      checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
+        return ctx.walrus.store.put(bucket, key, fields)
+
+    got = await receive(ctx, encryption=(enc.key, nonce) if enc else None, record=record)
+    row = got.recorded
     headers = [("etag", quote_etag(got.md5))] + checksum_headers(got.checksum) \
         + sse.response_headers(fields["sse"], write=True) \
         + expiration_header(bucket, row, ctx.walrus.lifecycle_day)
@@ -385,7 +385,8 @@ async def delete_objects(ctx: S3Context) -> Response:
     items = list(children(root, "Object"))
     if not items or len(items) > 1000:
         raise e.MalformedXML()
-    out = []
+    out: list[str] = []
+    allowed: list[tuple[int, str, str | None]] = []  # (place in the answer, key, version)
     for item in items:
         key = find_text(item, "Key")
         version = find_text(item, "VersionId") or None
@@ -399,7 +400,12 @@ async def delete_objects(ctx: S3Context) -> Response:
             out.append("<Error>" + el("Key", key) + (el("VersionId", version) if version else "")
                        + el("Code", exc.code) + el("Message", exc.message) + "</Error>")
             continue
-        result = await asyncio.to_thread(ctx.walrus.store.delete, bucket, key, version)
+        allowed.append((len(out), key, version))
+        out.append("")
+    # One transaction for the whole request: a cleanup deletes pages of 1,000 keys.
+    results = await asyncio.to_thread(ctx.walrus.store.delete_many, bucket,
+                                      [(key, version) for _, key, version in allowed])
+    for (place, key, version), result in zip(allowed, results, strict=True):
         if quiet:
             continue
         part = el("Key", key)
@@ -409,5 +415,5 @@ async def delete_objects(ctx: S3Context) -> Response:
             part += el("DeleteMarker", "true")
             if not version:
                 part += el("DeleteMarkerVersionId", result["version_id"])
-        out.append(f"<Deleted>{part}</Deleted>")
+        out[place] = f"<Deleted>{part}</Deleted>"
     return ctx.response(200, doc("DeleteResult", *out))

@@ -6,8 +6,12 @@ import asyncio
 import base64
 import binascii
 import hashlib
-from collections.abc import AsyncIterator
+import queue
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from server.walrus import auth as s3auth
 from server.walrus import errors as e
@@ -15,8 +19,18 @@ from server.walrus import sse
 from server.walrus.context import S3Context
 from server.walrus.provider import BlobWriter
 
+#: Bytes received before a batch goes to the workers.
 FLUSH_AT = 512 * 1024
-MAX_PENDING = 4 * 1024 * 1024
+#: Threads digesting a body's last batch beside its write (short jobs, never waiting).
+_DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-digest")
+#: Fewer bytes than this are digested in line rather than beside the write.
+INLINE_DIGEST = 64 * 1024
+#: Bodies declared up to this size are received whole before the worker call.
+WHOLE_BODY = 2 * 1024 * 1024
+#: Bytes a pipeline may have queued before the loop stops reading the request.  Small:
+#: the MD5 (or the disk) is slower than the connection, so the slowest pipeline always
+#: has this much queued, and it is what is left to do after the last byte arrives.
+MAX_PENDING = 2 * 1024 * 1024
 MAX_PUT = 5 * 1024 ** 3
 CHECKSUMS = ("crc32", "crc32c", "sha1", "sha256", "crc64nvme")
 
@@ -29,6 +43,7 @@ class Received:
     size: int
     md5: str
     checksum: str | None  # "algorithm:base64 value"
+    recorded: Any = None  # what ``record`` returned
 
 
 def content_md5(ctx: S3Context) -> bytes | None:
@@ -62,9 +77,14 @@ def checksum_algorithm(ctx: S3Context) -> str | None:
 
 async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                   source: AsyncIterator[bytes] | None = None,
-                  encryption: tuple[bytes, bytes] | None = None) -> Received:
+                  encryption: tuple[bytes, bytes] | None = None,
+                  record: Callable[[Received], Any] | None = None) -> Received:
     """Stream the request body (or ``source``) into a new blob; verify MD5, SHA-256 and
-    checksums."""
+    checksums.
+
+    ``record`` (the metadata commit) runs in the same worker call as the blob's commit,
+    right after it; if it raises, the blob is deleted.
+    """
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
     provider = ctx.walrus.provider
@@ -77,47 +97,44 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 raise e.EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(max_size))
         except ValueError:
             raise e.InvalidArgument("Invalid Content-Length") from None
-    # Creating the file can wait on the journal behind other fsyncs: not on the loop.
-    writer: BlobWriter = await asyncio.to_thread(provider.writer, algorithm)
-    if encryption is not None:
-        writer.cipher = sse.encryptor(*encryption)
+    # The blob file is created by the worker of the first batch or of the last one (it
+    # can wait on the journal behind other fsyncs: not on the loop), and the last batch,
+    # the checks, the commit and ``record`` share one worker call: each hop to a thread
+    # costs a small PUT time.
+    opened: list[BlobWriter] = []
+    recorded: list[Received] = []  # once the blob is committed (and recorded): keep it
 
-    def flush(chunks: list[bytes]) -> None:
-        writer.write_many(chunks)
-        if sha is not None:
-            for chunk in chunks:
-                sha.update(chunk)
+    def open_writer() -> BlobWriter:
+        if not opened:
+            writer = provider.writer(algorithm)
+            if encryption is not None:
+                writer.cipher = sse.encryptor(*encryption)
+            opened.append(writer)
+        return opened[0]
 
-    inflight: asyncio.Future[None] | None = None
-    try:
-        pending: list[bytes] = []
-        pending_size = received = 0
-        if source is None:
-            source = s3auth.body_chunks(ctx.request, ctx.auth)
-        async for chunk in source:
-            pending.append(chunk)
-            pending_size += len(chunk)
-            # Digest and write a batch in a worker thread (hashlib and writev release the
-            # GIL) while the loop keeps receiving; the loop waits for the worker only when
-            # MAX_PENDING bytes are queued behind it, so memory stays bounded.
-            if pending_size >= FLUSH_AT and (inflight is None or inflight.done()
-                                             or pending_size >= MAX_PENDING):
-                received += pending_size
-                if received > max_size:
-                    raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
-                batch, pending, pending_size = pending, [], 0
-                if inflight is not None:
-                    await inflight
-                inflight = asyncio.ensure_future(asyncio.to_thread(flush, batch))
-        if inflight is not None:
-            await inflight
-            inflight = None
-        if pending:
-            await asyncio.to_thread(flush, pending)
-        size = writer.size
-        decoded = ctx.headers.get("x-amz-decoded-content-length")
-        if decoded is not None and decoded.isdigit() and int(decoded) != size:
-            raise e.IncompleteBody()
+    def finish(chunks: list[bytes]) -> Received:
+        writer = open_writer()
+        # The digests of the last bytes run while they are written and the blob is made
+        # durable (rename, fsyncs): a small PUT waits for the longer of its MD5 and its
+        # fsync, not their sum.  A blob whose digests then disagree is deleted again
+        # (abort); no row ever named it.
+        steps = [writer.digest_many] + ([_updater(sha)] if sha is not None else [])
+        hashing = []
+        if sum(len(c) for c in chunks) < INLINE_DIGEST:
+            for step in steps:
+                step(chunks)
+        else:
+            hashing = [_DIGESTS.submit(step, chunks) for step in steps]
+        try:
+            writer.store_many(chunks)
+            size = writer.size
+            decoded = ctx.headers.get("x-amz-decoded-content-length")
+            if decoded is not None and decoded.isdigit() and int(decoded) != size:
+                raise e.IncompleteBody()
+            name = writer.commit()
+        finally:
+            for job in hashing:
+                job.result()
         if sha is not None:
             s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
         md5 = writer.md5.digest()
@@ -134,13 +151,130 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                                   "calculated checksum.")
             value = sent or computed
             checksum = f"{algorithm}:{value}" if value else None
-        blob = await asyncio.to_thread(writer.commit)
+        got = Received(name, size, md5.hex(), checksum)
+        if record is not None:
+            got.recorded = record(got)
+        recorded.append(got)
+        return got
+
+    # A body larger than one batch flows through pipelines, each a worker thread that
+    # takes batches in order: the MD5 (and checksum), the file write, and the SHA-256
+    # of a signed payload.  They run side by side (hashlib and writev release the GIL)
+    # and none waits for another, so the MD5, the slowest, never idles behind a write
+    # the disk holds up; the loop only receives and hands batches on.
+    # A small body (by its declared length) is received whole and written, digested and
+    # committed in one worker call: starting pipelines costs more than they save there.
+    pipes: list[_Pipeline] = []
+    expected = int(declared) if declared is not None and declared.isdigit() else -1
+    last: asyncio.Future[Received] | None = None
+    try:
+        pending: list[bytes] = []
+        pending_size = received = 0
+        if source is None:
+            source = s3auth.body_chunks(ctx.request, ctx.auth)
+        async for chunk in source:
+            pending.append(chunk)
+            pending_size += len(chunk)
+            if pending_size < FLUSH_AT or (pending_size <= WHOLE_BODY and not pipes
+                                           and 0 <= expected <= WHOLE_BODY):
+                continue
+            received += pending_size
+            if received > max_size:
+                raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+            if not pipes:
+                writer = await asyncio.to_thread(open_writer)
+                steps: list[Callable[[list[bytes]], None]] = [writer.digest_many,
+                                                               writer.store_many]
+                if sha is not None:
+                    steps.append(_updater(sha))
+                pipes = [_Pipeline(step) for step in steps]
+            for pipe in pipes:
+                if pipe.error is not None:  # e.g. the disk is full: stop reading now
+                    raise pipe.error
+                pipe.put(pending, pending_size)
+            pending, pending_size = [], 0
+            # Memory stays bounded: wait while the slowest pipeline is far behind.
+            while max(pipe.backlog for pipe in pipes) >= MAX_PENDING:
+                await pipes[0].progress(pipes)
+        for pipe in pipes:
+            await pipe.close()
+        last = asyncio.ensure_future(asyncio.to_thread(finish, pending))
+        return await last
     except BaseException:
-        if inflight is not None:
-            await asyncio.wait([inflight])
-        writer.abort()
+        for pipe in pipes:
+            await pipe.close(check=False)
+        if last is not None:  # a cancelled request still waits for the worker
+            await asyncio.wait([last])
+        if opened and not recorded:
+            opened[0].abort()
         raise
-    return Received(blob, size, md5.hex(), checksum)
+
+
+def _updater(digest: Any) -> Callable[[list[bytes]], None]:
+    def update(chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            digest.update(chunk)
+    return update
+
+
+class _Pipeline:
+    """One worker thread applying ``step`` to the batches it is given, in order."""
+
+    def __init__(self, step: Callable[[list[bytes]], None]):
+        self.step = step
+        self.loop = asyncio.get_running_loop()
+        self.batches: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self.backlog = 0  # bytes given and not yet processed
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.done: asyncio.Future[None] = self.loop.create_future()
+        # A thread of its own (not a bounded pool): pipelines wait for their upload's
+        # next batch, so pooled ones could all end up waiting for uploads whose other
+        # pipelines are queued behind them.
+        threading.Thread(target=self._run, name="walrus-pipe", daemon=True).start()
+
+    def put(self, batch: list[bytes], size: int) -> None:
+        """Queue a batch (the worker takes it when the previous ones are done)."""
+        self.backlog += size
+        self.batches.put(batch)
+
+    def _run(self) -> None:
+        while True:
+            batch = self.batches.get()
+            if batch is None:
+                self.loop.call_soon_threadsafe(self._finished)
+                return
+            size = sum(len(c) for c in batch)
+            if self.error is None:
+                try:
+                    self.step(batch)
+                except BaseException as exc:  # reported by close()
+                    self.error = exc
+            self.loop.call_soon_threadsafe(self._processed, size)
+
+    def _finished(self) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+    def _processed(self, size: int) -> None:
+        self.backlog -= size
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def progress(self, pipes: list[_Pipeline]) -> None:
+        """Wait until any of ``pipes`` has processed a batch."""
+        waiter = self.loop.create_future()
+        for pipe in pipes:
+            pipe.waiter = waiter
+        await waiter
+
+    async def close(self, check: bool = True) -> None:
+        """Wait for the queued batches to be processed (and re-raise a step's error)."""
+        if not self.done.done():
+            self.batches.put(None)
+            await asyncio.wait([self.done])
+        if check and self.error is not None:
+            raise self.error
 
 
 def checksum_headers(checksum: str | None) -> list[tuple[str, str]]:
