@@ -26,6 +26,7 @@ MODULES = (
     "iam_sts",
     "bundle",
     "euserv",
+    "euserv_signups",
     "local",
 )
 

@@ -158,6 +158,9 @@ INDEX = {
     "euca-unmonitor-instances": "ec2_instances",
     "euca-upload-bundle": "bundle",
     "euca-version": "local",
+    "euserv-approve-signup": "euserv_signups",
     "euserv-describe-node-controllers": "euserv",
+    "euserv-describe-signups": "euserv_signups",
     "euserv-migrate-instances": "euserv",
+    "euserv-reject-signup": "euserv_signups",
 }

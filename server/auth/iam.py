@@ -54,7 +54,9 @@ class IAMService(QueryService):
             "GetUserPolicy": self.get_user_policy,
             "DeleteUserPolicy": self.delete_user_policy,
         }
-        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc):
+        from server.console import iam_actions as console_actions
+
+        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc, console_actions):
             table.update(module.ACTIONS)
         return table
 
