@@ -31,7 +31,8 @@ class Browser:
     def __init__(self, cloud: CloudProcess):
         self.cloud = cloud
         self.http = requests.Session()
-        self.http.verify = str(cloud.ca)
+        # Per request: a session's own ``verify`` loses to REQUESTS_CA_BUNDLE.
+        self.verify = str(cloud.ca)
 
     def url(self, path: str) -> str:
         """An absolute HTTPS URL."""
@@ -39,7 +40,7 @@ class Browser:
 
     def get(self, path: str) -> requests.Response:
         """GET a page."""
-        return self.http.get(self.url(path), timeout=30)
+        return self.http.get(self.url(path), timeout=30, verify=self.verify)
 
     def csrf(self, path: str) -> str:
         """The CSRF token of the form on ``path``."""
@@ -52,7 +53,7 @@ class Browser:
              ) -> requests.Response:
         """Submit a form, with the token of the page it is on."""
         data = {"csrf": self.csrf(from_page or path), **form}
-        return self.http.post(self.url(path), data=data, timeout=30)
+        return self.http.post(self.url(path), data=data, timeout=30, verify=self.verify)
 
     def apply(self, account: str, email: str, password: str) -> str:
         """Sign up; the application's ID."""

@@ -1,0 +1,165 @@
+"""Web sign-up with administrator approval, log-in and the credentials archive, driven over
+HTTPS by a form-filling client and the euserv-* commands."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+import requests
+from botocore.exceptions import ClientError
+from cloudproc import CloudProcess
+from consolehelp import Browser, run
+
+PASSWORD = "correct horse battery"
+
+
+def admin_password(cloud: CloudProcess) -> str:
+    """The console password the cloud gave its administrator at first start."""
+    return (cloud.data_dir / "admin-password").read_text().strip()
+
+
+def test_pages_are_hardened(tls_cloud: CloudProcess) -> None:
+    """CSP, HSTS over HTTPS, secure cookies, no scripts."""
+    r = Browser(tls_cloud).get("/console/signup")
+    assert r.status_code == 200
+    csp = r.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
+    assert "<script" not in r.text
+
+
+def test_forms_need_the_csrf_token(tls_cloud: CloudProcess) -> None:
+    """A POST without the token matching the cookie is refused and applies nothing."""
+    b = Browser(tls_cloud)
+    b.get("/console/signup")
+    r = b.http.post(b.url("/console/signup"), data={
+        "account": "forged", "email": "f@example.com", "password": PASSWORD,
+        "password2": PASSWORD, "csrf": "not-the-token-of-this-browser-at-all-0000"}, timeout=30,
+        verify=b.verify)
+    assert r.status_code == 403
+    listed = run(["euserv-describe-signups", "--status", "all"], tls_cloud.ini).stdout
+    assert "forged" not in listed
+
+
+def test_bad_applications_are_refused(tls_cloud: CloudProcess) -> None:
+    """Short passwords, bad names and mismatched passwords are answered on the form."""
+    b = Browser(tls_cloud)
+    for form, text in [
+        ({"account": "shorty", "email": "a@example.com", "password": "short",
+          "password2": "short"}, "minimum length"),
+        ({"account": "Bad Name!", "email": "a@example.com", "password": PASSWORD,
+          "password2": PASSWORD}, "lowercase"),
+        ({"account": "mismatch", "email": "a@example.com", "password": PASSWORD,
+          "password2": PASSWORD + "x"}, "differ"),
+        ({"account": "eucalyptus", "email": "a@example.com", "password": PASSWORD,
+          "password2": PASSWORD}, "already taken"),
+    ]:
+        r = b.post("/console/signup", form)
+        assert r.status_code == 400 and text in r.text, r.text
+
+
+def test_signup_approve_download_use(tls_cloud: CloudProcess, tmp_path: Path) -> None:
+    """Apply; nothing works before approval; the admin approves by command; the new admin
+    logs in, downloads the archive and uses it with euca2ools and boto3."""
+    applicant = Browser(tls_cloud)
+    signup_id = applicant.apply("webco", "ops@webco.example", PASSWORD)
+    assert applicant.login("webco", "admin", PASSWORD).status_code == 401
+    listed = run(["euserv-describe-signups"], tls_cloud.ini).stdout
+    assert f"SIGNUP\t{signup_id}\twebco\tops@webco.example\tpending" in listed
+    out = run(["euserv-approve-signup", signup_id], tls_cloud.ini).stdout
+    assert "approved" in out
+    again = run(["euserv-approve-signup", signup_id], tls_cloud.ini, check=False)
+    assert again.returncode != 0 and "already approved" in again.stderr
+
+    r = applicant.login("webco", "admin", PASSWORD)
+    assert r.status_code == 200 and "Download" in r.text, r.text
+    ini = applicant.credentials(tmp_path)
+    names = set(zipfile.ZipFile(tmp_path / "creds.zip").namelist())
+    assert {"euca2ools.ini", "eucarc", "cloud-ca.pem"} <= names
+    assert any(n.endswith("-cert.pem") for n in names) and any(n.endswith("-pk.pem")
+                                                               for n in names)
+    text = ini.read_text()
+    assert tls_cloud.https_url in text and "ca-bundle = cloud-ca.pem" in text
+    out = run(["euare-userlistbypath"], ini).stdout
+    assert "user/admin" in out
+    assert "AVAILABILITYZONE" in run(["euca-describe-availability-zones"], ini).stdout
+    certs = run(["euare-userlistcerts", "admin"], ini).stdout
+    assert certs.strip()
+
+
+def test_rejected_application_gets_no_account(tls_cloud: CloudProcess) -> None:
+    """Rejecting leaves no account behind; the password never works."""
+    b = Browser(tls_cloud)
+    signup_id = b.apply("nope", "x@nope.example", PASSWORD)
+    assert "rejected" in run(["euserv-reject-signup", signup_id], tls_cloud.ini).stdout
+    assert "nope" not in run(["euare-accountlist"], tls_cloud.ini).stdout
+    assert b.login("nope", "admin", PASSWORD).status_code == 401
+
+
+def test_admin_approves_on_the_web(tls_cloud: CloudProcess) -> None:
+    """The administrator logs in with the bootstrap password and approves on the page;
+    an ordinary user cannot."""
+    b = Browser(tls_cloud)
+    signup_id = b.apply("viaweb", "v@viaweb.example", PASSWORD)
+    admin = Browser(tls_cloud)
+    r = admin.login("eucalyptus", "admin", admin_password(tls_cloud))
+    assert r.status_code == 200 and signup_id in r.text
+    r = admin.post(f"/console/signups/{signup_id}/approve", {}, from_page="/console/")
+    assert r.status_code == 200 and "approved" in r.text
+    assert b.login("viaweb", "admin", PASSWORD).status_code == 200
+    other = b.apply("viaweb2", "v2@viaweb.example", PASSWORD)
+    r = b.post(f"/console/signups/{other}/approve", {}, from_page="/console/")
+    assert r.status_code == 403
+    r = b.post("/console/logout", {}, from_page="/console/")
+    assert b.get("/console/credentials.zip").url.endswith("/console/login")
+
+
+def test_lockout_after_failures(tls_cloud: CloudProcess) -> None:
+    """Five wrong passwords lock the user out: then even the right one is refused."""
+    b = Browser(tls_cloud)
+    signup_id = b.apply("locked", "l@locked.example", PASSWORD)
+    run(["euserv-approve-signup", signup_id], tls_cloud.ini)
+    for _ in range(5):
+        assert b.login("locked", "admin", "wrong password!").status_code == 401
+    r = b.login("locked", "admin", PASSWORD)
+    assert r.status_code == 401 and "locked out" in r.text
+
+
+def test_password_policy(tls_cloud: CloudProcess) -> None:
+    """UpdateAccountPasswordPolicy / Get / Delete, as IAM answers them."""
+    creds = tls_cloud.credentials()
+    iam = boto3.client("iam", endpoint_url=tls_cloud.https_url + "/services/Euare",
+                       region_name="us-east-1", aws_access_key_id=creds["key"],
+                       aws_secret_access_key=creds["secret"], verify=str(tls_cloud.ca))
+    with pytest.raises(ClientError) as err:
+        iam.get_account_password_policy()
+    assert err.value.response["Error"]["Code"] == "NoSuchEntity"
+    iam.update_account_password_policy(MinimumPasswordLength=12, RequireNumbers=True)
+    policy = iam.get_account_password_policy()["PasswordPolicy"]
+    assert policy["MinimumPasswordLength"] == 12 and policy["RequireNumbers"] is True
+    assert policy["RequireSymbols"] is False
+    iam.delete_account_password_policy()
+    with pytest.raises(ClientError):
+        iam.delete_account_password_policy()
+
+
+def test_signup_actions_are_for_the_cloud_admin(tls_cloud: CloudProcess, tmp_path: Path) -> None:
+    """An account's admin cannot list or approve applications."""
+    b = Browser(tls_cloud)
+    run(["euserv-approve-signup", b.apply("plain", "p@plain.example", PASSWORD)],
+        tls_cloud.ini)
+    b.login("plain", "admin", PASSWORD)
+    ini = b.credentials(tmp_path)
+    proc = run(["euserv-describe-signups"], ini, check=False)
+    assert proc.returncode != 0 and "AccessDenied" in proc.stderr
+
+
+def test_plain_http_console_works_on_loopback(tls_cloud: CloudProcess) -> None:
+    """Loopback may use plain HTTP (cookies then lack Secure; no HSTS)."""
+    r = requests.get(tls_cloud.url + "/console/login", timeout=10)
+    assert r.status_code == 200 and "Secure" not in r.headers["Set-Cookie"]
