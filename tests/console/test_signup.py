@@ -163,3 +163,29 @@ def test_plain_http_console_works_on_loopback(tls_cloud: CloudProcess) -> None:
     """Loopback may use plain HTTP (cookies then lack Secure; no HSTS)."""
     r = requests.get(tls_cloud.url + "/console/login", timeout=10)
     assert r.status_code == 200 and "Secure" not in r.headers["Set-Cookie"]
+
+
+def test_get_access_token_logs_in_with_a_password(tls_cloud: CloudProcess) -> None:
+    """Eucalyptus' STS GetAccessToken: HTTP Basic USER@ACCOUNT:PASSWORD gives temporary
+    credentials of that user; a wrong password is refused."""
+    import re
+    from urllib.parse import quote
+
+    b = Browser(tls_cloud)
+    run(["euserv-approve-signup", b.apply("tokenco", "t@tokenco.example", PASSWORD)],
+        tls_cloud.ini)
+    url = tls_cloud.https_url + "/services/Tokens"
+    form = {"Action": "GetAccessToken", "Version": "2011-06-15"}
+    bad = requests.post(url, data=form, auth=(f"admin@{quote('tokenco')}", "wrong password"),
+                        verify=str(tls_cloud.ca), timeout=30)
+    assert bad.status_code == 403 and "InvalidClientTokenId" in bad.text
+    r = requests.post(url, data=form, auth=("admin@tokenco", PASSWORD), verify=str(tls_cloud.ca),
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    values = {k: re.search(f"<{k}>([^<]+)</{k}>", r.text).group(1)  # type: ignore[union-attr]
+              for k in ("AccessKeyId", "SecretAccessKey", "SessionToken")}
+    sts = boto3.client("sts", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id=values["AccessKeyId"],
+                       aws_secret_access_key=values["SecretAccessKey"],
+                       aws_session_token=values["SessionToken"], verify=str(tls_cloud.ca))
+    assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
