@@ -45,7 +45,7 @@ SERVICE_PATHS: dict[str, str] = {
 
 #: Optional components, set up when their package provides ``setup(cloud)``.
 COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
-              "server.console.web")
+              "server.console.web", "server.ldap.sync")
 
 
 class Cloud:

@@ -55,8 +55,10 @@ class IAMService(QueryService):
             "DeleteUserPolicy": self.delete_user_policy,
         }
         from server.console import iam_actions as console_actions
+        from server.ldap import iam_actions as ldap_actions
 
-        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc, console_actions):
+        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc, console_actions,
+                       ldap_actions):
             table.update(module.ACTIONS)
         return table
 

@@ -52,7 +52,9 @@ def password_principal(cloud: Cloud, authorization: str) -> Principal:
     if lockout is not None and lockout.locked(account.id, user):
         raise errors.AWSError("Too many failed log-ins: try again later.",
                               code="AccessDenied", status=403)
-    if not cloud.identity.logins.verify(account.id, user, password):
+    from server.console.web import verify_password
+
+    if not verify_password(cloud, account.id, user, password):
         if lockout is not None:
             lockout.failed(account.id, user)
         raise _refused()

@@ -268,10 +268,8 @@ class Console:
         if account_id and self.lockout.locked(account_id, user):
             error = "Too many failed log-ins: this user is locked out for a while."
         else:
-            profile = identity.logins.profiles.get((account_id, user))
-            ok = await asyncio.to_thread(check_password, password,
-                                         profile.password_hash if profile else _DUMMY_HASH)
-            if ok and profile is not None:
+            ok = await asyncio.to_thread(verify_password, self.cloud, account_id, user, password)
+            if ok:
                 self.lockout.succeeded(account_id, user)
                 token = secrets.token_urlsafe(32)
                 self.sessions[token] = WebSession(account_id, account_name, user,
@@ -319,6 +317,18 @@ class Console:
         headers = self._headers(request) + [
             ("Content-Disposition", f'attachment; filename="{name}"')]
         return Response(200, data, headers, content_type="application/zip")
+
+
+def verify_password(cloud: Cloud, account_id: str, user: str, password: str) -> bool:
+    """Whether ``password`` is the user's: the directory decides for users synced from
+    LDAP, the login profile for the others (an unknown user costs a hash check too)."""
+    ldap = cloud.components.get("ldap")
+    verdict = ldap.check_password(account_id, user, password) if ldap is not None else None
+    if verdict is not None:
+        return bool(verdict)
+    profile = cloud.identity.logins.profiles.get((account_id, user))
+    ok = check_password(password, profile.password_hash if profile else _DUMMY_HASH)
+    return ok and profile is not None
 
 
 def bootstrap_admin_password(cloud: Cloud) -> None:
