@@ -26,6 +26,8 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
     "tls_cert": (str, "", "PEM certificate (chain) of the HTTPS endpoint (default: generated)"),
     "tls_key": (str, "", "PEM private key of tls_cert"),
     "tls_ca": (str, "", "CA clients verify tls_cert against (default: tls_cert itself)"),
+    "console_session_seconds": (float, 3600.0,
+                                "how long a web console log-in lasts (cloud clock)"),
     "database": (str, "", "SQLAlchemy URL; default sqlite:///DATA_DIR/cloud.db"),
     "public_url": (str, "", "base URL clients use (default http://LISTEN)"),
     "region": (str, "localhost", "region name reported by DescribeRegions"),
@@ -199,6 +201,8 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         raise ConfigError("cloud.clock_speed: must be > 0")
     if cloud["walrus_lifecycle_day_seconds"] <= 0:
         raise ConfigError("cloud.walrus_lifecycle_day_seconds: must be > 0")
+    if cloud["console_session_seconds"] <= 0:
+        raise ConfigError("cloud.console_session_seconds: must be > 0")
     if cloud["header_timeout_seconds"] <= 0:
         raise ConfigError("cloud.header_timeout_seconds: must be > 0")
     proxies = []

@@ -14,12 +14,16 @@ import zipfile
 from typing import TYPE_CHECKING
 
 from server.auth.certs import generate_certificate
-from server.auth.identity import AccessKey
+from server.auth.identity import AccessKey, IdentityError
+from server.auth.secrets import SEALED_FIELDS
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
 
 CA_NAME, CLOUD_CERT_NAME = "cloud-ca.pem", "cloud-cert.pem"
+#: Private keys of signing certificates made for a download (sealed at rest).
+KEY_KIND = "console_cert_key"
+SEALED_FIELDS.setdefault(KEY_KIND, ("key",))
 
 
 def _access_key(cloud: Cloud, account_id: str, user: str) -> AccessKey:
@@ -32,15 +36,19 @@ def _signing_pair(cloud: Cloud, account_id: str, user: str) -> tuple[str, str, s
     user has room for it (its key is given only in this archive); None when full."""
     signups = cloud.components.get("signups")
     certs = cloud.identity.certs
+    kept = {rid: doc["key"] for rid, acct, doc in cloud.store.load(KEY_KIND) if acct == account_id}
     for cert in certs.signing_for(account_id, user):
         key = signups.certificate_key(account_id, cert.cert_id) if signups else None
+        key = key or kept.get(cert.cert_id)
         if key and cert.status == "Active":
             return cert.cert_id, cert.body, key
     try:
         body, key = generate_certificate(f"{account_id}-{user}")
         cert = certs.upload_signing(account_id, user, body)
-    except Exception:  # LimitExceeded: the user manages their certificates with euare-*
+    except IdentityError:  # LimitExceeded: the user manages their certificates with euare-*
         return None
+    # Kept (sealed) so that the next download gives the same pair.
+    cloud.store.put(KEY_KIND, cert.cert_id, account_id, {"key": key})
     return cert.cert_id, cert.body, key
 
 

@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How long a log-in lasts (seconds of the cloud's clock).
-SESSION_SECONDS = 3600.0
 SESSION_COOKIE, CSRF_COOKIE = "euca-session", "euca-csrf"
 ADMIN_PASSWORD_FILE = "admin-password"
 #: Largest form body accepted.
@@ -73,6 +71,8 @@ class Console:
         self.signups = signups
         self.sessions: dict[str, WebSession] = {}
         self.lockout = Lockout(cloud.clock.now)
+        #: How long a log-in lasts (seconds of the cloud's clock).
+        self.session_seconds = float(cloud.config.cloud["console_session_seconds"])
 
     def claims(self, request: Request) -> bool:
         """Requests under ``/console``."""
@@ -273,7 +273,7 @@ class Console:
                 self.lockout.succeeded(account_id, user)
                 token = secrets.token_urlsafe(32)
                 self.sessions[token] = WebSession(account_id, account_name, user,
-                                                  self.cloud.clock.now() + SESSION_SECONDS)
+                                                  self.cloud.clock.now() + self.session_seconds)
                 # A fresh CSRF token with the new session (no fixation of the old one).
                 cookies = [self._cookie(request, SESSION_COOKIE, token),
                            self._cookie(request, CSRF_COOKIE, secrets.token_urlsafe(32))]

@@ -189,3 +189,23 @@ def test_get_access_token_logs_in_with_a_password(tls_cloud: CloudProcess) -> No
                        aws_secret_access_key=values["SecretAccessKey"],
                        aws_session_token=values["SessionToken"], verify=str(tls_cloud.ca))
     assert sts.get_caller_identity()["Arn"].endswith(":user/admin")
+
+
+def test_download_twice_gives_the_same_certificate(tls_cloud: CloudProcess,
+                                                   tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A user without a sign-up certificate gets one made at the first download, and the
+    same one (with its key) afterwards."""
+    import zipfile
+
+    names = []
+    for n in range(3):
+        b = Browser(tls_cloud)
+        password = (tls_cloud.data_dir / "admin-password").read_text().strip()
+        b.login("eucalyptus", "admin", password)
+        r = b.get("/console/credentials.zip")
+        assert r.status_code == 200
+        path = tmp_path / f"{n}.zip"
+        path.write_bytes(r.content)
+        names.append(sorted(n for n in zipfile.ZipFile(path).namelist() if n.endswith(".pem")))
+    assert names[0] == names[1] == names[2]
+    assert any(n.endswith("-pk.pem") for n in names[0])
