@@ -98,6 +98,9 @@ class Lockout:
 
     def failed(self, account_id: str, user: str) -> None:
         """Count one failure."""
+        if len(self.failures) > 10000:  # forget stale entries (guessed user names)
+            cutoff = self.now() - LOCKOUT_SECONDS
+            self.failures = {k: v for k, v in self.failures.items() if v and v[-1] > cutoff}
         times = self.failures.setdefault((account_id, user), [])
         times.append(self.now())
         del times[:-LOCKOUT_FAILURES]

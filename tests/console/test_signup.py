@@ -209,3 +209,21 @@ def test_download_twice_gives_the_same_certificate(tls_cloud: CloudProcess,
         names.append(sorted(n for n in zipfile.ZipFile(path).namelist() if n.endswith(".pem")))
     assert names[0] == names[1] == names[2]
     assert any(n.endswith("-pk.pem") for n in names[0])
+
+
+def test_password_policy_applies_to_login_profiles(tls_cloud: CloudProcess) -> None:
+    """CreateLoginProfile refuses a password the account's policy does not allow."""
+    creds = tls_cloud.credentials()
+    iam = boto3.client("iam", endpoint_url=tls_cloud.https_url + "/services/Euare",
+                       region_name="us-east-1", aws_access_key_id=creds["key"],
+                       aws_secret_access_key=creds["secret"], verify=str(tls_cloud.ca))
+    iam.create_user(UserName="policed")
+    iam.update_account_password_policy(MinimumPasswordLength=10, RequireSymbols=True)
+    try:
+        with pytest.raises(ClientError) as err:
+            iam.create_login_profile(UserName="policed", Password="longenough1")
+        assert err.value.response["Error"]["Code"] == "PasswordPolicyViolation"
+        assert "symbol" in err.value.response["Error"]["Message"]
+        iam.create_login_profile(UserName="policed", Password="long-enough!")
+    finally:
+        iam.delete_account_password_policy()
