@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 
 def test_certificate_files_are_private(tls_cloud: CloudProcess) -> None:
     """The keys are 0600 in the 0700 data dir; the certificate names 127.0.0.1."""
-    for name in ("cloud-key.pem", "cloud-ca-key.pem"):
+    for name in ("cloud-key.pem", "cloud-ca-key.pem", "admin-password"):
         assert stat.S_IMODE(os.stat(tls_cloud.data_dir / name).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tls_cloud.data_dir).st_mode) == 0o700
     pem = ssl.get_server_certificate(("127.0.0.1", tls_cloud.https_port))
@@ -79,3 +79,51 @@ def test_plain_http_stays_on_loopback(tls_cloud: CloudProcess) -> None:
     r = requests.get(tls_cloud.url + "/console/", timeout=10)
     assert r.status_code == 200
     assert "Strict-Transport-Security" not in r.headers
+
+
+def test_configured_certificate(tmp_path: Path) -> None:
+    """tls_cert/tls_key/tls_ca from the config are served and named in euca2ools.ini."""
+    from cloudproc import cleanup, new_cloud
+
+    from server.tls import generate
+
+    made = generate(str(tmp_path), ["127.0.0.1"])
+    config = (f'[cloud]\ntls_cert = "{made.cert}"\ntls_key = "{made.key}"\n'
+              f'tls_ca = "{made.ca}"\n')
+    cloud = new_cloud(config, https=True)
+    try:
+        cloud.start()
+        assert f"ca-bundle = {made.ca}" in cloud.ini.read_text()
+        assert not (cloud.data_dir / "cloud-key.pem").exists()
+        pem = ssl.get_server_certificate(("127.0.0.1", cloud.https_port))
+        assert pem.strip() == Path(made.cert).read_text().strip()
+        assert "AVAILABILITYZONE" in run(["euca-describe-availability-zones"], cloud.ini).stdout
+    finally:
+        cleanup(cloud)
+
+
+def test_bad_https_settings(tmp_path: Path) -> None:
+    """A malformed https_listen or a lone tls_cert is exit 2; a busy HTTPS port that was
+    asked for is exit 3, before anything is written."""
+    import socket
+
+    from cloudproc import free_port
+
+    exe = str(BIN / "eucalyptus-cloud")
+    base = [exe, "--data-dir", str(tmp_path / "d"), "--listen", f"127.0.0.1:{free_port()}"]
+    proc = subprocess.run(base + ["--https-listen", "nonsense"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "https_listen" in proc.stderr
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[cloud]\ntls_cert = "{cfg}"\n')
+    proc = subprocess.run(base + ["--config", str(cfg)], capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "tls_key" in proc.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run(base + ["--https-listen", f"127.0.0.1:{port}"],
+                              capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 3 and "in use" in proc.stderr
+    assert not (tmp_path / "d" / "euca2ools.ini").exists()
