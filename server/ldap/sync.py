@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import ADMIN_ACCOUNT, IdentityError
+from server.auth.secrets import SEALED_FIELDS
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROPERTY = "authentication.ldap_integration_configuration"
+#: The LIC holds the directory's bind password: sealed at rest.
+SEALED_FIELDS.setdefault("ldap_lic", ("value",))
 _NAME = re.compile(r"[^a-z0-9-]")
 _USER = re.compile(r"[^\w+=,.@-]")
 
@@ -140,7 +143,7 @@ def _filter(section: dict[str, Any]) -> str:
 class LdapSync:
     """The cloud's LDAP integration: configuration, sync and directory log-in."""
 
-    KIND, STATE = "cloud_property", "ldap_synced"
+    KIND, STATE = "ldap_lic", "ldap_synced"
 
     def __init__(self, cloud: Cloud):
         self.cloud = cloud

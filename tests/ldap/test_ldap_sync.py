@@ -230,3 +230,20 @@ def test_bad_lic_is_refused(cloud: CloudProcess) -> None:
         "Configuration": json.dumps({"ldap-service": {}})},
         auth=AWS4Auth(creds["key"], creds["secret"], "us-east-1", "iam"), timeout=30)
     assert r.status_code == 400 and "ValidationError" in r.text and "server-url" in r.text
+
+
+def test_lic_survives_a_restart_sealed(cloud: CloudProcess, directory: Any, slapd: str) -> None:
+    """The LIC is kept (its bind password sealed in the database) and the sync runs again
+    when the cloud starts; synced users still log in."""
+    dave = person(directory, "dave", "dave-ldap-pw")
+    ops = group(directory, "operators", [dave])
+    group(directory, "acct-operations", [ops])
+    call(cloud, "PutLdapIntegrationConfiguration", {"Configuration": lic(slapd, clean=False)})
+    wait_sync(cloud)
+    for stored in cloud.data_dir.glob("cloud.db*"):  # the database and its journal
+        assert ROOT_PW.encode() not in stored.read_bytes(), stored
+    cloud.restart()
+    status = wait_sync(cloud)
+    assert "<SyncEnabled>true</SyncEnabled>" in status
+    assert Browser(cloud).login("acct-operations", "dave", "dave-ldap-pw").status_code == 200
+    assert ROOT_PW in call(cloud, "GetLdapIntegrationConfiguration", {})
