@@ -106,7 +106,8 @@ def credentials(account_name: str, account_id: str, user: str, notice: str = "")
             f" user <b>{escape(user)}</b>.</p>"
             '<p><a href="/console/credentials.zip" id="download" download>Download '
             "credentials</a> (a zip of euca2ools.ini, eucarc, your certificate and key, and "
-            "the cloud's certificates). Keep it private: it holds your secret key.</p>")
+            "the cloud's certificates). Keep it private: it holds your secret key.</p>"
+            '<p><a href="/console/password" id="password-link">Change your password</a></p>')
 
 
 def admin(csrf: str, pending: list[Signup], decided: list[Signup], notice: str = "") -> str:
@@ -130,4 +131,21 @@ def admin(csrf: str, pending: list[Signup], decided: list[Signup], notice: str =
     return (f"{message(notice)}<h3>Pending applications</h3>{table}"
             + (f"<h3>Decided</h3><ul>{done}</ul>" if done else "")
             + '<p><a href="/console/credentials.zip" id="download" download>Download your '
-            "credentials</a></p>")
+            'credentials</a> · <a href="/console/password" id="password-link">Change your '
+            "password</a></p>")
+
+
+def password_form(csrf: str, error: str = "") -> str:
+    """The change-password form."""
+    return (f'{message(error, "error")}<form method="post" action="/console/password">'
+            f"{csrf_field(csrf)}"
+            '<label for="old">Current password</label>'
+            '<input type="password" id="old" name="old" required '
+            'autocomplete="current-password">'
+            '<label for="new">New password</label>'
+            '<input type="password" id="new" name="new" required minlength="6" '
+            'autocomplete="new-password">'
+            '<label for="new2">New password again</label>'
+            '<input type="password" id="new2" name="new2" required minlength="6" '
+            'autocomplete="new-password">'
+            '<button type="submit" id="change">Change password</button></form>')

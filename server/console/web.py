@@ -187,6 +187,8 @@ class Console:
                     return self.login_page(request)
                 if path == "/console/credentials.zip":
                     return self.download(request)
+                if path == "/console/password":
+                    return self.password_page(request)
             elif method == "POST":
                 form = await self._form(request)
                 if form is None:
@@ -198,6 +200,8 @@ class Console:
                     return await self.login(request, form)
                 if path == "/console/logout":
                     return self.logout(request)
+                if path == "/console/password":
+                    return await self.change_password(request, form)
                 parts = path.split("/")
                 if len(parts) == 5 and parts[2] == "signups" and parts[4] in ("approve",
                                                                              "reject"):
@@ -282,6 +286,43 @@ class Console:
                 self.lockout.failed(account_id, user)
         return self._html(request, 401, "Log in",
                           pages.login_form(form["csrf"], error, account_ref, user))
+
+    def password_page(self, request: Request) -> Response:
+        """The change-password form (logged-in users with a local password)."""
+        session = self._session(request)
+        if session is None:
+            return self._redirect(request, "/console/login")
+        csrf, cookies = self._csrf(request)
+        return self._html(request, 200, "Change password", pages.password_form(csrf),
+                          session=session, csrf=csrf, cookies=cookies)
+
+    async def change_password(self, request: Request, form: dict[str, str]) -> Response:
+        """Check the current password, then set the new one (the account's policy applies);
+        users synced from a directory change it there."""
+        session = self._session(request)
+        if session is None:
+            return self._redirect(request, "/console/login")
+        csrf, identity = form["csrf"], self.cloud.identity
+        ldap = self.cloud.components.get("ldap")
+        error = ""
+        if ldap is not None and ldap.directory_dn(session.account_id, session.user):
+            error = "Your password is your directory's: change it there."
+        elif form.get("new", "") != form.get("new2", ""):
+            error = "The two new passwords differ."
+        elif not await asyncio.to_thread(verify_password, self.cloud, session.account_id,
+                                         session.user, form.get("old", "")):
+            error = "The current password is not right."
+        else:
+            try:
+                await asyncio.to_thread(identity.logins.update, session.account_id,
+                                        session.user, form.get("new", ""), False)
+            except IdentityError as exc:
+                error = exc.message
+            else:
+                self.cloud.store.flush()
+                return self.index(request, "Your password was changed.")
+        return self._html(request, 400, "Change password", pages.password_form(csrf, error),
+                          session=session, csrf=csrf)
 
     def logout(self, request: Request) -> Response:
         """End the session."""

@@ -227,3 +227,22 @@ def test_password_policy_applies_to_login_profiles(tls_cloud: CloudProcess) -> N
         iam.create_login_profile(UserName="policed", Password="long-enough!")
     finally:
         iam.delete_account_password_policy()
+
+
+def test_change_password(tls_cloud: CloudProcess) -> None:
+    """A logged-in user changes the password: the current one must be right, the new one
+    must pass the policy; then only the new one logs in."""
+    b = Browser(tls_cloud)
+    run(["euserv-approve-signup", b.apply("changer", "c@changer.example", PASSWORD)],
+        tls_cloud.ini)
+    assert b.login("changer", "admin", PASSWORD).status_code == 200
+    r = b.post("/console/password", {"old": "not it at all", "new": "new password 1",
+                                     "new2": "new password 1"})
+    assert r.status_code == 400 and "not right" in r.text
+    r = b.post("/console/password", {"old": PASSWORD, "new": "short", "new2": "short"})
+    assert r.status_code == 400 and "minimum length" in r.text
+    r = b.post("/console/password", {"old": PASSWORD, "new": "new password 1",
+                                     "new2": "new password 1"})
+    assert r.status_code == 200 and "changed" in r.text
+    assert Browser(tls_cloud).login("changer", "admin", PASSWORD).status_code == 401
+    assert Browser(tls_cloud).login("changer", "admin", "new password 1").status_code == 200
