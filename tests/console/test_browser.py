@@ -63,6 +63,7 @@ def browser(tls_cloud: CloudProcess, tmp_path: Path) -> Iterator[Any]:
         "safebrowsing.enabled": False})
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     driver.set_page_load_timeout(60)
+    driver.implicitly_wait(10)  # elements of the page a click navigates to
     try:
         yield driver
     finally:
