@@ -93,7 +93,10 @@ def credentials_zip(cloud: Cloud, account_id: str, user: str) -> bytes:
                               ca_bundle=CA_NAME if ca else None)
     cloud_cert = cloud.components.get("certificate_path")
     if cloud_cert:
-        ini = ini.replace(f"certificate = {cloud_cert}", f"certificate = {CLOUD_CERT_NAME}")
+        # The server's path means nothing on the user's machine; without the line the
+        # bundling commands fetch the cloud's certificate from the bootstrap service
+        # (eucarc's EUCALYPTUS_CERT names the copy in the archive).
+        ini = ini.replace(f"certificate = {cloud_cert}\n", "")
     pair = _signing_pair(cloud, account_id, user)
     cert_file = key_file = None
     buf = io.BytesIO()

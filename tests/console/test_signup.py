@@ -85,6 +85,7 @@ def test_signup_approve_download_use(tls_cloud: CloudProcess, tmp_path: Path) ->
                                                                for n in names)
     text = ini.read_text()
     assert tls_cloud.https_url in text and "ca-bundle = cloud-ca.pem" in text
+    assert "certificate = /" not in text  # no server-side paths
     out = run(["euare-userlistbypath"], ini).stdout
     assert "user/admin" in out
     assert "AVAILABILITYZONE" in run(["euca-describe-availability-zones"], ini).stdout
