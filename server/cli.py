@@ -98,6 +98,9 @@ async def serve_both(server: Any, sock: socket.socket, tls_server: Any,
     stop together (a signal stops the HTTPS server, which passes it on)."""
     import asyncio
 
+    # Connections queue on the HTTPS socket from now on, so that a client that finds
+    # euca2ools.ini written (during the start-up) is answered once HTTPS serves.
+    tls_sock.listen(2048)
     plain = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not plain.done():
         await asyncio.sleep(0.02)

@@ -2,8 +2,8 @@
 
 Eucalyptus serves HTTPS next to plain HTTP (8443 beside 8773).  A cloud without a
 configured certificate makes, on first start, its own small CA and a server certificate
-signed by it into the data dir (``cloud-ca.pem``, ``cloud-cert.pem``, ``cloud-key.pem``,
-the keys 0600); clients verify the server against ``cloud-ca.pem``, which the written
+signed by it into the data dir (``https-ca.pem``, ``https-cert.pem``, ``https-key.pem``,
+the keys 0600); clients verify the server against ``https-ca.pem``, which the written
 ``euca2ools.ini`` names.  The CA's key is kept only to re-issue the server certificate
 when its names change.
 """
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from server.util import atomic_write
 
-CA_FILE, CA_KEY_FILE = "cloud-ca.pem", "cloud-ca-key.pem"
-CERT_FILE, KEY_FILE = "cloud-cert.pem", "cloud-key.pem"
+#: (Not ``cloud-cert.pem``/``cloud-pk.pem``: those are Walrus' image-bundling pair.)
+CA_FILE, CA_KEY_FILE = "https-ca.pem", "https-ca-key.pem"
+CERT_FILE, KEY_FILE = "https-cert.pem", "https-key.pem"
 #: Validity of generated certificates.
 CA_DAYS, CERT_DAYS = 3650, 825
 

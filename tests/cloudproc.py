@@ -71,7 +71,7 @@ class CloudProcess:
     @property
     def ca(self) -> Path:
         """The cloud's generated CA certificate (HTTPS)."""
-        return self.data_dir / "cloud-ca.pem"
+        return self.data_dir / "https-ca.pem"
 
     @property
     def ini(self) -> Path:

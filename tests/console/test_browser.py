@@ -33,7 +33,7 @@ def spki_hash(cloud: CloudProcess) -> str:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    cert = x509.load_pem_x509_certificate((cloud.data_dir / "cloud-cert.pem").read_bytes())
+    cert = x509.load_pem_x509_certificate((cloud.data_dir / "https-cert.pem").read_bytes())
     der = cert.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(hashlib.sha256(der).digest()).decode()

@@ -21,7 +21,7 @@ BIN = Path(sys.executable).parent
 
 def test_certificate_files_are_private(tls_cloud: CloudProcess) -> None:
     """The keys are 0600 in the 0700 data dir; the certificate names 127.0.0.1."""
-    for name in ("cloud-key.pem", "cloud-ca-key.pem", "admin-password"):
+    for name in ("https-key.pem", "https-ca-key.pem", "admin-password"):
         assert stat.S_IMODE(os.stat(tls_cloud.data_dir / name).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(tls_cloud.data_dir).st_mode) == 0o700
     pem = ssl.get_server_certificate(("127.0.0.1", tls_cloud.https_port))
@@ -94,7 +94,7 @@ def test_configured_certificate(tmp_path: Path) -> None:
     try:
         cloud.start()
         assert f"ca-bundle = {made.ca}" in cloud.ini.read_text()
-        assert not (cloud.data_dir / "cloud-key.pem").exists()
+        assert not (cloud.data_dir / "https-key.pem").exists()
         pem = ssl.get_server_certificate(("127.0.0.1", cloud.https_port))
         assert pem.strip() == Path(made.cert).read_text().strip()
         assert "AVAILABILITYZONE" in run(["euca-describe-availability-zones"], cloud.ini).stdout
@@ -127,3 +127,18 @@ def test_bad_https_settings(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60)
     assert proc.returncode == 3 and "in use" in proc.stderr
     assert not (tmp_path / "d" / "euca2ools.ini").exists()
+
+
+def test_bundling_certificate_is_left_alone(tls_cloud: CloudProcess) -> None:
+    """The HTTPS files do not replace Walrus' image-bundling pair (cloud-cert/cloud-pk)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    cert_path, key_path = tls_cloud.data_dir / "cloud-cert.pem", tls_cloud.data_dir / "cloud-pk.pem"
+    if not cert_path.exists():
+        pytest.skip("this cloud has no image-bundling certificate")
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    assert cert.public_key().public_bytes(serialization.Encoding.DER, spki) == \
+        key.public_key().public_bytes(serialization.Encoding.DER, spki)
