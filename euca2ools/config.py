@@ -341,7 +341,7 @@ class Endpoint:
 
     __slots__ = ("service", "url", "region_name", "verify")
 
-    def __init__(self, service: str, url: str, region_name: str, verify: bool) -> None:
+    def __init__(self, service: str, url: str, region_name: str, verify: bool | str) -> None:
         self.service = service
         self.url = url
         self.region_name = region_name
@@ -382,9 +382,21 @@ def find_endpoint(
     if verify_raw is None and region:
         verify_raw = config.get_region(region, "verify-tls")
     try:
-        verify = parse_bool(verify_raw, False)
+        verify: bool | str = parse_bool(verify_raw, False)
     except ValueError:
         verify = False
+    # With verification on, ``ca-bundle`` (region, else global) names the CA certificates to
+    # trust instead of the system's, e.g. a private cloud's own CA.
+    bundle = (config.get_region(region, "ca-bundle") if region else None) \
+        or config.get_global("ca-bundle")
+    if verify and bundle:
+        verify = os.path.expanduser(bundle)
+        if not os.path.isabs(verify):  # beside the file that names it (a credentials archive)
+            for name in config.files:
+                candidate = os.path.join(os.path.dirname(os.path.abspath(name)), verify)
+                if os.path.exists(candidate):
+                    verify = candidate
+                    break
     return Endpoint(service, chosen, sig_region, verify)
 
 

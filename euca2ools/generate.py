@@ -206,6 +206,8 @@ def ini_page() -> str:
             ".TP", "\\fBcertificate\\fR", _esc("the cloud's image-bundling certificate"),
             ".TP", "\\fBverify\\-ssl\\fR, \\fBverify\\-tls\\fR",
             _esc("verify TLS certificates (default false)"),
+            ".TP", "\\fBca\\-bundle\\fR",
+            _esc("file of CA certificates to verify against (default: the system's)"),
             ".TP", "\\fBs3\\-force\\-sigv4\\fR, \\fBs3\\-location\\-constraint\\fR",
             _esc("object storage signing and bucket location"),
             ".TP", "\\fBec2\\-default\\-keypair\\fR",

@@ -4,11 +4,13 @@
 # man-db/groff render the man pages; tmux drives the TUI test; postgresql runs the
 # PostgreSQL test pass.  libvirtd + QEMU, busybox-static, cpio, genisoimage and
 # e2fsprogs run real guests (scripts/libvirtd.sh, scripts/build-test-image.sh; the NC
-# makes config drives with genisoimage).
+# makes config drives with genisoimage).  chromium + chromium-driver run the web
+# console's browser test; slapd is the directory of the LDAP sync test.
 set -euo pipefail
 PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql
       libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
-      busybox-static cpio genisoimage e2fsprogs)
+      busybox-static cpio genisoimage e2fsprogs chromium chromium-driver
+      slapd)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,8 +10,13 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
+    from server.config import CloudConfig
 
 #: Exit statuses (documented in the README).
 EXIT_START_FAILED = 1
@@ -47,17 +52,83 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def bind_https(config: CloudConfig, explicit: bool) -> socket.socket | None:
+    """The HTTPS socket, or None when the cloud serves no HTTPS.  When the default port
+    (8443) is taken and nothing asked for it, the cloud runs on plain HTTP only (a warning);
+    an HTTPS address the configuration names must be bound (exit 3 otherwise)."""
+    address = config.https_host_port
+    if address is None:
+        return None
+    try:
+        return bind(*address)
+    except OSError as exc:
+        message = f"cannot listen on {address[0]}:{address[1]}: {exc.strerror or exc}"
+        if explicit:
+            fail(message, EXIT_LISTEN)
+        click.echo(f"eucalyptus-cloud: warning: {message}; serving plain HTTP only", err=True)
+        config.cloud["https_listen"] = ""
+        return None
+
+
+def https_server(config: CloudConfig, cloud: Cloud) -> Any:
+    """The uvicorn server of the HTTPS endpoint: the same app, with the cloud's certificate
+    (the cloud's start and stop run on the plain server's lifespan)."""
+    import uvicorn
+
+    from server.protocol.zerocopy import ZeroCopyProtocol
+    from server.tls import server_files
+
+    files = server_files(config.data_dir, config.cloud["tls_cert"], config.cloud["tls_key"],
+                         [(config.https_host_port or ("127.0.0.1", 0))[0]])
+    cloud.tls = files
+    proxies = config.cloud["trusted_proxies"]
+    protocol = ZeroCopyProtocol.configured(header_timeout=config.cloud["header_timeout_seconds"])
+    tls_config = uvicorn.Config(
+        cloud.app, log_level="warning", access_log=False, lifespan="off", http=protocol,
+        loop="uvloop", timeout_keep_alive=60, server_header=False, date_header=False,
+        proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies),
+        ssl_certfile=files.cert, ssl_keyfile=files.key)
+    tls_config.load()  # a bad certificate or key is a start-up error, not a failed handshake
+    return uvicorn.Server(tls_config)
+
+
+async def serve_both(server: Any, sock: socket.socket, tls_server: Any,
+                     tls_sock: socket.socket) -> None:
+    """Serve plain HTTP and HTTPS on one loop; HTTPS opens once the cloud is up, and both
+    stop together (a signal stops the HTTPS server, which passes it on)."""
+    import asyncio
+
+    # Connections queue on the HTTPS socket from now on, so that a client that finds
+    # euca2ools.ini written (during the start-up) is answered once HTTPS serves.
+    tls_sock.listen(2048)
+    plain = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started and not plain.done():
+        await asyncio.sleep(0.02)
+    if plain.done():
+        tls_sock.close()
+        await plain
+        return
+    tls = asyncio.create_task(tls_server.serve(sockets=[tls_sock]))
+    done, _ = await asyncio.wait({plain, tls}, return_when=asyncio.FIRST_COMPLETED)
+    server.should_exit = tls_server.should_exit = True
+    await asyncio.gather(plain, tls, return_exceptions=True)
+    for task in done:
+        task.result()
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML configuration file (default: the embedded single-zone cloud).")
 @click.option("--data-dir", help="Data directory (overrides [cloud] data_dir).")
 @click.option("--listen", help="HOST:PORT to listen on (default 127.0.0.1:8773).")
+@click.option("--https-listen",
+              help="HOST:PORT of the HTTPS endpoint, or 'off' (overrides [cloud] https_listen).")
 @click.option("--log-level", default=None,
               type=click.Choice(["debug", "info", "warning", "error"]),
               help="Log level (overrides [cloud] log_level).")
 @click.version_option(package_name="eucalyptus-py", prog_name="eucalyptus-cloud")
 def main(config_path: str | None, data_dir: str | None, listen: str | None,
-         log_level: str | None) -> None:
+         https_listen: str | None, log_level: str | None) -> None:
     """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process.
 
     Exit status: 0 after a clean stop, 1 when the cloud cannot start, 2 for a bad
@@ -66,7 +137,7 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     from server.config import ConfigError, load
 
     try:
-        config = load(config_path, data_dir=data_dir, listen=listen)
+        config = load(config_path, data_dir=data_dir, listen=listen, https_listen=https_listen)
         host, port = config.host_port
     except (ConfigError, ValueError) as exc:
         fail(str(exc), EXIT_CONFIG)
@@ -74,6 +145,10 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
+    from server.config import CLOUD_KEYS
+
+    tls_sock = bind_https(config, https_listen is not None
+                          or config.cloud["https_listen"] != CLOUD_KEYS["https_listen"][1])
     level = (log_level or config.cloud["log_level"]).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
@@ -84,8 +159,16 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
         fail(str(exc), EXIT_START_FAILED)
+    tls_server = None
+    if tls_sock is not None:
+        try:
+            tls_server = https_server(config, cloud)
+        except (OSError, ValueError) as exc:
+            sock.close()
+            fail(f"cannot serve HTTPS: {exc}", EXIT_CONFIG)
     click.echo(f"eucalyptus-cloud: serving {config.public_url} "
-               f"(data in {config.data_dir}; credentials in {cloud.client_config_path})",
+               + (f"and {config.https_url} " if tls_server else "")
+               + f"(data in {config.data_dir}; credentials in {cloud.client_config_path})",
                err=True)
     import uvicorn
 
@@ -102,7 +185,13 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         server_header=False, date_header=False,
         proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies)))
     try:
-        server.run(sockets=[sock])
+        if tls_server is None or tls_sock is None:
+            server.run(sockets=[sock])
+        else:
+            from uvicorn._compat import asyncio_run
+
+            asyncio_run(serve_both(server, sock, tls_server, tls_sock),
+                        loop_factory=server.config.get_loop_factory())
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop
         pass
     if not server.started:  # the lifespan start-up failed (logged above)

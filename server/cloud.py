@@ -23,6 +23,7 @@ from server.config import CloudConfig
 from server.db.store import Store, make_engine, migrate
 from server.nc.hypervisor import make_driver
 from server.nc.node import NodeController
+from server.tls import TLSFiles
 from server.util import atomic_write
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,8 @@ SERVICE_PATHS: dict[str, str] = {
 
 #: Optional components, set up when their package provides ``setup(cloud)``.
 COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
-              "server.autoscaling.service", "server.cloudwatch.service")
+              "server.autoscaling.service", "server.cloudwatch.service",
+              "server.console.web", "server.ldap.sync")
 
 
 class Cloud:
@@ -52,6 +54,8 @@ class Cloud:
 
     def __init__(self, config: CloudConfig):
         self.config = config
+        #: The HTTPS endpoint's certificate files (set by the server when it serves HTTPS).
+        self.tls: TLSFiles | None = None
         self.data_dir = config.data_dir
         private_data_dir(self.data_dir)  # 0700, and every file the cloud writes 0600
         #: Seals secrets at rest (access keys, the metadata secret, Walrus' master key).
@@ -151,12 +155,31 @@ class Cloud:
         """Where the admin's euca2ools.ini is written."""
         return os.path.join(self.data_dir, "euca2ools.ini")
 
-    def client_config(self, account_id: str, user: str, key_id: str, secret: str) -> str:
-        """A euca2ools.ini for one user, with every service URL of this cloud."""
+    @property
+    def https_url(self) -> str | None:
+        """The HTTPS base URL, when the cloud serves HTTPS."""
+        return self.config.https_url if self.tls is not None else None
+
+    @property
+    def ca_path(self) -> str | None:
+        """The certificate clients verify the HTTPS endpoint against."""
+        if self.tls is None:
+            return None
+        return os.path.abspath(self.config.cloud["tls_ca"]) if self.config.cloud["tls_ca"] \
+            else self.tls.ca
+
+    def client_config(self, account_id: str, user: str, key_id: str, secret: str,
+                      ca_bundle: str | None = None) -> str:
+        """A euca2ools.ini for one user, with every service URL of this cloud: HTTPS URLs
+        verified against the cloud's CA (``ca_bundle`` names where the user keeps it)
+        when the cloud serves HTTPS."""
         region = self.config.cloud["region"]
+        base = self.https_url or self.url
         lines = ["[global]", f"default-region = {region}", "", f"[region {region}]"]
         for name, path in self.app.endpoints.items():  # only what is served
-            lines.append(f"{name}-url = {self.url}{path}")
+            lines.append(f"{name}-url = {base}{path}")
+        if self.https_url:
+            lines += ["verify-ssl = true", f"ca-bundle = {ca_bundle or self.ca_path}"]
         cert = self.components.get("certificate_path")
         if cert:
             lines.append(f"certificate = {cert}")

@@ -21,6 +21,13 @@ class ConfigError(Exception):
 CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
     "data_dir": (str, "./data", "directory for the database, objects, volumes and euca2ools.ini"),
     "listen": (str, "127.0.0.1:8773", "HOST:PORT the HTTP server listens on"),
+    "https_listen": (str, "127.0.0.1:8443",
+                     "HOST:PORT of the HTTPS endpoint (\"\" = none); plain HTTP stays on listen"),
+    "tls_cert": (str, "", "PEM certificate (chain) of the HTTPS endpoint (default: generated)"),
+    "tls_key": (str, "", "PEM private key of tls_cert"),
+    "tls_ca": (str, "", "CA clients verify tls_cert against (default: tls_cert itself)"),
+    "console_session_seconds": (float, 3600.0,
+                                "how long a web console log-in lasts (cloud clock)"),
     "database": (str, "", "SQLAlchemy URL; default sqlite:///DATA_DIR/cloud.db"),
     "public_url": (str, "", "base URL clients use (default http://LISTEN)"),
     "region": (str, "localhost", "region name reported by DescribeRegions"),
@@ -112,6 +119,27 @@ class CloudConfig:
         return host or "127.0.0.1", int(port)
 
     @property
+    def https_host_port(self) -> tuple[str, int] | None:
+        """The HTTPS listen address, or None when the cloud serves no HTTPS."""
+        if not self.cloud["https_listen"]:
+            return None
+        host, _, port = self.cloud["https_listen"].rpartition(":")
+        return host or "127.0.0.1", int(port)
+
+    @property
+    def https_url(self) -> str | None:
+        """The HTTPS base URL clients use (None without HTTPS)."""
+        if self.cloud["public_url"].startswith("https://"):
+            return str(self.cloud["public_url"]).rstrip("/")
+        address = self.https_host_port
+        if address is None:
+            return None
+        host, port = address
+        if host in ("0.0.0.0", "::", ""):
+            host = "127.0.0.1"
+        return f"https://{host}:{port}"
+
+    @property
     def public_url(self) -> str:
         """The URL clients reach the cloud at."""
         if self.cloud["public_url"]:
@@ -133,7 +161,7 @@ def _check(section: str, key: str, kind: type, value: Any) -> Any:
 
 
 def parse(doc: dict[str, Any], *, data_dir: str | None = None,
-          listen: str | None = None) -> CloudConfig:
+          listen: str | None = None, https_listen: str | None = None) -> CloudConfig:
     """Validate a parsed TOML document; command-line values override the file's."""
     for section in doc:
         if section not in ("cloud", "zones"):
@@ -152,6 +180,18 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         cloud["data_dir"] = data_dir
     if listen:
         cloud["listen"] = listen
+    if https_listen is not None:
+        cloud["https_listen"] = "" if https_listen in ("", "off", "none") else https_listen
+    if cloud["https_listen"]:
+        host, sep, port = cloud["https_listen"].rpartition(":")
+        if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+            raise ConfigError("cloud.https_listen: expected HOST:PORT or \"\", got "
+                              f"{cloud['https_listen']!r}")
+    if bool(cloud["tls_cert"]) != bool(cloud["tls_key"]):
+        raise ConfigError("cloud.tls_cert: tls_cert and tls_key go together")
+    for key in ("tls_cert", "tls_key", "tls_ca"):
+        if cloud[key] and not os.path.isfile(cloud[key]):
+            raise ConfigError(f"cloud.{key}: {cloud[key]}: no such file")
     host, sep, port = cloud["listen"].rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(f"cloud.listen: expected HOST:PORT, got {cloud['listen']!r}")
@@ -161,6 +201,8 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         raise ConfigError("cloud.clock_speed: must be > 0")
     if cloud["walrus_lifecycle_day_seconds"] <= 0:
         raise ConfigError("cloud.walrus_lifecycle_day_seconds: must be > 0")
+    if cloud["console_session_seconds"] <= 0:
+        raise ConfigError("cloud.console_session_seconds: must be > 0")
     if cloud["header_timeout_seconds"] <= 0:
         raise ConfigError("cloud.header_timeout_seconds: must be > 0")
     proxies = []
@@ -229,7 +271,8 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
     return CloudConfig(cloud, zones)
 
 
-def load(path: str | None, *, data_dir: str | None = None, listen: str | None = None) -> CloudConfig:
+def load(path: str | None, *, data_dir: str | None = None, listen: str | None = None,
+         https_listen: str | None = None) -> CloudConfig:
     """Read and validate a TOML config file (or the embedded default when ``path`` is None)."""
     doc: dict[str, Any] = {}
     if path:
@@ -240,4 +283,4 @@ def load(path: str | None, *, data_dir: str | None = None, listen: str | None = 
             raise ConfigError(f"{path}: {exc.strerror}") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from None
-    return parse(doc, data_dir=data_dir, listen=listen)
+    return parse(doc, data_dir=data_dir, listen=listen, https_listen=https_listen)

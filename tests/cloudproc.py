@@ -51,6 +51,8 @@ class CloudProcess:
     config_text: str = ""
     database: str = ""
     proc: subprocess.Popen[bytes] | None = None
+    #: The HTTPS port (0: the cloud serves plain HTTP only, as most tests want).
+    https_port: int = 0
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +64,16 @@ class CloudProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
+    def https_url(self) -> str:
+        """HTTPS base URL (when started with ``https_port``)."""
+        return f"https://127.0.0.1:{self.https_port}"
+
+    @property
+    def ca(self) -> Path:
+        """The cloud's generated CA certificate (HTTPS)."""
+        return self.data_dir / "https-ca.pem"
+
+    @property
     def ini(self) -> Path:
         """The admin's euca2ools.ini."""
         return self.data_dir / "euca2ools.ini"
@@ -69,7 +81,8 @@ class CloudProcess:
     def start(self, timeout: float = 20.0) -> CloudProcess:
         """Start the server and wait for its port and euca2ools.ini."""
         cmd = [str(BIN / "eucalyptus-cloud"), "--data-dir", str(self.data_dir),
-               "--listen", f"127.0.0.1:{self.port}"]
+               "--listen", f"127.0.0.1:{self.port}",
+               "--https-listen", f"127.0.0.1:{self.https_port}" if self.https_port else "off"]
         if self.config_text or self.database:
             cfg = self.data_dir / "cloud.toml"
             text = self.config_text
@@ -147,10 +160,12 @@ class CloudProcess:
         return env
 
 
-def new_cloud(config_text: str = "", database: str | None = None) -> CloudProcess:
-    """A cloud in a fresh temp dir (not started)."""
+def new_cloud(config_text: str = "", database: str | None = None,
+              https: bool = False) -> CloudProcess:
+    """A cloud in a fresh temp dir (not started); ``https`` adds an HTTPS endpoint."""
     data_dir = Path(tempfile.mkdtemp(prefix="euca-test-"))
-    return CloudProcess(data_dir, free_port(), config_text, database or "")
+    return CloudProcess(data_dir, free_port(), config_text, database or "",
+                        https_port=free_port() if https else 0)
 
 
 def cleanup(cloud: CloudProcess) -> None:

@@ -28,6 +28,7 @@ MODULES = (
     "bundle",
     "euserv",
     "euwatch",
+    "euserv_signups",
     "local",
 )
 

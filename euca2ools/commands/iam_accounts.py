@@ -38,6 +38,9 @@ def _print_summary(inv: Invocation, result: Any) -> None:
 def _print_ldap(inv: Invocation, result: Any) -> None:
     inv.echo(f"SyncEnabled: {result.get('SyncEnabled', '')}")
     inv.echo(f"InSync: {result.get('InSync', '')}")
+    for key in ("LastSyncTime", "LastSyncError"):
+        if result.get(key):
+            inv.echo(f"{key}: {result[key]}")
 
 
 _ADMIN = "[Eucalyptus cloud admin only] "

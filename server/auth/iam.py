@@ -67,7 +67,11 @@ class IAMService(QueryService):
                                        resources=USER),
             **ACCOUNT_POLICY_ACTIONS,  # Eucalyptus account policies (quotas)
         }
-        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc):
+        from server.console import iam_actions as console_actions
+        from server.ldap import iam_actions as ldap_actions
+
+        for module in (iam_policies, iam_roles, iam_certs, iam_account, oidc, console_actions,
+                       ldap_actions):
             table.update(module.ACTIONS)
         return table
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from server import errors
 from server.auth.authz import Action, action
 from server.auth.iam_shapes import (
     encoded,
@@ -201,13 +200,6 @@ def update_user_info(ctx: Context) -> Any:
     ctx.cloud.identity.save_user(user)
 
 
-def get_ldap_sync_status(ctx: Context) -> Any:
-    """GetLdapSyncStatus (Eucalyptus): this cloud keeps no LDAP directory in sync."""
-    if not ctx.is_admin:
-        raise errors.AccessDenied("Only cloud administrators may call GetLdapSyncStatus")
-    return {"SyncEnabled": False, "InSync": False}
-
-
 # -- MFA devices -------------------------------------------------------------------------------
 _CODE = re.compile(r"^\d{6}$")
 
@@ -277,8 +269,6 @@ ACTIONS: dict[str, Action] = {
     "UpdateGroup": action(update_group, "iam:UpdateGroup", resources=group_resource),
     "GetUserInfo": _user_action(get_user_info, "GetUserInfo"),
     "UpdateUserInfo": _user_action(update_user_info, "UpdateUserInfo"),
-    "GetLdapSyncStatus": action(get_ldap_sync_status, "iam:GetLdapSyncStatus",
-                                cloud_admin=True),
     "ListMFADevices": _user_action(list_mfa_devices, "ListMFADevices"),
     "EnableMFADevice": _user_action(enable_mfa_device, "EnableMFADevice"),
     "DeactivateMFADevice": _user_action(deactivate_mfa_device, "DeactivateMFADevice"),

@@ -23,6 +23,7 @@ from server.auth.sts import (
     Session,
     trust_allows,
 )
+from server.protocol.http import Request
 from server.protocol.query import Context, Handler, QueryService
 from server.protocol.xml import iso8601
 
@@ -250,5 +251,17 @@ class STSService(QueryService):
     xmlns = "https://sts.amazonaws.com/doc/2011-06-15/"
 
     def action_table(self) -> dict[str, Handler]:
-        """STS actions."""
-        return dict(ACTIONS)
+        """STS actions (and Eucalyptus' password log-in, GetAccessToken)."""
+        from server.console import access_token
+
+        return {**ACTIONS, **access_token.ACTIONS}
+
+    def authenticate(self, request: Request, body: bytes, flat: dict[str, str],
+                     action: str) -> Principal:
+        """SigV4, or for GetAccessToken a user's password (HTTP Basic)."""
+        auth = request.header("authorization")
+        if action == "GetAccessToken" and auth[:6].lower() == "basic ":
+            from server.console.access_token import password_principal
+
+            return password_principal(self.cloud, auth)
+        return super().authenticate(request, body, flat, action)

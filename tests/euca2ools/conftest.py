@@ -140,8 +140,8 @@ def cloud_ini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     data = tmp_path_factory.mktemp("cloud")
     port = free_port()
     log = open(data.parent / f"{data.name}.log", "wb")  # noqa: SIM115 - kept open for the server
-    proc = subprocess.Popen([str(exe), "--data-dir", str(data), "--listen", f"127.0.0.1:{port}"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(exe), "--data-dir", str(data), "--listen", f"127.0.0.1:{port}",
+                             "--https-listen", "off"], stdout=log, stderr=subprocess.STDOUT)
     ini = data / "euca2ools.ini"
     if not wait_port(port, 60) or not ini.exists():
         _kill(proc)

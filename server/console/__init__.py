@@ -1,0 +1,1 @@
+"""The web console: sign-up with administrator approval, log-in, credentials download."""

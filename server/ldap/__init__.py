@@ -1,0 +1,1 @@
+"""LDAP / Active Directory integration (Eucalyptus' LIC): sync and directory log-in."""
