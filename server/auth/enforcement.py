@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 
 #: Actions AWS answers for every signed caller, whatever its policies say.
-NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken"})
+NO_PERMISSION_NEEDED = frozenset({"sts:GetCallerIdentity", "sts:GetSessionToken",
+                                  "sts:GetAccessToken"})
 
 
 class QueryKeys:

@@ -91,10 +91,11 @@ def test_rpc_v2_cbor_service_not_implemented(cloud: Any) -> None:
                      "ListMetrics", data=b"\xa0",
                      headers={"smithy-protocol": "rpc-v2-cbor",
                               "content-type": "application/cbor", "accept": "application/cbor"})
-    SigV4Auth(Credentials(creds["key"], creds["secret"]), "autoscaling", "us-east-1").add_auth(req)
+    SigV4Auth(Credentials(creds["key"], creds["secret"]), "cloudformation",
+              "us-east-1").add_auth(req)
     resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
     assert resp.status_code == 501 and resp.headers["content-type"] == "application/cbor"
     parsed = RpcV2CBORParser()._do_error_parse(
         {"body": resp.content, "headers": resp.headers, "status_code": 501}, None)
     assert parsed["Error"]["Code"] == "NotImplemented"
-    assert "autoscaling" in parsed["Error"]["Message"]
+    assert "cloudformation" in parsed["Error"]["Message"]
