@@ -44,7 +44,8 @@ SERVICE_PATHS: dict[str, str] = {
 
 #: Optional components, set up when their package provides ``setup(cloud)``.
 COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
-              "server.autoscaling.service", "server.cloudwatch.service")
+              "server.autoscaling.service", "server.cloudwatch.service",
+              "server.autoscaling.cloudwatch")  # joins the two before it
 
 
 class Cloud:

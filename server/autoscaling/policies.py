@@ -192,19 +192,37 @@ def alarm_specs(pol: Policy) -> list[dict[str, Any]]:
     return specs
 
 
-def target_tracking_capacity(group: Group, pol: Policy, metric_value: float) -> int:
+def target_tracking_capacity(group: Group, pol: Policy, metric_value: float,
+                             current: int | None = None) -> int:
     """The capacity that brings the tracked metric to its target (proportional, as AWS
-    scales): ceil(current * value / target) out, floor in, within the group's bounds."""
+    scales): ceil(current * value / target) out, floor in, within the group's bounds.
+
+    ``current`` is the capacity the metric describes (the desired capacity unless
+    instances still warming up are left out): scaling out never goes below the desired
+    capacity, so the launches under way are not asked for twice."""
     conf = pol.target_tracking or {}
     target = float(conf.get("TargetValue") or 0.0)
-    current = max(group.desired, 1)
+    base = max(group.desired if current is None else current, 1)
     if target <= 0:
         return group.desired
-    wanted = current * metric_value / target
-    new = math.ceil(wanted) if metric_value > target else math.floor(wanted)
+    wanted = base * metric_value / target
+    if metric_value > target:
+        new = max(math.ceil(wanted), group.desired)
+    else:
+        new = math.floor(wanted)
+        if current is not None and current < group.desired:
+            new = group.desired  # no scale-in while a scale-out is warming up
     if conf.get("DisableScaleIn") and new < group.desired:
         new = group.desired
     return max(group.min_size, min(group.max_size, new))
+
+
+def warmed_up(group: Group, pol: Policy, now: float) -> int:
+    """The members whose metrics count for target tracking: in service and past the
+    policy's instance warm-up (EstimatedInstanceWarmup, else the group's cooldown)."""
+    warmup = pol.warmup if pol.warmup is not None else group.default_cooldown
+    return sum(1 for m in group.members.values()
+               if m["lifecycle"] == "InService" and m["launched"] + warmup <= now)
 
 
 def _adjusted(group: Group, pol: Policy, adjustment: int) -> int:
@@ -245,7 +263,8 @@ def execute(svc: AutoScaling, pol: Policy, *, honor_cooldown: bool, cause: str,
     # Target tracking scales proportionally; instance warm-up, not cooldown, paces it.
     if pol.policy_type == "TargetTrackingScaling":
         assert metric_value is not None
-        desired = target_tracking_capacity(group, pol, metric_value)
+        desired = target_tracking_capacity(group, pol, metric_value,
+                                           warmed_up(group, pol, svc.clock.now()))
         if desired != group.desired:
             svc.set_desired(group, desired, f"{cause} triggered policy {pol.name} (metric "
                             f"value {metric_value:g}, target "
