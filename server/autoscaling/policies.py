@@ -225,9 +225,10 @@ def warmed_up(group: Group, pol: Policy, now: float) -> int:
                if m["lifecycle"] == "InService" and m["launched"] + warmup <= now)
 
 
-def _adjusted(group: Group, pol: Policy, adjustment: int) -> int:
-    """The new desired capacity a policy's adjustment asks for, within the group's bounds."""
-    current = group.desired
+def _adjusted(group: Group, pol: Policy, adjustment: int, current: int | None = None) -> int:
+    """The new desired capacity a policy's adjustment asks for, within the group's bounds
+    (``current``: the capacity it applies to, the desired capacity unless given)."""
+    current = group.desired if current is None else current
     if pol.adjustment_type == "ExactCapacity":
         wanted = adjustment
     elif pol.adjustment_type == "PercentChangeInCapacity":
@@ -292,6 +293,19 @@ def execute(svc: AutoScaling, pol: Policy, *, honor_cooldown: bool, cause: str,
     else:
         adjustment = int(pol.scaling_adjustment or 0)
     desired = _adjusted(group, pol, adjustment)
+    if pol.policy_type == "StepScaling" and cause != "user" and adjustment > 0 and \
+            pol.adjustment_type != "ExactCapacity":
+        # An alarm repeating its breach while the policy's last scale-out warms up: the
+        # step applies to the capacity before it, so the same step adds nothing again and
+        # a larger one only the difference (as AWS does).
+        if now < pol.warming_until and pol.warming_from is not None:
+            desired = max(group.desired, _adjusted(group, pol, adjustment, pol.warming_from))
+        else:
+            pol.warming_from = group.desired
+        if desired > group.desired:
+            warmup = pol.warmup if pol.warmup is not None else group.default_cooldown
+            pol.warming_until = now + warmup
+            svc.save(pol)
     cooldown = pol.cooldown if pol.cooldown is not None else group.default_cooldown
     if pol.policy_type == "SimpleScaling":
         group.cooldown_until = now + cooldown

@@ -198,3 +198,34 @@ def test_simple_policy_follows_custom_metric_alarm(make_cloud: Any) -> None:
     feed()
     time.sleep(120 / SPEED)
     assert group(asg, "batch")["DesiredCapacity"] == 3
+
+
+def test_step_policy_scales_by_the_alarm_breach(make_cloud: Any) -> None:
+    """A step-scaling policy run by an alarm picks its step by how far the alarm's newest
+    datapoint is above the threshold: 250 against 100 takes the "+100 and more" step."""
+    asg, ec2, cw = _setup(make_cloud, "steps", 6)
+    arn = asg.put_scaling_policy(
+        AutoScalingGroupName="steps", PolicyName="by-depth", PolicyType="StepScaling",
+        AdjustmentType="ChangeInCapacity", StepAdjustments=[
+            {"MetricIntervalLowerBound": 0.0, "MetricIntervalUpperBound": 100.0,
+             "ScalingAdjustment": 1},
+            {"MetricIntervalLowerBound": 100.0, "ScalingAdjustment": 3}])["PolicyARN"]
+    cw.put_metric_alarm(AlarmName="depth", Namespace="Batch", MetricName="QueueDepth",
+                        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=100.0,
+                        ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])
+
+    def feed() -> bool:
+        cw.put_metric_data(Namespace="Batch", MetricData=[
+            {"MetricName": "QueueDepth", "Value": 250.0, "Unit": "Count"}])
+        return _alarm(cw, "depth")["StateValue"] == "ALARM"
+
+    wait_for(feed, 60, "depth in ALARM")
+    wait_for(lambda: _activity(asg, "steps", "Launching", "depth"), 60,
+             "a launch caused by depth")
+    assert group(asg, "steps")["DesiredCapacity"] == 4
+    in_service(asg, ec2, "steps", 4)
+    # Still breaching a minute later, while the three new instances warm up (300 s, the
+    # group's cooldown): no more launches.
+    feed()
+    time.sleep(90 / SPEED)
+    assert group(asg, "steps")["DesiredCapacity"] == 4
