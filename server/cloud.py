@@ -46,6 +46,7 @@ SERVICE_PATHS: dict[str, str] = {
 #: Optional components, set up when their package provides ``setup(cloud)``.
 COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
+              "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync")
 
 

@@ -125,6 +125,10 @@ class Policy(Record):
     target_tracking: dict[str, Any] | None = None
     alarms: list[dict[str, str]] = field(default_factory=list)
     enabled: bool = True
+    #: Step scaling: the desired capacity before its last alarm-driven scale-out, and the
+    #: end of that scale-out's warm-up (cloud clock).
+    warming_from: int | None = None
+    warming_until: float = 0.0
 
 
 @dataclass

@@ -192,24 +192,43 @@ def alarm_specs(pol: Policy) -> list[dict[str, Any]]:
     return specs
 
 
-def target_tracking_capacity(group: Group, pol: Policy, metric_value: float) -> int:
+def target_tracking_capacity(group: Group, pol: Policy, metric_value: float,
+                             current: int | None = None) -> int:
     """The capacity that brings the tracked metric to its target (proportional, as AWS
-    scales): ceil(current * value / target) out, floor in, within the group's bounds."""
+    scales): ceil(current * value / target) out, floor in, within the group's bounds.
+
+    ``current`` is the capacity the metric describes (the desired capacity unless
+    instances still warming up are left out): scaling out never goes below the desired
+    capacity, so the launches under way are not asked for twice."""
     conf = pol.target_tracking or {}
     target = float(conf.get("TargetValue") or 0.0)
-    current = max(group.desired, 1)
+    base = max(group.desired if current is None else current, 1)
     if target <= 0:
         return group.desired
-    wanted = current * metric_value / target
-    new = math.ceil(wanted) if metric_value > target else math.floor(wanted)
+    wanted = base * metric_value / target
+    if metric_value > target:
+        new = max(math.ceil(wanted), group.desired)
+    else:
+        new = math.floor(wanted)
+        if current is not None and current < group.desired:
+            new = group.desired  # no scale-in while a scale-out is warming up
     if conf.get("DisableScaleIn") and new < group.desired:
         new = group.desired
     return max(group.min_size, min(group.max_size, new))
 
 
-def _adjusted(group: Group, pol: Policy, adjustment: int) -> int:
-    """The new desired capacity a policy's adjustment asks for, within the group's bounds."""
-    current = group.desired
+def warmed_up(group: Group, pol: Policy, now: float) -> int:
+    """The members whose metrics count for target tracking: in service and past the
+    policy's instance warm-up (EstimatedInstanceWarmup, else the group's cooldown)."""
+    warmup = pol.warmup if pol.warmup is not None else group.default_cooldown
+    return sum(1 for m in group.members.values()
+               if m["lifecycle"] == "InService" and m["launched"] + warmup <= now)
+
+
+def _adjusted(group: Group, pol: Policy, adjustment: int, current: int | None = None) -> int:
+    """The new desired capacity a policy's adjustment asks for, within the group's bounds
+    (``current``: the capacity it applies to, the desired capacity unless given)."""
+    current = group.desired if current is None else current
     if pol.adjustment_type == "ExactCapacity":
         wanted = adjustment
     elif pol.adjustment_type == "PercentChangeInCapacity":
@@ -245,7 +264,8 @@ def execute(svc: AutoScaling, pol: Policy, *, honor_cooldown: bool, cause: str,
     # Target tracking scales proportionally; instance warm-up, not cooldown, paces it.
     if pol.policy_type == "TargetTrackingScaling":
         assert metric_value is not None
-        desired = target_tracking_capacity(group, pol, metric_value)
+        desired = target_tracking_capacity(group, pol, metric_value,
+                                           warmed_up(group, pol, svc.clock.now()))
         if desired != group.desired:
             svc.set_desired(group, desired, f"{cause} triggered policy {pol.name} (metric "
                             f"value {metric_value:g}, target "
@@ -273,6 +293,19 @@ def execute(svc: AutoScaling, pol: Policy, *, honor_cooldown: bool, cause: str,
     else:
         adjustment = int(pol.scaling_adjustment or 0)
     desired = _adjusted(group, pol, adjustment)
+    if pol.policy_type == "StepScaling" and cause != "user" and adjustment > 0 and \
+            pol.adjustment_type != "ExactCapacity":
+        # An alarm repeating its breach while the policy's last scale-out warms up: the
+        # step applies to the capacity before it, so the same step adds nothing again and
+        # a larger one only the difference (as AWS does).
+        if now < pol.warming_until and pol.warming_from is not None:
+            desired = max(group.desired, _adjusted(group, pol, adjustment, pol.warming_from))
+        else:
+            pol.warming_from = group.desired
+        if desired > group.desired:
+            warmup = pol.warmup if pol.warmup is not None else group.default_cooldown
+            pol.warming_until = now + warmup
+            svc.save(pol)
     cooldown = pol.cooldown if pol.cooldown is not None else group.default_cooldown
     if pol.policy_type == "SimpleScaling":
         group.cooldown_until = now + cooldown

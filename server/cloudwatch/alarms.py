@@ -5,7 +5,8 @@ its own (``cw_history``).  Evaluation runs on the cloud's clock through the pure
 functions of :mod:`server.cloudwatch.evaluation`; an alarm whose actions are enabled runs
 the actions of the state it enters: EC2 actions through the CLC's own StopInstances,
 TerminateInstances and RebootInstances for the alarm's account, Auto Scaling policies
-through the ``autoscaling`` component when the cloud has one, SNS topics recorded as
+through the ``scaling_policies`` hook when the cloud has Auto Scaling (again each minute
+the alarm stays in the state, as CloudWatch does), SNS topics recorded as
 attempted (this cloud has no SNS).
 """
 
@@ -35,6 +36,8 @@ KIND = "cw_alarm"
 #: Evaluation tick (cloud-clock seconds): alarms of 10 s and 30 s periods need it.
 TICK = 10.0
 MAX_ACTIONS = 5
+#: Seconds between the repeated runs of an alarm's Auto Scaling actions in one state.
+SCALING_REPEAT = 60.0
 MAX_TAGS = 50
 _EC2_ACTION = re.compile(r"^arn:aws:automate:([^:]+):ec2:(stop|terminate|reboot|recover)$")
 _SWF_ACTION = re.compile(r"^arn:aws:swf:([^:]+):\d+:action/actions/AWS_EC2\.InstanceId\."
@@ -62,6 +65,8 @@ class AlarmBook:
         for _rid, account, doc in self.cloud.store.load(KIND):
             self.alarms[(account, doc["AlarmName"])] = doc
         self._timer: Any = None
+        #: (account, alarm) -> when its Auto Scaling actions last ran again (cloud clock)
+        self._scaling_runs: dict[tuple[str, str], float] = {}
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, account: str, doc: dict[str, Any]) -> None:
@@ -165,6 +170,7 @@ class AlarmBook:
             datapoints_to_alarm=int(doc.get("DatapointsToAlarm") or n),
             treat_missing=doc.get("TreatMissingData", "missing"), current=doc["StateValue"])
         if outcome.state == doc["StateValue"]:
+            self._repeat_scaling(account, doc, now)
             return
         data = {"version": "1.0", "queryDate": _iso(now),
                 "statistic": doc.get("Statistic") or doc.get("ExtendedStatistic"),
@@ -228,6 +234,30 @@ class AlarmBook:
             for target in doc.get(key, []):
                 self.run_action(account, doc, target)
 
+    def _repeat_scaling(self, account: str, doc: dict[str, Any], now: float) -> None:
+        """Auto Scaling actions, unlike the others, run again each minute the alarm stays in
+        its state (as CloudWatch does): how target tracking keeps following its metric.
+        Repeats leave no history (a policy in its cooldown refuses most of them)."""
+        if not doc.get("ActionsEnabled", True):
+            return
+        key = {ev.ALARM: "AlarmActions", ev.OK: "OKActions",
+               ev.INSUFFICIENT_DATA: "InsufficientDataActions"}[doc["StateValue"]]
+        targets = [t for t in doc.get(key, []) if t.startswith("arn:aws:autoscaling:")]
+        name = (account, doc["AlarmName"])
+        last = max(self._scaling_runs.get(name, 0.0),
+                   float(doc.get("StateTransitionedTimestamp") or 0.0))
+        if not targets or now - last < SCALING_REPEAT:
+            return
+        self._scaling_runs[name] = now
+        for target in targets:
+            try:
+                self._execute(account, doc, target)
+            except errors.AWSError as exc:
+                log.debug("alarm %s: repeated action %s: %s", doc["AlarmName"], target,
+                          exc.message)
+            except Exception:
+                log.exception("alarm action %s failed", target)
+
     def run_action(self, account: str, doc: dict[str, Any], target: str) -> None:
         """Execute one alarm action and record the outcome in the history."""
         try:
@@ -244,6 +274,17 @@ class AlarmBook:
             return
         self.record(account, doc, "Action", detail[0], {"actionState": detail[1]})
 
+    def breach_value(self, account: str, doc: dict[str, Any]) -> float | None:
+        """The newest datapoint the alarm evaluated (None for composite alarms, or when the
+        alarm's state was set by hand over no data)."""
+        if doc.get("AlarmType", "MetricAlarm") != "MetricAlarm":
+            return None
+        now = self.cloud.clock.now()
+        for _ts, x in reversed(self.period_values(account, doc, now)):
+            if x is not None:
+                return float(x)
+        return None
+
     def _execute(self, account: str, doc: dict[str, Any], target: str) -> tuple[str, str]:
         m = _EC2_ACTION.match(target) or _SWF_ACTION.match(target)
         if m:
@@ -256,11 +297,15 @@ class AlarmBook:
             ec2_action(self.cloud, account, verb, iid)
             return f"Successfully executed action {target}", "Succeeded"
         if target.startswith("arn:aws:autoscaling:"):
-            scaling = self.cloud.components.get("autoscaling")
-            if scaling is None or not hasattr(scaling, "execute_alarm_policy"):
+            scaling = self.cloud.components.get("scaling_policies")
+            if scaling is None:
                 raise errors.AWSError("Auto Scaling is not available in this cloud",
                                       code="ServiceUnavailable")
-            scaling.execute_alarm_policy(account, target, doc)
+            # Step and target-tracking policies scale by the breaching value.
+            threshold = doc.get("Threshold")
+            scaling.execute(target, metric_value=self.breach_value(account, doc),
+                            breach_threshold=float(threshold) if threshold is not None else None,
+                            alarm_name=doc["AlarmName"])
             return f"Successfully executed action {target}", "Succeeded"
         if target.startswith("arn:aws:sns:"):
             raise errors.AWSError("SNS is not available in this cloud; the notification was "

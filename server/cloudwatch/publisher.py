@@ -3,7 +3,8 @@ cloud's clock.
 
 Instances with detailed monitoring (MonitorInstances) publish each minute; the others every
 five minutes, as one statistic set over the five minutes.  Each metric is published per
-instance (InstanceId) and aggregated by InstanceType, ImageId and over all instances.
+instance (InstanceId) and aggregated by InstanceType, ImageId, AutoScalingGroupName (of
+the instances tagged ``aws:autoscaling:groupName``) and over all instances.
 
 The samples are the NCs' sensor reports relayed by each CC (DescribeSensors): measured by
 drivers that can, modelled by the virtual hypervisor, whose load model an instance's
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NAMESPACE = "AWS/EC2"
+#: The tag Auto Scaling puts on the instances it launches (its value: the group's name).
+GROUP_TAG = "aws:autoscaling:groupName"
 SAMPLE_EVERY = 60.0
 BASIC_PERIOD = 300
 
@@ -124,6 +127,10 @@ class InstanceMetrics:
             own: Dims = (("InstanceId", inst.id),)
             groups: list[Dims] = [own, (("InstanceType", inst.vm_type),),
                                   (("ImageId", inst.image_id),), ()]
+            # Members of an Auto Scaling group (its tag on them) also count for the group.
+            asg = clc.tags.get(inst.id, {}).get(GROUP_TAG)
+            if asg:
+                groups.append((("AutoScalingGroupName", asg),))
             datums = by_account.setdefault(inst.account_id, [])
             for name, (count, total, lo, hi, unit) in self._pending.pop(inst.id).items():
                 datums.append((name, own, ts, unit, 60, [], (count, total, lo, hi)))

@@ -85,6 +85,10 @@ def test_target_tracking_alarms_and_capacity() -> None:
     assert target_tracking_capacity(group, pol, 90.0) == 4  # ceil(2 * 90 / 50)
     assert target_tracking_capacity(group, pol, 20.0) == 1  # floor(0.8), at least min
     assert target_tracking_capacity(group, pol, 500.0) == 10  # max size
+    # One of the two still warming up: the metric describes one instance.
+    assert target_tracking_capacity(group, pol, 90.0, current=1) == 2  # not launched twice
+    assert target_tracking_capacity(group, pol, 20.0, current=1) == 2  # no scale-in yet
+    assert target_tracking_capacity(group, pol, 20.0, current=2) == 1
 
 
 def test_members_of_a_removed_zone_are_moved() -> None:
