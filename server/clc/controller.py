@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
 from server.auth.identity import ADMIN_ACCOUNT
+from server.clc.index import InstanceIndex, TagIndex
 from server.clc.model import Address, Image, Instance, KeyPair, Record, SecurityGroup, VmType
 from server.clc.specs import spec_for
 from server.nc.types import InstanceEvent, InstanceState, Resources
@@ -64,6 +65,9 @@ class CloudController:
         self.resource_lookups: list[Callable[[str], Record | None]] = []
         self.instance_listeners: list[Callable[[Instance, str], None]] = []
         self.xml_cache: dict[Any, Any] = {}
+        #: Instances in Describe order and by field; resources by tag (kept by save*).
+        self.instance_index = InstanceIndex()
+        self.tag_index = TagIndex()
         self._flush_scheduled = False
         self._load()
 
@@ -75,6 +79,7 @@ class CloudController:
         for _, _, doc in self.store.load(Instance.KIND):
             inst = Instance.from_doc(doc)
             self.instances[inst.id] = inst
+            self.instance_index.put(inst)
         for _, _, doc in self.store.load(Image.KIND):
             img = Image.from_doc(doc)
             self.images[img.id] = img
@@ -91,17 +96,22 @@ class CloudController:
         for rid, account, doc in self.store.load("tags"):
             self.tags[rid] = doc
             self.tag_owner[rid] = account
+            self.tag_index.put(rid, doc)
 
     def save(self, record: Record) -> None:
         """Write a record through at the next flush."""
         self.store.put(record.KIND, record.id, record.account_id, record.doc())
         self.xml_cache.pop((record.id, False), None)
         self.xml_cache.pop((record.id, True), None)
+        if type(record) is Instance:
+            self.instance_index.put(record)
         self._schedule_flush()
 
     def forget(self, record: Record) -> None:
         """Delete a record at the next flush."""
         self.store.delete(record.KIND, record.id)
+        if type(record) is Instance:
+            self.instance_index.drop(record.id)
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -353,6 +363,7 @@ class CloudController:
     def delete_tags_of(self, resource_id: str) -> None:
         """Drop a deleted resource's tags."""
         if self.tags.pop(resource_id, None) is not None:
+            self.tag_index.drop(resource_id)
             self.tag_owner.pop(resource_id, None)
             self.store.delete("tags", resource_id)
             self._schedule_flush()
@@ -362,6 +373,7 @@ class CloudController:
         tags = self.tags.get(resource_id)
         self.xml_cache.pop((resource_id, False), None)
         self.xml_cache.pop((resource_id, True), None)
+        self.tag_index.put(resource_id, tags or {})
         if tags:
             self.tag_owner[resource_id] = account_id
             self.store.put("tags", resource_id, account_id, tags)
