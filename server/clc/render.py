@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from server.clc.controller import STATE_CODES
 from server.clc.model import Image, Instance, SecurityGroup
-from server.protocol.xml import Raw, fragment, iso8601
+from server.protocol.xml import Raw, escape, iso8601
 
 if TYPE_CHECKING:
     from server.clc.controller import CloudController
@@ -28,55 +28,73 @@ def dns_name(ip: str, domain: str) -> str:
 def instance_xml(clc: CloudController, inst: Instance, admin: bool) -> Raw:
     """One ``instancesSet`` item (cached until the instance or its tags change)."""
     key = (inst.id, admin)
-    cached = clc_cache(clc).get(key)
-    if cached is not None:
+    cached = clc.xml_cache.get(key)
+    if type(cached) is Raw:
         return cached
-    domain = clc.cloud.config.cloud["dns_domain"]
-    placement: dict[str, Any] = {"availabilityZone": inst.zone, "groupName": None,
-                                 "tenancy": "default"}
-    if admin and inst.node:
-        placement["hostId"] = inst.node
-    item: dict[str, Any] = {
-        "instanceId": inst.id,
-        "imageId": inst.image_id,
-        "instanceState": {"code": STATE_CODES[inst.state], "name": inst.state},
-        "privateDnsName": dns_name(inst.private_ip, domain) if inst.state != "terminated" else "",
-        "dnsName": dns_name(inst.public_ip, domain) if inst.public_ip else "",
-        "reason": inst.state_reason or None,
-        "keyName": inst.key_name or None,
-        "amiLaunchIndex": inst.launch_index,
-        "productCodes": [],
-        "instanceType": inst.vm_type,
-        "launchTime": iso8601(inst.launch_time),
-        "placement": placement,
-        "kernelId": inst.kernel_id or None,
-        "ramdiskId": inst.ramdisk_id or None,
-        "platform": inst.platform or None,
-        "monitoring": {"state": inst.monitoring},
-        "privateIpAddress": inst.private_ip or None if inst.state != "terminated" else None,
-        "ipAddress": inst.public_ip or None,
-        "groupSet": [{"groupId": g[0], "groupName": g[1]} for g in inst.groups],
-        "stateReason": ({"code": inst.state_reason.split(":")[0],
-                         "message": inst.state_reason} if inst.state_reason else None),
-        "architecture": inst.architecture,
-        "rootDeviceType": inst.root_device_type,
-        "rootDeviceName": inst.root_device_name,
-        "blockDeviceMapping": [
-            {"deviceName": b["device"],
-             "ebs": {"volumeId": b.get("volume_id", ""), "status": b.get("status", "attached"),
-                     "attachTime": iso8601(b.get("attach_time", inst.launch_time)),
-                     "deleteOnTermination": bool(b.get("delete_on_termination", True))}}
-            for b in inst.block_devices if b.get("volume_id")],
-        "virtualizationType": inst.virtualization_type,
-        "clientToken": inst.client_token or None,
-        "tagSet": tag_set(clc, inst.id),
-        "hypervisor": "xen" if inst.virtualization_type == "paravirtual" else "kvm",
-        "networkInterfaceSet": [],
-        "ebsOptimized": inst.ebs_optimized,
-    }
-    raw = fragment([item])
-    clc_cache(clc)[key] = raw
+    raw = render_instance(inst, admin, clc.tags.get(inst.id), clc.cloud.config.cloud["dns_domain"])
+    clc.xml_cache[key] = raw
     return raw
+
+
+def _opt(tag: str, value: str) -> str:
+    """An element for a value that may be empty (then no element, as AWS omits it)."""
+    return f"<{tag}>{escape(value)}</{tag}>" if value else ""
+
+
+def render_instance(inst: Instance, admin: bool, tags: dict[str, str] | None,
+                    domain: str) -> Raw:
+    """The XML of one ``instancesSet`` item from a record (and its tags) alone, so that it
+    can be rendered from a snapshot of them. Written out rather than built from a dict:
+    a page of 1,000 instances renders this 1,000 times."""
+    live = inst.state != "terminated"
+    host = f"<hostId>{escape(inst.node)}</hostId>" if admin and inst.node else ""
+    groups = "".join(f"<item><groupId>{escape(g[0])}</groupId><groupName>{escape(g[1])}"
+                     "</groupName></item>" for g in inst.groups)
+    reason = inst.state_reason
+    devices = "".join(
+        f"<item><deviceName>{escape(b['device'])}</deviceName><ebs><volumeId>"
+        f"{escape(b.get('volume_id', ''))}</volumeId><status>"
+        f"{escape(b.get('status', 'attached'))}</status><attachTime>"
+        f"{iso8601(b.get('attach_time', inst.launch_time))}</attachTime><deleteOnTermination>"
+        f"{'true' if b.get('delete_on_termination', True) else 'false'}"
+        "</deleteOnTermination></ebs></item>"
+        for b in inst.block_devices if b.get("volume_id"))
+    tag_items = "".join(f"<item><key>{escape(k)}</key><value>{escape(v)}</value></item>"
+                        for k, v in sorted(tags.items())) if tags else ""
+    return Raw("".join((
+        f"<item><instanceId>{inst.id}</instanceId><imageId>{escape(inst.image_id)}</imageId>"
+        f"<instanceState><code>{STATE_CODES[inst.state]}</code><name>{inst.state}</name>"
+        "</instanceState><privateDnsName>",
+        dns_name(inst.private_ip, domain) if live else "",
+        "</privateDnsName><dnsName>",
+        dns_name(inst.public_ip, domain) if inst.public_ip else "",
+        "</dnsName>",
+        _opt("reason", reason),
+        _opt("keyName", inst.key_name),
+        f"<amiLaunchIndex>{inst.launch_index}</amiLaunchIndex><productCodes></productCodes>"
+        f"<instanceType>{escape(inst.vm_type)}</instanceType>"
+        f"<launchTime>{iso8601(inst.launch_time)}</launchTime><placement><availabilityZone>"
+        f"{escape(inst.zone)}</availabilityZone><tenancy>default</tenancy>{host}</placement>",
+        _opt("kernelId", inst.kernel_id),
+        _opt("ramdiskId", inst.ramdisk_id),
+        _opt("platform", inst.platform),
+        f"<monitoring><state>{escape(inst.monitoring)}</state></monitoring>",
+        _opt("privateIpAddress", inst.private_ip if live else ""),
+        _opt("ipAddress", inst.public_ip),
+        f"<groupSet>{groups}</groupSet>",
+        f"<stateReason><code>{escape(reason.split(':')[0])}</code><message>{escape(reason)}"
+        "</message></stateReason>" if reason else "",
+        f"<architecture>{escape(inst.architecture)}</architecture><rootDeviceType>"
+        f"{escape(inst.root_device_type)}</rootDeviceType><rootDeviceName>"
+        f"{escape(inst.root_device_name)}</rootDeviceName><blockDeviceMapping>{devices}"
+        f"</blockDeviceMapping><virtualizationType>{escape(inst.virtualization_type)}"
+        "</virtualizationType>",
+        _opt("clientToken", inst.client_token),
+        f"<tagSet>{tag_items}</tagSet>" if tag_items else "",
+        f"<hypervisor>{'xen' if inst.virtualization_type == 'paravirtual' else 'kvm'}"
+        "</hypervisor><networkInterfaceSet></networkInterfaceSet><ebsOptimized>"
+        f"{'true' if inst.ebs_optimized else 'false'}</ebsOptimized></item>",
+    )))
 
 
 def clc_cache(clc: CloudController) -> dict[Any, Raw]:
