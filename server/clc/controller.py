@@ -18,6 +18,7 @@ from server.clc.index import InstanceIndex, TagIndex
 from server.clc.model import Address, Image, Instance, KeyPair, Record, SecurityGroup, VmType
 from server.clc.specs import spec_for
 from server.nc.types import InstanceEvent, InstanceState, Resources
+from server.protocol.slices import Lane
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
@@ -68,6 +69,8 @@ class CloudController:
         #: Instances in Describe order and by field; resources by tag (kept by save*).
         self.instance_index = InstanceIndex()
         self.tag_index = TagIndex()
+        #: Where big Describe answers take turns, rendered in slices.
+        self.big_answers = Lane()
         self._flush_scheduled = False
         self._load()
 

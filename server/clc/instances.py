@@ -13,7 +13,7 @@ from server.clc.controller import STATE_CODES, owned
 from server.clc.filters import Filters, next_token, paging
 from server.clc.index import SortKey, is_exact, sort_key
 from server.clc.model import Image, Instance
-from server.clc.render import instance_xml
+from server.clc.render import instance_xml, reservations_xml, reservations_xml_in_slices
 from server.clc.specs import spec_for
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
@@ -416,29 +416,21 @@ def select_instances(ctx: Context) -> tuple[list[Instance], str | None]:
     return out, token
 
 
-def reservations_of(clc: CloudController, insts: list[Instance],
-                    admin: bool) -> list[dict[str, Any]]:
-    """``reservationSet`` items: instances in launch order, grouped by reservation."""
-    items: list[dict[str, Any]] = []
-    current = ""
-    members: list[Any] = []
-    for inst in insts:
-        if inst.reservation_id != current or not items:
-            current = inst.reservation_id
-            members = []
-            items.append({"reservationId": current, "ownerId": inst.account_id,
-                          "groupSet": [{"groupId": g[0], "groupName": g[1]}
-                                       for g in inst.groups],
-                          "instancesSet": members})
-        members.append(instance_xml(clc, inst, admin))
-    return items
+#: Answers with more instances than this are built in the CLC's lane for big answers.
+SMALL_ANSWER = 100
 
 
-def describe_instances(ctx: Context) -> Any:
+async def describe_instances(ctx: Context) -> Any:
     """DescribeInstances: reservations with their instances, filtered and paged."""
+    clc = ctx.cloud.clc
     insts, token = select_instances(ctx)
-    return {"reservationSet": reservations_of(ctx.cloud.clc, insts, ctx.is_admin),
-            "nextToken": token}
+    if len(insts) <= SMALL_ANSWER:
+        return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin), "nextToken": token}
+    async with clc.big_answers.turn() as pacer:
+        # Selected again: the answer shows the cloud as it is when its turn comes.
+        insts, token = select_instances(ctx)
+        body = await reservations_xml_in_slices(clc, insts, ctx.is_admin, pacer)
+    return {"reservationSet": body, "nextToken": token}
 
 
 ACTIONS = {

@@ -10,6 +10,7 @@ from server.protocol.xml import Raw, escape, iso8601
 
 if TYPE_CHECKING:
     from server.clc.controller import CloudController
+    from server.protocol.slices import Pacer
 
 
 def tag_set(clc: CloudController, rid: str) -> list[dict[str, str]] | None:
@@ -48,8 +49,7 @@ def render_instance(inst: Instance, admin: bool, tags: dict[str, str] | None,
     a page of 1,000 instances renders this 1,000 times."""
     live = inst.state != "terminated"
     host = f"<hostId>{escape(inst.node)}</hostId>" if admin and inst.node else ""
-    groups = "".join(f"<item><groupId>{escape(g[0])}</groupId><groupName>{escape(g[1])}"
-                     "</groupName></item>" for g in inst.groups)
+    groups = _group_items(inst.groups)
     reason = inst.state_reason
     devices = "".join(
         f"<item><deviceName>{escape(b['device'])}</deviceName><ebs><volumeId>"
@@ -95,6 +95,88 @@ def render_instance(inst: Instance, admin: bool, tags: dict[str, str] | None,
         "</hypervisor><networkInterfaceSet></networkInterfaceSet><ebsOptimized>"
         f"{'true' if inst.ebs_optimized else 'false'}</ebsOptimized></item>",
     )))
+
+
+def _group_items(groups: list[list[str]]) -> str:
+    return "".join(f"<item><groupId>{escape(g[0])}</groupId><groupName>{escape(g[1])}"
+                   "</groupName></item>" for g in groups)
+
+
+def _frozen(inst: Instance) -> Instance:
+    """A copy of an instance record that later changes to the record do not reach."""
+    copy = object.__new__(Instance)
+    copy.__dict__.update(inst.__dict__)
+    copy.groups = [list(g) for g in inst.groups]
+    copy.block_devices = [dict(b) for b in inst.block_devices]
+    return copy
+
+
+#: An item still to render: its place in the parts, its cache key, the frozen record and
+#: tags, and the cache marker that shows the record has not changed since.
+_Pending = tuple[int, tuple[str, bool], Instance, dict[str, str] | None, object]
+
+
+def _layout(clc: CloudController, insts: list[Instance],
+            admin: bool) -> tuple[list[str], list[_Pending]]:
+    """One consistent view of a ``reservationSet``: the XML of reservations and of cached
+    items, and frozen copies of the instances whose items must be rendered (no yield)."""
+    cache = clc.xml_cache
+    tags = clc.tags
+    parts: list[str] = []
+    pending: list[_Pending] = []
+    current = ""
+    for inst in insts:
+        if inst.reservation_id != current or not parts:
+            if parts:
+                parts.append("</instancesSet></item>")
+            current = inst.reservation_id
+            parts.append(f"<item><reservationId>{escape(current)}</reservationId><ownerId>"
+                         f"{escape(inst.account_id)}</ownerId><groupSet>"
+                         f"{_group_items(inst.groups)}</groupSet><instancesSet>")
+        key = (inst.id, admin)
+        cached = cache.get(key)
+        if type(cached) is Raw:
+            parts.append(cached)
+            continue
+        # The marker stays in the cache until ``save`` drops it: if it is still there
+        # when the item is rendered, the record did not change and the item may be cached.
+        marker = cache[key] = object()
+        own = tags.get(inst.id)
+        pending.append((len(parts), key, _frozen(inst), dict(own) if own else None, marker))
+        parts.append("")
+    if parts:
+        parts.append("</instancesSet></item>")
+    return parts, pending
+
+
+def _fill(clc: CloudController, parts: list[str], item: _Pending, domain: str) -> None:
+    pos, key, inst, tags, marker = item
+    raw = render_instance(inst, key[1], tags, domain)
+    parts[pos] = raw
+    if clc.xml_cache.get(key) is marker:
+        clc.xml_cache[key] = raw
+
+
+def reservations_xml(clc: CloudController, insts: list[Instance], admin: bool) -> Raw:
+    """The items of a ``reservationSet``: instances (in launch order) grouped by
+    reservation, rendered at once (for small answers)."""
+    parts, pending = _layout(clc, insts, admin)
+    domain = clc.cloud.config.cloud["dns_domain"]
+    for item in pending:
+        _fill(clc, parts, item, domain)
+    return Raw("".join(parts))
+
+
+async def reservations_xml_in_slices(clc: CloudController, insts: list[Instance], admin: bool,
+                                     pacer: Pacer) -> Raw:
+    """:func:`reservations_xml` for big answers: the view is taken at once, the items
+    not cached yet are rendered from it in slices that give the event loop back."""
+    parts, pending = _layout(clc, insts, admin)
+    domain = clc.cloud.config.cloud["dns_domain"]
+    for item in pending:
+        _fill(clc, parts, item, domain)
+        await pacer.pace()
+    return Raw("".join(parts))
 
 
 def clc_cache(clc: CloudController) -> dict[Any, Raw]:

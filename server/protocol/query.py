@@ -8,6 +8,7 @@ the error envelope each protocol uses.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -137,6 +138,9 @@ class QueryService:
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
             result = declared.handler(ctx)
+            if inspect.isawaitable(result):
+                # A handler with a big answer builds it in slices (server/protocol/slices.py).
+                result = await result
             self.cloud.store.flush()
             return self.render(action, result, rid)
         except errors.AWSError as exc:
