@@ -111,28 +111,30 @@ def _frozen(inst: Instance) -> Instance:
     return copy
 
 
+_END = Raw("</instancesSet></item>")
+
 #: An item still to render: its place in the parts, its cache key, the frozen record and
 #: tags, and the cache marker that shows the record has not changed since.
 _Pending = tuple[int, tuple[str, bool], Instance, dict[str, str] | None, object]
 
 
 def _layout(clc: CloudController, insts: list[Instance],
-            admin: bool) -> tuple[list[str], list[_Pending]]:
+            admin: bool) -> tuple[list[Raw], list[_Pending]]:
     """One consistent view of a ``reservationSet``: the XML of reservations and of cached
     items, and frozen copies of the instances whose items must be rendered (no yield)."""
     cache = clc.xml_cache
     tags = clc.tags
-    parts: list[str] = []
+    parts: list[Raw] = []
     pending: list[_Pending] = []
     current = ""
     for inst in insts:
         if inst.reservation_id != current or not parts:
             if parts:
-                parts.append("</instancesSet></item>")
+                parts.append(_END)
             current = inst.reservation_id
-            parts.append(f"<item><reservationId>{escape(current)}</reservationId><ownerId>"
-                         f"{escape(inst.account_id)}</ownerId><groupSet>"
-                         f"{_group_items(inst.groups)}</groupSet><instancesSet>")
+            parts.append(Raw(f"<item><reservationId>{escape(current)}</reservationId><ownerId>"
+                             f"{escape(inst.account_id)}</ownerId><groupSet>"
+                             f"{_group_items(inst.groups)}</groupSet><instancesSet>"))
         key = (inst.id, admin)
         cached = cache.get(key)
         if type(cached) is Raw:
@@ -143,13 +145,13 @@ def _layout(clc: CloudController, insts: list[Instance],
         marker = cache[key] = object()
         own = tags.get(inst.id)
         pending.append((len(parts), key, _frozen(inst), dict(own) if own else None, marker))
-        parts.append("")
+        parts.append(_END)  # a placeholder until rendered
     if parts:
-        parts.append("</instancesSet></item>")
+        parts.append(_END)
     return parts, pending
 
 
-def _fill(clc: CloudController, parts: list[str], item: _Pending, domain: str) -> None:
+def _fill(clc: CloudController, parts: list[Raw], item: _Pending, domain: str) -> None:
     pos, key, inst, tags, marker = item
     raw = render_instance(inst, key[1], tags, domain)
     parts[pos] = raw
@@ -157,18 +159,19 @@ def _fill(clc: CloudController, parts: list[str], item: _Pending, domain: str) -
         clc.xml_cache[key] = raw
 
 
-def reservations_xml(clc: CloudController, insts: list[Instance], admin: bool) -> Raw:
+def reservations_xml(clc: CloudController, insts: list[Instance], admin: bool) -> list[Raw]:
     """The items of a ``reservationSet``: instances (in launch order) grouped by
-    reservation, rendered at once (for small answers)."""
+    reservation, rendered at once (for small answers). The XML comes in pieces, which
+    the response joins once."""
     parts, pending = _layout(clc, insts, admin)
     domain = clc.cloud.config.cloud["dns_domain"]
     for item in pending:
         _fill(clc, parts, item, domain)
-    return Raw("".join(parts))
+    return parts
 
 
 async def reservations_xml_in_slices(clc: CloudController, insts: list[Instance], admin: bool,
-                                     pacer: Pacer) -> Raw:
+                                     pacer: Pacer) -> list[Raw]:
     """:func:`reservations_xml` for big answers: the view is taken at once, the items
     not cached yet are rendered from it in slices that give the event loop back."""
     parts, pending = _layout(clc, insts, admin)
@@ -176,7 +179,7 @@ async def reservations_xml_in_slices(clc: CloudController, insts: list[Instance]
     for item in pending:
         _fill(clc, parts, item, domain)
         await pacer.pace()
-    return Raw("".join(parts))
+    return parts
 
 
 def clc_cache(clc: CloudController) -> dict[Any, Raw]:

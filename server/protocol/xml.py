@@ -38,8 +38,10 @@ def render(value: Any, out: list[str], item_tag: str) -> None:
                 continue
             if sub is None:
                 continue
-            if kind is Raw:
-                out.append(f"<{key}>{sub}</{key}>")
+            if kind is Raw:  # large fragments are appended, not copied into a new string
+                out.append(f"<{key}>")
+                out.append(sub)
+                out.append(f"</{key}>")
                 continue
             out.append(f"<{key}>")
             render(sub, out, item_tag)
