@@ -10,6 +10,7 @@ from server.clc.instances import InvalidAMIIDMalformed, InvalidAMIIDNotFound
 from server.clc.model import Image
 from server.clc.render import image_xml
 from server.protocol.query import Context
+from server.protocol.slices import rendered
 
 
 def _visible(ctx: Context, img: Image) -> bool:
@@ -134,7 +135,7 @@ def deregister_image(ctx: Context) -> Any:
     return None
 
 
-def describe_images(ctx: Context) -> Any:
+async def describe_images(ctx: Context) -> Any:
     """DescribeImages by ID, owner (``self``, ``amazon``, account IDs), executable-by, filters."""
     clc = ctx.cloud.clc
     p = ctx.params
@@ -189,7 +190,7 @@ def describe_images(ctx: Context) -> Any:
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
         }, lambda i: clc.tags.get(i.id, {})).apply(images, filt)
     images.sort(key=lambda i: i.id)
-    return {"imagesSet": [image_xml(clc, i) for i in images]}
+    return {"imagesSet": await rendered(clc.big_answers, [image_xml(clc, i) for i in images])}
 
 
 def describe_image_attribute(ctx: Context) -> Any:

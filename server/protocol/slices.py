@@ -18,6 +18,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
+
+from server.protocol.xml import fragment
 
 
 class Pacer:
@@ -52,3 +55,20 @@ class Lane:
             self._lock, self._loop = asyncio.Lock(), loop
         async with self._lock:
             yield Pacer(self.slice_seconds)
+
+
+#: Answers with more items than this are rendered in a lane's slices.
+SMALL_ANSWER = 100
+
+
+async def rendered(lane: Lane, items: list[Any], item_tag: str = "item") -> list[Any]:
+    """The items of a list answer (dicts built at once, from one view of the records) as
+    XML fragments rendered in ``lane``'s slices; small answers are left as they are."""
+    if len(items) <= SMALL_ANSWER:
+        return items
+    async with lane.turn() as pacer:
+        out: list[Any] = []
+        for item in items:
+            out.append(fragment([item], item_tag))
+            await pacer.pace()
+        return out

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
+from server.protocol.slices import rendered
 from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
@@ -98,7 +99,7 @@ def _account(ctx: Context, who: str) -> str:
     return who
 
 
-def describe_snapshots(ctx: Context) -> Any:
+async def describe_snapshots(ctx: Context) -> Any:
     """DescribeSnapshots by ID, owner, restorable-by and filters; paged."""
     ebs = _ebs(ctx)
     p = ctx.params
@@ -124,7 +125,9 @@ def describe_snapshots(ctx: Context) -> Any:
         snaps = _filters(ctx).apply(snaps, filt)
     snaps.sort(key=lambda s: (s.started, s.id))
     chunk, token = page(snaps, p, low=5, high=1000)
-    return {"snapshotSet": [snapshot_xml(ctx, s) for s in chunk], "nextToken": token}
+    return {"snapshotSet": await rendered(ctx.cloud.clc.big_answers,
+                                          [snapshot_xml(ctx, s) for s in chunk]),
+            "nextToken": token}
 
 
 def _attribute(ctx: Context) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
+from server.protocol.slices import rendered
 from server.protocol.xml import iso8601
 from server.sc.model import (
     IncorrectState,
@@ -130,7 +131,7 @@ def visible_volumes(ctx: Context, wanted: list[str], ids_param: str) -> list[Vol
             and (everyone or v.account_id == ctx.account_id)]
 
 
-def describe_volumes(ctx: Context) -> Any:
+async def describe_volumes(ctx: Context) -> Any:
     """DescribeVolumes with attachments, tags, filters and paging (5..500)."""
     vols = visible_volumes(ctx, ctx.params.strings("VolumeId"), "volumeSet")
     filt = ctx.params.filters()
@@ -138,7 +139,9 @@ def describe_volumes(ctx: Context) -> Any:
         vols = _filters(ctx).apply(vols, filt)
     vols.sort(key=lambda v: (v.created, v.id))
     chunk, token = page(vols, ctx.params, low=5, high=500)
-    return {"volumeSet": [volume_xml(ctx, v) for v in chunk], "nextToken": token}
+    return {"volumeSet": await rendered(ctx.cloud.clc.big_answers,
+                                        [volume_xml(ctx, v) for v in chunk]),
+            "nextToken": token}
 
 
 def attach_volume(ctx: Context) -> Any:

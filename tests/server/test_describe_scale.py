@@ -227,3 +227,26 @@ def test_other_accounts_stay_apart(big, ec2, fleet) -> None:
         other.describe_instances(InstanceIds=[fleet["live"][0]])
     assert error_code(err) == "InvalidInstanceID.NotFound"
     other.terminate_instances(InstanceIds=mine)
+
+
+def test_big_group_listing_matches_lookups(ec2) -> None:
+    """More than 100 security groups (an answer rendered in slices) read the same as
+    each group looked up alone."""
+    made = []
+    for n in range(120):
+        gid = ec2.create_security_group(GroupName=f"scale-{n:03d}",
+                                        Description=f"group <{n}> & co")["GroupId"]
+        made.append(gid)
+    ec2.authorize_security_group_ingress(GroupId=made[7], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
+    ec2.create_tags(Resources=[made[9]], Tags=[{"Key": "k", "Value": "v&w"}])
+    listed = {g["GroupId"]: g for g in ec2.describe_security_groups()["SecurityGroups"]}
+    assert set(made) <= set(listed)
+    for gid in (made[0], made[7], made[9], made[119]):
+        alone = ec2.describe_security_groups(GroupIds=[gid])["SecurityGroups"]
+        assert alone == [listed[gid]]
+    assert listed[made[9]]["Tags"] == [{"Key": "k", "Value": "v&w"}]
+    assert listed[made[7]]["IpPermissions"][0]["IpRanges"] == [{"CidrIp": "10.0.0.0/8"}]
+    for gid in made:
+        ec2.delete_security_group(GroupId=gid)
