@@ -71,6 +71,9 @@ class CloudController:
         self.tag_index = TagIndex()
         #: Where big Describe answers take turns, rendered in slices.
         self.big_answers = Lane()
+        #: Counts changes (saves, deletions, tags): a view taken at one count is still
+        #: current while the count has not moved.
+        self.generation = 0
         self._flush_scheduled = False
         self._load()
 
@@ -108,6 +111,7 @@ class CloudController:
         self.xml_cache.pop((record.id, True), None)
         if type(record) is Instance:
             self.instance_index.put(record)
+        self.generation += 1
         self._schedule_flush()
 
     def forget(self, record: Record) -> None:
@@ -115,6 +119,7 @@ class CloudController:
         self.store.delete(record.KIND, record.id)
         if type(record) is Instance:
             self.instance_index.drop(record.id)
+        self.generation += 1
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -366,6 +371,7 @@ class CloudController:
     def delete_tags_of(self, resource_id: str) -> None:
         """Drop a deleted resource's tags."""
         if self.tags.pop(resource_id, None) is not None:
+            self.generation += 1
             self.tag_index.drop(resource_id)
             self.tag_owner.pop(resource_id, None)
             self.store.delete("tags", resource_id)
@@ -377,6 +383,7 @@ class CloudController:
         self.xml_cache.pop((resource_id, False), None)
         self.xml_cache.pop((resource_id, True), None)
         self.tag_index.put(resource_id, tags or {})
+        self.generation += 1
         if tags:
             self.tag_owner[resource_id] = account_id
             self.store.put("tags", resource_id, account_id, tags)

@@ -426,9 +426,10 @@ async def describe_instances(ctx: Context) -> Any:
     insts, token = select_instances(ctx)
     if len(insts) <= SMALL_ANSWER:
         return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin), "nextToken": token}
+    seen = clc.generation
     async with clc.big_answers.turn() as pacer:
-        # Selected again: the answer shows the cloud as it is when its turn comes.
-        insts, token = select_instances(ctx)
+        if clc.generation != seen:  # changed while waiting: show the cloud as it is now
+            insts, token = select_instances(ctx)
         body = await reservations_xml_in_slices(clc, insts, ctx.is_admin, pacer)
     return {"reservationSet": body, "nextToken": token}
 
