@@ -176,15 +176,22 @@ def identity_latency(t: Target, clients: int, seconds: float) -> tuple[float, fl
     return statistics.median(times), times[int(len(times) * 0.99)], len(times)
 
 
+def progress(t: Target, what: str) -> None:
+    """A line on stderr: moto_server takes minutes to hold 10,000 instances."""
+    print(f"[{time.strftime('%H:%M:%S')}] {t.name}: {what}", file=sys.stderr, flush=True)
+
+
 def measure(t: Target, ids: list[str], clients: int, seconds: float) -> dict[str, float]:
     """Every figure but the set-up time, for one server holding ``ids``."""
     r: dict[str, float] = {}
+    progress(t, "pages")
     conn = http.client.HTTPConnection("127.0.0.1", t.port, timeout=600)
     slow = t.name == "moto_server"
     c0 = cpu_seconds(t.proc.pid)
     pages = walk_pages(conn, t)  # the first walk renders every instance
     r["first_walk_cpu_ms_per_page"] = (cpu_seconds(t.proc.pid) - c0) / pages * 1000
-    r["page_of_1000_cpu_ms"] = cpu_per_call(t, lambda: walk_pages(conn, t), 10 if slow else 100)
+    r["page_of_1000_cpu_ms"] = cpu_per_call(t, lambda: walk_pages(conn, t), 20 if slow else 100)
+    progress(t, "lookups")
     one = {"Action": "DescribeInstances", "InstanceId.1": ids[len(ids) // 2]}
     r["lookup_by_id_cpu_ms"] = cpu_per_call(t, lambda: (call(conn, t, one), 1)[1],
                                             20 if slow else 1000)
@@ -193,6 +200,7 @@ def measure(t: Target, ids: list[str], clients: int, seconds: float) -> dict[str
     assert len(IDS.findall(call(conn, t, by_tag))) == len(ids[::1000])
     r["lookup_by_tag_cpu_ms"] = cpu_per_call(t, lambda: (call(conn, t, by_tag), 1)[1],
                                              20 if slow else 1000)
+    progress(t, f"GetCallerIdentity with {clients} clients describing")
     p50, p99, n = identity_latency(t, clients, seconds)
     r[f"identity_p50_ms_{clients}_describing"] = p50
     r[f"identity_p99_ms_{clients}_describing"] = p99
@@ -225,6 +233,7 @@ def main() -> None:
             t.start()
             image = t.client().describe_images(
                 Owners=["self", "amazon"] if t is moto else [])["Images"][0]["ImageId"]
+            progress(t, f"launching {args.instances} instances")
             t0 = time.perf_counter()
             ids = hold_instances(t, args.instances, image)
             r["hold_instances_s"] = time.perf_counter() - t0
@@ -232,7 +241,8 @@ def main() -> None:
             t.stop()
             results[t.name] = r
         names = list(results)
-        print(f"{args.instances} instances held ({args.instances // 2} terminated)")
+        print(f"{args.instances} instances held ({args.instances // 2} terminated); load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs at the end")
         print(f"{'metric':36s} " + " ".join(f"{n:>14s}" for n in names)
               + ("     ratio" if len(names) == 2 else ""))
         for key in results[names[0]]:

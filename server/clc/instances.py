@@ -17,6 +17,7 @@ from server.clc.render import instance_xml, reservations_xml, reservations_xml_i
 from server.clc.specs import spec_for
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
+from server.protocol.slices import SMALL_ANSWER
 from server.protocol.xml import iso8601
 
 if TYPE_CHECKING:
@@ -416,15 +417,11 @@ def select_instances(ctx: Context) -> tuple[list[Instance], str | None]:
     return out, token
 
 
-#: Answers with more instances than this are built in the CLC's lane for big answers.
-SMALL_ANSWER = 100
-
-
 async def describe_instances(ctx: Context) -> Any:
     """DescribeInstances: reservations with their instances, filtered and paged."""
     clc = ctx.cloud.clc
     insts, token = select_instances(ctx)
-    if len(insts) <= SMALL_ANSWER:
+    if len(insts) <= SMALL_ANSWER:  # bigger ones take their turn in the CLC's lane
         return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin), "nextToken": token}
     seen = clc.generation
     async with clc.big_answers.turn() as pacer:

@@ -250,3 +250,17 @@ def test_big_group_listing_matches_lookups(ec2) -> None:
     assert listed[made[7]]["IpPermissions"][0]["IpRanges"] == [{"CidrIp": "10.0.0.0/8"}]
     for gid in made:
         ec2.delete_security_group(GroupId=gid)
+
+
+def test_indexes_rebuilt_after_restart(big, fleet) -> None:
+    """After a restart the indexes come back from the stored records and tags."""
+    big.restart()
+    ec2 = big.client("ec2")
+    assert _ids(ec2.describe_instances(
+        Filters=[{"Name": "tag:role", "Values": ["web"]}]))[:30] == fleet["live"][:30]
+    assert _ids(ec2.describe_instances(
+        Filters=[{"Name": "tag:role", "Values": ["db"]},
+                 {"Name": "instance-state-name", "Values": ["terminated"]}])) == \
+        fleet["dead"][:10]
+    seen, _ = _walk(ec2, 1000)
+    assert seen[:400] == fleet["all"]
