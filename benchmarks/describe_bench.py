@@ -238,6 +238,8 @@ def main() -> None:
             ids = hold_instances(t, args.instances, image)
             r["hold_instances_s"] = time.perf_counter() - t0
             r.update(measure(t, ids, args.clients, args.seconds))
+            for key, value in r.items():  # now: moto_server may take long to follow
+                progress(t, f"{key} = {value:.3f}")
             t.stop()
             results[t.name] = r
         names = list(results)

@@ -175,6 +175,7 @@ async def reservations_xml_in_slices(clc: CloudController, insts: list[Instance]
     """:func:`reservations_xml` for big answers: the view is taken at once, the items
     not cached yet are rendered from it in slices that give the event loop back."""
     parts, pending = _layout(clc, insts, admin)
+    await pacer.pace()
     domain = clc.cloud.config.cloud["dns_domain"]
     for item in pending:
         _fill(clc, parts, item, domain)
