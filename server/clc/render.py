@@ -105,9 +105,11 @@ def _group_items(groups: list[list[str]]) -> str:
 def _frozen(inst: Instance) -> Instance:
     """A copy of an instance record that later changes to the record do not reach."""
     copy = object.__new__(Instance)
-    copy.__dict__.update(inst.__dict__)
-    copy.groups = [list(g) for g in inst.groups]
-    copy.block_devices = [dict(b) for b in inst.block_devices]
+    state = dict(inst.__dict__)
+    state["groups"] = [list(g) for g in inst.groups]
+    if inst.block_devices:
+        state["block_devices"] = [dict(b) for b in inst.block_devices]
+    copy.__dict__ = state
     return copy
 
 
