@@ -264,3 +264,38 @@ def test_indexes_rebuilt_after_restart(big, fleet) -> None:
         fleet["dead"][:10]
     seen, _ = _walk(ec2, 1000)
     assert seen[:400] == fleet["all"]
+
+
+def test_concurrent_walks_while_tags_change(big, fleet) -> None:
+    """Eight clients walk pages of 200 (answers built in turns, in slices) while another
+    retags instances: every walk has every instance once, in order, each with one of
+    its tag values."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tagger = big.client("ec2")
+    targets = fleet["live"][30:130]
+
+    def walk(_: int) -> list[dict[str, Any]]:
+        ec2 = big.client("ec2")
+        out: list[dict[str, Any]] = []
+        token = None
+        while True:
+            resp = ec2.describe_instances(MaxResults=200, **({"NextToken": token}
+                                                             if token else {}))
+            out += [i for r in resp["Reservations"] for i in r["Instances"]]
+            token = resp.get("NextToken")
+            if not token:
+                return out
+
+    with ThreadPoolExecutor(9) as pool:
+        walks = [pool.submit(walk, n) for n in range(8)]
+        for n in range(6):
+            tagger.create_tags(Resources=targets, Tags=[{"Key": "round", "Value": str(n)}])
+        results = [w.result() for w in walks]
+    for items in results:
+        ids = [i["InstanceId"] for i in items]
+        assert ids[:400] == fleet["all"] and len(ids) == len(set(ids))
+        for item in items:
+            if item["InstanceId"] in targets:
+                rounds = [t["Value"] for t in item.get("Tags", []) if t["Key"] == "round"]
+                assert len(rounds) <= 1 and set(rounds) <= {str(n) for n in range(6)}
