@@ -115,6 +115,7 @@ def _frozen(inst: Instance) -> Instance:
 
 
 _END = Raw("</instancesSet></item>")
+_TODO = Raw("")  # where an item goes once rendered
 
 #: An item still to render: its place in the parts, its cache key, the frozen record and
 #: tags, and the cache marker that shows the record has not changed since.
@@ -148,7 +149,7 @@ def _layout(clc: CloudController, insts: list[Instance],
         marker = cache[key] = object()
         own = tags.get(inst.id)
         pending.append((len(parts), key, _frozen(inst), dict(own) if own else None, marker))
-        parts.append(_END)  # a placeholder until rendered
+        parts.append(_TODO)
     if parts:
         parts.append(_END)
     return parts, pending
