@@ -58,6 +58,8 @@ class Lane:
             # steps run in the same turn of the loop) go first, and so do small ones.
             await asyncio.sleep(0)
             yield Pacer(self.slice_seconds)
+        # The caller then joins, encodes and sends the answer: in a turn of its own too.
+        await asyncio.sleep(0)
 
 
 #: Answers with more items than this are rendered in a lane's slices.
