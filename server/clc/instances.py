@@ -420,12 +420,23 @@ def select_instances(ctx: Context) -> tuple[list[Instance], str | None]:
 async def describe_instances(ctx: Context) -> Any:
     """DescribeInstances: reservations with their instances, filtered and paged."""
     clc = ctx.cloud.clc
-    insts, token = select_instances(ctx)
-    if len(insts) <= SMALL_ANSWER:  # bigger ones take their turn in the CLC's lane
-        return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin), "nextToken": token}
-    seen = clc.generation
+    p = ctx.params
+    insts: list[Instance] = []
+    token: str | None = None
+    seen = -1
+    if p.strings("InstanceId") or p.filters() or \
+            (p.int("MaxResults") or SMALL_ANSWER + 1) <= SMALL_ANSWER or \
+            len(clc.instance_index.ordered(ctx.account_id)) <= SMALL_ANSWER:
+        insts, token = select_instances(ctx)  # lookups, filters, small accounts: few
+        if len(insts) <= SMALL_ANSWER:  # bigger ones take their turn in the CLC's lane
+            return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin),
+                    "nextToken": token}
+        seen = clc.generation
+    else:  # a listing: selected in its turn; a bad MaxResults or NextToken waits for none
+        _, position = paging(p)
+        _token_key(position, p.str("NextToken"))
     async with clc.big_answers.turn() as pacer:
-        if clc.generation != seen:  # changed while waiting: show the cloud as it is now
+        if clc.generation != seen:  # not selected yet, or changed since
             insts, token = select_instances(ctx)
         body = await reservations_xml_in_slices(clc, insts, ctx.is_admin, pacer)
     return {"reservationSet": body, "nextToken": token}
