@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
 from server.auth.identity import ADMIN_ACCOUNT
+from server.clc.index import InstanceIndex, TagIndex
 from server.clc.model import Address, Image, Instance, KeyPair, Record, SecurityGroup, VmType
 from server.clc.specs import spec_for
 from server.nc.types import InstanceEvent, InstanceState, Resources
+from server.protocol.slices import Lane
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
@@ -67,6 +69,14 @@ class CloudController:
         self.resource_lookups: list[Callable[[str], Record | None]] = []
         self.instance_listeners: list[Callable[[Instance, str], None]] = []
         self.xml_cache: dict[Any, Any] = {}
+        #: Instances in Describe order and by field; resources by tag (kept by save*).
+        self.instance_index = InstanceIndex()
+        self.tag_index = TagIndex()
+        #: Where big Describe answers take turns, rendered in slices.
+        self.big_answers = Lane()
+        #: Counts changes (saves, deletions, tags): a view taken at one count is still
+        #: current while the count has not moved.
+        self.generation = 0
         self._flush_scheduled = False
         self._load()
 
@@ -78,6 +88,7 @@ class CloudController:
         for _, _, doc in self.store.load(Instance.KIND):
             inst = Instance.from_doc(doc)
             self.instances[inst.id] = inst
+            self.instance_index.put(inst)
         for _, _, doc in self.store.load(Image.KIND):
             img = Image.from_doc(doc)
             self.images[img.id] = img
@@ -94,17 +105,24 @@ class CloudController:
         for rid, account, doc in self.store.load("tags"):
             self.tags[rid] = doc
             self.tag_owner[rid] = account
+            self.tag_index.put(rid, doc)
 
     def save(self, record: Record) -> None:
         """Write a record through at the next flush."""
         self.store.put(record.KIND, record.id, record.account_id, record.doc())
         self.xml_cache.pop((record.id, False), None)
         self.xml_cache.pop((record.id, True), None)
+        if type(record) is Instance:
+            self.instance_index.put(record)
+        self.generation += 1
         self._schedule_flush()
 
     def forget(self, record: Record) -> None:
         """Delete a record at the next flush."""
         self.store.delete(record.KIND, record.id)
+        if type(record) is Instance:
+            self.instance_index.drop(record.id)
+        self.generation += 1
         self._schedule_flush()
 
     def _schedule_flush(self) -> None:
@@ -365,6 +383,8 @@ class CloudController:
             keys += [k for k in self.tags if k.startswith(resource_id + "@")]
         for key in keys:
             if self.tags.pop(key, None) is not None:
+                self.generation += 1
+                self.tag_index.drop(key)
                 self.tag_owner.pop(key, None)
                 self.store.delete("tags", key)
                 self._schedule_flush()
@@ -374,6 +394,8 @@ class CloudController:
         tags = self.tags.get(resource_id)
         self.xml_cache.pop((resource_id, False), None)
         self.xml_cache.pop((resource_id, True), None)
+        self.tag_index.put(resource_id, tags or {})
+        self.generation += 1
         if tags:
             self.tag_owner[resource_id] = account_id
             self.store.put("tags", resource_id, account_id, tags)

@@ -60,33 +60,39 @@ class Filters:
     def apply(self, items: Iterable[T], filters: dict[str, list[str]]) -> list[T]:
         """The items that match every filter (any value of each)."""
         self.check(filters)
-        out = list(items)
+        return [i for i in items if self.matches(i, filters)]
+
+    def matches(self, item: Any, filters: dict[str, list[str]]) -> bool:
+        """True if ``item`` matches every filter (names already checked)."""
         for name, wanted in filters.items():
             if not wanted:
                 continue
+            actual: Any
             if name.startswith("tag:"):
-                key = name[4:]
-                out = [i for i in out if _matches(wanted, self.tags_of(i).get(key))]
+                actual = self.tags_of(item).get(name[4:])
             elif name == "tag-key":
-                out = [i for i in out if _matches(wanted, list(self.tags_of(i)))]
+                actual = list(self.tags_of(item))
             elif name == "tag-value":
-                out = [i for i in out if _matches(wanted, list(self.tags_of(i).values()))]
+                actual = list(self.tags_of(item).values())
             else:
-                getter = self.getters[name]
-                out = [i for i in out if _matches(wanted, getter(i))]
-        return out
+                actual = self.getters[name](item)
+            if not _matches(wanted, actual):
+                return False
+        return True
 
 
-def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
-         ids_given: bool = False, clamp: bool = False) -> tuple[list[T], str | None]:
-    """AWS paging: ``MaxResults`` (low..high) and an opaque ``NextToken``.
+def paging(params: Params, *, low: int = 5, high: int = 1000, ids_given: bool = False,
+           clamp: bool = False) -> tuple[int | None, Any]:
+    """Check ``MaxResults`` (low..high, not with a list of ids) and ``NextToken``; return
+    the page size (None: no paging asked, answer everything) and the token's position
+    (None: from the start).
 
-    With ``clamp``, a ``MaxResults`` above ``high`` returns ``high`` items instead of an
-    error (as AWS's DescribeVolumes, DescribeSnapshots and DescribeTags do)."""
+    With ``clamp``, a ``MaxResults`` above ``high`` means ``high`` instead of an error (as
+    AWS's DescribeVolumes, DescribeSnapshots and DescribeTags do)."""
     max_results = params.int("MaxResults")
     token = params.str("NextToken")
     if max_results is None and token is None:
-        return list(items), None
+        return None, None
     if ids_given and max_results is not None:
         raise errors.InvalidParameterCombination(
             "The parameter instancesSet cannot be used with the parameter maxResults")
@@ -96,15 +102,32 @@ def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
         raise errors.InvalidParameterValue(
             f"Value ( {max_results} ) for parameter maxResults is invalid. "
             f"Expecting a value between {low} and {high}.")
-    start = 0
+    position = None
     if token:
         try:
-            start = int(loads_json(base64.urlsafe_b64decode(token.encode()))["o"])
+            position = loads_json(base64.urlsafe_b64decode(token.encode()))["o"]
         except (ValueError, KeyError, TypeError, binascii.Error):
             raise errors.InvalidPaginationToken(f"Invalid pagination token: {token}") from None
-    size = max_results or high
+    return max_results or high, position
+
+
+def next_token(position: Any) -> str:
+    """The opaque ``NextToken`` for a position (an offset or the last item's sort key)."""
+    return base64.urlsafe_b64encode(json.dumps({"o": position}).encode()).decode()
+
+
+def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
+         ids_given: bool = False, clamp: bool = False) -> tuple[list[T], str | None]:
+    """AWS paging by offset: ``MaxResults`` (low..high) and an opaque ``NextToken``."""
+    size, start = paging(params, low=low, high=high, ids_given=ids_given, clamp=clamp)
+    if size is None:
+        return list(items), None
+    if start is None:
+        start = 0
+    if not isinstance(start, int) or start < 0:
+        raise errors.InvalidPaginationToken(f"Invalid pagination token: {params.str('NextToken')}")
     chunk = list(items[start:start + size])
     nxt = None
     if start + size < len(items):
-        nxt = base64.urlsafe_b64encode(json.dumps({"o": start + size}).encode()).decode()
+        nxt = next_token(start + size)
     return chunk, nxt

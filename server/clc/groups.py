@@ -13,6 +13,7 @@ from server.clc.render import group_xml, permissions_xml
 from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.params import Params
 from server.protocol.query import Context
+from server.protocol.slices import rendered
 
 InvalidGroupNotFound = errors._error("InvalidGroupNotFound", "InvalidGroup.NotFound")
 InvalidGroupDuplicate = errors._error("InvalidGroupDuplicate", "InvalidGroup.Duplicate")
@@ -135,7 +136,7 @@ def _filters(ctx: Context) -> Filters:
     return Filters(g, lambda s: clc.tags.get(s.id, {}))
 
 
-def describe_security_groups(ctx: Context) -> Any:
+async def describe_security_groups(ctx: Context) -> Any:
     """DescribeSecurityGroups by name, ID and filters."""
     clc = ctx.cloud.clc
     clc.default_group(ctx.account_id)
@@ -151,7 +152,8 @@ def describe_security_groups(ctx: Context) -> Any:
     if filt:
         groups = _filters(ctx).apply(groups, filt)
     groups.sort(key=lambda g: (g.account_id, g.name))
-    return {"securityGroupInfo": [group_xml(clc, g) for g in groups]}
+    return {"securityGroupInfo": await rendered(clc.big_answers,
+                                                [group_xml(clc, g) for g in groups])}
 
 
 def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from server.clc.render import image_xml, tag_set
 from server.clc.tags import tags_key, tags_seen
 from server.protocol.params import Params
 from server.protocol.query import Context
+from server.protocol.slices import rendered
 
 
 def _visible(ctx: Context, img: Image) -> bool:
@@ -165,7 +166,7 @@ def deregister_image(ctx: Context) -> Any:
     return None
 
 
-def describe_images(ctx: Context) -> Any:
+async def describe_images(ctx: Context) -> Any:
     """DescribeImages by ID, owner (``self``, ``amazon``, account IDs), executable-by, filters."""
     clc = ctx.cloud.clc
     p = ctx.params
@@ -226,7 +227,7 @@ def describe_images(ctx: Context) -> Any:
         if img.account_id != ctx.account_id and not ctx.is_admin:
             item = {**item, "tagSet": tag_set(clc, tags_key(ctx, img))}  # the caller's own
         items.append(item)
-    return {"imagesSet": items}
+    return {"imagesSet": await rendered(clc.big_answers, items)}
 
 
 #: Attribute names DescribeImageAttribute knows (AWS's ImageAttributeName).

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import base64
 import re
+from bisect import bisect_right
 from collections import OrderedDict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
 from server.auth.authz import action, arn, keys_from
 from server.clc.controller import STATE_CODES, owned
-from server.clc.filters import Filters, page
+from server.clc.filters import Filters, next_token, paging
+from server.clc.index import SortKey, is_exact, sort_key
 from server.clc.model import Image, Instance
-from server.clc.render import instance_xml
+from server.clc.render import instance_xml, reservations_xml, reservations_xml_in_slices
 from server.clc.specs import spec_for
 from server.clc.tags import apply_tags, tag_specifications
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
+from server.protocol.slices import SMALL_ANSWER
 from server.protocol.xml import iso8601
 
 if TYPE_CHECKING:
@@ -398,26 +402,104 @@ def reservation_xml(ctx: Context, insts: list[Instance]) -> dict[str, Any]:
 
 
 # -- DescribeInstances -----------------------------------------------------------------
-def describe_instances(ctx: Context) -> Any:
+def _token_key(position: Any, token: str | None) -> SortKey | None:
+    """The sort key a DescribeInstances NextToken carries."""
+    if position is None:
+        return None
+    if isinstance(position, list) and len(position) == 4 and \
+            isinstance(position[0], (int, float)) and isinstance(position[1], str) and \
+            isinstance(position[2], int) and isinstance(position[3], str):
+        return (float(position[0]), position[1], position[2], position[3])
+    raise errors.InvalidPaginationToken(f"Invalid pagination token: {token}")
+
+
+def select_instances(ctx: Context) -> tuple[list[Instance], str | None]:
+    """The page of instances a DescribeInstances asks for, in launch order, and the
+    NextToken. Indexes narrow the search (ids, state, zone, tags, ...), so the cost
+    follows the answer's size, not the number of instances held."""
+    clc = ctx.cloud.clc
+    idx = clc.instance_index
+    requested = ctx.params.strings("InstanceId")
+    filt = ctx.params.filters()
+    filters = _instance_filters(clc)
+    filters.check(filt)
+    wanted = [i for i in requested if i != "verbose"]
+    everyone = ctx.is_admin and "verbose" in requested
+    size, position = paging(ctx.params, ids_given=bool(wanted))
+    after = _token_key(position, ctx.params.str("NextToken"))
+    remaining: dict[str, list[str]] = {}
+    mine_only = not everyone
+    source: Iterable[SortKey]
+    if wanted:
+        insts = visible_instances(ctx, requested)
+        remaining = filt
+        mine_only = False  # visible_instances checked who may see each
+        keys = sorted({sort_key(i) for i in insts})
+        source = keys[bisect_right(keys, after):] if after else keys
+    else:
+        narrowed: list[set[str]] = []
+        for name, values in filt.items():
+            if not values:
+                continue
+            found = idx.with_values(name, values)
+            if found is None:
+                found = clc.tag_index.lookup(name, values)
+            if found is None and name == "instance-id" and is_exact(values):
+                found = set(values)
+            if found is None:
+                remaining[name] = values
+            else:
+                narrowed.append(found)
+        ordered = idx.ordered(None if everyone else ctx.account_id)
+        if narrowed:
+            narrowed.sort(key=len)
+            hits = narrowed[0].intersection(*narrowed[1:])
+            if len(hits) * 8 < len(ordered):  # few: sort them
+                keys = sorted(idx.keys[i] for i in hits if i in idx.keys)
+                source = keys[bisect_right(keys, after):] if after else keys
+            else:  # many: walk the ordered list, which is sorted already
+                source = (k for k in ordered.after(after) if k[3] in hits)
+        else:
+            source = ordered.after(after)
+    out: list[Instance] = []
+    token = None
+    account = ctx.account_id
+    for key in source:
+        inst = clc.instances.get(key[3])
+        if inst is None or (mine_only and inst.account_id != account):
+            continue
+        if remaining and not filters.matches(inst, remaining):
+            continue
+        if size is not None and len(out) == size:
+            token = next_token(list(sort_key(out[-1])))
+            break
+        out.append(inst)
+    return out, token
+
+
+async def describe_instances(ctx: Context) -> Any:
     """DescribeInstances: reservations with their instances, filtered and paged."""
     clc = ctx.cloud.clc
-    requested = ctx.params.strings("InstanceId")
-    insts = visible_instances(ctx, requested if requested else None)
-    filt = ctx.params.filters()
-    if filt:
-        insts = _instance_filters(clc).apply(insts, filt)
-    insts.sort(key=lambda i: (i.launch_time, i.reservation_id, i.launch_index))
-    chunk, token = page(insts, ctx.params, ids_given=bool(requested))
-    reservations: OrderedDict[str, list[Instance]] = OrderedDict()
-    for inst in chunk:
-        reservations.setdefault(inst.reservation_id, []).append(inst)
-    items = []
-    for rid, members in reservations.items():
-        first = members[0]
-        items.append({"reservationId": rid, "ownerId": first.account_id,
-                      "groupSet": [{"groupId": g[0], "groupName": g[1]} for g in first.groups],
-                      "instancesSet": [instance_xml(clc, i, ctx.is_admin) for i in members]})
-    return {"reservationSet": items, "nextToken": token}
+    p = ctx.params
+    insts: list[Instance] = []
+    token: str | None = None
+    seen = -1
+    if p.strings("InstanceId") or p.filters() or \
+            (p.int("MaxResults") or SMALL_ANSWER + 1) <= SMALL_ANSWER or \
+            len(clc.instance_index.ordered(ctx.account_id)) <= SMALL_ANSWER:
+        insts, token = select_instances(ctx)  # lookups, filters, small accounts: few
+        if len(insts) <= SMALL_ANSWER:  # bigger ones take their turn in the CLC's lane
+            return {"reservationSet": reservations_xml(clc, insts, ctx.is_admin),
+                    "nextToken": token}
+        seen = clc.generation
+    else:  # a listing: selected in its turn; a bad MaxResults or NextToken waits for none
+        _, position = paging(p)
+        _token_key(position, p.str("NextToken"))
+    async with clc.big_answers.turn() as pacer:
+        if clc.generation != seen:  # not selected yet, or changed since
+            insts, token = select_instances(ctx)
+        body = await reservations_xml_in_slices(clc, insts, ctx.is_admin, pacer)
+    return {"reservationSet": body, "nextToken": token}
 
 
 def _run_resources(ctx: Context) -> list[str]:

@@ -8,6 +8,7 @@ the error envelope each protocol uses.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -160,6 +161,9 @@ class QueryService:
                 self.check_dry_run(ctx)
                 raise errors.DryRunOperation()
             result = declared.handler(ctx)
+            if inspect.isawaitable(result):
+                # A handler with a big answer builds it in slices (server/protocol/slices.py).
+                result = await result
             for hook in ctx.after:
                 hook()
             self.cloud.store.flush()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+from functools import lru_cache
 from typing import Any
 
 _ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
@@ -10,9 +11,13 @@ _ESC = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 def escape(text: str) -> str:
     """Escape text for XML element content and attributes."""
-    return text.translate(_ESC)
+    # Most text has nothing to escape, and the test is much cheaper than translate.
+    if "&" in text or "<" in text or ">" in text or '"' in text:
+        return text.translate(_ESC)
+    return text
 
 
+@lru_cache(maxsize=8192)
 def iso8601(ts: float) -> str:
     """Unix time as AWS's ``2026-11-24T06:57:50.000Z``."""
     t = _dt.datetime.fromtimestamp(ts, _dt.UTC)
@@ -29,12 +34,14 @@ def render(value: Any, out: list[str], item_tag: str) -> None:
         for key, sub in value.items():
             kind = type(sub)
             if kind is str:  # the common leaf, without a recursive call
-                out.append(f"<{key}>{sub.translate(_ESC)}</{key}>")
+                out.append(f"<{key}>{escape(sub)}</{key}>")
                 continue
             if sub is None:
                 continue
-            if kind is Raw:
-                out.append(f"<{key}>{sub}</{key}>")
+            if kind is Raw:  # large fragments are appended, not copied into a new string
+                out.append(f"<{key}>")
+                out.append(sub)
+                out.append(f"</{key}>")
                 continue
             out.append(f"<{key}>")
             render(sub, out, item_tag)
@@ -52,7 +59,7 @@ def render(value: Any, out: list[str], item_tag: str) -> None:
     elif isinstance(value, Raw):
         out.append(value)
     elif isinstance(value, str):
-        out.append(value.translate(_ESC))
+        out.append(escape(value))
     elif isinstance(value, float):
         out.append(repr(value))
     else:

@@ -10,6 +10,7 @@ from server.auth.authz import action, arn, combine, each_param
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
 from server.clc.tags import apply_tags, tag_specifications, tags_key, tags_seen
+from server.protocol.slices import rendered
 from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
@@ -106,7 +107,7 @@ def _account(ctx: Context, who: str) -> str:
     return who
 
 
-def describe_snapshots(ctx: Context) -> Any:
+async def describe_snapshots(ctx: Context) -> Any:
     """DescribeSnapshots by ID, owner, restorable-by and filters; paged."""
     ebs = _ebs(ctx)
     p = ctx.params
@@ -132,7 +133,9 @@ def describe_snapshots(ctx: Context) -> Any:
         snaps = _filters(ctx).apply(snaps, filt)
     snaps.sort(key=lambda s: (s.started, s.id))
     chunk, token = page(snaps, p, low=5, high=1000, clamp=True)
-    return {"snapshotSet": [snapshot_xml(ctx, s) for s in chunk], "nextToken": token}
+    return {"snapshotSet": await rendered(ctx.cloud.clc.big_answers,
+                                          [snapshot_xml(ctx, s) for s in chunk]),
+            "nextToken": token}
 
 
 def _attribute(ctx: Context) -> str:

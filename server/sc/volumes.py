@@ -10,6 +10,7 @@ from server.auth.authz import action, combine, each_param, fixed, keys_from
 from server.clc.filters import Filters, page
 from server.clc.render import tag_set
 from server.clc.tags import apply_tags, tag_specifications
+from server.protocol.slices import rendered
 from server.protocol.xml import iso8601
 from server.sc.model import (
     IncorrectState,
@@ -139,7 +140,7 @@ def visible_volumes(ctx: Context, wanted: list[str], ids_param: str) -> list[Vol
             and (everyone or v.account_id == ctx.account_id)]
 
 
-def describe_volumes(ctx: Context) -> Any:
+async def describe_volumes(ctx: Context) -> Any:
     """DescribeVolumes with attachments, tags, filters and paging (5..500)."""
     vols = visible_volumes(ctx, ctx.params.strings("VolumeId"), "volumeSet")
     filt = ctx.params.filters()
@@ -147,7 +148,9 @@ def describe_volumes(ctx: Context) -> Any:
         vols = _filters(ctx).apply(vols, filt)
     vols.sort(key=lambda v: (v.created, v.id))
     chunk, token = page(vols, ctx.params, low=5, high=500, clamp=True)
-    return {"volumeSet": [volume_xml(ctx, v) for v in chunk], "nextToken": token}
+    return {"volumeSet": await rendered(ctx.cloud.clc.big_answers,
+                                        [volume_xml(ctx, v) for v in chunk]),
+            "nextToken": token}
 
 
 def attach_volume(ctx: Context) -> Any:
