@@ -763,13 +763,9 @@ def _malformed(message: str) -> IdentityError:
     return IdentityError("MalformedPolicyDocument", message)
 
 
-def validate_identity_policy(document: str) -> dict[str, Any]:
-    """Check an identity-based policy document; returns it parsed.
-
-    IAM's rules: JSON object, known Version, a Statement (object or list) whose entries
-    each have Effect Allow/Deny, Action or NotAction, Resource or NotResource, and no
-    Principal (that belongs in resource policies).
-    """
+def policy_statements(document: str) -> tuple[dict[str, Any], list[Any]]:
+    """A policy document parsed, with its statements as a list: MalformedPolicyDocument
+    for bad or too deeply nested JSON, an unknown Version, or no Statement."""
     try:
         doc = check_json_depth(json.loads(document))
     except (ValueError, RecursionError):
@@ -783,6 +779,17 @@ def validate_identity_policy(document: str) -> dict[str, Any]:
         statements = [statements]
     if not isinstance(statements, list) or not statements:
         raise _malformed("Syntax errors in policy.")
+    return doc, statements
+
+
+def validate_identity_policy(document: str) -> dict[str, Any]:
+    """Check an identity-based policy document; returns it parsed.
+
+    IAM's rules: JSON object, known Version, a Statement (object or list) whose entries
+    each have Effect Allow/Deny, Action or NotAction, Resource or NotResource, and no
+    Principal (that belongs in resource policies).
+    """
+    doc, statements = policy_statements(document)
     for st in statements:
         if not isinstance(st, dict):
             raise _malformed("Syntax errors in policy.")

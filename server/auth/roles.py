@@ -7,7 +7,6 @@ to instances (the metadata service hands out the role's credentials).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from server.auth.identity import (
     check_path,
     get_inline,
     policy_size,
+    policy_statements,
     put_inline,
 )
 
@@ -83,19 +83,7 @@ def validate_trust_policy(document: str) -> dict[str, Any]:
     if policy_size(document) > TRUST_POLICY_SIZE:
         raise IdentityError("LimitExceeded", "Cannot exceed quota for "
                             f"ACLSizePerRole: {TRUST_POLICY_SIZE}", 409)
-    try:
-        doc = json.loads(document)
-    except (ValueError, RecursionError):
-        raise _malformed("Syntax errors in policy.") from None
-    if not isinstance(doc, dict):
-        raise _malformed("Syntax errors in policy.")
-    if "Version" in doc and doc["Version"] not in ("2012-10-17", "2008-10-17"):
-        raise _malformed("The policy must contain a valid version string")
-    statements = doc.get("Statement")
-    if isinstance(statements, dict):
-        statements = [statements]
-    if not isinstance(statements, list) or not statements:
-        raise _malformed("Syntax errors in policy.")
+    doc, statements = policy_statements(document)
     for st in statements:
         if not isinstance(st, dict) or st.get("Effect") not in ("Allow", "Deny"):
             raise _malformed("Syntax errors in policy.")
