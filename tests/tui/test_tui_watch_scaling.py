@@ -9,9 +9,9 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Sparkline
 from tui_fakecloud import CPU_POINTS, FakeCloud, fixed_clock
-from tui_helpers import cell, column, table, wait_for
+from tui_helpers import cell, column, status, table, wait_for
 
-from euca2ools.exceptions import ServiceError
+from euca2ools.exceptions import ConfigError, ServiceConnectionError, ServiceError
 from tui.app import EucaApp
 
 SIZE = (160, 40)
@@ -25,6 +25,16 @@ class EC2OnlyCloud(FakeCloud):
         with self.lock:
             self.calls.append((action, params or {}))
         raise ServiceError("InvalidAction", f"The action {action} is not valid for this web service.", 400)
+
+
+class ElsewhereCloud(FakeCloud):
+    """CloudWatch has no endpoint in euca2ools.ini; Auto Scaling's does not answer."""
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """No monitoring endpoint; autoscaling refuses connections."""
+        if service == "monitoring":
+            raise ConfigError("no cloud watch URL configured for region fake")
+        raise ServiceConnectionError("connection error (Connection refused)")
 
 
 def state_style(app: EucaApp, alarm: str) -> str:
@@ -120,3 +130,20 @@ async def test_a_cloud_without_cloudwatch_or_auto_scaling() -> None:
                        what="scaling note")
         assert table(app, "scaling").row_count == 0 and table(app, "activities").row_count == 0
         assert [n for n in app._notifications if n.severity == "error"] == []
+
+
+async def test_services_without_endpoint_or_answer_leave_the_cloud_connected() -> None:
+    """A missing CloudWatch endpoint reads "not available"; an Auto Scaling endpoint that does
+    not answer is that view's error, not the whole cloud's."""
+    cloud = ElsewhereCloud()
+    app = EucaApp(cloud, interval=0.05, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("w")
+        await wait_for(pilot, lambda: "no cloud watch URL" in str(app.query_one("#alarms-view-note").render()),
+                       what="alarms note")
+        await pilot.press("g")
+        await wait_for(pilot, lambda: "Connection refused" in str(app.query_one("#scaling-view-note").render()),
+                       what="scaling note")
+        await pilot.pause(0.3)
+        assert "● connected" in status(app)
+        assert table(app, "instances").row_count == 6
