@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.text import Text
@@ -28,11 +28,15 @@ from .views import (
     CapacityView,
     EventsView,
     InstancesView,
+    ScalingView,
     View,
     build_view,
     priority_view_keys,
     view_binding_actions,
 )
+
+# Seconds between two CloudWatch requests for the same instance's CPU (its data is per minute).
+METRICS_EVERY = 15.0
 
 
 class FilterInput(Input):
@@ -83,6 +87,8 @@ class EucaApp(ActionsApp):
         self._instance_states: dict[str, str] | None = None
         self._node_states: dict[str, str] | None = None
         self._filter_target: ResourceTable | None = None
+        # Instance id -> monotonic time of its last metrics request (None while one is in flight).
+        self._metrics_asked: dict[str, float | None] = {}
 
     # -- layout -----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -275,6 +281,10 @@ class EucaApp(ActionsApp):
                     self._instances_changed(raw)
                 elif name == "capacity":
                     self._capacity_changed(raw)
+                elif name == "scaling":
+                    scaling = self.query_one(ScalingView)
+                    scaling.activities = raw["activities"]
+                    scaling.show_activities()
             elif kind == "unsupported":
                 self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")
@@ -358,6 +368,44 @@ class EucaApp(ActionsApp):
 
         self.run_call("Console output", lambda: self.cloud.call("GetConsoleOutput", {"InstanceId": iid}), got)
 
+    def fetch_metrics(self, iid: str | None) -> None:
+        """Ask CloudWatch for the CPU of an instance (at most every METRICS_EVERY seconds each)."""
+        if not iid:
+            return
+        asked = self._metrics_asked.get(iid, -1e9)
+        if asked is None or time.monotonic() - asked < METRICS_EVERY:
+            return
+        self._metrics_asked[iid] = None
+        # CloudWatch takes UTC; a naive clock reading is local time.
+        params = model.cpu_request(iid, self.clock().astimezone(UTC))
+        view = self.query_one(InstancesView)
+
+        def done(points: list[float] | str) -> None:
+            self._metrics_asked[iid] = time.monotonic()
+            view.metrics[iid] = points
+            if view.detail_key == iid:
+                view.show_metrics(iid)
+
+        def job() -> None:
+            # Not run_call: a cloud without CloudWatch is said in the pane, not in a toast.
+            from .cloud import ServiceConnectionError, ServiceError
+
+            try:
+                result: list[float] | str = model.cpu_points(
+                    self.cloud.call_service("monitoring", "GetMetricStatistics", params))
+            except ServiceError as err:
+                result = f"not available ({err.code})"
+            except ServiceConnectionError as err:
+                result = f"CloudWatch unreachable ({err})"
+            except Exception as err:  # noqa: BLE001 - the pane must never take the app down
+                result = f"{type(err).__name__}: {err}"
+            try:
+                self.call_from_thread(done, result)
+            except RuntimeError:
+                pass  # the app has stopped meanwhile
+
+        threading.Thread(target=job, name="euca-tui metrics", daemon=True).start()
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``euca-tui`` (also the source of its man page)."""
@@ -365,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="euca-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A live terminal dashboard of a Eucalyptus (or AWS) region, configured like "
                     "the euca-* commands (euca2ools.ini, EUCA_CONFIG_PATH, AWS_ACCESS_KEY_ID...).",
-        epilog="keys: 1-9,0 views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
+        epilog="keys: 1-9,0,w,g views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
     parser.add_argument("--region", metavar="USER@REGION",
                         help="region and/or user from euca2ools.ini (aws:us-east-1 for AWS)")
     parser.add_argument("-U", "--url", help="endpoint URL for every service (like euca-* -U)")

@@ -1,4 +1,5 @@
-"""The dashboard's view of a cloud: EC2 query calls and S3 ListBuckets, safe to use from threads."""
+"""The dashboard's view of a cloud: query calls (EC2, CloudWatch, Auto Scaling) and S3 ListBuckets,
+safe to use from threads."""
 
 from __future__ import annotations
 
@@ -37,6 +38,10 @@ class CloudAPI(Protocol):
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """Call an EC2 action and return the parsed response."""
+        ...
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """Call an action of another query service (``monitoring``, ``autoscaling``)."""
         ...
 
     def list_buckets(self) -> list[dict[str, str]]:
@@ -79,6 +84,10 @@ class Cloud:
     def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """Call an EC2 action (errors: ServiceError, ServiceConnectionError)."""
         return self._session().call("ec2", action, params or {})
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """Call an action of another query service, at the endpoint euca2ools.ini names for it."""
+        return self._session().call(service, action, params or {})
 
     def list_buckets(self) -> list[dict[str, str]]:
         """S3 ListBuckets against the region's s3-url, signed like the CLI signs (SigV4)."""

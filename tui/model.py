@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -31,6 +32,17 @@ STATE_STYLES = {
     "DOWN": "bold red",
     "on": "green",
     "off": "dim",
+    # CloudWatch alarm states.
+    "OK": "bold green",
+    "ALARM": "bold red",
+    "INSUFFICIENT_DATA": "bold yellow",
+    # Auto Scaling activity status codes.
+    "Successful": "green",
+    "InProgress": "yellow",
+    "PreInService": "yellow",
+    "WaitingForSpotInstanceId": "yellow",
+    "Failed": "bold red",
+    "Cancelled": "dim red",
 }
 
 
@@ -317,6 +329,92 @@ def bucket_rows(buckets: list[dict[str, str]]) -> list[Row]:
     return [(b["name"], (b["name"], short_time(b.get("created", "")))) for b in buckets]
 
 
+# -- CloudWatch --------------------------------------------------------------------------------
+ALARM_COLUMNS = ("Name", "Metric", "State", "Threshold", "Last change", "Reason")
+
+COMPARISON_SIGNS = {
+    "GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">",
+    "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<=",
+}
+
+
+def dimensions_text(dimensions: Any) -> str:
+    """``InstanceId=i-1,...`` of a metric's dimension list."""
+    return ",".join(f"{d.get('Name', '')}={d.get('Value', '')}" for d in as_list(dimensions))
+
+
+def alarm_rows(alarms: list[dict[str, Any]]) -> list[Row]:
+    """Rows of DescribeAlarms: the metric with its dimensions, the state in its colour."""
+    rows: list[Row] = []
+    for a in alarms:
+        dims = dimensions_text(a.get("Dimensions"))
+        metric = f"{a.get('Namespace', '')} {a.get('MetricName', '')}" + (f" [{dims}]" if dims else "")
+        sign = COMPARISON_SIGNS.get(str(a.get("ComparisonOperator", "")), a.get("ComparisonOperator", ""))
+        threshold = f"{a.get('Statistic', '')} {sign} {a.get('Threshold', '')}".strip()
+        rows.append((str(a.get("AlarmName", "")), (
+            a.get("AlarmName", ""), metric, styled(str(a.get("StateValue", ""))), threshold,
+            short_time(str(a.get("StateUpdatedTimestamp", ""))), a.get("StateReason", ""))))
+    return rows
+
+
+# The sparkline covers this much, in periods of this many seconds.
+METRICS_SPAN = timedelta(hours=1)
+METRICS_PERIOD = 60
+
+
+def cpu_request(instance_id: str, end: datetime) -> dict[str, Any]:
+    """GetMetricStatistics parameters: an instance's average CPU over the hour before ``end``."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    return {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+            "Dimensions": {"member": [{"Name": "InstanceId", "Value": instance_id}]},
+            "StartTime": (end - METRICS_SPAN).strftime(stamp), "EndTime": end.strftime(stamp),
+            "Period": METRICS_PERIOD, "Statistics": {"member": ["Average"]}}
+
+
+def cpu_points(response: dict[str, Any]) -> list[float]:
+    """Average CPUUtilization of a GetMetricStatistics answer, oldest first."""
+    points = sorted(as_list(response.get("Datapoints")), key=lambda p: str(p.get("Timestamp", "")))
+    out: list[float] = []
+    for point in points:
+        try:
+            out.append(float(point.get("Average", "")))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+# -- Auto Scaling ------------------------------------------------------------------------------
+SCALING_GROUP_COLUMNS = ("Name", "Desired", "Min", "Max", "In service", "Zones", "Launch config")
+ACTIVITY_COLUMNS = ("Start", "Status", "Description", "Cause")
+# Activities asked for per refresh, newest first (every group's, the view shows the selected one's).
+ACTIVITY_RECORDS = 100
+
+
+def scaling_group_rows(groups: list[dict[str, Any]]) -> list[Row]:
+    """Rows of DescribeAutoScalingGroups: sizes and the members in service."""
+    rows: list[Row] = []
+    for g in groups:
+        members = as_list(g.get("Instances"))
+        in_service = sum(1 for m in members if m.get("LifecycleState") == "InService")
+        desired = to_int(g.get("DesiredCapacity"))
+        shown = Text(str(in_service), style="green" if in_service == desired else "yellow")
+        source = g.get("LaunchConfigurationName") or (
+            g["LaunchTemplate"].get("LaunchTemplateName", "") if isinstance(g.get("LaunchTemplate"), dict) else "")
+        rows.append((str(g.get("AutoScalingGroupName", "")), (
+            g.get("AutoScalingGroupName", ""), str(desired), str(g.get("MinSize", "")),
+            str(g.get("MaxSize", "")), shown, ",".join(str(z) for z in as_list(g.get("AvailabilityZones"))),
+            source)))
+    return rows
+
+
+def activity_rows(activities: list[dict[str, Any]], group: str | None) -> list[Row]:
+    """The activities of one group, newest first, as DescribeScalingActivities orders them."""
+    return [(str(a.get("ActivityId", "")), (
+        short_time(str(a.get("StartTime", ""))), styled(str(a.get("StatusCode", ""))),
+        a.get("Description", ""), a.get("Cause", "")))
+        for a in activities if a.get("AutoScalingGroupName") == group]
+
+
 # -- datasets: what one refresh fetches for a view ---------------------------------------------
 @dataclass(frozen=True)
 class Dataset:
@@ -382,6 +480,29 @@ def _fetch_images(cloud: CloudAPI) -> Any:
     return cloud.call("DescribeImages", {"Owner": ["self"]} if getattr(cloud, "is_aws", False) else {})
 
 
+def _paged(cloud: CloudAPI, service: str, action: str, key: str,
+           params: dict[str, Any] | None = None, pages: int = 100) -> list[dict[str, Any]]:
+    """Every item under ``key`` of a NextToken-paged query action (at most ``pages`` pages)."""
+    out: list[dict[str, Any]] = []
+    params = dict(params or {})
+    for _ in range(pages):  # a server repeating its token must not loop forever
+        response = cloud.call_service(service, action, params)
+        out += as_list(response.get(key)) if isinstance(response, dict) else []
+        token = response.get("NextToken") if isinstance(response, dict) else None
+        if not token:
+            break
+        params["NextToken"] = token
+    return out
+
+
+def _fetch_scaling(cloud: CloudAPI) -> dict[str, Any]:
+    groups = _paged(cloud, "autoscaling", "DescribeAutoScalingGroups", "AutoScalingGroups")
+    # One call for every group's recent activities rather than one per group each refresh.
+    activities = _paged(cloud, "autoscaling", "DescribeScalingActivities", "Activities",
+                        {"MaxRecords": ACTIVITY_RECORDS}, pages=1) if groups else []
+    return {"groups": groups, "activities": activities}
+
+
 def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Dataset:
     return Dataset(table, lambda cloud: cloud.call(action), lambda raw: {table: rows(raw)})
 
@@ -398,6 +519,11 @@ DATASETS: dict[str, Dataset] = {
     "snapshots": _simple("DescribeSnapshots", snapshot_rows, "snapshots"),
     "buckets": Dataset("buckets", lambda cloud: cloud.list_buckets(),
                        lambda raw: {"buckets": bucket_rows(raw)}),
+    "alarms": Dataset("alarms", lambda cloud: _paged(cloud, "monitoring", "DescribeAlarms", "MetricAlarms"),
+                      lambda raw: {"alarms": alarm_rows(raw)}),
+    # The activities table follows the selected group: the view fills it, not the refresh.
+    "scaling": Dataset("scaling", _fetch_scaling,
+                       lambda raw: {"scaling": scaling_group_rows(raw["groups"])}),
 }
 
 

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from euca2ools.exceptions import ConfigError
+
 from . import model
 from .cloud import CloudAPI, ServiceConnectionError, ServiceError, is_unsupported
 
@@ -16,6 +18,10 @@ UNSUPPORTED_RETRY = 30.0
 FULL_REFRESH_EVERY = 10
 # While the cloud is unreachable, retries slow down to this.
 MAX_RETRY_DELAY = 10.0
+
+# Datasets of services other than EC2: those may live elsewhere or not be configured at all, so
+# their outage or absence is theirs, not the cloud's.
+OTHER_SERVICE_DATASETS = frozenset({"buckets", "alarms", "scaling"})
 
 # Dataset name -> ("ok", (raw, tables)) | ("unsupported", ServiceError) | ("error", ServiceError)
 Results = dict[str, tuple[str, Any]]
@@ -84,10 +90,14 @@ class Refresher:
             except ServiceError as err:
                 results[name] = ("unsupported" if is_unsupported(err) else "error", err)
             except ServiceConnectionError as err:
-                if name != "buckets":
+                if name not in OTHER_SERVICE_DATASETS:
                     raise
-                # Object storage may live elsewhere: its outage is not the cloud's.
                 results[name] = ("error", ServiceError("Unreachable", str(err), 0))
+            except ConfigError as err:
+                if name not in OTHER_SERVICE_DATASETS:
+                    raise
+                # No endpoint for the service in euca2ools.ini: as good as a cloud without it.
+                results[name] = ("unsupported", ServiceError("NoEndpoint", str(err), 0))
             except Exception as err:  # noqa: BLE001 - one view's failure must not blank the others
                 results[name] = ("error", ServiceError(type(err).__name__, str(err), 0))
         return results

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Sparkline, Static
 
 from . import model
 from .table import ResourceTable
@@ -81,6 +81,7 @@ class InstancesView(View):
     DEFAULT_CSS = """
     InstancesView #detail { width: 70; display: none; border-left: solid $primary; padding: 0 1; }
     InstancesView.-detail #detail { display: block; }
+    InstancesView #cpu-sparkline { height: 3; margin: 0 1 1 1; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -89,6 +90,8 @@ class InstancesView(View):
         self.console: dict[str, str] = {}
         self.detail_key: str | None = None
         self._console_timer: Timer | None = None
+        # Instance id -> its average CPU points (oldest first), or the reason there are none.
+        self.metrics: dict[str, list[float] | str] = {}
 
     def compose(self) -> ComposeResult:
         """Table on the left, detail pane on the right."""
@@ -96,6 +99,8 @@ class InstancesView(View):
         with Horizontal():
             yield ResourceTable(model.INSTANCE_COLUMNS, id="instances-table", markable=True)
             with VerticalScroll(id="detail"):
+                yield Static("CPU, last hour", id="metrics-caption", classes="caption")
+                yield Sparkline([], id="cpu-sparkline", summary_function=max)
                 yield Static("", id="detail-text")
 
     @property
@@ -128,6 +133,7 @@ class InstancesView(View):
         inst = self.raw.get(key or "")
         if inst is None:
             pane.update(Text("No instance selected", style="dim"))
+            self.show_metrics(None)
             return
         if key != self.detail_key or key not in self.console:
             self.detail_key = key
@@ -137,6 +143,21 @@ class InstancesView(View):
             fetch = self.app.fetch_console  # type: ignore[attr-defined]
             self._console_timer = self.set_timer(CONSOLE_DELAY, lambda: fetch(key))
         pane.update(model.instance_detail(inst, self.console.get(key or "")))
+        self.app.fetch_metrics(key)  # type: ignore[attr-defined]
+        self.show_metrics(key)
+
+    def show_metrics(self, key: str | None) -> None:
+        """The CPU sparkline of the selected instance, with its latest and peak values."""
+        caption = self.query_one("#metrics-caption", Static)
+        spark = self.query_one("#cpu-sparkline", Sparkline)
+        points = self.metrics.get(key or "")
+        if isinstance(points, list) and points:
+            spark.data = points
+            caption.update(f"CPU, last hour: now {points[-1]:.1f}%, peak {max(points):.1f}%")
+            return
+        spark.data = []
+        caption.update("CPU, last hour: " + (points if isinstance(points, str) and points
+                                             else "no data yet" if points == [] else "loading..."))
 
 
 class CapacityView(View):
@@ -202,6 +223,45 @@ class EventsView(View):
         table.set_rows(list(self.rows))
         if following:
             table.move_cursor(row=table.row_count - 1, animate=False)
+
+
+class AlarmsView(SimpleView):
+    """CloudWatch alarms with their state in colour."""
+
+
+class ScalingView(View):
+    """Auto Scaling groups, and the recent activities of the group under the cursor."""
+
+    DATASETS = ("scaling",)
+    DEFAULT_CSS = """
+    ScalingView #scaling-table { height: 1fr; }
+    ScalingView #activities-table { height: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.activities: list[dict[str, Any]] = []
+
+    def compose(self) -> ComposeResult:
+        """Groups on top, activities of the selected one below."""
+        yield self.note()
+        yield Static("Auto Scaling groups", classes="caption")
+        yield ResourceTable(model.SCALING_GROUP_COLUMNS, id="scaling-table")
+        yield Static("Recent activities", id="activities-caption", classes="caption")
+        yield ResourceTable(model.ACTIVITY_COLUMNS, id="activities-table")
+
+    def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        """Follow the group cursor with the activities table."""
+        if event.data_table.id == "scaling-table":
+            self.show_activities()
+
+    def show_activities(self) -> None:
+        """Fill the activities table for the group under the cursor."""
+        group = self.query_one("#scaling-table", ResourceTable).selected_key
+        self.query_one("#activities-caption", Static).update(
+            f"Recent activities of {group}" if group else "Recent activities")
+        self.query_one("#activities-table", ResourceTable).set_rows(
+            model.activity_rows(self.activities, group))
 
 
 # Keys that act on one view's rows. They are app bindings enabled only while their view is on
@@ -280,6 +340,8 @@ VIEW_SPECS = (
     ViewSpec("snapshots", "Snapshots", "8"),
     ViewSpec("buckets", "Buckets", "9"),
     ViewSpec("events", "Events", "0"),
+    ViewSpec("alarms", "Alarms", "w"),
+    ViewSpec("scaling", "Scaling", "g"),
 )
 
 
@@ -317,6 +379,10 @@ def build_view(spec: ViewSpec) -> View:
         return CapacityView(id=vid)
     if spec.id == "events":
         return EventsView(id=vid)
+    if spec.id == "alarms":
+        return AlarmsView("alarms", model.ALARM_COLUMNS, id=vid)
+    if spec.id == "scaling":
+        return ScalingView(id=vid)
     if spec.id == "keys":
         return KeysView("keys", columns["keys"], id=vid)
     if spec.id == "addresses":

@@ -141,3 +141,41 @@ def test_empty_responses() -> None:
     assert model.image_rows({"imagesSet": ""}) == []
     assert model.volume_rows({}) == [] and model.snapshot_rows({"snapshotSet": []}) == []
     assert model.bucket_rows([]) == []
+
+
+def test_cpu_request_and_points() -> None:
+    """The hour before the given time, per minute; points sorted by time, garbage skipped."""
+    from datetime import UTC, datetime
+
+    params = model.cpu_request("i-1", datetime(2026, 1, 2, 0, 30, tzinfo=UTC))
+    assert (params["StartTime"], params["EndTime"]) == ("2026-01-01T23:30:00Z", "2026-01-02T00:30:00Z")
+    assert params["Dimensions"] == {"member": [{"Name": "InstanceId", "Value": "i-1"}]}
+    assert params["Statistics"] == {"member": ["Average"]} and params["Period"] == 60
+    answer = {"Datapoints": [{"Timestamp": "2026-01-02T00:02:00Z", "Average": "7.5"},
+                             {"Timestamp": "2026-01-02T00:01:00Z", "Average": "2"},
+                             {"Timestamp": "2026-01-02T00:03:00Z", "Average": ""}]}
+    assert model.cpu_points(answer) == [2.0, 7.5]
+    assert model.cpu_points({"Datapoints": ""}) == []
+
+
+def test_alarm_group_and_activity_rows() -> None:
+    """Alarm metric with dimensions and threshold as a comparison; in service counts InService
+    members only; activities are the named group's."""
+    (key, cells), = model.alarm_rows([{
+        "AlarmName": "hot", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+        "Dimensions": [{"Name": "InstanceId", "Value": "i-1"}], "Statistic": "Maximum",
+        "ComparisonOperator": "GreaterThanOrEqualToThreshold", "Threshold": "90.0",
+        "StateValue": "ALARM", "StateUpdatedTimestamp": "2026-01-02T03:04:05.000Z", "StateReason": "r"}])
+    assert key == "hot"
+    assert [str(c) for c in cells] == ["hot", "AWS/EC2 CPUUtilization [InstanceId=i-1]", "ALARM",
+                                       "Maximum >= 90.0", "2026-01-02 03:04:05", "r"]
+    assert isinstance(cells[2], Text) and str(cells[2].style) == "bold red"
+    (key, cells), = model.scaling_group_rows([{
+        "AutoScalingGroupName": "g", "DesiredCapacity": "2", "MinSize": "1", "MaxSize": "3",
+        "AvailabilityZones": ["zone-1"], "LaunchConfigurationName": "lc",
+        "Instances": [{"LifecycleState": "InService"}, {"LifecycleState": "Pending"}]}])
+    assert [str(c) for c in cells] == ["g", "2", "1", "3", "1", "zone-1", "lc"]
+    activities = [{"ActivityId": "a", "AutoScalingGroupName": "g", "StatusCode": "Failed"},
+                  {"ActivityId": "b", "AutoScalingGroupName": "other", "StatusCode": "Successful"}]
+    assert [k for k, _ in model.activity_rows(activities, "g")] == ["a"]
+    assert model.activity_rows(activities, None) == []

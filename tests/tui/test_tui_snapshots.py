@@ -51,6 +51,9 @@ VIEWS = [
     ("instances_sorted_by_state", ("s", "s", "s")),
     ("instances_marked", ("space", "down", "space")),
     ("help", ("question_mark",)),
+    ("alarms", ("w",)),
+    ("scaling", ("g",)),
+    ("scaling_second_group", ("g", "down")),
 ]
 
 

@@ -39,6 +39,29 @@ def _node(n: int, used: int, power: str = "on", state: str = "UP") -> dict[str, 
             "hypervisor": "virtual", "instances": [{"instanceId": "x"}] * used or ""}
 
 
+def _alarm(name: str, state: str, metric: str, dims: list[tuple[str, str]], threshold: str,
+           changed: str, reason: str, op: str = "GreaterThanThreshold") -> dict[str, Any]:
+    return {"AlarmName": name, "Namespace": "AWS/EC2" if "Instance" in str(dims) else "AWS/AutoScaling",
+            "MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+            "Statistic": "Average", "ComparisonOperator": op, "Threshold": threshold, "Period": "60",
+            "EvaluationPeriods": "2", "StateValue": state, "StateReason": reason,
+            "StateUpdatedTimestamp": changed}
+
+
+def _member(n: int, group: str, state: str = "InService") -> dict[str, Any]:
+    return {"InstanceId": f"i-{n:017x}", "AvailabilityZone": "zone-1", "LifecycleState": state,
+            "HealthStatus": "Healthy", "LaunchConfigurationName": f"{group}-lc"}
+
+
+def _activity(n: int, group: str, status: str, description: str, cause: str) -> dict[str, Any]:
+    return {"ActivityId": f"{n:08d}-0000-4000-8000-000000000000", "AutoScalingGroupName": group,
+            "StatusCode": status, "Description": description, "Cause": cause, "Progress": "100",
+            "StartTime": f"2026-01-02T12:{n:02d}:00.000Z", "EndTime": f"2026-01-02T12:{n:02d}:30.000Z"}
+
+
+# CPU of the instances in the last hour, one point a minute (a morning peak on web-1).
+CPU_POINTS = [5.0 + 3 * (n % 7) + (60.0 if 20 <= n < 30 else 0.0) for n in range(60)]
+
 VM_TYPES = [("m1.small", 1, 256, 5), ("c1.medium", 2, 512, 10), ("m1.xlarge", 2, 1024, 10),
             ("m3.2xlarge", 4, 4096, 30), ("cc2.8xlarge", 16, 6144, 120)]
 
@@ -59,6 +82,35 @@ class FakeCloud:
             _instance(5, "terminated", 4, name="old"), _instance(6, "running", 2, "m1.xlarge"),
         ]
         self.nodes = [_node(1, 2), _node(2, 3), _node(3, 0), _node(4, 0, "off", "DOWN")]
+        self.alarms = [
+            _alarm("web-cpu-high", "ALARM", "CPUUtilization", [("AutoScalingGroupName", "web")], "70.0",
+                   "2026-01-02T12:20:00.000Z", "Threshold Crossed: 2 datapoints were greater than 70.0"),
+            _alarm("web-cpu-low", "OK", "CPUUtilization", [("AutoScalingGroupName", "web")], "10.0",
+                   "2026-01-02T11:00:00.000Z", "Threshold Crossed: 1 datapoint was not less than 10.0",
+                   "LessThanThreshold"),
+            _alarm("db-status", "INSUFFICIENT_DATA", "StatusCheckFailed",
+                   [("InstanceId", "i-00000000000000003")], "1.0", "2026-01-02T10:03:00.000Z",
+                   "Insufficient Data: 2 datapoints were unknown.", "GreaterThanOrEqualToThreshold"),
+        ]
+        self.scaling_groups = [
+            {"AutoScalingGroupName": "web", "LaunchConfigurationName": "web-lc", "MinSize": "1",
+             "MaxSize": "4", "DesiredCapacity": "3", "AvailabilityZones": ["zone-1"],
+             "Instances": [_member(1, "web"), _member(2, "web"), _member(7, "web", "Pending")]},
+            {"AutoScalingGroupName": "batch", "LaunchConfigurationName": "batch-lc", "MinSize": "0",
+             "MaxSize": "10", "DesiredCapacity": "0", "AvailabilityZones": ["zone-1"], "Instances": []},
+        ]
+        self.activities = [
+            _activity(21, "web", "InProgress", "Launching a new EC2 instance: i-00000000000000007",
+                      "an alarm web-cpu-high in state ALARM triggered policy web-scale-out "
+                      "changing the desired capacity from 2 to 3."),
+            _activity(5, "batch", "Successful", "Terminating EC2 instance: i-00000000000000009",
+                      "a user request explicitly set group desired capacity changing from 1 to 0."),
+            _activity(2, "web", "Successful", "Launching a new EC2 instance: i-00000000000000002",
+                      "a user request created an AutoScalingGroup changing the desired capacity from 0 to 2."),
+            _activity(1, "web", "Successful", "Launching a new EC2 instance: i-00000000000000001",
+                      "a user request created an AutoScalingGroup changing the desired capacity from 0 to 2."),
+        ]
+        self.cpu = {"i-00000000000000001": CPU_POINTS}
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """One EC2 action from the fixed data."""
@@ -70,6 +122,10 @@ class FakeCloud:
         if handler is None:
             raise ServiceError("InvalidAction", f"The action {action} is not valid for this web service.", 400)
         return handler(params or {})
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """One CloudWatch or Auto Scaling action from the fixed data."""
+        return self.call(action, params)
 
     def list_buckets(self) -> list[dict[str, str]]:
         """Two buckets."""
@@ -124,3 +180,20 @@ class FakeCloud:
     def _GetConsoleOutput(self, params: dict[str, Any]) -> Any:
         text = f"[    0.000000] Booting {params.get('InstanceId')}\nlogin:\n"
         return {"output": base64.b64encode(text.encode()).decode()}
+
+    def _DescribeAlarms(self, params: dict[str, Any]) -> Any:
+        return {"MetricAlarms": self.alarms}
+
+    def _GetMetricStatistics(self, params: dict[str, Any]) -> Any:
+        iid = params["Dimensions"]["member"][0]["Value"]
+        points = self.cpu.get(iid, [])
+        # The fixed clock's hour, whatever StartTime says: snapshots must not depend on today.
+        return {"Label": "CPUUtilization", "Datapoints": [
+            {"Timestamp": f"2026-01-02T11:{n:02d}:00Z", "Average": str(v), "Unit": "Percent"}
+            for n, v in reversed(list(enumerate(points)))]}
+
+    def _DescribeAutoScalingGroups(self, params: dict[str, Any]) -> Any:
+        return {"AutoScalingGroups": self.scaling_groups}
+
+    def _DescribeScalingActivities(self, params: dict[str, Any]) -> Any:
+        return {"Activities": self.activities}
