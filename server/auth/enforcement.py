@@ -25,7 +25,12 @@ from server import errors
 from server.auth import quotas
 from server.auth.authz import Action
 from server.auth.identity import ADMIN_ACCOUNT, Principal
-from server.auth.policies_source import is_cloud_admin, policies_for, principal_ids
+from server.auth.policies_source import (
+    account_policy_group,
+    is_cloud_admin,
+    policies_for,
+    principal_ids,
+)
 from server.auth.policy import (
     Decision,
     PolicySet,
@@ -34,6 +39,7 @@ from server.auth.policy import (
     authorization_message,
     decide,
     encode_authorization_message,
+    group,
     load_message_key,
 )
 
@@ -224,6 +230,22 @@ def may(ctx: Context, iam_action: str, resource: str = "*",
     context = request_context(ctx, caller, resource, service_keys or {})
     return decide(Request(iam_action, resource, principal_ids(caller), context),
                   policies).allowed
+
+
+def principal_decision(identity: Any, account_id: str, principal_arn: str, policy: str,
+                       iam_action: str, resource: str = "*") -> Decision:
+    """The engine's decision for a principal that is no request's caller, such as a
+    service acting for an account through its service-linked role: ``policy`` is the
+    principal's own (identity) policy, and the account's policies apply as to any of
+    its principals (their Deny wins)."""
+    policies = PolicySet(identity=group((policy,)),
+                         account=account_policy_group(identity, account_id),
+                         account_id=account_id)
+    context = RequestContext({"aws:principalarn": principal_arn,
+                              "aws:principalaccount": account_id,
+                              "aws:principaltype": "AssumedRole"})
+    return decide(Request(iam_action, resource, frozenset({account_id, principal_arn}),
+                          context), policies)
 
 
 def _refuse(ctx: Context, declared: Action, caller: Principal, iam_action: str,

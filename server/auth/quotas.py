@@ -179,6 +179,28 @@ _RUN_START = frozenset({"ec2:runinstances", "ec2:startinstances"})
 _LIVE_VOLUME = _of_account(_volumes, lambda v: v.state not in ("deleted", "deleting"))
 
 
+def _autoscaling(attr: str) -> Callable[[Cloud], Iterable[Any]]:
+    """Records of one kind of the Auto Scaling component (none when it is not set up)."""
+    def records(cloud: Cloud) -> Iterable[Any]:
+        svc = cloud.components.get("autoscaling")
+        return list(getattr(svc, attr).values()) if svc is not None else []
+    return records
+
+
+def _new_scaling_policy(ctx: Context) -> float:
+    """1 for a PutScalingPolicy that creates a policy, 0 for one that replaces one."""
+    svc = ctx.cloud.components.get("autoscaling")
+    group = ctx.params.get("AutoScalingGroupName")
+    name = ctx.params.get("PolicyName")
+    if svc is None or not isinstance(group, str) or not isinstance(name, str):
+        return 1.0
+    if group.startswith("arn:"):
+        found = [g for g in svc.groups.values()
+                 if g.account_id == ctx.account_id and g.arn == group]
+        group = found[0].name if found else ""
+    return 0.0 if f"{ctx.account_id}/{group}/{name}" in svc.policies else 1.0
+
+
 def _iam(action: str, attr: str) -> Counter:
     return Counter(frozenset({action}), attr, _of_account(_identity_records(attr)), _one,
                    code="LimitExceeded", status=409)
@@ -217,6 +239,15 @@ COUNTERS: dict[str, Counter] = {
         frozenset({"ec2:createsnapshot"}), "snapshot",
         _of_account(_snapshots, lambda s: s.state != "deleted"), _one,
         code="SnapshotLimitExceeded"),
+    "autoscaling:quota-autoscalinggroupnumber": Counter(
+        frozenset({"autoscaling:createautoscalinggroup"}), "autoscaling-group",
+        _of_account(_autoscaling("groups")), _one, code="LimitExceeded"),
+    "autoscaling:quota-launchconfigurationnumber": Counter(
+        frozenset({"autoscaling:createlaunchconfiguration"}), "launch-configuration",
+        _of_account(_autoscaling("launch_configs")), _one, code="LimitExceeded"),
+    "autoscaling:quota-scalingpolicynumber": Counter(
+        frozenset({"autoscaling:putscalingpolicy"}), "scaling-policy",
+        _of_account(_autoscaling("policies")), _new_scaling_policy, code="LimitExceeded"),
     "iam:quota-usernumber": _iam("iam:createuser", "users"),
     "iam:quota-groupnumber": _iam("iam:creategroup", "groups"),
     "iam:quota-rolenumber": _iam("iam:createrole", "roles"),

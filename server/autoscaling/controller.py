@@ -4,8 +4,9 @@ Each group's loop runs on the cloud's clock: it reads the group's members from t
 cloud controller's instances (found by their ``aws:autoscaling:groupName`` tag, so a
 restart adopts what a crash left behind), asks :func:`server.autoscaling.plan.plan` what
 to do, and launches or terminates through the CLC's own RunInstances / TerminateInstances
-as the group's account: quotas and capacity apply, and their errors become failed
-activities retried with back-off.  The instance records, their tags and the group are
+as the group's account, once the policy engine allows Auto Scaling's service-linked role
+(:mod:`server.autoscaling.service_role`) to: quotas, capacity and account policies apply,
+and their errors become failed activities retried with back-off.  The instance records, their tags and the group are
 written in one flush, so a kill -9 leaves neither orphans nor double launches.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Protocol
 
 from server import errors, ids
+from server.autoscaling import service_role
 from server.autoscaling.model import (
     GROUP_TAG,
     Activity,
@@ -366,6 +368,9 @@ class AutoScaling:
         cause = self._cause(group, why)
         try:
             pairs, template = self.launch_pairs(group, zone)
+            new_instance = service_role.instance_arn(self.cloud, group.account_id)
+            for iam_action in ("ec2:RunInstances", "ec2:CreateTags"):
+                service_role.authorize(self.cloud, group.account_id, iam_action, new_instance)
             ctx = self.context(group, pairs, "RunInstances")
             result = run_instances(ctx)
         except errors.AWSError as exc:
@@ -426,6 +431,9 @@ class AutoScaling:
         if inst is None or inst.state in ("terminated", "shutting-down"):
             return
         try:
+            service_role.authorize(self.cloud, group.account_id, "ec2:TerminateInstances",
+                                   service_role.instance_arn(self.cloud, group.account_id,
+                                                             member.id))
             terminate_instances(self.context(group, [("InstanceId.1", member.id)],
                                              "TerminateInstances"))
         except errors.AWSError as exc:
