@@ -96,3 +96,33 @@ def test_group_and_policy_quotas(cloud: Any) -> None:
                                AdjustmentType="ChangeInCapacity", ScalingAdjustment=1)
     _refused(err, "autoscaling:quota-scalingpolicynumber")
     assert len(asg.describe_policies(AutoScalingGroupName="g1")["ScalingPolicies"]) == 2
+
+
+def test_user_quota_counts_the_users_own_launch_configurations(cloud: Any) -> None:
+    """A user's own Limit counts what the user created, not the admin's."""
+    _, key, secret = new_account(cloud, "asq-user")
+    iam = cloud.client("iam", key=key, secret=secret)
+    iam.create_user(UserName="scaler")
+    iam.put_user_policy(UserName="scaler", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["autoscaling:*", "ec2:Describe*"],
+             "Resource": "*"},
+            {"Effect": "Limit", "Action": "autoscaling:CreateLaunchConfiguration",
+             "Resource": "*", "Condition": {"NumericLessThanEquals": {
+                 "autoscaling:quota-launchconfigurationnumber": "1"}}}]}))
+    k = iam.create_access_key(UserName="scaler")["AccessKey"]
+    image = image_id(cloud.client("ec2", key=key, secret=secret))
+    admin = autoscaling(cloud, key=key, secret=secret)
+    for name in ("admin-1", "admin-2"):
+        admin.create_launch_configuration(LaunchConfigurationName=name, ImageId=image,
+                                          InstanceType="m1.small")
+    user = autoscaling(cloud, key=k["AccessKeyId"], secret=k["SecretAccessKey"])
+    user.create_launch_configuration(LaunchConfigurationName="mine", ImageId=image,
+                                     InstanceType="m1.small")
+    with pytest.raises(ClientError) as err:
+        user.create_launch_configuration(LaunchConfigurationName="second", ImageId=image,
+                                         InstanceType="m1.small")
+    _refused(err, "autoscaling:quota-launchconfigurationnumber")
+    assert "user scaler" in err.value.response["Error"]["Message"]
+    admin.create_launch_configuration(LaunchConfigurationName="admin-3", ImageId=image,
+                                      InstanceType="m1.small")
