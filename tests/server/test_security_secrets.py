@@ -111,6 +111,9 @@ def test_plain_data_dir_is_converted(make_cloud: Any) -> None:
     admin = c.credentials()
     user = c.client("iam")
     user.create_user(UserName="old")
+    user.put_user_policy(UserName="old", PolicyName="describe", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*"}]}))
     old_key = user.create_access_key(UserName="old")["AccessKey"]
     s3 = c.client("s3")
     s3.create_bucket(Bucket="kept")
