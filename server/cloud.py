@@ -1,8 +1,12 @@
 """The composition root: one cloud = config + clock + store + identity + components.
 
-``Cloud`` builds every component for the configured zones and registers their
-services with the HTTP app.  Optional components (Walrus, the storage controller)
-register themselves through a ``setup(cloud)`` function in their package.
+``Cloud`` builds the core components in dependency order, handing each the ports of
+those it calls (``server/ports/``): the CLC, Walrus (the ObjectStore), each zone's
+Storage Controller (a BlockStore, given Walrus for snapshots), the CLC's EBS over the
+SCs, the ImageSource the node drivers fetch images from, and, at start, one CC per zone
+with its NCs.  The other components (metadata, Auto Scaling, CloudWatch, the console,
+LDAP sync) register themselves through a ``setup(cloud)`` function in their package,
+in the order of :data:`COMPONENTS`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import importlib
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from server.app import CloudApp
 from server.auth.identity import ADMIN_ACCOUNT, Identity
@@ -25,6 +30,11 @@ from server.nc.hypervisor import make_driver
 from server.nc.node import NodeController
 from server.tls import TLSFiles
 from server.util import atomic_write
+
+if TYPE_CHECKING:
+    from server.clc.ebs import BlockStorage
+    from server.ports.images import ImageSource
+    from server.walrus.service import Walrus
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +53,9 @@ SERVICE_PATHS: dict[str, str] = {
     "properties": "/services/Properties",
 }
 
-#: Optional components, set up when their package provides ``setup(cloud)``.
-COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
+#: Further components, set up in this order when their package provides ``setup(cloud)``
+#: (Walrus, the SCs and the EBS API are core: ``Cloud`` builds them itself).
+COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync")
@@ -68,28 +79,53 @@ class Cloud:
         self.identity = Identity(self.store, self.clock.now)
         self.store.seal_plain_records()  # a data dir from before secrets were sealed
         self.app = CloudApp(self)
+        #: Zone -> its CC (built at start, :meth:`build_clusters`).
         self.clusters: dict[str, ClusterController] = {}
+        #: Components registered by name by the ``setup(cloud)`` of :data:`COMPONENTS`
+        #: (the core components below are typed attributes instead).
         self.components: dict[str, Any] = {}
         self.stop_hooks: list[Callable[[], Any]] = []
         self.start_hooks: list[Callable[[], Any]] = []
         from server.auth.iam import IAMService
         from server.auth.tokens import STSService
         from server.clc.controller import CloudController
+        from server.clc.ebs import BlockStorage
         from server.clc.ec2 import EC2Service
+        from server.nc.images import ImageStore
+        from server.sc.service import storage_controllers
 
         self.clc = CloudController(self)
         self.ec2 = EC2Service(self)  # components add actions to self.ec2.actions
         self.app.register(self.ec2)
         self.app.register(IAMService(self))
         self.app.register(STSService(self))
+        #: Walrus (the ObjectStore), None if this installation has no Walrus package.
+        self.walrus: Walrus | None = None
+        #: The cloud certificate and key (made with Walrus, which signs bundles with them).
+        self.certificate_path: str | None = None
+        self.certificate_key_path: str | None = None
+        walrus_service = _optional("server.walrus.service")
+        if walrus_service is not None:
+            walrus_service.setup(self)
+        # The SCs upload snapshots to Walrus and persist their records through the CLC's
+        # EBS, which reaches them through the BlockStore port.
+        self.ebs: BlockStorage = BlockStorage(self.clc, self.clock, self.store, self.clusters)
+        self.ebs.zones.update(storage_controllers(config, self.clock, self.walrus,
+                                                  save=self.ebs.save, forget=self.ebs.forget))
+        self.clc.resource_lookups.append(self.ebs.lookup)
+        self.clc.instance_listeners.append(self.ebs.on_instance_state)
+        self.ebs.load()
+        # Recovery schedules work on the clock, which runs once the loop does.
+        self.start_hooks.append(self.ebs.recover)
+        #: Where the node drivers fetch eki/eri/emi bytes (the CLC's images, in Walrus).
+        self.image_source: ImageSource = ImageStore(self.clc, self.walrus)
+        # Compatibility aliases for code written against the old string-keyed registry
+        # (read-only use; the typed attributes above are the interface).
+        self.components.update(walrus=self.walrus, sc=self.ebs, image_store=self.image_source,
+                               certificate_path=self.certificate_path,
+                               certificate_key_path=self.certificate_key_path)
         for module in COMPONENTS:
-            try:
-                mod = importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name and module.startswith(exc.name):
-                    continue  # component not installed
-                log.error("component %s cannot load (%s); the cloud runs without it", module, exc)
-                continue
+            mod = _optional(module)
             setup = getattr(mod, "setup", None)
             if setup is not None:
                 setup(self)
@@ -111,11 +147,9 @@ class Cloud:
             nodes = []
             for n in range(zone.nodes):
                 name = f"{zone.name}-node-{n + 1:02d}"
-                # image_store: how a libvirt driver fetches eki/eri/emi bytes from Walrus
-                # (server/nc/images.py, registered by server.metadata's setup; None without it).
+                # image_store: how a libvirt driver fetches eki/eri/emi bytes (ImageSource).
                 driver = make_driver(zone.hypervisor, name, zone.values | {
-                    "data_dir": self.data_dir,
-                    "image_store": self.components.get("image_store")}, self.clock)
+                    "data_dir": self.data_dir, "image_store": self.image_source}, self.clock)
                 nodes.append(NodeController(name, self.clock, driver, lambda e: None,
                                             capacity=None))
             cc = ClusterController(
@@ -181,7 +215,7 @@ class Cloud:
             lines.append(f"{name}-url = {base}{path}")
         if self.https_url:
             lines += ["verify-ssl = true", f"ca-bundle = {ca_bundle or self.ca_path}"]
-        cert = self.components.get("certificate_path")
+        cert = self.certificate_path
         if cert:
             lines.append(f"certificate = {cert}")
         lines += [f"user = {account_id}:{user}", "", f"[user {account_id}:{user}]",
@@ -195,3 +229,15 @@ class Cloud:
         key = keys[0] if keys else self.identity.create_access_key(account.id, "admin")
         text = self.client_config(account.id, "admin", key.key_id, key.secret)
         atomic_write(self.client_config_path, text.encode(), mode=0o600)
+
+
+def _optional(module: str) -> ModuleType | None:
+    """Import a component's module; None when the component is not installed (or cannot
+    load: the cloud runs without it)."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None  # component not installed
+        log.error("component %s cannot load (%s); the cloud runs without it", module, exc)
+        return None

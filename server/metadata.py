@@ -11,9 +11,7 @@ signature 403.
 The shared secret is ``[cloud] metadata_secret``; when that is empty one is generated
 on first start and kept, sealed (``server.auth.secrets``), in ``DATA_DIR/metadata_secret``.
 
-``setup(cloud)`` also registers what real instances need from the cloud: the NC's
-image store (``cloud.components["image_store"]``, which the zone config hands to each
-libvirt driver) and the node health monitor, started with the cloud.
+``setup(cloud)`` also registers the node health monitor, started with the cloud.
 """
 
 from __future__ import annotations
@@ -272,13 +270,10 @@ def _text(status: int, body: str) -> Response:
 
 
 def setup(cloud: Cloud) -> None:
-    """Register the metadata service, the NC image store and the node health monitor."""
-    from server.nc.images import ImageStore
+    """Register the metadata service and the node health monitor."""
     from server.nc.monitor import NodeHealthMonitor
 
     cloud.app.register(MetadataService(cloud, shared_secret(cloud)))
-    # The libvirt drivers get this through their zone config (Cloud.build_clusters).
-    cloud.components["image_store"] = ImageStore(cloud)
     monitor = NodeHealthMonitor(cloud.clock, cloud.clusters)
     cloud.components["node_monitor"] = monitor
     cloud.start_hooks.append(monitor.start)

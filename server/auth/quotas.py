@@ -144,7 +144,7 @@ def _of_account(source: Callable[[Cloud], Iterable[Any]],
 
 
 def _ebs(cloud: Cloud) -> Any:
-    return cloud.components.get("sc")
+    return cloud.ebs
 
 
 def _volumes(cloud: Cloud) -> Iterable[Any]:

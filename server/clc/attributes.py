@@ -188,7 +188,7 @@ def _delete_on_termination(ctx: Context, inst: Any, mappings: Any) -> None:
     """Change ``DeleteOnTermination`` of volumes attached to the instance (by device)."""
     if not isinstance(mappings, list):
         mappings = [mappings]
-    sc = ctx.cloud.components.get("sc")
+    sc = ctx.cloud.ebs
     for mapping in mappings:
         if not isinstance(mapping, dict) or not mapping.get("DeviceName"):
             raise errors.MissingParameter("The request must contain the parameter "

@@ -207,7 +207,7 @@ class BundleTasks:
         from euca2ools.bundle.tasks import BundleSpec, make_bundle
         from server.walrus.certs import cloud_key
 
-        walrus = self.cloud.components.get("walrus")
+        walrus = self.cloud.walrus
         if walrus is None:
             raise errors.AWSError("this cloud has no object storage to bundle into",
                                   code="Server.InternalError")
@@ -242,7 +242,8 @@ class BundleTasks:
         from server.walrus import acl as acls
         from server.walrus import errors as s3errors
 
-        walrus = self.cloud.components["walrus"]
+        walrus = self.cloud.walrus
+        assert walrus is not None  # _bundle() has read the image from it
         try:
             walrus.store.create_bucket(task.bucket, task.account_id, "",
                                        acls.canned("private", task.account_id),
@@ -263,10 +264,12 @@ class BundleTasks:
             self._on_loop(functools.partial(self._progress, task, "storing", min(done, 99)))
 
     def _remove(self, bucket: str, keys: list[str]) -> None:
-        walrus = self.cloud.components.get("walrus")
+        walrus = self.cloud.walrus
+        if walrus is None:
+            return
         for key in keys:
             try:
-                walrus.delete_object(bucket, key)  # type: ignore[union-attr]
+                walrus.delete_object(bucket, key)
             except Exception:
                 log.warning("could not remove %s/%s of a cancelled bundle", bucket, key)
 
@@ -380,7 +383,7 @@ def bundle_instance(ctx: Context) -> Any:
     if any(t.instance_id == inst.id and t.state not in FINAL for t in tasks.tasks.values()):
         raise BundlingInProgress(f"Instance {inst.id} is already being bundled")
     check_upload_policy(ctx, bucket, prefix)
-    walrus = ctx.cloud.components.get("walrus")
+    walrus = ctx.cloud.walrus
     if walrus is not None:
         row = walrus.store.bucket_or_none(bucket)
         if row is not None and row["account_id"] != inst.account_id:

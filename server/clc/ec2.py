@@ -7,6 +7,7 @@ from server.clc import (
     addresses,
     attributes,
     bundletasks,
+    ebs_launch,
     groups,
     images,
     instances,
@@ -14,7 +15,9 @@ from server.clc import (
     launchtemplates,
     lifecycle,
     passwords,
+    snapshots,
     tags,
+    volumes,
     zones,
 )
 from server.protocol.query import Handler, QueryService
@@ -44,7 +47,7 @@ class EC2Service(QueryService):
 
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
-               passwords, bundletasks, launchtemplates]
+               passwords, bundletasks, launchtemplates, volumes, snapshots, ebs_launch]
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""

@@ -74,7 +74,7 @@ def check_ami_name(name: str) -> None:
 def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
     """The bundle manifest at ``BUCKET/KEY`` in Walrus, which the caller must be able to
     read; ``{}`` when this cloud runs without Walrus."""
-    walrus = ctx.cloud.components.get("walrus")
+    walrus = ctx.cloud.walrus
     if walrus is None:
         return {}
     from dataclasses import asdict
@@ -131,7 +131,7 @@ def register_image(ctx: Context) -> Any:
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
     if root_snapshot is not None:
-        sc = ctx.cloud.components.get("sc")
+        sc = ctx.cloud.ebs
         if sc is not None:
             sc.check_snapshot_usable(ctx, root_snapshot["snapshot_id"])
     img = Image(

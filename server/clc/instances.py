@@ -241,7 +241,7 @@ def run_instances(ctx: Context) -> Any:
         max_count = min(max_count, ctx.quota_room)  # Limit statements (server/auth/quotas.py)
 
     count = max_count
-    sc = ctx.cloud.components.get("sc")
+    sc = ctx.cloud.ebs
     cc = ctx.cloud.clusters[zone]
     reservation = ids.resource_id("r")
     now = ctx.cloud.clock.now()

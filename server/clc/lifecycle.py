@@ -50,7 +50,7 @@ def terminate_instances(ctx: Context) -> Any:
         elif inst.state == "stopped":
             clc._set_state(inst, "shutting-down")
             clc._finish_teardown(inst)
-        sc = ctx.cloud.components.get("sc")
+        sc = ctx.cloud.ebs
         if sc is not None:
             sc.instance_terminating(inst)
         out.append(_state_change(inst, previous))

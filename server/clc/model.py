@@ -6,28 +6,11 @@ Each record is persisted as a JSON document (``Store.put(kind, id, account, doc)
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-R = TypeVar("R", bound="Record")
-
-
-class Record:
-    """Base of persisted records: ``id``, ``account_id`` and a JSON form."""
-
-    KIND: ClassVar[str] = ""
-    id: str
-    account_id: str
-
-    def doc(self) -> dict[str, Any]:
-        """The record as a JSON-able dict."""
-        return asdict(self)  # type: ignore[call-overload, no-any-return]
-
-    @classmethod
-    def from_doc(cls: type[R], doc: dict[str, Any]) -> R:
-        """Rebuild a record, ignoring fields it no longer has."""
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-        return cls(**{k: v for k, v in doc.items() if k in names})
+# Re-exported: the CLC's records derive from it and other modules import it from here.
+from server.db.record import Record as Record
 
 
 @dataclass

@@ -151,7 +151,7 @@ class InstanceMetrics:
     def publish_volumes(self, now: float, samples: dict[str, Sample]) -> None:
         """AWS/EBS per attached volume, each minute: its instance's disk traffic shared
         among the instance's volumes, and idle time when there was none."""
-        sc = self.cloud.components.get("sc")
+        sc = self.cloud.ebs
         volumes = getattr(sc, "volumes", None)
         if not volumes:
             return

@@ -91,7 +91,7 @@ def credentials_zip(cloud: Cloud, account_id: str, user: str) -> bytes:
     ca = _read(cloud.ca_path)
     ini = cloud.client_config(account_id, user, key.key_id, key.secret,
                               ca_bundle=CA_NAME if ca else None)
-    cloud_cert = cloud.components.get("certificate_path")
+    cloud_cert = cloud.certificate_path
     if cloud_cert:
         # The server's path means nothing on the user's machine; without the line the
         # bundling commands fetch the cloud's certificate from the bootstrap service

@@ -25,22 +25,17 @@ import os
 import shutil
 import subprocess
 import threading
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from server.nc.domain import config_drive_files
 from server.nc.types import InstanceSpec
+from server.ports.images import ImageSource as ImageSource  # the port ImageStore implements
 
 if TYPE_CHECKING:
-    from server.cloud import Cloud
+    from server.clc.controller import CloudController
+    from server.ports.objectstore import ObjectStore
 
 log = logging.getLogger(__name__)
-
-
-class ImageSource(Protocol):
-    """Anything that can write an image's bytes to a local file (blocking)."""
-
-    def fetch(self, image_id: str, dest_path: str) -> None:
-        """Write the image ``image_id`` to ``dest_path``; raise if it cannot."""
 
 
 class ImageNotAvailable(Exception):
@@ -50,12 +45,13 @@ class ImageNotAvailable(Exception):
 class ImageStore:
     """Rebuilds registered bundle images from Walrus for the node controllers."""
 
-    def __init__(self, cloud: Cloud):
-        self.cloud = cloud
+    def __init__(self, clc: CloudController, walrus: ObjectStore | None):
+        self.clc = clc
+        self.walrus = walrus
 
     def location(self, image_id: str) -> tuple[str, str]:
         """``(bucket, manifest key)`` of a registered bundle image."""
-        img = self.cloud.clc.images.get(image_id)
+        img = self.clc.images.get(image_id)
         if img is None:
             raise ImageNotAvailable(f"{image_id} is not a registered image")
         bucket, _, key = img.location.lstrip("/").partition("/")
@@ -65,7 +61,7 @@ class ImageStore:
 
     def fetch(self, image_id: str, dest_path: str) -> None:
         """Decrypt and reassemble the image's bundle into ``dest_path`` (temp + rename)."""
-        walrus: Any = self.cloud.components.get("walrus")
+        walrus = self.walrus
         if walrus is None:
             raise ImageNotAvailable(f"{image_id}: this cloud runs without Walrus")
         bucket, key = self.location(image_id)

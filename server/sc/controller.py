@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from server.clc.model import Record
 from server.clock import Clock
+from server.db.record import Record
 from server.nc.types import Outcome
 from server.sc.backends import Stored, VolumeBackend
 from server.sc.model import (
@@ -81,6 +81,10 @@ class StorageController:
     def add(self, vol: Volume) -> None:
         """Adopt a loaded volume record."""
         self.volumes[vol.id] = vol
+
+    def add_snapshot(self, snap: Snapshot) -> None:
+        """Adopt a loaded snapshot record."""
+        self.snapshots[snap.id] = snap
 
     def create_volume(self, vol: Volume, location: str = "") -> None:
         """Start creating ``vol`` (blank, or from the snapshot stored at ``location``)."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from server import errors
-from server.clc.model import Record
+from server.db.record import Record
 
 #: Volume states as EC2 shows them, and where each may go.
 VOLUME_STATES: dict[str, frozenset[str]] = {

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Any, Protocol
+from typing import Protocol
 
+from server.ports.objectstore import ObjectStore
 from server.util import atomic_write
 
 #: Multipart part size for snapshot uploads (the reference's minimum; Walrus may raise it).
@@ -35,7 +36,7 @@ class SnapshotStore(Protocol):
 class WalrusSnapshotStore:
     """Snapshots as objects in a private system bucket in Walrus, uploaded with multipart."""
 
-    def __init__(self, walrus: Any, bucket: str):
+    def __init__(self, walrus: ObjectStore, bucket: str):
         self.walrus = walrus
         self.bucket = bucket
         self._bucket_ready = False

@@ -12,6 +12,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from server import errors
 from server.auth.authz import action
 from server.protocol.query import Context, Handler, QueryService
 from server.util import atomic_write
@@ -72,7 +73,8 @@ class EmpyreanService(QueryService):
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
 
-        path = self.cloud.components["certificate_path"]
+        path = self.cloud.certificate_path
+        assert path is not None  # made by Walrus' setup, which registers this service
         with open(path, "rb") as fh:
             pem = fh.read()
         cert = x509.load_pem_x509_certificate(pem)
@@ -97,5 +99,8 @@ def cloud_key(cloud: Cloud) -> Any:
     """The cloud's private key (for decrypting bundles)."""
     from cryptography.hazmat.primitives import serialization
 
-    with open(cloud.components["certificate_key_path"], "rb") as fh:
+    if cloud.certificate_key_path is None:
+        raise errors.AWSError("this cloud has no certificate (it runs without Walrus)",
+                              code="InternalError", status=500)
+    with open(cloud.certificate_key_path, "rb") as fh:
         return serialization.load_pem_private_key(fh.read(), password=None)

@@ -1,13 +1,14 @@
 """Walrus: the S3-compatible object store, served at ``/services/objectstorage`` and ``/``.
 
-``setup(cloud)`` builds the :class:`Walrus` component (``cloud.components["walrus"]``),
+``setup(cloud)`` builds the :class:`Walrus` component (``cloud.walrus``),
 registers the S3 service (path style at ``/services/objectstorage/BUCKET/KEY`` and at
 ``/BUCKET/KEY``; virtual-host style, see :func:`vhost_bucket`), the Empyrean bootstrap
 service, the cloud certificate, and the start/stop hooks (orphan sweep, lifecycle pass).
 
-Internal API for other components (see :class:`server.walrus.api.WalrusAPI`)::
+Internal API for other components (see :class:`server.walrus.api.WalrusAPI`; the part
+other components use is the ObjectStore port, :mod:`server.ports.objectstore`)::
 
-    walrus = cloud.components["walrus"]
+    walrus = cloud.walrus
     walrus.create_system_bucket("snapshots-abc")            # owned by the (walrus) account
     walrus.put_object_from_file(bucket, key, path)          # streamed; returns the ETag
     walrus.multipart_upload_from_file(bucket, key, path)    # parts of part_size bytes
@@ -434,10 +435,8 @@ def setup(cloud: Cloud) -> None:
     from server.walrus.certs import EmpyreanService, ensure_certificate
 
     walrus = Walrus(cloud)
-    cloud.components["walrus"] = walrus
-    cert_path, key_path = ensure_certificate(cloud.data_dir)
-    cloud.components["certificate_path"] = cert_path
-    cloud.components["certificate_key_path"] = key_path
+    cloud.walrus = walrus
+    cloud.certificate_path, cloud.certificate_key_path = ensure_certificate(cloud.data_dir)
     # Before S3Service: website hosts (BUCKET.s3-website...) would look like S3 virtual hosts.
     cloud.app.register(website.WebsiteService(walrus))
     cloud.app.register(S3Service(walrus), default=True)

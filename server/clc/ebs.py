@@ -1,5 +1,6 @@
-"""The EBS component (``cloud.components["sc"]``): every zone's SC, the records, and
-the CLC's hooks (launch-time volumes, attach/detach through the CC, termination).
+"""The CLC's EBS (``cloud.ebs``): the volume and snapshot records, every zone's SC
+reached through the :class:`~server.ports.blockstore.BlockStore` port, and the CLC's
+hooks (launch-time volumes, attach/detach through the CC, termination).
 
 Attach and detach follow reference §6: the attachment goes ``attaching`` while the CC
 relays ncAttachVolume and the hypervisor plugs the disk in, then ``attached``; a
@@ -10,13 +11,13 @@ plugged in when the instance starts again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
 from server.clc.model import Image, Instance, Record
 from server.nc.types import OK, BlockDevice, Outcome
-from server.sc.controller import StorageController
+from server.ports.blockstore import BlockStore
 from server.sc.model import (
     AttachmentLimitExceeded,
     IncorrectState,
@@ -29,7 +30,11 @@ from server.sc.model import (
 )
 
 if TYPE_CHECKING:
-    from server.cloud import Cloud
+    from server.cc.cluster import ClusterController
+    from server.clc.controller import CloudController
+    from server.clock import Clock
+    from server.db.store import Store
+    from server.protocol.params import Params
     from server.protocol.query import Context
 
 log = logging.getLogger(__name__)
@@ -39,31 +44,38 @@ MAX_ATTACHMENTS = 24
 
 
 class BlockStorage:
-    """All zones' storage controllers, the volume and snapshot records, and CLC hooks."""
+    """All zones' storage controllers, the volume and snapshot records, and CLC hooks.
 
-    def __init__(self, cloud: Cloud, zones: dict[str, StorageController]):
-        self.cloud = cloud
-        self.clc = cloud.clc
-        self.clock = cloud.clock
-        self.zones = zones
+    ``zones`` (zone -> its SC) is filled by the composition root once the SCs exist: they
+    persist their records through :meth:`save` and :meth:`forget`.  ``clusters`` is the
+    cloud's zone -> CC map, through which attachments reach the nodes.
+    """
+
+    def __init__(self, clc: CloudController, clock: Clock, store: Store,
+                 clusters: Mapping[str, ClusterController]):
+        self.clc = clc
+        self.clock = clock
+        self.store = store
+        self.clusters = clusters
+        self.zones: dict[str, BlockStore] = {}
         self.volumes: dict[str, Volume] = {}
         self.snapshots: dict[str, Snapshot] = {}
 
     # -- records ---------------------------------------------------------------------
     def load(self) -> None:
         """Read the volume and snapshot records back."""
-        for _, _, doc in self.cloud.store.load(Volume.KIND):
+        for _, _, doc in self.store.load(Volume.KIND):
             vol = Volume.from_doc(doc)
             self.volumes[vol.id] = vol
             sc = self.zones.get(vol.zone)
             if sc is not None:
                 sc.add(vol)
-        for _, _, doc in self.cloud.store.load(Snapshot.KIND):
+        for _, _, doc in self.store.load(Snapshot.KIND):
             snap = Snapshot.from_doc(doc)
             self.snapshots[snap.id] = snap
             sc = self.zones.get(snap.zone)
             if sc is not None:
-                sc.snapshots[snap.id] = snap
+                sc.add_snapshot(snap)
 
     def recover(self) -> None:
         """Settle operations a restart interrupted (on the running loop)."""
@@ -108,7 +120,7 @@ class BlockStorage:
         """A volume or snapshot by ID (for tags)."""
         return self.volumes.get(resource_id) or self.snapshots.get(resource_id)
 
-    def sc(self, zone: str) -> StorageController:
+    def sc(self, zone: str) -> BlockStore:
         """The SC of a zone (InvalidParameterValue for an unknown zone, as EC2)."""
         sc = self.zones.get(zone)
         if sc is None:
@@ -198,7 +210,7 @@ class BlockStorage:
 
         if inst.state == "running":
             disk = BlockDevice(device, vol.id, vol.path, vol.size, vol.fmt)
-            self._relay(lambda: self.cloud.clusters[inst.zone].attach_volume(inst.id, disk, done),
+            self._relay(lambda: self.clusters[inst.zone].attach_volume(inst.id, disk, done),
                         done)
         else:  # stopped: the disk is in the block-device map the NC gets at start
             self.clock.call_later(0.0, lambda: done(OK))
@@ -232,7 +244,7 @@ class BlockStorage:
 
         if inst is not None and inst.state == "running":
             iid = inst.id
-            self._relay(lambda: self.cloud.clusters[inst.zone].detach_volume(iid, vol.id, done),
+            self._relay(lambda: self.clusters[inst.zone].detach_volume(iid, vol.id, done),
                         done)
         else:
             self.clock.call_later(0.0, lambda: done(OK))
@@ -255,14 +267,14 @@ class BlockStorage:
 
     # -- CLC hooks: launch and termination -------------------------------------------
     def check_launch(self, ctx: Context, image: Image, insts: list[Instance],
-                     params: Any) -> None:
+                     params: Params) -> None:
         """Validate the launch's EBS mappings and create its volumes before placement."""
-        from server.sc.launch import create_launch_volumes
+        from server.clc.ebs_launch import create_launch_volumes
 
         create_launch_volumes(self, ctx, image, insts, params)
 
     def instances_launched(self, ctx: Context, image: Image, insts: list[Instance],
-                           params: Any) -> None:
+                           params: Params) -> None:
         """Nothing left to do: volumes were made (and unplaced ones are reaped) earlier."""
 
     def instance_terminating(self, inst: Instance) -> None:

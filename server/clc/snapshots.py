@@ -15,12 +15,12 @@ from server.protocol.xml import iso8601
 from server.sc.model import IncorrectState, InvalidSnapshotInUse, Snapshot, Volume
 
 if TYPE_CHECKING:
+    from server.clc.ebs import BlockStorage
     from server.protocol.query import Context
-    from server.sc.ebs import BlockStorage
 
 
 def _ebs(ctx: Context) -> BlockStorage:
-    ebs: BlockStorage = ctx.cloud.components["sc"]
+    ebs: BlockStorage = ctx.cloud.ebs
     return ebs
 
 

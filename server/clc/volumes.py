@@ -22,8 +22,8 @@ from server.sc.model import (
 )
 
 if TYPE_CHECKING:
+    from server.clc.ebs import BlockStorage
     from server.protocol.query import Context
-    from server.sc.ebs import BlockStorage
 
 #: Device names a volume may be attached as (Linux and Xen styles, as EC2 accepts them).
 DEVICE = re.compile(r"^/dev/(sd[a-z][0-9]*|xvd[a-z][0-9]*|vd[a-z]|hd[a-z])$|^xvd[a-z]$")
@@ -31,7 +31,7 @@ VOLUME_TYPES = ("standard", "gp2", "io1", "st1", "sc1")
 
 
 def _ebs(ctx: Context) -> BlockStorage:
-    ebs: BlockStorage = ctx.cloud.components["sc"]
+    ebs: BlockStorage = ctx.cloud.ebs
     return ebs
 
 

@@ -13,10 +13,11 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from server import errors, ids
+from server.auth.authz import action, arn, combine, each_param
+from server.clc.ebs import MAX_ATTACHMENTS, BlockStorage
 from server.clc.model import Image, Instance
-from server.sc.ebs import MAX_ATTACHMENTS, BlockStorage
+from server.clc.snapshots import start_snapshot
 from server.sc.model import AttachmentLimitExceeded, IncorrectState, InvalidSnapshotNotFound, Volume
-from server.sc.snapshots import start_snapshot
 
 if TYPE_CHECKING:
     from server.protocol.query import Context
@@ -125,7 +126,7 @@ def create_image(ctx: Context) -> Any:
     from server.clc.images import check_ami_name
     from server.clc.instances import IncorrectInstanceState, get_instance
 
-    ebs: BlockStorage = ctx.cloud.components["sc"]
+    ebs: BlockStorage = ctx.cloud.ebs
     clc = ctx.cloud.clc
     p = ctx.params
     inst = get_instance(ctx, p.str("InstanceId", required=True))
@@ -181,3 +182,11 @@ def create_image(ctx: Context) -> Any:
     clc.images[img.id] = img
     clc.save(img)
     return {"imageId": img.id}
+
+
+ACTIONS = {
+    "CreateImage": action(
+        create_image, "ec2:CreateImage",
+        resources=combine(each_param("InstanceId", "instance"),
+                          lambda ctx: [arn(ctx, "ec2", "image/*", account="")])),
+}
