@@ -272,8 +272,8 @@ class CloudController:
             self._set_state(inst, "stopped")
             self.release_public_ip(inst, auto_only=True)
             return
-        if inst.state == "terminated":
-            return
+        if inst.state in ("terminated", "stopped"):
+            return  # a late report of the teardown that ended the stop changes nothing
         self._set_state(inst, "terminated")
         inst.terminated_at = self.clock.now()
         self.release_public_ip(inst, auto_only=False)
@@ -281,8 +281,10 @@ class CloudController:
         self.save(inst)
 
     def _set_state(self, inst: Instance, state: str, reason: str = "") -> None:
+        """The one place instances change state: along the declared lifecycle
+        (:data:`~server.clc.model.INSTANCE_STATES`), stamped, saved, and announced."""
         previous = inst.state
-        inst.state = state
+        inst.set_state(state)
         inst.transition_time = self.clock.now()
         if reason:
             inst.state_reason = reason

@@ -11,6 +11,22 @@ from typing import Any, ClassVar
 
 # Re-exported: the CLC's records derive from it and other modules import it from here.
 from server.db.record import Record as Record
+from server.db.record import move
+
+#: The instance lifecycle as users see it (reference §4; AWS's instance states), and
+#: where each state may go.  The CLC moves instances only through
+#: :meth:`Instance.set_state`.  pending -> running when the NC reports it; stop
+#: (EBS-backed) and terminate go through stopping / shutting-down while the NC tears the
+#: instance down; a failed launch, or a node lost across a restart, ends in terminated
+#: directly; a stopped instance starts again as pending.
+INSTANCE_STATES: dict[str, frozenset[str]] = {
+    "pending": frozenset({"running", "stopping", "shutting-down", "terminated"}),
+    "running": frozenset({"stopping", "shutting-down", "terminated"}),
+    "stopping": frozenset({"stopped", "shutting-down", "terminated"}),
+    "stopped": frozenset({"pending", "shutting-down"}),
+    "shutting-down": frozenset({"terminated"}),
+    "terminated": frozenset(),
+}
 
 
 @dataclass
@@ -70,6 +86,10 @@ class Instance(Record):
     addressing: str = "public"
     #: The IAM instance profile (ARN, ID) whose role the instance acts as, if any.
     iam_profile: list[str] = field(default_factory=list)
+
+    def set_state(self, state: str) -> None:
+        """Move along :data:`INSTANCE_STATES` (``IllegalTransition`` otherwise)."""
+        self.state = move(INSTANCE_STATES, self.state, state, self.id)
 
 
 @dataclass

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from server import errors
-from server.db.record import Record
+from server.db.record import IllegalTransition as IllegalTransition
+from server.db.record import Record, move
 
 #: Volume states as EC2 shows them, and where each may go.
 VOLUME_STATES: dict[str, frozenset[str]] = {
@@ -38,17 +39,6 @@ SNAPSHOT_STATES: dict[str, frozenset[str]] = {
     "completed": frozenset(),
     "error": frozenset(),
 }
-
-
-class IllegalTransition(Exception):
-    """A record was asked to move to a state its lifecycle does not allow."""
-
-
-def move(table: dict[str, frozenset[str]], current: str, new: str, what: str) -> str:
-    """Check one transition of a lifecycle table; returns the new state."""
-    if new != current and new not in table[current]:
-        raise IllegalTransition(f"{what}: {current or '(none)'} -> {new}")
-    return new
 
 
 @dataclass
