@@ -29,7 +29,7 @@ lint: venv
 	$(BIN)/ruff check server euca2ools simulator tui tests benchmarks
 
 typecheck: venv
-	$(BIN)/mypy server/cc server/nc
+	$(BIN)/mypy --strict server
 	$(BIN)/mypy server simulator euca2ools tui
 
 bench: venv  ## print the benchmark figures (see benchmarks/README.md)
