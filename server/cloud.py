@@ -94,7 +94,7 @@ class Cloud:
         from server.nc.images import ImageStore
         from server.sc.service import storage_controllers
 
-        self.clc = CloudController(self)
+        self.clc = CloudController(config, self.clock, self.store, self.identity, self.clusters)
         self.ec2 = EC2Service(self)  # components add actions to self.ec2.actions
         self.app.register(self.ec2)
         self.app.register(IAMService(self))

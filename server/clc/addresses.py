@@ -183,7 +183,7 @@ def describe_addresses(ctx: Context) -> Any:
         "publicIp": a.id, "allocationId": a.allocation_id, "domain": "standard",
         "instanceId": a.instance_id or None, "associationId": a.association_id or None,
         "privateIpAddress": a.private_ip or None, "publicIpv4Pool": "eucalyptus",
-        "networkBorderGroup": ctx.cloud.config.cloud["region"],
+        "networkBorderGroup": clc.config.cloud["region"],
         "tagSet": tag_set(clc, a.allocation_id)} for a in sorted(addrs, key=lambda a: a.id)]}
 
 

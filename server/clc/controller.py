@@ -21,7 +21,13 @@ from server.nc.types import InstanceEvent, InstanceState, Resources
 from server.protocol.slices import Lane
 
 if TYPE_CHECKING:
-    from server.cloud import Cloud
+    from collections.abc import Mapping
+
+    from server.auth.identity import Identity
+    from server.cc.cluster import ClusterController
+    from server.clock import Clock
+    from server.config import CloudConfig
+    from server.db.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +54,20 @@ MAC_PREFIX = "d0:0d"
 SHAREABLE_PREFIXES = ("emi", "eki", "eri", "ami", "aki", "ari", "snap")
 
 class CloudController:
-    """Holds the cloud's records and applies the CCs' instance events to them."""
+    """Holds the cloud's records and applies the CCs' instance events to them.
 
-    def __init__(self, cloud: Cloud):
-        self.cloud = cloud
-        self.store = cloud.store
-        self.clock = cloud.clock
+    Its collaborators are handed to it by the composition root: the configuration, the
+    clock, the record store, the identity store (accounts) and ``clusters``, the zone ->
+    CC map (filled when the cloud starts), through which it reaches the nodes.
+    """
+
+    def __init__(self, config: CloudConfig, clock: Clock, store: Store, identity: Identity,
+                 clusters: Mapping[str, ClusterController]):
+        self.config = config
+        self.store = store
+        self.clock = clock
+        self.identity = identity
+        self.clusters = clusters
         self.vm_types: dict[str, VmType] = {}
         self.instances: dict[str, Instance] = {}
         self.images: dict[str, Image] = {}
@@ -145,7 +159,7 @@ class CloudController:
         """Bootstrap a new cloud, connect to the CCs and restore instances."""
         self._bootstrap()
         types = self.type_resources()
-        for cc in self.cloud.clusters.values():
+        for cc in self.clusters.values():
             cc.set_vm_types(types)
             cc.listeners.append(self.on_instance_event)
             cc.migrations.listeners.append(self.on_migrated)
@@ -154,7 +168,7 @@ class CloudController:
         self._sweep()
 
     def _bootstrap(self) -> None:
-        identity = self.cloud.identity
+        identity = self.identity
         if ADMIN_ACCOUNT not in identity.account_by_name:
             account = identity.create_account(ADMIN_ACCOUNT)
             identity.create_access_key(account.id, "admin")
@@ -184,7 +198,7 @@ class CloudController:
 
     def _sync_address_pool(self) -> None:
         pool: set[str] = set()
-        for zone in self.cloud.config.zones:
+        for zone in self.config.zones:
             pool.update(zone.public_addresses())
         for ip in sorted(pool, key=lambda a: ipaddress.IPv4Address(a)):
             if ip not in self.addresses:
@@ -205,7 +219,7 @@ class CloudController:
                     inst.id)
             if inst.state in ("terminated", "stopped"):
                 continue
-            cc = self.cloud.clusters.get(inst.zone)
+            cc = self.clusters.get(inst.zone)
             if cc is None or inst.node not in cc.by_name:
                 self._set_state(inst, "terminated", "Server.InternalError: node no longer exists")
                 continue
@@ -222,7 +236,7 @@ class CloudController:
     # -- periodic work ------------------------------------------------------------------
     def _sweep(self) -> None:
         """Forget terminated instances after the retention period."""
-        retention = self.cloud.config.cloud["terminated_retention_seconds"]
+        retention = self.config.cloud["terminated_retention_seconds"]
         now = self.clock.now()
         for inst in list(self.instances.values()):
             if inst.state == "terminated" and now - inst.terminated_at >= retention:
@@ -297,7 +311,7 @@ class CloudController:
     # -- addresses ----------------------------------------------------------------------
     def allocate_private_ip(self, zone: str) -> str:
         """The next free private address in a zone's subnet."""
-        subnet = ipaddress.IPv4Network(self.cloud.config.zones[self.zone_index(zone)].private_subnet)
+        subnet = ipaddress.IPv4Network(self.config.zones[self.zone_index(zone)].private_subnet)
         used = self.used_private.setdefault(zone, set())
         hosts = subnet.num_addresses - 2
         base = int(subnet.network_address)
@@ -312,7 +326,7 @@ class CloudController:
 
     def zone_index(self, zone: str) -> int:
         """Position of a zone in the config."""
-        for n, z in enumerate(self.cloud.config.zones):
+        for n, z in enumerate(self.config.zones):
             if z.name == zone:
                 return n
         raise errors.InvalidParameterValue(f"Invalid availability zone: [{zone}]")
@@ -431,7 +445,7 @@ class CloudController:
                                       code="DeleteConflict", status=409)
             return
         for inst in live:
-            cc = self.cloud.clusters.get(inst.zone)
+            cc = self.clusters.get(inst.zone)
             if cc is not None:
                 cc.terminate_instance(inst.id)
         for key in [k for k in self.key_pairs if k[0] == account_id]:

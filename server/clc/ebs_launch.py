@@ -127,7 +127,7 @@ def create_image(ctx: Context) -> Any:
     from server.clc.instances import IncorrectInstanceState, get_instance
 
     ebs: BlockStorage = ctx.cloud.ebs
-    clc = ctx.cloud.clc
+    clc = ebs.clc
     p = ctx.params
     inst = get_instance(ctx, p.str("InstanceId", required=True))
     name = p.str("Name", required=True)
@@ -157,7 +157,7 @@ def create_image(ctx: Context) -> Any:
                 description=p.str("Description") or "", architecture=inst.architecture,
                 kernel_id=inst.kernel_id, ramdisk_id=inst.ramdisk_id, platform=inst.platform,
                 root_device_type="ebs", root_device_name=inst.root_device_name,
-                virtualization_type=inst.virtualization_type, created=ctx.cloud.clock.now())
+                virtualization_type=inst.virtualization_type, created=ebs.clock.now())
     ephemeral = [{"device": b.str("DeviceName"), "virtual_name": b.str("VirtualName")}
                  for b in p.structs("BlockDeviceMapping") if b.str("VirtualName")]
 

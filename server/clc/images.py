@@ -146,7 +146,7 @@ def register_image(ctx: Context) -> Any:
         root_device_name=root_name, block_devices=mappings,
         virtualization_type=p.str("VirtualizationType") or
         ("hvm" if root_snapshot is not None and not location else "paravirtual"),
-        created=ctx.cloud.clock.now(), size_bytes=size, manifest=manifest)
+        created=clc.clock.now(), size_bytes=size, manifest=manifest)
     for ref in (img.kernel_id, img.ramdisk_id):
         if ref and ref not in clc.images:
             raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")

@@ -115,7 +115,7 @@ def _instance_filters(clc: CloudController) -> Filters:
 def _dns(clc: CloudController, ip: str) -> str:
     from server.clc.render import dns_name
 
-    return dns_name(ip, clc.cloud.config.cloud["dns_domain"])
+    return dns_name(ip, clc.config.cloud["dns_domain"])
 
 
 def visible_instances(ctx: Context, ids_wanted: list[str] | None = None) -> list[Instance]:
@@ -221,7 +221,7 @@ def run_instances(ctx: Context) -> Any:
             f"User data is limited to {USER_DATA_MAX} bytes (got {len(user_data)})")
     placement = p.struct("Placement")
     zone = placement.str("AvailabilityZone") or _choose_zone(ctx, vm_type)
-    if zone not in ctx.cloud.clusters:
+    if zone not in clc.clusters:
         raise errors.InvalidParameterValue(f"Invalid availability zone: [{zone}]")
     addressing = (p.str("AddressingType") or "public").lower()
     kernel_id = p.str("KernelId") or image.kernel_id
@@ -229,7 +229,7 @@ def run_instances(ctx: Context) -> Any:
     for ref in (kernel_id, ramdisk_id):
         if ref and ref not in clc.images:
             raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")
-    limit = ctx.cloud.config.cloud["max_instances_per_account"]
+    limit = clc.config.cloud["max_instances_per_account"]
     if limit:
         live = sum(1 for i in clc.instances.values()
                    if i.account_id == ctx.account_id and i.state != "terminated")
@@ -242,9 +242,9 @@ def run_instances(ctx: Context) -> Any:
 
     count = max_count
     sc = ctx.cloud.ebs
-    cc = ctx.cloud.clusters[zone]
+    cc = clc.clusters[zone]
     reservation = ids.resource_id("r")
-    now = ctx.cloud.clock.now()
+    now = clc.clock.now()
     insts: list[Instance] = []
     for n in range(count):
         iid = ids.resource_id("i")

@@ -88,7 +88,7 @@ def create_key_pair(ctx: Context) -> Any:
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH,
                                            serialization.PublicFormat.OpenSSH).decode()
     kp = KeyPair(f"{ctx.account_id}:{name}", ctx.account_id, name, ids.resource_id("key"),
-                 fingerprint, f"{public} {name}", ctx.cloud.clock.now(), kind)
+                 fingerprint, f"{public} {name}", clc.clock.now(), kind)
     clc.key_pairs[(ctx.account_id, name)] = kp
     clc.save(kp)
     if tags:
@@ -147,7 +147,7 @@ def import_key_pair(ctx: Context) -> Any:
                                   serialization.PublicFormat.OpenSSH).decode()
     kind = "ed25519" if isinstance(public, ed25519.Ed25519PublicKey) else "rsa"
     kp = KeyPair(f"{ctx.account_id}:{name}", ctx.account_id, name, ids.resource_id("key"),
-                 import_fingerprint(public), f"{openssh} {name}", ctx.cloud.clock.now(), kind)
+                 import_fingerprint(public), f"{openssh} {name}", clc.clock.now(), kind)
     clc.key_pairs[(ctx.account_id, name)] = kp
     clc.save(kp)
     if tags:

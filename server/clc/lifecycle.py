@@ -46,7 +46,7 @@ def terminate_instances(ctx: Context) -> Any:
         previous = inst.state
         if inst.state in ("pending", "running", "stopping"):
             clc._set_state(inst, "shutting-down")
-            ctx.cloud.clusters[inst.zone].terminate_instance(inst.id)
+            clc.clusters[inst.zone].terminate_instance(inst.id)
         elif inst.state == "stopped":
             clc._set_state(inst, "shutting-down")
             clc._finish_teardown(inst)
@@ -96,7 +96,7 @@ def stop_instances(ctx: Context) -> Any:
         previous = inst.state
         if inst.state in ("running", "pending"):
             clc._set_state(inst, "stopping")
-            ctx.cloud.clusters[inst.zone].terminate_instance(inst.id)
+            clc.clusters[inst.zone].terminate_instance(inst.id)
         out.append(_state_change(inst, previous))
     return {"instancesSet": out}
 
@@ -117,7 +117,7 @@ def start_instances(ctx: Context) -> Any:
     for inst in insts:
         previous = inst.state
         if inst.state == "stopped":
-            cc = ctx.cloud.clusters[inst.zone]
+            cc = clc.clusters[inst.zone]
             inst.node = ""
             def finish(placed: int, i: Instance = inst) -> list[InstanceSpec]:
                 return _assign(ctx, [i], i.addressing, 1)
@@ -157,7 +157,7 @@ def describe_instance_status(ctx: Context) -> Any:
     def status(inst: Instance) -> str:
         if inst.state != "running":
             return "not-applicable"
-        cc = ctx.cloud.clusters.get(inst.zone)
+        cc = clc.clusters.get(inst.zone)
         view = cc.node_of(inst.id) if cc else None
         return "impaired" if view is None or view.status.value == "DOWN" else "ok"
 

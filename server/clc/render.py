@@ -32,7 +32,7 @@ def instance_xml(clc: CloudController, inst: Instance, admin: bool) -> Raw:
     cached = clc.xml_cache.get(key)
     if type(cached) is Raw:
         return cached
-    raw = render_instance(inst, admin, clc.tags.get(inst.id), clc.cloud.config.cloud["dns_domain"])
+    raw = render_instance(inst, admin, clc.tags.get(inst.id), clc.config.cloud["dns_domain"])
     clc.xml_cache[key] = raw
     return raw
 
@@ -171,7 +171,7 @@ def reservations_xml(clc: CloudController, insts: list[Instance], admin: bool) -
     reservation, rendered at once (for small answers). The XML comes in pieces, which
     the response joins once."""
     parts, pending = _layout(clc, insts, admin)
-    domain = clc.cloud.config.cloud["dns_domain"]
+    domain = clc.config.cloud["dns_domain"]
     for item in pending:
         _fill(clc, parts, item, domain)
     return parts
@@ -183,7 +183,7 @@ async def reservations_xml_in_slices(clc: CloudController, insts: list[Instance]
     not cached yet are rendered from it in slices that give the event loop back."""
     parts, pending = _layout(clc, insts, admin)
     await pacer.pace()
-    domain = clc.cloud.config.cloud["dns_domain"]
+    domain = clc.config.cloud["dns_domain"]
     for item in pending:
         _fill(clc, parts, item, domain)
         await pacer.pace()

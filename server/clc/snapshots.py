@@ -44,7 +44,7 @@ def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
         "ownerId": snap.account_id, "volumeSize": snap.volume_size,
         "description": snap.description or None, "encrypted": False,
         "stateMessage": snap.error or None,
-        "tagSet": tag_set(ctx.cloud.clc, tags_key(ctx, snap))}
+        "tagSet": tag_set(_ebs(ctx).clc, tags_key(ctx, snap))}
 
 
 def create_snapshot(ctx: Context) -> Any:
@@ -71,7 +71,7 @@ def delete_snapshot(ctx: Context) -> Any:
     """DeleteSnapshot (refused while an image uses it)."""
     ebs = _ebs(ctx)
     snap = ebs.snapshot(ctx, ctx.params.str("SnapshotId", required=True), own=True)
-    for img in ctx.cloud.clc.images.values():
+    for img in ebs.clc.images.values():
         if any(m.get("snapshot_id") == snap.id for m in img.block_devices):
             raise InvalidSnapshotInUse(f"The snapshot {snap.id} is currently in use by {img.id}")
     restoring = [v.id for v in ebs.volumes.values()
@@ -133,7 +133,7 @@ async def describe_snapshots(ctx: Context) -> Any:
         snaps = _filters(ctx).apply(snaps, filt)
     snaps.sort(key=lambda s: (s.started, s.id))
     chunk, token = page(snaps, p, low=5, high=1000, clamp=True)
-    return {"snapshotSet": await rendered(ctx.cloud.clc.big_answers,
+    return {"snapshotSet": await rendered(ebs.clc.big_answers,
                                           [snapshot_xml(ctx, s) for s in chunk]),
             "nextToken": token}
 

@@ -29,7 +29,7 @@ def spec_for(clc: CloudController, inst: Instance) -> InstanceSpec:
         root_device_type=inst.root_device_type,
         # For the guest's config drive (the metadata service answers the same values).
         metadata={"availability_zone": inst.zone, "hostname": instance_hostname(
-            inst.private_ip, clc.cloud.config.cloud.get("dns_domain") or "eucalyptus.internal")},
+            inst.private_ip, clc.config.cloud.get("dns_domain") or "eucalyptus.internal")},
         block_devices=tuple(
             BlockDevice(b["device"], b.get("volume_id", ""), b.get("path", ""),
                         int(b.get("size", 0) or 0), b.get("fmt", "raw"))

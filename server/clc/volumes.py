@@ -48,7 +48,7 @@ def volume_xml(ctx: Context, vol: Volume) -> dict[str, Any]:
         "volumeId": vol.id, "size": vol.size, "snapshotId": vol.snapshot_id or None,
         "availabilityZone": vol.zone, "status": vol.state, "createTime": iso8601(vol.created),
         "attachmentSet": [attachment_xml(vol)] if vol.attached else [],
-        "tagSet": tag_set(ctx.cloud.clc, vol.id), "volumeType": vol.volume_type,
+        "tagSet": tag_set(_ebs(ctx).clc, vol.id), "volumeType": vol.volume_type,
         "iops": vol.iops or None, "encrypted": False}
 
 
@@ -108,7 +108,7 @@ def delete_volume(ctx: Context) -> Any:
 
 
 def _filters(ctx: Context) -> Filters:
-    clc = ctx.cloud.clc
+    clc = _ebs(ctx).clc
 
     def att(fn: Any) -> Any:
         return lambda v: fn(v) if v.attached else None
@@ -148,7 +148,7 @@ async def describe_volumes(ctx: Context) -> Any:
         vols = _filters(ctx).apply(vols, filt)
     vols.sort(key=lambda v: (v.created, v.id))
     chunk, token = page(vols, ctx.params, low=5, high=500, clamp=True)
-    return {"volumeSet": await rendered(ctx.cloud.clc.big_answers,
+    return {"volumeSet": await rendered(_ebs(ctx).clc.big_answers,
                                         [volume_xml(ctx, v) for v in chunk]),
             "nextToken": token}
 
@@ -198,7 +198,7 @@ def detach_volume(ctx: Context) -> Any:
     force = bool(p.bool("Force", False))
     if vol.attach_state == "detaching" and not force:
         raise IncorrectState(f"Volume '{vol.id}' is already detaching.")
-    inst = ctx.cloud.clc.instances.get(vol.instance_id)
+    inst = ebs.clc.instances.get(vol.instance_id)
     if inst is not None and vol.device == inst.root_device_name and \
             inst.state not in ("stopped", "terminated"):
         raise IncorrectState(f"Unable to detach root volume '{vol.id}' from instance "
@@ -238,7 +238,7 @@ def describe_volume_status(ctx: Context) -> Any:
             "event.event-type": lambda v: None, "event.not-after": lambda v: None,
             "event.not-before": lambda v: None, "action.code": lambda v: None,
             "action.description": lambda v: None, "action.event-id": lambda v: None,
-        }, lambda v: ctx.cloud.clc.tags.get(v.id, {})).apply(vols, filt)
+        }, lambda v: _ebs(ctx).clc.tags.get(v.id, {})).apply(vols, filt)
     vols.sort(key=lambda v: (v.created, v.id))
     chunk, token = page(vols, ctx.params, low=5, high=1000)
     items = [{"volumeId": v.id, "availabilityZone": v.zone,

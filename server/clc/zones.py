@@ -35,18 +35,18 @@ def describe_regions(ctx: Context) -> Any:
 def describe_availability_zones(ctx: Context) -> Any:
     """DescribeAvailabilityZones; the zone name ``verbose`` adds free/max per VM type."""
     clc = ctx.cloud.clc
-    region = ctx.cloud.config.cloud["region"]
+    region = clc.config.cloud["region"]
     names = ctx.params.strings("ZoneName")
     verbose = "verbose" in names
     names = [n for n in names if n != "verbose"]
     for n in names:
-        if n not in ctx.cloud.clusters:
+        if n not in clc.clusters:
             raise errors.InvalidParameterValue(f"The zone '{n}' does not exist")
-    zones = [z for z in ctx.cloud.clusters if not names or z in names]
+    zones = [z for z in clc.clusters if not names or z in names]
     rows: list[dict[str, Any]] = []
-    host = ctx.cloud.config.host_port[0]
+    host = clc.config.host_port[0]
     for zone in zones:
-        cc = ctx.cloud.clusters[zone]
+        cc = clc.clusters[zone]
         rows.append({"zoneName": zone, "zoneState": "available", "regionName": region,
                      "messageSet": [], "zoneId": zone, "zoneType": "availability-zone"})
         if not verbose:
@@ -92,7 +92,7 @@ def describe_instance_types(ctx: Context) -> Any:
             "current-generation": lambda t: "true",
         }, lambda t: {}).apply(types, filt)
     show = p.bool("Availability", False) or p.bool("Verbose", False)
-    capacity = {z: cc.describe_resources() for z, cc in ctx.cloud.clusters.items()} if show else {}
+    capacity = {z: cc.describe_resources() for z, cc in clc.clusters.items()} if show else {}
     details = []
     for t in types:
         item: dict[str, Any] = {"name": t.id, "cpu": t.cpu, "disk": t.disk, "memory": t.memory,
@@ -143,7 +143,7 @@ def modify_instance_type_attribute(ctx: Context) -> Any:
             setattr(vt, field_name, value)
     clc.save(vt)
     types = clc.type_resources()
-    for cc in ctx.cloud.clusters.values():
+    for cc in clc.clusters.values():
         cc.set_vm_types(types)
     item = {"name": vt.id, "cpu": vt.cpu, "disk": vt.disk, "memory": vt.memory,
             "networkInterfaces": vt.network_interfaces}
