@@ -143,26 +143,19 @@ def _of_account(source: Callable[[Cloud], Iterable[Any]],
     return records
 
 
-def _ebs(cloud: Cloud) -> Any:
-    return cloud.ebs
-
-
 def _volumes(cloud: Cloud) -> Iterable[Any]:
-    sc = _ebs(cloud)
-    return list(sc.volumes.values()) if sc is not None else []
+    return list(cloud.ebs.volumes.values())
 
 
 def _snapshots(cloud: Cloud) -> Iterable[Any]:
-    sc = _ebs(cloud)
-    return list(sc.snapshots.values()) if sc is not None else []
+    return list(cloud.ebs.snapshots.values())
 
 
 def _volume_size(ctx: Context) -> float:
     size = ctx.params.str("Size")
     if size and size.isdigit():
         return float(size)
-    sc = _ebs(ctx.cloud)
-    snap = sc.snapshots.get(ctx.params.str("SnapshotId") or "") if sc is not None else None
+    snap = ctx.cloud.ebs.snapshots.get(ctx.params.str("SnapshotId") or "")
     return float(snap.volume_size) if snap is not None else 1.0
 
 

@@ -26,6 +26,7 @@ from server.nc.sensors import Sample, load_from_tags, load_from_user_data, model
 
 if TYPE_CHECKING:
     from server.cloudwatch.service import CloudWatch
+    from server.sc.model import Volume
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +152,10 @@ class InstanceMetrics:
     def publish_volumes(self, now: float, samples: dict[str, Sample]) -> None:
         """AWS/EBS per attached volume, each minute: its instance's disk traffic shared
         among the instance's volumes, and idle time when there was none."""
-        sc = self.cloud.ebs
-        volumes = getattr(sc, "volumes", None)
+        volumes = self.cloud.ebs.volumes
         if not volumes:
             return
-        attached: dict[str, list[Any]] = {}
+        attached: dict[str, list[Volume]] = {}
         for vol in list(volumes.values()):
             if vol.instance_id in samples and vol.attach_state == "attached":
                 attached.setdefault(vol.instance_id, []).append(vol)
