@@ -41,6 +41,7 @@ from server.protocol.xml import iso8601
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
+    from server.ports.objectstore import ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ class BundleTasks:
         from euca2ools.bundle.tasks import BundleSpec, make_bundle
         from server.walrus.certs import cloud_key
 
-        walrus = self.cloud.walrus
+        walrus: ObjectStore | None = self.cloud.walrus
         if walrus is None:
             raise errors.AWSError("this cloud has no object storage to bundle into",
                                   code="Server.InternalError")
@@ -239,17 +240,12 @@ class BundleTasks:
 
     def _store(self, task: BundleTask, files: list[str], stored: list[str]) -> None:
         """Upload the files into the task's bucket (made for the account if missing)."""
-        from server.walrus import acl as acls
         from server.walrus import errors as s3errors
 
-        walrus = self.cloud.walrus
+        walrus: ObjectStore | None = self.cloud.walrus
         assert walrus is not None  # _bundle() has read the image from it
         try:
-            walrus.store.create_bucket(task.bucket, task.account_id, "",
-                                       acls.canned("private", task.account_id),
-                                       quota=walrus.bucket_quota)
-        except s3errors.BucketAlreadyOwnedByYou:
-            pass
+            walrus.create_account_bucket(task.bucket, task.account_id)
         except s3errors.S3Error as exc:
             raise errors.AWSError(f"bucket {task.bucket}: {exc.message or exc.code}",
                                   code="Client.S3Error") from None
@@ -264,7 +260,7 @@ class BundleTasks:
             self._on_loop(functools.partial(self._progress, task, "storing", min(done, 99)))
 
     def _remove(self, bucket: str, keys: list[str]) -> None:
-        walrus = self.cloud.walrus
+        walrus: ObjectStore | None = self.cloud.walrus
         if walrus is None:
             return
         for key in keys:
@@ -383,10 +379,10 @@ def bundle_instance(ctx: Context) -> Any:
     if any(t.instance_id == inst.id and t.state not in FINAL for t in tasks.tasks.values()):
         raise BundlingInProgress(f"Instance {inst.id} is already being bundled")
     check_upload_policy(ctx, bucket, prefix)
-    walrus = ctx.cloud.walrus
+    walrus: ObjectStore | None = ctx.cloud.walrus
     if walrus is not None:
-        row = walrus.store.bucket_or_none(bucket)
-        if row is not None and row["account_id"] != inst.account_id:
+        owner = walrus.bucket_owner(bucket)
+        if owner is not None and owner != inst.account_id:
             raise errors.AccessDenied(f"The bucket {bucket} belongs to another account")
     now = ctx.cloud.clock.now()
     task = BundleTask(ids.resource_id("bun"), inst.account_id, inst.id, bucket, prefix,

@@ -12,6 +12,7 @@ from server.clc.instances import InvalidAMIIDNotFound, image_not_found
 from server.clc.model import Image
 from server.clc.render import image_xml, tag_set
 from server.clc.tags import tags_key, tags_seen
+from server.ports.objectstore import ObjectStore
 from server.protocol.params import Params
 from server.protocol.query import Context
 from server.protocol.slices import rendered
@@ -74,7 +75,7 @@ def check_ami_name(name: str) -> None:
 def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
     """The bundle manifest at ``BUCKET/KEY`` in Walrus, which the caller must be able to
     read; ``{}`` when this cloud runs without Walrus."""
-    walrus = ctx.cloud.walrus
+    walrus: ObjectStore | None = ctx.cloud.walrus
     if walrus is None:
         return {}
     from dataclasses import asdict

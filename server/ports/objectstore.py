@@ -27,6 +27,12 @@ class ObjectStore(Protocol):
     def create_system_bucket(self, name: str, owner_account_id: str | None = None) -> None:
         """Create a private bucket of the system account (no-op if it exists)."""
 
+    def create_account_bucket(self, name: str, account_id: str) -> None:
+        """Create a private bucket for an account (no-op if the account owns it)."""
+
+    def bucket_owner(self, name: str) -> str | None:
+        """The account owning a bucket; None if there is no such bucket."""
+
     def put_object_from_file(self, bucket: str, key: str, path: str,
                              content_type: str = "application/octet-stream") -> str:
         """Store a local file as one object; its ETag."""

@@ -39,6 +39,7 @@ class WalrusAPI:
     accounts: Accounts
     min_part_size: int
     master: MasterKey
+    bucket_quota: int
 
     # -- principals --------------------------------------------------------------------
     def system_account_id(self) -> str:
@@ -65,6 +66,20 @@ class WalrusAPI:
                                      quota=10 ** 9)
         except e.BucketAlreadyOwnedByYou:
             pass
+
+    def create_account_bucket(self, name: str, account_id: str) -> None:
+        """Create a private bucket for an account, within its bucket quota (no-op if the
+        account owns it already; S3 errors such as ``BucketAlreadyExists`` otherwise)."""
+        try:
+            self.store.create_bucket(name, account_id, "", acls.canned("private", account_id),
+                                     quota=self.bucket_quota)
+        except e.BucketAlreadyOwnedByYou:
+            pass
+
+    def bucket_owner(self, name: str) -> str | None:
+        """The account owning a bucket; None if there is no such bucket."""
+        row = self.store.bucket_or_none(name)
+        return str(row["account_id"]) if row is not None else None
 
     def _fields(self, bucket: dict[str, Any], content_type: str) -> dict[str, Any]:
         owner = bucket["account_id"]
