@@ -91,10 +91,13 @@ class Cloud:
         from server.clc.controller import CloudController
         from server.clc.ebs import BlockStorage
         from server.clc.ec2 import EC2Service
+        from server.clc.passwords import Passwords
         from server.nc.images import ImageStore
         from server.sc.service import storage_controllers
 
         self.clc = CloudController(config, self.clock, self.store, self.identity, self.clusters)
+        #: Windows instances' administrator passwords, made when they first run.
+        self.passwords = Passwords(self.clc)
         self.ec2 = EC2Service(self)  # components add actions to self.ec2.actions
         self.app.register(self.ec2)
         self.app.register(IAMService(self))

@@ -13,13 +13,16 @@ from __future__ import annotations
 import base64
 import secrets
 import string
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from server.auth.authz import action, each_param
 from server.clc.instances import get_instance
 from server.clc.model import Instance
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
+
+if TYPE_CHECKING:
+    from server.clc.controller import CloudController
 
 #: Store kind of the encrypted passwords (instance ID -> {"data", "time"}).
 KIND = "instance_password"
@@ -54,21 +57,18 @@ def encrypt_to_key_pair(public_key_openssh: str, password: str) -> str | None:
 
 
 class Passwords:
-    """The encrypted passwords of the cloud's Windows instances (persisted in the store)."""
+    """The encrypted passwords of the cloud's Windows instances (persisted in the store).
 
-    def __init__(self, ctx_cloud: Any):
-        self.cloud = ctx_cloud
+    Built with the CLC by the composition root (``cloud.passwords``), so that it hears
+    every instance reach ``running`` from the start.
+    """
+
+    def __init__(self, clc: CloudController):
+        self.clc = clc
+        self.store = clc.store
         self.by_instance: dict[str, dict[str, Any]] = {
-            rid: doc for rid, _account, doc in ctx_cloud.store.load(KIND)}
-        ctx_cloud.clc.instance_listeners.append(self.on_instance_state)
-
-    @classmethod
-    def of(cls, cloud: Any) -> Passwords:
-        """The cloud's password keeper (made on first use)."""
-        keeper = cloud.components.get("passwords")
-        if keeper is None:
-            keeper = cloud.components["passwords"] = cls(cloud)
-        return keeper  # type: ignore[no-any-return]
+            rid: doc for rid, _account, doc in self.store.load(KIND)}
+        clc.instance_listeners.append(self.on_instance_state)
 
     def on_instance_state(self, inst: Instance, previous: str) -> None:
         """A Windows guest makes its password when it first runs; a terminated instance's
@@ -76,7 +76,7 @@ class Passwords:
         if inst.state == "running":
             self.ensure(inst)
         elif inst.state == "terminated" and self.by_instance.pop(inst.id, None) is not None:
-            self.cloud.store.delete(KIND, inst.id)
+            self.store.delete(KIND, inst.id)
 
     def ensure(self, inst: Instance) -> dict[str, Any] | None:
         """The password record of a running Windows instance, generated on first need."""
@@ -85,20 +85,20 @@ class Passwords:
             return found
         if inst.state not in ("running", "stopping", "stopped"):
             return None
-        kp = self.cloud.clc.key_pairs.get((inst.account_id, inst.key_name))
+        kp = self.clc.key_pairs.get((inst.account_id, inst.key_name))
         data = encrypt_to_key_pair(kp.public_key, generate_password()) if kp else None
         if data is None:
             return None
-        doc = {"data": data, "time": self.cloud.clock.now()}
+        doc = {"data": data, "time": self.clc.clock.now()}
         self.by_instance[inst.id] = doc
-        self.cloud.store.put(KIND, inst.id, inst.account_id, doc)
+        self.store.put(KIND, inst.id, inst.account_id, doc)
         return doc
 
 
 def get_password_data(ctx: Context) -> Any:
     """GetPasswordData: the encrypted password, or empty while there is none (yet)."""
     inst = get_instance(ctx, ctx.params.str("InstanceId", required=True))
-    doc = Passwords.of(ctx.cloud).ensure(inst)
+    doc = ctx.cloud.passwords.ensure(inst)
     when = doc["time"] if doc else ctx.cloud.clock.now()
     return {"instanceId": inst.id, "timestamp": iso8601(when),
             "passwordData": doc["data"] if doc else ""}
