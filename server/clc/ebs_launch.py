@@ -17,13 +17,20 @@ from server.auth.authz import action, arn, combine, each_param
 from server.clc.ebs import MAX_ATTACHMENTS, BlockStorage
 from server.clc.model import Image, Instance
 from server.clc.snapshots import start_snapshot
-from server.sc.model import AttachmentLimitExceeded, IncorrectState, InvalidSnapshotNotFound, Volume
+from server.sc.model import (
+    AttachmentLimitExceeded,
+    IncorrectState,
+    InvalidSnapshotNotFound,
+    Snapshot,
+    Volume,
+)
 
 if TYPE_CHECKING:
+    from server.protocol.params import Params
     from server.protocol.query import Context
 
 
-def launch_mappings(image: Image, params: Any) -> list[dict[str, Any]]:
+def launch_mappings(image: Image, params: Params) -> list[dict[str, Any]]:
     """The image's EBS mappings, overridden by RunInstances' ``BlockDeviceMapping.N``."""
     by_device: OrderedDict[str, dict[str, Any]] = OrderedDict(
         (m["device"], dict(m)) for m in image.block_devices)
@@ -56,7 +63,7 @@ def launch_mappings(image: Image, params: Any) -> list[dict[str, Any]]:
 
 
 def create_launch_volumes(ebs: BlockStorage, ctx: Context, image: Image,
-                          insts: list[Instance], params: Any) -> None:
+                          insts: list[Instance], params: Params) -> None:
     """Check the mappings and limits; create and attach every instance's volumes."""
     mappings = launch_mappings(image, params)
     if image.root_device_type == "ebs" and not any(
@@ -161,7 +168,7 @@ def create_image(ctx: Context) -> Any:
     ephemeral = [{"device": b.str("DeviceName"), "virtual_name": b.str("VirtualName")}
                  for b in p.structs("BlockDeviceMapping") if b.str("VirtualName")]
 
-    def finished(_snap: Any) -> None:
+    def finished(_snap: Snapshot) -> None:
         states = {ebs.snapshots[m["snapshot_id"]].state if m["snapshot_id"] in ebs.snapshots
                   else "error" for m in img.block_devices if m.get("snapshot_id")}
         if "pending" in states or clc.images.get(img.id) is not img:

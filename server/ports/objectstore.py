@@ -12,10 +12,11 @@ are Walrus' S3 errors (``code``, ``message``), and ``BundleError`` for a bad bun
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from server.auth.identity import Principal
+    from server.walrus.bundle import Manifest
 
 
 class ObjectStore(Protocol):
@@ -48,8 +49,9 @@ class ObjectStore(Protocol):
     def delete_object(self, bucket: str, key: str) -> None:
         """Delete an object."""
 
-    def unbundle_image(self, bucket: str, manifest_key: str, out_path: str) -> Any:
-        """Decrypt and reassemble the image of a bundle stored here into ``out_path``."""
+    def unbundle_image(self, bucket: str, manifest_key: str, out_path: str) -> Manifest:
+        """Decrypt and reassemble the image of a bundle stored here into ``out_path``;
+        the bundle's parsed manifest."""
 
-    def read_manifest(self, who: Principal | str, location: str) -> Any:
+    def read_manifest(self, who: Principal | str, location: str) -> Manifest:
         """The parsed bundle manifest at ``BUCKET/KEY``, which ``who`` must be able to read."""

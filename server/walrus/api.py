@@ -22,6 +22,7 @@ from server.walrus import policy
 if TYPE_CHECKING:
     from server.cloud import Cloud
     from server.walrus.acl import Accounts
+    from server.walrus.bundle import Manifest
     from server.walrus.provider import FilesystemProvider
     from server.walrus.sse import MasterKey
     from server.walrus.store import WalrusStore
@@ -236,7 +237,7 @@ class WalrusAPI:
         self.store.delete(self.store.bucket(bucket), key, None)
 
     # -- bundles -----------------------------------------------------------------------
-    def unbundle_image(self, bucket: str, manifest_key: str, out_path: str) -> Any:
+    def unbundle_image(self, bucket: str, manifest_key: str, out_path: str) -> Manifest:
         """Decrypt and reassemble the image of a bundle stored in Walrus into ``out_path``.
 
         Parts are read from the manifest's "directory" in the same bucket; returns the
@@ -256,7 +257,7 @@ class WalrusAPI:
         os.replace(tmp, out_path)
         return result
 
-    def read_manifest(self, who: Principal | str, location: str) -> Any:
+    def read_manifest(self, who: Principal | str, location: str) -> Manifest:
         """RegisterImage's check: ``BUCKET/KEY.manifest.xml`` exists, ``who`` may read it,
         and it is a bundle manifest; returns the parsed
         :class:`server.walrus.bundle.Manifest`.
