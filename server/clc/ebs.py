@@ -186,8 +186,9 @@ class BlockStorage:
         vol.set_attachment("attaching")
         vol.instance_id, vol.device, vol.attach_time = inst.id, device, now
         vol.delete_on_termination, vol.error = False, ""
+        path = self.sc(vol.zone).export_volume(vol, inst.id)
         inst.block_devices.append({
-            "device": device, "volume_id": vol.id, "path": vol.path, "size": vol.size,
+            "device": device, "volume_id": vol.id, "path": path, "size": vol.size,
             "fmt": vol.fmt, "status": "attaching", "attach_time": now,
             "delete_on_termination": False})
         self.save(vol)
@@ -209,7 +210,7 @@ class BlockStorage:
             self.clc.save(inst)
 
         if inst.state == "running":
-            disk = BlockDevice(device, vol.id, vol.path, vol.size, vol.fmt)
+            disk = BlockDevice(device, vol.id, path, vol.size, vol.fmt)
             self._relay(lambda: self.clusters[inst.zone].attach_volume(inst.id, disk, done),
                         done)
         else:  # stopped: the disk is in the block-device map the NC gets at start
@@ -264,6 +265,9 @@ class BlockStorage:
         if vol.state == "in-use":
             vol.set_state("available")
         vol.instance_id, vol.device = "", ""
+        sc = self.zones.get(vol.zone)
+        if sc is not None:
+            sc.unexport_volume(vol)
 
     # -- CLC hooks: launch and termination -------------------------------------------
     def check_launch(self, ctx: Context, image: Image, insts: list[Instance],

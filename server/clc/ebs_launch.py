@@ -114,7 +114,8 @@ def create_launch_volumes(ebs: BlockStorage, ctx: Context, image: Image,
                 vol.delete_on_termination = delete
                 ebs.save(vol)
                 inst.block_devices.append({
-                    "device": m["device"], "volume_id": vol.id, "path": vol.path,
+                    "device": m["device"], "volume_id": vol.id,
+                    "path": sc.export_volume(vol, inst.id),
                     "size": size, "fmt": vol.fmt, "status": "attached", "attach_time": now,
                     "delete_on_termination": delete})
     except Exception as exc:  # copy or download failed: undo what was made

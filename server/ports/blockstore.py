@@ -4,9 +4,10 @@ Reference eucalyptus.md §1.3 and §6: the CLC owns the EC2 EBS API and the user
 volume and snapshot records; each zone's SC does the storage work: it enforces the
 zone's capacity, creates, deletes and snapshots volumes on its backend (files or
 modelled time), uploads snapshots to the object store, and exports a volume for
-attachment (the volume's ``path``, which the CC hands to the NC).  Every call is
+attachment (the device the CC hands to the NC).  Every call is
 event-driven: the SC moves the record along its lifecycle and reports through the
-record's ``save`` callback, and through ``then`` for snapshots.
+record's ``save`` callback, and through ``then`` for snapshots.  Attaching exports the
+volume to its instance (:meth:`BlockStore.export_volume`), detaching withdraws it.
 
 :class:`server.sc.controller.StorageController` implements it in process.
 """
@@ -55,6 +56,14 @@ class BlockStore(Protocol):
     def delete_volume(self, vol: Volume) -> None:
         """``deleting`` -> ``deleted`` (then the record is forgotten) | ``error``; the data
         goes once no snapshot is still reading it."""
+
+    # -- export for attachment --------------------------------------------------------
+    def export_volume(self, vol: Volume, instance_id: str) -> str:
+        """Export ``vol`` to the instance it is being attached to; returns the device the
+        NC connects (reference §6 ExportVolume / GetVolumeToken)."""
+
+    def unexport_volume(self, vol: Volume) -> None:
+        """Withdraw the export after detaching (reference §6 UnexportVolume)."""
 
     # -- snapshots -------------------------------------------------------------------
     def snapshot(self, vol: Volume, snap: Snapshot, then: Callable[[Snapshot], None]) -> None:

@@ -48,6 +48,8 @@ class StorageController:
         self.volumes: dict[str, Volume] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self._deferred_deletes: dict[str, Callable[[], None]] = {}
+        #: Volume ID -> the instance it is exported to (reference §6 ExportVolume).
+        self.exports: dict[str, str] = {}
 
     # -- capacity --------------------------------------------------------------------
     def used_gb(self) -> int:
@@ -79,8 +81,10 @@ class StorageController:
 
     # -- volumes ---------------------------------------------------------------------
     def add(self, vol: Volume) -> None:
-        """Adopt a loaded volume record."""
+        """Adopt a loaded volume record (still exported to its instance if attached)."""
         self.volumes[vol.id] = vol
+        if vol.instance_id:
+            self.exports[vol.id] = vol.instance_id
 
     def add_snapshot(self, snap: Snapshot) -> None:
         """Adopt a loaded snapshot record."""
@@ -137,6 +141,17 @@ class StorageController:
             self._deferred_deletes[vol.id] = lambda: self.backend.delete_volume(vol.id, deleted)
         else:
             self.backend.delete_volume(vol.id, deleted)
+
+    # -- export for attachment ------------------------------------------------------
+    def export_volume(self, vol: Volume, instance_id: str) -> str:
+        """Export a volume to the instance it is being attached to; the device the NC
+        connects (the backing file here, where Eucalyptus hands out an iSCSI/RBD token)."""
+        self.exports[vol.id] = instance_id
+        return vol.path
+
+    def unexport_volume(self, vol: Volume) -> None:
+        """Withdraw the export once the volume is detached (no-op if not exported)."""
+        self.exports.pop(vol.id, None)
 
     def copying(self, volume_id: str) -> bool:
         """True while a snapshot of the volume is pending."""

@@ -136,3 +136,21 @@ def test_delete_waits_for_pending_snapshots() -> None:
     assert snap.state == "completed" and vol.state == "deleting"
     clock.advance(0.5)
     assert rec.forgotten == ["vol-1"]
+
+
+def test_export_for_attachment() -> None:
+    """Attaching exports a volume to its instance (the device the NC connects); detaching
+    withdraws it; a reloaded attached volume is still exported."""
+    sc, clock, _rec = _sc()
+    vol = Volume("vol-1", "acct", "z", 1)
+    sc.create_volume(vol)
+    clock.advance(1.5)
+    assert sc.export_volume(vol, "i-1") == vol.path
+    assert sc.exports == {"vol-1": "i-1"}
+    sc.unexport_volume(vol)
+    sc.unexport_volume(vol)  # withdrawing twice is harmless
+    assert sc.exports == {}
+    again, _clock, _ = _sc()
+    again.add(Volume("vol-2", "acct", "z", 1, state="in-use", instance_id="i-2",
+                     attach_state="attached"))
+    assert again.exports == {"vol-2": "i-2"}
