@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from server.app import CloudApp
 from server.auth.identity import ADMIN_ACCOUNT, Identity
@@ -32,8 +32,23 @@ from server.tls import TLSFiles
 from server.util import atomic_write
 
 if TYPE_CHECKING:
+    from server.auth.quotas import CreatorLedger
+    from server.autoscaling.controller import (
+        AlarmPort,
+        AutoScaling,
+        LoadBalancerPort,
+        ScalingPolicies,
+    )
+    from server.clc.bundletasks import BundleTasks
     from server.clc.ebs import BlockStorage
+    from server.clc.launchtemplates import LaunchTemplate
+    from server.cloudwatch.service import CloudWatch
+    from server.console.signups import Signups
+    from server.console.web import Console
+    from server.ldap.sync import LdapSync
+    from server.nc.monitor import NodeHealthMonitor
     from server.ports.images import ImageSource
+    from server.protocol.query import Handler
     from server.walrus.service import Walrus
 
 log = logging.getLogger(__name__)
@@ -61,6 +76,34 @@ COMPONENTS = ("server.metadata",
               "server.console.web", "server.ldap.sync")
 
 
+class Components(TypedDict, total=False):
+    """What the ``setup(cloud)`` of :data:`COMPONENTS` register, by name and type (a
+    component that is not installed leaves its keys out)."""
+
+    autoscaling: AutoScaling
+    #: Auto Scaling's hook for alarm actions (CloudWatch calls it).
+    scaling_policies: ScalingPolicies
+    #: The ports Auto Scaling uses when their components run: CloudWatch's alarms, ELB.
+    autoscaling_alarms: AlarmPort
+    autoscaling_load_balancers: LoadBalancerPort
+    cloudwatch: CloudWatch
+    console: Console
+    signups: Signups
+    ldap: LdapSync
+    node_monitor: NodeHealthMonitor
+    quota_ledger: CreatorLedger
+    bundle_tasks: BundleTasks
+    launch_templates: dict[str, LaunchTemplate]
+    #: EC2 actions other components add to the CLC's table.
+    ec2_actions: dict[str, Handler]
+    # Compatibility aliases of the core components' typed attributes (read-only).
+    walrus: Walrus | None
+    sc: BlockStorage
+    image_store: ImageSource
+    certificate_path: str | None
+    certificate_key_path: str | None
+
+
 class Cloud:
     """Everything one cloud process runs."""
 
@@ -81,9 +124,9 @@ class Cloud:
         self.app = CloudApp(self)
         #: Zone -> its CC (built at start, :meth:`build_clusters`).
         self.clusters: dict[str, ClusterController] = {}
-        #: Components registered by name by the ``setup(cloud)`` of :data:`COMPONENTS`
-        #: (the core components below are typed attributes instead).
-        self.components: dict[str, Any] = {}
+        #: Components registered by name by the ``setup(cloud)`` of :data:`COMPONENTS`,
+        #: typed per key (the core components below are typed attributes instead).
+        self.components: Components = {}
         self.stop_hooks: list[Callable[[], Any]] = []
         self.start_hooks: list[Callable[[], Any]] = []
         from server.auth.iam import IAMService
@@ -124,9 +167,10 @@ class Cloud:
         self.image_source: ImageSource = ImageStore(self.clc, self.walrus)
         # Compatibility aliases for code written against the old string-keyed registry
         # (read-only use; the typed attributes above are the interface).
-        self.components.update(walrus=self.walrus, sc=self.ebs, image_store=self.image_source,
-                               certificate_path=self.certificate_path,
-                               certificate_key_path=self.certificate_key_path)
+        self.components.update({"walrus": self.walrus, "sc": self.ebs,
+                                "image_store": self.image_source,
+                                "certificate_path": self.certificate_path,
+                                "certificate_key_path": self.certificate_key_path})
         for module in COMPONENTS:
             mod = _optional(module)
             setup = getattr(mod, "setup", None)

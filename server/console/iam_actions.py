@@ -58,7 +58,7 @@ def signups(ctx: Context) -> Signups:
     """The cloud's sign-up queue (cloud administrators only)."""
     if not ctx.is_admin:
         raise errors.AccessDenied("Only cloud administrators may call " + ctx.action)
-    return ctx.cloud.components["signups"]  # type: ignore[no-any-return]
+    return ctx.cloud.components["signups"]
 
 
 def _signup(s: Signup) -> dict[str, Any]:

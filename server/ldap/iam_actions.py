@@ -15,7 +15,7 @@ from server.protocol.xml import iso8601
 def _ldap(ctx: Context) -> LdapSync:
     if not ctx.is_admin:
         raise errors.AccessDenied("Only cloud administrators may call " + ctx.action)
-    return ctx.cloud.components["ldap"]  # type: ignore[no-any-return]
+    return ctx.cloud.components["ldap"]
 
 
 def put_ldap_integration_configuration(ctx: Context) -> Any:
