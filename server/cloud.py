@@ -132,11 +132,8 @@ class Cloud:
         from server.auth.iam import IAMService
         from server.auth.tokens import STSService
         from server.clc.controller import CloudController
-        from server.clc.ebs import BlockStorage
         from server.clc.ec2 import EC2Service
         from server.clc.passwords import Passwords
-        from server.nc.images import ImageStore
-        from server.sc.service import storage_controllers
 
         self.clc = CloudController(config, self.clock, self.store, self.identity, self.clusters)
         #: Windows instances' administrator passwords, made when they first run.
@@ -145,6 +142,21 @@ class Cloud:
         self.app.register(self.ec2)
         self.app.register(IAMService(self))
         self.app.register(STSService(self))
+        self._build_storage()
+        for module in COMPONENTS:
+            mod = _optional(module)
+            setup = getattr(mod, "setup", None)
+            if setup is not None:
+                setup(self)
+        self.app.know_unserved(SERVICE_PATHS)
+
+    def _build_storage(self) -> None:
+        """Walrus, then each zone's SC (given Walrus for snapshots), then the CLC's EBS
+        over the SCs, then the image source the node drivers use (images in Walrus)."""
+        from server.clc.ebs import BlockStorage
+        from server.nc.images import ImageStore
+        from server.sc.service import storage_controllers
+
         #: Walrus (the ObjectStore), None if this installation has no Walrus package.
         self.walrus: Walrus | None = None
         #: The cloud certificate and key (made with Walrus, which signs bundles with them).
@@ -156,7 +168,7 @@ class Cloud:
         # The SCs upload snapshots to Walrus and persist their records through the CLC's
         # EBS, which reaches them through the BlockStore port.
         self.ebs: BlockStorage = BlockStorage(self.clc, self.clock, self.store, self.clusters)
-        self.ebs.zones.update(storage_controllers(config, self.clock, self.walrus,
+        self.ebs.zones.update(storage_controllers(self.config, self.clock, self.walrus,
                                                   save=self.ebs.save, forget=self.ebs.forget))
         self.clc.resource_lookups.append(self.ebs.lookup)
         self.clc.instance_listeners.append(self.ebs.on_instance_state)
@@ -171,12 +183,6 @@ class Cloud:
                                 "image_store": self.image_source,
                                 "certificate_path": self.certificate_path,
                                 "certificate_key_path": self.certificate_key_path})
-        for module in COMPONENTS:
-            mod = _optional(module)
-            setup = getattr(mod, "setup", None)
-            if setup is not None:
-                setup(self)
-        self.app.know_unserved(SERVICE_PATHS)
 
     @property
     def url(self) -> str:
