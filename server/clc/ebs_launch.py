@@ -134,7 +134,7 @@ def create_image(ctx: Context) -> Any:
     from server.clc.images import check_ami_name
     from server.clc.instances import IncorrectInstanceState, get_instance
 
-    ebs: BlockStorage = ctx.cloud.ebs
+    ebs = ctx.cloud.ebs
     clc = ebs.clc
     p = ctx.params
     inst = get_instance(ctx, p.str("InstanceId", required=True))

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 
 def _ebs(ctx: Context) -> BlockStorage:
-    ebs: BlockStorage = ctx.cloud.ebs
-    return ebs
+    """The handlers' backend: the CLC's EBS."""
+    return ctx.cloud.ebs
 
 
 def start_snapshot(ebs: BlockStorage, vol: Volume, account_id: str, description: str,

@@ -31,8 +31,8 @@ VOLUME_TYPES = ("standard", "gp2", "io1", "st1", "sc1")
 
 
 def _ebs(ctx: Context) -> BlockStorage:
-    ebs: BlockStorage = ctx.cloud.ebs
-    return ebs
+    """The handlers' backend: the CLC's EBS."""
+    return ctx.cloud.ebs
 
 
 def attachment_xml(vol: Volume) -> dict[str, Any]:
