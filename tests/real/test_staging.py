@@ -153,7 +153,7 @@ def test_image_store_refuses_unknown_images(tmp_path: Path) -> None:
 
     cloud: Any = Cloud(load(None, data_dir=str(tmp_path)))
     try:
-        store = ImageStore(cloud)
+        store = ImageStore(cloud.clc, cloud.walrus)
         with pytest.raises(ImageNotAvailable, match="not a registered image"):
             store.fetch("emi-00000000", str(tmp_path / "x"))
         from server.clc.model import Image
