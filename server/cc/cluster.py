@@ -400,6 +400,24 @@ class ClusterController:
         self._reindex(view)
         self._node_changed(view)
 
+    def set_policy(self, policy: str | Policy) -> None:
+        """Change the scheduler at run time (``euctl ZONE.cluster.scheduler``).
+
+        Leaving POWERSAVE wakes the sleeping nodes (the new policy never powers them
+        down, so they would otherwise stay asleep); entering it arms the idle timers.
+        """
+        new = make_policy(policy) if isinstance(policy, str) else policy
+        old, self.policy = self.policy, new
+        for view in self.nodes:
+            if new.powers_down and not old.powers_down and not view.instances:
+                self._arm_idle(view)
+            elif old.powers_down and not new.powers_down:
+                if view.idle_timer is not None:
+                    view.idle_timer.cancel()
+                    view.idle_timer = None
+                if view.status is _ASLEEP:
+                    self._wake(view)
+
     def _node_changed(self, view: NodeView) -> None:
         for listener in self.node_listeners:
             listener(view)
