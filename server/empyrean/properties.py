@@ -112,6 +112,12 @@ def catalog(cloud: Cloud) -> dict[str, Property]:
             cfg[key] = value * scale if scale != 1.0 else value
         return apply
 
+    def set_subdomain(domain: str) -> None:
+        cfg["dns_domain"] = domain
+        cache = getattr(cloud.clc, "xml_cache", None)
+        if cache is not None:
+            cache.clear()  # rendered instances carry their host names
+
     props = [
         Property("cloud.vmstate.terminated_time",
                  "minutes a terminated instance stays visible in DescribeInstances",
@@ -119,8 +125,7 @@ def catalog(cloud: Cloud) -> dict[str, Property]:
                  set_cloud("terminated_retention_seconds", 60.0), show_number),
         Property("cloud.vmstate.instance_subdomain",
                  "DNS subdomain of instances' host names",
-                 "." + str(cfg["dns_domain"]), subdomain,
-                 set_cloud("dns_domain"), lambda v: "." + v),
+                 "." + str(cfg["dns_domain"]), subdomain, set_subdomain, lambda v: "." + v),
         Property("cloud.quota.max_instances_per_account",
                  "instances an account may run at once, by default (0 = unlimited; "
                  "Limit policies can lower it per user)",

@@ -1,0 +1,159 @@
+"""The Empyrean and Properties APIs by raw signed requests: cloud admin only, malformed
+requests refused with 4xx codes, and properties that change what the cloud does."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+import requests
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+from helpers import ec2_query, error_code, new_account, wait_state
+
+#: One zone of two nodes with the virtual volume backend.
+ONE_ZONE = """
+[[zones]]
+name = "zone-p"
+nodes = 2
+storage_backend = "virtual"
+"""
+
+
+def call(cloud: Any, path: str, scope: str, params: dict[str, str],
+         key: str | None = None, secret: str | None = None) -> requests.Response:
+    """A signed query request to ``/services/PATH`` with SigV4 scope ``scope``."""
+    creds = cloud.credentials()
+    req = AWSRequest("POST", cloud.url + path, data={"Version": "eucalyptus", **params})
+    SigV4Auth(Credentials(key or creds["key"], secret or creds["secret"]), scope,
+              "us-east-1").add_auth(req)
+    return requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=10)
+
+
+def empyrean(cloud: Any, params: dict[str, str], **kw: Any) -> requests.Response:
+    """A signed Empyrean (bootstrap) request."""
+    return call(cloud, "/services/Empyrean", "bootstrap", params, **kw)
+
+
+def properties(cloud: Any, params: dict[str, str], **kw: Any) -> requests.Response:
+    """A signed Properties request."""
+    return call(cloud, "/services/Properties", "properties", params, **kw)
+
+
+def code(resp: requests.Response) -> str:
+    """The error code of an error answer."""
+    found = re.search(r"<Code>(.+?)</Code>", resp.text)
+    return found.group(1) if found else ""
+
+
+def set_property(cloud: Any, name: str, value: str) -> None:
+    """ModifyPropertyValue, which must succeed."""
+    resp = properties(cloud, {"Action": "ModifyPropertyValue", "Name": name, "Value": value})
+    assert resp.status_code == 200, resp.text
+
+
+def test_cloud_admin_only(cloud: Any) -> None:
+    """Another account's administrator and unsigned callers are refused every action;
+    the bundling certificate stays public at the same path."""
+    _account, key, secret = new_account(cloud, "notadmin")
+    for params in ({"Action": "DescribeServices"}, {"Action": "DescribeEvents"},
+                   {"Action": "ModifyService", "Name": "zone-1-node-01", "State": "stop"}):
+        resp = empyrean(cloud, params, key=key, secret=secret)
+        assert resp.status_code == 403 and code(resp) == "AccessDenied", resp.text
+    resp = properties(cloud, {"Action": "DescribeProperties"}, key=key, secret=secret)
+    assert resp.status_code == 403 and code(resp) == "AccessDenied"
+    resp = requests.post(cloud.url + "/services/Properties",
+                         data={"Action": "DescribeProperties"}, timeout=10)
+    assert resp.status_code == 403 and code(resp) == "MissingAuthenticationToken"
+    resp = requests.post(cloud.url + "/services/Empyrean",
+                         data={"Action": "DescribeServiceCertificates"}, timeout=10)
+    assert resp.status_code == 200 and "BEGIN CERTIFICATE" in resp.text
+    resp = empyrean(cloud, {"Action": "DescribeServices", "ServiceName.1": "zone-1-node-01"})
+    assert resp.status_code == 200 and "<localState>ENABLED</localState>" in resp.text
+
+
+@pytest.mark.parametrize("path,params,expected", [
+    ("e", {"Action": "ModifyService", "Name": "zone-1-node-01"}, "MissingParameter"),
+    ("e", {"Action": "ModifyService", "Name": "zone-1-node-01", "State": "pause"},
+     "InvalidParameterValue"),
+    ("e", {"Action": "ModifyService", "Name": "nonesuch", "State": "stop"},
+     "InvalidParameterValue"),
+    ("e", {"Action": "RegisterService", "Name": "n", "Type": "node", "Host": "h",
+           "Partition": "zone-1", "Port": "eighty"}, "InvalidParameterValue"),
+    ("e", {"Action": "RegisterService", "Type": "node", "Host": "h"}, "MissingParameter"),
+    ("e", {"Action": "DescribeServices", "Filter.1.Name": "colour", "Filter.1.Value.1": "x"},
+     "InvalidParameterValue"),
+    ("e", {"Action": "DescribeEvents", "MaxRecords": "0"}, "InvalidParameterValue"),
+    ("e", {"Action": "DescribeServices", "ShowEvents": "maybe"}, "InvalidParameterValue"),
+    ("e", {"Action": "DeregisterService"}, "MissingParameter"),
+    ("p", {"Action": "ModifyPropertyValue", "Name": "cloud.vmstate.terminated_time"},
+     "MissingParameter"),
+    ("p", {"Action": "ModifyPropertyValue", "Name": "zone-1.cluster.scheduler",
+           "Value.1": "GREEDY"}, "InvalidParameterValue"),
+    ("p", {"Action": "ModifyPropertyValue", "Name": "cloud.quota.max_instances_per_account",
+           "Value": "-1"}, "InvalidParameterValue"),
+    ("p", {"Action": "FrobnicateProperty"}, "InvalidAction"),
+])
+def test_malformed_requests(cloud: Any, path: str, params: dict[str, str], expected: str) -> None:
+    """Each malformed request gets its AWS code and a 400, never a 500."""
+    resp = (empyrean if path == "e" else properties)(cloud, params)
+    assert resp.status_code == 400 and code(resp) == expected, resp.text
+
+
+def nodes_of(cloud: Any) -> dict[str, set[str]]:
+    """Node name -> instance ids (DescribeNodes)."""
+    text = ec2_query(cloud, "DescribeNodes", {}).text
+    out: dict[str, set[str]] = {}
+    for item in re.findall(r"<name>(.+?)</name>(.*?)(?=<name>|</nodeSet>)", text, re.S):
+        out[item[0]] = set(re.findall(r"<instanceId>(.+?)</instanceId>", item[1]))
+    return out
+
+
+def test_properties_change_what_the_cloud_does(make_cloud: Any) -> None:
+    """The scheduler, the storage limit, the instance quota, the DNS subdomain and the
+    terminated-instance retention each change the running cloud's behaviour."""
+    cloud = make_cloud(ONE_ZONE)
+    ec2 = cloud.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    set_property(cloud, "zone-p.cluster.scheduler", "greedy")
+    ids = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=3,
+                                                      MaxCount=3)["Instances"]]
+    running = wait_state(ec2, ids, "running")
+    assert set(ids) <= nodes_of(cloud)["zone-p-node-01"]  # GREEDY packs the first node
+    set_property(cloud, "cloud.vmstate.instance_subdomain", ".example.test")
+    dns = ec2.describe_instances(InstanceIds=ids[:1])["Reservations"][0]["Instances"][0]
+    assert dns["PrivateDnsName"].endswith(".example.test"), dns["PrivateDnsName"]
+    assert not running[0]["PrivateDnsName"].endswith(".example.test")
+
+    set_property(cloud, "cloud.quota.max_instances_per_account", "3")
+    with pytest.raises(ClientError) as err:
+        ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)
+    assert error_code(err) == "InstanceLimitExceeded"
+    set_property(cloud, "cloud.quota.max_instances_per_account", "0")
+
+    set_property(cloud, "zone-p.storage.maxvolumesizeingb", "2")
+    with pytest.raises(ClientError) as err:
+        ec2.create_volume(AvailabilityZone="zone-p", Size=3)
+    assert "maximum volume size of 2 GiB" in str(err.value)
+    ec2.create_volume(AvailabilityZone="zone-p", Size=2)
+
+    set_property(cloud, "cloud.vmstate.terminated_time", "0.05")  # 3 s
+    ec2.terminate_instances(InstanceIds=ids[:1])
+    deadline = time.time() + 30
+    while ec2.describe_instances(Filters=[{"Name": "instance-id", "Values": ids[:1]}])[
+            "Reservations"]:
+        assert time.time() < deadline, "the terminated instance is still shown"
+        time.sleep(0.5)
+    resp = properties(cloud, {"Action": "DescribeProperties", "Property.1": "cloud.vmstate"})
+    assert "<value>0.05</value>" in resp.text and "<value>.example.test</value>" in resp.text
+    resp = properties(cloud, {"Action": "ModifyPropertyValue", "Name": "zone-p.cluster.scheduler",
+                              "Reset": "true"})
+    assert "<oldValue>GREEDY</oldValue>" in resp.text and "<value>ROUNDROBIN</value>" in resp.text
+    more = [i["InstanceId"] for i in ec2.run_instances(ImageId=image, MinCount=2,
+                                                       MaxCount=2)["Instances"]]
+    wait_state(ec2, more, "running")
+    assert set(more) & nodes_of(cloud)["zone-p-node-02"]  # ROUNDROBIN spreads again
