@@ -165,6 +165,8 @@ class ServiceRegistry:
         self._register_hooks: list[RegisterHook] = []
         self._deregister_hooks: list[RegisterHook] = []
         self._node_status: dict[str, NodeStatus] = {}
+        #: API name -> the service object a stand-in replaces while it is stopped.
+        self._gated: dict[str, Any] = {}
         self._events_since_prune = 0
         with self.engine.connect() as conn:
             for row in conn.execute(sa.select(services_table)).mappings():
@@ -197,10 +199,12 @@ class ServiceRegistry:
                                      old.registered if old is not None else now))
         for name in [n for n, r in self.services.items() if r.local and n not in seen]:
             self._delete(name)  # a component this cloud no longer runs (zone removed)
+        for record in list(self.services.values()):
+            self._gate(record)
         for zone, cc in self.cloud.clusters.items():
             for view in cc.nodes:
-                record = self.services.get(view.name)
-                if record is not None and record.state in (DISABLED, STOPPED):
+                node = self.services.get(view.name)
+                if node is not None and node.state in (DISABLED, STOPPED):
                     cc.set_enabled(view.name, False)
                 self._node_status[view.name] = view.status
             cc.node_listeners.append(functools.partial(self._node_changed, zone))
@@ -340,6 +344,7 @@ class ServiceRegistry:
                                           code="IncorrectState")
                 cc.set_enabled(name, want == ENABLED)
         self._save(replace(record, state=want))
+        self._gate(self.services[name])
         after = self.current(self.services[name]).state
         if after != before:
             self.record_event(name, "INFO", f"state changed from {before} to {after} "
@@ -376,6 +381,29 @@ class ServiceRegistry:
         log.info("service event: %s %s %s", severity, name, message)
 
     # -- helpers ---------------------------------------------------------------------
+    def _gate(self, record: ServiceRecord) -> None:
+        """A stopped or disabled in-process API answers 503; an enabled one serves again."""
+        from server.empyrean.gate import UnavailableService, swap
+
+        api = next((a for a, kind in API_TYPES.items() if kind == record.type), None)
+        if api is None or not record.local:
+            return
+        app = self.cloud.app
+        down = record.state in (DISABLED, STOPPED)
+        if down and api not in self._gated:
+            path = app.endpoints.get(api)
+            original = app.by_path.get(path.lower()) if path else None
+            if original is None:
+                return
+            self._gated[api] = original
+            swap(app, original, UnavailableService(
+                original, f"The {record.type} service is {record.state.lower()} by the "
+                "cloud administrator"))
+        elif not down and api in self._gated:
+            original = self._gated.pop(api)
+            stand_in = app.by_path.get(app.endpoints[api].lower())
+            swap(app, stand_in, original)
+
     def _node_changed(self, zone: str, view: NodeView) -> None:
         """A CC's node changed state: faults (down, back) become events."""
         old = self._node_status.get(view.name)

@@ -157,3 +157,32 @@ def test_properties_change_what_the_cloud_does(make_cloud: Any) -> None:
                                                        MaxCount=2)["Instances"]]
     wait_state(ec2, more, "running")
     assert set(more) & nodes_of(cloud)["zone-p-node-02"]  # ROUNDROBIN spreads again
+
+
+def test_stopped_api_answers_service_unavailable(make_cloud: Any) -> None:
+    """A stopped Auto Scaling API and a disabled S3 answer 503 ServiceUnavailable in their
+    own formats, across a restart, until they are started again; the rest serves on."""
+    cloud = make_cloud()
+    asg = cloud.client("autoscaling", path="/services/AutoScaling")
+    s3 = cloud.client("s3")
+    assert "AutoScalingGroups" in asg.describe_auto_scaling_groups()
+    for name, state in (("autoscaling", "stop"), ("objectstorage", "disable")):
+        resp = empyrean(cloud, {"Action": "ModifyService", "Name": name, "State": state})
+        assert resp.status_code == 200, resp.text
+    for _ in range(2):
+        with pytest.raises(ClientError) as err:
+            asg.describe_auto_scaling_groups()
+        assert error_code(err) == "ServiceUnavailable"
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+        with pytest.raises(ClientError) as err:
+            s3.list_buckets()
+        assert error_code(err) == "ServiceUnavailable"
+        assert cloud.client("ec2").describe_regions()["Regions"]
+        resp = empyrean(cloud, {"Action": "DescribeServices", "ServiceName.1": "autoscaling"})
+        assert "<localState>STOPPED</localState>" in resp.text
+        cloud.restart()
+    for name in ("autoscaling", "objectstorage"):
+        resp = empyrean(cloud, {"Action": "ModifyService", "Name": name, "State": "start"})
+        assert resp.status_code == 200, resp.text
+    assert "AutoScalingGroups" in asg.describe_auto_scaling_groups()
+    assert "Buckets" in s3.list_buckets()
