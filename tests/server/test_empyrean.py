@@ -186,3 +186,16 @@ def test_stopped_api_answers_service_unavailable(make_cloud: Any) -> None:
         assert resp.status_code == 200, resp.text
     assert "AutoScalingGroups" in asg.describe_auto_scaling_groups()
     assert "Buckets" in s3.list_buckets()
+
+
+def test_pending_time_terminates_stuck_instances(make_cloud: Any) -> None:
+    """cloud.vmstate.pending_time: an instance whose staging outlasts it is terminated, with
+    the reason."""
+    cloud = make_cloud('[[zones]]\nname = "zone-s"\nnodes = 1\nstaging_seconds = 600.0\n')
+    ec2 = cloud.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    set_property(cloud, "cloud.vmstate.pending_time", "0.05")  # 3 s
+    stuck = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    assert stuck["State"]["Name"] == "pending"
+    done = wait_state(ec2, [stuck["InstanceId"]], "terminated", timeout=40.0)
+    assert "still pending after 3 s" in done[0]["StateReason"]["Message"]
