@@ -74,6 +74,9 @@ def test_cloud_admin_only(cloud: Any) -> None:
     assert resp.status_code == 200 and "BEGIN CERTIFICATE" in resp.text
     resp = empyrean(cloud, {"Action": "DescribeServices", "ServiceName.1": "zone-1-node-01"})
     assert resp.status_code == 200 and "<localState>ENABLED</localState>" in resp.text
+    resp = empyrean(cloud, {"Action": "DescribeServices", "ServiceName.1": "eucalyptus",
+                            "ShowEvents": "true"})
+    assert "<statusDetails>" in resp.text and "cloud started with" in resp.text
 
 
 @pytest.mark.parametrize("path,params,expected", [
