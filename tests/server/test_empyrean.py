@@ -202,3 +202,29 @@ def test_pending_time_terminates_stuck_instances(make_cloud: Any) -> None:
     assert stuck["State"]["Name"] == "pending"
     done = wait_state(ec2, [stuck["InstanceId"]], "terminated", timeout=40.0)
     assert "still pending after 3 s" in done[0]["StateReason"]["Message"]
+
+
+def test_node_faults_are_events(tmp_path: Any) -> None:
+    """In process: a node its CC marks DOWN (as the health monitor does) is NOTREADY with an
+    ERROR event; when it reports again it is ENABLED with an INFO event."""
+    from server.cloud import Cloud
+    from server.config import load
+
+    local = Cloud(load(None, data_dir=str(tmp_path)))
+    try:
+        local.build_clusters()
+        registry = local.components["service_registry"]
+        registry.start()
+        cc = local.clusters["zone-1"]
+        cc.node_down("zone-1-node-03")
+        assert registry.describe(["zone-1-node-03"])[0].state == "NOTREADY"
+        cc.node_up("zone-1-node-03")
+        assert registry.describe(["zone-1-node-03"])[0].state == "ENABLED"
+        events = [(e.severity, e.message) for e in registry.events(["zone-1-node-03"])]
+        assert events[0][0] == "ERROR" and "stopped reporting" in events[0][1]
+        assert events[1][0] == "INFO" and "reporting again" in events[1][1]
+        with pytest.raises(Exception, match="not reporting"):
+            cc.node_down("zone-1-node-03")
+            registry.modify("zone-1-node-03", "enable")
+    finally:
+        local.engine.dispose()
