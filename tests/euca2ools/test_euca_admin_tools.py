@@ -230,3 +230,22 @@ def test_euctl(euca, make_cloud, tmp_path: Path) -> None:  # type: ignore[no-unt
 def euctl(euca: Any, ini: Path, *args: str) -> list[str]:
     """euctl's output lines."""
     return euca("euctl", *args, ini=ini).stdout.splitlines()
+
+
+def test_delegated_operator(euca, cloud_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """A user of the eucalyptus account acts as cloud admin only for what its policy grants:
+    euserv:Describe* lists services and events; ModifyService and euctl stay refused."""
+    from euca_policies import allow
+
+    lines = euca("euare-usercreate", "-k", "svc-operator", ini=cloud_ini).stdout.split()
+    env = {"AWS_ACCESS_KEY_ID": lines[-2], "AWS_SECRET_ACCESS_KEY": lines[-1]}
+    proc = euca("euserv-describe-services", ini=cloud_ini, env=env, check=False)
+    assert proc.returncode == 1 and "AccessDenied" in proc.stderr
+    allow(cloud_ini, "svc-operator", "euserv:Describe*")
+    out = euca("euserv-describe-services", "--filter", "service-type=cluster", ini=cloud_ini,
+               env=env).stdout
+    assert out.startswith("SERVICE\tcluster\t")
+    euca("euserv-describe-events", ini=cloud_ini, env=env)
+    for args in (["euserv-modify-service", "-s", "stop", "zone-1-node-01"], ["euctl"]):
+        proc = euca(*args, ini=cloud_ini, env=env, check=False)
+        assert proc.returncode == 1 and "AccessDenied" in proc.stderr, proc.stderr
