@@ -201,6 +201,7 @@ class ServiceRegistry:
             self._delete(name)  # a component this cloud no longer runs (zone removed)
         for record in list(self.services.values()):
             self._gate(record)
+            self._cluster_availability(record)
         for zone, cc in self.cloud.clusters.items():
             for view in cc.nodes:
                 node = self.services.get(view.name)
@@ -345,6 +346,7 @@ class ServiceRegistry:
                 cc.set_enabled(name, want == ENABLED)
         self._save(replace(record, state=want))
         self._gate(self.services[name])
+        self._cluster_availability(self.services[name])
         after = self.current(self.services[name]).state
         if after != before:
             self.record_event(name, "INFO", f"state changed from {before} to {after} "
@@ -381,6 +383,13 @@ class ServiceRegistry:
         log.info("service event: %s %s %s", severity, name, message)
 
     # -- helpers ---------------------------------------------------------------------
+    def _cluster_availability(self, record: ServiceRecord) -> None:
+        """A disabled or stopped in-process CC takes no new instances."""
+        if record.type == "cluster" and record.local:
+            cc = self.cloud.clusters.get(record.partition)
+            if cc is not None:
+                cc.set_available(record.state == ENABLED)
+
     def _gate(self, record: ServiceRecord) -> None:
         """A stopped or disabled in-process API answers 503; an enabled one serves again."""
         from server.empyrean.gate import UnavailableService, swap

@@ -228,3 +228,29 @@ def test_node_faults_are_events(tmp_path: Any) -> None:
             registry.modify("zone-1-node-03", "enable")
     finally:
         local.engine.dispose()
+
+
+def test_disabled_cluster_takes_no_instances(make_cloud: Any) -> None:
+    """A disabled CC's zone shows no free room and refuses new instances (its running ones
+    stay), also after a restart; enabled again, it places as before."""
+    cloud = make_cloud()
+    ec2 = cloud.client("ec2")
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    first = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    wait_state(ec2, [first["InstanceId"]], "running")
+    resp = empyrean(cloud, {"Action": "ModifyService", "Name": "zone-1-cc", "State": "disable"})
+    assert resp.status_code == 200 and "<localState>DISABLED</localState>" in resp.text
+    for _ in range(2):
+        with pytest.raises(ClientError) as err:
+            ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)
+        assert error_code(err) == "InsufficientInstanceCapacity"
+        zones = ec2.describe_availability_zones(ZoneNames=["verbose"])["AvailabilityZones"]
+        assert any(z["ZoneName"] == "|- m1.small" and
+                   str(z.get("State", z.get("ZoneState", ""))).startswith("0000 / 0032")
+                   for z in zones), zones
+        wait_state(ec2, [first["InstanceId"]], "running")
+        cloud.restart()
+    resp = empyrean(cloud, {"Action": "ModifyService", "Name": "zone-1-cc", "State": "enable"})
+    assert resp.status_code == 200
+    more = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
+    wait_state(ec2, [more["InstanceId"]], "running")
