@@ -31,31 +31,29 @@ def _state(service: dict[str, Any]) -> str:
 
 def _print_services(inv: Invocation, result: Any) -> None:
     """One ``SERVICE`` line per service, grouped as --by-type (default), --by-zone,
-    --by-host or --expert ask."""
+    --by-host or --expert ask; with --show-events, its ``EVENT`` lines after each."""
     services = as_list(result.get("serviceStatuses"))
 
     def sid(service: dict[str, Any]) -> dict[str, Any]:
         return service.get("serviceId") or {}
 
-    if inv.args.get("expert"):
-        for s in sorted(services, key=lambda s: str(sid(s).get("fullName"))):
-            inv.emit("SERVICE", sid(s).get("fullName"), _state(s), s.get("localEpoch"),
-                     sid(s).get("uri"))
-    elif inv.args.get("by_host"):
-        for s in sorted(services, key=lambda s: (str(sid(s).get("host")), str(sid(s).get("type")),
-                                                 str(sid(s).get("name")))):
-            inv.emit("SERVICE", sid(s).get("host"), sid(s).get("type"), sid(s).get("name"),
-                     _state(s))
-    elif inv.args.get("by_zone"):
-        for s in sorted(services, key=lambda s: (str(sid(s).get("partition")),
-                                                 str(sid(s).get("type")), str(sid(s).get("name")))):
-            inv.emit("SERVICE", sid(s).get("partition"), sid(s).get("type"), sid(s).get("name"),
-                     _state(s))
-    else:
-        for s in sorted(services, key=lambda s: (str(sid(s).get("type")),
-                                                 str(sid(s).get("name")))):
-            inv.emit("SERVICE", sid(s).get("type"), sid(s).get("partition"), sid(s).get("name"),
-                     _state(s))
+    def line(s: dict[str, Any]) -> tuple[Any, ...]:
+        i = sid(s)
+        if inv.args.get("expert"):
+            return ("SERVICE", i.get("fullName"), _state(s), s.get("localEpoch"), i.get("uri"))
+        if inv.args.get("by_host"):
+            return ("SERVICE", i.get("host"), i.get("type"), i.get("name"), _state(s))
+        if inv.args.get("by_zone"):
+            return ("SERVICE", i.get("partition"), i.get("type"), i.get("name"), _state(s))
+        return ("SERVICE", i.get("type"), i.get("partition"), i.get("name"), _state(s))
+
+    def order(s: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(str(x) for x in line(s)[1:4])
+
+    for service in sorted(services, key=order):
+        inv.emit(*line(service))
+        for event in as_list(service.get("statusDetails")):
+            inv.emit("EVENT", event.get("timestamp"), event.get("severity"), event.get("message"))
 
 
 def _print_types(inv: Invocation, result: Any) -> None:
@@ -148,6 +146,8 @@ COMMANDS = [
                 help="limit results to specific instances of services"),
             Arg("-a", "--all", dest="ListAll", flag=True,
                 help="show all services regardless of type"),
+            Arg("--show-events", dest="ShowEvents", flag=True,
+                help="also show each service's events (EVENT lines: time, severity, message)"),
             Group(Arg("--by-type", name="by_type", flag=True,
                       help="show services by service type (default)"),
                   Arg("--by-zone", name="by_zone", flag=True,

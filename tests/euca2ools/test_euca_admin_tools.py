@@ -84,6 +84,11 @@ def test_every_component_is_a_service(euca, make_cloud) -> None:  # type: ignore
     assert {r[1] for r in hosts} == {"127.0.0.1"} and len(hosts) == 4
     expert = euca("euserv-describe-services", "--expert", "zone-a-cc", ini=cloud.ini).stdout
     assert expert.split("\t")[1] == "arn:euca:eucalyptus:zone-a:cluster:zone-a-cc/"
+    out = euca("euserv-describe-services", "--show-events", "eucalyptus", ini=cloud.ini).stdout
+    first, event = out.splitlines()[:2]
+    assert first.split("\t")[1:4] == ["eucalyptus", "eucalyptus", "eucalyptus"]
+    assert event.startswith("EVENT\t")
+    assert event.endswith(f"\tINFO\tcloud started with {len(rows)} local services")
     proc = euca("euserv-describe-services", "nonesuch", ini=cloud.ini, check=False)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "InvalidParameterValue" in proc.stderr and "nonesuch" in proc.stderr
