@@ -384,11 +384,17 @@ class ServiceRegistry:
 
     # -- helpers ---------------------------------------------------------------------
     def _cluster_availability(self, record: ServiceRecord) -> None:
-        """A disabled or stopped in-process CC takes no new instances."""
+        """A disabled or stopped in-process CC takes no new instances, an SC no new
+        volumes."""
         if record.type == "cluster" and record.local:
             cc = self.cloud.clusters.get(record.partition)
             if cc is not None:
                 cc.set_available(record.state == ENABLED)
+        elif record.type == "storage" and record.local:
+            zones = getattr(self.cloud.components.get("sc"), "zones", None)
+            sc = zones.get(record.partition) if isinstance(zones, dict) else None
+            if sc is not None:
+                sc.available = record.state == ENABLED
 
     def _gate(self, record: ServiceRecord) -> None:
         """A stopped or disabled in-process API answers 503; an enabled one serves again."""

@@ -232,7 +232,8 @@ def test_node_faults_are_events(tmp_path: Any) -> None:
 
 def test_disabled_cluster_takes_no_instances(make_cloud: Any) -> None:
     """A disabled CC's zone shows no free room and refuses new instances (its running ones
-    stay), also after a restart; enabled again, it places as before."""
+    stay), also after a restart; enabled again, it places as before.  A stopped SC refuses
+    new volumes until it is started."""
     cloud = make_cloud()
     ec2 = cloud.client("ec2")
     image = ec2.describe_images()["Images"][0]["ImageId"]
@@ -252,5 +253,13 @@ def test_disabled_cluster_takes_no_instances(make_cloud: Any) -> None:
         cloud.restart()
     resp = empyrean(cloud, {"Action": "ModifyService", "Name": "zone-1-cc", "State": "enable"})
     assert resp.status_code == 200
+    resp = empyrean(cloud, {"Action": "ModifyService", "Name": "zone-1-sc", "State": "stop"})
+    assert resp.status_code == 200
+    with pytest.raises(ClientError) as err:
+        ec2.create_volume(AvailabilityZone="zone-1", Size=1)
+    assert error_code(err) == "ServiceUnavailable"
+    resp = empyrean(cloud, {"Action": "ModifyService", "Name": "zone-1-sc", "State": "start"})
+    assert resp.status_code == 200
+    ec2.create_volume(AvailabilityZone="zone-1", Size=1)
     more = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0]
     wait_state(ec2, [more["InstanceId"]], "running")
