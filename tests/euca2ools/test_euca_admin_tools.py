@@ -194,11 +194,12 @@ def test_euctl(euca, make_cloud, tmp_path: Path) -> None:  # type: ignore[no-unt
     names = [line.split(" = ")[0] for line in lines]
     assert names == sorted(names)
     assert {"cloud.vmstate.terminated_time", "cloud.vmstate.instance_subdomain",
+            "cloud.vmstate.pending_time",
             "cloud.quota.max_instances_per_account", "zone-a.cluster.scheduler",
             "zone-b.cluster.scheduler", "zone-a.storage.maxvolumesizeingb",
             "zone-b.storage.maxtotalvolumesizeingb"} <= set(names)
     assert euctl(euca, ini, "zone-a.cluster.scheduler") == ["zone-a.cluster.scheduler = ROUNDROBIN"]
-    assert euctl(euca, ini, "-n", "cloud.vmstate") == [".eucalyptus.internal", "60"]
+    assert euctl(euca, ini, "-n", "cloud.vmstate") == [".eucalyptus.internal", "60", "60"]
     assert euctl(euca, ini, "zone-a.cluster.scheduler=greedy") == \
         ["zone-a.cluster.scheduler = GREEDY"]
     value = tmp_path / "limit"
