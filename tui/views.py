@@ -287,6 +287,8 @@ class ScalingView(View):
 # screen (not bindings of the view widgets): a key typed right after a view switch must reach
 # the new view even before focus has moved into it.
 VIEW_BINDINGS: dict[str, list[Binding]] = {
+    "services": [Binding("m", "toggle_service", "Stop/start",
+                         tooltip="Stop the service (a node: maintenance) or start it (asks first)")],
     "instances": [
         Binding("l", "launch", "Launch"),
         Binding("t", "instance_action('terminate')", "Terminate"),

@@ -14,6 +14,7 @@ from tui_helpers import cell, column, status, table, wait_for
 
 from tui.app import EucaApp
 from tui.cloud import Cloud
+from tui.screens import ConfirmScreen
 from tui.table import plain
 
 SIZE = (160, 45)
@@ -58,3 +59,15 @@ async def test_services_and_maintenance(cloud: Any) -> None:
             modify_service(cloud, "zone-1-node-02", "start")
         await wait_for(pilot, lambda: cell(app, "services", "zone-1-node-02", 4) == "ENABLED",
                        what="back in service")
+
+        # From the keyboard: m on a node asks, then puts it in maintenance; m again starts it.
+        t = table(app, "services")
+        t.focus()
+        t.move_cursor(row=t.get_row_index("zone-1-node-03"))
+        for key, state in (("m", "DISABLED"), ("m", "ENABLED")):
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                           what="confirmation")
+            await pilot.press("y")
+            await wait_for(pilot, lambda s=state: cell(app, "services", "zone-1-node-03", 4) == s,
+                           what=state)
