@@ -283,6 +283,8 @@ class ServiceRegistry:
             port = stype.port
         if not 0 < port < 65536:
             raise errors.InvalidParameterValue(f"Invalid port {port}: 1 to 65535")
+        if partition and not _NAME.match(partition):
+            raise errors.InvalidParameterValue(f"Invalid availability zone {partition!r}")
         if stype.zoned:
             if not partition:
                 raise errors.MissingParameter(
@@ -294,8 +296,7 @@ class ServiceRegistry:
         else:
             partition = partition or CLOUD_PARTITION
         if name in self.services:
-            raise errors.AWSError(f"A service named {name} is already registered",
-                                  code="InvalidParameterValue")
+            raise errors.InvalidParameterValue(f"A service named {name} is already registered")
         record = ServiceRecord(name, kind, partition, host, port, NOTREADY, False,
                                self.cloud.clock.now())
         self._save(record)
