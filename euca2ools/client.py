@@ -72,6 +72,7 @@ API_VERSIONS = {
     "monitoring": "2010-08-01",
     "cloudformation": "2010-05-15",
     "bootstrap": "2015-01-01",
+    "properties": "eucalyptus",
 }
 
 

@@ -37,6 +37,7 @@ URL_ENVVARS = {
     "cloudformation": "AWS_CLOUDFORMATION_URL",
     "sts": "TOKEN_URL",
     "bootstrap": "EUCA_BOOTSTRAP_URL",
+    "properties": "EUCA_PROPERTIES_URL",
 }
 SERVICE_DESCRIPTIONS = {
     "ec2": "compute",
@@ -48,6 +49,7 @@ SERVICE_DESCRIPTIONS = {
     "cloudformation": "cloud formation",
     "sts": "token",
     "bootstrap": "bootstrap",
+    "properties": "cloud properties",
 }
 REGION_ENVVARS = ("EUCA_DEFAULT_REGION", "AWS_DEFAULT_REGION")
 _TRUE = {"true", "1", "yes", "on"}

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from server.cloudwatch.service import CloudWatch
     from server.console.signups import Signups
     from server.console.web import Console
+    from server.empyrean.properties import Properties
+    from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
     from server.nc.monitor import NodeHealthMonitor
     from server.ports.images import ImageSource
@@ -73,7 +75,8 @@ SERVICE_PATHS: dict[str, str] = {
 COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
-              "server.console.web", "server.ldap.sync")
+              "server.console.web", "server.ldap.sync",
+              "server.empyrean.service")  # last: it lists the components before it
 
 
 class Components(TypedDict, total=False):
@@ -90,6 +93,9 @@ class Components(TypedDict, total=False):
     console: Console
     signups: Signups
     ldap: LdapSync
+    #: The Empyrean service registry and the cloud properties (euserv-*, euctl).
+    service_registry: ServiceRegistry
+    properties: Properties
     node_monitor: NodeHealthMonitor
     quota_ledger: CreatorLedger
     bundle_tasks: BundleTasks

@@ -33,6 +33,8 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
     "region": (str, "localhost", "region name reported by DescribeRegions"),
     "terminated_retention_seconds": (float, 3600.0,
                                      "how long terminated instances stay in Describe"),
+    "pending_timeout_seconds": (float, 3600.0,
+                                "an instance still pending after this long is terminated"),
     "clock_speed": (float, 1.0, "accelerate the cloud's clock (testing, trace replay)"),
     "dns_domain": (str, "eucalyptus.internal", "domain of instance host names"),
     "max_instances_per_account": (int, 0, "0 = unlimited"),

@@ -474,6 +474,34 @@ class ActionsApp(App[None]):
                           self.requested(sid, "Snapshot deleted", "delete requested"), resource=sid)
 
 
+    # -- services (cloud admin) -------------------------------------------------------------
+    def action_toggle_service(self) -> None:
+        """Stop the selected service (a node: maintenance, no new instances) or start it
+        again, after confirming (euserv-modify-service)."""
+        name = self.selected("services")
+        if not name:
+            self.notify("Select a service first.", severity="warning")
+            return
+        enabled = self._cell("services", name, 4) == "ENABLED"
+        kind = self._cell("services", name, 0)
+        state = "stop" if enabled else "start"
+        question = (f"Put node {name} in maintenance (no new instances)?" if kind == "node"
+                    and enabled else f"{state.capitalize()} {kind} service {name}?")
+
+        def done(result: Any) -> None:
+            self.notify(name, title=f"Service {state} requested")
+            self.log_event(name, f"{state} requested", "cyan")
+            self.wake_poller()
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call(f"{state.capitalize()} service", lambda: self.cloud.call_service(
+                    "bootstrap", "ModifyService", {"Name": name, "State": state}), done,
+                    resource=name)
+
+        self.push_screen(ConfirmScreen(question), confirmed)
+
+
 def one_line(message: str) -> str:
     """A cloud's error message as one line (servers may wrap or indent theirs)."""
     return " ".join(message.split())

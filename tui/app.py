@@ -285,6 +285,8 @@ class EucaApp(ActionsApp):
                     scaling = self.query_one(ScalingView)
                     scaling.activities = raw["activities"]
                     scaling.show_activities()
+                elif name == "services":
+                    view.set_note(raw["error"])
             elif kind == "unsupported":
                 self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")

@@ -43,6 +43,14 @@ STATE_STYLES = {
     "WaitingForSpotInstanceId": "yellow",
     "Failed": "bold red",
     "Cancelled": "dim red",
+    # Service states (euserv-describe-services); a DISABLED node is in maintenance.
+    "ENABLED": "green",
+    "DISABLED": "bold yellow",
+    "NOTREADY": "bold red",
+    "BROKEN": "bold red",
+    "STOPPED": "blue",
+    "ERROR": "bold red",
+    "WARN": "yellow",
 }
 
 
@@ -507,6 +515,48 @@ def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Datase
     return Dataset(table, lambda cloud: cloud.call(action), lambda raw: {table: rows(raw)})
 
 
+# -- services (the Empyrean registry; cloud admin only) ----------------------------------------
+SERVICE_COLUMNS = ("Type", "Zone", "Name", "Host", "State")
+SERVICE_EVENT_COLUMNS = ("Time", "Severity", "Service", "Message")
+#: Service events shown (the newest).
+SERVICE_EVENTS = 200
+
+
+def service_rows(services: list[dict[str, Any]]) -> list[Row]:
+    """Rows of DescribeServices by type then name, the state in its colour."""
+    rows: list[Row] = []
+    for s in services:
+        sid: dict[str, Any] = s["serviceId"] if isinstance(s.get("serviceId"), dict) else {}
+        rows.append((str(sid.get("name", "")), (
+            sid.get("type", ""), sid.get("partition", ""), sid.get("name", ""), sid.get("host", ""),
+            styled(str(s.get("localState", ""))))))
+    return sorted(rows, key=lambda r: (str(r[1][0]), r[0]))
+
+
+def service_event_rows(events: list[dict[str, Any]]) -> list[Row]:
+    """Rows of DescribeEvents, newest first."""
+    rows: list[Row] = [(str(e.get("id", "")), (
+        short_time(str(e.get("timestamp", ""))), styled(str(e.get("severity", ""))),
+        e.get("serviceName", ""), e.get("message", ""))) for e in events]
+    return rows[::-1]
+
+
+def _fetch_services(cloud: CloudAPI) -> dict[str, Any]:
+    from .cloud import ServiceError, is_unsupported
+
+    try:
+        services = as_list(cloud.call_service("bootstrap", "DescribeServices", {})
+                           .get("serviceStatuses"))
+        events = as_list(cloud.call_service("bootstrap", "DescribeEvents",
+                                            {"MaxRecords": SERVICE_EVENTS}).get("events"))
+    except ServiceError as err:
+        if is_unsupported(err):
+            raise
+        # Only the cloud admin may list services: a note, not an alarm.
+        return {"services": [], "events": [], "error": f"{err.message} ({err.code})"}
+    return {"services": services, "events": events, "error": ""}
+
+
 DATASETS: dict[str, Dataset] = {
     "instances": Dataset("instances", lambda cloud: _fetch_instances(cloud),
                          lambda raw: {"instances": [instance_row(i) for i in raw]}),
@@ -521,6 +571,9 @@ DATASETS: dict[str, Dataset] = {
                        lambda raw: {"buckets": bucket_rows(raw)}),
     "alarms": Dataset("alarms", lambda cloud: _paged(cloud, "monitoring", "DescribeAlarms", "MetricAlarms"),
                       lambda raw: {"alarms": alarm_rows(raw)}),
+    "services": Dataset("services", _fetch_services,
+                        lambda raw: {"services": service_rows(raw["services"]),
+                                     "service-events": service_event_rows(raw["events"])}),
     # The activities table follows the selected group: the view fills it, not the refresh.
     "scaling": Dataset("scaling", _fetch_scaling,
                        lambda raw: {"scaling": scaling_group_rows(raw["groups"])}),

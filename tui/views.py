@@ -184,6 +184,25 @@ class CapacityView(View):
                 yield ResourceTable(model.NODE_COLUMNS, id="nodes-table")
 
 
+class ServicesView(View):
+    """The cloud's services (CLC, Walrus, each CC, SC and NC...) with their states, a node
+    in maintenance DISABLED, and the registry's events below (cloud admin only)."""
+
+    DATASETS = ("services",)
+    DEFAULT_CSS = """
+    ServicesView #services-table { height: 2fr; }
+    ServicesView #service-events-table { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        """Services on top, their events below."""
+        yield self.note()
+        yield Static("Services", classes="caption")
+        yield ResourceTable(model.SERVICE_COLUMNS, id="services-table")
+        yield Static("Service events (newest first)", classes="caption")
+        yield ResourceTable(model.SERVICE_EVENT_COLUMNS, id="service-events-table")
+
+
 MAX_EVENTS = 5000
 
 
@@ -268,6 +287,8 @@ class ScalingView(View):
 # screen (not bindings of the view widgets): a key typed right after a view switch must reach
 # the new view even before focus has moved into it.
 VIEW_BINDINGS: dict[str, list[Binding]] = {
+    "services": [Binding("m", "toggle_service", "Stop/start",
+                         tooltip="Stop the service (a node: maintenance) or start it (asks first)")],
     "instances": [
         Binding("l", "launch", "Launch"),
         Binding("t", "instance_action('terminate')", "Terminate"),
@@ -342,6 +363,7 @@ VIEW_SPECS = (
     ViewSpec("events", "Events", "0"),
     ViewSpec("alarms", "Alarms", "w"),
     ViewSpec("scaling", "Scaling", "g"),
+    ViewSpec("services", "Services", "v"),
 )
 
 
@@ -383,6 +405,8 @@ def build_view(spec: ViewSpec) -> View:
         return AlarmsView("alarms", model.ALARM_COLUMNS, id=vid)
     if spec.id == "scaling":
         return ScalingView(id=vid)
+    if spec.id == "services":
+        return ServicesView(id=vid)
     if spec.id == "keys":
         return KeysView("keys", columns["keys"], id=vid)
     if spec.id == "addresses":

@@ -29,6 +29,8 @@ MODULES = (
     "euserv",
     "euwatch",
     "euserv_signups",
+    "euserv_services",
+    "euctl",
     "local",
 )
 

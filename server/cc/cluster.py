@@ -103,6 +103,8 @@ class ClusterController:
         # Anything that replaces the index objects must reset it.
         self._fit_table: list[tuple[int, int, int, NodeIndex, NodeIndex]] | None = None
         self.migrations = Migrations(self)
+        #: False while the administrator has the CC disabled or stopped: no new instances.
+        self.available = True
         for nc in nodes:
             self.add_node(nc)
         if poll_interval:
@@ -192,7 +194,7 @@ class ClusterController:
 
     def place(self, spec: InstanceSpec) -> NodeView | None:
         """Reserve a node for one instance (no NC call yet); None when nothing fits."""
-        if len(self.instance_node) >= self.max_instances:
+        if len(self.instance_node) >= self.max_instances or not self.available:
             return None
         awake, asleep = self._indices_for(spec)
         i = self.policy.choose(awake, asleep)
@@ -400,6 +402,29 @@ class ClusterController:
         self._reindex(view)
         self._node_changed(view)
 
+    def set_available(self, available: bool) -> None:
+        """Disable (or enable again) the whole CC: euserv-modify-service on a cluster.  A
+        disabled CC places nothing new and reports no free room; its instances run on."""
+        self.available = available
+
+    def set_policy(self, policy: str | Policy) -> None:
+        """Change the scheduler at run time (``euctl ZONE.cluster.scheduler``).
+
+        Leaving POWERSAVE wakes the sleeping nodes (the new policy never powers them
+        down, so they would otherwise stay asleep); entering it arms the idle timers.
+        """
+        new = make_policy(policy) if isinstance(policy, str) else policy
+        old, self.policy = self.policy, new
+        for view in self.nodes:
+            if new.powers_down and not old.powers_down and not view.instances:
+                self._arm_idle(view)
+            elif old.powers_down and not new.powers_down:
+                if view.idle_timer is not None:
+                    view.idle_timer.cancel()
+                    view.idle_timer = None
+                if view.status is _ASLEEP:
+                    self._wake(view)
+
     def _node_changed(self, view: NodeView) -> None:
         for listener in self.node_listeners:
             listener(view)
@@ -530,6 +555,9 @@ class ClusterController:
         """Per VM type ``(free, max)`` instance counts, as the CC reports them (§3.2)."""
         out: dict[str, tuple[int, int]] = {}
         live = [v for v in self.nodes if v.status not in (NodeStatus.DOWN, NodeStatus.DISABLED)]
+        if not self.available:  # a disabled CC offers nothing (its zone is not chosen)
+            return {name: (0, min(sum(v.total.count_of(d) for v in live), self.max_instances))
+                    for name, d in self.demands.items()}
         for name, demand in self.demands.items():
             free = sum(v.avail.count_of(demand) for v in live)
             most = sum(v.total.count_of(demand) for v in live)

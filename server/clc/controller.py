@@ -235,13 +235,26 @@ class CloudController:
 
     # -- periodic work ------------------------------------------------------------------
     def _sweep(self) -> None:
-        """Forget terminated instances after the retention period."""
+        """Forget terminated instances after the retention period; terminate instances
+        pending for longer than ``pending_timeout_seconds`` (cloud.vmstate.pending_time)."""
         retention = self.config.cloud["terminated_retention_seconds"]
+        pending_limit = self.config.cloud.get("pending_timeout_seconds") or 0.0
         now = self.clock.now()
         for inst in list(self.instances.values()):
             if inst.state == "terminated" and now - inst.terminated_at >= retention:
                 self.drop_instance(inst)
+            elif pending_limit and inst.state == "pending" and \
+                    now - inst.launch_time >= pending_limit:
+                self._expire_pending(inst, pending_limit)
         self.clock.call_later(min(10.0, max(retention / 4, 0.5)), self._sweep)
+
+    def _expire_pending(self, inst: Instance, limit: float) -> None:
+        """Terminate an instance that never left pending (a stuck staging or boot)."""
+        self._set_state(inst, "shutting-down",
+                        f"Server.InternalError: still pending after {limit:g} s")
+        cc = self.clusters.get(inst.zone)
+        if cc is not None:
+            cc.terminate_instance(inst.id)
 
     def drop_instance(self, inst: Instance) -> None:
         """Remove a terminated instance record for good."""

@@ -50,6 +50,8 @@ class StorageController:
         self._deferred_deletes: dict[str, Callable[[], None]] = {}
         #: Volume ID -> the instance it is exported to (reference §6 ExportVolume).
         self.exports: dict[str, str] = {}
+        #: False while the administrator has the SC disabled or stopped: no new volumes.
+        self.available = True
 
     # -- capacity --------------------------------------------------------------------
     def used_gb(self) -> int:
@@ -58,6 +60,11 @@ class StorageController:
 
     def check_capacity(self, sizes: list[int]) -> None:
         """Refuse volumes over the size limit or beyond the zone's total capacity."""
+        if not self.available:
+            from server.errors import ServiceUnavailable
+
+            raise ServiceUnavailable(f"The storage controller of {self.zone} is disabled by "
+                                     "the cloud administrator")
         for size in sizes:
             if size < 1:
                 raise InvalidParameterValue(f"Volume size must be at least 1 GiB (got {size})")

@@ -123,3 +123,22 @@ def test_down_node_leaves_scheduling() -> None:
     assert cc.run_instances([_spec(2)], 1) == []
     cc.node_up("n0")
     assert cc.run_instances([_spec(2)], 1) == ["n0"]
+
+
+def test_set_policy_at_run_time() -> None:
+    """Changing the scheduler (euctl ZONE.cluster.scheduler): GREEDY -> POWERSAVE arms the
+    idle timers, POWERSAVE -> ROUNDROBIN wakes the sleeping nodes and places round-robin."""
+    from server.nc.types import NodeStatus
+
+    cc, clock, _ = _cluster("GREEDY", nodes=3, power_idle_seconds=10, power_wake_seconds=5)
+    cc.run_instances([_spec(1)], 1)
+    clock.advance(11)
+    assert all(v.status is NodeStatus.UP for v in cc.nodes)
+    cc.set_policy("POWERSAVE")
+    clock.advance(11)
+    assert [v.status for v in cc.nodes] == [NodeStatus.UP, NodeStatus.ASLEEP, NodeStatus.ASLEEP]
+    cc.set_policy("ROUNDROBIN")
+    assert [v.status for v in cc.nodes][1:] == [NodeStatus.WAKING, NodeStatus.WAKING]
+    clock.advance(5)
+    assert all(v.status is NodeStatus.UP for v in cc.nodes)
+    assert [cc.run_instances([_spec(n)], 1)[0] for n in (2, 3, 4)] == ["n0", "n1", "n2"]

@@ -26,7 +26,8 @@ def test_ini_lists_only_served_services(cloud: Any) -> None:
     cp.read(cloud.ini)
     region = next(s for s in cp.sections() if s.startswith("region "))
     urls = {k.removesuffix("-url"): v for k, v in cp[region].items() if k.endswith("-url")}
-    assert set(urls) == {"ec2", "s3", "iam", "sts", "bootstrap", "autoscaling", "monitoring"}
+    assert set(urls) == {"ec2", "s3", "iam", "sts", "bootstrap", "autoscaling", "monitoring",
+                         "properties"}
     assert urls["ec2"] == cloud.url + "/services/compute"
     assert urls["bootstrap"] == cloud.url + "/services/Empyrean"
     for name, url in urls.items():  # each one answers as its service (not 404 / not S3)
@@ -59,9 +60,9 @@ def test_json_service_not_implemented(cloud: Any) -> None:
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 
-def test_unknown_scope_and_properties_path(cloud: Any) -> None:
-    """A made-up scope service and the Properties path are refused as not implemented, in the
-    query protocol's XML, never by Walrus."""
+def test_unknown_scope_and_unserved_path(cloud: Any) -> None:
+    """A made-up scope service and the LoadBalancing path are refused as not implemented, in
+    the query protocol's XML, never by Walrus."""
     creds = cloud.credentials()
     req = AWSRequest("POST", cloud.url + "/", data={"Action": "DescribeThings",
                                                     "Version": "2020-01-01"})
@@ -70,7 +71,8 @@ def test_unknown_scope_and_properties_path(cloud: Any) -> None:
     assert resp.status_code == 501
     assert "<ErrorResponse>" in resp.text and "<Code>NotImplemented</Code>" in resp.text
     assert "foo service" in resp.text
-    resp = requests.get(cloud.url + "/services/Properties?Action=DescribeProperties", timeout=10)
+    resp = requests.get(cloud.url + "/services/LoadBalancing?Action=DescribeLoadBalancers",
+                        timeout=10)
     assert resp.status_code == 501 and "<Code>NotImplemented</Code>" in resp.text
 
 

@@ -66,6 +66,16 @@ VM_TYPES = [("m1.small", 1, 256, 5), ("c1.medium", 2, 512, 10), ("m1.xlarge", 2,
             ("m3.2xlarge", 4, 4096, 30), ("cc2.8xlarge", 16, 6144, 120)]
 
 
+def _service(kind: str, zone: str, name: str, state: str = "ENABLED") -> dict[str, Any]:
+    return {"serviceId": {"type": kind, "partition": zone, "name": name, "host": "10.0.0.1"},
+            "localState": state}
+
+
+def _service_event(n: int, stamp: str, severity: str, name: str, message: str) -> dict[str, Any]:
+    return {"id": f"ev-{n}", "timestamp": stamp, "severity": severity, "serviceName": name,
+            "message": message}
+
+
 class FakeCloud:
     """Answers the dashboard's calls from fixed data; ``down`` makes every call fail to connect."""
 
@@ -111,6 +121,25 @@ class FakeCloud:
                       "a user request created an AutoScalingGroup changing the desired capacity from 0 to 2."),
         ]
         self.cpu = {"i-00000000000000001": CPU_POINTS}
+        self.services = [
+            _service("eucalyptus", "eucalyptus", "eucalyptus"),
+            _service("compute", "eucalyptus", "compute"),
+            _service("walrusbackend", "eucalyptus", "walrus"),
+            _service("cluster", "zone-1", "zone-1-cc"),
+            _service("storage", "zone-1", "zone-1-sc"),
+            _service("node", "zone-1", "zone-1-node-01"),
+            _service("node", "zone-1", "zone-1-node-02", "DISABLED"),
+            _service("node", "zone-1", "zone-1-node-04", "NOTREADY"),
+        ]
+        self.service_events = [
+            _service_event(1, "2026-01-02T09:00:00.000Z", "INFO", "eucalyptus",
+                           "cloud started with 8 local services"),
+            _service_event(2, "2026-01-02T11:30:00.000Z", "INFO", "zone-1-node-02",
+                           "state changed from ENABLED to DISABLED (stop by the administrator)"),
+            _service_event(3, "2026-01-02T12:10:00.000Z", "ERROR", "zone-1-node-04",
+                           "node stopped reporting to the CC of zone-1: its capacity left the zone "
+                           "(0 instances kept)"),
+        ]
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """One EC2 action from the fixed data."""
@@ -146,6 +175,12 @@ class FakeCloud:
                 free = max(0, total - 5 * cpu)
                 info.append({"zoneName": f"|- {name}", "zoneState": f"{free:04d} / {total:04d}   {cpu}  {ram}  {disk}"})
         return {"availabilityZoneInfo": info}
+
+    def _DescribeServices(self, params: dict[str, Any]) -> Any:
+        return {"serviceStatuses": self.services}
+
+    def _DescribeEvents(self, params: dict[str, Any]) -> Any:
+        return {"events": self.service_events}
 
     def _DescribeNodes(self, params: dict[str, Any]) -> Any:
         return {"nodeSet": self.nodes}
