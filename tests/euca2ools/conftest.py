@@ -212,6 +212,7 @@ class StubCloud:
             f"[region stub]\nec2-url = {base}/compute\niam-url = {base}/Euare\n"
             f"sts-url = {base}/Tokens\ns3-url = {base}/objectstorage\n"
             f"autoscaling-url = {base}/AutoScaling\nmonitoring-url = {base}/CloudWatch\n"
+            f"elasticloadbalancing-url = {base}/LoadBalancing\n"
             "user = 000000000001:admin\n\n"
             "[user 000000000001:admin]\nkey-id = AKIDSTUB\nsecret-key = stubsecret\n"
             "account-id = 000000000001\n")
