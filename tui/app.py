@@ -28,6 +28,7 @@ from .views import (
     CapacityView,
     EventsView,
     InstancesView,
+    LoadBalancersView,
     ScalingView,
     View,
     build_view,
@@ -285,6 +286,8 @@ class EucaApp(ActionsApp):
                     scaling = self.query_one(ScalingView)
                     scaling.activities = raw["activities"]
                     scaling.show_activities()
+                elif name == "loadbalancers":
+                    self.query_one(LoadBalancersView).update(raw)
             elif kind == "unsupported":
                 self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")

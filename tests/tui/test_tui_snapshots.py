@@ -54,6 +54,7 @@ VIEWS = [
     ("alarms", ("w",)),
     ("scaling", ("g",)),
     ("scaling_second_group", ("g", "down")),
+    ("loadbalancers", ("e",)),
 ]
 
 
