@@ -413,3 +413,21 @@ def test_endpoint_from_environment(euca, elb_endpoint: ElbEndpoint, tmp_path: Pa
     assert "elasticloadbalancing-url" in proc.stderr and "AWS_ELB_URL" in proc.stderr
     for name in names:
         euca("eulb-delete-lb", name, ini=elb_endpoint.ini)
+
+
+def test_fast_and_click_print_the_same(eulb: Eulb, zones: list[str]) -> None:
+    """Byte-identical output from the fast path and the click path, long forms included."""
+    name = unique("fast")
+    eulb.create(name, zones[0], "-t", "env=test")
+    eulb.run("eulb-create-lb-policy", name, "-n", "proxy", "-t", "ProxyProtocolPolicyType",
+             "-A", "ProxyProtocol=true")
+    for args in (["eulb-describe-lbs", "--show-long", name],
+                 ["eulb-describe-lbs", "--show-long", "--show-empty-fields", name],
+                 ["eulb-describe-tags", "--show-headers", name],
+                 ["eulb-describe-lb-attributes", name],
+                 ["eulb-describe-lb-policies", "--show-long", name],
+                 ["eulb-describe-instance-health", "--show-long", name]):
+        fast = eulb.run(*args).stdout
+        slow = eulb.run(*args, env={"EUCA2OOLS_NO_FASTPATH": "1"}).stdout
+        assert fast == slow, args
+    eulb.run("eulb-delete-lb", name)
