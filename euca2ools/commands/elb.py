@@ -396,7 +396,7 @@ def _prepare_health_check(inv: Invocation) -> None:
 
 # -- shared arguments ---------------------------------------------------------------------------
 def _elb(help: str) -> Arg:
-    return Arg("ELB", dest="LoadBalancerName", help=f"{help} (required)")
+    return Arg("ELB", dest="LoadBalancerName", complete="loadbalancer", help=f"{help} (required)")
 
 
 _MODIFY = "name of the load balancer to modify"
@@ -547,7 +547,7 @@ COMMANDS = [
         prepare=_prepare_policy),
     Command(
         "eulb-create-tags", SERVICE, "AddTags", "Add one or more tags to a load balancer",
-        [Arg("ELB", dest="LoadBalancerNames.member.1",
+        [Arg("ELB", dest="LoadBalancerNames.member.1", complete="loadbalancer",
              help="name of the load balancer to tag (required)"),
          Arg("-t", "--tag", dest="Tags.member", required=True, multiple=True,
              type=tag_definition, metavar="KEY=VALUE",
@@ -574,7 +574,7 @@ COMMANDS = [
     Command(
         "eulb-delete-tags", SERVICE, "RemoveTags",
         "Remove one or more tags from a load balancer",
-        [Arg("ELB", dest="LoadBalancerNames.member.1",
+        [Arg("ELB", dest="LoadBalancerNames.member.1", complete="loadbalancer",
              help="name of the load balancer to untag (required)"),
          Arg("-t", "--tag", dest="Tags.member", required=True, multiple=True, type=tag_key,
              metavar="KEY", help="key of each tag to remove (required)")]),
@@ -599,7 +599,8 @@ COMMANDS = [
     Command(
         "eulb-describe-lb-policies", SERVICE, "DescribeLoadBalancerPolicies",
         "Show information about load balancer policies",
-        [Arg("ELB", dest="LoadBalancerName", nargs="?", help="show policies associated with a "
+        [Arg("ELB", dest="LoadBalancerName", nargs="?", complete="loadbalancer",
+             help="show policies associated with a "
              "specific load balancer (default: only describe sample policies provided by the "
              "service)"),
          Arg("-p", "--policy-names", dest="PolicyNames.member", type=comma_list,
@@ -616,14 +617,14 @@ COMMANDS = [
     Command(
         "eulb-describe-lbs", SERVICE, "DescribeLoadBalancers",
         "Show information about load balancers",
-        [Arg("ELB", dest="LoadBalancerNames.member", nargs="*",
+        [Arg("ELB", dest="LoadBalancerNames.member", nargs="*", complete="loadbalancer",
              help="limit results to specific load balancers"),
          _show_long("load balancers")],
         run=_describe_balancers, show_empty=True),
     Command(
         "eulb-describe-tags", SERVICE, "DescribeTags",
         "Show the tags associated with one or more load balancers",
-        [Arg("ELB", dest="LoadBalancerNames.member", nargs="+",
+        [Arg("ELB", dest="LoadBalancerNames.member", nargs="+", complete="loadbalancer",
              help="load balancer(s) to show tags for (required)"),
          Arg("--show-headers", name="show_headers", flag=True, help="show column headers")],
         output=_print_tags, show_empty=True),
