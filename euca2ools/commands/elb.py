@@ -562,7 +562,9 @@ COMMANDS = [
         [_elb(_MODIFY),
          Arg("-l", "--lb-ports", dest="LoadBalancerPorts.member", required=True, type=port_list,
              metavar="PORT1,PORT2,...",
-             help="port numbers of the listeners to remove (required)")],
+             help="port numbers of the listeners to remove (required)"),
+         # Accepted and ignored, as euca2ools 3.x does, for scripts written for older tools.
+         Arg("--force", name="force", flag=True, hidden=True)],
         description="If a listener named with -l/--lb-ports does not exist, this command still "
                     "succeeds."),
     Command(
