@@ -3,12 +3,15 @@
 The endpoint comes from the ``elb_endpoint`` fixture, parametrized over targets: ``moto``
 (moto_server, an AWS stand-in) and ``cloud`` (our eucalyptus-cloud, skipped while it serves
 no load balancing).  Every test is marked ``elb``; ``pytest -m elb -k moto`` or ``-k cloud``
-picks a target.  What a target is known to do differently is in ``ElbEndpoint.quirks``.
+picks a target.  ``ELB_TEST_INI=/path/euca2ools.ini`` points the ``cloud`` target at a cloud
+that is already running instead of starting one.  What a target is known to do differently
+is in ``ElbEndpoint.quirks``.
 """
 
 from __future__ import annotations
 
 import configparser
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -68,7 +71,8 @@ def elb_endpoint(request: pytest.FixtureRequest) -> ElbEndpoint:
         ini = request.getfixturevalue("moto_ini")
         endpoint = _read_ini("moto", ini, frozenset({"empty-register-answer", "no-policy-types"}))
     else:
-        ini = request.getfixturevalue("cloud_ini")
+        given = os.environ.get("ELB_TEST_INI")
+        ini = Path(given) if given else request.getfixturevalue("cloud_ini")
         endpoint = _read_ini("cloud", ini, frozenset())
     if endpoint is None:
         pytest.skip(f"{request.param} serves no load balancing (no elasticloadbalancing-url)")
