@@ -7,8 +7,8 @@ Lists go on the wire as ``Name.member.N``.  Output records, as euca2ools 3.x pri
   ``{interval=..,target=..,timeout=..,healthy-threshold=..,unhealthy-threshold=..}``,
   zones, subnets, VPC, instances, listeners ``{protocol=..,lb-port=..,instance-protocol=..,
   instance-port=..,cert-id=..,{POLICY,..}}``, back end servers, app-cookie and lb-cookie
-  stickiness policies, other policies, source security group, security groups], created
-  time, scheme;
+  stickiness policies (an lb-cookie policy shows its ``expiration-period``: it has no cookie
+  name), other policies, source security group, security groups], created time, scheme;
 * ``DNS_NAME`` (create), ``HEALTH_CHECK`` target, interval, timeout, healthy and unhealthy
   thresholds, ``INSTANCE`` id [state [description, reason code]], ``AVAILABILITY_ZONES``,
   ``SUBNETS`` and ``SECURITY_GROUPS`` (comma and space separated), ``POLICY`` name, type
