@@ -20,7 +20,7 @@ from typing import Any
 
 from . import VERSION_STRING
 from .commands import MODULES, all_commands
-from .config import SERVICE_DESCRIPTIONS, URL_ENVVARS
+from .config import SERVICE_DESCRIPTIONS, URL_ENVVAR_ALIASES, URL_ENVVARS
 from .decl import Arg, Command, Group, global_args, help_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -149,8 +149,11 @@ def man_page(command: Command) -> str:
                 _esc("colon-separated list of euca2ools.ini(5) file globs to read instead of "
                      "the defaults")]
         if var:
-            out += [".TP", f"\\fB{_esc(var)}\\fR",
-                    _esc(f"{command.service} endpoint URL (overridden by -U)")]
+            names = [var, *URL_ENVVAR_ALIASES.get(command.service, ())]
+            out += [".TP", ", ".join(f"\\fB{_esc(n)}\\fR" for n in names),
+                    _esc(f"{command.service} endpoint URL (overridden by -U"
+                         + (f"; {names[0]} wins over {', '.join(names[1:])})" if names[1:]
+                            else ")"))]
         out += [".TP", "\\fBAWS_ACCESS_KEY_ID\\fR, \\fBAWS_SECRET_ACCESS_KEY\\fR",
                 _esc("credentials (overridden by -I and -S)"),
                 ".TP", "\\fBEUCA_DEFAULT_REGION\\fR, \\fBAWS_DEFAULT_REGION\\fR",
