@@ -87,6 +87,8 @@ class EucaApp(ActionsApp):
         self._reported: dict[str, str] = {}
         self._instance_states: dict[str, str] | None = None
         self._node_states: dict[str, str] | None = None
+        # "balancer/instance" -> its health, as last seen (None: not looked yet).
+        self._health_states: dict[str, str] | None = None
         self._filter_target: ResourceTable | None = None
         # Instance id -> monotonic time of its last metrics request (None while one is in flight).
         self._metrics_asked: dict[str, float | None] = {}
@@ -288,6 +290,7 @@ class EucaApp(ActionsApp):
                     scaling.show_activities()
                 elif name == "loadbalancers":
                     self.query_one(LoadBalancersView).update(raw)
+                    self._health_changed(raw["health"])
             elif kind == "unsupported":
                 self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")
@@ -322,6 +325,14 @@ class EucaApp(ActionsApp):
         for node, event in model.state_changes(self._node_states, states):
             self.log_event(node, event)
         self._node_states = states
+
+    def _health_changed(self, health: dict[str, list[dict[str, Any]] | str]) -> None:
+        """Log instances going in and out of service behind each balancer."""
+        states = {f"{name}/{st.get('InstanceId')}": str(st.get("State"))
+                  for name, listed in health.items() if isinstance(listed, list) for st in listed}
+        for key, event in model.state_changes(self._health_states, states):
+            self.log_event(key, event, model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+        self._health_states = states
 
     def refresh_failed(self, message: str) -> None:
         """An unexpected refresh failure: say it once, keep retrying."""

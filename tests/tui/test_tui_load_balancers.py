@@ -75,6 +75,13 @@ async def test_balancers_listeners_and_instance_health() -> None:
         assert style_of(app, "loadbalancers", "web", 5) == "green"
         await wait_for(pilot, lambda: column(app, "lb-instances", 1) == ["InService", "InService"],
                        what="instance health")
+        # The change is in the event log too.
+        await pilot.press("0")
+        await wait_for(pilot, lambda: "web/i-00000000000000002" in column(app, "events", 1),
+                       what="health event")
+        (event,) = [e for r, e in zip(column(app, "events", 1), column(app, "events", 2), strict=True)
+                    if r == "web/i-00000000000000002"]
+        assert event == "OutOfService -> InService"
 
 
 async def test_health_that_cannot_be_read_is_a_note() -> None:
