@@ -359,6 +359,12 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
         Binding("delete,x", "delete_snapshot", "Delete", tooltip="Delete the snapshot (asks first)"),
         Binding("n", "tag", "Tag"),
     ],
+    "loadbalancers": [
+        Binding("a", "register_instance", "Register",
+                tooltip="Register a running instance with the selected balancer"),
+        Binding("delete,x", "deregister_instance", "Deregister",
+                tooltip="Deregister the selected instance (asks first)"),
+    ],
 }
 
 

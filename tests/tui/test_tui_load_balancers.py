@@ -9,12 +9,14 @@ from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.widgets import Select
 from tui_fakecloud import FakeCloud, fixed_clock
 from tui_helpers import cell, column, status, table, wait_for
 
 from euca2ools.exceptions import ServiceError
 from tui.app import EucaApp
 from tui.cloud import Cloud
+from tui.screens import ConfirmScreen, FormScreen
 
 SIZE = (160, 40)
 
@@ -82,6 +84,37 @@ async def test_balancers_listeners_and_instance_health() -> None:
         (event,) = [e for r, e in zip(column(app, "events", 1), column(app, "events", 2), strict=True)
                     if r == "web/i-00000000000000002"]
         assert event == "OutOfService -> InService"
+
+
+async def test_register_and_deregister_instances() -> None:
+    """a registers a running instance not yet behind the balancer (picked from a list); x
+    deregisters the selected instance after confirming."""
+    cloud = FakeCloud()
+    app = EucaApp(cloud, interval=0.05, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 2, what="web's instances")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="register form")
+        select = app.screen.query_one("#field-instance", Select)
+        # Running and not registered yet: web-1 and web-2 are behind web already.
+        assert [value for _, value in select._options if value is not Select.BLANK] == \
+            ["i-00000000000000006"]
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 3, what="registered")
+        assert cell(app, "loadbalancers", "web", 5) == "2/3"
+        (params,) = [p for a, p in cloud.calls if a == "RegisterInstancesWithLoadBalancer"]
+        assert params == {"LoadBalancerName": "web",
+                          "Instances.member": [{"InstanceId": "i-00000000000000006"}]}
+        instances = table(app, "lb-instances")
+        instances.focus()
+        instances.move_cursor(row=instances.get_row_index("i-00000000000000002"))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 2, what="deregistered")
+        assert sorted(column(app, "lb-instances", 0)) == ["i-00000000000000001", "i-00000000000000006"]
+        assert cell(app, "loadbalancers", "web", 5) == "2/2"
 
 
 async def test_health_that_cannot_be_read_is_a_note() -> None:

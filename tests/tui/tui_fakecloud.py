@@ -238,3 +238,16 @@ class FakeCloud:
         if name not in self.instance_health:
             raise ServiceError("LoadBalancerNotFound", f"There is no ACTIVE Load Balancer named '{name}'", 400)
         return {"InstanceStates": self.instance_health[name]}
+
+    def _RegisterInstancesWithLoadBalancer(self, params: dict[str, Any]) -> Any:
+        name = params["LoadBalancerName"]
+        for inst in params["Instances.member"]:
+            n = int(inst["InstanceId"].split("-")[1], 16)
+            self.instance_health[name] = [*self.instance_health[name], _health(n, "InService")]
+        return {"Instances": [{"InstanceId": s["InstanceId"]} for s in self.instance_health[name]]}
+
+    def _DeregisterInstancesFromLoadBalancer(self, params: dict[str, Any]) -> Any:
+        name = params["LoadBalancerName"]
+        gone = {inst["InstanceId"] for inst in params["Instances.member"]}
+        self.instance_health[name] = [s for s in self.instance_health[name] if s["InstanceId"] not in gone]
+        return {"Instances": [{"InstanceId": s["InstanceId"]} for s in self.instance_health[name]]}
