@@ -457,7 +457,7 @@ COMMANDS = [
         output=_joined("SUBNETS", "Subnets"), show_empty=True),
     Command(
         "eulb-configure-healthcheck", SERVICE, "ConfigureHealthCheck",
-        "Configure health checking for instance registerd with a load balancer",
+        "Configure health checking for instances registered with a load balancer",
         [_elb(_MODIFY),
          Arg("--healthy-threshold", dest="HealthCheck.HealthyThreshold", required=True, type=int,
              metavar="COUNT", help="number of consecutive successful health checks that will "
@@ -478,7 +478,7 @@ COMMANDS = [
         "Create a new stickiness policy for a load balancer, whereby the server application "
         "generates a cookie and adds it to its responses.  The load balancer will then use this "
         "cookie to route requests from each user to the same back end instance.  This type of "
-        "policy can only be associated with HTTP or HTTPS listeners,",
+        "policy can only be associated with HTTP or HTTPS listeners",
         [_elb(_MODIFY),
          Arg("-c", "--cookie-name", dest="CookieName", required=True, metavar="COOKIE",
              help="name of the cookie used for stickiness (required)"),
@@ -665,7 +665,7 @@ COMMANDS = [
         output=_print_instances, show_empty=True),
     Command(
         "eulb-set-lb-listener-ssl-cert", SERVICE, "SetLoadBalancerListenerSSLCertificate",
-        "Change the certificate that terminates a load balancer'slistener's SSL connections",
+        "Change the certificate that terminates a load balancer listener's SSL connections",
         [_elb(_MODIFY),
          Arg("-l", "--lb-port", dest="LoadBalancerPort", required=True, type=int,
              metavar="PORT", help="port that should use the certificate (required)"),
