@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="euca-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A live terminal dashboard of a Eucalyptus (or AWS) region, configured like "
                     "the euca-* commands (euca2ools.ini, EUCA_CONFIG_PATH, AWS_ACCESS_KEY_ID...).",
-        epilog="keys: 1-9,0,w,g views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
+        epilog="keys: 1-9,0,w,g,e views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
     parser.add_argument("--region", metavar="USER@REGION",
                         help="region and/or user from euca2ools.ini (aws:us-east-1 for AWS)")
     parser.add_argument("-U", "--url", help="endpoint URL for every service (like euca-* -U)")
