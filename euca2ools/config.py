@@ -39,6 +39,11 @@ URL_ENVVARS = {
     "bootstrap": "EUCA_BOOTSTRAP_URL",
     "properties": "EUCA_PROPERTIES_URL",
 }
+# Further variables read when the main one is unset (the EUCA_ spelling of the load
+# balancing endpoint is accepted alongside euca2ools' AWS_ELB_URL).
+URL_ENVVAR_ALIASES = {
+    "elasticloadbalancing": ("EUCA_ELB_URL",),
+}
 SERVICE_DESCRIPTIONS = {
     "ec2": "compute",
     "s3": "object storage",
@@ -363,6 +368,8 @@ def find_endpoint(
     env = os.environ if environ is None else environ
     sig_region: str | None = None
     chosen = url or env.get(URL_ENVVARS.get(service, ""), "") or None
+    for alias in URL_ENVVAR_ALIASES.get(service, ()):
+        chosen = chosen or env.get(alias) or None
     if chosen is None and region is not None:
         chosen = config.get_region(region, f"{service}-url")
     if not chosen:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
 
 # Completion kinds understood by bash_completion/euca2ools.
 COMPLETIONS = ("instance", "image", "volume", "snapshot", "group", "keypair", "zone",
-               "instance-type", "address", "file", "region", "user")
+               "instance-type", "address", "file", "region", "user", "loadbalancer")
 
 
 class Arg:

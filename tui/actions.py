@@ -1,5 +1,5 @@
 """What the operator can do from the keyboard: launch, stop/start/reboot/terminate, keys, addresses,
-volumes and snapshots, tags."""
+volumes and snapshots, tags, instances of load balancers."""
 
 from __future__ import annotations
 
@@ -500,6 +500,62 @@ class ActionsApp(App[None]):
                     resource=name)
 
         self.push_screen(ConfirmScreen(question), confirmed)
+    # -- load balancers ---------------------------------------------------------------------
+    def _balancer_call(self, action: str, balancer: str, instance: str) -> Any:
+        return self.cloud.call_service("elasticloadbalancing", action, {
+            "LoadBalancerName": balancer, "Instances.member": [{"InstanceId": instance}]})
+
+    def action_register_instance(self) -> None:
+        """Register a running instance (picked from a list) with the selected balancer."""
+        balancer = self.selected("loadbalancers")
+        if not balancer:
+            self.notify("Select a load balancer first.", severity="warning")
+            return
+        states = getattr(self.view("loadbalancers"), "health", {}).get(balancer)
+        registered = {str(st.get("InstanceId")) for st in states} if isinstance(states, list) else set()
+
+        def running() -> list[dict[str, Any]]:
+            return [i for i in instances_of(self.cloud.call("DescribeInstances"))
+                    if instance_state(i) == "running" and str(i.get("instanceId")) not in registered]
+
+        def open_form(instances: list[dict[str, Any]]) -> None:
+            if not instances:
+                self.notify("No running instance left to register.", title=f"Register with {balancer}",
+                            severity="warning")
+                return
+            options = [(str(i.get("instanceId")) + (f"  {n}" if (n := _name_tag(i)) else ""),
+                        str(i.get("instanceId"))) for i in instances]
+            self.push_screen(FormScreen(f"Register with {balancer}", [
+                Field("instance", "Running instance", str(options[0][1]), options)], "Register"), register)
+
+        def register(values: dict[str, str] | None) -> None:
+            if not values or not values["instance"]:
+                return
+            iid = values["instance"]
+            self.run_call("Register instance",
+                          lambda: self._balancer_call("RegisterInstancesWithLoadBalancer", balancer, iid),
+                          self.requested(f"{balancer}/{iid}", "Registered", "registered"),
+                          resource=f"{balancer}/{iid}")
+
+        self.run_call("Register instance", running, open_form, resource=balancer)
+
+    def action_deregister_instance(self) -> None:
+        """Deregister the selected instance from the selected balancer, after confirming."""
+        balancer = self.selected("loadbalancers")
+        instances = self.view("loadbalancers").table("lb-instances")
+        iid = instances.selected_key if instances is not None else None
+        if not balancer or not iid:
+            self.notify("Select an instance of a load balancer first.", severity="warning")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Deregister instance",
+                              lambda: self._balancer_call("DeregisterInstancesFromLoadBalancer", balancer, iid),
+                              self.requested(f"{balancer}/{iid}", "Deregistered", "deregistered"),
+                              resource=f"{balancer}/{iid}")
+
+        self.push_screen(ConfirmScreen(f"Deregister {iid} from {balancer}?"), confirmed)
 
 
 def one_line(message: str) -> str:

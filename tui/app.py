@@ -28,6 +28,7 @@ from .views import (
     CapacityView,
     EventsView,
     InstancesView,
+    LoadBalancersView,
     ScalingView,
     View,
     build_view,
@@ -86,6 +87,8 @@ class EucaApp(ActionsApp):
         self._reported: dict[str, str] = {}
         self._instance_states: dict[str, str] | None = None
         self._node_states: dict[str, str] | None = None
+        # "balancer/instance" -> its health, as last seen (None: not looked yet).
+        self._health_states: dict[str, str] | None = None
         self._filter_target: ResourceTable | None = None
         # Instance id -> monotonic time of its last metrics request (None while one is in flight).
         self._metrics_asked: dict[str, float | None] = {}
@@ -287,6 +290,9 @@ class EucaApp(ActionsApp):
                     scaling.show_activities()
                 elif name == "services":
                     view.set_note(raw["error"])
+                elif name == "loadbalancers":
+                    self.query_one(LoadBalancersView).update(raw)
+                    self._health_changed(raw["health"])
             elif kind == "unsupported":
                 self.refresher.unsupported[name] = time.monotonic()
                 view.set_note(f"Not available on this cloud: {value.message}")
@@ -321,6 +327,14 @@ class EucaApp(ActionsApp):
         for node, event in model.state_changes(self._node_states, states):
             self.log_event(node, event)
         self._node_states = states
+
+    def _health_changed(self, health: dict[str, list[dict[str, Any]] | str]) -> None:
+        """Log instances going in and out of service behind each balancer."""
+        states = {f"{name}/{st.get('InstanceId')}": str(st.get("State"))
+                  for name, listed in health.items() if isinstance(listed, list) for st in listed}
+        for key, event in model.state_changes(self._health_states, states):
+            self.log_event(key, event, model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+        self._health_states = states
 
     def refresh_failed(self, message: str) -> None:
         """An unexpected refresh failure: say it once, keep retrying."""
@@ -415,7 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="euca-tui", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A live terminal dashboard of a Eucalyptus (or AWS) region, configured like "
                     "the euca-* commands (euca2ools.ini, EUCA_CONFIG_PATH, AWS_ACCESS_KEY_ID...).",
-        epilog="keys: 1-9,0,w,g views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
+        epilog="keys: 1-9,0,w,g,e views  / filter  s sort  ? all keys  ctrl+p commands  q quit")
     parser.add_argument("--region", metavar="USER@REGION",
                         help="region and/or user from euca2ools.ini (aws:us-east-1 for AWS)")
     parser.add_argument("-U", "--url", help="endpoint URL for every service (like euca-* -U)")

@@ -51,6 +51,10 @@ STATE_STYLES = {
     "STOPPED": "blue",
     "ERROR": "bold red",
     "WARN": "yellow",
+    # Instance health behind a load balancer.
+    "InService": "bold green",
+    "OutOfService": "bold red",
+    "Unknown": "yellow",
 }
 
 
@@ -423,6 +427,73 @@ def activity_rows(activities: list[dict[str, Any]], group: str | None) -> list[R
         for a in activities if a.get("AutoScalingGroupName") == group]
 
 
+# -- Elastic Load Balancing --------------------------------------------------------------------
+LOAD_BALANCER_COLUMNS = ("Name", "DNS name", "Scheme", "Zones", "Listeners", "In service",
+                         "Created")
+LISTENER_COLUMNS = ("Protocol", "Port", "Instance protocol", "Instance port", "Policies",
+                    "Certificate")
+LB_INSTANCE_COLUMNS = ("Instance", "State", "Reason", "Description")
+
+
+def listener_text(desc: dict[str, Any]) -> str:
+    """``HTTP:80->HTTP:8080`` for one ListenerDescription."""
+    raw = desc.get("Listener")
+    lsn: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    front = f"{lsn.get('Protocol', '')}:{lsn.get('LoadBalancerPort', '')}"
+    back = f"{lsn.get('InstanceProtocol') or lsn.get('Protocol', '')}:{lsn.get('InstancePort', '')}"
+    return f"{front}->{back}"
+
+
+def load_balancer_rows(balancers: list[dict[str, Any]],
+                       health: dict[str, list[dict[str, Any]] | str]) -> list[Row]:
+    """Rows of DescribeLoadBalancers, with how many registered instances are InService
+    (green when all are, red when none is, yellow in between)."""
+    rows: list[Row] = []
+    for lb in balancers:
+        name = str(lb.get("LoadBalancerName", ""))
+        states = health.get(name)
+        if isinstance(states, list):
+            up = sum(1 for st in states if st.get("State") == "InService")
+            total = len(states)
+            style = "green" if up == total else "bold red" if up == 0 else "yellow"
+            shown: Cell = Text(f"{up}/{total}", style=style if total else "dim")
+        else:
+            shown = Text("?", style="dim")
+        listeners = ",".join(listener_text(d) for d in as_list(lb.get("ListenerDescriptions"))
+                             if isinstance(d, dict))
+        rows.append((name, (name, str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
+                            ",".join(str(z) for z in as_list(lb.get("AvailabilityZones"))),
+                            listeners, shown, short_time(str(lb.get("CreatedTime", ""))))))
+    return rows
+
+
+def listener_rows(balancer: dict[str, Any] | None) -> list[Row]:
+    """The listeners of one balancer, by front end port."""
+    rows: list[Row] = []
+    for desc in as_list((balancer or {}).get("ListenerDescriptions")):
+        lsn = desc.get("Listener") if isinstance(desc, dict) else None
+        if not isinstance(lsn, dict):
+            continue
+        port = str(lsn.get("LoadBalancerPort", ""))
+        rows.append((port, (str(lsn.get("Protocol", "")), port,
+                            str(lsn.get("InstanceProtocol") or lsn.get("Protocol", "")),
+                            str(lsn.get("InstancePort", "")),
+                            ",".join(str(p) for p in as_list(desc.get("PolicyNames"))),
+                            str(lsn.get("SSLCertificateId", "")))))
+    return rows
+
+
+def lb_instance_rows(states: list[dict[str, Any]] | str | None) -> list[Row]:
+    """DescribeInstanceHealth of one balancer: InService green, OutOfService red."""
+    if not isinstance(states, list):
+        return []
+    return [(str(st.get("InstanceId", "")), (
+        str(st.get("InstanceId", "")), styled(str(st.get("State", ""))),
+        "" if st.get("ReasonCode") in (None, "N/A") else str(st.get("ReasonCode")),
+        "" if st.get("Description") in (None, "N/A") else str(st.get("Description"))))
+        for st in states]
+
+
 # -- datasets: what one refresh fetches for a view ---------------------------------------------
 @dataclass(frozen=True)
 class Dataset:
@@ -511,6 +582,34 @@ def _fetch_scaling(cloud: CloudAPI) -> dict[str, Any]:
     return {"groups": groups, "activities": activities}
 
 
+def _fetch_load_balancers(cloud: CloudAPI) -> dict[str, Any]:
+    from .cloud import ServiceError
+
+    balancers: list[dict[str, Any]] = []
+    params: dict[str, Any] = {}
+    for _ in range(100):  # a server repeating its marker must not loop forever
+        response = cloud.call_service("elasticloadbalancing", "DescribeLoadBalancers", params)
+        balancers += [lb for lb in as_list(response.get("LoadBalancerDescriptions"))
+                      if isinstance(lb, dict)]
+        marker = response.get("NextMarker")
+        if not marker:
+            break
+        params = {"Marker": marker}
+    # Balancer name -> its instances' health, or why it could not be read (the balancer may
+    # have gone between the two calls).
+    health: dict[str, list[dict[str, Any]] | str] = {}
+    for lb in balancers:
+        name = str(lb.get("LoadBalancerName", ""))
+        try:
+            answer = cloud.call_service("elasticloadbalancing", "DescribeInstanceHealth",
+                                        {"LoadBalancerName": name})
+            health[name] = [st for st in as_list(answer.get("InstanceStates"))
+                            if isinstance(st, dict)]
+        except ServiceError as err:
+            health[name] = f"{err.message} ({err.code})"
+    return {"balancers": balancers, "health": health}
+
+
 def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Dataset:
     return Dataset(table, lambda cloud: cloud.call(action), lambda raw: {table: rows(raw)})
 
@@ -577,6 +676,10 @@ DATASETS: dict[str, Dataset] = {
     # The activities table follows the selected group: the view fills it, not the refresh.
     "scaling": Dataset("scaling", _fetch_scaling,
                        lambda raw: {"scaling": scaling_group_rows(raw["groups"])}),
+    # The listeners and instances tables follow the selected balancer: the view fills them.
+    "loadbalancers": Dataset("loadbalancers", _fetch_load_balancers,
+                             lambda raw: {"loadbalancers": load_balancer_rows(raw["balancers"],
+                                                                              raw["health"])}),
 }
 
 

@@ -21,7 +21,7 @@ MAX_RETRY_DELAY = 10.0
 
 # Datasets of services other than EC2: those may live elsewhere or not be configured at all, so
 # their outage or absence is theirs, not the cloud's.
-OTHER_SERVICE_DATASETS = frozenset({"buckets", "alarms", "scaling", "services"})
+OTHER_SERVICE_DATASETS = frozenset({"buckets", "alarms", "scaling", "services", "loadbalancers"})
 
 # Dataset name -> ("ok", (raw, tables)) | ("unsupported", ServiceError) | ("error", ServiceError)
 Results = dict[str, tuple[str, Any]]

@@ -283,6 +283,63 @@ class ScalingView(View):
             model.activity_rows(self.activities, group))
 
 
+class LoadBalancersView(View):
+    """Load balancers, and the listeners and instance health of the balancer under the cursor."""
+
+    DATASETS = ("loadbalancers",)
+    DEFAULT_CSS = """
+    LoadBalancersView #loadbalancers-table { height: 1fr; }
+    LoadBalancersView #lb-detail { height: 1fr; }
+    LoadBalancersView #listeners-box { width: 1fr; }
+    LoadBalancersView #lb-instances-box { width: 1fr; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.balancers: dict[str, dict[str, Any]] = {}
+        # Balancer name -> DescribeInstanceHealth's states, or why they could not be read.
+        self.health: dict[str, list[dict[str, Any]] | str] = {}
+
+    def compose(self) -> ComposeResult:
+        """Balancers on top; listeners and instances of the selected one side by side below."""
+        yield self.note()
+        yield Static("Load balancers", classes="caption")
+        yield ResourceTable(model.LOAD_BALANCER_COLUMNS, id="loadbalancers-table")
+        with Horizontal(id="lb-detail"):
+            with Vertical(id="listeners-box"):
+                yield Static("Listeners", id="listeners-caption", classes="caption")
+                yield ResourceTable(model.LISTENER_COLUMNS, id="listeners-table")
+            with Vertical(id="lb-instances-box"):
+                yield Static("Instances", id="lb-instances-caption", classes="caption")
+                yield self.note("lb-instances")
+                yield ResourceTable(model.LB_INSTANCE_COLUMNS, id="lb-instances-table")
+
+    def update(self, raw: dict[str, Any]) -> None:
+        """Keep a refresh's balancers and health, and show the selected balancer's."""
+        self.balancers = {str(lb.get("LoadBalancerName", "")): lb for lb in raw["balancers"]}
+        self.health = raw["health"]
+        self.show_selected()
+
+    def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
+        """Follow the balancer cursor with the listeners and instances tables."""
+        if event.data_table.id == "loadbalancers-table":
+            self.show_selected()
+
+    def show_selected(self) -> None:
+        """Fill the listeners and instances tables for the balancer under the cursor."""
+        name = self.query_one("#loadbalancers-table", ResourceTable).selected_key
+        self.query_one("#listeners-caption", Static).update(
+            f"Listeners of {name}" if name else "Listeners")
+        self.query_one("#lb-instances-caption", Static).update(
+            f"Instances of {name}" if name else "Instances")
+        self.query_one("#listeners-table", ResourceTable).set_rows(
+            model.listener_rows(self.balancers.get(name or "")))
+        states = self.health.get(name or "")
+        self.set_note(states if isinstance(states, str) else "", "lb-instances")
+        self.query_one("#lb-instances-table", ResourceTable).set_rows(
+            model.lb_instance_rows(states))
+
+
 # Keys that act on one view's rows. They are app bindings enabled only while their view is on
 # screen (not bindings of the view widgets): a key typed right after a view switch must reach
 # the new view even before focus has moved into it.
@@ -322,6 +379,12 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
                 tooltip="Create a volume from the snapshot, in a zone you pick"),
         Binding("delete,x", "delete_snapshot", "Delete", tooltip="Delete the snapshot (asks first)"),
         Binding("n", "tag", "Tag"),
+    ],
+    "loadbalancers": [
+        Binding("a", "register_instance", "Register",
+                tooltip="Register a running instance with the selected balancer"),
+        Binding("delete,x", "deregister_instance", "Deregister",
+                tooltip="Deregister the selected instance (asks first)"),
     ],
 }
 
@@ -364,6 +427,7 @@ VIEW_SPECS = (
     ViewSpec("alarms", "Alarms", "w"),
     ViewSpec("scaling", "Scaling", "g"),
     ViewSpec("services", "Services", "v"),
+    ViewSpec("loadbalancers", "Balancers", "e"),
 )
 
 
@@ -407,6 +471,8 @@ def build_view(spec: ViewSpec) -> View:
         return ScalingView(id=vid)
     if spec.id == "services":
         return ServicesView(id=vid)
+    if spec.id == "loadbalancers":
+        return LoadBalancersView(id=vid)
     if spec.id == "keys":
         return KeysView("keys", columns["keys"], id=vid)
     if spec.id == "addresses":

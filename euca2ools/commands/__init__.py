@@ -28,6 +28,7 @@ MODULES = (
     "bundle",
     "euserv",
     "euwatch",
+    "elb",
     "euserv_signups",
     "euserv_services",
     "euctl",

@@ -130,3 +130,19 @@ def test_completes_files_and_nothing_for_free_values(base_env: dict[str, str], t
     prefix = str(tmp_path / "user")
     assert _complete(["euca-run-instances", "-f", prefix], base_env) == [str(tmp_path / "userdata.txt")]
     assert _complete(["euca-create-group", "-d", ""], base_env) == []
+
+
+def test_completes_load_balancer_names(base_env: dict[str, str], stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """eulb-* commands complete the names of existing balancers (not the new one's)."""
+    cloud, ini = stub
+    cloud.answers["DescribeLoadBalancers"] = (200, (
+        "<DescribeLoadBalancersResponse><DescribeLoadBalancersResult><LoadBalancerDescriptions>"
+        "<member><LoadBalancerName>web</LoadBalancerName><DNSName>w</DNSName></member>"
+        "<member><LoadBalancerName>worker</LoadBalancerName><DNSName>x</DNSName></member>"
+        "<member><LoadBalancerName>db</LoadBalancerName><DNSName>d</DNSName></member>"
+        "</LoadBalancerDescriptions></DescribeLoadBalancersResult>"
+        "</DescribeLoadBalancersResponse>"))
+    env = dict(base_env, EUCA_CONFIG_PATH=str(ini), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert _complete(["eulb-describe-instance-health", "w"], env) == ["web", "worker"]
+    assert _complete(["eulb-delete-lb", "d"], env) == ["db"]
+    assert _complete(["eulb-create-lb", "w"], env) == []

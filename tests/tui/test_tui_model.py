@@ -179,3 +179,30 @@ def test_alarm_group_and_activity_rows() -> None:
                   {"ActivityId": "b", "AutoScalingGroupName": "other", "StatusCode": "Successful"}]
     assert [k for k, _ in model.activity_rows(activities, "g")] == ["a"]
     assert model.activity_rows(activities, None) == []
+
+
+def test_load_balancer_listener_and_health_rows() -> None:
+    """A balancer row counts InService instances (red when none, '?' when unknown); listeners
+    fall back to the front protocol; N/A reasons read as empty."""
+    lb = {"LoadBalancerName": "web", "DNSName": "web.lb", "Scheme": "internal",
+          "AvailabilityZones": ["zone-1", "zone-2"], "CreatedTime": "2026-01-02T03:04:05.000Z",
+          "ListenerDescriptions": [
+              {"Listener": {"Protocol": "TCP", "LoadBalancerPort": "25", "InstancePort": "2525"},
+               "PolicyNames": ["p1", "p2"]}]}
+    down = [{"InstanceId": "i-1", "State": "OutOfService", "ReasonCode": "Instance",
+             "Description": "failed"}]
+    (key, cells), = model.load_balancer_rows([lb], {"web": down})
+    assert key == "web"
+    assert [str(c) for c in cells] == ["web", "web.lb", "internal", "zone-1,zone-2",
+                                       "TCP:25->TCP:2525", "0/1", "2026-01-02 03:04:05"]
+    assert isinstance(cells[5], Text) and str(cells[5].style) == "bold red"
+    (_, cells), = model.load_balancer_rows([lb], {"web": "gone (LoadBalancerNotFound)"})
+    assert str(cells[5]) == "?"
+    assert model.listener_rows(lb) == [("25", ("TCP", "25", "TCP", "2525", "p1,p2", ""))]
+    assert model.listener_rows(None) == []
+    (key, cells), = model.lb_instance_rows(down)
+    assert key == "i-1" and [str(c) for c in cells] == ["i-1", "OutOfService", "Instance", "failed"]
+    (_, cells), = model.lb_instance_rows([{"InstanceId": "i-2", "State": "InService",
+                                           "ReasonCode": "N/A", "Description": "N/A"}])
+    assert [str(c) for c in cells] == ["i-2", "InService", "", ""]
+    assert model.lb_instance_rows("error") == []

@@ -55,6 +55,7 @@ VIEWS = [
     ("scaling", ("g",)),
     ("scaling_second_group", ("g", "down")),
     ("services", ("v",)),
+    ("loadbalancers", ("e",)),
 ]
 
 

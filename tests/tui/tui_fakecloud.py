@@ -59,6 +59,23 @@ def _activity(n: int, group: str, status: str, description: str, cause: str) -> 
             "StartTime": f"2026-01-02T12:{n:02d}:00.000Z", "EndTime": f"2026-01-02T12:{n:02d}:30.000Z"}
 
 
+def _listener(protocol: str, port: int, back: str, back_port: int, policies: list[str],
+              cert: str = "") -> dict[str, Any]:
+    lsn = {"Protocol": protocol, "LoadBalancerPort": str(port), "InstanceProtocol": back,
+           "InstancePort": str(back_port)}
+    if cert:
+        lsn["SSLCertificateId"] = cert
+    return {"Listener": lsn, "PolicyNames": policies}
+
+
+def _health(n: int, state: str) -> dict[str, Any]:
+    failed = state == "OutOfService"
+    return {"InstanceId": f"i-{n:017x}", "State": state,
+            "ReasonCode": "Instance" if failed else "N/A",
+            "Description": "Instance has failed at least the UnhealthyThreshold number of health "
+                           "checks consecutively." if failed else "N/A"}
+
+
 # CPU of the instances in the last hour, one point a minute (a morning peak on web-1).
 CPU_POINTS = [5.0 + 3 * (n % 7) + (60.0 if 20 <= n < 30 else 0.0) for n in range(60)]
 
@@ -140,6 +157,21 @@ class FakeCloud:
                            "node stopped reporting to the CC of zone-1: its capacity left the zone "
                            "(0 instances kept)"),
         ]
+        self.load_balancers = [
+            {"LoadBalancerName": "web", "DNSName": "web-000000000001.lb.cloud.example",
+             "Scheme": "internet-facing", "AvailabilityZones": ["zone-1"],
+             "CreatedTime": "2026-01-02T09:00:00.000Z",
+             "ListenerDescriptions": [
+                 _listener("HTTP", 80, "HTTP", 8080, ["web-sticky"]),
+                 _listener("HTTPS", 443, "HTTP", 8080, [],
+                           "arn:aws:iam::000000000001:server-certificate/web")]},
+            {"LoadBalancerName": "db", "DNSName": "internal-db-000000000001.lb.cloud.example",
+             "Scheme": "internal", "AvailabilityZones": ["zone-1"],
+             "CreatedTime": "2026-01-02T09:30:00.000Z",
+             "ListenerDescriptions": [_listener("TCP", 5432, "TCP", 5432, [])]},
+        ]
+        self.instance_health = {"web": [_health(1, "InService"), _health(2, "OutOfService")],
+                                "db": []}
 
     def call(self, action: str, params: dict[str, Any] | None = None) -> Any:
         """One EC2 action from the fixed data."""
@@ -232,3 +264,25 @@ class FakeCloud:
 
     def _DescribeScalingActivities(self, params: dict[str, Any]) -> Any:
         return {"Activities": self.activities}
+
+    def _DescribeLoadBalancers(self, params: dict[str, Any]) -> Any:
+        return {"LoadBalancerDescriptions": self.load_balancers}
+
+    def _DescribeInstanceHealth(self, params: dict[str, Any]) -> Any:
+        name = params["LoadBalancerName"]
+        if name not in self.instance_health:
+            raise ServiceError("LoadBalancerNotFound", f"There is no ACTIVE Load Balancer named '{name}'", 400)
+        return {"InstanceStates": self.instance_health[name]}
+
+    def _RegisterInstancesWithLoadBalancer(self, params: dict[str, Any]) -> Any:
+        name = params["LoadBalancerName"]
+        for inst in params["Instances.member"]:
+            n = int(inst["InstanceId"].split("-")[1], 16)
+            self.instance_health[name] = [*self.instance_health[name], _health(n, "InService")]
+        return {"Instances": [{"InstanceId": s["InstanceId"]} for s in self.instance_health[name]]}
+
+    def _DeregisterInstancesFromLoadBalancer(self, params: dict[str, Any]) -> Any:
+        name = params["LoadBalancerName"]
+        gone = {inst["InstanceId"] for inst in params["Instances.member"]}
+        self.instance_health[name] = [s for s in self.instance_health[name] if s["InstanceId"] not in gone]
+        return {"Instances": [{"InstanceId": s["InstanceId"]} for s in self.instance_health[name]]}
