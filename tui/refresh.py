@@ -82,6 +82,7 @@ class Refresher:
     def fetch(self, names: list[str]) -> Results:
         """Fetch datasets; raises ServiceConnectionError when the cloud cannot be reached."""
         results: Results = {}
+        unreachable: ServiceConnectionError | None = None
         for name in names:
             dataset = model.DATASETS[name]
             try:
@@ -92,6 +93,7 @@ class Refresher:
             except ServiceConnectionError as err:
                 if name not in OTHER_SERVICE_DATASETS:
                     raise
+                unreachable = err
                 results[name] = ("error", ServiceError("Unreachable", str(err), 0))
             except ConfigError as err:
                 if name not in OTHER_SERVICE_DATASETS:
@@ -100,6 +102,11 @@ class Refresher:
                 results[name] = ("unsupported", ServiceError("NoEndpoint", str(err), 0))
             except Exception as err:  # noqa: BLE001 - one view's failure must not blank the others
                 results[name] = ("error", ServiceError(type(err).__name__, str(err), 0))
+        if unreachable is not None and all(
+                kind == "error" and getattr(value, "code", "") == "Unreachable"
+                for kind, value in results.values()):
+            # Nothing answered at all: that is the cloud being down, not one service.
+            raise unreachable
         return results
 
     def run(self, app: RefreshTarget) -> None:
