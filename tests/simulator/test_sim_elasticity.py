@@ -165,3 +165,23 @@ def test_same_file_and_seed_give_the_same_results() -> None:
     first = run(exp)[1:]
     assert first == run(exp)[1:]
     assert first[0]["groups"]["g"]["terminations"] > 0
+
+
+def test_step_scaling_takes_the_step_the_breach_falls_in() -> None:
+    """At 100 % CPU against a 60 % threshold the breach is 40: the [35, inf) step, +4."""
+    steps = [{"MetricIntervalLowerBound": 0, "MetricIntervalUpperBound": 20,
+              "ScalingAdjustment": 1},
+             {"MetricIntervalLowerBound": 20, "MetricIntervalUpperBound": 35,
+              "ScalingAdjustment": 2},
+             {"MetricIntervalLowerBound": 35, "ScalingAdjustment": 4}]
+    policy = {"PolicyName": "out", "PolicyType": "StepScaling",
+              "AdjustmentType": "ChangeInCapacity", "StepAdjustments": steps,
+              "alarm": {"ComparisonOperator": "GreaterThanThreshold", "Threshold": 60,
+                        "EvaluationPeriods": 1}}
+    sim, m, series = run(experiment([policy], load=[[0, 50], [600, 50], [601, 400],
+                                                    [1800, 400]], duration=1800))
+    desired = [r["g_desired"] for r in series]
+    assert desired[0] == 1 and 5 in desired  # one jump of 4, not four of 1
+    assert desired[desired.index(5) - 1] == 1
+    # Then 400 requests/s on 5 is 80 %: a breach of 20, the [20, 35) step, +2; 7 run at 57 %.
+    assert m["groups"]["g"]["final_desired"] == 7 and m["groups"]["g"]["scaling_actions"] == 2
