@@ -344,8 +344,9 @@ class ElasticityRun:
             while t < duration:
                 t = min(duration, t + chunk)
                 clock.run(until=self.start + t)
-                if self.progress:
-                    self.progress(t, duration, 0)
+                if self.progress:  # the events counted: the groups' launches and terminations
+                    self.progress(t, duration, sum(g.launches + g.terminations
+                                                   for g in self.tallies.values()))
             watch.stop()
             cloud.store.flush()
             return self._metrics(), self.series
