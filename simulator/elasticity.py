@@ -446,7 +446,8 @@ class ElasticityRun:
 
     def _metrics(self) -> dict[str, Any]:
         out: dict[str, Any] = {"experiment": self.exp.name, "duration_s": self.exp.duration,
-                               "policy": "elasticity", "seed": self.seed, "groups": {}}
+                               "policy": self.exp.policy, "nodes": self.node_group.count,
+                               "seed": self.seed, "groups": {}}
         energy = 0.0
         for tally in self.tallies.values():
             group = self.scaling.groups[f"{self._account}/{tally.name}"]
