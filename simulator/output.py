@@ -183,3 +183,58 @@ def plot_sweep(out_dir: str, rows: Sequence[dict[str, Any]]) -> list[str]:
     fig.savefig(path, metadata=PNG_METADATA)
     plt.close(fig)
     return [path]
+
+
+def plot_elasticity(out_dir: str, series: Sequence[dict[str, Any]], metrics: dict[str, Any],
+                    title: str) -> list[str]:
+    """An elasticity experiment's figures: ``elasticity.png`` (per group, the request load
+    against the capacity its InService members serve, and its instances, over time) and
+    ``elasticity_summary.png`` (instance-hours, time under-provisioned, scaling actions
+    and energy per group side by side)."""
+    if not series:
+        return []
+    plt = _pyplot()
+    names = list(metrics["groups"])
+    hours = [row["time_s"] / 3600.0 for row in series]
+    fig, axes = plt.subplots(len(names), 1, figsize=(9, 2.6 * len(names) + 0.6), dpi=100,
+                             sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        kinds = "/".join(metrics["groups"][name]["policy_types"]) or "no policy"
+        ax.plot(hours, [row[f"{name}_load_rps"] for row in series], color="#333333",
+                linewidth=1.2, label="requests/s")
+        ax.step(hours, [row[f"{name}_capacity_rps"] for row in series], where="post",
+                color="#4c72b0", linewidth=1.2, label="in-service capacity (requests/s)")
+        ax.set_ylabel("requests/s")
+        ax.set_title(f"{name} ({kinds})", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        twin = ax.twinx()
+        twin.step(hours, [row[f"{name}_instances"] for row in series], where="post",
+                  color="#dd8452", linewidth=1.0, label="instances")
+        twin.set_ylabel("instances")
+        lines = ax.get_lines() + twin.get_lines()
+        ax.legend(lines, [str(line.get_label()) for line in lines], fontsize=7,
+                  loc="upper right")
+    axes[-1, 0].set_xlabel("time (h)")
+    fig.suptitle(f"{title}: load against capacity")
+    fig.tight_layout()
+    path = os.path.join(out_dir, "elasticity.png")
+    fig.savefig(path, metadata=PNG_METADATA)
+    plt.close(fig)
+    panels = [("instance_hours", "instance-hours"), ("under_provisioned_pct",
+                                                     "time under-provisioned (%)"),
+              ("scaling_actions", "scaling actions"), ("energy_kwh", "energy (kWh)")]
+    fig, axes1 = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.8), dpi=100)
+    cmap = plt.get_cmap("tab10")
+    for ax, (key, label) in zip(axes1, panels, strict=True):
+        ax.bar(range(len(names)), [float(metrics["groups"][n][key]) for n in names],
+               color=[cmap(i % 10) for i in range(len(names))])
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=30, ha="right")
+        ax.set_title(label, fontsize=10)
+        ax.grid(True, axis="y", alpha=0.3)
+    fig.suptitle(f"{title}: policies compared")
+    fig.tight_layout()
+    summary = os.path.join(out_dir, "elasticity_summary.png")
+    fig.savefig(summary, metadata=PNG_METADATA)
+    plt.close(fig)
+    return [path, summary]

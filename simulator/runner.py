@@ -8,7 +8,14 @@ from collections.abc import Callable
 from typing import Any
 
 from simulator.experiment import Experiment
-from simulator.output import PlotsUnavailable, plot_bars, plot_series, write_csv, write_json
+from simulator.output import (
+    PlotsUnavailable,
+    plot_bars,
+    plot_elasticity,
+    plot_series,
+    write_csv,
+    write_json,
+)
 
 #: ``progress(done, total, events)``: simulated seconds so far and in all, events so far.
 Progress = Callable[[float, float, int], None]
@@ -24,6 +31,10 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
     """
     if exp.planetlab is not None:
         metrics, series = _run_planetlab(exp, trace_dir, progress, trace_order)
+    elif "autoscaling" in exp.raw:
+        from simulator.elasticity import ElasticityRun
+
+        metrics, series = ElasticityRun(exp, progress, seed).run()
     else:
         from simulator.engine import Simulation
 
@@ -37,9 +48,13 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
         write_csv(os.path.join(out_dir, "timeseries.csv"), series)
         if plots:
             try:
-                plot_series(out_dir, series, exp.name)
-                plot_bars(os.path.join(out_dir, "energy.png"), [str(metrics["policy"])],
-                          [float(metrics["energy_kwh"])], "energy (kWh)", f"{exp.name}: energy")
+                if "groups" in metrics:  # an elasticity experiment
+                    plot_elasticity(out_dir, series, metrics, exp.name)
+                else:
+                    plot_series(out_dir, series, exp.name)
+                    plot_bars(os.path.join(out_dir, "energy.png"), [str(metrics["policy"])],
+                              [float(metrics["energy_kwh"])], "energy (kWh)",
+                              f"{exp.name}: energy")
             except PlotsUnavailable as exc:  # the numbers are written; say how to get pictures
                 print(f"euca-sim: {exc}", file=sys.stderr)
     return metrics
