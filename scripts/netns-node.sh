@@ -4,7 +4,7 @@
 #   scripts/netns-node.sh up NAME     # creates namespace euca-test-NAME; prints its name
 #   scripts/netns-node.sh down NAME   # stops what runs in it and deletes it (and all in it)
 #
-# Inside it: loopback up, IPv4 forwarding on, and a dummy interface "eucapub0" that
+# Inside it: loopback up, IPv4 forwarding on, and an interface "eucapub0" that
 # holds the public /32s of elastic IPs (a zone's network_public_interface).  The cloud
 # puts the zone's bridge, the guests' taps, dnsmasq and the nftables rules in it
 # (zone setting network_namespace = "euca-test-NAME"); nothing touches the host's own
@@ -20,7 +20,7 @@ case "$cmd" in
     ip netns list | grep -qw "$NS" || ip netns add "$NS"
     ip -n "$NS" link set lo up
     ip netns exec "$NS" sysctl -q -w net.ipv4.ip_forward=1
-    ip -n "$NS" link show eucapub0 >/dev/null 2>&1 || ip -n "$NS" link add eucapub0 type dummy
+    ip -n "$NS" link show eucapub0 >/dev/null 2>&1 || ip -n "$NS" link add eucapub0 type bridge  # a port-less bridge: no dummy module here
     ip -n "$NS" link set eucapub0 up
     echo "$NS"
     ;;

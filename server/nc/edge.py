@@ -167,7 +167,7 @@ class EdgeApplier:
         for name in _links(ns):
             if name.startswith(TAP_PREFIX) or name == self.settings.bridge:
                 ip(["link", "del", "dev", name], ns, check=False)
-        for fname in ("dhcp-hosts", "leases"):
+        for fname in ("leases", "dnsmasq.log"):
             try:
                 os.unlink(os.path.join(self.state_dir, fname))
             except FileNotFoundError:
@@ -206,10 +206,7 @@ class EdgeApplier:
         # Restarted rather than re-read: dnsmasq keeps the leases of removed hosts, and a
         # terminated guest's lease must go.  Guests keep their (infinite) leases meanwhile.
         self._stop_dnsmasq()
-        hosts_path = os.path.join(self.state_dir, "dhcp-hosts")
         leases_path = os.path.join(self.state_dir, "leases")
-        with open(hosts_path, "w") as fh:
-            fh.write("".join(h + "\n" for h in hosts))
         macs = {g.mac for g in view.guests}
         kept = []
         if os.path.exists(leases_path):
@@ -225,13 +222,17 @@ class EdgeApplier:
                 f"--interface={self.settings.bridge}", "--bind-interfaces",
                 "--except-interface=lo",
                 f"--dhcp-range={net.network_address},static,{net.netmask},infinite",
-                f"--dhcp-hostsfile={hosts_path}", f"--dhcp-leasefile={leases_path}",
-                f"--dhcp-option=option:router,{view.gateway}",
-                f"--pid-file={os.path.join(self.state_dir, 'dnsmasq.pid')}"]
+                f"--dhcp-leasefile={leases_path}", f"--dhcp-option=option:router,{view.gateway}",
+                f"--pid-file={os.path.join(self.state_dir, 'dnsmasq.pid')}",
+                "--log-facility=-",
+                # On the command line, not in a hosts file: dnsmasq reads files after it
+                # drops root, and the cloud's data directory is private to root.
+                *(f"--dhcp-host={h}" for h in hosts)]
         if self.settings.netns:
             argv = ["ip", "netns", "exec", self.settings.netns, *argv]
-        self._dnsmasq = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(os.path.join(self.state_dir, "dnsmasq.log"), "ab") as log_file:
+            self._dnsmasq = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL, stderr=log_file)
         self._hosts_applied = hosts
 
     def _stop_dnsmasq(self) -> None:

@@ -11,8 +11,9 @@ their conntrack entries across a replacement):
     - ``chain sg_<group>``: the group's ingress rules, each an ``accept``;
     - ``chain g_<addr>``: one per guest on this node: its groups' chains, then ``drop``
       (default deny ingress; egress is not filtered, as in EC2-Classic);
-    - ``forward`` / ``output`` (filter): replies pass, traffic to a guest goes to its
-      chain (bridged traffic reaches these hooks through br_netfilter);
+    - ``forward`` / ``output`` (filter): replies and the node's DHCP answers pass,
+      traffic to a guest goes to its chain (bridged traffic reaches these hooks through
+      br_netfilter);
     - ``prerouting`` / ``output`` / ``postrouting`` (nat): 169.254.169.254:80 to the
       node's metadata proxy, and 1:1 NAT between public and private addresses.
 
@@ -100,9 +101,12 @@ def render_inet(view: NodeView, metadata_port: int) -> str:
         dispatch = "    ip daddr vmap " + _elements(
             [f"{g.private_ip} : jump g_{_hex(g.private_ip)}" for g in view.guests]) + "\n"
     for hook in ("forward", "output"):
+        # The node's own DHCP answers (an offer goes to an address not yet in use, so no
+        # connection is established for it) pass before the guests' default deny.
+        dhcp = "    udp sport 67 udp dport 68 accept\n" if hook == "output" else ""
         out.append(f"  chain filter_{hook} {{\n    type filter hook {hook} priority filter; "
                    "policy accept;\n    ct state established,related accept\n"
-                   f"{dispatch}  }}")
+                   f"{dhcp}{dispatch}  }}")
     nat: list[Guest] = [g for g in view.guests if g.public_ip]
     dnat = ("    dnat ip to ip daddr map "
             + _elements([f"{g.public_ip} : {g.private_ip}" for g in nat]) + "\n") if nat else ""
