@@ -17,7 +17,8 @@
 # "EUCA-NET: eth0 IP/MASK ..." and reads its instance-id, public key and user-data from
 # http://169.254.169.254/latest/ ("EUCA-MD-INSTANCE-ID:", "EUCA-MD-PUBLIC-KEY:",
 # "EUCA-MD-USER-DATA:" lines).  User-data then says what else to run:
-#   - a script starting with "#!" is run by sh in the background once the network is up;
+#   - a script starting with "#!" is run by sh in the background once the network is up
+#     (it may use "http-get HOST[:PORT] PATH", which prints the body of a 200 answer);
 #   - otherwise each "port=N" line starts busybox httpd on TCP port N, answering
 #     GET / with the instance id (a tiny service for tests and load balancers).
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, gzip, e2fsprogs.
@@ -71,7 +72,7 @@ for m in $MODS; do
   cp "$(find "$KMOD" -name "$m.ko" | head -1)" "$R/mod/$m.ko"
 done
 for app in sh mount umount cat ls tr sleep echo insmod uname grep head sed poweroff \
-           ip ifconfig route udhcpc hostname ping wget httpd nc timeout seq date kill; do
+           ip ifconfig route udhcpc hostname ping httpd nc timeout seq date kill rm; do
   ln -s busybox "$R/bin/$app"
 done
 cat > "$R/init" <<EOF
@@ -135,6 +136,17 @@ esac
 exit 0
 EOF
 chmod 755 "$R/bin/udhcpc.script"
+# http-get HOST[:PORT] PATH: print the body of a 200 answer (exit 1 otherwise).  Over
+# nc: busybox-static's wget crashes in these guests.
+cat > "$R/bin/http-get" <<'EOF'
+#!/bin/sh
+host=${1%%:*}; port=${1#*:}; [ "$port" = "$1" ] && port=80
+printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" | nc -w 2 "$host" "$port" 2>/dev/null | tr -d '\r' > /tmp/http-get.$$
+head -1 /tmp/http-get.$$ | grep -q ' 200 ' || { rm -f /tmp/http-get.$$; exit 1; }
+sed '1,/^$/d' /tmp/http-get.$$
+rm -f /tmp/http-get.$$
+EOF
+chmod 755 "$R/bin/http-get"
 # The network part of init, run in the background so the block device loop goes on.
 cat > "$R/bin/guest-net" <<'EOF'
 #!/bin/sh
@@ -142,14 +154,13 @@ export PATH=/bin
 ip link set lo up
 ip link set eth0 up
 udhcpc -i eth0 -s /bin/udhcpc.script -t 60 -T 1 -A 1 -f -q >/dev/null 2>&1 || { echo "EUCA-NET: no lease"; exit 0; }
-MD=http://169.254.169.254/latest
 for _ in $(seq 1 30); do
-  iid=$(wget -q -T 2 -O - $MD/meta-data/instance-id 2>/dev/null) && [ -n "$iid" ] && break
+  iid=$(http-get 169.254.169.254 /latest/meta-data/instance-id) && [ -n "$iid" ] && break
   sleep 1
 done
 echo "EUCA-MD-INSTANCE-ID: ${iid:-none}"
-echo "EUCA-MD-PUBLIC-KEY: $(wget -q -T 2 -O - $MD/meta-data/public-keys/0/openssh-key 2>/dev/null | head -1)"
-wget -q -T 2 -O /tmp/md-user-data $MD/user-data 2>/dev/null || : > /tmp/md-user-data
+echo "EUCA-MD-PUBLIC-KEY: $(http-get 169.254.169.254 /latest/meta-data/public-keys/0/openssh-key | head -1)"
+http-get 169.254.169.254 /latest/user-data > /tmp/md-user-data || : > /tmp/md-user-data
 [ -s /tmp/md-user-data ] && echo "$(head -c 2048 /tmp/md-user-data)" | sed 's/^/EUCA-MD-USER-DATA: /'
 [ -f /tmp/user-data ] || exit 0
 echo "${iid:-unknown}" > /www/index.html
