@@ -151,6 +151,23 @@ def test_guest_networking(libvirtd: str, guest_image: Path, netns: str,
         for path in cloud.data_dir.glob("nc/*/*.console.log"):
             print(f"--- {path.name} ---\n" + path.read_text(errors="replace")[-3000:])
         raise
+    finally:
+        remove_guests(libvirtd, cloud.data_dir)
+
+
+def remove_guests(uri: str, data_dir: Path) -> None:
+    """Destroy the domains this test's cloud made (a failed test would leave them)."""
+    import libvirt
+
+    conn = libvirt.open(uri)
+    try:
+        for dom in conn.listAllDomains():
+            if f"<euca:node>{data_dir}/" in dom.XMLDesc(0):
+                if dom.isActive():
+                    dom.destroy()
+                dom.undefine()
+    finally:
+        conn.close()
 
 
 def scenario(cloud: Any, libvirtd: str, guest_image: Path, netns: str) -> None:
