@@ -159,13 +159,17 @@ def remove_guests(uri: str, data_dir: Path) -> None:
     """Destroy the domains this test's cloud made (a failed test would leave them)."""
     import libvirt
 
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # no stderr noise
     conn = libvirt.open(uri)
     try:
         for dom in conn.listAllDomains():
-            if f"<euca:node>{data_dir}/" in dom.XMLDesc(0):
-                if dom.isActive():
-                    dom.destroy()
-                dom.undefine()
+            try:
+                if f"<euca:node>{data_dir}/" in dom.XMLDesc(0):
+                    if dom.isActive():
+                        dom.destroy()
+                    dom.undefine()
+            except libvirt.libvirtError:
+                pass  # the cloud removed it meanwhile
     finally:
         conn.close()
 
