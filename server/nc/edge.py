@@ -40,6 +40,7 @@ from server.nc.netns import CommandError, ip, listen_in, run
 from server.net.applier import dhcp_hosts
 from server.net.nftables import removal, ruleset
 from server.net.view import NodeView, mac_for_ip, tap_name
+from server.util import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +146,12 @@ class EdgeApplier:
             self._bridge(view)
             self._ports(view)
             self._dhcp(view)
-            run(["nft", "-f", "-"], self.settings.netns,
-                stdin=ruleset(view, self.settings.metadata_port))
+            rules = ruleset(view, self.settings.metadata_port)
+            run(["nft", "-f", "-"], self.settings.netns, stdin=rules)
             self._public_addresses(view)
             self._metadata_proxy(view)
+            # What was programmed last, for the operator (and a sign that it is done).
+            atomic_write(os.path.join(self.state_dir, "applied.nft"), rules.encode())
 
     def close(self) -> None:
         """Stop dnsmasq and the proxy; bridge, taps and rules stay for the running guests
@@ -167,7 +170,7 @@ class EdgeApplier:
         for name in _links(ns):
             if name.startswith(TAP_PREFIX) or name == self.settings.bridge:
                 ip(["link", "del", "dev", name], ns, check=False)
-        for fname in ("leases", "dnsmasq.log"):
+        for fname in ("leases", "dnsmasq.log", "applied.nft"):
             try:
                 os.unlink(os.path.join(self.state_dir, fname))
             except FileNotFoundError:
@@ -194,7 +197,10 @@ class EdgeApplier:
             if not name.startswith(TAP_PREFIX):
                 continue
             if name not in wanted:
-                ip(["link", "del", "dev", name], ns, check=False)
+                # In a shared namespace (the host's) a port not on this zone's bridge
+                # may be another zone's guest, or one that is still starting.
+                if ns or link.get("master") == bridge:
+                    ip(["link", "del", "dev", name], ns, check=False)
             elif link.get("master") != bridge or "UP" not in link.get("flags", []):
                 ip(["link", "set", "dev", name, "master", bridge, "up"], ns)
 

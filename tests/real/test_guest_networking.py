@@ -235,6 +235,8 @@ def scenario(cloud: Any, libvirtd: str, guest_image: Path, netns: str) -> None:
     figures["authorize port"] = timed("port 80 open", lambda: http_get(netns, sip) == sid, 2)
     ec2.revoke_security_group_ingress(GroupId=web, IpPermissions=port80)
     figures["revoke port"] = timed("port 80 closed", lambda: http_get(netns, sip) is None, 2)
+    # The client saw port 80 open meanwhile (0.0.0.0/0 includes it); now closed again.
+    wait_for("client: tcp refused again", lambda: probe(ec2, cid) == "tcp=fail icmp=ok", 10)
 
     from_client = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
                     "UserIdGroupPairs": [{"GroupId": client}]}]
@@ -260,11 +262,15 @@ def scenario(cloud: Any, libvirtd: str, guest_image: Path, netns: str) -> None:
     # -- a restarted cloud: the same rules, still connected ---------------------------
     rules_before = nft_tables(netns)
     assert f"{eip} : {sip}" in rules_before
+    applied = next(cloud.data_dir.glob("net/*/applied.nft"))  # written after each apply
+    applied_before = applied.stat().st_mtime_ns
     cloud.restart()
     ec2 = cloud.client("ec2")
     wait_for("the restored instances",
              lambda: set(states(ec2, [sid, cid]).values()) == {"running"}, 30)
-    time.sleep(1)  # the restarted cloud has applied its view (the same: nothing changes)
+    # The restarted cloud applied its view again: the same rules.
+    wait_for("the view applied again",
+             lambda: applied.stat().st_mtime_ns != applied_before, 20, every=0.1)
     assert nft_tables(netns) == rules_before
     assert http_get(netns, eip) == sid and http_get(netns, sip) == sid
     assert taps(netns) == sorted(["vn" + "".join(f"{int(b):02x}" for b in ip.split("."))
