@@ -277,6 +277,12 @@ def scenario(cloud: Any, libvirtd: str, guest_image: Path, netns: str) -> None:
                                   for ip in (sip, ec2.describe_instances(InstanceIds=[cid])[
                                       "Reservations"][0]["Instances"][0]["PrivateIpAddress"])])
 
+    # -- a reboot: QEMU opens the tap again; the guest comes back on the network ------
+    ec2.reboot_instances(InstanceIds=[sid])
+    wait_for("the rebooted server's service",
+             lambda: console(ec2, sid).count("EUCA-HTTPD: 80") == 2, 120)
+    wait_for("the elastic IP after the reboot", lambda: http_get(netns, eip) == sid, 10)
+
     # -- terminate: no tap, rule, lease, set member or public address is left ---------
     ec2.terminate_instances(InstanceIds=[sid, cid])
     wait_for("both terminated",
