@@ -5,7 +5,8 @@ Eucalyptus' CC broadcast the network view to its nodes every few seconds
 security group or address schedules one recomputation on the control loop, and a node's
 applier gets its view only when it differs from the last one it was given.  Real
 appliers run on a thread per node that always applies the newest view (views are whole,
-so skipping a stale one loses nothing); recording appliers run inline.
+so skipping a stale one loses nothing; one that fails is tried again); recording
+appliers run inline.
 
 Zones take part when their config says ``network = "edge"``: ``hypervisor = "libvirt"``
 zones get :class:`~server.nc.edge.EdgeApplier`, virtual ones a
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from server.cloud import Cloud
 
 log = logging.getLogger(__name__)
+
+#: How long a node's pusher waits before it applies a view that failed again.
+RETRY_SECONDS = 2.0
 
 #: Record kinds whose changes can change a view.
 _RELEVANT = ("instance", "security_group", "address")
@@ -61,15 +65,16 @@ class NodePusher:
             self._latest = view
             self._cond.notify()
 
-    def _apply(self, view: NodeView) -> None:
+    def _apply(self, view: NodeView) -> bool:
         try:
             self.applier.apply(view)
         except Exception:
             self.errors += 1
             log.exception("network view for %s could not be applied", view.node)
-            return
+            return False
         self.applied = view
         self.applied_at = time.monotonic()
+        return True
 
     def _run(self) -> None:
         while True:
@@ -79,7 +84,13 @@ class NodePusher:
                 if self._latest is None:
                     return
                 view, self._latest = self._latest, None
-            self._apply(view)
+            if not self._apply(view):
+                # Try again (applying converges) unless a newer view comes first.
+                with self._cond:
+                    if self._latest is None and not self._closing:
+                        self._cond.wait(RETRY_SECONDS)
+                        if self._latest is None and not self._closing:
+                            self._latest = view
 
     def close(self) -> None:
         """Finish the pending apply, then stop the applier's helpers."""
