@@ -188,3 +188,12 @@ async def pushes_on_change(cloud: Any) -> None:
     await settle()
     assert len(node1.views) == before
     await cloud.stop()
+
+
+def test_zone_network_setting_is_checked() -> None:
+    from server.config import ConfigError, parse
+
+    zones = parse({"zones": [{"name": "z"}]}).zones
+    assert zones[0].network == "" and zones[0].network_bridge == "eucabr0"  # off by default
+    with pytest.raises(ConfigError, match="network: expected"):
+        parse({"zones": [{"name": "z", "network": "managed"}]})
