@@ -11,6 +11,16 @@
 # drive (an ISO 9660 disk labelled "cidata"), prints its meta-data and user-data, then
 # looks at its block devices once a second, printing them when they change (so
 # hot-plugged volumes show up) and every minute, and stays up.  Every line it prints starts with "EUCA-" so tests can find it in the console.
+#
+# Networking (only when the instance has a NIC, i.e. its zone has guest networking on):
+# the guest loads virtio_net, asks for its address by DHCP (busybox udhcpc), prints
+# "EUCA-NET: eth0 IP/MASK ..." and reads its instance-id, public key and user-data from
+# http://169.254.169.254/latest/ ("EUCA-MD-INSTANCE-ID:", "EUCA-MD-PUBLIC-KEY:",
+# "EUCA-MD-USER-DATA:" lines).  User-data then says what else to run:
+#   - a script starting with "#!" is run by sh in the background once the network is up
+#     (it may use "http-get HOST[:PORT] PATH", which prints the body of a 200 answer);
+#   - otherwise each "port=N" line starts busybox httpd on TCP port N, answering
+#     GET / with the instance id (a tiny service for tests and load balancers).
 # Needs: apt-get (download only), dpkg-deb, busybox-static, cpio, gzip, e2fsprogs.
 # Re-running does nothing when OUTDIR holds a build by this version of the script.
 set -euo pipefail
@@ -45,20 +55,24 @@ mkdir -p "$WORK/k"
 dpkg-deb --fsys-tarfile "$WORK/${KPKG}"_*.deb | tar -x -C "$WORK/k" --wildcards \
   './boot/vmlinuz-*' './lib/modules/*/kernel/drivers/virtio/*.ko' \
   './lib/modules/*/kernel/drivers/block/virtio_blk.ko' './lib/modules/*/kernel/fs/isofs/isofs.ko' \
-  './lib/modules/*/kernel/drivers/cdrom/cdrom.ko'
+  './lib/modules/*/kernel/drivers/cdrom/cdrom.ko' './lib/modules/*/kernel/drivers/net/virtio_net.ko' \
+  './lib/modules/*/kernel/drivers/net/net_failover.ko' './lib/modules/*/kernel/net/core/failover.ko'
 KMOD=$(ls -d "$WORK"/k/lib/modules/*/kernel)
 
 # -- ramdisk: busybox + modules + /init --------------------------------------------------
 R="$WORK/root"
-mkdir -p "$R"/{bin,sbin,proc,sys,dev,mnt/root,mnt/seed,mod,tmp}
+mkdir -p "$R"/{bin,sbin,proc,sys,dev,mnt/root,mnt/seed,mod,tmp,www}
 cp /bin/busybox "$R/bin/busybox"
 # In the Debian cloud kernel virtio-pci, virtio-blk and isofs (which needs cdrom) are
 # modules: load them in dependency order.
 MODS="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci virtio_blk cdrom isofs"
+# virtio_net (and the failover modules it needs) for the NIC of a networked zone.
+MODS="$MODS failover net_failover virtio_net"
 for m in $MODS; do
   cp "$(find "$KMOD" -name "$m.ko" | head -1)" "$R/mod/$m.ko"
 done
-for app in sh mount umount cat ls tr sleep echo insmod uname grep head sed poweroff; do
+for app in sh mount umount cat ls tr sleep echo insmod uname grep head sed poweroff \
+           ip ifconfig route udhcpc hostname ping httpd nc timeout seq date kill rm; do
   ln -s busybox "$R/bin/$app"
 done
 cat > "$R/init" <<EOF
@@ -87,12 +101,14 @@ for dev in /sys/block/vd*; do
       sed 's/^/EUCA-META: /' /mnt/seed/meta-data
       # \$(...) drops trailing newlines and echo ends the last line, whatever the data.
       [ -s /mnt/seed/user-data ] && echo "\$(head -c 2048 /mnt/seed/user-data)" | sed 's/^/EUCA-USER-DATA: /'
+      cp /mnt/seed/user-data /tmp/user-data 2>/dev/null
       break
     fi
     umount /mnt/seed
   fi
 done
 echo "EUCA-READY"
+[ -e /sys/class/net/eth0 ] && /bin/guest-net &
 # Look once a second; print when the set changes (a hot-plug) and every minute anyway,
 # so the console (of which GetConsoleOutput returns the last 64 KiB) keeps the lines above.
 last=""; n=0
@@ -106,6 +122,57 @@ while true; do
 done
 EOF
 chmod 755 "$R/init"
+# udhcpc's script: configure eth0 from the lease (address, default route, host name).
+cat > "$R/bin/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+  deconfig) ifconfig "$interface" 0.0.0.0 up ;;
+  bound|renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    for gw in $router; do route add default gw "$gw" dev "$interface"; break; done
+    [ -n "$hostname" ] && hostname "$hostname"
+    echo "EUCA-NET: $interface $ip/${mask:-24} router ${router:-none} hostname ${hostname:-none}" > /dev/console ;;
+esac
+exit 0
+EOF
+chmod 755 "$R/bin/udhcpc.script"
+# http-get HOST[:PORT] PATH: print the body of a 200 answer (exit 1 otherwise).  Over
+# nc: busybox-static's wget crashes in these guests.
+cat > "$R/bin/http-get" <<'EOF'
+#!/bin/sh
+host=${1%%:*}; port=${1#*:}; [ "$port" = "$1" ] && port=80
+printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$host" | nc -w 2 "$host" "$port" 2>/dev/null | tr -d '\r' > /tmp/http-get.$$
+head -1 /tmp/http-get.$$ | grep -q ' 200 ' || { rm -f /tmp/http-get.$$; exit 1; }
+sed '1,/^$/d' /tmp/http-get.$$
+rm -f /tmp/http-get.$$
+EOF
+chmod 755 "$R/bin/http-get"
+# The network part of init, run in the background so the block device loop goes on.
+cat > "$R/bin/guest-net" <<'EOF'
+#!/bin/sh
+export PATH=/bin
+ip link set lo up
+ip link set eth0 up
+udhcpc -i eth0 -s /bin/udhcpc.script -t 60 -T 1 -A 1 -f -q >/dev/null 2>&1 || { echo "EUCA-NET: no lease"; exit 0; }
+for _ in $(seq 1 30); do
+  iid=$(http-get 169.254.169.254 /latest/meta-data/instance-id) && [ -n "$iid" ] && break
+  sleep 1
+done
+echo "EUCA-MD-INSTANCE-ID: ${iid:-none}"
+echo "EUCA-MD-PUBLIC-KEY: $(http-get 169.254.169.254 /latest/meta-data/public-keys/0/openssh-key | head -1)"
+http-get 169.254.169.254 /latest/user-data > /tmp/md-user-data || : > /tmp/md-user-data
+[ -s /tmp/md-user-data ] && echo "$(head -c 2048 /tmp/md-user-data)" | sed 's/^/EUCA-MD-USER-DATA: /'
+[ -f /tmp/user-data ] || exit 0
+echo "${iid:-unknown}" > /www/index.html
+if head -c 2 /tmp/user-data | grep -q '^#!'; then
+  sh /tmp/user-data </dev/null >/dev/console 2>&1 &
+else
+  for port in $(sed -n 's/^port=\([0-9][0-9]*\).*/\1/p' /tmp/user-data); do
+    httpd -p "$port" -h /www && echo "EUCA-HTTPD: $port"
+  done
+fi
+EOF
+chmod 755 "$R/bin/guest-net"
 (cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$WORK/initrd.gz")
 
 # -- machine image: ext2 with a marker file (mkfs.ext2 -d fills it without mounting) ---

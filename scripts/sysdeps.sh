@@ -5,12 +5,13 @@
 # PostgreSQL test pass.  libvirtd + QEMU, busybox-static, cpio, genisoimage and
 # e2fsprogs run real guests (scripts/libvirtd.sh, scripts/build-test-image.sh; the NC
 # makes config drives with genisoimage).  chromium + chromium-driver run the web
-# console's browser test; slapd is the directory of the LDAP sync test.
+# console's browser test; slapd is the directory of the LDAP sync test; dnsmasq-base
+# and nftables give guests DHCP and enforced security groups (network = "edge" zones).
 set -euo pipefail
 PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql
       libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
       busybox-static cpio genisoimage e2fsprogs chromium chromium-driver
-      slapd)
+      slapd dnsmasq-base nftables)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
+    from server.net.service import NetworkService
     from server.nc.monitor import NodeHealthMonitor
     from server.ports.images import ImageSource
     from server.protocol.query import Handler
@@ -76,6 +77,7 @@ COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync",
+              "server.net.service",  # guest networking: after the metadata service
               "server.empyrean.service")  # last: it lists the components before it
 
 
@@ -96,6 +98,8 @@ class Components(TypedDict, total=False):
     #: The Empyrean service registry and the cloud properties (euserv-*, euctl).
     service_registry: ServiceRegistry
     properties: Properties
+    #: Guest networking (EDGE): computes and pushes each node's network view.
+    network: NetworkService
     node_monitor: NodeHealthMonitor
     quota_ledger: CreatorLedger
     bundle_tasks: BundleTasks

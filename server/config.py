@@ -68,6 +68,13 @@ ZONE_KEYS: dict[str, tuple[type, Any, str]] = {
     "max_volume_gb": (int, 100, "largest volume, GB"),
     "max_total_volume_gb": (int, 500, "total volume capacity of the zone, GB"),
     "poll_interval": (float, 0.0, "CC polls NCs every N s (0 = NCs report at once)"),
+    "network": (str, "", "guest networking: \"\" (records only) | edge (libvirt: bridge, "
+                "DHCP, NAT, enforced security groups, metadata)"),
+    "network_bridge": (str, "eucabr0", "edge: the zone's bridge on each node"),
+    "network_namespace": (str, "", "edge: network namespace of bridge, taps, dnsmasq and "
+                          "rules (\"\" = the node's own)"),
+    "network_public_interface": (str, "", "edge: interface given the public /32s (\"\" = none)"),
+    "network_metadata_port": (int, 8775, "edge: port of the node's metadata proxy"),
 }
 
 _SCHEDULERS = ("GREEDY", "ROUNDROBIN", "POWERSAVE")
@@ -252,6 +259,9 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
                     "power_wake_seconds", "poll_interval"):
             if values[key] < 0:
                 raise ConfigError(f"zones[{n}].{key}: must be >= 0")
+        if values["network"] not in ("", "edge"):
+            raise ConfigError(f"zones[{n}].network: expected \"\" or edge, "
+                              f"got {values['network']!r}")
         if values["storage_backend"] not in ("file", "virtual"):
             raise ConfigError(f"zones[{n}].storage_backend: expected file or virtual")
         subnet = values["private_subnet"] or f"10.{n + 1}.0.0/16"

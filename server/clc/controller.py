@@ -82,6 +82,9 @@ class CloudController:
         #: Other components add lookups so tags and filters reach their resources.
         self.resource_lookups: list[Callable[[str], Record | None]] = []
         self.instance_listeners: list[Callable[[Instance, str], None]] = []
+        #: Called with every record saved or forgotten (guest networking recomputes its
+        #: view from them).
+        self.change_listeners: list[Callable[[Record], None]] = []
         self.xml_cache: dict[Any, Any] = {}
         #: Instances in Describe order and by field; resources by tag (kept by save*).
         self.instance_index = InstanceIndex()
@@ -130,6 +133,8 @@ class CloudController:
             self.instance_index.put(record)
         self.generation += 1
         self._schedule_flush()
+        for listener in self.change_listeners:
+            listener(record)
 
     def forget(self, record: Record) -> None:
         """Delete a record at the next flush."""
@@ -138,6 +143,8 @@ class CloudController:
             self.instance_index.drop(record.id)
         self.generation += 1
         self._schedule_flush()
+        for listener in self.change_listeners:
+            listener(record)
 
     def _schedule_flush(self) -> None:
         # Requests flush before answering; this catches changes made by events.

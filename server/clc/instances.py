@@ -19,6 +19,7 @@ from server.clc.render import instance_xml, reservations_xml, reservations_xml_i
 from server.clc.specs import spec_for
 from server.clc.tags import apply_tags, tag_specifications
 from server.nc.types import InstanceSpec
+from server.net.view import mac_for_ip
 from server.protocol.query import Context
 from server.protocol.slices import SMALL_ANSWER
 from server.protocol.xml import iso8601
@@ -269,8 +270,11 @@ def run_instances(ctx: Context) -> Any:
         sc.check_launch(ctx, image, insts, p)  # EBS limits, before anything is placed
     # Addresses first (the network is decided before the CC schedules, reference §1.3).
     try:
+        edge = ctx.cloud.config.zones[clc.zone_index(zone)].network == "edge"
         for inst in insts:
             inst.private_ip = clc.allocate_private_ip(zone)
+            if edge:  # the guest's NIC really has it: Eucalyptus' d0:0d + address in hex
+                inst.mac = mac_for_ip(inst.private_ip)
     except errors.AWSError:
         for inst in insts:
             clc.used_private.get(zone, set()).discard(inst.private_ip)

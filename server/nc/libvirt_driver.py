@@ -29,6 +29,7 @@ from typing import Any
 
 from server.clock import Clock
 from server.nc.domain import METADATA_NS, disk_xml, domain_type, domain_xml
+from server.nc.edge import EdgeSettings, GuestNic, edge_enabled
 from server.nc.images import ImageCache, ImageSource, image_format, make_config_drive, run_tool
 from server.nc.sensors import Sample
 from server.nc.types import OK, BlockDevice, Done, InstanceSpec, Outcome, Resources
@@ -39,7 +40,8 @@ class LibvirtHypervisor:
     """A node's libvirt connection and the domains of its instances."""
 
     def __init__(self, node: str, clock: Clock, uri: str, resources: Resources,
-                 work_dir: str, workers: int = 4, images: ImageCache | None = None):
+                 work_dir: str, workers: int = 4, images: ImageCache | None = None,
+                 nic: GuestNic | None = None):
         import libvirt
 
         self.libvirt = libvirt
@@ -50,6 +52,9 @@ class LibvirtHypervisor:
         self.work_dir = work_dir
         #: The node's image cache; None: domains get no staged disks (test:///, no Walrus).
         self.images = images
+        #: The guests' NIC on zones with guest networking (server/nc/edge.py); None: none.
+        self.nic = nic
+        self._private_ips: dict[str, str] = {}
         os.makedirs(work_dir, exist_ok=True)
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"libvirt-{node}")
         self._lock = threading.Lock()
@@ -175,11 +180,21 @@ class LibvirtHypervisor:
             staged = self.stage(spec)
             if iid in self._cancelled:
                 raise RuntimeError(f"{iid} was terminated while staging")
-            dom = conn.defineXML(domain_xml(staged, self.uri, self.work_dir))
+            xml = domain_xml(staged, self.uri, self.work_dir)
+            if self.nic is not None and spec.private_ip:
+                xml = xml.replace("</devices>", self.nic.interface_xml(spec.private_ip)
+                                  + "</devices>", 1)
+            dom = conn.defineXML(xml)
+        if self.nic is not None and spec.private_ip:
+            self._private_ips[iid] = spec.private_ip
         if not dom.isActive():
+            if iid in self._private_ips and self.nic is not None:
+                self.nic.prepare(spec.private_ip)
             dom.create()
         if not dom.isActive():
             raise RuntimeError(f"domain {iid} did not start")
+        if iid in self._private_ips and self.nic is not None:
+            self.nic.plug(spec.private_ip)  # also when adopted: it converges
         self.disks.setdefault(iid, {})
 
     def _finish_start(self, instance_id: str) -> None:
@@ -222,6 +237,9 @@ class LibvirtHypervisor:
                     dom.undefine()
             self.disks.pop(instance_id, None)
             self._remove_files(instance_id)
+            private_ip = self._private_ips.pop(instance_id, "")
+            if self.nic is not None and private_ip:
+                self.nic.unplug(private_ip)
         with self._lock:
             self._instance_locks.pop(instance_id, None)
 
@@ -238,7 +256,12 @@ class LibvirtHypervisor:
                 dom = self._domain(instance_id)
                 if dom.isActive():
                     dom.destroy()
+                private_ip = self._private_ips.get(instance_id, "")
+                if self.nic is not None and private_ip:
+                    self.nic.prepare(private_ip)  # QEMU opens the tap again out here
                 dom.create()
+                if self.nic is not None and private_ip:
+                    self.nic.plug(private_ip)
 
         self._submit(work, done)
 
@@ -439,4 +462,5 @@ def libvirt_driver(node: str, config: dict[str, Any], clock: Clock) -> LibvirtHy
     # Only real guests boot staged images; test:/// domains stay disk-less (and fast).
     images = ImageCache(os.path.join(work_dir, "cache"), source) \
         if source is not None and domain_type(uri) == "qemu" else None
-    return LibvirtHypervisor(node, clock, uri, resources, work_dir, images=images)
+    nic = GuestNic(EdgeSettings(config)) if edge_enabled(config) and images is not None else None
+    return LibvirtHypervisor(node, clock, uri, resources, work_dir, images=images, nic=nic)
