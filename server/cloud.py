@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
-    from server.net.service import NetworkService
     from server.nc.monitor import NodeHealthMonitor
+    from server.net.service import NetworkService
     from server.ports.images import ImageSource
     from server.protocol.query import Handler
     from server.walrus.service import Walrus
