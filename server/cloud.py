@@ -23,6 +23,7 @@ from server.config import CloudConfig
 from server.db.store import Store, make_engine, migrate
 from server.nc.hypervisor import make_driver
 from server.nc.node import NodeController
+from server.ports.cluster import Cluster
 from server.tls import TLSFiles
 from server.util import atomic_write
 
@@ -68,7 +69,7 @@ class Cloud:
         self.identity = Identity(self.store, self.clock.now)
         self.store.seal_plain_records()  # a data dir from before secrets were sealed
         self.app = CloudApp(self)
-        self.clusters: dict[str, ClusterController] = {}
+        self.clusters: dict[str, Cluster] = {}
         self.components: dict[str, Any] = {}
         self.stop_hooks: list[Callable[[], Any]] = []
         self.start_hooks: list[Callable[[], Any]] = []

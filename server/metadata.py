@@ -273,8 +273,8 @@ def _text(status: int, body: str) -> Response:
 
 def setup(cloud: Cloud) -> None:
     """Register the metadata service, the NC image store and the node health monitor."""
+    from server.cc.monitor import NodeHealthMonitor
     from server.nc.images import ImageStore
-    from server.nc.monitor import NodeHealthMonitor
 
     cloud.app.register(MetadataService(cloud, shared_secret(cloud)))
     # The libvirt drivers get this through their zone config (Cloud.build_clusters).

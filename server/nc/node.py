@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from server.clock import Clock
 from server.nc.hypervisor import Hypervisor
@@ -24,6 +25,9 @@ from server.nc.types import (
     Outcome,
     Resources,
 )
+
+if TYPE_CHECKING:
+    from server.ports.node import Node
 
 S = InstanceState
 
@@ -211,7 +215,7 @@ class NodeController:
 
         self.driver.detach_volume(instance_id, device, detached)
 
-    def migrate_instance(self, instance_id: str, dest: NodeController, done: Done) -> None:
+    def migrate_instance(self, instance_id: str, dest: Node, done: Done) -> None:
         """ncMigrateInstances: live-migrate a running instance to ``dest`` through the driver.
 
         The destination holds the instance's resources from the start (the copy needs
@@ -219,6 +223,9 @@ class NodeController:
         """
         inst = self._get(instance_id)
         migrate = getattr(self.driver, "migrate", None)
+        if not isinstance(dest, NodeController):  # a node in another process
+            done(Outcome(False, f"{dest.name} is not reachable for live migration"))
+            return
         if migrate is None or inst.state is not _RUNNING:
             done(Outcome(False, f"{instance_id} cannot migrate from {self.name}"))
             return
