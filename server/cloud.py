@@ -108,6 +108,10 @@ class Cloud:
     # -- life cycle ------------------------------------------------------------------
     def build_clusters(self) -> None:
         """One CC per zone, with its NCs and their hypervisor drivers."""
+        from server.remote.registration import attach_remote_clusters
+
+        if attach_remote_clusters(self):  # --components clc: the zones' CCs run elsewhere
+            return
         for zone in self.config.zones:
             nodes = []
             for n in range(zone.nodes):

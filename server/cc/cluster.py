@@ -296,6 +296,10 @@ class ClusterController:
         self.reindex(view)
         self._start(view, spec)
 
+    def start_placed(self, view: NodeView, spec: InstanceSpec) -> None:
+        """Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step)."""
+        self._start(view, spec)
+
     def _start(self, view: NodeView, spec: InstanceSpec) -> None:
         if view.status is _ASLEEP:
             self._wake(view)

@@ -1,0 +1,164 @@
+"""Internal HTTP: a small signed-CBOR RPC between components.
+
+:class:`InternalServer` is the ASGI application a component process serves: every
+request is a ``POST`` of a CBOR body to a path naming the operation, signed as
+:mod:`server.remote.signing` describes; the answer is CBOR ``{"result": ...}`` or
+``{"error": ..., "code": ...}``.  :class:`InternalClient` is the caller's side
+(blocking; the proxies run it off the control loop where it matters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import requests
+
+from server.remote import wire
+from server.remote.signing import Keyring, Refused
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Any]
+MAX_BODY = 16 << 20
+
+
+class RemoteError(Exception):
+    """The remote component refused the operation (4xx): the message is its reason."""
+
+    def __init__(self, message: str, code: str = "InvalidRequest", status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+class Unreachable(Exception):
+    """The remote component did not answer (connection refused, timeout, 5xx)."""
+
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class InternalServer:
+    """ASGI app: signed CBOR operations of one component (a Cluster or a Node)."""
+
+    def __init__(self, keyring: Keyring, routes: dict[str, Handler]):
+        self.keyring = keyring
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY:
+                await self._answer(send, 413, {"error": "request too large", "code": "TooLarge"})
+                return
+            if not message.get("more_body"):
+                break
+        status, payload = await self.handle(scope["method"], scope["path"], bytes(body),
+                                            {k.decode("latin-1").lower(): v.decode("latin-1")
+                                             for k, v in scope.get("headers", [])})
+        await self._answer(send, status, payload)
+
+    async def handle(self, method: str, path: str, body: bytes,
+                     headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """One request -> (status, CBOR-able answer)."""
+        try:
+            caller = self.keyring.verify(method, path, body, headers)
+        except Refused as exc:
+            log.warning("refused internal request %s %s: %s", method, path, exc)
+            return 403, {"error": str(exc), "code": "AccessDenied"}
+        handler = self.routes.get(path)
+        if method != "POST" or handler is None:
+            return 404, {"error": f"no operation {method} {path}", "code": "NotFound"}
+        try:
+            request = wire.loads(body)
+            result = handler(request)
+            if inspect.isawaitable(result):
+                result = await result
+        except RemoteError as exc:
+            return exc.status, {"error": str(exc), "code": exc.code}
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            log.info("bad internal request %s from %s: %r", path, caller, exc)
+            return 400, {"error": f"malformed request: {exc!r}", "code": "InvalidRequest"}
+        return 200, {"result": result}
+
+    @staticmethod
+    async def _answer(send: Send, status: int, payload: dict[str, Any]) -> None:
+        data = wire.dumps(payload)
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/cbor"),
+                                (b"content-length", str(len(data)).encode())]})
+        await send({"type": "http.response.body", "body": data})
+
+
+class InternalClient:
+    """Signed CBOR calls to one component at ``base_url`` (blocking, thread-safe)."""
+
+    def __init__(self, base_url: str, keyring: Keyring, *, timeout: float = 5.0,
+                 verify: str | bool = True):
+        self.base_url = base_url.rstrip("/")
+        self.keyring = keyring
+        self.timeout = timeout
+        self.verify = verify
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+            session.trust_env = False  # internal links never go through a proxy
+        return session
+
+    def call(self, path: str, payload: Any = None, *, timeout: float | None = None) -> Any:
+        """POST one operation; its result.  :class:`Unreachable` or :class:`RemoteError`."""
+        body = wire.dumps(payload)
+        headers = self.keyring.sign("POST", path, body)
+        headers["content-type"] = "application/cbor"
+        try:
+            response = self._session().post(self.base_url + path, data=body, headers=headers,
+                                            timeout=timeout or self.timeout, verify=self.verify)
+        except requests.RequestException as exc:
+            raise Unreachable(f"{self.base_url}: {exc.__class__.__name__}") from None
+        if response.status_code >= 500:
+            raise Unreachable(f"{self.base_url}{path}: HTTP {response.status_code}")
+        try:
+            answer = wire.loads(response.content)
+        except ValueError:
+            raise Unreachable(f"{self.base_url}{path}: unreadable answer") from None
+        if response.status_code != 200 or not isinstance(answer, dict):
+            error = answer.get("error", "") if isinstance(answer, dict) else ""
+            code = answer.get("code", "") if isinstance(answer, dict) else ""
+            raise RemoteError(str(error) or f"HTTP {response.status_code}",
+                              str(code) or "InvalidRequest", response.status_code)
+        return answer.get("result")
+
+
+def run_in_thread(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any],
+                  then: Callable[[Any, BaseException | None], None]) -> None:
+    """Run a blocking ``fn`` off the loop, then ``then(result, error)`` on the loop."""
+    def work() -> None:
+        try:
+            result, error = fn(), None
+        except BaseException as exc:  # handed back to the loop, not lost in the thread
+            result, error = None, exc
+        loop.call_soon_threadsafe(then, result, error)
+
+    threading.Thread(target=work, daemon=True).start()

@@ -1,0 +1,193 @@
+"""The CC's proxy of a node in another process: :class:`RemoteNode` satisfies the Node port.
+
+The CC works on what it last learned of each node (as Eucalyptus' CC does: its
+``ncDescribeResource``/``ncDescribeInstances`` poll refreshes that view), so the
+Protocol's reads (``available()``, ``instances``) answer from the last poll and never
+block the control loop.  Operations go out on a per-node worker thread, in order; their
+effects come back as events with the next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from server.nc.sensors import Sample
+from server.nc.types import (
+    BlockDevice,
+    Done,
+    InstanceEvent,
+    InstanceReport,
+    InstanceSpec,
+    InstanceState,
+    Outcome,
+    Resources,
+)
+from server.ports.node import Node
+from server.remote import wire
+from server.remote.http import InternalClient, RemoteError, Unreachable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RemoteInstance:
+    """One instance as the node's last poll reported it."""
+
+    spec: InstanceSpec
+    state: InstanceState
+    since: float
+
+
+@dataclass(slots=True)
+class NodeState:
+    """One poll's answer, decoded (off the loop)."""
+
+    epoch: str
+    seq: int
+    capacity: Resources
+    available: Resources
+    instances: dict[str, RemoteInstance]
+    events: list[InstanceEvent]
+
+
+class RemoteNode:
+    """A Node Controller reached over signed HTTP."""
+
+    def __init__(self, name: str, client: InternalClient, loop: asyncio.AbstractEventLoop):
+        self.name = name
+        self.client = client
+        self.loop = loop
+        self.capacity = Resources(0, 0, 0)
+        self._available = Resources(0, 0, 0)
+        self.instances: dict[str, RemoteInstance] = {}
+        self.report: Callable[[InstanceEvent], None] = lambda event: None
+        self._enabled = True
+        self.reachable = False
+        self.epoch = ""
+        self.seq = 0
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"nc-{name}")
+
+    # -- the poll ----------------------------------------------------------------------
+    def fetch(self, timeout: float) -> NodeState:
+        """ncDescribeResource + ncDescribeInstances + new events (blocking; any thread)."""
+        raw = self.client.call("/node/state", {"epoch": self.epoch, "after": self.seq},
+                               timeout=timeout)
+        instances = {}
+        for spec, state, since in raw["instances"]:
+            s = wire.to_spec(spec)
+            instances[s.instance_id] = RemoteInstance(s, InstanceState(state), float(since))
+        return NodeState(str(raw["epoch"]), int(raw["seq"]), wire.to_resources(raw["capacity"]),
+                         wire.to_resources(raw["available"]), instances,
+                         [wire.to_event(e) for e in raw["events"]])
+
+    def apply(self, state: NodeState) -> None:
+        """Take in one poll's answer (on the loop): new view, then its events, in order."""
+        self.capacity = state.capacity
+        self._available = state.available
+        self.instances = state.instances
+        self.epoch, self.seq = state.epoch, state.seq
+        self.reachable = True
+        for event in state.events:
+            self.report(event)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    # -- the Node port -------------------------------------------------------------------
+    @property
+    def enabled(self) -> bool:
+        """False in maintenance mode (the CC decides; the node is told)."""
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        if value != self._enabled:
+            self._send("/node/enabled", {"enabled": value})
+        self._enabled = value
+
+    def available(self) -> Resources:
+        """Capacity less what the instances hold, as of the last poll."""
+        return self._available
+
+    def _send(self, path: str, payload: dict[str, Any],
+              then: Callable[[Any, BaseException | None], None] | None = None) -> None:
+        def work() -> None:
+            try:
+                result, error = self.client.call(path, payload), None
+            except (Unreachable, RemoteError) as exc:
+                log.warning("node %s: %s failed: %s", self.name, path, exc)
+                result, error = None, exc
+            if then is not None:
+                self.loop.call_soon_threadsafe(then, result, error)
+
+        self._worker.submit(work)
+
+    def run_instance(self, spec: InstanceSpec) -> None:
+        """ncRunInstance (asynchronous; the node reports staging, then running)."""
+        self._send("/node/run", {"spec": wire.spec(spec)})
+
+    def terminate_instance(self, instance_id: str) -> None:
+        """ncTerminateInstance."""
+        self._send("/node/terminate", {"instance_id": instance_id})
+
+    def reboot_instance(self, instance_id: str) -> None:
+        """ncRebootInstance."""
+        self._send("/node/reboot", {"instance_id": instance_id})
+
+    def console_output(self, instance_id: str) -> bytes:
+        """ncGetConsoleOutput (blocking, bounded by the client's timeout)."""
+        try:
+            return bytes(self.client.call("/node/console", {"instance_id": instance_id}))
+        except (Unreachable, RemoteError) as exc:
+            log.warning("node %s: console of %s: %s", self.name, instance_id, exc)
+            return b""
+
+    def _relay_done(self, done: Done) -> Callable[[Any, BaseException | None], None]:
+        def then(result: Any, error: BaseException | None) -> None:
+            done(Outcome(False, str(error)) if error is not None else wire.to_outcome(result))
+        return then
+
+    def attach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
+        """ncAttachVolume."""
+        self._send("/node/attach", {"instance_id": instance_id, "device": wire.device(device)},
+                   self._relay_done(done))
+
+    def detach_volume(self, instance_id: str, volume_id: str, done: Done) -> None:
+        """ncDetachVolume."""
+        self._send("/node/detach", {"instance_id": instance_id, "volume_id": volume_id},
+                   self._relay_done(done))
+
+    def migrate_instance(self, instance_id: str, dest: Node, done: Done) -> None:
+        """Live migration between node processes is not carried out (yet): refused."""
+        self.loop.call_soon(done, Outcome(False, f"live migration from {self.name} to "
+                                                 f"{dest.name} is not supported across hosts"))
+
+    def crash(self, reason: str = "node failure") -> list[str]:
+        """Fail the node's instances (the CC's node-failure path)."""
+        lost = [i for i, inst in self.instances.items() if inst.state is not InstanceState.TERMINATED]
+        self._send("/node/crash", {"reason": reason})
+        return lost
+
+    def set_load(self, instance_id: str, load: dict[str, float]) -> None:
+        """An instance's modelled load."""
+        self._send("/node/set_load", {"instance_id": instance_id, "load": load})
+
+    def sensor_samples(self, seconds: float) -> dict[str, Sample]:
+        """DescribeSensors (blocking, bounded by the client's timeout)."""
+        try:
+            raw = self.client.call("/node/sensors", {"seconds": seconds})
+        except (Unreachable, RemoteError):
+            return {}
+        return {iid: {m: (float(v[0]), str(v[1])) for m, v in sample.items()}
+                for iid, sample in raw.items()}
+
+    def describe_instances(self) -> list[InstanceReport]:
+        """ncDescribeInstances, as of the last poll."""
+        return [InstanceReport(iid, i.state, i.spec.vm_type, i.spec.resources, i.since,
+                               self.name) for iid, i in self.instances.items()]
