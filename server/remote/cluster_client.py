@@ -277,6 +277,8 @@ class RemoteCluster:
         name = self.placement.get(instance_id)
         if name is None:
             return None
+        if not self.available:  # nothing is known of a zone whose CC is gone
+            return PlacedOn(name, NodeStatus.DOWN)
         return self.node_views.get(name, PlacedOn(name, NodeStatus.DOWN))
 
     def describe_resources(self) -> dict[str, tuple[int, int]]:
