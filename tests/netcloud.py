@@ -138,6 +138,7 @@ class NetCloud:
     config: Path
     keys_dir: Path
     poll_interval: float
+    extra: list[str] = field(default_factory=list)
     hosts: dict[str, Host] = field(default_factory=dict)
     forwarder: Forwarder | None = None
     creds: dict[str, str] = field(default_factory=dict)
@@ -175,7 +176,7 @@ class NetCloud:
         cmd = ["ip", "netns", "exec", host.ns, str(BIN / "eucalyptus-cloud"),
                "--config", str(self.config), "--data-dir", str(host.data_dir),
                "--listen", f"{host.address}:{PORT}", "--keys-dir", str(self.keys_dir),
-               "--poll-interval", str(self.poll_interval), *host.args]
+               "--poll-interval", str(self.poll_interval), *self.extra, *host.args]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         with open(host.log, "ab") as log:
             host.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
@@ -226,18 +227,24 @@ class NetCloud:
                             aws_secret_access_key=self.creds["secret"],
                             config=Config(retries={"max_attempts": 1}, **kw))
 
+    @property
+    def tls(self) -> bool:
+        """True when the internal links use TLS."""
+        return "--internal-tls" in self.extra
+
     def internal(self, name: str, path: str, body: bytes,
-                 headers: dict[str, str] | None = None) -> Any:
+                 headers: dict[str, str] | None = None, *, scheme: str = "") -> Any:
         """A raw internal request to a host's component, from inside its namespace."""
         import requests
 
         host = self.hosts[name]
-        assert self.forwarder is not None
+        scheme = scheme or ("https" if self.tls else "http")
+        verify: str | bool = str(self.keys_dir / "https-ca.pem") if self.tls else True
         inside = ThreadPoolExecutor(1, initializer=_setns, initargs=(host.ns,))
         try:
             return inside.submit(lambda: requests.post(
-                f"http://{host.address}:{PORT}{path}", data=body, headers=headers or {},
-                timeout=10)).result()
+                f"{scheme}://{host.address}:{PORT}{path}", data=body, headers=headers or {},
+                timeout=10, verify=verify)).result()
         finally:
             inside.shutdown(wait=False)
 
@@ -263,7 +270,8 @@ class NetCloud:
 
 
 def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
-                   node_cores: int = 8, boot_seconds: float = 0.3) -> NetCloud:
+                   node_cores: int = 8, boot_seconds: float = 0.3,
+                   extra: list[str] | None = None) -> NetCloud:
     """CLC+Walrus on one host, one CC per zone and one NC per node on hosts of their own."""
     prefix = f"eu{uuid.uuid4().hex[:6]}"
     root = Path(tempfile.mkdtemp(prefix="euca-netcloud-"))
@@ -273,7 +281,7 @@ def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
         f"node_cores = {node_cores}\nnode_memory_mb = {node_cores * 2048}\n"
         f"node_disk_gb = {node_cores * 50}\n\n" for z in zones)
     config.write_text(f'[cloud]\nhttps_listen = ""\n\n{tables}')
-    cloud = NetCloud(prefix, root, config, root / "keys", poll_interval)
+    cloud = NetCloud(prefix, root, config, root / "keys", poll_interval, list(extra or []))
     try:
         _ip("netns", "add", cloud.switch)
         _ip("-n", cloud.switch, "link", "add", "br0", "type", "bridge")

@@ -7,6 +7,7 @@ calls; until it does, ``eucalyptus-cloud``'s ``--cluster``/``--node`` flags call
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -99,8 +100,12 @@ def tls_files(keys_dir: str, component: str, hosts: list[str]) -> TLSFiles:
     """A component's certificate, issued by the CA of the keys directory (made if missing)."""
     from server.tls import CA_FILE, CA_KEY_FILE, generate
 
-    if not os.path.exists(os.path.join(keys_dir, CA_FILE)):
-        generate(keys_dir, hosts)
+    os.makedirs(keys_dir, mode=0o700, exist_ok=True)
+    # Components that start together must not each make a CA: one makes it, under a lock.
+    with open(os.path.join(keys_dir, ".ca.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(os.path.join(keys_dir, CA_FILE)):
+            generate(keys_dir, hosts)
     own = os.path.join(keys_dir, "tls", component)
     os.makedirs(own, mode=0o700, exist_ok=True)
     for name in (CA_FILE, CA_KEY_FILE):
@@ -112,6 +117,8 @@ def tls_files(keys_dir: str, component: str, hosts: list[str]) -> TLSFiles:
 # -- the CLC side ------------------------------------------------------------------------
 def configure(cloud: Cloud, settings: RemoteSettings) -> None:
     """Tell a CLC process where its clusters are (before it starts)."""
+    if not settings.keys_dir:
+        settings.keys_dir = os.path.join(cloud.data_dir, "keys")
     cloud.components["remote"] = settings
     cloud.start_hooks.append(lambda: mark_started(cloud))
 
