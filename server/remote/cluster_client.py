@@ -93,7 +93,10 @@ class RemoteCluster:
         self.placement: dict[str, str] = {}
         self._types: dict[str, Resources] = {}
         self._pending_run_on: list[tuple[str, InstanceSpec]] = []
+        self._pending_requests: list[tuple[str, dict[str, Any]]] = []
         self._pool = ThreadPoolExecutor(2, thread_name_prefix=f"cc-{zone}")
+        # Requests whose answer the CLC does not wait for go out in order on one thread.
+        self._relay = ThreadPoolExecutor(1, thread_name_prefix=f"cc-{zone}-relay")
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -111,6 +114,7 @@ class RemoteCluster:
         if self._task is not None:
             self._task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._relay.shutdown(wait=False, cancel_futures=True)
 
     async def _run(self) -> None:
         while True:
@@ -164,6 +168,9 @@ class RemoteCluster:
             pending, self._pending_run_on = self._pending_run_on, []
             for node, spec in pending:
                 self.run_on(node, spec)
+            requests, self._pending_requests = self._pending_requests, []
+            for path, payload in requests:
+                self._later(path, payload)
         for item in raw["events"]:
             if item[0] == "event":
                 event = wire.to_event(item[1])
@@ -196,6 +203,13 @@ class RemoteCluster:
         except (errors.AWSError, RemoteError) as exc:
             log.warning("%s in %s failed: %s", path, self.zone, exc)
             return None
+
+    def _later(self, path: str, payload: dict[str, Any]) -> None:
+        """Send a request off the loop (in order with the other such requests)."""
+        if not self.available:  # sent when the CC answers again
+            self._pending_requests.append((path, payload))
+            return
+        self._relay.submit(self._quietly, path, payload)
 
     def _send_types(self) -> None:
         self._quietly("/cc/vm_types", {"types": {k: wire.resources(v)
@@ -241,12 +255,12 @@ class RemoteCluster:
         self._quietly("/cc/run_on", {"node": node, "spec": wire.spec(spec)})
 
     def terminate_instance(self, instance_id: str) -> None:
-        """Relay ncTerminateInstance."""
-        self._quietly("/cc/terminate", {"instance_id": instance_id})
+        """Relay ncTerminateInstance (the CLC does not wait: the events tell)."""
+        self._later("/cc/terminate", {"instance_id": instance_id})
 
     def reboot_instance(self, instance_id: str) -> None:
         """Relay ncRebootInstance."""
-        self._quietly("/cc/reboot", {"instance_id": instance_id})
+        self._later("/cc/reboot", {"instance_id": instance_id})
 
     def console_output(self, instance_id: str) -> bytes:
         """Relay ncGetConsoleOutput."""
@@ -295,7 +309,7 @@ class RemoteCluster:
 
     def set_instance_load(self, instance_id: str, load: dict[str, float]) -> None:
         """Relay an instance's modelled load."""
-        self._quietly("/cc/set_load", {"instance_id": instance_id, "load": load})
+        self._later("/cc/set_load", {"instance_id": instance_id, "load": load})
 
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Maintenance mode for a node of the zone."""

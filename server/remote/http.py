@@ -9,7 +9,6 @@ request is a ``POST`` of a CBOR body to a path naming the operation, signed as
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import logging
 import threading
@@ -135,7 +134,7 @@ class InternalClient:
         try:
             response = self._session().post(self.base_url + path, data=body, headers=headers,
                                             timeout=timeout or self.timeout, verify=self.verify)
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError) as exc:
             raise Unreachable(f"{self.base_url}: {exc.__class__.__name__}") from None
         if response.status_code >= 500:
             raise Unreachable(f"{self.base_url}{path}: HTTP {response.status_code}")
@@ -150,15 +149,3 @@ class InternalClient:
                               str(code) or "InvalidRequest", response.status_code)
         return answer.get("result")
 
-
-def run_in_thread(loop: asyncio.AbstractEventLoop, fn: Callable[[], Any],
-                  then: Callable[[Any, BaseException | None], None]) -> None:
-    """Run a blocking ``fn`` off the loop, then ``then(result, error)`` on the loop."""
-    def work() -> None:
-        try:
-            result, error = fn(), None
-        except BaseException as exc:  # handed back to the loop, not lost in the thread
-            result, error = None, exc
-        loop.call_soon_threadsafe(then, result, error)
-
-    threading.Thread(target=work, daemon=True).start()

@@ -16,7 +16,14 @@ import socket
 from typing import Any
 
 from server.config import CloudConfig, ZoneConfig, parse
-from server.remote.registration import CLC_ID, RemoteSettings, cc_id, nc_id, tls_files
+from server.remote.registration import (
+    CLC_ID,
+    RemoteSettings,
+    cc_id,
+    ensure_ca,
+    nc_id,
+    tls_files,
+)
 from server.remote.signing import Keyring
 
 log = logging.getLogger(__name__)
@@ -102,6 +109,8 @@ def run(config: CloudConfig, settings: RemoteSettings, sock: socket.socket) -> N
     os.makedirs(config.data_dir, mode=0o700, exist_ok=True)
     if not settings.keys_dir:
         settings.keys_dir = os.path.join(config.data_dir, "keys")
+    if settings.internal_tls:
+        ensure_ca(settings.keys_dir)
     main = run_cc if "cc" in settings.components else run_nc
     try:
         asyncio.run(main(config, settings, sock))

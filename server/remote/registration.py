@@ -96,16 +96,23 @@ def parse_addresses(pairs: tuple[str, ...], what: str) -> dict[str, str]:
     return out
 
 
-def tls_files(keys_dir: str, component: str, hosts: list[str]) -> TLSFiles:
-    """A component's certificate, issued by the CA of the keys directory (made if missing)."""
-    from server.tls import CA_FILE, CA_KEY_FILE, generate
+def ensure_ca(keys_dir: str) -> None:
+    """The keys directory's CA of the internal links, made by the first component to start."""
+    from server.tls import CA_FILE, generate
 
     os.makedirs(keys_dir, mode=0o700, exist_ok=True)
     # Components that start together must not each make a CA: one makes it, under a lock.
     with open(os.path.join(keys_dir, ".ca.lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(os.path.join(keys_dir, CA_FILE)):
-            generate(keys_dir, hosts)
+            generate(keys_dir, [])
+
+
+def tls_files(keys_dir: str, component: str, hosts: list[str]) -> TLSFiles:
+    """A component's certificate, issued by the CA of the keys directory (made if missing)."""
+    from server.tls import CA_FILE, CA_KEY_FILE, generate
+
+    ensure_ca(keys_dir)
     own = os.path.join(keys_dir, "tls", component)
     os.makedirs(own, mode=0o700, exist_ok=True)
     for name in (CA_FILE, CA_KEY_FILE):
@@ -119,6 +126,8 @@ def configure(cloud: Cloud, settings: RemoteSettings) -> None:
     """Tell a CLC process where its clusters are (before it starts)."""
     if not settings.keys_dir:
         settings.keys_dir = os.path.join(cloud.data_dir, "keys")
+    if settings.internal_tls:
+        ensure_ca(settings.keys_dir)
     cloud.components["remote"] = settings
     cloud.start_hooks.append(lambda: mark_started(cloud))
 

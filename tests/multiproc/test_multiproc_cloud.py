@@ -168,8 +168,9 @@ def test_killed_node_goes_down_and_is_readopted(cloud: NetCloud) -> None:
 
 def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
     ec2 = cloud.client()
-    ids = run(ec2, "zone-b", 2)
+    ids = run(ec2, "zone-b", 3)
     wait_for("instances running", lambda: all_running(ec2, ids))
+    ids, gone = ids[:2], ids[2:]
     cloud.kill("cc-zone-b")
 
     def refused() -> bool:
@@ -183,6 +184,8 @@ def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
 
     wait_for("RunInstances refused", refused)
     assert run(ec2, "zone-a", 1)  # the other zone is unaffected
+    # A termination accepted while the CC is away is carried out when it is back.
+    ec2.terminate_instances(InstanceIds=gone)
     cloud.start("cc-zone-b")
     cloud.wait_listening("cc-zone-b")
     # The restarted CC re-reads its nodes' instances: they are still its zone's.
@@ -193,6 +196,7 @@ def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
     more = wait_for("RunInstances accepted", lambda: _try_run(ec2, "zone-b"))
     wait_for("new instance running", lambda: all_running(ec2, more))
     assert set(states(ec2, ids).values()) == {"running"}
+    wait_for("terminated while away", lambda: set(states(ec2, gone).values()) == {"terminated"})
     ec2.terminate_instances(InstanceIds=ids + more)
     wait_for("terminated", lambda: set(states(ec2, ids + more).values()) == {"terminated"})
 
