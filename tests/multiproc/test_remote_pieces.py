@@ -1,0 +1,90 @@
+"""The pieces of the remote ports without processes: signatures, messages, command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from server.nc.types import BlockDevice, InstanceEvent, InstanceSpec, InstanceState, Resources
+from server.remote import wire
+from server.remote.registration import parse_addresses, parse_components
+from server.remote.signing import Keyring, Refused
+
+BIN = Path(sys.executable).parent
+
+
+def test_signature_holds_only_for_the_signed_request(tmp_path: Path) -> None:
+    now = [1000.0]
+    cc = Keyring(str(tmp_path), "cc-zone-a", accept=("clc",), now=lambda: now[0])
+    clc = Keyring(str(tmp_path), "clc", now=lambda: now[0])
+    headers = clc.sign("POST", "/cc/state", b"body")
+    assert cc.verify("POST", "/cc/state", b"body", headers) == "clc"
+    for method, path, body in (("POST", "/cc/state", b"other"), ("POST", "/cc/place", b"body"),
+                               ("GET", "/cc/state", b"body")):
+        with pytest.raises(Refused, match="does not match"):
+            cc.verify(method, path, body, headers)
+    with pytest.raises(Refused, match="not signed"):
+        cc.verify("POST", "/cc/state", b"body", {})
+    now[0] += 301  # outside the 300 s window
+    with pytest.raises(Refused, match="window"):
+        cc.verify("POST", "/cc/state", b"body", headers)
+
+
+def test_only_accepted_components_with_keys_may_call(tmp_path: Path) -> None:
+    nc = Keyring(str(tmp_path), "nc-node-1", accept=("cc-",))
+    clc = Keyring(str(tmp_path), "clc")
+    with pytest.raises(Refused, match="may not call"):
+        nc.verify("POST", "/node/state", b"", clc.sign("POST", "/node/state", b""))
+    stranger = Keyring(str(tmp_path / "elsewhere"), "cc-zone-x")  # its key is not shared
+    with pytest.raises(Refused, match="unknown component"):
+        nc.verify("POST", "/node/state", b"", stranger.sign("POST", "/node/state", b""))
+    forged = dict(clc.sign("POST", "/node/state", b""), **{"x-euca-component": "cc-zone-a"})
+    Keyring(str(tmp_path), "cc-zone-a")
+    with pytest.raises(Refused, match="does not match"):
+        nc.verify("POST", "/node/state", b"", forged)
+
+
+def test_keys_are_private_files(tmp_path: Path) -> None:
+    Keyring(str(tmp_path), "clc")
+    assert (tmp_path / "clc.key").stat().st_mode & 0o077 == 0
+    with pytest.raises(ValueError):
+        Keyring(str(tmp_path), "../escape")
+
+
+def test_messages_round_trip() -> None:
+    spec = InstanceSpec("i-1", "m1.small", Resources(1, 256, 5), image_id="emi-1",
+                        user_data=b"\x00\xffdata", groups=("sg-1",),
+                        block_devices=(BlockDevice("/dev/sdf", "vol-1", "/v/1", 1),),
+                        metadata={"a": "b"}, image_source={"manifest": "u"})
+    assert wire.to_spec(wire.loads(wire.dumps(wire.spec(spec)))) == spec
+    event = InstanceEvent("i-1", "node-1", InstanceState.RUNNING, 12.5, "why")
+    assert wire.to_event(wire.loads(wire.dumps(wire.event(event)))) == event
+    with pytest.raises(ValueError):
+        wire.loads(b"\xff\xff")
+
+
+def test_command_line_values() -> None:
+    assert parse_components("clc,walrus") == {"clc", "walrus"}
+    assert parse_addresses(("zone-a=10.0.0.2:8773",), "cluster") == {"zone-a": "10.0.0.2:8773"}
+    with pytest.raises(ValueError, match="unknown"):
+        parse_components("clc,bogus")
+    with pytest.raises(ValueError, match="exactly one"):
+        parse_components("cc,nc")
+    with pytest.raises(ValueError, match="NAME=HOST:PORT"):
+        parse_addresses(("zone-a",), "cluster")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--components", "nc", "--zone", "z"], "--node-name is required"),
+    (["--components", "cc"], "--zone is required"),
+    (["--cluster", "z=h:1"], "need --components"),
+    (["--components", "clc", "--cluster", "z"], "NAME=HOST:PORT"),
+])
+def test_bad_command_lines_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    out = subprocess.run([str(BIN / "eucalyptus-cloud"), "--data-dir", str(tmp_path), *args],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and message in out.stderr
