@@ -27,7 +27,7 @@ from server.nc.sensors import Sample
 from server.nc.types import BlockDevice, Done, InstanceSpec, NodeStatus, Outcome, Resources
 from server.ports.cluster import EventListener, MigrationListener
 from server.remote import wire
-from server.remote.http import InternalClient, RemoteError, Unreachable
+from server.remote.http import InternalClient, Outbox, RemoteError, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,8 @@ class RemoteCluster:
         self._pending_run_on: list[tuple[str, InstanceSpec]] = []
         self._pending_requests: list[tuple[str, dict[str, Any]]] = []
         self._pool = ThreadPoolExecutor(2, thread_name_prefix=f"cc-{zone}")
-        # Requests whose answer the CLC does not wait for go out in order on one thread.
-        self._relay = ThreadPoolExecutor(1, thread_name_prefix=f"cc-{zone}-relay")
+        # Requests whose answer the CLC does not wait for go out in order, batched.
+        self._outbox = Outbox(client, f"cc-{zone}")
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -114,7 +114,7 @@ class RemoteCluster:
         if self._task is not None:
             self._task.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._relay.shutdown(wait=False, cancel_futures=True)
+        self._outbox.close()
 
     async def _run(self) -> None:
         while True:
@@ -209,7 +209,13 @@ class RemoteCluster:
         if not self.available:  # sent when the CC answers again
             self._pending_requests.append((path, payload))
             return
-        self._relay.submit(self._quietly, path, payload)
+        def answered(result: Any, error: BaseException | None) -> None:  # a worker thread
+            if isinstance(error, Unreachable):
+                self._lost(error)
+            elif error is not None:
+                log.warning("%s in %s failed: %s", path, self.zone, error)
+
+        self._outbox.send(path, payload, answered)
 
     def _send_types(self) -> None:
         self._quietly("/cc/vm_types", {"types": {k: wire.resources(v)

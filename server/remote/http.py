@@ -13,6 +13,7 @@ import inspect
 import logging
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Any]
 MAX_BODY = 16 << 20
+MAX_BATCH = 1000
 
 
 class RemoteError(Exception):
@@ -45,11 +47,46 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class InternalServer:
-    """ASGI app: signed CBOR operations of one component (a Cluster or a Node)."""
+    """ASGI app: signed CBOR operations of one component (a Cluster or a Node).
 
-    def __init__(self, keyring: Keyring, routes: dict[str, Handler]):
+    ``/batch`` carries several operations, carried out in order, each with its own
+    answer; ``batch_hooks`` (begin, end) bracket a batch (e.g. one durable write for all).
+    """
+
+    def __init__(self, keyring: Keyring, routes: dict[str, Handler],
+                 batch_hooks: tuple[Callable[[], None], Callable[[], None]] | None = None):
         self.keyring = keyring
-        self.routes = routes
+        self.routes = {**routes, "/batch": self.batch}
+        self.batch_hooks = batch_hooks
+
+    async def batch(self, request: Any) -> list[list[Any]]:
+        """Operations in order: ``[[path, payload], ...]`` -> ``[[ok, result or error, code]]``."""
+        ops = request["ops"]
+        if not isinstance(ops, list) or len(ops) > MAX_BATCH:
+            raise ValueError(f"ops: a list of at most {MAX_BATCH} operations")
+        if self.batch_hooks is not None:
+            self.batch_hooks[0]()
+        out: list[list[Any]] = []
+        try:
+            for path, payload in ops:
+                handler = self.routes.get(str(path))
+                if handler is None or path == "/batch":
+                    out.append([False, f"no operation {path}", "NotFound"])
+                    continue
+                try:
+                    result = handler(payload)
+                    if inspect.isawaitable(result):
+                        result = await result
+                except RemoteError as exc:
+                    out.append([False, str(exc), exc.code])
+                except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    out.append([False, f"malformed request: {exc!r}", "InvalidRequest"])
+                else:
+                    out.append([True, result, ""])
+        finally:
+            if self.batch_hooks is not None:
+                self.batch_hooks[1]()
+        return out
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -149,3 +186,64 @@ class InternalClient:
                               str(code) or "InvalidRequest", response.status_code)
         return answer.get("result")
 
+
+
+Then = Callable[[Any, BaseException | None], None]
+
+
+class Outbox:
+    """Requests to one component whose answers nobody waits for: sent in order on one
+    thread; those queued while one is in flight go together in one ``/batch``."""
+
+    def __init__(self, client: InternalClient, name: str):
+        self.client = client
+        self._queue: list[tuple[str, Any, Then | None]] = []
+        self._lock = threading.Lock()
+        self._scheduled = False
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"outbox-{name}")
+
+    def send(self, path: str, payload: Any, then: Then | None = None) -> None:
+        """Queue one request; ``then(result, error)`` is called on the sending thread."""
+        with self._lock:
+            self._queue.append((path, payload, then))
+            if self._scheduled:
+                return
+            self._scheduled = True
+        try:
+            self._worker.submit(self._flush)
+        except RuntimeError:  # shut down
+            pass
+
+    def close(self) -> None:
+        """Stop sending."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
+
+    def _flush(self) -> None:
+        with self._lock:
+            ops, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            self._scheduled = bool(self._queue)
+            if self._scheduled:
+                self._worker.submit(self._flush)
+        if len(ops) == 1:
+            path, payload, then = ops[0]
+            try:
+                result, error = self.client.call(path, payload), None
+            except (Unreachable, RemoteError) as exc:
+                result, error = None, exc
+            if then is not None:
+                then(result, error)
+            return
+        try:
+            answers = self.client.call("/batch", {"ops": [[p, q] for p, q, _ in ops]})
+        except (Unreachable, RemoteError) as exc:
+            for _, _, then in ops:
+                if then is not None:
+                    then(None, exc)
+            return
+        for (path, _, then), (ok, result, code) in zip(ops, answers, strict=False):
+            if then is None:
+                continue
+            if ok:
+                then(result, None)
+            else:
+                then(None, RemoteError(f"{path}: {result}", code))

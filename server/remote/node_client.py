@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from server.nc.types import (
 )
 from server.ports.node import Node
 from server.remote import wire
-from server.remote.http import InternalClient, RemoteError, Unreachable
+from server.remote.http import InternalClient, Outbox, RemoteError, Unreachable
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ class RemoteNode:
         self.reachable = False
         self.epoch = ""
         self.seq = 0
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"nc-{name}")
+        self._outbox = Outbox(client, f"nc-{name}")
 
     # -- the poll ----------------------------------------------------------------------
     def fetch(self, timeout: float) -> NodeState:
@@ -96,8 +95,8 @@ class RemoteNode:
             self.report(event)
 
     def close(self) -> None:
-        """Stop the worker thread."""
-        self._worker.shutdown(wait=False, cancel_futures=True)
+        """Stop sending."""
+        self._outbox.close()
 
     # -- the Node port -------------------------------------------------------------------
     @property
@@ -117,16 +116,13 @@ class RemoteNode:
 
     def _send(self, path: str, payload: dict[str, Any],
               then: Callable[[Any, BaseException | None], None] | None = None) -> None:
-        def work() -> None:
-            try:
-                result, error = self.client.call(path, payload), None
-            except (Unreachable, RemoteError) as exc:
-                log.warning("node %s: %s failed: %s", self.name, path, exc)
-                result, error = None, exc
+        def answered(result: Any, error: BaseException | None) -> None:  # a worker thread
+            if error is not None:
+                log.warning("node %s: %s failed: %s", self.name, path, error)
             if then is not None:
                 self.loop.call_soon_threadsafe(then, result, error)
 
-        self._worker.submit(work)
+        self._outbox.send(path, payload, answered)
 
     def run_instance(self, spec: InstanceSpec) -> None:
         """ncRunInstance (asynchronous; the node reports staging, then running)."""

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from server.nc.node import NodeController
@@ -42,6 +43,7 @@ class NodeService:
         self.events: deque[tuple[int, InstanceEvent]] = deque(maxlen=EVENT_LOG)
         nc.report = self._report
         self._dirty = False
+        self._batching = False
 
     # -- persistence ------------------------------------------------------------------
     @property
@@ -76,9 +78,23 @@ class NodeService:
     def _report(self, event: InstanceEvent) -> None:
         self.seq += 1
         self.events.append((self.seq, event))
-        if event.state in (InstanceState.STAGING, InstanceState.TERMINATED,
-                           InstanceState.RUNNING):
-            self._save()  # before the CC can learn of it: nothing acknowledged is lost
+        if event.state is InstanceState.STAGING or event.state is InstanceState.TERMINATED:
+            if self._batching:
+                self._dirty = True  # one write at the end of the batch
+            else:
+                self._save()  # before the CC can learn of it: nothing acknowledged is lost
+
+    def batch_hooks(self) -> tuple[Callable[[], None], Callable[[], None]]:
+        """(begin, end) of a batch of operations: the instances are written once, at the end."""
+        def begin() -> None:
+            self._batching = True
+
+        def end() -> None:
+            self._batching = False
+            if self._dirty:
+                self._save()
+
+        return begin, end
 
     # -- operations --------------------------------------------------------------------
     def routes(self) -> dict[str, Handler]:

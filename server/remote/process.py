@@ -99,7 +99,8 @@ async def run_nc(config: CloudConfig, settings: RemoteSettings, sock: socket.soc
     service = NodeService(nc, config.data_dir)
     service.restore()
     keyring = Keyring(settings.keys_dir, nc_id(name), accept=("cc-",))
-    server = _uvicorn(InternalServer(keyring, service.routes()), config, settings, nc_id(name))
+    server = _uvicorn(InternalServer(keyring, service.routes(), service.batch_hooks()), config,
+                      settings, nc_id(name))
     log.info("NC %s serving on %s:%s", name, *config.host_port)
     await server.serve(sockets=[sock])
 
