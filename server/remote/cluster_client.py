@@ -310,8 +310,12 @@ class RemoteCluster:
         return list(self.nodes)
 
     def describe_sensors(self, seconds: float) -> dict[str, Sample]:
-        """Instance samples are not relayed across hosts yet: none."""
-        return {}
+        """Every reachable node's instance samples (DescribeSensors, relayed by the CC)."""
+        raw = self._quietly("/cc/sensors", {"seconds": seconds}) if self.available else None
+        if not raw:
+            return {}
+        return {str(iid): {str(m): (float(v[0]), str(v[1])) for m, v in sample.items()}
+                for iid, sample in raw.items()}
 
     def set_instance_load(self, instance_id: str, load: dict[str, float]) -> None:
         """Relay an instance's modelled load."""

@@ -222,6 +222,9 @@ class ClusterService:
             "/cc/register_node": lambda r: self.register_node(
                 str(r["name"]), str(r["url"])).status.value,
             "/cc/set_enabled": lambda r: cc.set_enabled(str(r["name"]), bool(r["enabled"])),
+            "/cc/sensors": lambda r: {
+                iid: {m: list(v) for m, v in sample.items()}
+                for iid, sample in cc.describe_sensors(float(r["seconds"])).items()},
         }
 
     def state(self, request: Any) -> dict[str, Any]:

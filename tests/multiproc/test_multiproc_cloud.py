@@ -107,6 +107,14 @@ def test_instances_run_across_zones(cloud: NetCloud) -> None:
         assert used == set(nodes)
     console = ec2.get_console_output(InstanceId=ids[0])
     assert "Output" in console
+    # DescribeSensors (CloudWatch's instance metrics) is relayed from the nodes by the CC.
+    body = cbor2.dumps({"seconds": 60.0})
+    clc = Keyring(str(cloud.keys_dir), "clc")
+    sensors = cloud.internal("cc-zone-a", "/cc/sensors", body,
+                             clc.sign("POST", "/cc/sensors", body))
+    samples = cbor2.loads(sensors.content)["result"]
+    assert set(samples) == set(ids[:3])
+    assert "CPUUtilization" in samples[ids[0]]
     ec2.terminate_instances(InstanceIds=ids[3:])
     wait_for("terminated", lambda: set(states(ec2, ids[3:]).values()) == {"terminated"})
 
@@ -183,6 +191,9 @@ def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
         return False
 
     wait_for("RunInstances refused", refused)
+    zones = {z["ZoneName"]: z["State"]
+             for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert zones == {"zone-a": "available", "zone-b": "unavailable"}
     assert run(ec2, "zone-a", 1)  # the other zone is unaffected
     # A termination accepted while the CC is away is carried out when it is back.
     ec2.terminate_instances(InstanceIds=gone)
@@ -194,6 +205,8 @@ def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
                     and v)
     assert set(ids) <= set(view["placement"])
     more = wait_for("RunInstances accepted", lambda: _try_run(ec2, "zone-b"))
+    assert {z["State"] for z in ec2.describe_availability_zones()["AvailabilityZones"]} == {
+        "available"}
     wait_for("new instance running", lambda: all_running(ec2, more))
     assert set(states(ec2, ids).values()) == {"running"}
     wait_for("terminated while away", lambda: set(states(ec2, gone).values()) == {"terminated"})
