@@ -209,6 +209,12 @@ class NetCloud:
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
 
+    def pause(self, name: str, paused: bool) -> None:
+        """SIGSTOP (a hung host: connections open, nothing answers) or SIGCONT a process."""
+        proc = self.hosts[name].proc
+        assert proc is not None
+        proc.send_signal(signal.SIGSTOP if paused else signal.SIGCONT)
+
     def tail(self, name: str) -> str:
         """The end of a host's log."""
         log = self.hosts[name].log

@@ -174,6 +174,27 @@ def test_killed_node_goes_down_and_is_readopted(cloud: NetCloud) -> None:
     wait_for("terminated", lambda: set(states(ec2, on_a1).values()) == {"terminated"})
 
 
+def test_hung_node_goes_down_without_stalling_its_zone(cloud: NetCloud) -> None:
+    ec2 = cloud.client()
+    cloud.pause("node-b1", True)
+    try:
+        stopped = time.monotonic()
+        wait_for("node DOWN", lambda: node_status(cloud, "zone-b", "node-b1") == "DOWN",
+                 timeout=10)
+        # Its poll timed out (0.8 of the interval): still within two polls.
+        assert time.monotonic() - stopped <= 2 * POLL + 1.0
+        # The zone goes on with its other node, polled as before.
+        ids = run(ec2, "zone-b", 2)
+        wait_for("instances running", lambda: all_running(ec2, ids))
+        assert set(ids) <= set(next(n["instances"] for n in cc_view(cloud, "zone-b")["nodes"]
+                                    if n["name"] == "node-b2"))
+    finally:
+        cloud.pause("node-b1", False)
+    wait_for("node UP", lambda: node_status(cloud, "zone-b", "node-b1") == "UP", timeout=10)
+    ec2.terminate_instances(InstanceIds=ids)
+    wait_for("terminated", lambda: set(states(ec2, ids).values()) == {"terminated"})
+
+
 def test_cc_restart_keeps_the_zone(cloud: NetCloud) -> None:
     ec2 = cloud.client()
     ids = run(ec2, "zone-b", 3)
