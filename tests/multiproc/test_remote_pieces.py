@@ -88,3 +88,37 @@ def test_bad_command_lines_exit_2(tmp_path: Path, args: list[str], message: str)
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert out.stderr.count("\n") == 1 and message in out.stderr
+
+
+def test_internal_server_answers_signed_operations_and_batches(tmp_path: Path) -> None:
+    import asyncio
+
+    from server.remote.http import InternalServer, RemoteError
+
+    marks: list[str] = []
+
+    def refuse(request: object) -> None:
+        raise RemoteError("no such instance", "InstanceNotFound")
+
+    server = InternalServer(Keyring(str(tmp_path), "nc-n1", accept=("cc-",)),
+                            {"/node/echo": lambda r: r, "/node/refuse": refuse},
+                            (lambda: marks.append("begin"), lambda: marks.append("end")))
+    cc = Keyring(str(tmp_path), "cc-z")
+
+    def ask(path: str, payload: object, headers: dict[str, str] | None = None
+            ) -> tuple[int, dict[str, object]]:
+        body = wire.dumps(payload)
+        signed = cc.sign("POST", path, body) if headers is None else headers
+        return asyncio.run(server.handle("POST", path, body, signed))
+
+    assert ask("/node/echo", {"a": 1}) == (200, {"result": {"a": 1}})
+    assert ask("/node/echo", {"a": 1}, {})[0] == 403
+    assert ask("/node/nothing", {})[0] == 404
+    status, answer = ask("/node/refuse", {})
+    assert (status, answer["code"]) == (400, "InstanceNotFound")
+    status, answer = ask("/batch", {"ops": [["/node/echo", 1], ["/node/refuse", {}],
+                                            ["/node/echo", 2], ["/batch", {}]]})
+    assert status == 200
+    assert [r[0] for r in answer["result"]] == [True, False, True, False]  # type: ignore[index]
+    assert marks == ["begin", "end"]
+    assert ask("/batch", {"ops": "nope"})[0] == 400
