@@ -26,6 +26,7 @@ from server.nc.types import (
     Outcome,
     Resources,
 )
+from server.ports.cluster import Cluster
 from server.ports.node import Node
 
 MAX_INSTANCES_PER_CC = 2048
@@ -551,3 +552,8 @@ class ClusterController:
             out.append(NodeInfo(v.name, self.zone, v.status.value, power, v.total,
                                 v.total.minus(v.avail), tuple(sorted(v.instances))))
         return out
+
+
+def _satisfies_port(cc: ClusterController) -> Cluster:
+    """Type check only: a ClusterController is a Cluster (mypy verifies the Protocol here)."""
+    return cc

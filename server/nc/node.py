@@ -308,3 +308,8 @@ class NodeController:
         if inst is None:
             raise KeyError(instance_id)
         return inst
+
+
+def _satisfies_port(nc: NodeController) -> Node:
+    """Type check only: a NodeController is a Node (mypy verifies the Protocol here)."""
+    return nc

@@ -25,7 +25,7 @@ from server.cc.cluster import NodeInfo
 from server.cc.migration import MigrationError
 from server.nc.sensors import Sample
 from server.nc.types import BlockDevice, Done, InstanceSpec, NodeStatus, Outcome, Resources
-from server.ports.cluster import EventListener, MigrationListener
+from server.ports.cluster import Cluster, EventListener, MigrationListener
 from server.remote import wire
 from server.remote.http import InternalClient, Outbox, RemoteError, Unreachable
 
@@ -340,3 +340,8 @@ class RemoteCluster:
     def register_node(self, name: str, url: str) -> str:
         """Register a node with this zone's CC; its state (UP or DOWN)."""
         return str(self._call("/cc/register_node", {"name": name, "url": url}))
+
+
+def _satisfies_port(cluster: RemoteCluster) -> Cluster:
+    """Type check only: a RemoteCluster is a Cluster (mypy verifies the Protocol here)."""
+    return cluster

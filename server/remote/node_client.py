@@ -187,3 +187,8 @@ class RemoteNode:
         """ncDescribeInstances, as of the last poll."""
         return [InstanceReport(iid, i.state, i.spec.vm_type, i.spec.resources, i.since,
                                self.name) for iid, i in self.instances.items()]
+
+
+def _satisfies_port(node: RemoteNode) -> Node:
+    """Type check only: a RemoteNode is a Node (mypy verifies the Protocol here)."""
+    return node
