@@ -120,14 +120,24 @@ class ClusterController:
         nc.report = functools.partial(self._on_nc_event if self.poll_interval else self._apply,
                                       view)
         for inst in nc.instances.values():
-            view.instances.add(inst.spec.instance_id)
-            self.instance_node[inst.spec.instance_id] = view
-            self.instance_demand[inst.spec.instance_id] = inst.spec.resources
+            self.adopt(view, inst.spec.instance_id, inst.spec.resources)
         self._grow_indices()
         self.reindex(view)
         if self.policy.powers_down and not view.instances:
             self.arm_idle(view)
         return view
+
+    def adopt(self, view: NodeView, instance_id: str, demand: Resources) -> None:
+        """Count an instance a node runs that this CC did not place (a node registered with
+        its instances, a CC restarted, a node back whose instances the CC never knew)."""
+        if instance_id in self.instance_node:
+            return
+        view.instances.add(instance_id)
+        self.instance_node[instance_id] = view
+        self.instance_demand[instance_id] = demand
+        if view.idle_timer is not None:
+            view.idle_timer.cancel()
+            view.idle_timer = None
 
     def _grow_indices(self) -> None:
         size = len(self.nodes)

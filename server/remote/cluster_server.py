@@ -26,7 +26,14 @@ from typing import Any
 
 from server.cc.cluster import ClusterController, NodeView
 from server.cc.migration import MigrationError
-from server.nc.types import InstanceEvent, InstanceSpec, NodeStatus, Outcome, Resources
+from server.nc.types import (
+    InstanceEvent,
+    InstanceSpec,
+    InstanceState,
+    NodeStatus,
+    Outcome,
+    Resources,
+)
 from server.remote import wire
 from server.remote.http import Handler, InternalClient, RemoteError, Unreachable
 from server.remote.node_client import NodeState, RemoteNode
@@ -104,6 +111,9 @@ class NodePoller:
             return
         first = not nc.reachable and view.status is not NodeStatus.DOWN
         nc.apply(state)
+        for iid, inst in nc.instances.items():  # what it runs is this zone's, known or not
+            if inst.state is not InstanceState.TERMINATED:
+                self.cc.adopt(view, iid, inst.spec.resources)
         if first and view.total != state.capacity:
             view.total = state.capacity
         self.refresh(view)

@@ -240,3 +240,25 @@ def _try_run(ec2: Any, zone: str) -> list[str] | None:
         return run(ec2, zone, 1)
     except ClientError:
         return None
+
+
+def test_cc_restarted_while_a_node_is_down_adopts_it_later(cloud: NetCloud) -> None:
+    ec2 = cloud.client()
+    ids = run(ec2, "zone-b", 2)
+    wait_for("instances running", lambda: all_running(ec2, ids))
+    on_b2 = [i for i in ids if i in next(
+        n["instances"] for n in cc_view(cloud, "zone-b")["nodes"] if n["name"] == "node-b2")]
+    assert on_b2
+    cloud.kill("node-b2")
+    cloud.kill("cc-zone-b")
+    cloud.start("cc-zone-b")
+    cloud.wait_listening("cc-zone-b")
+    wait_for("node DOWN at the new CC",
+             lambda: node_status(cloud, "zone-b", "node-b2") == "DOWN")
+    assert not set(on_b2) & set(cc_view(cloud, "zone-b")["placement"])
+    cloud.start("node-b2")
+    wait_for("node UP", lambda: node_status(cloud, "zone-b", "node-b2") == "UP", timeout=60)
+    # The node's instances are the zone's again: the CC adopted them from the node.
+    wait_for("adopted", lambda: set(on_b2) <= set(cc_view(cloud, "zone-b")["placement"]))
+    ec2.terminate_instances(InstanceIds=ids)
+    wait_for("terminated", lambda: set(states(ec2, ids).values()) == {"terminated"})
