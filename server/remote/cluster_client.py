@@ -119,10 +119,13 @@ class RemoteCluster:
     async def _run(self) -> None:
         while True:
             try:
-                await self.poll_once()
+                answered = await self.poll_once(wait=self.poll_interval if self.available
+                                                else 0.0)
             except Exception:
                 log.exception("poll of the CC of %s failed", self.zone)
-            await asyncio.sleep(self.poll_interval)
+                answered = False
+            if not answered:
+                await asyncio.sleep(self.poll_interval)
 
     def sync(self, timeout: float | None = None) -> bool:
         """One blocking poll (at start-up, before the CLC restores its instances)."""
@@ -135,16 +138,21 @@ class RemoteCluster:
         self._apply(raw)
         return True
 
-    async def poll_once(self) -> None:
-        """Ask the CC for its events and views (off the loop), then apply them."""
+    async def poll_once(self, wait: float = 0.0) -> bool:
+        """Ask the CC for its events and views (off the loop), then apply them.
+
+        With ``wait``, the CC answers as soon as it has news, at the latest after ``wait``
+        seconds.  False when the CC did not answer."""
+        request = {"epoch": self.epoch, "after": self.seq, "wait": wait}
         try:
             raw = await self.loop.run_in_executor(
                 self._pool, lambda: self.client.call(
-                    "/cc/state", {"epoch": self.epoch, "after": self.seq}))
+                    "/cc/state", request, timeout=wait + self.client.timeout))
         except (Unreachable, RemoteError) as exc:
             self._lost(exc)
-            return
+            return False
         self._apply(raw)
+        return True
 
     def _lost(self, exc: Exception) -> None:
         if self.available:

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 DEFAULT_POLL_INTERVAL = 6.0
 NODES_FILE = "cc-nodes.json"
 EVENT_LOG = 50000
+#: Longest a CLC's ``/cc/state`` may wait for news (it asks for its poll interval).
+MAX_WAIT = 30.0
+#: Once news came, how long to let more of it gather into the same answer.
+GATHER_SECONDS = 0.02
 
 
 class NodePoller:
@@ -152,8 +156,10 @@ class ClusterService:
         self.seq = 0
         self.events: deque[tuple[int, list[Any]]] = deque(maxlen=EVENT_LOG)
         self.addresses: dict[str, str] = {}
+        self._news: asyncio.Future[None] | None = None
         cc.listeners.append(self._on_event)
         cc.migrations.listeners.append(self._on_migrated)
+        cc.node_listeners.append(lambda view: self._wake())
 
     # -- nodes ---------------------------------------------------------------------------
     @property
@@ -204,10 +210,18 @@ class ClusterService:
     def _on_event(self, event: InstanceEvent) -> None:
         self.seq += 1
         self.events.append((self.seq, ["event", wire.event(event)]))
+        self._wake()
 
     def _on_migrated(self, instance_id: str, node: str, outcome: Outcome) -> None:
         self.seq += 1
         self.events.append((self.seq, ["migrated", instance_id, node, wire.outcome(outcome)]))
+        self._wake()
+
+    def _wake(self) -> None:
+        """Answer the CLC's waiting ``/cc/state``: there is news."""
+        news, self._news = self._news, None
+        if news is not None and not news.done():
+            news.set_result(None)
 
     # -- operations ----------------------------------------------------------------------------
     def routes(self) -> dict[str, Handler]:
@@ -237,9 +251,24 @@ class ClusterService:
                 for iid, sample in cc.describe_sensors(float(r["seconds"])).items()},
         }
 
-    def state(self, request: Any) -> dict[str, Any]:
-        """The zone's view for the CLC: events after its cursor, resources, nodes, placement."""
-        after = int(request.get("after", 0)) if request.get("epoch") == self.epoch else 0
+    async def state(self, request: Any) -> dict[str, Any]:
+        """The zone's view for the CLC: events after its cursor, resources, nodes, placement.
+
+        With ``wait`` (seconds), a CLC that has seen everything is answered when there is
+        news (an event, a node's change) or when the wait is over: it still polls, but
+        learns of a change at once rather than at its next poll."""
+        current = request.get("epoch") == self.epoch
+        after = int(request.get("after", 0)) if current else 0
+        wait = min(float(request.get("wait", 0.0)), MAX_WAIT)
+        if wait > 0 and current and self.seq <= after:
+            if self._news is None:
+                self._news = self.loop.create_future()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._news), wait)
+            except TimeoutError:
+                pass
+            else:
+                await asyncio.sleep(GATHER_SECONDS)
         return {
             "epoch": self.epoch, "seq": self.seq, "zone": self.cc.zone,
             "events": [e for seq, e in self.events if seq > after],
