@@ -32,6 +32,9 @@ from server.remote.http import InternalClient, Outbox, RemoteError, Unreachable
 
 log = logging.getLogger(__name__)
 
+#: Longest a live migration's copy may take (the virtual one copies memory at 62.5 MB/s).
+MIGRATION_TIMEOUT = 600.0
+
 
 @dataclass(slots=True)
 class RemoteInstance:
@@ -160,9 +163,38 @@ class RemoteNode:
                    self._relay_done(done))
 
     def migrate_instance(self, instance_id: str, dest: Node, done: Done) -> None:
-        """Live migration between node processes is not carried out (yet): refused."""
-        self.loop.call_soon(done, Outcome(False, f"live migration from {self.name} to "
-                                                 f"{dest.name} is not supported across hosts"))
+        """ncMigrateInstances between two node processes, carried by the CC: the destination
+        holds the resources, the source copies the instance out, the destination runs it
+        (or drops it if the copy failed).  ``done`` on the loop when it is over."""
+        inst = self.instances.get(instance_id)
+        if not isinstance(dest, RemoteNode) or inst is None:
+            self.loop.call_soon(done, Outcome(False, f"{instance_id} cannot migrate from "
+                                                     f"{self.name} to {dest.name}"))
+            return
+        spec = inst.spec
+
+        def work() -> Outcome:
+            try:
+                dest.client.call("/node/migrate_in", {"spec": wire.spec(spec),
+                                                      "launch_time": inst.since})
+            except (Unreachable, RemoteError) as exc:
+                return Outcome(False, f"{dest.name}: {exc}")
+            try:
+                outcome = wire.to_outcome(self.client.call(
+                    "/node/migrate_out", {"instance_id": instance_id, "dest": dest.name},
+                    timeout=MIGRATION_TIMEOUT))
+            except (Unreachable, RemoteError) as exc:
+                outcome = Outcome(False, f"{self.name}: {exc}")
+            try:
+                dest.client.call("/node/migrate_finish", {"instance_id": instance_id,
+                                                          "ok": outcome.ok, "source": self.name})
+            except (Unreachable, RemoteError) as exc:
+                log.warning("migration of %s: %s did not hear the end: %s", instance_id,
+                            dest.name, exc)
+            return outcome
+
+        future = self.loop.run_in_executor(None, work)
+        future.add_done_callback(lambda f: done(f.result()))
 
     def crash(self, reason: str = "node failure") -> list[str]:
         """Fail the node's instances (the CC's node-failure path)."""

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from server.nc.node import NodeController
+from server.nc.node import IllegalTransition, NodeController
 from server.nc.types import InstanceEvent, InstanceState, Outcome
 from server.remote import wire
 from server.remote.http import Handler, RemoteError
@@ -114,6 +114,9 @@ class NodeService:
                 iid: {m: list(v) for m, v in sample.items()}
                 for iid, sample in self.nc.sensor_samples(float(r["seconds"])).items()},
             "/node/enabled": self.set_enabled,
+            "/node/migrate_in": self.migrate_in,
+            "/node/migrate_out": self.migrate_out,
+            "/node/migrate_finish": self.migrate_finish,
         }
 
     def state(self, request: Any) -> dict[str, Any]:
@@ -157,6 +160,30 @@ class NodeService:
         self._known(request, lambda iid: self.nc.detach_volume(
             iid, str(request["volume_id"]), done.set_result))
         return wire.outcome(await done)
+
+    def migrate_in(self, request: Any) -> None:
+        """Destination of a migration: hold the incoming instance's resources."""
+        try:
+            self.nc.receive_instance(wire.to_spec(request["spec"]),
+                                     float(request.get("launch_time", 0.0)))
+        except IllegalTransition as exc:
+            raise RemoteError(str(exc), "IncorrectInstanceState") from None
+
+    async def migrate_out(self, request: Any) -> list[Any]:
+        """Source of a migration: copy the instance out; answers when the copy ended."""
+        done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._known(request, lambda iid: self.nc.send_instance(
+            iid, str(request["dest"]), done.set_result))
+        outcome = await done
+        if outcome.ok:
+            self._save()
+        return wire.outcome(outcome)
+
+    def migrate_finish(self, request: Any) -> None:
+        """Destination: the copy ended (``ok``): run the instance here, or drop it."""
+        self.nc.finish_receive(str(request["instance_id"]), bool(request["ok"]),
+                               str(request.get("source", "")))
+        self._save()
 
     def set_enabled(self, request: Any) -> None:
         """Maintenance mode, as the CC decided it."""
