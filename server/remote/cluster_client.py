@@ -92,9 +92,9 @@ class RemoteCluster:
         self.node_views: dict[str, PlacedOn] = {}
         self.placement: dict[str, str] = {}
         self._types: dict[str, Resources] = {}
-        self._pending_run_on: list[tuple[str, InstanceSpec]] = []
         self._pending_requests: list[tuple[str, dict[str, Any]]] = []
-        self._pool = ThreadPoolExecutor(2, thread_name_prefix=f"cc-{zone}")
+        # The poll (which may wait at the CC) and volume requests (which wait for the node).
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"cc-{zone}")
         # Requests whose answer the CLC does not wait for go out in order, batched.
         self._outbox = Outbox(client, f"cc-{zone}")
         self._task: asyncio.Task[None] | None = None
@@ -173,9 +173,6 @@ class RemoteCluster:
             log.info("the CC of %s answers%s", self.zone, " (restarted)" if restarted else "")
             if self._types:
                 self._send_types()
-            pending, self._pending_run_on = self._pending_run_on, []
-            for node, spec in pending:
-                self.run_on(node, spec)
             requests, self._pending_requests = self._pending_requests, []
             for path, payload in requests:
                 self._later(path, payload)
@@ -262,11 +259,9 @@ class RemoteCluster:
         return nodes[:len(final)]
 
     def run_on(self, node: str, spec: InstanceSpec) -> None:
-        """Start or re-adopt an instance on a named node (queued while the CC is away)."""
-        if not self.available:
-            self._pending_run_on.append((node, spec))
-            return
-        self._quietly("/cc/run_on", {"node": node, "spec": wire.spec(spec)})
+        """Start or re-adopt an instance on a named node (the CLC's restore at start-up;
+        batched with the others, and queued while the CC is away)."""
+        self._later("/cc/run_on", {"node": node, "spec": wire.spec(spec)})
 
     def terminate_instance(self, instance_id: str) -> None:
         """Relay ncTerminateInstance (the CLC does not wait: the events tell)."""

@@ -107,6 +107,17 @@ def test_instances_run_across_zones(cloud: NetCloud) -> None:
         assert used == set(nodes)
     console = ec2.get_console_output(InstanceId=ids[0])
     assert "Output" in console
+    # EBS: the CLC's storage controller attaches through the CC to the node process.
+    vol = ec2.create_volume(Size=1, AvailabilityZone="zone-a")["VolumeId"]
+    wait_for("volume available", lambda: ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0][
+        "State"] == "available")
+    ec2.attach_volume(VolumeId=vol, InstanceId=ids[0], Device="/dev/sdf")
+    wait_for("attached", lambda: [a["State"] for a in ec2.describe_volumes(
+        VolumeIds=[vol])["Volumes"][0]["Attachments"]] == ["attached"])
+    ec2.detach_volume(VolumeId=vol)
+    wait_for("detached", lambda: ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0][
+        "State"] == "available")
+    ec2.delete_volume(VolumeId=vol)
     # DescribeSensors (CloudWatch's instance metrics) is relayed from the nodes by the CC.
     body = cbor2.dumps({"seconds": 60.0})
     clc = Keyring(str(cloud.keys_dir), "clc")
