@@ -128,14 +128,15 @@ class RemoteCluster:
                 await asyncio.sleep(self.poll_interval)
 
     def sync(self, timeout: float | None = None) -> bool:
-        """One blocking poll (at start-up, before the CLC restores its instances)."""
+        """One blocking poll for the views (at start-up, before the CLC restores its
+        instances); the events wait for the first poll, when the CLC listens."""
         try:
             raw = self.client.call("/cc/state", {"epoch": self.epoch, "after": self.seq},
                                    timeout=timeout)
         except (Unreachable, RemoteError) as exc:
             self._lost(exc)
             return False
-        self._apply(raw)
+        self._apply(raw, views_only=True)
         return True
 
     async def poll_once(self, wait: float = 0.0) -> bool:
@@ -160,10 +161,11 @@ class RemoteCluster:
                         self.zone, exc)
         self.available = False
 
-    def _apply(self, raw: dict[str, Any]) -> None:
+    def _apply(self, raw: dict[str, Any], *, views_only: bool = False) -> None:
         came_back = not self.available
         restarted = raw["epoch"] != self.epoch
-        self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
+        if not views_only:
+            self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
         self.resources = {str(k): (int(v[0]), int(v[1])) for k, v in raw["resources"].items()}
         self.nodes = [wire.to_node_info(n) for n in raw["nodes"]]
         self.node_views = {n.name: PlacedOn(n.name, NodeStatus(n.status)) for n in self.nodes}
@@ -176,7 +178,15 @@ class RemoteCluster:
             requests, self._pending_requests = self._pending_requests, []
             for path, payload in requests:
                 self._later(path, payload)
-        for item in raw["events"]:
+        items = [] if views_only else raw["events"]
+        if restarted:
+            # A log from before this CLC knew the CC (the CLC or the CC restarted): only each
+            # instance's latest state counts (a stopped and restarted instance's old
+            # teardown must not end it now).
+            latest = {item[1][0]: n for n, item in enumerate(items) if item[0] == "event"}
+            items = [item for n, item in enumerate(items)
+                     if item[0] != "event" or latest[item[1][0]] == n]
+        for item in items:
             if item[0] == "event":
                 event = wire.to_event(item[1])
                 for listener in self.listeners:

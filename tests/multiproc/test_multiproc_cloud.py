@@ -332,3 +332,20 @@ def test_maintenance_and_evacuation_move_instances_between_node_processes(
 def hosts_of(ec2: Any, ids: list[str]) -> set[str]:
     out = ec2.describe_instances(InstanceIds=ids)["Reservations"]
     return {i["Placement"].get("HostId", "") for r in out for i in r["Instances"]}
+
+
+def test_clc_restart_keeps_every_zone(cloud: NetCloud) -> None:
+    ec2 = cloud.client()
+    ids = run(ec2, "zone-a", 2) + run(ec2, "zone-b", 2)
+    wait_for("instances running", lambda: all_running(ec2, ids))
+    cloud.kill("clc")
+    cloud.start("clc")
+    cloud.wait_listening("clc", timeout=120)
+    ec2 = cloud.client()
+    assert set(states(ec2, ids).values()) == {"running"}
+    for zone in ZONES:  # the CCs kept them: the CLC's restore re-adopted, not re-ran
+        assert set(ids) & set(cc_view(cloud, zone)["placement"])
+    more = run(ec2, "zone-b", 1)
+    wait_for("running", lambda: all_running(ec2, more))
+    ec2.terminate_instances(InstanceIds=ids + more)
+    wait_for("terminated", lambda: set(states(ec2, ids + more).values()) == {"terminated"})

@@ -122,3 +122,37 @@ def test_internal_server_answers_signed_operations_and_batches(tmp_path: Path) -
     assert [r[0] for r in answer["result"]] == [True, False, True, False]  # type: ignore[index]
     assert marks == ["begin", "end"]
     assert ask("/batch", {"ops": "nope"})[0] == 400
+
+
+def test_a_clc_new_to_a_cc_takes_each_instance_latest_state(tmp_path: Path) -> None:
+    import asyncio
+
+    from server.remote.cluster_client import RemoteCluster
+    from server.remote.http import InternalClient
+
+    loop = asyncio.new_event_loop()
+    try:
+        cluster = RemoteCluster("z", InternalClient("http://127.0.0.1:9", Keyring(
+            str(tmp_path), "clc")), loop)
+        heard: list[tuple[str, str]] = []
+        cluster.listeners.append(lambda e: heard.append((e.instance_id, e.state.value)))
+
+        def state(epoch: str, seq: int, events: list[tuple[str, str]]) -> dict[str, object]:
+            return {"epoch": epoch, "seq": seq, "resources": {}, "nodes": [], "placement": {},
+                    "events": [["event", wire.event(InstanceEvent(i, "n", InstanceState(s), 1.0))]
+                               for i, s in events]}
+
+        cluster._apply(state("e1", 1, [("i-0", "staging")]), views_only=True)
+        assert heard == [] and cluster.epoch == ""  # the start-up sync leaves events alone
+        # An EBS instance stopped and started again before this CLC heard of it: its
+        # old teardown is not replayed, only its latest state.
+        log = [("i-1", "staging"), ("i-1", "running"), ("i-2", "shutting-down"),
+               ("i-2", "terminated"), ("i-2", "staging"), ("i-2", "running")]
+        cluster._apply(state("e1", 6, log))
+        assert heard == [("i-1", "running"), ("i-2", "running")]
+        heard.clear()
+        cluster._apply(state("e1", 8, [("i-3", "staging"), ("i-3", "running")]))
+        assert heard == [("i-3", "staging"), ("i-3", "running")]  # the same CC: every event
+    finally:
+        cluster.stop()
+        loop.close()
