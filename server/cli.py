@@ -1,4 +1,7 @@
-"""``eucalyptus-cloud``: run the whole cloud in one process.
+"""``eucalyptus-cloud``: run the whole cloud in one process, or one component of it.
+
+``--components clc[,walrus,sc]``, ``cc`` or ``nc`` runs one controller per process, on
+hosts of its own (``server/remote``); without it, everything runs in this process.
 
 Exit status: 0 after a clean stop, 1 when the cloud cannot start (database unreachable,
 a component failing at start-up), 2 for a bad configuration or command line, 3 when the
@@ -200,7 +203,11 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
                             format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
         from server.remote.process import run
 
-        run(config, settings, sock)
+        try:
+            run(config, settings, sock)
+        except Exception as exc:  # e.g. an unknown hypervisor: one line, not a traceback
+            logging.getLogger(__name__).debug("start-up failed", exc_info=True)
+            fail(str(exc), EXIT_START_FAILED)
         return
     from server.config import CLOUD_KEYS
 
