@@ -100,6 +100,9 @@ class Cluster(Protocol):
     def set_instance_load(self, instance_id: str, load: dict[str, float]) -> None:
         """Relay an instance's modelled load to its node."""
 
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Maintenance mode of a node: a disabled node takes no new instances."""
+
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()
                           ) -> list[tuple[str, str]]:
