@@ -2,10 +2,11 @@
 
 Each component has its own secret key, a file ``<component>.key`` in the keys
 directory shared by the cloud's hosts (as Eucalyptus shares ``/var/lib/eucalyptus/keys``
-between its components).  A request carries the sender's id, a timestamp and
-``HMAC-SHA256(key, method \\n path \\n sha256(body) \\n timestamp)``; the receiver looks
-the sender's key up, and refuses (403) a request that is unsigned, signed by an unknown
-component, altered in any signed part, or stamped outside the window.
+between its components).  A request carries the sender's id, a timestamp, a nonce and
+``HMAC-SHA256(key, method \\n path \\n sha256(body) \\n timestamp \\n nonce)``; the
+receiver looks the sender's key up, and refuses (403) a request that is unsigned, signed
+by an unknown component, altered in any signed part, stamped outside the window, or
+received before (its nonce is remembered while its timestamp could be accepted).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +29,7 @@ DEFAULT_WINDOW = 300.0
 HEADER_COMPONENT = "x-euca-component"
 HEADER_DATE = "x-euca-date"
 HEADER_SIGNATURE = "x-euca-signature"
+HEADER_NONCE = "x-euca-nonce"
 
 _COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -53,14 +56,16 @@ def ensure_key(keys_dir: str, component: str) -> bytes:
         return bytes.fromhex(fh.read().decode().strip())
 
 
-def string_to_sign(method: str, path: str, body: bytes, stamp: str) -> bytes:
+def string_to_sign(method: str, path: str, body: bytes, stamp: str, nonce: str) -> bytes:
     """What the signature covers."""
-    return "\n".join((method.upper(), path, hashlib.sha256(body).hexdigest(), stamp)).encode()
+    return "\n".join((method.upper(), path, hashlib.sha256(body).hexdigest(), stamp,
+                      nonce)).encode()
 
 
-def signature(key: bytes, method: str, path: str, body: bytes, stamp: str) -> str:
+def signature(key: bytes, method: str, path: str, body: bytes, stamp: str, nonce: str) -> str:
     """The hex HMAC-SHA256 of a request."""
-    return hmac.new(key, string_to_sign(method, path, body, stamp), hashlib.sha256).hexdigest()
+    return hmac.new(key, string_to_sign(method, path, body, stamp, nonce),
+                    hashlib.sha256).hexdigest()
 
 
 @dataclass
@@ -74,15 +79,19 @@ class Keyring:
     accept: tuple[str, ...] = ()
     now: Callable[[], float] = time.time
     _trusted: dict[str, bytes] = field(default_factory=dict)
+    #: Nonces of the requests accepted within the window, oldest first (replays are refused).
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _seen_order: deque[tuple[float, tuple[str, str]]] = field(default_factory=deque)
 
     def __post_init__(self) -> None:
         self.key = ensure_key(self.keys_dir, self.component)
 
     def sign(self, method: str, path: str, body: bytes) -> dict[str, str]:
         """Headers that sign one request as this component."""
-        stamp = f"{self.now():.3f}"
-        return {HEADER_COMPONENT: self.component, HEADER_DATE: stamp,
-                HEADER_SIGNATURE: signature(self.key, method, path, body, stamp)}
+        stamp = f"{self.now():.6f}"
+        nonce = secrets.token_hex(12)
+        return {HEADER_COMPONENT: self.component, HEADER_DATE: stamp, HEADER_NONCE: nonce,
+                HEADER_SIGNATURE: signature(self.key, method, path, body, stamp, nonce)}
 
     def trusted_key(self, component: str) -> bytes | None:
         """A peer's key from the keys directory (read once, then kept)."""
@@ -104,7 +113,8 @@ class Keyring:
         component = headers.get(HEADER_COMPONENT, "")
         stamp = headers.get(HEADER_DATE, "")
         given = headers.get(HEADER_SIGNATURE, "")
-        if not component or not stamp or not given:
+        nonce = headers.get(HEADER_NONCE, "")
+        if not component or not stamp or not given or not nonce:
             raise Refused("the request is not signed")
         if self.accept and not component.startswith(self.accept):
             raise Refused(f"component {component!r} may not call {self.component!r}")
@@ -115,8 +125,21 @@ class Keyring:
             when = float(stamp)
         except ValueError:
             raise Refused("malformed timestamp") from None
-        if abs(self.now() - when) > self.window:
+        now = self.now()
+        if abs(now - when) > self.window:
             raise Refused("the request's timestamp is outside the allowed window")
-        if not hmac.compare_digest(given, signature(key, method, path, body, stamp)):
+        if not hmac.compare_digest(given, signature(key, method, path, body, stamp, nonce)):
             raise Refused("the signature does not match the request")
+        self._forget_before(now - 2 * self.window)
+        seen = (component, nonce)
+        if seen in self._seen:
+            raise Refused("the request was already received (a replay)")
+        self._seen.add(seen)
+        self._seen_order.append((now, seen))
         return component
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Nonces older than any acceptable timestamp cannot be replayed: forget them."""
+        order = self._seen_order
+        while order and order[0][0] < cutoff:
+            self._seen.discard(order.popleft()[1])

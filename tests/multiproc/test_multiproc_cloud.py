@@ -141,6 +141,11 @@ def test_internal_requests_are_signed(cloud: NetCloud) -> None:
     tampered = cloud.internal("cc-zone-a", "/cc/state", cbor2.dumps({"after": 1}),
                               clc.sign("POST", "/cc/state", body))
     assert tampered.status_code == 403
+    assert "does not match" in cbor2.loads(tampered.content)["error"]
+    headers = clc.sign("POST", "/cc/state", body)
+    assert cloud.internal("cc-zone-a", "/cc/state", body, headers).status_code == 200
+    replayed = cloud.internal("cc-zone-a", "/cc/state", body, headers)
+    assert replayed.status_code == 403 and "replay" in cbor2.loads(replayed.content)["error"]
     other_path = cloud.internal("cc-zone-a", "/cc/terminate", body,
                                 clc.sign("POST", "/cc/state", body))
     assert other_path.status_code == 403

@@ -21,11 +21,19 @@ def test_signature_holds_only_for_the_signed_request(tmp_path: Path) -> None:
     cc = Keyring(str(tmp_path), "cc-zone-a", accept=("clc",), now=lambda: now[0])
     clc = Keyring(str(tmp_path), "clc", now=lambda: now[0])
     headers = clc.sign("POST", "/cc/state", b"body")
-    assert cc.verify("POST", "/cc/state", b"body", headers) == "clc"
     for method, path, body in (("POST", "/cc/state", b"other"), ("POST", "/cc/place", b"body"),
                                ("GET", "/cc/state", b"body")):
         with pytest.raises(Refused, match="does not match"):
             cc.verify(method, path, body, headers)
+    with pytest.raises(Refused, match="does not match"):
+        cc.verify("POST", "/cc/state", b"body", dict(headers, **{"x-euca-nonce": "other"}))
+    assert cc.verify("POST", "/cc/state", b"body", headers) == "clc"
+    with pytest.raises(Refused, match="replay"):  # the same request again, within the window
+        cc.verify("POST", "/cc/state", b"body", headers)
+    now[0] += 601  # its nonce is forgotten once its timestamp can no longer pass
+    assert cc.verify("POST", "/cc/state", b"body", clc.sign("POST", "/cc/state", b"body"))
+    assert len(cc._seen) == 1
+    now[0] -= 601
     with pytest.raises(Refused, match="not signed"):
         cc.verify("POST", "/cc/state", b"body", {})
     now[0] += 301  # outside the 300 s window
