@@ -113,19 +113,15 @@ class NodePoller:
                 nc.reachable = False
                 self.cc.node_down(view.name)
             return
-        first = not nc.reachable and view.status is not NodeStatus.DOWN
         nc.apply(state)
         for iid, inst in nc.instances.items():  # what it runs is this zone's, known or not
             if inst.state is not InstanceState.TERMINATED:
                 self.cc.adopt(view, iid, inst.spec.resources)
-        if first and view.total != state.capacity:
-            view.total = state.capacity
-        self.refresh(view)
+        view.total = state.capacity  # a node may come back with another size
         if view.status is NodeStatus.DOWN:
             log.info("node %s answers again; marking it UP", view.name)
-            view.total = state.capacity
             self.cc.node_up(view.name)
-            self.refresh(view)
+        self.refresh(view)
 
     def refresh(self, view: NodeView) -> None:
         """The node's free capacity: what it reports, less what the CC reserved on it since."""
