@@ -50,6 +50,9 @@ EVENT_LOG = 50000
 MAX_WAIT = 30.0
 #: Once news came, how long to let more of it gather into the same answer.
 GATHER_SECONDS = 0.02
+#: A reservation the CLC neither started nor released in this long is released (the CLC
+#: died between its two requests of a RunInstances).
+RESERVATION_SECONDS = 60.0
 
 
 class NodePoller:
@@ -153,6 +156,8 @@ class ClusterService:
         self.events: deque[tuple[int, list[Any]]] = deque(maxlen=EVENT_LOG)
         self.addresses: dict[str, str] = {}
         self._news: asyncio.Future[None] | None = None
+        #: instance -> (spec, when) of reservations not yet started
+        self.reserved: dict[str, tuple[InstanceSpec, float]] = {}
         cc.listeners.append(self._on_event)
         cc.migrations.listeners.append(self._on_migrated)
         cc.node_listeners.append(lambda view: self._wake())
@@ -287,23 +292,48 @@ class ClusterService:
             for spec, _ in reversed(placed):
                 self.cc.unplace(spec)
             return []
+        now = self.loop.time()
+        for spec, _ in placed:
+            self.reserved[spec.instance_id] = (spec, now)
+        if len(self.reserved) == len(placed):  # the first outstanding: look again later
+            self.loop.call_later(RESERVATION_SECONDS, self.release_stale)
         return [view.name for _, view in placed]
+
+    def release_stale(self) -> None:
+        """Release reservations older than :data:`RESERVATION_SECONDS`."""
+        cutoff = self.loop.time() - RESERVATION_SECONDS
+        for iid, (spec, when) in list(self.reserved.items()):
+            if when <= cutoff:
+                log.warning("releasing %s: reserved but never started", iid)
+                del self.reserved[iid]
+                self.cc.unplace(spec)
+        if self.reserved:
+            oldest = min(when for _, when in self.reserved.values())
+            self.loop.call_later(max(0.0, oldest - cutoff), self.release_stale)
 
     def start(self, request: Any) -> None:
         """Start reserved instances with their final specs; release the reservations left."""
         for raw in request.get("release", []):
-            self.cc.unplace(wire.to_spec(raw))
-        for raw in request["specs"]:
             spec = wire.to_spec(raw)
+            if self.reserved.pop(spec.instance_id, None) is not None:
+                self.cc.unplace(spec)
+        specs = [wire.to_spec(raw) for raw in request["specs"]]
+        for spec in specs:
+            if spec.instance_id not in self.reserved:
+                raise RemoteError(f"{spec.instance_id} is not reserved (released after "
+                                  f"{RESERVATION_SECONDS:g} s?)", "InstanceNotPlaced")
+        for spec in specs:
+            del self.reserved[spec.instance_id]
             view = self.cc.node_of(spec.instance_id)
-            if view is None:
-                raise RemoteError(f"{spec.instance_id} is not placed", "InstanceNotPlaced")
-            self.cc.start_placed(view, spec)
+            if view is not None:  # reserved, so placed (unless its node failed meanwhile)
+                self.cc.start_placed(view, spec)
 
     def unplace(self, request: Any) -> None:
         """Undo reservations."""
         for raw in request["specs"]:
-            self.cc.unplace(wire.to_spec(raw))
+            spec = wire.to_spec(raw)
+            if self.reserved.pop(spec.instance_id, None) is not None:
+                self.cc.unplace(spec)
 
     def run_on(self, request: Any) -> None:
         """Start or re-adopt an instance on a named node (the CLC's restore after a restart)."""

@@ -58,6 +58,11 @@ class NodeService:
                 saved = json.load(fh)
         except FileNotFoundError:
             return []
+        except ValueError as exc:  # kept aside for the admin; the node starts empty
+            log.error("node %s: %s is unreadable (%s); moved to %s.bad", self.nc.name,
+                      self.state_path, exc, self.state_path)
+            os.replace(self.state_path, self.state_path + ".bad")
+            return []
         restored = []
         for raw in saved.get("instances", []):
             spec = wire.to_spec(_unjson(raw))

@@ -164,3 +164,40 @@ def test_a_clc_new_to_a_cc_takes_each_instance_latest_state(tmp_path: Path) -> N
     finally:
         cluster.stop()
         loop.close()
+
+
+def test_a_reservation_never_started_is_released(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLC died between RunInstances' two requests: the CC releases the capacity."""
+    import asyncio
+
+    from server.cc.cluster import ClusterController
+    from server.clock import RealClock
+    from server.nc.hypervisor import make_driver
+    from server.nc.node import NodeController
+    from server.remote import cluster_server
+    from server.remote.cluster_server import ClusterService
+    from server.remote.http import RemoteError
+
+    monkeypatch.setattr(cluster_server, "RESERVATION_SECONDS", 0.05)
+    small = Resources(1, 256, 5)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        clock = RealClock(loop)
+        nc = NodeController("n1", clock, make_driver("virtual", "n1", {}, clock),
+                            lambda e: None)
+        cc = ClusterController("z", clock, [nc])
+        cc.set_vm_types({"m1.small": small})
+        service = ClusterService(cc, Keyring(str(tmp_path), "cc-z"), str(tmp_path), loop)
+        specs = [wire.spec(InstanceSpec(f"i-{n}", "m1.small", small)) for n in range(2)]
+        assert service.place({"specs": specs, "min_count": 2}) == ["n1", "n1"]
+        service.start({"specs": specs[:1]})  # the first starts; the second is left
+        assert set(service.reserved) == {"i-1"}
+        await asyncio.sleep(0.2)
+        assert not service.reserved and cc.node_of("i-1") is None
+        assert cc.node_of("i-0") is not None
+        with pytest.raises(RemoteError, match="not reserved"):
+            service.start({"specs": specs[1:]})
+
+    asyncio.run(scenario())
