@@ -1,4 +1,7 @@
-"""``eucalyptus-cloud``: run the whole cloud in one process.
+"""``eucalyptus-cloud``: run the whole cloud in one process, or one component of it.
+
+``--components clc[,walrus,sc]``, ``cc`` or ``nc`` runs one controller per process, on
+hosts of its own (``server/remote``); without it, everything runs in this process.
 
 Exit status: 0 after a clean stop, 1 when the cloud cannot start (database unreachable,
 a component failing at start-up), 2 for a bad configuration or command line, 3 when the
@@ -8,6 +11,7 @@ listen address cannot be bound (in use, not permitted, not an address of this ho
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import sys
 from typing import TYPE_CHECKING, Any
@@ -116,6 +120,33 @@ async def serve_both(server: Any, sock: socket.socket, tls_server: Any,
         task.result()
 
 
+def remote_settings(components: str | None, zone: str, node_name: str,
+                    clusters: tuple[str, ...], nodes: tuple[str, ...], keys_dir: str,
+                    poll_interval: float | None, internal_tls: bool) -> Any:
+    """The multi-process settings of the command line; None for the all-in-one cloud.
+    ValueError for a combination that makes no sense."""
+    from server.remote.registration import RemoteSettings, parse_addresses, parse_components
+
+    if components is None:
+        if clusters or nodes or zone or node_name:
+            raise ValueError("--cluster, --node, --zone and --node-name need --components")
+        return None
+    names = parse_components(components)
+    settings = RemoteSettings(components=names, keys_dir=os.path.abspath(keys_dir) if keys_dir
+                              else "", zone=zone, node_name=node_name,
+                              clusters=parse_addresses(clusters, "cluster"),
+                              nodes=parse_addresses(nodes, "node"), internal_tls=internal_tls)
+    if poll_interval is not None:
+        if poll_interval <= 0:
+            raise ValueError("--poll-interval: must be > 0")
+        settings.poll_interval = settings.clc_poll_interval = poll_interval
+    if ("cc" in names or "nc" in names) and not settings.all_in_one and not zone:
+        raise ValueError("--components cc|nc: --zone is required")
+    if names == {"nc"} and not node_name:
+        raise ValueError("--components nc: --node-name is required")
+    return settings
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="TOML configuration file (default: the embedded single-zone cloud).")
@@ -126,9 +157,26 @@ async def serve_both(server: Any, sock: socket.socket, tls_server: Any,
 @click.option("--log-level", default=None,
               type=click.Choice(["debug", "info", "warning", "error"]),
               help="Log level (overrides [cloud] log_level).")
+@click.option("--components", default=None,
+              help="Components this process runs: clc[,walrus,sc], cc or nc (default: all).")
+@click.option("--zone", default="", help="The zone of a cc or nc process.")
+@click.option("--node-name", default="", help="The node name of an nc process.")
+@click.option("--cluster", "clusters", multiple=True, metavar="ZONE=HOST:PORT",
+              help="Register a zone's CC with this CLC (repeatable).")
+@click.option("--node", "nodes", multiple=True, metavar="NAME=HOST:PORT",
+              help="Register a node with this CC (repeatable).")
+@click.option("--keys-dir", default="",
+              help="Directory of the components' keys (default DATA_DIR/keys).")
+@click.option("--poll-interval", type=float, default=None,
+              help="Seconds between a CC's polls of its nodes (default 6).")
+@click.option("--internal-tls/--no-internal-tls", default=False,
+              help="TLS on the links between components.")
 @click.version_option(package_name="eucalyptus-py", prog_name="eucalyptus-cloud")
 def main(config_path: str | None, data_dir: str | None, listen: str | None,
-         https_listen: str | None, log_level: str | None) -> None:
+         https_listen: str | None, log_level: str | None, components: str | None = None,
+         zone: str = "", node_name: str = "", clusters: tuple[str, ...] = (),
+         nodes: tuple[str, ...] = (), keys_dir: str = "", poll_interval: float | None = None,
+         internal_tls: bool = False) -> None:
     """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process.
 
     Exit status: 0 after a clean stop, 1 when the cloud cannot start, 2 for a bad
@@ -142,9 +190,25 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     except (ConfigError, ValueError) as exc:
         fail(str(exc), EXIT_CONFIG)
     try:
+        settings = remote_settings(components, zone, node_name, clusters, nodes, keys_dir,
+                                   poll_interval, internal_tls)
+    except ValueError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    try:
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
+    if settings is not None and "clc" not in settings.components:  # a CC or an NC
+        logging.basicConfig(level=(log_level or config.cloud["log_level"]).upper(),
+                            format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
+        from server.remote.process import run
+
+        try:
+            run(config, settings, sock)
+        except Exception as exc:  # e.g. an unknown hypervisor: one line, not a traceback
+            logging.getLogger(__name__).debug("start-up failed", exc_info=True)
+            fail(str(exc), EXIT_START_FAILED)
+        return
     from server.config import CLOUD_KEYS
 
     tls_sock = bind_https(config, https_listen is not None
@@ -159,6 +223,10 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
         fail(str(exc), EXIT_START_FAILED)
+    if settings is not None:
+        from server.remote.registration import configure
+
+        configure(cloud, settings)
     tls_server = None
     if tls_sock is not None:
         try:

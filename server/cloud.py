@@ -28,6 +28,7 @@ from server.config import CloudConfig
 from server.db.store import Store, make_engine, migrate
 from server.nc.hypervisor import make_driver
 from server.nc.node import NodeController
+from server.ports.cluster import Cluster
 from server.tls import TLSFiles
 from server.util import atomic_write
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         LoadBalancerPort,
         ScalingPolicies,
     )
+    from server.cc.monitor import NodeHealthMonitor
     from server.clc.bundletasks import BundleTasks
     from server.clc.ebs import BlockStorage
     from server.clc.launchtemplates import LaunchTemplate
@@ -48,10 +50,11 @@ if TYPE_CHECKING:
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
-    from server.nc.monitor import NodeHealthMonitor
     from server.net.service import NetworkService
     from server.ports.images import ImageSource
     from server.protocol.query import Handler
+    from server.remote.registration import RemoteSettings
+    from server.remote.signing import Keyring
     from server.walrus.service import Walrus
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,10 @@ class Components(TypedDict, total=False):
     console: Console
     signups: Signups
     ldap: LdapSync
+    #: Where the other components run, when this process is one of several (server.remote).
+    remote: RemoteSettings
+    remote_keyring: Keyring
+    remote_started: bool
     #: The Empyrean service registry and the cloud properties (euserv-*, euctl).
     service_registry: ServiceRegistry
     properties: Properties
@@ -133,7 +140,7 @@ class Cloud:
         self.store.seal_plain_records()  # a data dir from before secrets were sealed
         self.app = CloudApp(self)
         #: Zone -> its CC (built at start, :meth:`build_clusters`).
-        self.clusters: dict[str, ClusterController] = {}
+        self.clusters: dict[str, Cluster] = {}
         #: Components registered by name by the ``setup(cloud)`` of :data:`COMPONENTS`,
         #: typed per key (the core components below are typed attributes instead).
         self.components: Components = {}
@@ -206,6 +213,10 @@ class Cloud:
     # -- life cycle ------------------------------------------------------------------
     def build_clusters(self) -> None:
         """One CC per zone, with its NCs and their hypervisor drivers."""
+        from server.remote.registration import attach_remote_clusters
+
+        if attach_remote_clusters(self):  # --components clc: the zones' CCs run elsewhere
+            return
         for zone in self.config.zones:
             nodes = []
             for n in range(zone.nodes):

@@ -271,7 +271,7 @@ def _text(status: int, body: str) -> Response:
 
 def setup(cloud: Cloud) -> None:
     """Register the metadata service and the node health monitor."""
-    from server.nc.monitor import NodeHealthMonitor
+    from server.cc.monitor import NodeHealthMonitor
 
     cloud.app.register(MetadataService(cloud, shared_secret(cloud)))
     monitor = NodeHealthMonitor(cloud.clock, cloud.clusters)

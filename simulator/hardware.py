@@ -172,6 +172,29 @@ class VirtualHypervisor:
 
         self.clock.call_later(self.migration(vm.spec), copied)
 
+    def send(self, instance_id: str, done: Done) -> None:
+        """Live-migrate out to a node in another process after the modelled copy time."""
+        vm = self.vms.get(instance_id)
+        if vm is None:
+            done(Outcome(False, "no such instance"))
+            return
+
+        def copied() -> None:
+            if not self.up or self.vms.get(instance_id) is not vm:
+                done(Outcome(False, "migration aborted"))
+                return
+            del self.vms[instance_id]
+            done(OK)
+
+        self.clock.call_later(self.migration(vm.spec), copied)
+
+    def receive(self, spec: InstanceSpec) -> None:
+        """An instance copied in from a node in another process: it runs here now."""
+        vm = VirtualInstance(spec)
+        vm.running = True
+        self.vms[spec.instance_id] = vm
+        self._log(vm, f"migrated to {self.node}")
+
     def instances(self) -> list[str]:
         """Instances present on this virtual node."""
         return list(self.vms)

@@ -15,7 +15,6 @@ from server.cc.index import NodeIndex
 from server.cc.migration import Migrations
 from server.cc.policies import Policy, make_policy
 from server.clock import Cancel, Clock
-from server.nc.node import NodeController
 from server.nc.sensors import Sample
 from server.nc.types import (
     BlockDevice,
@@ -27,6 +26,8 @@ from server.nc.types import (
     Outcome,
     Resources,
 )
+from server.ports.cluster import Cluster
+from server.ports.node import Node
 
 MAX_INSTANCES_PER_CC = 2048
 # Plain constants for the hot paths: enum attribute lookups go through the metaclass.
@@ -43,7 +44,7 @@ class NodeView:
     """The CC's view of one node: what it last learned plus its own reservations."""
 
     index: int
-    nc: NodeController
+    nc: Node
     total: Resources
     avail: Resources
     status: NodeStatus = NodeStatus.UP
@@ -77,7 +78,7 @@ class NodeInfo:
 class ClusterController:
     """Places instances on a zone's nodes with a scheduling policy and tracks capacity."""
 
-    def __init__(self, zone: str, clock: Clock, nodes: Sequence[NodeController], *,
+    def __init__(self, zone: str, clock: Clock, nodes: Sequence[Node], *,
                  policy: str | Policy = "ROUNDROBIN",
                  power_idle_seconds: float = 300.0,
                  power_wake_seconds: float = 60.0,
@@ -111,7 +112,7 @@ class ClusterController:
             self.clock.call_later(poll_interval, self._poll)
 
     # -- topology -------------------------------------------------------------------
-    def add_node(self, nc: NodeController) -> NodeView:
+    def add_node(self, nc: Node) -> NodeView:
         """Register a node (clusteradmin-register-nodes)."""
         view = NodeView(len(self.nodes), nc, nc.capacity, nc.available(),
                         powered_since=self.clock.now())
@@ -121,14 +122,24 @@ class ClusterController:
         nc.report = functools.partial(self._on_nc_event if self.poll_interval else self._apply,
                                       view)
         for inst in nc.instances.values():
-            view.instances.add(inst.spec.instance_id)
-            self.instance_node[inst.spec.instance_id] = view
-            self.instance_demand[inst.spec.instance_id] = inst.spec.resources
+            self.adopt(view, inst.spec.instance_id, inst.spec.resources)
         self._grow_indices()
-        self._reindex(view)
+        self.reindex(view)
         if self.policy.powers_down and not view.instances:
-            self._arm_idle(view)
+            self.arm_idle(view)
         return view
+
+    def adopt(self, view: NodeView, instance_id: str, demand: Resources) -> None:
+        """Count an instance a node runs that this CC did not place (a node registered with
+        its instances, a CC restarted, a node back whose instances the CC never knew)."""
+        if instance_id in self.instance_node:
+            return
+        view.instances.add(instance_id)
+        self.instance_node[instance_id] = view
+        self.instance_demand[instance_id] = demand
+        if view.idle_timer is not None:
+            view.idle_timer.cancel()
+            view.idle_timer = None
 
     def _grow_indices(self) -> None:
         size = len(self.nodes)
@@ -150,10 +161,12 @@ class ClusterController:
         self._asleep = {t: NodeIndex(size) for t in types}
         self._fit_table = None
         for view in self.nodes:
-            self._reindex(view)
+            self.reindex(view)
 
-    def _reindex(self, view: NodeView) -> None:
-        """Update every type's fit index for one node after its state or capacity changed."""
+    def reindex(self, view: NodeView) -> None:
+        """Update every type's fit index for one node after its state or capacity changed.
+
+        Public for the CC's helpers (migration, health) that change a node's view."""
         table = self._fit_table
         if table is None:  # rebuilt after set_vm_types / _grow_indices replaced the indices
             table = self._fit_table = [
@@ -209,7 +222,7 @@ class ClusterController:
         if view.idle_timer is not None:
             view.idle_timer.cancel()
             view.idle_timer = None
-        self._reindex(view)
+        self.reindex(view)
         return view
 
     def unplace(self, spec: InstanceSpec) -> None:
@@ -220,9 +233,9 @@ class ClusterController:
             return
         view.instances.discard(spec.instance_id)
         view.avail = view.avail.plus(spec.resources)
-        self._reindex(view)
+        self.reindex(view)
         if self.policy.powers_down and not view.instances:
-            self._arm_idle(view)
+            self.arm_idle(view)
 
     def run_instances(self, specs: Sequence[InstanceSpec], min_count: int) -> list[str]:
         """Place and start as many of ``specs`` as fit, at least ``min_count`` or none.
@@ -293,7 +306,11 @@ class ClusterController:
         view.instances.add(spec.instance_id)
         self.instance_node[spec.instance_id] = view
         self.instance_demand[spec.instance_id] = spec.resources
-        self._reindex(view)
+        self.reindex(view)
+        self._start(view, spec)
+
+    def start_placed(self, view: NodeView, spec: InstanceSpec) -> None:
+        """Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step)."""
         self._start(view, spec)
 
     def _start(self, view: NodeView, spec: InstanceSpec) -> None:
@@ -307,7 +324,8 @@ class ClusterController:
         view.nc.run_instance(spec)
 
     # -- power (POWERSAVE) ------------------------------------------------------------
-    def _arm_idle(self, view: NodeView) -> None:
+    def arm_idle(self, view: NodeView) -> None:
+        """POWERSAVE: power an idle UP node down after ``power_idle_seconds``."""
         if view.idle_timer is not None or view.status is not NodeStatus.UP:
             return
         view.idle_timer = self.clock.call_later(self.power_idle_seconds,
@@ -319,13 +337,13 @@ class ClusterController:
             return
         self._account_power(view, on=False)
         view.status = NodeStatus.ASLEEP
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
 
     def _wake(self, view: NodeView) -> None:
         view.status = NodeStatus.WAKING
         self._account_power(view, on=True)
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
         view.wake_timer = self.clock.call_later(self.power_wake_seconds,
                                                 lambda: self._awoke(view))
@@ -335,14 +353,14 @@ class ClusterController:
         if view.status is not NodeStatus.WAKING:
             return
         view.status = NodeStatus.UP
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
         deferred, view.deferred = view.deferred, []
         for spec in deferred:
             if spec.instance_id in view.instances:
                 view.nc.run_instance(spec)
         if self.policy.powers_down and not view.instances:
-            self._arm_idle(view)
+            self.arm_idle(view)
 
     def _account_power(self, view: NodeView, *, on: bool) -> None:
         now = self.clock.now()
@@ -364,7 +382,7 @@ class ClusterController:
         if view.status is NodeStatus.DOWN:
             return
         view.status = NodeStatus.DOWN
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
 
     def node_up(self, name: str) -> None:
@@ -374,7 +392,7 @@ class ClusterController:
             return
         view.status = NodeStatus.UP
         view.avail = view.nc.available()
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
 
     def node_failed(self, name: str, reason: str = "node failure") -> list[str]:
@@ -399,7 +417,7 @@ class ClusterController:
         elif not enabled and view.status is NodeStatus.UP:
             view.status = NodeStatus.DISABLED
         view.nc.enabled = enabled
-        self._reindex(view)
+        self.reindex(view)
         self._node_changed(view)
 
     def set_available(self, available: bool) -> None:
@@ -417,7 +435,7 @@ class ClusterController:
         old, self.policy = self.policy, new
         for view in self.nodes:
             if new.powers_down and not old.powers_down and not view.instances:
-                self._arm_idle(view)
+                self.arm_idle(view)
             elif old.powers_down and not new.powers_down:
                 if view.idle_timer is not None:
                     view.idle_timer.cancel()
@@ -446,9 +464,9 @@ class ClusterController:
                     del self.instance_demand[event.instance_id]
                 if not self.poll_interval:
                     view.avail = view.avail.plus(demand)
-                self._reindex(view)
+                self.reindex(view)
                 if self.policy.powers_down and not view.instances:
-                    self._arm_idle(view)
+                    self.arm_idle(view)
         for listener in self.listeners:  # _emit, inlined: every NC report passes here
             listener(event)
 
@@ -467,7 +485,7 @@ class ClusterController:
                 for spec in view.deferred:
                     avail = avail.minus(spec.resources)
                 view.avail = avail
-                self._reindex(view)
+                self.reindex(view)
         if self.poll_interval:
             self.clock.call_later(self.poll_interval, self._poll)
 
@@ -572,3 +590,8 @@ class ClusterController:
             out.append(NodeInfo(v.name, self.zone, v.status.value, power, v.total,
                                 v.total.minus(v.avail), tuple(sorted(v.instances))))
         return out
+
+
+def _satisfies_port(cc: ClusterController) -> Cluster:
+    """Type check only: a ClusterController is a Cluster (mypy verifies the Protocol here)."""
+    return cc

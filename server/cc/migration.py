@@ -105,7 +105,7 @@ class Migrations:
         if dest.idle_timer is not None:
             dest.idle_timer.cancel()
             dest.idle_timer = None
-        cc._reindex(dest)
+        cc.reindex(dest)
         self.in_flight[iid] = (source.name, dest.name)
 
         def finished(outcome: Outcome) -> None:
@@ -115,16 +115,16 @@ class Migrations:
                 if not cc.poll_interval:
                     source.avail = source.avail.plus(demand)
                 cc.instance_node[iid] = dest
-                cc._reindex(source)
+                cc.reindex(source)
                 if cc.policy.powers_down and not source.instances:
-                    cc._arm_idle(source)
+                    cc.arm_idle(source)
                 self.completed += 1
             else:
                 dest.instances.discard(iid)
                 dest.avail = dest.avail.plus(demand)
-                cc._reindex(dest)
+                cc.reindex(dest)
                 if cc.policy.powers_down and not dest.instances:
-                    cc._arm_idle(dest)
+                    cc.arm_idle(dest)
             for listener in self.listeners:
                 listener(iid, dest.name, outcome)
 

@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from server.auth.identity import Identity
-    from server.cc.cluster import ClusterController
     from server.clock import Clock
     from server.config import CloudConfig
     from server.db.store import Store
+    from server.ports.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class CloudController:
     """
 
     def __init__(self, config: CloudConfig, clock: Clock, store: Store, identity: Identity,
-                 clusters: Mapping[str, ClusterController]):
+                 clusters: Mapping[str, Cluster]):
         self.config = config
         self.store = store
         self.clock = clock

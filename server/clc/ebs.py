@@ -30,10 +30,10 @@ from server.sc.model import (
 )
 
 if TYPE_CHECKING:
-    from server.cc.cluster import ClusterController
     from server.clc.controller import CloudController
     from server.clock import Clock
     from server.db.store import Store
+    from server.ports.cluster import Cluster
     from server.protocol.params import Params
     from server.protocol.query import Context
 
@@ -52,7 +52,7 @@ class BlockStorage:
     """
 
     def __init__(self, clc: CloudController, clock: Clock, store: Store,
-                 clusters: Mapping[str, ClusterController]):
+                 clusters: Mapping[str, Cluster]):
         self.clc = clc
         self.clock = clock
         self.store = store

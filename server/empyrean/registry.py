@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from server import errors
+from server.cc.cluster import ClusterController
 from server.nc.types import NodeStatus
 
 if TYPE_CHECKING:
-    from server.cc.cluster import ClusterController, NodeView
+    from server.cc.cluster import NodeView
     from server.cloud import Cloud
 
 log = logging.getLogger(__name__)
@@ -202,7 +203,7 @@ class ServiceRegistry:
         for record in list(self.services.values()):
             self._gate(record)
             self._cluster_availability(record)
-        for zone, cc in self.cloud.clusters.items():
+        for zone, cc in self._local_clusters():
             for view in cc.nodes:
                 node = self.services.get(view.name)
                 if node is not None and node.state in (DISABLED, STOPPED):
@@ -225,6 +226,8 @@ class ServiceRegistry:
             yield "walrus", "walrusbackend", CLOUD_PARTITION
         storage = _storage_zones(cloud)
         for zone, cc in cloud.clusters.items():
+            if not isinstance(cc, ClusterController):
+                continue  # a CC in another process: registered with RegisterService
             yield f"{zone}-cc", "cluster", zone
             if zone in storage:
                 yield f"{zone}-sc", "storage", zone
@@ -389,7 +392,7 @@ class ServiceRegistry:
         volumes."""
         if record.type == "cluster" and record.local:
             cc = self.cloud.clusters.get(record.partition)
-            if cc is not None:
+            if isinstance(cc, ClusterController):
                 cc.set_available(record.state == ENABLED)
         elif record.type == "storage" and record.local:
             zones = getattr(self.cloud.components.get("sc"), "zones", None)
@@ -433,8 +436,13 @@ class ServiceRegistry:
         elif old is NodeStatus.DOWN:
             self.record_event(view.name, "INFO", f"node reporting again to the CC of {zone}")
 
+    def _local_clusters(self) -> list[tuple[str, ClusterController]]:
+        """The CCs running in this process (remote ones report through the transport)."""
+        return [(zone, cc) for zone, cc in self.cloud.clusters.items()
+                if isinstance(cc, ClusterController)]
+
     def _node(self, name: str) -> tuple[ClusterController, NodeView] | None:
-        for cc in self.cloud.clusters.values():
+        for _zone, cc in self._local_clusters():
             view = cc.by_name.get(name)
             if view is not None:
                 return cc, view

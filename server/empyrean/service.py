@@ -11,6 +11,7 @@ DescribeProperties and ModifyPropertyValue.  All are cloud-administrator actions
 from __future__ import annotations
 
 import email.utils
+import functools
 from typing import TYPE_CHECKING, Any
 
 from server import errors
@@ -215,6 +216,9 @@ def setup(cloud: Cloud) -> None:
     props = Properties(cloud)
     cloud.components["service_registry"] = registry
     cloud.components["properties"] = props
+    # Clusters and nodes registered here are connected through the remote ports.
+    from server.remote.registration import connect_registered
+    registry.on_register(functools.partial(connect_registered, cloud))
     existing = cloud.app.by_path.get(EMPYREAN_PATH.lower())
     if isinstance(existing, QueryService):
         existing.actions.update(EMPYREAN_ACTIONS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from server.clock import Clock
 from server.nc.hypervisor import Hypervisor
@@ -24,6 +25,9 @@ from server.nc.types import (
     Outcome,
     Resources,
 )
+
+if TYPE_CHECKING:
+    from server.ports.node import Node
 
 S = InstanceState
 
@@ -211,7 +215,7 @@ class NodeController:
 
         self.driver.detach_volume(instance_id, device, detached)
 
-    def migrate_instance(self, instance_id: str, dest: NodeController, done: Done) -> None:
+    def migrate_instance(self, instance_id: str, dest: Node, done: Done) -> None:
         """ncMigrateInstances: live-migrate a running instance to ``dest`` through the driver.
 
         The destination holds the instance's resources from the start (the copy needs
@@ -219,6 +223,9 @@ class NodeController:
         """
         inst = self._get(instance_id)
         migrate = getattr(self.driver, "migrate", None)
+        if not isinstance(dest, NodeController):  # a node in another process
+            done(Outcome(False, f"{dest.name} is not reachable for live migration"))
+            return
         if migrate is None or inst.state is not _RUNNING:
             done(Outcome(False, f"{instance_id} cannot migrate from {self.name}"))
             return
@@ -250,6 +257,56 @@ class NodeController:
             done(outcome)
 
         migrate(instance_id, dest.driver, migrated)
+
+    # -- live migration to and from nodes in other processes (the CC carries it) ----------
+    def send_instance(self, instance_id: str, dest_name: str, done: Done) -> None:
+        """Source side of a migration to a node in another process: the driver copies the
+        instance out; then this node forgets it (or keeps running it if the copy failed)."""
+        inst = self._get(instance_id)
+        send = getattr(self.driver, "send", None)
+        if send is None or inst.state is not _RUNNING:
+            done(Outcome(False, f"{instance_id} cannot migrate from {self.name}"))
+            return
+        self._move(inst, _MIGRATING, f"to {dest_name}")
+
+        def sent(outcome: Outcome) -> None:
+            if inst.state is not _MIGRATING or not outcome.ok:
+                if inst.state is _MIGRATING:  # roll back: this node keeps running it
+                    self._move(inst, _RUNNING, outcome.error)
+                done(outcome if not outcome.ok else Outcome(False, "instance went away"))
+                return
+            del self.instances[instance_id]
+            self._used = self._used.minus(inst.spec.resources)
+            done(outcome)
+
+        send(instance_id, sent)
+
+    def receive_instance(self, spec: InstanceSpec, launch_time: float) -> None:
+        """Destination side: hold an incoming instance's resources while it is copied in."""
+        existing = self.instances.get(spec.instance_id)
+        if existing is not None and existing.state is not _TERMINATED:
+            raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
+        incoming = NodeInstance(spec, _MIGRATING, self.clock.now(), launch_time,
+                                {b.volume_id: b for b in spec.block_devices if b.volume_id})
+        self.instances[spec.instance_id] = incoming
+        self._used = self._used.plus(spec.resources)
+
+    def finish_receive(self, instance_id: str, ok: bool, source: str) -> None:
+        """The copy ended: the incoming instance runs here, or is dropped."""
+        inst = self.instances.get(instance_id)
+        if inst is None or inst.state is not _MIGRATING:
+            return
+        if not ok:
+            del self.instances[instance_id]
+            self._used = self._used.minus(inst.spec.resources)
+            return
+        receive = getattr(self.driver, "receive", None)
+        if receive is not None:
+            receive(inst.spec)
+        inst.state = _RUNNING
+        inst.since = self.clock.now()
+        self.report(InstanceEvent(instance_id, self.name, _RUNNING, inst.since,
+                                  f"migrated from {source}"))
 
     def crash(self, reason: str = "node failure") -> list[str]:
         """The node's hardware failed: every instance on it is lost (FAILED, then TERMINATED)."""
@@ -301,3 +358,8 @@ class NodeController:
         if inst is None:
             raise KeyError(instance_id)
         return inst
+
+
+def _satisfies_port(nc: NodeController) -> Node:
+    """Type check only: a NodeController is a Node (mypy verifies the Protocol here)."""
+    return nc

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from server.cc.cluster import ClusterController
+from server.cc.monitor import NodeHealthMonitor
 from server.clock import ManualClock
-from server.nc.monitor import NodeHealthMonitor
 from server.nc.node import NodeController
 from server.nc.types import OK, InstanceSpec, InstanceState, NodeStatus, Outcome, Resources
 

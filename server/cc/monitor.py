@@ -1,4 +1,4 @@
-"""The node health monitor: a node whose hypervisor stops answering leaves scheduling.
+"""The CC's node health monitor: a node whose hypervisor stops answering leaves scheduling.
 
 Like the NC's monitoring thread (reference §1.3: every 5 s it checks libvirt), the
 monitor asks each node's driver, off the control loop, whether its hypervisor answers.
@@ -22,11 +22,12 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from server.cc.cluster import ClusterController
 from server.clock import Clock
 from server.nc.types import InstanceState, NodeStatus
 
 if TYPE_CHECKING:
-    from server.cc.cluster import ClusterController
+    from server.ports.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ HealthReport = Callable[..., None]
 class NodeHealthMonitor:
     """Checks every node's hypervisor on the clock and tells its CC when one is down or back."""
 
-    def __init__(self, clock: Clock, clusters: Mapping[str, ClusterController],
+    def __init__(self, clock: Clock, clusters: Mapping[str, Cluster],
                  period: float = MONITORING_PERIOD):
         self.clock = clock
         self.clusters = clusters
@@ -63,8 +64,10 @@ class NodeHealthMonitor:
         if self._stopped:
             return
         for cc in self.clusters.values():
+            if not isinstance(cc, ClusterController):
+                continue  # a CC in another process checks its own nodes
             for view in cc.nodes:
-                check = getattr(view.nc.driver, "check_health", None)
+                check = getattr(getattr(view.nc, "driver", None), "check_health", None)
                 if check is None or view.name in self._in_flight:
                     continue
                 self._in_flight.add(view.name)
@@ -109,4 +112,6 @@ class NodeHealthMonitor:
                 if inst.state is not InstanceState.TERMINATED}
         for iid in sorted(set(domains) - live):
             log.warning("node %s: domain %s has no instance; removing it", name, iid)
-            nc.driver.stop(iid, lambda outcome: None)
+            driver = getattr(nc, "driver", None)  # local nodes only (the monitor's)
+            if driver is not None:
+                driver.stop(iid, lambda outcome: None)

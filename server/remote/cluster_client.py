@@ -1,0 +1,360 @@
+"""The CLC's proxy of a zone's CC in another process: :class:`RemoteCluster`.
+
+It satisfies the Cluster port.  Like Eucalyptus' CLC, it polls its CC (``/cc/state``)
+for the zone's instance events and its resource, node and placement views; the views
+answer the CLC's reads without a network call.  Requests that change something (run,
+terminate, attach, ...) are sent at once, bounded by a timeout.
+
+A CC that does not answer makes its zone unavailable: RunInstances in it fails with
+``InsufficientInstanceCapacity`` ("... zone-a is unavailable: its cluster controller
+does not answer"), the error AWS gives when a zone cannot take instances, and the
+zone's free counts read 0.  The next poll that is answered makes it available again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from server import errors
+from server.cc.cluster import NodeInfo
+from server.cc.migration import MigrationError
+from server.nc.sensors import Sample
+from server.nc.types import BlockDevice, Done, InstanceSpec, NodeStatus, Outcome, Resources
+from server.ports.cluster import Cluster, EventListener, MigrationListener
+from server.remote import wire
+from server.remote.http import InternalClient, Outbox, RemoteError, Unreachable
+
+log = logging.getLogger(__name__)
+
+#: Seconds between the CLC's polls of a remote CC.
+DEFAULT_CLC_POLL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOn:
+    """A node as the CLC's view of a remote zone knows it."""
+
+    name: str
+    status: NodeStatus
+
+
+@dataclass
+class MigrationListeners:
+    """Who hears of finished migrations (the CLC)."""
+
+    listeners: list[MigrationListener] = field(default_factory=list)
+
+
+class _Nodes(Mapping[str, PlacedOn]):
+    """The zone's nodes by name; before the CC was ever reached, every name may be one
+    (the CLC restores its instances at start and must not drop them for a late CC)."""
+
+    def __init__(self, cluster: RemoteCluster):
+        self.cluster = cluster
+
+    def __getitem__(self, name: str) -> PlacedOn:
+        if not self.cluster.synced:
+            return PlacedOn(name, NodeStatus.DOWN)
+        return self.cluster.node_views[name]
+
+    def __contains__(self, name: object) -> bool:
+        return not self.cluster.synced or name in self.cluster.node_views
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.cluster.node_views)
+
+    def __len__(self) -> int:
+        return len(self.cluster.node_views)
+
+
+class RemoteCluster:
+    """A zone's Cluster Controller reached over signed HTTP."""
+
+    def __init__(self, zone: str, client: InternalClient, loop: asyncio.AbstractEventLoop,
+                 *, poll_interval: float = DEFAULT_CLC_POLL):
+        self.zone = zone
+        self.client = client
+        self.loop = loop
+        self.poll_interval = poll_interval
+        self.listeners: list[EventListener] = []
+        self.migrations = MigrationListeners()
+        self.available = False
+        self.synced = False
+        self.epoch = ""
+        self.seq = 0
+        self.resources: dict[str, tuple[int, int]] = {}
+        self.nodes: list[NodeInfo] = []
+        self.node_views: dict[str, PlacedOn] = {}
+        self.placement: dict[str, str] = {}
+        self._types: dict[str, Resources] = {}
+        self._pending_requests: list[tuple[str, dict[str, Any]]] = []
+        # The poll (which may wait at the CC) and volume requests (which wait for the node).
+        self._pool = ThreadPoolExecutor(4, thread_name_prefix=f"cc-{zone}")
+        # Requests whose answer the CLC does not wait for go out in order, batched.
+        self._outbox = Outbox(client, f"cc-{zone}")
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def by_name(self) -> Mapping[str, PlacedOn]:
+        """The zone's nodes by name."""
+        return _Nodes(self)
+
+    # -- the poll ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Poll the CC now and then every ``poll_interval`` seconds."""
+        self._task = self.loop.create_task(self._run())
+
+    def stop(self) -> None:
+        """Stop polling."""
+        if self._task is not None:
+            self._task.cancel()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._outbox.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                answered = await self.poll_once(wait=self.poll_interval if self.available
+                                                else 0.0)
+            except Exception:
+                log.exception("poll of the CC of %s failed", self.zone)
+                answered = False
+            if not answered:
+                await asyncio.sleep(self.poll_interval)
+
+    def sync(self, timeout: float | None = None) -> bool:
+        """One blocking poll for the views (at start-up, before the CLC restores its
+        instances); the events wait for the first poll, when the CLC listens."""
+        try:
+            raw = self.client.call("/cc/state", {"epoch": self.epoch, "after": self.seq},
+                                   timeout=timeout)
+        except (Unreachable, RemoteError) as exc:
+            self._lost(exc)
+            return False
+        self._apply(raw, views_only=True)
+        return True
+
+    async def poll_once(self, wait: float = 0.0) -> bool:
+        """Ask the CC for its events and views (off the loop), then apply them.
+
+        With ``wait``, the CC answers as soon as it has news, at the latest after ``wait``
+        seconds.  False when the CC did not answer."""
+        request = {"epoch": self.epoch, "after": self.seq, "wait": wait}
+        try:
+            raw = await self.loop.run_in_executor(
+                self._pool, lambda: self.client.call(
+                    "/cc/state", request, timeout=wait + self.client.timeout))
+        except (Unreachable, RemoteError) as exc:
+            self._lost(exc)
+            return False
+        self._apply(raw)
+        return True
+
+    def _lost(self, exc: Exception) -> None:
+        if self.available:
+            log.warning("the CC of %s does not answer (%s); the zone is unavailable",
+                        self.zone, exc)
+        self.available = False
+
+    def _apply(self, raw: dict[str, Any], *, views_only: bool = False) -> None:
+        came_back = not self.available
+        restarted = raw["epoch"] != self.epoch
+        if not views_only:
+            self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
+        self.resources = {str(k): (int(v[0]), int(v[1])) for k, v in raw["resources"].items()}
+        self.nodes = [wire.to_node_info(n) for n in raw["nodes"]]
+        self.node_views = {n.name: PlacedOn(n.name, NodeStatus(n.status)) for n in self.nodes}
+        self.placement = {str(k): str(v) for k, v in raw["placement"].items()}
+        self.available = self.synced = True
+        if came_back:
+            log.info("the CC of %s answers%s", self.zone, " (restarted)" if restarted else "")
+            if self._types:
+                self._send_types()
+            requests, self._pending_requests = self._pending_requests, []
+            for path, payload in requests:
+                self._later(path, payload)
+        items = [] if views_only else raw["events"]
+        if restarted:
+            # A log from before this CLC knew the CC (the CLC or the CC restarted): only each
+            # instance's latest state counts (a stopped and restarted instance's old
+            # teardown must not end it now).
+            latest = {item[1][0]: n for n, item in enumerate(items) if item[0] == "event"}
+            items = [item for n, item in enumerate(items)
+                     if item[0] != "event" or latest[item[1][0]] == n]
+        for item in items:
+            if item[0] == "event":
+                event = wire.to_event(item[1])
+                for listener in self.listeners:
+                    listener(event)
+            elif item[0] == "migrated":
+                outcome = wire.to_outcome(item[3])
+                for migrated in self.migrations.listeners:
+                    migrated(str(item[1]), str(item[2]), outcome)
+
+    # -- requests ------------------------------------------------------------------------
+    def _call(self, path: str, payload: dict[str, Any]) -> Any:
+        """A blocking request; an unreachable CC makes the zone unavailable."""
+        if not self.available:
+            raise self._unavailable()
+        try:
+            return self.client.call(path, payload)
+        except Unreachable as exc:
+            self._lost(exc)
+            raise self._unavailable() from None
+
+    def _unavailable(self) -> errors.AWSError:
+        return errors.AWSError(
+            f"Not enough resources available: {self.zone} is unavailable: its cluster "
+            "controller does not answer.", code="InsufficientInstanceCapacity", status=500)
+
+    def _quietly(self, path: str, payload: dict[str, Any]) -> Any:
+        try:
+            return self._call(path, payload)
+        except (errors.AWSError, RemoteError) as exc:
+            log.warning("%s in %s failed: %s", path, self.zone, exc)
+            return None
+
+    def _later(self, path: str, payload: dict[str, Any]) -> None:
+        """Send a request off the loop (in order with the other such requests)."""
+        if not self.available:  # sent when the CC answers again
+            self._pending_requests.append((path, payload))
+            return
+        def answered(result: Any, error: BaseException | None) -> None:  # a worker thread
+            if isinstance(error, Unreachable):
+                self._lost(error)
+            elif error is not None:
+                log.warning("%s in %s failed: %s", path, self.zone, error)
+
+        self._outbox.send(path, payload, answered)
+
+    def _send_types(self) -> None:
+        self._quietly("/cc/vm_types", {"types": {k: wire.resources(v)
+                                                 for k, v in self._types.items()}})
+
+    def set_vm_types(self, types: dict[str, Any]) -> None:
+        """The VM types the CC places (sent again whenever the CC comes back)."""
+        self._types = dict(types)
+        if self.available:
+            self._send_types()
+
+    def run_instances(self, specs: Sequence[InstanceSpec], min_count: int) -> list[str]:
+        """Place and start at least ``min_count`` of ``specs`` or none."""
+        return self.run_instances_prepared(specs, min_count, lambda placed: specs[:placed])
+
+    def run_instances_prepared(
+            self, specs: Sequence[InstanceSpec], min_count: int,
+            before_start: Callable[[int], Sequence[InstanceSpec]]) -> list[str]:
+        """Reserve at the CC, let the caller finish the specs, then start them there."""
+        nodes: list[str] = self._call("/cc/place", {"specs": [wire.spec(s) for s in specs],
+                                                    "min_count": min_count})
+        if not nodes:
+            return []
+        placed = list(specs[:len(nodes)])
+        try:
+            final = list(before_start(len(nodes)))
+            if len(final) < min_count:
+                raise ValueError("before_start returned fewer than min_count specs")
+        except BaseException:
+            self._quietly("/cc/unplace", {"specs": [wire.spec(s) for s in placed]})
+            raise
+        self._call("/cc/start", {"specs": [wire.spec(s) for s in final],
+                                 "release": [wire.spec(s) for s in placed[len(final):]]})
+        for spec, node in zip(final, nodes, strict=False):
+            self.placement[spec.instance_id] = node
+        return nodes[:len(final)]
+
+    def run_on(self, node: str, spec: InstanceSpec) -> None:
+        """Start or re-adopt an instance on a named node (the CLC's restore at start-up;
+        batched with the others, and queued while the CC is away)."""
+        self._later("/cc/run_on", {"node": node, "spec": wire.spec(spec)})
+
+    def terminate_instance(self, instance_id: str) -> None:
+        """Relay ncTerminateInstance (the CLC does not wait: the events tell)."""
+        self._later("/cc/terminate", {"instance_id": instance_id})
+
+    def reboot_instance(self, instance_id: str) -> None:
+        """Relay ncRebootInstance."""
+        self._later("/cc/reboot", {"instance_id": instance_id})
+
+    def console_output(self, instance_id: str) -> bytes:
+        """Relay ncGetConsoleOutput."""
+        out = self._quietly("/cc/console", {"instance_id": instance_id})
+        return bytes(out) if out else b""
+
+    def _volume(self, path: str, payload: dict[str, Any], done: Done) -> None:
+        def work() -> Outcome:
+            try:
+                return wire.to_outcome(self._call(path, payload))
+            except (errors.AWSError, RemoteError) as exc:
+                return Outcome(False, str(exc))
+
+        future = self.loop.run_in_executor(self._pool, work)
+        future.add_done_callback(lambda f: done(f.result()))
+
+    def attach_volume(self, instance_id: str, device: BlockDevice, done: Done) -> None:
+        """Relay ncAttachVolume; ``done`` when the node is done."""
+        self._volume("/cc/attach", {"instance_id": instance_id, "device": wire.device(device)},
+                     done)
+
+    def detach_volume(self, instance_id: str, volume_id: str, done: Done) -> None:
+        """Relay ncDetachVolume; ``done`` when the node is done."""
+        self._volume("/cc/detach", {"instance_id": instance_id, "volume_id": volume_id}, done)
+
+    def node_of(self, instance_id: str) -> PlacedOn | None:
+        """The node an instance is on, as of the last poll."""
+        name = self.placement.get(instance_id)
+        if name is None:
+            return None
+        if not self.available:  # nothing is known of a zone whose CC is gone
+            return PlacedOn(name, NodeStatus.DOWN)
+        return self.node_views.get(name, PlacedOn(name, NodeStatus.DOWN))
+
+    def describe_resources(self) -> dict[str, tuple[int, int]]:
+        """Per VM type ``(free, max)``; none while the CC does not answer."""
+        return dict(self.resources) if self.available else {}
+
+    def describe_nodes(self) -> list[NodeInfo]:
+        """The zone's nodes as of the last poll."""
+        return list(self.nodes)
+
+    def describe_sensors(self, seconds: float) -> dict[str, Sample]:
+        """Every reachable node's instance samples (DescribeSensors, relayed by the CC)."""
+        raw = self._quietly("/cc/sensors", {"seconds": seconds}) if self.available else None
+        if not raw:
+            return {}
+        return {str(iid): {str(m): (float(v[0]), str(v[1])) for m, v in sample.items()}
+                for iid, sample in raw.items()}
+
+    def set_instance_load(self, instance_id: str, load: dict[str, float]) -> None:
+        """Relay an instance's modelled load."""
+        self._later("/cc/set_load", {"instance_id": instance_id, "load": load})
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        """Maintenance mode for a node of the zone."""
+        self._call("/cc/set_enabled", {"name": name, "enabled": enabled})
+
+    def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
+                          include: Sequence[str] = (), exclude: Sequence[str] = ()
+                          ) -> list[tuple[str, str]]:
+        """Migrate one instance, or evacuate a node (the CC plans it)."""
+        try:
+            pairs = self._call("/cc/migrate", {
+                "instance_id": instance_id, "source_node": source_node,
+                "include": list(include), "exclude": list(exclude)})
+        except RemoteError as exc:
+            raise MigrationError(str(exc)) from None
+        return [(str(a), str(b)) for a, b in pairs]
+
+    def register_node(self, name: str, url: str) -> str:
+        """Register a node with this zone's CC; its state (UP or DOWN)."""
+        return str(self._call("/cc/register_node", {"name": name, "url": url}))
+
+
+def _satisfies_port(cluster: RemoteCluster) -> Cluster:
+    """Type check only: a RemoteCluster is a Cluster (mypy verifies the Protocol here)."""
+    return cluster
