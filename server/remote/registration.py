@@ -201,8 +201,8 @@ def register_node(cloud: Cloud, zone: str, name: str, address: str) -> str:
 def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
     """Service-registry subscriber: a cluster or node registered with
     ``euserv-register-service`` (or kept from before a restart) is connected through
-    the remote ports, and its state reported back (ENABLED, NOTREADY or BROKEN)."""
-    from server.empyrean.registry import BROKEN, ENABLED, NOTREADY
+    the remote ports, and its state reported back (ENABLED, or NOTREADY while it cannot be)."""
+    from server.empyrean.registry import ENABLED, NOTREADY
 
     registry = cloud.components.get("service_registry")
     if registry is None or record.type not in ("cluster", "node"):
@@ -222,5 +222,7 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
             registry.set_state(record.name, ENABLED if state == "UP" else NOTREADY,
                                f"its cluster controller sees it {state}")
     except Exception as exc:  # noqa: BLE001 - any failure is the service's state, not a crash
+        # Not connected (yet): the service stays NOTREADY, as Eucalyptus shows a registered
+        # service it cannot reach; the reason goes to the log.
         log.warning("cannot connect %s %s at %s: %s", record.type, record.name, address, exc)
-        registry.set_state(record.name, BROKEN, str(exc))
+        registry.set_state(record.name, NOTREADY, str(exc))
