@@ -19,7 +19,7 @@ from urllib.parse import quote
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import sse
+from server.walrus import quota, sse
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context, loads
 from server.walrus.lifecycle import expiration_header
@@ -258,6 +258,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                                    MinSizeAllowed=str(ctx.walrus.min_part_size))
     etag = _multipart_etag([p["etag"] for p in chosen])
     size = sum(p["size"] for p in chosen)
+    await quota.check_write(ctx, bucket, ctx.key, size)
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
     fields.update(loads(upload.get("lock"), {}))

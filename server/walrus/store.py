@@ -376,6 +376,21 @@ class WalrusStore(UploadStore):
 
         return run
 
+    def usage(self, bucket: str | None = None, account_id: str | None = None
+              ) -> tuple[int, int]:
+        """``(objects, bytes)`` stored in one bucket, or in every bucket of an account:
+        each version counts, delete markers do not (the quota keys' measure)."""
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(objects.c.size), 0)) \
+            .where(objects.c.delete_marker == sa.false())
+        if bucket is not None:
+            query = query.where(objects.c.bucket == bucket)
+        if account_id is not None:
+            query = query.where(objects.c.bucket.in_(
+                sa.select(buckets.c.name).where(buckets.c.account_id == account_id)))
+        with self.engine.connect() as conn:
+            count, size = conn.execute(query).one()
+        return int(count), int(size)
+
     def update_object(self, row_id: int, **values: Any) -> None:
         """Set columns of one version (ACL, tags)."""
         self._tx(lambda c: c.execute(objects.update().where(objects.c.id == row_id)
