@@ -13,10 +13,12 @@ from server.clc import (
     keypairs,
     launchtemplates,
     lifecycle,
+    parameters,
     passwords,
     tags,
     zones,
 )
+from server.protocol.params import Params
 from server.protocol.query import Handler, QueryService
 
 API_VERSION = "2016-11-15"
@@ -45,6 +47,10 @@ class EC2Service(QueryService):
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
                passwords, bundletasks, launchtemplates]
+
+    def check_parameters(self, action: str, params: Params) -> None:
+        """AWS's UnknownParameter for a parameter the action does not have."""
+        parameters.check(action, params)
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""
