@@ -159,6 +159,9 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
         fail(str(exc), EXIT_START_FAILED)
+    from server.gctune import freeze_long_lived
+
+    freeze_long_lived()
     tls_server = None
     if tls_sock is not None:
         try:
