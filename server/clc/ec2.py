@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 from server.auth import sigv4
 from server.clc import (
     addresses,
@@ -20,6 +23,9 @@ from server.clc import (
 )
 from server.protocol.params import Params
 from server.protocol.query import Handler, QueryService
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
 
 API_VERSION = "2016-11-15"
 
@@ -47,6 +53,13 @@ class EC2Service(QueryService):
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
                passwords, bundletasks, launchtemplates]
+
+    def __init__(self, cloud: Cloud):
+        super().__init__(cloud)
+        # AWS's model takes a few hundred ms to read: read it beside the start-up rather
+        # than in the first EC2 request.
+        threading.Thread(target=parameters.accepted, args=("DescribeRegions",),
+                         name="ec2-parameters", daemon=True).start()
 
     def check_parameters(self, action: str, params: Params) -> None:
         """AWS's UnknownParameter for a parameter the action does not have."""
