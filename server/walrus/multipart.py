@@ -258,7 +258,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                                    MinSizeAllowed=str(ctx.walrus.min_part_size))
     etag = _multipart_etag([p["etag"] for p in chosen])
     size = sum(p["size"] for p in chosen)
-    await quota.check_write(ctx, bucket, ctx.key, size)
+    guard = await quota.check_write(ctx, bucket, ctx.key, size)
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
     fields.update(loads(upload.get("lock"), {}))
@@ -270,7 +270,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                   parts=json.dumps([p["size"] for p in chosen]))
     try:
         row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
-                                      {p["part_number"]: p["blob"] for p in chosen})
+                                      {p["part_number"]: p["blob"] for p in chosen}, guard)
     except e.NoSuchUpload:
         # A concurrent Complete of the same upload won the race.
         done = _completed_already(ctx, bucket, wanted)

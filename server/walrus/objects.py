@@ -206,7 +206,7 @@ async def put_object(ctx: S3Context) -> Response:
         raise e.MissingContentLength()
     if "if-match" in h or "if-none-match" in h:
         _check_write_conditions(ctx, bucket)
-    await quota.check_write(ctx, bucket, ctx.key, _declared_length(h))
+    guard = await quota.check_write(ctx, bucket, ctx.key, _declared_length(h))
     fields = object_fields(ctx, bucket)
     fields.update(lock_fields(ctx, bucket))
     enc = sse.for_write(h, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
@@ -217,7 +217,7 @@ async def put_object(ctx: S3Context) -> Response:
         blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
         fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
                       checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
-        return ctx.walrus.store.put(bucket, key, fields)
+        return ctx.walrus.store.put(bucket, key, fields, guard=guard)
 
     got = await receive(ctx, encryption=(enc.key, nonce) if enc else None, record=record)
     row = got.recorded
@@ -317,7 +317,7 @@ async def copy_object(ctx: S3Context) -> Response:
                                "object to itself without changing the object's metadata, "
                                "storage class, website redirect location or encryption "
                                "attributes.")
-    await quota.check_write(ctx, bucket, ctx.key, int(src["size"]))
+    guard = await quota.check_write(ctx, bucket, ctx.key, int(src["size"]))
     fields = object_fields(ctx, bucket, copy_from=src)
     fields.update(lock_fields(ctx, bucket))
     provider = ctx.walrus.provider
@@ -334,7 +334,8 @@ async def copy_object(ctx: S3Context) -> Response:
     fields.update(size=src["size"], etag=etag, blobs=json.dumps(new_blobs), parts=parts,
                   checksum=src.get("checksum"), sse=record)
     try:
-        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
+        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields,
+                                      guard=guard)
     except BaseException:
         for seg in new_blobs:
             provider.delete(seg[0])

@@ -5,7 +5,9 @@ in the account's and the user's own policies (reference eucalyptus.md §3.2).
 
 Every stored version counts, delete markers do not; a write that replaces the null
 version of a key frees what that version held.  The check runs before the body is read
-(with the declared length), so an over-quota upload is refused before it is stored; as
+(with the declared length), so an over-quota upload is refused before it is stored, and
+again in the transaction that records the write (writers are serialized there), so that
+concurrent writes cannot pass a quota together; as
 Eucalyptus' object storage gateway does, the refusal is ``AccessDenied``, with a message
 naming the quota.
 """
@@ -13,6 +15,7 @@ naming the quota.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from server.auth import quotas
@@ -21,6 +24,8 @@ from server.auth.policy import Request
 from server.walrus import errors as e
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
     from server.walrus.context import S3Context
 
 Row = dict[str, Any]
@@ -62,25 +67,45 @@ def _replaced(ctx: S3Context, bucket: Row, key: str) -> int | None:
     return int(current["size"]) if current["version_id"] == "null" else None
 
 
-async def check_write(ctx: S3Context, bucket: Row, key: str, size: int) -> None:
-    """Refuse a write of ``size`` bytes to ``bucket/key`` that would exceed a quota."""
+async def check_write(ctx: S3Context, bucket: Row, key: str,
+                      size: int) -> Callable[[Connection], None] | None:
+    """Refuse a write of ``size`` bytes to ``bucket/key`` that would exceed a quota, before
+    anything is stored; return the same check to run again inside the transaction that
+    records the write (None when no quota applies)."""
     if ctx.principal.anonymous:
-        return
+        return None
     limits = _limits(ctx)
     if not limits:
-        return
+        return None
     store = ctx.walrus.store
     replaced = await asyncio.to_thread(_replaced, ctx, bucket, key)
     freed_objects, freed_bytes = (1, replaced) if replaced is not None else (0, 0)
     count, used = await asyncio.to_thread(store.usage, bucket["name"])
-    wanted = {"s3:quota-bucketobjectnumber": (count - freed_objects + 1, 1.0, ""),
-              "s3:quota-bucketsize": (used - freed_bytes + size, MB, " MB")}
+    total = 0
     if "s3:quota-buckettotalsize" in limits:
         _, total = await asyncio.to_thread(store.usage, None, bucket["account_id"])
-        wanted["s3:quota-buckettotalsize"] = (total - freed_bytes + size, MB, " MB")
+    _refuse_over(ctx, bucket, limits, count - freed_objects + 1, used - freed_bytes + size,
+                 total - freed_bytes + size)
+
+    def guard(conn: Connection) -> None:
+        # In the recording transaction: the replaced version is gone already.
+        count, used = store.usage(bucket["name"], conn=conn)
+        total = store.usage(None, bucket["account_id"], conn=conn)[1] \
+            if "s3:quota-buckettotalsize" in limits else 0
+        _refuse_over(ctx, bucket, limits, count + 1, used + size, total + size)
+
+    return guard
+
+
+def _refuse_over(ctx: S3Context, bucket: Row, limits: dict[str, quotas.Limit], objects: int,
+                 in_bucket: int, in_account: int) -> None:
+    """AccessDenied naming the first quota that the counts after the write would pass."""
+    after = {"s3:quota-bucketobjectnumber": (objects, 1.0, ""),
+             "s3:quota-bucketsize": (in_bucket, MB, " MB"),
+             "s3:quota-buckettotalsize": (in_account, MB, " MB")}
     for name, limit in limits.items():
-        after, unit, label = wanted[name]
-        if after > limit.limit * unit:
+        value, unit, label = after[name]
+        if value > limit.limit * unit:
             who = f"account {ctx.principal.account_name}" if limit.level == "account" \
                 else f"user {ctx.principal.user_name}"
             raise e.AccessDenied(

@@ -85,3 +85,29 @@ def test_total_size_quota_spans_the_accounts_buckets(cloud) -> None:
     s3.put_object(Bucket="s3q-total-b", Key="b", Body=b"x" * 10)
     refused(lambda: s3.put_object(Bucket="s3q-total-b", Key="c", Body=b"x"),
             "s3:quota-buckettotalsize")
+
+
+def test_object_quota_is_exact_under_concurrency(cloud) -> None:
+    """16 concurrent PUTs of new keys against a quota of 5 objects: exactly 5 are stored
+    (the count is taken again in the transaction that records each write)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, key, secret = new_account(cloud, "s3q-race")
+    s3_client(cloud, key, secret).create_bucket(Bucket="s3q-race")
+    put_account_policy(cloud, "s3q-race", "objects",
+                       _doc(limit("s3:PutObject", "s3:quota-bucketobjectnumber", 5)))
+
+    def put(n: int) -> str:
+        s3 = s3_client(cloud, key, secret)
+        try:
+            s3.put_object(Bucket="s3q-race", Key=f"k{n}", Body=b"x" * 1000)
+        except ClientError as err:
+            return str(err.response["Error"]["Code"])
+        return "ok"
+
+    with ThreadPoolExecutor(16) as pool:
+        outcomes = list(pool.map(put, range(16)))
+    assert outcomes.count("ok") == 5, outcomes
+    assert set(outcomes) == {"ok", "AccessDenied"}
+    listed = s3_client(cloud, key, secret).list_objects_v2(Bucket="s3q-race")
+    assert listed["KeyCount"] == 5
