@@ -6,8 +6,9 @@ whether the account's role
 ``arn:aws:iam::ACCOUNT:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling``
 may do it.  The role is an IAM record (:func:`ensure`, on the account's first group)
 with AWS's managed ``AutoScalingServiceRolePolicy`` (its EC2 part) attached; decisions
-use that policy whether or not the record has since been deleted; the account's Eucalyptus account policies apply to it
-as to every principal of the account, so their Deny stops the group's launches.
+use that policy whether or not the record has since been deleted.  The account's
+Eucalyptus account policies apply to it as to every principal of the account, so their
+Deny stops the group's launches.
 """
 
 from __future__ import annotations
