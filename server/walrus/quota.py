@@ -7,9 +7,8 @@ Every stored version counts, delete markers do not; a write that replaces the nu
 version of a key frees what that version held.  The check runs before the body is read
 (with the declared length), so an over-quota upload is refused before it is stored, and
 again in the transaction that records the write (writers are serialized there), so that
-concurrent writes cannot pass a quota together; as
-Eucalyptus' object storage gateway does, the refusal is ``AccessDenied``, with a message
-naming the quota.
+concurrent writes cannot pass a quota together.  As Eucalyptus' object storage gateway
+does, the refusal is ``AccessDenied``, with a message naming the quota.
 """
 
 from __future__ import annotations
