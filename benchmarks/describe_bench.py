@@ -208,6 +208,14 @@ def measure(t: Target, ids: list[str], clients: int, seconds: float) -> dict[str
     assert len(IDS.findall(call(conn, t, by_tag))) == len(ids[::1000])
     r["lookup_by_tag_cpu_ms"] = cpu_per_call(t, lambda: (call(conn, t, by_tag), 1)[1],
                                              5 if slow else 1000)
+    status = {"Action": "DescribeInstanceStatus", "InstanceId.1": ids[len(ids) // 2],
+              "IncludeAllInstances": "true"}
+    r["status_by_id_cpu_ms"] = cpu_per_call(t, lambda: (call(conn, t, status), 1)[1],
+                                            5 if slow else 1000)
+    running = {"Action": "DescribeInstanceStatus", "Filter.1.Name": "availability-zone",
+               "Filter.1.Value.1": "nowhere"}  # an empty answer: costs only the search
+    r["status_empty_zone_cpu_ms"] = cpu_per_call(t, lambda: (call(conn, t, running), 1)[1],
+                                                 5 if slow else 1000)
     progress(t, f"GetCallerIdentity with {clients} clients describing")
     p50, p99, n = identity_latency(t, clients, seconds)
     r[f"identity_p50_ms_{clients}_describing"] = p50

@@ -227,6 +227,9 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         from server.remote.registration import configure
 
         configure(cloud, settings)
+    from server.gctune import freeze_long_lived
+
+    freeze_long_lived()
     tls_server = None
     if tls_sock is not None:
         try:

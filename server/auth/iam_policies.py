@@ -167,7 +167,7 @@ def detach_group_policy(ctx: Context) -> Any:
 def attach_role_policy(ctx: Context) -> Any:
     """AttachRolePolicy."""
     identity = ctx.cloud.identity
-    role = identity.roles.role(ctx.account_id, ctx.params.str("RoleName", required=True))
+    role = identity.roles.modifiable(ctx.account_id, ctx.params.str("RoleName", required=True))
     identity.managed.attach(ctx.account_id, role, ctx.params.str("PolicyArn", required=True))
     identity.roles.save(role)
 
@@ -175,7 +175,7 @@ def attach_role_policy(ctx: Context) -> Any:
 def detach_role_policy(ctx: Context) -> Any:
     """DetachRolePolicy."""
     identity = ctx.cloud.identity
-    role = identity.roles.role(ctx.account_id, ctx.params.str("RoleName", required=True))
+    role = identity.roles.modifiable(ctx.account_id, ctx.params.str("RoleName", required=True))
     identity.managed.detach(ctx.account_id, role, ctx.params.str("PolicyArn", required=True))
     identity.roles.save(role)
 
@@ -295,7 +295,9 @@ def _context_entries(ctx: Context) -> dict[str, list[str]]:
     return out
 
 
-def _simulate(ctx: Context, policies: list[str]) -> Any:
+def _simulate(ctx: Context, policies: list[str], base: Any = None) -> Any:
+    """Evaluate ActionNames x ResourceArns against ``policies`` (added to ``base``, the
+    principal's own :class:`~server.auth.policy.PolicySet`, when there is one)."""
     simulate = _simulator()
     from server.auth.identity import validate_identity_policy
 
@@ -309,7 +311,7 @@ def _simulate(ctx: Context, policies: list[str]) -> Any:
     results = []
     for name in actions:
         for resource in resources:
-            result = simulate(policies, name, resource, context)
+            result = simulate(policies, name, resource, context, base=base)
             results.append(result | {"MissingContextValues": []})
     return {"EvaluationResults": results, "IsTruncated": False}
 
@@ -323,7 +325,13 @@ def simulate_custom_policy(ctx: Context) -> Any:
 
 
 def simulate_principal_policy(ctx: Context) -> Any:
-    """SimulatePrincipalPolicy: a user's, group's or role's policies plus PolicyInputList."""
+    """SimulatePrincipalPolicy: what the engine evaluates for a user or role (its inline,
+    group and managed policies, its permissions boundary and the account's policies), or
+    a group's policies, plus PolicyInputList."""
+    from server.auth.identity import Principal
+    from server.auth.policies_source import account_policy_group, policies_for
+    from server.auth.policy import PolicySet, group
+
     identity = ctx.cloud.identity
     arn = ctx.params.str("PolicySourceArn", required=True)
     parts = arn.split(":", 5)
@@ -331,24 +339,22 @@ def simulate_principal_policy(ctx: Context) -> Any:
         raise IdentityError("NoSuchEntity", f"{arn} cannot be found.", 404)
     kind, _, rest = parts[5].partition("/")
     name = rest.rsplit("/", 1)[-1]
-    docs: list[str] = []
+    account = identity.accounts[ctx.account_id]
     if kind == "user":
-        from server.auth.identity import Principal
-
-        account = identity.accounts[ctx.account_id]
         identity.user(ctx.account_id, name)
-        docs = identity.policies_for(Principal(account.id, account.name, name))["identity"]
-    elif kind == "group":
-        group = identity.group(ctx.account_id, name)
-        docs = list(group.policies.values()) + [
-            d for d in map(identity.managed.document, group.managed) if d]
+        base = policies_for(identity, Principal(account.id, account.name, name))
     elif kind == "role":
-        role = identity.roles.role(ctx.account_id, name)
-        docs = list(role.policies.values()) + [
-            d for d in map(identity.managed.document, role.managed) if d]
+        identity.roles.role(ctx.account_id, name)
+        base = policies_for(identity, Principal(account.id, account.name, "", role_name=name))
+    elif kind == "group":
+        found = identity.group(ctx.account_id, name)
+        docs = list(found.policies.values()) + [
+            d for d in map(identity.managed.document, found.managed) if d]
+        base = PolicySet(identity=group(tuple(docs)), account_id=account.id,
+                         account=account_policy_group(identity, account.id))
     else:
         raise IdentityError("NoSuchEntity", f"{arn} cannot be found.", 404)
-    return _simulate(ctx, docs + ctx.params.strings("PolicyInputList"))
+    return _simulate(ctx, ctx.params.strings("PolicyInputList"), base)
 
 
 def _iam(handler: Any, name: str, resources: Any = None) -> Action:

@@ -92,6 +92,12 @@ AWS_MANAGED: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
     "AmazonS3ReadOnlyAccess": ("/", "Provides read only access to all buckets.",
                                [_allow(["s3:Get*", "s3:List*", "s3:Head*"])]),
     "IAMFullAccess": ("/", "Provides full access to IAM.", [_allow("iam:*")]),
+    # The policy of Auto Scaling's service-linked role (its EC2 part).
+    "AutoScalingServiceRolePolicy": (
+        "/aws-service-role/", "Enables access to AWS Services and Resources used or managed "
+        "by Auto Scaling",
+        [_allow(["ec2:RunInstances", "ec2:TerminateInstances", "ec2:CreateTags",
+                 "ec2:Describe*"])]),
 }
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -359,6 +359,14 @@ class PolicyGroup:
         self._by_request: dict[tuple[str, str], tuple[tuple[Statement, bool], ...]] = {}
         self._lock = threading.Lock()
 
+    def extended(self, texts: Iterable[str]) -> PolicyGroup:
+        """A new group: these documents and some more (a simulation's PolicyInputList)."""
+        out = PolicyGroup(texts)
+        out.policies = self.policies + out.policies
+        out.statements = self.statements + out.statements
+        out.limits = self.limits + out.limits
+        return out
+
     def for_action(self, action: str) -> tuple[Statement, ...]:
         """The statements whose Action/NotAction select ``action`` (memoized)."""
         found = self._by_action.get(action)
@@ -486,14 +494,19 @@ def evaluate(texts: Iterable[str] | str | None, req: Request) -> str | None:
 def simulate(policies: Iterable[str], action: str, resource: str = "*",
              context: Mapping[str, Any] | None = None, *, principal_ids: Iterable[str] = (),
              boundary: str | None = None, resource_policy: str | None = None,
-             implicit: bool = False) -> dict[str, Any]:
+             implicit: bool = False, base: PolicySet | None = None) -> dict[str, Any]:
     """One SimulatePrincipalPolicy/SimulateCustomPolicy evaluation result, in IAM's
     shape: ``EvalDecision`` is ``allowed``, ``explicitDeny`` or ``implicitDeny``, with the
-    statements that matched.  ``context`` holds condition keys (any case)."""
+    statements that matched.  ``context`` holds condition keys (any case).  ``base`` is
+    a principal's own set (what the engine evaluates for it); ``policies`` are then added
+    to its identity policies."""
     values = {str(k).lower(): v for k, v in (context or {}).items()}
     req = Request(action, resource, frozenset(principal_ids), RequestContext(values))
-    pset = PolicySet(identity=group(tuple(policies)), implicit=implicit,
-                     boundary=group((boundary,)) if boundary else None)
+    if base is not None:
+        pset = replace(base, identity=base.identity.extended(tuple(policies)))
+    else:
+        pset = PolicySet(identity=group(tuple(policies)), implicit=implicit,
+                         boundary=group((boundary,)) if boundary else None)
     found = decide(req, pset, group((resource_policy,)) if resource_policy else None)
     state = "allowed" if found.allowed else "explicitDeny" if found.explicit_deny \
         else "implicitDeny"

@@ -7,6 +7,7 @@ to instances (the metadata service hands out the role's credentials).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 TRUST_POLICY_SIZE = 2048
 ROLES_PER_PROFILE = 1
 MAX_TAGS = 50
+#: Where service-linked roles live (AWSServiceRoleFor... of each service).
+SERVICE_ROLE_PATH = "/aws-service-role/"
 #: MaxSessionDuration bounds (seconds).
 MIN_SESSION, MAX_SESSION = 3600, 43200
 
@@ -70,6 +73,11 @@ class InstanceProfile:
     def arn(self) -> str:
         """``arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME``."""
         return f"arn:aws:iam::{self.account_id}:instance-profile{self.path}{self.name}"
+
+
+def service_linked(role: Role) -> bool:
+    """A service-linked role (path ``/aws-service-role/SERVICE/``): the service owns it."""
+    return role.path.startswith(SERVICE_ROLE_PATH)
 
 
 def _malformed(message: str) -> IdentityError:
@@ -123,6 +131,9 @@ class Roles:
     def __init__(self, identity: Identity):
         self.identity = identity
         self.roles: dict[tuple[str, str], Role] = {}
+        #: Service-linked roles' paths -> what names the service's resources of an account
+        #: that use the role (a service registers it; DeleteRole is refused while in use).
+        self.in_use: dict[str, Callable[[str], list[str]]] = {}
         self.profiles: dict[tuple[str, str], InstanceProfile] = {}
         for _, _, doc in identity.store.load(self.ROLE):
             role = Role(**doc)
@@ -171,6 +182,15 @@ class Roles:
                                 404)
         return role
 
+    def modifiable(self, account_id: str, name: str) -> Role:
+        """A role the account may change: not a service-linked one (UnmodifiableEntity)."""
+        role = self.role(account_id, name)
+        if service_linked(role):
+            raise IdentityError("UnmodifiableEntity", f"Cannot perform the operation on the "
+                                f"protected role '{name}' - this role is only modifiable by "
+                                "AWS", 400)
+        return role
+
     def by_arn(self, arn: str) -> Role:
         """A role by ARN (``arn:aws:iam::ACCOUNT:role/PATH/NAME``)."""
         parts = arn.split(":", 5)
@@ -199,14 +219,23 @@ class Roles:
 
     def update_trust(self, account_id: str, name: str, trust: str) -> None:
         """UpdateAssumeRolePolicy."""
-        role = self.role(account_id, name)
+        role = self.modifiable(account_id, name)
         validate_trust_policy(trust)
         role.trust = trust
         self.save(role)
 
     def delete(self, account_id: str, name: str) -> None:
-        """DeleteRole: refused while it has policies or is in an instance profile."""
+        """DeleteRole: refused while it has policies or is in an instance profile; a
+        service-linked role goes with its own policy, refused while the service uses it."""
         role = self.role(account_id, name)
+        if service_linked(role):
+            in_use = self.in_use.get(role.path)
+            users = in_use(account_id) if in_use is not None else []
+            if users:
+                raise IdentityError(
+                    "DeleteConflict", f"Cannot delete entity, the service-linked role {name} "
+                    f"is in use by {', '.join(sorted(users))}.", 409)
+            role.managed.clear()
         if role.policies or role.managed:
             raise IdentityError("DeleteConflict", "Cannot delete entity, must delete policies "
                                 "first.", 409)
@@ -220,7 +249,7 @@ class Roles:
     # -- inline policies ---------------------------------------------------------------
     def put_policy(self, account_id: str, name: str, policy_name: str, document: str) -> None:
         """PutRolePolicy."""
-        role = self.role(account_id, name)
+        role = self.modifiable(account_id, name)
         put_inline(role.policies, policy_name, document, ROLE_POLICY_SIZE, f"role {name}")
         self.save(role)
 

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from server import errors
+from server.autoscaling import service_role
 from server.autoscaling.common import (
     MAX_GROUP_SIZE,
     MAX_GROUPS,
@@ -153,6 +154,7 @@ def create_auto_scaling_group(ctx: Context) -> Any:
     group.tags = _tags(ctx, name)
     group.cause = (f"a user request created an AutoScalingGroup changing the desired capacity "
                    f"from 0 to {desired}")
+    service_role.ensure(ctx.cloud, ctx.account_id)
     svc.groups[key] = group
     svc.save(group)
     svc.wake(key)
@@ -253,6 +255,7 @@ def group_xml(svc: Any, group: Group) -> dict[str, Any]:
         "Tags": [tag_xml(group, t) for t in group.tags],
         "TerminationPolicies": list(group.termination_policies),
         "NewInstancesProtectedFromScaleIn": group.protect_new,
+        "ServiceLinkedRoleARN": service_role.role_arn(group.account_id),
     }
 
 

@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from server.auth.authz import Action, action, arn
-from server.autoscaling import groups, hooks, info, launchconfigs, members, policies, tags
+from server.autoscaling import (
+    groups,
+    hooks,
+    info,
+    launchconfigs,
+    members,
+    policies,
+    service_role,
+    tags,
+)
 from server.autoscaling.controller import AutoScaling, ScalingPolicies
 from server.protocol.query import Context, Handler, QueryService
 
@@ -137,6 +146,7 @@ def setup(cloud: Cloud) -> None:
     """Build the component, register the service, start the loops with the cloud."""
     component = AutoScaling(cloud)
     cloud.components["autoscaling"] = component
+    cloud.identity.roles.in_use[service_role.ROLE_PATH] = service_role.groups_using(cloud)
     cloud.components["scaling_policies"] = ScalingPolicies(component)
     cloud.app.register(AutoScalingService(cloud))
     cloud.start_hooks.append(component.start)

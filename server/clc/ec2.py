@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING
+
 from server.auth import sigv4
 from server.clc import (
     addresses,
@@ -14,13 +17,18 @@ from server.clc import (
     keypairs,
     launchtemplates,
     lifecycle,
+    parameters,
     passwords,
     snapshots,
     tags,
     volumes,
     zones,
 )
+from server.protocol.params import Params
 from server.protocol.query import Handler, QueryService
+
+if TYPE_CHECKING:
+    from server.cloud import Cloud
 
 API_VERSION = "2016-11-15"
 
@@ -48,6 +56,17 @@ class EC2Service(QueryService):
     #: Modules whose ACTIONS tables make up the service; other components extend it.
     modules = [instances, lifecycle, attributes, images, keypairs, groups, addresses, tags, zones,
                passwords, bundletasks, launchtemplates, volumes, snapshots, ebs_launch]
+
+    def __init__(self, cloud: Cloud):
+        super().__init__(cloud)
+        # AWS's model takes a few hundred ms to read: read it beside the start-up rather
+        # than in the first EC2 request.
+        threading.Thread(target=parameters.accepted, args=("DescribeRegions",),
+                         name="ec2-parameters", daemon=True).start()
+
+    def check_parameters(self, action: str, params: Params) -> None:
+        """AWS's UnknownParameter for a parameter the action does not have."""
+        parameters.check(action, params)
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from typing import Any
 
 from server import errors
 from server.auth.authz import action, each_param
 from server.clc.controller import STATE_CODES
 from server.clc.filters import Filters, page
+from server.clc.index import SortKey, sort_key
 from server.clc.instances import (
     IncorrectInstanceState,
     InsufficientInstanceCapacity,
@@ -143,6 +145,41 @@ def get_console_output(ctx: Context) -> Any:
             "output": base64.b64encode(output).decode()}
 
 
+def _status_candidates(ctx: Context, filt: dict[str, list[str]],
+                       include_all: bool) -> list[Instance]:
+    """The caller's instances a DescribeInstanceStatus listing may show, in launch order,
+    taken from the indexes DescribeInstances uses: running ones (unless
+    IncludeAllInstances), narrowed by exact zone and state filters, so retained terminated
+    instances cost nothing."""
+    clc = ctx.cloud.clc
+    idx = clc.instance_index
+    narrowed: list[set[str]] = []
+    if not include_all:
+        narrowed.append(idx.with_values("instance-state-name", ["running"]) or set())
+    for name in ("availability-zone", "instance-state-name"):
+        values = filt.get(name)
+        found = idx.with_values(name, values) if values else None
+        if found is not None:
+            narrowed.append(found)
+    ordered = idx.ordered(ctx.account_id)
+    if not narrowed:
+        keys: Iterable[SortKey] = ordered.keys
+    else:
+        narrowed.sort(key=len)
+        hits = narrowed[0].intersection(*narrowed[1:])
+        if len(hits) * 8 < len(ordered):  # few: sort them
+            keys = sorted(idx.keys[i] for i in hits if i in idx.keys)
+        else:  # many: the ordered list is sorted already
+            keys = (k for k in ordered.keys if k[3] in hits)
+    account = ctx.account_id
+    out = []
+    for key in keys:
+        inst = clc.instances.get(key[3])
+        if inst is not None and inst.account_id == account:
+            out.append(inst)
+    return out
+
+
 def describe_instance_status(ctx: Context) -> Any:
     """DescribeInstanceStatus: running instances (all with IncludeAllInstances)."""
     clc = ctx.cloud.clc
@@ -150,9 +187,14 @@ def describe_instance_status(ctx: Context) -> Any:
     if requested and ctx.params.get("MaxResults") is not None:  # before any lookup, as AWS
         raise errors.InvalidParameterCombination(
             "The parameter instancesSet cannot be used with the parameter maxResults")
-    insts = visible_instances(ctx, requested if requested else None)
-    if not ctx.params.bool("IncludeAllInstances", False):
-        insts = [i for i in insts if i.state == "running"]
+    include_all = ctx.params.bool("IncludeAllInstances", False)
+    filt = ctx.params.filters()
+    if requested:
+        insts = visible_instances(ctx, requested)
+        if not include_all:
+            insts = [i for i in insts if i.state == "running"]
+    else:
+        insts = _status_candidates(ctx, filt, include_all)
 
     def status(inst: Instance) -> str:
         if inst.state != "running":
@@ -161,7 +203,6 @@ def describe_instance_status(ctx: Context) -> Any:
         view = cc.node_of(inst.id) if cc else None
         return "impaired" if view is None or view.status.value == "DOWN" else "ok"
 
-    filt = ctx.params.filters()
     if filt:
         getters = {
             "availability-zone": lambda i: i.zone,
@@ -174,7 +215,8 @@ def describe_instance_status(ctx: Context) -> Any:
             "event.not-after": lambda i: None, "event.not-before": lambda i: None,
         }
         insts = Filters(getters, lambda i: clc.tags.get(i.id, {})).apply(insts, filt)
-    insts.sort(key=lambda i: i.launch_time)
+    if requested:
+        insts.sort(key=sort_key)
     chunk, token = page(insts, ctx.params, ids_given=bool(requested))
     items = []
     for inst in chunk:

@@ -142,6 +142,7 @@ class QueryService:
                 raise errors.InvalidAction(
                     f"The action {action} is not valid for this web service.")
             params = Params(unflatten(p for p in pairs if p[0] not in _SIGNING_KEYS))
+            self.check_parameters(action, params)
             caller = principal
             delegate = params.get("DelegateAccount")
             if delegate and isinstance(delegate, str):
@@ -184,6 +185,9 @@ class QueryService:
         from server.auth import enforcement
 
         enforcement.authorize(ctx, declared, self.style)
+
+    def check_parameters(self, action: str, params: Params) -> None:
+        """Hook: refuse parameters ``action`` does not know (default: ignored)."""
 
     def check_dry_run(self, ctx: Context) -> None:
         """Hook: validate permissions for a DryRun request (default: allowed)."""

@@ -196,12 +196,17 @@ class WalrusAPI:
 
     def may_read(self, principal: Principal, bucket: dict[str, Any],
                  obj: dict[str, Any]) -> bool:
-        """Bucket policy, then the object's ACL (as GetObject checks it)."""
+        """The caller's own policies and the bucket policy, then the object's ACL (as
+        GetObject checks them): a user who is not its account's admin needs its own
+        ``s3:GetObject`` Allow, or a bucket policy of its account that names it."""
         resource = f"arn:aws:s3:::{bucket['name']}/{obj['key']}"
         decision, own = policy.bucket_decision(self.cloud.identity, principal, "s3:GetObject",
                                                resource, bucket)
         if decision == DENY or own.explicit_deny:
             return False
+        if not own.allowed:
+            return decision == ALLOW and principal.account_id == bucket["account_id"] and \
+                policy.grants_user(principal, "s3:GetObject", resource, bucket)
         if decision is not None:
             return decision == ALLOW
         return acls.allows(obj["acl"], principal, "READ")

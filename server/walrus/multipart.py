@@ -19,7 +19,7 @@ from urllib.parse import quote
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import sse
+from server.walrus import quota, sse
 from server.walrus.conditions import quote_etag
 from server.walrus.context import S3Context, loads
 from server.walrus.lifecycle import expiration_header
@@ -258,6 +258,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                                    MinSizeAllowed=str(ctx.walrus.min_part_size))
     etag = _multipart_etag([p["etag"] for p in chosen])
     size = sum(p["size"] for p in chosen)
+    guard = await quota.check_write(ctx, bucket, ctx.key, size)
     fields = {k: upload[k] for k in ("owner_id", "content_type", "headers", "meta", "acl",
                                      "storage_class", "tagging")}
     fields.update(loads(upload.get("lock"), {}))
@@ -269,7 +270,7 @@ async def complete_upload(ctx: S3Context) -> Response:
                   parts=json.dumps([p["size"] for p in chosen]))
     try:
         row = await asyncio.to_thread(store.finish_upload, upload, bucket, fields,
-                                      {p["part_number"]: p["blob"] for p in chosen})
+                                      {p["part_number"]: p["blob"] for p in chosen}, guard)
     except e.NoSuchUpload:
         # A concurrent Complete of the same upload won the race.
         done = _completed_already(ctx, bucket, wanted)

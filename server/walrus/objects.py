@@ -12,7 +12,7 @@ from urllib.parse import unquote, unquote_plus
 from server.protocol.http import Response
 from server.walrus import acl as acls
 from server.walrus import errors as e
-from server.walrus import sse
+from server.walrus import quota, sse
 from server.walrus.conditions import check_conditions, etag_in, parse_range, quote_etag
 from server.walrus.context import Row, S3Context, http_date, loads
 from server.walrus.lifecycle import expiration_header
@@ -206,6 +206,7 @@ async def put_object(ctx: S3Context) -> Response:
         raise e.MissingContentLength()
     if "if-match" in h or "if-none-match" in h:
         _check_write_conditions(ctx, bucket)
+    guard = await quota.check_write(ctx, bucket, ctx.key, _declared_length(h))
     fields = object_fields(ctx, bucket)
     fields.update(lock_fields(ctx, bucket))
     enc = sse.for_write(h, sse.bucket_defaults(ctx, bucket), ctx.walrus.master)
@@ -216,7 +217,7 @@ async def put_object(ctx: S3Context) -> Response:
         blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
         fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
                       checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
-        return ctx.walrus.store.put(bucket, key, fields)
+        return ctx.walrus.store.put(bucket, key, fields, guard=guard)
 
     got = await receive(ctx, encryption=(enc.key, nonce) if enc else None, record=record)
     row = got.recorded
@@ -227,6 +228,15 @@ async def put_object(ctx: S3Context) -> Response:
     if row["version_id"] != "null":
         headers.append(("x-amz-version-id", row["version_id"]))
     return ctx.response(200, b"", headers)
+
+
+def _declared_length(headers: dict[str, str]) -> int:
+    """The body length a PUT announces (decoded length for aws-chunked bodies)."""
+    value = headers.get("x-amz-decoded-content-length") or headers.get("content-length", "0")
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        return 0  # the receiver reports the malformed length
 
 
 def _check_write_conditions(ctx: S3Context, bucket: Row) -> None:
@@ -307,6 +317,7 @@ async def copy_object(ctx: S3Context) -> Response:
                                "object to itself without changing the object's metadata, "
                                "storage class, website redirect location or encryption "
                                "attributes.")
+    guard = await quota.check_write(ctx, bucket, ctx.key, int(src["size"]))
     fields = object_fields(ctx, bucket, copy_from=src)
     fields.update(lock_fields(ctx, bucket))
     provider = ctx.walrus.provider
@@ -323,7 +334,8 @@ async def copy_object(ctx: S3Context) -> Response:
     fields.update(size=src["size"], etag=etag, blobs=json.dumps(new_blobs), parts=parts,
                   checksum=src.get("checksum"), sse=record)
     try:
-        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields)
+        row = await asyncio.to_thread(ctx.walrus.store.put, bucket, ctx.key, fields,
+                                      guard=guard)
     except BaseException:
         for seg in new_blobs:
             provider.delete(seg[0])

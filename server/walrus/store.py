@@ -262,11 +262,14 @@ class WalrusStore(UploadStore):
         return obj
 
     def put(self, bucket: Row, key: str, fields: Row,
-            within: Callable[[Connection], list[str]] | None = None) -> Row:
+            within: Callable[[Connection], list[str]] | None = None,
+            guard: Callable[[Connection], None] | None = None) -> Row:
         """Record a new object version; replaced blobs are deleted after the commit.
 
         ``within`` runs in the same transaction (multipart completion retires its upload
         there, atomically with the new version) and returns more blob lists to drop.
+        ``guard`` runs in it too, once the replaced version is gone and before the new
+        one is inserted (quotas: what it counts is exact, writers being serialized).
         """
         versioned = bucket["versioning"] == "Enabled"
         row = {"bucket": bucket["name"], "key": key, "is_latest": True,
@@ -292,6 +295,8 @@ class WalrusStore(UploadStore):
                     dropped = [o[1] for o in old]
             if within is not None:
                 dropped += within(conn)
+            if guard is not None:
+                guard(conn)
             conn.execute(objects.insert().values(**row))
             return dropped
 
@@ -375,6 +380,25 @@ class WalrusStore(UploadStore):
             return dropped
 
         return run
+
+    def usage(self, bucket: str | None = None, account_id: str | None = None,
+              conn: Connection | None = None) -> tuple[int, int]:
+        """``(objects, bytes)`` stored in one bucket, or in every bucket of an account:
+        each version counts, delete markers do not (the quota keys' measure).  With
+        ``conn``, inside that transaction."""
+        query = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(objects.c.size), 0)) \
+            .where(objects.c.delete_marker == sa.false())
+        if bucket is not None:
+            query = query.where(objects.c.bucket == bucket)
+        if account_id is not None:
+            query = query.where(objects.c.bucket.in_(
+                sa.select(buckets.c.name).where(buckets.c.account_id == account_id)))
+        if conn is not None:
+            count, size = conn.execute(query).one()
+        else:
+            with self.engine.connect() as own:
+                count, size = own.execute(query).one()
+        return int(count), int(size)
 
     def update_object(self, row_id: int, **values: Any) -> None:
         """Set columns of one version (ACL, tags)."""

@@ -31,7 +31,8 @@ class UploadStore:
         raise NotImplementedError
 
     def put(self, bucket: Row, key: str, fields: Row,
-            within: Callable[[Connection], list[str]] | None = None) -> Row:
+            within: Callable[[Connection], list[str]] | None = None,
+            guard: Callable[[Connection], None] | None = None) -> Row:
         """Provided by :class:`server.walrus.store.WalrusStore`."""
         raise NotImplementedError
 
@@ -92,7 +93,8 @@ class UploadStore:
             raise e.NoSuchUpload(UploadId=upload_id)
 
     def finish_upload(self, upload: Row, bucket: Row, fields: Row,
-                      chosen: dict[int, str]) -> Row:
+                      chosen: dict[int, str],
+                      guard: Callable[[Connection], None] | None = None) -> Row:
         """Turn an upload into an object version in one transaction.
 
         ``chosen`` maps part numbers to the blobs the object is made of; if a part was
@@ -113,7 +115,7 @@ class UploadStore:
             conn.execute(uploads.delete().where(uploads.c.upload_id == upload_id))
             return [json.dumps([[b, 0]]) for n, b in rows if n not in chosen and b]
 
-        return self.put(bucket, upload["key"], fields, within=retire)
+        return self.put(bucket, upload["key"], fields, within=retire, guard=guard)
 
     def abort_upload(self, upload_id: str) -> None:
         """Delete an upload and its parts."""

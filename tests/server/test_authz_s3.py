@@ -123,3 +123,37 @@ def test_create_and_list_buckets_need_an_allow_and_count_against_quotas(cloud) -
     assert "s3:quota-bucketnumber" in err.value.response["Error"]["Message"]
     assert {b["Name"] for b in maker.list_buckets()["Buckets"]} == {"s3authz-q1",
                                                                      "s3authz-q2"}
+
+
+def test_register_image_needs_the_callers_own_read_of_the_manifest(cloud) -> None:
+    """RegisterImage reads the bundle manifest as the caller: a user allowed
+    ec2:RegisterImage but not s3:GetObject on the manifest gets InvalidManifest (AWS's
+    answer for a manifest it may not read); given the read, it registers."""
+    from helpers import put_manifest
+
+    _, key, secret = new_account(cloud, "s3authz-register")
+    iam = cloud.client("iam", key=key, secret=secret)
+    location = put_manifest(cloud, "s3authz-register/img.manifest.xml", key=key, secret=secret)
+    register = {"Effect": "Allow", "Action": "ec2:RegisterImage", "Resource": "*"}
+    for name, statements in (("noread", [register]), ("reader", [register, {
+            "Effect": "Allow", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::s3authz-register/*"}])):
+        iam.create_user(UserName=name)
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": statements}))
+    creds = {name: iam.create_access_key(UserName=name)["AccessKey"]
+             for name in ("noread", "reader")}
+
+    def ec2(name: str) -> Any:
+        return cloud.client("ec2", key=creds[name]["AccessKeyId"],
+                            secret=creds[name]["SecretAccessKey"])
+
+    with pytest.raises(ClientError) as err:
+        ec2("noread").register_image(Name="img-noread", ImageLocation=location)
+    assert error_code(err) == "InvalidManifest"
+    assert "AccessDenied" in err.value.response["Error"]["Message"]
+    image = ec2("reader").register_image(Name="img-reader", ImageLocation=location)["ImageId"]
+    assert image.startswith("emi-")
+    # The account's admin needs no policy.
+    admin = cloud.client("ec2", key=key, secret=secret)
+    assert admin.register_image(Name="img-admin", ImageLocation=location)["ImageId"]

@@ -173,6 +173,41 @@ def test_lookups_by_id(ec2, fleet) -> None:
     assert error_code(err) == "InvalidInstanceID.Malformed"
 
 
+def _statuses(ec2: Any, **kw: Any) -> list[str]:
+    """Every instance id DescribeInstanceStatus lists, over all its pages."""
+    return [s["InstanceId"] for page in ec2.get_paginator("describe_instance_status")
+            .paginate(**kw, PaginationConfig={"PageSize": 100})
+            for s in page["InstanceStatuses"]]
+
+
+def test_instance_status_from_the_indexes(ec2, fleet) -> None:
+    """DescribeInstanceStatus lists the running instances in launch order (all of them
+    with IncludeAllInstances), narrowed by zone and state filters, looked up by id; the
+    same answer DescribeInstances gives for the same question."""
+    running = _ids(ec2.describe_instances(
+        Filters=[{"Name": "instance-state-name", "Values": ["running"]}]))
+    assert _statuses(ec2) == running
+    assert set(fleet["live"]) <= set(running)
+    assert not set(fleet["dead"]) & set(running)
+    everything = _statuses(ec2, IncludeAllInstances=True)
+    assert set(fleet["all"]) <= set(everything)
+    assert everything == [i for i in _ids(ec2.describe_instances()) if i in set(everything)]
+    dead = _statuses(ec2, IncludeAllInstances=True,
+                     Filters=[{"Name": "instance-state-name", "Values": ["terminated"]}])
+    assert set(fleet["dead"]) <= set(dead) and not set(dead) & set(running)
+    assert _statuses(ec2, Filters=[{"Name": "availability-zone", "Values": ["zone-1"]}]) == \
+        running
+    assert _statuses(ec2, Filters=[{"Name": "availability-zone", "Values": ["nowhere"]}]) == []
+    some = [fleet["live"][5], fleet["live"][2], fleet["dead"][0]]
+    found = ec2.describe_instance_status(InstanceIds=some)["InstanceStatuses"]
+    assert [s["InstanceId"] for s in found] == [fleet["live"][2], fleet["live"][5]]
+    found = ec2.describe_instance_status(InstanceIds=some, IncludeAllInstances=True)[
+        "InstanceStatuses"]
+    assert {s["InstanceId"]: s["InstanceState"]["Name"] for s in found} == {
+        fleet["live"][5]: "running", fleet["live"][2]: "running",
+        fleet["dead"][0]: "terminated"}
+
+
 def test_paging_while_instances_change(ec2, fleet) -> None:
     """A NextToken marks a place, not an offset: instances that end or start between
     pages neither repeat nor push others out of the walk."""

@@ -208,6 +208,54 @@ def test_simulator(cloud) -> None:
     assert custom["EvaluationResults"][0]["EvalDecision"] == "explicitDeny"
 
 
+def test_simulator_evaluates_what_the_engine_evaluates(cloud) -> None:
+    """SimulatePrincipalPolicy includes the user's permissions boundary, its groups'
+    managed policies and a role's boundary: the decision is the one a real call gets."""
+    account_id, key, secret = _new_account(cloud, "simbound")
+    iam = cloud.client("iam", key=key, secret=secret)
+    iam.create_user(UserName="b")
+    iam.put_user_policy(UserName="b", PolicyName="p", PolicyDocument=ALLOW_EC2)
+    bound = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ec2:TerminateInstances", "Resource": "*"}]})
+    arn = iam.create_policy(PolicyName="bound", PolicyDocument=bound)["Policy"]["Arn"]
+    iam.put_user_permissions_boundary(UserName="b", PermissionsBoundary=arn)
+    source = f"arn:aws:iam::{account_id}:user/b"
+
+    def decisions(source_arn: str, *actions: str) -> list[str]:
+        found = iam.simulate_principal_policy(PolicySourceArn=source_arn,
+                                              ActionNames=list(actions))
+        return [r["EvalDecision"] for r in found["EvaluationResults"]]
+
+    assert decisions(source, "ec2:RunInstances", "ec2:TerminateInstances") == [
+        "allowed", "explicitDeny"]
+    # The same user, acting: the boundary's Deny refuses it for real too.
+    user_key = iam.create_access_key(UserName="b")["AccessKey"]
+    ec2 = cloud.client("ec2", key=user_key["AccessKeyId"], secret=user_key["SecretAccessKey"])
+    with pytest.raises(ClientError) as err:
+        ec2.terminate_instances(InstanceIds=["i-00000000"], DryRun=True)
+    assert error_code(err) == "UnauthorizedOperation"
+    # A group's managed policy counts; a boundary without the action leaves it denied.
+    iam.create_group(GroupName="g")
+    iam.add_user_to_group(GroupName="g", UserName="b")
+    iam.attach_group_policy(GroupName="g",
+                            PolicyArn="arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+    assert decisions(source, "s3:GetObject") == ["implicitDeny"]
+    iam.delete_user_permissions_boundary(UserName="b")
+    assert decisions(source, "s3:GetObject", "ec2:TerminateInstances") == [
+        "allowed", "allowed"]
+    # A role: its own policies and its boundary.
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "sts:AssumeRole"}]})
+    iam.create_role(RoleName="r", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="r", PolicyName="p", PolicyDocument=ALLOW_EC2)
+    iam.put_role_permissions_boundary(RoleName="r", PermissionsBoundary=arn)
+    role = f"arn:aws:iam::{account_id}:role/r"
+    assert decisions(role, "ec2:RunInstances", "ec2:TerminateInstances") == [
+        "allowed", "explicitDeny"]
+
+
 def test_account_deletion_removes_iam_entities(cloud) -> None:
     """Deleting an account (recursively) forgets its roles, policies and sessions."""
     account_id, key, secret = _new_account(cloud, "doomed")
