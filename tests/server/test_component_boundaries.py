@@ -42,7 +42,7 @@ def test_storage_controller_does_not_import_the_clc() -> None:
 
 def test_ports_name_only_messages() -> None:
     allowed = ("server.sc.model", "server.auth.identity", "server.db.record",
-               "server.walrus.bundle")
+               "server.walrus.bundle", "server.nc.types", "server.nc.sensors")
     for module, names in _imports("ports").items():
         assert all(n.startswith(allowed) for n in names), (module, names)
 
