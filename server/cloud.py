@@ -47,7 +47,7 @@ SERVICE_PATHS: dict[str, str] = {
 COMPONENTS = ("server.walrus.service", "server.sc.service", "server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
-              "server.console.web", "server.ldap.sync")
+              "server.console.web", "server.ldap.sync", "server.elb.service")
 
 
 class Cloud:

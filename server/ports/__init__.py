@@ -1,0 +1,1 @@
+"""Typed interfaces between Eucalyptus components (reference eucalyptus.md §1.3)."""
