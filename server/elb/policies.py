@@ -149,7 +149,7 @@ def delete_load_balancer_policy(ctx: Context) -> Any:
 
 def describe_load_balancer_policies(ctx: Context) -> Any:
     """DescribeLoadBalancerPolicies of a balancer, or the predefined ones."""
-    names = ctx.params.strings("PolicyNames")
+    names = [n for n in ctx.params.strings("PolicyNames") if n]
     if ctx.params.get("LoadBalancerName"):
         pool = find(ctx).policies
     else:
@@ -187,7 +187,7 @@ def set_policies_of_listener(ctx: Context) -> Any:
     listener = lb.listener(port)
     if listener is None:
         raise elb_errors.ListenerNotFound(f"There is no listener on port {port} of {lb.name}")
-    names = ctx.params.strings("PolicyNames")
+    names = [n for n in ctx.params.strings("PolicyNames") if n]
     kinds = []
     for n in names:
         pol = lb.policy(n)
@@ -216,7 +216,7 @@ def set_policies_for_backend_server(ctx: Context) -> Any:
     """SetLoadBalancerPoliciesForBackendServer (proxy protocol to an instance port)."""
     lb = find(ctx)
     port = int_param(ctx, ctx.params, "InstancePort", 1, 65535)
-    names = ctx.params.strings("PolicyNames")
+    names = [n for n in ctx.params.strings("PolicyNames") if n]
     for n in names:
         pol = lb.policy(n)
         if pol is None:

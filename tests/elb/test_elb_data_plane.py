@@ -1,0 +1,149 @@
+"""The data plane for real: HAProxy balancing HTTP between two (virtual) instances whose
+private addresses live in a network namespace, with small HTTP servers as responders.
+
+Everything runs inside a throw-away namespace (the cloud's ``elb_netns``); the host's
+interfaces, routes and firewall are not touched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cloudproc import CloudProcess, new_cloud
+from tests.elb.elb_helpers import config, elb, health, run_instances, wait_for
+from tests.elb.netns import Namespace, why_not
+
+pytestmark = pytest.mark.skipif(bool(why_not()), reason=why_not() or "runs")
+
+INTERVAL, UNHEALTHY = 5, 2
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A cloud whose balancers run in a namespace holding two instances' responders."""
+    ns = Namespace(tmp_path_factory.mktemp("netns"))
+    cloud: CloudProcess | None = None
+    try:
+        cloud = new_cloud(config(extra=f'elb_netns = "{ns.name}"', net=78))
+        cloud.start()
+        ec2, client = cloud.client("ec2"), elb(cloud)
+        insts = run_instances(ec2, "zone-a") + run_instances(ec2, "zone-b")
+        ids = [i["InstanceId"] for i in insts]
+        for inst in insts:
+            ns.add_address(inst["PrivateIpAddress"])
+            ns.serve(inst["PrivateIpAddress"], 8080, inst["InstanceId"])
+        dns = client.create_load_balancer(
+            LoadBalancerName="web", AvailabilityZones=["zone-a", "zone-b"],
+            Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80,
+                        "InstanceProtocol": "HTTP", "InstancePort": 8080}])["DNSName"]
+        client.configure_health_check(LoadBalancerName="web", HealthCheck={
+            "Target": "HTTP:8080/health", "Interval": INTERVAL, "Timeout": 2,
+            "UnhealthyThreshold": UNHEALTHY, "HealthyThreshold": 2})
+        client.register_instances_with_load_balancer(
+            LoadBalancerName="web", Instances=[{"InstanceId": i} for i in ids])
+        hosts = dict(reversed(line.split()) for line in
+                     (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines() if line)
+        yield {"cloud": cloud, "ns": ns, "elb": client, "ids": ids, "address": hosts[dns],
+               "insts": insts}
+    finally:
+        if cloud is not None:
+            cloud.stop()
+        ns.close()
+
+
+def _all_in_service(client: Any, ids: list[str]) -> Any:
+    states = health(client, "web")
+    if all(states[i]["State"] == "InService" for i in ids):
+        return states
+    print("not yet:", [(i, states[i]["State"], states[i]["Description"]) for i in ids])
+    return None
+
+
+def test_requests_spread_over_both_and_carry_forwarding_headers(plane: dict[str, Any]) -> None:
+    """1,000 requests through the balancer all succeed and both instances answer; the
+    instances see X-Forwarded-For/-Proto/-Port."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    out = ns.requests(plane["address"], 80, 1000)
+    assert out["failures"] == 0, out
+    names = out["names"]
+    assert set(names) == set(ids), names
+    assert all(n >= 300 for n in names.values()), names  # round robin, near even
+    last = out["last"]
+    assert last["xff"] and last["proto"] == "http" and last["port"] == "80"
+
+
+def test_stopped_responder_goes_out_of_service_and_no_request_fails(
+        plane: dict[str, Any]) -> None:
+    """Stopping one responder marks its instance OutOfService (ReasonCode Instance)
+    within interval x unhealthy threshold; after that every request succeeds."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    down, up = ids[1], ids[0]
+    ns.stop_server(down)
+    stopped = time.monotonic()
+    state = wait_for(lambda: (s := health(client, "web")[down])["State"] == "OutOfService"
+                     and s, INTERVAL * UNHEALTHY + 15, "OutOfService")
+    assert time.monotonic() - stopped <= INTERVAL * UNHEALTHY + 3 + 5  # checks + polling
+    assert state["ReasonCode"] == "Instance"
+    assert "health checks" in state["Description"]
+    assert health(client, "web")[up]["State"] == "InService"
+    out = ns.requests(plane["address"], 80, 200)
+    assert out["failures"] == 0 and out["names"] == {up: 200}, out
+    # It comes back when its responder does.
+    inst = next(i for i in plane["insts"] if i["InstanceId"] == down)
+    ns.serve(inst["PrivateIpAddress"], 8080, down)
+    wait_for(lambda: _all_in_service(client, ids), 60, "back InService")
+
+
+def test_lb_cookie_stickiness_keeps_a_client_on_one_instance(plane: dict[str, Any]) -> None:
+    """With an LB-cookie stickiness policy a client sending the AWSELB cookie back stays
+    on one instance; clients without it still spread."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    client.create_lb_cookie_stickiness_policy(LoadBalancerName="web", PolicyName="sticky",
+                                              CookieExpirationPeriod=600)
+    client.set_load_balancer_policies_of_listener(LoadBalancerName="web", LoadBalancerPort=80,
+                                                  PolicyNames=["sticky"])
+    try:
+        out = wait_for(lambda: (o := ns.requests(plane["address"], 80, 50, sticky=True))
+                       ["cookie"] and o, 30, "the AWSELB cookie")
+        assert out["failures"] == 0 and len(out["names"]) == 1, out
+        assert str(out["cookie"]).startswith("AWSELB=")
+        loose = ns.requests(plane["address"], 80, 50)
+        assert len(loose["names"]) == 2, loose
+    finally:
+        client.set_load_balancer_policies_of_listener(LoadBalancerName="web",
+                                                      LoadBalancerPort=80, PolicyNames=[])
+
+
+def test_reload_keeps_established_connections_and_draining_lets_them_finish(
+        plane: dict[str, Any]) -> None:
+    """With connection draining, a request in flight to an instance being deregistered
+    completes (the old HAProxy worker finishes it) while new requests go elsewhere."""
+    import threading
+
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+        "ConnectionDraining": {"Enabled": True, "Timeout": 30}})
+    results: list[dict[str, object]] = []
+    slow = threading.Thread(target=lambda: results.extend(
+        ns.requests(plane["address"], 80, 1, path=f"/slow/{s}") for s in ("4", "4")))
+    slow.start()
+    time.sleep(1.5)  # the first slow request is in flight on one of the instances
+    client.deregister_instances_from_load_balancer(LoadBalancerName="web",
+                                                   Instances=[{"InstanceId": ids[1]}])
+    try:
+        slow.join(timeout=60)
+        assert all(r["failures"] == 0 for r in results), results
+        out = ns.requests(plane["address"], 80, 50)
+        assert out["failures"] == 0 and out["names"] == {ids[0]: 50}, out
+    finally:
+        client.register_instances_with_load_balancer(LoadBalancerName="web",
+                                                     Instances=[{"InstanceId": ids[1]}])
