@@ -15,6 +15,7 @@ the cloud talks to them the same way.  A master found running after a cloud rest
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import csv
 import hashlib
@@ -189,9 +190,34 @@ class HAProxyPlane:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
         sock.bind(path)
         sock.setblocking(False)
+        # A Unix datagram queue is short (net.unix.max_dgram_qlen) and HAProxy drops what
+        # does not fit: read each entry as it arrives.
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().add_reader(sock.fileno(), self._drain, key)
         return sock
+
+    def _drain(self, key: str) -> None:
+        run = self.running.get(key)
+        if run is None or run.log_sock is None:
+            return
+        while True:
+            try:
+                data = run.log_sock.recv(65536)
+            except (BlockingIOError, OSError):
+                return
+            if len(run.lines) < MAX_LOG_LINES:
+                run.lines.append(data.decode(errors="replace").strip())
+
+    def _close_log(self, run: _Running) -> None:
+        if run.log_sock is None:
+            return
+        with contextlib.suppress(RuntimeError, ValueError):
+            asyncio.get_running_loop().remove_reader(run.log_sock.fileno())
+        run.log_sock.close()
+        run.log_sock = None
 
     def apply(self, spec: BalancerSpec) -> None:
         """Start or reload the balancer's HAProxy with ``spec``."""
@@ -242,8 +268,8 @@ class HAProxyPlane:
         d = os.path.join(self.root, key)
         pid = run.pid if run else self._adoptable(key, os.path.join(d, "haproxy.cfg"))
         self._terminate(pid, run.proc if run else None)
-        if run and run.log_sock:
-            run.log_sock.close()
+        if run:
+            self._close_log(run)
         for kind in ("stat", "log"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._sock(key, kind))
@@ -269,8 +295,7 @@ class HAProxyPlane:
         """Stop every balancer's HAProxy (their configuration stays for the next start)."""
         for run in list(self.running.values()):
             self._terminate(run.pid, run.proc)
-            if run.log_sock:
-                run.log_sock.close()
+            self._close_log(run)
         self.running.clear()
         shutil.rmtree(self.sock_root, ignore_errors=True)
 
@@ -345,12 +370,7 @@ class HAProxyPlane:
         run = self.running.get(key)
         if run is None or run.log_sock is None:
             return []
-        while len(run.lines) < MAX_LOG_LINES:
-            try:
-                data = run.log_sock.recv(65536)
-            except (BlockingIOError, OSError):
-                break
-            run.lines.append(data.decode(errors="replace").strip())
+        self._drain(key)
         lines, run.lines = run.lines, []
         return lines
 

@@ -108,8 +108,9 @@ class Telemetry:
         self._last[key] = cur
 
         def grown(a: int, b: int | None) -> int:
+            # Counters start from zero with each HAProxy worker (start or reload).
             if b is None or prev is None or prev.generation != cur.generation or a < b:
-                return a if prev is not None else 0
+                return a
             return a - b
 
         requests = grown(cur.requests, prev.requests if prev else None)

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from pathlib import Path
 
@@ -108,10 +109,22 @@ class Namespace:
 
     def serve(self, address: str, port: int, name: str) -> None:
         """Start a backend HTTP server on address:port answering as ``name``."""
-        self.servers[name] = subprocess.Popen(
-            ["ip", "netns", "exec", self.name, sys.executable,
-             str(self.workdir / "server.py"), address, str(port), name],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            self.servers[name] = subprocess.Popen(
+                ["ip", "netns", "exec", self.name, sys.executable,
+                 str(self.workdir / "server.py"), address, str(port), name],
+                stdout=log, stderr=log)
+        # Answering before the test goes on (the machine may be slow to start Python).
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            out = self.requests(address, port, 1)
+            if out["failures"] == 0:
+                return
+            if self.servers[name].poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"backend {name} does not answer: "
+                           f"{(self.workdir / f'{name}.log').read_text()[-2000:]}")
 
     def stop_server(self, name: str) -> None:
         """Stop one backend (its instance keeps running: only the responder stops)."""

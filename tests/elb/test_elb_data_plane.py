@@ -29,7 +29,9 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     ns = Namespace(tmp_path_factory.mktemp("netns"))
     cloud: CloudProcess | None = None
     try:
-        cloud = new_cloud(config(extra=f'elb_netns = "{ns.name}"', net=78))
+        # A fast clock: CloudWatch minutes and access-log intervals pass in seconds.
+        cloud = new_cloud(config(speed=10.0, net=78, extra=f'elb_netns = "{ns.name}"\n'
+                                 "elb_log_minute_seconds = 6.0"))
         cloud.start()
         ec2, client = cloud.client("ec2"), elb(cloud)
         insts = run_instances(ec2, "zone-a") + run_instances(ec2, "zone-b")
@@ -147,3 +149,60 @@ def test_reload_keeps_established_connections_and_draining_lets_them_finish(
     finally:
         client.register_instances_with_load_balancer(LoadBalancerName="web",
                                                      Instances=[{"InstanceId": ids[1]}])
+
+
+def test_access_logs_land_in_the_bucket_and_metrics_in_cloudwatch(
+        plane: dict[str, Any]) -> None:
+    """With access logs on (EmitInterval 5), requests are written into the bucket in
+    ELB's format; AWS/ELB RequestCount and HealthyHostCount reach CloudWatch."""
+    import datetime
+
+    cloud, client, ids, ns = plane["cloud"], plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket="web-logs")
+    client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+        "AccessLog": {"Enabled": True, "S3BucketName": "web-logs", "EmitInterval": 5,
+                      "S3BucketPrefix": "prod"}})
+    time.sleep(1.0)  # the reload with a log target
+    out = ns.requests(plane["address"], 80, 20, path="/logged")
+    assert out["failures"] == 0
+    account = cloud.credentials()["account"]
+
+    def logged() -> list[str]:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket="web-logs").get("Contents", [])]
+        lines = []
+        for k in keys:
+            body = s3.get_object(Bucket="web-logs", Key=k)["Body"].read().decode()
+            lines += [ln for ln in body.splitlines() if "/logged" in ln]
+        return lines if len(lines) >= 20 else []
+
+    lines = wait_for(logged, 60, "20 access-log entries")
+    key = s3.list_objects_v2(Bucket="web-logs")["Contents"][0]["Key"]
+    assert key.startswith(f"prod/AWSLogs/{account}/elasticloadbalancing/")
+    assert key.endswith(".log") and "_web_" in key
+    fields = lines[0].split(" ")
+    assert fields[0].endswith("Z") and "T" in fields[0]
+    assert fields[1] == "web"
+    assert fields[3].split(":")[1] == "8080"  # backend:port
+    assert fields[7] == "200" and fields[8] == "200"
+    assert '"GET http://' in lines[0] and "/logged HTTP/1.1" in lines[0]
+    cw = cloud.client("cloudwatch", path="/services/CloudWatch")
+    # The cloud's clock runs ten times fast since it started: a window of days holds it.
+    now = datetime.datetime.now(datetime.UTC)
+    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=2)
+
+    def count(name: str, stat: str) -> float:
+        pts = cw.get_metric_statistics(
+            Namespace="AWS/ELB", MetricName=name, StartTime=start, EndTime=end, Period=300,
+            Statistics=[stat], Dimensions=[{"Name": "LoadBalancerName", "Value": "web"}])[
+            "Datapoints"]
+        return float(sum(p[stat] for p in pts)) if stat == "Sum" else \
+            float(max((p[stat] for p in pts), default=0))
+
+    wait_for(lambda: count("RequestCount", "Sum") >= 20, 60, "RequestCount")
+    wait_for(lambda: count("HTTPCode_Backend_2XX", "Sum") >= 20, 60, "2XX")
+    assert count("HealthyHostCount", "Maximum") == 2
+    names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/ELB")["Metrics"]}
+    assert {"RequestCount", "Latency", "HealthyHostCount", "UnHealthyHostCount",
+            "SurgeQueueLength"} <= names
