@@ -96,14 +96,16 @@ class HAProxyPlane:
         hard_stop = max(1, int(spec.drain_seconds)) if spec.drain_seconds else \
             max(1, spec.idle_timeout)
         out = ["global",
-               f"    stats socket {self._sock(spec.key, 'stat')} mode 600 level admin",
                f"    hard-stop-after {hard_stop}s",
+               # Health carries over a reload (the states are saved just before it).
+               f"    server-state-file {os.path.join(d, 'servers.state')}",
                "    maxconn 4096"]
         if spec.access_log:
             out.append(f"    log unix@{self._sock(spec.key, 'log')} len 4096 format raw local0")
         out += ["",
                 "defaults",
                 "    log global",
+                "    load-server-state-from-file global",
                 "    timeout connect 5s",
                 f"    timeout client {spec.idle_timeout}s",
                 f"    timeout server {spec.idle_timeout}s",
@@ -238,11 +240,15 @@ class HAProxyPlane:
             run.log_sock = self._log_socket(spec.key, True)
         run.spec = spec
         if run.pid and _alive(run.pid):
+            state = self._cli(spec.key, "show servers state")
+            if state:
+                atomic_write(os.path.join(d, "servers.state"), state.encode(), mode=0o600)
             os.kill(run.pid, signal.SIGUSR2)  # reload: new workers, old ones drain
             run.generation += 1
             return
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            [*self._prefix(), self.binary, "-W", "-db", "-f", cfg],
+            [*self._prefix(), self.binary, "-W", "-db", "-S", self._sock(spec.key, "master"),
+             "-f", cfg],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(os.path.join(d, "haproxy.log"), "ab"),  # noqa: SIM115
             start_new_session=True)
@@ -270,7 +276,7 @@ class HAProxyPlane:
         self._terminate(pid, run.proc if run else None)
         if run:
             self._close_log(run)
-        for kind in ("stat", "log"):
+        for kind in ("master", "log"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._sock(key, kind))
         shutil.rmtree(d, ignore_errors=True)
@@ -300,19 +306,33 @@ class HAProxyPlane:
         shutil.rmtree(self.sock_root, ignore_errors=True)
 
     # -- stats ----------------------------------------------------------------------------
+    def _cli(self, key: str, command: str) -> str:
+        """A command's answer from the current worker, through the master's CLI (which
+        lives across reloads; it refuses connections for a moment while it re-executes)."""
+        path = self._sock(key, "master")
+        deadline = time.monotonic() + 1.0
+        while True:
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(2.0)
+                    s.connect(path)
+                    s.sendall(f"@1 {command}\n".encode())
+                    s.shutdown(socket.SHUT_WR)
+                    chunks = []
+                    while chunk := s.recv(65536):
+                        chunks.append(chunk)
+                return b"".join(chunks).decode(errors="replace")
+            except (ConnectionRefusedError, FileNotFoundError):
+                if time.monotonic() >= deadline:
+                    return ""
+                time.sleep(0.05)
+            except OSError:
+                return ""
+
     def _stats(self, key: str) -> list[dict[str, str]]:
-        path = self._sock(key, "stat")
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(2.0)
-                s.connect(path)
-                s.sendall(b"show stat\n")
-                chunks = []
-                while chunk := s.recv(65536):
-                    chunks.append(chunk)
-        except OSError:
+        text = self._cli(key, "show stat").lstrip("# ")
+        if not text.startswith("pxname"):
             return []
-        text = b"".join(chunks).decode(errors="replace").lstrip("# ")
         return list(csv.DictReader(io.StringIO(text)))
 
     def backend_states(self, key: str) -> dict[str, BackendState]:
@@ -327,7 +347,9 @@ class HAProxyPlane:
                 continue
             status = row.get("status", "")
             up: bool | None
-            if status.startswith("UP") or status in ("no check", "NOLB", "DRAIN"):
+            if not row.get("check_status") and status != "no check":
+                up = None  # not checked yet
+            elif status.startswith("UP") or status in ("no check", "NOLB", "DRAIN"):
                 up = True
             elif status.startswith("DOWN") and "/" in status:
                 up = None if row.get("lastchg") and row.get("chkdown") == "0" else False

@@ -58,11 +58,15 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         ns.close()
 
 
-def _all_in_service(client: Any, ids: list[str]) -> Any:
+def _all_in_service(client: Any, ids: list[str], cloud: Any = None) -> Any:
     states = health(client, "web")
     if all(states[i]["State"] == "InService" for i in ids):
         return states
     print("not yet:", [(i, states[i]["State"], states[i]["Description"]) for i in ids])
+    if cloud is not None:  # what HAProxy says, should it never come
+        for name in ("haproxy.log", "servers.state"):
+            for f in (Path(cloud.data_dir) / "elb").glob(f"*/{name}"):
+                print(name, f.read_text()[-1500:])
     return None
 
 
@@ -70,7 +74,8 @@ def test_requests_spread_over_both_and_carry_forwarding_headers(plane: dict[str,
     """1,000 requests through the balancer all succeed and both instances answer; the
     instances see X-Forwarded-For/-Proto/-Port."""
     client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 90,
+             "both instances InService")
     out = ns.requests(plane["address"], 80, 1000)
     assert out["failures"] == 0, out
     names = out["names"]
