@@ -240,10 +240,10 @@ class HAProxyPlane:
             run.log_sock = self._log_socket(spec.key, True)
         run.spec = spec
         if run.pid and _alive(run.pid):
-            state = self._cli(spec.key, "show servers state")
+            state = self._cli(spec.key, "@1 show servers state", wait=10.0)
             if state:
                 atomic_write(os.path.join(d, "servers.state"), state.encode(), mode=0o600)
-            os.kill(run.pid, signal.SIGUSR2)  # reload: new workers, old ones drain
+            self._reload(spec.key, run.pid)  # new workers; the old ones drain
             run.generation += 1
             return
         proc = subprocess.Popen(  # noqa: S603 - fixed argv
@@ -306,31 +306,40 @@ class HAProxyPlane:
         shutil.rmtree(self.sock_root, ignore_errors=True)
 
     # -- stats ----------------------------------------------------------------------------
-    def _cli(self, key: str, command: str) -> str:
-        """A command's answer from the current worker, through the master's CLI (which
-        lives across reloads; it refuses connections for a moment while it re-executes)."""
+    def _cli(self, key: str, command: str, wait: float = 1.0) -> str | None:
+        """A command's answer through the master's CLI (``@1 CMD`` asks the current
+        worker).  The CLI lives across reloads but refuses connections while the master
+        starts or re-executes: retry for ``wait`` seconds; None if it never answers."""
         path = self._sock(key, "master")
-        deadline = time.monotonic() + 1.0
+        deadline = time.monotonic() + wait
         while True:
             try:
                 with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
                     s.settimeout(2.0)
                     s.connect(path)
-                    s.sendall(f"@1 {command}\n".encode())
+                    s.sendall(f"{command}\n".encode())
                     s.shutdown(socket.SHUT_WR)
                     chunks = []
-                    while chunk := s.recv(65536):
-                        chunks.append(chunk)
+                    with contextlib.suppress(ConnectionResetError):
+                        while chunk := s.recv(65536):
+                            chunks.append(chunk)
                 return b"".join(chunks).decode(errors="replace")
             except (ConnectionRefusedError, FileNotFoundError):
                 if time.monotonic() >= deadline:
-                    return ""
+                    return None
                 time.sleep(0.05)
             except OSError:
-                return ""
+                return None
+
+    def _reload(self, key: str, pid: int) -> None:
+        """Reload through the master's CLI: it answers only once the master is up, so a
+        reload never reaches a master still starting (a signal then would kill it)."""
+        if self._cli(key, "reload", wait=10.0) is None:
+            log.warning("HAProxy %d does not answer on its CLI: reloading by signal", pid)
+            os.kill(pid, signal.SIGUSR2)
 
     def _stats(self, key: str) -> list[dict[str, str]]:
-        text = self._cli(key, "show stat").lstrip("# ")
+        text = (self._cli(key, "@1 show stat") or "").lstrip("# ")
         if not text.startswith("pxname"):
             return []
         return list(csv.DictReader(io.StringIO(text)))

@@ -90,7 +90,7 @@ def test_stopped_responder_goes_out_of_service_and_no_request_fails(
     """Stopping one responder marks its instance OutOfService (ReasonCode Instance)
     within interval x unhealthy threshold; after that every request succeeds."""
     client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
     down, up = ids[1], ids[0]
     ns.stop_server(down)
     stopped = time.monotonic()
@@ -105,14 +105,14 @@ def test_stopped_responder_goes_out_of_service_and_no_request_fails(
     # It comes back when its responder does.
     inst = next(i for i in plane["insts"] if i["InstanceId"] == down)
     ns.serve(inst["PrivateIpAddress"], 8080, down)
-    wait_for(lambda: _all_in_service(client, ids), 60, "back InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "back InService")
 
 
 def test_lb_cookie_stickiness_keeps_a_client_on_one_instance(plane: dict[str, Any]) -> None:
     """With an LB-cookie stickiness policy a client sending the AWSELB cookie back stays
     on one instance; clients without it still spread."""
     client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
     client.create_lb_cookie_stickiness_policy(LoadBalancerName="web", PolicyName="sticky",
                                               CookieExpirationPeriod=600)
     client.set_load_balancer_policies_of_listener(LoadBalancerName="web", LoadBalancerPort=80,
@@ -136,7 +136,7 @@ def test_reload_keeps_established_connections_and_draining_lets_them_finish(
     import threading
 
     client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
     client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
         "ConnectionDraining": {"Enabled": True, "Timeout": 30}})
     results: list[dict[str, object]] = []
@@ -163,7 +163,7 @@ def test_access_logs_land_in_the_bucket_and_metrics_in_cloudwatch(
     import datetime
 
     cloud, client, ids, ns = plane["cloud"], plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids), 60, "both instances InService")
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
     s3 = cloud.client("s3")
     s3.create_bucket(Bucket="web-logs")
     client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
@@ -207,7 +207,63 @@ def test_access_logs_land_in_the_bucket_and_metrics_in_cloudwatch(
 
     wait_for(lambda: count("RequestCount", "Sum") >= 20, 60, "RequestCount")
     wait_for(lambda: count("HTTPCode_Backend_2XX", "Sum") >= 20, 60, "2XX")
-    assert count("HealthyHostCount", "Maximum") == 2
+    wait_for(lambda: count("HealthyHostCount", "Maximum") == 2, 60, "HealthyHostCount 2")
     names = {m["MetricName"] for m in cw.list_metrics(Namespace="AWS/ELB")["Metrics"]}
     assert {"RequestCount", "Latency", "HealthyHostCount", "UnHealthyHostCount",
             "SurgeQueueLength"} <= names
+
+
+def test_https_listener_terminates_tls_with_the_iam_certificate(
+        plane: dict[str, Any]) -> None:
+    """An HTTPS listener with an IAM server certificate answers over TLS with that
+    certificate and forwards with X-Forwarded-Proto https."""
+    import subprocess
+
+    from tests.elb.test_elb_api import _self_signed
+
+    cloud, client, ids, ns = plane["cloud"], plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
+    body, key = _self_signed("web.example")
+    arn = cloud.client("iam").upload_server_certificate(
+        ServerCertificateName="web-tls", CertificateBody=body, PrivateKey=key)[
+        "ServerCertificateMetadata"]["Arn"]
+    client.create_load_balancer_listeners(LoadBalancerName="web", Listeners=[
+        {"Protocol": "HTTPS", "LoadBalancerPort": 443, "InstanceProtocol": "HTTP",
+         "InstancePort": 8080, "SSLCertificateId": arn}])
+    (ns.workdir / "ca.pem").write_text(body)
+
+    def fetch() -> Any:
+        res = subprocess.run(
+            ["ip", "netns", "exec", ns.name, "curl", "-s", "--max-time", "10", "--cacert",
+             str(ns.workdir / "ca.pem"), "--resolve", f"web.example:443:{plane['address']}",
+             "https://web.example/tls"], capture_output=True, text=True, timeout=30)
+        return json.loads(res.stdout) if res.returncode == 0 and res.stdout else None
+
+    import json
+
+    answer = wait_for(fetch, 30, "an HTTPS answer")
+    assert answer["proto"] == "https" and answer["port"] == "443"
+    assert answer["name"] in ids and answer["path"] == "/tls"
+
+
+def test_balancer_survives_a_cloud_crash_and_a_restart(plane: dict[str, Any]) -> None:
+    """A cloud killed without stopping leaves its HAProxy serving; the next cloud adopts
+    it (one master per balancer); after a clean restart it serves again too."""
+    import subprocess
+
+    cloud, client, ids, ns = plane["cloud"], plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
+    cloud.kill()
+    out = ns.requests(plane["address"], 80, 20)
+    assert out["failures"] == 0  # the data plane does not need the cloud
+    cloud.start()
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "InService after the crash")
+    masters = subprocess.run(["pgrep", "-f", "--", f"-W -db -S .* -f {cloud.data_dir}/elb/"],
+                             capture_output=True, text=True).stdout.split()
+    procs = [p for p in masters
+             if "-sf" not in open(f"/proc/{p}/cmdline").read().replace("\0", " ")]
+    assert len(procs) == 1, procs
+    cloud.restart()
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "InService after the restart")
+    out = ns.requests(plane["address"], 80, 100)
+    assert out["failures"] == 0 and set(out["names"]) == set(ids), out
