@@ -393,3 +393,32 @@ def test_awscli_and_restart(cloud: CloudProcess) -> None:
     assert json.loads(out.stdout)["LoadBalancerDescriptions"][0]["DNSName"] == dns
     hosts = (Path(cloud.data_dir) / "elb" / "hosts").read_text()
     assert dns in hosts
+
+
+def test_load_balancer_quota_of_an_account(cloud: CloudProcess) -> None:
+    """A Limit on elasticloadbalancing:quota-loadbalancernumber refuses the balancer past
+    it (TooManyLoadBalancers); repeating a create is not a new balancer; deleting one
+    makes room."""
+    from tests.server.helpers import new_account, raw_iam
+
+    _, key, secret = new_account(cloud, "elbq")
+    creds = cloud.credentials()
+    raw_iam(cloud, creds["key"], creds["secret"], {
+        "Action": "PutAccountPolicy", "AccountName": "elbq", "PolicyName": "q",
+        "PolicyDocument": json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Limit", "Action": "elasticloadbalancing:CreateLoadBalancer",
+             "Resource": "*", "Condition": {"NumericLessThanEquals": {
+                 "elasticloadbalancing:quota-loadbalancernumber": "1"}}}]})})
+    client = elb(cloud, key=key, secret=secret)
+    client.create_load_balancer(LoadBalancerName="q1", Listeners=[HTTP],
+                                AvailabilityZones=["zone-a"])
+    client.create_load_balancer(LoadBalancerName="q1", Listeners=[HTTP],
+                                AvailabilityZones=["zone-a"])
+    with pytest.raises(ClientError) as exc:
+        client.create_load_balancer(LoadBalancerName="q2", Listeners=[HTTP],
+                                    AvailabilityZones=["zone-a"])
+    assert _code(exc) == "TooManyLoadBalancers"
+    assert "quota-loadbalancernumber" in exc.value.response["Error"]["Message"]
+    client.delete_load_balancer(LoadBalancerName="q1")
+    client.create_load_balancer(LoadBalancerName="q2", Listeners=[HTTP],
+                                AvailabilityZones=["zone-a"])
