@@ -22,13 +22,21 @@ SERVER = textwrap.dedent('''
     addr, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        proxy_line = None
+        def parse_request(self):
+            # A proxy-protocol (v1) header comes before the request line: keep it.
+            if self.raw_requestline.startswith(b"PROXY "):
+                self.proxy_line = self.raw_requestline.decode().strip()
+                self.raw_requestline = self.rfile.readline(65537)
+            return super().parse_request()
         def do_GET(self):
             if self.path.startswith("/slow"):
                 time.sleep(float(self.path.rsplit("/", 1)[1]))
             body = json.dumps({"name": name, "path": self.path,
                                "xff": self.headers.get("X-Forwarded-For"),
                                "proto": self.headers.get("X-Forwarded-Proto"),
-                               "port": self.headers.get("X-Forwarded-Port")}).encode()
+                               "port": self.headers.get("X-Forwarded-Port"),
+                               "proxy": self.proxy_line}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -267,3 +267,33 @@ def test_balancer_survives_a_cloud_crash_and_a_restart(plane: dict[str, Any]) ->
     wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "InService after the restart")
     out = ns.requests(plane["address"], 80, 100)
     assert out["failures"] == 0 and set(out["names"]) == set(ids), out
+
+
+def test_tcp_listener_and_proxy_protocol(plane: dict[str, Any]) -> None:
+    """A TCP listener forwards the bytes as they are (no X-Forwarded-* added); with a
+    ProxyProtocolPolicy on the instance port the instances get a PROXY header first."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60,
+             "both instances InService")
+    client.create_load_balancer_listeners(LoadBalancerName="web", Listeners=[
+        {"Protocol": "TCP", "LoadBalancerPort": 9000, "InstanceProtocol": "TCP",
+         "InstancePort": 8080}])
+    out = wait_for(lambda: (o := ns.requests(plane["address"], 9000, 20))["failures"] == 0
+                   and o, 30, "answers through the TCP listener")
+    assert set(out["names"]) == set(ids)
+    assert out["last"]["xff"] is None and out["last"]["proxy"] is None
+    client.create_load_balancer_policy(
+        LoadBalancerName="web", PolicyName="proxy", PolicyTypeName="ProxyProtocolPolicyType",
+        PolicyAttributes=[{"AttributeName": "ProxyProtocol", "AttributeValue": "true"}])
+    client.set_load_balancer_policies_for_backend_server(LoadBalancerName="web",
+                                                         InstancePort=8080,
+                                                         PolicyNames=["proxy"])
+    try:
+        out = wait_for(lambda: (o := ns.requests(plane["address"], 9000, 5))["failures"] == 0
+                       and o["last"]["proxy"] and o, 30, "a PROXY header")
+        assert out["last"]["proxy"].startswith("PROXY TCP4 ")
+    finally:
+        client.set_load_balancer_policies_for_backend_server(LoadBalancerName="web",
+                                                             InstancePort=8080,
+                                                             PolicyNames=[])
+        client.delete_load_balancer_listeners(LoadBalancerName="web", LoadBalancerPorts=[9000])
