@@ -7,6 +7,7 @@ interfaces, routes and firewall are not touched.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -297,3 +298,63 @@ def test_tcp_listener_and_proxy_protocol(plane: dict[str, Any]) -> None:
                                                              InstancePort=8080,
                                                              PolicyNames=[])
         client.delete_load_balancer_listeners(LoadBalancerName="web", LoadBalancerPorts=[9000])
+
+
+def test_zones_share_equally_unless_cross_zone(plane: dict[str, Any]) -> None:
+    """Two instances in zone-a and one in zone-b: each zone takes half of the requests;
+    with cross-zone balancing each instance takes a third."""
+    cloud, client, ids, ns = plane["cloud"], plane["elb"], plane["ids"], plane["ns"]
+    extra = run_instances(cloud.client("ec2"), "zone-a")[0]
+    ns.add_address(extra["PrivateIpAddress"])
+    ns.serve(extra["PrivateIpAddress"], 8080, extra["InstanceId"])
+    every = [*ids, extra["InstanceId"]]
+    b_only = next(i["InstanceId"] for i in plane["insts"]
+                  if i["Placement"]["AvailabilityZone"] == "zone-b")
+    client.register_instances_with_load_balancer(LoadBalancerName="web",
+                                                 Instances=[{"InstanceId": extra["InstanceId"]}])
+    try:
+        wait_for(lambda: _all_in_service(client, every, cloud), 60, "three InService")
+        out = ns.requests(plane["address"], 80, 300)
+        assert out["failures"] == 0
+        assert 130 <= out["names"][b_only] <= 170, out["names"]  # half
+        client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+            "CrossZoneLoadBalancing": {"Enabled": True}})
+        out = wait_for(lambda: (o := ns.requests(plane["address"], 80, 300))["names"].get(
+            b_only, 0) <= 120 and o, 30, "a third each")
+        assert out["failures"] == 0
+        assert all(80 <= n <= 120 for n in out["names"].values()), out["names"]
+    finally:
+        client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+            "CrossZoneLoadBalancing": {"Enabled": False}})
+        client.deregister_instances_from_load_balancer(
+            LoadBalancerName="web", Instances=[{"InstanceId": extra["InstanceId"]}])
+        ns.stop_server(extra["InstanceId"])
+
+
+def test_idle_timeout_closes_idle_connections(plane: dict[str, Any]) -> None:
+    """With IdleTimeout 2, a keep-alive connection idle for longer is closed by the
+    balancer; one used within the timeout stays open."""
+    import subprocess
+
+    client, ns = plane["elb"], plane["ns"]
+    client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+        "ConnectionSettings": {"IdleTimeout": 2}})
+    script = ns.workdir / "idle.py"
+    script.write_text(
+        "import http.client, sys, time\n"
+        "c = http.client.HTTPConnection(sys.argv[1], 80, timeout=10)\n"
+        "c.request('GET', '/'); c.getresponse().read()\n"
+        "time.sleep(0.5); c.request('GET', '/'); c.getresponse().read()\n"
+        "time.sleep(4)\n"
+        "try:\n"
+        "    c.request('GET', '/'); r = c.getresponse(); r.read(); print('open')\n"
+        "except (http.client.RemoteDisconnected, ConnectionError, BrokenPipeError):\n"
+        "    print('closed')\n")
+    try:
+        time.sleep(1.0)  # the reload
+        res = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable, str(script),
+                              plane["address"]], capture_output=True, text=True, timeout=60)
+        assert res.stdout.strip() == "closed", res
+    finally:
+        client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+            "ConnectionSettings": {"IdleTimeout": 60}})
