@@ -358,3 +358,38 @@ def test_idle_timeout_closes_idle_connections(plane: dict[str, Any]) -> None:
     finally:
         client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
             "ConnectionSettings": {"IdleTimeout": 60}})
+
+
+def test_auto_scaling_replaces_members_the_balancer_finds_unhealthy(
+        plane: dict[str, Any]) -> None:
+    """A group with HealthCheckType ELB attached to the balancer: its member has no
+    responder, fails the balancer's checks and is replaced."""
+    from tests.autoscaling.as_helpers import autoscaling, image_id
+
+    cloud, client = plane["cloud"], plane["elb"]
+    asg, ec2 = autoscaling(cloud), cloud.client("ec2")
+    asg.create_launch_configuration(LaunchConfigurationName="mute", ImageId=image_id(ec2),
+                                    InstanceType="m1.small")
+    asg.create_auto_scaling_group(AutoScalingGroupName="mute", LaunchConfigurationName="mute",
+                                  MinSize=1, MaxSize=1, AvailabilityZones=["zone-a"],
+                                  LoadBalancerNames=["web"], HealthCheckType="ELB",
+                                  HealthCheckGracePeriod=0)
+    try:
+        def member() -> str | None:
+            group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["mute"])[
+                "AutoScalingGroups"][0]
+            live = [m["InstanceId"] for m in group["Instances"]
+                    if m["LifecycleState"] == "InService"]
+            return live[0] if live else None
+
+        first = wait_for(member, 60, "a member in service")
+        state = wait_for(lambda: (s := health(client, "web").get(first)) and
+                         s["State"] == "OutOfService" and s["ReasonCode"] == "Instance" and s,
+                         60, "the member failing the balancer's checks")
+        assert "health checks" in state["Description"]
+        wait_for(lambda: (m := member()) is not None and m != first, 120, "a replacement")
+        acts = asg.describe_scaling_activities(AutoScalingGroupName="mute")["Activities"]
+        assert any(first in a["Description"] and "Terminating" in a["Description"]
+                   for a in acts), [a["Description"] for a in acts]
+    finally:
+        asg.delete_auto_scaling_group(AutoScalingGroupName="mute", ForceDelete=True)
