@@ -238,8 +238,16 @@ class HAProxyPlane:
             self.running[spec.key] = run
         if run.log_sock is None and spec.access_log:
             run.log_sock = self._log_socket(spec.key, True)
-        run.spec = spec
+        previous, run.spec = run.spec, spec
         if run.pid and _alive(run.pid):
+            if not spec.drain_seconds:
+                # Without connection draining, connections to removed instances close now
+                # (the old worker would otherwise finish them).
+                gone = {b.instance_id for b in previous.backends} - \
+                    {b.instance_id for b in spec.backends}
+                for iid in sorted(gone):
+                    for fe in previous.frontends:
+                        self._cli(spec.key, f"@1 shutdown sessions server b{fe.port}/{iid}")
             state = self._cli(spec.key, "@1 show servers state", wait=10.0)
             if state:
                 atomic_write(os.path.join(d, "servers.state"), state.encode(), mode=0o600)

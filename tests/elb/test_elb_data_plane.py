@@ -130,29 +130,52 @@ def test_lb_cookie_stickiness_keeps_a_client_on_one_instance(plane: dict[str, An
                                                       LoadBalancerPort=80, PolicyNames=[])
 
 
-def test_reload_keeps_established_connections_and_draining_lets_them_finish(
-        plane: dict[str, Any]) -> None:
-    """With connection draining, a request in flight to an instance being deregistered
-    completes (the old HAProxy worker finishes it) while new requests go elsewhere."""
+def _slow_pair_during_deregistration(plane: dict[str, Any]) -> list[dict[str, Any]]:
+    """Two slow requests in flight (round robin: one on each instance) while the second
+    instance is deregistered; their outcomes."""
     import threading
 
     client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
-    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "both instances InService")
-    client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
-        "ConnectionDraining": {"Enabled": True, "Timeout": 30}})
-    results: list[dict[str, object]] = []
-    slow = threading.Thread(target=lambda: results.extend(
-        ns.requests(plane["address"], 80, 1, path=f"/slow/{s}") for s in ("4", "4")))
-    slow.start()
-    time.sleep(1.5)  # the first slow request is in flight on one of the instances
+    results: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda: results.append(
+        ns.requests(plane["address"], 80, 1, path="/slow/4"))) for _ in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.3)
+    time.sleep(1.5)  # both are in flight
     client.deregister_instances_from_load_balancer(LoadBalancerName="web",
                                                    Instances=[{"InstanceId": ids[1]}])
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_connection_draining_lets_requests_in_flight_finish_and_off_cuts_them(
+        plane: dict[str, Any]) -> None:
+    """Deregistering an instance with connection draining on: its request in flight
+    completes (the old HAProxy worker finishes it) while new requests go elsewhere.
+    With draining off the balancer closes its connections at once."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60,
+             "both instances InService")
+    client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+        "ConnectionDraining": {"Enabled": True, "Timeout": 30}})
     try:
-        slow.join(timeout=60)
-        assert all(r["failures"] == 0 for r in results), results
+        results = _slow_pair_during_deregistration(plane)
+        assert [r["failures"] for r in results] == [0, 0], results
         out = ns.requests(plane["address"], 80, 50)
         assert out["failures"] == 0 and out["names"] == {ids[0]: 50}, out
+        client.register_instances_with_load_balancer(LoadBalancerName="web",
+                                                     Instances=[{"InstanceId": ids[1]}])
+        wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60, "back InService")
+        client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+            "ConnectionDraining": {"Enabled": False}})
+        time.sleep(1.0)
+        results = _slow_pair_during_deregistration(plane)
+        assert sorted(r["failures"] for r in results) == [0, 1], results
     finally:
+        client.modify_load_balancer_attributes(LoadBalancerName="web", LoadBalancerAttributes={
+            "ConnectionDraining": {"Enabled": False}})
         client.register_instances_with_load_balancer(LoadBalancerName="web",
                                                      Instances=[{"InstanceId": ids[1]}])
 
