@@ -112,7 +112,7 @@ class ELB:
                  sorted(self.balancers.values(), key=lambda b: b.address)]
         try:
             atomic_write(f"{self.cloud.data_dir}/elb/hosts", ("\n".join(lines) + "\n").encode(),
-                         mode=0o644)
+                         mode=0o600)
         except OSError:
             log.exception("cannot write the balancers' hosts file")
 

@@ -254,12 +254,16 @@ class HAProxyPlane:
             self._reload(spec.key, run.pid)  # new workers; the old ones drain
             run.generation += 1
             return
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv
-            [*self._prefix(), self.binary, "-W", "-db", "-S", self._sock(spec.key, "master"),
-             "-f", cfg],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(os.path.join(d, "haproxy.log"), "ab"),  # noqa: SIM115
-            start_new_session=True)
+        errors = os.open(os.path.join(d, "haproxy.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                         0o600)
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - fixed argv
+                [*self._prefix(), self.binary, "-W", "-db", "-S",
+                 self._sock(spec.key, "master"), "-f", cfg],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                start_new_session=True)
+        finally:
+            os.close(errors)
         run.proc, run.pid = proc, proc.pid
         run.generation += 1
         atomic_write(os.path.join(d, "master.pid"), str(proc.pid).encode(), mode=0o600)
