@@ -422,3 +422,17 @@ def test_load_balancer_quota_of_an_account(cloud: CloudProcess) -> None:
     client.delete_load_balancer(LoadBalancerName="q1")
     client.create_load_balancer(LoadBalancerName="q2", Listeners=[HTTP],
                                 AvailabilityZones=["zone-a"])
+
+
+def test_without_haproxy_the_api_works_and_health_is_modelled(make_cloud: Any) -> None:
+    """A cloud whose HAProxy binary is missing still serves the API; health on the
+    virtual hypervisor follows the instances' state."""
+    cloud = make_cloud(config(net=83, extra='elb_haproxy = "/nonexistent/haproxy"'))
+    client, ec2 = elb(cloud), cloud.client("ec2")
+    client.create_load_balancer(LoadBalancerName="plain", Listeners=[HTTP],
+                                AvailabilityZones=["zone-a"])
+    iid = run_instances(ec2, "zone-a")[0]["InstanceId"]
+    client.register_instances_with_load_balancer(LoadBalancerName="plain",
+                                                 Instances=[{"InstanceId": iid}])
+    assert health(client, "plain")[iid]["State"] == "InService"
+    assert not list((Path(cloud.data_dir) / "elb").glob("*/haproxy.cfg"))
