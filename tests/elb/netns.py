@@ -40,6 +40,8 @@ SERVER = textwrap.dedent('''
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            if self.path.startswith("/app"):  # the application's own session cookie
+                self.send_header("Set-Cookie", "SESSION=s1; Path=/")
             self.end_headers()
             self.wfile.write(body)
         def log_message(self, *a):

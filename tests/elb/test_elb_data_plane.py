@@ -130,6 +130,30 @@ def test_lb_cookie_stickiness_keeps_a_client_on_one_instance(plane: dict[str, An
                                                       LoadBalancerPort=80, PolicyNames=[])
 
 
+def test_app_cookie_stickiness_follows_the_application_cookie(
+        plane: dict[str, Any]) -> None:
+    """With an app-cookie stickiness policy on SESSION, a client returning the
+    application's cookie (as the balancer rewrote it) stays on one instance."""
+    client, ids, ns = plane["elb"], plane["ids"], plane["ns"]
+    wait_for(lambda: _all_in_service(client, ids, plane["cloud"]), 60,
+             "both instances InService")
+    client.create_app_cookie_stickiness_policy(LoadBalancerName="web", PolicyName="app",
+                                               CookieName="SESSION")
+    client.set_load_balancer_policies_of_listener(LoadBalancerName="web", LoadBalancerPort=80,
+                                                  PolicyNames=["app"])
+    try:
+        out = wait_for(lambda: (o := ns.requests(plane["address"], 80, 40, sticky=True,
+                                                 path="/app"))["cookie"] and o, 30,
+                       "the application's cookie")
+        assert str(out["cookie"]).startswith("SESSION=")
+        assert out["failures"] == 0 and len(out["names"]) == 1, out
+        loose = ns.requests(plane["address"], 80, 40, path="/app")
+        assert len(loose["names"]) == 2, loose
+    finally:
+        client.set_load_balancer_policies_of_listener(LoadBalancerName="web",
+                                                      LoadBalancerPort=80, PolicyNames=[])
+
+
 def _slow_pair_during_deregistration(plane: dict[str, Any]) -> list[dict[str, Any]]:
     """Two slow requests in flight (round robin: one on each instance) while the second
     instance is deregistered; their outcomes."""
