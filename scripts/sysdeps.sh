@@ -6,9 +6,10 @@
 # e2fsprogs run real guests (scripts/libvirtd.sh, scripts/build-test-image.sh; the NC
 # makes config drives with genisoimage).  chromium + chromium-driver run the web
 # console's browser test; slapd is the directory of the LDAP sync test; dnsmasq-base
-# and nftables give guests DHCP and enforced security groups (network = "edge" zones).
+# and nftables give guests DHCP and enforced security groups (network = "edge" zones);
+# haproxy is the data plane of Elastic Load Balancing.
 set -euo pipefail
-PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql
+PKGS=(pkg-config libvirt-dev qemu-utils man-db groff-base tmux postgresql haproxy
       libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
       busybox-static cpio genisoimage e2fsprogs chromium chromium-driver
       slapd dnsmasq-base nftables)

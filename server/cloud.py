@@ -79,7 +79,7 @@ SERVICE_PATHS: dict[str, str] = {
 COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
-              "server.console.web", "server.ldap.sync",
+              "server.console.web", "server.ldap.sync", "server.elb.service",
               "server.net.service",  # guest networking: after the metadata service
               "server.empyrean.service")  # last: it lists the components before it
 

@@ -45,6 +45,13 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
                                "close a connection whose request line and headers take longer"),
     "walrus_lifecycle_day_seconds": (float, 86400.0,
                                      "length of a day in Walrus lifecycle rules (testing)"),
+    "elb_netns": (str, "", "network namespace the load balancers' HAProxy run in "
+                           "(\"\" = the host's)"),
+    "elb_subnet": (str, "", "loopback subnet of the load balancers' addresses "
+                            "(default 127.N.0.0/16 chosen from the data dir)"),
+    "elb_haproxy": (str, "haproxy", "the HAProxy binary of the load balancers"),
+    "elb_log_minute_seconds": (float, 60.0,
+                               "length of a minute of ELB access-log intervals (testing)"),
 }
 
 #: [[zones]] keys: name -> (type, default, description)

@@ -194,6 +194,21 @@ def _new_scaling_policy(ctx: Context) -> float:
     return 0.0 if f"{ctx.account_id}/{group}/{name}" in svc.policies else 1.0
 
 
+def _balancers(cloud: Cloud) -> Iterable[Any]:
+    """The ELB component's balancers (none when it is not set up)."""
+    elb = cloud.components.get("elb")
+    return list(elb.balancers.values()) if elb is not None else []
+
+
+def _new_balancer(ctx: Context) -> float:
+    """1 for a CreateLoadBalancer that creates one, 0 for an idempotent repeat."""
+    elb = ctx.cloud.components.get("elb")
+    name = ctx.params.get("LoadBalancerName")
+    if elb is None or not isinstance(name, str):
+        return 1.0
+    return 0.0 if (ctx.account_id, name) in elb.balancers else 1.0
+
+
 def _iam(action: str, attr: str) -> Counter:
     return Counter(frozenset({action}), attr, _of_account(_identity_records(attr)), _one,
                    code="LimitExceeded", status=409)
@@ -241,6 +256,9 @@ COUNTERS: dict[str, Counter] = {
     "autoscaling:quota-scalingpolicynumber": Counter(
         frozenset({"autoscaling:putscalingpolicy"}), "scaling-policy",
         _of_account(_autoscaling("policies")), _new_scaling_policy, code="LimitExceeded"),
+    "elasticloadbalancing:quota-loadbalancernumber": Counter(
+        frozenset({"elasticloadbalancing:createloadbalancer"}), "load-balancer",
+        _of_account(_balancers), _new_balancer, code="TooManyLoadBalancers"),
     "iam:quota-usernumber": _iam("iam:createuser", "users"),
     "iam:quota-groupnumber": _iam("iam:creategroup", "groups"),
     "iam:quota-rolenumber": _iam("iam:createrole", "roles"),

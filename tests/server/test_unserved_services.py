@@ -15,7 +15,6 @@ from botocore.exceptions import ClientError
 
 #: boto3 client name, a harmless call, and the Eucalyptus path of the service.
 UNSERVED = [
-    ("elb", "describe_load_balancers", "/services/LoadBalancing"),
     ("cloudformation", "list_stacks", "/services/CloudFormation"),
 ]
 
@@ -27,7 +26,7 @@ def test_ini_lists_only_served_services(cloud: Any) -> None:
     region = next(s for s in cp.sections() if s.startswith("region "))
     urls = {k.removesuffix("-url"): v for k, v in cp[region].items() if k.endswith("-url")}
     assert set(urls) == {"ec2", "s3", "iam", "sts", "bootstrap", "autoscaling", "monitoring",
-                         "properties"}
+                         "properties", "elasticloadbalancing"}
     assert urls["ec2"] == cloud.url + "/services/compute"
     assert urls["bootstrap"] == cloud.url + "/services/Empyrean"
     for name, url in urls.items():  # each one answers as its service (not 404 / not S3)
