@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from server.cloudwatch.service import CloudWatch
     from server.console.signups import Signups
     from server.console.web import Console
+    from server.elb.component import ELB
+    from server.elb.telemetry import Telemetry
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
@@ -105,6 +107,9 @@ class Components(TypedDict, total=False):
     #: The Empyrean service registry and the cloud properties (euserv-*, euctl).
     service_registry: ServiceRegistry
     properties: Properties
+    #: Elastic Load Balancing and its metrics / access logs.
+    elb: ELB
+    elb_telemetry: Telemetry
     #: Guest networking (EDGE): computes and pushes each node's network view.
     network: NetworkService
     node_monitor: NodeHealthMonitor

@@ -60,7 +60,7 @@ def test_json_service_not_implemented(cloud: Any) -> None:
 
 
 def test_unknown_scope_and_unserved_path(cloud: Any) -> None:
-    """A made-up scope service and the LoadBalancing path are refused as not implemented, in
+    """A made-up scope service and the CloudFormation path are refused as not implemented, in
     the query protocol's XML, never by Walrus."""
     creds = cloud.credentials()
     req = AWSRequest("POST", cloud.url + "/", data={"Action": "DescribeThings",
@@ -70,8 +70,7 @@ def test_unknown_scope_and_unserved_path(cloud: Any) -> None:
     assert resp.status_code == 501
     assert "<ErrorResponse>" in resp.text and "<Code>NotImplemented</Code>" in resp.text
     assert "foo service" in resp.text
-    resp = requests.get(cloud.url + "/services/LoadBalancing?Action=DescribeLoadBalancers",
-                        timeout=10)
+    resp = requests.get(cloud.url + "/services/CloudFormation?Action=DescribeStacks", timeout=10)
     assert resp.status_code == 501 and "<Code>NotImplemented</Code>" in resp.text
 
 
