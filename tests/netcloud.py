@@ -142,6 +142,8 @@ class NetCloud:
     hosts: dict[str, Host] = field(default_factory=dict)
     forwarder: Forwarder | None = None
     creds: dict[str, str] = field(default_factory=dict)
+    #: euca2ools.ini of the CLC's administrator (its URLs reach the CLC from the test).
+    ini: Path | None = None
     _index: int = 1
 
     # -- network ---------------------------------------------------------------------
@@ -277,8 +279,11 @@ class NetCloud:
 
 def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
                    node_cores: int = 8, boot_seconds: float = 0.3,
-                   extra: list[str] | None = None) -> NetCloud:
-    """CLC+Walrus on one host, one CC per zone and one NC per node on hosts of their own."""
+                   extra: list[str] | None = None, flags: bool = True) -> NetCloud:
+    """CLC+Walrus on one host, one CC per zone and one NC per node on hosts of their own.
+
+    With ``flags`` the CLC is told its CCs (``--cluster``) and each CC its nodes
+    (``--node``); without, nothing is connected until registered (euserv-register-service)."""
     prefix = f"eu{uuid.uuid4().hex[:6]}"
     root = Path(tempfile.mkdtemp(prefix="euca-netcloud-"))
     config = root / "cloud.toml"
@@ -298,13 +303,15 @@ def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
             for node in nodes:
                 nc = cloud.add_host(node, ["--components", "nc", "--zone", zone,
                                            "--node-name", node])
-                node_args += ["--node", f"{node}={nc.address}:{PORT}"]
+                if flags:
+                    node_args += ["--node", f"{node}={nc.address}:{PORT}"]
                 cloud.start(node)
             cloud.add_host(f"cc-{zone}", ["--components", "cc", "--zone", zone, *node_args])
             cloud.start(f"cc-{zone}")
         clc.args = ["--components", "clc,walrus",
                     *[a for z in zones for a in
-                      ("--cluster", f"{z}={cloud.hosts[f'cc-{z}'].address}:{PORT}")]]
+                      ("--cluster", f"{z}={cloud.hosts[f'cc-{z}'].address}:{PORT}")
+                      if flags]]
         for name in cloud.hosts:
             if name != "clc":
                 cloud.wait_listening(name)
@@ -315,6 +322,10 @@ def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
         user = next(s for s in ini.sections() if s.startswith("user "))
         cloud.creds = {"key": ini[user]["key-id"], "secret": ini[user]["secret-key"]}
         cloud.forwarder = Forwarder(clc.ns, clc.address, PORT)
+        # The commands' configuration, with the CLC's URLs through the forwarder.
+        cloud.ini = root / "euca2ools.ini"
+        cloud.ini.write_text((clc.data_dir / "euca2ools.ini").read_text().replace(
+            f"{clc.address}:{PORT}", f"127.0.0.1:{cloud.forwarder.port}"))
     except BaseException:
         cloud.stop()
         raise

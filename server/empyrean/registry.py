@@ -34,8 +34,9 @@ from server.cc.cluster import ClusterController
 from server.nc.types import NodeStatus
 
 if TYPE_CHECKING:
-    from server.cc.cluster import NodeView
+    from server.cc.cluster import NodeInfo, NodeView
     from server.cloud import Cloud
+    from server.ports.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -236,11 +237,19 @@ class ServiceRegistry:
 
     # -- queries ---------------------------------------------------------------------
     def current(self, record: ServiceRecord) -> ServiceRecord:
-        """The record with its live state (a node's is its CC's view of it)."""
+        """The record with its live state: a node's is its CC's view of it (in this process
+        or, for a registered node, the remote CC's as of its last poll); a registered CC's
+        is whether it answers."""
         if record.type == "node":
             found = self._node(record.name)
             if found is not None:
                 return replace(record, state=_node_state(found[1].status))
+        elif record.type == "cluster" and not record.local and \
+                record.state in (ENABLED, NOTREADY):
+            remote = self.cloud.clusters.get(record.partition)
+            if remote is not None and not isinstance(remote, ClusterController):
+                live = ENABLED if getattr(remote, "available", False) else NOTREADY
+                return replace(record, state=live)
         return record
 
     def describe(self, names: Iterable[str] = (),
@@ -425,24 +434,32 @@ class ServiceRegistry:
 
     def _node_changed(self, zone: str, view: NodeView) -> None:
         """A CC's node changed state: faults (down, back) become events."""
-        old = self._node_status.get(view.name)
-        new = view.status
-        self._node_status[view.name] = new
+        self._node_status_changed(zone, view.name, view.status, len(view.instances))
+
+    def remote_node_changed(self, zone: str, node: NodeInfo) -> None:
+        """A remote CC reported a node in a new state (its poll): the same events."""
+        self._node_status_changed(zone, node.name, NodeStatus(node.status), len(node.instances))
+
+    def _node_status_changed(self, zone: str, name: str, new: NodeStatus, instances: int) -> None:
+        old = self._node_status.get(name)
+        self._node_status[name] = new
         if old is new:
             return
         if new is NodeStatus.DOWN:
-            self.record_event(view.name, "ERROR", f"node stopped reporting to the CC of {zone}: "
-                              f"its capacity left the zone ({len(view.instances)} instances kept)")
+            self.record_event(name, "ERROR", f"node stopped reporting to the CC of {zone}: "
+                              f"its capacity left the zone ({instances} instances kept)")
         elif old is NodeStatus.DOWN:
-            self.record_event(view.name, "INFO", f"node reporting again to the CC of {zone}")
+            self.record_event(name, "INFO", f"node reporting again to the CC of {zone}")
 
     def _local_clusters(self) -> list[tuple[str, ClusterController]]:
         """The CCs running in this process (remote ones report through the transport)."""
         return [(zone, cc) for zone, cc in self.cloud.clusters.items()
                 if isinstance(cc, ClusterController)]
 
-    def _node(self, name: str) -> tuple[ClusterController, NodeView] | None:
-        for _zone, cc in self._local_clusters():
+    def _node(self, name: str) -> tuple[Cluster, Any] | None:
+        """The CC a node is registered with and its view of the node (a :class:`NodeView`
+        in this process, the last poll's for a remote CC: both have ``status``)."""
+        for cc in self.cloud.clusters.values():
             view = cc.by_name.get(name)
             if view is not None:
                 return cc, view

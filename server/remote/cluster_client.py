@@ -82,6 +82,8 @@ class RemoteCluster:
         self.loop = loop
         self.poll_interval = poll_interval
         self.listeners: list[EventListener] = []
+        #: Who hears of a node whose state changed, as the CC reports it (the registry).
+        self.node_listeners: list[Callable[[NodeInfo], Any]] = []
         self.migrations = MigrationListeners()
         self.available = False
         self.synced = False
@@ -168,7 +170,13 @@ class RemoteCluster:
             self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
         self.resources = {str(k): (int(v[0]), int(v[1])) for k, v in raw["resources"].items()}
         self.nodes = [wire.to_node_info(n) for n in raw["nodes"]]
+        before = self.node_views
         self.node_views = {n.name: PlacedOn(n.name, NodeStatus(n.status)) for n in self.nodes}
+        for node in self.nodes:
+            old = before.get(node.name)
+            if old is None or old.status.value != node.status:
+                for changed in self.node_listeners:
+                    changed(node)
         self.placement = {str(k): str(v) for k, v in raw["placement"].items()}
         self.available = self.synced = True
         if came_back:
@@ -337,6 +345,11 @@ class RemoteCluster:
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Maintenance mode for a node of the zone."""
         self._call("/cc/set_enabled", {"name": name, "enabled": enabled})
+        # Seen at once (not at the next poll) by whoever asked: the CC has done it.
+        view = self.node_views.get(name)
+        if view is not None and view.status is not NodeStatus.DOWN:
+            self.node_views[name] = PlacedOn(name, NodeStatus.UP if enabled
+                                             else NodeStatus.DISABLED)
 
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()

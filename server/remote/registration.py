@@ -8,6 +8,7 @@ calls; until it does, ``eucalyptus-cloud``'s ``--cluster``/``--node`` flags call
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import shutil
@@ -142,6 +143,17 @@ def attach_remote_clusters(cloud: Cloud) -> bool:
         return False
     for zone, address in settings.clusters.items():
         register_cluster(cloud, zone, address)
+    # Clusters registered with euserv-register-service before a restart: connected now,
+    # before the CLC restores its instances against their views (not later, when the
+    # registry starts: the instances would be gone by then).
+    registry = cloud.components.get("service_registry")
+    for record in list(registry.services.values()) if registry is not None else []:
+        if record.type == "cluster" and not record.local and \
+                record.partition not in cloud.clusters:
+            try:
+                register_cluster(cloud, record.partition, f"{record.host}:{record.port}")
+            except Exception as exc:  # noqa: BLE001 - the registry reports it NOTREADY
+                log.warning("cannot connect cluster %s: %s", record.name, exc)
     return True
 
 
@@ -170,6 +182,9 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
                            poll_interval=settings.clc_poll_interval)
     remote.sync(timeout=2.0)  # the CLC restores its instances against the CC's view
     cloud.clusters[zone] = remote
+    registry = cloud.components.get("service_registry")
+    if registry is not None:  # node faults of the zone become the registry's events
+        remote.node_listeners.append(functools.partial(registry.remote_node_changed, zone))
     started = cloud.components.get("remote_started", False)
     if started:  # registered at run time: join the CLC as build_clusters' would have
         remote.set_vm_types(cloud.clc.type_resources())
@@ -202,7 +217,7 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
     """Service-registry subscriber: a cluster or node registered with
     ``euserv-register-service`` (or kept from before a restart) is connected through
     the remote ports, and its state reported back (ENABLED, or NOTREADY while it cannot be)."""
-    from server.empyrean.registry import ENABLED, NOTREADY
+    from server.empyrean.registry import DISABLED, ENABLED, NOTREADY, STOPPED
 
     registry = cloud.components.get("service_registry")
     if registry is None or record.type not in ("cluster", "node"):
@@ -219,6 +234,9 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
             registry.set_state(record.name, ENABLED, f"connected to {address}")
         else:
             state = register_node(cloud, record.partition, record.name, address)
+            if record.state in (DISABLED, STOPPED):  # in maintenance, as the admin left it
+                cloud.clusters[record.partition].set_enabled(record.name, False)
+                return
             registry.set_state(record.name, ENABLED if state == "UP" else NOTREADY,
                                f"its cluster controller sees it {state}")
     except Exception as exc:  # noqa: BLE001 - any failure is the service's state, not a crash

@@ -1,0 +1,154 @@
+"""The admin tools drive a multi-process cloud: clusters and nodes registered with
+``euserv-register-service``, not with command-line flags.
+
+The CLC (+Walrus) starts knowing no CC, the CC knowing no node (tests/netcloud.py with
+``flags=False``, each "host" in its own network namespace).  The installed euserv-*
+commands, run as subprocesses against the CLC, register the CC and its two nodes; then
+the zone is available and runs instances; a killed NC shows as not enabled; maintenance
+(``euserv-modify-service -s stop``) and evacuation (``euserv-migrate-instances``) move
+instances between node processes; a restarted CLC keeps the registrations and its
+instances.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from netcloud import PORT, NetCloud, netns_unavailable, start_netcloud  # noqa: E402
+
+POLL = 1.0
+ZONE = "zone-a"
+NODES = ["node-a1", "node-a2"]
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[NetCloud]:
+    reason = netns_unavailable()
+    if reason:
+        pytest.skip(reason)
+    net = start_netcloud({ZONE: NODES}, poll_interval=POLL, flags=False)
+    try:
+        yield net
+    finally:
+        net.stop()
+
+
+def euca(cloud: NetCloud, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """An installed euca2ools command as a subprocess, with the CLC's euca2ools.ini."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "EUCA_", "EC2_", "S3_"))}
+    env["EUCA_CONFIG_PATH"] = str(cloud.ini)
+    bin_dir = Path(sys.executable).parent
+    proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], env=env, capture_output=True,
+                          text=True, timeout=60)
+    if check:
+        assert proc.returncode == 0, f"{args}: rc={proc.returncode}\n{proc.stderr}"
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc
+
+
+def service_states(cloud: NetCloud, *names: str) -> dict[str, str]:
+    """Service name -> state, from euserv-describe-services."""
+    out = euca(cloud, "euserv-describe-services", *names).stdout
+    return {f[3]: f[4] for f in (line.split("\t") for line in out.splitlines())
+            if f[0] == "SERVICE"}
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def placement(ec2: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Instance -> (state, node)."""
+    out = ec2.describe_instances(InstanceIds=ids)["Reservations"]
+    return {i["InstanceId"]: (i["State"]["Name"], i["Placement"].get("HostId", ""))
+            for r in out for i in r["Instances"]}
+
+
+def running(ec2: Any, ids: list[str]) -> bool:
+    return {s for s, _ in placement(ec2, ids).values()} == {"running"}
+
+
+def run(ec2: Any, count: int) -> list[str]:
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    out = ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count,
+                            InstanceType="m1.small", Placement={"AvailabilityZone": ZONE})
+    return [i["InstanceId"] for i in out["Instances"]]
+
+
+def test_registered_components_run_instances_and_survive_restarts(cloud: NetCloud) -> None:
+    ec2 = cloud.client()
+    assert not [s for s in service_states(cloud) if s in NODES or s == "cc-a"]
+    cc = cloud.hosts[f"cc-{ZONE}"]
+    out = euca(cloud, "euserv-register-service", "-t", "cluster", "-h", cc.address,
+               "--port", str(PORT), "-z", ZONE, "cc-a").stdout
+    assert out.split()[:4] == ["SERVICE", "cluster", ZONE, "cc-a"]
+    for node in NODES:
+        euca(cloud, "euserv-register-service", "-t", "node", "-h", cloud.hosts[node].address,
+             "--port", str(PORT), "-z", ZONE, node)
+    wait_for("services enabled", lambda: service_states(cloud, "cc-a", *NODES) == {
+        "cc-a": "enabled", **{n: "enabled" for n in NODES}})
+    zones = {z["ZoneName"]: z["State"]
+             for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert zones == {ZONE: "available"}
+
+    ids = run(ec2, 4)
+    wait_for("instances running", lambda: running(ec2, ids))
+    assert {n for _, n in placement(ec2, ids).values()} == set(NODES)
+
+    # Maintenance plus evacuation of a registered node, through the commands.
+    euca(cloud, "euserv-modify-service", "-s", "stop", "node-a2")
+    assert service_states(cloud, "node-a2") == {"node-a2": "disabled"}
+    euca(cloud, "euserv-migrate-instances", "-s", "node-a2")
+    wait_for("evacuated", lambda: {n for _, n in placement(ec2, ids).values()} == {"node-a1"},
+             timeout=60)
+    assert running(ec2, ids)
+    wait_for("still disabled", lambda: service_states(cloud, "node-a2") == {
+        "node-a2": "disabled"})
+    euca(cloud, "euserv-modify-service", "-s", "start", "node-a2")
+    wait_for("enabled again", lambda: service_states(cloud, "node-a2") == {
+        "node-a2": "enabled"})
+
+    # A killed NC: its CC sees it DOWN, the registry shows it not enabled.
+    cloud.kill("node-a2")
+    wait_for("node not ready", lambda: service_states(cloud, "node-a2") == {
+        "node-a2": "notready"}, timeout=15)
+    events = euca(cloud, "euserv-describe-events", "-f",
+                  "format:{subject-name}|{message}").stdout
+    assert "node-a2|node stopped reporting" in events
+    cloud.start("node-a2")
+    wait_for("node back", lambda: service_states(cloud, "node-a2") == {"node-a2": "enabled"},
+             timeout=60)
+
+    # A restarted CLC keeps the registrations, re-connects them, and keeps its instances.
+    cloud.kill("clc")
+    cloud.start("clc")
+    cloud.wait_listening("clc", timeout=120)
+    ec2 = cloud.client()
+    wait_for("re-connected", lambda: service_states(cloud, "cc-a", *NODES) == {
+        "cc-a": "enabled", **{n: "enabled" for n in NODES}})
+    assert running(ec2, ids)
+    more = run(ec2, 1)
+    wait_for("running after the restart", lambda: running(ec2, more))
+    ec2.terminate_instances(InstanceIds=ids + more)
+    wait_for("terminated", lambda: {s for s, _ in placement(ec2, ids + more).values()} == {
+        "terminated"})
