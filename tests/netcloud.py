@@ -235,6 +235,27 @@ class NetCloud:
                             aws_secret_access_key=self.creds["secret"],
                             config=Config(retries={"max_attempts": 1}, **kw))
 
+    def euca(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """An installed euca2ools command (name first) as a subprocess, with the CLC
+        administrator's euca2ools.ini and nothing from this environment's AWS/EUCA
+        variables; by default its exit status must be 0."""
+        assert self.ini is not None
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "EUCA_", "EC2_", "S3_", "TOKEN_"))}
+        env["EUCA_CONFIG_PATH"] = str(self.ini)
+        proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=env, capture_output=True,
+                              text=True, timeout=60)
+        if check:
+            assert proc.returncode == 0, f"{args}: rc={proc.returncode}\n{proc.stderr}"
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    def service_states(self, *names: str) -> dict[str, str]:
+        """Service name -> state, from euserv-describe-services."""
+        out = self.euca("euserv-describe-services", *names).stdout
+        return {f[3]: f[4] for f in (line.split("\t") for line in out.splitlines())
+                if f[0] == "SERVICE"}
+
     @property
     def tls(self) -> bool:
         """True when the internal links use TLS."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -32,6 +33,7 @@ import sqlalchemy as sa
 from server import errors
 from server.cc.cluster import ClusterController
 from server.nc.types import NodeStatus
+from server.remote.cluster_client import RemoteCluster
 
 if TYPE_CHECKING:
     from server.cc.cluster import NodeInfo, NodeView
@@ -256,11 +258,12 @@ class ServiceRegistry:
                  filters: dict[str, list[str]] | None = None) -> list[ServiceRecord]:
         """Services by name (all when none), filtered by ``partition``, ``host``,
         ``service-type``, ``state``, ``internal`` or ``public``."""
+        known = {**self._connected_by_flags(), **self.services}
         wanted = list(names)
         for name in wanted:
-            if name not in self.services:
+            if name not in known:
                 raise errors.InvalidParameterValue(f"No such service: {name}")
-        out = [self.current(self.services[n]) for n in (wanted or sorted(self.services))]
+        out = [self.current(known[n]) for n in (wanted or sorted(known))]
         for key, values in (filters or {}).items():
             out = [r for r in out if _filter_value(r, key) in values]
         return out
@@ -275,6 +278,28 @@ class ServiceRegistry:
             rows = conn.execute(query).mappings().all()
         return [Event(r["uuid"], float(r["ts"]), r["severity"], r["service_name"],
                       r["service_type"], r["host"], r["message"]) for r in reversed(rows)]
+
+    def _connected_by_flags(self) -> dict[str, ServiceRecord]:
+        """CCs in other processes that were not registered here (``eucalyptus-cloud
+        --cluster``) and the nodes remote CCs report that were not either (``--node``):
+        shown with their live state, not kept (the command line names them each time)."""
+        out: dict[str, ServiceRecord] = {}
+        registered = {r.partition for r in self.services.values() if r.type == "cluster"}
+        for zone, cc in self.cloud.clusters.items():
+            if not isinstance(cc, RemoteCluster):
+                continue
+            url = urllib.parse.urlsplit(cc.client.base_url)
+            host, port = url.hostname or "", url.port or SERVICE_TYPES["cluster"].port
+            if zone not in registered:
+                name = f"{zone}-cc"
+                out[name] = ServiceRecord(name, "cluster", zone, host, port, ENABLED, False, 0.0)
+            for node in cc.describe_nodes():
+                if node.name not in self.services:
+                    # The CLC knows a node only through its CC: the CC's host stands for it.
+                    out[node.name] = ServiceRecord(node.name, "node", zone, host, port,
+                                                   _node_state(NodeStatus(node.status)), False,
+                                                   0.0)
+        return out
 
     # -- changes ---------------------------------------------------------------------
     def register(self, name: str, kind: str, host: str, port: int | None = None,
@@ -343,7 +368,8 @@ class ServiceRegistry:
         if want is None:
             raise errors.InvalidParameterValue(
                 f"Invalid state {transition!r}: one of {', '.join(TRANSITIONS)}")
-        record = self._get(name)
+        flagged = self._connected_by_flags().get(name) if name not in self.services else None
+        record = flagged or self._get(name)
         before = self.current(record).state
         if record.type in ESSENTIAL and want in (DISABLED, STOPPED):
             raise errors.InvalidParameterValue(
@@ -357,6 +383,16 @@ class ServiceRegistry:
                     raise errors.AWSError(f"Node {name} is not reporting; it cannot be enabled",
                                           code="IncorrectState")
                 cc.set_enabled(name, want == ENABLED)
+        if flagged is not None:  # named by the command line, not kept: the CC keeps it
+            if flagged.type != "node":
+                raise errors.InvalidParameterValue(
+                    f"{name} was connected by the command line, not registered: register it "
+                    "to manage it")
+            after = self.current(replace(flagged, state=want)).state
+            if after != before:
+                self.record_event(name, "INFO", f"state changed from {before} to {after} "
+                                  f"({transition.lower()} by the administrator)", flagged)
+            return replace(flagged, state=after)
         self._save(replace(record, state=want))
         self._gate(self.services[name])
         self._cluster_availability(self.services[name])

@@ -12,8 +12,6 @@ instances.
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -43,27 +41,6 @@ def cloud() -> Iterator[NetCloud]:
         yield net
     finally:
         net.stop()
-
-
-def euca(cloud: NetCloud, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """An installed euca2ools command as a subprocess, with the CLC's euca2ools.ini."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "EUCA_", "EC2_", "S3_"))}
-    env["EUCA_CONFIG_PATH"] = str(cloud.ini)
-    bin_dir = Path(sys.executable).parent
-    proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], env=env, capture_output=True,
-                          text=True, timeout=60)
-    if check:
-        assert proc.returncode == 0, f"{args}: rc={proc.returncode}\n{proc.stderr}"
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return proc
-
-
-def service_states(cloud: NetCloud, *names: str) -> dict[str, str]:
-    """Service name -> state, from euserv-describe-services."""
-    out = euca(cloud, "euserv-describe-services", *names).stdout
-    return {f[3]: f[4] for f in (line.split("\t") for line in out.splitlines())
-            if f[0] == "SERVICE"}
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
@@ -97,15 +74,15 @@ def run(ec2: Any, count: int) -> list[str]:
 
 def test_registered_components_run_instances_and_survive_restarts(cloud: NetCloud) -> None:
     ec2 = cloud.client()
-    assert not [s for s in service_states(cloud) if s in NODES or s == "cc-a"]
+    assert not [s for s in cloud.service_states() if s in NODES or s == "cc-a"]
     cc = cloud.hosts[f"cc-{ZONE}"]
-    out = euca(cloud, "euserv-register-service", "-t", "cluster", "-h", cc.address,
+    out = cloud.euca("euserv-register-service", "-t", "cluster", "-h", cc.address,
                "--port", str(PORT), "-z", ZONE, "cc-a").stdout
     assert out.split()[:4] == ["SERVICE", "cluster", ZONE, "cc-a"]
     for node in NODES:
-        euca(cloud, "euserv-register-service", "-t", "node", "-h", cloud.hosts[node].address,
+        cloud.euca("euserv-register-service", "-t", "node", "-h", cloud.hosts[node].address,
              "--port", str(PORT), "-z", ZONE, node)
-    wait_for("services enabled", lambda: service_states(cloud, "cc-a", *NODES) == {
+    wait_for("services enabled", lambda: cloud.service_states("cc-a", *NODES) == {
         "cc-a": "enabled", **{n: "enabled" for n in NODES}})
     zones = {z["ZoneName"]: z["State"]
              for z in ec2.describe_availability_zones()["AvailabilityZones"]}
@@ -116,27 +93,27 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     assert {n for _, n in placement(ec2, ids).values()} == set(NODES)
 
     # Maintenance plus evacuation of a registered node, through the commands.
-    euca(cloud, "euserv-modify-service", "-s", "stop", "node-a2")
-    assert service_states(cloud, "node-a2") == {"node-a2": "disabled"}
-    euca(cloud, "euserv-migrate-instances", "-s", "node-a2")
+    cloud.euca("euserv-modify-service", "-s", "stop", "node-a2")
+    assert cloud.service_states("node-a2") == {"node-a2": "disabled"}
+    cloud.euca("euserv-migrate-instances", "-s", "node-a2")
     wait_for("evacuated", lambda: {n for _, n in placement(ec2, ids).values()} == {"node-a1"},
              timeout=60)
     assert running(ec2, ids)
-    wait_for("still disabled", lambda: service_states(cloud, "node-a2") == {
+    wait_for("still disabled", lambda: cloud.service_states("node-a2") == {
         "node-a2": "disabled"})
-    euca(cloud, "euserv-modify-service", "-s", "start", "node-a2")
-    wait_for("enabled again", lambda: service_states(cloud, "node-a2") == {
+    cloud.euca("euserv-modify-service", "-s", "start", "node-a2")
+    wait_for("enabled again", lambda: cloud.service_states("node-a2") == {
         "node-a2": "enabled"})
 
     # A killed NC: its CC sees it DOWN, the registry shows it not enabled.
     cloud.kill("node-a2")
-    wait_for("node not ready", lambda: service_states(cloud, "node-a2") == {
+    wait_for("node not ready", lambda: cloud.service_states("node-a2") == {
         "node-a2": "notready"}, timeout=15)
-    events = euca(cloud, "euserv-describe-events", "-f",
+    events = cloud.euca("euserv-describe-events", "-f",
                   "format:{subject-name}|{message}").stdout
     assert "node-a2|node stopped reporting" in events
     cloud.start("node-a2")
-    wait_for("node back", lambda: service_states(cloud, "node-a2") == {"node-a2": "enabled"},
+    wait_for("node back", lambda: cloud.service_states("node-a2") == {"node-a2": "enabled"},
              timeout=60)
 
     # A restarted CLC keeps the registrations, re-connects them, and keeps its instances.
@@ -144,7 +121,7 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     cloud.start("clc")
     cloud.wait_listening("clc", timeout=120)
     ec2 = cloud.client()
-    wait_for("re-connected", lambda: service_states(cloud, "cc-a", *NODES) == {
+    wait_for("re-connected", lambda: cloud.service_states("cc-a", *NODES) == {
         "cc-a": "enabled", **{n: "enabled" for n in NODES}})
     assert running(ec2, ids)
     more = run(ec2, 1)
