@@ -4,7 +4,8 @@
 The CLC (+Walrus) starts knowing no CC, the CC knowing no node (tests/netcloud.py with
 ``flags=False``, each "host" in its own network namespace).  The installed euserv-*
 commands, run as subprocesses against the CLC, register the CC and its two nodes; then
-the zone is available and runs instances; a killed NC shows as not enabled; maintenance
+the zone is available and runs instances; a killed NC shows as not enabled (in
+euserv-describe-services and the dashboard's Services view); maintenance
 (``euserv-modify-service -s stop``) and evacuation (``euserv-migrate-instances``) move
 instances between node processes; a restarted CLC keeps the registrations and its
 instances.
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -72,9 +74,25 @@ def run(ec2: Any, count: int) -> list[str]:
     return [i["InstanceId"] for i in out["Instances"]]
 
 
+def dashboard_states(cloud: NetCloud) -> dict[str, tuple[str, str, str]]:
+    """Service name -> (type, zone, state) as the dashboard's Services view shows them."""
+    from tui.cloud import Cloud
+    from tui.model import DATASETS
+
+    services = DATASETS["services"]
+    rows = services.tables(services.fetch(Cloud.from_config(config_path=str(cloud.ini))))
+    return {key: (str(cells[0]), str(cells[1]), str(cells[4]))
+            for key, cells in rows["services"]}
+
+
 def test_registered_components_run_instances_and_survive_restarts(cloud: NetCloud) -> None:
     ec2 = cloud.client()
     assert not [s for s in cloud.service_states() if s in NODES or s == "cc-a"]
+    # Nothing registered yet: no zone, and RunInstances is a client error, not a fault.
+    assert ec2.describe_availability_zones()["AvailabilityZones"] == []
+    with pytest.raises(ClientError) as refused:
+        run(ec2, 1)
+    assert 400 <= refused.value.response["ResponseMetadata"]["HTTPStatusCode"] < 500
     cc = cloud.hosts[f"cc-{ZONE}"]
     out = cloud.euca("euserv-register-service", "-t", "cluster", "-h", cc.address,
                "--port", str(PORT), "-z", ZONE, "cc-a").stdout
@@ -84,6 +102,9 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
              "--port", str(PORT), "-z", ZONE, node)
     wait_for("services enabled", lambda: cloud.service_states("cc-a", *NODES) == {
         "cc-a": "enabled", **{n: "enabled" for n in NODES}})
+    shown = dashboard_states(cloud)
+    assert shown["cc-a"] == ("cluster", ZONE, "ENABLED")
+    assert {n: shown[n] for n in NODES} == {n: ("node", ZONE, "ENABLED") for n in NODES}
     zones = {z["ZoneName"]: z["State"]
              for z in ec2.describe_availability_zones()["AvailabilityZones"]}
     assert zones == {ZONE: "available"}
@@ -109,6 +130,7 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     cloud.kill("node-a2")
     wait_for("node not ready", lambda: cloud.service_states("node-a2") == {
         "node-a2": "notready"}, timeout=15)
+    assert dashboard_states(cloud)["node-a2"] == ("node", ZONE, "NOTREADY")
     events = cloud.euca("euserv-describe-events", "-f",
                   "format:{subject-name}|{message}").stdout
     assert "node-a2|node stopped reporting" in events
