@@ -351,6 +351,10 @@ class RemoteCluster:
             self.node_views[name] = PlacedOn(name, NodeStatus.UP if enabled
                                              else NodeStatus.DISABLED)
 
+    def keep_in_maintenance(self, name: str) -> None:
+        """Put a node back in maintenance without waiting (a restarted CC forgot it)."""
+        self._later("/cc/set_enabled", {"name": name, "enabled": False})
+
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()
                           ) -> list[tuple[str, str]]:

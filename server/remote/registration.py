@@ -15,12 +15,14 @@ import shutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.nc.types import NodeStatus
 from server.remote.cluster_client import DEFAULT_CLC_POLL, RemoteCluster
 from server.remote.cluster_server import DEFAULT_POLL_INTERVAL
 from server.remote.http import InternalClient
 from server.remote.signing import Keyring
 
 if TYPE_CHECKING:
+    from server.cc.cluster import NodeInfo
     from server.cloud import Cloud
     from server.empyrean.registry import ServiceRecord
     from server.tls import TLSFiles
@@ -182,9 +184,8 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
                            poll_interval=settings.clc_poll_interval)
     remote.sync(timeout=2.0)  # the CLC restores its instances against the CC's view
     cloud.clusters[zone] = remote
-    registry = cloud.components.get("service_registry")
-    if registry is not None:  # node faults of the zone become the registry's events
-        remote.node_listeners.append(functools.partial(registry.remote_node_changed, zone))
+    if cloud.components.get("service_registry") is not None:
+        remote.node_listeners.append(functools.partial(_node_reported, cloud, remote))
     started = cloud.components.get("remote_started", False)
     if started:  # registered at run time: join the CLC as build_clusters' would have
         remote.set_vm_types(cloud.clc.type_resources())
@@ -196,6 +197,21 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
     cloud.stop_hooks.append(remote.stop)
     log.info("registered the CC of %s at %s", zone, address)
     return remote
+
+
+def _node_reported(cloud: Cloud, remote: RemoteCluster, node: NodeInfo) -> None:
+    """A remote CC reports a node in a new state: faults become the registry's events, and
+    a node the administrator left in maintenance is put back there by a CC that restarted
+    (a CC does not keep maintenance: the registry does)."""
+    from server.empyrean.registry import DISABLED, STOPPED
+
+    registry = cloud.components["service_registry"]
+    registry.remote_node_changed(remote.zone, node)
+    record = registry.services.get(node.name)
+    if record is not None and record.type == "node" and record.state in (DISABLED, STOPPED) \
+            and node.status == NodeStatus.UP.value:
+        log.info("node %s is in maintenance: telling the CC of %s again", node.name, remote.zone)
+        remote.keep_in_maintenance(node.name)
 
 
 def mark_started(cloud: Cloud) -> None:

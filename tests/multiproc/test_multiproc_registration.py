@@ -74,6 +74,16 @@ def run(ec2: Any, count: int) -> list[str]:
     return [i["InstanceId"] for i in out["Instances"]]
 
 
+def _try_run(ec2: Any) -> list[str] | None:
+    """One instance run, or None while the zone refuses it; ended at once."""
+    try:
+        ids = run(ec2, 1)
+    except ClientError:
+        return None
+    ec2.terminate_instances(InstanceIds=ids)
+    return ids
+
+
 def dashboard_states(cloud: NetCloud) -> dict[str, tuple[str, str, str]]:
     """Service name -> (type, zone, state) as the dashboard's Services view shows them."""
     from tui.cloud import Cloud
@@ -122,6 +132,14 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     assert running(ec2, ids)
     wait_for("still disabled", lambda: cloud.service_states("node-a2") == {
         "node-a2": "disabled"})
+    # A restarted CC forgets maintenance; the CLC's registry puts the node back in it.
+    cloud.kill(f"cc-{ZONE}")
+    cloud.start(f"cc-{ZONE}")
+    cloud.wait_listening(f"cc-{ZONE}")
+    wait_for("zone back", lambda: _try_run(ec2))
+    wait_for("in maintenance again", lambda: cloud.service_states("node-a2") == {
+        "node-a2": "disabled"}, timeout=10)
+    assert {n for _, n in placement(ec2, ids).values()} == {"node-a1"}
     cloud.euca("euserv-modify-service", "-s", "start", "node-a2")
     wait_for("enabled again", lambda: cloud.service_states("node-a2") == {
         "node-a2": "enabled"})
