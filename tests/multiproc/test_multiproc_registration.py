@@ -118,6 +118,8 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     zones = {z["ZoneName"]: z["State"]
              for z in ec2.describe_availability_zones()["AvailabilityZones"]}
     assert zones == {ZONE: "available"}
+    verbose = ec2.describe_availability_zones(ZoneNames=[ZONE, "verbose"])["AvailabilityZones"]
+    assert verbose[0]["State"] == f"{cc.address} arn:euca:eucalyptus:{ZONE}:cluster:cc-a/"
 
     ids = run(ec2, 4)
     wait_for("instances running", lambda: running(ec2, ids))
