@@ -356,6 +356,11 @@ class ServiceRegistry:
                     if r.type == "cluster" and r.partition == record.partition) == 1:
             raise errors.InvalidParameterValue(
                 f"Zone {record.partition} still has services: deregister them first")
+        if record.type == "cluster" and any(
+                i.zone == record.partition and i.state != "terminated"
+                for i in self.cloud.clc.instances.values()):
+            raise errors.InvalidParameterValue(
+                f"Zone {record.partition} still has instances: terminate them first")
         self._delete(name)
         self.record_event(name, "INFO", f"deregistered {record.type} service", record)
         self._notify(self._deregister_hooks, record)

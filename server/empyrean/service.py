@@ -217,8 +217,9 @@ def setup(cloud: Cloud) -> None:
     cloud.components["service_registry"] = registry
     cloud.components["properties"] = props
     # Clusters and nodes registered here are connected through the remote ports.
-    from server.remote.registration import connect_registered
+    from server.remote.registration import connect_registered, disconnect_deregistered
     registry.on_register(functools.partial(connect_registered, cloud))
+    registry.on_deregister(functools.partial(disconnect_deregistered, cloud))
     existing = cloud.app.by_path.get(EMPYREAN_PATH.lower())
     if isinstance(existing, QueryService):
         existing.actions.update(EMPYREAN_ACTIONS)

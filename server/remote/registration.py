@@ -260,3 +260,19 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
         # service it cannot reach; the reason goes to the log.
         log.warning("cannot connect %s %s at %s: %s", record.type, record.name, address, exc)
         registry.set_state(record.name, NOTREADY, str(exc))
+
+
+def disconnect_deregistered(cloud: Cloud, record: ServiceRecord) -> None:
+    """Service-registry subscriber: a deregistered cluster's CC is no longer polled and its
+    zone leaves the cloud (the registry refuses while the zone has nodes or instances).  A
+    deregistered node stays with its CC, which keeps its nodes in its own data dir."""
+    if record.type != "cluster":
+        return
+    remote = cloud.clusters.get(record.partition)
+    if not isinstance(remote, RemoteCluster):
+        return
+    remote.stop()
+    del cloud.clusters[record.partition]
+    if remote.stop in cloud.stop_hooks:
+        cloud.stop_hooks.remove(remote.stop)
+    log.info("deregistered the CC of %s", record.partition)

@@ -168,6 +168,16 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     assert running(ec2, ids)
     more = run(ec2, 1)
     wait_for("running after the restart", lambda: running(ec2, more))
+    proc = cloud.euca("euserv-deregister-service", "cc-a", check=False)
+    assert proc.returncode == 1 and "deregister them first" in proc.stderr
+    for node in NODES:
+        cloud.euca("euserv-deregister-service", node)
+    proc = cloud.euca("euserv-deregister-service", "cc-a", check=False)
+    assert proc.returncode == 1 and "terminate them first" in proc.stderr
     ec2.terminate_instances(InstanceIds=ids + more)
     wait_for("terminated", lambda: {s for s, _ in placement(ec2, ids + more).values()} == {
         "terminated"})
+    # A deregistered CC is disconnected: its zone leaves the cloud.
+    cloud.euca("euserv-deregister-service", "cc-a")
+    assert ec2.describe_availability_zones()["AvailabilityZones"] == []
+    assert not {"cc-a", f"{ZONE}-cc", *NODES} & set(cloud.service_states())
