@@ -84,6 +84,8 @@ class RemoteCluster:
         self.listeners: list[EventListener] = []
         #: Who hears of a node whose state changed, as the CC reports it (the registry).
         self.node_listeners: list[Callable[[NodeInfo], Any]] = []
+        #: Called when the CC answers again (or for the first time) after not answering.
+        self.back_listeners: list[Callable[[], Any]] = []
         self.migrations = MigrationListeners()
         self.available = False
         self.synced = False
@@ -186,6 +188,8 @@ class RemoteCluster:
             requests, self._pending_requests = self._pending_requests, []
             for path, payload in requests:
                 self._later(path, payload)
+            for back in self.back_listeners:
+                back()
         items = [] if views_only else raw["events"]
         if restarted:
             # A log from before this CLC knew the CC (the CLC or the CC restarted): only each
@@ -370,6 +374,10 @@ class RemoteCluster:
     def register_node(self, name: str, url: str) -> str:
         """Register a node with this zone's CC; its state (UP or DOWN)."""
         return str(self._call("/cc/register_node", {"name": name, "url": url}))
+
+    def register_node_later(self, name: str, url: str) -> None:
+        """Register a node without waiting: its state comes with the next poll."""
+        self._later("/cc/register_node", {"name": name, "url": url})
 
 
 def _satisfies_port(cluster: RemoteCluster) -> Cluster:

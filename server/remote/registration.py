@@ -186,6 +186,7 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
     cloud.clusters[zone] = remote
     if cloud.components.get("service_registry") is not None:
         remote.node_listeners.append(functools.partial(_node_reported, cloud, remote))
+        remote.back_listeners.append(functools.partial(_register_missing_nodes, cloud, remote))
     started = cloud.components.get("remote_started", False)
     if started:  # registered at run time: join the CLC as build_clusters' would have
         remote.set_vm_types(cloud.clc.type_resources())
@@ -212,6 +213,18 @@ def _node_reported(cloud: Cloud, remote: RemoteCluster, node: NodeInfo) -> None:
             and node.status == NodeStatus.UP.value:
         log.info("node %s is in maintenance: telling the CC of %s again", node.name, remote.zone)
         remote.keep_in_maintenance(node.name)
+
+
+def _register_missing_nodes(cloud: Cloud, remote: RemoteCluster) -> None:
+    """A CC that answers again: the nodes registered for its zone that it does not know
+    (registered while it did not answer, or it lost its data dir) are registered with it."""
+    registry = cloud.components["service_registry"]
+    settings: RemoteSettings = cloud.components["remote"]
+    for record in list(registry.services.values()):
+        if record.type == "node" and record.partition == remote.zone and \
+                record.name not in remote.node_views:
+            log.info("registering node %s with the CC of %s again", record.name, remote.zone)
+            remote.register_node_later(record.name, settings.url(f"{record.host}:{record.port}"))
 
 
 def mark_started(cloud: Cloud) -> None:

@@ -13,6 +13,7 @@ instances.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -181,3 +182,19 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     cloud.euca("euserv-deregister-service", "cc-a")
     assert ec2.describe_availability_zones()["AvailabilityZones"] == []
     assert not {"cc-a", f"{ZONE}-cc", *NODES} & set(cloud.service_states())
+
+    # Registered while the CC is down (and it lost its data): NOTREADY, then connected,
+    # its node registered with it, when it is back.
+    cloud.kill(f"cc-{ZONE}")
+    shutil.rmtree(cc.data_dir)
+    cloud.euca("euserv-register-service", "-t", "cluster", "-h", cc.address, "--port",
+               str(PORT), "-z", ZONE, "cc-a")
+    cloud.euca("euserv-register-service", "-t", "node", "-h", cloud.hosts["node-a1"].address,
+               "--port", str(PORT), "-z", ZONE, "node-a1")
+    assert cloud.service_states("cc-a", "node-a1") == {"cc-a": "notready",
+                                                       "node-a1": "notready"}
+    cloud.start(f"cc-{ZONE}")
+    cloud.wait_listening(f"cc-{ZONE}")
+    wait_for("connected", lambda: cloud.service_states("cc-a", "node-a1") == {
+        "cc-a": "enabled", "node-a1": "enabled"})
+    assert "node-a2" not in cloud.service_states()  # the new CC does not know it
