@@ -258,7 +258,7 @@ class ServiceRegistry:
                  filters: dict[str, list[str]] | None = None) -> list[ServiceRecord]:
         """Services by name (all when none), filtered by ``partition``, ``host``,
         ``service-type``, ``state``, ``internal`` or ``public``."""
-        known = {**self._connected_by_flags(), **self.services}
+        known = {**self.connected_by_flags(), **self.services}
         wanted = list(names)
         for name in wanted:
             if name not in known:
@@ -279,7 +279,7 @@ class ServiceRegistry:
         return [Event(r["uuid"], float(r["ts"]), r["severity"], r["service_name"],
                       r["service_type"], r["host"], r["message"]) for r in reversed(rows)]
 
-    def _connected_by_flags(self) -> dict[str, ServiceRecord]:
+    def connected_by_flags(self) -> dict[str, ServiceRecord]:
         """CCs in other processes that were not registered here (``eucalyptus-cloud
         --cluster``) and the nodes remote CCs report that were not either (``--node``):
         shown with their live state, not kept (the command line names them each time)."""
@@ -373,7 +373,7 @@ class ServiceRegistry:
         if want is None:
             raise errors.InvalidParameterValue(
                 f"Invalid state {transition!r}: one of {', '.join(TRANSITIONS)}")
-        flagged = self._connected_by_flags().get(name) if name not in self.services else None
+        flagged = self.connected_by_flags().get(name) if name not in self.services else None
         record = flagged or self._get(name)
         before = self.current(record).state
         if record.type in ESSENTIAL and want in (DISABLED, STOPPED):

@@ -128,8 +128,10 @@ def describe_events(ctx: Context) -> Any:
     limit = ctx.params.int("MaxRecords", 1000, minimum=1, maximum=1000)
     registry = _registry(ctx)
     names = ctx.params.strings("ServiceName")
+    flagged = registry.connected_by_flags() if names else {}
     for name in names:
-        if name not in registry.services and not registry.events([name], 1):
+        if name not in registry.services and name not in flagged and \
+                not registry.events([name], 1):
             raise errors.InvalidParameterValue(f"No such service: {name}")
     return {"events": [
         {"id": e.uuid, "timestamp": iso8601(e.ts), "severity": e.severity,

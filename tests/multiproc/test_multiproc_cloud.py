@@ -372,5 +372,7 @@ def test_services_show_remote_components_and_node_states(cloud: NetCloud) -> Non
     cloud.euca("euserv-modify-service", "-s", "start", "node-b1")
     wait_for("enabled", lambda: node_status(cloud, "zone-b", "node-b1") == "UP")
     assert cloud.service_states("node-b1") == {"node-b1": "enabled"}
+    assert cloud.euca("euserv-describe-services", "--show-events", "node-a2").stdout.startswith(
+        "SERVICE\tnode\tzone-a\tnode-a2\t")
     proc = cloud.euca("euserv-modify-service", "-s", "stop", "zone-a-cc", check=False)
     assert proc.returncode == 1 and "register it" in proc.stderr
