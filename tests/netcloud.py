@@ -142,6 +142,8 @@ class NetCloud:
     hosts: dict[str, Host] = field(default_factory=dict)
     forwarder: Forwarder | None = None
     creds: dict[str, str] = field(default_factory=dict)
+    #: euca2ools.ini of the CLC's administrator (its URLs reach the CLC from the test).
+    ini: Path | None = None
     _index: int = 1
 
     # -- network ---------------------------------------------------------------------
@@ -233,6 +235,27 @@ class NetCloud:
                             aws_secret_access_key=self.creds["secret"],
                             config=Config(retries={"max_attempts": 1}, **kw))
 
+    def euca(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """An installed euca2ools command (name first) as a subprocess, with the CLC
+        administrator's euca2ools.ini and nothing from this environment's AWS/EUCA
+        variables; by default its exit status must be 0."""
+        assert self.ini is not None
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AWS_", "EUCA_", "EC2_", "S3_", "TOKEN_"))}
+        env["EUCA_CONFIG_PATH"] = str(self.ini)
+        proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=env, capture_output=True,
+                              text=True, timeout=60)
+        if check:
+            assert proc.returncode == 0, f"{args}: rc={proc.returncode}\n{proc.stderr}"
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    def service_states(self, *names: str) -> dict[str, str]:
+        """Service name -> state, from euserv-describe-services."""
+        out = self.euca("euserv-describe-services", *names).stdout
+        return {f[3]: f[4] for f in (line.split("\t") for line in out.splitlines())
+                if f[0] == "SERVICE"}
+
     @property
     def tls(self) -> bool:
         """True when the internal links use TLS."""
@@ -277,8 +300,11 @@ class NetCloud:
 
 def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
                    node_cores: int = 8, boot_seconds: float = 0.3,
-                   extra: list[str] | None = None) -> NetCloud:
-    """CLC+Walrus on one host, one CC per zone and one NC per node on hosts of their own."""
+                   extra: list[str] | None = None, flags: bool = True) -> NetCloud:
+    """CLC+Walrus on one host, one CC per zone and one NC per node on hosts of their own.
+
+    With ``flags`` the CLC is told its CCs (``--cluster``) and each CC its nodes
+    (``--node``); without, nothing is connected until registered (euserv-register-service)."""
     prefix = f"eu{uuid.uuid4().hex[:6]}"
     root = Path(tempfile.mkdtemp(prefix="euca-netcloud-"))
     config = root / "cloud.toml"
@@ -298,13 +324,15 @@ def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
             for node in nodes:
                 nc = cloud.add_host(node, ["--components", "nc", "--zone", zone,
                                            "--node-name", node])
-                node_args += ["--node", f"{node}={nc.address}:{PORT}"]
+                if flags:
+                    node_args += ["--node", f"{node}={nc.address}:{PORT}"]
                 cloud.start(node)
             cloud.add_host(f"cc-{zone}", ["--components", "cc", "--zone", zone, *node_args])
             cloud.start(f"cc-{zone}")
         clc.args = ["--components", "clc,walrus",
                     *[a for z in zones for a in
-                      ("--cluster", f"{z}={cloud.hosts[f'cc-{z}'].address}:{PORT}")]]
+                      ("--cluster", f"{z}={cloud.hosts[f'cc-{z}'].address}:{PORT}")
+                      if flags]]
         for name in cloud.hosts:
             if name != "clc":
                 cloud.wait_listening(name)
@@ -315,6 +343,10 @@ def start_netcloud(zones: dict[str, list[str]], *, poll_interval: float = 1.0,
         user = next(s for s in ini.sections() if s.startswith("user "))
         cloud.creds = {"key": ini[user]["key-id"], "secret": ini[user]["secret-key"]}
         cloud.forwarder = Forwarder(clc.ns, clc.address, PORT)
+        # The commands' configuration, with the CLC's URLs through the forwarder.
+        cloud.ini = root / "euca2ools.ini"
+        cloud.ini.write_text((clc.data_dir / "euca2ools.ini").read_text().replace(
+            f"{clc.address}:{PORT}", f"127.0.0.1:{cloud.forwarder.port}"))
     except BaseException:
         cloud.stop()
         raise

@@ -32,6 +32,17 @@ def describe_regions(ctx: Context) -> Any:
     return {"regionInfo": rows}
 
 
+def _cluster_service(ctx: Context, zone: str, clc_host: str) -> str:
+    """``HOST ARN`` of the zone's CC as the service registry knows it (a registered CC
+    has its own host and name), else the in-process CC's."""
+    registry = ctx.cloud.components.get("service_registry")
+    if registry is not None:
+        found = registry.describe(filters={"service-type": ["cluster"], "partition": [zone]})
+        if found:
+            return f"{found[0].host} {found[0].full_name}"
+    return f"{clc_host} arn:euca:eucalyptus:{zone}:cluster:{zone}-cc/"
+
+
 def describe_availability_zones(ctx: Context) -> Any:
     """DescribeAvailabilityZones; the zone name ``verbose`` adds free/max per VM type."""
     clc = ctx.cloud.clc
@@ -53,7 +64,7 @@ def describe_availability_zones(ctx: Context) -> Any:
                      "messageSet": [], "zoneId": zone, "zoneType": "availability-zone"})
         if not verbose:
             continue
-        rows[-1]["zoneState"] = f"{host} arn:euca:eucalyptus:{zone}:cluster:{zone}-cc/"
+        rows[-1]["zoneState"] = _cluster_service(ctx, zone, host)
         free_max = cc.describe_resources()
         rows.append({"zoneName": "|- vm types", "zoneState": "free / max   cpu   ram  disk",
                      "regionName": region, "messageSet": []})

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -32,10 +33,12 @@ import sqlalchemy as sa
 from server import errors
 from server.cc.cluster import ClusterController
 from server.nc.types import NodeStatus
+from server.remote.cluster_client import RemoteCluster
 
 if TYPE_CHECKING:
-    from server.cc.cluster import NodeView
+    from server.cc.cluster import NodeInfo, NodeView
     from server.cloud import Cloud
+    from server.ports.cluster import Cluster
 
 log = logging.getLogger(__name__)
 
@@ -236,22 +239,31 @@ class ServiceRegistry:
 
     # -- queries ---------------------------------------------------------------------
     def current(self, record: ServiceRecord) -> ServiceRecord:
-        """The record with its live state (a node's is its CC's view of it)."""
+        """The record with its live state: a node's is its CC's view of it (in this process
+        or, for a registered node, the remote CC's as of its last poll); a registered CC's
+        is whether it answers."""
         if record.type == "node":
             found = self._node(record.name)
             if found is not None:
                 return replace(record, state=_node_state(found[1].status))
+        elif record.type == "cluster" and not record.local and \
+                record.state in (ENABLED, NOTREADY):
+            remote = self.cloud.clusters.get(record.partition)
+            if remote is not None and not isinstance(remote, ClusterController):
+                live = ENABLED if getattr(remote, "available", False) else NOTREADY
+                return replace(record, state=live)
         return record
 
     def describe(self, names: Iterable[str] = (),
                  filters: dict[str, list[str]] | None = None) -> list[ServiceRecord]:
         """Services by name (all when none), filtered by ``partition``, ``host``,
         ``service-type``, ``state``, ``internal`` or ``public``."""
+        known = {**self.connected_by_flags(), **self.services}
         wanted = list(names)
         for name in wanted:
-            if name not in self.services:
+            if name not in known:
                 raise errors.InvalidParameterValue(f"No such service: {name}")
-        out = [self.current(self.services[n]) for n in (wanted or sorted(self.services))]
+        out = [self.current(known[n]) for n in (wanted or sorted(known))]
         for key, values in (filters or {}).items():
             out = [r for r in out if _filter_value(r, key) in values]
         return out
@@ -266,6 +278,28 @@ class ServiceRegistry:
             rows = conn.execute(query).mappings().all()
         return [Event(r["uuid"], float(r["ts"]), r["severity"], r["service_name"],
                       r["service_type"], r["host"], r["message"]) for r in reversed(rows)]
+
+    def connected_by_flags(self) -> dict[str, ServiceRecord]:
+        """CCs in other processes that were not registered here (``eucalyptus-cloud
+        --cluster``) and the nodes remote CCs report that were not either (``--node``):
+        shown with their live state, not kept (the command line names them each time)."""
+        out: dict[str, ServiceRecord] = {}
+        registered = {r.partition for r in self.services.values() if r.type == "cluster"}
+        for zone, cc in self.cloud.clusters.items():
+            if not isinstance(cc, RemoteCluster):
+                continue
+            url = urllib.parse.urlsplit(cc.client.base_url)
+            host, port = url.hostname or "", url.port or SERVICE_TYPES["cluster"].port
+            if zone not in registered:
+                name = f"{zone}-cc"
+                out[name] = ServiceRecord(name, "cluster", zone, host, port, ENABLED, False, 0.0)
+            for node in cc.describe_nodes():
+                if node.name not in self.services:
+                    # The CLC knows a node only through its CC: the CC's host stands for it.
+                    out[node.name] = ServiceRecord(node.name, "node", zone, host, port,
+                                                   _node_state(NodeStatus(node.status)), False,
+                                                   0.0)
+        return out
 
     # -- changes ---------------------------------------------------------------------
     def register(self, name: str, kind: str, host: str, port: int | None = None,
@@ -322,6 +356,11 @@ class ServiceRegistry:
                     if r.type == "cluster" and r.partition == record.partition) == 1:
             raise errors.InvalidParameterValue(
                 f"Zone {record.partition} still has services: deregister them first")
+        if record.type == "cluster" and any(
+                i.zone == record.partition and i.state != "terminated"
+                for i in self.cloud.clc.instances.values()):
+            raise errors.InvalidParameterValue(
+                f"Zone {record.partition} still has instances: terminate them first")
         self._delete(name)
         self.record_event(name, "INFO", f"deregistered {record.type} service", record)
         self._notify(self._deregister_hooks, record)
@@ -334,7 +373,8 @@ class ServiceRegistry:
         if want is None:
             raise errors.InvalidParameterValue(
                 f"Invalid state {transition!r}: one of {', '.join(TRANSITIONS)}")
-        record = self._get(name)
+        flagged = self.connected_by_flags().get(name) if name not in self.services else None
+        record = flagged or self._get(name)
         before = self.current(record).state
         if record.type in ESSENTIAL and want in (DISABLED, STOPPED):
             raise errors.InvalidParameterValue(
@@ -348,6 +388,16 @@ class ServiceRegistry:
                     raise errors.AWSError(f"Node {name} is not reporting; it cannot be enabled",
                                           code="IncorrectState")
                 cc.set_enabled(name, want == ENABLED)
+        if flagged is not None:  # named by the command line, not kept: the CC keeps it
+            if flagged.type != "node":
+                raise errors.InvalidParameterValue(
+                    f"{name} was connected by the command line, not registered: register it "
+                    "to manage it")
+            after = self.current(replace(flagged, state=want)).state
+            if after != before:
+                self.record_event(name, "INFO", f"state changed from {before} to {after} "
+                                  f"({transition.lower()} by the administrator)", flagged)
+            return replace(flagged, state=after)
         self._save(replace(record, state=want))
         self._gate(self.services[name])
         self._cluster_availability(self.services[name])
@@ -425,24 +475,32 @@ class ServiceRegistry:
 
     def _node_changed(self, zone: str, view: NodeView) -> None:
         """A CC's node changed state: faults (down, back) become events."""
-        old = self._node_status.get(view.name)
-        new = view.status
-        self._node_status[view.name] = new
+        self._node_status_changed(zone, view.name, view.status, len(view.instances))
+
+    def remote_node_changed(self, zone: str, node: NodeInfo) -> None:
+        """A remote CC reported a node in a new state (its poll): the same events."""
+        self._node_status_changed(zone, node.name, NodeStatus(node.status), len(node.instances))
+
+    def _node_status_changed(self, zone: str, name: str, new: NodeStatus, instances: int) -> None:
+        old = self._node_status.get(name)
+        self._node_status[name] = new
         if old is new:
             return
         if new is NodeStatus.DOWN:
-            self.record_event(view.name, "ERROR", f"node stopped reporting to the CC of {zone}: "
-                              f"its capacity left the zone ({len(view.instances)} instances kept)")
+            self.record_event(name, "ERROR", f"node stopped reporting to the CC of {zone}: "
+                              f"its capacity left the zone ({instances} instances kept)")
         elif old is NodeStatus.DOWN:
-            self.record_event(view.name, "INFO", f"node reporting again to the CC of {zone}")
+            self.record_event(name, "INFO", f"node reporting again to the CC of {zone}")
 
     def _local_clusters(self) -> list[tuple[str, ClusterController]]:
         """The CCs running in this process (remote ones report through the transport)."""
         return [(zone, cc) for zone, cc in self.cloud.clusters.items()
                 if isinstance(cc, ClusterController)]
 
-    def _node(self, name: str) -> tuple[ClusterController, NodeView] | None:
-        for _zone, cc in self._local_clusters():
+    def _node(self, name: str) -> tuple[Cluster, Any] | None:
+        """The CC a node is registered with and its view of the node (a :class:`NodeView`
+        in this process, the last poll's for a remote CC: both have ``status``)."""
+        for cc in self.cloud.clusters.values():
             view = cc.by_name.get(name)
             if view is not None:
                 return cc, view

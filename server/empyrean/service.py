@@ -128,8 +128,10 @@ def describe_events(ctx: Context) -> Any:
     limit = ctx.params.int("MaxRecords", 1000, minimum=1, maximum=1000)
     registry = _registry(ctx)
     names = ctx.params.strings("ServiceName")
+    flagged = registry.connected_by_flags() if names else {}
     for name in names:
-        if name not in registry.services and not registry.events([name], 1):
+        if name not in registry.services and name not in flagged and \
+                not registry.events([name], 1):
             raise errors.InvalidParameterValue(f"No such service: {name}")
     return {"events": [
         {"id": e.uuid, "timestamp": iso8601(e.ts), "severity": e.severity,
@@ -217,8 +219,9 @@ def setup(cloud: Cloud) -> None:
     cloud.components["service_registry"] = registry
     cloud.components["properties"] = props
     # Clusters and nodes registered here are connected through the remote ports.
-    from server.remote.registration import connect_registered
+    from server.remote.registration import connect_registered, disconnect_deregistered
     registry.on_register(functools.partial(connect_registered, cloud))
+    registry.on_deregister(functools.partial(disconnect_deregistered, cloud))
     existing = cloud.app.by_path.get(EMPYREAN_PATH.lower())
     if isinstance(existing, QueryService):
         existing.actions.update(EMPYREAN_ACTIONS)

@@ -82,6 +82,10 @@ class RemoteCluster:
         self.loop = loop
         self.poll_interval = poll_interval
         self.listeners: list[EventListener] = []
+        #: Who hears of a node whose state changed, as the CC reports it (the registry).
+        self.node_listeners: list[Callable[[NodeInfo], Any]] = []
+        #: Called when the CC answers again (or for the first time) after not answering.
+        self.back_listeners: list[Callable[[], Any]] = []
         self.migrations = MigrationListeners()
         self.available = False
         self.synced = False
@@ -168,7 +172,13 @@ class RemoteCluster:
             self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
         self.resources = {str(k): (int(v[0]), int(v[1])) for k, v in raw["resources"].items()}
         self.nodes = [wire.to_node_info(n) for n in raw["nodes"]]
+        before = self.node_views
         self.node_views = {n.name: PlacedOn(n.name, NodeStatus(n.status)) for n in self.nodes}
+        for node in self.nodes:
+            old = before.get(node.name)
+            if old is None or old.status.value != node.status:
+                for changed in self.node_listeners:
+                    changed(node)
         self.placement = {str(k): str(v) for k, v in raw["placement"].items()}
         self.available = self.synced = True
         if came_back:
@@ -178,6 +188,8 @@ class RemoteCluster:
             requests, self._pending_requests = self._pending_requests, []
             for path, payload in requests:
                 self._later(path, payload)
+            for back in self.back_listeners:
+                back()
         items = [] if views_only else raw["events"]
         if restarted:
             # A log from before this CLC knew the CC (the CLC or the CC restarted): only each
@@ -337,6 +349,15 @@ class RemoteCluster:
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Maintenance mode for a node of the zone."""
         self._call("/cc/set_enabled", {"name": name, "enabled": enabled})
+        # Seen at once (not at the next poll) by whoever asked: the CC has done it.
+        view = self.node_views.get(name)
+        if view is not None and view.status is not NodeStatus.DOWN:
+            self.node_views[name] = PlacedOn(name, NodeStatus.UP if enabled
+                                             else NodeStatus.DISABLED)
+
+    def keep_in_maintenance(self, name: str) -> None:
+        """Put a node back in maintenance without waiting (a restarted CC forgot it)."""
+        self._later("/cc/set_enabled", {"name": name, "enabled": False})
 
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()
@@ -353,6 +374,10 @@ class RemoteCluster:
     def register_node(self, name: str, url: str) -> str:
         """Register a node with this zone's CC; its state (UP or DOWN)."""
         return str(self._call("/cc/register_node", {"name": name, "url": url}))
+
+    def register_node_later(self, name: str, url: str) -> None:
+        """Register a node without waiting: its state comes with the next poll."""
+        self._later("/cc/register_node", {"name": name, "url": url})
 
 
 def _satisfies_port(cluster: RemoteCluster) -> Cluster:

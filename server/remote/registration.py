@@ -8,18 +8,21 @@ calls; until it does, ``eucalyptus-cloud``'s ``--cluster``/``--node`` flags call
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 import os
 import shutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.nc.types import NodeStatus
 from server.remote.cluster_client import DEFAULT_CLC_POLL, RemoteCluster
 from server.remote.cluster_server import DEFAULT_POLL_INTERVAL
 from server.remote.http import InternalClient
 from server.remote.signing import Keyring
 
 if TYPE_CHECKING:
+    from server.cc.cluster import NodeInfo
     from server.cloud import Cloud
     from server.empyrean.registry import ServiceRecord
     from server.tls import TLSFiles
@@ -142,6 +145,17 @@ def attach_remote_clusters(cloud: Cloud) -> bool:
         return False
     for zone, address in settings.clusters.items():
         register_cluster(cloud, zone, address)
+    # Clusters registered with euserv-register-service before a restart: connected now,
+    # before the CLC restores its instances against their views (not later, when the
+    # registry starts: the instances would be gone by then).
+    registry = cloud.components.get("service_registry")
+    for record in list(registry.services.values()) if registry is not None else []:
+        if record.type == "cluster" and not record.local and \
+                record.partition not in cloud.clusters:
+            try:
+                register_cluster(cloud, record.partition, f"{record.host}:{record.port}")
+            except Exception as exc:  # noqa: BLE001 - the registry reports it NOTREADY
+                log.warning("cannot connect cluster %s: %s", record.name, exc)
     return True
 
 
@@ -170,6 +184,9 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
                            poll_interval=settings.clc_poll_interval)
     remote.sync(timeout=2.0)  # the CLC restores its instances against the CC's view
     cloud.clusters[zone] = remote
+    if cloud.components.get("service_registry") is not None:
+        remote.node_listeners.append(functools.partial(_node_reported, cloud, remote))
+        remote.back_listeners.append(functools.partial(_register_missing_nodes, cloud, remote))
     started = cloud.components.get("remote_started", False)
     if started:  # registered at run time: join the CLC as build_clusters' would have
         remote.set_vm_types(cloud.clc.type_resources())
@@ -181,6 +198,33 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
     cloud.stop_hooks.append(remote.stop)
     log.info("registered the CC of %s at %s", zone, address)
     return remote
+
+
+def _node_reported(cloud: Cloud, remote: RemoteCluster, node: NodeInfo) -> None:
+    """A remote CC reports a node in a new state: faults become the registry's events, and
+    a node the administrator left in maintenance is put back there by a CC that restarted
+    (a CC does not keep maintenance: the registry does)."""
+    from server.empyrean.registry import DISABLED, STOPPED
+
+    registry = cloud.components["service_registry"]
+    registry.remote_node_changed(remote.zone, node)
+    record = registry.services.get(node.name)
+    if record is not None and record.type == "node" and record.state in (DISABLED, STOPPED) \
+            and node.status == NodeStatus.UP.value:
+        log.info("node %s is in maintenance: telling the CC of %s again", node.name, remote.zone)
+        remote.keep_in_maintenance(node.name)
+
+
+def _register_missing_nodes(cloud: Cloud, remote: RemoteCluster) -> None:
+    """A CC that answers again: the nodes registered for its zone that it does not know
+    (registered while it did not answer, or it lost its data dir) are registered with it."""
+    registry = cloud.components["service_registry"]
+    settings: RemoteSettings = cloud.components["remote"]
+    for record in list(registry.services.values()):
+        if record.type == "node" and record.partition == remote.zone and \
+                record.name not in remote.node_views:
+            log.info("registering node %s with the CC of %s again", record.name, remote.zone)
+            remote.register_node_later(record.name, settings.url(f"{record.host}:{record.port}"))
 
 
 def mark_started(cloud: Cloud) -> None:
@@ -202,7 +246,7 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
     """Service-registry subscriber: a cluster or node registered with
     ``euserv-register-service`` (or kept from before a restart) is connected through
     the remote ports, and its state reported back (ENABLED, or NOTREADY while it cannot be)."""
-    from server.empyrean.registry import ENABLED, NOTREADY
+    from server.empyrean.registry import DISABLED, ENABLED, NOTREADY, STOPPED
 
     registry = cloud.components.get("service_registry")
     if registry is None or record.type not in ("cluster", "node"):
@@ -219,6 +263,9 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
             registry.set_state(record.name, ENABLED, f"connected to {address}")
         else:
             state = register_node(cloud, record.partition, record.name, address)
+            if record.state in (DISABLED, STOPPED):  # in maintenance, as the admin left it
+                cloud.clusters[record.partition].set_enabled(record.name, False)
+                return
             registry.set_state(record.name, ENABLED if state == "UP" else NOTREADY,
                                f"its cluster controller sees it {state}")
     except Exception as exc:  # noqa: BLE001 - any failure is the service's state, not a crash
@@ -226,3 +273,19 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
         # service it cannot reach; the reason goes to the log.
         log.warning("cannot connect %s %s at %s: %s", record.type, record.name, address, exc)
         registry.set_state(record.name, NOTREADY, str(exc))
+
+
+def disconnect_deregistered(cloud: Cloud, record: ServiceRecord) -> None:
+    """Service-registry subscriber: a deregistered cluster's CC is no longer polled and its
+    zone leaves the cloud (the registry refuses while the zone has nodes or instances).  A
+    deregistered node stays with its CC, which keeps its nodes in its own data dir."""
+    if record.type != "cluster":
+        return
+    remote = cloud.clusters.get(record.partition)
+    if not isinstance(remote, RemoteCluster):
+        return
+    remote.stop()
+    del cloud.clusters[record.partition]
+    if remote.stop in cloud.stop_hooks:
+        cloud.stop_hooks.remove(remote.stop)
+    log.info("deregistered the CC of %s", record.partition)

@@ -354,3 +354,25 @@ def test_clc_restart_keeps_every_zone(cloud: NetCloud) -> None:
     wait_for("running", lambda: all_running(ec2, more))
     ec2.terminate_instances(InstanceIds=ids + more)
     wait_for("terminated", lambda: set(states(ec2, ids + more).values()) == {"terminated"})
+
+
+def test_services_show_remote_components_and_node_states(cloud: NetCloud) -> None:
+    """euserv-describe-services shows the CCs and nodes connected by the command line,
+    each with its live state; a node put in maintenance with euserv-modify-service."""
+    expected = {f"{z}-cc": "enabled" for z in ZONES} | {
+        n: "enabled" for nodes in ZONES.values() for n in nodes}
+    wait_for("all enabled", lambda: {k: v for k, v in cloud.service_states().items()
+                                     if k in expected} == expected)
+    out = cloud.euca("euserv-describe-services", "--filter", "service-type=node",
+                     "--by-host").stdout
+    assert len(out.splitlines()) == 4
+    cloud.euca("euserv-modify-service", "-s", "stop", "node-b1")
+    assert cloud.service_states("node-b1") == {"node-b1": "disabled"}
+    assert node_status(cloud, "zone-b", "node-b1") == "DISABLED"
+    cloud.euca("euserv-modify-service", "-s", "start", "node-b1")
+    wait_for("enabled", lambda: node_status(cloud, "zone-b", "node-b1") == "UP")
+    assert cloud.service_states("node-b1") == {"node-b1": "enabled"}
+    assert cloud.euca("euserv-describe-services", "--show-events", "node-a2").stdout.startswith(
+        "SERVICE\tnode\tzone-a\tnode-a2\t")
+    proc = cloud.euca("euserv-modify-service", "-s", "stop", "zone-a-cc", check=False)
+    assert proc.returncode == 1 and "register it" in proc.stderr
