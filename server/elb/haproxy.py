@@ -106,7 +106,10 @@ class HAProxyPlane:
                 "defaults",
                 "    log global",
                 "    load-server-state-from-file global",
-                "    timeout connect 5s",
+                # A check's connect phase is bounded by "timeout connect" (not by "timeout
+                # check"): keep it within the health check's Timeout, or a silent instance
+                # (SYN dropped) fails each check only after 5 s.
+                f"    timeout connect {min(5, max(1, spec.timeout))}s",
                 f"    timeout client {spec.idle_timeout}s",
                 f"    timeout server {spec.idle_timeout}s",
                 f"    timeout http-keep-alive {spec.idle_timeout}s",

@@ -5,8 +5,9 @@ One ``network = "edge"`` libvirt zone whose bridge lives in a namespace made by
 (``elb_netns``) so they reach the guests' private addresses.  Two guests answer HTTP on
 port 80 with their instance ids; a balancer with an HTTP:80 listener and a short health
 check puts both InService, 1,000 requests through it from inside the namespace all
-succeed and reach both guests, and once one guest is terminated it goes OutOfService
-within interval x unhealthy threshold and no request fails after that.
+succeed and reach both guests.  When one guest's port is closed (its group's rule
+revoked) HAProxy's checks put it OutOfService within interval x unhealthy threshold;
+once it is terminated it goes OutOfService at once; no request fails after either.
 
 It prints requests/s and the mean latency through the balancer and direct to a guest.
 """
@@ -33,7 +34,9 @@ from tests.elb.elb_helpers import elb, health
 pytestmark = pytest.mark.libvirtd
 
 SUBNET = "10.79.0.0/24"
-INTERVAL, UNHEALTHY = 5, 2
+INTERVAL, TIMEOUT, UNHEALTHY = 5, 2, 2
+PORT80 = [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+           "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 
 #: N sequential requests, each on a new connection, from inside the namespace; prints
 #: {"bodies": {body: count}, "failures": n, "seconds": wall time}.  argv: host port n
@@ -121,23 +124,25 @@ def scenario(cloud: Any, client: Any, guest_image: Path, ns: str, tmp_path: Path
     eri = upload_and_register(cloud, guest_image / "initrd.gz", "ramdisk", "lb-ramdisk")
     emi = upload_and_register(cloud, guest_image / "disk.img", "machine", "lb-image",
                               kernel_id=eki, ramdisk_id=eri)
-    web = ec2.create_security_group(GroupName="web", Description="behind the balancer")[
-        "GroupId"]
-    # HAProxy connects from the namespace (the zone's router address): open port 80.
-    ec2.authorize_security_group_ingress(GroupId=web, IpPermissions=[{
-        "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
-        "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    insts = ec2.run_instances(ImageId=emi, MinCount=2, MaxCount=2, InstanceType="m1.small",
-                              SecurityGroupIds=[web], UserData="port=80")["Instances"]
-    ids = [i["InstanceId"] for i in insts]
-    addresses = {i["InstanceId"]: i["PrivateIpAddress"] for i in insts}
+    # One group per guest, so one guest's port can be closed while the other's stays open.
+    # HAProxy connects from the namespace (the zone's router address): port 80 from anywhere.
+    ids, addresses, groups = [], {}, {}
+    for name in ("web-a", "web-b"):
+        group = ec2.create_security_group(GroupName=name, Description="behind the balancer")[
+            "GroupId"]
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=PORT80)
+        inst = ec2.run_instances(ImageId=emi, MinCount=1, MaxCount=1, InstanceType="m1.small",
+                                 SecurityGroupIds=[group], UserData="port=80")["Instances"][0]
+        ids.append(inst["InstanceId"])
+        addresses[inst["InstanceId"]] = inst["PrivateIpAddress"]
+        groups[inst["InstanceId"]] = group
 
     dns = client.create_load_balancer(
         LoadBalancerName="guests", AvailabilityZones=["lb"],
         Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP",
                     "InstancePort": 80}])["DNSName"]
     client.configure_health_check(LoadBalancerName="guests", HealthCheck={
-        "Target": "HTTP:80/", "Interval": INTERVAL, "Timeout": 2,
+        "Target": "HTTP:80/", "Interval": INTERVAL, "Timeout": TIMEOUT,
         "UnhealthyThreshold": UNHEALTHY, "HealthyThreshold": 2})
     client.register_instances_with_load_balancer(
         LoadBalancerName="guests", Instances=[{"InstanceId": i} for i in ids])
@@ -160,14 +165,33 @@ def scenario(cloud: Any, client: Any, guest_image: Path, ns: str, tmp_path: Path
     direct = requests(ns, script, addresses[ids[0]], 1000)
     assert direct["failures"] == 0, direct
 
-    # -- one guest gone: OutOfService within interval x threshold; no request fails ----
+    # -- one guest unreachable (its port closed): HAProxy's checks take it out ---------
     down, up = ids[1], ids[0]
+    ec2.revoke_security_group_ingress(GroupId=groups[down], IpPermissions=PORT80)
+    closed = time.monotonic()
+    wait_for("OutOfService by health checks",
+             lambda: health(client, "guests")[down]["State"] == "OutOfService",
+             INTERVAL * UNHEALTHY + 15)
+    failed = time.monotonic() - closed
+    # The rule goes within 2 s; the first failing check starts within INTERVAL of that,
+    # the next INTERVAL apart, each failing by its TIMEOUT; + polling.
+    assert failed <= INTERVAL * UNHEALTHY + TIMEOUT * UNHEALTHY + 2 + 3, failed
+    state = health(client, "guests")[down]
+    assert state["ReasonCode"] == "Instance" and "health checks" in state["Description"]
+    assert health(client, "guests")[up]["State"] == "InService"
+    after = requests(ns, script, address, 200)
+    assert after["failures"] == 0 and after["bodies"] == {up: 200}, after
+    ec2.authorize_security_group_ingress(GroupId=groups[down], IpPermissions=PORT80)
+    wait_for("back InService", lambda: health(client, "guests")[down]["State"] == "InService",
+             INTERVAL * 2 + 15)
+
+    # -- one guest gone: OutOfService at once; no request fails after that -------------
     ec2.terminate_instances(InstanceIds=[down])
     gone = time.monotonic()
     wait_for("OutOfService", lambda: health(client, "guests")[down]["State"] == "OutOfService",
              INTERVAL * UNHEALTHY + 10)
     took = time.monotonic() - gone
-    assert took <= INTERVAL * UNHEALTHY + 5, took  # the checks + the cloud's sync
+    assert took <= INTERVAL * UNHEALTHY + 5, took  # the model's state + the cloud's sync
     assert health(client, "guests")[up]["State"] == "InService"
     after = requests(ns, script, address, 200)
     assert after["failures"] == 0 and after["bodies"] == {up: 200}, after
@@ -176,4 +200,5 @@ def scenario(cloud: Any, client: Any, guest_image: Path, ns: str, tmp_path: Path
     print("\nELB in front of real guests: "
           f"through the balancer {1000 / lb_ms:.0f} req/s ({lb_ms:.2f} ms each), "
           f"direct to a guest {1000 / direct_ms:.0f} req/s ({direct_ms:.2f} ms each), "
-          f"added {lb_ms - direct_ms:.2f} ms per request; OutOfService after {took:.1f} s")
+          f"added {lb_ms - direct_ms:.2f} ms per request; OutOfService {failed:.1f} s after "
+          f"the port closed, {took:.1f} s after terminate")
