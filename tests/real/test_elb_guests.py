@@ -8,6 +8,8 @@ check puts both InService, 1,000 requests through it from inside the namespace a
 succeed and reach both guests.  When one guest's port is closed (its group's rule
 revoked) HAProxy's checks put it OutOfService within interval x unhealthy threshold;
 once it is terminated it goes OutOfService at once; no request fails after either.
+An Auto Scaling group with LoadBalancerNames registers its (real) instance, which goes
+InService and takes requests, and deregisters it when the group is deleted.
 
 It prints requests/s and the mean latency through the balancer and direct to a guest.
 """
@@ -29,6 +31,7 @@ from realbundle import upload_and_register
 from test_guest_networking import http_get, netns, remove_guests  # noqa: F401 (fixture)
 from test_real_instances import console, states, wait_for
 
+from tests.autoscaling.as_helpers import autoscaling
 from tests.elb.elb_helpers import elb, health
 
 pytestmark = pytest.mark.libvirtd
@@ -110,6 +113,11 @@ def test_balancer_in_front_of_real_guests(libvirtd: str, guest_image: Path, netn
             print(f"--- {path.name} ---\n" + path.read_text(errors="replace")[-2000:])
         raise
     finally:
+        # A group left by a failure would launch replacements while the domains go.
+        groups = autoscaling(cloud).describe_auto_scaling_groups()["AutoScalingGroups"]
+        for group in groups:
+            autoscaling(cloud).delete_auto_scaling_group(
+                AutoScalingGroupName=group["AutoScalingGroupName"], ForceDelete=True)
         for lb in client.describe_load_balancers()["LoadBalancerDescriptions"]:
             client.delete_load_balancer(LoadBalancerName=lb["LoadBalancerName"])
         remove_guests(libvirtd, Path(cloud.data_dir))
@@ -195,6 +203,24 @@ def scenario(cloud: Any, client: Any, guest_image: Path, ns: str, tmp_path: Path
     assert health(client, "guests")[up]["State"] == "InService"
     after = requests(ns, script, address, 200)
     assert after["failures"] == 0 and after["bodies"] == {up: 200}, after
+
+    # -- an Auto Scaling group with LoadBalancerNames registers its (real) instance ----
+    asg = autoscaling(cloud)
+    asg.create_launch_configuration(
+        LaunchConfigurationName="web", ImageId=emi, InstanceType="m1.small",
+        SecurityGroups=[groups[up]], UserData="port=80")  # boto3 encodes it
+    asg.create_auto_scaling_group(AutoScalingGroupName="web", LaunchConfigurationName="web",
+                                  MinSize=1, MaxSize=1, AvailabilityZones=["lb"],
+                                  LoadBalancerNames=["guests"])
+    member = wait_for("the group's instance registered", lambda: next(
+        (i for i in health(client, "guests") if i not in ids), None), 120)
+    wait_for("the group's instance InService",
+             lambda: health(client, "guests")[member]["State"] == "InService", 180)
+    spread = requests(ns, script, address, 100)
+    assert spread["failures"] == 0 and set(spread["bodies"]) == {up, member}, spread
+    asg.delete_auto_scaling_group(AutoScalingGroupName="web", ForceDelete=True)
+    wait_for("the group's instance deregistered",
+             lambda: member not in health(client, "guests"), 120)
 
     lb_ms, direct_ms = through["seconds"], direct["seconds"]  # 1,000 requests: s = ms each
     print("\nELB in front of real guests: "
