@@ -215,6 +215,9 @@ class ELB:
     # -- health ---------------------------------------------------------------------------
     def health(self, lb: LoadBalancer, ids: list[str] | None = None) -> list[dict[str, str]]:
         """``InstanceStates`` of the balancer's (or the given) instances."""
+        # The data plane first drops what left the running state: an instance reported
+        # OutOfService no longer takes requests (not only after the next sync tick).
+        self.sync(lb)
         states = self.plane.backend_states(self.key(lb)) if not self.plane.available() \
             else {}
         out = []

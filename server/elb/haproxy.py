@@ -43,6 +43,8 @@ HTTP_LOG = ('%ci:%cp %si:%sp %TR %Tr %Td %ST %ST %U %B '
             '{ssl}')
 TCP_LOG = '%ci:%cp %si:%sp -1 -1 %Tt - - %U %B \\"- - - \\" \\"-\\" {ssl}'
 MAX_LOG_LINES = 100_000
+#: HAProxy's check results of a passing check (layer 4, 6 or 7).
+PASSING = ("L4OK", "L6OK", "L7OK")
 
 
 @dataclass
@@ -71,6 +73,8 @@ class HAProxyPlane:
         self.netns = netns
         self.binary = shutil.which(binary) or ""
         self.running: dict[str, _Running] = {}
+        #: Per balancer, the servers seen passing a check since they were added.
+        self._passed: dict[str, set[str]] = {}
 
     # -- paths ---------------------------------------------------------------------------
     def _dir(self, key: str) -> str:
@@ -106,7 +110,14 @@ class HAProxyPlane:
                 "defaults",
                 "    log global",
                 "    load-server-state-from-file global",
-                "    timeout connect 5s",
+                # A connection an instance refuses or drops (one just registered and not
+                # checked yet, or one going away) is retried on another: no client error.
+                "    option redispatch",
+                "    retries 3",
+                # A check's connect phase is bounded by "timeout connect" (not by "timeout
+                # check"): keep it within the health check's Timeout, or a silent instance
+                # (SYN dropped) fails each check only after 5 s.
+                f"    timeout connect {min(5, max(1, spec.timeout))}s",
                 f"    timeout client {spec.idle_timeout}s",
                 f"    timeout server {spec.idle_timeout}s",
                 f"    timeout http-keep-alive {spec.idle_timeout}s",
@@ -363,6 +374,7 @@ class HAProxyPlane:
             return {}
         first = f"b{run.spec.frontends[0].port}"
         out: dict[str, BackendState] = {}
+        passed = self._passed.setdefault(key, set())
         for row in self._stats(key):
             if row.get("pxname") != first or row.get("svname") in ("FRONTEND", "BACKEND"):
                 continue
@@ -370,16 +382,25 @@ class HAProxyPlane:
             up: bool | None
             if not row.get("check_status") and status != "no check":
                 up = None  # not checked yet
+            elif status.startswith("UP") and row["svname"] not in passed and \
+                    not row.get("check_status", "").startswith(PASSING):
+                # HAProxy starts a new server UP, before any check: until one passes it
+                # is still being registered (AWS: OutOfService), whatever the status says.
+                up = None
             elif status.startswith("UP") or status in ("no check", "NOLB", "DRAIN"):
                 up = True
+                passed.add(row["svname"])
             elif status.startswith("DOWN") and "/" in status:
                 up = None if row.get("lastchg") and row.get("chkdown") == "0" else False
             elif status.startswith("DOWN"):
                 up = False
             else:
                 up = None
+            if status.startswith("DOWN"):
+                passed.discard(row["svname"])
             out[row["svname"]] = BackendState(row["svname"], up,
                                               row.get("check_status", "") or status)
+        passed.intersection_update(out)  # a deregistered server starts over
         return out
 
     def traffic(self, key: str) -> Traffic | None:
