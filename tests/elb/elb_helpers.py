@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
+
+from tests.autoscaling.as_helpers import image_id, wait_for
 
 #: Two virtual zones; a fast clock so health checks and minutes pass quickly.
 TWO_ZONES = """
@@ -34,24 +34,6 @@ def config(speed: float = 1.0, extra: str = "", net: int = 77) -> str:
 def elb(cloud: Any, key: str | None = None, secret: str | None = None) -> Any:
     """A boto3 classic ELB client at /services/LoadBalancing."""
     return cloud.client("elb", key=key, secret=secret, path="/services/LoadBalancing")
-
-
-def image_id(ec2: Any) -> str:
-    """The cloud's default machine image."""
-    images = ec2.describe_images()["Images"]
-    return str(next(i["ImageId"] for i in images if i["ImageId"].startswith("emi-")))
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 60.0, what: str = "") -> Any:
-    """Poll ``check`` until it returns something truthy."""
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what or check}: {last!r}")
 
 
 def run_instances(ec2: Any, zone: str, count: int = 1) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from netcloud import NetCloud, netns_unavailable, start_netcloud  # noqa: E402
+from netcloud import NetCloud, netns_unavailable, start_netcloud, wait_for  # noqa: E402
 
 from server.remote.signing import Keyring  # noqa: E402
 
@@ -43,17 +43,6 @@ def cloud() -> Iterator[NetCloud]:
         yield net
     finally:
         net.stop()
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def states(ec2: Any, ids: list[str]) -> dict[str, str]:

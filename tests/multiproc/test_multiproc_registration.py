@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import shutil
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from botocore.exceptions import ClientError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from netcloud import PORT, NetCloud, netns_unavailable, start_netcloud  # noqa: E402
+from netcloud import PORT, NetCloud, netns_unavailable, start_netcloud, wait_for  # noqa: E402
 
 POLL = 1.0
 ZONE = "zone-a"
@@ -44,17 +43,6 @@ def cloud() -> Iterator[NetCloud]:
         yield net
     finally:
         net.stop()
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 def placement(ec2: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
