@@ -58,8 +58,9 @@ def describe_availability_zones(ctx: Context) -> Any:
     host = clc.config.host_port[0]
     for zone in zones:
         cc = clc.clusters[zone]
-        # A zone whose CC (in another process) does not answer is "unavailable", as in EC2.
-        state = "available" if getattr(cc, "available", True) else "unavailable"
+        # A zone whose CC does not answer (in another process) or that the administrator
+        # disabled is "unavailable", as in EC2.
+        state = "available" if cc.available else "unavailable"
         rows.append({"zoneName": zone, "zoneState": state, "regionName": region,
                      "messageSet": [], "zoneId": zone, "zoneType": "availability-zone"})
         if not verbose:

@@ -438,12 +438,13 @@ class ServiceRegistry:
 
     # -- helpers ---------------------------------------------------------------------
     def _cluster_availability(self, record: ServiceRecord) -> None:
-        """A disabled or stopped in-process CC takes no new instances, an SC no new
-        volumes."""
-        if record.type == "cluster" and record.local:
+        """A disabled or stopped CC (in this process or another) takes no new instances,
+        an in-process SC no new volumes.  NOTREADY is not the administrator's: a remote CC
+        that does not answer is unavailable by itself."""
+        if record.type == "cluster":
             cc = self.cloud.clusters.get(record.partition)
-            if isinstance(cc, ClusterController):
-                cc.set_available(record.state == ENABLED)
+            if cc is not None:
+                cc.set_available(record.state not in (DISABLED, STOPPED))
         elif record.type == "storage" and record.local:
             zones = getattr(self.cloud.components.get("sc"), "zones", None)
             sc = zones.get(record.partition) if isinstance(zones, dict) else None

@@ -56,6 +56,15 @@ class Cluster(Protocol):
     def by_name(self) -> Mapping[str, Any]:
         """The zone's nodes by name."""
 
+    @property
+    def available(self) -> bool:
+        """Whether the zone takes new instances: its CC answers and the administrator has
+        not disabled it (DescribeAvailabilityZones shows ``unavailable`` otherwise)."""
+
+    def set_available(self, available: bool) -> None:
+        """The administrator's state of the CC (euserv-modify-service on a cluster): a
+        disabled CC places nothing new and offers no free room; its instances run on."""
+
     def set_vm_types(self, types: dict[str, Any]) -> None:
         """The VM types the CC places (name -> Resources)."""
 

@@ -9,6 +9,8 @@ A CC that does not answer makes its zone unavailable: RunInstances in it fails w
 ``InsufficientInstanceCapacity`` ("... zone-a is unavailable: its cluster controller
 does not answer"), the error AWS gives when a zone cannot take instances, and the
 zone's free counts read 0.  The next poll that is answered makes it available again.
+A CC the administrator disabled (``euserv-modify-service -s DISABLED``) is unavailable the
+same way an in-process one is: it places nothing new, and its instances run on.
 """
 
 from __future__ import annotations
@@ -87,7 +89,10 @@ class RemoteCluster:
         #: Called when the CC answers again (or for the first time) after not answering.
         self.back_listeners: list[Callable[[], Any]] = []
         self.migrations = MigrationListeners()
-        self.available = False
+        #: Whether the CC answered its last poll (a zone whose CC is gone is unavailable).
+        self.answering = False
+        #: The administrator's state (euserv-modify-service): a disabled CC places nothing.
+        self.enabled = True
         self.synced = False
         self.epoch = ""
         self.seq = 0
@@ -123,7 +128,7 @@ class RemoteCluster:
     async def _run(self) -> None:
         while True:
             try:
-                answered = await self.poll_once(wait=self.poll_interval if self.available
+                answered = await self.poll_once(wait=self.poll_interval if self.answering
                                                 else 0.0)
             except Exception:
                 log.exception("poll of the CC of %s failed", self.zone)
@@ -160,13 +165,13 @@ class RemoteCluster:
         return True
 
     def _lost(self, exc: Exception) -> None:
-        if self.available:
+        if self.answering:
             log.warning("the CC of %s does not answer (%s); the zone is unavailable",
                         self.zone, exc)
-        self.available = False
+        self.answering = False
 
     def _apply(self, raw: dict[str, Any], *, views_only: bool = False) -> None:
-        came_back = not self.available
+        came_back = not self.answering
         restarted = raw["epoch"] != self.epoch
         if not views_only:
             self.epoch, self.seq = str(raw["epoch"]), int(raw["seq"])
@@ -180,7 +185,7 @@ class RemoteCluster:
                 for changed in self.node_listeners:
                     changed(node)
         self.placement = {str(k): str(v) for k, v in raw["placement"].items()}
-        self.available = self.synced = True
+        self.answering = self.synced = True
         if came_back:
             log.info("the CC of %s answers%s", self.zone, " (restarted)" if restarted else "")
             if self._types:
@@ -211,13 +216,23 @@ class RemoteCluster:
     # -- requests ------------------------------------------------------------------------
     def _call(self, path: str, payload: dict[str, Any]) -> Any:
         """A blocking request; an unreachable CC makes the zone unavailable."""
-        if not self.available:
+        if not self.answering:
             raise self._unavailable()
         try:
             return self.client.call(path, payload)
         except Unreachable as exc:
             self._lost(exc)
             raise self._unavailable() from None
+
+    @property
+    def available(self) -> bool:
+        """Whether the zone takes new instances: its CC answers and is enabled."""
+        return self.answering and self.enabled
+
+    def set_available(self, available: bool) -> None:
+        """Disable (or enable again) the zone's CC: euserv-modify-service on a cluster.  The
+        CLC then places nothing there; the instances it has run on."""
+        self.enabled = available
 
     def _unavailable(self) -> errors.AWSError:
         return errors.AWSError(
@@ -233,7 +248,7 @@ class RemoteCluster:
 
     def _later(self, path: str, payload: dict[str, Any]) -> None:
         """Send a request off the loop (in order with the other such requests)."""
-        if not self.available:  # sent when the CC answers again
+        if not self.answering:  # sent when the CC answers again
             self._pending_requests.append((path, payload))
             return
         def answered(result: Any, error: BaseException | None) -> None:  # a worker thread
@@ -251,7 +266,7 @@ class RemoteCluster:
     def set_vm_types(self, types: dict[str, Any]) -> None:
         """The VM types the CC places (sent again whenever the CC comes back)."""
         self._types = dict(types)
-        if self.available:
+        if self.answering:
             self._send_types()
 
     def run_instances(self, specs: Sequence[InstanceSpec], min_count: int) -> list[str]:
@@ -262,6 +277,8 @@ class RemoteCluster:
             self, specs: Sequence[InstanceSpec], min_count: int,
             before_start: Callable[[int], Sequence[InstanceSpec]]) -> list[str]:
         """Reserve at the CC, let the caller finish the specs, then start them there."""
+        if not self.enabled:  # as an in-process CC the administrator disabled: no room
+            return []
         nodes: list[str] = self._call("/cc/place", {"specs": [wire.spec(s) for s in specs],
                                                     "min_count": min_count})
         if not nodes:
@@ -322,13 +339,18 @@ class RemoteCluster:
         name = self.placement.get(instance_id)
         if name is None:
             return None
-        if not self.available:  # nothing is known of a zone whose CC is gone
+        if not self.answering:  # nothing is known of a zone whose CC is gone
             return PlacedOn(name, NodeStatus.DOWN)
         return self.node_views.get(name, PlacedOn(name, NodeStatus.DOWN))
 
     def describe_resources(self) -> dict[str, tuple[int, int]]:
-        """Per VM type ``(free, max)``; none while the CC does not answer."""
-        return dict(self.resources) if self.available else {}
+        """Per VM type ``(free, max)``; none while the CC does not answer, no free room
+        while the administrator has disabled it."""
+        if not self.answering:
+            return {}
+        if not self.enabled:
+            return {name: (0, most) for name, (_, most) in self.resources.items()}
+        return dict(self.resources)
 
     def describe_nodes(self) -> list[NodeInfo]:
         """The zone's nodes as of the last poll."""
@@ -336,7 +358,7 @@ class RemoteCluster:
 
     def describe_sensors(self, seconds: float) -> dict[str, Sample]:
         """Every reachable node's instance samples (DescribeSensors, relayed by the CC)."""
-        raw = self._quietly("/cc/sensors", {"seconds": seconds}) if self.available else None
+        raw = self._quietly("/cc/sensors", {"seconds": seconds}) if self.answering else None
         if not raw:
             return {}
         return {str(iid): {str(m): (float(v[0]), str(v[1])) for m, v in sample.items()}

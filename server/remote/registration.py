@@ -260,6 +260,9 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
             elif not isinstance(current, RemoteCluster):
                 raise ValueError(f"zone {record.partition!r} runs its cluster controller "
                                  "in this process")
+            if record.state in (DISABLED, STOPPED):  # connected, but as the admin left it
+                cloud.clusters[record.partition].set_available(False)
+                return
             registry.set_state(record.name, ENABLED, f"connected to {address}")
         else:
             state = register_node(cloud, record.partition, record.name, address)

@@ -7,8 +7,8 @@ commands, run as subprocesses against the CLC, register the CC and its two nodes
 the zone is available and runs instances; a killed NC shows as not enabled (in
 euserv-describe-services and the dashboard's Services view); maintenance
 (``euserv-modify-service -s stop``) and evacuation (``euserv-migrate-instances``) move
-instances between node processes; a restarted CLC keeps the registrations and its
-instances.
+instances between node processes; a disabled CC's zone takes no new instances; a restarted
+CLC keeps the registrations, their states and its instances.
 """
 
 from __future__ import annotations
@@ -54,6 +54,11 @@ def placement(ec2: Any, ids: list[str]) -> dict[str, tuple[str, str]]:
 
 def running(ec2: Any, ids: list[str]) -> bool:
     return {s for s, _ in placement(ec2, ids).values()} == {"running"}
+
+
+def zone_states(ec2: Any) -> dict[str, str]:
+    return {z["ZoneName"]: z["State"]
+            for z in ec2.describe_availability_zones()["AvailabilityZones"]}
 
 
 def run(ec2: Any, count: int) -> list[str]:
@@ -104,9 +109,7 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     shown = dashboard_states(cloud)
     assert shown["cc-a"] == ("cluster", ZONE, "ENABLED")
     assert {n: shown[n] for n in NODES} == {n: ("node", ZONE, "ENABLED") for n in NODES}
-    zones = {z["ZoneName"]: z["State"]
-             for z in ec2.describe_availability_zones()["AvailabilityZones"]}
-    assert zones == {ZONE: "available"}
+    assert zone_states(ec2) == {ZONE: "available"}
     verbose = ec2.describe_availability_zones(ZoneNames=[ZONE, "verbose"])["AvailabilityZones"]
     assert verbose[0]["State"] == f"{cc.address} arn:euca:eucalyptus:{ZONE}:cluster:cc-a/"
 
@@ -147,14 +150,28 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     wait_for("node back", lambda: cloud.service_states("node-a2") == {"node-a2": "enabled"},
              timeout=60)
 
-    # A restarted CLC keeps the registrations, re-connects them, and keeps its instances.
+    # The administrator disables the remote CC: its zone takes no new instances (as an
+    # in-process CC), the running ones run on.
+    cloud.euca("euserv-modify-service", "-s", "disable", "cc-a")
+    assert cloud.service_states("cc-a") == {"cc-a": "disabled"}
+    assert zone_states(ec2) == {ZONE: "unavailable"}
+    with pytest.raises(ClientError) as full:
+        run(ec2, 1)
+    assert full.value.response["Error"]["Code"] == "InsufficientInstanceCapacity"
+    assert running(ec2, ids)
+
+    # A restarted CLC keeps the registrations (and the CC disabled), re-connects them, and
+    # keeps its instances.
     cloud.kill("clc")
     cloud.start("clc")
     cloud.wait_listening("clc", timeout=120)
     ec2 = cloud.client()
     wait_for("re-connected", lambda: cloud.service_states("cc-a", *NODES) == {
-        "cc-a": "enabled", **{n: "enabled" for n in NODES}})
+        "cc-a": "disabled", **{n: "enabled" for n in NODES}})
     assert running(ec2, ids)
+    assert zone_states(ec2) == {ZONE: "unavailable"}
+    cloud.euca("euserv-modify-service", "-s", "enable", "cc-a")
+    assert zone_states(ec2) == {ZONE: "available"}
     more = run(ec2, 1)
     wait_for("running after the restart", lambda: running(ec2, more))
     proc = cloud.euca("euserv-deregister-service", "cc-a", check=False)
