@@ -16,7 +16,7 @@ per-resource checks it cannot know before it runs, which call :func:`authorize` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,23 @@ def action(handler: Handler, iam_action: str, *, resources: ResourceFn = _everyt
            keys: KeysFn = _no_keys, cloud_admin: bool = False) -> Action:
     """Declare one action: ``action(run_instances, "ec2:RunInstances", resources=...)``."""
     return Action(handler, iam_action, resources, keys, cloud_admin)
+
+
+def service_actions(
+        service: str,
+        rows: Mapping[str, Handler | tuple[Handler, ResourceFn] | Action]) -> dict[str, Action]:
+    """Declare a service's action table naming each action once: ``{"Name": handler}`` or
+    ``{"Name": (handler, resources)}`` is ``action(handler, "SERVICE:Name", ...)``; a row
+    that needs condition keys is written out with :func:`action`."""
+    table: dict[str, Action] = {}
+    for name, row in rows.items():
+        if isinstance(row, Action):
+            table[name] = row
+        elif isinstance(row, tuple):
+            table[name] = action(row[0], f"{service}:{name}", resources=row[1])
+        else:
+            table[name] = action(row, f"{service}:{name}")
+    return table
 
 
 def arn(ctx: Context, service: str, resource: str, *, region: bool = True,

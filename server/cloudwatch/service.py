@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from server.auth.authz import action
+from server.auth.authz import Action, action, service_actions
 from server.cloudwatch import alarms, dashboards, metricdata, metrics
 from server.cloudwatch.protocols import CloudWatchService
 from server.cloudwatch.store import MetricStore
@@ -50,45 +50,29 @@ def _namespace_key(ctx: Any) -> dict[str, list[str]]:
     return {"cloudwatch:namespace": [value]} if isinstance(value, str) and value else {}
 
 
-ACTIONS: dict[str, Any] = {
+ACTIONS: dict[str, Action] = service_actions("cloudwatch", {
     "PutMetricData": action(metrics.put_metric_data, "cloudwatch:PutMetricData",
                             keys=_namespace_key),
-    "GetMetricStatistics": action(metrics.get_metric_statistics,
-                                  "cloudwatch:GetMetricStatistics"),
-    "ListMetrics": action(metrics.list_metrics, "cloudwatch:ListMetrics"),
-    "GetMetricData": action(metricdata.get_metric_data, "cloudwatch:GetMetricData"),
-    "PutMetricAlarm": action(alarms.put_metric_alarm, "cloudwatch:PutMetricAlarm",
-                             resources=_alarm_arns),
-    "PutCompositeAlarm": action(alarms.put_composite_alarm, "cloudwatch:PutCompositeAlarm",
-                                resources=_alarm_arns),
-    "DescribeAlarms": action(alarms.describe_alarms, "cloudwatch:DescribeAlarms",
-                             resources=_alarm_arns),
-    "DescribeAlarmsForMetric": action(alarms.describe_alarms_for_metric,
-                                      "cloudwatch:DescribeAlarmsForMetric"),
-    "DescribeAlarmHistory": action(alarms.describe_alarm_history,
-                                   "cloudwatch:DescribeAlarmHistory", resources=_alarm_arns),
-    "SetAlarmState": action(alarms.set_alarm_state, "cloudwatch:SetAlarmState",
-                            resources=_alarm_arns),
-    "EnableAlarmActions": action(alarms.enable_alarm_actions, "cloudwatch:EnableAlarmActions",
-                                 resources=_alarm_arns),
-    "DisableAlarmActions": action(alarms.disable_alarm_actions,
-                                  "cloudwatch:DisableAlarmActions", resources=_alarm_arns),
-    "DeleteAlarms": action(alarms.delete_alarms, "cloudwatch:DeleteAlarms",
-                           resources=_alarm_arns),
-    "TagResource": action(alarms.tag_resource, "cloudwatch:TagResource",
-                          resources=_resource_arn),
-    "UntagResource": action(alarms.untag_resource, "cloudwatch:UntagResource",
-                            resources=_resource_arn),
-    "ListTagsForResource": action(alarms.list_tags_for_resource,
-                                  "cloudwatch:ListTagsForResource", resources=_resource_arn),
-    "PutDashboard": action(dashboards.put_dashboard, "cloudwatch:PutDashboard",
-                           resources=_dashboard_arns),
-    "GetDashboard": action(dashboards.get_dashboard, "cloudwatch:GetDashboard",
-                           resources=_dashboard_arns),
-    "ListDashboards": action(dashboards.list_dashboards, "cloudwatch:ListDashboards"),
-    "DeleteDashboards": action(dashboards.delete_dashboards, "cloudwatch:DeleteDashboards",
-                               resources=_dashboard_arns),
-}
+    "GetMetricStatistics": metrics.get_metric_statistics,
+    "ListMetrics": metrics.list_metrics,
+    "GetMetricData": metricdata.get_metric_data,
+    "PutMetricAlarm": (alarms.put_metric_alarm, _alarm_arns),
+    "PutCompositeAlarm": (alarms.put_composite_alarm, _alarm_arns),
+    "DescribeAlarms": (alarms.describe_alarms, _alarm_arns),
+    "DescribeAlarmsForMetric": alarms.describe_alarms_for_metric,
+    "DescribeAlarmHistory": (alarms.describe_alarm_history, _alarm_arns),
+    "SetAlarmState": (alarms.set_alarm_state, _alarm_arns),
+    "EnableAlarmActions": (alarms.enable_alarm_actions, _alarm_arns),
+    "DisableAlarmActions": (alarms.disable_alarm_actions, _alarm_arns),
+    "DeleteAlarms": (alarms.delete_alarms, _alarm_arns),
+    "TagResource": (alarms.tag_resource, _resource_arn),
+    "UntagResource": (alarms.untag_resource, _resource_arn),
+    "ListTagsForResource": (alarms.list_tags_for_resource, _resource_arn),
+    "PutDashboard": (dashboards.put_dashboard, _dashboard_arns),
+    "GetDashboard": (dashboards.get_dashboard, _dashboard_arns),
+    "ListDashboards": dashboards.list_dashboards,
+    "DeleteDashboards": (dashboards.delete_dashboards, _dashboard_arns),
+})
 
 
 class CloudWatch:
