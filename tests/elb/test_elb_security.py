@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.autoscaling.as_helpers import image_id
 from tests.cloudproc import CloudProcess, free_port, new_cloud
 from tests.elb.elb_helpers import config, elb, run_instances, wait_for
+from tests.elb.netns import Namespace, why_not
 from tests.elb.test_elb_api import _self_signed
 
 pytestmark = pytest.mark.skipif(not shutil.which("haproxy"), reason="needs haproxy")
@@ -289,3 +291,79 @@ def test_dns_answers_balancer_and_instance_names_and_nothing_else(
     assert _lookup(res, "www.example.com") == "NXDOMAIN"
     client.delete_load_balancer(LoadBalancerName="named")
     wait_for(lambda: _lookup(res, dns_name) == "NXDOMAIN", 10, "the name gone")
+
+
+# -- security groups in the balancers' namespace (nftables) ---------------------------
+PROBE = '''
+import json, socket, sys
+address, port, out = sys.argv[1], int(sys.argv[2]), {}
+for source in sys.argv[3:]:
+    with socket.socket() as s:
+        s.settimeout(1.0)
+        s.bind((source, 0))
+        try:
+            s.connect((address, port))
+            s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
+            out[source] = "answered" if s.recv(64).startswith(b"HTTP/") else "refused"
+        except OSError:
+            out[source] = "refused"
+print(json.dumps(out))
+'''
+
+
+@pytest.mark.skipif(bool(why_not()), reason=why_not() or "runs")
+def test_security_groups_in_a_namespace_are_nftables_rules(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Balancers in a namespace are filtered by nftables there: a CIDR rule admits its
+    sources, a source-group rule the addresses of the group's instances; other sources'
+    connections are dropped; a revoked rule stops admitting within seconds."""
+    import json
+    import subprocess
+    import sys
+
+    ns = Namespace(tmp_path_factory.mktemp("netns"))
+    cloud: CloudProcess | None = None
+    try:
+        cloud = new_cloud(config(net=82, extra=f'elb_netns = "{ns.name}"'))
+        cloud.start()
+        client, ec2 = elb(cloud), cloud.client("ec2")
+        members = ec2.create_security_group(GroupName="clients", Description="c")["GroupId"]
+        front = ec2.create_security_group(GroupName="lb-ns", Description="lb")["GroupId"]
+        member = ec2.run_instances(ImageId=image_id(ec2), MinCount=1, MaxCount=1,
+                                   SecurityGroupIds=[members],
+                                   Placement={"AvailabilityZone": "zone-a"})["Instances"][0]
+        member_ip = wait_for(lambda: next(
+            (i.get("PrivateIpAddress") for r in ec2.describe_instances(
+                InstanceIds=[member["InstanceId"]])["Reservations"] for i in r["Instances"]
+             if i["State"]["Name"] == "running"), None), 60, "the member running")
+        for address in ("192.0.2.10", "192.0.2.20", member_ip):
+            ns.add_address(address)
+        (ns.workdir / "probe.py").write_text(PROBE)
+        ec2.authorize_security_group_ingress(GroupId=front, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+             "IpRanges": [{"CidrIp": "192.0.2.10/32"}]},
+            {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1024,
+             "UserIdGroupPairs": [{"GroupId": members}]}])
+        dns = client.create_load_balancer(LoadBalancerName="fenced", Listeners=[HTTP],
+                                          AvailabilityZones=["zone-a"],
+                                          SecurityGroups=[front])["DNSName"]
+        address = _address(cloud, dns)
+
+        def sources(want: dict[str, str]) -> Any:
+            res = subprocess.run(["ip", "netns", "exec", ns.name, sys.executable,
+                                  str(ns.workdir / "probe.py"), address, "80", *want],
+                                 capture_output=True, text=True, timeout=60, check=True)
+            got = json.loads(res.stdout)
+            return got if got == want else None
+
+        wait_for(lambda: sources({"192.0.2.10": "answered", "192.0.2.20": "refused",
+                                  member_ip: "answered"}), 30, "only the admitted sources")
+        ec2.revoke_security_group_ingress(GroupId=front, IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1024,
+             "UserIdGroupPairs": [{"GroupId": members}]}])
+        wait_for(lambda: sources({"192.0.2.10": "answered", member_ip: "refused"}), 10,
+                 "the member no longer admitted")
+    finally:
+        if cloud is not None:
+            cloud.stop()
+        ns.close()
