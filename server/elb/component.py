@@ -187,7 +187,7 @@ class ELB:
                 li.protocol, li.port, li.instance_protocol, li.instance_port, pem, stick,
                 cookie, seconds, proxy,
                 tls_min=tls.tls_min if tls else "", tls_max=tls.tls_max if tls else "",
-                tls_disabled=tls.disabled if tls else (), ciphers=tls.ciphers if tls else "",
+                ciphers=tls.ciphers if tls else "",
                 prefer_client_ciphers=bool(tls and tls.prefer_client_ciphers)))
         hc = lb.health_check
         access = lb.attributes["AccessLog"]

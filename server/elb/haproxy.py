@@ -93,6 +93,8 @@ class HAProxyPlane:
             return "haproxy is not installed"
         if self.netns and not os.path.exists(f"/run/netns/{self.netns}"):
             return f"network namespace {self.netns} does not exist"
+        if self.netns and not shutil.which("nft"):
+            return "nft is not installed (security groups in the namespace)"
         return ""
 
     # -- configuration --------------------------------------------------------------------
@@ -490,8 +492,6 @@ def _tls_options(fe: Frontend) -> str:
         out += f" ssl-min-ver {fe.tls_min}"
     if fe.tls_max:
         out += f" ssl-max-ver {fe.tls_max}"
-    for option in fe.tls_disabled:
-        out += f" {option}"
     if fe.ciphers:
         out += f" ciphers {fe.ciphers}"
     if fe.prefer_client_ciphers:

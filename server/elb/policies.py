@@ -109,9 +109,10 @@ def _ssl_attributes(attrs: list[list[str]]) -> list[list[str]]:
             raise elb_errors.InvalidConfigurationRequest(
                 f"Attribute {key} takes true or false, not {value[:64]!r}")
     enabled = {k for k, v in attrs if v.lower() == "true"}
-    if not enabled & set(ssl.PROTOCOLS):
+    if not enabled & set(ssl.TLS_PROTOCOLS):
         raise elb_errors.InvalidConfigurationRequest(
-            "An SSL negotiation policy enables at least one protocol")
+            "An SSL negotiation policy enables at least one of the protocols TLSv1, "
+            "TLSv1.1 and TLSv1.2 (SSLv3 is not supported)")
     if not enabled & set(ssl.CIPHERS):
         raise elb_errors.InvalidConfigurationRequest(
             "An SSL negotiation policy enables at least one cipher")

@@ -16,9 +16,6 @@ from server.elb.model import Policy
 #: Protocol attributes (in AWS's order) and HAProxy's names of the versions.
 PROTOCOLS: dict[str, str] = {"Protocol-SSLv3": "SSLv3", "Protocol-TLSv1": "TLSv1.0",
                              "Protocol-TLSv1.1": "TLSv1.1", "Protocol-TLSv1.2": "TLSv1.2"}
-#: HAProxy's option turning one version off (for a hole between the lowest and highest).
-_NO_VERSION = {"SSLv3": "no-sslv3", "TLSv1.0": "no-tlsv10", "TLSv1.1": "no-tlsv11",
-               "TLSv1.2": "no-tlsv12"}
 SERVER_ORDER = "Server-Defined-Cipher-Order"
 REFERENCE = "Reference-Security-Policy"
 
@@ -69,9 +66,8 @@ def predefined(name: str) -> Policy | None:
     return next((p for p in PREDEFINED_POLICIES if p.name == name), None)
 
 
-def known_attribute(name: str) -> bool:
-    """True for an attribute an SSLNegotiationPolicyType policy may carry."""
-    return name in PROTOCOLS or name in CIPHERS or name in (SERVER_ORDER, REFERENCE)
+#: The protocols a listener can negotiate here (SSLv3 is not in Debian's OpenSSL).
+TLS_PROTOCOLS = tuple(p for p in PROTOCOLS if p != "Protocol-SSLv3")
 
 
 @dataclass(frozen=True)
@@ -80,7 +76,6 @@ class Negotiation:
 
     tls_min: str
     tls_max: str
-    disabled: tuple[str, ...]
     ciphers: str
     prefer_client_ciphers: bool
 
@@ -90,16 +85,23 @@ def negotiation(policy: Policy | None) -> Negotiation:
     pol = policy or predefined(DEFAULT_POLICY)
     assert pol is not None
     enabled = {k for k, v in pol.attributes if v.lower() == "true"}
-    versions = [v for k, v in PROTOCOLS.items() if k in enabled]
-    order = list(PROTOCOLS.values())
-    lo, hi = (versions[0], versions[-1]) if versions else ("TLSv1.2", "TLSv1.2")
-    holes = tuple(_NO_VERSION[v] for v in order[order.index(lo):order.index(hi) + 1]
-                  if v not in versions)
-    ciphers = ":".join(c for c in CIPHERS if c in enabled)
-    if lo in ("SSLv3", "TLSv1.0", "TLSv1.1"):
+    # SSLv3 is not in Debian's OpenSSL: a policy enabling it negotiates its TLS versions.
+    versions = [v for k, v in PROTOCOLS.items() if k in enabled and v != "SSLv3"]
+    order = [v for v in PROTOCOLS.values() if v != "SSLv3"]
+    hi = versions[-1] if versions else "TLSv1.2"
+    # A range is what OpenSSL (and HAProxy's ssl-min-ver/ssl-max-ver) can negotiate: with
+    # a gap (TLSv1 and TLSv1.2 without TLSv1.1) the versions below it are left out, so a
+    # version the policy excludes is never negotiated.
+    lo = hi
+    while order.index(lo) > 0 and order[order.index(lo) - 1] in versions:
+        lo = order[order.index(lo) - 1]
+    # A policy recorded without ciphers (none can be created now) keeps the default's.
+    ciphers = ":".join(c for c in CIPHERS if c in enabled) or \
+        ":".join(PREDEFINED[DEFAULT_POLICY][1])
+    if lo in ("TLSv1.0", "TLSv1.1"):
         # OpenSSL 3 refuses versions before TLS 1.2 above security level 0: the policy,
         # not the library's default, decides what is negotiated.
         ciphers += ":@SECLEVEL=0"
     prefer_client = any(k == SERVER_ORDER and v.lower() == "false"
                          for k, v in pol.attributes)
-    return Negotiation(lo, hi, holes, ciphers, prefer_client)
+    return Negotiation(lo, hi, ciphers, prefer_client)

@@ -40,8 +40,6 @@ class Frontend:
     tls_min: str = ""
     #: Highest TLS version accepted ("" = HAProxy's default).
     tls_max: str = ""
-    #: Versions between tls_min and tls_max the SSL negotiation policy leaves out.
-    tls_disabled: tuple[str, ...] = ()
     #: OpenSSL cipher list of TLS 1.2 and older ("" = HAProxy's default).
     ciphers: str = ""
     #: The client's cipher order wins (Server-Defined-Cipher-Order false).
