@@ -60,27 +60,33 @@ class DnsService:
         self.dir = os.path.join(cloud.data_dir, "dns")
         self.hosts = os.path.join(self.dir, "hosts")
         self.proc: subprocess.Popen[bytes] | None = None
+        self.binary = ""
         self._written: str | None = None
         self._timer: Any = None
         self._scheduled = False
 
     def start(self) -> None:
         """Write the names and start dnsmasq; keep the names current."""
-        binary = shutil.which("dnsmasq")
-        if not binary:
+        self.binary = shutil.which("dnsmasq") or ""
+        if not self.binary:
             log.warning("the DNS service does not run: dnsmasq is not installed")
             return
         os.makedirs(self.dir, mode=0o755, exist_ok=True)
         # dnsmasq re-reads the file after dropping its privileges: it must be readable.
         os.chmod(self.dir, 0o755)
         self.refresh(signal_dnsmasq=False)
+        self._spawn()
+        self.cloud.clc.change_listeners.append(self._changed)
+        self._timer = self.cloud.clock.call_later(REFRESH_EVERY, self._tick)
+
+    def _spawn(self) -> None:
         user = pwd.getpwuid(os.getuid()).pw_name
         group = grp.getgrgid(os.getgid()).gr_name
         log_file = os.open(os.path.join(self.dir, "dnsmasq.log"),
                            os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             self.proc = subprocess.Popen(  # noqa: S603 - fixed argv
-                [binary, "--keep-in-foreground", "--port", str(self.port),
+                [self.binary, "--keep-in-foreground", "--port", str(self.port),
                  "--listen-address", "127.0.0.1", "--bind-interfaces", "--no-resolv",
                  "--no-hosts", "--no-poll", "--addn-hosts", self.hosts, "--local=/#/",
                  "--cache-size=0", f"--user={user}", f"--group={group}",
@@ -89,9 +95,9 @@ class DnsService:
                 start_new_session=True)
         finally:
             os.close(log_file)
+        atomic_write(os.path.join(self.dir, "dnsmasq.pid"), str(self.proc.pid).encode(),
+                     mode=0o644)
         log.info("DNS service on 127.0.0.1:%d (dnsmasq %d)", self.port, self.proc.pid)
-        self.cloud.clc.change_listeners.append(self._changed)
-        self._timer = self.cloud.clock.call_later(REFRESH_EVERY, self._tick)
 
     def _changed(self, record: Any) -> None:
         if record.KIND in ("instance", "address") and not self._scheduled:
@@ -101,6 +107,11 @@ class DnsService:
     def _tick(self) -> None:
         if self.proc is None:
             return
+        if self.proc.poll() is not None:
+            # Killed, or the port was taken: say so (its log says why) and start again.
+            log.error("dnsmasq exited with %s (see %s/dnsmasq.log): restarting",
+                      self.proc.returncode, self.dir)
+            self._spawn()
         try:
             self.refresh()
         except Exception:

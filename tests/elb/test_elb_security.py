@@ -292,6 +292,12 @@ def test_dns_answers_balancer_and_instance_names_and_nothing_else(
                  "the instance's public name")
     assert _lookup(res, "nothing-here." + dns_name.split(".", 1)[1]) == "NXDOMAIN"
     assert _lookup(res, "www.example.com") == "NXDOMAIN"
+    # A dnsmasq that dies is started again.
+    import os
+    import signal
+
+    os.kill(int((Path(cloud.data_dir) / "dns" / "dnsmasq.pid").read_text()), signal.SIGKILL)
+    wait_for(lambda: _lookup(res, dns_name) == [address], 15, "dnsmasq back")
     client.delete_load_balancer(LoadBalancerName="named")
     wait_for(lambda: _lookup(res, dns_name) == "NXDOMAIN", 10, "the name gone")
 
