@@ -376,3 +376,51 @@ def test_security_groups_in_a_namespace_are_nftables_rules(
         if cloud is not None:
             cloud.stop()
         ns.close()
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1_1 is deprecated")
+def test_eulb_commands_for_groups_and_ssl_policies(cloud: CloudProcess) -> None:
+    """The installed eulb-* commands: the predefined policies listed, an SSL policy by
+    reference created and set, groups applied; a bad attribute is one error line, exit 1."""
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+
+    def eulb(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([str(bin_dir / args[0]), *args[1:]], env=cloud.env(),
+                              capture_output=True, text=True, timeout=120)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+
+    listed = eulb("eulb-describe-lb-policies").stdout
+    assert "ELBSecurityPolicy-2016-08" in listed and "ELBSecurityPolicy-TLS-1-2-2017-01" in listed
+    client = elb(cloud)
+    body, key = _self_signed("cli.example")
+    arn = cloud.client("iam").upload_server_certificate(
+        ServerCertificateName="cli-tls", CertificateBody=body, PrivateKey=key)[
+        "ServerCertificateMetadata"]["Arn"]
+    client.create_load_balancer(LoadBalancerName="cli", AvailabilityZones=["zone-a"],
+                                Listeners=[{"Protocol": "HTTPS", "LoadBalancerPort": 443,
+                                            "InstanceProtocol": "HTTP", "InstancePort": 80,
+                                            "SSLCertificateId": arn}])
+    made = eulb("eulb-create-lb-policy", "cli", "-n", "tls12", "-t", "SSLNegotiationPolicyType",
+                "-a", "name=Reference-Security-Policy, value=ELBSecurityPolicy-TLS-1-2-2017-01")
+    assert made.returncode == 0, made.stderr
+    assert eulb("eulb-set-lb-policies-of-listener", "cli", "-l", "443", "-p",
+                "tls12").returncode == 0
+    bad = eulb("eulb-create-lb-policy", "cli", "-n", "bad", "-t", "SSLNegotiationPolicyType",
+               "-a", "name=Protocol-TLSv9, value=true")
+    assert bad.returncode == 1 and "InvalidConfigurationRequest" in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    address = _address(cloud, client.describe_load_balancers(LoadBalancerNames=["cli"])[
+        "LoadBalancerDescriptions"][0]["DNSName"])
+    wait_for(lambda: handshake(address, 443, TLS12) is not None and
+             handshake(address, 443, TLS11) is None, 15, "the policy set by eulb in force")
+    gid = cloud.client("ec2").create_security_group(GroupName="cli-lb", Description="c")[
+        "GroupId"]
+    applied = eulb("eulb-apply-security-groups-to-lb", "cli", "-g", gid)
+    assert applied.returncode == 0 and gid in applied.stdout, applied.stderr
+    wait_for(lambda: handshake(address, 443, TLS12) is None, 15,
+             "the group without rules admits no TLS client")
+    client.delete_load_balancer(LoadBalancerName="cli")
