@@ -117,7 +117,11 @@ def test_security_groups_filter_the_listener_sources(cloud: CloudProcess) -> Non
         client.create_load_balancer(LoadBalancerName="guarded-2", Listeners=[HTTP],
                                     AvailabilityZones=["zone-a"], SecurityGroups=["sg-nope"])
     assert _code(exc) == "InvalidSecurityGroup"
+    with pytest.raises(ClientError) as exc:  # in use by the balancer
+        ec2.delete_security_group(GroupId=gid)
+    assert _code(exc) == "DependencyViolation"
     client.delete_load_balancer(LoadBalancerName="guarded")
+    ec2.delete_security_group(GroupId=gid)
 
 
 # -- SSL negotiation ------------------------------------------------------------------
