@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from server.cloudwatch.service import CloudWatch
     from server.console.signups import Signups
     from server.console.web import Console
+    from server.dns.service import DnsService
     from server.elb.component import ELB
     from server.elb.telemetry import Telemetry
     from server.empyrean.properties import Properties
@@ -82,6 +83,7 @@ COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync", "server.elb.service",
+              "server.dns.service",  # after ELB: it answers the balancers' names
               "server.net.service",  # guest networking: after the metadata service
               "server.empyrean.service")  # last: it lists the components before it
 
@@ -110,6 +112,8 @@ class Components(TypedDict, total=False):
     #: Elastic Load Balancing and its metrics / access logs.
     elb: ELB
     elb_telemetry: Telemetry
+    #: The DNS service of the cloud's domain (when dns_port is set).
+    dns: DnsService
     #: Guest networking (EDGE): computes and pushes each node's network view.
     network: NetworkService
     node_monitor: NodeHealthMonitor

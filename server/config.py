@@ -37,6 +37,8 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
                                 "an instance still pending after this long is terminated"),
     "clock_speed": (float, 1.0, "accelerate the cloud's clock (testing, trace replay)"),
     "dns_domain": (str, "eucalyptus.internal", "domain of instance host names"),
+    "dns_port": (int, 0, "port of the DNS service on 127.0.0.1 answering for dns_domain "
+                         "(0 = no DNS service)"),
     "max_instances_per_account": (int, 0, "0 = unlimited"),
     "metadata_secret": (str, "", "shared secret for the metadata proxy's signed headers"),
     "log_level": (str, "info", "debug | info | warning | error"),

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from server.elb.haproxy import HAProxyPlane
 from server.elb.model import LoadBalancer
+from server.elb.security import ingress
+from server.elb.ssl_policies import negotiation
 from server.elb.store import BalancerStore
 from server.ports.loadbalancer import (
     Backend,
@@ -64,6 +66,7 @@ class ELB:
         self.draining: dict[str, dict[str, float]] = {}
         self._timer: Any = None
         self._running = False
+        self._resync_scheduled = False
 
     # -- records --------------------------------------------------------------------------
     @staticmethod
@@ -107,6 +110,11 @@ class ELB:
         self.plane.remove(key)
         self._write_hosts()
 
+    @staticmethod
+    def addresses(lb: LoadBalancer) -> list[str]:
+        """The addresses the balancer's DNS name resolves to."""
+        return [lb.address]
+
     def _write_hosts(self) -> None:
         lines = [f"{lb.address} {lb.dns_name}" for lb in
                  sorted(self.balancers.values(), key=lambda b: b.address)]
@@ -115,6 +123,9 @@ class ELB:
                          mode=0o600)
         except OSError:
             log.exception("cannot write the balancers' hosts file")
+        dns: Any = self.cloud.components.get("dns")
+        if dns is not None:
+            dns.refresh()
 
     # -- instances ------------------------------------------------------------------------
     def instance(self, instance_id: str) -> Any:
@@ -152,7 +163,8 @@ class ELB:
             backends.append(Backend(inst.id, inst.private_ip, weight))
         frontends = []
         for li in lb.listeners:
-            stick, cookie, seconds, tls_min = "", "", 0, ""
+            stick, cookie, seconds = "", "", 0
+            ssl_policy = None
             for pname in li.policies:
                 pol = lb.policy(pname)
                 if pol is None:
@@ -163,23 +175,27 @@ class ELB:
                 elif pol.type_name == "AppCookieStickinessPolicyType":
                     stick, cookie = "app", pol.value("CookieName")
                 elif pol.type_name == "SSLNegotiationPolicyType":
-                    tls_min = _tls_min(pol)
+                    ssl_policy = pol
             proxy = any((p := lb.policy(n)) is not None and
                         p.type_name == "ProxyProtocolPolicyType" and
                         p.value("ProxyProtocol", "true").lower() == "true"
                         for n in lb.backend_policies.get(str(li.instance_port), []))
             pem = self.certificate_pem(lb.account_id, li.certificate) if li.certificate \
                 else ""
-            frontends.append(Frontend(li.protocol, li.port, li.instance_protocol,
-                                      li.instance_port, pem, stick, cookie, seconds, proxy,
-                                      tls_min))
+            tls = negotiation(ssl_policy) if li.protocol in ("HTTPS", "SSL") else None
+            frontends.append(Frontend(
+                li.protocol, li.port, li.instance_protocol, li.instance_port, pem, stick,
+                cookie, seconds, proxy,
+                tls_min=tls.tls_min if tls else "", tls_max=tls.tls_max if tls else "",
+                ciphers=tls.ciphers if tls else "",
+                prefer_client_ciphers=bool(tls and tls.prefer_client_ciphers)))
         hc = lb.health_check
         access = lb.attributes["AccessLog"]
         return BalancerSpec(
             self.key(lb), lb.name, lb.address, tuple(frontends), tuple(backends),
             hc["Target"], int(hc["Interval"]), int(hc["Timeout"]),
             int(hc["HealthyThreshold"]), int(hc["UnhealthyThreshold"]), lb.idle_timeout,
-            lb.draining, bool(access["Enabled"]))
+            lb.draining, bool(access["Enabled"]), ingress(self.cloud.clc, lb))
 
     def certificate_pem(self, account_id: str, arn: str) -> str:
         """The PEM (certificate, chain, key) of an IAM server certificate by ARN."""
@@ -262,6 +278,26 @@ class ELB:
             self.sync(lb)
         self._write_hosts()
         self._timer = self.cloud.clock.call_later(SYNC_EVERY, self._tick)
+        if self._changed not in self.cloud.clc.change_listeners:
+            self.cloud.clc.change_listeners.append(self._changed)
+
+    def _changed(self, record: Any) -> None:
+        """A security group, instance or address changed: balancers with groups take the
+        new sources at once (not only at the next tick)."""
+        if not self._running or self._resync_scheduled or \
+                record.KIND not in ("security_group", "instance", "address"):
+            return
+        if any(lb.security_groups for lb in self.balancers.values()):
+            self._resync_scheduled = True
+            self.cloud.clock.call_later(0.0, self._resync)
+
+    def _resync(self) -> None:
+        self._resync_scheduled = False
+        if not self._running:
+            return
+        for lb in list(self.balancers.values()):
+            if lb.security_groups:
+                self.sync(lb)
 
     def stop(self) -> None:
         """Stop the timers and the balancers' processes."""
@@ -284,15 +320,6 @@ class ELB:
         except Exception:
             log.exception("ELB sync failed")
         self._timer = self.cloud.clock.call_later(SYNC_EVERY, self._tick)
-
-
-def _tls_min(pol: Any) -> str:
-    enabled = {k for k, v in pol.attributes if v.lower() == "true"}
-    for proto, name in (("Protocol-TLSv1", "TLSv1.0"), ("Protocol-TLSv1.1", "TLSv1.1"),
-                        ("Protocol-TLSv1.2", "TLSv1.2")):
-        if proto in enabled:
-            return name
-    return ""
 
 
 class GroupMembers:

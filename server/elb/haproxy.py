@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import dataclasses
 import hashlib
 import io
 import logging
@@ -30,6 +31,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from server.elb import firewall
 from server.ports.loadbalancer import BackendState, BalancerSpec, Frontend, Traffic
 from server.util import atomic_write
 
@@ -91,6 +93,8 @@ class HAProxyPlane:
             return "haproxy is not installed"
         if self.netns and not os.path.exists(f"/run/netns/{self.netns}"):
             return f"network namespace {self.netns} does not exist"
+        if self.netns and not shutil.which("nft"):
+            return "nft is not installed (security groups in the namespace)"
         return ""
 
     # -- configuration --------------------------------------------------------------------
@@ -135,10 +139,9 @@ class HAProxyPlane:
         if tls:
             pem = os.path.join(d, f"listener-{fe.port}.pem")
             atomic_write(pem, fe.certificate_pem.encode(), mode=0o600)
-            bind += f" ssl crt {pem}"
-            if fe.tls_min:
-                bind += f" ssl-min-ver {fe.tls_min}"
+            bind += f" ssl crt {pem}" + _tls_options(fe)
         lines = [f"frontend l{fe.port}", f"    mode {'http' if http else 'tcp'}", bind]
+        lines += self._source_filter(spec, fe, d)
         ssl = "%sslc %sslv" if tls else "- -"
         if http:
             scheme = "https" if tls else "http"
@@ -154,6 +157,35 @@ class HAProxyPlane:
             lines.append("    no log")
         lines += [f"    default_backend b{fe.port}", ""]
         return lines
+
+    def _source_filter(self, spec: BalancerSpec, fe: Frontend, d: str) -> list[str]:
+        """The listener's security groups as HAProxy ACLs (a balancer on the host: its
+        firewall is not ours to change; in a namespace nftables filters instead)."""
+        if self.netns or spec.ingress is None:
+            return []
+        sources = next((i.sources for i in spec.ingress if i.port == fe.port), ())
+        if firewall.ANYWHERE in sources:
+            return []
+        if not sources:
+            return ["    tcp-request connection reject"]
+        # A file: a rule line takes at most 64 words, a group may admit more sources.
+        path = os.path.join(d, f"listener-{fe.port}.sources")
+        atomic_write(path, ("\n".join(sources) + "\n").encode(), mode=0o600)
+        return [f"    tcp-request connection reject unless {{ src -f {path} }}"]
+
+    def _apply_firewall(self) -> None:
+        """Replace the namespace's balancer rules with the running balancers' ingress."""
+        if not self.netns:
+            return
+        firewall.apply(self.netns, firewall.render(
+            firewall.table_name(_short(self.root)), [r.spec for r in self.running.values()]))
+
+    def _ingress_only(self, spec: BalancerSpec) -> bool:
+        """True when the balancer runs and only its ingress changed, in a namespace
+        (nftables takes the change: HAProxy needs no reload)."""
+        run = self.running.get(spec.key)
+        return bool(self.netns and run is not None and run.pid and _alive(run.pid) and
+                    dataclasses.replace(spec, ingress=run.spec.ingress) == run.spec)
 
     def _backend(self, spec: BalancerSpec, fe: Frontend) -> list[str]:
         http = fe.protocol in ("HTTP", "HTTPS")
@@ -236,6 +268,10 @@ class HAProxyPlane:
         """Start or reload the balancer's HAProxy with ``spec``."""
         if self.available():
             return
+        if self._ingress_only(spec):
+            self.running[spec.key].spec = spec
+            self._apply_firewall()
+            return
         d = self._dir(spec.key)
         cfg = os.path.join(d, "haproxy.cfg")
         new = os.path.join(d, "haproxy.cfg.new")
@@ -250,6 +286,8 @@ class HAProxyPlane:
         if run.log_sock is None and spec.access_log:
             run.log_sock = self._log_socket(spec.key, True)
         previous, run.spec = run.spec, spec
+        # The rules come first: a new listener is never open to sources its groups refuse.
+        self._apply_firewall()
         if run.pid and _alive(run.pid):
             if not spec.drain_seconds:
                 # Without connection draining, connections to removed instances close now
@@ -303,6 +341,10 @@ class HAProxyPlane:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._sock(key, kind))
         shutil.rmtree(d, ignore_errors=True)
+        try:
+            self._apply_firewall()
+        except (RuntimeError, OSError, subprocess.SubprocessError):
+            log.exception("cannot update the balancers' rules")
 
     def _terminate(self, pid: int, proc: subprocess.Popen[bytes] | None) -> None:
         if not pid or not _alive(pid):
@@ -327,6 +369,10 @@ class HAProxyPlane:
             self._close_log(run)
         self.running.clear()
         shutil.rmtree(self.sock_root, ignore_errors=True)
+        if self.netns and os.path.exists(f"/run/netns/{self.netns}"):
+            with contextlib.suppress(RuntimeError, OSError, subprocess.SubprocessError):
+                firewall.apply(self.netns, firewall.removal(firewall.table_name(
+                    _short(self.root))))
 
     # -- stats ----------------------------------------------------------------------------
     def _cli(self, key: str, command: str, wait: float = 1.0) -> str | None:
@@ -437,6 +483,20 @@ class HAProxyPlane:
         self._drain(key)
         lines, run.lines = run.lines, []
         return lines
+
+
+def _tls_options(fe: Frontend) -> str:
+    """The bind options of the listener's SSL negotiation policy."""
+    out = ""
+    if fe.tls_min:
+        out += f" ssl-min-ver {fe.tls_min}"
+    if fe.tls_max:
+        out += f" ssl-max-ver {fe.tls_max}"
+    if fe.ciphers:
+        out += f" ciphers {fe.ciphers}"
+    if fe.prefer_client_ciphers:
+        out += " prefer-client-ciphers"
+    return out
 
 
 def _alive(pid: int) -> bool:

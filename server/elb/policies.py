@@ -7,6 +7,7 @@ from typing import Any
 
 from server import errors
 from server.elb import errors as elb_errors
+from server.elb import ssl_policies as ssl
 from server.elb.balancers import check_certificate
 from server.elb.common import bool_value, component, find, int_param
 from server.elb.model import Policy
@@ -14,8 +15,6 @@ from server.protocol.query import Context
 
 MAX_POLICIES = 50
 STICKINESS = ("AppCookieStickinessPolicyType", "LBCookieStickinessPolicyType")
-_TLS_ATTRS = ("Protocol-SSLv3", "Protocol-TLSv1", "Protocol-TLSv1.1", "Protocol-TLSv1.2",
-              "Server-Defined-Cipher-Order", "Reference-Security-Policy")
 
 #: Policy type -> (description, [(attribute, type, cardinality, default, description)]).
 POLICY_TYPES: dict[str, tuple[str, list[tuple[str, str, str, str, str]]]] = {
@@ -39,23 +38,13 @@ POLICY_TYPES: dict[str, tuple[str, list[tuple[str, str, str, str, str]]]] = {
     "SSLNegotiationPolicyType": (
         "Listener policy that defines the ciphers and protocols that will be accepted by "
         "the load balancer. This policy can be associated only with HTTPS/SSL listeners.",
-        [(a, "Boolean", "ZERO_OR_ONE", "", f"Enable {a}.") for a in _TLS_ATTRS[:5]] +
-        [("Reference-Security-Policy", "String", "ZERO_OR_ONE", "",
+        [(a, "Boolean", "ZERO_OR_ONE", "", f"Enable {a}.") for a in ssl.PROTOCOLS] +
+        [(ssl.SERVER_ORDER, "Boolean", "ZERO_OR_ONE", "", "Use the server's cipher order "
+          "(false: the client's).")] +
+        [(c, "Boolean", "ZERO_OR_ONE", "", f"Enable the {c} cipher.") for c in ssl.CIPHERS] +
+        [(ssl.REFERENCE, "String", "ZERO_OR_ONE", "",
           "The name of a predefined security policy.")]),
 }
-
-#: Predefined policies (DescribeLoadBalancerPolicies without a balancer).
-SAMPLE_POLICIES = [
-    Policy("ELBSecurityPolicy-2016-08", "SSLNegotiationPolicyType",
-           [["Protocol-TLSv1", "true"], ["Protocol-TLSv1.1", "true"],
-            ["Protocol-TLSv1.2", "true"], ["Server-Defined-Cipher-Order", "true"]]),
-    Policy("ELBSecurityPolicy-TLS-1-2-2017-01", "SSLNegotiationPolicyType",
-           [["Protocol-TLSv1.2", "true"], ["Server-Defined-Cipher-Order", "true"]]),
-    Policy("ELBSample-ELBDefaultCipherPolicy", "SSLNegotiationPolicyType",
-           [["Protocol-TLSv1", "true"], ["Protocol-TLSv1.1", "true"],
-            ["Protocol-TLSv1.2", "true"]]),
-]
-
 
 def _describe_policy(p: Policy) -> dict[str, Any]:
     return {"PolicyName": p.name, "PolicyTypeName": p.type_name,
@@ -94,20 +83,40 @@ def create_load_balancer_policy(ctx: Context) -> Any:
         if not isinstance(raw, dict) or not raw.get("AttributeName"):
             raise errors.ValidationError("Each PolicyAttribute needs an AttributeName")
         key = str(raw["AttributeName"])
-        if key not in allowed and not (type_name == "SSLNegotiationPolicyType"):
+        if key not in allowed:
             raise elb_errors.InvalidConfigurationRequest(
                 f"Attribute {key} is not valid for policy type {type_name}")
         attrs.append([key, str(raw.get("AttributeValue") or "")])
-    ref = next((v for k, v in attrs if k == "Reference-Security-Policy"), "")
-    if ref:
-        sample = next((p for p in SAMPLE_POLICIES if p.name == ref), None)
-        if sample is None:
-            raise elb_errors.PolicyNotFound(f"There is no predefined policy named '{ref}'")
-        attrs = sample.attributes + [a for a in attrs if a[0] == "Reference-Security-Policy"]
+    if type_name == "SSLNegotiationPolicyType":
+        attrs = _ssl_attributes(attrs)
     for key in ("CookieName", "ProxyProtocol"):
         if key in allowed and not any(k == key for k, _ in attrs):
             raise errors.ValidationError(f"Policy type {type_name} needs attribute {key}")
     return _add_policy(ctx, Policy(name, type_name, attrs))
+
+
+def _ssl_attributes(attrs: list[list[str]]) -> list[list[str]]:
+    """An SSL negotiation policy's attributes: a predefined policy's when it refers to
+    one, else booleans enabling at least one protocol and one cipher."""
+    ref = next((v for k, v in attrs if k == ssl.REFERENCE), "")
+    if ref:
+        sample = ssl.predefined(ref)
+        if sample is None:
+            raise elb_errors.PolicyNotFound(f"There is no predefined policy named '{ref}'")
+        return [list(a) for a in sample.attributes] + [[ssl.REFERENCE, ref]]
+    for key, value in attrs:
+        if value.lower() not in ("true", "false"):
+            raise elb_errors.InvalidConfigurationRequest(
+                f"Attribute {key} takes true or false, not {value[:64]!r}")
+    enabled = {k for k, v in attrs if v.lower() == "true"}
+    if not enabled & set(ssl.TLS_PROTOCOLS):
+        raise elb_errors.InvalidConfigurationRequest(
+            "An SSL negotiation policy enables at least one of the protocols TLSv1, "
+            "TLSv1.1 and TLSv1.2 (SSLv3 is not supported)")
+    if not enabled & set(ssl.CIPHERS):
+        raise elb_errors.InvalidConfigurationRequest(
+            "An SSL negotiation policy enables at least one cipher")
+    return attrs
 
 
 def create_lb_cookie_stickiness_policy(ctx: Context) -> Any:
@@ -153,7 +162,7 @@ def describe_load_balancer_policies(ctx: Context) -> Any:
     if ctx.params.get("LoadBalancerName"):
         pool = find(ctx).policies
     else:
-        pool = SAMPLE_POLICIES
+        pool = ssl.PREDEFINED_POLICIES
     if names:
         missing = [n for n in names if not any(p.name == n for p in pool)]
         if missing:

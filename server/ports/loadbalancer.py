@@ -38,6 +38,21 @@ class Frontend:
     proxy_protocol: bool = False
     #: Lowest TLS version accepted ("" = HAProxy's default).
     tls_min: str = ""
+    #: Highest TLS version accepted ("" = HAProxy's default).
+    tls_max: str = ""
+    #: OpenSSL cipher list of TLS 1.2 and older ("" = HAProxy's default).
+    ciphers: str = ""
+    #: The client's cipher order wins (Server-Defined-Cipher-Order false).
+    prefer_client_ciphers: bool = False
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """Who may connect to one listener port: source CIDRs (``0.0.0.0/0`` = anyone,
+    none = nobody), from the balancer's security groups."""
+
+    port: int
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,8 @@ class BalancerSpec:
     #: Seconds established connections to removed instances may finish in (0: closed).
     drain_seconds: float = 0.0
     access_log: bool = False
+    #: Per listener port, the sources its security groups admit (None: not filtered).
+    ingress: tuple[Ingress, ...] | None = None
 
 
 @dataclass(frozen=True)

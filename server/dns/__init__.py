@@ -1,0 +1,2 @@
+"""The cloud's DNS service: a dnsmasq answering for the cloud's domain (balancers'
+and instances' names)."""
