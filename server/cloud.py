@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from server.console.web import Console
     from server.elb.component import ELB
     from server.elb.telemetry import Telemetry
+    from server.elbv2.component import ELBv2
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
@@ -82,6 +83,7 @@ COMPONENTS = ("server.metadata",
               "server.autoscaling.service", "server.cloudwatch.service",
               "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync", "server.elb.service",
+              "server.elbv2.service",  # on the classic ELB's data plane: after it
               "server.net.service",  # guest networking: after the metadata service
               "server.empyrean.service")  # last: it lists the components before it
 
@@ -110,6 +112,9 @@ class Components(TypedDict, total=False):
     #: Elastic Load Balancing and its metrics / access logs.
     elb: ELB
     elb_telemetry: Telemetry
+    #: Application / Network Load Balancers (elbv2) and Auto Scaling's TargetGroupARNs.
+    elbv2: ELBv2
+    autoscaling_target_groups: LoadBalancerPort
     #: Guest networking (EDGE): computes and pushes each node's network view.
     network: NetworkService
     node_monitor: NodeHealthMonitor
