@@ -1,0 +1,171 @@
+"""Application Load Balancer traffic for real: HAProxy in a throw-away network namespace
+routes requests by path, host, header and query to target groups of two (virtual)
+instances whose responders run in the namespace; fixed responses and redirects come
+from the balancer itself; a failing target goes unhealthy and gets no traffic."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cloudproc import CloudProcess, new_cloud
+from tests.elb.elb_helpers import config, run_instances, wait_for
+from tests.elb.netns import Namespace, why_not
+
+pytestmark = pytest.mark.skipif(bool(why_not()), reason=why_not() or "runs")
+
+INTERVAL, UNHEALTHY = 5, 2
+
+#: Requests given as [method, path, headers, count]; prints per request the answering
+#: instances, the statuses, the last Location and body.
+PROBE = textwrap.dedent('''
+    import http.client, json, sys
+    host, port, asked = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    out = []
+    for method, path, headers, count in asked:
+        names, statuses, location, body = {}, {}, None, ""
+        for _ in range(count):
+            conn = http.client.HTTPConnection(host, port, timeout=20)
+            conn.request(method, path, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            conn.close()
+            statuses[resp.status] = statuses.get(resp.status, 0) + 1
+            location, body = resp.getheader("Location"), data.decode(errors="replace")
+            if resp.status == 200 and data.startswith(b"{"):
+                name = json.loads(data)["name"]
+                names[name] = names.get(name, 0) + 1
+        out.append({"names": names, "statuses": statuses, "location": location,
+                    "body": body})
+    print(json.dumps(out))
+''')
+
+
+@pytest.fixture(scope="module")
+def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A cloud whose balancers run in a namespace with two instances' responders, and an
+    ALB whose rules route to three target groups."""
+    ns = Namespace(tmp_path_factory.mktemp("netns"))
+    cloud: CloudProcess | None = None
+    try:
+        cloud = new_cloud(config(speed=10.0, net=85, extra=f'elb_netns = "{ns.name}"\n'))
+        cloud.start()
+        ec2 = cloud.client("ec2")
+        client = cloud.client("elbv2", path="/services/LoadBalancing")
+        insts = run_instances(ec2, "zone-a") + run_instances(ec2, "zone-b")
+        a, b = (i["InstanceId"] for i in insts)
+        for inst in insts:
+            ns.add_address(inst["PrivateIpAddress"])
+            ns.serve(inst["PrivateIpAddress"], 8080, inst["InstanceId"])
+        groups = {}
+        for name, members in (("dp-a", [a]), ("dp-b", [b]), ("dp-both", [a, b])):
+            groups[name] = client.create_target_group(
+                Name=name, Protocol="HTTP", Port=8080, HealthCheckPath="/health",
+                HealthCheckIntervalSeconds=INTERVAL, HealthCheckTimeoutSeconds=2,
+                HealthyThresholdCount=2, UnhealthyThresholdCount=UNHEALTHY)[
+                    "TargetGroups"][0]["TargetGroupArn"]
+            client.register_targets(TargetGroupArn=groups[name],
+                                    Targets=[{"Id": i} for i in members])
+        lb = client.create_load_balancer(Name="dp-alb")["LoadBalancers"][0]
+        li = client.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": groups["dp-both"]}])[
+                "Listeners"][0]["ListenerArn"]
+        forward_a = [{"Type": "forward", "TargetGroupArn": groups["dp-a"]}]
+        forward_b = [{"Type": "forward", "TargetGroupArn": groups["dp-b"]}]
+        for priority, conditions, actions in (
+                (10, [{"Field": "path-pattern", "Values": ["/a/*"]}], forward_a),
+                (20, [{"Field": "host-header", "Values": ["B.example.com"]}], forward_b),
+                (30, [{"Field": "path-pattern", "Values": ["/teapot"]}],
+                 [{"Type": "fixed-response", "FixedResponseConfig": {
+                     "StatusCode": "418", "ContentType": "text/plain",
+                     "MessageBody": "short and stout"}}]),
+                (40, [{"Field": "path-pattern", "Values": ["/old/*"]}],
+                 [{"Type": "redirect", "RedirectConfig": {
+                     "Host": "new.example.com", "Path": "/new/#{path}",
+                     "StatusCode": "HTTP_301"}}]),
+                (50, [{"Field": "http-header", "HttpHeaderConfig": {
+                    "HttpHeaderName": "X-Route", "Values": ["b?ue"]}}], forward_b),
+                (60, [{"Field": "query-string", "QueryStringConfig": {
+                    "Values": [{"Key": "to", "Value": "a"}]}}], forward_a),
+                # A lower priority than the /a/* rule: never reached for /a/ paths.
+                (70, [{"Field": "path-pattern", "Values": ["/a/shadowed"]}], forward_b)):
+            client.create_rule(ListenerArn=li, Priority=priority, Conditions=conditions,
+                               Actions=actions)
+        hosts = dict(reversed(line.split()) for line in
+                     (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines() if line)
+        (ns.workdir / "probe.py").write_text(PROBE)
+        yield {"cloud": cloud, "ns": ns, "client": client, "a": a, "b": b, "groups": groups,
+               "address": hosts[lb["DNSName"]], "insts": insts}
+    finally:
+        if cloud is not None:
+            cloud.stop()
+        ns.close()
+
+
+def _probe(plane: dict[str, Any], *asked: tuple[str, dict[str, str], int]) -> list[Any]:
+    ns = plane["ns"]
+    res = subprocess.run(
+        ["ip", "netns", "exec", ns.name, sys.executable, str(ns.workdir / "probe.py"),
+         plane["address"], "80", json.dumps([["GET", p, h, n] for p, h, n in asked])],
+        capture_output=True, timeout=300, check=True)
+    return list(json.loads(res.stdout))
+
+
+def _states(plane: dict[str, Any], group: str) -> dict[str, dict[str, str]]:
+    return {d["Target"]["Id"]: d["TargetHealth"] for d in plane["client"].describe_target_health(
+        TargetGroupArn=plane["groups"][group])["TargetHealthDescriptions"]}
+
+
+def _all_healthy(plane: dict[str, Any]) -> bool:
+    return all(s["State"] == "healthy" for g in plane["groups"]
+               for s in _states(plane, g).values())
+
+
+def test_rules_route_to_their_target_groups(plane: dict[str, Any]) -> None:
+    """Path, host, header and query rules pick their group in priority order; the
+    default action spreads over both; fixed responses and redirects come from the
+    balancer."""
+    wait_for(lambda: _all_healthy(plane), 60, "every target healthy")
+    a, b = plane["a"], plane["b"]
+    path_a, host_b, default, teapot, old, header_b, query_a, shadowed = _probe(
+        plane, ("/a/x", {}, 20), ("/", {"Host": "b.example.com:80"}, 20), ("/", {}, 40),
+        ("/teapot", {}, 1), ("/old/page?q=1", {}, 1), ("/", {"X-Route": "BLUE"}, 10),
+        ("/?x=1&to=a", {}, 10), ("/a/shadowed", {}, 10))
+    assert path_a["names"] == {a: 20}, path_a
+    assert host_b["names"] == {b: 20}, host_b
+    assert set(default["names"]) == {a, b} and default["statuses"] == {"200": 40}, default
+    assert teapot["statuses"] == {"418": 1} and teapot["body"] == "short and stout"
+    assert old["statuses"] == {"301": 1}
+    assert old["location"] == "http://new.example.com:80/new/old/page?q=1", old
+    assert header_b["names"] == {b: 10}, header_b
+    assert query_a["names"] == {a: 10}, query_a
+    assert shadowed["names"] == {a: 10}, shadowed
+    assert _states(plane, "dp-both")[a] == {"State": "healthy"}
+
+
+def test_failing_target_goes_unhealthy_and_gets_no_traffic(plane: dict[str, Any]) -> None:
+    """A stopped responder's target is unhealthy (Target.FailedHealthChecks) within
+    interval x unhealthy threshold; after that no request fails and none reaches it."""
+    wait_for(lambda: _all_healthy(plane), 60, "every target healthy")
+    a, b, ns = plane["a"], plane["b"], plane["ns"]
+    ns.stop_server(b)
+    stopped = time.monotonic()
+    state = wait_for(lambda: (s := _states(plane, "dp-both")[b])["State"] == "unhealthy"
+                     and s, INTERVAL * UNHEALTHY + 15, "unhealthy")
+    assert time.monotonic() - stopped <= INTERVAL * UNHEALTHY + 3 + 5  # checks + polling
+    assert state["Reason"] == "Target.FailedHealthChecks", state
+    assert _states(plane, "dp-both")[a]["State"] == "healthy"
+    (default,) = _probe(plane, ("/", {}, 40))
+    assert default["names"] == {a: 40} and default["statuses"] == {"200": 40}, default
+    inst = next(i for i in plane["insts"] if i["InstanceId"] == b)
+    ns.serve(inst["PrivateIpAddress"], 8080, b)
+    wait_for(lambda: _all_healthy(plane), 60, "healthy again")
