@@ -15,14 +15,16 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.autoscaling.as_helpers import autoscaling, image_id, in_service
 from tests.cloudproc import CloudProcess, new_cloud
-from tests.elb.elb_helpers import config, elb, run_instances
+from tests.elb.elb_helpers import config, elb, run_instances, wait_for
 
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[CloudProcess]:
-    """A two-zone cloud of its own for this module."""
-    c = new_cloud(config(net=84))
+    """A two-zone cloud of its own for this module (a fast clock: Auto Scaling acts in
+    seconds)."""
+    c = new_cloud(config(speed=10.0, net=84))
     c.start()
     try:
         yield c
@@ -254,3 +256,33 @@ def test_awscli_and_restart(cloud: CloudProcess) -> None:
     assert listeners[0]["DefaultActions"][0]["TargetGroupArn"] == tg
     hosts = (Path(cloud.data_dir) / "elb" / "hosts").read_text()
     assert lbs[0]["DNSName"] in hosts
+
+
+def test_auto_scaling_group_registers_its_instances(cloud: CloudProcess) -> None:
+    """A group with TargetGroupARNs registers its members on the group's port; scaling
+    in deregisters (the target drains); deleting the group empties the target group."""
+    client, asg, ec2 = v2(cloud), autoscaling(cloud), cloud.client("ec2")
+    tg = _tg(client, "asg-tg", Port=8081)
+    asg.create_launch_configuration(LaunchConfigurationName="alb-lc", ImageId=image_id(ec2),
+                                    InstanceType="m1.small")
+    asg.create_auto_scaling_group(AutoScalingGroupName="alb-web",
+                                  LaunchConfigurationName="alb-lc", MinSize=0, MaxSize=4,
+                                  DesiredCapacity=2, AvailabilityZones=["zone-a", "zone-b"],
+                                  TargetGroupARNs=[tg], HealthCheckType="ELB",
+                                  HealthCheckGracePeriod=0)
+    members = {m["InstanceId"] for m in in_service(asg, ec2, "alb-web", 2)}
+
+    def registered() -> dict[str, dict[str, Any]]:
+        return {d["Target"]["Id"]: d for d in client.describe_target_health(
+            TargetGroupArn=tg)["TargetHealthDescriptions"]
+            if d["TargetHealth"]["State"] != "draining"}
+
+    wait_for(lambda: set(registered()) == members, 30, "members registered")
+    assert {d["Target"]["Port"] for d in registered().values()} == {8081}
+    assert asg.describe_auto_scaling_groups(AutoScalingGroupNames=["alb-web"])[
+        "AutoScalingGroups"][0]["TargetGroupARNs"] == [tg]
+    asg.set_desired_capacity(AutoScalingGroupName="alb-web", DesiredCapacity=1)
+    left = wait_for(lambda: len(r := set(registered())) == 1 and r, 60, "one member left")
+    assert left <= members
+    asg.delete_auto_scaling_group(AutoScalingGroupName="alb-web", ForceDelete=True)
+    wait_for(lambda: not registered(), 60, "target group emptied")
