@@ -169,3 +169,84 @@ def test_failing_target_goes_unhealthy_and_gets_no_traffic(plane: dict[str, Any]
     inst = next(i for i in plane["insts"] if i["InstanceId"] == b)
     ns.serve(inst["PrivateIpAddress"], 8080, b)
     wait_for(lambda: _all_healthy(plane), 60, "healthy again")
+
+
+def test_https_weighted_forward_and_lb_cookie_stickiness(plane: dict[str, Any]) -> None:
+    """An HTTPS listener terminates TLS with the IAM server certificate and forwards by
+    a weighted rule to both groups; with stickiness on, the AWSALB cookie keeps a client
+    on one target."""
+    from tests.elb.test_elb_api import _self_signed
+
+    cloud, client, ns, a, b = (plane[k] for k in ("cloud", "client", "ns", "a", "b"))
+    groups = plane["groups"]
+    body, key = _self_signed("alb.example")
+    cert = cloud.client("iam").upload_server_certificate(
+        ServerCertificateName="alb-tls", CertificateBody=body, PrivateKey=key)[
+        "ServerCertificateMetadata"]["Arn"]
+    lb_arn = client.describe_load_balancers(Names=["dp-alb"])["LoadBalancers"][0][
+        "LoadBalancerArn"]
+    li = client.create_listener(
+        LoadBalancerArn=lb_arn, Protocol="HTTPS", Port=443, Certificates=[
+            {"CertificateArn": cert}], SslPolicy="ELBSecurityPolicy-TLS-1-2-2017-01",
+        DefaultActions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+            {"TargetGroupArn": groups["dp-a"], "Weight": 1},
+            {"TargetGroupArn": groups["dp-b"], "Weight": 1}]}}])["Listeners"][0]
+    assert li["SslPolicy"] == "ELBSecurityPolicy-TLS-1-2-2017-01"
+    (ns.workdir / "ca.pem").write_text(body)
+
+    def fetch() -> Any:
+        res = subprocess.run(
+            ["ip", "netns", "exec", ns.name, "curl", "-s", "--max-time", "10", "--cacert",
+             str(ns.workdir / "ca.pem"), "--resolve", f"alb.example:443:{plane['address']}",
+             *[f"https://alb.example/w{n}" for n in range(40)]],
+            capture_output=True, text=True, timeout=60)
+        if res.returncode != 0 or not res.stdout:
+            return None
+        return [json.loads("{" + part) if not part.startswith("{") else json.loads(part)
+                for part in res.stdout.replace("}{", "}\n{").splitlines()]
+
+    answers = wait_for(fetch, 30, "HTTPS answers")
+    assert {x["proto"] for x in answers} == {"https"}
+    assert {x["name"] for x in answers} == {a, b}  # 40 draws of 1:1 weights
+    # Stickiness on the group behind the default rule of port 80.
+    client.modify_target_group_attributes(TargetGroupArn=groups["dp-both"], Attributes=[
+        {"Key": "stickiness.enabled", "Value": "true"},
+        {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "600"}])
+    try:
+        out = wait_for(lambda: (o := ns.requests(plane["address"], 80, 30, sticky=True))
+                       ["cookie"] and o, 30, "the AWSALB cookie")
+        assert str(out["cookie"]).startswith("AWSALB=")
+        assert out["failures"] == 0 and len(out["names"]) == 1, out
+        loose = ns.requests(plane["address"], 80, 30)
+        assert len(loose["names"]) == 2, loose
+    finally:
+        client.modify_target_group_attributes(TargetGroupArn=groups["dp-both"], Attributes=[
+            {"Key": "stickiness.enabled", "Value": "false"}])
+
+
+def test_network_balancer_forwards_tcp_and_survives_a_restart(
+        plane: dict[str, Any]) -> None:
+    """A network balancer's TCP listener forwards the bytes to a TCP target group (no
+    X-Forwarded-* added); after a cloud restart the balancers serve again."""
+    cloud, client, ns, a, b = (plane[k] for k in ("cloud", "client", "ns", "a", "b"))
+    tcp = client.create_target_group(
+        Name="dp-tcp", Protocol="TCP", Port=8080, HealthCheckIntervalSeconds=INTERVAL,
+        HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2, UnhealthyThresholdCount=2)["TargetGroups"][0][
+        "TargetGroupArn"]
+    client.register_targets(TargetGroupArn=tcp, Targets=[{"Id": a}, {"Id": b}])
+    nlb = client.create_load_balancer(Name="dp-nlb", Type="network")["LoadBalancers"][0]
+    assert ":loadbalancer/net/dp-nlb/" in nlb["LoadBalancerArn"]
+    client.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=9000,
+                           DefaultActions=[{"Type": "forward", "TargetGroupArn": tcp}])
+    hosts = dict(reversed(line.split()) for line in
+                 (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines() if line)
+    address = hosts[nlb["DNSName"]]
+    out = wait_for(lambda: (o := ns.requests(address, 9000, 20))["failures"] == 0 and o, 30,
+                   "answers through the TCP listener")
+    assert set(out["names"]) == {a, b} and out["last"]["xff"] is None, out
+    cloud.restart()
+    wait_for(lambda: _all_healthy(plane), 60, "every target healthy after the restart")
+    (path_a,) = _probe(plane, ("/a/x", {}, 10))
+    assert path_a["names"] == {a: 10}, path_a
+    assert ns.requests(address, 9000, 10)["failures"] == 0
