@@ -29,7 +29,8 @@ CONTENT_TYPES = ("text/plain", "text/css", "text/html", "application/javascript"
 MAX_CONDITION_VALUES = 5
 MAX_FORWARD_GROUPS = 5
 _METHOD = re.compile(r"^[A-Z_-]{1,40}$")
-_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$")
+#: Header names as the data plane can name them (letters, digits, ``-``, ``_``, ``.``).
+_HEADER = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 #: Characters a redirect's parts may not hold (they end up in HAProxy's configuration).
 _UNSAFE = re.compile(r'[\s"\\]')
 

@@ -64,9 +64,9 @@ def _health(params: Params, protocol: str, base: dict[str, Any]) -> dict[str, An
         hc["HealthCheckPort"] = port
     path = params.str("HealthCheckPath")
     if path is not None:
-        if not path.startswith("/") or len(path) > 1024 or re.search(r"[\s\"\\]", path):
+        if not path.startswith("/") or len(path) > 1024 or re.search(r"[\s\"\\#]", path):
             raise errors.ValidationError("HealthCheckPath must start with '/' and hold no "
-                                         "spaces, quotes or backslashes")
+                                         "spaces, quotes, backslashes or '#'")
         hc["HealthCheckPath"] = path
     enabled = params.bool("HealthCheckEnabled")
     if enabled is not None:
