@@ -225,6 +225,31 @@ def test_targets_attributes_and_health_without_a_data_plane(cloud: CloudProcess)
     assert "ELBSecurityPolicy-2016-08" in {p["Name"] for p in policies}
 
 
+def test_authorization_contract(cloud: CloudProcess) -> None:
+    """A user with no policy is denied; a policy on one target group's ARN allows
+    modifying that group only."""
+    iam, client = cloud.client("iam"), v2(cloud)
+    mine, other = _tg(client, "authz-mine"), _tg(client, "authz-other")
+    iam.create_user(UserName="albuser")
+    k = iam.create_access_key(UserName="albuser")["AccessKey"]
+    user = cloud.client("elbv2", key=k["AccessKeyId"], secret=k["SecretAccessKey"],
+                        path="/services/LoadBalancing")
+    with pytest.raises(ClientError) as exc:
+        user.describe_target_groups()
+    assert _code(exc) == "AccessDenied"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    iam.put_user_policy(UserName="albuser", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "elasticloadbalancing:Describe*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "elasticloadbalancing:ModifyTargetGroup",
+             "Resource": mine}]}))
+    assert user.describe_target_groups(TargetGroupArns=[mine])["TargetGroups"]
+    user.modify_target_group(TargetGroupArn=mine, HealthCheckPath="/ok")
+    with pytest.raises(ClientError) as exc:
+        user.modify_target_group(TargetGroupArn=other, HealthCheckPath="/ok")
+    assert _code(exc) == "AccessDenied"
+
+
 def test_awscli_and_restart(cloud: CloudProcess) -> None:
     """awscli's ``elbv2`` creates a balancer and a group; both survive a restart."""
     creds = cloud.credentials()

@@ -74,6 +74,12 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     "TargetGroups"][0]["TargetGroupArn"]
             client.register_targets(TargetGroupArn=groups[name],
                                     Targets=[{"Id": i} for i in members])
+        # A group whose matcher the responder never satisfies (it answers 200).
+        picky = client.create_target_group(
+            Name="dp-picky", Protocol="HTTP", Port=8080, Matcher={"HttpCode": "201"},
+            HealthCheckIntervalSeconds=INTERVAL, HealthCheckTimeoutSeconds=2,
+            UnhealthyThresholdCount=UNHEALTHY)["TargetGroups"][0]["TargetGroupArn"]
+        client.register_targets(TargetGroupArn=picky, Targets=[{"Id": a}])
         lb = client.create_load_balancer(Name="dp-alb")["LoadBalancers"][0]
         li = client.create_listener(
             LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
@@ -97,13 +103,16 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 (60, [{"Field": "query-string", "QueryStringConfig": {
                     "Values": [{"Key": "to", "Value": "a"}]}}], forward_a),
                 # A lower priority than the /a/* rule: never reached for /a/ paths.
-                (70, [{"Field": "path-pattern", "Values": ["/a/shadowed"]}], forward_b)):
+                (70, [{"Field": "path-pattern", "Values": ["/a/shadowed"]}], forward_b),
+                (80, [{"Field": "path-pattern", "Values": ["/picky"]}],
+                 [{"Type": "forward", "TargetGroupArn": picky}])):
             client.create_rule(ListenerArn=li, Priority=priority, Conditions=conditions,
                                Actions=actions)
         hosts = dict(reversed(line.split()) for line in
                      (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines() if line)
         (ns.workdir / "probe.py").write_text(PROBE)
         yield {"cloud": cloud, "ns": ns, "client": client, "a": a, "b": b, "groups": groups,
+               "picky": picky,
                "address": hosts[lb["DNSName"]], "insts": insts}
     finally:
         if cloud is not None:
@@ -150,6 +159,15 @@ def test_rules_route_to_their_target_groups(plane: dict[str, Any]) -> None:
     assert query_a["names"] == {a: 10}, query_a
     assert shadowed["names"] == {a: 10}, shadowed
     assert _states(plane, "dp-both")[a] == {"State": "healthy"}
+    # The picky group's target fails on the code; with no healthy target, a 503.
+    client = plane["client"]
+    picky = wait_for(lambda: (s := client.describe_target_health(TargetGroupArn=plane[
+        "picky"])["TargetHealthDescriptions"][0]["TargetHealth"])["State"] == "unhealthy"
+        and s, 30, "the picky target unhealthy")
+    assert picky["Reason"] == "Target.ResponseCodeMismatch", picky
+    assert picky["Description"] == "Health checks failed with these codes: [200]"
+    (answer,) = _probe(plane, ("/picky", {}, 1))
+    assert answer["statuses"] == {"503": 1}, answer
 
 
 def test_failing_target_goes_unhealthy_and_gets_no_traffic(plane: dict[str, Any]) -> None:
@@ -213,8 +231,9 @@ def test_https_weighted_forward_and_lb_cookie_stickiness(plane: dict[str, Any]) 
         {"Key": "stickiness.enabled", "Value": "true"},
         {"Key": "stickiness.lb_cookie.duration_seconds", "Value": "600"}])
     try:
-        out = wait_for(lambda: (o := ns.requests(plane["address"], 80, 30, sticky=True))
-                       ["cookie"] and o, 30, "the AWSALB cookie")
+        wait_for(lambda: ns.requests(plane["address"], 80, 1)["cookie"], 30,
+                 "the AWSALB cookie")  # the reload is done
+        out = ns.requests(plane["address"], 80, 30, sticky=True)
         assert str(out["cookie"]).startswith("AWSALB=")
         assert out["failures"] == 0 and len(out["names"]) == 1, out
         loose = ns.requests(plane["address"], 80, 30)
