@@ -24,6 +24,7 @@ from server.elbv2.model import (
 )
 from server.elbv2.routing import tg_arns, to_route
 from server.elbv2.store import RecordStore
+from server.elbv2.telemetry import Telemetry
 from server.ports.loadbalancer import (
     AppBalancerSpec,
     AppListenerSpec,
@@ -77,6 +78,7 @@ class ELBv2:
         self._applied: dict[str, AppBalancerSpec] = {}
         self._timer: Any = None
         self._running = False
+        self.telemetry = Telemetry(self)
         elb.address_users.append(
             lambda: [(lb.address, lb.dns_name) for lb in self.lbs.values()])
 
@@ -337,6 +339,7 @@ class ELBv2:
         try:
             for lb in list(self.lbs.values()):
                 self.sync(lb)
+            self.telemetry.tick()
         except Exception:
             log.exception("elbv2 sync failed")
         self._timer = self.cloud.clock.call_later(SYNC_EVERY, self._tick)

@@ -1,10 +1,12 @@
 """Application Load Balancer traffic for real: HAProxy in a throw-away network namespace
 routes requests by path, host, header and query to target groups of two (virtual)
 instances whose responders run in the namespace; fixed responses and redirects come
-from the balancer itself; a failing target goes unhealthy and gets no traffic."""
+from the balancer itself; a failing target goes unhealthy and gets no traffic; the
+counters become AWS/ApplicationELB metrics."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -184,6 +186,28 @@ def test_failing_target_goes_unhealthy_and_gets_no_traffic(plane: dict[str, Any]
     assert _states(plane, "dp-both")[a]["State"] == "healthy"
     (default,) = _probe(plane, ("/", {}, 40))
     assert default["names"] == {a: 40} and default["statuses"] == {"200": 40}, default
+    # AWS/ApplicationELB: the requests, and the group's host counts by TargetGroup.
+    cw = plane["cloud"].client("cloudwatch", path="/services/CloudWatch")
+    lb_arn = plane["client"].describe_load_balancers(Names=["dp-alb"])["LoadBalancers"][0][
+        "LoadBalancerArn"]
+    lb_dim = {"Name": "LoadBalancer", "Value": lb_arn.split(":loadbalancer/")[1]}
+    tg_dim = {"Name": "TargetGroup", "Value": plane["groups"]["dp-both"].split(":")[-1]}
+    # The cloud's clock runs ten times fast since it started: a window of days holds it.
+    now = datetime.datetime.now(datetime.UTC)
+    window = {"StartTime": now - datetime.timedelta(days=1),
+              "EndTime": now + datetime.timedelta(days=2), "Period": 300}
+
+    def stat(name: str, dims: list[dict[str, str]], kind: str) -> float:
+        pts = cw.get_metric_statistics(Namespace="AWS/ApplicationELB", MetricName=name,
+                                       Dimensions=dims, Statistics=[kind], **window)[
+                                           "Datapoints"]
+        return float(sum(p[kind] for p in pts)) if kind == "Sum" else \
+            float(max((p[kind] for p in pts), default=0))
+
+    wait_for(lambda: stat("RequestCount", [lb_dim], "Sum") >= 40, 60, "RequestCount")
+    assert stat("HTTPCode_Target_2XX_Count", [lb_dim], "Sum") >= 40
+    wait_for(lambda: stat("UnHealthyHostCount", [tg_dim, lb_dim], "Maximum") == 1, 60,
+             "UnHealthyHostCount 1")
     inst = next(i for i in plane["insts"] if i["InstanceId"] == b)
     ns.serve(inst["PrivateIpAddress"], 8080, b)
     wait_for(lambda: _all_healthy(plane), 60, "healthy again")
