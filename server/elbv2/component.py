@@ -236,15 +236,14 @@ class ELBv2:
 
     # -- health ---------------------------------------------------------------------------
     def _states(self, tg: TargetGroup) -> dict[str, BackendState] | None:
-        """HAProxy's view of a group's servers (its first balancer's), None if none runs."""
+        """HAProxy's view of a group's servers (its balancer's; empty while it starts),
+        None where no data plane runs."""
         plane: Any = self.elb.plane
         for lb in self.balancers_of(tg):
             self.sync(lb)
             if plane.available() or not hasattr(plane, "server_states"):
                 return None
-            states = plane.server_states(self.key(lb))
-            if states:
-                return dict(states.get(backend_name(tg), {}))
+            return dict(plane.server_states(self.key(lb)).get(backend_name(tg), {}))
         return None
 
     def target_health(self, tg: TargetGroup,
