@@ -94,8 +94,12 @@ def _action(li: AppListenerSpec, n: int, route: Route, d: str, uses: list[str]) 
             line += f' content-type "{route.content_type}" file {body}'
         return [f"{line} if {picked}"]
     if route.action == "redirect":
-        return [f'    http-request redirect location "{route.location}" code {route.status} '
-                f"if {picked}"]
+        lines = []
+        if route.location_bare:  # no "?" when the request has no query string
+            lines.append(f'    http-request redirect location "{route.location_bare}" code '
+                         f"{route.status} if {picked} !{{ query -m len gt 0 }}")
+        return lines + [f'    http-request redirect location "{route.location}" code '
+                        f"{route.status} if {picked}"]
     live = [(name, w) for name, w in route.forward if w > 0] or list(route.forward[:1])
     if len(live) == 1:
         uses.append(f"    use_backend {live[0][0]} if {picked}")

@@ -182,9 +182,9 @@ class ELBv2:
             return ""
         return str(inst.private_ip)
 
-    def _group_spec(self, tg: TargetGroup) -> TargetGroupSpec:
+    def _group_spec(self, tg: TargetGroup, zones: list[str]) -> TargetGroupSpec:
         targets = tuple(AppTarget(server_name(t), addr, t.port) for t in tg.targets
-                        if (addr := self._address(t, tg)))
+                        if _in_zones(t, zones) and (addr := self._address(t, tg)))
         hc = tg.health
         port = hc.get("HealthCheckPort", "traffic-port")
         sticky = tg.attributes.get("stickiness.enabled") == "true" and \
@@ -216,7 +216,7 @@ class ELBv2:
         return AppBalancerSpec(
             self.key(lb), lb.name, lb.address, (), (), "TCP:1", 30, 5, 2, 2,
             lb.idle_timeout, float(drain), False, listeners=tuple(listeners),
-            target_groups=tuple(self._group_spec(tg) for tg in groups))
+            target_groups=tuple(self._group_spec(tg, lb.zones) for tg in groups))
 
     def sync(self, lb: AppLoadBalancer) -> None:
         """Hand the balancer's current description to the data plane if it changed."""
@@ -256,13 +256,19 @@ class ELBv2:
                 draining.pop(ident)
         targets = asked if asked is not None else \
             tg.targets + [Target(i, p) for (i, p) in draining if not tg.target(i, p)]
-        used = bool(self.balancers_of(tg))
+        users = self.balancers_of(tg)
+        used = bool(users)
         states = self._states(tg) if used else None
         out = []
         for t in targets:
             registered = tg.target(t.id, t.port)
             state, reason, text = self._one(tg, registered or t, registered is not None,
                                             (t.id, t.port) in draining, used, states)
+            if state not in ("unused", "draining") and users and \
+                    not _in_zones(registered or t, users[0].zones):
+                state, reason, text = ("unused", "Target.NotInUse", "Target is in an "
+                                       "Availability Zone that is not enabled for the load "
+                                       "balancer")
             health: Health = {"State": state}
             if reason:
                 health.update({"Reason": reason, "Description": text})
@@ -342,6 +348,12 @@ class ELBv2:
         except Exception:
             log.exception("elbv2 sync failed")
         self._timer = self.cloud.clock.call_later(SYNC_EVERY, self._tick)
+
+
+def _in_zones(target: Target, zones: list[str]) -> bool:
+    """True when the target's zone is one of the balancer's (or it names none: an ip
+    target, or ``all``)."""
+    return not target.zone or target.zone == "all" or target.zone in zones
 
 
 def codes_regex(matcher: dict[str, str]) -> str:

@@ -272,8 +272,9 @@ def to_route(conditions: list[dict[str, Any]], actions: list[dict[str, Any]],
                      content_type=fixed.get("ContentType", "text/plain"),
                      body=fixed.get("MessageBody", ""))
     red = act["RedirectConfig"]
+    bare = _location({**red, "Query": ""}, listener) if red["Query"] == "#{query}" else ""
     return Route(conds, "redirect", status=int(red["StatusCode"][5:]),
-                 location=_location(red, listener))
+                 location=_location(red, listener), location_bare=bare)
 
 
 def _location(red: dict[str, str], listener: Listener) -> str:

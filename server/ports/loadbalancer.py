@@ -172,6 +172,8 @@ class Route:
     content_type: str = ""
     body: str = ""
     location: str = ""
+    #: The redirect's location for requests without a query string ("": ``location``).
+    location_bare: str = ""
 
 
 @dataclass(frozen=True)

@@ -147,16 +147,17 @@ def test_rules_route_to_their_target_groups(plane: dict[str, Any]) -> None:
     balancer."""
     wait_for(lambda: _all_healthy(plane), 60, "every target healthy")
     a, b = plane["a"], plane["b"]
-    path_a, host_b, default, teapot, old, header_b, query_a, shadowed = _probe(
+    path_a, host_b, default, teapot, old, header_b, query_a, shadowed, bare = _probe(
         plane, ("/a/x", {}, 20), ("/", {"Host": "b.example.com:80"}, 20), ("/", {}, 40),
         ("/teapot", {}, 1), ("/old/page?q=1", {}, 1), ("/", {"X-Route": "BLUE"}, 10),
-        ("/?x=1&to=a", {}, 10), ("/a/shadowed", {}, 10))
+        ("/?x=1&to=a", {}, 10), ("/a/shadowed", {}, 10), ("/old/page", {}, 1))
     assert path_a["names"] == {a: 20}, path_a
     assert host_b["names"] == {b: 20}, host_b
     assert set(default["names"]) == {a, b} and default["statuses"] == {"200": 40}, default
     assert teapot["statuses"] == {"418": 1} and teapot["body"] == "short and stout"
     assert old["statuses"] == {"301": 1}
     assert old["location"] == "http://new.example.com:80/new/old/page?q=1", old
+    assert bare["location"] == "http://new.example.com:80/new/old/page", bare  # no "?"
     assert header_b["names"] == {b: 10}, header_b
     assert query_a["names"] == {a: 10}, query_a
     assert shadowed["names"] == {a: 10}, shadowed
