@@ -7,5 +7,7 @@ Layout: :mod:`model` (records of balancers, target groups, listeners and rules),
 (:mod:`load_balancers`, :mod:`target_groups`, :mod:`targets`, :mod:`listeners`,
 :mod:`rules`, :mod:`attributes`, :mod:`tags`), :mod:`routing` (rules and actions as the
 data plane's routes), :mod:`component` (records, data plane, target health, Auto
-Scaling's target groups) and :mod:`service` (the query service and ``setup(cloud)``).
+Scaling's target groups), :mod:`telemetry` (AWS/ApplicationELB metrics) and
+:mod:`service` (the query service and ``setup(cloud)``).  The HAProxy sections are
+rendered by :mod:`server.elb.haproxy_app`.
 """
