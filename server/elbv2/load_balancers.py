@@ -83,7 +83,7 @@ def create_load_balancer(ctx: Context) -> Any:
     if ctx.params.str("IpAddressType", "ipv4") != "ipv4":
         raise errors.ValidationError("This cloud's balancers have IPv4 addresses only")
     zones = _zones(ctx)
-    groups = ctx.params.strings("SecurityGroups")
+    groups = _security_groups(ctx)
     tags = parse_tags(ctx.params.structs("Tags"))
     mine = v2.owned(v2.lbs, ctx.account_id)
     for lb in mine:
@@ -102,6 +102,48 @@ def create_load_balancer(ctx: Context) -> Any:
                          default_lb_attributes(kind), tags)
     v2.save(lb)
     return {"LoadBalancers": [describe(lb)]}
+
+
+def _security_groups(ctx: Context) -> list[str]:
+    """``SecurityGroups``: ids of the caller's security groups (InvalidSecurityGroup)."""
+    wanted = ctx.params.strings("SecurityGroups")
+    mine = {g.id for g in ctx.cloud.clc.groups.values() if g.account_id == ctx.account_id}
+    bad = [g for g in wanted if g not in mine]
+    if bad:
+        raise v2_errors.InvalidSecurityGroup(
+            f"One or more security groups are invalid: {', '.join(bad)[:256]}")
+    return wanted
+
+
+def set_security_groups(ctx: Context) -> Any:
+    """SetSecurityGroups (application balancers: recorded, as the balancer is not a guest
+    of the cloud's guest network)."""
+    lb = find_lb(ctx, ctx.params.str("LoadBalancerArn", required=True))
+    if lb.type != "application":
+        raise v2_errors.InvalidConfigurationRequest("A network load balancer here has no "
+                                                    "security groups")
+    lb.security_groups = _security_groups(ctx)
+    component(ctx).save(lb)
+    return {"SecurityGroupIds": list(lb.security_groups)}
+
+
+def set_subnets(ctx: Context) -> Any:
+    """SetSubnets: the balancer's zones (Subnets name zones here)."""
+    lb = find_lb(ctx, ctx.params.str("LoadBalancerArn", required=True))
+    if not ctx.params.strings("Subnets") and not ctx.params.structs("SubnetMappings"):
+        raise errors.ValidationError("Subnets or SubnetMappings is required")
+    lb.zones = _zones(ctx)
+    component(ctx).save(lb)
+    return {"AvailabilityZones": [{"ZoneName": z} for z in lb.zones],
+            "IpAddressType": lb.ip_address_type}
+
+
+def set_ip_address_type(ctx: Context) -> Any:
+    """SetIpAddressType: ``ipv4`` only."""
+    find_lb(ctx, ctx.params.str("LoadBalancerArn", required=True))
+    if ctx.params.str("IpAddressType", required=True) != "ipv4":
+        raise errors.ValidationError("This cloud's balancers have IPv4 addresses only")
+    return {"IpAddressType": "ipv4"}
 
 
 def describe_load_balancers(ctx: Context) -> Any:

@@ -216,15 +216,27 @@ def test_targets_attributes_and_health_without_a_data_plane(cloud: CloudProcess)
     asked = client.describe_target_health(TargetGroupArn=tg, Targets=[{"Id": "i-12345678"}])
     assert asked["TargetHealthDescriptions"][0]["TargetHealth"]["Reason"] == \
         "Target.NotRegistered"
-    # A balancer not enabled in the target's zone does not use it.
+    # A balancer not enabled in the target's zone does not use it, until SetSubnets.
     tg2 = _tg(client, "hl-tg2")
     client.register_targets(TargetGroupArn=tg2, Targets=[{"Id": iid}])
-    lb_b = client.create_load_balancer(Name="hl-b", Subnets=["zone-b"])["LoadBalancers"][0]
-    client.create_listener(LoadBalancerArn=lb_b["LoadBalancerArn"], Protocol="HTTP", Port=80,
+    lb_b = client.create_load_balancer(Name="hl-b", Subnets=["zone-b"])["LoadBalancers"][0][
+        "LoadBalancerArn"]
+    client.create_listener(LoadBalancerArn=lb_b, Protocol="HTTP", Port=80,
                            DefaultActions=_forward(tg2))
     health = client.describe_target_health(TargetGroupArn=tg2)["TargetHealthDescriptions"][0]
     assert health["TargetHealth"]["Reason"] == "Target.NotInUse"
     assert "Availability Zone" in health["TargetHealth"]["Description"]
+    zones = client.set_subnets(LoadBalancerArn=lb_b, Subnets=["zone-a", "zone-b"])
+    assert {z["ZoneName"] for z in zones["AvailabilityZones"]} == {"zone-a", "zone-b"}
+    health = client.describe_target_health(TargetGroupArn=tg2)["TargetHealthDescriptions"][0]
+    assert health["TargetHealth"]["State"] == "healthy"
+    ec2 = cloud.client("ec2")
+    sg = ec2.create_security_group(GroupName="alb-sg", Description="alb")["GroupId"]
+    assert client.set_security_groups(LoadBalancerArn=lb_b, SecurityGroups=[sg])[
+        "SecurityGroupIds"] == [sg]
+    with pytest.raises(ClientError) as exc:
+        client.set_security_groups(LoadBalancerArn=lb_b, SecurityGroups=["sg-00000000"])
+    assert _code(exc) == "InvalidSecurityGroup"
     lb_attrs = {a["Key"]: a["Value"] for a in client.describe_load_balancer_attributes(
         LoadBalancerArn=lb)["Attributes"]}
     assert lb_attrs["idle_timeout.timeout_seconds"] == "60"
