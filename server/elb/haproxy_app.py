@@ -48,7 +48,9 @@ def _frontend(spec: AppBalancerSpec, li: AppListenerSpec, d: str) -> list[str]:
     bind = f"    bind {spec.address}:{li.port}"
     if li.protocol == "HTTPS":
         pem = _write(d, f"listener-{li.port}.pem", li.certificate_pem)
-        bind += f" ssl crt {pem}"
+        bind += f" ssl crt {pem}"  # the first is the default (no SNI, or no match)
+        for n, extra in enumerate(li.sni_pems):
+            bind += f" crt {_write(d, f'listener-{li.port}-sni{n}.pem', extra)}"
         if li.tls_min:
             bind += f" ssl-min-ver {li.tls_min}"
     lines = [f"frontend a{li.port}", f"    mode {'http' if http else 'tcp'}", bind,

@@ -208,10 +208,11 @@ class ELBv2:
         for li in self.listeners_of(lb):
             routes = [to_route(r.conditions, r.actions, li, backend) for r in self.rules_of(li)]
             routes.append(to_route([], li.default_actions, li, backend))
-            pem = "".join(self.elb.certificate_pem(lb.account_id, c)
-                          for c in li.certificates[:1])
-            listeners.append(AppListenerSpec(li.protocol, li.port, tuple(routes), pem,
-                                             TLS_MIN.get(li.ssl_policy, "")))
+            pems = [p for c in li.certificates
+                    if (p := self.elb.certificate_pem(lb.account_id, c))]
+            listeners.append(AppListenerSpec(li.protocol, li.port, tuple(routes),
+                                             pems[0] if pems else "",
+                                             TLS_MIN.get(li.ssl_policy, ""), tuple(pems[1:])))
         drain = max((tg.deregistration_delay for tg in groups), default=0)
         return AppBalancerSpec(
             self.key(lb), lb.name, lb.address, (), (), "TCP:1", 30, 5, 2, 2,

@@ -146,7 +146,9 @@ def modify_listener(ctx: Context) -> Any:
         if protocol == "HTTPS" and not certs:
             raise v2_errors.CertificateNotFound("A certificate must be specified for HTTPS "
                                                 "listeners")
-        li.certificates = certs
+        # The given certificate becomes the default; certificates added for SNI stay.
+        li.certificates = certs[:1] + [c for c in li.certificates[1:] if c not in certs[:1]] \
+            if protocol == li.protocol else certs
     li.ssl_policy = _ssl_policy(ctx, protocol, li.ssl_policy if protocol == "HTTPS" else "")
     if ctx.params.get("DefaultActions") is not None:
         actions = parse_actions(ctx, ctx.params.structs("DefaultActions"), lb.type)
@@ -163,3 +165,41 @@ def delete_listener(ctx: Context) -> Any:
     li = find_listener(ctx, ctx.params.str("ListenerArn", required=True))
     v2.delete(*v2.rules_of(li), li)
     return {}
+
+
+# -- certificates beyond the default (SNI) ------------------------------------------------
+def _https(ctx: Context) -> Listener:
+    li = find_listener(ctx, ctx.params.str("ListenerArn", required=True))
+    if li.protocol != "HTTPS":
+        raise v2_errors.InvalidConfigurationRequest(f"Listener '{li.arn}' is not an HTTPS "
+                                                    "listener")
+    return li
+
+
+def add_listener_certificates(ctx: Context) -> Any:
+    """AddListenerCertificates: more IAM server certificates, chosen by SNI."""
+    li = _https(ctx)
+    certs = _certificates(ctx, "HTTPS")
+    if len(set(li.certificates) | set(certs)) > 25:
+        raise v2_errors.TooManyCertificates("A listener can have at most 25 certificates")
+    li.certificates += [c for c in certs if c not in li.certificates]
+    component(ctx).save(li)
+    return {"Certificates": [{"CertificateArn": c, "IsDefault": False} for c in certs]}
+
+
+def remove_listener_certificates(ctx: Context) -> Any:
+    """RemoveListenerCertificates (the default certificate stays: ModifyListener)."""
+    li = _https(ctx)
+    certs = [c.str("CertificateArn", required=True) for c in ctx.params.structs("Certificates")]
+    if li.certificates and li.certificates[0] in certs:
+        raise v2_errors.OperationNotPermitted("The default certificate cannot be removed")
+    li.certificates = [c for c in li.certificates if c not in certs]
+    component(ctx).save(li)
+    return {}
+
+
+def describe_listener_certificates(ctx: Context) -> Any:
+    """DescribeListenerCertificates: the default one first."""
+    li = find_listener(ctx, ctx.params.str("ListenerArn", required=True))
+    return page(ctx, [{"CertificateArn": c, "IsDefault": i == 0}
+                      for i, c in enumerate(li.certificates)], "Certificates")

@@ -185,6 +185,8 @@ class AppListenerSpec:
     routes: tuple[Route, ...]
     certificate_pem: str = ""
     tls_min: str = ""
+    #: PEMs of further certificates, chosen by the client's SNI.
+    sni_pems: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -251,6 +251,23 @@ def test_https_weighted_forward_and_lb_cookie_stickiness(plane: dict[str, Any]) 
     answers = wait_for(fetch, 30, "HTTPS answers")
     assert {x["proto"] for x in answers} == {"https"}
     assert {x["name"] for x in answers} == {a, b}  # 40 draws of 1:1 weights
+    # A second certificate, chosen by SNI.
+    body2, key2 = _self_signed("sni.example")
+    cert2 = cloud.client("iam").upload_server_certificate(
+        ServerCertificateName="alb-sni", CertificateBody=body2, PrivateKey=key2)[
+        "ServerCertificateMetadata"]["Arn"]
+    client.add_listener_certificates(ListenerArn=li["ListenerArn"],
+                                     Certificates=[{"CertificateArn": cert2}])
+    listed = client.describe_listener_certificates(ListenerArn=li["ListenerArn"])
+    assert [(c["CertificateArn"], c["IsDefault"]) for c in listed["Certificates"]] == \
+        [(cert, True), (cert2, False)]
+    (ns.workdir / "sni.pem").write_text(body2)
+    sni = wait_for(lambda: subprocess.run(
+        ["ip", "netns", "exec", ns.name, "curl", "-s", "--max-time", "10", "--cacert",
+         str(ns.workdir / "sni.pem"), "--resolve", f"sni.example:443:{plane['address']}",
+         "https://sni.example/sni"], capture_output=True, text=True, timeout=30).stdout, 30,
+        "an answer with the SNI certificate")
+    assert json.loads(sni)["path"] == "/sni"
     # Stickiness on the group behind the default rule of port 80.
     client.modify_target_group_attributes(TargetGroupArn=groups["dp-both"], Attributes=[
         {"Key": "stickiness.enabled", "Value": "true"},
