@@ -103,6 +103,8 @@ def _action(li: AppListenerSpec, n: int, route: Route, d: str, uses: list[str]) 
         return lines + [f'    http-request redirect location "{route.location}" code '
                         f"{route.status} if {picked}"]
     live = [(name, w) for name, w in route.forward if w > 0] or list(route.forward[:1])
+    if not live:
+        return []  # nothing to forward to: HAProxy answers 503
     if len(live) == 1:
         uses.append(f"    use_backend {live[0][0]} if {picked}")
         return []

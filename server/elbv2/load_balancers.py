@@ -88,10 +88,11 @@ def create_load_balancer(ctx: Context) -> Any:
     mine = v2.owned(v2.lbs, ctx.account_id)
     for lb in mine:
         if lb.name == name:
+            if (lb.type, lb.scheme, lb.zones) == (kind, scheme, zones):
+                return {"LoadBalancers": [describe(lb)]}  # the same settings: idempotent
             raise v2_errors.DuplicateLoadBalancerName(
                 f"A load balancer with the same name '{name}' exists, but with different "
-                "settings" if lb.type != kind else
-                f"A load balancer with the name '{name}' already exists")
+                "settings")
     if len(mine) >= MAX_BALANCERS:
         raise v2_errors.TooManyLoadBalancers(f"You have reached the limit of "
                                              f"{MAX_BALANCERS} load balancers")

@@ -129,6 +129,8 @@ def test_errors_have_aws_codes(cloud: CloudProcess) -> None:
     with pytest.raises(ClientError) as exc:
         client.create_load_balancer(Name="err-alb", Type="network")
     assert _code(exc) == "DuplicateLoadBalancerName"
+    again = client.create_load_balancer(Name="err-alb")["LoadBalancers"][0]
+    assert again["LoadBalancerArn"] == lb  # the same settings: the same balancer
     tg = _tg(client, "err-tg")
     with pytest.raises(ClientError) as exc:
         _tg(client, "err-tg", Port=9999)
