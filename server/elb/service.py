@@ -113,14 +113,15 @@ class ELBService(QueryService):
     async def handle(self, request: Request) -> Response:
         """Serve a request, or hand it to the service of the API version it names."""
         if self.versions:
-            other = self.versions.get(await _version(request))
+            other = self.versions.get(await _version(request, self.versions))
             if other is not None:
                 return await other.handle(request)
         return await super().handle(request)
 
 
-async def _version(request: Request) -> str:
-    """The request's ``Version`` parameter (query string or form body), else ""."""
+async def _version(request: Request, wanted: dict[str, QueryService]) -> str:
+    """The request's ``Version`` parameter (query string or form body) when it is one of
+    ``wanted``, else "" (a body naming none of them is not parsed twice)."""
     for key, value in request.query_pairs:
         if key == "Version":
             return value
@@ -130,7 +131,7 @@ async def _version(request: Request) -> str:
         body = await request.body()  # kept by the request for the service that serves it
     except (ValueError, ConnectionError):
         return ""
-    if b"Version=" not in body:
+    if not any(f"Version={v}".encode() in body for v in wanted):
         return ""
     try:
         pairs = sigv4.parse_query(body.decode("utf-8"))
