@@ -21,6 +21,14 @@ from server.ports.loadbalancer import (
 )
 from server.util import atomic_write
 
+#: An access-log entry's fields after the ones the cloud adds (type, time, balancer):
+#: client:port target:port request_time target_time response_time elb_status
+#: target_status received_bytes sent_bytes "request" "user_agent" ssl_cipher ssl_protocol
+#: backend (the target group's, mapped to its ARN by the cloud).
+ACCESS_LOG = ('%ci:%cp %si:%sp %TR %Tr %Td %ST %ST %U %B '
+              '\\"%HM {scheme}://%[capture.req.hdr(0)]%HU %HV\\" \\"%[capture.req.hdr(1)]\\" '
+              '{ssl} %b')
+
 #: How each condition's fetch reads the request (host without its port).
 FETCHES = {"path": "path", "host": "req.hdr(host),field(1,:)", "method": "method",
            "src": "src", "query": "query"}
@@ -53,8 +61,15 @@ def _frontend(spec: AppBalancerSpec, li: AppListenerSpec, d: str) -> list[str]:
             bind += f" crt {_write(d, f'listener-{li.port}-sni{n}.pem', extra)}"
         if li.tls_min:
             bind += f" ssl-min-ver {li.tls_min}"
-    lines = [f"frontend a{li.port}", f"    mode {'http' if http else 'tcp'}", bind,
-             "    no log"]
+    lines = [f"frontend a{li.port}", f"    mode {'http' if http else 'tcp'}", bind]
+    if http and spec.access_log:
+        ssl = "%sslc %sslv" if li.protocol == "HTTPS" else "- -"
+        fmt = ACCESS_LOG.format(scheme=li.protocol.lower(), ssl=ssl)
+        lines += ["    http-request capture req.hdr(host) len 128",
+                  "    http-request capture req.hdr(user-agent) len 256",
+                  f'    log-format "{li.protocol.lower()} {fmt}"']
+    else:
+        lines.append("    no log")
     if http:
         lines += ["    option forwardfor",
                   f"    http-request set-header X-Forwarded-Proto {li.protocol.lower()}",

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from server import errors
+from server.elbv2 import errors as v2_errors
 from server.elbv2.common import component, find_lb, find_tg, int_value
 from server.elbv2.model import HTTP_PROTOCOLS
 from server.protocol.query import Context
@@ -74,6 +75,17 @@ def _changes(ctx: Context, known: dict[str, str], checks: dict[str, Check],
     return out
 
 
+def _check_bucket(ctx: Context, name: str) -> None:
+    """Access logs go to a bucket of the balancer's owner."""
+    if not name:
+        raise errors.ValidationError("Access logs need an S3 bucket (access_logs.s3.bucket)")
+    walrus: Any = ctx.cloud.components.get("walrus")
+    row = walrus.store.bucket_or_none(name) if walrus is not None else None
+    if row is None or row.get("account_id") != ctx.account_id:
+        raise v2_errors.InvalidConfigurationRequest(
+            f"Access Denied for bucket: {name[:64]}. Please check S3bucket permission")
+
+
 def _shape(attrs: dict[str, str]) -> dict[str, Any]:
     return {"Attributes": [{"Key": k, "Value": v} for k, v in sorted(attrs.items())]}
 
@@ -87,9 +99,9 @@ def modify_load_balancer_attributes(ctx: Context) -> Any:
     """ModifyLoadBalancerAttributes (the balancer's data plane follows)."""
     lb = find_lb(ctx, ctx.params.str("LoadBalancerArn", required=True))
     changes = _changes(ctx, lb.attributes, LB_CHECKS, "Load balancer")
-    if changes.get("access_logs.s3.enabled") == "true" and not \
-            changes.get("access_logs.s3.bucket", lb.attributes.get("access_logs.s3.bucket")):
-        raise errors.ValidationError("Access logs need an S3 bucket (access_logs.s3.bucket)")
+    merged = {**lb.attributes, **changes}
+    if merged.get("access_logs.s3.enabled") == "true":
+        _check_bucket(ctx, merged.get("access_logs.s3.bucket", ""))
     lb.attributes.update(changes)
     component(ctx).save(lb)
     return _shape(lb.attributes)

@@ -214,9 +214,11 @@ class ELBv2:
                                              pems[0] if pems else "",
                                              TLS_MIN.get(li.ssl_policy, ""), tuple(pems[1:])))
         drain = max((tg.deregistration_delay for tg in groups), default=0)
+        logs = lb.attributes.get("access_logs.s3.enabled") == "true" and \
+            bool(lb.attributes.get("access_logs.s3.bucket"))
         return AppBalancerSpec(
             self.key(lb), lb.name, lb.address, (), (), "TCP:1", 30, 5, 2, 2,
-            lb.idle_timeout, float(drain), False, listeners=tuple(listeners),
+            lb.idle_timeout, float(drain), logs, listeners=tuple(listeners),
             target_groups=tuple(self._group_spec(tg, lb.zones) for tg in groups))
 
     def sync(self, lb: AppLoadBalancer) -> None:

@@ -10,15 +10,26 @@ balancers: ``AWS/NetworkELB``, host counts only).
 
 from __future__ import annotations
 
+import gzip
+import logging
+import os
+import secrets
+import tempfile
+import time
 from typing import TYPE_CHECKING, Any
 
+from server.elb.telemetry import elb_entry
 from server.ports.loadbalancer import Traffic
 
 if TYPE_CHECKING:
     from server.elbv2.component import ELBv2
     from server.elbv2.model import AppLoadBalancer
 
+log = logging.getLogger(__name__)
+
 METRICS_EVERY = 60.0
+#: Minutes between an application balancer's access-log objects (AWS: 5).
+LOG_MINUTES = 5
 NAMESPACES = {"application": "AWS/ApplicationELB", "network": "AWS/NetworkELB"}
 
 
@@ -37,15 +48,66 @@ class Telemetry:
         self.v2 = v2
         self._last: dict[str, Traffic] = {}
         self._next = 0.0
+        #: balancer key -> (interval start, entries waiting)
+        self._logs: dict[str, tuple[float, list[str]]] = {}
 
     def tick(self) -> None:
-        """Publish the minute's datapoints when a minute has passed."""
+        """Collect access logs (written every 5 minutes); publish the minute's
+        datapoints when a minute has passed."""
         now = self.v2.cloud.clock.now()
+        for lb in list(self.v2.lbs.values()):
+            self._collect(lb, now)
         if now < self._next:
             return
         if self._next:
             self.publish(now)
         self._next = now + METRICS_EVERY
+
+    # -- access logs ----------------------------------------------------------------------
+    def _collect(self, lb: AppLoadBalancer, now: float) -> None:
+        key = self.v2.key(lb)
+        raw = self.v2.elb.plane.take_access_log(key)
+        bucket = lb.attributes.get("access_logs.s3.bucket", "")
+        if lb.attributes.get("access_logs.s3.enabled") != "true" or not bucket:
+            self._logs.pop(key, None)
+            return
+        start, entries = self._logs.get(key, (now, []))
+        groups = {f"tg-{arn.rsplit('/', 1)[-1]}": arn for arn in self.v2.groups_used(lb)}
+        entries.extend(e for e in (alb_entry(now, dimension(lb.arn), r, groups) for r in raw)
+                       if e)
+        minute = float(self.v2.cloud.config.cloud.get("elb_log_minute_seconds", 60.0))
+        if now - start >= LOG_MINUTES * minute:
+            if entries:
+                self.write_log(lb, now, entries)
+            self._logs[key] = (now, [])
+        else:
+            self._logs[key] = (start, entries)
+
+    def write_log(self, lb: AppLoadBalancer, now: float, entries: list[str]) -> str:
+        """Write one interval's entries as a gzip object, named as AWS names them; its key."""
+        walrus: Any = self.v2.cloud.components.get("walrus")
+        if walrus is None:
+            return ""
+        region = self.v2.cloud.config.cloud["region"]
+        t = time.gmtime(now)
+        prefix = lb.attributes.get("access_logs.s3.prefix", "").strip("/")
+        name = dimension(lb.arn).replace("/", ".")
+        key = (f"{prefix + '/' if prefix else ''}AWSLogs/{lb.account_id}/elasticloadbalancing/"
+               f"{region}/{time.strftime('%Y/%m/%d', t)}/{lb.account_id}_elasticloadbalancing_"
+               f"{region}_{name}_{time.strftime('%Y%m%dT%H%MZ', t)}_{lb.address}_"
+               f"{secrets.token_hex(4)}.log.gz")
+        fd, path = tempfile.mkstemp(prefix="alb-log-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(gzip.compress(("\n".join(entries) + "\n").encode()))
+            walrus.put_object_from_file(lb.attributes["access_logs.s3.bucket"], key, path,
+                                        "application/x-gzip")
+        except Exception:
+            log.exception("balancer %s: cannot write its access log", lb.name)
+            return ""
+        finally:
+            os.unlink(path)
+        return key
 
     def publish(self, now: float) -> None:
         """One minute's datapoints of every balancer."""
@@ -108,3 +170,16 @@ class Telemetry:
             out.append(("HTTPCode_ELB_5XX_Count", lb_dims, ts, "Count", 60, [(float(elb5), 1.0)],
                         None))
         return out
+
+
+def alb_entry(when: float, balancer: str, raw: str, groups: dict[str, str]) -> str:
+    """One HAProxy log line (``TYPE`` then the classic fields and the backend) as an
+    Application Load Balancer's access-log entry: ``type time elb client:port
+    target:port request_time target_time response_time elb_status target_status
+    received sent "request" "user_agent" ssl_cipher ssl_protocol target_group_arn``."""
+    kind, _, rest = raw.partition(" ")
+    body, _, backend = rest.rpartition(" ")
+    line = elb_entry(when, balancer, body)
+    if not line:
+        return ""
+    return f"{kind} {line} {groups.get(backend, '-')}"

@@ -177,6 +177,11 @@ def test_errors_have_aws_codes(cloud: CloudProcess) -> None:
         client.modify_target_group_attributes(TargetGroupArn=tg, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": "99999"}])
     assert _code(exc) == "ValidationError"
+    with pytest.raises(ClientError) as exc:
+        client.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": "no-such-bucket"}])
+    assert _code(exc) == "InvalidConfigurationRequest"
     client.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
         {"Key": "deletion_protection.enabled", "Value": "true"}])
     with pytest.raises(ClientError) as exc:

@@ -58,7 +58,8 @@ def plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     ns = Namespace(tmp_path_factory.mktemp("netns"))
     cloud: CloudProcess | None = None
     try:
-        cloud = new_cloud(config(speed=10.0, net=85, extra=f'elb_netns = "{ns.name}"\n'))
+        cloud = new_cloud(config(speed=10.0, net=85, extra=f'elb_netns = "{ns.name}"\n'
+                                 "elb_log_minute_seconds = 1.0"))
         cloud.start()
         ec2 = cloud.client("ec2")
         client = cloud.client("elbv2", path="/services/LoadBalancing")
@@ -171,6 +172,49 @@ def test_rules_route_to_their_target_groups(plane: dict[str, Any]) -> None:
     assert picky["Description"] == "Health checks failed with these codes: [200]"
     (answer,) = _probe(plane, ("/picky", {}, 1))
     assert answer["statuses"] == {"503": 1}, answer
+
+
+def test_access_logs_land_in_the_bucket(plane: dict[str, Any]) -> None:
+    """With access logs on, requests are written (gzip, every 5 minutes of the cloud's
+    clock) into the bucket in the ALB's format, with the target group's ARN."""
+    import gzip
+
+    cloud, client, a = plane["cloud"], plane["client"], plane["a"]
+    wait_for(lambda: _all_healthy(plane), 60, "every target healthy")
+    s3 = cloud.client("s3")
+    s3.create_bucket(Bucket="alb-logs")
+    lb_arn = client.describe_load_balancers(Names=["dp-alb"])["LoadBalancers"][0][
+        "LoadBalancerArn"]
+    attrs = [{"Key": "access_logs.s3.enabled", "Value": "true"},
+             {"Key": "access_logs.s3.bucket", "Value": "alb-logs"},
+             {"Key": "access_logs.s3.prefix", "Value": "web"}]
+    client.modify_load_balancer_attributes(LoadBalancerArn=lb_arn, Attributes=attrs)
+    try:
+        time.sleep(1.0)  # the reload with a log target
+        (logged,) = _probe(plane, ("/a/logged", {}, 10))
+        assert logged["names"] == {a: 10}
+
+        def lines() -> list[str]:
+            out = []
+            for obj in s3.list_objects_v2(Bucket="alb-logs").get("Contents", []):
+                data = s3.get_object(Bucket="alb-logs", Key=obj["Key"])["Body"].read()
+                out += [ln for ln in gzip.decompress(data).decode().splitlines()
+                        if "/a/logged" in ln]
+            return out if len(out) >= 10 else []
+
+        found = wait_for(lines, 60, "10 access-log entries")
+        key = s3.list_objects_v2(Bucket="alb-logs")["Contents"][0]["Key"]
+        account = cloud.credentials()["account"]
+        assert key.startswith(f"web/AWSLogs/{account}/elasticloadbalancing/")
+        assert key.endswith(".log.gz") and "_app.dp-alb." in key
+        fields = found[0].split(" ")
+        assert fields[0] == "http" and fields[1].endswith("Z")
+        assert fields[2] == lb_arn.split(":loadbalancer/")[1]
+        assert fields[4].split(":")[1] == "8080" and fields[8] == fields[9] == "200"
+        assert fields[-1] == plane["groups"]["dp-a"]
+    finally:
+        attrs[0]["Value"] = "false"
+        client.modify_load_balancer_attributes(LoadBalancerArn=lb_arn, Attributes=attrs[:1])
 
 
 def test_failing_target_goes_unhealthy_and_gets_no_traffic(plane: dict[str, Any]) -> None:
