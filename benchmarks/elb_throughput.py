@@ -6,7 +6,11 @@ instance whose private address is given to the namespace, a fast responder on it
 second HAProxy answering ``200 ok`` itself, so the client and the balancer are what is
 measured), and clients on keep-alive connections inside the namespace.
 
-    sudo .venv/bin/python benchmarks/elb_throughput.py [--seconds 5] [--clients 4]
+    sudo .venv/bin/python benchmarks/elb_throughput.py [--seconds 5] [--clients 4] [--alb]
+
+``--alb`` adds an Application Load Balancer (elbv2) on the same instance: its listener
+first tests ``--rules`` path rules that do not match (HAProxy ACLs), then forwards by its
+default action, as a balancer with a rule table would.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import tempfile
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -81,11 +86,41 @@ def measure(ns: Namespace, host: str, port: int, seconds: float,
     return total / seconds, lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
 
 
+def _alb(cloud: Any, instance_id: str, rules: int, hosts: dict[str, str]) -> str:
+    """An ALB forwarding to the instance after ``rules`` non-matching rules; its address
+    once the target is healthy."""
+    client = cloud.client("elbv2", path="/services/LoadBalancing")
+    tg = client.create_target_group(
+        Name="bench-tg", Protocol="HTTP", Port=8080, HealthCheckIntervalSeconds=5,
+        HealthCheckTimeoutSeconds=2, HealthyThresholdCount=2)["TargetGroups"][0][
+            "TargetGroupArn"]
+    client.register_targets(TargetGroupArn=tg, Targets=[{"Id": instance_id}])
+    lb = client.create_load_balancer(Name="bench-alb")["LoadBalancers"][0]
+    li = client.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP",
+                                Port=80, DefaultActions=[{"Type": "forward",
+                                                          "TargetGroupArn": tg}])
+    for n in range(rules):
+        client.create_rule(ListenerArn=li["Listeners"][0]["ListenerArn"], Priority=n + 1,
+                           Conditions=[{"Field": "path-pattern", "Values": [f"/r{n}/*"]}],
+                           Actions=[{"Type": "fixed-response",
+                                     "FixedResponseConfig": {"StatusCode": "404"}}])
+    wait_for(lambda: client.describe_target_health(TargetGroupArn=tg)[
+        "TargetHealthDescriptions"][0]["TargetHealth"]["State"] == "healthy", 60,
+        "the ALB's target healthy")
+    hosts.update(dict(reversed(line.split()) for line in
+                      (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines()
+                      if line))
+    return hosts[lb["DNSName"]]
+
+
 def main() -> None:
     """Run the comparison and print it."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--alb", action="store_true", help="also measure an elbv2 balancer")
+    ap.add_argument("--rules", type=int, default=10, help="non-matching rules before the "
+                    "ALB's default action")
     args = ap.parse_args()
     reason = why_not()
     if reason:
@@ -118,6 +153,7 @@ def main() -> None:
         hosts = dict(reversed(line.split()) for line in
                      (Path(cloud.data_dir) / "elb" / "hosts").read_text().splitlines() if line)
         lb_address = hosts[dns]
+        alb_address = _alb(cloud, inst["InstanceId"], args.rules, hosts) if args.alb else ""
         time.sleep(0.5)
         direct = measure(ns, address, 8080, args.seconds, args.clients)
         through = measure(ns, lb_address, 80, args.seconds, args.clients)
@@ -130,6 +166,16 @@ def main() -> None:
               f"{through[1] - direct[1]:>+7,.0f}")
         print(f"{'p99 latency (us)':34} {direct[2]:>10,.0f} {through[2]:>10,.0f} "
               f"{through[2] - direct[2]:>+7,.0f}")
+        if alb_address:
+            alb = measure(ns, alb_address, 80, args.seconds, args.clients)
+            print(f"{'':34} {'direct':>10} {'via ALB':>10} {'ratio':>7}  "
+                  f"({args.rules} rules before the default)")
+            print(f"{'requests/s':34} {direct[0]:>10,.0f} {alb[0]:>10,.0f} "
+                  f"{alb[0] / direct[0]:>6.2f}x")
+            print(f"{'median latency (us)':34} {direct[1]:>10,.0f} {alb[1]:>10,.0f} "
+                  f"{alb[1] - direct[1]:>+7,.0f}")
+            print(f"{'p99 latency (us)':34} {direct[2]:>10,.0f} {alb[2]:>10,.0f} "
+                  f"{alb[2] - direct[2]:>+7,.0f}")
     finally:
         if responder is not None:
             responder.terminate()

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from server.dns.service import DnsService
     from server.elb.component import ELB
     from server.elb.telemetry import Telemetry
+    from server.elbv2.component import ELBv2
     from server.empyrean.properties import Properties
     from server.empyrean.registry import ServiceRegistry
     from server.ldap.sync import LdapSync
@@ -84,6 +85,7 @@ COMPONENTS = ("server.metadata",
               "server.autoscaling.cloudwatch",  # joins the two before it
               "server.console.web", "server.ldap.sync", "server.elb.service",
               "server.dns.service",  # after ELB: it answers the balancers' names
+              "server.elbv2.service",  # on the classic ELB's data plane: after it
               "server.net.service",  # guest networking: after the metadata service
               "server.empyrean.service")  # last: it lists the components before it
 
@@ -114,6 +116,9 @@ class Components(TypedDict, total=False):
     elb_telemetry: Telemetry
     #: The DNS service of the cloud's domain (when dns_port is set).
     dns: DnsService
+    #: Application / Network Load Balancers (elbv2) and Auto Scaling's TargetGroupARNs.
+    elbv2: ELBv2
+    autoscaling_target_groups: LoadBalancerPort
     #: Guest networking (EDGE): computes and pushes each node's network view.
     network: NetworkService
     node_monitor: NodeHealthMonitor

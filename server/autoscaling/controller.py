@@ -146,16 +146,27 @@ class AutoScaling:
         port = self.cloud.components.get("autoscaling_load_balancers")
         return port if port is not None else NoLoadBalancers()
 
+    @property
+    def target_groups(self) -> LoadBalancerPort:
+        """The registered LoadBalancerPort of target groups (elbv2's), else none: its
+        "load balancers" are the groups' TargetGroupARNs."""
+        port = self.cloud.components.get("autoscaling_target_groups")
+        return port if port is not None else NoLoadBalancers()
+
     def _in_service(self, group: Group, member: Member) -> None:
-        """A member enters service: register it with the group's load balancers."""
+        """A member enters service: register it with the group's load balancers and
+        target groups."""
         member.lifecycle = "InService"
         if group.load_balancers and "AddToLoadBalancer" not in group.suspended:
             self.load_balancers.register(group.account_id, group.load_balancers, [member.id])
+        if group.target_groups and "AddToLoadBalancer" not in group.suspended:
+            self.target_groups.register(group.account_id, group.target_groups, [member.id])
 
     def _elb_health(self, group: Group) -> None:
         """With HealthCheckType ELB: members the load balancers find unhealthy (after the
         grace period) are marked Unhealthy, and replaced."""
-        if group.health_check_type != "ELB" or not group.load_balancers or \
+        if group.health_check_type != "ELB" or not (group.load_balancers or
+                                                    group.target_groups) or \
                 "HealthCheck" in group.suspended:
             return
         now = self.clock.now()
@@ -163,7 +174,12 @@ class AutoScaling:
                and now >= m["launched"] + group.grace_period]
         if not ids:
             return
-        verdicts = self.load_balancers.health(group.account_id, group.load_balancers, ids)
+        verdicts = self.load_balancers.health(group.account_id, group.load_balancers, ids) \
+            if group.load_balancers else {}
+        if group.target_groups:
+            for iid, ok in self.target_groups.health(group.account_id, group.target_groups,
+                                                     ids).items():
+                verdicts[iid] = verdicts.get(iid, True) and ok
         for iid, healthy in verdicts.items():
             if not healthy and iid in group.members:
                 group.members[iid]["health"] = "Unhealthy"
@@ -424,6 +440,8 @@ class AutoScaling:
 
         if group.load_balancers:
             self.load_balancers.deregister(group.account_id, group.load_balancers, [member.id])
+        if group.target_groups:
+            self.target_groups.deregister(group.account_id, group.target_groups, [member.id])
         act_id = member.activity
         member.lifecycle = "Terminating"
         self.put_member(group, member)

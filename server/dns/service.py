@@ -42,6 +42,8 @@ def records(cloud: Cloud) -> list[tuple[str, str]]:
         for lb in elb.balancers.values():
             for address in elb.addresses(lb):
                 out.add((address, lb.dns_name))
+        for users in elb.address_users:  # application / network balancers (elbv2)
+            out.update(users())
     for inst in cloud.clc.instances.values():
         if inst.state not in ON_NETWORK:
             continue

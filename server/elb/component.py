@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from server.elb.haproxy import HAProxyPlane
@@ -67,6 +68,9 @@ class ELB:
         self._timer: Any = None
         self._running = False
         self._resync_scheduled = False
+        #: Other balancers drawing on the same address pool and hosts view (elbv2's):
+        #: each callable lists their (address, DNS name) pairs.
+        self.address_users: list[Callable[[], list[tuple[str, str]]]] = []
 
     # -- records --------------------------------------------------------------------------
     @staticmethod
@@ -82,6 +86,7 @@ class ELB:
     def allocate_address(self) -> str:
         """The lowest free address of the subnet."""
         used = {lb.address for lb in self.balancers.values()}
+        used.update(address for users in self.address_users for address, _ in users())
         for host in self.subnet.hosts():
             if str(host) not in used:
                 return str(host)
@@ -114,10 +119,14 @@ class ELB:
     def addresses(lb: LoadBalancer) -> list[str]:
         """The addresses the balancer's DNS name resolves to."""
         return [lb.address]
+    def refresh_hosts(self) -> None:
+        """Rewrite the hosts view (another kind of balancer came or went)."""
+        self._write_hosts()
 
     def _write_hosts(self) -> None:
-        lines = [f"{lb.address} {lb.dns_name}" for lb in
-                 sorted(self.balancers.values(), key=lambda b: b.address)]
+        pairs = [(lb.address, lb.dns_name) for lb in self.balancers.values()]
+        pairs += [pair for users in self.address_users for pair in users()]
+        lines = [f"{address} {dns}" for address, dns in sorted(pairs)]
         try:
             atomic_write(f"{self.cloud.data_dir}/elb/hosts", ("\n".join(lines) + "\n").encode(),
                          mode=0o600)

@@ -32,7 +32,14 @@ import time
 from dataclasses import dataclass, field
 
 from server.elb import firewall
-from server.ports.loadbalancer import BackendState, BalancerSpec, Frontend, Traffic
+from server.elb.haproxy_app import app_sections
+from server.ports.loadbalancer import (
+    AppBalancerSpec,
+    BackendState,
+    BalancerSpec,
+    Frontend,
+    Traffic,
+)
 from server.util import atomic_write
 
 log = logging.getLogger(__name__)
@@ -127,6 +134,8 @@ class HAProxyPlane:
                 f"    timeout http-keep-alive {spec.idle_timeout}s",
                 f"    timeout check {spec.timeout}s",
                 ""]
+        if isinstance(spec, AppBalancerSpec):
+            out += app_sections(spec, d)
         for fe in spec.frontends:
             out += self._frontend(spec, fe, d)
             out += self._backend(spec, fe)
@@ -424,29 +433,27 @@ class HAProxyPlane:
         for row in self._stats(key):
             if row.get("pxname") != first or row.get("svname") in ("FRONTEND", "BACKEND"):
                 continue
-            status = row.get("status", "")
-            up: bool | None
-            if not row.get("check_status") and status != "no check":
-                up = None  # not checked yet
-            elif status.startswith("UP") and row["svname"] not in passed and \
-                    not row.get("check_status", "").startswith(PASSING):
-                # HAProxy starts a new server UP, before any check: until one passes it
-                # is still being registered (AWS: OutOfService), whatever the status says.
-                up = None
-            elif status.startswith("UP") or status in ("no check", "NOLB", "DRAIN"):
-                up = True
-                passed.add(row["svname"])
-            elif status.startswith("DOWN") and "/" in status:
-                up = None if row.get("lastchg") and row.get("chkdown") == "0" else False
-            elif status.startswith("DOWN"):
-                up = False
-            else:
-                up = None
-            if status.startswith("DOWN"):
-                passed.discard(row["svname"])
-            out[row["svname"]] = BackendState(row["svname"], up,
-                                              row.get("check_status", "") or status)
+            out[row["svname"]] = _server_state(row, passed)
         passed.intersection_update(out)  # a deregistered server starts over
+        return out
+
+    def server_states(self, key: str) -> dict[str, dict[str, BackendState]]:
+        """Each backend's servers' states (``{backend: {server: state}}``): the target
+        groups of an Application Load Balancer."""
+        if key not in self.running:
+            return {}
+        out: dict[str, dict[str, BackendState]] = {}
+        for row in self._stats(key):
+            backend, server = row.get("pxname", ""), row.get("svname", "")
+            if server in ("FRONTEND", "BACKEND") or not backend:
+                continue
+            passed = self._passed.setdefault(f"{key}/{backend}", set())
+            state = _server_state(row, passed)
+            if row.get("check_code"):  # the HTTP status a failing check got
+                state = BackendState(server, state.up, f"{state.detail}:{row['check_code']}")
+            out.setdefault(backend, {})[server] = state
+        for backend, servers in out.items():
+            self._passed[f"{key}/{backend}"].intersection_update(servers)
         return out
 
     def traffic(self, key: str) -> Traffic | None:
@@ -497,6 +504,30 @@ def _tls_options(fe: Frontend) -> str:
     if fe.prefer_client_ciphers:
         out += " prefer-client-ciphers"
     return out
+def _server_state(row: dict[str, str], passed: set[str]) -> BackendState:
+    """A server's state from its ``show stat`` row; ``passed`` holds the servers seen
+    passing a check since they were added (updated here)."""
+    status = row.get("status", "")
+    up: bool | None
+    if not row.get("check_status") and status != "no check":
+        up = None  # not checked yet
+    elif status.startswith("UP") and row["svname"] not in passed and \
+            not row.get("check_status", "").startswith(PASSING):
+        # HAProxy starts a new server UP, before any check: until one passes it
+        # is still being registered (AWS: OutOfService), whatever the status says.
+        up = None
+    elif status.startswith("UP") or status in ("no check", "NOLB", "DRAIN"):
+        up = True
+        passed.add(row["svname"])
+    elif status.startswith("DOWN") and "/" in status:
+        up = None if row.get("lastchg") and row.get("chkdown") == "0" else False
+    elif status.startswith("DOWN"):
+        up = False
+    else:
+        up = None
+    if status.startswith("DOWN"):
+        passed.discard(row["svname"])
+    return BackendState(row["svname"], up, row.get("check_status", "") or status)
 
 
 def _alive(pid: int) -> bool:

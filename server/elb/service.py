@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from server.auth import sigv4
 from server.auth.authz import Action, action, arn
 from server.elb import balancers, policies
 from server.elb.component import ELB, GroupMembers
+from server.protocol.http import Request, Response
 from server.protocol.query import Context, Handler, QueryService
 
 if TYPE_CHECKING:
@@ -98,9 +100,44 @@ class ELBService(QueryService):
     api_version = API_VERSION
     xmlns = f"http://elasticloadbalancing.amazonaws.com/doc/{API_VERSION}/"
 
+    def __init__(self, cloud: Cloud):
+        super().__init__(cloud)
+        #: Other API versions served at this endpoint, by ``Version`` (elbv2's 2015-12-01
+        #: is, in AWS, the same endpoint and SigV4 name).
+        self.versions: dict[str, QueryService] = {}
+
     def action_table(self) -> dict[str, Handler]:
         """Every classic ELB action."""
         return dict(ACTIONS)
+
+    async def handle(self, request: Request) -> Response:
+        """Serve a request, or hand it to the service of the API version it names."""
+        if self.versions:
+            other = self.versions.get(await _version(request, self.versions))
+            if other is not None:
+                return await other.handle(request)
+        return await super().handle(request)
+
+
+async def _version(request: Request, wanted: dict[str, QueryService]) -> str:
+    """The request's ``Version`` parameter (query string or form body) when it is one of
+    ``wanted``, else "" (a body naming none of them is not parsed twice)."""
+    for key, value in request.query_pairs:
+        if key == "Version":
+            return value
+    if request.method != "POST":
+        return ""
+    try:
+        body = await request.body()  # kept by the request for the service that serves it
+    except (ValueError, ConnectionError):
+        return ""
+    if not any(f"Version={v}".encode() in body for v in wanted):
+        return ""
+    try:
+        pairs = sigv4.parse_query(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    return next((v for k, v in pairs if k == "Version"), "")
 
 
 def setup(cloud: Cloud) -> None:

@@ -132,3 +132,84 @@ class LoadBalancerPort(Protocol):
     def stop(self) -> None:
         """Stop every balancer (the cloud stops)."""
         ...
+
+
+# -- Application Load Balancers (elbv2) ----------------------------------------------------
+@dataclass(frozen=True)
+class AppTarget:
+    """One target of a target group: HAProxy's server ``name`` at address:port."""
+
+    name: str
+    address: str
+    port: int
+
+
+@dataclass(frozen=True)
+class TargetGroupSpec:
+    """One target group as a backend: its targets, health check and stickiness."""
+
+    name: str  # the backend's name (unique in the balancer)
+    protocol: str  # HTTP | HTTPS | TCP
+    targets: tuple[AppTarget, ...]
+    check_enabled: bool = True
+    check_protocol: str = "HTTP"
+    #: The health check's port (0: each target's own port).
+    check_port: int = 0
+    check_path: str = "/"
+    #: Passing HTTP codes as a regular expression over the status (``^(200)$``).
+    check_codes: str = "^(200)$"
+    interval: int = 30
+    timeout: int = 5
+    healthy_threshold: int = 5
+    unhealthy_threshold: int = 2
+    #: Seconds of the balancer's stickiness cookie (0: no stickiness).
+    sticky_seconds: int = 0
+    algorithm: str = "roundrobin"  # roundrobin | leastconn
+
+
+@dataclass(frozen=True)
+class RouteCondition:
+    """A test on the request: ``fetch`` (path, host, method, src, query or ``hdr:NAME``)
+    against patterns (regular expressions, or addresses for ``src``, or exact methods)."""
+
+    fetch: str
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Route:
+    """A rule (or the default rule, with no conditions): when all conditions hold, the
+    request gets the action: ``forward`` (to weighted backends), ``fixed-response`` or
+    ``redirect`` (to ``location``, an HAProxy log-format string)."""
+
+    conditions: tuple[RouteCondition, ...]
+    action: str
+    forward: tuple[tuple[str, int], ...] = ()
+    status: int = 0
+    content_type: str = ""
+    body: str = ""
+    location: str = ""
+    #: The redirect's location for requests without a query string ("": ``location``).
+    location_bare: str = ""
+
+
+@dataclass(frozen=True)
+class AppListenerSpec:
+    """A listener: its routes in priority order, the default route last."""
+
+    protocol: str  # HTTP | HTTPS | TCP
+    port: int
+    routes: tuple[Route, ...]
+    certificate_pem: str = ""
+    tls_min: str = ""
+    #: PEMs of further certificates, chosen by the client's SNI.
+    sni_pems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AppBalancerSpec(BalancerSpec):
+    """An Application (or Network) Load Balancer: listeners with routes to target groups
+    (its ``frontends`` and ``backends`` stay empty)."""
+
+    listeners: tuple[AppListenerSpec, ...] = ()
+    target_groups: tuple[TargetGroupSpec, ...] = ()
