@@ -94,9 +94,11 @@ def delete_security_group(ctx: Context) -> Any:
         if other.id != sg.id and any(g[1] == sg.id for r in other.ingress for g in r["groups"]):
             raise errors.AWSError(f"Group {sg.id} is referenced by group {other.id}",
                                   code="DependencyViolation")
-    balancers: Any = ctx.cloud.components.get("elb")
-    if balancers is not None and any(sg.id in lb.security_groups
-                                     for lb in balancers.balancers.values()):
+    classic: Any = ctx.cloud.components.get("elb")
+    apps: Any = ctx.cloud.components.get("elbv2")
+    users = [*(classic.balancers.values() if classic is not None else ()),
+             *(apps.lbs.values() if apps is not None else ())]
+    if any(sg.id in lb.security_groups for lb in users):
         raise errors.AWSError(f"resource {sg.id} has a dependent object (a load balancer)",
                               code="DependencyViolation")
     del clc.groups[sg.id]

@@ -135,7 +135,7 @@ class HAProxyPlane:
                 f"    timeout check {spec.timeout}s",
                 ""]
         if isinstance(spec, AppBalancerSpec):
-            out += app_sections(spec, d)
+            out += app_sections(spec, d, lambda port: self._source_filter(spec, port, d))
         for fe in spec.frontends:
             out += self._frontend(spec, fe, d)
             out += self._backend(spec, fe)
@@ -150,7 +150,7 @@ class HAProxyPlane:
             atomic_write(pem, fe.certificate_pem.encode(), mode=0o600)
             bind += f" ssl crt {pem}" + _tls_options(fe)
         lines = [f"frontend l{fe.port}", f"    mode {'http' if http else 'tcp'}", bind]
-        lines += self._source_filter(spec, fe, d)
+        lines += self._source_filter(spec, fe.port, d)
         ssl = "%sslc %sslv" if tls else "- -"
         if http:
             scheme = "https" if tls else "http"
@@ -167,18 +167,18 @@ class HAProxyPlane:
         lines += [f"    default_backend b{fe.port}", ""]
         return lines
 
-    def _source_filter(self, spec: BalancerSpec, fe: Frontend, d: str) -> list[str]:
+    def _source_filter(self, spec: BalancerSpec, port: int, d: str) -> list[str]:
         """The listener's security groups as HAProxy ACLs (a balancer on the host: its
         firewall is not ours to change; in a namespace nftables filters instead)."""
         if self.netns or spec.ingress is None:
             return []
-        sources = next((i.sources for i in spec.ingress if i.port == fe.port), ())
+        sources = next((i.sources for i in spec.ingress if i.port == port), ())
         if firewall.ANYWHERE in sources:
             return []
         if not sources:
             return ["    tcp-request connection reject"]
         # A file: a rule line takes at most 64 words, a group may admit more sources.
-        path = os.path.join(d, f"listener-{fe.port}.sources")
+        path = os.path.join(d, f"listener-{port}.sources")
         atomic_write(path, ("\n".join(sources) + "\n").encode(), mode=0o600)
         return [f"    tcp-request connection reject unless {{ src -f {path} }}"]
 

@@ -12,6 +12,7 @@ that variable, so rule order holds across ``http-request`` rules and ``use_backe
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from server.ports.loadbalancer import (
     AppBalancerSpec,
@@ -34,11 +35,14 @@ FETCHES = {"path": "path", "host": "req.hdr(host),field(1,:)", "method": "method
            "src": "src", "query": "query"}
 
 
-def app_sections(spec: AppBalancerSpec, d: str) -> list[str]:
-    """The ``frontend`` and ``backend`` sections of the balancer (files under ``d``)."""
+def app_sections(spec: AppBalancerSpec, d: str,
+                 source_filter: Callable[[int], list[str]]) -> list[str]:
+    """The ``frontend`` and ``backend`` sections of the balancer (files under ``d``);
+    ``source_filter(port)`` gives the lines that keep out the sources its security groups
+    do not admit."""
     out: list[str] = []
     for li in spec.listeners:
-        out += _frontend(spec, li, d)
+        out += _frontend(spec, li, d, source_filter(li.port))
     for tg in spec.target_groups:
         out += _backend(tg)
     return out
@@ -51,7 +55,8 @@ def _write(d: str, name: str, lines: list[str] | str) -> str:
     return path
 
 
-def _frontend(spec: AppBalancerSpec, li: AppListenerSpec, d: str) -> list[str]:
+def _frontend(spec: AppBalancerSpec, li: AppListenerSpec, d: str,
+              source_filter: list[str]) -> list[str]:
     http = li.protocol in ("HTTP", "HTTPS")
     bind = f"    bind {spec.address}:{li.port}"
     if li.protocol == "HTTPS":
@@ -62,6 +67,7 @@ def _frontend(spec: AppBalancerSpec, li: AppListenerSpec, d: str) -> list[str]:
         if li.tls_min:
             bind += f" ssl-min-ver {li.tls_min}"
     lines = [f"frontend a{li.port}", f"    mode {'http' if http else 'tcp'}", bind]
+    lines += source_filter
     if http and spec.access_log:
         ssl = "%sslc %sslv" if li.protocol == "HTTPS" else "- -"
         fmt = ACCESS_LOG.format(scheme=li.protocol.lower(), ssl=ssl)

@@ -10,6 +10,7 @@ gets ELB's default group: every listener port open to 0.0.0.0/0.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Any
 
 from server.elb.model import LoadBalancer
@@ -48,10 +49,16 @@ def collapse(sources: set[str]) -> tuple[str, ...]:
 
 def ingress(clc: Any, lb: LoadBalancer) -> tuple[Ingress, ...]:
     """Per listener port, the sources the balancer's security groups admit."""
-    ports = [li.port for li in lb.listeners]
-    if not lb.security_groups:
+    return admitted(clc, lb.security_groups, [li.port for li in lb.listeners])
+
+
+def admitted(clc: Any, security_groups: Sequence[str],
+             ports: Sequence[int]) -> tuple[Ingress, ...]:
+    """Per port, the sources ``security_groups`` admit (anyone when there are none):
+    classic balancers and application balancers alike."""
+    if not security_groups:
         return tuple(Ingress(p, (ANYWHERE,)) for p in ports)
-    rules = [r for gid in lb.security_groups if (g := clc.groups.get(gid)) is not None
+    rules = [r for gid in security_groups if (g := clc.groups.get(gid)) is not None
              for r in g.ingress]
     members = group_members(clc) if any(r.get("groups") for r in rules) else {}
     out = []

@@ -14,6 +14,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
+from server.elb.security import admitted
 from server.elbv2.model import (
     AppLoadBalancer,
     Listener,
@@ -216,9 +217,13 @@ class ELBv2:
         drain = max((tg.deregistration_delay for tg in groups), default=0)
         logs = lb.attributes.get("access_logs.s3.enabled") == "true" and \
             bool(lb.attributes.get("access_logs.s3.bucket"))
+        # Security groups are an application balancer's (a network balancer has none:
+        # its listeners are open, as AWS's were).
+        groups_of_lb = lb.security_groups if lb.type == "application" else []
+        allowed = admitted(self.cloud.clc, groups_of_lb, [li.port for li in listeners])
         return AppBalancerSpec(
             self.key(lb), lb.name, lb.address, (), (), "TCP:1", 30, 5, 2, 2,
-            lb.idle_timeout, float(drain), logs, listeners=tuple(listeners),
+            lb.idle_timeout, float(drain), logs, ingress=allowed, listeners=tuple(listeners),
             target_groups=tuple(self._group_spec(tg, lb.zones) for tg in groups))
 
     def sync(self, lb: AppLoadBalancer) -> None:

@@ -124,6 +124,39 @@ def test_security_groups_filter_the_listener_sources(cloud: CloudProcess) -> Non
     ec2.delete_security_group(GroupId=gid)
 
 
+def test_application_balancer_security_groups_filter_sources(cloud: CloudProcess) -> None:
+    """An application balancer's groups (elbv2 SecurityGroups / SetSecurityGroups) admit
+    the sources their rules name, as a classic balancer's do; its DNS name resolves through
+    the same hosts view; a group in use cannot be deleted."""
+    v2, ec2 = cloud.client("elbv2", path="/services/LoadBalancing"), cloud.client("ec2")
+    gid = ec2.create_security_group(GroupName="alb-front", Description="alb")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+         "IpRanges": [{"CidrIp": "127.0.0.2/32"}]}])
+    lb = v2.create_load_balancer(Name="alb-guarded", SecurityGroups=[gid])[
+        "LoadBalancers"][0]
+    v2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                       DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                           "StatusCode": "200", "ContentType": "text/plain"}}])
+    address = _address(cloud, lb["DNSName"])
+    res = _resolver(cloud)
+    wait_for(lambda: _lookup(res, lb["DNSName"]) == [address], 10, "the balancer's name")
+    wait_for(lambda: _sources(address, {"127.0.0.2": "answered", "127.0.0.3": "refused"}),
+             30, "only 127.0.0.2 admitted")
+    with pytest.raises(ClientError) as exc:  # in use by the balancer
+        ec2.delete_security_group(GroupId=gid)
+    assert _code(exc) == "DependencyViolation"
+    other = ec2.create_security_group(GroupName="alb-open", Description="alb")["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=other, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    v2.set_security_groups(LoadBalancerArn=lb["LoadBalancerArn"], SecurityGroups=[other])
+    wait_for(lambda: _sources(address, {"127.0.0.2": "answered", "127.0.0.3": "answered"}),
+             10, "open to anyone after SetSecurityGroups")
+    v2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    ec2.delete_security_group(GroupId=gid)
+    ec2.delete_security_group(GroupId=other)
+
+
 # -- SSL negotiation ------------------------------------------------------------------
 def handshake(address: str, port: int, versions: tuple[ssl.TLSVersion, ssl.TLSVersion],
               ciphers: str = "") -> tuple[str, str] | None:
