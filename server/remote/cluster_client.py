@@ -401,6 +401,24 @@ class RemoteCluster:
         """Register a node without waiting: its state comes with the next poll."""
         self._later("/cc/register_node", {"name": name, "url": url})
 
+    def remove_node(self, name: str) -> None:
+        """Deregister a node from this zone's CC (``/cc/deregister_node``); ValueError when
+        the CC refuses (the node has instances).  A CC that does not answer is told when it
+        answers again; either way the node leaves this CLC's views at once."""
+        if self.answering:
+            try:
+                self.client.call("/cc/deregister_node", {"name": name})
+            except RemoteError as exc:
+                raise ValueError(str(exc)) from None
+            except Unreachable as exc:
+                self._lost(exc)
+        if not self.answering:
+            self._pending_requests.append(("/cc/deregister_node", {"name": name}))
+        self.node_views.pop(name, None)
+        self.nodes = [n for n in self.nodes if n.name != name]
+        if self.answering:
+            self.sync(timeout=self.client.timeout)  # the zone's capacity without the node
+
 
 def _satisfies_port(cluster: RemoteCluster) -> Cluster:
     """Type check only: a RemoteCluster is a Cluster (mypy verifies the Protocol here)."""
