@@ -122,7 +122,10 @@ class ClusterController:
         nc.report = functools.partial(self._on_nc_event if self.poll_interval else self._apply,
                                       view)
         for inst in nc.instances.values():
-            self.adopt(view, inst.spec.instance_id, inst.spec.resources)
+            # A node keeps its ended instances a while (for their teardown reports): those
+            # are not the zone's any more, and would hold the node forever if adopted.
+            if inst.state is not _TERMINATED:
+                self.adopt(view, inst.spec.instance_id, inst.spec.resources)
         self._grow_indices()
         self.reindex(view)
         if self.policy.powers_down and not view.instances:

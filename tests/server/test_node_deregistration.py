@@ -13,7 +13,7 @@ import pytest
 from server.cc.cluster import ClusterController
 from server.clock import ManualClock
 from server.nc.node import NodeController
-from server.nc.types import InstanceEvent, InstanceSpec, NodeStatus, Resources
+from server.nc.types import InstanceEvent, InstanceSpec, InstanceState, NodeStatus, Resources
 from simulator.hardware import VirtualHypervisor
 
 SMALL = Resources(1, 256, 5)
@@ -71,8 +71,14 @@ def test_removed_node_leaves_capacity_scheduling_and_reports() -> None:
 
 def test_removed_node_can_be_added_again_and_takes_instances() -> None:
     cc, clock, ncs, _ = _cluster("GREEDY", nodes=2)
+    assert cc.run_instances([_spec(0)], 1) == ["n0"]
+    clock.advance(2)
+    cc.terminate_instance("i-0")
+    clock.advance(2)
     cc.remove_node("n0")
     assert cc.run_instances([_spec(1)], 1) == ["n1"]
+    # The node still lists its ended instance (for its teardown reports): not adopted.
+    assert ncs[0].instances["i-0"].state is InstanceState.TERMINATED
     view = cc.add_node(ncs[0])
     assert view.index == 1 and not view.instances and view.status is NodeStatus.UP
     assert cc.describe_resources()["m1.small"] == (3, 4)
