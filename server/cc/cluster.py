@@ -62,6 +62,10 @@ class NodeView:
         return self.nc.name
 
 
+class NodeBusy(ValueError):
+    """A node that still has instances cannot be deregistered."""
+
+
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
     """One node as the admin's describe-nodes action shows it."""
@@ -136,14 +140,14 @@ class ClusterController:
         """Deregister a node (clusteradmin-deregister-nodes): it leaves scheduling, the
         capacity counts and the polls, and its later reports reach nobody.
 
-        Raises KeyError for an unknown node and ValueError while it has instances (placed,
-        reserved or migrating to it): they must be evacuated or terminated first."""
+        Raises KeyError for an unknown node and :class:`NodeBusy` while it has instances
+        (placed, reserved or migrating to it): they must be evacuated or terminated first."""
         view = self.by_name.get(name)
         if view is None:
             raise KeyError(f"no node {name} in {self.zone}")
         if view.instances or view.deferred:
             held = sorted(view.instances | {s.instance_id for s in view.deferred})
-            raise ValueError(f"Node {name} still has instances ({', '.join(held)})")
+            raise NodeBusy(f"Node {name} still has instances ({', '.join(held)})")
         for timer in (view.idle_timer, view.wake_timer):
             if timer is not None:
                 timer.cancel()

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from server import errors
-from server.cc.cluster import ClusterController
+from server.cc.cluster import ClusterController, NodeBusy
 from server.nc.types import NodeStatus
 from server.remote.cluster_client import RemoteCluster
 
@@ -385,8 +385,10 @@ class ServiceRegistry:
         if found is not None:
             try:
                 found[0].remove_node(name)
-            except ValueError as exc:  # the CC saw an instance the CLC has not heard of yet
+            except NodeBusy as exc:  # the CC saw an instance the CLC has not heard of yet
                 raise errors.InvalidParameterValue(f"{exc}: {advice}") from None
+            except ValueError as exc:
+                raise errors.InvalidParameterValue(f"Node {name}: {exc}") from None
         self._node_status.pop(name, None)
 
     def modify(self, name: str, transition: str) -> ServiceRecord:

@@ -114,7 +114,7 @@ class Cluster(Protocol):
 
     def remove_node(self, name: str) -> None:
         """Deregister a node: it leaves the zone's scheduling, capacity and polls.  Refused
-        (ValueError, or the remote CC's error) while it has instances."""
+        with a ValueError (``NodeBusy`` while it has instances)."""
 
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server import errors
-from server.cc.cluster import NodeInfo
+from server.cc.cluster import NodeBusy, NodeInfo
 from server.cc.migration import MigrationError
 from server.nc.sensors import Sample
 from server.nc.types import BlockDevice, Done, InstanceSpec, NodeStatus, Outcome, Resources
@@ -402,14 +402,16 @@ class RemoteCluster:
         self._later("/cc/register_node", {"name": name, "url": url})
 
     def remove_node(self, name: str) -> None:
-        """Deregister a node from this zone's CC (``/cc/deregister_node``); ValueError when
-        the CC refuses (the node has instances).  A CC that does not answer is told when it
-        answers again; either way the node leaves this CLC's views at once."""
+        """Deregister a node from this zone's CC (``/cc/deregister_node``): NodeBusy when
+        the CC refuses because the node has instances (ValueError for other refusals).  A
+        CC that does not answer is told when it answers again; either way the node leaves
+        this CLC's views at once."""
         if self.answering:
             try:
                 self.client.call("/cc/deregister_node", {"name": name})
             except RemoteError as exc:
-                raise ValueError(str(exc)) from None
+                busy = exc.code == wire.NODE_BUSY
+                raise (NodeBusy if busy else ValueError)(str(exc)) from None
             except Unreachable as exc:
                 self._lost(exc)
         if not self.answering:

@@ -221,7 +221,7 @@ class ClusterService:
             if name in self.cc.by_name:
                 self.cc.remove_node(name)
         except ValueError as exc:
-            raise RemoteError(str(exc), "NodeHasInstances") from None
+            raise RemoteError(str(exc), wire.NODE_BUSY) from None
         self.addresses.pop(name, None)
         self.save_nodes()
         self._wake()  # the CLC's waiting poll learns of it now

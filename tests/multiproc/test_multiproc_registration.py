@@ -8,7 +8,9 @@ the zone is available and runs instances; a killed NC shows as not enabled (in
 euserv-describe-services and the dashboard's Services view); maintenance
 (``euserv-modify-service -s stop``) and evacuation (``euserv-migrate-instances``) move
 instances between node processes; a disabled CC's zone takes no new instances; a restarted
-CLC keeps the registrations, their states and its instances.
+CLC keeps the registrations, their states and its instances.  A node is deregistered only
+once its instances are gone (the refusal names them); its CC then forgets it, also across
+a CC restart, and it can be registered again.
 """
 
 from __future__ import annotations
