@@ -251,3 +251,12 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     wait_for("connected", lambda: cloud.service_states("cc-a", "node-a1") == {
         "cc-a": "enabled", "node-a1": "enabled"})
     assert "node-a2" not in cloud.service_states()  # the new CC does not know it
+
+    # A node deregistered while its CC is down: the CC is told when it answers again (it
+    # had registered the node again from its saved list), and forgets it then.
+    cloud.kill(f"cc-{ZONE}")
+    cloud.euca("euserv-deregister-service", "node-a1")
+    cloud.start(f"cc-{ZONE}")
+    cloud.wait_listening(f"cc-{ZONE}")
+    wait_for("zone back", lambda: zone_states(ec2) == {ZONE: "available"})
+    wait_for("forgotten", lambda: "node-a1" not in cloud.service_states())
