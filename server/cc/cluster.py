@@ -62,6 +62,10 @@ class NodeView:
         return self.nc.name
 
 
+class NodeBusy(ValueError):
+    """A node that still has instances cannot be deregistered."""
+
+
 @dataclass(frozen=True, slots=True)
 class NodeInfo:
     """One node as the admin's describe-nodes action shows it."""
@@ -122,12 +126,41 @@ class ClusterController:
         nc.report = functools.partial(self._on_nc_event if self.poll_interval else self._apply,
                                       view)
         for inst in nc.instances.values():
-            self.adopt(view, inst.spec.instance_id, inst.spec.resources)
+            # A node keeps its ended instances a while (for their teardown reports): those
+            # are not the zone's any more, and would hold the node forever if adopted.
+            if inst.state is not _TERMINATED:
+                self.adopt(view, inst.spec.instance_id, inst.spec.resources)
         self._grow_indices()
         self.reindex(view)
         if self.policy.powers_down and not view.instances:
             self.arm_idle(view)
         return view
+
+    def remove_node(self, name: str) -> None:
+        """Deregister a node (clusteradmin-deregister-nodes): it leaves scheduling, the
+        capacity counts and the polls, and its later reports reach nobody.
+
+        Raises KeyError for an unknown node and :class:`NodeBusy` while it has instances
+        (placed, reserved or migrating to it): they must be evacuated or terminated first."""
+        view = self.by_name.get(name)
+        if view is None:
+            raise KeyError(f"no node {name} in {self.zone}")
+        if view.instances or view.deferred:
+            held = sorted(view.instances | {s.instance_id for s in view.deferred})
+            raise NodeBusy(f"Node {name} still has instances ({', '.join(held)})")
+        for timer in (view.idle_timer, view.wake_timer):
+            if timer is not None:
+                timer.cancel()
+        view.idle_timer = view.wake_timer = None
+        view.buffered = []
+        view.nc.report = _unheard
+        del self.by_name[name]
+        self.nodes.remove(view)
+        # Placement indices are positions in self.nodes: renumber, then rebuild the
+        # fit indices (a rare administrative act; rebuilding is simpler than patching).
+        for position, other in enumerate(self.nodes):
+            other.index = position
+        self.set_vm_types(self.demands)
 
     def adopt(self, view: NodeView, instance_id: str, demand: Resources) -> None:
         """Count an instance a node runs that this CC did not place (a node registered with
@@ -590,6 +623,10 @@ class ClusterController:
             out.append(NodeInfo(v.name, self.zone, v.status.value, power, v.total,
                                 v.total.minus(v.avail), tuple(sorted(v.instances))))
         return out
+
+
+def _unheard(event: InstanceEvent) -> None:
+    """Where a deregistered node's late reports go: nowhere (its CC has forgotten it)."""
 
 
 def _satisfies_port(cc: ClusterController) -> Cluster:

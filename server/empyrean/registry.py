@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from server import errors
-from server.cc.cluster import ClusterController
+from server.cc.cluster import ClusterController, NodeBusy
 from server.nc.types import NodeStatus
 from server.remote.cluster_client import RemoteCluster
 
@@ -361,10 +361,35 @@ class ServiceRegistry:
                 for i in self.cloud.clc.instances.values()):
             raise errors.InvalidParameterValue(
                 f"Zone {record.partition} still has instances: terminate them first")
+        if record.type == "node":
+            self._remove_node(record)
         self._delete(name)
         self.record_event(name, "INFO", f"deregistered {record.type} service", record)
         self._notify(self._deregister_hooks, record)
         return record
+
+    def _remove_node(self, record: ServiceRecord) -> None:
+        """A node leaves its CC (as a CC leaves the cloud): refused while instances are on
+        it, as the CLC or the CC sees them (running, starting, stopping, migrating)."""
+        name = record.name
+        found = self._node(name)
+        advice = "evacuate (euserv-migrate-instances) or terminate them first"
+        held = {i.id for i in self.cloud.clc.instances.values()
+                if i.node == name and i.zone == record.partition
+                and i.state not in ("terminated", "stopped")}
+        if found is not None:
+            held.update(*(n.instances for n in found[0].describe_nodes() if n.name == name))
+        if held:
+            raise errors.InvalidParameterValue(
+                f"Node {name} still has instances ({', '.join(sorted(held))}): {advice}")
+        if found is not None:
+            try:
+                found[0].remove_node(name)
+            except NodeBusy as exc:  # the CC saw an instance the CLC has not heard of yet
+                raise errors.InvalidParameterValue(f"{exc}: {advice}") from None
+            except ValueError as exc:
+                raise errors.InvalidParameterValue(f"Node {name}: {exc}") from None
+        self._node_status.pop(name, None)
 
     def modify(self, name: str, transition: str) -> ServiceRecord:
         """ModifyService: ``enable``, ``disable``, ``start`` or ``stop`` a service.  For a

@@ -112,6 +112,10 @@ class Cluster(Protocol):
     def set_enabled(self, name: str, enabled: bool) -> None:
         """Maintenance mode of a node: a disabled node takes no new instances."""
 
+    def remove_node(self, name: str) -> None:
+        """Deregister a node: it leaves the zone's scheduling, capacity and polls.  Refused
+        with a ValueError (``NodeBusy`` while it has instances)."""
+
     def migrate_instances(self, instance_id: str | None = None, source_node: str | None = None,
                           include: Sequence[str] = (), exclude: Sequence[str] = ()
                           ) -> list[tuple[str, str]]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server import errors
-from server.cc.cluster import NodeInfo
+from server.cc.cluster import NodeBusy, NodeInfo
 from server.cc.migration import MigrationError
 from server.nc.sensors import Sample
 from server.nc.types import BlockDevice, Done, InstanceSpec, NodeStatus, Outcome, Resources
@@ -400,6 +400,26 @@ class RemoteCluster:
     def register_node_later(self, name: str, url: str) -> None:
         """Register a node without waiting: its state comes with the next poll."""
         self._later("/cc/register_node", {"name": name, "url": url})
+
+    def remove_node(self, name: str) -> None:
+        """Deregister a node from this zone's CC (``/cc/deregister_node``): NodeBusy when
+        the CC refuses because the node has instances (ValueError for other refusals).  A
+        CC that does not answer is told when it answers again; either way the node leaves
+        this CLC's views at once."""
+        if self.answering:
+            try:
+                self.client.call("/cc/deregister_node", {"name": name})
+            except RemoteError as exc:
+                busy = exc.code == wire.NODE_BUSY
+                raise (NodeBusy if busy else ValueError)(str(exc)) from None
+            except Unreachable as exc:
+                self._lost(exc)
+        if not self.answering:
+            self._pending_requests.append(("/cc/deregister_node", {"name": name}))
+        self.node_views.pop(name, None)
+        self.nodes = [n for n in self.nodes if n.name != name]
+        if self.answering:
+            self.sync(timeout=self.client.timeout)  # the zone's capacity without the node
 
 
 def _satisfies_port(cluster: RemoteCluster) -> Cluster:

@@ -91,6 +91,7 @@ class NodePoller:
     async def poll_once(self) -> None:
         """One fan-out poll of every remote node; results applied on the loop."""
         views = [v for v in self.cc.nodes if isinstance(v.nc, RemoteNode)]
+        by_name = self.cc.by_name
 
         async def ask(view: NodeView) -> tuple[NodeView, NodeState | None]:
             nc = view.nc
@@ -103,7 +104,8 @@ class NodePoller:
             return view, state
 
         for view, state in await asyncio.gather(*(ask(v) for v in views)):
-            self.apply(view, state)
+            if by_name.get(view.name) is view:  # not deregistered while it was asked
+                self.apply(view, state)
         self.polls += 1
 
     def apply(self, view: NodeView, state: NodeState | None) -> None:
@@ -168,6 +170,10 @@ class ClusterService:
         """Where the CC keeps its registered nodes."""
         return os.path.join(self.data_dir, NODES_FILE)
 
+    def save_nodes(self) -> None:
+        """Keep the registered nodes (name -> URL) for a restart."""
+        atomic_write(self.nodes_path, json.dumps({"nodes": self.addresses}).encode(), mode=0o600)
+
     def restore(self) -> None:
         """Register again the nodes registered before a restart (their instances with them)."""
         try:
@@ -202,10 +208,24 @@ class ClusterService:
             self.cc.node_down(name)
         self.addresses[name] = url
         if save:
-            atomic_write(self.nodes_path, json.dumps({"nodes": self.addresses}).encode(),
-                         mode=0o600)
+            self.save_nodes()
         log.info("registered node %s at %s (%s)", name, url, view.status.value)
         return view
+
+    def deregister_node(self, name: str) -> None:
+        """Deregister a node (clusteradmin-deregister-nodes): the CC stops polling it,
+        its capacity leaves the zone, and the saved node list forgets it (a restarted
+        CC does not register it again).  Refused while it has instances; a node the CC
+        does not know is already gone (the CLC may repeat a request it queued)."""
+        try:
+            if name in self.cc.by_name:
+                self.cc.remove_node(name)
+        except ValueError as exc:
+            raise RemoteError(str(exc), wire.NODE_BUSY) from None
+        self.addresses.pop(name, None)
+        self.save_nodes()
+        self._wake()  # the CLC's waiting poll learns of it now
+        log.info("deregistered node %s", name)
 
     # -- events for the CLC ------------------------------------------------------------------
     def _on_event(self, event: InstanceEvent) -> None:
@@ -246,6 +266,7 @@ class ClusterService:
                 str(r["instance_id"]), {str(k): float(v) for k, v in r["load"].items()}),
             "/cc/register_node": lambda r: self.register_node(
                 str(r["name"]), str(r["url"])).status.value,
+            "/cc/deregister_node": lambda r: self.deregister_node(str(r["name"])),
             "/cc/set_enabled": lambda r: cc.set_enabled(str(r["name"]), bool(r["enabled"])),
             "/cc/sensors": lambda r: {
                 iid: {m: list(v) for m, v in sample.items()}

@@ -281,7 +281,8 @@ def connect_registered(cloud: Cloud, record: ServiceRecord) -> None:
 def disconnect_deregistered(cloud: Cloud, record: ServiceRecord) -> None:
     """Service-registry subscriber: a deregistered cluster's CC is no longer polled and its
     zone leaves the cloud (the registry refuses while the zone has nodes or instances).  A
-    deregistered node stays with its CC, which keeps its nodes in its own data dir."""
+    deregistered node has already left its CC: the registry asked the CC (Cluster port
+    ``remove_node``) before forgetting it, so that a refusal reaches the administrator."""
     if record.type != "cluster":
         return
     remote = cloud.clusters.get(record.partition)

@@ -20,6 +20,9 @@ from server.nc.types import (
     Resources,
 )
 
+#: The error code of ``/cc/deregister_node`` refused: the node still has instances.
+NODE_BUSY = "NodeHasInstances"
+
 
 def dumps(value: Any) -> bytes:
     """CBOR bytes of a message."""

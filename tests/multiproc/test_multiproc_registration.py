@@ -8,7 +8,9 @@ the zone is available and runs instances; a killed NC shows as not enabled (in
 euserv-describe-services and the dashboard's Services view); maintenance
 (``euserv-modify-service -s stop``) and evacuation (``euserv-migrate-instances``) move
 instances between node processes; a disabled CC's zone takes no new instances; a restarted
-CLC keeps the registrations, their states and its instances.
+CLC keeps the registrations, their states and its instances.  A node is deregistered only
+once its instances are gone (the refusal names them); its CC then forgets it, also across
+a CC restart, and it can be registered again.
 """
 
 from __future__ import annotations
@@ -66,6 +68,20 @@ def run(ec2: Any, count: int) -> list[str]:
     out = ec2.run_instances(ImageId=image, MinCount=count, MaxCount=count,
                             InstanceType="m1.small", Placement={"AvailabilityZone": ZONE})
     return [i["InstanceId"] for i in out["Instances"]]
+
+
+def small_capacity(ec2: Any) -> tuple[int, int]:
+    """The zone's (free, max) m1.small count (DescribeAvailabilityZones verbose)."""
+    rows = ec2.describe_availability_zones(ZoneNames=[ZONE, "verbose"])["AvailabilityZones"]
+    state = next(r["State"] for r in rows if r["ZoneName"] == "|- m1.small")
+    free, _, most = state.split()[:3]
+    return int(free), int(most)
+
+
+def all_ended(ec2: Any) -> bool:
+    """Every instance the cloud ran is terminated (none is left on a node)."""
+    return {i["State"]["Name"] for r in ec2.describe_instances()["Reservations"]
+            for i in r["Instances"]} <= {"terminated"}
 
 
 def _try_run(ec2: Any) -> list[str] | None:
@@ -176,13 +192,45 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     wait_for("running after the restart", lambda: running(ec2, more))
     proc = cloud.euca("euserv-deregister-service", "cc-a", check=False)
     assert proc.returncode == 1 and "deregister them first" in proc.stderr
+
+    # A node that still has instances is not deregistered: the error names them.
+    on_a1 = sorted(i for i, (_, n) in placement(ec2, ids + more).items() if n == "node-a1")
+    proc = cloud.euca("euserv-deregister-service", "node-a1", check=False)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert on_a1[0] in proc.stderr
+    assert "evacuate (euserv-migrate-instances) or terminate them first" in proc.stderr
+    assert cloud.service_states("node-a1") == {"node-a1": "enabled"}
+    # Evacuated, it is: its CC forgets it (no longer reported, its capacity gone).
+    most = small_capacity(ec2)[1]
+    cloud.euca("euserv-migrate-instances", "-s", "node-a1")
+    wait_for("evacuated", lambda: {n for _, n in placement(ec2, ids + more).values()} == {
+        "node-a2"}, timeout=60)
+    cloud.euca("euserv-deregister-service", "node-a1")
+    assert "node-a1" not in cloud.service_states()
+    assert small_capacity(ec2)[1] < most
+    # A restarted CC does not register it again from its saved node list.
+    cloud.kill(f"cc-{ZONE}")
+    cloud.start(f"cc-{ZONE}")
+    cloud.wait_listening(f"cc-{ZONE}")
+    wait_for("zone back", lambda: _try_run(ec2))
+    assert "node-a1" not in cloud.service_states()
+    # Registered again, it comes back empty and takes instances.
+    cloud.euca("euserv-register-service", "-t", "node", "-h", cloud.hosts["node-a1"].address,
+               "--port", str(PORT), "-z", ZONE, "node-a1")
+    wait_for("node-a1 back", lambda: cloud.service_states("node-a1") == {
+        "node-a1": "enabled"})
+    wait_for("its capacity back", lambda: small_capacity(ec2)[1] == most)
+    cloud.euca("euserv-modify-service", "-s", "stop", "node-a2")
+    again = run(ec2, 1)
+    wait_for("running on node-a1", lambda: placement(ec2, again) == {
+        again[0]: ("running", "node-a1")})
+    cloud.euca("euserv-modify-service", "-s", "start", "node-a2")
+
+    every = ids + more + again
+    ec2.terminate_instances(InstanceIds=every)
+    wait_for("terminated", lambda: all_ended(ec2))
     for node in NODES:
         cloud.euca("euserv-deregister-service", node)
-    proc = cloud.euca("euserv-deregister-service", "cc-a", check=False)
-    assert proc.returncode == 1 and "terminate them first" in proc.stderr
-    ec2.terminate_instances(InstanceIds=ids + more)
-    wait_for("terminated", lambda: {s for s, _ in placement(ec2, ids + more).values()} == {
-        "terminated"})
     # A deregistered CC is disconnected: its zone leaves the cloud.
     cloud.euca("euserv-deregister-service", "cc-a")
     assert ec2.describe_availability_zones()["AvailabilityZones"] == []
@@ -203,3 +251,12 @@ def test_registered_components_run_instances_and_survive_restarts(cloud: NetClou
     wait_for("connected", lambda: cloud.service_states("cc-a", "node-a1") == {
         "cc-a": "enabled", "node-a1": "enabled"})
     assert "node-a2" not in cloud.service_states()  # the new CC does not know it
+
+    # A node deregistered while its CC is down: the CC is told when it answers again (it
+    # had registered the node again from its saved list), and forgets it then.
+    cloud.kill(f"cc-{ZONE}")
+    cloud.euca("euserv-deregister-service", "node-a1")
+    cloud.start(f"cc-{ZONE}")
+    cloud.wait_listening(f"cc-{ZONE}")
+    wait_for("zone back", lambda: zone_states(ec2) == {ZONE: "available"})
+    wait_for("forgotten", lambda: "node-a1" not in cloud.service_states())

@@ -201,3 +201,49 @@ def test_a_reservation_never_started_is_released(tmp_path: Path,
             service.start({"specs": specs[1:]})
 
     asyncio.run(scenario())
+
+
+def test_a_cc_deregisters_a_node_and_forgets_it_across_restarts(tmp_path: Path) -> None:
+    """``/cc/deregister_node``: refused while the node has instances; then the node leaves
+    the CC and its saved node list (what a restarted CC registers again), and asking again
+    is harmless (a CLC repeats a request it queued while the CC was away)."""
+    import asyncio
+    import json
+
+    from server.cc.cluster import ClusterController
+    from server.clock import RealClock
+    from server.nc.hypervisor import make_driver
+    from server.nc.node import NodeController
+    from server.remote.cluster_server import NODES_FILE, ClusterService
+    from server.remote.http import RemoteError
+
+    small = Resources(1, 256, 5)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        clock = RealClock(loop)
+        ncs = [NodeController(n, clock, make_driver("virtual", n, {}, clock), lambda e: None)
+               for n in ("n1", "n2")]
+        cc = ClusterController("z", clock, ncs, policy="GREEDY")
+        cc.set_vm_types({"m1.small": small})
+        service = ClusterService(cc, Keyring(str(tmp_path), "cc-z"), str(tmp_path), loop)
+        service.addresses = {"n1": "http://127.0.0.1:1", "n2": "http://127.0.0.1:2"}
+        service.save_nodes()
+        deregister = service.routes()["/cc/deregister_node"]
+        assert cc.run_instances([InstanceSpec("i-1", "m1.small", small)], 1) == ["n1"]
+        with pytest.raises(RemoteError, match=r"Node n1 still has instances \(i-1\)") as refused:
+            deregister({"name": "n1"})
+        assert refused.value.code == "NodeHasInstances" and "n1" in cc.by_name
+        cc.terminate_instance("i-1")
+        while cc.node_of("i-1") is not None:
+            await asyncio.sleep(0.01)
+        max_before = cc.describe_resources()["m1.small"][1]
+        deregister({"name": "n1"})
+        assert "n1" not in cc.by_name and [n.name for n in cc.describe_nodes()] == ["n2"]
+        assert cc.describe_resources()["m1.small"][1] < max_before
+        saved = json.loads((tmp_path / NODES_FILE).read_text())
+        assert saved == {"nodes": {"n2": "http://127.0.0.1:2"}}
+        deregister({"name": "n1"})  # already gone: nothing to do
+        assert [n.name for n in cc.describe_nodes()] == ["n2"]
+
+    asyncio.run(scenario())
