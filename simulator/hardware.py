@@ -71,14 +71,16 @@ class VirtualHypervisor:
     def start(self, spec: InstanceSpec, done: Done) -> None:
         """Stage, then boot after the modelled durations."""
         vm = VirtualInstance(spec)
-        self.vms[spec.instance_id] = vm
+        instance_id = spec.instance_id
+        vms = self.vms
+        vms[instance_id] = vm
         console = self.console
         if console:
             self._log(vm, f"[    0.000000] Virtual node {self.node}: staging {spec.image_id}")
         delay = self.staging() + self.boot()
 
         def booted() -> None:
-            if self.vms.get(spec.instance_id) is not vm:
+            if vms.get(instance_id) is not vm:
                 return
             vm.running = True
             if console:
@@ -92,13 +94,16 @@ class VirtualHypervisor:
 
     def stop(self, instance_id: str, done: Done) -> None:
         """Tear the instance down after the modelled duration."""
-        vm = self.vms.get(instance_id)
-        if vm is not None:
-            self._log(vm, "reboot: Power down")
+        if self.console:
+            vm = self.vms.get(instance_id)
+            if vm is not None:
+                self._log(vm, "reboot: Power down")
+        vms, loads = self.vms, self.loads
 
         def gone() -> None:
-            self.vms.pop(instance_id, None)
-            self.loads.pop(instance_id, None)
+            vms.pop(instance_id, None)
+            if loads:
+                loads.pop(instance_id, None)
             done(OK)
 
         self.clock.call_later(self.teardown(), gone)
