@@ -130,7 +130,9 @@ class Simulation:
         self.clock.call_later(req.arrival - self.clock.env._now, partial(self._arrive, req))
 
     def _arrive(self, req: Request) -> None:
-        self._next_arrival()
+        nxt = next(self.workload, None)  # _next_arrival, inline (once per lifecycle)
+        if nxt is not None:
+            self.clock.call_later(nxt.arrival - self.clock.env._now, partial(self._arrive, nxt))
         self._count += 1
         iid = f"i-{self._count:08x}"
         demand = self._spec_cache.get(req.vm_type)
@@ -160,7 +162,9 @@ class Simulation:
         if state is _STAGING:
             live = self.live.get(iid)
             if live is not None and live.node < 0:
-                live.busy = self._spec_cache[live.req.vm_type].cores * self._cpu(live.req)
+                req = live.req
+                cpu = req.cpu if req.trace < 0 else self._cpu(req)
+                live.busy = self._spec_cache[req.vm_type].cores * cpu
                 live.node = self.cc.by_name[ev.node].index
                 self._add_load(live.node, live.busy)
         elif state is _RUNNING:
@@ -171,7 +175,7 @@ class Simulation:
             if live is None or live.running:
                 return
             live.running = True
-            self.metrics.waits.append(self.clock.env.now - live.t0)
+            self.metrics.waits.append(self.clock.env._now - live.t0)
             self.clock.call_later(live.req.lifetime, partial(self.cc.terminate_instance, iid))
         elif state is _TERMINATED:
             live = self.live.pop(iid, None)
