@@ -65,6 +65,23 @@ class RealClock:
         self.loop.call_soon_threadsafe(fn)
 
 
+def loop_of(clock: Clock) -> asyncio.AbstractEventLoop:
+    """The asyncio loop network clients of a component should use: a real clock's own
+    loop, or (for a virtual clock, which has none) the current one."""
+    if isinstance(clock, RealClock):
+        return clock.loop
+    return asyncio.get_event_loop()
+
+
+def call_from_thread(clock: Clock, fn: Callable[[], None]) -> None:
+    """Run ``fn`` on the control loop from a worker thread: through a real clock's loop,
+    or at once for a clock without one (a virtual clock runs no worker threads of its own)."""
+    if isinstance(clock, RealClock):
+        clock.call_soon_threadsafe(fn)
+    else:
+        fn()
+
+
 class ManualClock:
     """A clock advanced by hand; for unit tests of component logic."""
 

@@ -23,7 +23,7 @@ from server.app import CloudApp
 from server.auth.identity import ADMIN_ACCOUNT, Identity
 from server.auth.secrets import SecretBox, private_data_dir
 from server.cc.cluster import ClusterController
-from server.clock import RealClock
+from server.clock import Clock, RealClock
 from server.config import CloudConfig
 from server.db.store import Store, make_engine, migrate
 from server.nc.hypervisor import make_driver
@@ -138,7 +138,13 @@ class Components(TypedDict, total=False):
 class Cloud:
     """Everything one cloud process runs."""
 
-    def __init__(self, config: CloudConfig):
+    def __init__(self, config: CloudConfig, clock: Clock | None = None):
+        """Build the cloud ``config`` describes.
+
+        ``clock`` is the time every component runs on: by default the wall clock on the
+        asyncio loop (at the configured ``clock_speed``); the simulator passes a virtual
+        one, and then the whole cloud runs in simulated time.
+        """
         self.config = config
         #: The HTTPS endpoint's certificate files (set by the server when it serves HTTPS).
         self.tls: TLSFiles | None = None
@@ -146,7 +152,8 @@ class Cloud:
         private_data_dir(self.data_dir)  # 0700, and every file the cloud writes 0600
         #: Seals secrets at rest (access keys, the metadata secret, Walrus' master key).
         self.secrets = SecretBox.for_data_dir(self.data_dir)
-        self.clock = RealClock(speed=config.cloud["clock_speed"])
+        self.clock: Clock = clock if clock is not None else RealClock(
+            speed=config.cloud["clock_speed"])
         self.engine = make_engine(config.database_url)
         migrate(self.engine)
         self.store = Store(self.engine, self.secrets)
@@ -249,7 +256,8 @@ class Cloud:
 
     async def start(self) -> None:
         """Start every component on the running loop; bootstrap a new cloud."""
-        self.clock._loop = asyncio.get_running_loop()
+        if isinstance(self.clock, RealClock):  # a virtual clock is driven by its simulation
+            self.clock._loop = asyncio.get_running_loop()
         self.build_clusters()
         self.clc.start()
         for hook in self.start_hooks:

@@ -17,17 +17,19 @@ import simpy
 NORMAL = 1  # simpy.core.NORMAL: the priority of ordinary events
 
 
-class _Call:
-    """A scheduled call: the function, or None once it ran or was cancelled."""
+class _Call(list):  # type: ignore[type-arg]
+    """A scheduled call, ``[when, sequence, fn]``: its own queue entry (lists compare
+    element by element, and sequences are unique, so entries order by time, then by
+    scheduling order).  ``fn`` is None once the call ran or was cancelled.
 
-    __slots__ = ("fn",)
+    A list, so that scheduling builds one object in C rather than an entry and a handle.
+    """
 
-    def __init__(self, fn: Callable[[], None] | None):
-        self.fn = fn
+    __slots__ = ()
 
     def cancel(self) -> None:
         """Drop the call if it has not run yet."""
-        self.fn = None
+        self[2] = None
 
 
 #: Width (virtual seconds) of the calendar queue's buckets.
@@ -50,9 +52,9 @@ class SimpyClock:
     def __init__(self, env: simpy.Environment | None = None):
         self.env = env if env is not None else simpy.Environment(initial_time=0.0)
         self._seq = self.env._eid  # simpy's counter: one order for calls and events
-        self._current: list[tuple[float, int, _Call]] = []  # heap: the bucket being run
-        self._current_key = -math.inf
-        self._buckets: dict[int, list[tuple[float, int, _Call]]] = {}
+        self._current: list[_Call] = []  # heap: the bucket being run
+        self._current_key: float = -math.inf
+        self._buckets: dict[int, list[_Call]] = {}
         self._keys: list[int] = []  # heap of the keys of ``_buckets``
 
     def now(self) -> float:
@@ -64,22 +66,22 @@ class SimpyClock:
 
     def call_later(self, delay: float, fn: Callable[[], None]) -> _Call:
         """Run ``fn`` ``delay`` virtual seconds from now."""
-        call = _Call(fn)
-        when = self.env._now + delay if delay > 0 else self.env._now
+        now = self.env._now
+        when = now + delay if delay > 0 else now
+        call = _Call((when, next(self._seq), fn))
         key = int(when // BUCKET_SECONDS)
-        entry = (when, next(self._seq), call)
         if key <= self._current_key:
-            heapq.heappush(self._current, entry)
+            heapq.heappush(self._current, call)
         else:
             bucket = self._buckets.get(key)
             if bucket is None:
-                self._buckets[key] = [entry]
+                self._buckets[key] = [call]
                 heapq.heappush(self._keys, key)
             else:
-                bucket.append(entry)
+                bucket.append(call)
         return call
 
-    def _next_bucket(self) -> list[tuple[float, int, _Call]] | None:
+    def _next_bucket(self) -> list[_Call] | None:
         """Make the earliest waiting bucket current (None when no call waits)."""
         if not self._keys:
             return None
@@ -129,11 +131,11 @@ class SimpyClock:
             when = current[0][0]
             if when > limit or (when == limit and not inclusive):
                 break
-            call = pop(current)[2]
+            call = pop(current)
             env._now = when
-            fn = call.fn
+            fn = call[2]
             if fn is not None:
-                call.fn = None
+                call[2] = None
                 fn()
         if until is not None and until > env.now:
             env._now = until

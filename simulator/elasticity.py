@@ -30,18 +30,17 @@ hypervisor's load model), which the NCs report and CloudWatch publishes as
 from __future__ import annotations
 
 import bisect
-import contextlib
 import csv
 import datetime as dt
 import os
-import random
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import simpy
 
+from server import ids
 from server.cloud import Cloud
 from server.config import parse as parse_config
 from server.nc.types import NodeStatus
@@ -61,29 +60,6 @@ _ALARM_DEFAULTS = {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
                    "Statistic": "Average", "Period": 60, "EvaluationPeriods": 1}
 
 
-class VirtualTimeCloud(Cloud):
-    """The server's composition root on a simpy clock.
-
-    ``Cloud`` builds a real-time clock in its constructor and every component takes the
-    cloud's clock from it; this subclass answers ``clock`` with the virtual one (the
-    assignment in ``Cloud.__init__`` is ignored), so the components, the identity store
-    and the CCs all run in virtual time.
-    """
-
-    def __init__(self, config: Any, clock: SimpyClock):
-        self._virtual_clock = clock
-        super().__init__(config)
-
-    @property  # type: ignore[override]
-    def clock(self) -> SimpyClock:
-        """The simulation's clock."""
-        return self._virtual_clock
-
-    @clock.setter
-    def clock(self, _ignored: Any) -> None:
-        """Ignore ``Cloud.__init__``'s real-time clock."""
-
-
 def _strings(value: Any) -> Any:
     """A TOML value as query parameters: numbers and booleans as their wire text."""
     if isinstance(value, bool):
@@ -93,42 +69,6 @@ def _strings(value: Any) -> Any:
     if isinstance(value, list):
         return [_strings(v) for v in value]
     return str(value)
-
-
-class SeededIds:
-    """What ``server.ids`` draws identifiers with (``token_hex``, ``choice``), seeded.
-
-    The server names instances, images and accounts from ``secrets``; names break ties
-    (Auto Scaling terminates the lowest instance ID among equals), so which instance goes,
-    and with it which node empties and powers down, would differ between runs.  For the
-    length of a run the simulator hands ``server.ids`` this seeded source instead, and the
-    same file and seed give the same results.
-    """
-
-    def __init__(self, seed: int):
-        self._rng = random.Random(seed)
-
-    def token_hex(self, nbytes: int) -> str:
-        """``nbytes`` random bytes as hex."""
-        return self._rng.getrandbits(8 * nbytes).to_bytes(nbytes, "big").hex()
-
-    def choice(self, seq: Sequence[str]) -> str:
-        """One element of ``seq``."""
-        return self._rng.choice(seq)
-
-
-@contextlib.contextmanager
-def seeded_ids(seed: int) -> Iterator[None]:
-    """Draw the server's identifiers from :class:`SeededIds` inside the block."""
-    import server.ids as ids
-
-    names = vars(ids)  # the module's globals: what its functions look ``secrets`` up in
-    real = names["secrets"]
-    names["secrets"] = SeededIds(seed)
-    try:
-        yield
-    finally:
-        names["secrets"] = real
 
 
 class LoadTrace:
@@ -314,15 +254,20 @@ class ElasticityRun:
     # -- the run --------------------------------------------------------------------------
     def run(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Simulate; return the metrics and the time series."""
-        with tempfile.TemporaryDirectory(prefix="euca-sim-") as data_dir, \
-                seeded_ids(self.seed):
+        # The server names instances, images and accounts; names break ties (Auto Scaling
+        # terminates the lowest instance ID among equals), so which instance goes, and
+        # with it which node empties and powers down, follows the names: seeded, the same
+        # file and seed give the same results.
+        with tempfile.TemporaryDirectory(prefix="euca-sim-") as data_dir, ids.seeded(self.seed):
             return self._run(data_dir)
 
     def _run(self, data_dir: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         clock = SimpyClock(simpy.Environment(initial_time=EPOCH))
         self.start = EPOCH + self.warmup
         self.clock = clock
-        self.cloud = cloud = VirtualTimeCloud(self._config(data_dir), clock)
+        # The whole cloud (CLC, CCs and NCs, identity, Auto Scaling, CloudWatch) on the
+        # simulation's clock.
+        self.cloud = cloud = Cloud(self._config(data_dir), clock=clock)
         try:
             cloud.build_clusters()
             cloud.clc.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from server.cc.cluster import ClusterController, NodeView
@@ -125,10 +126,13 @@ class Simulation:
         req = next(self.workload, None)
         if req is None:
             return
-        self.clock.call_later(req.arrival - self.clock.env.now, lambda: self._arrive(req))
+        # partial, not a lambda: made and called in C, once per lifecycle
+        self.clock.call_later(req.arrival - self.clock.env._now, partial(self._arrive, req))
 
     def _arrive(self, req: Request) -> None:
-        self._next_arrival()
+        nxt = next(self.workload, None)  # _next_arrival, inline (once per lifecycle)
+        if nxt is not None:
+            self.clock.call_later(nxt.arrival - self.clock.env._now, partial(self._arrive, nxt))
         self._count += 1
         iid = f"i-{self._count:08x}"
         demand = self._spec_cache.get(req.vm_type)
@@ -136,9 +140,12 @@ class Simulation:
             self.metrics.rejected += 1
             return
         self.live[iid] = _Live(req, self.clock.env._now)
-        started = self.cc.run_instances((InstanceSpec(iid, req.vm_type, demand),), 1)
-        if started:
+        spec = InstanceSpec(iid, req.vm_type, demand)
+        # run_instances for one spec, without its sequences: place, then start
+        view = self.cc.place(spec)
+        if view is not None:
             self.metrics.placed += 1
+            self.cc.start_placed(view, spec)
         else:
             self.metrics.rejected += 1
             del self.live[iid]
@@ -155,7 +162,9 @@ class Simulation:
         if state is _STAGING:
             live = self.live.get(iid)
             if live is not None and live.node < 0:
-                live.busy = self._spec_cache[live.req.vm_type].cores * self._cpu(live.req)
+                req = live.req
+                cpu = req.cpu if req.trace < 0 else self._cpu(req)
+                live.busy = self._spec_cache[req.vm_type].cores * cpu
                 live.node = self.cc.by_name[ev.node].index
                 self._add_load(live.node, live.busy)
         elif state is _RUNNING:
@@ -166,9 +175,8 @@ class Simulation:
             if live is None or live.running:
                 return
             live.running = True
-            self.metrics.waits.append(self.clock.env.now - live.t0)
-            terminate = self.cc.terminate_instance
-            self.clock.call_later(live.req.lifetime, lambda: terminate(iid))
+            self.metrics.waits.append(self.clock.env._now - live.t0)
+            self.clock.call_later(live.req.lifetime, partial(self.cc.terminate_instance, iid))
         elif state is _TERMINATED:
             live = self.live.pop(iid, None)
             if live is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from server.clock import Clock
@@ -72,36 +73,37 @@ class VirtualHypervisor:
         """Stage, then boot after the modelled durations."""
         vm = VirtualInstance(spec)
         self.vms[spec.instance_id] = vm
-        console = self.console
-        if console:
+        if self.console:
             self._log(vm, f"[    0.000000] Virtual node {self.node}: staging {spec.image_id}")
         delay = self.staging() + self.boot()
+        # A partial of a method, not a closure: no cells and function object per instance.
+        self.clock.call_later(delay, partial(self._booted, vm, delay, done))
 
-        def booted() -> None:
-            if self.vms.get(spec.instance_id) is not vm:
-                return
-            vm.running = True
-            if console:
-                self._log(vm, f"[    {delay:.6f}] Booting {spec.instance_id} ({spec.vm_type}, "
-                              f"{spec.resources.cores} vCPU, {spec.resources.memory_mb} MB)")
-                self._log(vm, f"[    {delay:.6f}] eth0: {spec.private_ip or 'no address'}")
-                self._log(vm, f"{spec.instance_id} login:")
-            done(OK)
-
-        self.clock.call_later(delay, booted)
+    def _booted(self, vm: VirtualInstance, delay: float, done: Done) -> None:
+        spec = vm.spec
+        if self.vms.get(spec.instance_id) is not vm:
+            return
+        vm.running = True
+        if self.console:
+            self._log(vm, f"[    {delay:.6f}] Booting {spec.instance_id} ({spec.vm_type}, "
+                          f"{spec.resources.cores} vCPU, {spec.resources.memory_mb} MB)")
+            self._log(vm, f"[    {delay:.6f}] eth0: {spec.private_ip or 'no address'}")
+            self._log(vm, f"{spec.instance_id} login:")
+        done(OK)
 
     def stop(self, instance_id: str, done: Done) -> None:
         """Tear the instance down after the modelled duration."""
-        vm = self.vms.get(instance_id)
-        if vm is not None:
-            self._log(vm, "reboot: Power down")
+        if self.console:
+            vm = self.vms.get(instance_id)
+            if vm is not None:
+                self._log(vm, "reboot: Power down")
+        self.clock.call_later(self.teardown(), partial(self._gone, instance_id, done))
 
-        def gone() -> None:
-            self.vms.pop(instance_id, None)
+    def _gone(self, instance_id: str, done: Done) -> None:
+        self.vms.pop(instance_id, None)
+        if self.loads:
             self.loads.pop(instance_id, None)
-            done(OK)
-
-        self.clock.call_later(self.teardown(), gone)
+        done(OK)
 
     def reboot(self, instance_id: str, done: Done) -> None:
         """Reboot: the console shows it, the instance returns after the boot time."""

@@ -194,8 +194,15 @@ def alarm_specs(pol: Policy) -> list[dict[str, Any]]:
 
 def target_tracking_capacity(group: Group, pol: Policy, metric_value: float,
                              current: int | None = None) -> int:
-    """The capacity that brings the tracked metric to its target (proportional, as AWS
-    scales): ceil(current * value / target) out, floor in, within the group's bounds.
+    """The capacity that brings the tracked metric to its target, as AWS scales: out in
+    proportion to the metric (ceil(current * value / target)), in conservatively.
+
+    Scaling in removes capacity only as far as the metric, spread over the instances that
+    remain, stays at or under the target: ceil, not floor, of the proportional capacity.
+    (AWS: target tracking scales out as fast as it can but in gradually, and does not
+    remove capacity that would put the metric back above the target.)  Rounding down
+    would flap: two instances at 30 % of a 50 % target give 1.2, one instance would run
+    at 60 %, and the next scale-out would bring the second back.
 
     ``current`` is the capacity the metric describes (the desired capacity unless
     instances still warming up are left out): scaling out never goes below the desired
@@ -209,7 +216,9 @@ def target_tracking_capacity(group: Group, pol: Policy, metric_value: float,
     if metric_value > target:
         new = max(math.ceil(wanted), group.desired)
     else:
-        new = math.floor(wanted)
+        # The fewest instances that keep the metric at or under the target (a hair of
+        # tolerance: 3 x 33.33 % / 50 % is 2, not 2.0000000001).
+        new = math.ceil(wanted - 1e-9)
         if current is not None and current < group.desired:
             new = group.desired  # no scale-in while a scale-out is warming up
     if conf.get("DisableScaleIn") and new < group.desired:

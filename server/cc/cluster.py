@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from server.cc.index import NodeIndex
+from server.cc.index import BLOCK, NodeIndex
 from server.cc.migration import Migrations
 from server.cc.policies import Policy, make_policy
 from server.clock import Cancel, Clock
@@ -211,16 +211,22 @@ class ClusterController:
         asleep = status is _ASLEEP
         avail = view.avail
         cores, memory, disk = avail.cores, avail.memory_mb, avail.disk_gb
-        # Inlined Resources.fits: this runs for every placement and every termination.
+        block, bit = divmod(i, BLOCK)
+        bit = 1 << bit
+        # Inlined Resources.fits, and each index touched only when the node's membership
+        # changes: this runs for every placement and every termination, and most of them
+        # leave most indices as they were.
         for c, m, d, awake_index, asleep_index in table:
             fits = cores >= c and memory >= m and disk >= d
             if awake and fits:
-                awake_index.add(i)
-            else:
+                if not awake_index.blocks[block] & bit:
+                    awake_index.add(i)
+            elif awake_index.blocks[block] & bit:
                 awake_index.discard(i)
             if asleep and fits:
-                asleep_index.add(i)
-            else:
+                if not asleep_index.blocks[block] & bit:
+                    asleep_index.add(i)
+            elif asleep_index.blocks[block] & bit:
                 asleep_index.discard(i)
 
     # -- placement (CC RunInstances) ------------------------------------------------
@@ -240,18 +246,22 @@ class ClusterController:
 
     def place(self, spec: InstanceSpec) -> NodeView | None:
         """Reserve a node for one instance (no NC call yet); None when nothing fits."""
-        if len(self.instance_node) >= self.max_instances or not self.available:
+        instance_node = self.instance_node
+        if len(instance_node) >= self.max_instances or not self.available:
             return None
-        awake, asleep = self._indices_for(spec)
-        i = self.policy.choose(awake, asleep)
+        demand = spec.resources
+        if self.demands.get(spec.vm_type) is demand:  # _indices_for's common case, inline
+            i = self.policy.choose(self._awake[spec.vm_type], self._asleep[spec.vm_type])
+        else:
+            i = self.policy.choose(*self._indices_for(spec))
         if i is None:
             return None
         view = self.nodes[i]
         self.policy.placed(i, len(self.nodes))
-        view.avail = view.avail.minus(spec.resources)
+        view.avail = view.avail.minus(demand)
         view.instances.add(spec.instance_id)
-        self.instance_node[spec.instance_id] = view
-        self.instance_demand[spec.instance_id] = spec.resources
+        instance_node[spec.instance_id] = view
+        self.instance_demand[spec.instance_id] = demand
         if view.idle_timer is not None:
             view.idle_timer.cancel()
             view.idle_timer = None

@@ -36,6 +36,7 @@ from server.auth.authz import action, each_param
 from server.clc.filters import Filters
 from server.clc.instances import IncorrectInstanceState, get_instance
 from server.clc.model import Instance, Record
+from server.clock import call_from_thread
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
@@ -159,7 +160,7 @@ class BundleTasks:
                              name=f"bundle-{task.id}").start()
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
-        self.clock.call_soon_threadsafe(fn)
+        call_from_thread(self.clock, fn)
 
     def _after_phase(self, task: BundleTask, fn: Callable[[], None]) -> None:
         """From a worker: run ``fn`` on the loop once the current state has lasted

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from server.clock import Clock
@@ -111,16 +112,18 @@ class NodeController:
         inst.state = state
         now = inst.since = self.clock.now()
         spec = inst.spec
-        if old in HOLDS_RESOURCES and state not in HOLDS_RESOURCES:
+        if state is not _TERMINATED:  # every other state holds the instance's resources
+            self.report(InstanceEvent(spec.instance_id, self.name, state, now, reason))
+            return
+        if old in HOLDS_RESOURCES:
             self._used = self._used.minus(spec.resources)
         self.report(InstanceEvent(spec.instance_id, self.name, state, now, reason))
-        if state is _TERMINATED:
-            # Forgotten lazily (see _purge) rather than by a timer per instance: at a
-            # million instances the timers would be a fifth of all scheduled events.
-            graveyard = self._graveyard
-            graveyard.append((now + self.teardown_forget_seconds, spec.instance_id))
-            if graveyard[0][0] <= now:
-                self._purge()  # keeps a quiet node's graveyard to the last few minutes
+        # Forgotten lazily (see _purge) rather than by a timer per instance: at a
+        # million instances the timers would be a fifth of all scheduled events.
+        graveyard = self._graveyard
+        graveyard.append((now + self.teardown_forget_seconds, spec.instance_id))
+        if graveyard[0][0] <= now:
+            self._purge()  # keeps a quiet node's graveyard to the last few minutes
 
     def _purge(self) -> None:
         """Forget instances torn down more than ``teardown_forget_seconds`` ago."""
@@ -137,46 +140,53 @@ class NodeController:
     # -- operations (ncRunInstance, ncTerminateInstance, ...) -----------------------
     def run_instance(self, spec: InstanceSpec) -> None:
         """Start staging an instance; the driver reports when it runs."""
-        self._purge()
-        existing = self.instances.get(spec.instance_id)
+        now = self.clock.now()
+        graveyard = self._graveyard
+        if graveyard and graveyard[0][0] <= now:  # _purge's own test, without the call
+            self._purge()
+        instance_id = spec.instance_id
+        instances = self.instances
+        existing = instances.get(instance_id)
         if existing is not None:
             if existing.state is not _TERMINATED:
-                raise IllegalTransition(f"{spec.instance_id} already on {self.name}")
+                raise IllegalTransition(f"{instance_id} already on {self.name}")
             # A stopped EBS instance starting again where it last ran: the old record is
             # only kept so the CC can still see it torn down.
-            del self.instances[spec.instance_id]
-        now = self.clock.now()
+            del instances[instance_id]
         inst = NodeInstance(spec, _STAGING, now, now)
         # Volumes given at launch (EBS root, -b mappings) are attached like later ones.
         if spec.block_devices:
             inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
-        self.instances[spec.instance_id] = inst
+        instances[instance_id] = inst
         self._used = self._used.plus(spec.resources)
-        self.report(InstanceEvent(spec.instance_id, self.name, _STAGING, now))
+        self.report(InstanceEvent(instance_id, self.name, _STAGING, now))
+        # Driver callbacks are partials of methods rather than closures: no cells and
+        # function objects per instance (a simulation keeps ~10^5 of them pending).
+        self.driver.start(spec, partial(self._started, inst))
 
-        def started(outcome: Outcome) -> None:
-            if inst.state not in (_STAGING, _BOOTING):
-                return  # terminated while booting: the teardown path owns it now
-            if outcome.ok:
-                self._move(inst, _RUNNING)
-            else:
-                self._move(inst, _FAILED, outcome.error)
-                self.terminate_instance(spec.instance_id)
-
-        self.driver.start(spec, started)
+    def _started(self, inst: NodeInstance, outcome: Outcome) -> None:
+        """The driver's report on a start: the instance runs, or failed and is torn down."""
+        state = inst.state
+        if state is not _STAGING and state is not _BOOTING:
+            return  # terminated while booting: the teardown path owns it now
+        if outcome.ok:
+            self._move(inst, _RUNNING)
+        else:
+            self._move(inst, _FAILED, outcome.error)
+            self.terminate_instance(inst.spec.instance_id)
 
     def terminate_instance(self, instance_id: str) -> None:
         """Tear an instance down (idempotent for instances already going)."""
         inst = self.instances.get(instance_id)
-        if inst is None or inst.state in (_SHUTTING_DOWN, _TERMINATED):
+        if inst is None or inst.state is _SHUTTING_DOWN or inst.state is _TERMINATED:
             return
         self._move(inst, _SHUTTING_DOWN)
+        self.driver.stop(instance_id, partial(self._stopped, inst))
 
-        def stopped(outcome: Outcome) -> None:
-            if inst.state is _SHUTTING_DOWN:
-                self._move(inst, _TERMINATED, "" if outcome.ok else outcome.error)
-
-        self.driver.stop(instance_id, stopped)
+    def _stopped(self, inst: NodeInstance, outcome: Outcome) -> None:
+        """The driver's report on a teardown: the instance is gone."""
+        if inst.state is _SHUTTING_DOWN:
+            self._move(inst, _TERMINATED, "" if outcome.ok else outcome.error)
 
     def reboot_instance(self, instance_id: str) -> None:
         """Reboot a running instance."""

@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from server.clock import loop_of
 from server.nc.types import NodeStatus
 from server.remote.cluster_client import DEFAULT_CLC_POLL, RemoteCluster
 from server.remote.cluster_server import DEFAULT_POLL_INTERVAL
@@ -180,7 +181,7 @@ def register_cluster(cloud: Cloud, zone: str, address: str) -> RemoteCluster:
         components=frozenset({"clc", "walrus", "sc"})))
     client = InternalClient(settings.url(address), _keyring(cloud), timeout=5.0,
                             verify=settings.tls_verify())
-    remote = RemoteCluster(zone, client, cloud.clock.loop,
+    remote = RemoteCluster(zone, client, loop_of(cloud.clock),
                            poll_interval=settings.clc_poll_interval)
     remote.sync(timeout=2.0)  # the CLC restores its instances against the CC's view
     cloud.clusters[zone] = remote

@@ -83,12 +83,36 @@ def test_target_tracking_alarms_and_capacity() -> None:
     assert low["Threshold"] == 45.0 and low["AlarmActions"] == ["arn:pol"]
     group = Group("1/web", "1", "web", "arn:g", 1, 10, 2, ["a"], 0.0)
     assert target_tracking_capacity(group, pol, 90.0) == 4  # ceil(2 * 90 / 50)
-    assert target_tracking_capacity(group, pol, 20.0) == 1  # floor(0.8), at least min
+    assert target_tracking_capacity(group, pol, 20.0) == 1  # ceil(0.8)
     assert target_tracking_capacity(group, pol, 500.0) == 10  # max size
     # One of the two still warming up: the metric describes one instance.
     assert target_tracking_capacity(group, pol, 90.0, current=1) == 2  # not launched twice
     assert target_tracking_capacity(group, pol, 20.0, current=1) == 2  # no scale-in yet
     assert target_tracking_capacity(group, pol, 20.0, current=2) == 1
+
+
+def test_target_tracking_scales_in_only_as_far_as_the_target_holds() -> None:
+    """Scale-in is conservative (as AWS's): the group keeps the capacity at which the
+    metric stays at or under the target.  Two instances at 30 % of a 50 % target stay
+    two (one would run at 60 % and scale out again: the flap rounding down made)."""
+    from server.autoscaling.model import Group, Policy
+    from server.autoscaling.policies import target_tracking_capacity
+
+    pol = Policy("1/web/cpu", "1", "cpu", "web", "arn:pol", "TargetTrackingScaling",
+                 target_tracking={"TargetValue": 50.0, "PredefinedMetricSpecification":
+                                  {"PredefinedMetricType": "ASGAverageCPUUtilization"}})
+    two = Group("1/web", "1", "web", "arn:g", 1, 10, 2, ["a"], 0.0)
+    assert target_tracking_capacity(two, pol, 30.0) == 2   # 1.2 instances' worth: stays
+    assert target_tracking_capacity(two, pol, 25.0) == 1   # exactly one at 50 %
+    five = Group("1/web", "1", "web", "arn:g", 1, 10, 5, ["a"], 0.0)
+    assert target_tracking_capacity(five, pol, 30.0) == 3  # 3 at exactly 50 %
+    assert target_tracking_capacity(five, pol, 31.0) == 4  # 3 would be at 51.7 %
+    three = Group("1/web", "1", "web", "arn:g", 1, 10, 3, ["a"], 0.0)
+    assert target_tracking_capacity(three, pol, 100.0 / 3) == 2  # 2 at 50.000..., not 3
+    # With scale-in disabled, nothing goes.
+    keep = Policy("1/web/cpu", "1", "cpu", "web", "arn:pol", "TargetTrackingScaling",
+                  target_tracking={"TargetValue": 50.0, "DisableScaleIn": True})
+    assert target_tracking_capacity(five, keep, 5.0) == 5
 
 
 def test_members_of_a_removed_zone_are_moved() -> None:
