@@ -77,31 +77,38 @@ def render_instance(inst: Instance, admin: bool, tags: dict[str, str] | None,
     profile = inst.iam_profile
     profile_xml = f"<iamInstanceProfile><arn>{e(profile[0])}</arn><id>{e(profile[1])}" \
                   "</id></iamInstanceProfile>" if profile else ""
-    virtualization = inst.virtualization_type
+    # The fields every item has, checked for XML specials at once (they seldom have any).
+    fields: tuple[str, ...] = (inst.image_id, inst.vm_type, inst.zone, inst.monitoring, inst.architecture,
+              inst.root_device_type, inst.root_device_name, inst.virtualization_type)
+    joined = "".join(fields)
+    if "&" in joined or "<" in joined or ">" in joined or '"' in joined:
+        fields = tuple(map(e, fields))
+    image, vm_type, zone, monitoring, architecture, root_type, root_name, virtualization = \
+        fields
     return Raw(
-        f"<item><instanceId>{inst.id}</instanceId><imageId>{e(inst.image_id)}</imageId>"
+        f"<item><instanceId>{inst.id}</instanceId><imageId>{image}</imageId>"
         f"{_STATE_XML[inst.state]}"
         f"{dns_name(private, domain) if private else ''}</privateDnsName><dnsName>"
         f"{dns_name(public, domain) if public else ''}</dnsName>"
         f"{'<reason>' + e(reason) + '</reason>' if reason else ''}"
         f"{'<keyName>' + e(inst.key_name) + '</keyName>' if inst.key_name else ''}"
         f"<amiLaunchIndex>{inst.launch_index}</amiLaunchIndex><productCodes></productCodes>"
-        f"<instanceType>{e(inst.vm_type)}</instanceType>"
+        f"<instanceType>{vm_type}</instanceType>"
         f"<launchTime>{iso8601(inst.launch_time)}</launchTime><placement><availabilityZone>"
-        f"{e(inst.zone)}</availabilityZone><tenancy>default</tenancy>"
+        f"{zone}</availabilityZone><tenancy>default</tenancy>"
         f"{'<hostId>' + e(inst.node) + '</hostId>' if admin and inst.node else ''}</placement>"
         f"{'<kernelId>' + e(inst.kernel_id) + '</kernelId>' if inst.kernel_id else ''}"
         f"{'<ramdiskId>' + e(inst.ramdisk_id) + '</ramdiskId>' if inst.ramdisk_id else ''}"
         f"{'<platform>' + e(inst.platform) + '</platform>' if inst.platform else ''}"
-        f"<monitoring><state>{e(inst.monitoring)}</state></monitoring>"
+        f"<monitoring><state>{monitoring}</state></monitoring>"
         f"{'<privateIpAddress>' + e(private) + '</privateIpAddress>' if private else ''}"
         f"{'<ipAddress>' + e(public) + '</ipAddress>' if public else ''}"
         f"<groupSet>{group_xml}</groupSet>"
         f"{reason_xml}"
-        f"<architecture>{e(inst.architecture)}</architecture><rootDeviceType>"
-        f"{e(inst.root_device_type)}</rootDeviceType><rootDeviceName>"
-        f"{e(inst.root_device_name)}</rootDeviceName><blockDeviceMapping>{devices}"
-        f"</blockDeviceMapping><virtualizationType>{e(virtualization)}</virtualizationType>"
+        f"<architecture>{architecture}</architecture><rootDeviceType>"
+        f"{root_type}</rootDeviceType><rootDeviceName>"
+        f"{root_name}</rootDeviceName><blockDeviceMapping>{devices}"
+        f"</blockDeviceMapping><virtualizationType>{virtualization}</virtualizationType>"
         f"{'<clientToken>' + e(inst.client_token) + '</clientToken>' if inst.client_token else ''}"
         f"{tag_xml}<hypervisor>{'xen' if virtualization == 'paravirtual' else 'kvm'}"
         "</hypervisor><networkInterfaceSet></networkInterfaceSet><ebsOptimized>"
