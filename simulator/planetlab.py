@@ -164,15 +164,33 @@ class _Accounts:
         self.vm_migration_loss = [0.0] * vms
         self.violations = 0          # under-allocated VM intervals (for the average)
         self.violation_sum = 0.0
+        # Helper.getTimesBeforeHostShutdown: over each host's final history, entries going
+        # from active to inactive, starting from "active" (so a host never used counts once).
+        self.host_was_active = [True] * hosts
+        self.shutdowns = 0
 
     def host(self, i: int, t: float, allocated: float, requested: float, active: bool) -> None:
         last = self.host_last[i]
-        if last is not None and last[0] != t and last[3]:
-            dt = t - last[0]
-            self.host_active[i] += dt
-            if last[1] < last[2]:
-                self.host_violation[i] += dt
+        if last is not None and last[0] != t:
+            self._settle_host(i, last[3])
+            if last[3]:
+                dt = t - last[0]
+                self.host_active[i] += dt
+                if last[1] < last[2]:
+                    self.host_violation[i] += dt
         self.host_last[i] = (t, allocated, requested, active)
+
+    def _settle_host(self, i: int, active: bool) -> None:
+        # An entry is final once a later instant follows it (same-instant ones replace it).
+        if self.host_was_active[i] and not active:
+            self.shutdowns += 1
+        self.host_was_active[i] = active
+
+    def host_shutdowns(self) -> int:
+        """Helper.getTimesBeforeHostShutdown's count over the histories so far."""
+        pending = sum(1 for i, last in enumerate(self.host_last)
+                      if last is not None and self.host_was_active[i] and not last[3])
+        return self.shutdowns + pending
 
     def vm(self, i: int, t: float, allocated: float, requested: float, migrating: bool) -> None:
         last = self.vm_last[i]
@@ -561,6 +579,7 @@ class PlanetLabRun:
             "sla_average_pct": round(average * 100.0, 6),
             "slatah_mean_pct": round(slatah_mean * 100.0, 6),
             "pdm_mean_pct": round(pdm_mean * 100.0, 6),
+            "host_shutdowns": acc.host_shutdowns(),
             "finished_vms": self.finished_vms,
             "failed_creations": self.failed_creations,
             "failed_migrations": self.failed_migrations,
