@@ -72,6 +72,8 @@ class PlanetLabConfig:
     # When the datacentre's updates come after each multiple of the interval: CloudSim's
     # minimum time between events (0.01 s; 0.1 s keeps VM histories, see the README).
     event_offset: float = EVENT_OFFSET
+    # Seeds random VM selection (RS), the only random choice in these experiments.
+    seed: int = 0
     host_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_HOST_TYPES))
     vm_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_VM_TYPES))
 
@@ -135,8 +137,9 @@ def load_traces(trace_dir: str, limit: int | None = None, order: Sequence[str] |
     return out
 
 
-def parse_policy(policy: str) -> tuple[str, Consolidator | None]:
-    """``npa``, ``dvfs`` or ``<detector>-<selector>-<parameter>`` (e.g. ``thr-mmt-0.8``)."""
+def parse_policy(policy: str, seed: int = 0) -> tuple[str, Consolidator | None]:
+    """``npa``, ``dvfs`` or ``<detector>-<selector>-<parameter>`` (e.g. ``thr-mmt-0.8``);
+    ``seed`` seeds random selection (``rs``)."""
     p = policy.lower()
     if p in ("npa", "dvfs"):
         return p, None
@@ -146,7 +149,7 @@ def parse_policy(policy: str) -> tuple[str, Consolidator | None]:
     except ValueError:
         raise ValueError(f"unknown policy {policy!r}: npa, dvfs or DETECTOR-SELECTOR-PARAMETER "
                          "(e.g. thr-mmt-0.8)") from None
-    return "migration", make_consolidator(det, sel, value)
+    return "migration", make_consolidator(det, sel, value, seed)
 
 
 class _Accounts:
@@ -214,7 +217,7 @@ class PlanetLabRun:
                  progress: Callable[[int, int, int], None] | None = None):
         self.cfg = cfg
         self.progress = progress
-        self.mode, self.consolidator = parse_policy(cfg.policy)
+        self.mode, self.consolidator = parse_policy(cfg.policy, cfg.seed)
         self.traces = load_traces(cfg.trace_dir, cfg.vms, cfg.trace_order)
         if not self.traces:
             raise ValueError(f"no trace files in {cfg.trace_dir}")
