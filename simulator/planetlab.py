@@ -252,8 +252,9 @@ class PlanetLabRun:
             vt = cfg.vm_types[i // block]
             self.vms.append(VmLoad(f"i-{i:04d}", i, float(vt["mips"]), float(vt["ram_mb"]),
                                    float(vt.get("bw_mbit", 100))))
-        # CloudSim reads 289 samples from files of 288: the last one is 0.
-        self.samples = [list(t) + [0.0] * max(0, cfg.steps + 1 - len(t)) for _, t in self.traces]
+        # CloudSim keeps 289 samples from files of 288: the last one repeats the 288th
+        # (UtilizationModelPlanetLabInMemory's constructor), so the final interval is flat.
+        self.samples = [_padded(t, cfg.steps + 1) for _, t in self.traces]
         self.by_id = {vm.id: vm for vm in self.vms}
         self.cc.migrations.listeners.append(self._migrated)
         self.accounts = _Accounts(cfg.hosts, n)
@@ -590,6 +591,13 @@ class PlanetLabRun:
             "cc_migrations_completed": self.cc.migrations.completed,
             "active_host_hours": round(active / 3600.0, 4),
         }
+
+
+def _padded(samples: list[float], n: int) -> list[float]:
+    """``samples`` to ``n`` values, the missing ones repeating the last."""
+    out = list(samples[:n])
+    out.extend([out[-1] if out else 0.0] * (n - len(out)))
+    return out
 
 
 def _zero() -> float:
