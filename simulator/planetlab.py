@@ -7,7 +7,7 @@ supplies the workload (one CPU trace per VM, a sample every 300 s) and measures 
 CloudSim 3.0.3 measures, with its timing: see ``simulator/README.md`` ("PlanetLab
 validation") for each rule and the CloudSim method it follows.  In short:
 
-- the datacentre updates every host at ``0.01 + 300 k`` s and whenever a migration
+- the datacentre updates every host at ``0.1 + 300 k`` s and whenever a migration
   ends; a VM asks for its trace interpolated at that instant;
 - energy is the trapezoid of each host's SPECpower draw between two updates, nothing
   when the host was idle at the first of them;
@@ -47,9 +47,9 @@ DEFAULT_VM_TYPES = [
     {"name": "micro", "mips": 500, "ram_mb": 613, "bw_mbit": 100},
 ]
 #: CloudSim's datacentre events come one "minimum time between events" after each
-#: multiple of the interval (the VM-creation acknowledgements arrive that late): 0.01 s
-#: in the CloudSim 3.0.3 runs this model is checked against (see simulator/README.md).
-EVENT_OFFSET = 0.01
+#: multiple of the interval (the VM-creation acknowledgements arrive that late): 0.1 s
+#: in CloudSim 3.0.3 (its runs print their update times: 300.1, 600.1, ...).
+EVENT_OFFSET = 0.1
 #: A host is "fully" used between 100 % and 101 % (CloudSim rounds such values to 1).
 FULL_SLACK = 1.01
 
@@ -70,7 +70,7 @@ class PlanetLabConfig:
     # Trace file names in the order VMs take them (default: the directory listing).
     trace_order: list[str] | None = None
     # When the datacentre's updates come after each multiple of the interval: CloudSim's
-    # minimum time between events (0.01 s; 0.1 s keeps VM histories, see the README).
+    # minimum time between events (0.1 s; VM histories are kept only with 0.1).
     event_offset: float = EVENT_OFFSET
     # Seeds random VM selection (RS), the only random choice in these experiments.
     seed: int = 0
@@ -516,7 +516,7 @@ class PlanetLabRun:
                 break
             self.clock.run(until=t)
             # PowerVm.updateVmProcessing records a VM's utilisation only at updates where
-            # (t - 0.1) mod interval == 0: every round with a 0.1 s offset, none with 0.01.
+            # (t - 0.1) mod interval == 0: every round with CloudSim's 0.1 s offset.
             self._update_all(t, record_history=math.fmod(t - 0.1, cfg.interval) == 0.0)
             moved = 0
             if self.consolidator is not None:

@@ -52,8 +52,8 @@ def test_vms_take_the_traces_in_the_given_order() -> None:
 
 def test_npa_is_every_host_at_full_power_until_the_last_update() -> None:
     m = run("npa", hosts=10, vms=12, steps=13)
-    # CloudSim's datacentre events come at 0.01 + 300 k s; the last before 13 x 300 s.
-    assert m["energy_kwh"] == pytest.approx(5 * (117 + 135) * (12 * 300 + 0.01) / 3.6e6)
+    # CloudSim's datacentre events come at 0.1 + 300 k s; the last before 13 x 300 s.
+    assert m["energy_kwh"] == pytest.approx(5 * (117 + 135) * (12 * 300 + 0.1) / 3.6e6)
     assert m["migrations"] == 0
 
 
@@ -88,14 +88,15 @@ def test_idle_vms_finish_and_leave_as_in_cloudsim() -> None:
 
 
 def test_vm_histories_follow_cloudsims_event_times() -> None:
-    # PowerVm records only at updates 0.1 s after a multiple of the interval: with the
-    # 0.01 s minimum between events no history is kept, so IQR is its THR 0.7 fallback.
+    # PowerVm records only at updates 0.1 s after a multiple of the interval (CloudSim's
+    # event times): with updates 0.01 s after, no history is kept, so IQR is its THR 0.7
+    # fallback; at CloudSim's 0.1 s it is not.
     kw: dict[str, object] = {"hosts": 40, "vms": 60, "steps": 36}
-    iqr = run("iqr-mmt-1.5", **kw)
-    thr = run("thr-mmt-0.7", **kw)
+    iqr = run("iqr-mmt-1.5", event_offset=0.01, **kw)
+    thr = run("thr-mmt-0.7", event_offset=0.01, **kw)
     for key in ("energy_kwh", "migrations", "slatah_pct", "pdm_pct"):
         assert iqr[key] == thr[key], key
-    assert run("iqr-mmt-1.5", event_offset=0.1, **kw)["energy_kwh"] != iqr["energy_kwh"]
+    assert run("iqr-mmt-1.5", **kw)["energy_kwh"] != run("thr-mmt-0.7", **kw)["energy_kwh"]
 
 
 def test_unknown_policy_is_one_readable_error() -> None:
