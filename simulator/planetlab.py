@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.cc.cluster import ClusterController
-from server.cc.consolidation import Consolidator, find_host, first_fit, make_consolidator
+from server.cc.consolidation import (
+    Consolidator,
+    OverloadDetector,
+    find_host,
+    first_fit,
+    make_consolidator,
+)
 from server.cc.loadmodel import HostLoad, VmLoad
 from server.nc.node import NodeController
 from server.nc.types import InstanceSpec, Outcome, Resources
@@ -210,6 +216,31 @@ class _Accounts:
         self.vm_last[i] = (t, allocated, requested, migrating)
 
 
+class _AtCreation:
+    """The overload check of PABFD while the VMs are created (at 0 s).
+
+    A VM created earlier already holds its full MIPS on its host, but asks for nothing
+    until its cloudlet arrives (``Vm.getCurrentRequestedMips`` is the cloudlet
+    scheduler's once ``processVmCreate`` has cleared ``isBeingInstantiated``), and no VM
+    has a history yet: so ``isHostOverUtilizedAfterAllocation`` judges the new VM's
+    request alone, on an otherwise empty host.
+    """
+
+    def __init__(self, detector: OverloadDetector):
+        self.detector = detector
+        self._probes: dict[tuple[float, float], HostLoad] = {}
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """The detector's verdict on ``extra`` alone on a host like ``host``."""
+        key = (host.mips, host.bw)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = HostLoad(host.index, host.name, 1, host.mips, host.ram_mb, host.bw,
+                             host.power)
+            self._probes[key] = probe
+        return self.detector.overloaded(probe, extra)
+
+
 class PlanetLabRun:
     """One run of the validation; :meth:`run` returns the metrics and a time series."""
 
@@ -300,11 +331,11 @@ class PlanetLabRun:
     def _place_initial(self) -> None:
         classes = self._idle_classes()
         busy: list[HostLoad] = []  # hosts given a VM so far, in index order
+        check = (_AtCreation(self.consolidator.detector) if self.consolidator is not None
+                 else None)
         for vm in self.vms:  # VMs are created asking for their full MIPS
             if self.mode == "migration":
-                assert self.consolidator is not None
-                host = find_host(vm, busy, set(), self.consolidator.detector,
-                                 idle_classes=classes)
+                host = find_host(vm, busy, set(), check, idle_classes=classes)
                 if host is not None and not host.vms:
                     bisect.insort(busy, host, key=lambda h: h.index)
             else:
