@@ -97,14 +97,20 @@ def main() -> None:
     ap.add_argument("--trace-dir", default=find_trace_dir())
     ap.add_argument("--only", default=None, help="comma-separated policies to compare")
     ap.add_argument("--order", default=None, help="only rows of this order")
+    ap.add_argument("--markdown", action="store_true",
+                    help="one Markdown table row per comparison (CloudSim / ours)")
     args = ap.parse_args()
     orders_dir = args.orders or next(
         (d for d in (os.path.join(os.path.dirname(os.path.abspath(args.csv)), "orders"),
                      os.path.join(HERE, "..", "simulator", "reference", "orders"))
          if os.path.isdir(d)), ".")
     only = set(args.only.split(",")) if args.only else None
-    print(f"{'policy':<13}{'order':<10}{'':>5}{'energy kWh':>11}{'migrations':>11}"
-          f"{'SLATAH %':>10}{'PDM %':>8}{'SLAV %':>10}{'shutdowns':>10}{'CPU s':>8}")
+    if args.markdown:
+        print("| policy | order | energy kWh CloudSim / ours | migrations | SLATAH % | PDM % "
+              "| CPU s |\n|---|---|---|---|---|---|---|")
+    else:
+        print(f"{'policy':<13}{'order':<10}{'':>5}{'energy kWh':>11}{'migrations':>11}"
+              f"{'SLATAH %':>10}{'PDM %':>8}{'SLAV %':>10}{'shutdowns':>10}{'CPU s':>8}")
     worst: dict[str, float] = {}
     for row in read_rows(args.csv):
         policy = policy_name(row["experiment"])
@@ -124,6 +130,17 @@ def main() -> None:
         mine = {"energy": ours["energy_kwh"], "migrations": ours["migrations"],
                 "slatah": ours["slatah_pct"], "pdm": ours["pdm_pct"], "sla": ours["slav_pct"],
                 "shutdowns": ours.get("host_shutdowns", 0), "cpu": cpu}
+        for key in ("energy", "migrations", "slatah", "pdm"):
+            if theirs[key]:
+                off = abs(float(mine[key]) / theirs[key] - 1.0)
+                worst[key] = max(worst.get(key, 0.0), off)
+        if args.markdown:
+            print(f"| {policy} | {row['order']} | {theirs['energy']:.2f} / {mine['energy']:.2f} "
+                  f"| {theirs['migrations']:.0f} / {mine['migrations']} "
+                  f"| {theirs['slatah']:.3f} / {mine['slatah']:.3f} "
+                  f"| {theirs['pdm']:.4f} / {mine['pdm']:.4f} "
+                  f"| {theirs['cpu']:.1f} / {mine['cpu']:.1f} |", flush=True)
+            continue
         print(f"{policy:<13}{row['order']:<10}{'CS':>5}{theirs['energy']:>11.2f}"
               f"{theirs['migrations']:>11.0f}{theirs['slatah']:>10.3f}{theirs['pdm']:>8.3f}"
               f"{theirs['sla']:>10.5f}{theirs['shutdowns']:>10.0f}{theirs['cpu']:>8.1f}")
@@ -134,10 +151,6 @@ def main() -> None:
         print(f"{'':<23}{'x':>5}{ratios['energy']:>11}{ratios['migrations']:>11}"
               f"{ratios['slatah']:>10}{ratios['pdm']:>8}{ratios['sla']:>10}"
               f"{ratios['shutdowns']:>10}{ratios['cpu']:>8}", flush=True)
-        for key in ("energy", "migrations", "slatah", "pdm"):
-            if theirs[key]:
-                off = abs(float(mine[key]) / theirs[key] - 1.0)
-                worst[key] = max(worst.get(key, 0.0), off)
     if worst:
         print("largest deviation: " + ", ".join(f"{k} {v * 100:.1f} %" for k, v in worst.items()))
 
