@@ -192,8 +192,12 @@ class MaximumCorrelation:
             return None
         m = min(len(vm.history) for vm in vms)
         n = len(vms)
-        if n < 2 or m <= n:  # not enough degrees of freedom for the regressions
+        if n < 2 or m < n:  # not enough degrees of freedom for the regressions
             return self.fallback.select(host)
+        if m == n:
+            # Exactly determined: every regression fits its samples, so every R² is 1
+            # (the residuals' squares vanish beside 1) and the first instance wins.
+            return vms[0]
         ids = [vm.id for vm in vms]
         solved = self._downdated(host.index, ids, m)
         if solved is None:
