@@ -7,7 +7,7 @@ supplies the workload (one CPU trace per VM, a sample every 300 s) and measures 
 CloudSim 3.0.3 measures, with its timing: see ``simulator/README.md`` ("PlanetLab
 validation") for each rule and the CloudSim method it follows.  In short:
 
-- the datacentre updates every host at ``0.01 + 300 k`` s and whenever a migration
+- the datacentre updates every host at ``0.1 + 300 k`` s and whenever a migration
   ends; a VM asks for its trace interpolated at that instant;
 - energy is the trapezoid of each host's SPECpower draw between two updates, nothing
   when the host was idle at the first of them;
@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.cc.cluster import ClusterController
-from server.cc.consolidation import Consolidator, find_host, first_fit, make_consolidator
+from server.cc.consolidation import (
+    Consolidator,
+    OverloadDetector,
+    find_host,
+    first_fit,
+    make_consolidator,
+)
 from server.cc.loadmodel import HostLoad, VmLoad
 from server.nc.node import NodeController
 from server.nc.types import InstanceSpec, Outcome, Resources
@@ -47,9 +53,9 @@ DEFAULT_VM_TYPES = [
     {"name": "micro", "mips": 500, "ram_mb": 613, "bw_mbit": 100},
 ]
 #: CloudSim's datacentre events come one "minimum time between events" after each
-#: multiple of the interval (the VM-creation acknowledgements arrive that late): 0.01 s
-#: in the CloudSim 3.0.3 runs this model is checked against (see simulator/README.md).
-EVENT_OFFSET = 0.01
+#: multiple of the interval (the VM-creation acknowledgements arrive that late): 0.1 s
+#: in CloudSim 3.0.3 (its runs print their update times: 300.1, 600.1, ...).
+EVENT_OFFSET = 0.1
 #: A host is "fully" used between 100 % and 101 % (CloudSim rounds such values to 1).
 FULL_SLACK = 1.01
 
@@ -70,8 +76,10 @@ class PlanetLabConfig:
     # Trace file names in the order VMs take them (default: the directory listing).
     trace_order: list[str] | None = None
     # When the datacentre's updates come after each multiple of the interval: CloudSim's
-    # minimum time between events (0.01 s; 0.1 s keeps VM histories, see the README).
+    # minimum time between events (0.1 s; VM histories are kept only with 0.1).
     event_offset: float = EVENT_OFFSET
+    # Seeds random VM selection (RS), the only random choice in these experiments.
+    seed: int = 0
     host_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_HOST_TYPES))
     vm_types: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_VM_TYPES))
 
@@ -135,8 +143,9 @@ def load_traces(trace_dir: str, limit: int | None = None, order: Sequence[str] |
     return out
 
 
-def parse_policy(policy: str) -> tuple[str, Consolidator | None]:
-    """``npa``, ``dvfs`` or ``<detector>-<selector>-<parameter>`` (e.g. ``thr-mmt-0.8``)."""
+def parse_policy(policy: str, seed: int = 0) -> tuple[str, Consolidator | None]:
+    """``npa``, ``dvfs`` or ``<detector>-<selector>-<parameter>`` (e.g. ``thr-mmt-0.8``);
+    ``seed`` seeds random selection (``rs``)."""
     p = policy.lower()
     if p in ("npa", "dvfs"):
         return p, None
@@ -146,7 +155,7 @@ def parse_policy(policy: str) -> tuple[str, Consolidator | None]:
     except ValueError:
         raise ValueError(f"unknown policy {policy!r}: npa, dvfs or DETECTOR-SELECTOR-PARAMETER "
                          "(e.g. thr-mmt-0.8)") from None
-    return "migration", make_consolidator(det, sel, value)
+    return "migration", make_consolidator(det, sel, value, seed)
 
 
 class _Accounts:
@@ -164,15 +173,33 @@ class _Accounts:
         self.vm_migration_loss = [0.0] * vms
         self.violations = 0          # under-allocated VM intervals (for the average)
         self.violation_sum = 0.0
+        # Helper.getTimesBeforeHostShutdown: over each host's final history, entries going
+        # from active to inactive, starting from "active" (so a host never used counts once).
+        self.host_was_active = [True] * hosts
+        self.shutdowns = 0
 
     def host(self, i: int, t: float, allocated: float, requested: float, active: bool) -> None:
         last = self.host_last[i]
-        if last is not None and last[0] != t and last[3]:
-            dt = t - last[0]
-            self.host_active[i] += dt
-            if last[1] < last[2]:
-                self.host_violation[i] += dt
+        if last is not None and last[0] != t:
+            self._settle_host(i, last[3])
+            if last[3]:
+                dt = t - last[0]
+                self.host_active[i] += dt
+                if last[1] < last[2]:
+                    self.host_violation[i] += dt
         self.host_last[i] = (t, allocated, requested, active)
+
+    def _settle_host(self, i: int, active: bool) -> None:
+        # An entry is final once a later instant follows it (same-instant ones replace it).
+        if self.host_was_active[i] and not active:
+            self.shutdowns += 1
+        self.host_was_active[i] = active
+
+    def host_shutdowns(self) -> int:
+        """Helper.getTimesBeforeHostShutdown's count over the histories so far."""
+        pending = sum(1 for i, last in enumerate(self.host_last)
+                      if last is not None and self.host_was_active[i] and not last[3])
+        return self.shutdowns + pending
 
     def vm(self, i: int, t: float, allocated: float, requested: float, migrating: bool) -> None:
         last = self.vm_last[i]
@@ -189,6 +216,31 @@ class _Accounts:
         self.vm_last[i] = (t, allocated, requested, migrating)
 
 
+class _AtCreation:
+    """The overload check of PABFD while the VMs are created (at 0 s).
+
+    A VM created earlier already holds its full MIPS on its host, but asks for nothing
+    until its cloudlet arrives (``Vm.getCurrentRequestedMips`` is the cloudlet
+    scheduler's once ``processVmCreate`` has cleared ``isBeingInstantiated``), and no VM
+    has a history yet: so ``isHostOverUtilizedAfterAllocation`` judges the new VM's
+    request alone, on an otherwise empty host.
+    """
+
+    def __init__(self, detector: OverloadDetector):
+        self.detector = detector
+        self._probes: dict[tuple[float, float], HostLoad] = {}
+
+    def overloaded(self, host: HostLoad, extra: VmLoad | None = None) -> bool:
+        """The detector's verdict on ``extra`` alone on a host like ``host``."""
+        key = (host.mips, host.bw)
+        probe = self._probes.get(key)
+        if probe is None:
+            probe = HostLoad(host.index, host.name, 1, host.mips, host.ram_mb, host.bw,
+                             host.power)
+            self._probes[key] = probe
+        return self.detector.overloaded(probe, extra)
+
+
 class PlanetLabRun:
     """One run of the validation; :meth:`run` returns the metrics and a time series."""
 
@@ -196,7 +248,7 @@ class PlanetLabRun:
                  progress: Callable[[int, int, int], None] | None = None):
         self.cfg = cfg
         self.progress = progress
-        self.mode, self.consolidator = parse_policy(cfg.policy)
+        self.mode, self.consolidator = parse_policy(cfg.policy, cfg.seed)
         self.traces = load_traces(cfg.trace_dir, cfg.vms, cfg.trace_order)
         if not self.traces:
             raise ValueError(f"no trace files in {cfg.trace_dir}")
@@ -231,8 +283,9 @@ class PlanetLabRun:
             vt = cfg.vm_types[i // block]
             self.vms.append(VmLoad(f"i-{i:04d}", i, float(vt["mips"]), float(vt["ram_mb"]),
                                    float(vt.get("bw_mbit", 100))))
-        # CloudSim reads 289 samples from files of 288: the last one is 0.
-        self.samples = [list(t) + [0.0] * max(0, cfg.steps + 1 - len(t)) for _, t in self.traces]
+        # CloudSim keeps 289 samples from files of 288: the last one repeats the 288th
+        # (UtilizationModelPlanetLabInMemory's constructor), so the final interval is flat.
+        self.samples = [_padded(t, cfg.steps + 1) for _, t in self.traces]
         self.by_id = {vm.id: vm for vm in self.vms}
         self.cc.migrations.listeners.append(self._migrated)
         self.accounts = _Accounts(cfg.hosts, n)
@@ -278,11 +331,11 @@ class PlanetLabRun:
     def _place_initial(self) -> None:
         classes = self._idle_classes()
         busy: list[HostLoad] = []  # hosts given a VM so far, in index order
+        check = (_AtCreation(self.consolidator.detector) if self.consolidator is not None
+                 else None)
         for vm in self.vms:  # VMs are created asking for their full MIPS
             if self.mode == "migration":
-                assert self.consolidator is not None
-                host = find_host(vm, busy, set(), self.consolidator.detector,
-                                 idle_classes=classes)
+                host = find_host(vm, busy, set(), check, idle_classes=classes)
                 if host is not None and not host.vms:
                     bisect.insort(busy, host, key=lambda h: h.index)
             else:
@@ -494,7 +547,7 @@ class PlanetLabRun:
                 break
             self.clock.run(until=t)
             # PowerVm.updateVmProcessing records a VM's utilisation only at updates where
-            # (t - 0.1) mod interval == 0: every round with a 0.1 s offset, none with 0.01.
+            # (t - 0.1) mod interval == 0: every round with CloudSim's 0.1 s offset.
             self._update_all(t, record_history=math.fmod(t - 0.1, cfg.interval) == 0.0)
             moved = 0
             if self.consolidator is not None:
@@ -561,6 +614,7 @@ class PlanetLabRun:
             "sla_average_pct": round(average * 100.0, 6),
             "slatah_mean_pct": round(slatah_mean * 100.0, 6),
             "pdm_mean_pct": round(pdm_mean * 100.0, 6),
+            "host_shutdowns": acc.host_shutdowns(),
             "finished_vms": self.finished_vms,
             "failed_creations": self.failed_creations,
             "failed_migrations": self.failed_migrations,
@@ -568,6 +622,13 @@ class PlanetLabRun:
             "cc_migrations_completed": self.cc.migrations.completed,
             "active_host_hours": round(active / 3600.0, 4),
         }
+
+
+def _padded(samples: list[float], n: int) -> list[float]:
+    """``samples`` to ``n`` values, the missing ones repeating the last."""
+    out = list(samples[:n])
+    out.extend([out[-1] if out else 0.0] * (n - len(out)))
+    return out
 
 
 def _zero() -> float:

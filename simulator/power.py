@@ -9,6 +9,7 @@ was off (utilisation 0) at the start of the interval.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,15 +43,22 @@ class SpecPower:
             raise ValueError("a SPECpower table has 11 entries (0 %, 10 %, ..., 100 %)")
 
     def watts(self, u: float) -> float:
-        """Power draw at utilisation ``u`` (clamped to [0, 1])."""
+        """Power draw at utilisation ``u`` (clamped to [0, 1]).
+
+        The arithmetic is PowerModelSpecPower.getPower's, operation for operation: PABFD
+        compares power increases of hosts whose loads differ by a hair, and the same
+        rounding keeps its ties (and so its choices) the same.
+        """
         if u <= 0.0:
             return self.table[0]
         if u >= 1.0:
             return self.table[10]
-        x = u * 10.0
-        i = int(x)
+        if math.fmod(u, 0.1) == 0.0:
+            return self.table[int(u * 10)]
+        i = math.floor(u * 10)
         lo = self.table[i]
-        return lo + (self.table[i + 1] - lo) * (x - i)
+        delta = (self.table[math.ceil(u * 10)] - lo) / 10
+        return lo + delta * (u - i / 10) * 100
 
     @property
     def max_w(self) -> float:

@@ -30,7 +30,8 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
     them (default: the trace directory's listing order, as CloudSim reads it).
     """
     if exp.planetlab is not None:
-        metrics, series = _run_planetlab(exp, trace_dir, progress, trace_order)
+        metrics, series = _run_planetlab(exp, trace_dir, progress, trace_order,
+                                         exp.seed if seed is None else seed)
     elif "autoscaling" in exp.raw:
         from simulator.elasticity import ElasticityRun
 
@@ -61,7 +62,8 @@ def run_experiment(exp: Experiment, out_dir: str | None, *, seed: int | None = N
 
 
 def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | None,
-                   trace_order: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                   trace_order: str | None, seed: int
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from simulator.planetlab import (
         EVENT_OFFSET,
         PlanetLabConfig,
@@ -84,7 +86,7 @@ def _run_planetlab(exp: Experiment, trace_dir: str | None, progress: Progress | 
         hosts=int(pl.get("hosts", 800)), interval=float(pl.get("interval", 300.0)),
         steps=int(pl.get("steps", 288)), vms=pl.get("vms"),
         enforce_memory=bool(pl.get("enforce_memory", False)),
-        event_offset=float(pl.get("event_offset", EVENT_OFFSET)))
+        event_offset=float(pl.get("event_offset", EVENT_OFFSET)), seed=seed)
     order_file = trace_order or pl.get("trace_order")
     if order_file:
         if not os.path.isabs(order_file) and not os.path.exists(order_file):

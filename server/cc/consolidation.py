@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -157,6 +158,20 @@ class MinimumUtilisation:
         return best
 
 
+class RandomSelection:
+    """RS: an instance drawn uniformly from the host's (CloudSim draws from an unseeded
+    ``Random``; here the draw is seeded, so a run is reproducible)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = random.Random(seed)
+
+    def select(self, host: HostLoad) -> VmLoad | None:
+        """Any instance, each with the same chance."""
+        if not host.vms:
+            return None
+        return host.vms[self._rng.randrange(len(host.vms))]
+
+
 class MaximumCorrelation:
     """MC: the instance whose utilisation history the others' explain best (highest R²).
 
@@ -177,8 +192,12 @@ class MaximumCorrelation:
             return None
         m = min(len(vm.history) for vm in vms)
         n = len(vms)
-        if n < 2 or m <= n:  # not enough degrees of freedom for the regressions
+        if n < 2 or m < n:  # not enough degrees of freedom for the regressions
             return self.fallback.select(host)
+        if m == n:
+            # Exactly determined: every regression fits its samples, so every R² is 1
+            # (the residuals' squares vanish beside 1) and the first instance wins.
+            return vms[0]
         ids = [vm.id for vm in vms]
         solved = self._downdated(host.index, ids, m)
         if solved is None:
@@ -384,15 +403,18 @@ class Consolidator:
 DETECTORS: dict[str, Callable[[float], OverloadDetector]] = {
     "thr": StaticThreshold, "iqr": InterQuartileRange, "mad": MedianAbsoluteDeviation,
     "lr": LocalRegression, "lrr": LocalRegressionRobust}
-SELECTORS: dict[str, Callable[[], VmSelector]] = {
-    "mmt": MinimumMigrationTime, "mc": MaximumCorrelation, "mu": MinimumUtilisation}
+SELECTORS: dict[str, Callable[[int], VmSelector]] = {
+    "mmt": lambda seed: MinimumMigrationTime(), "mc": lambda seed: MaximumCorrelation(),
+    "mu": lambda seed: MinimumUtilisation(), "rs": RandomSelection}
 
 
-def make_consolidator(detector: str, selector: str, parameter: float) -> Consolidator:
-    """E.g. ``make_consolidator("thr", "mmt", 0.8)``: the paper's algorithm names."""
+def make_consolidator(detector: str, selector: str, parameter: float, seed: int = 0
+                      ) -> Consolidator:
+    """E.g. ``make_consolidator("thr", "mmt", 0.8)``: the paper's algorithm names
+    (``seed`` seeds random selection, RS)."""
     try:
         det = DETECTORS[detector.lower()](parameter)
-        sel = SELECTORS[selector.lower()]()
+        sel = SELECTORS[selector.lower()](seed)
     except KeyError:
         raise ValueError(f"unknown consolidation {detector}-{selector}; detectors "
                          f"{sorted(DETECTORS)}, selectors {sorted(SELECTORS)}") from None

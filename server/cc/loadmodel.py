@@ -80,15 +80,13 @@ class HostLoad:
         self._hist = self._raw = None
 
     def remove(self, vm: VmLoad) -> None:
-        """Take ``vm`` off this host."""
+        """Take ``vm`` off this host.
+
+        The sums are taken afresh in list order (as a simulator summing its VMs would),
+        not by subtraction, whose rounding would make equal hosts differ by a hair.
+        """
         self.vms.remove(vm)
-        self.req -= vm.demand
-        self.alloc -= min(vm.demand, self.pe_mips)
-        self.ram_used -= vm.ram_demand
-        self.bw_used -= vm.bw_demand
-        self._hist = self._raw = None
-        if not self.vms:  # avoid float residue on an empty host
-            self.req = self.alloc = self.ram_used = self.bw_used = 0.0
+        self.refresh()
 
     def refresh(self) -> None:
         """Recompute the sums after demands changed (a new sample)."""

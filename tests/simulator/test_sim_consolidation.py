@@ -148,3 +148,14 @@ def test_pabfd_prices_a_host_by_what_it_was_given_earlier_in_the_round() -> None
 def test_unknown_names_are_one_readable_error() -> None:
     with pytest.raises(ValueError, match="selectors"):
         make_consolidator("thr", "nope", 0.8)
+
+
+def test_random_selection_is_seeded() -> None:
+    h = HostLoad(0, "h", 2, 1000.0, 4096.0, 1000.0, lambda u: u)
+    vms = [VmLoad(f"i-{k}", k, 500.0, 512.0, 100.0) for k in range(8)]
+    for vm in vms:
+        h.add(vm)
+    picks = [make_consolidator("thr", "rs", 0.8, seed=7).selector.select(h) for _ in range(2)]
+    assert picks[0] is picks[1]  # same seed, same draw
+    drawn = {make_consolidator("thr", "rs", 0.8, seed=s).selector.select(h) for s in range(20)}
+    assert len(drawn) > 1 and drawn <= set(vms)
