@@ -42,6 +42,10 @@ def postgres_url() -> str | None:
             f"{parts.get('port', '5432')}/{name}")
 
 
+class PortTaken(RuntimeError):
+    """The server could not bind its listen address (exit status 3)."""
+
+
 @dataclass
 class CloudProcess:
     """A running cloud: its URL, admin credentials, data dir and process."""
@@ -79,7 +83,24 @@ class CloudProcess:
         return self.data_dir / "euca2ools.ini"
 
     def start(self, timeout: float = 20.0) -> CloudProcess:
-        """Start the server and wait for its port and euca2ools.ini."""
+        """Start the server and wait for its port and euca2ools.ini.
+
+        A free port can be taken by another process (another test worker, another
+        program) between :func:`free_port` and the server's bind: the first start then
+        tries fresh ports (exit status 3 says the listen address could not be bound).
+        """
+        retries = 0 if self.ini.exists() else 3  # a restart keeps the URL clients know
+        while True:
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if retries == 0:
+                    raise
+                retries -= 1
+                self.port = free_port()
+                self.https_port = free_port() if self.https_port else 0
+
+    def _start(self, timeout: float) -> CloudProcess:
         cmd = [str(BIN / "eucalyptus-cloud"), "--data-dir", str(self.data_dir),
                "--listen", f"127.0.0.1:{self.port}",
                "--https-listen", f"127.0.0.1:{self.https_port}" if self.https_port else "off"]
@@ -97,7 +118,9 @@ class CloudProcess:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+                self.log.close()
+                error = PortTaken if self.proc.returncode == 3 else RuntimeError
+                raise error(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     if self.ini.exists():
