@@ -51,7 +51,8 @@ fi
 # own databases runs on TEST_WORKERS pytest-xdist workers, a test file per worker; what
 # uses host-wide things (real QEMU guests, network namespaces, fixed ports, HAProxy,
 # slapd, Chromium, tmux) or measures wall-clock behaviour under load runs serially after.
-SERIAL=(tests/real tests/multiproc tests/elb tests/console tests/ldap tests/tui/test_tui_tmux.py)
+SERIAL=(tests/real tests/multiproc tests/elb tests/console/test_browser.py tests/ldap
+        tests/tui/test_tui_tmux.py)
 WORKERS=${TEST_WORKERS:-2}
 rc=0
 if [ "$WORKERS" -gt 1 ]; then
