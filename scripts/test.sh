@@ -52,7 +52,7 @@ fi
 # uses host-wide things (real QEMU guests, network namespaces, fixed ports, HAProxy,
 # slapd, Chromium, tmux) or measures wall-clock behaviour under load runs serially after.
 SERIAL=(tests/real tests/multiproc tests/elb tests/console/test_browser.py tests/ldap
-        tests/tui/test_tui_tmux.py)
+        tests/tui/test_tui_tmux.py tests/tui/test_tui_behaviour.py)
 WORKERS=${TEST_WORKERS:-2}
 rc=0
 if [ "$WORKERS" -gt 1 ]; then
