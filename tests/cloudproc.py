@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import configparser
+import contextlib
 import os
 import shutil
 import signal
@@ -27,6 +29,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _database_url(dsn: str, name: str) -> str:
+    parts = dict(p.split("=", 1) for p in dsn.split())
+    return (f"postgresql+psycopg://{parts.get('user', 'postgres')}@{parts.get('host', '127.0.0.1')}:"
+            f"{parts.get('port', '5432')}/{name}")
+
+
+#: This process' template database (CI_PG_DSN -> name): the schema, migrated once.
+_templates: dict[str, str] = {}
+
+
+def _template(dsn: str) -> str:
+    """A database holding the newest schema, made once per process (each test worker) by
+    the cloud's own migrations and dropped at exit; new databases are copies of it, so a
+    cloud on PostgreSQL starts without running the migrations again."""
+    if dsn in _templates:
+        return _templates[dsn]
+    import psycopg
+
+    from server.db.store import make_engine, migrate
+
+    name = "euca_template_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(_database_url(dsn, name))
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()  # a template must have no connections while it is copied
+
+    def drop() -> None:
+        with contextlib.suppress(psycopg.Error), psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+    atexit.register(drop)
+    _templates[dsn] = name
+    return name
+
+
 def postgres_url() -> str | None:
     """A fresh PostgreSQL database URL when CI_PG_DSN names a server, else None."""
     dsn = os.environ.get("CI_PG_DSN")
@@ -35,11 +75,14 @@ def postgres_url() -> str | None:
     import psycopg
 
     name = "euca_" + uuid.uuid4().hex[:12]
+    template = _template(dsn)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    parts = dict(p.split("=", 1) for p in dsn.split())
-    return (f"postgresql+psycopg://{parts.get('user', 'postgres')}@{parts.get('host', '127.0.0.1')}:"
-            f"{parts.get('port', '5432')}/{name}")
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return _database_url(dsn, name)
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind its listen address (exit status 3)."""
 
 
 @dataclass
@@ -79,7 +122,24 @@ class CloudProcess:
         return self.data_dir / "euca2ools.ini"
 
     def start(self, timeout: float = 20.0) -> CloudProcess:
-        """Start the server and wait for its port and euca2ools.ini."""
+        """Start the server and wait for its port and euca2ools.ini.
+
+        A free port can be taken by another process (another test worker, another
+        program) between :func:`free_port` and the server's bind: the first start then
+        tries fresh ports (exit status 3 says the listen address could not be bound).
+        """
+        retries = 0 if self.ini.exists() else 3  # a restart keeps the URL clients know
+        while True:
+            try:
+                return self._start(timeout)
+            except PortTaken:
+                if retries == 0:
+                    raise
+                retries -= 1
+                self.port = free_port()
+                self.https_port = free_port() if self.https_port else 0
+
+    def _start(self, timeout: float) -> CloudProcess:
         cmd = [str(BIN / "eucalyptus-cloud"), "--data-dir", str(self.data_dir),
                "--listen", f"127.0.0.1:{self.port}",
                "--https-listen", f"127.0.0.1:{self.https_port}" if self.https_port else "off"]
@@ -97,7 +157,9 @@ class CloudProcess:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+                self.log.close()
+                error = PortTaken if self.proc.returncode == 3 else RuntimeError
+                raise error(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     if self.ini.exists():
