@@ -51,8 +51,10 @@ fi
 # own databases runs on TEST_WORKERS pytest-xdist workers, a test file per worker; what
 # uses host-wide things (real QEMU guests, network namespaces, fixed ports, HAProxy,
 # slapd, Chromium, tmux) or measures wall-clock behaviour under load runs serially after.
-SERIAL=(tests/real tests/multiproc tests/elb tests/console/test_browser.py tests/ldap
-        tests/tui/test_tui_tmux.py tests/tui/test_tui_behaviour.py)
+SERIAL=(tests/real tests/multiproc tests/elb tests/elbv2 tests/console/test_browser.py tests/ldap
+        tests/tui/test_tui_tmux.py tests/tui/test_tui_behaviour.py
+        tests/euca2ools/test_eulb_commands.py tests/tui/test_tui_live_elb.py
+        tests/tui/test_tui_load_balancers.py)  # balancers: HAProxy on the loopback's 127.x
 WORKERS=${TEST_WORKERS:-2}
 rc=0
 if [ "$WORKERS" -gt 1 ]; then
