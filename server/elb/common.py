@@ -45,8 +45,11 @@ def find(ctx: Context, param: str = "LoadBalancerName") -> LoadBalancer:
 def int_param(ctx: Context, params: Any, name: str, low: int, high: int,
               label: str | None = None) -> int:
     """An integer within [low, high] from ``params`` (a Params or nested struct)."""
-    value = params.get(name)
-    label = label or name
+    return int_value(params.get(name), label or name, low, high)
+
+
+def int_value(value: Any, label: str, low: int, high: int) -> int:
+    """An integer within [low, high], or ValidationError naming it (classic and elbv2)."""
     try:
         number = int(value)
     except (TypeError, ValueError):

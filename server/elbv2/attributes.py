@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
-from server.elbv2.common import component, find_lb, find_tg, int_value
+from server.elbv2.common import component, find_lb, find_tg
 from server.elbv2.model import HTTP_PROTOCOLS
 from server.protocol.query import Context
 

@@ -77,15 +77,6 @@ def find_rule(ctx: Context, arn: str) -> Rule:
     return rule
 
 
-def int_value(value: Any, label: str, low: int, high: int) -> int:
-    """An integer within [low, high], or ValidationError naming it."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise errors.ValidationError(f"{label} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise errors.ValidationError(f"{label} must be between {low} and {high}, got {number}")
-    return number
 
 
 def page(ctx: Context, items: list[Any], key: str) -> dict[str, Any]:

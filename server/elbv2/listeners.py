@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
-from server.elbv2.common import component, find_lb, find_listener, int_value, new_id, page
+from server.elbv2.common import component, find_lb, find_listener, new_id, page
 from server.elbv2.load_balancers import DEFAULT_SSL_POLICY, SSL_POLICIES
 from server.elbv2.model import LISTENER_PROTOCOLS, AppLoadBalancer, Listener
 from server.elbv2.routing import parse_actions, tg_arns

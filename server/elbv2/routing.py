@@ -8,8 +8,9 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
-from server.elbv2.common import component, int_value
+from server.elbv2.common import component
 from server.ports.loadbalancer import Route, RouteCondition
 from server.protocol.params import Params
 from server.protocol.query import Context

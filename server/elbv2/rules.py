@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
-from server.elbv2.common import component, find_listener, find_rule, int_value, new_id, page
+from server.elbv2.common import component, find_listener, find_rule, new_id, page
 from server.elbv2.listeners import check_groups
 from server.elbv2.model import Listener, Rule
 from server.elbv2.routing import parse_actions, parse_conditions

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
 from server.elbv2.common import (
     arn_prefix,
@@ -13,7 +14,6 @@ from server.elbv2.common import (
     component,
     find_lb,
     find_tg,
-    int_value,
     new_id,
     page,
 )

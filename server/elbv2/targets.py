@@ -6,8 +6,9 @@ import ipaddress
 from typing import Any
 
 from server import errors
+from server.elb.common import int_value
 from server.elbv2 import errors as v2_errors
-from server.elbv2.common import component, find_tg, int_value
+from server.elbv2.common import component, find_tg
 from server.elbv2.component import deregister
 from server.elbv2.model import Target, TargetGroup
 from server.protocol.query import Context
