@@ -32,6 +32,22 @@ NAMESPACE = "AWS/ELB"
 METRICS_EVERY = 60.0
 
 
+def growth(prev: Traffic | None, cur: Traffic) -> Traffic:
+    """The counts of ``cur`` since ``prev`` (requests, backend codes, ELB 5xx); all of
+    ``cur`` where its counters restarted from zero (a new HAProxy worker: start or reload)."""
+    restarted = prev is None or prev.generation != cur.generation
+
+    def grown(a: int, b: int | None) -> int:
+        return a if restarted or b is None or a < b else a - b
+
+    return Traffic(
+        grown(cur.requests, prev.requests if prev else None),
+        {code: grown(n, prev.backend_codes.get(code) if prev else None)
+         for code, n in cur.backend_codes.items()},
+        grown(cur.elb_5xx, prev.elb_5xx if prev else None),
+        cur.latency, cur.surge_queue, cur.generation)
+
+
 def _seconds(ms: str) -> str:
     try:
         value = int(ms)
@@ -104,27 +120,19 @@ class Telemetry:
         cur = self.elb.plane.traffic(key)
         if cur is None:
             return out
-        prev = self._last.get(key)
+        new = growth(self._last.get(key), cur)
         self._last[key] = cur
-
-        def grown(a: int, b: int | None) -> int:
-            # Counters start from zero with each HAProxy worker (start or reload).
-            if b is None or prev is None or prev.generation != cur.generation or a < b:
-                return a
-            return a - b
-
-        requests = grown(cur.requests, prev.requests if prev else None)
-        if requests:
-            out.append(("RequestCount", dims, ts, "Count", 60, [(float(requests), 1.0)], None))
+        if new.requests:
+            out.append(("RequestCount", dims, ts, "Count", 60, [(float(new.requests), 1.0)],
+                        None))
             out.append(("Latency", dims, ts, "Seconds", 60, [(cur.latency, 1.0)], None))
-        for code, count in cur.backend_codes.items():
-            n = grown(count, prev.backend_codes.get(code) if prev else None)
+        for code, n in new.backend_codes.items():
             if n:
                 out.append((f"HTTPCode_Backend_{code}", dims, ts, "Count", 60,
                             [(float(n), 1.0)], None))
-        elb5 = grown(cur.elb_5xx, prev.elb_5xx if prev else None)
-        if elb5:
-            out.append(("HTTPCode_ELB_5XX", dims, ts, "Count", 60, [(float(elb5), 1.0)], None))
+        if new.elb_5xx:
+            out.append(("HTTPCode_ELB_5XX", dims, ts, "Count", 60, [(float(new.elb_5xx), 1.0)],
+                        None))
         out.append(("SurgeQueueLength", dims, ts, "Count", 60, [(float(cur.surge_queue), 1.0)],
                     None))
         return out

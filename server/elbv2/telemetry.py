@@ -18,7 +18,7 @@ import tempfile
 import time
 from typing import TYPE_CHECKING, Any
 
-from server.elb.telemetry import elb_entry
+from server.elb.telemetry import elb_entry, growth
 from server.ports.loadbalancer import Traffic
 
 if TYPE_CHECKING:
@@ -145,30 +145,21 @@ class Telemetry:
         cur = self.v2.elb.plane.traffic(key)
         if cur is None:
             return out
-        prev = self._last.get(key)
+        new = growth(self._last.get(key), cur)
         self._last[key] = cur
-
-        def grown(a: int, b: int | None) -> int:
-            # Counters start from zero with each HAProxy worker (start or reload).
-            if b is None or prev is None or prev.generation != cur.generation or a < b:
-                return a
-            return a - b
-
         lb_dims = (lb_dim,)
-        requests = grown(cur.requests, prev.requests if prev else None)
-        if requests:
-            out += [("RequestCount", lb_dims, ts, "Count", 60, [(float(requests), 1.0)], None),
+        if new.requests:
+            out += [("RequestCount", lb_dims, ts, "Count", 60, [(float(new.requests), 1.0)],
+                     None),
                     ("TargetResponseTime", lb_dims, ts, "Seconds", 60, [(cur.latency, 1.0)],
                      None)]
-        for code, count in cur.backend_codes.items():
-            n = grown(count, prev.backend_codes.get(code) if prev else None)
+        for code, n in new.backend_codes.items():
             if n:
                 out.append((f"HTTPCode_Target_{code}_Count", lb_dims, ts, "Count", 60,
                             [(float(n), 1.0)], None))
-        elb5 = grown(cur.elb_5xx, prev.elb_5xx if prev else None)
-        if elb5:
-            out.append(("HTTPCode_ELB_5XX_Count", lb_dims, ts, "Count", 60, [(float(elb5), 1.0)],
-                        None))
+        if new.elb_5xx:
+            out.append(("HTTPCode_ELB_5XX_Count", lb_dims, ts, "Count", 60,
+                        [(float(new.elb_5xx), 1.0)], None))
         return out
 
 
