@@ -25,6 +25,7 @@ from server import errors
 from server.auth import quotas
 from server.auth.authz import Action
 from server.auth.identity import ADMIN_ACCOUNT, Principal
+from server.auth.mfa import session_keys
 from server.auth.policies_source import (
     account_policy_group,
     is_cloud_admin,
@@ -104,6 +105,15 @@ def _region(keys: QueryKeys) -> str:
     return str(cloud.config.cloud["region"])
 
 
+def _mfa_key(name: str) -> Callable[[QueryKeys], Any]:
+    """An MFA key of the caller's session (absent for long-term keys)."""
+    def value(keys: QueryKeys) -> Any:
+        found = session_keys(keys.ctx.cloud.identity, keys.principal, keys._now())
+        return found.get(name)
+
+    return value
+
+
 _SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
     "aws:sourceip": lambda k: k.ctx.source_ip,
     "aws:currenttime": lambda k: _dt.datetime.fromtimestamp(k._now(), _dt.UTC).strftime(
@@ -120,6 +130,8 @@ _SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
     "aws:requestedregion": lambda k: _region(k),
     "ec2:region": lambda k: _region(k),
     "aws:tagkeys": lambda k: [key for key, _ in request_tags(k.ctx)] or None,
+    "aws:multifactorauthpresent": _mfa_key("aws:multifactorauthpresent"),
+    "aws:multifactorauthage": _mfa_key("aws:multifactorauthage"),
 }
 
 

@@ -8,12 +8,15 @@ from typing import Any
 
 from server.auth.authz import Action, action
 from server.auth.iam_shapes import (
+    caller_user,
     encoded,
     group_resource,
     group_shape,
+    page,
     policy_shape,
     profile_shape,
     role_shape,
+    tags_in,
     tags_out,
     user_resource,
     user_shape,
@@ -28,6 +31,8 @@ from server.auth.identity import (
     IdentityError,
 )
 from server.auth.managed import AWS_ACCOUNT, MANAGED_POLICY_SIZE, MAX_ATTACHED, MAX_VERSIONS
+from server.auth.mfa import VirtualMFADevice, device_arn, seed_and_qr
+from server.auth.roles import check_tags
 from server.protocol.query import Context
 from server.protocol.xml import Raw, iso8601
 
@@ -78,6 +83,7 @@ def get_account_summary(ctx: Context) -> Any:
     acct = ctx.account_id
     users = [u for (a, _), u in identity.users.items() if a == acct]
     local = [p for p in identity.managed.by_arn.values() if p.account_id == acct]
+    devices = identity.mfa.in_account(acct)
     summary = {
         "Users": len(users), "UsersQuota": 5000,
         "Groups": sum(1 for a, _ in identity.groups if a == acct), "GroupsQuota": 300,
@@ -96,8 +102,8 @@ def get_account_summary(ctx: Context) -> Any:
         "AttachedPoliciesPerRoleQuota": MAX_ATTACHED,
         "GroupsPerUserQuota": GROUPS_PER_USER, "AccessKeysPerUserQuota": ACCESS_KEYS_LIMIT,
         "SigningCertificatesPerUserQuota": 2,
-        "MFADevices": sum(len(u.mfa) for u in users),
-        "MFADevicesInUse": sum(len(u.mfa) for u in users),
+        "MFADevices": len(devices),
+        "MFADevicesInUse": sum(1 for d in devices if d.user_name),
         "AccountMFAEnabled": 0,
         "Providers": sum(1 for p in identity.oidc.providers.values() if p.account_id == acct),
         "AccountAccessKeysPresent": int(any(k.account_id == acct and k.user_name == "root"
@@ -201,61 +207,142 @@ def update_user_info(ctx: Context) -> Any:
 
 
 # -- MFA devices -------------------------------------------------------------------------------
-_CODE = re.compile(r"^\d{6}$")
+def _mfa_device_resource(ctx: Context) -> list[str]:
+    """The virtual MFA device an action names: by SerialNumber, or (create) path and name."""
+    serial = ctx.params.str("SerialNumber")
+    if serial:
+        return [serial]
+    name = ctx.params.str("VirtualMFADeviceName") or ""
+    return [device_arn(ctx.account_id, ctx.params.str("Path") or "/", name)]
 
 
-def _codes(ctx: Context) -> None:
-    for name in ("AuthenticationCode1", "AuthenticationCode2"):
-        if not _CODE.match(ctx.params.str(name, required=True)):
-            raise IdentityError("InvalidAuthenticationCode",
-                                "Authentication code for device is not valid.", 403)
+def _device_shape(ctx: Context, device: VirtualMFADevice) -> dict[str, Any]:
+    out: dict[str, Any] = {"SerialNumber": device.serial}
+    if device.user_name:
+        user = ctx.cloud.identity.users.get((device.account_id, device.user_name))
+        if user is not None:
+            out["User"] = user_shape(user)
+        out["EnableDate"] = iso8601(device.enabled)
+    if device.tags:
+        out["Tags"] = tags_out(device.tags)
+    return out
+
+
+def create_virtual_mfa_device(ctx: Context) -> Any:
+    """CreateVirtualMFADevice: a new secret, returned this once as the Base32 seed and as
+    a QR code of its ``otpauth://`` URI."""
+    identity = ctx.cloud.identity
+    device = identity.mfa.create(ctx.account_id,
+                                 ctx.params.str("VirtualMFADeviceName", required=True),
+                                 ctx.params.str("Path") or "/", tags_in(ctx))
+    p = ctx.principal
+    label = p.user_name if p.user_name and p.user_name != "root" and not p.role_name \
+        else ctx.account_id
+    seed, png = seed_and_qr(device, label)
+    out = _device_shape(ctx, device)
+    out.update({"Base32StringSeed": seed, "QRCodePNG": png})
+    return {"VirtualMFADevice": out}
+
+
+def delete_virtual_mfa_device(ctx: Context) -> Any:
+    """DeleteVirtualMFADevice: refused (DeleteConflict) while the device is assigned."""
+    ctx.cloud.identity.mfa.delete(ctx.account_id,
+                                  ctx.params.str("SerialNumber", required=True))
+
+
+def list_virtual_mfa_devices(ctx: Context) -> Any:
+    """ListVirtualMFADevices: AssignmentStatus Assigned, Unassigned or Any (default)."""
+    status = ctx.params.str("AssignmentStatus") or "Any"
+    if status not in ("Assigned", "Unassigned", "Any"):
+        raise IdentityError("ValidationError", f"1 validation error detected: Value '{status}' "
+                            "at 'assignmentStatus' failed to satisfy constraint: Member must "
+                            "satisfy enum value set: [Any, Assigned, Unassigned]")
+    devices = [d for d in ctx.cloud.identity.mfa.in_account(ctx.account_id)
+               if status == "Any" or (status == "Assigned") == bool(d.user_name)]
+    chunk, extra = page(devices, ctx)
+    return {"VirtualMFADevices": [_device_shape(ctx, d) for d in chunk], **extra}
 
 
 def list_mfa_devices(ctx: Context) -> Any:
-    """ListMFADevices."""
-    from server.auth.iam_shapes import caller_user
+    """ListMFADevices: the devices assigned to a user (the caller by default)."""
+    identity = ctx.cloud.identity
+    user = identity.user(ctx.account_id, caller_user(ctx))
+    chunk, extra = page(identity.mfa.for_user(ctx.account_id, user.name), ctx)
+    return {"MFADevices": [{"UserName": user.name, "SerialNumber": d.serial,
+                            "EnableDate": iso8601(d.enabled)} for d in chunk], **extra}
 
-    user = ctx.cloud.identity.user(ctx.account_id, caller_user(ctx))
-    return {"MFADevices": [{"UserName": user.name, "SerialNumber": serial,
-                            "EnableDate": iso8601(when)}
-                           for serial, when in sorted(user.mfa.items())],
-            "IsTruncated": False}
+
+def get_mfa_device(ctx: Context) -> Any:
+    """GetMFADevice: one device assigned to a user (the caller by default)."""
+    identity = ctx.cloud.identity
+    user = identity.user(ctx.account_id, caller_user(ctx))
+    device = identity.mfa.assigned(ctx.account_id, user.name,
+                                   ctx.params.str("SerialNumber", required=True))
+    return {"UserName": user.name, "SerialNumber": device.serial,
+            "EnableDate": iso8601(device.enabled)}
 
 
 def enable_mfa_device(ctx: Context) -> Any:
-    """EnableMFADevice: two consecutive six-digit codes."""
+    """EnableMFADevice: assign a virtual device after two consecutive codes of it."""
     identity = ctx.cloud.identity
     user = identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
-    serial = ctx.params.str("SerialNumber", required=True)
-    _codes(ctx)
-    if serial in user.mfa:
-        raise IdentityError("EntityAlreadyExists", f"MFA device {serial} is already in use.",
-                            409)
-    user.mfa[serial] = identity.now()
-    identity.save_user(user)
+    identity.mfa.enable(user, ctx.params.str("SerialNumber", required=True),
+                        ctx.params.str("AuthenticationCode1", required=True),
+                        ctx.params.str("AuthenticationCode2", required=True))
 
 
 def deactivate_mfa_device(ctx: Context) -> Any:
-    """DeactivateMFADevice."""
+    """DeactivateMFADevice: the device is unassigned (and can be deleted or enabled again)."""
     identity = ctx.cloud.identity
-    user = identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
-    serial = ctx.params.str("SerialNumber", required=True)
-    if user.mfa.pop(serial, None) is None:
-        raise IdentityError("NoSuchEntity", f"MFA device {serial} cannot be found.", 404)
-    identity.save_user(user)
+    user = identity.user(ctx.account_id, caller_user(ctx))
+    identity.mfa.deactivate(ctx.account_id, user.name,
+                            ctx.params.str("SerialNumber", required=True))
 
 
 def resync_mfa_device(ctx: Context) -> Any:
-    """ResyncMFADevice."""
-    user = ctx.cloud.identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
-    serial = ctx.params.str("SerialNumber", required=True)
-    if serial not in user.mfa:
-        raise IdentityError("NoSuchEntity", f"MFA device {serial} cannot be found.", 404)
-    _codes(ctx)
+    """ResyncMFADevice: two consecutive codes re-synchronize a device whose clock drifted."""
+    identity = ctx.cloud.identity
+    user = identity.user(ctx.account_id, ctx.params.str("UserName", required=True))
+    identity.mfa.resync(ctx.account_id, user.name,
+                        ctx.params.str("SerialNumber", required=True),
+                        ctx.params.str("AuthenticationCode1", required=True),
+                        ctx.params.str("AuthenticationCode2", required=True))
+
+
+def tag_mfa_device(ctx: Context) -> Any:
+    """TagMFADevice."""
+    mfa = ctx.cloud.identity.mfa
+    device = mfa.get(ctx.account_id, ctx.params.str("SerialNumber", required=True))
+    tags = tags_in(ctx)
+    if not tags:
+        raise IdentityError("ValidationError", "Tags must contain at least one tag")
+    check_tags(tags, device.tags)
+    device.tags.update(tags)
+    mfa.save(device)
+
+
+def untag_mfa_device(ctx: Context) -> Any:
+    """UntagMFADevice."""
+    mfa = ctx.cloud.identity.mfa
+    device = mfa.get(ctx.account_id, ctx.params.str("SerialNumber", required=True))
+    for key in ctx.params.strings("TagKeys"):
+        device.tags.pop(key, None)
+    mfa.save(device)
+
+
+def list_mfa_device_tags(ctx: Context) -> Any:
+    """ListMFADeviceTags."""
+    device = ctx.cloud.identity.mfa.get(ctx.account_id,
+                                        ctx.params.str("SerialNumber", required=True))
+    return {"Tags": tags_out(device.tags), "IsTruncated": False}
 
 
 def _user_action(handler: Any, name: str) -> Action:
     return action(handler, f"iam:{name}", resources=user_resource)
+
+
+def _mfa_action(handler: Any, name: str) -> Action:
+    return action(handler, f"iam:{name}", resources=_mfa_device_resource)
 
 
 ACTIONS: dict[str, Action] = {
@@ -270,7 +357,14 @@ ACTIONS: dict[str, Action] = {
     "GetUserInfo": _user_action(get_user_info, "GetUserInfo"),
     "UpdateUserInfo": _user_action(update_user_info, "UpdateUserInfo"),
     "ListMFADevices": _user_action(list_mfa_devices, "ListMFADevices"),
+    "GetMFADevice": _user_action(get_mfa_device, "GetMFADevice"),
     "EnableMFADevice": _user_action(enable_mfa_device, "EnableMFADevice"),
     "DeactivateMFADevice": _user_action(deactivate_mfa_device, "DeactivateMFADevice"),
     "ResyncMFADevice": _user_action(resync_mfa_device, "ResyncMFADevice"),
+    "CreateVirtualMFADevice": _mfa_action(create_virtual_mfa_device, "CreateVirtualMFADevice"),
+    "DeleteVirtualMFADevice": _mfa_action(delete_virtual_mfa_device, "DeleteVirtualMFADevice"),
+    "ListVirtualMFADevices": action(list_virtual_mfa_devices, "iam:ListVirtualMFADevices"),
+    "TagMFADevice": _mfa_action(tag_mfa_device, "TagMFADevice"),
+    "UntagMFADevice": _mfa_action(untag_mfa_device, "UntagMFADevice"),
+    "ListMFADeviceTags": _mfa_action(list_mfa_device_tags, "ListMFADeviceTags"),
 }

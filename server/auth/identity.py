@@ -59,8 +59,6 @@ class User:
     tags: dict[str, str] = field(default_factory=dict)
     #: Eucalyptus user information (UpdateUserInfo: email, telephone...).
     info: dict[str, str] = field(default_factory=dict)
-    #: Enabled MFA devices: serial number -> enable time.
-    mfa: dict[str, float] = field(default_factory=dict)
 
     def arn(self) -> str:
         """The user's ARN."""
@@ -168,6 +166,9 @@ class Identity:
         for _, _, doc in store.load("account"):
             self._index_account(Account(**doc))
         for _, _, doc in store.load("user"):
+            # Users saved before MFA devices were checked listed unverifiable serials
+            # here; assignments now live with the devices (server.auth.mfa).
+            doc.pop("mfa", None)
             user = User(**doc)
             self.users[(user.account_id, user.name)] = user
         for _, _, doc in store.load("group"):
@@ -181,6 +182,7 @@ class Identity:
         from server.auth.certs import Certificates
         from server.auth.login import LoginProfiles
         from server.auth.managed import ManagedPolicies
+        from server.auth.mfa import MFADevices
         from server.auth.oidc import Providers
         from server.auth.roles import Roles
         from server.auth.sts import Sessions
@@ -191,6 +193,7 @@ class Identity:
         self.certs = Certificates(self)
         self.logins = LoginProfiles(self)
         self.oidc = Providers(self)
+        self.mfa = MFADevices(self)
 
     def changed(self) -> None:
         """Note that some policy, attachment or membership changed."""
@@ -291,6 +294,7 @@ class Identity:
             self.store.delete("group", f"{key[0]}:{key[1]}")
         self.roles.purge_account(account.id)
         self.certs.purge_account(account.id)
+        self.mfa.purge_account(account.id)
         for provider in [p for p in self.oidc.providers.values() if p.account_id == account.id]:
             self.oidc.delete(provider)
         for arn in [a for a, p in self.managed.by_arn.items() if p.account_id == account.id]:
@@ -332,12 +336,14 @@ class Identity:
             raise IdentityError("DeleteConflict", "The account admin cannot be deleted", 409)
         certs = self.certs.signing_for(account_id, name)
         login = self.logins.profiles.get((account_id, name))
-        if (keys or user.groups or user.policies or user.managed or certs or login) \
+        devices = self.mfa.for_user(account_id, name)
+        if (keys or user.groups or user.policies or user.managed or certs or login or devices) \
                 and not force:
             raise IdentityError("DeleteConflict",
                                 "Cannot delete entity, must delete access keys, signing "
-                                "certificates, login profile, policies and remove from groups "
-                                "first.", 409)
+                                "certificates, login profile, MFA devices, policies and remove "
+                                "from groups first.", 409)
+        self.mfa.release_user(account_id, name)
         for key in keys:
             del self.keys[key.key_id]
             self.store.delete("access_key", key.key_id)
@@ -490,7 +496,8 @@ class Identity:
     # -- renames (UpdateUser, UpdateGroup) ----------------------------------------------
     def update_user(self, account_id: str, name: str, new_name: str | None = None,
                     new_path: str | None = None) -> User:
-        """Rename a user and/or change its path; keys, certificates, logins follow."""
+        """Rename a user and/or change its path; keys, certificates, logins and MFA devices
+        follow."""
         user = self.user(account_id, name)
         if new_path is not None:
             check_path(new_path)
@@ -510,6 +517,7 @@ class Identity:
                     self.store.put("access_key", key.key_id, account_id, asdict(key))
             self.certs.rename_user(account_id, name, new_name)
             self.logins.rename_user(account_id, name, new_name)
+            self.mfa.rename_user(account_id, name, new_name)
         self.save_user(user)
         return user
 

@@ -36,6 +36,7 @@ SEALED_FIELDS: dict[str, tuple[str, ...]] = {
     "access_key": ("secret",),
     "sts_session": ("secret",),
     "server_cert": ("private_key",),
+    "mfa_device": ("secret",),
 }
 
 

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import IdentityError, Principal
+from server.auth.policy import RequestContext, conditions_hold
+from server.auth.policy_conditions import ConditionError, compile_block
 
 if TYPE_CHECKING:
     from server.auth.identity import Identity
@@ -61,6 +63,11 @@ class Session:
     source_arn: str = ""
     #: GetFederationToken: the federated user's name.
     federated_name: str = ""
+    #: The MFA device whose code was checked when the session was issued (or inherited
+    #: from the session that asked for it) and when: ``aws:MultiFactorAuthPresent`` and
+    #: ``aws:MultiFactorAuthAge``.  0 when no MFA was used.
+    mfa_serial: str = ""
+    mfa_time: float = 0.0
 
 
 def _hash(token: str) -> str:
@@ -84,7 +91,8 @@ class Sessions:
     def issue(self, account_id: str, duration: int, *, user_name: str = "",
               role_name: str = "", session_name: str = "", policy: str = "",
               policy_arns: list[str] | None = None, tags: dict[str, str] | None = None,
-              source_arn: str = "", federated_name: str = "") -> tuple[Session, str]:
+              source_arn: str = "", federated_name: str = "", mfa_serial: str = "",
+              mfa_time: float = 0.0) -> tuple[Session, str]:
         """A new session; returns it with its token (only the token's hash is kept)."""
         self._purge()
         now = self.identity.now()
@@ -93,7 +101,8 @@ class Sessions:
         token = base64.b64encode(b"\x01" + secrets.token_bytes(149)).decode()
         session = Session(key_id, secret, _hash(token), account_id, now, now + duration,
                           user_name, role_name, session_name, policy, list(policy_arns or []),
-                          dict(tags or {}), source_arn, federated_name)
+                          dict(tags or {}), source_arn, federated_name, mfa_serial,
+                          mfa_time)
         self.by_key[key_id] = session
         self.identity.store.put(self.KIND, key_id, account_id, asdict(session))
         return session, token
@@ -208,39 +217,16 @@ def _principal_matches(element: Any, caller_arns: set[str], account_id: str,
 
 
 def _conditions_hold(condition: Any, context: dict[str, list[str]]) -> bool:
-    """The trust conditions this cloud understands: String(Not)Equals/Like on given keys."""
+    """A trust statement's Condition block, evaluated by the policy engine's operators
+    (String*, Bool, Numeric*, Date*, ...) on the AssumeRole request's keys; a block the
+    engine cannot compile never grants."""
     if not condition:
         return True
-    if not isinstance(condition, dict):
+    try:
+        tests = compile_block(condition)
+    except ConditionError:
         return False
-    for op, block in condition.items():
-        if not isinstance(block, dict):
-            return False
-        base = op.removesuffix("IfExists")
-        for key, wanted in block.items():
-            have = context.get(key.lower(), [])
-            if not have:
-                if op.endswith("IfExists"):
-                    continue
-                if base.startswith("StringNot"):
-                    continue
-                return False
-            wanted = [str(w) for w in _values(wanted)]
-            if base == "StringEquals":
-                ok = any(h in wanted for h in have)
-            elif base == "StringEqualsIgnoreCase":
-                ok = any(h.lower() in [w.lower() for w in wanted] for h in have)
-            elif base == "StringLike":
-                ok = any(fnmatch.fnmatchcase(h, w) for h in have for w in wanted)
-            elif base == "StringNotEquals":
-                ok = not any(h in wanted for h in have)
-            elif base == "StringNotLike":
-                ok = not any(fnmatch.fnmatchcase(h, w) for h in have for w in wanted)
-            else:
-                return False  # an operator we cannot evaluate here never grants
-            if not ok:
-                return False
-    return True
+    return conditions_hold(tests, RequestContext(dict(context)), True)
 
 
 def trust_allows(trust: str, action: str, caller_arns: set[str], caller_account: str,

@@ -15,6 +15,7 @@ from server import errors
 from server.auth.authz import Action, action
 from server.auth.identity import IdentityError, Principal, validate_identity_policy
 from server.auth.managed import parse_policy_arn
+from server.auth.mfa import check_code, check_serial, mfa_keys
 from server.auth.sts import (
     MIN_DURATION,
     ROLE_SESSION_MAX,
@@ -93,15 +94,52 @@ def get_caller_identity(ctx: Context) -> Any:
     return {"UserId": user_id(ctx, p), "Account": p.account_id, "Arn": p.arn()}
 
 
+def _mfa(ctx: Context) -> tuple[str, float]:
+    """The MFA a request for credentials proves: ``(serial, time)`` when it carries a
+    SerialNumber and a fresh TokenCode of a device assigned to the calling user (checked
+    at the cloud's time; AccessDenied otherwise), ``("", 0)`` when it carries neither."""
+    serial = ctx.params.str("SerialNumber")
+    code = ctx.params.str("TokenCode")
+    if serial is None and code is None:
+        return "", 0.0
+    if serial is None:
+        raise errors.ValidationError("SerialNumber is required with TokenCode")
+    check_serial(serial)
+    if code is None:
+        raise errors.AccessDenied("MultiFactorAuthentication failed with invalid MFA one time "
+                                  "pass code.")
+    check_code(code, "tokenCode")
+    identity = ctx.cloud.identity
+    p = ctx.principal
+    user = "" if p.role_name or p.federated_name else p.user_name
+    identity.mfa.verify(p.account_id, user, serial, code)
+    return serial, identity.now()
+
+
+def _caller_mfa(ctx: Context) -> tuple[str, float]:
+    """The MFA of the session the caller signs with (a role assumed from an MFA session
+    keeps it)."""
+    p = ctx.principal
+    if not p.session_id:
+        return "", 0.0
+    session = ctx.cloud.identity.sessions.by_key.get(p.access_key)
+    if session is None:
+        return "", 0.0
+    return session.mfa_serial, session.mfa_time
+
+
 def get_session_token(ctx: Context) -> Any:
-    """GetSessionToken: temporary credentials acting as the calling user."""
+    """GetSessionToken: temporary credentials acting as the calling user; with
+    SerialNumber and TokenCode they carry "MFA present" (aws:MultiFactorAuthPresent)."""
     p = ctx.principal
     if p.session_id:
         raise errors.AccessDenied("Cannot call GetSessionToken with session credentials")
     maximum = 3600 if p.user_name == "root" else SESSION_TOKEN_MAX
     duration = _duration(ctx, 43200, maximum)
+    serial, when = _mfa(ctx)
     session, token = ctx.cloud.identity.sessions.issue(
-        p.account_id, duration, user_name=p.user_name, source_arn=p.arn())
+        p.account_id, duration, user_name=p.user_name, source_arn=p.arn(), mfa_serial=serial,
+        mfa_time=when)
     return {"Credentials": _credentials(session, token)}
 
 
@@ -150,8 +188,14 @@ def assume_role(ctx: Context) -> Any:
                                   f"sts:AssumeRole on resource: {role_arn}")
     if role is None:
         raise refusal
+    serial, when = _mfa(ctx)
+    if not when:
+        serial, when = _caller_mfa(ctx)
     context = {"sts:ExternalId": [external]} if external is not None else {}
     context["aws:PrincipalAccount"] = [p.account_id]
+    # The trust policy sees the MFA this request proves (or the caller's session had).
+    context.update({k: [v] for k, v in mfa_keys(serial, when, identity.now(),
+                                                   bool(p.session_id or when)).items()})
     if not trust_allows(role.trust, "sts:AssumeRole", caller_arns(ctx), p.account_id,
                         context=context):
         raise refusal
@@ -163,7 +207,7 @@ def assume_role(ctx: Context) -> Any:
         tags[item.str("Key", required=True)] = item.str("Value", "")
     session, token = identity.sessions.issue(
         role.account_id, duration, role_name=role.name, session_name=name, policy=policy,
-        policy_arns=arns, tags=tags, source_arn=p.arn())
+        policy_arns=arns, tags=tags, source_arn=p.arn(), mfa_serial=serial, mfa_time=when)
     role.last_used = identity.now()
     identity.roles.save(role)
     assumed = f"arn:aws:sts::{role.account_id}:assumed-role/{role.name}/{name}"
