@@ -36,6 +36,18 @@ def _iam(ini: Path) -> Any:
                         aws_secret_access_key=cp[user]["secret-key"])
 
 
+def _virtual_device(ini: Path, name: str) -> tuple[str, Any, int]:
+    """A new virtual MFA device (boto3: euca2ools has no command that creates one): its
+    serial, a pyotp TOTP over its seed, and the cloud's current 30-second step."""
+    import time
+
+    import pyotp
+
+    device = _iam(ini).create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
+    return (device["SerialNumber"], pyotp.TOTP(device["Base32StringSeed"].decode()),
+            int(time.time() // 30))
+
+
 def test_user_policies_and_attributes(euca, acct_ini: Path) -> None:  # type: ignore[no-untyped-def]
     """useraddpolicy builds a one-statement policy; list -v, get --pretty-print, usermod."""
     euca("euare-usercreate", "bob", ini=acct_ini)
@@ -68,8 +80,9 @@ def test_user_policies_and_attributes(euca, acct_ini: Path) -> None:  # type: ig
     assert euca("euare-usergetinfo", "robert", ini=acct_ini).stdout == "email\tr@example.com\n"
     # -r removes the policies (inline and managed), MFA devices, everything else first.
     account = attrs[0].split(":")[4]
-    euca("euare-userenablemfadevice", "robert", "-s", "SN-9", "-c1", "111111", "-c2", "222222",
-         ini=acct_ini)
+    serial, totp, step = _virtual_device(acct_ini, "robert-phone")
+    euca("euare-userenablemfadevice", "robert", "-s", serial, "-c1", totp.generate_otp(step - 1),
+         "-c2", totp.generate_otp(step), ini=acct_ini)
     _iam(acct_ini).attach_user_policy(UserName="robert",
                                       PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
     pretend = euca("euare-userdel", "-p", "robert", ini=acct_ini).stdout
@@ -160,6 +173,32 @@ def test_roles_profiles_and_assumerole(euca, acct_ini: Path) -> None:  # type: i
     euca("euare-roledel", "-c", "app", ini=acct_ini)
 
 
+def test_assumerole_with_mfa(euca, acct_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """A role whose trust policy wants MFA: assumerole without a code is refused, with
+    --mfa-serial and --mfa-code of the caller's device it prints working credentials."""
+    serial, totp, step = _virtual_device(acct_ini, "admin-phone")
+    account = serial.split(":")[4]
+    euca("euare-userenablemfadevice", "admin", "-s", serial, "-c1", totp.generate_otp(step - 1),
+         "-c2", totp.generate_otp(step), ini=acct_ini)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+         "Action": "sts:AssumeRole",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]})
+    _iam(acct_ini).create_role(RoleName="guarded", AssumeRolePolicyDocument=trust)
+    proc = euca("euare-assumerole", "guarded", ini=acct_ini, check=False)
+    assert proc.returncode == 1 and "(AccessDenied)" in proc.stderr
+    proc = euca("euare-assumerole", "guarded", "--mfa-serial", serial, "--mfa-code", "000000",
+                ini=acct_ini, check=False)
+    assert proc.returncode == 1 and "MultiFactorAuthentication failed" in proc.stderr
+    exports = euca("euare-assumerole", "guarded", "--session-name", "mfa", "--mfa-serial",
+                   serial, "--mfa-code", totp.generate_otp(step + 1), ini=acct_ini).stdout
+    values = dict(line.split("; ")[0].split("=", 1) for line in exports.splitlines())
+    env = {k: values[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                  "AWS_SECURITY_TOKEN")}
+    who = euca("euare-getcallerid", ini=acct_ini, env=env).stdout.splitlines()
+    assert who[2] == f"arn = arn:aws:sts::{account}:assumed-role/guarded/mfa"
+
+
 def test_credentials_commands(euca, acct_ini: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Login profiles, signing and server certificates, MFA devices."""
     euca("euare-usercreate", "cat", ini=acct_ini)
@@ -202,11 +241,17 @@ def test_credentials_commands(euca, acct_ini: Path, tmp_path: Path) -> None:  # 
                 ini=acct_ini, check=False)
     assert proc.returncode == 1 and "(KeyPairMismatch)" in proc.stderr
     euca("euare-servercertdel", "www2", ini=acct_ini)
-    # MFA devices.
-    euca("euare-userenablemfadevice", "cat", "-s", "SN-1", "-c1", "123456", "-c2", "234567",
-         ini=acct_ini)
-    assert euca("euare-userlistmfadevices", "cat", ini=acct_ini).stdout == "SN-1\n"
-    euca("euare-userdeactivatemfadevice", "cat", "-s", "SN-1", ini=acct_ini)
+    # MFA devices: enabled and re-synchronized only with consecutive codes of the device.
+    serial, totp, step = _virtual_device(acct_ini, "cat-phone")
+    proc = euca("euare-userenablemfadevice", "cat", "-s", serial, "-c1", "123456", "-c2",
+                "654321", ini=acct_ini, check=False)
+    assert proc.returncode == 1 and "(InvalidAuthenticationCode)" in proc.stderr
+    euca("euare-userenablemfadevice", "cat", "-s", serial, "-c1", totp.generate_otp(step - 1),
+         "-c2", totp.generate_otp(step), ini=acct_ini)
+    assert euca("euare-userlistmfadevices", "cat", ini=acct_ini).stdout == serial + "\n"
+    euca("euare-userresyncmfadevice", "cat", "-s", serial, "-c1", totp.generate_otp(step + 1),
+         "-c2", totp.generate_otp(step + 2), ini=acct_ini)
+    euca("euare-userdeactivatemfadevice", "cat", "-s", serial, ini=acct_ini)
     assert euca("euare-userlistmfadevices", "cat", ini=acct_ini).stdout == ""
 
 
