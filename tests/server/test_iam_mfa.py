@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -25,6 +29,7 @@ from botocore.exceptions import ClientError
 from helpers import error_code, new_account
 
 PATHS = {"iam": "/services/Euare", "sts": "/services/Tokens"}
+AWS = str(Path(sys.executable).parent / "aws")
 
 
 class Authenticator:
@@ -318,3 +323,35 @@ def test_devices_survive_a_restart_sealed(make_cloud) -> None:
     secrets = (seed.decode(), spare["Base32StringSeed"].decode())
     assert len(docs) == 2
     assert all(s not in doc and "sealed:v1:" in doc for s in secrets for doc in docs)
+
+
+def test_awscli_bootstrap_files_and_mfa_session(cloud, tmp_path: Path) -> None:
+    """``aws iam create-virtual-mfa-device --outfile`` writes the seed or the QR code PNG;
+    ``aws sts get-session-token --serial-number --token-code`` then gets an MFA session."""
+    _, key, secret = new_account(cloud, "mfa-cli")
+
+    def aws(*args: str, path: str = "/services/Euare") -> Any:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
+        proc = subprocess.run([AWS, "--endpoint-url", cloud.url + path, "--output", "json",
+                               *args], capture_output=True, text=True, env=env, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout) if proc.stdout.strip() else None
+
+    seed_file, png_file = tmp_path / "seed.txt", tmp_path / "qr.png"
+    made = aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "cli",
+               "--outfile", str(seed_file), "--bootstrap-method", "Base32StringSeed")
+    serial = made["VirtualMFADevice"]["SerialNumber"]
+    aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "cli-qr",
+        "--outfile", str(png_file), "--bootstrap-method", "QRCodePNG")
+    assert png_file.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    app = Authenticator(seed_file.read_bytes().strip())
+    code1, code2 = app.pair()
+    aws("iam", "enable-mfa-device", "--user-name", "admin", "--serial-number", serial,
+        "--authentication-code1", code1, "--authentication-code2", code2)
+    listed = aws("iam", "list-mfa-devices", "--user-name", "admin")["MFADevices"]
+    assert [d["SerialNumber"] for d in listed] == [serial]
+    session = aws("sts", "get-session-token", "--serial-number", serial, "--token-code",
+                  app.code(), path="/services/Tokens")["Credentials"]
+    assert session["AccessKeyId"].startswith("ASIA")
