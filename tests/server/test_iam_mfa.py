@@ -355,3 +355,23 @@ def test_awscli_bootstrap_files_and_mfa_session(cloud, tmp_path: Path) -> None:
     session = aws("sts", "get-session-token", "--serial-number", serial, "--token-code",
                   app.code(), path="/services/Tokens")["Credentials"]
     assert session["AccessKeyId"].startswith("ASIA")
+
+
+def test_eight_devices_per_user(cloud) -> None:
+    """IAM's quota: eight MFA devices per user; the ninth is LimitExceeded."""
+    _, key, secret = new_account(cloud, "mfa-limit")
+    iam = cloud.client("iam", key=key, secret=secret)
+    iam.create_user(UserName="gus")
+    for n in range(8):
+        _device(iam, f"gus-{n}", "gus")
+    assert len(iam.list_mfa_devices(UserName="gus")["MFADevices"]) == 8
+    ninth = iam.create_virtual_mfa_device(VirtualMFADeviceName="gus-8")["VirtualMFADevice"]
+    code1, code2 = Authenticator(ninth["Base32StringSeed"]).pair()
+    message = _denied(lambda: iam.enable_mfa_device(
+        UserName="gus", SerialNumber=ninth["SerialNumber"], AuthenticationCode1=code1,
+        AuthenticationCode2=code2), "LimitExceeded")
+    assert "8" in message
+    page = iam.list_virtual_mfa_devices(MaxItems=5)
+    assert len(page["VirtualMFADevices"]) == 5 and page["IsTruncated"]
+    rest = iam.list_virtual_mfa_devices(Marker=page["Marker"])["VirtualMFADevices"]
+    assert len(rest) == 4
