@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import pyotp
 
 from server.auth.identity import IdentityError, check_path
+from server.auth.roles import check_tags
 
 if TYPE_CHECKING:
     from server.auth.identity import Identity, Principal, User
@@ -137,8 +138,6 @@ class MFADevices:
             raise IdentityError("EntityAlreadyExists",
                                 "MFADevice entity at the same path and name already exists.",
                                 409)
-        from server.auth.roles import check_tags
-
         tags = dict(tags or {})
         check_tags(tags, {})
         secret = base64.b32encode(secrets.token_bytes(SECRET_BYTES)).decode("ascii")
