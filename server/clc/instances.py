@@ -42,6 +42,10 @@ InvalidGroupNotFound = errors._error("InvalidGroupNotFound", "InvalidGroup.NotFo
 OperationNotPermitted = errors._error("OperationNotPermitted", "OperationNotPermitted")
 InstanceLimitExceeded = errors._error("InstanceLimitExceeded", "InstanceLimitExceeded")
 InvalidUserDataMalformed = errors._error("InvalidUserDataMalformed", "InvalidUserData.Malformed")
+InvalidPlacementGroupUnknown = errors._error("InvalidPlacementGroupUnknown",
+                                             "InvalidPlacementGroup.Unknown")
+InvalidSubnetIDNotFound = errors._error("InvalidSubnetIDNotFound", "InvalidSubnetID.NotFound")
+InvalidGroupIdMalformed = errors._error("InvalidGroupIdMalformed", "InvalidGroupId.Malformed")
 
 
 def _instance_filters(clc: CloudController) -> Filters:
@@ -173,7 +177,16 @@ def launchable_image(ctx: Context, image_id: str) -> Image:
 def run_instances(ctx: Context) -> Any:
     """RunInstances: as many as fit up to MaxCount, at least MinCount or none."""
     clc = ctx.cloud.clc
+    if ctx.params.get("LaunchTemplate") is not None:
+        from server.clc.launchtemplates import run_parameters
+
+        ctx.params = run_parameters(ctx)
     p = ctx.params
+    token = p.str("ClientToken")
+    if token is not None and len(token) > 64:
+        raise errors.InvalidParameterValue(
+            f"Value ({token}) for parameter clientToken is invalid. Client tokens are at most "
+            "64 characters.")
     image = launchable_image(ctx, p.str("ImageId", required=True))
     if image.image_type != "machine":
         raise errors.InvalidParameterValue(f"{image.id} is a {image.image_type} image, not a "
@@ -185,7 +198,6 @@ def run_instances(ctx: Context) -> Any:
     if min_count > max_count:
         raise errors.InvalidParameterValue("MinCount must be less than or equal to MaxCount")
     vm_type = p.str("InstanceType", "m1.small")
-    token = p.str("ClientToken")
     if token:
         previous = clc.client_tokens.get((ctx.account_id, token))
         if previous:
@@ -221,6 +233,12 @@ def run_instances(ctx: Context) -> Any:
         raise InvalidUserDataMalformed(
             f"User data is limited to {USER_DATA_MAX} bytes (got {len(user_data)})")
     placement = p.struct("Placement")
+    if placement.str("GroupName"):  # this cloud has no placement groups
+        raise InvalidPlacementGroupUnknown(
+            f"The Placement Group '{placement.str('GroupName')}' is unknown.")
+    subnet = p.str("SubnetId")
+    if subnet:  # nor subnets (EC2-Classic)
+        raise InvalidSubnetIDNotFound(f"The subnet ID '{subnet}' does not exist")
     zone = placement.str("AvailabilityZone") or _choose_zone(ctx, vm_type)
     if zone not in clc.clusters:
         raise errors.InvalidParameterValue(f"Invalid availability zone: [{zone}]")
@@ -385,6 +403,8 @@ def _resolve_groups(ctx: Context, names: list[str], gids: list[str]) -> list[Any
     for gid in gids:
         sg = clc.groups.get(gid)
         if sg is None or sg.account_id != ctx.account_id:
+            if not ids.well_formed(gid, "sg"):
+                raise InvalidGroupIdMalformed(f"Invalid id: \"{gid}\" (expecting \"sg-...\")")
             raise InvalidGroupNotFound(f"The security group '{gid}' does not exist")
         out.append(sg)
     if not out:

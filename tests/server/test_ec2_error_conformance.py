@@ -1,0 +1,375 @@
+"""EC2 negative cases, action by action: the error code and HTTP status AWS documents.
+
+One table of ``(call, parameters, code, status)`` run with boto3 against a real cloud, as
+an EC2-Classic account sees AWS (this cloud has no VPC): a nonexistent ID of each kind of
+resource (``*.NotFound``), a malformed one (``*.Malformed``: AWS checks an ID's prefix and
+shape before it looks it up), duplicates, missing and bad parameters, unknown filter
+names, wrong states, DryRun, and EC2 actions this cloud does not implement.
+
+Parameters may name the module's resources: ``{instance}`` (a running instance-store
+instance), ``{volume}`` (an available volume), ``{attached}`` (a volume attached to the
+instance), ``{image}`` (the public machine image), ``{group}``/``{group_id}`` (a security
+group of the caller), ``{zone}``, ``{address}`` (an allocated elastic IP), ``{snapshot}``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from helpers import new_account, wait_state
+
+#: A well-formed ID of each kind that names nothing.
+NO_INSTANCE, NO_VOLUME, NO_SNAPSHOT = "i-12345678", "vol-12345678", "snap-12345678"
+NO_IMAGE, NO_GROUP = "ami-12345678", "sg-12345678"
+BAD_FILTER = [{"Name": "no-such-filter", "Values": ["x"]}]
+RULE = [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]
+TAG = [{"Key": "k", "Value": "v"}]
+
+
+def _case(call: str, code: str, status: int = 400, **params: Any) -> Any:
+    """One row, its test id ``call-code``."""
+    return pytest.param(call, params, code, status, id=f"{call}-{code}")
+
+
+CASES = [
+    # -- instances: unknown and malformed IDs, across the actions that take them --------
+    _case("describe_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("describe_instances", "InvalidInstanceID.Malformed", InstanceIds=["vol-12345678"]),
+    _case("describe_instances", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_instances", "InvalidParameterValue", MaxResults=1001),
+    _case("describe_instances", "InvalidPaginationToken", NextToken="not-a-token"),
+    _case("terminate_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+    _case("terminate_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("stop_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("stop_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+    _case("stop_instances", "UnsupportedOperation", InstanceIds=["{instance}"]),
+    _case("start_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("start_instances", "InvalidInstanceID.Malformed", InstanceIds=["i-"]),
+    _case("start_instances", "UnsupportedOperation", InstanceIds=["{instance}"]),
+    _case("reboot_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+    _case("reboot_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("monitor_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("unmonitor_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+    _case("get_console_output", "InvalidInstanceID.Malformed", InstanceId="foo"),
+    _case("get_console_output", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE),
+    _case("get_password_data", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE),
+    _case("get_password_data", "InvalidInstanceID.Malformed", InstanceId="foo"),
+    _case("describe_instance_status", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+    _case("describe_instance_status", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE]),
+    _case("describe_instance_status", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_instance_attribute", "InvalidInstanceID.Malformed", InstanceId="foo",
+          Attribute="kernel"),
+    _case("describe_instance_attribute", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE,
+          Attribute="kernel"),
+    _case("modify_instance_attribute", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE,
+          DisableApiTermination={"Value": True}),
+    _case("modify_instance_attribute", "InvalidInstanceID.Malformed", InstanceId="foo",
+          DisableApiTermination={"Value": True}),
+    _case("reset_instance_attribute", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE,
+          Attribute="kernel"),
+    _case("create_image", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE, Name="img"),
+    _case("create_image", "InvalidInstanceID.Malformed", InstanceId="foo", Name="img"),
+    _case("bundle_instance", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE,
+          Storage={"S3": {"Bucket": "b", "Prefix": "p"}}),
+
+    # -- RunInstances --------------------------------------------------------------------
+    _case("run_instances", "MissingParameter", MinCount=1, MaxCount=1),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1, MaxCount=0),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=-1,
+          MaxCount=1),
+    _case("run_instances", "InvalidAMIID.Malformed", ImageId="vol-12345678", MinCount=1,
+          MaxCount=1),
+    _case("run_instances", "InvalidGroupId.Malformed", ImageId="{image}", MinCount=1,
+          MaxCount=1, SecurityGroupIds=["foo"]),
+    _case("run_instances", "InvalidPlacementGroup.Unknown", ImageId="{image}", MinCount=1,
+          MaxCount=1, Placement={"GroupName": "nope"}),
+    _case("run_instances", "InvalidSubnetID.NotFound", ImageId="{image}", MinCount=1,
+          MaxCount=1, SubnetId="subnet-12345678"),
+    _case("run_instances", "InvalidAMIID.NotFound", ImageId="{image}", MinCount=1, MaxCount=1,
+          KernelId="aki-12345678"),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1, MaxCount=1,
+          ClientToken="x" * 65),
+    _case("run_instances", "DryRunOperation", 412, ImageId="{image}", MinCount=1, MaxCount=1,
+          DryRun=True),
+
+    # -- volumes -------------------------------------------------------------------------
+    _case("create_volume", "InvalidParameterValue", AvailabilityZone="{zone}", Size=0),
+    _case("create_volume", "InvalidParameterValue", AvailabilityZone="{zone}", Size=16385),
+    _case("create_volume", "InvalidParameterValue", AvailabilityZone="{zone}", Size=1,
+          VolumeType="floppy"),
+    _case("create_volume", "InvalidParameterCombination", AvailabilityZone="{zone}", Size=1,
+          Iops=100),
+    _case("create_volume", "InvalidSnapshot.NotFound", AvailabilityZone="{zone}",
+          SnapshotId=NO_SNAPSHOT),
+    _case("create_volume", "InvalidSnapshotID.Malformed", AvailabilityZone="{zone}",
+          SnapshotId="foo"),
+    _case("create_volume", "InvalidZone.NotFound", AvailabilityZone="nowhere", Size=1),
+    _case("delete_volume", "InvalidVolumeID.Malformed", VolumeId="foo"),
+    _case("delete_volume", "InvalidVolume.NotFound", VolumeId=NO_VOLUME),
+    _case("delete_volume", "VolumeInUse", VolumeId="{attached}"),
+    _case("describe_volumes", "InvalidVolume.NotFound", VolumeIds=[NO_VOLUME]),
+    _case("describe_volumes", "InvalidVolumeID.Malformed", VolumeIds=["i-12345678"]),
+    _case("describe_volumes", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_volume_status", "InvalidVolume.NotFound", VolumeIds=[NO_VOLUME]),
+    _case("describe_volume_status", "InvalidVolumeID.Malformed", VolumeIds=["foo"]),
+    _case("describe_volume_status", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_volume_attribute", "InvalidVolume.NotFound", VolumeId=NO_VOLUME,
+          Attribute="autoEnableIO"),
+    _case("describe_volume_attribute", "InvalidParameterValue", VolumeId="{volume}",
+          Attribute="size"),
+    _case("attach_volume", "InvalidVolume.NotFound", VolumeId=NO_VOLUME,
+          InstanceId="{instance}", Device="/dev/sdf"),
+    _case("attach_volume", "InvalidVolumeID.Malformed", VolumeId="foo",
+          InstanceId="{instance}", Device="/dev/sdf"),
+    _case("attach_volume", "InvalidInstanceID.NotFound", VolumeId="{volume}",
+          InstanceId=NO_INSTANCE, Device="/dev/sdf"),
+    _case("attach_volume", "InvalidInstanceID.Malformed", VolumeId="{volume}",
+          InstanceId="foo", Device="/dev/sdf"),
+    _case("attach_volume", "InvalidParameterValue", VolumeId="{volume}",
+          InstanceId="{instance}", Device="sdf"),
+    _case("attach_volume", "VolumeInUse", VolumeId="{attached}", InstanceId="{instance}",
+          Device="/dev/sdg"),
+    _case("detach_volume", "InvalidVolume.NotFound", VolumeId=NO_VOLUME),
+    _case("detach_volume", "InvalidVolumeID.Malformed", VolumeId="foo"),
+    _case("detach_volume", "IncorrectState", VolumeId="{volume}"),
+    _case("detach_volume", "InvalidAttachment.NotFound", VolumeId="{attached}",
+          InstanceId=NO_INSTANCE),
+    _case("detach_volume", "InvalidAttachment.NotFound", VolumeId="{attached}",
+          Device="/dev/sdz"),
+
+    # -- snapshots -----------------------------------------------------------------------
+    _case("create_snapshot", "InvalidVolume.NotFound", VolumeId=NO_VOLUME),
+    _case("create_snapshot", "InvalidVolumeID.Malformed", VolumeId="foo"),
+    _case("delete_snapshot", "InvalidSnapshot.NotFound", SnapshotId=NO_SNAPSHOT),
+    _case("delete_snapshot", "InvalidSnapshotID.Malformed", SnapshotId="foo"),
+    _case("describe_snapshots", "InvalidSnapshot.NotFound", SnapshotIds=[NO_SNAPSHOT]),
+    _case("describe_snapshots", "InvalidSnapshotID.Malformed", SnapshotIds=["vol-12345678"]),
+    _case("describe_snapshots", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_snapshot_attribute", "InvalidSnapshot.NotFound", SnapshotId=NO_SNAPSHOT,
+          Attribute="createVolumePermission"),
+    _case("describe_snapshot_attribute", "InvalidSnapshotID.Malformed", SnapshotId="foo",
+          Attribute="createVolumePermission"),
+    _case("describe_snapshot_attribute", "InvalidParameterValue", SnapshotId="{snapshot}",
+          Attribute="volumeSize"),
+    _case("modify_snapshot_attribute", "InvalidSnapshot.NotFound", SnapshotId=NO_SNAPSHOT,
+          CreateVolumePermission={"Add": [{"Group": "all"}]}),
+    _case("reset_snapshot_attribute", "InvalidSnapshot.NotFound", SnapshotId=NO_SNAPSHOT,
+          Attribute="createVolumePermission"),
+
+    # -- images --------------------------------------------------------------------------
+    _case("describe_images", "InvalidAMIID.NotFound", ImageIds=[NO_IMAGE]),
+    _case("describe_images", "InvalidAMIID.Malformed", ImageIds=["i-12345678"]),
+    _case("describe_images", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_images", "InvalidUserID.Malformed", Owners=["not-an-owner"]),
+    _case("deregister_image", "InvalidAMIID.NotFound", ImageId=NO_IMAGE),
+    _case("describe_image_attribute", "InvalidAMIID.NotFound", ImageId=NO_IMAGE,
+          Attribute="description"),
+    _case("modify_image_attribute", "InvalidAMIID.Malformed", ImageId="foo",
+          Description={"Value": "x"}),
+    _case("reset_image_attribute", "InvalidAMIID.NotFound", ImageId=NO_IMAGE,
+          Attribute="launchPermission"),
+    _case("register_image", "MissingParameter", Name="img"),
+    _case("register_image", "InvalidParameterValue", Name="img",
+          ImageLocation="bucket/img.manifest.xml", Architecture="z80"),
+
+    # -- key pairs -----------------------------------------------------------------------
+    _case("create_key_pair", "InvalidKeyPair.Duplicate", KeyName="taken"),
+    _case("import_key_pair", "InvalidKeyPair.Duplicate", KeyName="taken",
+          PublicKeyMaterial=b"ssh-rsa AAAA"),
+    _case("create_key_pair", "InvalidParameterValue", KeyName="k" * 256),
+    _case("describe_key_pairs", "InvalidKeyPair.NotFound", KeyNames=["nope"]),
+    _case("describe_key_pairs", "InvalidKeyPair.NotFound", KeyPairIds=["key-12345678"]),
+    _case("describe_key_pairs", "InvalidParameterValue", Filters=BAD_FILTER),
+
+    # -- security groups -----------------------------------------------------------------
+    _case("create_security_group", "InvalidGroup.Duplicate", GroupName="{group}",
+          Description="d"),
+    _case("create_security_group", "InvalidParameterValue", GroupName="g" * 256,
+          Description="d"),
+    _case("create_security_group", "InvalidParameterValue", GroupName="sg-name",
+          Description="d"),
+    _case("delete_security_group", "InvalidGroup.NotFound", GroupId=NO_GROUP),
+    _case("delete_security_group", "InvalidGroupId.Malformed", GroupId="foo"),
+    _case("delete_security_group", "InvalidGroup.NotFound", GroupName="nope"),
+    _case("delete_security_group", "InvalidGroup.InUse", GroupName="{used_group}"),
+    _case("describe_security_groups", "InvalidGroup.NotFound", GroupNames=["nope"]),
+    _case("describe_security_groups", "InvalidGroupId.Malformed", GroupIds=["foo"]),
+    _case("describe_security_groups", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("authorize_security_group_ingress", "InvalidGroup.NotFound", GroupName="nope",
+          IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "InvalidGroup.NotFound", GroupId=NO_GROUP,
+          IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "InvalidGroupId.Malformed", GroupId="foo",
+          IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "InvalidPermission.Duplicate",
+          GroupId="{group_id}", IpPermissions=[{**RULE[0], "FromPort": 80, "ToPort": 80}]),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=[{**RULE[0], "IpProtocol": "gopher"}]),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=[{**RULE[0], "IpRanges": [{"CidrIp": "10.0.0.0/33"}]}]),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=[{**RULE[0], "FromPort": 80, "ToPort": 22}]),
+    _case("authorize_security_group_ingress", "InvalidGroup.NotFound", GroupId="{group_id}",
+          IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 2,
+                          "UserIdGroupPairs": [{"GroupId": NO_GROUP}]}]),
+    _case("revoke_security_group_ingress", "InvalidGroup.NotFound", GroupId=NO_GROUP,
+          IpPermissions=RULE),
+    _case("revoke_security_group_ingress", "InvalidGroupId.Malformed", GroupId="foo",
+          IpPermissions=RULE),
+
+    # -- elastic IPs ---------------------------------------------------------------------
+    _case("describe_addresses", "InvalidAllocationID.NotFound",
+          AllocationIds=["eipalloc-12345678"]),
+    _case("describe_addresses", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("release_address", "MissingParameter"),
+    _case("disassociate_address", "MissingParameter"),
+    _case("associate_address", "MissingParameter", PublicIp="{address}"),
+    _case("associate_address", "InvalidInstanceID.NotFound", PublicIp="{address}",
+          InstanceId=NO_INSTANCE),
+    _case("associate_address", "InvalidInstanceID.Malformed", PublicIp="{address}",
+          InstanceId="foo"),
+    _case("associate_address", "InvalidAllocationID.NotFound",
+          AllocationId="eipalloc-12345678", InstanceId="{instance}"),
+    _case("associate_address", "InvalidParameterValue", PublicIp="not-an-ip",
+          InstanceId="{instance}"),
+
+    # -- tags ----------------------------------------------------------------------------
+    _case("create_tags", "InvalidVolume.NotFound", Resources=[NO_VOLUME], Tags=TAG),
+    _case("create_tags", "InvalidSnapshot.NotFound", Resources=[NO_SNAPSHOT], Tags=TAG),
+    _case("create_tags", "InvalidGroup.NotFound", Resources=[NO_GROUP], Tags=TAG),
+    _case("create_tags", "InvalidAMIID.NotFound", Resources=[NO_IMAGE], Tags=TAG),
+    _case("create_tags", "InvalidID", Resources=["vol-nope"], Tags=TAG),
+    _case("create_tags", "InvalidParameterValue", Resources=["{volume}"],
+          Tags=[{"Key": "aws:reserved", "Value": "v"}]),
+    _case("create_tags", "InvalidParameterValue", Resources=["{volume}"],
+          Tags=[{"Key": "k" * 129, "Value": "v"}]),
+    _case("create_tags", "InvalidParameterValue", Resources=["{volume}"],
+          Tags=[{"Key": "k", "Value": "v" * 257}]),
+    _case("create_tags", "TagLimitExceeded", Resources=["{volume}"],
+          Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(51)]),
+    _case("delete_tags", "InvalidInstanceID.NotFound", Resources=[NO_INSTANCE], Tags=TAG),
+    _case("delete_tags", "InvalidID", Resources=["foo"]),
+    _case("describe_tags", "InvalidParameterValue", Filters=BAD_FILTER),
+
+    # -- zones, regions, types, account attributes -----------------------------------
+    _case("describe_availability_zones", "InvalidParameterValue", ZoneNames=["nowhere"]),
+    _case("describe_availability_zones", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_regions", "InvalidParameterValue", RegionNames=["nowhere"]),
+    _case("describe_regions", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_instance_types", "InvalidInstanceType", InstanceTypes=["x9.huge"]),
+    _case("describe_instance_types", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("describe_account_attributes", "InvalidParameterValue",
+          AttributeNames=["no-such-attribute"]),
+
+    # -- launch templates and bundle tasks ---------------------------------------------
+    _case("describe_launch_templates", "InvalidLaunchTemplateId.NotFound",
+          LaunchTemplateIds=["lt-0123456789abcdef0"]),
+    _case("describe_launch_templates", "InvalidLaunchTemplateId.Malformed",
+          LaunchTemplateIds=["foo"]),
+    _case("describe_launch_templates", "InvalidLaunchTemplateName.NotFoundException",
+          LaunchTemplateNames=["nope"]),
+    _case("describe_launch_templates", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("delete_launch_template", "InvalidLaunchTemplateId.NotFound",
+          LaunchTemplateId="lt-0123456789abcdef0"),
+    _case("delete_launch_template", "InvalidLaunchTemplateName.NotFoundException",
+          LaunchTemplateName="nope"),
+    _case("run_instances", "InvalidLaunchTemplateId.NotFound", MinCount=1, MaxCount=1,
+          LaunchTemplate={"LaunchTemplateId": "lt-0123456789abcdef0"}),
+    _case("describe_bundle_tasks", "InvalidBundleID.NotFound", BundleIds=["bun-12345678"]),
+    _case("describe_bundle_tasks", "InvalidParameterValue", Filters=BAD_FILTER),
+    _case("cancel_bundle_task", "InvalidBundleID.NotFound", BundleId="bun-12345678"),
+    _case("cancel_bundle_task", "InvalidBundleID.Malformed", BundleId="foo"),
+
+    # -- DryRun: the permission check only -------------------------------------------
+    _case("describe_volumes", "DryRunOperation", 412, DryRun=True),
+    _case("create_volume", "DryRunOperation", 412, AvailabilityZone="{zone}", Size=1,
+          DryRun=True),
+    _case("create_tags", "DryRunOperation", 412, Resources=["{volume}"], Tags=TAG,
+          DryRun=True),
+
+    # -- EC2 actions this cloud does not implement -----------------------------------
+    _case("describe_vpcs", "InvalidAction"),
+    _case("copy_image", "InvalidAction", Name="copy", SourceImageId="{image}",
+          SourceRegion="eucalyptus"),
+    _case("describe_spot_price_history", "InvalidAction"),
+]
+
+
+def _fill(value: Any, world: dict[str, str]) -> Any:
+    """``value`` with ``{name}`` placeholders replaced by the module's resources."""
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return world[value[1:-1]]
+    if isinstance(value, list):
+        return [_fill(v, world) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, world) for k, v in value.items()}
+    return value
+
+
+def _wait_volume(ec2: Any, vid: str, state: str) -> None:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"volume {vid} never became {state}")
+
+
+def _wait_snapshot(ec2: Any, sid: str) -> None:
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        if ec2.describe_snapshots(SnapshotIds=[sid])["Snapshots"][0]["State"] == "completed":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"snapshot {sid} never completed")
+
+
+@pytest.fixture(scope="module")
+def user(cloud) -> Any:
+    """An EC2 client of a new account's admin."""
+    _, key, secret = new_account(cloud, "errors")
+    return cloud.client("ec2", key=key, secret=secret)
+
+
+@pytest.fixture(scope="module")
+def world(cloud, user) -> dict[str, str]:
+    """The resources the cases name: made once, in the states the cases need."""
+    admin = cloud.client("ec2")
+    image = admin.describe_images(Filters=[{"Name": "image-type", "Values": ["machine"]}])[
+        "Images"][0]["ImageId"]
+    zone = user.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    used = user.create_security_group(GroupName="used", Description="d")["GroupId"]
+    iid = user.run_instances(ImageId=image, MinCount=1, MaxCount=1, SecurityGroupIds=[used],
+                             Placement={"AvailabilityZone": zone})["Instances"][0]["InstanceId"]
+    group_id = user.create_security_group(GroupName="web", Description="d")["GroupId"]
+    user.authorize_security_group_ingress(
+        GroupId=group_id, IpPermissions=[{**RULE[0], "FromPort": 80, "ToPort": 80}])
+    user.create_key_pair(KeyName="taken")
+    volume = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
+    attached = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
+    _wait_volume(user, volume, "available")
+    _wait_volume(user, attached, "available")
+    snapshot = user.create_snapshot(VolumeId=volume)["SnapshotId"]
+    wait_state(user, [iid], "running")
+    user.attach_volume(VolumeId=attached, InstanceId=iid, Device="/dev/sdh")
+    _wait_volume(user, attached, "in-use")
+    _wait_snapshot(user, snapshot)
+    address = user.allocate_address()["PublicIp"]
+    return {"instance": iid, "image": image, "zone": zone, "group": "web",
+            "group_id": group_id, "used_group": "used", "volume": volume,
+            "attached": attached, "snapshot": snapshot, "address": address}
+
+
+@pytest.mark.parametrize(("call", "params", "code", "status"), CASES)
+def test_error(user, world, call: str, params: dict[str, Any], code: str,
+               status: int) -> None:
+    """The call fails with AWS's code and HTTP status (never a 500)."""
+    with pytest.raises(ClientError) as err:
+        getattr(user, call)(**_fill(params, world))
+    response = err.value.response
+    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == \
+        (code, status), response["Error"]
