@@ -55,8 +55,9 @@ def create_security_group(ctx: Context) -> Any:
     clc = ctx.cloud.clc
     name = ctx.params.str("GroupName", required=True)
     desc = ctx.params.str("GroupDescription", required=True)
-    if ctx.params.str("VpcId"):
-        raise errors.InvalidParameterValue("VPC security groups are not supported (EC2-Classic)")
+    vpc = ctx.params.str("VpcId")
+    if vpc:  # EC2-Classic: there are no VPCs
+        raise errors.AWSError(f"The vpc ID '{vpc}' does not exist", code="InvalidVpcID.NotFound")
     if len(name) > 255 or len(desc) > 255:
         raise errors.InvalidParameterValue("Group names and descriptions are at most 255 "
                                            "characters")
@@ -167,6 +168,13 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
     """Rules from ``IpPermissions.N`` or the legacy flat parameters."""
     p = ctx.params
     perms = p.structs("IpPermissions")
+    flat_given = [k for k in ("CidrIp", "IpProtocol", "FromPort", "ToPort",
+                              "SourceSecurityGroupName", "SourceSecurityGroupOwnerId")
+                  if p.get(k) is not None]
+    if perms and flat_given:
+        raise errors.InvalidParameterCombination(
+            f"The parameter 'ipPermissions' may not be used in combination with "
+            f"'{flat_given[0][0].lower()}{flat_given[0][1:]}'")
     if not perms:
         flat: dict[str, Any] = {}
         for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName",

@@ -291,6 +291,46 @@ CASES = [
     _case("create_tags", "DryRunOperation", 412, Resources=["{volume}"], Tags=TAG,
           DryRun=True),
 
+    # -- batch 2 --
+    _case("create_tags", "MissingParameter", Resources=[], Tags=TAG),
+    _case("create_tags", "MissingParameter", Resources=["{volume}"], Tags=[]),
+    _case("delete_tags", "InvalidVolume.NotFound", Resources=[NO_VOLUME]),
+    _case("modify_instance_attribute", "IncorrectInstanceState", InstanceId="{instance}",
+          UserData={"Value": b"x"}),
+    _case("modify_instance_attribute", "IncorrectInstanceState", InstanceId="{instance}",
+          Kernel={"Value": "eki-12345678"}),
+    _case("reboot_instances", "IncorrectInstanceState", InstanceIds=["{terminated}"]),
+    _case("attach_volume", "IncorrectInstanceState", VolumeId="{volume}",
+          InstanceId="{terminated}", Device="/dev/sdf"),
+    _case("associate_address", "IncorrectInstanceState", PublicIp="{address}",
+          InstanceId="{terminated}"),
+    _case("attach_volume", "InvalidParameterValue", VolumeId="{volume}",
+          InstanceId="{instance}", Device="/dev/sdh"),
+    _case("create_security_group", "InvalidParameterValue", GroupName="long",
+          Description="d" * 256),
+    _case("create_security_group", "InvalidVpcID.NotFound", GroupName="in-vpc",
+          Description="d", VpcId="vpc-12345678"),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=[{"IpProtocol": "icmp", "FromPort": 256, "ToPort": 0,
+                          "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]),
+    _case("authorize_security_group_ingress", "InvalidParameterCombination",
+          GroupId="{group_id}", CidrIp="10.0.0.0/8", IpProtocol="tcp", FromPort=1, ToPort=2,
+          IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "MissingParameter", GroupId="{group_id}"),
+    _case("delete_key_pair", "MissingParameter"),
+    _case("disassociate_address", "InvalidParameterValue", PublicIp="not-an-ip"),
+    _case("run_instances", "InvalidSnapshot.NotFound", ImageId="{image}", MinCount=1,
+          MaxCount=1, BlockDeviceMappings=[{"DeviceName": "/dev/sdb",
+                                            "Ebs": {"SnapshotId": NO_SNAPSHOT}}]),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1,
+          MaxCount=1, BlockDeviceMappings=[{"DeviceName": "/dev/sdb",
+                                            "Ebs": {"VolumeSize": 0}}]),
+    _case("create_volume", "InvalidParameterValue", AvailabilityZone="{zone}",
+          SnapshotId="{snapshot}", Size=0),
+    _case("describe_snapshots", "InvalidUserID.Malformed", OwnerIds=["not-an-owner"]),
+    _case("modify_image_attribute", "InvalidAMIAttributeItemValue", ImageId="{image}",
+          LaunchPermission={"Add": [{"UserId": "x"}]}),
+
     # -- EC2 actions this cloud does not implement -----------------------------------
     _case("describe_vpcs", "InvalidAction"),
     _case("copy_image", "InvalidAction", Name="copy", SourceImageId="{image}",
@@ -359,9 +399,14 @@ def world(cloud, user) -> dict[str, str]:
     _wait_volume(user, attached, "in-use")
     _wait_snapshot(user, snapshot)
     address = user.allocate_address()["PublicIp"]
+    gone = user.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0][
+        "InstanceId"]
+    user.terminate_instances(InstanceIds=[gone])
+    wait_state(user, [gone], "terminated")
     return {"instance": iid, "image": image, "zone": zone, "group": "web",
             "group_id": group_id, "used_group": "used", "volume": volume,
-            "attached": attached, "snapshot": snapshot, "address": address}
+            "attached": attached, "snapshot": snapshot, "address": address,
+            "terminated": gone}
 
 
 @pytest.mark.parametrize(("call", "params", "code", "status"), CASES)
