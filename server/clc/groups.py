@@ -93,8 +93,9 @@ def delete_security_group(ctx: Context) -> Any:
                                     f"'{sg.name}'")
     for other in clc.groups.values():
         if other.id != sg.id and any(g[1] == sg.id for r in other.ingress for g in r["groups"]):
-            raise errors.AWSError(f"Group {sg.id} is referenced by group {other.id}",
-                                  code="DependencyViolation")
+            # EC2-Classic's answer (a VPC group would say DependencyViolation)
+            raise InvalidGroupInUse(f"Group {sg.account_id}:{sg.name} is used by groups: "
+                                    f"{other.account_id}:{other.name}")
     classic: Any = ctx.cloud.components.get("elb")
     apps: Any = ctx.cloud.components.get("elbv2")
     users = [*(classic.balancers.values() if classic is not None else ()),

@@ -228,7 +228,7 @@ def run_instances(ctx: Context) -> Any:
     shutdown = p.str("InstanceInitiatedShutdownBehavior") or \
         ("stop" if image.root_device_type == "ebs" else "terminate")
     check_shutdown_behavior(shutdown, image.root_device_type)
-    user_data = p.base64("UserData") or b""
+    user_data = _user_data(p.str("UserData") or "")
     if len(user_data) > USER_DATA_MAX:
         raise InvalidUserDataMalformed(
             f"User data is limited to {USER_DATA_MAX} bytes (got {len(user_data)})")
@@ -331,6 +331,14 @@ def run_instances(ctx: Context) -> Any:
 
 IdempotentParameterMismatch = errors._error("IdempotentParameterMismatch",
                                             "IdempotentParameterMismatch")
+
+
+def _user_data(text: str) -> bytes:
+    """RunInstances' UserData: base64 (whitespace aside), or AWS's InvalidParameterValue."""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:  # binascii.Error is one
+        raise errors.InvalidParameterValue("Invalid BASE64 encoding of user data") from None
 
 
 def check_shutdown_behavior(value: str, root_device_type: str) -> None:

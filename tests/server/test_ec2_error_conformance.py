@@ -74,7 +74,7 @@ CASES = [
     _case("create_image", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE, Name="img"),
     _case("create_image", "InvalidInstanceID.Malformed", InstanceId="foo", Name="img"),
     _case("bundle_instance", "InvalidInstanceID.NotFound", InstanceId=NO_INSTANCE,
-          Storage={"S3": {"Bucket": "b", "Prefix": "p"}}),
+          Storage={"S3": {"Bucket": "bundles", "Prefix": "p"}}),
 
     # -- RunInstances --------------------------------------------------------------------
     _case("run_instances", "MissingParameter", MinCount=1, MaxCount=1),
@@ -331,6 +331,19 @@ CASES = [
     _case("modify_image_attribute", "InvalidAMIAttributeItemValue", ImageId="{image}",
           LaunchPermission={"Add": [{"UserId": "x"}]}),
 
+    # -- batch 3 --
+    _case("create_image", "InvalidParameterValue", InstanceId="{instance}", Name="store"),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1,
+          MaxCount=1, IamInstanceProfile={"Name": "nope"}),
+    _case("terminate_instances", "MissingParameter", InstanceIds=[]),
+    _case("create_snapshot", "InvalidParameterValue", VolumeId="{volume}",
+          Description="d" * 256),
+    _case("import_key_pair", "InvalidParameterValue", KeyName="k" * 256,
+          PublicKeyMaterial=b"ssh-rsa AAAA"),
+    _case("delete_security_group", "InvalidGroup.InUse", GroupName="{referenced_group}"),
+    _case("bundle_instance", "UnsupportedOperation", InstanceId="{instance}",
+          Storage={"S3": {"Bucket": "bundles", "Prefix": "p"}}),
+
     # -- EC2 actions this cloud does not implement -----------------------------------
     _case("describe_vpcs", "InvalidAction"),
     _case("copy_image", "InvalidAction", Name="copy", SourceImageId="{image}",
@@ -389,6 +402,10 @@ def world(cloud, user) -> dict[str, str]:
     user.authorize_security_group_ingress(
         GroupId=group_id, IpPermissions=[{**RULE[0], "FromPort": 80, "ToPort": 80}])
     user.create_key_pair(KeyName="taken")
+    user.create_security_group(GroupName="referenced", Description="d")
+    user.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 2,
+         "UserIdGroupPairs": [{"GroupName": "referenced"}]}])
     volume = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
     attached = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
     _wait_volume(user, volume, "available")
@@ -404,7 +421,7 @@ def world(cloud, user) -> dict[str, str]:
     user.terminate_instances(InstanceIds=[gone])
     wait_state(user, [gone], "terminated")
     return {"instance": iid, "image": image, "zone": zone, "group": "web",
-            "group_id": group_id, "used_group": "used", "volume": volume,
+            "group_id": group_id, "used_group": "used", "referenced_group": "referenced", "volume": volume,
             "attached": attached, "snapshot": snapshot, "address": address,
             "terminated": gone}
 
@@ -418,3 +435,35 @@ def test_error(user, world, call: str, params: dict[str, Any], code: str,
     response = err.value.response
     assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == \
         (code, status), response["Error"]
+
+
+def test_unimplemented_action_is_named(user) -> None:
+    """An EC2 action this cloud does not serve: InvalidAction, 400, naming the action."""
+    with pytest.raises(ClientError) as err:
+        user.describe_vpcs()
+    assert err.value.response["Error"]["Message"] == \
+        "The action DescribeVpcs is not valid for this web service."
+
+
+def test_user_data_that_is_not_base64(cloud, world) -> None:
+    """UserData must be base64 (boto3 encodes it; a raw query may not)."""
+    from helpers import ec2_query
+
+    resp = ec2_query(cloud, "RunInstances", {"ImageId": world["image"], "MinCount": "1",
+                                             "MaxCount": "1", "UserData": "!!!"})
+    assert resp.status_code == 400 and "<Code>InvalidParameterValue</Code>" in resp.text
+
+
+def test_run_instances_from_a_launch_template(user, world) -> None:
+    """RunInstances takes its parameters from a launch template; the request's own win."""
+    user.create_launch_template(LaunchTemplateName="conformance", LaunchTemplateData={
+        "ImageId": world["image"], "InstanceType": "m1.small"})
+    resp = user.run_instances(MinCount=1, MaxCount=1, InstanceType="c1.medium",
+                              LaunchTemplate={"LaunchTemplateName": "conformance"})
+    inst = resp["Instances"][0]
+    assert (inst["ImageId"], inst["InstanceType"]) == (world["image"], "c1.medium")
+    with pytest.raises(ClientError) as err:
+        user.run_instances(MinCount=1, MaxCount=1, LaunchTemplate={
+            "LaunchTemplateName": "conformance", "Version": "7"})
+    assert err.value.response["Error"]["Code"] == "InvalidLaunchTemplateId.VersionNotFound"
+    user.terminate_instances(InstanceIds=[inst["InstanceId"]])
