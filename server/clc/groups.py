@@ -35,6 +35,9 @@ _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp
 def find_group(ctx: Context, name: str | None = None, gid: str | None = None) -> SecurityGroup:
     """One of the caller's groups by name or ID (``default`` is created on demand)."""
     clc = ctx.cloud.clc
+    if not gid and not name:
+        raise errors.MissingParameter("The request must contain the parameter GroupName or "
+                                      "GroupId")
     if gid:
         sg = clc.groups.get(gid)
         if sg is None or (sg.account_id != ctx.account_id and not ctx.is_admin):

@@ -344,6 +344,9 @@ CASES = [
     _case("bundle_instance", "UnsupportedOperation", InstanceId="{instance}",
           Storage={"S3": {"Bucket": "bundles", "Prefix": "p"}}),
 
+    _case("revoke_security_group_ingress", "MissingParameter", IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "MissingParameter", IpPermissions=RULE),
+
     # -- EC2 actions this cloud does not implement -----------------------------------
     _case("describe_vpcs", "InvalidAction"),
     _case("copy_image", "InvalidAction", Name="copy", SourceImageId="{image}",
