@@ -291,7 +291,7 @@ CASES = [
     _case("create_tags", "DryRunOperation", 412, Resources=["{volume}"], Tags=TAG,
           DryRun=True),
 
-    # -- batch 2 --
+    # -- wrong states, limits and parameter combinations ------------------------------
     _case("create_tags", "MissingParameter", Resources=[], Tags=TAG),
     _case("create_tags", "MissingParameter", Resources=["{volume}"], Tags=[]),
     _case("delete_tags", "InvalidVolume.NotFound", Resources=[NO_VOLUME]),
@@ -331,7 +331,7 @@ CASES = [
     _case("modify_image_attribute", "InvalidAMIAttributeItemValue", ImageId="{image}",
           LaunchPermission={"Add": [{"UserId": "x"}]}),
 
-    # -- batch 3 --
+    # -- what does not apply here: instance-store images, Linux bundles, ... ---------
     _case("create_image", "InvalidParameterValue", InstanceId="{instance}", Name="store"),
     _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1,
           MaxCount=1, IamInstanceProfile={"Name": "nope"}),
@@ -391,10 +391,9 @@ def user(cloud) -> Any:
     return cloud.client("ec2", key=key, secret=secret)
 
 
-@pytest.fixture(scope="module")
-def world(cloud, user) -> dict[str, str]:
-    """The resources the cases name: made once, in the states the cases need."""
-    admin = cloud.client("ec2")
+def build_world(user: Any, admin: Any) -> dict[str, str]:
+    """The resources the cases name, made with ``user``'s client in the states the cases
+    need (``admin``'s client finds the public image)."""
     image = admin.describe_images(Filters=[{"Name": "image-type", "Values": ["machine"]}])[
         "Images"][0]["ImageId"]
     zone = user.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
@@ -424,9 +423,15 @@ def world(cloud, user) -> dict[str, str]:
     user.terminate_instances(InstanceIds=[gone])
     wait_state(user, [gone], "terminated")
     return {"instance": iid, "image": image, "zone": zone, "group": "web",
-            "group_id": group_id, "used_group": "used", "referenced_group": "referenced", "volume": volume,
-            "attached": attached, "snapshot": snapshot, "address": address,
+            "group_id": group_id, "used_group": "used", "referenced_group": "referenced",
+            "volume": volume, "attached": attached, "snapshot": snapshot, "address": address,
             "terminated": gone}
+
+
+@pytest.fixture(scope="module")
+def world(cloud, user) -> dict[str, str]:
+    """The module's resources (:func:`build_world`)."""
+    return build_world(user, cloud.client("ec2"))
 
 
 @pytest.mark.parametrize(("call", "params", "code", "status"), CASES)
