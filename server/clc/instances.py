@@ -174,8 +174,11 @@ def launchable_image(ctx: Context, image_id: str) -> Image:
 
 
 # -- RunInstances ----------------------------------------------------------------------
-def run_instances(ctx: Context) -> Any:
-    """RunInstances: as many as fit up to MaxCount, at least MinCount or none."""
+def run_instances(ctx: Context, *, check_only: bool = False) -> Any:
+    """RunInstances: as many as fit up to MaxCount, at least MinCount or none.
+
+    ``check_only`` stops after the request's checks, before anything is made (what a
+    DryRun answers first, as AWS does)."""
     clc = ctx.cloud.clc
     if ctx.params.get("LaunchTemplate") is not None:
         from server.clc.launchtemplates import run_parameters
@@ -258,6 +261,8 @@ def run_instances(ctx: Context) -> Any:
         max_count = min(max_count, limit - live)
     if ctx.quota_room is not None:
         max_count = min(max_count, ctx.quota_room)  # Limit statements (server/auth/quotas.py)
+    if check_only:
+        return None
 
     count = max_count
     sc = ctx.cloud.ebs

@@ -284,12 +284,29 @@ CASES = [
     _case("cancel_bundle_task", "InvalidBundleID.NotFound", BundleId="bun-12345678"),
     _case("cancel_bundle_task", "InvalidBundleID.Malformed", BundleId="foo"),
 
-    # -- DryRun: the permission check only -------------------------------------------
+    # -- DryRun: DryRunOperation for a request that would succeed ----------------------
     _case("describe_volumes", "DryRunOperation", 412, DryRun=True),
     _case("create_volume", "DryRunOperation", 412, AvailabilityZone="{zone}", Size=1,
           DryRun=True),
     _case("create_tags", "DryRunOperation", 412, Resources=["{volume}"], Tags=TAG,
           DryRun=True),
+    _case("terminate_instances", "DryRunOperation", 412, InstanceIds=["{instance}"],
+          DryRun=True),
+    # ... after the checks the real call makes (AWS): IDs first, RunInstances' parameters
+    _case("terminate_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"],
+          DryRun=True),
+    _case("stop_instances", "InvalidInstanceID.NotFound", InstanceIds=[NO_INSTANCE],
+          DryRun=True),
+    _case("delete_volume", "InvalidVolume.NotFound", VolumeId=NO_VOLUME, DryRun=True),
+    _case("delete_snapshot", "InvalidSnapshotID.Malformed", SnapshotId="foo", DryRun=True),
+    _case("deregister_image", "InvalidAMIID.NotFound", ImageId=NO_IMAGE, DryRun=True),
+    _case("delete_security_group", "InvalidGroup.NotFound", GroupId=NO_GROUP, DryRun=True),
+    _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=2,
+          MaxCount=1, DryRun=True),
+    _case("run_instances", "InvalidAMIID.NotFound", ImageId=NO_IMAGE, MinCount=1,
+          MaxCount=1, DryRun=True),
+    _case("run_instances", "InvalidKeyPair.NotFound", ImageId="{image}", MinCount=1,
+          MaxCount=1, KeyName="nope", DryRun=True),
 
     # -- wrong states, limits and parameter combinations ------------------------------
     _case("create_tags", "MissingParameter", Resources=[], Tags=TAG),
