@@ -7,7 +7,7 @@ from typing import Any
 
 from server import errors, ids
 from server.auth.authz import action, arn, fixed
-from server.clc.filters import Filters
+from server.clc.filters import Filters, page
 from server.clc.model import SecurityGroup
 from server.clc.render import group_xml, permissions_xml
 from server.clc.tags import apply_tags, tag_specifications
@@ -164,8 +164,10 @@ async def describe_security_groups(ctx: Context) -> Any:
     if filt:
         groups = _filters(ctx).apply(groups, filt)
     groups.sort(key=lambda g: (g.account_id, g.name))
+    groups, token = page(groups, ctx.params, low=5, high=1000)
     return {"securityGroupInfo": await rendered(clc.big_answers,
-                                                [group_xml(clc, g) for g in groups])}
+                                                [group_xml(clc, g) for g in groups]),
+            "nextToken": token}
 
 
 def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from server import errors, ids
 from server.auth.authz import action, arn
-from server.clc.filters import Filters
+from server.clc.filters import Filters, page
 from server.clc.instances import InvalidAMIIDNotFound, image_not_found
 from server.clc.model import Image
 from server.clc.render import image_xml, tag_set
@@ -237,13 +237,14 @@ async def describe_images(ctx: Context) -> Any:
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
         }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
+    images, token = page(images, p, low=5, high=1000, clamp=True)
     items = []
     for img in images:
         item = image_xml(clc, img)
         if img.account_id != ctx.account_id and not ctx.is_admin:
             item = {**item, "tagSet": tag_set(clc, tags_key(ctx, img))}  # the caller's own
         items.append(item)
-    return {"imagesSet": await rendered(clc.big_answers, items)}
+    return {"imagesSet": await rendered(clc.big_answers, items), "nextToken": token}
 
 
 #: Attribute names DescribeImageAttribute knows (AWS's ImageAttributeName).

@@ -364,6 +364,10 @@ CASES = [
     _case("revoke_security_group_ingress", "MissingParameter", IpPermissions=RULE),
     _case("authorize_security_group_ingress", "MissingParameter", IpPermissions=RULE),
 
+    _case("describe_images", "InvalidParameterValue", MaxResults=4),
+    _case("describe_security_groups", "InvalidParameterValue", MaxResults=1001),
+    _case("describe_instance_types", "InvalidParameterValue", MaxResults=101),
+
     # -- EC2 actions this cloud does not implement -----------------------------------
     _case("describe_vpcs", "InvalidAction"),
     _case("copy_image", "InvalidAction", Name="copy", SourceImageId="{image}",
@@ -492,3 +496,18 @@ def test_run_instances_from_a_launch_template(user, world) -> None:
             "LaunchTemplateName": "conformance", "Version": "7"})
     assert err.value.response["Error"]["Code"] == "InvalidLaunchTemplateId.VersionNotFound"
     user.terminate_instances(InstanceIds=[inst["InstanceId"]])
+
+
+def test_paged_images_groups_and_types(user, world) -> None:
+    """DescribeImages, DescribeSecurityGroups and DescribeInstanceTypes page as AWS's do
+    (boto3's paginators collect every item)."""
+    for n in range(3):
+        user.create_security_group(GroupName=f"page-{n}", Description="d")
+    for call, key, field in (("describe_security_groups", "SecurityGroups", "GroupId"),
+                             ("describe_instance_types", "InstanceTypes", "InstanceType"),
+                             ("describe_images", "Images", "ImageId")):
+        every = [i[field] for i in getattr(user, call)()[key]]
+        pages = user.get_paginator(call).paginate(PaginationConfig={"PageSize": 5})
+        paged = [i[field] for page in pages for i in page[key]]
+        assert paged == every, call
+    assert len(user.describe_security_groups()["SecurityGroups"]) > 5  # more than a page
