@@ -8,7 +8,7 @@ from typing import Any
 from server import errors, ids
 from server.auth.authz import action, arn
 from server.clc.filters import Filters, page
-from server.clc.instances import InvalidAMIIDNotFound, image_not_found
+from server.clc.instances import image_not_found
 from server.clc.model import Image
 from server.clc.render import image_xml, tag_set
 from server.clc.tags import tags_key, tags_seen
@@ -157,7 +157,7 @@ def register_image(ctx: Context) -> Any:
         created=clc.clock.now(), size_bytes=size, manifest=manifest)
     for ref in (img.kernel_id, img.ramdisk_id):
         if ref and ref not in clc.images:
-            raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")
+            raise image_not_found(ref)
     clc.images[img.id] = img
     clc.save(img)
     return {"imageId": img.id}

@@ -250,7 +250,7 @@ def run_instances(ctx: Context, *, check_only: bool = False) -> Any:
     ramdisk_id = p.str("RamdiskId") or image.ramdisk_id
     for ref in (kernel_id, ramdisk_id):
         if ref and ref not in clc.images:
-            raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")
+            raise image_not_found(ref)
     limit = clc.config.cloud["max_instances_per_account"]
     if limit:
         live = sum(1 for i in clc.instances.values()

@@ -91,6 +91,8 @@ CASES = [
           MaxCount=1, SubnetId="subnet-12345678"),
     _case("run_instances", "InvalidAMIID.NotFound", ImageId="{image}", MinCount=1, MaxCount=1,
           KernelId="aki-12345678"),
+    _case("run_instances", "InvalidAMIID.Malformed", ImageId="{image}", MinCount=1,
+          MaxCount=1, RamdiskId="initrd"),
     _case("run_instances", "InvalidParameterValue", ImageId="{image}", MinCount=1, MaxCount=1,
           ClientToken="x" * 65),
     _case("run_instances", "DryRunOperation", 412, ImageId="{image}", MinCount=1, MaxCount=1,
