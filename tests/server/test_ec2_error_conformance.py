@@ -6,10 +6,13 @@ resource (``*.NotFound``), a malformed one (``*.Malformed``: AWS checks an ID's 
 shape before it looks it up), duplicates, missing and bad parameters, unknown filter
 names, wrong states, DryRun, and EC2 actions this cloud does not implement.
 
-Parameters may name the module's resources: ``{instance}`` (a running instance-store
-instance), ``{volume}`` (an available volume), ``{attached}`` (a volume attached to the
-instance), ``{image}`` (the public machine image), ``{group}``/``{group_id}`` (a security
-group of the caller), ``{zone}``, ``{address}`` (an allocated elastic IP), ``{snapshot}``.
+Parameters may name the module's resources (:func:`build_world`): ``{instance}`` (a
+running instance-store instance), ``{terminated}`` (a terminated one), ``{volume}`` (an
+available volume), ``{attached}`` (a volume attached to the instance), ``{image}`` (the
+public machine image), ``{group}``/``{group_id}`` (a security group of the caller with a
+rule), ``{used_group}`` (the instance's group), ``{referenced_group}`` (a group another
+group's rule names), ``{zone}``, ``{address}`` (an allocated elastic IP), ``{snapshot}``.
+``benchmarks/ec2_conformance.py`` runs the same table against moto_server too.
 """
 
 from __future__ import annotations
