@@ -96,6 +96,8 @@ class EC2Service(QueryService):
             instances.run_instances(ctx, check_only=True)
             return
         for name, lookup in _LOOKUPS.items():
+            if name == "GroupId" and "SecurityGroup" not in ctx.action:
+                continue  # ModifyInstanceAttribute's GroupId.N: its own checks come first
             for value in ctx.params.strings(name):
                 if value != "verbose":  # Eucalyptus: the admin's "every account"
                     lookup(ctx, value)
