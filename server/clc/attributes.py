@@ -8,9 +8,9 @@ from server import errors
 from server.auth.authz import action, each_param
 from server.clc.instances import (
     IncorrectInstanceState,
-    InvalidAMIIDNotFound,
     check_shutdown_behavior,
     get_instance,
+    image_not_found,
 )
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
@@ -155,7 +155,7 @@ def modify_instance_attribute(ctx: Context) -> Any:
     elif attr in ("kernel", "ramdisk"):
         stopped()
         if value not in clc.images:
-            raise InvalidAMIIDNotFound(f"The image id '[{value}]' does not exist")
+            raise image_not_found(value)
         setattr(inst, f"{attr}_id", value)
     elif attr == "userData":
         stopped()

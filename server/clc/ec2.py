@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from server.auth import sigv4
@@ -25,12 +26,31 @@ from server.clc import (
     zones,
 )
 from server.protocol.params import Params
-from server.protocol.query import Handler, QueryService
+from server.protocol.query import Context, Handler, QueryService
 
 if TYPE_CHECKING:
     from server.cloud import Cloud
 
 API_VERSION = "2016-11-15"
+
+
+def _volume(ctx: Context, volume_id: str) -> object:
+    return ctx.cloud.ebs.volume(ctx, volume_id) if ctx.cloud.ebs is not None else None
+
+
+def _snapshot(ctx: Context, snapshot_id: str) -> object:
+    return ctx.cloud.ebs.snapshot(ctx, snapshot_id) if ctx.cloud.ebs is not None else None
+
+
+#: The ID parameters a DryRun request's resources are looked up by (each lookup raises
+#: the action's own Malformed or NotFound error).
+_LOOKUPS: dict[str, Callable[[Context, str], object]] = {
+    "InstanceId": instances.get_instance,
+    "VolumeId": _volume,
+    "SnapshotId": _snapshot,
+    "ImageId": images.get_image,
+    "GroupId": lambda ctx, gid: groups.find_group(ctx, gid=gid),
+}
 
 
 class EC2Service(QueryService):
@@ -67,6 +87,20 @@ class EC2Service(QueryService):
     def check_parameters(self, action: str, params: Params) -> None:
         """AWS's UnknownParameter for a parameter the action does not have."""
         parameters.check(action, params)
+
+    def check_dry_run(self, ctx: Context) -> None:
+        """A DryRun request is checked as the real one would be before it may answer
+        DryRunOperation (AWS): the IDs it names must be well formed and name something
+        the caller may use, and RunInstances' parameters must be valid."""
+        if ctx.action == "RunInstances":
+            instances.run_instances(ctx, check_only=True)
+            return
+        for name, lookup in _LOOKUPS.items():
+            if name == "GroupId" and "SecurityGroup" not in ctx.action:
+                continue  # ModifyInstanceAttribute's GroupId.N: its own checks come first
+            for value in ctx.params.strings(name):
+                if value != "verbose":  # Eucalyptus: the admin's "every account"
+                    lookup(ctx, value)
 
     def action_table(self) -> dict[str, Handler]:
         """Every module's actions, plus those other components registered."""

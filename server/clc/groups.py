@@ -7,7 +7,7 @@ from typing import Any
 
 from server import errors, ids
 from server.auth.authz import action, arn, fixed
-from server.clc.filters import Filters
+from server.clc.filters import Filters, page
 from server.clc.model import SecurityGroup
 from server.clc.render import group_xml, permissions_xml
 from server.clc.tags import apply_tags, tag_specifications
@@ -35,6 +35,9 @@ _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp
 def find_group(ctx: Context, name: str | None = None, gid: str | None = None) -> SecurityGroup:
     """One of the caller's groups by name or ID (``default`` is created on demand)."""
     clc = ctx.cloud.clc
+    if not gid and not name:
+        raise errors.MissingParameter("The request must contain the parameter GroupName or "
+                                      "GroupId")
     if gid:
         sg = clc.groups.get(gid)
         if sg is None or (sg.account_id != ctx.account_id and not ctx.is_admin):
@@ -55,8 +58,9 @@ def create_security_group(ctx: Context) -> Any:
     clc = ctx.cloud.clc
     name = ctx.params.str("GroupName", required=True)
     desc = ctx.params.str("GroupDescription", required=True)
-    if ctx.params.str("VpcId"):
-        raise errors.InvalidParameterValue("VPC security groups are not supported (EC2-Classic)")
+    vpc = ctx.params.str("VpcId")
+    if vpc:  # EC2-Classic: there are no VPCs
+        raise errors.AWSError(f"The vpc ID '{vpc}' does not exist", code="InvalidVpcID.NotFound")
     if len(name) > 255 or len(desc) > 255:
         raise errors.InvalidParameterValue("Group names and descriptions are at most 255 "
                                            "characters")
@@ -92,8 +96,9 @@ def delete_security_group(ctx: Context) -> Any:
                                     f"'{sg.name}'")
     for other in clc.groups.values():
         if other.id != sg.id and any(g[1] == sg.id for r in other.ingress for g in r["groups"]):
-            raise errors.AWSError(f"Group {sg.id} is referenced by group {other.id}",
-                                  code="DependencyViolation")
+            # EC2-Classic's answer (a VPC group would say DependencyViolation)
+            raise InvalidGroupInUse(f"Group {sg.account_id}:{sg.name} is used by groups: "
+                                    f"{other.account_id}:{other.name}")
     classic: Any = ctx.cloud.components.get("elb")
     apps: Any = ctx.cloud.components.get("elbv2")
     users = [*(classic.balancers.values() if classic is not None else ()),
@@ -159,14 +164,23 @@ async def describe_security_groups(ctx: Context) -> Any:
     if filt:
         groups = _filters(ctx).apply(groups, filt)
     groups.sort(key=lambda g: (g.account_id, g.name))
+    groups, token = page(groups, ctx.params, low=5, high=1000)
     return {"securityGroupInfo": await rendered(clc.big_answers,
-                                                [group_xml(clc, g) for g in groups])}
+                                                [group_xml(clc, g) for g in groups]),
+            "nextToken": token}
 
 
 def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
     """Rules from ``IpPermissions.N`` or the legacy flat parameters."""
     p = ctx.params
     perms = p.structs("IpPermissions")
+    flat_given = [k for k in ("CidrIp", "IpProtocol", "FromPort", "ToPort",
+                              "SourceSecurityGroupName", "SourceSecurityGroupOwnerId")
+                  if p.get(k) is not None]
+    if perms and flat_given:
+        raise errors.InvalidParameterCombination(
+            f"The parameter 'ipPermissions' may not be used in combination with "
+            f"'{flat_given[0][0].lower()}{flat_given[0][1:]}'")
     if not perms:
         flat: dict[str, Any] = {}
         for key in ("IpProtocol", "FromPort", "ToPort", "CidrIp", "SourceSecurityGroupName",

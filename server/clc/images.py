@@ -7,8 +7,8 @@ from typing import Any
 
 from server import errors, ids
 from server.auth.authz import action, arn
-from server.clc.filters import Filters
-from server.clc.instances import InvalidAMIIDNotFound, image_not_found
+from server.clc.filters import Filters, page
+from server.clc.instances import image_not_found
 from server.clc.model import Image
 from server.clc.render import image_xml, tag_set
 from server.clc.tags import tags_key, tags_seen
@@ -95,6 +95,10 @@ def _read_manifest(ctx: Context, location: str) -> dict[str, Any]:
     return doc
 
 
+#: The architectures an image may have.
+ARCHITECTURES = ("i386", "x86_64", "armhf", "arm64")
+
+
 def register_image(ctx: Context) -> Any:
     """RegisterImage: a bundle manifest in Walrus, or a root snapshot (EBS-backed)."""
     clc = ctx.cloud.clc
@@ -121,6 +125,9 @@ def register_image(ctx: Context) -> Any:
     if virtualization is not None and virtualization not in ("paravirtual", "hvm"):
         raise errors.InvalidParameterValue(f"Invalid value '{virtualization}' for "
                                            "VirtualizationType: paravirtual or hvm")
+    arch = p.str("Architecture")
+    if arch is not None and arch not in ARCHITECTURES:  # before the manifest is read (AWS)
+        raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
     image_type, manifest, size = "machine", {}, 0
     if location:
         manifest = _read_manifest(ctx, location)
@@ -128,7 +135,7 @@ def register_image(ctx: Context) -> Any:
             image_type = manifest.get("image_type") or "machine"
             size = int(manifest.get("size", 0) or 0)
     arch = p.str("Architecture") or manifest.get("architecture") or "x86_64"
-    if arch not in ("i386", "x86_64", "armhf", "arm64"):
+    if arch not in ARCHITECTURES:
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
     if root_snapshot is not None:
@@ -150,7 +157,7 @@ def register_image(ctx: Context) -> Any:
         created=clc.clock.now(), size_bytes=size, manifest=manifest)
     for ref in (img.kernel_id, img.ramdisk_id):
         if ref and ref not in clc.images:
-            raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")
+            raise image_not_found(ref)
     clc.images[img.id] = img
     clc.save(img)
     return {"imageId": img.id}
@@ -167,6 +174,11 @@ def deregister_image(ctx: Context) -> Any:
     return None
 
 
+#: What DescribeImages' Owner and ExecutableBy take besides 12-digit account IDs.
+_OWNER_ALIASES = ("self", "all", "amazon", "aws-marketplace", "eucalyptus")
+InvalidUserIDMalformed = errors._error("InvalidUserIDMalformed", "InvalidUserID.Malformed")
+
+
 async def describe_images(ctx: Context) -> Any:
     """DescribeImages by ID, owner (``self``, ``amazon``, account IDs), executable-by, filters."""
     clc = ctx.cloud.clc
@@ -174,6 +186,9 @@ async def describe_images(ctx: Context) -> Any:
     wanted = p.strings("ImageId")
     owners = p.strings("Owner")
     users = p.strings("ExecutableBy")
+    for who in owners + users:  # checked before any lookup, as AWS does
+        if not (who in _OWNER_ALIASES or (who.isdigit() and len(who) == 12)):
+            raise InvalidUserIDMalformed(f"Invalid user id: \"{who}\"")
     if wanted:
         images = [get_image(ctx, i) for i in wanted]
     else:
@@ -222,13 +237,14 @@ async def describe_images(ctx: Context) -> Any:
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
         }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
+    images, token = page(images, p, low=5, high=1000, clamp=True)
     items = []
     for img in images:
         item = image_xml(clc, img)
         if img.account_id != ctx.account_id and not ctx.is_admin:
             item = {**item, "tagSet": tag_set(clc, tags_key(ctx, img))}  # the caller's own
         items.append(item)
-    return {"imagesSet": await rendered(clc.big_answers, items)}
+    return {"imagesSet": await rendered(clc.big_answers, items), "nextToken": token}
 
 
 #: Attribute names DescribeImageAttribute knows (AWS's ImageAttributeName).

@@ -42,6 +42,10 @@ InvalidGroupNotFound = errors._error("InvalidGroupNotFound", "InvalidGroup.NotFo
 OperationNotPermitted = errors._error("OperationNotPermitted", "OperationNotPermitted")
 InstanceLimitExceeded = errors._error("InstanceLimitExceeded", "InstanceLimitExceeded")
 InvalidUserDataMalformed = errors._error("InvalidUserDataMalformed", "InvalidUserData.Malformed")
+InvalidPlacementGroupUnknown = errors._error("InvalidPlacementGroupUnknown",
+                                             "InvalidPlacementGroup.Unknown")
+InvalidSubnetIDNotFound = errors._error("InvalidSubnetIDNotFound", "InvalidSubnetID.NotFound")
+InvalidGroupIdMalformed = errors._error("InvalidGroupIdMalformed", "InvalidGroupId.Malformed")
 
 
 def _instance_filters(clc: CloudController) -> Filters:
@@ -170,10 +174,22 @@ def launchable_image(ctx: Context, image_id: str) -> Image:
 
 
 # -- RunInstances ----------------------------------------------------------------------
-def run_instances(ctx: Context) -> Any:
-    """RunInstances: as many as fit up to MaxCount, at least MinCount or none."""
+def run_instances(ctx: Context, *, check_only: bool = False) -> Any:
+    """RunInstances: as many as fit up to MaxCount, at least MinCount or none.
+
+    ``check_only`` stops after the request's checks, before anything is made (what a
+    DryRun answers first, as AWS does)."""
     clc = ctx.cloud.clc
+    if ctx.params.get("LaunchTemplate") is not None:
+        from server.clc.launchtemplates import run_parameters
+
+        ctx.params = run_parameters(ctx)
     p = ctx.params
+    token = p.str("ClientToken")
+    if token is not None and len(token) > 64:
+        raise errors.InvalidParameterValue(
+            f"Value ({token}) for parameter clientToken is invalid. Client tokens are at most "
+            "64 characters.")
     image = launchable_image(ctx, p.str("ImageId", required=True))
     if image.image_type != "machine":
         raise errors.InvalidParameterValue(f"{image.id} is a {image.image_type} image, not a "
@@ -185,7 +201,6 @@ def run_instances(ctx: Context) -> Any:
     if min_count > max_count:
         raise errors.InvalidParameterValue("MinCount must be less than or equal to MaxCount")
     vm_type = p.str("InstanceType", "m1.small")
-    token = p.str("ClientToken")
     if token:
         previous = clc.client_tokens.get((ctx.account_id, token))
         if previous:
@@ -216,11 +231,17 @@ def run_instances(ctx: Context) -> Any:
     shutdown = p.str("InstanceInitiatedShutdownBehavior") or \
         ("stop" if image.root_device_type == "ebs" else "terminate")
     check_shutdown_behavior(shutdown, image.root_device_type)
-    user_data = p.base64("UserData") or b""
+    user_data = _user_data(p.str("UserData") or "")
     if len(user_data) > USER_DATA_MAX:
         raise InvalidUserDataMalformed(
             f"User data is limited to {USER_DATA_MAX} bytes (got {len(user_data)})")
     placement = p.struct("Placement")
+    if placement.str("GroupName"):  # this cloud has no placement groups
+        raise InvalidPlacementGroupUnknown(
+            f"The Placement Group '{placement.str('GroupName')}' is unknown.")
+    subnet = p.str("SubnetId")
+    if subnet:  # nor subnets (EC2-Classic)
+        raise InvalidSubnetIDNotFound(f"The subnet ID '{subnet}' does not exist")
     zone = placement.str("AvailabilityZone") or _choose_zone(ctx, vm_type)
     if zone not in clc.clusters:
         raise errors.InvalidParameterValue(f"Invalid availability zone: [{zone}]")
@@ -229,7 +250,7 @@ def run_instances(ctx: Context) -> Any:
     ramdisk_id = p.str("RamdiskId") or image.ramdisk_id
     for ref in (kernel_id, ramdisk_id):
         if ref and ref not in clc.images:
-            raise InvalidAMIIDNotFound(f"The image id '[{ref}]' does not exist")
+            raise image_not_found(ref)
     limit = clc.config.cloud["max_instances_per_account"]
     if limit:
         live = sum(1 for i in clc.instances.values()
@@ -240,6 +261,8 @@ def run_instances(ctx: Context) -> Any:
         max_count = min(max_count, limit - live)
     if ctx.quota_room is not None:
         max_count = min(max_count, ctx.quota_room)  # Limit statements (server/auth/quotas.py)
+    if check_only:
+        return None
 
     count = max_count
     sc = ctx.cloud.ebs
@@ -315,6 +338,14 @@ IdempotentParameterMismatch = errors._error("IdempotentParameterMismatch",
                                             "IdempotentParameterMismatch")
 
 
+def _user_data(text: str) -> bytes:
+    """RunInstances' UserData: base64 (whitespace aside), or AWS's InvalidParameterValue."""
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except ValueError:  # binascii.Error is one
+        raise errors.InvalidParameterValue("Invalid BASE64 encoding of user data") from None
+
+
 def check_shutdown_behavior(value: str, root_device_type: str) -> None:
     """``stop`` or ``terminate``; instance-store instances cannot stop (AWS's errors)."""
     if value not in ("stop", "terminate"):
@@ -385,6 +416,8 @@ def _resolve_groups(ctx: Context, names: list[str], gids: list[str]) -> list[Any
     for gid in gids:
         sg = clc.groups.get(gid)
         if sg is None or sg.account_id != ctx.account_id:
+            if not ids.well_formed(gid, "sg"):
+                raise InvalidGroupIdMalformed(f"Invalid id: \"{gid}\" (expecting \"sg-...\")")
             raise InvalidGroupNotFound(f"The security group '{gid}' does not exist")
         out.append(sg)
     if not out:

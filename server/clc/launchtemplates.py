@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from server import errors, ids
 from server.auth.authz import action, each_param
-from server.clc.filters import page
+from server.clc.filters import Filters, page
 from server.clc.model import Record
+from server.protocol.params import Params
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
@@ -145,6 +146,21 @@ def resolve_for_launch(cloud: Cloud, account_id: str,
     return pairs, str(version["number"])
 
 
+def run_parameters(ctx: Context) -> Params:
+    """RunInstances' parameters with its ``LaunchTemplate``: the version's data, overridden
+    by what the request gives itself (EC2's errors for a template that is not there)."""
+    spec = ctx.params.struct("LaunchTemplate")
+    tid = spec.str("LaunchTemplateId") or ""
+    if tid and not ids.well_formed(tid, "lt"):
+        raise IdMalformed(f"The launch template ID '{tid}' is malformed")
+    template = find_template(ctx.cloud, ctx.account_id, tid,
+                             spec.str("LaunchTemplateName") or "")
+    data = {k: v for k, v in template.version(spec.str("Version"))["data"].items()
+            if k not in ("TagSpecification", "NetworkInterface")}
+    given = {k: v for k, v in ctx.params.raw().items() if k != "LaunchTemplate"}
+    return Params({**data, **given})
+
+
 def _template_xml(t: LaunchTemplate) -> dict[str, Any]:
     return {"launchTemplateId": t.id, "launchTemplateName": t.name,
             "createTime": iso8601(t.created), "createdBy": t.created_by,
@@ -207,7 +223,7 @@ def create_launch_template(ctx: Context) -> Any:
 
 def _target(ctx: Context) -> LaunchTemplate:
     tid = ctx.params.str("LaunchTemplateId") or ""
-    if tid and not tid.startswith("lt-"):
+    if tid and not ids.well_formed(tid, "lt"):
         raise IdMalformed(f"The launch template ID '{tid}' is malformed")
     return find_template(ctx.cloud, ctx.account_id, tid,
                          ctx.params.str("LaunchTemplateName") or "")
@@ -256,6 +272,8 @@ def describe_launch_templates(ctx: Context) -> Any:
     rows = sorted((t for t in table.values() if t.account_id == ctx.account_id),
                   key=lambda t: t.created)
     for tid in wanted_ids:
+        if not ids.well_formed(tid, "lt"):
+            raise IdMalformed(f"The launch template ID '{tid}' is malformed")
         if not any(t.id == tid for t in rows):
             raise IdNotFound(f"The specified launch template, with template ID {tid}, does "
                              "not exist.")
@@ -267,9 +285,11 @@ def describe_launch_templates(ctx: Context) -> Any:
         rows = [t for t in rows if t.id in wanted_ids]
     if wanted_names:
         rows = [t for t in rows if t.name in wanted_names]
-    for name, values in ctx.params.filters().items():
-        if name == "launch-template-name":
-            rows = [t for t in rows if t.name in values]
+    filt = ctx.params.filters()
+    if filt:
+        rows = Filters({"launch-template-name": lambda t: t.name,
+                        "create-time": lambda t: iso8601(t.created)},
+                       lambda t: {}).apply(rows, filt)
     chunk, token = page(rows, ctx.params, low=1, high=200)
     return {"launchTemplates": [_template_xml(t) for t in chunk], "nextToken": token}
 

@@ -112,6 +112,10 @@ async def describe_snapshots(ctx: Context) -> Any:
     ebs = _ebs(ctx)
     p = ctx.params
     wanted = p.strings("SnapshotId")
+    for who in p.strings("Owner") + p.strings("RestorableBy"):  # before any lookup (AWS)
+        if not (who in ("self", "all", "amazon", "eucalyptus") or
+                (who.isdigit() and len(who) == 12)):
+            raise errors.AWSError(f"Invalid user id: \"{who}\"", code="InvalidUserID.Malformed")
     owners = {_account(ctx, o) for o in p.strings("Owner")}
     users = p.strings("RestorableBy")
     if wanted and p.get("MaxResults") is not None:

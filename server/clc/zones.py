@@ -11,7 +11,7 @@ from typing import Any
 
 from server import errors
 from server.auth.authz import action, each_param
-from server.clc.filters import Filters
+from server.clc.filters import Filters, page
 from server.protocol.query import Context
 
 
@@ -105,6 +105,7 @@ def describe_instance_types(ctx: Context) -> Any:
             "instance-storage-info.total-size-in-gb": lambda t: str(t.disk),
             "current-generation": lambda t: "true",
         }, lambda t: {}).apply(types, filt)
+    types, token = page(types, p, low=5, high=100)
     show = p.bool("Availability", False) or p.bool("Verbose", False)
     capacity = {z: cc.describe_resources() for z, cc in clc.clusters.items()} if show else {}
     details = []
@@ -129,7 +130,7 @@ def describe_instance_types(ctx: Context) -> Any:
         "networkInfo": {"maximumNetworkInterfaces": t.network_interfaces,
                         "ipv4AddressesPerInterface": 1, "ipv6Supported": False},
     } for t in types]
-    return {"instanceTypeDetails": details, "instanceTypeSet": aws}
+    return {"instanceTypeDetails": details, "instanceTypeSet": aws, "nextToken": token}
 
 
 def modify_instance_type_attribute(ctx: Context) -> Any:
