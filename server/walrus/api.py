@@ -14,6 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import Principal
+from server.auth.mfa import session_keys
 from server.auth.policy import ALLOW, DENY
 from server.walrus import acl as acls
 from server.walrus import errors as e
@@ -200,13 +201,16 @@ class WalrusAPI:
         GetObject checks them): a user who is not its account's admin needs its own
         ``s3:GetObject`` Allow, or a bucket policy of its account that names it."""
         resource = f"arn:aws:s3:::{bucket['name']}/{obj['key']}"
+        # The MFA keys of a session caller, as an S3 request signed with its key has them.
+        condition = {} if principal.anonymous else \
+            session_keys(self.cloud.identity, principal, self.cloud.clock.now())
         decision, own = policy.bucket_decision(self.cloud.identity, principal, "s3:GetObject",
-                                               resource, bucket)
+                                               resource, bucket, condition)
         if decision == DENY or own.explicit_deny:
             return False
         if not own.allowed:
             return decision == ALLOW and principal.account_id == bucket["account_id"] and \
-                policy.grants_user(principal, "s3:GetObject", resource, bucket)
+                policy.grants_user(principal, "s3:GetObject", resource, bucket, condition)
         if decision is not None:
             return decision == ALLOW
         return acls.allows(obj["acl"], principal, "READ")

@@ -11,6 +11,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING, Any
 
 from server.auth.identity import Principal
+from server.auth.mfa import session_keys
 from server.auth.policy import ALLOW, DENY
 from server.protocol.http import Request, Response
 from server.walrus import acl as acls
@@ -138,7 +139,9 @@ class S3Context:
                      "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-content-sha256"):
             if name in h:
                 condition[f"s3:{name}"] = h[name]
-        condition.update(request_keys(h, self.walrus.cloud.clock.now()))
+        now = self.walrus.cloud.clock.now()
+        condition.update(request_keys(h, now))
+        condition.update(self.mfa_keys(now))
         if obj is not None and obj.get("tagging"):
             for k, v in loads(obj["tagging"], []):
                 condition[f"s3:existingobjecttag/{k.lower()}"] = v
@@ -180,6 +183,14 @@ class S3Context:
             return True  # an object's owner may always read and change its ACL
         return acls.allows(obj["acl"], self.principal, permission, ignore_public)
 
+    def mfa_keys(self, now: float) -> dict[str, str]:
+        """``aws:MultiFactorAuthPresent``/``aws:MultiFactorAuthAge`` of the caller, as the
+        query APIs' policies see them: the session its key belongs to decides (a presigned
+        URL's too), and long-term keys and anonymous callers have neither key."""
+        if self.principal.anonymous:
+            return {}
+        return session_keys(self.walrus.cloud.identity, self.principal, now)
+
     def acls_disabled(self, bucket: Row) -> bool:
         """True under Object Ownership ``BucketOwnerEnforced``: ACLs neither grant nor can
         be changed, and the bucket owner owns every object."""
@@ -196,8 +207,10 @@ class S3Context:
         """Actions with no bucket to consult yet (CreateBucket, ListAllMyBuckets): the
         caller's own policies decide (an account's admin needs none)."""
         self.require_signed()
+        condition = {"aws:sourceip": self.request.client,
+                     **self.mfa_keys(self.walrus.cloud.clock.now())}
         _, own = bucket_decision(self.walrus.cloud.identity, self.principal, action,
-                                 resource, {}, {"aws:sourceip": self.request.client})
+                                 resource, {}, condition)
         if not own.allowed:
             raise e.AccessDenied()
 

@@ -17,43 +17,18 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import boto3
-import pyotp
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from helpers import error_code, new_account
+from mfahelp import Authenticator, enable_device
 
 PATHS = {"iam": "/services/Euare", "sts": "/services/Tokens"}
 AWS = str(Path(sys.executable).parent / "aws")
-
-
-class Authenticator:
-    """An authenticator app holding one device's seed (``ahead``: its clock's offset in
-    30-second steps)."""
-
-    def __init__(self, seed: bytes, ahead: int = 0) -> None:
-        self.totp = pyotp.TOTP(seed.decode("ascii"))
-        self.ahead = ahead
-        self.last = 0
-
-    def step(self) -> int:
-        return int(time.time() // 30) + self.ahead
-
-    def pair(self) -> tuple[str, str]:
-        """Two consecutive codes, as EnableMFADevice and ResyncMFADevice want."""
-        second = max(self.step(), self.last + 2)
-        self.last = second
-        return self.totp.generate_otp(second - 1), self.totp.generate_otp(second)
-
-    def code(self) -> str:
-        """The next unused code."""
-        self.last = max(self.step(), self.last + 1)
-        return str(self.totp.generate_otp(self.last))
 
 
 def _client(cloud: Any, service: str, creds: dict[str, str]) -> Any:
@@ -73,15 +48,7 @@ def _user(cloud: Any, iam: Any, name: str, policy: dict[str, Any] | None = None)
     return {"AccessKeyId": key["AccessKeyId"], "SecretAccessKey": key["SecretAccessKey"]}
 
 
-def _device(iam: Any, name: str, user: str, **kwargs: Any) -> tuple[str, Authenticator]:
-    """A virtual device enabled for ``user``: its serial and an authenticator for it."""
-    created = iam.create_virtual_mfa_device(VirtualMFADeviceName=name, **kwargs)
-    serial = created["VirtualMFADevice"]["SerialNumber"]
-    app = Authenticator(created["VirtualMFADevice"]["Base32StringSeed"])
-    code1, code2 = app.pair()
-    iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
-                          AuthenticationCode2=code2)
-    return serial, app
+_device = enable_device
 
 
 def _denied(call: Any, code: str = "AccessDenied") -> str:
