@@ -1,7 +1,11 @@
-"""Login profiles: a user's console password, kept only as a scrypt hash.
+"""Login profiles: a user's console password, kept only as a scrypt hash; and the second
+factor of a password log-in.
 
 The hash is ``scrypt$N$r$p$salt$hash`` (hex), from :func:`hashlib.scrypt` with a random
 16-byte salt; the password itself is never stored or returned.
+
+A user with an assigned MFA device signs in as on AWS's console: the password, then a
+code of the device (:func:`verify_sign_in_code`).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from server.auth.identity import IdentityError
+from server.auth.mfa import check_code, check_serial
 
 if TYPE_CHECKING:
     from server.auth.identity import Identity
@@ -136,3 +141,33 @@ class LoginProfiles:
             profile.user_name = new
             self.profiles[(account_id, new)] = profile
             self._save(profile)
+
+
+def mfa_required(identity: Identity, account_id: str, user_name: str) -> bool:
+    """Whether a password log-in of the user needs an MFA code (it has a device)."""
+    return bool(identity.mfa.for_user(account_id, user_name))
+
+
+def verify_sign_in_code(identity: Identity, account_id: str, user_name: str, code: str,
+                        serial: str | None = None) -> str:
+    """Check the MFA code of a password log-in; the serial number of the device it is a
+    fresh code of.
+
+    ``serial`` names the device; without it each of the user's devices is tried, as the
+    console only asks for the code.  AccessDenied (STS's words) for a wrong or spent code.
+    """
+    if serial is not None:
+        check_serial(serial)
+    check_code(code, "tokenCode")
+    devices = [d.serial for d in identity.mfa.for_user(account_id, user_name)]
+    candidates = [serial] if serial is not None else devices or [""]
+    failure: IdentityError | None = None
+    for candidate in candidates:
+        try:
+            identity.mfa.verify(account_id, user_name, candidate, code)
+        except IdentityError as exc:
+            failure = failure or exc
+        else:
+            return candidate
+    assert failure is not None
+    raise failure

@@ -100,6 +100,18 @@ def login_form(csrf: str, error: str = "", account: str = "", user: str = "admin
             '<button type="submit" id="login">Log in</button></form>')
 
 
+def mfa_form(csrf: str, user: str, error: str = "") -> str:
+    """The second step of a log-in: a code of the user's MFA device."""
+    return (f'{message(error, "error")}<p>User <b>{escape(user)}</b> has an MFA device: '
+            "enter the code your authenticator app shows now.</p>"
+            f'<form method="post" action="/console/mfa">{csrf_field(csrf)}'
+            '<label for="code">MFA code</label>'
+            '<input type="text" id="code" name="code" required inputmode="numeric" '
+            'pattern="[0-9]{6}" minlength="6" maxlength="6" autocomplete="one-time-code">'
+            '<button type="submit" id="verify">Verify</button></form>'
+            '<p><a href="/console/login">Start over</a></p>')
+
+
 def credentials(account_name: str, account_id: str, user: str, notice: str = "") -> str:
     """The logged-in user's page."""
     return (f"{message(notice)}<p>Account <b>{escape(account_name)}</b> ({escape(account_id)}),"

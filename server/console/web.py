@@ -7,6 +7,11 @@ Secure over HTTPS).  Every response forbids scripts, framing and foreign resourc
 Content-Security-Policy; over HTTPS it sets HSTS; plain HTTP is served only to loopback
 clients (others are sent to the HTTPS endpoint).  Log-in sessions expire by the cloud's
 clock; repeated failed log-ins lock a user out for a while.
+
+A user with an assigned MFA device logs in in two steps, as on AWS's console: the right
+password leads to a page asking for a code of the device (for a few minutes, tied to
+that browser by a cookie); only a right code starts the session, and a wrong one counts
+as a failed log-in.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from server.auth.identity import ADMIN_ACCOUNT, IdentityError
-from server.auth.login import check_password
+from server.auth.login import check_password, mfa_required, verify_sign_in_code
 from server.console import pages
 from server.console.passwords import Lockout
 from server.console.signups import Signups
@@ -32,7 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SESSION_COOKIE, CSRF_COOKIE = "euca-session", "euca-csrf"
+SESSION_COOKIE, CSRF_COOKIE, MFA_COOKIE = "euca-session", "euca-csrf", "euca-mfa"
+#: How long the MFA step of a log-in waits for its code (seconds of the cloud's clock).
+MFA_STEP_SECONDS = 300.0
 ADMIN_PASSWORD_FILE = "admin-password"
 #: Largest form body accepted.
 MAX_FORM = 16 * 1024
@@ -46,6 +53,16 @@ _DUMMY_HASH = ("scrypt$16384$8$1$00000000000000000000000000000000$"
 @dataclass
 class WebSession:
     """One logged-in browser."""
+
+    account_id: str
+    account_name: str
+    user: str
+    expires: float
+
+
+@dataclass
+class PendingLogin:
+    """A browser whose password was right, waiting to give its MFA code."""
 
     account_id: str
     account_name: str
@@ -70,6 +87,7 @@ class Console:
         self.cloud = cloud
         self.signups = signups
         self.sessions: dict[str, WebSession] = {}
+        self.pending: dict[str, PendingLogin] = {}
         self.lockout = Lockout(cloud.clock.now)
         #: How long a log-in lasts (seconds of the cloud's clock).
         self.session_seconds = float(cloud.config.cloud["console_session_seconds"])
@@ -189,6 +207,8 @@ class Console:
                     return self.download(request)
                 if path == "/console/password":
                     return self.password_page(request)
+                if path == "/console/mfa":
+                    return self.mfa_page(request)
             elif method == "POST":
                 form = await self._form(request)
                 if form is None:
@@ -198,6 +218,8 @@ class Console:
                     return await self.apply(request, form)
                 if path == "/console/login":
                     return await self.login(request, form)
+                if path == "/console/mfa":
+                    return self.mfa_login(request, form)
                 if path == "/console/logout":
                     return self.logout(request)
                 if path == "/console/password":
@@ -273,19 +295,81 @@ class Console:
             error = "Too many failed log-ins: this user is locked out for a while."
         else:
             ok = await asyncio.to_thread(verify_password, self.cloud, account_id, user, password)
+            if ok and mfa_required(identity, account_id, user):
+                # The lock-out count stays until the code is right too.
+                return self._await_code(request, account_id, account_name, user)
             if ok:
                 self.lockout.succeeded(account_id, user)
-                token = secrets.token_urlsafe(32)
-                self.sessions[token] = WebSession(account_id, account_name, user,
-                                                  self.cloud.clock.now() + self.session_seconds)
-                # A fresh CSRF token with the new session (no fixation of the old one).
-                cookies = [self._cookie(request, SESSION_COOKIE, token),
-                           self._cookie(request, CSRF_COOKIE, secrets.token_urlsafe(32))]
-                return self._redirect(request, "/console/", cookies)
+                return self._start_session(request, account_id, account_name, user)
             if account_id:
                 self.lockout.failed(account_id, user)
         return self._html(request, 401, "Log in",
                           pages.login_form(form["csrf"], error, account_ref, user))
+
+    def _start_session(self, request: Request, account_id: str, account_name: str,
+                       user: str) -> Response:
+        """Log the browser in and send it home."""
+        token = secrets.token_urlsafe(32)
+        self.sessions[token] = WebSession(account_id, account_name, user,
+                                          self.cloud.clock.now() + self.session_seconds)
+        # A fresh CSRF token with the new session (no fixation of the old one).
+        cookies = [self._cookie(request, SESSION_COOKIE, token),
+                   self._cookie(request, CSRF_COOKIE, secrets.token_urlsafe(32)),
+                   self._cookie(request, MFA_COOKIE, "", max_age=0)]
+        return self._redirect(request, "/console/", cookies)
+
+    def _await_code(self, request: Request, account_id: str, account_name: str,
+                    user: str) -> Response:
+        """The password was right and the user has an MFA device: ask for its code."""
+        now = self.cloud.clock.now()
+        for stale in [t for t, p in self.pending.items() if p.expires <= now]:
+            del self.pending[stale]
+        token = secrets.token_urlsafe(32)
+        self.pending[token] = PendingLogin(account_id, account_name, user,
+                                           now + MFA_STEP_SECONDS)
+        return self._redirect(request, "/console/mfa",
+                              [self._cookie(request, MFA_COOKIE, token)])
+
+    def _pending(self, request: Request) -> PendingLogin | None:
+        token = self._cookies(request).get(MFA_COOKIE, "")
+        pending = self.pending.get(token)
+        if pending is not None and pending.expires <= self.cloud.clock.now():
+            del self.pending[token]
+            return None
+        return pending
+
+    def mfa_page(self, request: Request) -> Response:
+        """The MFA code form of a log-in whose password was right."""
+        pending = self._pending(request)
+        if pending is None:
+            return self._redirect(request, "/console/login")
+        csrf, cookies = self._csrf(request)
+        return self._html(request, 200, "MFA code", pages.mfa_form(csrf, pending.user),
+                          cookies=cookies)
+
+    def mfa_login(self, request: Request, form: dict[str, str]) -> Response:
+        """Check the MFA code; start the session."""
+        pending = self._pending(request)
+        if pending is None:
+            return self._redirect(request, "/console/login")
+        account_id, user = pending.account_id, pending.user
+        if self.lockout.locked(account_id, user):
+            self.pending.pop(self._cookies(request).get(MFA_COOKIE, ""), None)
+            return self._html(request, 401, "Log in", pages.login_form(
+                form["csrf"], "Too many failed log-ins: this user is locked out for a while.",
+                pending.account_name, user))
+        try:
+            verify_sign_in_code(self.cloud.identity, account_id, user,
+                                form.get("code", "").strip())
+        except IdentityError:
+            self.lockout.failed(account_id, user)
+            return self._html(request, 401, "MFA code", pages.mfa_form(
+                form["csrf"], user, "That code is not right (or was used already): wait for "
+                "the next one and try again."))
+        self.cloud.store.flush()  # the device's spent code
+        self.pending.pop(self._cookies(request).get(MFA_COOKIE, ""), None)
+        self.lockout.succeeded(account_id, user)
+        return self._start_session(request, account_id, pending.account_name, user)
 
     def password_page(self, request: Request) -> Response:
         """The change-password form (logged-in users with a local password)."""
