@@ -147,3 +147,37 @@ def test_signup_in_a_browser(tls_cloud: CloudProcess, browser: Any, tmp_path: Pa
         print("screenshots:", *shot.taken, sep="\n  ")
         print("last page:", browser.current_url, browser.page_source[:3000])
         raise
+
+
+def test_mfa_login_in_a_browser(tls_cloud: CloudProcess, browser: Any, tmp_path: Path) -> None:
+    """A user with an MFA device: the password, then the MFA step's code field (a wrong
+    code is answered there), then the credentials page."""
+    import boto3
+    from mfahelp import enable_device, wrong_code
+    from selenium.webdriver.common.by import By
+
+    creds = tls_cloud.credentials()
+    iam = boto3.client("iam", endpoint_url=tls_cloud.https_url + "/services/Euare",
+                       region_name="us-east-1", aws_access_key_id=creds["key"],
+                       aws_secret_access_key=creds["secret"], verify=str(tls_cloud.ca))
+    iam.create_user(UserName="browsermfa")
+    iam.create_login_profile(UserName="browsermfa", Password=PASSWORD)
+    _, app = enable_device(iam, "browsermfa-phone", "browsermfa")
+    shot = Shots(browser, tmp_path)
+    try:
+        browser.get(tls_cloud.https_url + "/console/login")
+        fill(browser, {"account": "eucalyptus", "user": "browsermfa", "password": PASSWORD},
+             "login")
+        shot("mfa-step")
+        assert browser.current_url.endswith("/console/mfa")
+        fill(browser, {"code": wrong_code(app)}, "verify")
+        shot("wrong-code")
+        assert "not right" in browser.find_element(By.ID, "error").text
+        fill(browser, {"code": app.code()}, "verify")
+        shot("logged-in")
+        assert browser.find_element(By.ID, "download").is_displayed()
+        assert "browsermfa" in browser.page_source
+    except BaseException:
+        print("screenshots:", *shot.taken, sep="\n  ")
+        print("last page:", browser.current_url, browser.page_source[:3000])
+        raise
