@@ -100,3 +100,30 @@ def put_manifest(cloud: Any, location: str, image_type: str = "machine",
             "<parts count='0'/></image></manifest>")
     s3.put_object(Bucket=bucket, Key=name, Body=body.encode())
     return location
+
+
+#: Service paths of the cloud, for clients made with explicit credentials.
+SERVICE_PATHS = {"ec2": "/services/compute", "iam": "/services/Euare", "sts": "/services/Tokens",
+                 "s3": "/services/objectstorage"}
+
+
+def session_client(cloud: Any, service: str, creds: dict[str, str]) -> Any:
+    """A boto3 client with (temporary) credentials: key, secret and optional session token."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(service, endpoint_url=cloud.url + SERVICE_PATHS[service],
+                        region_name="us-east-1", aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds.get("SessionToken"),
+                        config=Config(retries={"max_attempts": 1}))
+
+
+def wait_volume(ec2: Any, vid: str, state: str, timeout: float = 20.0) -> None:
+    """Wait until a volume is in ``state``."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"volume {vid} never became {state}")

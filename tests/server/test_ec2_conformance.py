@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import new_account, wait_state
+from helpers import new_account, wait_state, wait_volume
 
 
 @pytest.fixture(scope="module")
@@ -292,9 +292,9 @@ def test_delete_on_termination_of_an_attached_volume(user, instance_id) -> None:
     zone = user.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][
         0]["Placement"]["AvailabilityZone"]
     vid = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
-    _wait_volume(user, vid, "available")
+    wait_volume(user, vid, "available")
     user.attach_volume(VolumeId=vid, InstanceId=instance_id, Device="/dev/sdh")
-    _wait_volume(user, vid, "in-use")
+    wait_volume(user, vid, "in-use")
     expect("VolumeInUse", user.attach_volume, VolumeId=vid, InstanceId=instance_id,
            Device="/dev/sdh")
     expect("VolumeInUse", user.attach_volume, VolumeId=vid, InstanceId=instance_id,
@@ -308,17 +308,6 @@ def test_delete_on_termination_of_an_attached_volume(user, instance_id) -> None:
                                            Attribute="blockDeviceMapping")["BlockDeviceMappings"]
     assert [(b["DeviceName"], b["Ebs"]["DeleteOnTermination"]) for b in bdm] == \
         [("/dev/sdh", True)]
-
-
-def _wait_volume(ec2: Any, vid: str, state: str) -> None:
-    import time
-
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == state:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"volume {vid} never became {state}")
 
 
 # -- volumes, snapshots, tags ---------------------------------------------------------------
@@ -336,7 +325,7 @@ def test_volume_snapshot_and_tag_ids(user) -> None:
     expect("InvalidSnapshot.NotFound", user.delete_snapshot, SnapshotId="snap-12345678")
     expect("MissingParameter", user.create_volume, AvailabilityZone=zone)
     vid = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
-    _wait_volume(user, vid, "available")
+    wait_volume(user, vid, "available")
     expect("IncorrectState", user.detach_volume, VolumeId=vid)
     user.delete_volume(VolumeId=vid)
     expect("InvalidID", user.create_tags, Resources=["foo"], Tags=[{"Key": "a", "Value": "b"}])
@@ -415,7 +404,7 @@ def test_tag_specifications_of_create_actions(user) -> None:
     assert message == "'instance' is not a valid taggable resource type for this operation."
     vol = user.create_volume(Size=1, AvailabilityZone=zone, TagSpecifications=spec)
     assert vol["Tags"] == [{"Key": "k", "Value": "v"}]
-    _wait_volume(user, vol["VolumeId"], "available")
+    wait_volume(user, vol["VolumeId"], "available")
     snap = user.create_snapshot(VolumeId=vol["VolumeId"], TagSpecifications=[
         {"ResourceType": "snapshot", "Tags": [{"Key": "s", "Value": "1"}]}])
     assert user.describe_snapshots(SnapshotIds=[snap["SnapshotId"]])["Snapshots"][0][

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from helpers import new_account, wait_state
+from helpers import new_account, wait_state, wait_volume
 
 #: A well-formed ID of each kind that names nothing.
 NO_INSTANCE, NO_VOLUME, NO_SNAPSHOT = "i-12345678", "vol-12345678", "snap-12345678"
@@ -392,15 +392,6 @@ def _fill(value: Any, world: dict[str, str]) -> Any:
     return value
 
 
-def _wait_volume(ec2: Any, vid: str, state: str) -> None:
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        if ec2.describe_volumes(VolumeIds=[vid])["Volumes"][0]["State"] == state:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"volume {vid} never became {state}")
-
-
 def _wait_snapshot(ec2: Any, sid: str) -> None:
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -436,12 +427,12 @@ def build_world(user: Any, admin: Any) -> dict[str, str]:
          "UserIdGroupPairs": [{"GroupName": "referenced"}]}])
     volume = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
     attached = user.create_volume(Size=1, AvailabilityZone=zone)["VolumeId"]
-    _wait_volume(user, volume, "available")
-    _wait_volume(user, attached, "available")
+    wait_volume(user, volume, "available")
+    wait_volume(user, attached, "available")
     snapshot = user.create_snapshot(VolumeId=volume)["SnapshotId"]
     wait_state(user, [iid], "running")
     user.attach_volume(VolumeId=attached, InstanceId=iid, Device="/dev/sdh")
-    _wait_volume(user, attached, "in-use")
+    wait_volume(user, attached, "in-use")
     _wait_snapshot(user, snapshot)
     address = user.allocate_address()["PublicIp"]
     gone = user.run_instances(ImageId=image, MinCount=1, MaxCount=1)["Instances"][0][

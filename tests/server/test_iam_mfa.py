@@ -20,23 +20,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from helpers import error_code, new_account
+from helpers import error_code, new_account, session_client
 from mfahelp import Authenticator, enable_device
 
-PATHS = {"iam": "/services/Euare", "sts": "/services/Tokens"}
 AWS = str(Path(sys.executable).parent / "aws")
-
-
-def _client(cloud: Any, service: str, creds: dict[str, str]) -> Any:
-    return boto3.client(service, endpoint_url=cloud.url + PATHS[service], region_name="us-east-1",
-                        aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds.get("SessionToken"),
-                        config=Config(retries={"max_attempts": 1}))
 
 
 def _user(cloud: Any, iam: Any, name: str, policy: dict[str, Any] | None = None) -> dict[str, str]:
@@ -162,7 +151,7 @@ def test_mfa_session_gates_actions(cloud) -> None:
     account_id, key, secret = new_account(cloud, "mfa-gate")
     admin = cloud.client("iam", key=key, secret=secret)
     creds = _user(cloud, admin, "carol", MFA_REQUIRED)
-    iam, sts = _client(cloud, "iam", creds), _client(cloud, "sts", creds)
+    iam, sts = session_client(cloud, "iam", creds), session_client(cloud, "sts", creds)
     message = _denied(lambda: iam.list_users())
     assert "iam:ListUsers" in message and "explicit deny" in message
     # The user sets up her own device (the policy lets her), with long-term keys.
@@ -170,11 +159,11 @@ def test_mfa_session_gates_actions(cloud) -> None:
     assert iam.list_mfa_devices()["MFADevices"][0]["SerialNumber"] == serial
 
     plain = sts.get_session_token()["Credentials"]
-    _denied(lambda: _client(cloud, "iam", plain).list_users())
+    _denied(lambda: session_client(cloud, "iam", plain).list_users())
 
     code = app.code()
     session = sts.get_session_token(SerialNumber=serial, TokenCode=code)["Credentials"]
-    users = _client(cloud, "iam", session).list_users()["Users"]
+    users = session_client(cloud, "iam", session).list_users()["Users"]
     assert "carol" in [u["UserName"] for u in users]
 
     message = _denied(lambda: sts.get_session_token(SerialNumber=serial, TokenCode=code))
@@ -198,10 +187,10 @@ def test_mfa_age_and_role_trust(cloud) -> None:
         {"Effect": "Allow", "Action": ["sts:*", "iam:*MFADevice*"], "Resource": "*"},
         {"Effect": "Allow", "Action": "iam:ListUsers", "Resource": "*",
          "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}]})
-    sts = _client(cloud, "sts", creds)
-    serial, app = _device(_client(cloud, "iam", creds), "dave", "dave")
+    sts = session_client(cloud, "sts", creds)
+    serial, app = _device(session_client(cloud, "iam", creds), "dave", "dave")
     # A second device (a user may have eight) signs the session below.
-    other, other_app = _device(_client(cloud, "iam", creds), "dave-backup", "dave")
+    other, other_app = _device(session_client(cloud, "iam", creds), "dave-backup", "dave")
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
          "Action": "sts:AssumeRole",
@@ -213,23 +202,23 @@ def test_mfa_age_and_role_trust(cloud) -> None:
              "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}))
     role_arn = f"arn:aws:iam::{account_id}:role/ops"
 
-    _denied(lambda: _client(cloud, "iam", creds).list_users())
+    _denied(lambda: session_client(cloud, "iam", creds).list_users())
     _denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="s1"))
     assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", SerialNumber=serial,
                               TokenCode=app.code())["Credentials"]
-    roles = _client(cloud, "iam", assumed).list_roles()["Roles"]
+    roles = session_client(cloud, "iam", assumed).list_roles()["Roles"]
     assert [r["RoleName"] for r in roles] == ["ops"]
 
     # An MFA session: the age key is there (and small); from it the role needs no code.
     session = sts.get_session_token(SerialNumber=other,
                                     TokenCode=other_app.code())["Credentials"]
-    _client(cloud, "iam", session).list_users()
-    chained = _client(cloud, "sts", session).assume_role(RoleArn=role_arn,
+    session_client(cloud, "iam", session).list_users()
+    chained = session_client(cloud, "sts", session).assume_role(RoleArn=role_arn,
                                                          RoleSessionName="c1")["Credentials"]
-    _client(cloud, "iam", chained).list_roles()
+    session_client(cloud, "iam", chained).list_roles()
     plain = sts.get_session_token()["Credentials"]
-    _denied(lambda: _client(cloud, "iam", plain).list_users())
-    _denied(lambda: _client(cloud, "sts", plain).assume_role(RoleArn=role_arn,
+    _denied(lambda: session_client(cloud, "iam", plain).list_users())
+    _denied(lambda: session_client(cloud, "sts", plain).assume_role(RoleArn=role_arn,
                                                             RoleSessionName="p1"))
 
 
@@ -240,7 +229,7 @@ def test_resync_learns_a_drifting_device(cloud) -> None:
     iam = cloud.client("iam", key=key, secret=secret)
     creds = _user(cloud, iam, "erin", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]})
-    sts = _client(cloud, "sts", creds)
+    sts = session_client(cloud, "sts", creds)
     serial, app = _device(iam, "erin", "erin")
     app.ahead = 5
     early = app.code()
@@ -273,11 +262,11 @@ def test_devices_survive_a_restart_sealed(make_cloud) -> None:
     iam.enable_mfa_device(UserName="fay", SerialNumber=serial, AuthenticationCode1=code1,
                           AuthenticationCode2=code2)
     used = app.code()
-    _client(cloud, "sts", creds).get_session_token(SerialNumber=serial, TokenCode=used)
+    session_client(cloud, "sts", creds).get_session_token(SerialNumber=serial, TokenCode=used)
     cloud.restart()
     iam = cloud.client("iam")
     assert iam.list_mfa_devices(UserName="fay")["MFADevices"][0]["SerialNumber"] == serial
-    sts = _client(cloud, "sts", creds)
+    sts = session_client(cloud, "sts", creds)
     _denied(lambda: sts.get_session_token(SerialNumber=serial, TokenCode=used))
     spare_app = Authenticator(spare["Base32StringSeed"])
     code1, code2 = spare_app.pair()

@@ -11,20 +11,11 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from helpers import error_code
+from helpers import error_code, session_client
 from helpers import new_account as _new_account
 
 PATHS = {"ec2": "/services/compute", "iam": "/services/Euare", "sts": "/services/Tokens",
          "s3": "/services/objectstorage"}
-
-
-def _client(cloud: Any, service: str, creds: dict[str, str]) -> Any:
-    """A boto3 client with temporary credentials (key, secret and session token)."""
-    return boto3.client(service, endpoint_url=cloud.url + PATHS[service], region_name="us-east-1",
-                        aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"],
-                        aws_session_token=creds.get("SessionToken"),
-                        config=Config(retries={"max_attempts": 1}))
 
 
 def _trust(principal: Any, condition: dict[str, Any] | None = None) -> str:
@@ -140,14 +131,14 @@ def test_assume_role_and_use_credentials_everywhere(cloud) -> None:
         f"arn:aws:sts::{account_id}:assumed-role/worker/job-1"
     role_id = iam.get_role(RoleName="worker")["Role"]["RoleId"]
     assert out["AssumedRoleUser"]["AssumedRoleId"] == f"{role_id}:job-1"
-    me = _client(cloud, "sts", creds).get_caller_identity()
+    me = session_client(cloud, "sts", creds).get_caller_identity()
     assert me["Arn"] == f"arn:aws:sts::{account_id}:assumed-role/worker/job-1"
     assert me["UserId"] == f"{role_id}:job-1" and me["Account"] == account_id
-    ec2 = _client(cloud, "ec2", creds)
+    ec2 = session_client(cloud, "ec2", creds)
     ec2.describe_instances()
     ec2.create_key_pair(KeyName="from-role")
     assert [k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]] == ["from-role"]
-    s3 = _client(cloud, "s3", creds)
+    s3 = session_client(cloud, "s3", creds)
     s3.create_bucket(Bucket="role-bucket")
     s3.put_object(Bucket="role-bucket", Key="k", Body=b"hello")
     assert s3.get_object(Bucket="role-bucket", Key="k")["Body"].read() == b"hello"
@@ -169,22 +160,22 @@ def test_assume_role_and_use_credentials_everywhere(cloud) -> None:
     missing = {k: v for k, v in creds.items() if k != "SessionToken"}
     for bad in (forged, missing):
         with pytest.raises(ClientError) as err:
-            _client(cloud, "sts", bad).get_caller_identity()
+            session_client(cloud, "sts", bad).get_caller_identity()
         assert error_code(err) == "InvalidClientTokenId"
         with pytest.raises(ClientError) as err:
-            _client(cloud, "ec2", bad).describe_instances()
+            session_client(cloud, "ec2", bad).describe_instances()
         assert error_code(err) == "AuthFailure"
         with pytest.raises(ClientError) as err:
-            _client(cloud, "s3", bad).get_object(Bucket="role-bucket", Key="k")
+            session_client(cloud, "s3", bad).get_object(Bucket="role-bucket", Key="k")
         assert error_code(err) == "InvalidToken"
     bad_url = url.replace("X-Amz-Security-Token=", "X-Amz-Security-Token=x")
     assert requests.get(bad_url, timeout=10).status_code in (400, 403)
     # A session cannot mint a GetSessionToken; a long-term key with a token is refused.
     with pytest.raises(ClientError) as err:
-        _client(cloud, "sts", creds).get_session_token()
+        session_client(cloud, "sts", creds).get_session_token()
     assert error_code(err) == "AccessDenied"
     with pytest.raises(ClientError) as err:
-        _client(cloud, "sts", {"AccessKeyId": key, "SecretAccessKey": secret,
+        session_client(cloud, "sts", {"AccessKeyId": key, "SecretAccessKey": secret,
                                "SessionToken": creds["SessionToken"]}).get_caller_identity()
     assert error_code(err) == "InvalidClientTokenId"
     assert sts.get_access_key_info(AccessKeyId=creds["AccessKeyId"])["Account"] == account_id
@@ -214,7 +205,7 @@ def test_trust_policy_decides(cloud) -> None:
     assert error_code(err) == "AccessDenied"
     creds = theirs.assume_role(RoleArn=partner, RoleSessionName="cross",
                                ExternalId="secret-123")["Credentials"]
-    me = _client(cloud, "sts", creds).get_caller_identity()
+    me = session_client(cloud, "sts", creds).get_caller_identity()
     assert me["Account"] == account_id and me["Arn"].endswith(":assumed-role/partner/cross")
     with pytest.raises(ClientError) as err:
         mine.assume_role(RoleArn=f"arn:aws:iam::{account_id}:role/ec2only", RoleSessionName="s1")
@@ -267,7 +258,7 @@ def test_get_session_token_and_caller_identity(cloud) -> None:
     assert admin["Arn"] == f"arn:aws:iam::{account_id}:user/admin"
     creds = sts.get_session_token(DurationSeconds=900)["Credentials"]
     assert creds["AccessKeyId"].startswith("ASIA")
-    session = _client(cloud, "sts", creds).get_caller_identity()
+    session = session_client(cloud, "sts", creds).get_caller_identity()
     assert session["Arn"] == f"arn:aws:iam::{account_id}:user/dev"
     assert session["UserId"] == user["UserId"]
     with pytest.raises(ClientError) as err:
@@ -277,7 +268,7 @@ def test_get_session_token_and_caller_identity(cloud) -> None:
     iam.delete_access_key(UserName="dev", AccessKeyId=k["AccessKeyId"])
     iam.delete_user(UserName="dev")
     with pytest.raises(ClientError) as err:
-        _client(cloud, "sts", creds).get_caller_identity()
+        session_client(cloud, "sts", creds).get_caller_identity()
     assert error_code(err) == "InvalidClientTokenId"
 
 
@@ -289,7 +280,7 @@ def test_sessions_survive_restart(cloud) -> None:
     creds = cloud.client("sts", key=key, secret=secret).assume_role(
         RoleArn=f"arn:aws:iam::{account_id}:role/r", RoleSessionName="s1")["Credentials"]
     cloud.restart()
-    assert _client(cloud, "sts", creds).get_caller_identity()["Account"] == account_id
+    assert session_client(cloud, "sts", creds).get_caller_identity()["Account"] == account_id
 
 
 def test_get_federation_token(cloud) -> None:
@@ -309,11 +300,11 @@ def test_get_federation_token(cloud) -> None:
         "FederatedUserId": f"{account_id}:carol",
         "Arn": f"arn:aws:sts::{account_id}:federated-user/carol"}
     creds = out["Credentials"]
-    me = _client(cloud, "sts", creds).get_caller_identity()
+    me = session_client(cloud, "sts", creds).get_caller_identity()
     assert me["Arn"] == f"arn:aws:sts::{account_id}:federated-user/carol"
     assert me["UserId"] == f"{account_id}:carol"
     with pytest.raises(ClientError) as err:
-        _client(cloud, "sts", creds).get_federation_token(Name="again")
+        session_client(cloud, "sts", creds).get_federation_token(Name="again")
     assert error_code(err) == "AccessDenied"
     with pytest.raises(ClientError) as err:
         sts.get_federation_token(Name="bad name")
