@@ -258,7 +258,9 @@ class ClusterController:
             return None
         view = self.nodes[i]
         self.policy.placed(i, len(self.nodes))
-        view.avail = view.avail.minus(demand)
+        avail = view.avail  # avail.minus(demand), inline: once per placement
+        view.avail = Resources(avail.cores - demand.cores, avail.memory_mb - demand.memory_mb,
+                               avail.disk_gb - demand.disk_gb)
         view.instances.add(spec.instance_id)
         instance_node[spec.instance_id] = view
         self.instance_demand[spec.instance_id] = demand
@@ -352,10 +354,6 @@ class ClusterController:
         self.reindex(view)
         self._start(view, spec)
 
-    def start_placed(self, view: NodeView, spec: InstanceSpec) -> None:
-        """Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step)."""
-        self._start(view, spec)
-
     def _start(self, view: NodeView, spec: InstanceSpec) -> None:
         if view.status is _ASLEEP:
             self._wake(view)
@@ -365,6 +363,10 @@ class ClusterController:
                                      self.clock.now(), "waiting for node to wake"))
             return
         view.nc.run_instance(spec)
+
+    #: Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step).
+    #: The same function as ``_start``: no extra frame per placement.
+    start_placed = _start
 
     # -- power (POWERSAVE) ------------------------------------------------------------
     def arm_idle(self, view: NodeView) -> None:
@@ -505,8 +507,11 @@ class ClusterController:
                 if self.instance_node.get(event.instance_id) is view:
                     del self.instance_node[event.instance_id]
                     del self.instance_demand[event.instance_id]
-                if not self.poll_interval:
-                    view.avail = view.avail.plus(demand)
+                if not self.poll_interval:  # avail.plus(demand), inline
+                    avail = view.avail
+                    view.avail = Resources(avail.cores + demand.cores,
+                                           avail.memory_mb + demand.memory_mb,
+                                           avail.disk_gb + demand.disk_gb)
                 self.reindex(view)
                 if self.policy.powers_down and not view.instances:
                     self.arm_idle(view)
