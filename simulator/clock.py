@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import insort
 from collections.abc import Callable
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import simpy
@@ -18,9 +21,8 @@ NORMAL = 1  # simpy.core.NORMAL: the priority of ordinary events
 
 
 class _Call(list):  # type: ignore[type-arg]
-    """A scheduled call, ``[when, sequence, fn]``: its own queue entry (lists compare
-    element by element, and sequences are unique, so entries order by time, then by
-    scheduling order).  ``fn`` is None once the call ran or was cancelled.
+    """A scheduled call, ``[when, sequence, fn]``.  ``fn`` is None once the call ran or
+    was cancelled.
 
     A list, so that scheduling builds one object in C rather than an entry and a handle.
     """
@@ -34,33 +36,45 @@ class _Call(list):  # type: ignore[type-arg]
 
 #: Width (virtual seconds) of the calendar queue's buckets.
 BUCKET_SECONDS = 1.0
+#: A call's time: the sort key of a bucket.
+_WHEN = itemgetter(0)
 
 
 class SimpyClock:
     """Virtual time for server components, backed by ``simpy.Environment``.
 
     Calls wait in a calendar queue of their own rather than simpy's heap: a bucket per
-    ``BUCKET_SECONDS`` of virtual time (a list, appended to in O(1)), turned into a small
-    heap only when time reaches it.  A million-lifecycle run keeps about 100,000 calls
-    pending; popping them from one heap of that size cost more than all the component
-    logic (each pop walks 17 levels of a structure far larger than the CPU caches).
-    Each call takes its sequence number from simpy's own event counter, and :meth:`run`
-    merges the two queues by ``(time, priority, sequence)``, so calls and simpy
-    processes interleave exactly as if every call were a simpy event.
+    ``BUCKET_SECONDS`` of virtual time (a list, appended to in O(1)), sorted by time only
+    when time reaches it and then read in order.  A million-lifecycle run keeps about
+    100,000 calls pending; popping them from one heap of that size cost more than all
+    the component logic (each pop walks 17 levels of a structure far larger than the CPU
+    caches).  Each call takes its sequence number from simpy's own event counter, and
+    :meth:`run` merges the two queues by ``(time, priority, sequence)``, so calls and
+    simpy processes interleave exactly as if every call were a simpy event.
+
+    A bucket's calls are appended in sequence order, so a stable sort on time alone
+    orders them by ``(time, sequence)``: the sort compares floats only (CPython's fast
+    path), where a heap would compare whole entries at every pop.  A call scheduled into
+    the bucket being run is inserted after every call of the same or an earlier time
+    (its sequence is the newest), which is also after every call already run (those are
+    not later than now).
     """
 
     def __init__(self, env: simpy.Environment | None = None):
         self.env = env if env is not None else simpy.Environment(initial_time=0.0)
         self._seq = self.env._eid  # simpy's counter: one order for calls and events
-        self._current: list[_Call] = []  # heap: the bucket being run
+        self._current: list[_Call] = []  # the bucket being run, sorted
+        self._pos = 0                    # its next call
         self._current_key: float = -math.inf
         self._buckets: dict[int, list[_Call]] = {}
         self._keys: list[int] = []  # heap of the keys of ``_buckets``
+        # `now`, rebound to a C-level read of simpy's own attribute: the components call
+        # it at every state change (5 times per instance lifecycle), and a Python frame
+        # per call was a tenth of a large run.  (`Environment.now` is a property.)
+        self.now = partial(getattr, self.env, "_now")  # type: ignore[method-assign]
 
     def now(self) -> float:
         """The simulation time in seconds."""
-        # simpy's own attribute, read directly: `Environment.now` is a property, and this
-        # is called for every state change the components make.
         now: float = self.env._now
         return now
 
@@ -71,7 +85,7 @@ class SimpyClock:
         call = _Call((when, next(self._seq), fn))
         key = int(when // BUCKET_SECONDS)
         if key <= self._current_key:
-            heapq.heappush(self._current, call)
+            insort(self._current, call, key=_WHEN)
         else:
             bucket = self._buckets.get(key)
             if bucket is None:
@@ -81,16 +95,17 @@ class SimpyClock:
                 bucket.append(call)
         return call
 
-    def _next_bucket(self) -> list[_Call] | None:
-        """Make the earliest waiting bucket current (None when no call waits)."""
+    def _next_bucket(self) -> bool:
+        """Make the earliest waiting bucket current (False when no call waits)."""
         if not self._keys:
-            return None
+            return False
         key = heapq.heappop(self._keys)
         current = self._buckets.pop(key)
-        heapq.heapify(current)
+        current.sort(key=_WHEN)
         self._current = current
+        self._pos = 0
         self._current_key = key
-        return current
+        return True
 
     def run(self, until: float | None = None) -> None:
         """Advance the simulation to ``until`` (or until nothing is scheduled).
@@ -106,13 +121,13 @@ class SimpyClock:
         inclusive = until is not None and until <= env.now
         pop = heapq.heappop
         current = self._current
+        i = self._pos
         while True:
-            if not current:
-                current = self._next_bucket()  # type: ignore[assignment]
-                if current is None:
-                    current = self._current
-            if queue and (not current or queue[0][:3] < (current[0][0], NORMAL,
-                                                         current[0][1])):
+            if i >= len(current) and self._next_bucket():
+                current = self._current
+                i = 0
+            head = current[i] if i < len(current) else None
+            if queue and (head is None or queue[0][:3] < (head[0], NORMAL, head[1])):
                 when = queue[0][0]
                 if when > limit or (when == limit and not inclusive):
                     break
@@ -126,16 +141,17 @@ class SimpyClock:
                     exc.__cause__ = event._value
                     raise exc
                 continue
-            if not current:
+            if head is None:
                 break
-            when = current[0][0]
+            when = head[0]
             if when > limit or (when == limit and not inclusive):
                 break
-            call = pop(current)
+            i += 1
             env._now = when
-            fn = call[2]
+            fn = head[2]
             if fn is not None:
-                call[2] = None
+                head[2] = None
                 fn()
+        self._pos = i
         if until is not None and until > env.now:
             env._now = until

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
+from functools import partial
+from itertools import repeat
 from typing import Any
 
 Sampler = Callable[[], float]
@@ -19,21 +21,19 @@ Sampler = Callable[[], float]
 
 def sampler(spec: Any, rng: random.Random) -> Sampler:
     """A zero-argument function drawing values as ``spec`` describes."""
+    # Fixed values and plain draws are C-level callables (repeat's __next__, a partial
+    # of the RNG's method), not lambdas: a large run draws several per instance.
     if isinstance(spec, int | float):
-        value = float(spec)
-        return lambda: value
+        return repeat(float(spec)).__next__
     if not isinstance(spec, dict):
         raise ValueError(f"cannot read distribution {spec!r}")
     kind = str(spec.get("dist", "fixed")).lower()
     if kind == "fixed":
-        value = float(spec["value"])
-        return lambda: value
+        return repeat(float(spec["value"])).__next__
     if kind in ("exponential", "exp"):
-        rate = 1.0 / float(spec["mean"])
-        return lambda: rng.expovariate(rate)
+        return partial(rng.expovariate, 1.0 / float(spec["mean"]))
     if kind == "uniform":
-        low, high = float(spec["low"]), float(spec["high"])
-        return lambda: rng.uniform(low, high)
+        return partial(rng.uniform, float(spec["low"]), float(spec["high"]))
     if kind == "normal":
         mean, sd = float(spec["mean"]), float(spec["sd"])
         return lambda: max(0.0, rng.gauss(mean, sd))

@@ -33,7 +33,6 @@ MAX_INSTANCES_PER_CC = 2048
 # Plain constants for the hot paths: enum attribute lookups go through the metaclass.
 _UP, _WAKING, _ASLEEP = NodeStatus.UP, NodeStatus.WAKING, NodeStatus.ASLEEP
 _TERMINATED = InstanceState.TERMINATED
-_NOTHING = Resources(0, 0, 0)
 
 EventListener = Callable[[InstanceEvent], None]
 NodeListener = Callable[["NodeView"], None]
@@ -48,7 +47,8 @@ class NodeView:
     total: Resources
     avail: Resources
     status: NodeStatus = NodeStatus.UP
-    instances: set[str] = field(default_factory=set)
+    #: The instances on (or reserved on) the node, each with the resources it holds.
+    instances: dict[str, Resources] = field(default_factory=dict)
     idle_timer: Cancel | None = None
     wake_timer: Cancel | None = None
     deferred: list[InstanceSpec] = field(default_factory=list)
@@ -100,7 +100,6 @@ class ClusterController:
         self.nodes: list[NodeView] = []
         self.by_name: dict[str, NodeView] = {}
         self.instance_node: dict[str, NodeView] = {}
-        self.instance_demand: dict[str, Resources] = {}
         self.demands: dict[str, Resources] = {}
         self._awake: dict[str, NodeIndex] = {}
         self._asleep: dict[str, NodeIndex] = {}
@@ -146,7 +145,7 @@ class ClusterController:
         if view is None:
             raise KeyError(f"no node {name} in {self.zone}")
         if view.instances or view.deferred:
-            held = sorted(view.instances | {s.instance_id for s in view.deferred})
+            held = sorted(view.instances.keys() | {s.instance_id for s in view.deferred})
             raise NodeBusy(f"Node {name} still has instances ({', '.join(held)})")
         for timer in (view.idle_timer, view.wake_timer):
             if timer is not None:
@@ -167,9 +166,8 @@ class ClusterController:
         its instances, a CC restarted, a node back whose instances the CC never knew)."""
         if instance_id in self.instance_node:
             return
-        view.instances.add(instance_id)
+        view.instances[instance_id] = demand
         self.instance_node[instance_id] = view
-        self.instance_demand[instance_id] = demand
         if view.idle_timer is not None:
             view.idle_timer.cancel()
             view.idle_timer = None
@@ -258,10 +256,11 @@ class ClusterController:
             return None
         view = self.nodes[i]
         self.policy.placed(i, len(self.nodes))
-        view.avail = view.avail.minus(demand)
-        view.instances.add(spec.instance_id)
+        avail = view.avail  # avail.minus(demand), inline: once per placement
+        view.avail = Resources(avail.cores - demand.cores, avail.memory_mb - demand.memory_mb,
+                               avail.disk_gb - demand.disk_gb)
+        view.instances[spec.instance_id] = demand
         instance_node[spec.instance_id] = view
-        self.instance_demand[spec.instance_id] = demand
         if view.idle_timer is not None:
             view.idle_timer.cancel()
             view.idle_timer = None
@@ -271,10 +270,9 @@ class ClusterController:
     def unplace(self, spec: InstanceSpec) -> None:
         """Undo :meth:`place` for an instance that was never started."""
         view = self.instance_node.pop(spec.instance_id, None)
-        self.instance_demand.pop(spec.instance_id, None)
         if view is None:
             return
-        view.instances.discard(spec.instance_id)
+        view.instances.pop(spec.instance_id, None)
         view.avail = view.avail.plus(spec.resources)
         self.reindex(view)
         if self.policy.powers_down and not view.instances:
@@ -346,14 +344,9 @@ class ClusterController:
         """Start an instance on a named node (explicit placement; used by replay and tests)."""
         view = self.by_name[node]
         view.avail = view.avail.minus(spec.resources)
-        view.instances.add(spec.instance_id)
+        view.instances[spec.instance_id] = spec.resources
         self.instance_node[spec.instance_id] = view
-        self.instance_demand[spec.instance_id] = spec.resources
         self.reindex(view)
-        self._start(view, spec)
-
-    def start_placed(self, view: NodeView, spec: InstanceSpec) -> None:
-        """Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step)."""
         self._start(view, spec)
 
     def _start(self, view: NodeView, spec: InstanceSpec) -> None:
@@ -365,6 +358,10 @@ class ClusterController:
                                      self.clock.now(), "waiting for node to wake"))
             return
         view.nc.run_instance(spec)
+
+    #: Start an instance :meth:`place` reserved ``view`` for (a remote CLC's second step).
+    #: The same function as ``_start``: no extra frame per placement.
+    start_placed = _start
 
     # -- power (POWERSAVE) ------------------------------------------------------------
     def arm_idle(self, view: NodeView) -> None:
@@ -499,14 +496,15 @@ class ClusterController:
 
     def _apply(self, view: NodeView, event: InstanceEvent) -> None:
         if event.state is _TERMINATED:
-            if event.instance_id in view.instances:
-                view.instances.discard(event.instance_id)
-                demand = self.instance_demand.get(event.instance_id, _NOTHING)
+            demand = view.instances.pop(event.instance_id, None)
+            if demand is not None:
                 if self.instance_node.get(event.instance_id) is view:
                     del self.instance_node[event.instance_id]
-                    del self.instance_demand[event.instance_id]
-                if not self.poll_interval:
-                    view.avail = view.avail.plus(demand)
+                if not self.poll_interval:  # avail.plus(demand), inline
+                    avail = view.avail
+                    view.avail = Resources(avail.cores + demand.cores,
+                                           avail.memory_mb + demand.memory_mb,
+                                           avail.disk_gb + demand.disk_gb)
                 self.reindex(view)
                 if self.policy.powers_down and not view.instances:
                     self.arm_idle(view)

@@ -101,7 +101,7 @@ class Migrations:
     def _start(self, iid: str, source: NodeView, dest: NodeView, demand: Resources) -> None:
         cc = self.cc
         dest.avail = dest.avail.minus(demand)
-        dest.instances.add(iid)
+        dest.instances[iid] = demand
         if dest.idle_timer is not None:
             dest.idle_timer.cancel()
             dest.idle_timer = None
@@ -111,7 +111,7 @@ class Migrations:
         def finished(outcome: Outcome) -> None:
             self.in_flight.pop(iid, None)
             if outcome.ok:
-                source.instances.discard(iid)
+                source.instances.pop(iid, None)
                 if not cc.poll_interval:
                     source.avail = source.avail.plus(demand)
                 cc.instance_node[iid] = dest
@@ -120,7 +120,7 @@ class Migrations:
                     cc.arm_idle(source)
                 self.completed += 1
             else:
-                dest.instances.discard(iid)
+                dest.instances.pop(iid, None)
                 dest.avail = dest.avail.plus(demand)
                 cc.reindex(dest)
                 if cc.policy.powers_down and not dest.instances:

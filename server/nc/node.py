@@ -8,8 +8,7 @@ forget torn-down instances after ``teardown_forget_seconds`` (reference §4).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from server.clock import Clock
 from server.nc.hypervisor import Hypervisor
 from server.nc.sensors import Sample
 from server.nc.types import (
+    EMPTY,
     BlockDevice,
     Done,
     InstanceEvent,
@@ -64,15 +64,24 @@ class IllegalTransition(Exception):
     """An instance was asked to move to a state its current state does not allow."""
 
 
-@dataclass(slots=True)
 class NodeInstance:
     """One instance as its NC tracks it."""
 
-    spec: InstanceSpec
-    state: InstanceState
-    since: float
-    launch_time: float
-    volumes: dict[str, BlockDevice] = field(default_factory=dict)
+    __slots__ = ("launch_time", "since", "spec", "state", "volumes")
+
+    def __init__(self, spec: InstanceSpec, state: InstanceState, since: float,
+                 launch_time: float, volumes: Mapping[str, BlockDevice] = EMPTY):
+        self.spec = spec
+        self.state = state
+        self.since = since
+        self.launch_time = launch_time
+        # Replaced (never changed in place) on attach and detach, so the shared empty
+        # default costs no dict per instance.
+        self.volumes = volumes
+
+    def __repr__(self) -> str:
+        return (f"NodeInstance({self.spec.instance_id!r}, {self.state.value}, "
+                f"since={self.since})")
 
 
 Reporter = Callable[[InstanceEvent], None]
@@ -91,18 +100,32 @@ class NodeController:
         self.teardown_forget_seconds = teardown_forget_seconds
         self.capacity = capacity or driver.describe()
         self.instances: dict[str, NodeInstance] = {}
-        self._used = Resources(0, 0, 0)
+        # What instances hold, as three counters rather than a Resources value: a
+        # simulation adds and removes an instance's demand millions of times.
+        self._cores = self._memory_mb = self._disk_gb = 0
         self.enabled = True
         self._graveyard: deque[tuple[float, str]] = deque()  # (forget at, instance), in order
 
     # -- resources -----------------------------------------------------------------
     def used(self) -> Resources:
         """Resources held by this node's instances."""
-        return self._used
+        return Resources(self._cores, self._memory_mb, self._disk_gb)
 
     def available(self) -> Resources:
         """Capacity less what instances hold (ncDescribeResource's 'available')."""
-        return self.capacity.minus(self._used)
+        cap = self.capacity
+        return Resources(cap.cores - self._cores, cap.memory_mb - self._memory_mb,
+                         cap.disk_gb - self._disk_gb)
+
+    def _hold(self, demand: Resources) -> None:
+        self._cores += demand.cores
+        self._memory_mb += demand.memory_mb
+        self._disk_gb += demand.disk_gb
+
+    def _release(self, demand: Resources) -> None:
+        self._cores -= demand.cores
+        self._memory_mb -= demand.memory_mb
+        self._disk_gb -= demand.disk_gb
 
     # -- state machine -------------------------------------------------------------
     def _move(self, inst: NodeInstance, state: InstanceState, reason: str = "") -> None:
@@ -115,15 +138,22 @@ class NodeController:
         if state is not _TERMINATED:  # every other state holds the instance's resources
             self.report(InstanceEvent(spec.instance_id, self.name, state, now, reason))
             return
-        if old in HOLDS_RESOURCES:
-            self._used = self._used.minus(spec.resources)
+        if old in HOLDS_RESOURCES:  # _release, inline
+            demand = spec.resources
+            self._cores -= demand.cores
+            self._memory_mb -= demand.memory_mb
+            self._disk_gb -= demand.disk_gb
         self.report(InstanceEvent(spec.instance_id, self.name, state, now, reason))
         # Forgotten lazily (see _purge) rather than by a timer per instance: at a
         # million instances the timers would be a fifth of all scheduled events.
         graveyard = self._graveyard
         graveyard.append((now + self.teardown_forget_seconds, spec.instance_id))
-        if graveyard[0][0] <= now:
-            self._purge()  # keeps a quiet node's graveyard to the last few minutes
+        if graveyard[0][0] <= now:  # keeps a quiet node's graveyard to the last minutes
+            instances = self.instances  # _purge, inline (about once per teardown)
+            while graveyard and graveyard[0][0] <= now:
+                gone = instances.get(graveyard.popleft()[1])
+                if gone is not None and gone.state is _TERMINATED:
+                    del instances[gone.spec.instance_id]
 
     def _purge(self) -> None:
         """Forget instances torn down more than ``teardown_forget_seconds`` ago."""
@@ -158,7 +188,10 @@ class NodeController:
         if spec.block_devices:
             inst.volumes = {b.volume_id: b for b in spec.block_devices if b.volume_id}
         instances[instance_id] = inst
-        self._used = self._used.plus(spec.resources)
+        demand = spec.resources  # _hold, inline
+        self._cores += demand.cores
+        self._memory_mb += demand.memory_mb
+        self._disk_gb += demand.disk_gb
         self.report(InstanceEvent(instance_id, self.name, _STAGING, now))
         # Driver callbacks are partials of methods rather than closures: no cells and
         # function objects per instance (a simulation keeps ~10^5 of them pending).
@@ -205,7 +238,7 @@ class NodeController:
 
         def attached(outcome: Outcome) -> None:
             if outcome.ok:
-                inst.volumes[device.volume_id] = device
+                inst.volumes = {**inst.volumes, device.volume_id: device}
             done(outcome)
 
         self.driver.attach_volume(instance_id, device, attached)
@@ -220,7 +253,7 @@ class NodeController:
 
         def detached(outcome: Outcome) -> None:
             if outcome.ok:
-                inst.volumes.pop(volume_id, None)
+                inst.volumes = {k: v for k, v in inst.volumes.items() if k != volume_id}
             done(outcome)
 
         self.driver.detach_volume(instance_id, device, detached)
@@ -246,20 +279,20 @@ class NodeController:
         now = self.clock.now()
         incoming = NodeInstance(inst.spec, _MIGRATING, now, inst.launch_time, dict(inst.volumes))
         dest.instances[instance_id] = incoming
-        dest._used = dest._used.plus(inst.spec.resources)
+        dest._hold(inst.spec.resources)
 
         def migrated(outcome: Outcome) -> None:
             arrived = dest.instances.get(instance_id) is incoming and incoming.state is _MIGRATING
             if inst.state is not _MIGRATING or not outcome.ok or not arrived:
                 if arrived:
                     del dest.instances[instance_id]
-                    dest._used = dest._used.minus(inst.spec.resources)
+                    dest._release(inst.spec.resources)
                 if inst.state is _MIGRATING:  # roll back: the source keeps running it
                     self._move(inst, _RUNNING, outcome.error)
                 done(outcome if not outcome.ok else Outcome(False, "instance went away"))
                 return
             del self.instances[instance_id]
-            self._used = self._used.minus(inst.spec.resources)
+            self._release(inst.spec.resources)
             incoming.state = _RUNNING
             incoming.since = dest.clock.now()
             dest.report(InstanceEvent(instance_id, dest.name, _RUNNING, incoming.since,
@@ -286,7 +319,7 @@ class NodeController:
                 done(outcome if not outcome.ok else Outcome(False, "instance went away"))
                 return
             del self.instances[instance_id]
-            self._used = self._used.minus(inst.spec.resources)
+            self._release(inst.spec.resources)
             done(outcome)
 
         send(instance_id, sent)
@@ -299,7 +332,7 @@ class NodeController:
         incoming = NodeInstance(spec, _MIGRATING, self.clock.now(), launch_time,
                                 {b.volume_id: b for b in spec.block_devices if b.volume_id})
         self.instances[spec.instance_id] = incoming
-        self._used = self._used.plus(spec.resources)
+        self._hold(spec.resources)
 
     def finish_receive(self, instance_id: str, ok: bool, source: str) -> None:
         """The copy ended: the incoming instance runs here, or is dropped."""
@@ -308,7 +341,7 @@ class NodeController:
             return
         if not ok:
             del self.instances[instance_id]
-            self._used = self._used.minus(inst.spec.resources)
+            self._release(inst.spec.resources)
             return
         receive = getattr(self.driver, "receive", None)
         if receive is not None:

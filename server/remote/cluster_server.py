@@ -32,7 +32,6 @@ from server.nc.types import (
     InstanceState,
     NodeStatus,
     Outcome,
-    Resources,
 )
 from server.remote import wire
 from server.remote.http import Handler, InternalClient, RemoteError, Unreachable
@@ -134,9 +133,9 @@ class NodePoller:
             return
         avail = view.nc.available()
         known = view.nc.instances
-        for iid in view.instances:
+        for iid, demand in view.instances.items():
             if iid not in known:  # placed here, not yet staging at the node
-                avail = avail.minus(self.cc.instance_demand.get(iid, Resources(0, 0, 0)))
+                avail = avail.minus(demand)
         view.avail = avail
         self.cc.reindex(view)
 
