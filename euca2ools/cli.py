@@ -160,10 +160,3 @@ def run(command: Command, prog: str, argv: list[str]) -> int:
             except Exception:
                 debug = False
         return report(prog, exc, debug)
-
-
-def main() -> None:  # pragma: no cover - console entry for "euca2ools" itself
-    """Run a command named by the first argument."""
-    from .main import main as dispatch
-
-    sys.exit(dispatch())
