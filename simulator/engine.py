@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
-from server.cc.cluster import ClusterController, NodeView
+from server.cc.cluster import ClusterController
+from server.cc.view import NodeView
 from server.nc.node import NodeController
 from server.nc.types import InstanceEvent, InstanceSpec, InstanceState, NodeStatus, Resources
 from simulator.clock import SimpyClock

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from server.cc.index import BLOCK, NodeIndex
 from server.cc.migration import Migrations
 from server.cc.policies import Policy, make_policy
-from server.clock import Cancel, Clock
+from server.cc.view import NodeView
+from server.clock import Clock
 from server.nc.sensors import Sample
 from server.nc.types import (
     BlockDevice,
@@ -36,30 +37,6 @@ _TERMINATED = InstanceState.TERMINATED
 
 EventListener = Callable[[InstanceEvent], None]
 NodeListener = Callable[["NodeView"], None]
-
-
-@dataclass
-class NodeView:
-    """The CC's view of one node: what it last learned plus its own reservations."""
-
-    index: int
-    nc: Node
-    total: Resources
-    avail: Resources
-    status: NodeStatus = NodeStatus.UP
-    #: The instances on (or reserved on) the node, each with the resources it holds.
-    instances: dict[str, Resources] = field(default_factory=dict)
-    idle_timer: Cancel | None = None
-    wake_timer: Cancel | None = None
-    deferred: list[InstanceSpec] = field(default_factory=list)
-    buffered: list[InstanceEvent] = field(default_factory=list)
-    powered_seconds: float = 0.0
-    powered_since: float | None = None
-
-    @property
-    def name(self) -> str:
-        """The node's name (its NC's)."""
-        return self.nc.name
 
 
 class NodeBusy(ValueError):

@@ -9,14 +9,30 @@ the CC reserves the destination at once and releases the source when the copy en
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
+from server.cc.policies import Policy
+from server.cc.view import NodeView
 from server.nc.types import InstanceState, NodeStatus, Outcome, Resources
 
-if TYPE_CHECKING:
-    from server.cc.cluster import ClusterController, NodeView
-
 MigrationDone = Callable[[str, str, Outcome], None]
+
+
+class ClusterState(Protocol):
+    """What migration needs of its Cluster Controller: the node views, where each
+    instance is, and the CC's bookkeeping after a view changes."""
+
+    nodes: list[NodeView]
+    by_name: dict[str, NodeView]
+    instance_node: dict[str, NodeView]
+    poll_interval: float | None
+    policy: Policy
+
+    def reindex(self, view: NodeView) -> None:
+        """Update the fit indices after ``view`` changed."""
+
+    def arm_idle(self, view: NodeView) -> None:
+        """Power an idle node down later (POWERSAVE)."""
 
 
 class MigrationError(ValueError):
@@ -26,7 +42,7 @@ class MigrationError(ValueError):
 class Migrations:
     """The CC's migration bookkeeping: round-robin cursor and migrations in flight."""
 
-    def __init__(self, cc: ClusterController):
+    def __init__(self, cc: ClusterState):
         self.cc = cc
         self.cursor = 0
         self.in_flight: dict[str, tuple[str, str]] = {}

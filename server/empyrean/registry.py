@@ -36,7 +36,8 @@ from server.nc.types import NodeStatus
 from server.remote.cluster_client import RemoteCluster
 
 if TYPE_CHECKING:
-    from server.cc.cluster import NodeInfo, NodeView
+    from server.cc.cluster import NodeInfo
+    from server.cc.view import NodeView
     from server.cloud import Cloud
     from server.ports.cluster import Cluster
 

@@ -24,8 +24,9 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from server.cc.cluster import ClusterController, NodeView
+from server.cc.cluster import ClusterController
 from server.cc.migration import MigrationError
+from server.cc.view import NodeView
 from server.nc.types import (
     InstanceEvent,
     InstanceSpec,
