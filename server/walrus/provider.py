@@ -56,6 +56,13 @@ class BlobWriter(Protocol):
     def commit(self) -> str:
         """Make the blob durable and visible; returns its name."""
 
+    def publish(self) -> str:
+        """Make the blob visible and start making it durable; returns its name (pair
+        with :meth:`sync`, which waits, before anything that names the blob commits)."""
+
+    def sync(self) -> None:
+        """Wait until a published blob is durable (again: a no-op)."""
+
     def abort(self) -> None:
         """Throw the partial blob away."""
 
@@ -121,6 +128,8 @@ class FileWriter:
         self.cipher: Any = None
         self._unsynced = 0
         self._sync: Future[None] | None = None
+        self._durable: list[Future[None]] = []  # publish()'s fsyncs
+        self._failed: OSError | None = None
 
     def write(self, data: bytes) -> None:
         """Append ``data`` and update the digests."""
@@ -180,28 +189,53 @@ class FileWriter:
         return None
 
     def commit(self) -> str:
-        """Rename into the blob tree, then fsync the file and the directory (together);
-        the blob's name.
+        """Rename into the blob tree and make it durable (:meth:`publish` then
+        :meth:`sync`); the blob's name."""
+        name = self.publish()
+        self.sync()
+        return name
 
-        The rename may precede the syncs: no row names the blob before they are both
-        done, so a crash in between leaves an orphan for the sweep, as a crash between
-        rename and metadata commit always did.  The two syncs overlap (each is a
-        journal commit of about half a millisecond here, most of a small PUT's time).
+    def publish(self) -> str:
+        """Rename into the blob tree and start the fsyncs of the file and of its directory
+        (in helper threads, side by side); the blob's name.
+
+        The rename may precede the syncs: no row names the blob before :meth:`sync` has
+        returned, so a crash in between leaves an orphan for the sweep, as a crash between
+        rename and metadata commit always did.  The caller meanwhile does what does not
+        need the blob durable (the metadata statements: a small PUT's fsync and its SQL
+        cost about the same, so running them side by side saves one of them).
         """
-        self._wait_sync()
         final = self.provider._blob_path(self.name)
         folder = os.path.dirname(final)
         self.provider.ensure_dir(folder)
         os.replace(self.tmp, final)
         self.tmp = final  # what abort() removes from now on
-        dir_sync = _HELPERS.submit(_fsync_dir, folder)
-        try:
-            os.fsync(self.fd)
-        finally:
-            dir_sync.result()
-        os.close(self.fd)
-        self.fd = -1
+        # An early write-back may still run on the descriptor: the fsync just waits for
+        # the same pages in the kernel, and sync() lets both finish before closing it.
+        self._durable = [_HELPERS.submit(_fsync_dir, folder),
+                         _HELPERS.submit(os.fsync, self.fd)]
         return self.name
+
+    def sync(self) -> None:
+        """Wait for :meth:`publish`'s fsyncs (re-raising their error), then close the
+        file."""
+        if self._failed is not None:
+            raise self._failed
+        if self.fd < 0:
+            return
+        try:
+            self._wait_sync()
+            for job in self._durable:
+                job.result()
+        except OSError as exc:
+            self._failed = exc  # asked again, the blob is still not durable
+            raise
+        finally:
+            for job in self._durable:
+                job.exception()  # both syncs end before the descriptor is closed
+            self._durable = []
+            os.close(self.fd)
+            self.fd = -1
 
     def _wait_sync(self) -> None:
         """Let an early write-back finish before the descriptor is synced or closed."""
@@ -213,10 +247,13 @@ class FileWriter:
 
     def abort(self) -> None:
         """Close and delete the temporary file."""
-        try:
-            self._wait_sync()
-        except OSError:
-            pass
+        for job in [self._sync, *self._durable]:
+            if job is not None:
+                try:
+                    job.result()
+                except OSError:
+                    pass
+        self._sync, self._durable = None, []
         try:
             if self.fd >= 0:
                 os.close(self.fd)

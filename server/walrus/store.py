@@ -263,13 +263,17 @@ class WalrusStore(UploadStore):
 
     def put(self, bucket: Row, key: str, fields: Row,
             within: Callable[[Connection], list[str]] | None = None,
-            guard: Callable[[Connection], None] | None = None) -> Row:
+            guard: Callable[[Connection], None] | None = None,
+            durable: Callable[[], None] | None = None) -> Row:
         """Record a new object version; replaced blobs are deleted after the commit.
 
         ``within`` runs in the same transaction (multipart completion retires its upload
         there, atomically with the new version) and returns more blob lists to drop.
         ``guard`` runs in it too, once the replaced version is gone and before the new
         one is inserted (quotas: what it counts is exact, writers being serialized).
+        ``durable`` runs last, before the commit: it waits until the new blob is on disk
+        (its fsyncs ran while these statements did), so no committed row names a blob a
+        crash could lose.
         """
         versioned = bucket["versioning"] == "Enabled"
         row = {"bucket": bucket["name"], "key": key, "is_latest": True,
@@ -298,6 +302,8 @@ class WalrusStore(UploadStore):
             if guard is not None:
                 guard(conn)
             conn.execute(objects.insert().values(**row))
+            if durable is not None:
+                durable()
             return dropped
 
         self._drop_blobs(self._grouped(run))

@@ -44,6 +44,8 @@ class Received:
     md5: str
     checksum: str | None  # "algorithm:base64 value"
     recorded: Any = None  # what ``record`` returned
+    #: Waits until the blob is durable: ``record`` calls it before its commit.
+    durable: Callable[[], None] = lambda: None
 
 
 def content_md5(ctx: S3Context) -> bytes | None:
@@ -83,7 +85,9 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
     checksums.
 
     ``record`` (the metadata commit) runs in the same worker call as the blob's commit,
-    right after it; if it raises, the blob is deleted.
+    while the blob's fsyncs still run: it must call ``Received.durable`` before it
+    commits anything that names the blob (its statements run meanwhile).  If it raises,
+    the blob is deleted.
     """
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
@@ -131,7 +135,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
             decoded = ctx.headers.get("x-amz-decoded-content-length")
             if decoded is not None and decoded.isdigit() and int(decoded) != size:
                 raise e.IncompleteBody()
-            name = writer.commit()
+            name = writer.publish()  # its fsyncs run beside the checks and ``record``
         finally:
             for job in hashing:
                 job.result()
@@ -151,9 +155,10 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                                   "calculated checksum.")
             value = sent or computed
             checksum = f"{algorithm}:{value}" if value else None
-        got = Received(name, size, md5.hex(), checksum)
+        got = Received(name, size, md5.hex(), checksum, durable=writer.sync)
         if record is not None:
             got.recorded = record(got)
+        writer.sync()
         recorded.append(got)
         return got
 
