@@ -17,7 +17,7 @@ import shutil
 import time
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -52,6 +52,9 @@ class BlobWriter(Protocol):
 
     def digest_many(self, chunks: list[bytes]) -> None:
         """Digest the next chunks (pair with :meth:`store_many`)."""
+
+    def digest_steps(self) -> list[Callable[[list[bytes]], None]]:
+        """What :meth:`digest_many` does, as independent steps that may run side by side."""
 
     def commit(self) -> str:
         """Make the blob durable and visible; returns its name."""
@@ -173,12 +176,32 @@ class FileWriter:
 
     def digest_many(self, chunks: list[bytes]) -> None:
         """Feed chunks (in order, after the previous ones) to the MD5 and the checksum."""
+        for step in self.digest_steps():
+            step(chunks)
+
+    def digest_steps(self) -> list[Callable[[list[bytes]], None]]:
+        """The MD5 and the requested checksum as separate steps, each to be given every
+        chunk in order: on their own threads they run side by side (a CRC32 or SHA-256
+        beside the MD5 instead of after it; both release the GIL)."""
+        steps: list[Callable[[list[bytes]], None]] = [self._md5_many]
+        if self.algorithm == "crc32":
+            steps.append(self._crc32_many)
+        elif self._crc_hash is not None:
+            steps.append(self._checksum_many)
+        return steps
+
+    def _md5_many(self, chunks: list[bytes]) -> None:
         for data in chunks:
             self.md5.update(data)
-            if self.algorithm == "crc32":
-                self._crc = zlib.crc32(data, self._crc)
-            elif self._crc_hash is not None:
-                self._crc_hash.update(data)
+
+    def _crc32_many(self, chunks: list[bytes]) -> None:
+        for data in chunks:
+            self._crc = zlib.crc32(data, self._crc)
+
+    def _checksum_many(self, chunks: list[bytes]) -> None:
+        assert self._crc_hash is not None
+        for data in chunks:
+            self._crc_hash.update(data)
 
     def checksum(self) -> str | None:
         """The base64 checksum of the requested algorithm (None if not computable here)."""

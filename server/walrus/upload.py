@@ -122,7 +122,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
         # durable (rename, fsyncs): a small PUT waits for the longer of its MD5 and its
         # fsync, not their sum.  A blob whose digests then disagree is deleted again
         # (abort); no row ever named it.
-        steps = [writer.digest_many] + ([_updater(sha)] if sha is not None else [])
+        steps = writer.digest_steps() + ([_updater(sha)] if sha is not None else [])
         hashing = []
         if sum(len(c) for c in chunks) < INLINE_DIGEST:
             for step in steps:
@@ -188,8 +188,7 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
             if not pipes:
                 writer = await asyncio.to_thread(open_writer)
-                steps: list[Callable[[list[bytes]], None]] = [writer.digest_many,
-                                                               writer.store_many]
+                steps = [*writer.digest_steps(), writer.store_many]
                 if sha is not None:
                     steps.append(_updater(sha))
                 pipes = [_Pipeline(step) for step in steps]
@@ -201,6 +200,14 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
             # Memory stays bounded: wait while the slowest pipeline is far behind.
             while max(pipe.backlog for pipe in pipes) >= MAX_PENDING:
                 await pipes[0].progress(pipes)
+        if pipes and pending:
+            # The last bytes join the queues too: the MD5 takes them right after the
+            # batches before, rather than in ``finish`` once every queue is empty.
+            if received + pending_size > max_size:
+                raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+            for pipe in pipes:
+                pipe.put(pending, pending_size)
+            pending = []
         for pipe in pipes:
             await pipe.close()
         last = asyncio.ensure_future(asyncio.to_thread(finish, pending))
