@@ -121,7 +121,8 @@ class FileWriter:
         self.provider = provider
         self.name = uuid.uuid4().hex
         self.tmp = os.path.join(provider.tmp_dir, self.name)
-        self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.fd = -1  # the file is created by the first write (or publish)
+        self._created = False
         self.md5 = hashlib.md5()
         self.size = 0
         self.algorithm = (checksum or "").lower()
@@ -161,7 +162,7 @@ class FileWriter:
         view = [memoryview(c) for c in stored]
         written = 0
         while written < total:
-            n = os.writev(self.fd, view)
+            n = os.writev(self._file(), view)
             written += n
             while view and n >= len(view[0]):
                 n -= len(view[0])
@@ -228,6 +229,7 @@ class FileWriter:
         need the blob durable (the metadata statements: a small PUT's fsync and its SQL
         cost about the same, so running them side by side saves one of them).
         """
+        self._file()  # an empty blob has no write
         final = self.provider._blob_path(self.name)
         folder = os.path.dirname(final)
         self.provider.ensure_dir(folder)
@@ -259,6 +261,14 @@ class FileWriter:
             self._durable = []
             os.close(self.fd)
             self.fd = -1
+
+    def _file(self) -> int:
+        """The temporary file's descriptor, creating the file the first time: not in the
+        constructor, which the event loop calls (a create can wait on the journal)."""
+        if not self._created:
+            self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._created = True
+        return self.fd
 
     def _wait_sync(self) -> None:
         """Let an early write-back finish before the descriptor is synced or closed."""
