@@ -292,7 +292,10 @@ class _Pipeline:
                     self.step(batch)
                 except BaseException as exc:  # reported by join() and close()
                     self.error = exc
-            self.loop.call_soon_threadsafe(self._processed, size)
+            try:
+                self.loop.call_soon_threadsafe(self._processed, size)
+            except RuntimeError:  # the loop is closed (shutting down): keep draining,
+                pass  # so that join() in the final worker call still returns
 
     def _processed(self, size: int) -> None:
         self.backlog -= size
