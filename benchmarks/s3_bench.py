@@ -5,7 +5,9 @@ Prints MiB/s (best round) for PutObject/GetObject of 1 MiB and 64 MiB through pr
 URLs and through boto3 (mean), ``hashlib.md5`` alone over the same 64 MiB (best round,
 measured just before and after Walrus' PUTs) with the PUT/MD5 ratio, the time of a full
 ListObjectsV2 over 10,000 keys, and the server's RSS growth (VmHWM - VmRSS before)
-during a 1 GiB multipart upload and a 1 GiB GET.  Figures, not a test.
+during a 1 GiB multipart upload and a 1 GiB GET, the server's CPU time per presigned PUT
+(less sensitive to other processes than the rates), and the machine's load average.
+Figures, not a test.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ def status_kib(pid: int, field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads, live or ended)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def reset_hwm(pid: int) -> None:
@@ -95,8 +104,9 @@ def throughput(server: Server, size: int, rounds: int) -> tuple[float, float]:
     return put, get
 
 
-def raw_throughput(server: Server, size: int, rounds: int) -> tuple[float, float]:
-    """(PUT MiB/s, GET MiB/s) with presigned URLs over one keep-alive http.client connection.
+def raw_throughput(server: Server, size: int, rounds: int) -> tuple[float, float, float]:
+    """(PUT MiB/s, GET MiB/s, server CPU ms per PUT) with presigned URLs over one keep-alive
+    http.client connection.
 
     boto3 spends more CPU per byte than a fast server does (aws-chunked framing and CRC32
     in Python), so this measures the servers rather than the client.
@@ -136,16 +146,18 @@ def raw_throughput(server: Server, size: int, rounds: int) -> tuple[float, float
     get(gets[0])  # warm up the connection and the server
     # Best round, not the mean: on a shared machine the mean mostly measures neighbours.
     put_rate = get_rate = 0.0
+    cpu0 = cpu_seconds(server.proc.pid)
     for path in puts[1:]:
         t0 = time.perf_counter()
         put(path)
         put_rate = max(put_rate, size / MiB / (time.perf_counter() - t0))
+    put_cpu = (cpu_seconds(server.proc.pid) - cpu0) * 1000 / rounds
     for path in gets[1:]:
         t0 = time.perf_counter()
         get(path)
         get_rate = max(get_rate, size / MiB / (time.perf_counter() - t0))
     conn.close()
-    return put_rate, get_rate
+    return put_rate, get_rate, put_cpu
 
 
 def md5_rate(size: int, rounds: int) -> float:
@@ -270,15 +282,18 @@ def main() -> None:
     parser.add_argument("--no-moto-1g", action="store_true",
                         help="skip moto's 1 GiB transfer (it holds the object in memory)")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     results: dict[str, dict[str, float]] = {}
     for start in (start_walrus, start_moto):
         server = start()
         try:
             server.client.create_bucket(Bucket="bench")
             r: dict[str, float] = {}
-            r["put_1m"], r["get_1m"] = raw_throughput(server, MiB, args.rounds * 4)
+            r["put_1m"], r["get_1m"], r["cpu_1m"] = raw_throughput(server, MiB,
+                                                                   args.rounds * 4)
             r["md5_64m"] = md5_rate(64 * MiB, args.rounds)
-            r["put_64m"], r["get_64m"] = raw_throughput(server, 64 * MiB, args.rounds)
+            r["put_64m"], r["get_64m"], r["cpu_64m"] = raw_throughput(server, 64 * MiB,
+                                                                      args.rounds)
             r["md5_64m"] = max(r["md5_64m"], md5_rate(64 * MiB, args.rounds))
             r["bput_1m"], r["bget_1m"] = throughput(server, MiB, args.rounds * 4)
             r["bput_64m"], r["bget_64m"] = throughput(server, 64 * MiB, args.rounds)
@@ -291,8 +306,10 @@ def main() -> None:
             print(f"{server.name}: done", file=sys.stderr)
         finally:
             server.stop()
-    rows = [("PutObject 1 MiB (MiB/s)", "put_1m"), ("GetObject 1 MiB (MiB/s)", "get_1m"),
-            ("PutObject 64 MiB (MiB/s)", "put_64m"), ("GetObject 64 MiB (MiB/s)", "get_64m"),
+    rows = [("PutObject 1 MiB (MiB/s)", "put_1m"), ("  server CPU per PUT (ms)", "cpu_1m"),
+            ("GetObject 1 MiB (MiB/s)", "get_1m"),
+            ("PutObject 64 MiB (MiB/s)", "put_64m"), ("  server CPU per PUT (ms)", "cpu_64m"),
+            ("GetObject 64 MiB (MiB/s)", "get_64m"),
             ("boto3 PutObject 1 MiB (MiB/s)", "bput_1m"),
             ("boto3 GetObject 1 MiB (MiB/s)", "bget_1m"),
             ("boto3 PutObject 64 MiB (MiB/s)", "bput_64m"),
@@ -309,7 +326,7 @@ def main() -> None:
         ratio = ""
         if w and m:
             ratio = f"{(m / w if key.endswith('list_10k_s') else w / m):.1f}x"
-            if key.startswith("rss"):
+            if key.startswith(("rss", "cpu")):
                 ratio = ""
         print(f"{label:34}{_fmt(w, key):>12}{_fmt(m, key):>12}{ratio:>9}")
         if key == "put_64m":
@@ -318,6 +335,9 @@ def main() -> None:
                 put = f"{w / md5:.0%}" if w else "-"
                 print(f"{'  hashlib.md5 alone 64 MiB (MiB/s)':34}{md5:>12.0f}"
                       f"{'':>12}{'':>9}\n{'  Walrus PUT / md5':34}{put:>12}")
+    # The machine is shared: figures mean little without how busy it was.
+    print(f"load average (1 min): {load_before:.2f} at the start, "
+          f"{os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

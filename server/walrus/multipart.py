@@ -104,7 +104,8 @@ async def upload_part(ctx: S3Context) -> Response:
     def record(got: Received) -> None:
         assert got.blob is not None
         ctx.walrus.store.put_part(upload["upload_id"], number, got.blob, got.size, got.md5,
-                                  got.checksum, nonce.hex() if key else None)
+                                  got.checksum, nonce.hex() if key else None,
+                                  durable=got.durable)
 
     got = await receive(ctx, max_size=MAX_PART, encryption=(key, nonce) if key else None,
                         record=record)

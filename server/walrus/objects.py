@@ -217,7 +217,7 @@ async def put_object(ctx: S3Context) -> Response:
         blob: list[Any] = [got.blob, got.size] + ([nonce.hex()] if enc else [])
         fields.update(size=got.size, etag=got.md5, blobs=json.dumps([blob]),
                       checksum=got.checksum, parts=None, sse=enc.record() if enc else None)
-        return ctx.walrus.store.put(bucket, key, fields, guard=guard)
+        return ctx.walrus.store.put(bucket, key, fields, guard=guard, durable=got.durable)
 
     got = await receive(ctx, encryption=(enc.key, nonce) if enc else None, record=record)
     row = got.recorded

@@ -17,7 +17,7 @@ import shutil
 import time
 import uuid
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -53,8 +53,18 @@ class BlobWriter(Protocol):
     def digest_many(self, chunks: list[bytes]) -> None:
         """Digest the next chunks (pair with :meth:`store_many`)."""
 
+    def digest_steps(self) -> list[Callable[[list[bytes]], None]]:
+        """What :meth:`digest_many` does, as independent steps that may run side by side."""
+
     def commit(self) -> str:
         """Make the blob durable and visible; returns its name."""
+
+    def publish(self) -> str:
+        """Make the blob visible and start making it durable; returns its name (pair
+        with :meth:`sync`, which waits, before anything that names the blob commits)."""
+
+    def sync(self) -> None:
+        """Wait until a published blob is durable (again: a no-op)."""
 
     def abort(self) -> None:
         """Throw the partial blob away."""
@@ -111,7 +121,8 @@ class FileWriter:
         self.provider = provider
         self.name = uuid.uuid4().hex
         self.tmp = os.path.join(provider.tmp_dir, self.name)
-        self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.fd = -1  # the file is created by the first write (or publish)
+        self._created = False
         self.md5 = hashlib.md5()
         self.size = 0
         self.algorithm = (checksum or "").lower()
@@ -121,6 +132,8 @@ class FileWriter:
         self.cipher: Any = None
         self._unsynced = 0
         self._sync: Future[None] | None = None
+        self._durable: list[Future[None]] = []  # publish()'s fsyncs
+        self._failed: OSError | None = None
 
     def write(self, data: bytes) -> None:
         """Append ``data`` and update the digests."""
@@ -149,7 +162,7 @@ class FileWriter:
         view = [memoryview(c) for c in stored]
         written = 0
         while written < total:
-            n = os.writev(self.fd, view)
+            n = os.writev(self._file(), view)
             written += n
             while view and n >= len(view[0]):
                 n -= len(view[0])
@@ -164,12 +177,32 @@ class FileWriter:
 
     def digest_many(self, chunks: list[bytes]) -> None:
         """Feed chunks (in order, after the previous ones) to the MD5 and the checksum."""
+        for step in self.digest_steps():
+            step(chunks)
+
+    def digest_steps(self) -> list[Callable[[list[bytes]], None]]:
+        """The MD5 and the requested checksum as separate steps, each to be given every
+        chunk in order: on their own threads they run side by side (a CRC32 or SHA-256
+        beside the MD5 instead of after it; both release the GIL)."""
+        steps: list[Callable[[list[bytes]], None]] = [self._md5_many]
+        if self.algorithm == "crc32":
+            steps.append(self._crc32_many)
+        elif self._crc_hash is not None:
+            steps.append(self._checksum_many)
+        return steps
+
+    def _md5_many(self, chunks: list[bytes]) -> None:
         for data in chunks:
             self.md5.update(data)
-            if self.algorithm == "crc32":
-                self._crc = zlib.crc32(data, self._crc)
-            elif self._crc_hash is not None:
-                self._crc_hash.update(data)
+
+    def _crc32_many(self, chunks: list[bytes]) -> None:
+        for data in chunks:
+            self._crc = zlib.crc32(data, self._crc)
+
+    def _checksum_many(self, chunks: list[bytes]) -> None:
+        assert self._crc_hash is not None
+        for data in chunks:
+            self._crc_hash.update(data)
 
     def checksum(self) -> str | None:
         """The base64 checksum of the requested algorithm (None if not computable here)."""
@@ -180,28 +213,62 @@ class FileWriter:
         return None
 
     def commit(self) -> str:
-        """Rename into the blob tree, then fsync the file and the directory (together);
-        the blob's name.
+        """Rename into the blob tree and make it durable (:meth:`publish` then
+        :meth:`sync`); the blob's name."""
+        name = self.publish()
+        self.sync()
+        return name
 
-        The rename may precede the syncs: no row names the blob before they are both
-        done, so a crash in between leaves an orphan for the sweep, as a crash between
-        rename and metadata commit always did.  The two syncs overlap (each is a
-        journal commit of about half a millisecond here, most of a small PUT's time).
+    def publish(self) -> str:
+        """Rename into the blob tree and start the fsyncs of the file and of its directory
+        (in helper threads, side by side); the blob's name.
+
+        The rename may precede the syncs: no row names the blob before :meth:`sync` has
+        returned, so a crash in between leaves an orphan for the sweep, as a crash between
+        rename and metadata commit always did.  The caller meanwhile does what does not
+        need the blob durable (the metadata statements: a small PUT's fsync and its SQL
+        cost about the same, so running them side by side saves one of them).
         """
-        self._wait_sync()
+        self._file()  # an empty blob has no write
         final = self.provider._blob_path(self.name)
         folder = os.path.dirname(final)
         self.provider.ensure_dir(folder)
         os.replace(self.tmp, final)
         self.tmp = final  # what abort() removes from now on
-        dir_sync = _HELPERS.submit(_fsync_dir, folder)
-        try:
-            os.fsync(self.fd)
-        finally:
-            dir_sync.result()
-        os.close(self.fd)
-        self.fd = -1
+        # An early write-back may still run on the descriptor: the fsync just waits for
+        # the same pages in the kernel, and sync() lets both finish before closing it.
+        self._durable = [_HELPERS.submit(_fsync_dir, folder),
+                         _HELPERS.submit(os.fsync, self.fd)]
         return self.name
+
+    def sync(self) -> None:
+        """Wait for :meth:`publish`'s fsyncs (re-raising their error), then close the
+        file."""
+        if self._failed is not None:
+            raise self._failed
+        if self.fd < 0:
+            return
+        try:
+            self._wait_sync()
+            for job in self._durable:
+                job.result()
+        except OSError as exc:
+            self._failed = exc  # asked again, the blob is still not durable
+            raise
+        finally:
+            for job in self._durable:
+                job.exception()  # both syncs end before the descriptor is closed
+            self._durable = []
+            os.close(self.fd)
+            self.fd = -1
+
+    def _file(self) -> int:
+        """The temporary file's descriptor, creating the file the first time: not in the
+        constructor, which the event loop calls (a create can wait on the journal)."""
+        if not self._created:
+            self.fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            self._created = True
+        return self.fd
 
     def _wait_sync(self) -> None:
         """Let an early write-back finish before the descriptor is synced or closed."""
@@ -213,10 +280,13 @@ class FileWriter:
 
     def abort(self) -> None:
         """Close and delete the temporary file."""
-        try:
-            self._wait_sync()
-        except OSError:
-            pass
+        for job in [self._sync, *self._durable]:
+            if job is not None:
+                try:
+                    job.result()
+                except OSError:
+                    pass
+        self._sync, self._durable = None, []
         try:
             if self.fd >= 0:
                 os.close(self.fd)

@@ -45,6 +45,41 @@ def new_version_id() -> str:
     return uuid.uuid4().hex
 
 
+#: Python-side column defaults of an object row (what SQLAlchemy fills in on INSERT).
+_OBJECT_DEFAULTS = {c.name: c.default.arg for c in objects.c
+                    if isinstance(c.default, sa.ColumnDefault) and c.default.is_scalar}
+
+
+class _Compiled:
+    """Statements compiled once for the engine's dialect and run on the driver.
+
+    SQLAlchemy builds, caches by structure and post-processes every statement of every
+    call; for the few statements of the hottest path that costs several times their
+    run.  Each is built once per key, compiled to the dialect's SQL text, and then
+    executed with ``exec_driver_sql`` (inside the caller's transaction).  Only for
+    columns whose values the drivers take as they are (strings, numbers, booleans).
+    """
+
+    def __init__(self, engine: Engine):
+        self.dialect = engine.dialect
+        self.positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
+        self.cache: dict[Any, tuple[str, Any, tuple[str, ...]]] = {}
+
+    def run(self, conn: Connection, key: Any, build: Callable[[], Any],
+            params: dict[str, Any]) -> Any:
+        """Run the statement ``build()`` makes (built and compiled the first time for
+        ``key``) with ``params``; the driver's result."""
+        entry = self.cache.get(key)
+        if entry is None:
+            compiled = build().compile(dialect=self.dialect)
+            entry = (compiled.string, compiled, tuple(compiled.positiontup or ()))
+            self.cache[key] = entry
+        text, compiled, order = entry
+        values = compiled.construct_params(params)
+        args = tuple(values[name] for name in order) if self.positional else values
+        return conn.exec_driver_sql(text, args)
+
+
 class _Job:
     """One caller's piece of a group commit."""
 
@@ -68,6 +103,8 @@ class WalrusStore(UploadStore):
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
         self._committer = threading.Lock()
+        self._bucket_sql: tuple[str, bool] | None = None  # see bucket_or_none
+        self._compiled = _Compiled(engine)
 
     # -- transactions ------------------------------------------------------------------
     def _tx(self, fn: Callable[[Connection], Any]) -> Any:
@@ -156,10 +193,32 @@ class WalrusStore(UploadStore):
 
     # -- buckets -----------------------------------------------------------------------
     def bucket_or_none(self, name: str) -> Row | None:
-        """A bucket row, or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(buckets).where(buckets.c.name == name)).first()
-        return dict(row._mapping) if row else None
+        """A bucket row, or None.
+
+        Every S3 request looks its bucket up first, on the event loop and (for a PUT
+        with ``Expect: 100-continue``) before the client may send the body, so this one
+        query goes to the driver directly: compiled once, no SQLAlchemy result objects
+        (about 0.2 ms less here).  The bucket columns are strings and floats, which
+        every driver returns as such.
+        """
+        if self._bucket_sql is None:
+            compiled = sa.select(buckets).where(
+                buckets.c.name == sa.bindparam("name")).compile(dialect=self.engine.dialect)
+            positional = self.engine.dialect.paramstyle in ("qmark", "format", "numeric")
+            self._bucket_sql = (compiled.string, positional)
+        sql, positional = self._bucket_sql
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            try:
+                cur.execute(sql, (name,) if positional else {"name": name})
+                row = cur.fetchone()
+                columns = [d[0] for d in cur.description]
+            finally:
+                cur.close()
+        finally:
+            raw.close()
+        return dict(zip(columns, row, strict=True)) if row else None
 
     def bucket(self, name: str) -> Row:
         """A bucket row or NoSuchBucket."""
@@ -263,41 +322,60 @@ class WalrusStore(UploadStore):
 
     def put(self, bucket: Row, key: str, fields: Row,
             within: Callable[[Connection], list[str]] | None = None,
-            guard: Callable[[Connection], None] | None = None) -> Row:
+            guard: Callable[[Connection], None] | None = None,
+            durable: Callable[[], None] | None = None) -> Row:
         """Record a new object version; replaced blobs are deleted after the commit.
 
         ``within`` runs in the same transaction (multipart completion retires its upload
         there, atomically with the new version) and returns more blob lists to drop.
         ``guard`` runs in it too, once the replaced version is gone and before the new
         one is inserted (quotas: what it counts is exact, writers being serialized).
+        ``durable`` runs last, before the commit: it waits until the new blob is on disk
+        (its fsyncs ran while these statements did), so no committed row names a blob a
+        crash could lose.
         """
         versioned = bucket["versioning"] == "Enabled"
         row = {"bucket": bucket["name"], "key": key, "is_latest": True,
                "delete_marker": False, "last_modified": self.now(), **fields}
         row["version_id"] = new_version_id() if versioned else "null"
 
+        where = {"bucket": bucket["name"], "key": key}
+        new = {**_OBJECT_DEFAULTS, **row}
+        # The statements of every PUT, compiled once and run on the driver (see _Compiled):
+        # with SQLAlchemy building each of them, they cost about 1 ms of CPU per PUT here;
+        # this way about 0.15 ms.
+
         def run(conn: Connection) -> list[str]:
+            sql = self._compiled
             # The UPDATE comes first so SQLite takes the write lock before any read.
-            conn.execute(objects.update().where(
-                objects.c.bucket == bucket["name"], objects.c.key == key,
-                objects.c.is_latest == sa.true()).values(is_latest=False))
+            sql.run(conn, "put.unlatest", lambda: objects.update().where(
+                objects.c.bucket == sa.bindparam("bucket"),
+                objects.c.key == sa.bindparam("key"),
+                objects.c.is_latest == sa.true()).values(is_latest=False), where)
             # The bucket may have been deleted while the body was streaming in.
-            if conn.execute(sa.select(buckets.c.name)
-                            .where(buckets.c.name == bucket["name"])).first() is None:
+            if sql.run(conn, "put.bucket", lambda: sa.select(buckets.c.name).where(
+                    buckets.c.name == sa.bindparam("bucket")), where).first() is None:
                 raise e.NoSuchBucket(BucketName=bucket["name"])
             dropped: list[str] = []
             if not versioned:
-                old = conn.execute(sa.select(objects.c.id, objects.c.blobs).where(
-                    objects.c.bucket == bucket["name"], objects.c.key == key,
-                    objects.c.version_id == "null")).all()
-                if old:
-                    conn.execute(objects.delete().where(objects.c.id.in_([o[0] for o in old])))
-                    dropped = [o[1] for o in old]
+                old = sql.run(conn, "put.null", lambda: sa.select(
+                    objects.c.id, objects.c.blobs).where(
+                    objects.c.bucket == sa.bindparam("bucket"),
+                    objects.c.key == sa.bindparam("key"),
+                    objects.c.version_id == "null"), where).all()
+                for row_id, blobs in old:
+                    sql.run(conn, "put.drop", lambda: objects.delete().where(
+                        objects.c.id == sa.bindparam("id")), {"id": row_id})
+                    dropped.append(blobs)
             if within is not None:
                 dropped += within(conn)
             if guard is not None:
                 guard(conn)
-            conn.execute(objects.insert().values(**row))
+            names = tuple(new)
+            sql.run(conn, ("put.insert", names), lambda: objects.insert().values(
+                {name: sa.bindparam(name) for name in names}), new)
+            if durable is not None:
+                durable()
             return dropped
 
         self._drop_blobs(self._grouped(run))

@@ -6,8 +6,8 @@ import asyncio
 import base64
 import binascii
 import hashlib
-import queue
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,12 +17,13 @@ from server.walrus import auth as s3auth
 from server.walrus import errors as e
 from server.walrus import sse
 from server.walrus.context import S3Context
-from server.walrus.provider import BlobWriter
 
 #: Bytes received before a batch goes to the workers.
 FLUSH_AT = 512 * 1024
 #: Threads digesting a body's last batch beside its write (short jobs, never waiting).
 _DIGESTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="walrus-digest")
+#: Threads running the pipelines' steps (jobs that end when their queue is empty).
+_PIPES = ThreadPoolExecutor(max_workers=64, thread_name_prefix="walrus-pipe")
 #: Fewer bytes than this are digested in line rather than beside the write.
 INLINE_DIGEST = 64 * 1024
 #: Bodies declared up to this size are received whole before the worker call.
@@ -44,6 +45,8 @@ class Received:
     md5: str
     checksum: str | None  # "algorithm:base64 value"
     recorded: Any = None  # what ``record`` returned
+    #: Waits until the blob is durable: ``record`` calls it before its commit.
+    durable: Callable[[], None] = lambda: None
 
 
 def content_md5(ctx: S3Context) -> bytes | None:
@@ -83,7 +86,9 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
     checksums.
 
     ``record`` (the metadata commit) runs in the same worker call as the blob's commit,
-    right after it; if it raises, the blob is deleted.
+    while the blob's fsyncs still run: it must call ``Received.durable`` before it
+    commits anything that names the blob (its statements run meanwhile).  If it raises,
+    the blob is deleted.
     """
     md5_expected = content_md5(ctx)
     algorithm = checksum_algorithm(ctx)
@@ -97,44 +102,48 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 raise e.EntityTooLarge(ProposedSize=declared, MaxSizeAllowed=str(max_size))
         except ValueError:
             raise e.InvalidArgument("Invalid Content-Length") from None
-    # The blob file is created by the worker of the first batch or of the last one (it
-    # can wait on the journal behind other fsyncs: not on the loop), and the last batch,
+    # The writer is made on the loop (its file is created by the first write, on a worker
+    # thread: that can wait on the journal behind other fsyncs), and the last bytes,
     # the checks, the commit and ``record`` share one worker call: each hop to a thread
     # costs a small PUT time.
-    opened: list[BlobWriter] = []
+    writer = provider.writer(algorithm)
+    if encryption is not None:
+        writer.cipher = sse.encryptor(*encryption)
     recorded: list[Received] = []  # once the blob is committed (and recorded): keep it
+    digest_steps = writer.digest_steps() + ([_updater(sha)] if sha is not None else [])
 
-    def open_writer() -> BlobWriter:
-        if not opened:
-            writer = provider.writer(algorithm)
-            if encryption is not None:
-                writer.cipher = sse.encryptor(*encryption)
-            opened.append(writer)
-        return opened[0]
-
-    def finish(chunks: list[bytes]) -> Received:
-        writer = open_writer()
-        # The digests of the last bytes run while they are written and the blob is made
-        # durable (rename, fsyncs): a small PUT waits for the longer of its MD5 and its
-        # fsync, not their sum.  A blob whose digests then disagree is deleted again
-        # (abort); no row ever named it.
-        steps = [writer.digest_many] + ([_updater(sha)] if sha is not None else [])
+    def finish(chunks: list[bytes], pipes: list[_Pipeline]) -> Received:
+        """Write ``chunks`` (the bytes no pipeline took), wait for the pipelines, make the
+        blob durable, check the digests and run ``record``."""
         hashing = []
-        if sum(len(c) for c in chunks) < INLINE_DIGEST:
-            for step in steps:
+        if pipes:  # they digested every byte (and stored them, for a large body)
+            digests = pipes[:len(digest_steps)]
+        elif sum(len(c) for c in chunks) < INLINE_DIGEST:
+            for step in digest_steps:
                 step(chunks)
+            digests = []
         else:
-            hashing = [_DIGESTS.submit(step, chunks) for step in steps]
+            # The digests run while the bytes are written and the blob is made durable.
+            hashing = [_DIGESTS.submit(step, chunks) for step in digest_steps]
+            digests = []
         try:
-            writer.store_many(chunks)
+            for pipe in pipes[len(digest_steps):]:
+                pipe.join()
+            if chunks:
+                writer.store_many(chunks)
             size = writer.size
             decoded = ctx.headers.get("x-amz-decoded-content-length")
             if decoded is not None and decoded.isdigit() and int(decoded) != size:
                 raise e.IncompleteBody()
-            name = writer.commit()
+            # The fsyncs run beside the rest of the digests, the checks and ``record``:
+            # a small PUT waits for the longest of them, not their sum.  A blob whose
+            # digests then disagree is deleted again (abort); no row ever named it.
+            name = writer.publish()
         finally:
             for job in hashing:
                 job.result()
+            for pipe in digests:
+                pipe.join()
         if sha is not None:
             s3auth.check_payload_hash(ctx.auth, sha.hexdigest())
         md5 = writer.md5.digest()
@@ -151,43 +160,59 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                                   "calculated checksum.")
             value = sent or computed
             checksum = f"{algorithm}:{value}" if value else None
-        got = Received(name, size, md5.hex(), checksum)
+        got = Received(name, size, md5.hex(), checksum, durable=writer.sync)
         if record is not None:
             got.recorded = record(got)
+        writer.sync()
         recorded.append(got)
         return got
 
-    # A body larger than one batch flows through pipelines, each a worker thread that
-    # takes batches in order: the MD5 (and checksum), the file write, and the SHA-256
-    # of a signed payload.  They run side by side (hashlib and writev release the GIL)
-    # and none waits for another, so the MD5, the slowest, never idles behind a write
-    # the disk holds up; the loop only receives and hands batches on.
-    # A small body (by its declared length) is received whole and written, digested and
-    # committed in one worker call: starting pipelines costs more than they save there.
+    # Pipelines take the body's batches in order, each applying one step on a worker
+    # thread: the MD5, the checksum, the SHA-256 of a signed payload and (for a body
+    # larger than WHOLE_BODY) the file write.  They run side by side (hashlib, zlib and
+    # writev release the GIL) and none waits for another, so the MD5, the slowest,
+    # never idles behind a write the disk holds up; the loop only receives and hands
+    # batches on.  A small body (by its declared length) is digested as it arrives and
+    # written in the final worker call; a tiny one is digested there too.
     pipes: list[_Pipeline] = []
     expected = int(declared) if declared is not None and declared.isdigit() else -1
+    whole = 0 <= expected <= WHOLE_BODY
     last: asyncio.Future[Received] | None = None
     try:
-        pending: list[bytes] = []
+        pending: list[bytes] = []  # received, not yet given to the pipelines
         pending_size = received = 0
+        unstored: list[bytes] = []  # a small body: digested as it came, written at the end
         if source is None:
             source = s3auth.body_chunks(ctx.request, ctx.auth)
         async for chunk in source:
             pending.append(chunk)
             pending_size += len(chunk)
-            if pending_size < FLUSH_AT or (pending_size <= WHOLE_BODY and not pipes
-                                           and 0 <= expected <= WHOLE_BODY):
+            if whole and received + pending_size <= WHOLE_BODY:
+                if expected < INLINE_DIGEST:
+                    continue
+                unstored.append(chunk)
+                batch_at = 0  # every piece as it comes: the body is over in a moment
+            elif whole:  # longer than declared: the rest is a large body's
+                whole = False
+                batch_at = FLUSH_AT
+            else:
+                batch_at = FLUSH_AT
+            if pending_size < batch_at:
                 continue
             received += pending_size
             if received > max_size:
                 raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+            if not whole and len(pipes) == len(digest_steps):
+                # The store pipeline joins (first for what the digests already took).
+                store = _Pipeline(writer.store_many)
+                if unstored:
+                    store.put(unstored, sum(len(c) for c in unstored))
+                    unstored = []
+                pipes.append(store)
             if not pipes:
-                writer = await asyncio.to_thread(open_writer)
-                steps: list[Callable[[list[bytes]], None]] = [writer.digest_many,
-                                                               writer.store_many]
-                if sha is not None:
-                    steps.append(_updater(sha))
-                pipes = [_Pipeline(step) for step in steps]
+                pipes = [_Pipeline(step) for step in digest_steps]
+                if not whole:
+                    pipes.append(_Pipeline(writer.store_many))
             for pipe in pipes:
                 if pipe.error is not None:  # e.g. the disk is full: stop reading now
                     raise pipe.error
@@ -196,17 +221,26 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
             # Memory stays bounded: wait while the slowest pipeline is far behind.
             while max(pipe.backlog for pipe in pipes) >= MAX_PENDING:
                 await pipes[0].progress(pipes)
-        for pipe in pipes:
-            await pipe.close()
-        last = asyncio.ensure_future(asyncio.to_thread(finish, pending))
+        if pipes and pending:
+            # The last bytes join the queues too: the MD5 takes them right after the
+            # batches before, rather than in ``finish`` once every queue is empty.
+            if received + pending_size > max_size:
+                raise e.EntityTooLarge(MaxSizeAllowed=str(max_size))
+            if len(pipes) == len(digest_steps):  # no store pipeline: ``finish`` writes
+                unstored += pending
+            for pipe in pipes:
+                pipe.put(pending, pending_size)
+            pending = []
+        last = asyncio.ensure_future(asyncio.to_thread(finish, unstored if pipes else pending,
+                                                       pipes))
         return await last
     except BaseException:
         for pipe in pipes:
-            await pipe.close(check=False)
+            await pipe.close()
         if last is not None:  # a cancelled request still waits for the worker
             await asyncio.wait([last])
-        if opened and not recorded:
-            opened[0].abort()
+        if not recorded:
+            writer.abort()
         raise
 
 
@@ -218,43 +252,50 @@ def _updater(digest: Any) -> Callable[[list[bytes]], None]:
 
 
 class _Pipeline:
-    """One worker thread applying ``step`` to the batches it is given, in order."""
+    """Applies ``step`` to the batches it is given, in order, on a worker thread.
+
+    The work is drained by jobs of a shared pool that end when the queue is empty (the
+    next batch starts another): a job never waits for a batch, so the pool's bound
+    cannot leave an upload's queue behind idle jobs of other uploads.
+    """
 
     def __init__(self, step: Callable[[list[bytes]], None]):
         self.step = step
         self.loop = asyncio.get_running_loop()
-        self.batches: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
-        self.backlog = 0  # bytes given and not yet processed
+        self.backlog = 0  # bytes given and not yet reported processed (the loop's view)
         self.error: BaseException | None = None
         self.waiter: asyncio.Future[None] | None = None
-        self.done: asyncio.Future[None] = self.loop.create_future()
-        # A thread of its own (not a bounded pool): pipelines wait for their upload's
-        # next batch, so pooled ones could all end up waiting for uploads whose other
-        # pipelines are queued behind them.
-        threading.Thread(target=self._run, name="walrus-pipe", daemon=True).start()
+        self._batches: deque[tuple[list[bytes], int]] = deque()
+        self._running = False  # a drain job is queued or running
+        self._idle = threading.Condition()
 
     def put(self, batch: list[bytes], size: int) -> None:
-        """Queue a batch (the worker takes it when the previous ones are done)."""
+        """Queue a batch (taken when the previous ones are done)."""
         self.backlog += size
-        self.batches.put(batch)
-
-    def _run(self) -> None:
-        while True:
-            batch = self.batches.get()
-            if batch is None:
-                self.loop.call_soon_threadsafe(self._finished)
+        with self._idle:
+            self._batches.append((batch, size))
+            if self._running:
                 return
-            size = sum(len(c) for c in batch)
+            self._running = True
+        _PIPES.submit(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._idle:
+                if not self._batches:
+                    self._running = False
+                    self._idle.notify_all()
+                    return
+                batch, size = self._batches.popleft()
             if self.error is None:
                 try:
                     self.step(batch)
-                except BaseException as exc:  # reported by close()
+                except BaseException as exc:  # reported by join() and close()
                     self.error = exc
-            self.loop.call_soon_threadsafe(self._processed, size)
-
-    def _finished(self) -> None:
-        if not self.done.done():
-            self.done.set_result(None)
+            try:
+                self.loop.call_soon_threadsafe(self._processed, size)
+            except RuntimeError:  # the loop is closed (shutting down): keep draining,
+                pass  # so that join() in the final worker call still returns
 
     def _processed(self, size: int) -> None:
         self.backlog -= size
@@ -268,13 +309,20 @@ class _Pipeline:
             pipe.waiter = waiter
         await waiter
 
-    async def close(self, check: bool = True) -> None:
-        """Wait for the queued batches to be processed (and re-raise a step's error)."""
-        if not self.done.done():
-            self.batches.put(None)
-            await asyncio.wait([self.done])
-        if check and self.error is not None:
+    def join(self) -> None:
+        """From a worker thread: wait until every batch given is processed (and re-raise
+        a step's error)."""
+        with self._idle:
+            while self._running:
+                self._idle.wait()
+        if self.error is not None:
             raise self.error
+
+    async def close(self) -> None:
+        """From the loop: wait until the queued batches are processed (errors dropped:
+        the upload is failing already)."""
+        while self.backlog > 0:
+            await self.progress([self])
 
 
 def checksum_headers(checksum: str | None) -> list[tuple[str, str]]:

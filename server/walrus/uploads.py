@@ -58,8 +58,10 @@ class UploadStore:
         return dict(row._mapping)
 
     def put_part(self, upload_id: str, number: int, blob: str, size: int, etag: str,
-                 checksum: str | None, nonce: str | None = None) -> None:
-        """Record (or replace) a part; the replaced part's blob is deleted after commit."""
+                 checksum: str | None, nonce: str | None = None,
+                 durable: Callable[[], None] | None = None) -> None:
+        """Record (or replace) a part; the replaced part's blob is deleted after commit.
+        ``durable`` runs before the commit (see :meth:`WalrusStore.put`)."""
         def run(conn: Connection) -> list[str]:
             self._lock_upload(conn, upload_id)
             old = conn.execute(sa.select(parts.c.blob).where(
@@ -69,6 +71,8 @@ class UploadStore:
             conn.execute(parts.insert().values(
                 upload_id=upload_id, part_number=number, size=size, etag=etag,
                 last_modified=self.now(), blob=blob, checksum=checksum, nonce=nonce))
+            if durable is not None:
+                durable()
             return [json.dumps([[old[0], 0]])] if old and old[0] else []
         try:
             self._drop_blobs(self._tx(run))
