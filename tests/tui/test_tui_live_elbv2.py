@@ -5,11 +5,12 @@ target groups and target health, registering and deregistering targets from the 
 from __future__ import annotations
 
 import importlib.util
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Select
+from textual.widgets import Input, Select
 from tui_helpers import cell, column, status, table, wait_for
 
 from tests.elb.elb_helpers import run_instances
@@ -147,3 +148,86 @@ async def test_application_balancer_view(cloud: Any) -> None:
         v2.delete_target_group(TargetGroupArn=group)
     classic.delete_load_balancer(LoadBalancerName="tui-classic")
     ec2.terminate_instances(InstanceIds=ids)
+
+
+class RecordingCloud(Cloud):
+    """The dashboard's cloud, noting every call of the other query services it makes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.lock = threading.Lock()
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """Note the call, then make it."""
+        with self.lock:
+            self.calls.append((action, dict(params or {})))
+        return super().call_service(service, action, params)
+
+    def asked(self, action: str) -> list[dict[str, Any]]:
+        """The parameters of every elbv2 call of ``action`` so far."""
+        with self.lock:
+            return [p for a, p in self.calls if a == action and p.get("Version") == "2015-12-01"]
+
+
+async def test_network_balancer_and_ip_targets(cloud: Any) -> None:
+    """A network balancer's TCP listener shows its default action (network listeners have no
+    rules); an ``ip`` target group takes an address typed into the register form. Each refresh
+    asks for one page of balancers, and target health only of the selected balancer's groups."""
+    if "elasticloadbalancing-url" not in Path(cloud.ini).read_text():
+        pytest.skip("the cloud serves no load balancing")
+    ec2 = cloud.client("ec2")
+    v2 = cloud.client("elbv2", path="/services/LoadBalancing")
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
+    nlb = v2.create_load_balancer(Name="tui-nlb", Type="network", Subnets=[zone])["LoadBalancers"][0]
+    db = v2.create_target_group(Name="tui-db", Protocol="TCP", Port=5432, TargetType="ip",
+                                VpcId="vpc-none")["TargetGroups"][0]["TargetGroupArn"]
+    nlb_listener = v2.create_listener(LoadBalancerArn=nlb["LoadBalancerArn"], Protocol="TCP", Port=5432,
+                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": db}])
+    # Another balancer with a group of its own: never selected, so its health is never asked.
+    alb = v2.create_load_balancer(Name="tui-other", Subnets=[zone])["LoadBalancers"][0]
+    other = v2.create_target_group(Name="tui-other", Protocol="HTTP", Port=80,
+                                   VpcId="vpc-none")["TargetGroups"][0]["TargetGroupArn"]
+    alb_listener = v2.create_listener(LoadBalancerArn=alb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": other}])
+    arn = nlb["LoadBalancerArn"]
+
+    dashboard = RecordingCloud.from_config(config_path=str(cloud.ini))
+    assert isinstance(dashboard, RecordingCloud)
+    app = EucaApp(dashboard, interval=0.25)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 4) == "TCP:5432", timeout=30,
+                       what="the network balancer")
+        assert cell(app, "loadbalancers", arn, 7) == "network"
+        balancers = table(app, "loadbalancers")
+        balancers.focus()
+        balancers.move_cursor(row=balancers.get_row_index(arn))
+        await wait_for(pilot, lambda: column(app, "target-groups", 0) == ["tui-db"], timeout=30,
+                       what="the network balancer's group")
+        assert [cell(app, "rules", key, i) for key in table(app, "rules").visible_keys()
+                for i in range(4)] == ["TCP:5432", "default", "(any)", "forward tui-db"]
+        assert [cell(app, "target-groups", db, i) for i in range(5)] == ["tui-db", "TCP", "5432", "ip", "0/0"]
+
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FormScreen), what="register form")
+        assert app.screen.query_one("#field-port", Input).value == "5432"  # the group's
+        await pilot.press(*"10.0.0.10")
+        app.screen.query_one("#field-port", Input).value = "6432"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: column(app, "targets", 0) == ["10.0.0.10"], timeout=30,
+                       what="the registered address")
+        assert cell(app, "targets", "10.0.0.10:6432", 1) == "6432"
+        assert [(d["Target"]["Id"], d["Target"]["Port"]) for d in v2.describe_target_health(
+            TargetGroupArn=db)["TargetHealthDescriptions"]] == [("10.0.0.10", 6432)]
+        await pilot.press("q")
+    pages = dashboard.asked("DescribeLoadBalancers")
+    assert pages and all(p.get("PageSize") == 400 and "Marker" not in p for p in pages)
+    assert {p["TargetGroupArn"] for p in dashboard.asked("DescribeTargetHealth")} == {db}
+    assert dashboard.asked("DescribeRules") == []
+    for listener in (nlb_listener, alb_listener):
+        v2.delete_listener(ListenerArn=listener["Listeners"][0]["ListenerArn"])
+    for lb in (nlb, alb):
+        v2.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    for group in (db, other):
+        v2.delete_target_group(TargetGroupArn=group)
