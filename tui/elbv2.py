@@ -166,8 +166,11 @@ def action_text(action: dict[str, Any]) -> str:
         return f"fixed {_dict(action.get('FixedResponseConfig')).get('StatusCode', '')}"
     if kind == "redirect":
         cfg = _dict(action.get("RedirectConfig"))
-        where = "".join(str(cfg.get(k, "")) for k in ("Protocol", "Host", "Port", "Path") if cfg.get(k))
-        return f"redirect {cfg.get('StatusCode', '')} {where}".rstrip()
+        # Unset parts keep the request's, as AWS's defaults say.
+        url = (f"{cfg.get('Protocol') or '#{protocol}'}://{cfg.get('Host') or '#{host}'}"
+               f":{cfg.get('Port') or '#{port}'}{cfg.get('Path') or '/#{path}'}")
+        query = cfg.get("Query") or "#{query}"
+        return f"redirect {cfg.get('StatusCode', '')} to {url}?{query}"
     return kind
 
 
@@ -211,6 +214,17 @@ def target_group_rows(groups: list[dict[str, Any]],
 def target_key(target: str, port: Any) -> str:
     """The targets table's key of a target: ``ID:PORT``."""
     return f"{target}:{port}"
+
+
+def health_states(detail: dict[str, Any]) -> dict[str, str]:
+    """``{"GROUP/TARGET:PORT": state}`` of every target of a balancer's detail."""
+    out: dict[str, str] = {}
+    for group, states in detail.get("health", {}).items():
+        for desc in states if isinstance(states, list) else []:
+            target = _dict(desc.get("Target"))
+            key = f"{group_name(group)}/{target_key(str(target.get('Id', '')), target.get('Port', ''))}"
+            out[key] = str(_dict(desc.get("TargetHealth")).get("State", ""))
+    return out
 
 
 def target_rows(states: list[dict[str, Any]] | str | None) -> list[Row]:

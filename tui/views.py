@@ -433,6 +433,15 @@ class LoadBalancersView(View):
         self.set_note(states if isinstance(states, str) else "", "targets")
         self.query_one("#targets-table", ResourceTable).set_rows(elbv2.target_rows(states))
 
+    def _log_health(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        """Log targets changing health between two looks at a balancer (not the first look)."""
+        if before is None:
+            return
+        old, new = elbv2.health_states(before), elbv2.health_states(after)
+        for key, event in model.state_changes(old, new):
+            self.app.log_event(key, event,  # type: ignore[attr-defined]
+                               model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+
     def fetch_detail(self, arn: str) -> None:
         """Ask for an elbv2 balancer's rules, groups and target health in a worker thread (one
         request at a time per balancer; a refresh meanwhile asks again once it is answered)."""
@@ -449,6 +458,7 @@ class LoadBalancersView(View):
         def done(detail: dict[str, Any]) -> None:
             self._detail_busy.discard(arn)
             if arn in self.v2:
+                self._log_health(self.details.get(arn), detail)
                 self.details[arn] = detail
                 if self.selected_balancer() == arn:
                     self.show_v2(arn)

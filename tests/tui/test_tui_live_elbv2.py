@@ -109,6 +109,9 @@ async def test_application_balancer_view(cloud: Any) -> None:
         await wait_for(pilot, lambda: sorted(column(app, "targets", 0)) == ids, timeout=30,
                        what="the registered target")
         assert set(_health(v2, web)) == set(ids)
+        # Target health changes of the selected balancer go to the event log.
+        await wait_for(pilot, lambda: f"tui-web/{ids[1]}:8080" in column(app, "events", 1),
+                       what="the new target in the event log")
 
         # x: deregister the selected target, after confirming.
         targets = table(app, "targets")
