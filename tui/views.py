@@ -391,6 +391,7 @@ class LoadBalancersView(View):
             self.show_v2(str(key))
             return
         self.remove_class("-v2")
+        self.show_in_service("")
         name = key
         self.query_one("#listeners-caption", Static).update(
             f"Listeners of {name}" if name else "Listeners")
@@ -403,8 +404,25 @@ class LoadBalancersView(View):
         self.query_one("#lb-instances-table", ResourceTable).set_rows(
             model.lb_instance_rows(states))
 
+    def show_in_service(self, arn: str) -> None:
+        """The In service cell of the selected elbv2 balancer: its healthy targets of all its
+        groups (only the selected one's health is asked for, so the others show '-')."""
+        table = self.query_one("#loadbalancers-table", ResourceTable)
+        detail = self.details.get(arn)
+        rows: list[model.Row] = []
+        for key, cells in table.all_rows:
+            if elbv2.is_v2(key):
+                states = [st for listed in (detail or {}).get("health", {}).values()
+                          if isinstance(listed, list) for st in listed] if key == arn else None
+                shown = elbv2.healthy_cell(states) if key == arn and detail is not None \
+                    else Text("-", style="dim")
+                cells = (*cells[:5], shown, *cells[6:])
+            rows.append((key, cells))
+        table.set_rows(rows)
+
     def show_v2(self, arn: str) -> None:
         """An elbv2 balancer's rules (per listener) and target groups, once fetched."""
+        self.show_in_service(arn)
         name = str(self.v2.get(arn, {}).get("LoadBalancerName", ""))
         detail = self.details.get(arn)
         self.query_one("#rules-caption", Static).update(f"Listener rules of {name}")

@@ -98,6 +98,8 @@ async def test_application_balancer_view(cloud: Any) -> None:
                        timeout=90, what="the target healthy")
         assert _health(v2, web) == {ids[0]: "healthy"}
         assert cell(app, "target-groups", web, 4) == "1/1"
+        # In service: the selected balancer's healthy targets, of all its groups (tui-img has none).
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 5) == "1/1", what="in service")
 
         # a: register the other running instance with the selected group.
         await pilot.press("a")
@@ -144,6 +146,7 @@ async def test_application_balancer_view(cloud: Any) -> None:
                        what="the classic panes")
         assert column(app, "listeners", 1) == ["5432"]
         assert "Listeners of tui-classic" in str(app.query_one("#listeners-caption").render())
+        assert cell(app, "loadbalancers", arn, 5) == "-"
         await pilot.press("q")
     v2.delete_listener(ListenerArn=listener)
     v2.delete_load_balancer(LoadBalancerArn=arn)
