@@ -104,9 +104,9 @@ def listener_text(lsn: dict[str, Any]) -> str:
 
 def balancer_rows(balancers: list[dict[str, Any]],
                   listeners: dict[str, list[dict[str, Any]]]) -> list[Row]:
-    """Rows of the load balancer table for elbv2 balancers (keyed by ARN), in the classic
-    rows' columns: name, DNS name, scheme, zones, listeners, (health: only of the selected
-    balancer, in its detail), created, type and state."""
+    """Rows of the load balancer table for elbv2 balancers (keyed by ARN): name, type, state,
+    DNS name, scheme, zones, listeners, in service ('-': only the selected balancer's health
+    is asked for, and its view fills it in) and created."""
     rows: list[Row] = []
     for lb in balancers:
         arn = str(lb.get("LoadBalancerArn", ""))
@@ -115,9 +115,9 @@ def balancer_rows(balancers: list[dict[str, Any]],
             listeners.get(arn, []), key=lambda x: int(x.get("Port") or 0)))
         state = str(_dict(lb.get("State")).get("Code", ""))
         cells: tuple[Cell, ...] = (
-            str(lb.get("LoadBalancerName", "")), str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
-            zones, shown, Text("-", style="dim"), short_time(str(lb.get("CreatedTime", ""))),
-            str(lb.get("Type", "")), styled(state))
+            str(lb.get("LoadBalancerName", "")), str(lb.get("Type", "")), styled(state),
+            str(lb.get("DNSName", "")), str(lb.get("Scheme", "")), zones, shown, Text("-", style="dim"),
+            short_time(str(lb.get("CreatedTime", ""))))
         rows.append((arn, cells))
     return rows
 
@@ -166,11 +166,10 @@ def action_text(action: dict[str, Any]) -> str:
         return f"fixed {_dict(action.get('FixedResponseConfig')).get('StatusCode', '')}"
     if kind == "redirect":
         cfg = _dict(action.get("RedirectConfig"))
-        # Unset parts keep the request's, as AWS's defaults say.
-        url = (f"{cfg.get('Protocol') or '#{protocol}'}://{cfg.get('Host') or '#{host}'}"
-               f":{cfg.get('Port') or '#{port}'}{cfg.get('Path') or '/#{path}'}")
-        query = cfg.get("Query") or "#{query}"
-        return f"redirect {cfg.get('StatusCode', '')} to {url}?{query}"
+        # Only the parts it sets: the others keep the request's.
+        parts = " ".join(f"{k.lower()}={cfg[k]}" for k in ("Protocol", "Host", "Port", "Path", "Query")
+                         if cfg.get(k))
+        return f"redirect {str(cfg.get('StatusCode', '')).removeprefix('HTTP_')} {parts}".rstrip()
     return kind
 
 

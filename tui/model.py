@@ -439,9 +439,11 @@ def activity_rows(activities: list[dict[str, Any]], group: str | None) -> list[R
 
 
 # -- Elastic Load Balancing --------------------------------------------------------------------
-# Type and State come last: they were added with application and network balancers (elbv2).
-LOAD_BALANCER_COLUMNS = ("Name", "DNS name", "Scheme", "Zones", "Listeners", "In service",
-                         "Created", "Type", "State")
+# Type (classic, application, network) and State (elbv2 balancers have one) by the name.
+LOAD_BALANCER_COLUMNS = ("Name", "Type", "State", "DNS name", "Scheme", "Zones", "Listeners",
+                         "In service", "Created")
+#: Index of the In service column of LOAD_BALANCER_COLUMNS.
+IN_SERVICE = LOAD_BALANCER_COLUMNS.index("In service")
 LISTENER_COLUMNS = ("Protocol", "Port", "Instance protocol", "Instance port", "Policies",
                     "Certificate")
 LB_INSTANCE_COLUMNS = ("Instance", "State", "Reason", "Description")
@@ -473,10 +475,9 @@ def load_balancer_rows(balancers: list[dict[str, Any]],
             shown = Text("?", style="dim")
         listeners = ",".join(listener_text(d) for d in as_list(lb.get("ListenerDescriptions"))
                              if isinstance(d, dict))
-        rows.append((name, (name, str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
+        rows.append((name, (name, "classic", "", str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
                             ",".join(str(z) for z in as_list(lb.get("AvailabilityZones"))),
-                            listeners, shown, short_time(str(lb.get("CreatedTime", ""))),
-                            "classic", "")))
+                            listeners, shown, short_time(str(lb.get("CreatedTime", ""))))))
     return rows
 
 

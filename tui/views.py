@@ -416,7 +416,7 @@ class LoadBalancersView(View):
                           if isinstance(listed, list) for st in listed] if key == arn else None
                 shown = elbv2.healthy_cell(states) if key == arn and detail is not None \
                     else Text("-", style="dim")
-                cells = (*cells[:5], shown, *cells[6:])
+                cells = (*cells[:model.IN_SERVICE], shown, *cells[model.IN_SERVICE + 1:])
             rows.append((key, cells))
         table.set_rows(rows)
 

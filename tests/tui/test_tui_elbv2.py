@@ -43,7 +43,7 @@ async def test_a_cloud_without_elbv2_shows_its_classic_balancers() -> None:
         await wait_for(pilot, lambda: any(a == "DescribeLoadBalancers" for a, _ in cloud.calls
                                           if _.get("Version") == elbv2.API_VERSION), what="an elbv2 call")
         await wait_for(pilot, lambda: table(app, "loadbalancers").row_count == 2, what="classic balancers")
-        assert column(app, "loadbalancers", 7) == ["classic", "classic"]
+        assert column(app, "loadbalancers", 1) == ["classic", "classic"]
         assert str(app.query_one("#loadbalancers-view-note").render()) == ""
         assert [n for n in app._notifications if n.severity == "error"] == []
         assert "● connected" in status(app)
@@ -84,7 +84,7 @@ def test_condition_and_action_text() -> None:
         "StatusCode": "404", "ContentType": "text/plain"}}) == "fixed 404"
     assert elbv2.action_text({"Type": "redirect", "RedirectConfig": {
         "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}) == \
-        "redirect HTTP_301 to HTTPS://#{host}:443/#{path}?#{query}"
+        "redirect 301 protocol=HTTPS port=443"
 
 
 async def test_application_balancers_on_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ async def test_application_balancers_on_aws(monkeypatch: pytest.MonkeyPatch, tmp
             balancers = table(app, "loadbalancers")
             balancers.move_cursor(row=balancers.get_row_index(arn))
             await wait_for(pilot, lambda: column(app, "targets", 0) == [iid], what="its target")
-            assert cell(app, "loadbalancers", arn, 7) == "application"
+            assert cell(app, "loadbalancers", arn, 1) == "application"
             assert [cell(app, "rules", k, 3) for k in table(app, "rules").visible_keys()] == \
                 ["fixed 503", "forward web"]
             assert cell(app, "targets", f"{iid}:8080", 3) == expected["TargetHealth"]["State"]

@@ -70,11 +70,11 @@ async def test_application_balancer_view(cloud: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "● connected" in status(app), what="connected")
         await pilot.press("e")
-        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 4) == "HTTP:80", timeout=30,
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 6) == "HTTP:80", timeout=30,
                        what="the ALB and its listener")
-        assert cell(app, "loadbalancers", "tui-classic", 7) == "classic"
-        assert [cell(app, "loadbalancers", arn, i) for i in (0, 1, 2, 3, 7, 8)] == [
-            "tui-alb", lb["DNSName"], lb["Scheme"], zone, "application", "active"]
+        assert cell(app, "loadbalancers", "tui-classic", 1) == "classic"
+        assert [cell(app, "loadbalancers", arn, i) for i in range(6)] == [
+            "tui-alb", "application", "active", lb["DNSName"], lb["Scheme"], zone]
 
         balancers = table(app, "loadbalancers")
         balancers.focus()
@@ -99,7 +99,7 @@ async def test_application_balancer_view(cloud: Any) -> None:
         assert _health(v2, web) == {ids[0]: "healthy"}
         assert cell(app, "target-groups", web, 4) == "1/1"
         # In service: the selected balancer's healthy targets, of all its groups (tui-img has none).
-        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 5) == "1/1", what="in service")
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 7) == "1/1", what="in service")
 
         # a: register the other running instance with the selected group.
         await pilot.press("a")
@@ -146,7 +146,7 @@ async def test_application_balancer_view(cloud: Any) -> None:
                        what="the classic panes")
         assert column(app, "listeners", 1) == ["5432"]
         assert "Listeners of tui-classic" in str(app.query_one("#listeners-caption").render())
-        assert cell(app, "loadbalancers", arn, 5) == "-"
+        assert cell(app, "loadbalancers", arn, 7) == "-"
         await pilot.press("q")
     v2.delete_listener(ListenerArn=listener)
     v2.delete_load_balancer(LoadBalancerArn=arn)
@@ -203,9 +203,9 @@ async def test_network_balancer_and_ip_targets(cloud: Any) -> None:
     app = EucaApp(dashboard, interval=0.25)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("e")
-        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 4) == "TCP:5432", timeout=30,
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", arn, 6) == "TCP:5432", timeout=30,
                        what="the network balancer")
-        assert cell(app, "loadbalancers", arn, 7) == "network"
+        assert cell(app, "loadbalancers", arn, 1) == "network"
         balancers = table(app, "loadbalancers")
         balancers.focus()
         balancers.move_cursor(row=balancers.get_row_index(arn))
