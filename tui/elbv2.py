@@ -19,6 +19,10 @@ API_VERSION = "2015-12-01"
 #: Balancers asked for per refresh: one page (the API's largest), whatever the cloud holds.
 PAGE_SIZE = 400
 
+#: A redirect's parts that keep the request's own (what AWS fills in when a part is not given).
+REDIRECT_DEFAULTS = {"Protocol": "#{protocol}", "Host": "#{host}", "Port": "#{port}",
+                     "Path": "/#{path}", "Query": "#{query}"}
+
 RULE_COLUMNS = ("Listener", "Priority", "Conditions", "Action")
 TARGET_GROUP_COLUMNS = ("Name", "Protocol", "Port", "Target type", "Healthy")
 TARGET_COLUMNS = ("Target", "Port", "Zone", "State", "Reason", "Description")
@@ -166,9 +170,9 @@ def action_text(action: dict[str, Any]) -> str:
         return f"fixed {_dict(action.get('FixedResponseConfig')).get('StatusCode', '')}"
     if kind == "redirect":
         cfg = _dict(action.get("RedirectConfig"))
-        # Only the parts it sets: the others keep the request's.
-        parts = " ".join(f"{k.lower()}={cfg[k]}" for k in ("Protocol", "Host", "Port", "Path", "Query")
-                         if cfg.get(k))
+        # Only the parts it changes: the others keep the request's (AWS's defaults say so).
+        parts = " ".join(f"{k.lower()}={cfg[k]}" for k, keep in REDIRECT_DEFAULTS.items()
+                         if cfg.get(k) and cfg[k] != keep)
         return f"redirect {str(cfg.get('StatusCode', '')).removeprefix('HTTP_')} {parts}".rstrip()
     return kind
 

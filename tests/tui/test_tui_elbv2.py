@@ -85,6 +85,9 @@ def test_condition_and_action_text() -> None:
     assert elbv2.action_text({"Type": "redirect", "RedirectConfig": {
         "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}) == \
         "redirect 301 protocol=HTTPS port=443"
+    assert elbv2.action_text({"Type": "redirect", "RedirectConfig": {
+        "Protocol": "#{protocol}", "Host": "new.example.com", "Port": "#{port}", "Path": "/#{path}",
+        "Query": "#{query}", "StatusCode": "HTTP_302"}}) == "redirect 302 host=new.example.com"
 
 
 async def test_application_balancers_on_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -64,6 +64,10 @@ async def test_application_balancer_view(cloud: Any) -> None:
     v2.create_rule(ListenerArn=listener, Priority=10,
                    Conditions=[{"Field": "path-pattern", "Values": ["/img/*"]}],
                    Actions=[{"Type": "forward", "TargetGroupArn": img}])
+    v2.create_rule(ListenerArn=listener, Priority=20,
+                   Conditions=[{"Field": "host-header", "Values": ["old.example.com"]}],
+                   Actions=[{"Type": "redirect", "RedirectConfig": {
+                       "Host": "new.example.com", "StatusCode": "HTTP_301"}}])
     v2.register_targets(TargetGroupArn=web, Targets=[{"Id": ids[0]}])
 
     app = EucaApp(Cloud.from_config(config_path=str(cloud.ini)), interval=0.25)
@@ -79,11 +83,12 @@ async def test_application_balancer_view(cloud: Any) -> None:
         balancers = table(app, "loadbalancers")
         balancers.focus()
         balancers.move_cursor(row=balancers.get_row_index(arn))
-        await wait_for(pilot, lambda: table(app, "rules").row_count == 2,
+        await wait_for(pilot, lambda: table(app, "rules").row_count == 3,
                        timeout=30, what="the ALB's rules")
         assert [[cell(app, "rules", key, i) for i in range(4)] for key in
                 table(app, "rules").visible_keys()] == [
             ["HTTP:80", "10", "path-pattern=/img/*", "forward tui-img"],
+            ["HTTP:80", "20", "host-header=old.example.com", "redirect 301 host=new.example.com"],
             ["HTTP:80", "default", "(any)", "forward tui-web"]]
         assert sorted(column(app, "target-groups", 0)) == ["tui-img", "tui-web"]
         assert "Listener rules of tui-alb" in str(app.query_one("#rules-caption").render())
