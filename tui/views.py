@@ -353,10 +353,10 @@ class LoadBalancersView(View):
         self.v2 = {str(lb.get("LoadBalancerArn", "")): lb for lb in raw.get("v2", [])}
         self.v2_listeners = raw.get("v2_listeners", {})
         self.details = {arn: d for arn, d in self.details.items() if arn in self.v2}
-        note = raw.get("v2_error") or ""
-        if raw.get("v2_more"):
-            note = f"Only the first {elbv2.PAGE_SIZE} application/network balancers are shown."
-        self.set_note(f"Application/network balancers: {note}" if raw.get("v2_error") else note)
+        if raw.get("v2_error"):
+            self.set_note(f"Application/network balancers: {raw['v2_error']}")
+        elif raw.get("v2_more"):
+            self.set_note(f"Only the first {elbv2.PAGE_SIZE} application/network balancers are shown.")
         self.show_selected()
         selected = self.selected_balancer()
         if elbv2.is_v2(selected) and getattr(self.app, "active_view", "") == "loadbalancers":

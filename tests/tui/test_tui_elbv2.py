@@ -161,6 +161,30 @@ async def test_target_health_in_colour_and_a_group_gone() -> None:
     assert asked == {WEB, GONE}
 
 
+class ManyV2Cloud(V2Cloud):
+    """More application balancers than one page holds."""
+
+    def call_service(self, service: str, action: str, params: dict[str, Any] | None = None) -> Any:
+        """DescribeLoadBalancers (elbv2) says there is a next page."""
+        answer = super().call_service(service, action, params)
+        if action == "DescribeLoadBalancers" and (params or {}).get("Version") == elbv2.API_VERSION:
+            answer = {**answer, "NextMarker": "400"}
+        return answer
+
+
+async def test_more_balancers_than_a_page_is_said() -> None:
+    """Only one page is asked for per refresh: a note says the list is cut there."""
+    cloud = ManyV2Cloud()
+    app = EucaApp(cloud, interval=0.05, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        await wait_for(pilot, lambda: "Only the first 400" in str(app.query_one("#loadbalancers-view-note").render()),
+                       what="the note")
+        assert APP in table(app, "loadbalancers").visible_keys()
+    with cloud.lock:
+        assert not [p for a, p in cloud.calls if a == "DescribeLoadBalancers" and "Marker" in p]
+
+
 def test_condition_and_action_text() -> None:
     """Each condition field and action type in one short line."""
     assert elbv2.condition_text({"Field": "path-pattern", "Values": ["/a/*", "/b"]}) == "path-pattern=/a/*|/b"
