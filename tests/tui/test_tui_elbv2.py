@@ -3,11 +3,13 @@ refuses them, on "AWS" (moto), and the text of rules: conditions and actions of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rich.text import Text
+from textual.pilot import Pilot
 from tui_fakecloud import FakeCloud, fixed_clock
 from tui_helpers import cell, column, status, table, wait_for
 
@@ -257,3 +259,24 @@ async def test_application_balancers_on_aws(monkeypatch: pytest.MonkeyPatch, tmp
             assert [cell(app, "rules", k, 3) for k in table(app, "rules").visible_keys()] == \
                 ["fixed 503", "forward web"]
             assert cell(app, "targets", f"{iid}:8080", 3) == expected["TargetHealth"]["State"]
+
+
+def test_application_balancer_detail_snapshot(snap_compare: Callable[..., bool]) -> None:
+    """The view with an application balancer selected renders as committed: its rule, its
+    target groups, and the targets of the first group with their states in colour."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, EucaApp)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: APP in table(app, "loadbalancers").visible_keys(), what="the ALB")
+        balancers = table(app, "loadbalancers")
+        balancers.move_cursor(row=balancers.get_row_index(APP))
+        await wait_for(pilot, lambda: table(app, "targets").row_count == 3, what="the targets")
+        # Columns widen for their rows when the table next idles: wait for that, not a time.
+        await wait_for(pilot, lambda: table(app, "rules").ordered_columns[0].content_width >= len("HTTPS:443"),
+                       what="the rules' columns widened")
+        await pilot.pause(0.3)
+
+    assert snap_compare(EucaApp(V2Cloud(), interval=0.3, clock=fixed_clock), terminal_size=SIZE,
+                        run_before=run_before)
