@@ -53,7 +53,7 @@ fi
 # slapd, Chromium, tmux) or measures wall-clock behaviour under load runs serially after.
 SERIAL=(tests/real tests/multiproc tests/elb tests/elbv2 tests/console/test_browser.py tests/ldap
         tests/tui/test_tui_tmux.py tests/tui/test_tui_behaviour.py
-        tests/euca2ools/test_eulb_commands.py tests/tui/test_tui_live_elb.py
+        tests/euca2ools/test_eulb_commands.py tests/tui/test_tui_live_elb.py tests/tui/test_tui_live_elbv2.py
         tests/tui/test_tui_load_balancers.py)  # balancers: HAProxy on the loopback's 127.x
 WORKERS=${TEST_WORKERS:-2}
 rc=0

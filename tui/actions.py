@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.app import App
 
+from . import elbv2
 from .cloud import CloudAPI, ServiceConnectionError, ServiceError
 from .model import as_list, instance_state, instances_of, parse_zones
 from .screens import ConfirmScreen, Field, FormScreen
 from .table import plain
+from .views import LoadBalancersView
 
 if TYPE_CHECKING:
     from .views import View
@@ -511,6 +513,9 @@ class ActionsApp(App[None]):
         if not balancer:
             self.notify("Select a load balancer first.", severity="warning")
             return
+        if elbv2.is_v2(balancer):
+            self._register_target()
+            return
         states = getattr(self.view("loadbalancers"), "health", {}).get(balancer)
         registered = {str(st.get("InstanceId")) for st in states} if isinstance(states, list) else set()
 
@@ -542,6 +547,9 @@ class ActionsApp(App[None]):
     def action_deregister_instance(self) -> None:
         """Deregister the selected instance from the selected balancer, after confirming."""
         balancer = self.selected("loadbalancers")
+        if elbv2.is_v2(balancer):
+            self._deregister_target()
+            return
         instances = self.view("loadbalancers").table("lb-instances")
         iid = instances.selected_key if instances is not None else None
         if not balancer or not iid:
@@ -556,6 +564,86 @@ class ActionsApp(App[None]):
                               resource=f"{balancer}/{iid}")
 
         self.push_screen(ConfirmScreen(f"Deregister {iid} from {balancer}?"), confirmed)
+
+    def _target_group(self) -> tuple[str, dict[str, Any]] | None:
+        """The ARN and description of the target group under the cursor, or None (said)."""
+        view = self.view("loadbalancers")
+        group = view.selected_group() if isinstance(view, LoadBalancersView) else None
+        detail = view.details.get(self.selected("loadbalancers") or "") \
+            if isinstance(view, LoadBalancersView) else None
+        found = next((g for g in (detail or {}).get("groups", []) if g.get("TargetGroupArn") == group), None)
+        if not group or found is None:
+            self.notify("Select a target group of the balancer first.", severity="warning")
+            return None
+        return group, found
+
+    def _register_target(self) -> None:
+        """Register a target with the selected target group: a running instance picked from a
+        list (an ``ip`` group: an address typed in), on the group's port unless another is given."""
+        picked = self._target_group()
+        if picked is None:
+            return
+        group, desc = picked
+        name = elbv2.group_name(group)
+        title = f"Register a target with {name}"
+        port = str(desc.get("Port", ""))
+
+        def register(values: dict[str, str] | None) -> None:
+            if not values or not values["target"].strip():
+                return
+            target, at = values["target"].strip(), values["port"].strip()
+            shown = f"{name}/{target}"
+            self.run_call("Register target",
+                          lambda: elbv2.call(self.cloud, "RegisterTargets",
+                                             elbv2.target_params(group, target, at)),
+                          self.requested(shown, "Registered", "registered"), resource=shown)
+
+        port_field = Field("port", "Port", port, placeholder="(the group's port)")
+        if desc.get("TargetType") == "ip":
+            self.push_screen(FormScreen(title, [Field("target", "IP address", placeholder="10.0.0.10"),
+                                                port_field], "Register", focus="target"), register)
+            return
+
+        def running() -> list[dict[str, Any]]:
+            return [i for i in instances_of(self.cloud.call("DescribeInstances"))
+                    if instance_state(i) == "running"]
+
+        def open_form(instances: list[dict[str, Any]]) -> None:
+            if not instances:
+                self.notify("No running instance to register.", title=title, severity="warning")
+                return
+            options = [(str(i.get("instanceId")) + (f"  {n}" if (n := _name_tag(i)) else ""),
+                        str(i.get("instanceId"))) for i in instances]
+            self.push_screen(FormScreen(title, [
+                Field("target", "Running instance", str(options[0][1]), options), port_field],
+                "Register"), register)
+
+        self.run_call("Register target", running, open_form, resource=name)
+
+    def _deregister_target(self) -> None:
+        """Deregister the selected target from its group, after confirming."""
+        picked = self._target_group()
+        if picked is None:
+            return
+        targets = self.view("loadbalancers").table("targets")
+        key = targets.selected_key if targets is not None else None
+        cells = targets.cells_of(key) if targets is not None and key else None
+        if not cells:
+            self.notify("Select a target of the group first.", severity="warning")
+            return
+        group = picked[0]
+        name = elbv2.group_name(group)
+        target, port = plain(cells[0]), plain(cells[1])
+        shown = f"{name}/{target}"
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_call("Deregister target",
+                              lambda: elbv2.call(self.cloud, "DeregisterTargets",
+                                                 elbv2.target_params(group, target, port)),
+                              self.requested(shown, "Deregistered", "deregistered"), resource=shown)
+
+        self.push_screen(ConfirmScreen(f"Deregister {target} (port {port}) from {name}?"), confirmed)
 
 
 def one_line(message: str) -> str:

@@ -55,6 +55,17 @@ STATE_STYLES = {
     "InService": "bold green",
     "OutOfService": "bold red",
     "Unknown": "yellow",
+    # Application / network balancers (elbv2) and their targets' health.
+    "active": "green",
+    "provisioning": "yellow",
+    "active_impaired": "yellow",
+    "failed": "bold red",
+    "healthy": "bold green",
+    "unhealthy": "bold red",
+    "initial": "yellow",
+    "draining": "yellow",
+    "unused": "dim",
+    "unavailable": "dim",
 }
 
 
@@ -428,8 +439,11 @@ def activity_rows(activities: list[dict[str, Any]], group: str | None) -> list[R
 
 
 # -- Elastic Load Balancing --------------------------------------------------------------------
-LOAD_BALANCER_COLUMNS = ("Name", "DNS name", "Scheme", "Zones", "Listeners", "In service",
-                         "Created")
+# Type (classic, application, network) and State (elbv2 balancers have one) by the name.
+LOAD_BALANCER_COLUMNS = ("Name", "Type", "State", "DNS name", "Scheme", "Zones", "Listeners",
+                         "In service", "Created")
+#: Index of the In service column of LOAD_BALANCER_COLUMNS.
+IN_SERVICE = LOAD_BALANCER_COLUMNS.index("In service")
 LISTENER_COLUMNS = ("Protocol", "Port", "Instance protocol", "Instance port", "Policies",
                     "Certificate")
 LB_INSTANCE_COLUMNS = ("Instance", "State", "Reason", "Description")
@@ -461,7 +475,7 @@ def load_balancer_rows(balancers: list[dict[str, Any]],
             shown = Text("?", style="dim")
         listeners = ",".join(listener_text(d) for d in as_list(lb.get("ListenerDescriptions"))
                              if isinstance(d, dict))
-        rows.append((name, (name, str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
+        rows.append((name, (name, "classic", "", str(lb.get("DNSName", "")), str(lb.get("Scheme", "")),
                             ",".join(str(z) for z in as_list(lb.get("AvailabilityZones"))),
                             listeners, shown, short_time(str(lb.get("CreatedTime", ""))))))
     return rows
@@ -583,7 +597,8 @@ def _fetch_scaling(cloud: CloudAPI) -> dict[str, Any]:
 
 
 def _fetch_load_balancers(cloud: CloudAPI) -> dict[str, Any]:
-    from .cloud import ServiceError
+    from . import elbv2
+    from .cloud import ServiceError, is_unsupported
 
     balancers: list[dict[str, Any]] = []
     params: dict[str, Any] = {}
@@ -607,7 +622,23 @@ def _fetch_load_balancers(cloud: CloudAPI) -> dict[str, Any]:
                             if isinstance(st, dict)]
         except ServiceError as err:
             health[name] = f"{err.message} ({err.code})"
-    return {"balancers": balancers, "health": health}
+    # Application and network balancers: one page, and each one's listeners.  A cloud (or
+    # account) without them still shows its classic balancers.
+    v2_error = ""
+    try:
+        v2, v2_listeners, v2_more = elbv2.fetch_balancers(cloud)
+    except ServiceError as err:
+        v2, v2_listeners, v2_more = [], {}, False
+        v2_error = "" if is_unsupported(err) else f"{err.message} ({err.code})"
+    return {"balancers": balancers, "health": health, "v2": v2, "v2_listeners": v2_listeners,
+            "v2_more": v2_more, "v2_error": v2_error}
+
+
+def _load_balancer_tables(raw: dict[str, Any]) -> dict[str, list[Row]]:
+    from . import elbv2
+
+    return {"loadbalancers": load_balancer_rows(raw["balancers"], raw["health"])
+            + elbv2.balancer_rows(raw.get("v2", []), raw.get("v2_listeners", {}))}
 
 
 def _simple(action: str, rows: Callable[[Any], list[Row]], table: str) -> Dataset:
@@ -677,9 +708,7 @@ DATASETS: dict[str, Dataset] = {
     "scaling": Dataset("scaling", _fetch_scaling,
                        lambda raw: {"scaling": scaling_group_rows(raw["groups"])}),
     # The listeners and instances tables follow the selected balancer: the view fills them.
-    "loadbalancers": Dataset("loadbalancers", _fetch_load_balancers,
-                             lambda raw: {"loadbalancers": load_balancer_rows(raw["balancers"],
-                                                                              raw["health"])}),
+    "loadbalancers": Dataset("loadbalancers", _fetch_load_balancers, _load_balancer_tables),
 }
 
 

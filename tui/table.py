@@ -76,6 +76,8 @@ class ResourceTable(DataTable[Cell]):
         self._shown_cells: dict[str, tuple[Cell, ...]] = {}
         self._prepared: dict[str, Prepared] = {}
         self._filter_timer: Timer | None = None
+        # Column widths the rows were last drawn at (see _update_dimensions).
+        self._drawn_widths: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
         """Create the columns (keyed by index, so relabelling for sort arrows is cheap)."""
@@ -266,6 +268,14 @@ class ResourceTable(DataTable[Cell]):
             self._labelled_row_exists = True
             self._label_column.content_width = 1
         super()._update_dimensions(())
+        # DataTable keeps rendered lines cached across a change of column widths: a row drawn
+        # before its column widened would stay cut short (seen on tables filled right after
+        # being shown). Drop the caches whenever the widths have changed.
+        shown = tuple(c.content_width for c in columns)
+        if shown != self._drawn_widths:
+            self._drawn_widths = shown
+            self._clear_caches()
+            self.refresh()
 
     def _update_column_widths(self, updated_cells: Any) -> None:
         """Widen columns for updated cells (DataTable re-measures whole columns per cell)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Sparkline, Static
 
-from . import model
+from . import elbv2, model
+from .cloud import ServiceError
 from .table import ResourceTable
 
 
@@ -72,6 +74,8 @@ class SimpleView(View):
 
 # Seconds the cursor must rest on an instance before its console output is asked for.
 CONSOLE_DELAY = 0.25
+# Seconds the cursor must rest on an application/network balancer before its detail is asked for.
+DETAIL_DELAY = 0.25
 
 
 class InstancesView(View):
@@ -284,7 +288,9 @@ class ScalingView(View):
 
 
 class LoadBalancersView(View):
-    """Load balancers, and the listeners and instance health of the balancer under the cursor."""
+    """Load balancers, classic and elbv2 (application, network), and the detail of the one
+    under the cursor: a classic balancer's listeners and instance health, or an elbv2
+    balancer's listener rules, target groups and the health of each group's targets."""
 
     DATASETS = ("loadbalancers",)
     DEFAULT_CSS = """
@@ -292,6 +298,13 @@ class LoadBalancersView(View):
     LoadBalancersView #lb-detail { height: 1fr; }
     LoadBalancersView #listeners-box { width: 1fr; }
     LoadBalancersView #lb-instances-box { width: 1fr; }
+    LoadBalancersView #rules-box { width: 1fr; display: none; }
+    LoadBalancersView #targets-box { width: 1fr; display: none; }
+    LoadBalancersView #target-groups-table { height: auto; max-height: 6; }
+    LoadBalancersView.-v2 #listeners-box { display: none; }
+    LoadBalancersView.-v2 #lb-instances-box { display: none; }
+    LoadBalancersView.-v2 #rules-box { display: block; }
+    LoadBalancersView.-v2 #targets-box { display: block; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -299,9 +312,17 @@ class LoadBalancersView(View):
         self.balancers: dict[str, dict[str, Any]] = {}
         # Balancer name -> DescribeInstanceHealth's states, or why they could not be read.
         self.health: dict[str, list[dict[str, Any]] | str] = {}
+        # elbv2 balancers by ARN, with their listeners as the last refresh saw them.
+        self.v2: dict[str, dict[str, Any]] = {}
+        self.v2_listeners: dict[str, list[dict[str, Any]]] = {}
+        # Balancer ARN -> its rules, target groups and target health (elbv2.fetch_detail).
+        self.details: dict[str, dict[str, Any]] = {}
+        self._detail_busy: set[str] = set()
+        self._detail_again: set[str] = set()
+        self._detail_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        """Balancers on top; listeners and instances of the selected one side by side below."""
+        """Balancers on top; the detail of the selected one side by side below."""
         yield self.note()
         yield Static("Load balancers", classes="caption")
         yield ResourceTable(model.LOAD_BALANCER_COLUMNS, id="loadbalancers-table")
@@ -313,21 +334,65 @@ class LoadBalancersView(View):
                 yield Static("Instances", id="lb-instances-caption", classes="caption")
                 yield self.note("lb-instances")
                 yield ResourceTable(model.LB_INSTANCE_COLUMNS, id="lb-instances-table")
+            with Vertical(id="rules-box"):
+                yield Static("Listener rules", id="rules-caption", classes="caption")
+                yield ResourceTable(elbv2.RULE_COLUMNS, id="rules-table")
+            with Vertical(id="targets-box"):
+                yield Static("Target groups", id="target-groups-caption", classes="caption")
+                yield self.note("target-groups")
+                yield ResourceTable(elbv2.TARGET_GROUP_COLUMNS, id="target-groups-table")
+                yield Static("Targets", id="targets-caption", classes="caption")
+                yield self.note("targets")
+                yield ResourceTable(elbv2.TARGET_COLUMNS, id="targets-table")
 
     def update(self, raw: dict[str, Any]) -> None:
-        """Keep a refresh's balancers and health, and show the selected balancer's."""
+        """Keep a refresh's balancers and health, and show the selected balancer's (an elbv2
+        one's detail is asked for again, while the view is on screen)."""
         self.balancers = {str(lb.get("LoadBalancerName", "")): lb for lb in raw["balancers"]}
         self.health = raw["health"]
+        self.v2 = {str(lb.get("LoadBalancerArn", "")): lb for lb in raw.get("v2", [])}
+        self.v2_listeners = raw.get("v2_listeners", {})
+        self.details = {arn: d for arn, d in self.details.items() if arn in self.v2}
+        if raw.get("v2_error"):
+            self.set_note(f"Application/network balancers: {raw['v2_error']}")
+        elif raw.get("v2_more"):
+            self.set_note(f"Only the first {elbv2.PAGE_SIZE} application/network balancers are shown.")
         self.show_selected()
+        selected = self.selected_balancer()
+        if elbv2.is_v2(selected) and getattr(self.app, "active_view", "") == "loadbalancers":
+            self.fetch_detail(str(selected))
+
+    def selected_balancer(self) -> str | None:
+        """The key of the balancer under the cursor: a classic name or an elbv2 ARN."""
+        return self.query_one("#loadbalancers-table", ResourceTable).selected_key
+
+    def selected_group(self) -> str | None:
+        """The ARN of the target group under the cursor (of the selected elbv2 balancer)."""
+        return self.query_one("#target-groups-table", ResourceTable).selected_key
 
     def on_data_table_row_highlighted(self, event: ResourceTable.RowHighlighted) -> None:
-        """Follow the balancer cursor with the listeners and instances tables."""
+        """Follow the balancer cursor with the detail, the group cursor with the targets."""
         if event.data_table.id == "loadbalancers-table":
             self.show_selected()
+            key = self.selected_balancer()
+            if elbv2.is_v2(key) and key not in self.details:
+                # Ask once the cursor rests: holding the down key must not send calls per row.
+                if self._detail_timer is not None:
+                    self._detail_timer.stop()
+                self._detail_timer = self.set_timer(DETAIL_DELAY, lambda: self.fetch_detail(str(key)))
+        elif event.data_table.id == "target-groups-table":
+            self.show_targets()
 
     def show_selected(self) -> None:
-        """Fill the listeners and instances tables for the balancer under the cursor."""
-        name = self.query_one("#loadbalancers-table", ResourceTable).selected_key
+        """Fill the detail tables for the balancer under the cursor."""
+        key = self.selected_balancer()
+        if elbv2.is_v2(key):
+            self.add_class("-v2")
+            self.show_v2(str(key))
+            return
+        self.remove_class("-v2")
+        self.show_in_service("")
+        name = key
         self.query_one("#listeners-caption", Static).update(
             f"Listeners of {name}" if name else "Listeners")
         self.query_one("#lb-instances-caption", Static).update(
@@ -338,6 +403,102 @@ class LoadBalancersView(View):
         self.set_note(states if isinstance(states, str) else "", "lb-instances")
         self.query_one("#lb-instances-table", ResourceTable).set_rows(
             model.lb_instance_rows(states))
+
+    def show_in_service(self, arn: str) -> None:
+        """The In service cell of the selected elbv2 balancer: its healthy targets of all its
+        groups (only the selected one's health is asked for, so the others show '-')."""
+        table = self.query_one("#loadbalancers-table", ResourceTable)
+        detail = self.details.get(arn)
+        rows: list[model.Row] = []
+        for key, cells in table.all_rows:
+            if elbv2.is_v2(key):
+                states = [st for listed in (detail or {}).get("health", {}).values()
+                          if isinstance(listed, list) for st in listed] if key == arn else None
+                shown = elbv2.healthy_cell(states) if key == arn and detail is not None \
+                    else Text("-", style="dim")
+                cells = (*cells[:model.IN_SERVICE], shown, *cells[model.IN_SERVICE + 1:])
+            rows.append((key, cells))
+        table.set_rows(rows)
+
+    def show_v2(self, arn: str) -> None:
+        """An elbv2 balancer's rules (per listener) and target groups, once fetched."""
+        self.show_in_service(arn)
+        name = str(self.v2.get(arn, {}).get("LoadBalancerName", ""))
+        detail = self.details.get(arn)
+        self.query_one("#rules-caption", Static).update(f"Listener rules of {name}")
+        self.query_one("#target-groups-caption", Static).update(f"Target groups of {name}")
+        rules = self.query_one("#rules-table", ResourceTable)
+        groups = self.query_one("#target-groups-table", ResourceTable)
+        if detail is None:
+            rules.set_rows([])
+            groups.set_rows([])
+            self.set_note("loading...", "target-groups")
+        else:
+            rules.set_rows(elbv2.rule_rows(self.v2_listeners.get(arn, []), detail["rules"]))
+            groups.set_rows(elbv2.target_group_rows(detail["groups"], detail["health"]))
+            self.set_note(detail.get("error", "") or ("" if detail["groups"] else "(no target groups)"),
+                          "target-groups")
+        self.show_targets()
+
+    def show_targets(self) -> None:
+        """The targets of the group under the cursor, with their health."""
+        arn = self.selected_balancer()
+        detail = self.details.get(arn or "") if elbv2.is_v2(arn) else None
+        group = self.selected_group() if detail is not None else None
+        states = detail["health"].get(group or "") if detail is not None else None
+        self.query_one("#targets-caption", Static).update(
+            f"Targets of {elbv2.group_name(group)}" if group else "Targets")
+        self.set_note(states if isinstance(states, str) else "", "targets")
+        self.query_one("#targets-table", ResourceTable).set_rows(elbv2.target_rows(states))
+
+    def _log_health(self, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+        """Log targets changing health between two looks at a balancer (not the first look)."""
+        if before is None:
+            return
+        old, new = elbv2.health_states(before), elbv2.health_states(after)
+        for key, event in model.state_changes(old, new):
+            self.app.log_event(key, event,  # type: ignore[attr-defined]
+                               model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+
+    def fetch_detail(self, arn: str) -> None:
+        """Ask for an elbv2 balancer's rules, groups and target health in a worker thread (one
+        request at a time per balancer; a refresh meanwhile asks again once it is answered)."""
+        balancer = self.v2.get(arn)
+        if balancer is None:
+            return
+        if arn in self._detail_busy:
+            self._detail_again.add(arn)
+            return
+        self._detail_busy.add(arn)
+        listeners = list(self.v2_listeners.get(arn, []))
+        cloud = self.app.cloud  # type: ignore[attr-defined]
+
+        def done(detail: dict[str, Any]) -> None:
+            self._detail_busy.discard(arn)
+            if arn in self.v2:
+                self._log_health(self.details.get(arn), detail)
+                self.details[arn] = detail
+                if self.selected_balancer() == arn:
+                    self.show_v2(arn)
+            if arn in self._detail_again:
+                self._detail_again.discard(arn)
+                self.fetch_detail(arn)
+
+        def job() -> None:
+            try:
+                detail = elbv2.fetch_detail(cloud, balancer, listeners)
+            except ServiceError as err:
+                detail = {"arn": arn, "rules": {}, "groups": [], "health": {},
+                          "error": f"{err.message} ({err.code})"}
+            except Exception as err:  # noqa: BLE001 - the pane must never take the app down
+                detail = {"arn": arn, "rules": {}, "groups": [], "health": {},
+                          "error": f"{type(err).__name__}: {err}"}
+            try:
+                self.app.call_from_thread(done, detail)
+            except RuntimeError:
+                pass  # the app has stopped meanwhile
+
+        threading.Thread(target=job, name="euca-tui elbv2 detail", daemon=True).start()
 
 
 # Keys that act on one view's rows. They are app bindings enabled only while their view is on
@@ -382,9 +543,10 @@ VIEW_BINDINGS: dict[str, list[Binding]] = {
     ],
     "loadbalancers": [
         Binding("a", "register_instance", "Register",
-                tooltip="Register a running instance with the selected balancer"),
+                tooltip="Register a running instance with the selected balancer (an application "
+                        "or network balancer: a target with the selected target group)"),
         Binding("delete,x", "deregister_instance", "Deregister",
-                tooltip="Deregister the selected instance (asks first)"),
+                tooltip="Deregister the selected instance (or target) (asks first)"),
     ],
 }
 

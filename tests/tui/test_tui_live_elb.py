@@ -36,16 +36,16 @@ async def check_load_balancer_view(ini: Path, elb: Any, ec2: Any) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: "● connected" in status(app), what="connected")
         await pilot.press("e")
-        await wait_for(pilot, lambda: cell(app, "loadbalancers", "tui-web", 5) == "2/2", timeout=90,
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", "tui-web", 7) == "2/2", timeout=90,
                        what="both instances in service")
-        assert cell(app, "loadbalancers", "tui-web", 4) == "HTTP:80->HTTP:8080"
+        assert cell(app, "loadbalancers", "tui-web", 6) == "HTTP:80->HTTP:8080"
         assert column(app, "listeners", 1) == ["80"]
         await wait_for(pilot, lambda: sorted(column(app, "lb-instances", 0)) == ids, what="instances")
         assert column(app, "lb-instances", 1) == ["InService", "InService"]
         elb.deregister_instances_from_load_balancer(LoadBalancerName="tui-web",
                                                     Instances=[{"InstanceId": ids[0]}])
         await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 1, what="deregistered")
-        assert cell(app, "loadbalancers", "tui-web", 5) == "1/1"
+        assert cell(app, "loadbalancers", "tui-web", 7) == "1/1"
         await pilot.press("q")
     elb.delete_load_balancer(LoadBalancerName="tui-web")
     ec2.terminate_instances(InstanceIds=ids)

@@ -48,11 +48,11 @@ async def test_balancers_listeners_and_instance_health() -> None:
         await pilot.press("e")
         await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 2, what="web's instances")
         assert column(app, "loadbalancers", 0) == ["web", "db"]
-        assert [cell(app, "loadbalancers", "web", i) for i in range(7)] == [
-            "web", "web-000000000001.lb.cloud.example", "internet-facing", "zone-1",
+        assert [cell(app, "loadbalancers", "web", i) for i in range(9)] == [
+            "web", "classic", "", "web-000000000001.lb.cloud.example", "internet-facing", "zone-1",
             "HTTP:80->HTTP:8080,HTTPS:443->HTTP:8080", "1/2", "2026-01-02 09:00:00"]
-        assert style_of(app, "loadbalancers", "web", 5) == "yellow"
-        assert cell(app, "loadbalancers", "db", 5) == "0/0"
+        assert style_of(app, "loadbalancers", "web", 7) == "yellow"
+        assert cell(app, "loadbalancers", "db", 7) == "0/0"
         assert column(app, "listeners", 0) == ["HTTP", "HTTPS"]
         assert [cell(app, "listeners", "80", i) for i in range(6)] == \
             ["HTTP", "80", "HTTP", "8080", "web-sticky", ""]
@@ -73,8 +73,8 @@ async def test_balancers_listeners_and_instance_health() -> None:
         cloud.instance_health = {**cloud.instance_health, "web": [
             {**s, "State": "InService", "ReasonCode": "N/A", "Description": "N/A"}
             for s in cloud.instance_health["web"]]}
-        await wait_for(pilot, lambda: cell(app, "loadbalancers", "web", 5) == "2/2", what="all in service")
-        assert style_of(app, "loadbalancers", "web", 5) == "green"
+        await wait_for(pilot, lambda: cell(app, "loadbalancers", "web", 7) == "2/2", what="all in service")
+        assert style_of(app, "loadbalancers", "web", 7) == "green"
         await wait_for(pilot, lambda: column(app, "lb-instances", 1) == ["InService", "InService"],
                        what="instance health")
         # The change is in the event log too.
@@ -102,7 +102,7 @@ async def test_register_and_deregister_instances() -> None:
             ["i-00000000000000006"]
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 3, what="registered")
-        assert cell(app, "loadbalancers", "web", 5) == "2/3"
+        assert cell(app, "loadbalancers", "web", 7) == "2/3"
         (params,) = [p for a, p in cloud.calls if a == "RegisterInstancesWithLoadBalancer"]
         assert params == {"LoadBalancerName": "web",
                           "Instances.member": [{"InstanceId": "i-00000000000000006"}]}
@@ -114,7 +114,7 @@ async def test_register_and_deregister_instances() -> None:
         await pilot.press("y")
         await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 2, what="deregistered")
         assert sorted(column(app, "lb-instances", 0)) == ["i-00000000000000001", "i-00000000000000006"]
-        assert cell(app, "loadbalancers", "web", 5) == "2/2"
+        assert cell(app, "loadbalancers", "web", 7) == "2/2"
 
 
 async def test_health_that_cannot_be_read_is_a_note() -> None:
@@ -126,7 +126,7 @@ async def test_health_that_cannot_be_read_is_a_note() -> None:
         await pilot.press("e")
         await wait_for(pilot, lambda: "LoadBalancerNotFound" in str(app.query_one("#lb-instances-note").render()),
                        what="health note")
-        assert cell(app, "loadbalancers", "web", 5) == "?"
+        assert cell(app, "loadbalancers", "web", 7) == "?"
         assert table(app, "lb-instances").row_count == 0
         await pilot.press("down")
         await wait_for(pilot, lambda: str(app.query_one("#lb-instances-note").render()) == "", what="note cleared")
@@ -181,8 +181,8 @@ async def test_load_balancers_on_aws(aws_env: None) -> None:
         await pilot.press("e")
         await wait_for(pilot, lambda: table(app, "lb-instances").row_count == 2, what="instances")
         assert column(app, "loadbalancers", 0) == ["front"]
-        assert cell(app, "loadbalancers", "front", 4) == "HTTP:80->HTTP:8080"
-        assert cell(app, "loadbalancers", "front", 5) == "1/2"
+        assert cell(app, "loadbalancers", "front", 6) == "HTTP:80->HTTP:8080"
+        assert cell(app, "loadbalancers", "front", 7) == "1/2"
         assert column(app, "lb-instances", 0) == ids
         assert [cell(app, "lb-instances", i, 1) for i in ids] == ["InService", "OutOfService"]
         assert column(app, "listeners", 1) == ["80"]

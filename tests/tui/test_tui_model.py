@@ -193,11 +193,11 @@ def test_load_balancer_listener_and_health_rows() -> None:
              "Description": "failed"}]
     (key, cells), = model.load_balancer_rows([lb], {"web": down})
     assert key == "web"
-    assert [str(c) for c in cells] == ["web", "web.lb", "internal", "zone-1,zone-2",
+    assert [str(c) for c in cells] == ["web", "classic", "", "web.lb", "internal", "zone-1,zone-2",
                                        "TCP:25->TCP:2525", "0/1", "2026-01-02 03:04:05"]
-    assert isinstance(cells[5], Text) and str(cells[5].style) == "bold red"
+    assert isinstance(cells[7], Text) and str(cells[7].style) == "bold red"
     (_, cells), = model.load_balancer_rows([lb], {"web": "gone (LoadBalancerNotFound)"})
-    assert str(cells[5]) == "?"
+    assert str(cells[7]) == "?"
     assert model.listener_rows(lb) == [("25", ("TCP", "25", "TCP", "2525", "p1,p2", ""))]
     assert model.listener_rows(None) == []
     (key, cells), = model.lb_instance_rows(down)
