@@ -26,7 +26,7 @@ IGW_FILTERS = ("attachment.state", "attachment.vpc-id", "internet-gateway-id") +
 
 def _attach(name: str, action: str, summary: str, what: str) -> Command:
     return Command(name, "ec2", action, summary,
-                   [Arg("IGATEWAY", dest="InternetGatewayId",
+                   [Arg("IGATEWAY", dest="InternetGatewayId", complete="internet-gateway",
                         help=f"ID of the Internet gateway to {what}"),
                     vpc_option(f"to {what} the gateway {'to' if what == 'attach' else 'from'}")])
 
@@ -36,10 +36,12 @@ COMMANDS = [
             "Create a new VPC Internet gateway",
             output=printer_of(print_internet_gateway, "internetGateway")),
     delete("euca-delete-internet-gateway", "DeleteInternetGateway",
-           "Delete a VPC Internet gateway", "IGATEWAY", "InternetGatewayId", "Internet gateway"),
+           "Delete a VPC Internet gateway", "IGATEWAY", "InternetGatewayId", "Internet gateway",
+           complete="internet-gateway"),
     describe("euca-describe-internet-gateways", "DescribeInternetGateways",
              "Describe one or more VPC Internet gateways", "IGATEWAY", "InternetGatewayId",
-             "internetGatewaySet", print_internet_gateway, IGW_FILTERS, "Internet gateways"),
+             "internetGatewaySet", print_internet_gateway, IGW_FILTERS, "Internet gateways",
+             complete="internet-gateway"),
     _attach("euca-attach-internet-gateway", "AttachInternetGateway",
             "Attach an Internet gateway to a VPC", "attach"),
     _attach("euca-detach-internet-gateway", "DetachInternetGateway",

@@ -32,6 +32,7 @@ COMMANDS = [
     Command(
         "euca-create-nat-gateway", "ec2", "CreateNatGateway", "Create a new VPC NAT gateway",
         [Arg("-s", "--subnet-id", dest="SubnetId", metavar="SUBNET", required=True,
+             complete="subnet",
              help="ID of the subnet in which to create the NAT gateway (required)"),
          Arg("-a", "--allocation-id", dest="AllocationId", metavar="ALLOC", required=True,
              help="allocation ID of the elastic IP address for the gateway (required)"),

@@ -97,7 +97,7 @@ def _entry_command(name: str, action: str, summary: str) -> Command:
     """create- and replace-network-acl-entry."""
     return Command(
         name, "ec2", action, summary,
-        [Arg("NACL", dest="NetworkAclId", help="ID of the network ACL"),
+        [Arg("NACL", dest="NetworkAclId", complete="network-acl", help="ID of the network ACL"),
          Arg("-n", "--rule-number", dest="RuleNumber", type=int, metavar="RULE", required=True,
              help="rule number of the entry (required)"),
          Group(
@@ -131,20 +131,22 @@ NETWORK_ACL_FILTERS = (
 COMMANDS = [
     Command("euca-create-network-acl", "ec2", "CreateNetworkAcl",
             "Create a new VPC network ACL",
-            [Arg("VPC", dest="VpcId", help="ID of the VPC to create the network ACL in")],
+            [Arg("VPC", dest="VpcId", complete="vpc",
+                 help="ID of the VPC to create the network ACL in")],
             output=printer_of(print_network_acl, "networkAcl")),
     delete("euca-delete-network-acl", "DeleteNetworkAcl", "Delete a VPC network ACL", "ACL",
-           "NetworkAclId", "network ACL"),
+           "NetworkAclId", "network ACL", complete="network-acl"),
     describe("euca-describe-network-acls", "DescribeNetworkAcls",
              "Describe one or more network ACLs", "NACL", "NetworkAclId", "networkAclSet",
-             print_network_acl, NETWORK_ACL_FILTERS, "network ACLs"),
+             print_network_acl, NETWORK_ACL_FILTERS, "network ACLs",
+             complete="network-acl"),
     _entry_command("euca-create-network-acl-entry", "CreateNetworkAclEntry",
                    "Create a new entry in a VPC network ACL"),
     _entry_command("euca-replace-network-acl-entry", "ReplaceNetworkAclEntry",
                    "Replace an entry in a VPC network ACL"),
     Command("euca-delete-network-acl-entry", "ec2", "DeleteNetworkAclEntry",
             "Delete a network acl rule",
-            [Arg("NACL", dest="NetworkAclId", help="ID of the network ACL"),
+            [Arg("NACL", dest="NetworkAclId", complete="network-acl", help="ID of the network ACL"),
              Arg("-n", "--rule-number", dest="RuleNumber", type=int, metavar="RULE",
                  required=True, help="number of the entry to delete (required)"),
              Arg("--egress", name="egress", flag=True,
@@ -156,6 +158,7 @@ COMMANDS = [
             [Arg("ACLASSOC", dest="AssociationId",
                  help="ID of the network ACL association to replace"),
              Arg("-a", "--network-acl", dest="NetworkAclId", metavar="NACL", required=True,
+                 complete="network-acl",
                  help="ID of the network ACL to associate with the subnet (required)")],
             output=lambda inv, r: inv.emit(
                 "ASSOCIATION", r.get("newAssociationId") if isinstance(r, dict) else None,

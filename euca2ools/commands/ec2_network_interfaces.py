@@ -96,10 +96,12 @@ COMMANDS = [
     Command(
         "euca-create-network-interface", "ec2", "CreateNetworkInterface",
         "Create a new VPC network interface",
-        [Arg("SUBNET", dest="SubnetId", help="ID of the subnet to create the interface in"),
+        [Arg("SUBNET", dest="SubnetId", complete="subnet",
+             help="ID of the subnet to create the interface in"),
          Arg("-d", "--description", dest="Description", metavar="DESC",
              help="description of the new interface"),
          Arg("-g", "--group", dest="SecurityGroupId", metavar="GROUP", multiple=True,
+             complete="group",
              help="ID of a security group to put the interface in (may be used more than "
              "once)"),
          Arg("--private-ip-address", dest="PrivateIpAddress", metavar="ADDRESS",
@@ -111,16 +113,17 @@ COMMANDS = [
     ),
     Command("euca-delete-network-interface", "ec2", "DeleteNetworkInterface",
             "Delete a VPC network interface",
-            [Arg("INTERFACE", dest="NetworkInterfaceId",
+            [Arg("INTERFACE", dest="NetworkInterfaceId", complete="network-interface",
                  help="ID of the network interface to delete")]),
     describe("euca-describe-network-interfaces", "DescribeNetworkInterfaces",
              "Show information about VPC network interfaces", "INTERFACE",
              "NetworkInterfaceId", "networkInterfaceSet", print_network_interface,
-             NETWORK_INTERFACE_FILTERS, "network interfaces"),
+             NETWORK_INTERFACE_FILTERS, "network interfaces",
+             complete="network-interface"),
     Command(
         "euca-describe-network-interface-attribute", "ec2",
         "DescribeNetworkInterfaceAttribute", "Show an attribute of a VPC network interface",
-        [Arg("INTERFACE", dest="NetworkInterfaceId",
+        [Arg("INTERFACE", dest="NetworkInterfaceId", complete="network-interface",
              help="ID of the network interface to show info about"),
          Group(
              Arg("-d", "--description", name="description", flag=True,
@@ -138,7 +141,7 @@ COMMANDS = [
     Command(
         "euca-modify-network-interface-attribute", "ec2", "ModifyNetworkInterfaceAttribute",
         "Modify an attribute of a VPC network interface",
-        [Arg("INTERFACE", dest="NetworkInterfaceId",
+        [Arg("INTERFACE", dest="NetworkInterfaceId", complete="network-interface",
              help="ID of the network interface to modify"),
          Group(
              Arg("-d", "--description", dest="Description.Value", metavar="DESC",
@@ -163,7 +166,7 @@ COMMANDS = [
     Command(
         "euca-reset-network-interface-attribute", "ec2", "ResetNetworkInterfaceAttribute",
         "Reset an attribute of a VPC network interface",
-        [Arg("INTERFACE", dest="NetworkInterfaceId",
+        [Arg("INTERFACE", dest="NetworkInterfaceId", complete="network-interface",
              help="ID of the network interface to reset"),
          Arg("--source-dest-check", name="source_dest_check", flag=True, required=True,
              help="reset whether source/destination address checking is enabled (required)")],
@@ -172,7 +175,7 @@ COMMANDS = [
     Command(
         "euca-attach-network-interface", "ec2", "AttachNetworkInterface",
         "Attach a VPC network interface to an instance",
-        [Arg("INTERFACE", dest="NetworkInterfaceId",
+        [Arg("INTERFACE", dest="NetworkInterfaceId", complete="network-interface",
              help="ID of the network interface to attach"),
          Arg("-i", "--instance", dest="InstanceId", metavar="INSTANCE", required=True,
              complete="instance", help="ID of the instance to attach the interface to "
@@ -195,7 +198,7 @@ COMMANDS = [
         "euca-assign-private-ip-addresses", "ec2", "AssignPrivateIpAddresses",
         "Assign one or more private IP addresses to a network interface",
         [Arg("-n", "--network-interface", dest="NetworkInterfaceId", metavar="INTERFACE",
-             required=True,
+             required=True, complete="network-interface",
              help="ID of the network interface to assign addresses to (required)"),
          Group(
              Arg("--secondary-address", dest="PrivateIpAddress", metavar="ADDRESS",
@@ -213,7 +216,7 @@ COMMANDS = [
         "euca-unassign-private-ip-addresses", "ec2", "UnassignPrivateIpAddresses",
         "Remove one or more private IP addresses from a network interface",
         [Arg("-n", "--network-interface", dest="NetworkInterfaceId", metavar="INTERFACE",
-             required=True,
+             required=True, complete="network-interface",
              help="ID of the network interface to remove addresses from (required)"),
          Arg("--secondary-address", dest="PrivateIpAddress", metavar="ADDRESS", multiple=True,
              required=True, help="secondary private IP address to remove (may be used more "

@@ -36,14 +36,14 @@ COMMANDS = [
         output=printer_of(print_subnet, "subnet"),
     ),
     delete("euca-delete-subnet", "DeleteSubnet", "Delete a VPC subnet", "SUBNET", "SubnetId",
-           "subnet"),
+           "subnet", complete="subnet"),
     describe("euca-describe-subnets", "DescribeSubnets",
              "Show information about one or more VPC subnets", "SUBNET", "SubnetId",
-             "subnetSet", print_subnet, SUBNET_FILTERS, "subnets"),
+             "subnetSet", print_subnet, SUBNET_FILTERS, "subnets", complete="subnet"),
     Command(
         "euca-modify-subnet-attribute", "ec2", "ModifySubnetAttribute",
         "Modify an attribute of a subnet",
-        [Arg("SUBNET", dest="SubnetId", help="ID of the subnet to modify"),
+        [Arg("SUBNET", dest="SubnetId", complete="subnet", help="ID of the subnet to modify"),
          Arg("-m", "--map-public-ip-on-launch", dest="MapPublicIpOnLaunch.Value",
              type=true_false, metavar="{true,false}", required=True,
              help="whether instances launched in the subnet get public IP addresses "

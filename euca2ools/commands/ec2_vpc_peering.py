@@ -44,9 +44,9 @@ COMMANDS = [
     Command(
         "euca-create-vpc-peering-connection", "ec2", "CreateVpcPeeringConnection",
         "Request a peering connection between two VPCs",
-        [Arg("-c", "--vpc", dest="VpcId", metavar="VPC", required=True,
+        [Arg("-c", "--vpc", dest="VpcId", metavar="VPC", required=True, complete="vpc",
              help="ID of the VPC to create the peering connection from (required)"),
-         Arg("-p", "--peer-vpc", dest="PeerVpcId", metavar="VPC", required=True,
+         Arg("-p", "--peer-vpc", dest="PeerVpcId", metavar="VPC", required=True, complete="vpc",
              help="ID of the VPC to peer with (required)"),
          Arg("-o", "--peer-owner-id", dest="PeerOwnerId", metavar="ACCOUNT",
              help="ID of the account that owns the peer VPC (default: your account)")],

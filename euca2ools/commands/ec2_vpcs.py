@@ -53,13 +53,14 @@ COMMANDS = [
              help="the type of instance tenancy to use (default: default)")],
         output=printer_of(print_vpc, "vpc"),
     ),
-    delete("euca-delete-vpc", "DeleteVpc", "Delete a VPC", "VPC", "VpcId", "VPC"),
+    delete("euca-delete-vpc", "DeleteVpc", "Delete a VPC", "VPC", "VpcId", "VPC",
+           complete="vpc"),
     describe("euca-describe-vpcs", "DescribeVpcs", "Show information about VPCs", "VPC",
-             "VpcId", "vpcSet", print_vpc, VPC_FILTERS, "VPCs"),
+             "VpcId", "vpcSet", print_vpc, VPC_FILTERS, "VPCs", complete="vpc"),
     Command(
         "euca-describe-vpc-attribute", "ec2", "DescribeVpcAttribute",
         "Show an attribute of a VPC",
-        [Arg("VPC", dest="VpcId", help="ID of the VPC to show info about"),
+        [Arg("VPC", dest="VpcId", complete="vpc", help="ID of the VPC to show info about"),
          Group(
              Arg("-d", "--dns-hostnames", name="dns_hostnames", flag=True,
                  help="show whether instances in the VPC are assigned DNS hostnames"),
@@ -71,9 +72,10 @@ COMMANDS = [
     ),
     Command(
         "euca-modify-vpc-attribute", "ec2", "ModifyVpcAttribute", "Modify an attribute of a VPC",
-        [Arg("VPC", dest="VpcId", nargs="?", name="vpc_positional",
+        [Arg("VPC", dest="VpcId", nargs="?", name="vpc_positional", complete="vpc",
              help="ID of the VPC to modify (or -c/--vpc)"),
-         Arg("-c", "--vpc", dest="VpcId", metavar="VPC", help="ID of the VPC to modify"),
+         Arg("-c", "--vpc", dest="VpcId", metavar="VPC", complete="vpc",
+             help="ID of the VPC to modify"),
          Group(
              Arg("-d", "--dns-hostnames", dest="EnableDnsHostnames.Value", type=true_false,
                  metavar="{true,false}",

@@ -49,7 +49,7 @@ def printer_of(printer: Printer, key: str) -> Callable[[Invocation, Any], None]:
 
 def describe(name: str, action: str, summary: str, metavar: str, id_param: str,
              list_key: str, printer: Printer, filters: tuple[str, ...],
-             what: str) -> Command:
+             what: str, complete: str | None = None) -> Command:
     """``NAME [ID ...] --filter NAME=VALUE``: one record block per item of ``list_key``."""
     def output(inv: Invocation, result: Any) -> None:
         for record in as_list(result.get(list_key) if isinstance(result, dict) else None):
@@ -58,21 +58,23 @@ def describe(name: str, action: str, summary: str, metavar: str, id_param: str,
 
     return Command(
         name, "ec2", action, summary,
-        [Arg(metavar, dest=id_param, nargs="*", help=f"limit results to specific {what}")],
+        [Arg(metavar, dest=id_param, nargs="*", complete=complete,
+             help=f"limit results to specific {what}")],
         filters=filters, output=output,
     )
 
 
 def delete(name: str, action: str, summary: str, metavar: str, id_param: str,
-           what: str) -> Command:
+           what: str, complete: str | None = None) -> Command:
     """``NAME ID``: no output on success."""
     return Command(name, "ec2", action, summary,
-                   [Arg(metavar, dest=id_param, help=f"ID of the {what} to delete")])
+                   [Arg(metavar, dest=id_param, complete=complete,
+                        help=f"ID of the {what} to delete")])
 
 
 def vpc_option(what: str, required: bool = True) -> Arg:
     """``-c/--vpc VPC`` (the wire name is always VpcId)."""
-    return Arg("-c", "--vpc", dest="VpcId", metavar="VPC", required=required,
+    return Arg("-c", "--vpc", dest="VpcId", metavar="VPC", required=required, complete="vpc",
                help=f"ID of the VPC {what}" + (" (required)" if required else ""))
 
 
