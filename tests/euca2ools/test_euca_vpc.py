@@ -374,3 +374,15 @@ def test_vpc_commands_on_eucalyptus_cloud(euca, cloud_ini: Path) -> None:  # typ
         assert proc.returncode == 1 and proc.stdout == "", (argv, proc.stderr)
         assert proc.stderr == (f"{argv[0]}: error (InvalidAction): The action "
                                f"{actions[argv[0]]} is not valid for this web service.\n")
+
+
+def test_fast_and_click_print_the_same(euca, moto_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """Byte-identical records from the fast path and the click path (moto always has its
+    default VPC, with subnets, a main route table and a default network ACL)."""
+    for args in (["euca-describe-vpcs"], ["euca-describe-subnets", "--show-empty-fields"],
+                 ["euca-describe-route-tables"], ["euca-describe-network-acls"],
+                 ["euca-describe-vpcs", "--show-empty-fields"]):
+        fast = euca(*args, ini=moto_ini).stdout
+        slow = euca(*args, ini=moto_ini, env={"EUCA2OOLS_NO_FASTPATH": "1"}).stdout
+        assert fast == slow and fast, args
+        check_records(fast.replace("(nil)", ""))
