@@ -4,7 +4,7 @@ secondary private addresses."""
 from __future__ import annotations
 
 from ..decl import Arg, Command, Group
-from ..output import print_network_interface
+from ..output import print_interface_attachment, print_network_interface
 from ..xmlparse import as_list
 from .vpcbase import describe, printer_of, true_false
 
@@ -53,11 +53,7 @@ def _print_attribute(inv: Invocation, result: Any) -> None:
         for group in as_list(result.get("groupSet")):
             inv.emit("GROUP", group.get("groupId"), group.get("groupName"))
     else:
-        att = result.get("attachment")
-        if isinstance(att, dict) and att:
-            inv.emit("ATTACHMENT", att.get("instanceId"), att.get("attachmentId"),
-                     att.get("deviceIndex"), att.get("status"), att.get("attachTime"),
-                     att.get("deleteOnTermination"))
+        print_interface_attachment(inv, result.get("attachment"))
 
 
 def _prepare_modify(inv: Invocation) -> None:
