@@ -8,6 +8,9 @@ only at resources it made.
 
 from __future__ import annotations
 
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -279,6 +282,21 @@ def test_nat_vpn_and_peering(euca, moto_ini: Path, tmp_path: Path) -> None:  # t
     lines = euca("euca-describe-vpn-connections", vpn, "--format", "generic", "--stylesheet",
                  str(tmp_path / "{format}.xslt"), ini=ini).stdout.splitlines()
     assert lines[1:] == [f"connection {vpn} to {cgw}"]
+    # the region's vpn-stylesheet, here an HTTP URL
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/{{format}}.xslt"
+        region_ini = tmp_path / "vpn.ini"
+        region_ini.write_text(ini.read_text().replace(
+            "[region moto]\n", f"[region moto]\nvpn-stylesheet = {url}\n"))
+        lines = euca("euca-describe-vpn-connections", vpn, "--format", "generic",
+                     ini=region_ini).stdout.splitlines()
+        assert lines[1:] == [f"connection {vpn} to {cgw}"]
+    finally:
+        server.shutdown()
+        server.server_close()
     proc = euca("euca-describe-vpn-connections", vpn, "--format", "cisco-ios-isr", ini=ini,
                 check=False)
     assert (proc.returncode, proc.stdout) == (1, "")
