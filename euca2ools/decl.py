@@ -19,7 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover - importing typing costs start-up time
 
 # Completion kinds understood by bash_completion/euca2ools.
 COMPLETIONS = ("instance", "image", "volume", "snapshot", "group", "keypair", "zone",
-               "instance-type", "address", "file", "region", "user", "loadbalancer")
+               "instance-type", "address", "file", "region", "user", "loadbalancer",
+               "vpc", "subnet", "internet-gateway", "route-table", "network-acl",
+               "network-interface")
 
 
 class Arg:

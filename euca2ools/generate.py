@@ -295,7 +295,8 @@ _COMPLETION_TEMPLATE = r"""# bash completion for euca2ools                      
 #
 # Completes options, --filter names, and values: instance types, zones, and live
 # resource IDs (instances, images, volumes, snapshots, groups, key pairs, addresses,
-# load balancers)
+# load balancers, VPCs, subnets, Internet gateways, route tables, network ACLs and
+# interfaces)
 # read from the configured cloud with the euca-* commands themselves.  Lookups are
 # cached for EUCA2OOLS_COMPLETION_TTL seconds (default 10) under
 # ${{XDG_CACHE_HOME:-~/.cache}}/euca2ools/.
@@ -341,6 +342,12 @@ _euca2ools_live()
         zone) out=$(euca-describe-availability-zones "$@" 2>/dev/null | awk -F'\t' '$1=="AVAILABILITYZONE" && $2 !~ /^\|/ {{print $2}}') ;;
         user) out=$(euare-userlistbypath "$@" 2>/dev/null | awk -F/ '/^arn:/{{print $NF}}') ;;
         loadbalancer) out=$(eulb-describe-lbs "$@" 2>/dev/null | awk -F'\t' '$1=="LOAD_BALANCER"{{print $2}}') ;;
+        vpc) out=$(euca-describe-vpcs "$@" 2>/dev/null | awk -F'\t' '$1=="VPC"{{print $2}}') ;;
+        subnet) out=$(euca-describe-subnets "$@" 2>/dev/null | awk -F'\t' '$1=="SUBNET"{{print $2}}') ;;
+        internet-gateway) out=$(euca-describe-internet-gateways "$@" 2>/dev/null | awk -F'\t' '$1=="INTERNETGATEWAY"{{print $2}}') ;;
+        route-table) out=$(euca-describe-route-tables "$@" 2>/dev/null | awk -F'\t' '$1=="ROUTETABLE"{{print $2}}') ;;
+        network-acl) out=$(euca-describe-network-acls "$@" 2>/dev/null | awk -F'\t' '$1=="NETWORKACL"{{print $2}}') ;;
+        network-interface) out=$(euca-describe-network-interfaces "$@" 2>/dev/null | awk -F'\t' '$1=="NETWORKINTERFACE"{{print $2}}') ;;
         instance-type)
             out=$(euca-describe-instance-types "$@" 2>/dev/null | awk -F'\t' '$1=="INSTANCETYPE"{{split($2, f, " "); if (f[1] != "Name") print f[1]}}')
             [[ -n $out ]] || out="t1.micro m1.small m1.medium c1.medium m1.large m1.xlarge c1.xlarge m2.xlarge m3.xlarge m2.2xlarge m3.2xlarge cc1.4xlarge m2.4xlarge hi1.4xlarge cc2.8xlarge cg1.4xlarge cr1.8xlarge hs1.8xlarge"
@@ -392,6 +399,12 @@ _euca2ools()
             key-name) kind=keypair ;;
             group-name|group-id|instance.group-name|instance.group-id) kind=group ;;
             public-ip) kind=address ;;
+            vpc-id|attachment.vpc-id) kind=vpc ;;
+            subnet-id|association.subnet-id) kind=subnet ;;
+            internet-gateway-id) kind=internet-gateway ;;
+            route-table-id|association.route-table-id) kind=route-table ;;
+            network-acl-id|association.network-acl-id) kind=network-acl ;;
+            network-interface-id) kind=network-interface ;;
             instance-state-name)
                 COMPREPLY=( $(compgen -P "$fprefix" -W "pending running shutting-down terminated stopping stopped" -- "$cur") )
                 return 0 ;;

@@ -111,11 +111,7 @@ def print_network_interface(inv: Invocation, eni: dict[str, Any]) -> None:
     inv.emit("NETWORKINTERFACE", eni.get("networkInterfaceId"), eni.get("subnetId"),
              eni.get("vpcId"), eni.get("ownerId"), eni.get("status"),
              eni.get("privateIpAddress"), eni.get("privateDnsName"), eni.get("sourceDestCheck"))
-    att = eni.get("attachment")
-    if isinstance(att, dict) and att:
-        inv.emit("ATTACHMENT", att.get("instanceId"), att.get("attachmentId"),
-                 att.get("deviceIndex"), att.get("status"), att.get("attachTime"),
-                 att.get("deleteOnTermination"))
+    print_interface_attachment(inv, eni.get("attachment"))
     assoc = eni.get("association")
     if isinstance(assoc, dict) and assoc:
         private = None
@@ -129,6 +125,14 @@ def print_network_interface(inv: Invocation, eni: dict[str, Any]) -> None:
         inv.emit("PRIVATEIPADDRESS", addr.get("privateIpAddress"), addr.get("privateDnsName"),
                  "primary" if addr.get("primary") == "true" else None)
     print_tags(inv, eni.get("networkInterfaceId") or "", eni.get("tagSet"))
+
+
+def print_interface_attachment(inv: Invocation, att: Any) -> None:
+    """A network interface's ``ATTACHMENT`` line (none when it is not attached)."""
+    if isinstance(att, dict) and att:
+        inv.emit("ATTACHMENT", att.get("instanceId"), att.get("attachmentId"),
+                 att.get("deviceIndex"), att.get("status"), att.get("attachTime"),
+                 att.get("deleteOnTermination"))
 
 
 def print_image(inv: Invocation, image: dict[str, Any]) -> None:

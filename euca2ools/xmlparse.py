@@ -135,12 +135,18 @@ def parse_response_fast(body: bytes) -> Any:
 
 
 def parse_error(body: bytes, status: int, reason: str) -> tuple[str, str]:
-    """(code, message) of an error response; a non-XML body is the message as is."""
+    """(code, message) of an error response; a non-XML body is the message, on one line
+    (an HTML error page, as a proxy or a web framework sends, by its title)."""
     try:
         root = parse_response_fast(body)
     except Exception:  # any parse failure: show the body itself
         text = body.decode("utf-8", "replace").strip()
-        return str(status), (text or reason)
+        if text[:1] == "<":
+            import re
+
+            title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+            text = title.group(1) if title else ""
+        return str(status), (" ".join(text.split()) or reason)
     error = _find_error(root)
     if error:
         return str(error.get("Code") or status), str(error.get("Message") or reason)

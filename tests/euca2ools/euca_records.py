@@ -6,9 +6,9 @@ SHAPES: dict[str, set[int]] = {
     "RESERVATION": {4},
     "INSTANCE": {33, 4},  # describe/run record, or the terminate/stop/start state change
     "BLOCKDEVICE": {7},
-    "NETWORKINTERFACE": {9},
-    "ATTACHMENT": {7, 6},  # network interface, volume
-    "ASSOCIATION": {4},
+    "NETWORKINTERFACE": {9, 2},  # the record; the ID before an interface attribute
+    "ATTACHMENT": {7, 6, 3, 2},  # network interface, volume, Internet gateway, attach output
+    "ASSOCIATION": {4, 3},  # interface address or route table; network ACL, associate output
     "PRIVATEIPADDRESS": {4},
     "GROUP": {6, 4, 3, 2},  # describe, create, interface group, authorize
     "PERMISSION": {11, 12, 13, 15, 7, 9},
@@ -25,6 +25,28 @@ SHAPES: dict[str, set[int]] = {
     "ACCOUNTATTRIBUTE": {2},
     "VALUE": {2},
     "BUNDLE": {10},
+    # VPC networking
+    "VPC": {7},
+    "SUBNET": {9},
+    "INTERNETGATEWAY": {2},
+    "NATGATEWAY": {9},
+    "NATGATEWAYADDRESSES": {5},
+    "ROUTETABLE": {3},
+    "ROUTE": {5, 4},  # describe; create/replace output
+    "PROPAGATINGVGW": {2},
+    "NETWORKACL": {4},
+    "ENTRY": {8},
+    "DHCPOPTIONS": {2, 3},  # describe; associate output
+    "OPTION": {3},
+    "DESCRIPTION": {2},
+    "SOURCEDESTCHECK": {2},
+    "CUSTOMERGATEWAY": {6},
+    "VPNGATEWAY": {5},
+    "VGWATTACHMENT": {3},
+    "VPNCONNECTION": {6},
+    "VPCPEERINGCONNECTION": {4},
+    "REQUESTERVPCINFO": {4},
+    "ACCEPTERVPCINFO": {4},
 }
 
 

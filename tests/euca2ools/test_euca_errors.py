@@ -46,6 +46,19 @@ def test_non_xml_error_body(euca, stub) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "click"])
+def test_html_error_page(euca, stub, fast: bool) -> None:  # type: ignore[no-untyped-def]
+    """An HTML error page (a web framework's 500) is reported by its title, on one line."""
+    cloud, ini = stub
+    env = {} if fast else {"EUCA2OOLS_NO_FASTPATH": "1"}
+    page = ("<!doctype html>\n<html lang=en>\n<title>500 Internal Server Error</title>\n"
+            "<h1>Internal Server Error</h1>\n<p>The server encountered an error.</p>\n")
+    cloud.queue += [(500, page)] * 3
+    proc = euca("euca-describe-regions", ini=ini, env=env, check=False)
+    assert (proc.returncode, proc.stderr) == (
+        1, "euca-describe-regions: error (500): 500 Internal Server Error\n")
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fastpath", "click"])
 def test_retries_500_and_503(euca, stub, fast: bool) -> None:  # type: ignore[no-untyped-def]
     """500/503 are retried (max-retries = 2) and then succeed."""
     cloud, ini = stub

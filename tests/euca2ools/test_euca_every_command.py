@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vpc_cases import VPC_CASES
 
 from euca2ools.commands import all_commands, bundle
 
@@ -434,6 +435,7 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "eulb-set-lb-policies-of-listener": (["web", "-l", "80", "-p", ""],
                                          {"LoadBalancerPort": "80", "PolicyNames": ""}),
 }
+CASES.update(VPC_CASES)
 LOCAL = {"euca-version", "euca-generate-environment-config", "euca-fingerprint-key",
          "euare-releaserole"}
 # Bundle commands move files through S3 (not query actions): test_euca_bundle*.py runs them.

@@ -146,3 +146,20 @@ def test_completes_load_balancer_names(base_env: dict[str, str], stub, tmp_path:
     assert _complete(["eulb-describe-instance-health", "w"], env) == ["web", "worker"]
     assert _complete(["eulb-delete-lb", "d"], env) == ["db"]
     assert _complete(["eulb-create-lb", "w"], env) == []
+
+
+def test_completes_vpc_resources(base_env: dict[str, str], stub, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """VPC commands complete VPC and subnet IDs, as arguments, options and filter values."""
+    cloud, ini = stub
+    cloud.answers["DescribeVpcs"] = (200, (
+        "<DescribeVpcsResponse><vpcSet><item><vpcId>vpc-aa1</vpcId></item><item><vpcId>vpc-b2"
+        "</vpcId></item></vpcSet></DescribeVpcsResponse>"))
+    cloud.answers["DescribeSubnets"] = (200, (
+        "<DescribeSubnetsResponse><subnetSet><item><subnetId>subnet-1</subnetId></item>"
+        "</subnetSet></DescribeSubnetsResponse>"))
+    env = dict(base_env, EUCA_CONFIG_PATH=str(ini), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    assert _complete(["euca-delete-vpc", "vpc-a"], env) == ["vpc-aa1"]
+    assert _complete(["euca-create-subnet", "10.0.0.0/24", "-c", ""], env) == ["vpc-aa1", "vpc-b2"]
+    assert _complete(["euca-describe-subnets", "--filter", "vpc-id", "=", "vpc-b"], env) == \
+        ["vpc-b2"]
+    assert _complete(["euca-associate-route-table", "rtb-1", "-s", "sub"], env) == ["subnet-1"]
