@@ -17,6 +17,7 @@ MODULES = (
     "ec2_ebs",
     "ec2_passwords",
     "ec2_bundletasks",
+    "ec2_imports",
     "iam",
     "iam_users",
     "iam_groups",
