@@ -27,6 +27,7 @@ MODULES = (
     "iam_sts",
     "euscale",
     "bundle",
+    "euimage",
     "euserv",
     "euwatch",
     "elb",

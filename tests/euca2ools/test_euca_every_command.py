@@ -484,14 +484,15 @@ LOCAL = {"euca-version", "euca-generate-environment-config", "euca-fingerprint-k
          "euare-releaserole"}
 # Bundle commands move files through S3 (not query actions): test_euca_bundle*.py runs them.
 BUNDLE = {c.name for c in bundle.COMMANDS}
-# These move image parts through S3: test_euca_imports.py runs them.
-IMPORT_UPLOADS = {"euca-resume-import", "euca-delete-disk-image"}
+# Local files and S3 transfers: test_euca_imports.py and test_euimage_commands.py run them.
+FILE_COMMANDS = {"euca-resume-import", "euca-delete-disk-image", "euimage-pack-image",
+                 "euimage-describe-pack", "euimage-install-pack"}
 
 
 def test_every_command_has_a_case() -> None:
     """The table below covers every declared command."""
     names = {c.name for c in all_commands()}
-    skipped = LOCAL | BUNDLE | IMPORT_UPLOADS
+    skipped = LOCAL | BUNDLE | FILE_COMMANDS
     assert names - skipped == set(CASES), sorted(names ^ (set(CASES) | skipped))
 
 
