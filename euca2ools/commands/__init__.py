@@ -27,6 +27,7 @@ MODULES = (
     "iam_sts",
     "euscale",
     "bundle",
+    "bundle_vol",
     "euimage",
     "euserv",
     "euwatch",

@@ -94,6 +94,7 @@ INDEX = {
     "euca-bundle-and-upload-image": "bundle",
     "euca-bundle-image": "bundle",
     "euca-bundle-instance": "ec2_bundletasks",
+    "euca-bundle-vol": "bundle_vol",
     "euca-cancel-bundle-task": "ec2_bundletasks",
     "euca-cancel-conversion-task": "ec2_imports",
     "euca-confirm-product-instance": "ec2_instances",

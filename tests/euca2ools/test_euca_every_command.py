@@ -484,9 +484,10 @@ LOCAL = {"euca-version", "euca-generate-environment-config", "euca-fingerprint-k
          "euare-releaserole"}
 # Bundle commands move files through S3 (not query actions): test_euca_bundle*.py runs them.
 BUNDLE = {c.name for c in bundle.COMMANDS}
-# Local files and S3 transfers: test_euca_imports.py and test_euimage_commands.py run them.
+# Local files and S3 transfers: test_euca_imports.py, test_euimage_commands.py and
+# test_euca_bundle_vol.py run them.
 FILE_COMMANDS = {"euca-resume-import", "euca-delete-disk-image", "euimage-pack-image",
-                 "euimage-describe-pack", "euimage-install-pack"}
+                 "euimage-describe-pack", "euimage-install-pack", "euca-bundle-vol"}
 
 
 def test_every_command_has_a_case() -> None:

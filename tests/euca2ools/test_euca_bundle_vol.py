@@ -1,0 +1,115 @@
+"""euca-bundle-vol on a directory tree (no root, no mounting): the bundle unbundles to a
+disk image whose file system holds the tree less the excluded and filtered paths."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+DEBUGFS = shutil.which("debugfs") or next(
+    (p for p in ("/usr/sbin/debugfs", "/sbin/debugfs") if os.path.exists(p)), None)
+pytestmark = pytest.mark.skipif(DEBUGFS is None, reason="debugfs (e2fsprogs) is not installed")
+
+
+def _keypair(tmp_path: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cloud")])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(datetime.datetime(2020, 1, 1))
+            .not_valid_after(datetime.datetime(2040, 1, 1)).sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cloud.pem", tmp_path / "cloud-pk.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def _debugfs(image: Path, offset: int, request: str) -> str:
+    assert DEBUGFS is not None
+    proc = subprocess.run([DEBUGFS, "-R", request, f"{image}?offset={offset}"],
+                          capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def _names(image: Path, offset: int, path: str) -> set[str]:
+    out = _debugfs(image, offset, f"ls -p {path}")
+    return {line.split("/")[5] for line in out.splitlines() if line.count("/") >= 6} - \
+        {".", ".."}
+
+
+def test_bundle_vol_of_a_tree(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """MBR + ext3 image of the tree; system dirs emptied, secrets and -e paths left out."""
+    tree = tmp_path / "tree"
+    for sub in ("etc", "home/u/.ssh", "proc/1", "tmp", "srv/data", "srv/skip"):
+        (tree / sub).mkdir(parents=True)
+    (tree / "etc/motd").write_text("hello\n")
+    (tree / "etc/link").symlink_to("motd")
+    (tree / "home/u/.ssh/authorized_keys").write_text("ssh-rsa AAAA\n")
+    (tree / "home/u/.bash_history").write_text("secret\n")
+    (tree / "home/u/notes.txt").write_text("keep me\n")
+    (tree / "proc/1/status").write_text("x\n")
+    (tree / "tmp/junk").write_text("x\n")
+    (tree / "srv/data/blob").write_bytes(os.urandom(300_000))
+    (tree / "srv/skip/file").write_text("x\n")
+    cert, key = _keypair(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = euca("euca-bundle-vol", "-v", str(tree), "-r", "x86_64", "-d", str(out), "-s", "16",
+                "--ec2cert", str(cert), "--user", "123456789012", "-P", "mbr",
+                "--generate-fstab", "-p", "vol1", "-e", str(tree / "srv/skip"))
+    assert proc.stdout == f"Wrote manifest {out / 'vol1.manifest.xml'}\n"
+    assert sorted(p.name for p in out.iterdir()) == ["vol1.manifest.xml", "vol1.part.00"]
+
+    euca("euca-unbundle", "-m", str(out / "vol1.manifest.xml"), "-k", str(key), "-s", str(out),
+         "-d", str(out))
+    image = out / "vol1"
+    data = image.read_bytes()
+    assert len(data) == 16 * 1024 * 1024
+    assert data[510:512] == b"\x55\xaa" and data[446 + 4] == 0x83
+    assert int.from_bytes(data[446 + 8:446 + 12], "little") == 2048
+    offset = 1024 * 1024
+    assert _names(image, offset, "/") >= {"etc", "home", "proc", "tmp", "srv", "lost+found"}
+    assert _names(image, offset, "/proc") == set() and _names(image, offset, "/tmp") == set()
+    assert _names(image, offset, "/home/u") == {".ssh", "notes.txt"}
+    assert _names(image, offset, "/home/u/.ssh") == set()
+    assert _names(image, offset, "/srv") == {"data"}
+    assert _debugfs(image, offset, "cat /etc/motd") == "hello\n"
+    assert "Size: 300000" in _debugfs(image, offset, "stat /srv/data/blob")
+    stat_link = _debugfs(image, offset, "stat /etc/link")
+    assert "Type: symlink" in stat_link and 'Fast link dest: "motd"' in stat_link
+    fstab = _debugfs(image, offset, "cat /etc/fstab")
+    uuid = next(line.split()[-1] for line in _debugfs(image, offset, "stats").splitlines()
+                if line.startswith("Filesystem UUID:"))
+    assert fstab.splitlines()[0] == f"UUID={uuid}\t/\text3\tdefaults\t1 1"
+
+
+def test_bundle_vol_errors(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Too small an image, a missing volume: one line each."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "big").write_bytes(os.urandom(8 * 1024 * 1024))
+    cert, _key = _keypair(tmp_path)
+    common = ["-r", "x86_64", "-d", str(tmp_path), "--ec2cert", str(cert), "--user", "1"]
+    proc = euca("euca-bundle-vol", "-v", str(tree), "-s", "6", *common, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("euca-bundle-vol: error: the volume's files do not fit in "
+                                  "6 MiB; use -s/--size (")
+    assert len(proc.stderr.splitlines()) == 1
+    proc = euca("euca-bundle-vol", "-v", str(tmp_path / "nope"), *common, check=False)
+    assert (proc.returncode, proc.stderr.splitlines()[-1]) == (
+        2, f"euca-bundle-vol: error: argument -v/--volume: '{tmp_path / 'nope'}' is not a "
+           "directory")
+    # Nothing is left behind in the destination.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cloud-pk.pem", "cloud.pem", "tree"]
