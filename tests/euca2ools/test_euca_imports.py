@@ -211,3 +211,30 @@ def test_conversion_tasks_on_our_cloud(euca, cloud_ini: Path) -> None:  # type: 
         assert proc.returncode == 1, proc.stderr
         assert len(proc.stderr.splitlines()) == 1
         assert proc.stderr.startswith(f"{args[0]}: error (")
+
+
+def test_presigned_urls_on_our_walrus(cloud_ini: Path) -> None:
+    """The manifest's presigned GET/HEAD/DELETE URLs work against the cloud's S3 as is
+    (the service fetches the image through them); an expired one is refused."""
+    import time
+
+    import requests
+
+    from euca2ools.bundle.s3 import S3Client
+    from euca2ools.client import Session
+    from euca2ools.importing import presign
+
+    session = Session.from_config(config_path=str(cloud_ini))
+    s3 = S3Client(session.endpoint("s3"), session.credentials)
+    s3.create_bucket("presigned")
+    s3.put_object("presigned", "task/disk.raw.part.0", data=b"part zero")
+    later = int(time.time()) + 3600
+    get = presign(s3, "GET", "presigned", "task/disk.raw.part.0", later)
+    assert requests.get(get, timeout=30).content == b"part zero"
+    head = presign(s3, "HEAD", "presigned", "task/disk.raw.part.0", later)
+    assert requests.head(head, timeout=30).status_code == 200
+    expired = presign(s3, "GET", "presigned", "task/disk.raw.part.0", int(time.time()) - 60)
+    assert requests.get(expired, timeout=30).status_code == 403
+    delete = presign(s3, "DELETE", "presigned", "task/disk.raw.part.0", later)
+    assert requests.delete(delete, timeout=30).status_code == 204
+    assert requests.get(get, timeout=30).status_code == 404
