@@ -4,7 +4,7 @@ euca2ools 3.x copies the tree with rsync into a loop-mounted, partitioned image 
 only).  Here nothing is mounted: the tree is staged in a scratch directory (hard links
 where possible, copies otherwise) without the excluded paths, then ``mke2fs -d`` builds an
 ext3 file system from it inside the image file -- after an MBR partition table when
-``-P mbr`` -- so a user who can read the tree needs no root.  What needs root still does:
+``-P mbr`` or ``-P gpt`` -- so a user who can read the tree needs no root.  What needs root still does:
 device nodes are left out unless run as root, and files keep their owners only when the
 staging could hard-link them or ran as root.  No boot loader is installed (``--grub-config``
 only places the file at ``/boot/grub/menu.lst``).
@@ -155,6 +155,50 @@ def write_mbr(path: str, size: int) -> None:
         handle.write(os.urandom(4) + b"\0\0" + entry + b"\0" * 48 + b"\x55\xaa")
 
 
+LINUX_FS_GUID = "0fc63daf-8483-4772-8e79-3d69d8477de4"
+GPT_ENTRIES, GPT_ENTRY_SIZE = 128, 128
+
+
+def gpt_last_usable(size: int) -> int:
+    """The last sector a GPT partition may use (the backup table takes the last 33)."""
+    return size // 512 - 34
+
+
+def write_gpt(path: str, size: int, label: str = "root") -> None:
+    """A protective MBR and primary and backup GPTs with one Linux partition from 1 MiB."""
+    import struct
+    import uuid
+    import zlib
+
+    last = size // 512 - 1
+    first_part, last_part = PARTITION_OFFSET // 512, gpt_last_usable(size)
+    entry = (uuid.UUID(LINUX_FS_GUID).bytes_le + uuid.uuid4().bytes_le +
+             struct.pack("<QQQ", first_part, last_part, 0) +
+             label.encode("utf-16-le").ljust(72, b"\0"))
+    entries = entry + b"\0" * (GPT_ENTRY_SIZE * (GPT_ENTRIES - 1))
+    entries_crc = zlib.crc32(entries)
+    disk_guid = uuid.uuid4().bytes_le
+
+    def header(current: int, backup: int, entries_lba: int) -> bytes:
+        fields = [b"EFI PART", 0x00010000, 92, 0, 0, current, backup, 34, last - 33,
+                  disk_guid, entries_lba, GPT_ENTRIES, GPT_ENTRY_SIZE, entries_crc]
+        fmt = "<8sIIIIQQQQ16sQIII"
+        crc = zlib.crc32(struct.pack(fmt, *fields))
+        fields[3] = crc
+        return struct.pack(fmt, *fields).ljust(512, b"\0")
+
+    protective = bytes([0, 0, 2, 0, 0xEE, 0xFF, 0xFF, 0xFF]) + \
+        struct.pack("<II", 1, min(last, 0xFFFFFFFF))
+    with open(path, "r+b") as handle:
+        handle.seek(446)
+        handle.write(protective + b"\0" * 48 + b"\x55\xaa")
+        handle.write(header(1, last, 2))
+        handle.write(entries)
+        handle.seek((last - 32) * 512)
+        handle.write(entries)
+        handle.write(header(last, 1, last - 32))
+
+
 def make_image(staging: str, image: str, size_mib: int, partition: str, fs_uuid: str,
                fs_type: str = "ext3", label: str = "root") -> None:
     """Create the raw image file with the staged tree as its (only) file system."""
@@ -165,17 +209,22 @@ def make_image(staging: str, image: str, size_mib: int, partition: str, fs_uuid:
     if mke2fs is None:
         raise Euca2oolsError("mke2fs (e2fsprogs) is required to build the image")
     size = size_mib * 1024 * 1024
-    offset = PARTITION_OFFSET if partition == "mbr" else 0
+    offset = PARTITION_OFFSET if partition in ("mbr", "gpt") else 0
     if size <= offset + 4 * 1024 * 1024:
         raise ArgumentError("argument -s/--size: the image must be larger than 5 MiB")
     with open(image, "wb") as handle:
         handle.truncate(size)
+    fs_size = size - offset
     if partition == "mbr":
         write_mbr(image, size)
+    elif partition == "gpt":
+        write_gpt(image, size)
+        # The file system must stop before the backup table.
+        fs_size = (gpt_last_usable(size) + 1) * 512 - offset
     cmd = [mke2fs, "-q", "-F", "-t", fs_type, "-L", label, "-U", fs_uuid, "-d", staging]
     if offset:
         cmd += ["-E", f"offset={offset}"]
-    cmd += [image, f"{(size - offset) // 1024}k"]
+    cmd += [image, f"{fs_size // 1024}k"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         os.unlink(image)

@@ -165,9 +165,10 @@ COMMANDS = [
                     help="do not read the instance metadata service (the default)")),
             Arg("-v", "--volume", name="volume", metavar="DIR", complete="file",
                 help="the directory tree to bundle (default: /)"),
-            Arg("-P", "--partition", name="partition", choices=("mbr", "none"),
-                help="partition table to put on the image: \"mbr\" (one partition from 1 "
-                "MiB) or \"none\" (the default: the file system is the whole image)"),
+            Arg("-P", "--partition", name="partition", choices=("mbr", "gpt", "none"),
+                help="partition table to put on the image: \"mbr\" or \"gpt\" (one "
+                "partition from 1 MiB) or \"none\" (the default: the file system is the "
+                "whole image)"),
             Arg("--script", name="script", metavar="FILE", complete="file",
                 help="program to run before the image is made; it receives the directory "
                 "holding the image's files as its only argument"),

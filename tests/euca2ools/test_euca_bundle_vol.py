@@ -113,3 +113,39 @@ def test_bundle_vol_errors(euca, tmp_path: Path) -> None:  # type: ignore[no-unt
            "directory")
     # Nothing is left behind in the destination.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cloud-pk.pem", "cloud.pem", "tree"]
+
+
+def test_bundle_vol_gpt(euca, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """-P gpt: valid primary and backup headers (CRCs) and one Linux partition from 1 MiB
+    that ends before the backup table; the file system is at the partition's start."""
+    import struct
+    import uuid
+    import zlib
+
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    (tree / "etc/motd").write_text("gpt\n")
+    cert, key = _keypair(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    euca("euca-bundle-vol", "-v", str(tree), "-r", "x86_64", "-d", str(out), "-s", "16",
+         "--ec2cert", str(cert), "--user", "1", "-P", "gpt", "-p", "g")
+    euca("euca-unbundle", "-m", str(out / "g.manifest.xml"), "-k", str(key), "-s", str(out),
+         "-d", str(out))
+    data = (out / "g").read_bytes()
+    last = len(data) // 512 - 1
+    assert data[446 + 4] == 0xEE and data[510:512] == b"\x55\xaa"
+    for lba, current, backup, entries_lba in ((1, 1, last, 2), (last, last, 1, last - 32)):
+        head = bytearray(data[lba * 512:lba * 512 + 92])
+        assert head[:8] == b"EFI PART"
+        crc = struct.unpack_from("<I", head, 16)[0]
+        struct.pack_into("<I", head, 16, 0)
+        assert zlib.crc32(head) == crc
+        assert struct.unpack_from("<QQ", head, 24) == (current, backup)
+        assert struct.unpack_from("<Q", head, 72)[0] == entries_lba
+        entries = data[entries_lba * 512:entries_lba * 512 + 128 * 128]
+        assert zlib.crc32(entries) == struct.unpack_from("<I", head, 88)[0]
+        assert uuid.UUID(bytes_le=entries[:16]) == uuid.UUID("0fc63daf-8483-4772-8e79-3d69d8477de4")
+        first, end = struct.unpack_from("<QQ", entries, 32)
+        assert (first, end) == (2048, last - 33)
+    assert _debugfs(out / "g", 1024 * 1024, "cat /etc/motd") == "gpt\n"
