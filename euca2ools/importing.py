@@ -121,10 +121,9 @@ def s3_client(inv: Invocation) -> S3Client:
 
     session = inv.session
     a = inv.args
-    if a.get("s3_url"):
-        endpoint = find_endpoint(session.config, "s3", session.region, a["s3_url"])
-    else:
-        endpoint = session.endpoint("s3")
+    # -U names the compute endpoint only: S3 comes from --s3-url, S3_URL or s3-url.
+    endpoint = find_endpoint(session.config, "s3", session.region, a.get("s3_url"),
+                             environ=session._environ)
     if bool(a.get("owner_akid")) != bool(a.get("owner_sak")):
         raise ArgumentError("arguments -o/--owner-akid and -w/--owner-sak must be used "
                             "together")

@@ -132,7 +132,9 @@ def test_import_volume_upload_resume_delete(euca, imports, tmp_path: Path) -> No
     # An interrupted upload: part 1 is missing; resume puts it back, keeps the rest.
     s3.delete_object(Bucket="imports", Key=manifest.parts[1].key)
     before = s3.head_object(Bucket="imports", Key=manifest.parts[0].key)["LastModified"]
-    out = euca("euca-resume-import", str(image), "-t", "import-vol-1", ini=ini).stdout
+    # -U names the compute endpoint only; the parts still go to the region's S3.
+    out = euca("euca-resume-import", str(image), "-t", "import-vol-1", "-U", cloud.url,
+               ini=ini).stdout
     assert out == "Uploading image for task import-vol-1\n"
     assert s3.get_object(Bucket="imports", Key=manifest.parts[1].key)["Body"].read() == \
         data[10 * MiB:20 * MiB]
