@@ -139,18 +139,23 @@ def parse_error(body: bytes, status: int, reason: str) -> tuple[str, str]:
     (an HTML error page, as a proxy or a web framework sends, by its title)."""
     try:
         root = parse_response_fast(body)
-    except Exception:  # any parse failure: show the body itself
-        text = body.decode("utf-8", "replace").strip()
-        if text[:1] == "<":
-            import re
-
-            title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-            text = title.group(1) if title else ""
-        return str(status), (" ".join(text.split()) or reason)
+    except Exception:  # any parse failure: show the body itself, on one line
+        return str(status), (_plain_text(body.decode("utf-8", "replace")) or reason)
     error = _find_error(root)
     if error:
         return str(error.get("Code") or status), str(error.get("Message") or reason)
     return str(status), reason
+
+
+def _plain_text(text: str) -> str:
+    """A non-XML error body as one line: an HTML page's title (a web server's or a
+    framework's 500 page), else the text with its whitespace collapsed."""
+    import re
+
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title and "<html" in text[:1000].lower():
+        text = title.group(1)
+    return " ".join(text.split())
 
 
 def _find_error(value: Any) -> dict[str, Any] | None:

@@ -240,4 +240,20 @@ COMMANDS = [
         prepare=lambda inv: inv.params.update(Attribute="launchPermission"),
         output=lambda inv, _r: inv.emit("launchPermission", inv.args.get("ImageId"), "RESET"),
     ),
+    Command(
+        "euca-copy-image", "ec2", "CopyImage",
+        "Copy an image from another region (run this against the destination region)",
+        [
+            Arg("-r", "--source-region", dest="SourceRegion", required=True, metavar="REGION",
+                complete="region", help="name of the region to copy the image from (required)"),
+            Arg("-s", "--source-ami-id", dest="SourceImageId", required=True, metavar="IMAGE",
+                help="ID of the image to copy (required)"),
+            Arg("-n", "--name", dest="Name", help="name to give the new image"),
+            Arg("-d", "--description", dest="Description", metavar="DESC",
+                help="description to give the new image"),
+            Arg("-c", "--client-token", dest="ClientToken", metavar="TOKEN",
+                help="unique identifier to ensure request idempotency"),
+        ],
+        output=lambda inv, r: inv.emit("IMAGE", r.get("imageId")),
+    ),
 ]

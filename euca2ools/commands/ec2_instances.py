@@ -422,4 +422,14 @@ COMMANDS = [
             "Enable monitoring for one or more instances", [_INSTANCES], output=_print_monitor),
     Command("euca-unmonitor-instances", "ec2", "UnmonitorInstances",
             "Disable monitoring for one or more instances", [_INSTANCES], output=_print_monitor),
+    Command(
+        "euca-confirm-product-instance", "ec2", "ConfirmProductInstance",
+        "Verify if a product code is associated with an instance",
+        [Arg("CODE", dest="ProductCode", help="product code to confirm (required)"),
+         Arg("-i", "--instance", dest="InstanceId", required=True, metavar="INSTANCE",
+             complete="instance", help="ID of the instance to confirm (required)")],
+        # No tag word: code, instance, whether it is associated, the owner of the instance.
+        output=lambda inv, r: inv.emit(inv.args.get("ProductCode"), inv.args.get("InstanceId"),
+                                       r.get("return"), r.get("ownerId")),
+    ),
 ]

@@ -125,6 +125,7 @@ def moto_ini(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         "[global]\ndefault-region = moto\n\n"
         f"[region moto]\nec2-url = http://127.0.0.1:{port}/\niam-url = http://127.0.0.1:{port}/\n"
         f"elasticloadbalancing-url = http://127.0.0.1:{port}/\n"
+        f"cloudformation-url = http://127.0.0.1:{port}/\ns3-url = http://127.0.0.1:{port}/\n"
         "name = us-east-1\nuser = 123456789012:admin\n\n"
         "[user 123456789012:admin]\nkey-id = AKIDMOTOTEST\nsecret-key = motosecret\n"
         "account-id = 123456789012\n")
@@ -215,6 +216,7 @@ class StubCloud:
             f"autoscaling-url = {base}/AutoScaling\nmonitoring-url = {base}/CloudWatch\n"
             f"bootstrap-url = {base}/Empyrean\nproperties-url = {base}/Properties\n"
             f"elasticloadbalancing-url = {base}/LoadBalancing\n"
+            f"cloudformation-url = {base}/CloudFormation\n"
             "user = 000000000001:admin\n\n"
             "[user 000000000001:admin]\nkey-id = AKIDSTUB\nsecret-key = stubsecret\n"
             "account-id = 000000000001\n")
