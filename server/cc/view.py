@@ -9,7 +9,7 @@ from server.nc.types import InstanceEvent, InstanceSpec, NodeStatus, Resources
 from server.ports.node import Node
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeView:
     """The CC's view of one node: what it last learned plus its own reservations."""
 
