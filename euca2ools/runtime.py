@@ -17,6 +17,7 @@ from .exceptions import ArgumentError, ConfigError, Euca2oolsError, ServiceError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - typing only; importing typing costs start-up time
+    from collections.abc import Iterator
     from typing import Any
 
     from .client import Session
@@ -59,6 +60,18 @@ class Invocation:
     def call(self, action: str, params: dict[str, Any] | None = None, service: str | None = None) -> Any:
         """Send one request to the command's service (or ``service``)."""
         return self.session.call(service or self.command.service, action, params or {})
+
+    def pages(self, action: str, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        """Every page of a ``NextToken``-paged action, in order (``params`` default to the
+        command's own)."""
+        params = dict(self.params if params is None else params)
+        while True:
+            result = self.call(action, params)
+            yield result
+            token = result.get("NextToken")
+            if not token:
+                return
+            params["NextToken"] = token
 
     def emit(self, *fields: Any) -> None:
         """Print one tab-separated record (falsy fields keep their column)."""

@@ -27,15 +27,9 @@ def print_resource(inv: Invocation, res: dict[str, Any]) -> None:
 
 def _paged(inv: Invocation, action: str, list_key: str, printer: Any) -> None:
     """Every page of a NextToken-paged action."""
-    params = dict(inv.params)
-    while True:
-        result = inv.call(action, params)
+    for result in inv.pages(action):
         for item in as_list(result.get(list_key)):
             printer(inv, item)
-        token = result.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
 
 
 def _print_event(inv: Invocation, event: dict[str, Any]) -> None:

@@ -135,14 +135,8 @@ def _print_stacks(inv: Invocation, result: Any) -> None:
 
 def _describe_stacks(inv: Invocation) -> None:
     """Every page of DescribeStacks."""
-    params = dict(inv.params)
-    while True:
-        result = inv.call("DescribeStacks", params)
+    for result in inv.pages("DescribeStacks"):
         _print_stacks(inv, result)
-        token = result.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
 
 
 def _list_stacks(inv: Invocation) -> None:
@@ -151,14 +145,9 @@ def _list_stacks(inv: Invocation) -> None:
     statuses = _flat(inv.args.get("status_filter"))
     if statuses:
         params["StackStatusFilter"] = members(statuses)
-    while True:
-        result = inv.call("ListStacks", params)
+    for result in inv.pages("ListStacks", params):
         for stack in as_list(result.get("StackSummaries")):
             print_stack(inv, stack)
-        token = result.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
 
 
 def _print_stack_id(inv: Invocation, result: Any) -> None:

@@ -107,13 +107,8 @@ def _describe_alarms(inv: Invocation) -> None:
     names = _flat(inv.args.get("alarm_names"))
     if names:
         params["AlarmNames"] = _members(names)
-    while True:
-        result = inv.call("DescribeAlarms", params)
+    for result in inv.pages("DescribeAlarms", params):
         _print_alarms(inv, result)
-        token = result.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
 
 
 def _print_history(inv: Invocation, result: Any) -> None:
@@ -194,13 +189,8 @@ def _list_metrics(inv: Invocation) -> None:
     dims = _flat(inv.args.get("dimensions"))
     if dims:
         params["Dimensions"] = _members(dims)
-    while True:
-        result = inv.call("ListMetrics", params)
+    for result in inv.pages("ListMetrics", params):
         _print_metrics(inv, result)
-        token = result.get("NextToken")
-        if not token:
-            break
-        params["NextToken"] = token
 
 
 def _prepare_alarm(inv: Invocation) -> None:
