@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from tui_helpers import column, status, table, wait_for
 
@@ -13,19 +10,6 @@ from tui.cloud import Cloud
 
 moto = pytest.importorskip("moto")
 
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """AWS credentials in the environment, an empty user config, moto answering for AWS."""
-    for var in ("EUCA_DEFAULT_REGION", "AWS_DEFAULT_REGION", "EC2_URL", "S3_URL",
-                "AWS_CREDENTIAL_FILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    (tmp_path / "empty.ini").write_text("")
-    monkeypatch.setenv("EUCA_CONFIG_PATH", str(tmp_path / "empty.ini"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTUI")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    with moto.mock_aws():
-        yield
 
 
 async def test_aws_region(aws_env: None) -> None:

@@ -4,10 +4,8 @@ refuses them, on "AWS" (moto), and the text of rules: conditions and actions of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 from rich.text import Text
 from textual.pilot import Pilot
 from tui_fakecloud import FakeCloud, fixed_clock
@@ -215,50 +213,41 @@ def test_condition_and_action_text() -> None:
         "Query": "#{query}", "StatusCode": "HTTP_302"}}) == "redirect 302 host=new.example.com"
 
 
-async def test_application_balancers_on_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+async def test_application_balancers_on_aws(aws_env: None) -> None:
     """Against "AWS" (moto): an ALB made with boto3 (in a VPC, as AWS wants), its rule and its
     target's health, read through the dashboard's own client."""
-    moto = pytest.importorskip("moto")
     import boto3
 
-    for var in ("EUCA_DEFAULT_REGION", "AWS_DEFAULT_REGION", "EC2_URL", "S3_URL", "AWS_ELB_URL",
-                "EUCA_ELB_URL", "AWS_CREDENTIAL_FILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    (tmp_path / "empty.ini").write_text("")
-    monkeypatch.setenv("EUCA_CONFIG_PATH", str(tmp_path / "empty.ini"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTUI")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    with moto.mock_aws():
-        ec2 = boto3.client("ec2", region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
-                                     AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
-                   for n, z in ((1, "a"), (2, "b"))]
-        iid = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t2.micro",
-                                SubnetId=subnets[0])["Instances"][0]["InstanceId"]
-        v2 = boto3.client("elbv2", region_name="us-east-1")
-        lb = v2.create_load_balancer(Name="front", Subnets=subnets)["LoadBalancers"][0]
-        tg = v2.create_target_group(Name="web", Protocol="HTTP", Port=8080,
-                                    VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
-        listener = v2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
-                                      DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
-        v2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=7,
-                       Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
-                       Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}])
-        v2.register_targets(TargetGroupArn=tg, Targets=[{"Id": iid}])
-        expected = v2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0]
-        app = EucaApp(Cloud.from_config("aws:us-east-1"), interval=0.3)
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("e")
-            arn = lb["LoadBalancerArn"]
-            await wait_for(pilot, lambda: arn in table(app, "loadbalancers").visible_keys(), what="the ALB")
-            balancers = table(app, "loadbalancers")
-            balancers.move_cursor(row=balancers.get_row_index(arn))
-            await wait_for(pilot, lambda: column(app, "targets", 0) == [iid], what="its target")
-            assert cell(app, "loadbalancers", arn, 1) == "application"
-            assert [cell(app, "rules", k, 3) for k in table(app, "rules").visible_keys()] == \
-                ["fixed 503", "forward web"]
-            assert cell(app, "targets", f"{iid}:8080", 3) == expected["TargetHealth"]["State"]
+    ec2 = boto3.client("ec2", region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{n}.0/24",
+                                 AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+               for n, z in ((1, "a"), (2, "b"))]
+    iid = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="t2.micro",
+                            SubnetId=subnets[0])["Instances"][0]["InstanceId"]
+    v2 = boto3.client("elbv2", region_name="us-east-1")
+    lb = v2.create_load_balancer(Name="front", Subnets=subnets)["LoadBalancers"][0]
+    tg = v2.create_target_group(Name="web", Protocol="HTTP", Port=8080,
+                                VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    listener = v2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80,
+                                  DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    v2.create_rule(ListenerArn=listener["Listeners"][0]["ListenerArn"], Priority=7,
+                   Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+                   Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "503"}}])
+    v2.register_targets(TargetGroupArn=tg, Targets=[{"Id": iid}])
+    expected = v2.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"][0]
+    app = EucaApp(Cloud.from_config("aws:us-east-1"), interval=0.3)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("e")
+        arn = lb["LoadBalancerArn"]
+        await wait_for(pilot, lambda: arn in table(app, "loadbalancers").visible_keys(), what="the ALB")
+        balancers = table(app, "loadbalancers")
+        balancers.move_cursor(row=balancers.get_row_index(arn))
+        await wait_for(pilot, lambda: column(app, "targets", 0) == [iid], what="its target")
+        assert cell(app, "loadbalancers", arn, 1) == "application"
+        assert [cell(app, "rules", k, 3) for k in table(app, "rules").visible_keys()] == \
+            ["fixed 503", "forward web"]
+        assert cell(app, "targets", f"{iid}:8080", 3) == expected["TargetHealth"]["State"]
 
 
 def test_application_balancer_detail_snapshot(snap_compare: Callable[..., bool]) -> None:

@@ -3,8 +3,6 @@ over the fake cloud, over moto (an AWS stand-in) and on a cloud without load bal
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,19 +145,6 @@ async def test_a_cloud_without_load_balancing() -> None:
 
 moto = pytest.importorskip("moto")
 
-
-@pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """AWS credentials in the environment, an empty user config, moto answering for AWS."""
-    for var in ("EUCA_DEFAULT_REGION", "AWS_DEFAULT_REGION", "EC2_URL", "S3_URL", "AWS_ELB_URL",
-                "EUCA_ELB_URL", "AWS_CREDENTIAL_FILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    (tmp_path / "empty.ini").write_text("")
-    monkeypatch.setenv("EUCA_CONFIG_PATH", str(tmp_path / "empty.ini"))
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDTUI")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
-    with moto.mock_aws():
-        yield
 
 
 async def test_load_balancers_on_aws(aws_env: None) -> None:
