@@ -201,9 +201,9 @@ class WalrusAPI:
         GetObject checks them): a user who is not its account's admin needs its own
         ``s3:GetObject`` Allow, or a bucket policy of its account that names it."""
         resource = f"arn:aws:s3:::{bucket['name']}/{obj['key']}"
-        # The MFA keys of a session caller, as an S3 request signed with its key has them.
-        condition = {} if principal.anonymous else \
-            session_keys(self.cloud.identity, principal, self.cloud.clock.now())
+        # The MFA keys of a session caller, as an S3 request signed with its key has them
+        # (none for long-term keys and anonymous callers: they have no session).
+        condition = session_keys(self.cloud.identity, principal, self.cloud.clock.now())
         decision, own = policy.bucket_decision(self.cloud.identity, principal, "s3:GetObject",
                                                resource, bucket, condition)
         if decision == DENY or own.explicit_deny:

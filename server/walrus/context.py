@@ -186,9 +186,7 @@ class S3Context:
     def mfa_keys(self, now: float) -> dict[str, str]:
         """``aws:MultiFactorAuthPresent``/``aws:MultiFactorAuthAge`` of the caller, as the
         query APIs' policies see them: the session its key belongs to decides (a presigned
-        URL's too), and long-term keys and anonymous callers have neither key."""
-        if self.principal.anonymous:
-            return {}
+        URL's too), and long-term keys and anonymous callers (no session) have neither key."""
         return session_keys(self.walrus.cloud.identity, self.principal, now)
 
     def acls_disabled(self, bucket: Row) -> bool:
