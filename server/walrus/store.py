@@ -65,10 +65,10 @@ class _Compiled:
         self.positional = engine.dialect.paramstyle in ("qmark", "format", "numeric")
         self.cache: dict[Any, tuple[str, Any, tuple[str, ...]]] = {}
 
-    def run(self, conn: Connection, key: Any, build: Callable[[], Any],
-            params: dict[str, Any]) -> Any:
-        """Run the statement ``build()`` makes (built and compiled the first time for
-        ``key``) with ``params``; the driver's result."""
+    def prepare(self, key: Any, build: Callable[[], Any], params: dict[str, Any]
+                ) -> tuple[str, Any]:
+        """The SQL text of the statement ``build()`` makes (built and compiled the first
+        time for ``key``) and the driver's arguments for ``params``."""
         entry = self.cache.get(key)
         if entry is None:
             compiled = build().compile(dialect=self.dialect)
@@ -76,8 +76,13 @@ class _Compiled:
             self.cache[key] = entry
         text, compiled, order = entry
         values = compiled.construct_params(params)
-        args = tuple(values[name] for name in order) if self.positional else values
-        return conn.exec_driver_sql(text, args)
+        return text, tuple(values[name] for name in order) if self.positional else values
+
+    def run(self, conn: Connection, key: Any, build: Callable[[], Any],
+            params: dict[str, Any]) -> Any:
+        """Run the statement :meth:`prepare` gives inside ``conn``'s transaction; the
+        driver's result."""
+        return conn.exec_driver_sql(*self.prepare(key, build, params))
 
 
 class _Job:
@@ -103,7 +108,6 @@ class WalrusStore(UploadStore):
         self._queue: list[_Job] = []
         self._queue_lock = threading.Lock()
         self._committer = threading.Lock()
-        self._bucket_sql: tuple[str, bool] | None = None  # see bucket_or_none
         self._compiled = _Compiled(engine)
 
     # -- transactions ------------------------------------------------------------------
@@ -201,17 +205,13 @@ class WalrusStore(UploadStore):
         (about 0.2 ms less here).  The bucket columns are strings and floats, which
         every driver returns as such.
         """
-        if self._bucket_sql is None:
-            compiled = sa.select(buckets).where(
-                buckets.c.name == sa.bindparam("name")).compile(dialect=self.engine.dialect)
-            positional = self.engine.dialect.paramstyle in ("qmark", "format", "numeric")
-            self._bucket_sql = (compiled.string, positional)
-        sql, positional = self._bucket_sql
+        sql, args = self._compiled.prepare("bucket", lambda: sa.select(buckets).where(
+            buckets.c.name == sa.bindparam("name")), {"name": name})
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             try:
-                cur.execute(sql, (name,) if positional else {"name": name})
+                cur.execute(sql, args)
                 row = cur.fetchone()
                 columns = [d[0] for d in cur.description]
             finally:
