@@ -13,8 +13,18 @@ issues the calls.  uvicorn does not offer the extension and uvloop has no
 * The bytes go out with non-blocking ``os.sendfile`` on the event loop; when the socket is
   full, a small dedicated thread pool waits for it to drain (uvloop refuses ``add_writer``
   on a descriptor a transport owns), with a bounded wait so slow clients do not pin
-  threads.  Anything unusual (chunked framing, bytes still buffered in the transport, no
-  socket) falls back to reading the file and sending ordinary body messages.
+  threads.  Anything unusual (TLS, chunked framing, bytes still buffered in the
+  transport, no socket) falls back to reading the file and sending ordinary body
+  messages.
+
+Requests are read into memory the event loop owns (uvloop calls a protocol's
+``get_buffer``/``buffer_updated`` only when it is not an ``asyncio.Protocol``, which
+uvicorn's is, so :meth:`ZeroCopyProtocol.configured` wraps it in :class:`_Buffered`):
+headers into one reused buffer per loop, and the body of a request that declares at least
+:data:`RAW_BODY_AT` bytes straight into the pieces handed to the app
+(:data:`BODY_PIECE` bytes each), past the parser.  A 64 MiB upload is then one copy in
+this process's memory (the kernel's) instead of three (uvloop's read buffer into
+``bytes``, the parser's body slices, and the kernel's), in 64 pieces instead of 256.
 
 The protocol also bounds how long a client may take to send a request line and its
 headers (uvicorn has only an idle keep-alive timeout, so a client that sends half a
@@ -40,6 +50,7 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 EXTENSION = "http.response.zerocopysend"
@@ -63,12 +74,18 @@ _RECEIVE_STATE = ("transport", "flow", "message_event", "body", "more_body",
                   "disconnected", "response_complete", "waiting_for_100_continue", "receive")
 #: Reading pauses while this much request body waits for the app (uvicorn: 64 KiB).
 BODY_HIGH_WATER = 4 * 1024 * 1024
-#: The buffer the event loop reads connections into.  One per thread (per event loop),
-#: shared by its connections: the loop fills it and parses it in one callback, and the
-#: parser copies out what it keeps, so nothing refers to it afterwards.  Large, because each read that fills it
-#: is one pass through the parser and the body queue in Python (a 64 MiB upload read
-#: 1 MiB at a time costs the loop about 4 ms of CPU less than 256 KiB at a time).
+#: The buffer the event loop reads connections into (all but the bodies read past the
+#: parser).  One per thread (per event loop), shared by its connections: the loop fills it
+#: and parses it in one callback, and the parser copies out what it keeps, so nothing
+#: refers to it afterwards.  Large, because each read that fills it is one pass through
+#: the parser and the body queue in Python.
 RECV_BUFFER = 1024 * 1024
+#: A request declaring at least this many body bytes has them read into its pieces.
+RAW_BODY_AT = 1024 * 1024
+#: The size of those pieces: one MD5 update and one write each, downstream.
+BODY_PIECE = 1024 * 1024
+#: The first piece's size; each next one is twice as large, up to BODY_PIECE.
+FIRST_PIECE = 128 * 1024
 _loop_local = threading.local()
 _WAITERS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="zerocopy-wait")
 
@@ -126,7 +143,9 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
         count = os.fstat(file.fileno()).st_size - offset
     more_body = bool(message.get("more_body", False))
     transport = cycle.transport
-    sock = transport.get_extra_info("socket")
+    # Over TLS the socket carries records: file bytes must go through the transport.
+    sock = None if transport.get_extra_info("ssl_object") is not None else \
+        transport.get_extra_info("socket")
     if (cycle.scope["method"] == "HEAD" or count == 0 or cycle.chunked_encoding
             or sock is None or not cycle.response_started or cycle.response_complete
             or count > cycle.expected_content_length
@@ -154,15 +173,15 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
 
 
 class _Body:
-    """Request body pieces received but not yet handed to the app, kept as the parser's
-    own ``bytes`` objects: uvicorn appends each piece to a ``bytearray`` and copies that
-    into new ``bytes`` for every ``http.request`` message, two copies per byte that an
-    upload pays on the event loop."""
+    """Request body pieces received but not yet handed to the app, kept as they came:
+    the parser's own ``bytes``, or the pieces a large body is read into.  uvicorn would
+    append each to a ``bytearray`` and copy that into new ``bytes`` for every
+    ``http.request`` message, two copies per byte that an upload pays on the event loop."""
 
     __slots__ = ("pieces", "size")
 
     def __init__(self) -> None:
-        self.pieces: deque[bytes] = deque()
+        self.pieces: deque[bytes | bytearray] = deque()
         self.size = 0
 
 
@@ -220,10 +239,24 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     _header_bytes = 0
     _oversized = False
 
+    #: Body bytes still to be read past the parser (the request being received).
+    _raw_left = 0
+    #: The current request's declared body length while the parser reads its first part.
+    _raw_declared = 0
+    _raw_parsed = 0
+    _piece: bytearray | None = None
+    _piece_fill = 0
+    _piece_size = BODY_PIECE
+
     @classmethod
-    def configured(cls, *, header_timeout: float) -> type[ZeroCopyProtocol]:
-        """This protocol with another header timeout (uvicorn takes a class)."""
-        return type(cls.__name__, (cls,), {"header_timeout": header_timeout})
+    def configured(cls, *, header_timeout: float) -> Any:
+        """A factory of this protocol with another header timeout, for uvicorn's ``http``
+        setting (uvicorn calls it as a class)."""
+        protocol = type(cls.__name__, (cls,), {"header_timeout": header_timeout})
+
+        def make(*args: Any, **kwargs: Any) -> _Buffered:
+            return _Buffered(protocol(*args, **kwargs))
+        return make
 
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
@@ -236,6 +269,7 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_bytes = 0
+        self._raw_declared = self._raw_parsed = 0
         self._arm_header_timer()
 
     def on_url(self, url: bytes) -> None:
@@ -264,7 +298,12 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()
         super().on_headers_complete()  # starts the app, unless a request is still running
-        _queue_body(self.cycle)
+        if _queue_body(self.cycle):
+            self._raw_declared = _declared_length(self.headers)
+
+    def on_message_complete(self) -> None:
+        self._raw_declared = 0  # the parser saw the whole body: nothing to read past it
+        super().on_message_complete()
 
     def _arm_header_timer(self) -> None:
         if self._header_timer is None:
@@ -287,20 +326,72 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
             self.transport.close()
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        """The event loop reads into the shared buffer (uvloop calls this for buffered
-        protocols): no ``bytes`` object per read; the parser copies out only what it
-        keeps."""
+        """Where the event loop reads next: the rest of the body piece being filled while
+        a large body is read past the parser, the loop's shared buffer otherwise (no
+        ``bytes`` object per read; the parser copies out only what it keeps)."""
+        if self._raw_left:
+            if self._piece is None:
+                # Never more than the body: what follows it is the next request's.
+                self._piece = bytearray(min(self._piece_size, self._raw_left))
+                self._piece_fill = 0
+                # The first pieces are small, so that the app starts on the body soon.
+                self._piece_size = min(2 * self._piece_size, BODY_PIECE)
+            return memoryview(self._piece)[self._piece_fill:]
         buffer: bytearray | None = getattr(_loop_local, "buffer", None)
         if buffer is None:
             buffer = _loop_local.buffer = bytearray(RECV_BUFFER)
         return memoryview(buffer)
 
     def buffer_updated(self, nbytes: int) -> None:
-        """``nbytes`` arrived in the buffer: parse them as uvicorn parses received data."""
+        """``nbytes`` arrived where :meth:`get_buffer` said: body bytes to count, or bytes
+        to parse as uvicorn parses received data."""
+        if self._raw_left:
+            self._raw_received(nbytes)
+            return
         with memoryview(_loop_local.buffer) as view:
             self.data_received(view[:nbytes])  # type: ignore[arg-type]
+        left = self._raw_declared - self._raw_parsed
+        if (self._raw_declared >= RAW_BODY_AT and left > 0 and self.parser is not None
+                and not self.transport.is_closing()):
+            # The headers and the body's first bytes went through the parser; the rest
+            # of the body is read past it, straight into the pieces the app receives.
+            self._raw_left = left
+            self._raw_declared = 0
+            self._piece_size = FIRST_PIECE
+
+    def _raw_received(self, nbytes: int) -> None:
+        piece = self._piece
+        assert piece is not None
+        self._piece_fill += nbytes
+        self._raw_left -= nbytes
+        if self._piece_fill == len(piece):
+            cycle = self.cycle
+            if cycle.response_complete or cycle.disconnected:
+                self._piece_fill = 0  # answered already: the rest of the body is dropped
+                if self._raw_left < len(piece):
+                    self._piece = None
+            else:
+                self._piece = None
+                self._queue_piece(cycle, piece)
+        if not self._raw_left:
+            # The body is over: the next bytes start a request, for a parser that has
+            # not seen this one's body (the old one still waits for it).
+            self._piece = None
+            self.parser = httptools.HttpRequestParser(self)
+            self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+            self.on_message_complete()
+
+    def _queue_piece(self, cycle: Any, piece: bytes | bytearray) -> None:
+        """Hand a body piece to the app's queue, pausing reading while too much waits."""
+        queue: _Body = cycle.walrus_body
+        queue.pieces.append(piece)
+        queue.size += len(piece)
+        if queue.size > BODY_HIGH_WATER:
+            self.flow.pause_reading()
+        cycle.message_event.set()
 
     def on_body(self, body: bytes) -> None:
+        self._raw_parsed += len(body)
         cycle = self.cycle
         queue: _Body | None = getattr(cycle, "walrus_body", None)
         if queue is None:
@@ -308,12 +399,7 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
             return
         if (self.parser.should_upgrade() and self._should_upgrade()) or cycle.response_complete:
             return
-        queue.pieces.append(body)
-        queue.size += len(body)
-        if queue.size > BODY_HIGH_WATER:
-            self.flow.pause_reading()
-        cycle.message_event.set()
-
+        self._queue_piece(cycle, body)
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         if _queue_body(cycle):
@@ -335,3 +421,30 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         # run_asgi passes ``self.send`` to the app: an instance attribute overrides it.
         cycle.send = send
         super()._start_asgi_task(cycle, app)
+
+
+def _declared_length(headers: list[tuple[bytes, bytes]]) -> int:
+    """The Content-Length of a request that frames its body by it (0 otherwise: chunked,
+    an upgrade, or no body)."""
+    length = 0
+    for name, value in headers:
+        if name == b"content-length" and value.isdigit():
+            length = int(value)
+        elif name in (b"transfer-encoding", b"upgrade"):
+            return 0
+    return length
+
+
+class _Buffered(asyncio.BufferedProtocol):
+    """What the event loop talks to: a :class:`ZeroCopyProtocol`'s methods on an object
+    that is not an ``asyncio.Protocol``, so that uvloop reads through ``get_buffer``."""
+
+    def __init__(self, inner: ZeroCopyProtocol) -> None:
+        self.inner = inner
+        self.connection_made = inner.connection_made  # type: ignore[method-assign]
+        self.connection_lost = inner.connection_lost  # type: ignore[method-assign]
+        self.get_buffer = inner.get_buffer  # type: ignore[method-assign]
+        self.buffer_updated = inner.buffer_updated  # type: ignore[method-assign]
+        self.eof_received = inner.eof_received  # type: ignore[method-assign]
+        self.pause_writing = inner.pause_writing  # type: ignore[method-assign]
+        self.resume_writing = inner.resume_writing  # type: ignore[method-assign]

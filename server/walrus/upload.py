@@ -219,8 +219,8 @@ async def receive(ctx: S3Context, max_size: int = MAX_PUT,
                 pipe.put(pending, pending_size)
             pending, pending_size = [], 0
             # Memory stays bounded: wait while the slowest pipeline is far behind.
-            while max(pipe.backlog for pipe in pipes) >= MAX_PENDING:
-                await pipes[0].progress(pipes)
+            if max(pipe.backlog for pipe in pipes) >= MAX_PENDING:
+                await _progress(pipes, MAX_PENDING)
         if pipes and pending:
             # The last bytes join the queues too: the MD5 takes them right after the
             # batches before, rather than in ``finish`` once every queue is empty.
@@ -256,23 +256,25 @@ class _Pipeline:
 
     The work is drained by jobs of a shared pool that end when the queue is empty (the
     next batch starts another): a job never waits for a batch, so the pool's bound
-    cannot leave an upload's queue behind idle jobs of other uploads.
+    cannot leave an upload's queue behind idle jobs of other uploads.  The loop hears of
+    progress only while it waits for some (:func:`_progress`): a wake-up per batch would
+    cost the loop and the worker a thread switch each.
     """
 
     def __init__(self, step: Callable[[list[bytes]], None]):
         self.step = step
         self.loop = asyncio.get_running_loop()
-        self.backlog = 0  # bytes given and not yet reported processed (the loop's view)
+        self.backlog = 0  # bytes given and not yet processed
         self.error: BaseException | None = None
-        self.waiter: asyncio.Future[None] | None = None
+        self.waiter: asyncio.Future[None] | None = None  # the loop waits for progress
         self._batches: deque[tuple[list[bytes], int]] = deque()
         self._running = False  # a drain job is queued or running
         self._idle = threading.Condition()
 
     def put(self, batch: list[bytes], size: int) -> None:
         """Queue a batch (taken when the previous ones are done)."""
-        self.backlog += size
         with self._idle:
+            self.backlog += size
             self._batches.append((batch, size))
             if self._running:
                 return
@@ -292,22 +294,14 @@ class _Pipeline:
                     self.step(batch)
                 except BaseException as exc:  # reported by join() and close()
                     self.error = exc
-            try:
-                self.loop.call_soon_threadsafe(self._processed, size)
-            except RuntimeError:  # the loop is closed (shutting down): keep draining,
-                pass  # so that join() in the final worker call still returns
-
-    def _processed(self, size: int) -> None:
-        self.backlog -= size
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-    async def progress(self, pipes: list[_Pipeline]) -> None:
-        """Wait until any of ``pipes`` has processed a batch."""
-        waiter = self.loop.create_future()
-        for pipe in pipes:
-            pipe.waiter = waiter
-        await waiter
+            with self._idle:
+                self.backlog -= size
+                waiter, self.waiter = self.waiter, None
+            if waiter is not None:
+                try:
+                    self.loop.call_soon_threadsafe(_wake, waiter)
+                except RuntimeError:  # the loop is closed (shutting down): keep draining,
+                    pass  # so that join() in the final worker call still returns
 
     def join(self) -> None:
         """From a worker thread: wait until every batch given is processed (and re-raise
@@ -321,8 +315,26 @@ class _Pipeline:
     async def close(self) -> None:
         """From the loop: wait until the queued batches are processed (errors dropped:
         the upload is failing already)."""
-        while self.backlog > 0:
-            await self.progress([self])
+        await _progress([self], 1)
+
+
+async def _progress(pipes: list[_Pipeline], limit: int) -> None:
+    """From the loop: wait until every pipeline's backlog is below ``limit`` bytes, woken
+    as they process batches."""
+    loop = asyncio.get_running_loop()
+    while max(pipe.backlog for pipe in pipes) >= limit:
+        waiter = loop.create_future()
+        for pipe in pipes:
+            with pipe._idle:
+                pipe.waiter = waiter
+        if max(pipe.backlog for pipe in pipes) < limit:  # before they saw the waiter
+            return
+        await waiter
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def checksum_headers(checksum: str | None) -> list[tuple[str, str]]:
