@@ -1,6 +1,7 @@
 """Walrus vs moto_server, side by side: PUT/GET throughput, listing, and server memory.
 
-Run: ``.venv/bin/python benchmarks/s3_bench.py [--rounds N] [--no-moto-1g]``.
+Run: ``.venv/bin/python benchmarks/s3_bench.py [--rounds N] [--no-moto-1g]
+[--put-vs-md5]``.
 Prints MiB/s (best round) for PutObject/GetObject of 1 MiB and 64 MiB through presigned
 URLs and through boto3 (mean), ``hashlib.md5`` alone over the same 64 MiB (best round,
 measured just before and after Walrus' PUTs) with the PUT/MD5 ratio, the time of a full
@@ -174,6 +175,40 @@ def md5_rate(size: int, rounds: int) -> float:
     return best
 
 
+def put_against_md5(server: Server, rounds: int) -> None:
+    """Print 64 MiB presigned PUTs alternating with ``hashlib.md5`` over the same bytes
+    (best and median of each, and their ratios): the PUT/MD5 figure alone, with the two
+    measured in the same seconds."""
+    import hashlib
+    import http.client
+    import statistics
+    from urllib.parse import urlsplit
+
+    data = os.urandom(64 * MiB)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+    puts, md5s = [], []
+    for i in range(rounds + 1):
+        u = urlsplit(server.client.generate_presigned_url(
+            "put_object", Params={"Bucket": "bench", "Key": f"alt{i}"}, ExpiresIn=3600))
+        t0 = time.perf_counter()
+        conn.request("PUT", f"{u.path}?{u.query}", body=data,
+                     headers={"Content-Length": str(len(data))})
+        resp = conn.getresponse()
+        resp.read()
+        assert resp.status == 200, resp.status
+        if i:  # the first warms the connection up
+            puts.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        hashlib.md5(data).digest()
+        md5s.append((time.perf_counter() - t0) * 1000)
+    conn.close()
+    best = min(md5s) / min(puts)
+    median = statistics.median(md5s) / statistics.median(puts)
+    print(f"64 MiB PUT (ms): best {min(puts):.1f}, median {statistics.median(puts):.1f}; "
+          f"hashlib.md5 alone (ms): best {min(md5s):.1f}, median "
+          f"{statistics.median(md5s):.1f}; PUT / md5: best {best:.0%}, median {median:.0%}")
+
+
 def listing(server: Server, count: int = 10000) -> float:
     """Seconds for a full ListObjectsV2 over ``count`` keys (1000 per page)."""
     s3 = server.client
@@ -281,8 +316,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-moto-1g", action="store_true",
                         help="skip moto's 1 GiB transfer (it holds the object in memory)")
+    parser.add_argument("--put-vs-md5", action="store_true",
+                        help="only Walrus' 64 MiB PUTs alternating with hashlib.md5")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
+    if args.put_vs_md5:
+        server = start_walrus()
+        try:
+            server.client.create_bucket(Bucket="bench")
+            put_against_md5(server, args.rounds)
+        finally:
+            server.stop()
+        print(f"load average (1 min): {load_before:.2f} at the start, "
+              f"{os.getloadavg()[0]:.2f} at the end")
+        return
     results: dict[str, dict[str, float]] = {}
     for start in (start_walrus, start_moto):
         server = start()
