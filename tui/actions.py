@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from textual.app import App
 
 from . import elbv2
+from .cells import as_list
 from .cloud import CloudAPI, ServiceConnectionError, ServiceError
-from .model import as_list, instance_state, instances_of, parse_zones
+from .model import instance_state, instances_of, parse_zones
 from .screens import ConfirmScreen, Field, FormScreen
 from .table import plain
 from .views import LoadBalancersView

@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from . import model
+from . import cells, model
 from .actions import ActionsApp
 from .cloud import CloudAPI
 from .refresh import Refresher, Results
@@ -312,7 +312,7 @@ class EucaApp(ActionsApp):
         view.console = {k: v for k, v in view.console.items() if k in view.raw}
         states = {iid: model.instance_state(i) for iid, i in view.raw.items()}
         for iid, event in model.state_changes(self._instance_states, states):
-            self.log_event(iid, event, model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+            self.log_event(iid, event, cells.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
         self._instance_states = states
         view.show_detail()
 
@@ -333,7 +333,7 @@ class EucaApp(ActionsApp):
         states = {f"{name}/{st.get('InstanceId')}": str(st.get("State"))
                   for name, listed in health.items() if isinstance(listed, list) for st in listed}
         for key, event in model.state_changes(self._health_states, states):
-            self.log_event(key, event, model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+            self.log_event(key, event, cells.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
         self._health_states = states
 
     def refresh_failed(self, message: str) -> None:

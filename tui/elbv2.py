@@ -12,8 +12,8 @@ from typing import Any
 
 from rich.text import Text
 
+from .cells import Cell, Row, as_list, short_time, styled
 from .cloud import CloudAPI, ServiceError
-from .model import Cell, Row, as_list, short_time, styled
 
 API_VERSION = "2015-12-01"
 #: Balancers asked for per refresh: one page (the API's largest), whatever the cloud holds.

@@ -12,7 +12,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowDoesNotExist, RowKey
 
-from .model import Cell, Row
+from .cells import Cell, Row
 
 # Tables with at least this many rows filter after a pause in typing rather than per key.
 DEBOUNCE_ROWS = 500

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
 from textual.widgets import Sparkline, Static
 
-from . import elbv2, model
+from . import cells, elbv2, model
 from .cloud import ServiceError
 from .table import ResourceTable
 
@@ -217,7 +217,7 @@ class EventsView(View):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.rows: list[model.Row] = []
+        self.rows: list[cells.Row] = []
         self.count = 0
         self._flush_pending = False
 
@@ -228,9 +228,9 @@ class EventsView(View):
 
     def add(self, when: str, resource: str, event: str, style: str = "") -> None:
         """Record one event at the end of the log (shown once the current burst is over)."""
-        cells: tuple[model.Cell, ...] = (when, resource, Text(event, style=style))
+        row: tuple[cells.Cell, ...] = (when, resource, Text(event, style=style))
         self.count += 1
-        self.rows.append((f"e{self.count}", cells))
+        self.rows.append((f"e{self.count}", row))
         if not self._flush_pending:
             # A refresh may bring thousands of events (a big launch): show them in one update.
             self._flush_pending = True
@@ -409,15 +409,15 @@ class LoadBalancersView(View):
         groups (only the selected one's health is asked for, so the others show '-')."""
         table = self.query_one("#loadbalancers-table", ResourceTable)
         detail = self.details.get(arn)
-        rows: list[model.Row] = []
-        for key, cells in table.all_rows:
+        rows: list[cells.Row] = []
+        for key, row in table.all_rows:
             if elbv2.is_v2(key):
                 states = [st for listed in (detail or {}).get("health", {}).values()
                           if isinstance(listed, list) for st in listed] if key == arn else None
                 shown = elbv2.healthy_cell(states) if key == arn and detail is not None \
                     else Text("-", style="dim")
-                cells = (*cells[:model.IN_SERVICE], shown, *cells[model.IN_SERVICE + 1:])
-            rows.append((key, cells))
+                row = (*row[:model.IN_SERVICE], shown, *row[model.IN_SERVICE + 1:])
+            rows.append((key, row))
         table.set_rows(rows)
 
     def show_v2(self, arn: str) -> None:
@@ -458,7 +458,7 @@ class LoadBalancersView(View):
         old, new = elbv2.health_states(before), elbv2.health_states(after)
         for key, event in model.state_changes(old, new):
             self.app.log_event(key, event,  # type: ignore[attr-defined]
-                               model.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
+                               cells.STATE_STYLES.get(event.rsplit(" ", 1)[-1].strip("()"), ""))
 
     def fetch_detail(self, arn: str) -> None:
         """Ask for an elbv2 balancer's rules, groups and target health in a worker thread (one
