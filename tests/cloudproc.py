@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,18 @@ def new_cloud(config_text: str = "", database: str | None = None,
     data_dir = Path(tempfile.mkdtemp(prefix="euca-test-"))
     return CloudProcess(data_dir, free_port(), config_text, database or "",
                         https_port=free_port() if https else 0)
+
+
+@contextlib.contextmanager
+def running_cloud(config_text: str = "", database: str | None = None,
+                  https: bool = False) -> Iterator[CloudProcess]:
+    """A started :func:`new_cloud`, stopped and removed when the block ends."""
+    c = new_cloud(config_text, database, https)
+    c.start()
+    try:
+        yield c
+    finally:
+        cleanup(c)
 
 
 def cleanup(cloud: CloudProcess) -> None:

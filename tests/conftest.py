@@ -10,7 +10,7 @@ import pytest
 
 sys.path.append(os.path.dirname(__file__))  # cloudproc; after the repo root
 
-from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url  # noqa: E402
+from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url, running_cloud  # noqa: E402
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("CI_PG_DSN") else [])
 
@@ -24,10 +24,8 @@ def database(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="module")
 def cloud(database: str) -> Iterator[CloudProcess]:
     """A default cloud (one zone of 4 virtual nodes) for a test module."""
-    c = new_cloud(database=postgres_url() if database == "postgresql" else None)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(database=postgres_url() if database == "postgresql" else None) as c:
+        yield c
 
 
 @pytest.fixture

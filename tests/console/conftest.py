@@ -10,13 +10,11 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))  # consolehelp
 
-from cloudproc import CloudProcess, cleanup, new_cloud  # noqa: E402
+from cloudproc import CloudProcess, running_cloud  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tls_cloud() -> Iterator[CloudProcess]:
     """A cloud with an HTTPS endpoint on a free port."""
-    c = new_cloud(https=True)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(https=True) as c:
+        yield c

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 from consolehelp import Browser
 
 CONFIG = '[cloud]\ntrusted_proxies = ["127.0.0.1/32"]\nconsole_session_seconds = 1.0\n'
@@ -17,10 +17,8 @@ CONFIG = '[cloud]\ntrusted_proxies = ["127.0.0.1/32"]\nconsole_session_seconds =
 @pytest.fixture(scope="module")
 def short_cloud() -> Iterator[CloudProcess]:
     """A cloud whose console log-ins last one second, behind a trusted local proxy."""
-    c = new_cloud(CONFIG, https=True)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(CONFIG, https=True) as c:
+        yield c
 
 
 def test_session_expires(short_cloud: CloudProcess) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 
 from euca2ools.bundle.manifest import Manifest
 
@@ -28,10 +28,8 @@ IMAGE_SIZE = 25 * 1024 * 1024 + 4321
 @pytest.fixture(scope="module")
 def bcloud() -> Iterator[CloudProcess]:
     """A cloud of our own (its data dir holds the cloud key for unbundling)."""
-    c = new_cloud()
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud() as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

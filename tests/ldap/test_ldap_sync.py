@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "console"))
 
-from cloudproc import CloudProcess, cleanup, free_port, new_cloud  # noqa: E402
+from cloudproc import CloudProcess, free_port, running_cloud  # noqa: E402
 from consolehelp import Browser  # noqa: E402
 
 SLAPD = shutil.which("slapd") or ("/usr/sbin/slapd" if os.path.exists("/usr/sbin/slapd")
@@ -131,10 +131,8 @@ def lic(url: str, clean: bool = True) -> str:
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[CloudProcess]:
     """A cloud with HTTPS (for the console log-in)."""
-    c = new_cloud(https=True)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(https=True) as c:
+        yield c
 
 
 def call(cloud: CloudProcess, action: str, params: dict[str, str]) -> str:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 from sc_helpers import TWO_ZONES, euca, new_account, run_one, wait_snapshot, wait_volume
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -15,10 +15,8 @@ TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[CloudProcess]:
     """Two zones (file backend, virtual nodes)."""
-    c = new_cloud(TWO_ZONES)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(TWO_ZONES) as c:
+        yield c
 
 
 def test_volume_commands(cloud: CloudProcess) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 from sc_helpers import (
     TWO_ZONES,
     backing_file,
@@ -31,10 +31,8 @@ def _walrus_files(cloud: CloudProcess) -> set[str]:
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[CloudProcess]:
     """Two zones (file backend, virtual nodes)."""
-    c = new_cloud(TWO_ZONES)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(TWO_ZONES) as c:
+        yield c
 
 
 def test_volume_snapshot_volume_in_another_zone(cloud: CloudProcess) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 from helpers import error_code, new_account, wait_state
 
 CONFIG = """
@@ -34,10 +34,8 @@ BATCH = 80  # 400 instances, half of them terminated
 @pytest.fixture(scope="module")
 def big() -> Iterator[CloudProcess]:
     """A cloud that starts instances at once."""
-    c = new_cloud(CONFIG)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(CONFIG) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

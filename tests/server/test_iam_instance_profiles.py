@@ -24,12 +24,10 @@ EC2_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 @pytest.fixture(scope="module")
 def md_cloud() -> Any:
     """A cloud with a known metadata secret."""
-    from cloudproc import cleanup, new_cloud
+    from cloudproc import running_cloud
 
-    c = new_cloud(f'[cloud]\nmetadata_secret = "{SECRET}"\n')
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(f'[cloud]\nmetadata_secret = "{SECRET}"\n') as c:
+        yield c
 
 
 def _get(cloud: Any, path: str, iid: str) -> requests.Response:

@@ -79,12 +79,10 @@ def _code(resp: requests.Response) -> str:
 
 @pytest.fixture
 def fast_cloud() -> Any:
-    from cloudproc import cleanup, new_cloud
+    from cloudproc import running_cloud
 
-    c = new_cloud(f"[cloud]\nclock_speed = {SPEED}\n")
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(f"[cloud]\nclock_speed = {SPEED}\n") as c:
+        yield c
 
 
 def test_session_expires_with_expired_token(fast_cloud: Any) -> None:

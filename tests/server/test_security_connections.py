@@ -40,12 +40,10 @@ def _closed_within(sock: socket.socket, seconds: float) -> bool:
 @pytest.fixture(scope="module")
 def short(tmp_path_factory: Any) -> Any:
     """A cloud whose header timeout is one second."""
-    from cloudproc import cleanup, new_cloud
+    from cloudproc import running_cloud
 
-    c = new_cloud("[cloud]\nheader_timeout_seconds = 1.0\n")
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud("[cloud]\nheader_timeout_seconds = 1.0\n") as c:
+        yield c
 
 
 @pytest.mark.parametrize("partial", [

@@ -38,12 +38,10 @@ public_ips = ["203.0.113.10-203.0.113.40"]
 @pytest.fixture(scope="module")
 def cloud2(database):
     """A two-zone cloud."""
-    from cloudproc import cleanup, new_cloud, postgres_url
+    from cloudproc import postgres_url, running_cloud
 
-    c = new_cloud(TWO_ZONES, database=postgres_url() if database == "postgresql" else None)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(TWO_ZONES, database=postgres_url() if database == "postgresql" else None) as c:
+        yield c
 
 
 def test_zones_and_capacity(cloud2) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(__file__)))
 
-from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url  # noqa: E402
+from cloudproc import CloudProcess, postgres_url, running_cloud  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +21,8 @@ def s3cloud() -> Iterator[CloudProcess]:
 
     With ``CI_PG_DSN`` set, its metadata lives in a fresh PostgreSQL database.
     """
-    c = new_cloud(database=postgres_url())
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(database=postgres_url()) as c:
+        yield c
 
 
 def make_s3(cloud: CloudProcess, key: str | None = None, secret: str | None = None,

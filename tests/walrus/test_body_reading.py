@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
 
 MiB = 1024 * 1024
 
@@ -185,10 +185,8 @@ def test_expect_100_continue(s3: Any, bucket: str, s3cloud: CloudProcess) -> Non
 
 @pytest.fixture(scope="module")
 def tls_cloud() -> Iterator[CloudProcess]:
-    c = new_cloud(https=True)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(https=True) as c:
+        yield c
 
 
 def test_large_bodies_and_their_gets_over_https(tls_cloud: CloudProcess) -> None:
