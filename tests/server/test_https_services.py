@@ -1,0 +1,455 @@
+"""Every service over the HTTPS endpoint, with the real clients verifying the cloud's CA:
+boto3 (S3 objects of every size and shape, EC2, IAM, STS, CloudWatch, Auto Scaling, ELB),
+awscli and the euca2ools commands as subprocesses, and the connection handling beneath
+them (keep-alive, pipelining, HTTP/1.0, clients that leave in the middle of a body)."""
+
+from __future__ import annotations
+
+import base64
+import configparser
+import hashlib
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from botocore.config import Config
+from cloudproc import CloudProcess, cleanup, new_cloud, postgres_url
+from helpers import wait_state
+
+BIN = Path(sys.executable).parent
+MiB = 1024 * 1024
+S3_PATH = "/services/objectstorage"
+BUCKET = "tls-objects"
+#: Object sizes around the server's read and send boundaries (1 MiB pieces, 64 KiB TLS
+#: writes) and one large enough to need many TLS records and flow control.
+SMALL, ODD, LARGE = 1234, MiB + 1, 20 * MiB
+
+
+@pytest.fixture(scope="module")
+def tls(database: str) -> Iterator[CloudProcess]:
+    """A cloud serving HTTPS beside HTTP, for this module."""
+    c = new_cloud(database=postgres_url() if database == "postgresql" else None, https=True)
+    c.start()
+    yield c
+    cleanup(c)
+
+
+def ini_urls(cloud: CloudProcess) -> dict[str, str]:
+    """The ``NAME-url`` lines of the cloud's euca2ools.ini (they name HTTPS)."""
+    cp = configparser.ConfigParser()
+    cp.read(cloud.ini)
+    region = next(s for s in cp.sections() if s.startswith("region "))
+    return {k[:-4]: v for k, v in cp[region].items() if k.endswith("-url")}
+
+
+def tls_client(cloud: CloudProcess, service: str, **config: Any) -> Any:
+    """A boto3 client at the service's HTTPS URL from euca2ools.ini, verifying the CA."""
+    creds = cloud.credentials()
+    url = ini_urls(cloud)[service]
+    assert url.startswith(cloud.https_url), url
+    name = {"monitoring": "cloudwatch", "elasticloadbalancing": "elb"}.get(service, service)
+    if name == "s3":
+        config.setdefault("s3", {"addressing_style": "path"})
+    return boto3.client(name, endpoint_url=url, region_name="us-east-1", verify=str(cloud.ca),
+                        aws_access_key_id=creds["key"], aws_secret_access_key=creds["secret"],
+                        config=Config(retries={"max_attempts": 1}, **config))
+
+
+@pytest.fixture(scope="module")
+def s3(tls: CloudProcess) -> Any:
+    """The admin's S3 client over HTTPS, with one bucket of objects of the test sizes."""
+    client = tls_client(tls, "s3")
+    client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+@pytest.fixture(scope="module")
+def blobs(s3: Any) -> dict[str, bytes]:
+    """Objects of the test sizes, put over HTTPS (key -> bytes)."""
+    made = {}
+    for size in (SMALL, ODD, LARGE):
+        data = os.urandom(size)
+        key = f"obj-{size}"
+        put = s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        assert put["ETag"] == f'"{hashlib.md5(data).hexdigest()}"'
+        made[key] = data
+    return made
+
+
+# -- S3 ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [SMALL, ODD, LARGE])
+def test_s3_get_and_head(s3: Any, blobs: dict[str, bytes], size: int) -> None:
+    """GET returns the very bytes PUT (the zero-copy path must not bypass TLS); HEAD the
+    length and ETag with no body."""
+    key = f"obj-{size}"
+    got = s3.get_object(Bucket=BUCKET, Key=key)
+    assert got["ContentLength"] == size
+    assert got["Body"].read() == blobs[key]
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    assert head["ContentLength"] == size
+    assert head["ETag"] == f'"{hashlib.md5(blobs[key]).hexdigest()}"'
+
+
+@pytest.mark.parametrize("rng", ["bytes=0-0", "bytes=100-1048676", "bytes=-1000",
+                                 "bytes=10485760-"])
+def test_s3_range_gets(s3: Any, blobs: dict[str, bytes], rng: str) -> None:
+    """Range GETs of the large object answer 206 with exactly the slice."""
+    data = blobs[f"obj-{LARGE}"]
+    spec = rng.split("=", 1)[1]
+    first, _, last = spec.partition("-")
+    if not first:
+        want = data[-int(last):]
+    else:
+        want = data[int(first):int(last) + 1] if last else data[int(first):]
+    got = s3.get_object(Bucket=BUCKET, Key=f"obj-{LARGE}", Range=rng)
+    assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+    assert got["Body"].read() == want
+
+
+def test_s3_multipart_and_part_number(tls: CloudProcess, s3: Any) -> None:
+    """A multipart upload over HTTPS; CompleteMultipartUpload's Location names https; GET
+    by PartNumber returns each part."""
+    parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), os.urandom(123_457)]
+    up = s3.create_multipart_upload(Bucket=BUCKET, Key="mp")
+    done = []
+    for n, data in enumerate(parts, 1):
+        r = s3.upload_part(Bucket=BUCKET, Key="mp", UploadId=up["UploadId"], PartNumber=n,
+                           Body=data)
+        done.append({"PartNumber": n, "ETag": r["ETag"]})
+    out = s3.complete_multipart_upload(Bucket=BUCKET, Key="mp", UploadId=up["UploadId"],
+                                       MultipartUpload={"Parts": done})
+    assert out["Location"].startswith(tls.https_url + S3_PATH + "/"), out["Location"]
+    assert s3.get_object(Bucket=BUCKET, Key="mp")["Body"].read() == b"".join(parts)
+    for n, data in enumerate(parts, 1):
+        got = s3.get_object(Bucket=BUCKET, Key="mp", PartNumber=n)
+        assert got["ResponseMetadata"]["HTTPStatusCode"] == 206
+        assert got["Body"].read() == data
+
+
+def test_s3_copy_object(s3: Any, blobs: dict[str, bytes]) -> None:
+    """CopyObject of the large object, then a GET of the copy."""
+    s3.copy_object(Bucket=BUCKET, Key="copy", CopySource={"Bucket": BUCKET,
+                                                          "Key": f"obj-{LARGE}"})
+    assert s3.get_object(Bucket=BUCKET, Key="copy")["Body"].read() == blobs[f"obj-{LARGE}"]
+
+
+def test_s3_presigned_urls(tls: CloudProcess, s3: Any) -> None:
+    """Presigned PUT and GET URLs name https and work with requests."""
+    data = os.urandom(2 * MiB + 3)
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "pre"})
+    assert put_url.startswith("https://")
+    r = requests.put(put_url, data=data, verify=str(tls.ca), timeout=60)
+    assert r.status_code == 200, r.text
+    get_url = s3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": "pre"})
+    r = requests.get(get_url, verify=str(tls.ca), timeout=60)
+    assert r.status_code == 200 and r.content == data
+
+
+def test_s3_post_form_upload(tls: CloudProcess, s3: Any) -> None:
+    """A browser-style POST (presigned post) over HTTPS: the 201 answer's Location names
+    https, and a success_action_redirect is followed to the form's target."""
+    data = os.urandom(300_000)
+    post = s3.generate_presigned_post(BUCKET, "posted", Fields={"success_action_status": "201"},
+                                      Conditions=[{"success_action_status": "201"}])
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("f", data)},
+                      verify=str(tls.ca), timeout=60)
+    assert r.status_code == 201, r.text
+    location = r.headers["location"]
+    assert location.startswith(tls.https_url + S3_PATH + f"/{BUCKET}/posted"), location
+    assert f"<Location>{location}</Location>" in r.text
+    assert s3.get_object(Bucket=BUCKET, Key="posted")["Body"].read() == data
+    post = s3.generate_presigned_post(BUCKET, "posted-2")
+    r = requests.post(post["url"], data=post["fields"], files={"file": ("f", b"x")},
+                      verify=str(tls.ca), timeout=60)
+    assert r.status_code == 204 and r.headers["location"].startswith("https://")
+
+
+def test_s3_list_objects_v2_paging(s3: Any) -> None:
+    """ListObjectsV2 pages with continuation tokens over one client."""
+    bucket = "tls-list"
+    s3.create_bucket(Bucket=bucket)
+    keys = sorted(f"k/{n:03d}" for n in range(25))
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={
+        "PageSize": 7})
+    listed = [o["Key"] for page in pages for o in page.get("Contents", [])]
+    assert listed == keys
+
+
+def test_s3_versioned_gets(s3: Any) -> None:
+    """GET by VersionId returns each version's bytes."""
+    bucket = "tls-versions"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    versions = []
+    for n in range(3):
+        data = os.urandom(MiB + n)
+        versions.append((s3.put_object(Bucket=bucket, Key="v", Body=data)["VersionId"], data))
+    for version_id, data in versions:
+        got = s3.get_object(Bucket=bucket, Key="v", VersionId=version_id)
+        assert got["Body"].read() == data and got["VersionId"] == version_id
+
+
+def test_s3_sse_c_get(s3: Any) -> None:
+    """An SSE-C object (decrypted on the way out, so never sendfile'd) whole and ranged."""
+    key = os.urandom(32)
+    ssec = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": base64.b64encode(key).decode(),
+            "SSECustomerKeyMD5": base64.b64encode(hashlib.md5(key).digest()).decode()}
+    data = os.urandom(3 * MiB + 5)
+    s3.put_object(Bucket=BUCKET, Key="ssec", Body=data, **ssec)
+    assert s3.get_object(Bucket=BUCKET, Key="ssec", **ssec)["Body"].read() == data
+    part = s3.get_object(Bucket=BUCKET, Key="ssec", Range="bytes=1000000-2100000", **ssec)
+    assert part["Body"].read() == data[1000000:2100001]
+
+
+# -- raw connections -------------------------------------------------------------------------
+def _tls_socket(cloud: CloudProcess) -> ssl.SSLSocket:
+    ctx = ssl.create_default_context(cafile=str(cloud.ca))
+    raw = socket.create_connection(("127.0.0.1", cloud.https_port), timeout=30)
+    return ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+
+
+def _public_object(s3: Any, key: str, data: bytes) -> str:
+    """Put ``data`` as a public-read object; its path (for unsigned raw requests)."""
+    s3.put_object(Bucket=BUCKET, Key=key, Body=data, ACL="public-read")
+    return f"{S3_PATH}/{BUCKET}/{key}"
+
+
+def _read_response(f: Any) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.x response (Content-Length framed) from a socket file."""
+    status = int(f.readline().split()[1])
+    headers = {}
+    while (line := f.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status, headers, f.read(int(headers.get("content-length", "0")))
+
+
+def test_aborted_downloads_leave_the_server_well(tls: CloudProcess, s3: Any,
+                                                 blobs: dict[str, bytes]) -> None:
+    """Clients that close (or reset) the TLS connection in the middle of a 20 MiB body do
+    not break the server: the next requests are answered in full."""
+    path = _public_object(s3, "public-large", blobs[f"obj-{LARGE}"])
+    for n in range(6):
+        sock = _tls_socket(tls)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        got = sock.recv(65536)
+        assert got.startswith(b"HTTP/1.1 200")
+        if n % 2:  # a reset (RST) rather than close_notify and FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00"
+                            b"\x00\x00")
+        sock.close()
+    url = tls.https_url + path
+    r = requests.get(url, verify=str(tls.ca), timeout=60)
+    assert r.status_code == 200 and r.content == blobs[f"obj-{LARGE}"]
+    assert s3.head_object(Bucket=BUCKET, Key=f"obj-{SMALL}")["ContentLength"] == SMALL
+
+
+def test_keep_alive_session(tls: CloudProcess, s3: Any, blobs: dict[str, bytes]) -> None:
+    """Many requests on one TLS connection (requests.Session): the connection is reused,
+    and a large upload followed by GETs on it returns the right bytes."""
+    small = _public_object(s3, "public-small", blobs[f"obj-{SMALL}"])
+    odd = _public_object(s3, "public-odd", blobs[f"obj-{ODD}"])
+    ca = str(tls.ca)  # per request: a session's own verify loses to REQUESTS_CA_BUNDLE
+    with requests.Session() as session:
+        peers = set()
+        for n in range(40):
+            path, key = (small, f"obj-{SMALL}") if n % 2 else (odd, f"obj-{ODD}")
+            r = session.get(tls.https_url + path, timeout=60, stream=True, verify=ca)
+            peers.add(r.raw.connection.sock.getsockname())
+            assert r.content == blobs[key]
+        assert len(peers) == 1  # one connection throughout
+        # A large signed upload on the session's connection, then GETs on it.
+        data = os.urandom(8 * MiB + 7)
+        url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "kal"})
+        r = session.put(url, data=data, timeout=120, verify=ca)
+        assert r.status_code == 200, r.text
+        s3.put_object_acl(Bucket=BUCKET, Key="kal", ACL="public-read")
+        for _ in range(3):
+            r = session.get(f"{tls.https_url}{S3_PATH}/{BUCKET}/kal", timeout=60, verify=ca)
+            assert r.content == data
+            r = session.get(tls.https_url + small, timeout=60, verify=ca)
+            assert r.content == blobs[f"obj-{SMALL}"]
+
+
+def test_pipelined_requests(tls: CloudProcess, s3: Any, blobs: dict[str, bytes]) -> None:
+    """Requests pipelined on one TLS connection are answered in order, whole."""
+    small = _public_object(s3, "public-small", blobs[f"obj-{SMALL}"])
+    odd = _public_object(s3, "public-odd", blobs[f"obj-{ODD}"])
+    order = [small, odd, small, odd, small]
+    with _tls_socket(tls) as sock:
+        sock.sendall(b"".join(f"GET {p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode()
+                              for p in order))
+        f = sock.makefile("rb")
+        for path in order:
+            status, _, body = _read_response(f)
+            want = blobs[f"obj-{SMALL}"] if path == small else blobs[f"obj-{ODD}"]
+            assert status == 200 and body == want
+
+
+def test_http_10_client(tls: CloudProcess, s3: Any, blobs: dict[str, bytes]) -> None:
+    """An HTTP/1.0 client gets the body and the server closes the connection after it."""
+    path = _public_object(s3, "public-odd", blobs[f"obj-{ODD}"])
+    with _tls_socket(tls) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\n\r\n".encode())
+        chunks = []
+        while chunk := sock.recv(1 << 20):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") or head.startswith(b"HTTP/1.0 200")
+    assert body == blobs[f"obj-{ODD}"]
+
+
+def test_malformed_request_over_tls(tls: CloudProcess) -> None:
+    """Garbage after the handshake is a 400, not a dead server."""
+    with _tls_socket(tls) as sock:
+        sock.sendall(b"NOT HTTP\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+    r = requests.get(tls.https_url + "/console/", verify=str(tls.ca), timeout=30)
+    assert r.status_code == 200
+
+
+# -- the query services -----------------------------------------------------------------------
+def test_ec2_over_https(tls: CloudProcess) -> None:
+    """EC2 describe calls, run and terminate on the virtual nodes over HTTPS."""
+    ec2 = tls_client(tls, "ec2")
+    assert ec2.describe_availability_zones()["AvailabilityZones"]
+    assert ec2.describe_regions()["Regions"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    ec2.describe_security_groups()
+    ec2.describe_key_pairs()
+    out = ec2.run_instances(ImageId=image, MinCount=2, MaxCount=2, InstanceType="m1.small")
+    ids = [i["InstanceId"] for i in out["Instances"]]
+    wait_state(ec2, ids, "running", timeout=60)
+    ec2.terminate_instances(InstanceIds=ids)
+    wait_state(ec2, ids, "terminated", timeout=60)
+
+
+def test_iam_and_sts_over_https(tls: CloudProcess) -> None:
+    """IAM calls, GetCallerIdentity, and AssumeRole whose credentials then work over
+    HTTPS."""
+    iam, sts = tls_client(tls, "iam"), tls_client(tls, "sts")
+    assert any(u["UserName"] == "admin" for u in iam.list_users()["Users"])
+    me = sts.get_caller_identity()
+    account = tls.credentials()["account"]
+    assert me["Account"] == account
+    name = "tls-" + uuid.uuid4().hex[:6]
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "sts:AssumeRole"}]})
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
+    iam.put_role_policy(RoleName=name, PolicyName="all", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*",
+                                                "Resource": "*"}]}))
+    creds = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="tls-session")["Credentials"]
+    assumed = boto3.client("sts", endpoint_url=ini_urls(tls)["sts"], region_name="us-east-1",
+                           verify=str(tls.ca), aws_access_key_id=creds["AccessKeyId"],
+                           aws_secret_access_key=creds["SecretAccessKey"],
+                           aws_session_token=creds["SessionToken"])
+    assert ":assumed-role/" in assumed.get_caller_identity()["Arn"]
+
+
+def test_cloudwatch_autoscaling_elb_over_https(tls: CloudProcess) -> None:
+    """CloudWatch, Auto Scaling and ELB answer over HTTPS."""
+    cw = tls_client(tls, "monitoring")
+    cw.put_metric_data(Namespace="TLS/Test", MetricData=[{"MetricName": "m", "Value": 1.0}])
+    assert any(m["MetricName"] == "m"
+               for m in cw.list_metrics(Namespace="TLS/Test")["Metrics"])
+    cw.describe_alarms()
+    asg = tls_client(tls, "autoscaling")
+    asg.describe_auto_scaling_groups()
+    asg.describe_launch_configurations()
+    elb = tls_client(tls, "elasticloadbalancing")
+    assert elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
+
+
+# -- awscli ---------------------------------------------------------------------------------
+def aws(cloud: CloudProcess, service_path: str, *args: str, cwd: Path | None = None) -> str:
+    """``aws --endpoint-url https://... --ca-bundle CA ARGS``; its stdout."""
+    creds = cloud.credentials()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "REQUESTS_CA"))}
+    env.update(AWS_ACCESS_KEY_ID=creds["key"], AWS_SECRET_ACCESS_KEY=creds["secret"],
+               AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", HOME=str(cloud.data_dir))
+    proc = subprocess.run([str(BIN / "aws"), "--endpoint-url", cloud.https_url + service_path,
+                           "--ca-bundle", str(cloud.ca), "--output", "json", *args],
+                          capture_output=True, text=True, env=env, timeout=300, cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_awscli_s3_cp_sync_and_ec2(tls: CloudProcess, s3: Any, tmp_path: Path) -> None:
+    """aws s3 cp up and down (a multipart-sized file too), s3 sync, ec2
+    describe-instances."""
+    src = tmp_path / "src"
+    src.mkdir()
+    files = {"a.bin": os.urandom(SMALL), "b.bin": os.urandom(9 * MiB + 1),
+             "sub/c.bin": os.urandom(ODD)}
+    for name, data in files.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_bytes(data)
+    aws(tls, S3_PATH, "s3", "cp", str(src / "b.bin"), f"s3://{BUCKET}/cli/b.bin")
+    aws(tls, S3_PATH, "s3", "cp", f"s3://{BUCKET}/cli/b.bin", str(tmp_path / "b.down"))
+    assert (tmp_path / "b.down").read_bytes() == files["b.bin"]
+    aws(tls, S3_PATH, "s3", "sync", str(src), f"s3://{BUCKET}/synced")
+    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="synced/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(f"synced/{n}" for n in files)
+    back = tmp_path / "back"
+    aws(tls, S3_PATH, "s3", "sync", f"s3://{BUCKET}/synced", str(back))
+    for name, data in files.items():
+        assert (back / name).read_bytes() == data
+    out = json.loads(aws(tls, "/services/compute", "ec2", "describe-instances"))
+    assert "Reservations" in out
+
+
+# -- euca2ools ------------------------------------------------------------------------------
+def euca(cloud: CloudProcess, *args: str) -> str:
+    """A euca2ools command with the cloud's euca2ools.ini (https URLs, its CA)."""
+    env = {"PATH": str(BIN) + ":/usr/bin:/bin", "EUCA_CONFIG_PATH": str(cloud.ini),
+           "HOME": str(cloud.data_dir)}
+    proc = subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert proc.returncode == 0, f"{args}: {proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def test_euca2ools_over_https(tls: CloudProcess) -> None:
+    """euca-* describe commands read the ini's https URLs and CA."""
+    assert "euca2ools" in euca(tls, "euca-version").lower()
+    assert "IMAGE" in euca(tls, "euca-describe-images")
+    euca(tls, "euca-describe-instances")
+    assert "REGION" in euca(tls, "euca-describe-regions")
+    assert "admin" in euca(tls, "euare-userlistbypath")
+
+
+def test_euca_bundle_upload_download_over_https(tls: CloudProcess, tmp_path: Path) -> None:
+    """The bundle commands that talk to Walrus: upload a bundle, download and unbundle it,
+    delete it, all over HTTPS."""
+    image = tmp_path / "disk.img"
+    image.write_bytes(os.urandom(3 * MiB + 17))
+    bundle_dir = tmp_path / "bundle"
+    bundle_dir.mkdir()
+    euca(tls, "euca-bundle-image", "-i", str(image), "-r", "x86_64", "-d", str(bundle_dir))
+    manifest = bundle_dir / "disk.img.manifest.xml"
+    out = euca(tls, "euca-upload-bundle", "-b", "tls-images/disk", "-m", str(manifest))
+    assert "Uploaded tls-images/disk/disk.img.manifest.xml" in out
+    down = tmp_path / "down"
+    down.mkdir()
+    euca(tls, "euca-download-bundle", "-b", "tls-images/disk", "-p", "disk.img", "-d",
+         str(down))
+    unbundled = tmp_path / "unbundled"
+    unbundled.mkdir()
+    euca(tls, "euca-unbundle", "-m", str(down / "disk.img.manifest.xml"), "-s", str(down),
+         "-d", str(unbundled), "-k", str(tls.data_dir / "cloud-pk.pem"))
+    assert (unbundled / "disk.img").read_bytes() == image.read_bytes()
+    euca(tls, "euca-delete-bundle", "-b", "tls-images/disk", "-p", "disk.img", "--clear")
