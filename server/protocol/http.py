@@ -38,6 +38,12 @@ class Request:
         client = scope.get("client")
         self.client: str = client[0] if client else ""
 
+    @property
+    def secure(self) -> bool:
+        """True when the request came over TLS (the HTTPS endpoint, or a trusted proxy's
+        ``X-Forwarded-Proto: https``): what ``aws:SecureTransport`` says."""
+        return bool(self.scope.get("scheme") == "https")
+
     def header(self, name: str, default: str = "") -> str:
         """A header by lower-case name (first value)."""
         if self._hmap is None:

@@ -453,3 +453,66 @@ def test_euca_bundle_upload_download_over_https(tls: CloudProcess, tmp_path: Pat
          "-d", str(unbundled), "-k", str(tls.data_dir / "cloud-pk.pem"))
     assert (unbundled / "disk.img").read_bytes() == image.read_bytes()
     euca(tls, "euca-delete-bundle", "-b", "tls-images/disk", "-p", "disk.img", "--clear")
+
+
+# -- aws:SecureTransport ---------------------------------------------------------------------
+def _plain_client(cloud: CloudProcess, service: str, key: str, secret: str) -> Any:
+    """A boto3 client at the plain-HTTP endpoint of the same service."""
+    url = cloud.url + ini_urls(cloud)[service][len(cloud.https_url):]
+    return boto3.client(service, endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id=key, aws_secret_access_key=secret,
+                        config=Config(retries={"max_attempts": 1},
+                                      s3={"addressing_style": "path"}))
+
+
+def test_secure_transport_condition(tls: CloudProcess, s3: Any) -> None:
+    """``aws:SecureTransport`` is true over HTTPS and false over HTTP, for IAM policies
+    (query services and Walrus) and bucket policies alike."""
+    from botocore.exceptions import ClientError
+
+    iam = tls_client(tls, "iam")
+    name = "tls-user-" + uuid.uuid4().hex[:6]
+    iam.create_user(UserName=name)
+    secure = {"Bool": {"aws:SecureTransport": "true"}}
+    iam.put_user_policy(UserName=name, PolicyName="tls-only", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ec2:DescribeAvailabilityZones", "s3:GetObject",
+                                           "s3:ListAllMyBuckets"],
+             "Resource": "*", "Condition": secure}]}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    creds = {"aws_access_key_id": key["AccessKeyId"],
+             "aws_secret_access_key": key["SecretAccessKey"]}
+
+    def over_tls(service: str) -> Any:
+        return boto3.client(service, endpoint_url=ini_urls(tls)[service],
+                            region_name="us-east-1", verify=str(tls.ca),
+                            config=Config(retries={"max_attempts": 1},
+                                          s3={"addressing_style": "path"}), **creds)
+
+    def over_http(service: str) -> Any:
+        return _plain_client(tls, service, key["AccessKeyId"], key["SecretAccessKey"])
+
+    assert over_tls("ec2").describe_availability_zones()["AvailabilityZones"]
+    with pytest.raises(ClientError) as exc:
+        over_http("ec2").describe_availability_zones()
+    assert exc.value.response["Error"]["Code"] == "UnauthorizedOperation"
+    over_tls("s3").list_buckets()
+    with pytest.raises(ClientError) as exc:
+        over_http("s3").list_buckets()
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+
+    # The usual bucket policy: refuse everything that does not come over TLS.
+    bucket = "tls-only-" + uuid.uuid4().hex[:6]
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"secret")
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}))
+    assert over_tls("s3").get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"secret"
+    with pytest.raises(ClientError) as exc:
+        over_http("s3").get_object(Bucket=bucket, Key="k")
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    s3.delete_bucket_policy(Bucket=bucket)
