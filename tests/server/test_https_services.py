@@ -326,7 +326,11 @@ def test_ec2_over_https(tls: CloudProcess) -> None:
     """EC2 describe calls, run and terminate on the virtual nodes over HTTPS."""
     ec2 = tls_client(tls, "ec2")
     assert ec2.describe_availability_zones()["AvailabilityZones"]
-    assert ec2.describe_regions()["Regions"]
+    # The endpoint a caller is told keeps it on HTTPS; plain HTTP callers get HTTP.
+    region = ec2.describe_regions()["Regions"][0]
+    assert region["Endpoint"] == tls.https_url + "/services/compute"
+    assert tls.client("ec2").describe_regions()["Regions"][0]["Endpoint"] == \
+        tls.url + "/services/compute"
     image = ec2.describe_images()["Images"][0]["ImageId"]
     ec2.describe_security_groups()
     ec2.describe_key_pairs()
@@ -429,7 +433,12 @@ def test_euca2ools_over_https(tls: CloudProcess) -> None:
     assert "euca2ools" in euca(tls, "euca-version").lower()
     assert "IMAGE" in euca(tls, "euca-describe-images")
     euca(tls, "euca-describe-instances")
-    assert "REGION" in euca(tls, "euca-describe-regions")
+    # The endpoints the cloud tells an HTTPS caller about are HTTPS ones.
+    assert f"REGION\tlocalhost\t{tls.https_url}/services/compute" in \
+        euca(tls, "euca-describe-regions")
+    services = euca(tls, "euserv-describe-services", "--all", "--expert")
+    assert f"{tls.https_url}/services/objectstorage" in services
+    assert "http://" not in services
     assert "admin" in euca(tls, "euare-userlistbypath")
 
 
