@@ -53,6 +53,8 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from server.protocol.http import ClientGone
+
 EXTENSION = "http.response.zerocopysend"
 #: One ``sendfile`` call moves at most this much (the kernel caps it near 2 GiB anyway).
 MAX_CALL = 64 * 1024 * 1024
@@ -119,10 +121,12 @@ async def _sendfile(cycle: Any, sock_fd: int, file_fd: int, offset: int, count: 
         count -= sent
 
 
-async def _fallback(file: Any, offset: int, count: int, more_body: bool, send: Any) -> None:
-    """Read the range and send it as ordinary body messages."""
+async def _fallback(cycle: Any, file: Any, offset: int, count: int, more_body: bool,
+                    send: Any) -> None:
+    """Read the range and send it as ordinary body messages (until the client leaves:
+    uvicorn drops what is sent after that, so reading on would be for nothing)."""
     loop = asyncio.get_running_loop()
-    while count > 0:
+    while count > 0 and not cycle.disconnected:
         data = await loop.run_in_executor(None, os.pread, file.fileno(),
                                           min(count, FALLBACK_CHUNK), offset)
         if not data:
@@ -153,7 +157,7 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
         # Nothing to move, or the socket is not ours alone right now: plain body messages
         # keep uvicorn's framing and ordering intact.
         if count and cycle.scope["method"] != "HEAD":
-            await _fallback(file, offset, count, more_body, send)
+            await _fallback(cycle, file, offset, count, more_body, send)
         elif not more_body:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
@@ -415,6 +419,11 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         async def send(message: Any) -> None:
             if message["type"] == EXTENSION:
                 await zerocopy_send(cycle, message, plain_send)
+            elif cycle.disconnected and message["type"] == "http.response.body" \
+                    and message.get("more_body", False):
+                # The app streams a body nobody reads any more: stop it (the final empty
+                # message still goes through uvicorn, which finishes the cycle).
+                raise ClientGone("client went away")
             else:
                 await plain_send(message)
 

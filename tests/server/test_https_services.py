@@ -635,3 +635,47 @@ def test_concurrent_large_gets(tls: CloudProcess, s3: Any, blobs: dict[str, byte
     with ThreadPoolExecutor(4) as pool:
         digests = list(pool.map(fetch, range(6)))
     assert set(digests) == {hashlib.md5(blobs[f"obj-{LARGE}"]).hexdigest()}
+
+
+def _read_bytes(pid: int) -> int:
+    """Bytes process ``pid`` has read so far (``rchar``: files and sockets alike)."""
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise AssertionError("no rchar")
+
+
+@pytest.mark.parametrize("secure", [True, False], ids=["https", "http"])
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "sse"])
+def test_aborted_downloads_stop_reading(tls: CloudProcess, s3: Any, encrypted: bool,
+                                        secure: bool) -> None:
+    """A download the client abandons stops being read from disk (and decrypted): over
+    HTTPS every byte goes through the event loop, as do SSE objects over HTTP, and reading
+    on for a client that left would cost the whole object each time."""
+    assert tls.proc is not None
+    size, aborts = 32 * MiB, 4
+    extra: dict[str, str] = {}
+    if encrypted:  # SSE-S3: the object is decrypted as it streams out
+        extra = {"ServerSideEncryption": "AES256"}
+    s3.put_object(Bucket=BUCKET, Key=f"abandoned-{encrypted}", Body=os.urandom(size),
+                  ACL="public-read", **extra)
+    path = f"{S3_PATH}/{BUCKET}/abandoned-{encrypted}"
+    before = _read_bytes(tls.proc.pid)
+    for _ in range(aborts):
+        sock = _tls_socket(tls) if secure else \
+            socket.create_connection(("127.0.0.1", tls.port), timeout=30)
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        sock.close()
+    # Let the server notice and settle: answered requests after the aborts, and reads
+    # that no longer grow.
+    settled, last = 0, -1
+    while settled < 3:
+        assert s3.head_object(Bucket=BUCKET, Key=f"abandoned-{encrypted}")["ContentLength"] \
+            == size
+        now = _read_bytes(tls.proc.pid)
+        settled = settled + 1 if now - last < MiB else 0
+        last = now
+        time.sleep(0.2)
+    # Some read-ahead per download is fine; the whole object each time is not.
+    assert last - before < aborts * size // 2, (last - before) // MiB
