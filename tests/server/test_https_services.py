@@ -34,12 +34,15 @@ BUCKET = "tls-objects"
 #: Object sizes around the server's read and send boundaries (1 MiB pieces, 64 KiB TLS
 #: writes) and one large enough to need many TLS records and flow control.
 SMALL, ODD, LARGE = 1234, MiB + 1, 20 * MiB
+HEADER_TIMEOUT = 3.0
 
 
 @pytest.fixture(scope="module")
 def tls(database: str) -> Iterator[CloudProcess]:
-    """A cloud serving HTTPS beside HTTP, for this module."""
-    c = new_cloud(database=postgres_url() if database == "postgresql" else None, https=True)
+    """A cloud serving HTTPS beside HTTP, for this module (a short header timeout, for
+    the half-open test: every other client sends its headers at once)."""
+    c = new_cloud(f"[cloud]\nheader_timeout_seconds = {HEADER_TIMEOUT}\n",
+                  database=postgres_url() if database == "postgresql" else None, https=True)
     c.start()
     yield c
     cleanup(c)
@@ -319,6 +322,15 @@ def test_malformed_request_over_tls(tls: CloudProcess) -> None:
         assert sock.recv(4096).startswith(b"HTTP/1.1 400")
     r = requests.get(tls.https_url + "/console/", verify=str(tls.ca), timeout=30)
     assert r.status_code == 200
+
+
+def test_half_open_tls_request_is_closed(tls: CloudProcess) -> None:
+    """A TLS client that never completes its headers is closed after the header timeout
+    (the timer starts once the handshake is done)."""
+    with _tls_socket(tls) as sock:
+        sock.sendall(b"GET /services/compute?Action=DescribeRegions HTTP/1.1\r\n")
+        sock.settimeout(HEADER_TIMEOUT * 10)
+        assert sock.recv(4096) == b""  # closed (not a timeout of this read)
 
 
 # -- the query services -----------------------------------------------------------------------
