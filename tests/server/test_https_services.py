@@ -147,6 +147,22 @@ def test_s3_copy_object(s3: Any, blobs: dict[str, bytes]) -> None:
     assert s3.get_object(Bucket=BUCKET, Key="copy")["Body"].read() == blobs[f"obj-{LARGE}"]
 
 
+def test_s3_transfer_manager(s3: Any, tmp_path: Path) -> None:
+    """boto3's transfer manager: a threaded multipart upload and a download in parallel
+    ranged GETs, each thread on its own TLS connection."""
+    from boto3.s3.transfer import TransferConfig
+
+    data = os.urandom(25 * MiB + 99)
+    src, dst = tmp_path / "up.bin", tmp_path / "down.bin"
+    src.write_bytes(data)
+    config = TransferConfig(multipart_threshold=8 * MiB, multipart_chunksize=5 * MiB,
+                            max_concurrency=4)
+    s3.upload_file(str(src), BUCKET, "transfer", Config=config)
+    assert s3.head_object(Bucket=BUCKET, Key="transfer")["ETag"].endswith('-6"')
+    s3.download_file(BUCKET, "transfer", str(dst), Config=config)
+    assert dst.read_bytes() == data
+
+
 def test_s3_presigned_urls(tls: CloudProcess, s3: Any) -> None:
     """Presigned PUT and GET URLs name https and work with requests."""
     data = os.urandom(2 * MiB + 3)
