@@ -707,3 +707,23 @@ def test_aborted_downloads_stop_reading(tls: CloudProcess, s3: Any, encrypted: b
         time.sleep(0.2)
     # Some read-ahead per download is fine; the whole object each time is not.
     assert last - before < aborts * size // 2, (last - before) // MiB
+
+
+def test_euca_bundle_and_upload_register_download(tls: CloudProcess, tmp_path: Path) -> None:
+    """euca-bundle-and-upload-image, euca-register of the uploaded manifest, and
+    euca-download-and-unbundle back to the same bytes, over HTTPS."""
+    image = tmp_path / "tls.img"
+    image.write_bytes(os.urandom(2 * MiB + 5))
+    work = tmp_path / "work"
+    work.mkdir()
+    out = euca(tls, "euca-bundle-and-upload-image", "-i", str(image), "-r", "x86_64", "-b",
+               "tls-bundles", "-d", str(work))
+    assert "tls-bundles/tls.img.manifest.xml" in out
+    registered = euca(tls, "euca-register", "tls-bundles/tls.img.manifest.xml", "-n",
+                      "tls-image").split()[1]
+    assert registered.startswith("emi-")
+    assert registered in euca(tls, "euca-describe-images", registered)
+    down = tmp_path / "down.img"
+    euca(tls, "euca-download-and-unbundle", "-b", "tls-bundles", "-p", "tls.img", "-d",
+         str(down), "-k", str(tls.data_dir / "cloud-pk.pem"))
+    assert down.read_bytes() == image.read_bytes()
