@@ -62,6 +62,9 @@ MAX_CALL = 64 * 1024 * 1024
 WAIT_SLICE_MS = 200
 #: A client that accepts nothing for this long is treated as gone.
 STALL_SECONDS = 120.0
+#: When the server stops, responses still going out get this long to finish; then their
+#: connections are closed (a client that stopped reading would hold the stop forever).
+SHUTDOWN_GRACE = 5.0
 FALLBACK_CHUNK = 1024 * 1024
 #: Most bytes a request line and its headers may take (AWS allows 8 KiB of headers).
 MAX_HEADER_BYTES = 64 * 1024
@@ -133,9 +136,31 @@ async def _fallback(cycle: Any, file: Any, offset: int, count: int, more_body: b
             raise EOFError("file shorter than announced")
         offset += len(data)
         count -= len(data)
-        await send({"type": "http.response.body", "body": data, "more_body": True})
-    if not more_body:
+        try:
+            await _send_body(cycle, {"type": "http.response.body", "body": data,
+                                     "more_body": True}, send)
+        except ClientGone:
+            return
+    if not more_body and not cycle.disconnected:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_body(cycle: Any, message: dict[str, Any], send: Any) -> None:
+    """Send a body message, or raise :class:`ClientGone` when its client has left or has
+    read nothing for :data:`STALL_SECONDS` (uvicorn would wait for it without end, as it
+    does whenever the bytes go through the transport: every response over TLS)."""
+    if cycle.disconnected:
+        if message.get("more_body", False):
+            raise ClientGone("client went away")
+        await send(message)  # the final message: uvicorn finishes the cycle quietly
+        return
+    if cycle.flow.write_paused:
+        try:
+            await asyncio.wait_for(cycle.flow.drain(), STALL_SECONDS)
+        except TimeoutError:
+            cycle.transport.abort()  # close() would wait for the unsent bytes
+            raise ClientGone("client stopped reading") from None
+    await send(message)
 
 
 async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
@@ -269,6 +294,27 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """The server stops: idle connections close now (uvicorn), a response still
+        going out gets until :data:`SHUTDOWN_GRACE` seconds after the stop began to finish,
+        then its connection is closed (uvicorn would wait for it as long as its client
+        cares to read)."""
+        super().shutdown()
+        if self.cycle is not None and not self.cycle.response_complete:
+            # One grace for the whole stop, counted from its first connection: the plain
+            # and HTTPS servers stop one after the other (a deadline long past is an
+            # earlier server's stop on this thread).
+            now = self.loop.time()
+            ends = getattr(_loop_local, "shutdown_ends", None)
+            if ends is None or now > ends + SHUTDOWN_GRACE:
+                ends = _loop_local.shutdown_ends = now + SHUTDOWN_GRACE
+            self.loop.call_at(max(ends, now), self._end_at_shutdown)
+
+    def _end_at_shutdown(self) -> None:
+        if self.cycle is not None and not self.cycle.response_complete:
+            # abort: close() would first wait for the unsent bytes to go out.
+            self.transport.abort()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -419,11 +465,9 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         async def send(message: Any) -> None:
             if message["type"] == EXTENSION:
                 await zerocopy_send(cycle, message, plain_send)
-            elif cycle.disconnected and message["type"] == "http.response.body" \
-                    and message.get("more_body", False):
-                # The app streams a body nobody reads any more: stop it (the final empty
-                # message still goes through uvicorn, which finishes the cycle).
-                raise ClientGone("client went away")
+            elif message["type"] == "http.response.body":
+                # A body nobody reads any more stops the app's stream (ClientGone).
+                await _send_body(cycle, message, plain_send)
             else:
                 await plain_send(message)
 

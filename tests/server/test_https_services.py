@@ -727,3 +727,38 @@ def test_euca_bundle_and_upload_register_download(tls: CloudProcess, tmp_path: P
     euca(tls, "euca-download-and-unbundle", "-b", "tls-bundles", "-p", "tls.img", "-d",
          str(down), "-k", str(tls.data_dir / "cloud-pk.pem"))
     assert down.read_bytes() == image.read_bytes()
+
+
+def test_stop_with_clients_that_stopped_reading() -> None:
+    """A client that stops reading in the middle of a download (over HTTPS, where the
+    bytes wait in the transport, and over HTTP, where they wait for sendfile) does not
+    hold the cloud's stop: after a short grace the connections are cut and the cloud
+    exits 0."""
+    import signal
+
+    cloud = new_cloud(https=True)
+    try:
+        cloud.start()
+        s3 = boto3.client("s3", endpoint_url=cloud.url + S3_PATH, region_name="us-east-1",
+                          aws_access_key_id=cloud.credentials()["key"],
+                          aws_secret_access_key=cloud.credentials()["secret"],
+                          config=Config(s3={"addressing_style": "path"}))
+        s3.create_bucket(Bucket="stalled")
+        s3.put_object(Bucket="stalled", Key="k", Body=os.urandom(LARGE), ACL="public-read")
+        clients = []
+        for secure in (True, False):
+            raw = socket.create_connection(
+                ("127.0.0.1", cloud.https_port if secure else cloud.port), timeout=30)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock = ssl.create_default_context(cafile=str(cloud.ca)).wrap_socket(
+                raw, server_hostname="127.0.0.1") if secure else raw
+            sock.sendall(f"GET {S3_PATH}/stalled/k HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert sock.recv(100).startswith(b"HTTP/1.1 200")
+            clients.append(sock)  # and read no more
+        assert cloud.proc is not None
+        cloud.proc.send_signal(signal.SIGINT)
+        assert cloud.proc.wait(60) == 0
+        for sock in clients:
+            sock.close()
+    finally:
+        cleanup(cloud)
