@@ -762,3 +762,28 @@ def test_stop_with_clients_that_stopped_reading() -> None:
             sock.close()
     finally:
         cleanup(cloud)
+
+
+def test_euca_url_option_over_https(tls: CloudProcess, tmp_path: Path) -> None:
+    """``-U https://...`` with keys on the command line and no configuration: euca2ools
+    does not verify by default (as the originals), and the call goes over TLS; a region
+    section with ``verify-ssl`` and ``ca-bundle`` verifies against the cloud's CA."""
+    creds = tls.credentials()
+    (tmp_path / "empty.ini").write_text("")
+    env = {"PATH": str(BIN) + ":/usr/bin:/bin", "HOME": str(tmp_path),
+           "EUCA_CONFIG_PATH": str(tmp_path / "empty.ini")}
+    proc = subprocess.run([str(BIN / "euca-describe-availability-zones"), "-U",
+                           tls.https_url + "/services/compute", "-I", creds["key"], "-S",
+                           creds["secret"]], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "AVAILABILITYZONE" in proc.stdout
+    ini = tmp_path / "verify.ini"
+    ini.write_text(f"[region tls]\nec2-url = {tls.https_url}/services/compute\n"
+                   f"verify-ssl = true\nca-bundle = {tls.ca}\n\n[user tls-admin]\n"
+                   f"key-id = {creds['key']}\nsecret-key = {creds['secret']}\n")
+    proc = subprocess.run([str(BIN / "euca-describe-availability-zones"), "--region",
+                           "tls-admin@tls"], capture_output=True, text=True,
+                          env=env | {"EUCA_CONFIG_PATH": str(ini)}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "AVAILABILITYZONE" in proc.stdout
