@@ -5,7 +5,7 @@ plus the cost of one console password check (scrypt) and of a console log-in rou
 
 Prints requests/s (median of N rounds, default 5, of 100 requests, measured alternately)
 and their ratio.  Then large GETs: MB/s of a 128 MiB Walrus object read with requests over
-HTTP and HTTPS (best of N), beside the ceiling of TLS itself on this machine: the same
+HTTP and HTTPS (best of N), and PUTs of it (a presigned URL), beside the ceiling of TLS itself on this machine: the same
 bytes written from memory by a bare Python TLS socket (the same OpenSSL, cipher and
 certificate) to a reader like the client's.
 Usage: ``python benchmarks/https_bench.py [--rounds N]``.
@@ -38,6 +38,16 @@ def get_rate(url: str, verify: object) -> float:
             got += len(chunk)
     assert got == OBJECT, got
     return got / (time.perf_counter() - start) / 1e6
+
+
+def put_rate(url: str, data: bytes, verify: object) -> float:
+    """MB/s of one PUT of ``data`` to a presigned ``url``."""
+    import requests
+
+    start = time.perf_counter()
+    r = requests.put(url, data=data, verify=verify, timeout=300)
+    assert r.status_code == 200, r.text
+    return len(data) / (time.perf_counter() - start) / 1e6
 
 
 def bare_tls_rate(cert: str, key: str, ca: str) -> float:
@@ -128,8 +138,14 @@ def main() -> None:
             times.append((time.perf_counter() - start) * 1000)
         s3 = boto3.client("s3", endpoint_url=cloud.url + "/services/objectstorage", **common)
         s3.create_bucket(Bucket="bench")
-        s3.put_object(Bucket="bench", Key="large", Body=os.urandom(OBJECT), ACL="public-read")
+        body = os.urandom(OBJECT)
+        s3.put_object(Bucket="bench", Key="large", Body=body, ACL="public-read")
         path = "/services/objectstorage/bench/large"
+        put_url = s3.generate_presigned_url("put_object", Params={"Bucket": "bench",
+                                                                   "Key": "up"})
+        put_http = max(put_rate(put_url, body, True) for _ in range(args.rounds))
+        put_https = max(put_rate(put_url.replace(cloud.url, cloud.https_url), body,
+                                 str(cloud.ca)) for _ in range(args.rounds))
         get_http = max(get_rate(cloud.url + path, True) for _ in range(args.rounds))
         get_https = max(get_rate(cloud.https_url + path, str(cloud.ca))
                         for _ in range(args.rounds))
@@ -144,6 +160,8 @@ def main() -> None:
           f"{s / h:7.2f}")
     print(f"{'GET 128 MiB object, requests, MB/s':40} {get_http:10.0f} {get_https:10.0f} "
           f"{get_https / get_http:7.2f}")
+    print(f"{'PUT 128 MiB object, requests, MB/s':40} {put_http:10.0f} {put_https:10.0f} "
+          f"{put_https / put_http:7.2f}")
     print(f"{'bare Python TLS socket, MB/s':40} {'':10} {bare:10.0f}")
     print(f"scrypt password check (n=2^14, r=8): {scrypt_ms:.1f} ms")
     print(f"console log-in over HTTPS (POST + page): {statistics.median(times):.1f} ms median")
