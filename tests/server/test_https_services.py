@@ -787,3 +787,25 @@ def test_euca_url_option_over_https(tls: CloudProcess, tmp_path: Path) -> None:
                           env=env | {"EUCA_CONFIG_PATH": str(ini)}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "AVAILABILITYZONE" in proc.stdout
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_public_name_is_in_the_certificate(scheme: str) -> None:
+    """With a ``public_url`` naming the cloud by a host name, euca2ools.ini gives HTTPS
+    URLs at that name, and the generated certificate names it: a client verifies the
+    name it was told."""
+    cloud = new_cloud(https=True)
+    port = cloud.port if scheme == "http" else cloud.https_port
+    cloud.config_text = f'[cloud]\npublic_url = "{scheme}://cloud.example:{port}"\n'
+    try:
+        cloud.start()
+        assert ini_urls(cloud)["ec2"] == \
+            f"https://cloud.example:{cloud.https_port}/services/compute"
+        ctx = ssl.create_default_context(cafile=str(cloud.ca))
+        with socket.create_connection(("127.0.0.1", cloud.https_port), timeout=30) as raw, \
+                ctx.wrap_socket(raw, server_hostname="cloud.example") as sock:
+            sock.sendall(b"GET /console/ HTTP/1.1\r\nHost: cloud.example\r\n"
+                         b"Connection: close\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 ")
+    finally:
+        cleanup(cloud)
