@@ -809,3 +809,42 @@ def test_public_name_is_in_the_certificate(scheme: str) -> None:
             assert sock.recv(100).startswith(b"HTTP/1.1 ")
     finally:
         cleanup(cloud)
+
+
+@pytest.mark.skipif(not Path("/usr/bin/curl").exists(), reason="curl is not installed")
+def test_curl_over_https(tls: CloudProcess, s3: Any, blobs: dict[str, bytes],
+                         tmp_path: Path) -> None:
+    """curl verifying the CA: an upload with ``Expect: 100-continue`` to a presigned URL,
+    downloads on one reused connection, HTTP/1.0, a range, a resumed download, and a
+    rate-limited reader (the server's writes wait for it)."""
+    ca = str(tls.ca)
+
+    def curl(*args: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(["/usr/bin/curl", "-sS", "--fail", "--cacert", ca, *args],
+                              capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    up = tmp_path / "up.bin"
+    up.write_bytes(os.urandom(6 * MiB + 1))
+    url = s3.generate_presigned_url("put_object", Params={"Bucket": BUCKET, "Key": "curled"})
+    curl("-T", str(up), url)
+    s3.put_object_acl(Bucket=BUCKET, Key="curled", ACL="public-read")
+    base = f"{tls.https_url}{S3_PATH}/{BUCKET}"
+    small = _public_object(s3, "public-small", blobs[f"obj-{SMALL}"])
+    # Two URLs, one connection (curl says so on stderr with -v).
+    out = curl("-v", "-o", str(tmp_path / "a"), f"{base}/curled", "-o", str(tmp_path / "b"),
+               tls.https_url + small)
+    assert "Re-using existing connection" in out.stderr
+    assert (tmp_path / "a").read_bytes() == up.read_bytes()
+    assert (tmp_path / "b").read_bytes() == blobs[f"obj-{SMALL}"]
+    curl("--http1.0", "-o", str(tmp_path / "c"), f"{base}/curled")
+    assert (tmp_path / "c").read_bytes() == up.read_bytes()
+    curl("-r", "1000-1048575", "-o", str(tmp_path / "d"), f"{base}/curled")
+    assert (tmp_path / "d").read_bytes() == up.read_bytes()[1000:1048576]
+    partial = tmp_path / "e"
+    partial.write_bytes(up.read_bytes()[:3 * MiB + 5])
+    curl("-C", "-", "-o", str(partial), f"{base}/curled")
+    assert partial.read_bytes() == up.read_bytes()
+    curl("--limit-rate", "4M", "-o", str(tmp_path / "f"), f"{base}/curled")
+    assert (tmp_path / "f").read_bytes() == up.read_bytes()
