@@ -468,6 +468,12 @@ def test_euca2ools_over_https(tls: CloudProcess) -> None:
     assert f"{tls.https_url}/services/objectstorage" in services
     assert "http://" not in services
     assert "admin" in euca(tls, "euare-userlistbypath")
+    # The other services' command families, through the ini's https URLs.
+    assert "eucalyptus" in euca(tls, "euare-accountlist")
+    euca(tls, "euscale-describe-auto-scaling-groups")
+    euca(tls, "euwatch-describe-alarms")
+    euca(tls, "eulb-describe-lbs")
+    assert "AVAILABILITYZONE" in euca(tls, "euca-describe-availability-zones", "verbose")
 
 
 def test_euca_bundle_upload_download_over_https(tls: CloudProcess, tmp_path: Path) -> None:
