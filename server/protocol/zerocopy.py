@@ -265,6 +265,7 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     #: Seconds a client has to send a request line and headers (see the module text).
     header_timeout: float = 30.0
     _header_timer: asyncio.TimerHandle | None = None
+    _lost = False
     _header_bytes = 0
     _oversized = False
 
@@ -293,27 +294,28 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
+        self._lost = True
         super().connection_lost(exc)
 
     def shutdown(self) -> None:
         """The server stops: idle connections close now (uvicorn), a response still
         going out gets until :data:`SHUTDOWN_GRACE` seconds after the stop began to finish,
-        then its connection is closed (uvicorn would wait for it as long as its client
-        cares to read)."""
+        then its connection is cut (uvicorn would wait for it as long as its client cares
+        to read; so would the close of a connection whose last bytes the client leaves
+        unread)."""
         super().shutdown()
-        if self.cycle is not None and not self.cycle.response_complete:
-            # One grace for the whole stop, counted from its first connection: the plain
-            # and HTTPS servers stop one after the other (a deadline long past is an
-            # earlier server's stop on this thread).
-            now = self.loop.time()
-            ends = getattr(_loop_local, "shutdown_ends", None)
-            if ends is None or now > ends + SHUTDOWN_GRACE:
-                ends = _loop_local.shutdown_ends = now + SHUTDOWN_GRACE
-            self.loop.call_at(max(ends, now), self._end_at_shutdown)
+        # One grace for the whole stop, counted from its first connection: the plain and
+        # HTTPS servers stop one after the other (a deadline long past is an earlier
+        # server's stop on this thread).
+        now = self.loop.time()
+        ends = getattr(_loop_local, "shutdown_ends", None)
+        if ends is None or now > ends + SHUTDOWN_GRACE:
+            ends = _loop_local.shutdown_ends = now + SHUTDOWN_GRACE
+        self.loop.call_at(max(ends, now), self._end_at_shutdown)
 
     def _end_at_shutdown(self) -> None:
-        if self.cycle is not None and not self.cycle.response_complete:
-            # abort: close() would first wait for the unsent bytes to go out.
+        if not self._lost:
+            # abort: close() waits for the unsent bytes to go out first.
             self.transport.abort()
 
     def on_message_begin(self) -> None:
