@@ -99,6 +99,9 @@ def https_server(config: CloudConfig, cloud: Cloud) -> Any:
         proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies),
         ssl_certfile=files.cert, ssl_keyfile=files.key)
     tls_config.load()  # a bad certificate or key is a start-up error, not a failed handshake
+    # The cloud's own TLS settings (TLS 1.2 or later, the library's default ciphers), not
+    # uvicorn's ("TLSv1" ciphers, versions left to the system's OpenSSL configuration).
+    tls_config.ssl = files.context()
     return uvicorn.Server(tls_config)
 
 

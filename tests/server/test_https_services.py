@@ -861,3 +861,25 @@ def test_curl_over_https(tls: CloudProcess, s3: Any, blobs: dict[str, bytes],
     assert partial.read_bytes() == up.read_bytes()
     curl("--limit-rate", "4M", "-o", str(tmp_path / "f"), f"{base}/curled")
     assert (tmp_path / "f").read_bytes() == up.read_bytes()
+
+
+def test_tls_versions(tls: CloudProcess) -> None:
+    """TLS 1.2 and 1.3 are served; older versions are refused whatever the system's
+    OpenSSL configuration allows."""
+    import warnings
+
+    for version, served in ((ssl.TLSVersion.TLSv1_3, True), (ssl.TLSVersion.TLSv1_2, True),
+                            (ssl.TLSVersion.TLSv1_1, False)):
+        ctx = ssl.create_default_context(cafile=str(tls.ca))
+        with warnings.catch_warnings():  # setting TLS 1.1 is deprecated: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ctx.maximum_version = version
+        if not served:
+            ctx.set_ciphers("ALL:@SECLEVEL=0")  # this client would speak it
+        with socket.create_connection(("127.0.0.1", tls.https_port), timeout=30) as raw:
+            if served:
+                with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
+                    assert sock.version() == version.name.replace("_", ".")
+            else:
+                with pytest.raises(ssl.SSLError):
+                    ctx.wrap_socket(raw, server_hostname="127.0.0.1")
