@@ -77,13 +77,19 @@ def bind_https(config: CloudConfig, explicit: bool) -> socket.socket | None:
 def https_server(config: CloudConfig, cloud: Cloud) -> Any:
     """The uvicorn server of the HTTPS endpoint: the same app, with the cloud's certificate
     (the cloud's start and stop run on the plain server's lifespan)."""
+    from urllib.parse import urlsplit
+
     import uvicorn
 
     from server.protocol.zerocopy import ZeroCopyProtocol
     from server.tls import server_files
 
+    # The generated certificate names the listen host and the host the written URLs give
+    # (public_url's), so that clients verify the name they were told.
+    names = [(config.https_host_port or ("127.0.0.1", 0))[0],
+             urlsplit(config.https_url or "").hostname or ""]
     files = server_files(config.data_dir, config.cloud["tls_cert"], config.cloud["tls_key"],
-                         [(config.https_host_port or ("127.0.0.1", 0))[0]])
+                         [name for name in names if name])
     cloud.tls = files
     proxies = config.cloud["trusted_proxies"]
     protocol = ZeroCopyProtocol.configured(header_timeout=config.cloud["header_timeout_seconds"])
@@ -93,6 +99,9 @@ def https_server(config: CloudConfig, cloud: Cloud) -> Any:
         proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies),
         ssl_certfile=files.cert, ssl_keyfile=files.key)
     tls_config.load()  # a bad certificate or key is a start-up error, not a failed handshake
+    # The cloud's own TLS settings (TLS 1.2 or later, the library's default ciphers), not
+    # uvicorn's ("TLSv1" ciphers, versions left to the system's OpenSSL configuration).
+    tls_config.ssl = files.context()
     return uvicorn.Server(tls_config)
 
 

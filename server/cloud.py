@@ -227,9 +227,11 @@ class Cloud:
         """The base URL clients use."""
         return self.config.public_url
 
-    def service_url(self, name: str) -> str:
-        """The URL of one service."""
-        return self.url + self.app.endpoints.get(name, SERVICE_PATHS.get(name, "/"))
+    def service_url(self, name: str, secure: bool = False) -> str:
+        """The URL of one service (``secure``: at the HTTPS endpoint when there is one, for
+        a caller that came over HTTPS and must not be sent to plain HTTP)."""
+        base = self.https_url if secure and self.https_url else self.url
+        return base + self.app.endpoints.get(name, SERVICE_PATHS.get(name, "/"))
 
     # -- life cycle ------------------------------------------------------------------
     def build_clusters(self) -> None:

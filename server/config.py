@@ -146,15 +146,25 @@ class CloudConfig:
 
     @property
     def https_url(self) -> str | None:
-        """The HTTPS base URL clients use (None without HTTPS)."""
+        """The HTTPS base URL clients use (None without HTTPS): ``public_url`` when it is
+        an https one, else the HTTPS port at ``public_url``'s host (the name clients know
+        the cloud by), else at the listen address."""
         if self.cloud["public_url"].startswith("https://"):
             return str(self.cloud["public_url"]).rstrip("/")
         address = self.https_host_port
         if address is None:
             return None
         host, port = address
-        if host in ("0.0.0.0", "::", ""):
+        from urllib.parse import urlsplit
+
+        public = urlsplit(self.cloud["public_url"]).hostname if self.cloud["public_url"] \
+            else None
+        if public:
+            host = public
+        elif host in ("0.0.0.0", "::", ""):
             host = "127.0.0.1"
+        if ":" in host:
+            host = f"[{host}]"
         return f"https://{host}:{port}"
 
     @property

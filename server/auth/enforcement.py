@@ -119,8 +119,9 @@ _SIMPLE: dict[str, Callable[[QueryKeys], Any]] = {
     "aws:currenttime": lambda k: _dt.datetime.fromtimestamp(k._now(), _dt.UTC).strftime(
         "%Y-%m-%dT%H:%M:%SZ"),
     "aws:epochtime": lambda k: str(int(k._now())),
-    "aws:securetransport": lambda k: "true" if k.ctx.cloud.url.startswith("https")
-    else "false",
+    # The connection this request came over, not the cloud's advertised URL: the same
+    # cloud answers on HTTP and HTTPS.
+    "aws:securetransport": lambda k: "true" if k.ctx.secure_transport else "false",
     "aws:username": lambda k: k.principal.user_name,
     "aws:userid": _user_id_key,
     "aws:principalaccount": lambda k: k.principal.account_id,

@@ -21,7 +21,8 @@ def describe_regions(ctx: Context) -> Any:
     names = ctx.params.strings("RegionName")
     if names and region not in names:
         raise errors.AWSError(f"The region '{names[0]}' does not exist", code="InvalidParameterValue")
-    rows = [{"regionName": region, "regionEndpoint": ctx.cloud.service_url("ec2"),
+    endpoint = ctx.cloud.service_url("ec2", secure=ctx.secure_transport)
+    rows = [{"regionName": region, "regionEndpoint": endpoint,
              "optInStatus": "opt-in-not-required"}]
     filt = ctx.params.filters()
     if filt:

@@ -160,7 +160,7 @@ class CloudWatchService(QueryService):
                                       code="UnknownOperationException")
             data = _decode(body, proto)
             ctx = Context(self.cloud, principal, Params(data), action, rid, request.client,
-                          principal)
+                          principal, secure_transport=request.secure)
             declared = as_action(handler, self.iam_prefix, action)
             self.authorize(ctx, declared)
             result = declared.handler(ctx)

@@ -53,7 +53,9 @@ def _service_id(record: ServiceRecord, ctx: Context) -> dict[str, Any]:
     uri = f"http://{record.host}:{record.port}/services/{record.type}"
     if record.local:
         apis = [api for api, kind in API_TYPES.items() if kind == record.type]
-        uri = ctx.cloud.service_url(apis[0]) if apis else ctx.cloud.url
+        secure = ctx.secure_transport and ctx.cloud.https_url is not None
+        uri = ctx.cloud.service_url(apis[0], secure=secure) if apis \
+            else (ctx.cloud.https_url if secure else ctx.cloud.url) or ctx.cloud.url
     return {"type": record.type, "partition": record.partition, "name": record.name,
             "host": record.host, "port": record.port, "fullName": record.full_name,
             "uri": uri, "uris": [uri]}

@@ -15,6 +15,12 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_QUERY_BODY = 16 * 1024 * 1024
 
 
+class ClientGone(ConnectionError):
+    """Raised by a server's ``send`` for response bytes whose client has left, so that a
+    streamed response stops producing them (uvicorn's own ``send`` drops them silently,
+    and the stream would read, and decrypt, the rest of an object for nobody)."""
+
+
 class Request:
     """One HTTP request: decoded path, raw query, headers, and a body read on demand."""
 
@@ -37,6 +43,12 @@ class Request:
         self._consumed = False
         client = scope.get("client")
         self.client: str = client[0] if client else ""
+
+    @property
+    def secure(self) -> bool:
+        """True when the request came over TLS (the HTTPS endpoint, or a trusted proxy's
+        ``X-Forwarded-Proto: https``): what ``aws:SecureTransport`` says."""
+        return bool(self.scope.get("scheme") == "https")
 
     def header(self, name: str, default: str = "") -> str:
         """A header by lower-case name (first value)."""
@@ -149,11 +161,15 @@ class Response:
         if zerocopy and self.files:
             await self.stream.aclose()  # type: ignore[attr-defined]  # never started
             for path, offset, count in self.files:
+                # (A client that leaves ends the file sends at once: see zerocopy_send.)
                 with open(path, "rb") as fh:
                     await send({"type": "http.response.zerocopysend", "file": fh,
                                 "offset": offset, "count": count, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return
-        async for chunk in self.stream:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        try:
+            async for chunk in self.stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except ClientGone:
+            await self.stream.aclose()  # type: ignore[attr-defined]  # its files, its reads
         await send({"type": "http.response.body", "body": b""})

@@ -46,6 +46,8 @@ class Context:
     request_id: str
     source_ip: str
     caller: Principal  # the signer, before any DelegateAccount
+    #: The request came over TLS (``aws:SecureTransport``).
+    secure_transport: bool = False
     #: Set by authorization: the caller acts with cloud-administrator powers here.
     cloud_admin: bool = False
     #: Set by quotas: how many new instances the caller's quotas leave room for.
@@ -155,7 +157,8 @@ class QueryService:
                         self.cloud.identity.account(delegate))
                 except IdentityError as exc:
                     raise errors.AWSError(exc.message, code=exc.code, status=exc.status) from None
-            ctx = Context(self.cloud, principal, params, action, rid, request.client, caller)
+            ctx = Context(self.cloud, principal, params, action, rid, request.client, caller,
+                          secure_transport=request.secure)
             declared = as_action(handler, self.iam_prefix, action)
             self.authorize(ctx, declared)  # DryRun too: it answers as the real call would
             if params.get("DryRun") in ("true", "True", "1"):

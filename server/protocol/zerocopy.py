@@ -53,6 +53,8 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from server.protocol.http import ClientGone
+
 EXTENSION = "http.response.zerocopysend"
 #: One ``sendfile`` call moves at most this much (the kernel caps it near 2 GiB anyway).
 MAX_CALL = 64 * 1024 * 1024
@@ -60,6 +62,9 @@ MAX_CALL = 64 * 1024 * 1024
 WAIT_SLICE_MS = 200
 #: A client that accepts nothing for this long is treated as gone.
 STALL_SECONDS = 120.0
+#: When the server stops, responses still going out get this long to finish; then their
+#: connections are closed (a client that stopped reading would hold the stop forever).
+SHUTDOWN_GRACE = 5.0
 FALLBACK_CHUNK = 1024 * 1024
 #: Most bytes a request line and its headers may take (AWS allows 8 KiB of headers).
 MAX_HEADER_BYTES = 64 * 1024
@@ -119,19 +124,43 @@ async def _sendfile(cycle: Any, sock_fd: int, file_fd: int, offset: int, count: 
         count -= sent
 
 
-async def _fallback(file: Any, offset: int, count: int, more_body: bool, send: Any) -> None:
-    """Read the range and send it as ordinary body messages."""
+async def _fallback(cycle: Any, file: Any, offset: int, count: int, more_body: bool,
+                    send: Any) -> None:
+    """Read the range and send it as ordinary body messages (until the client leaves:
+    uvicorn drops what is sent after that, so reading on would be for nothing)."""
     loop = asyncio.get_running_loop()
-    while count > 0:
+    while count > 0 and not cycle.disconnected:
         data = await loop.run_in_executor(None, os.pread, file.fileno(),
                                           min(count, FALLBACK_CHUNK), offset)
         if not data:
             raise EOFError("file shorter than announced")
         offset += len(data)
         count -= len(data)
-        await send({"type": "http.response.body", "body": data, "more_body": True})
-    if not more_body:
+        try:
+            await _send_body(cycle, {"type": "http.response.body", "body": data,
+                                     "more_body": True}, send)
+        except ClientGone:
+            return
+    if not more_body and not cycle.disconnected:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _send_body(cycle: Any, message: dict[str, Any], send: Any) -> None:
+    """Send a body message, or raise :class:`ClientGone` when its client has left or has
+    read nothing for :data:`STALL_SECONDS` (uvicorn would wait for it without end, as it
+    does whenever the bytes go through the transport: every response over TLS)."""
+    if cycle.disconnected:
+        if message.get("more_body", False):
+            raise ClientGone("client went away")
+        await send(message)  # the final message: uvicorn finishes the cycle quietly
+        return
+    if cycle.flow.write_paused:
+        try:
+            await asyncio.wait_for(cycle.flow.drain(), STALL_SECONDS)
+        except TimeoutError:
+            cycle.transport.abort()  # close() would wait for the unsent bytes
+            raise ClientGone("client stopped reading") from None
+    await send(message)
 
 
 async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
@@ -153,7 +182,7 @@ async def zerocopy_send(cycle: Any, message: dict[str, Any], send: Any) -> None:
         # Nothing to move, or the socket is not ours alone right now: plain body messages
         # keep uvicorn's framing and ordering intact.
         if count and cycle.scope["method"] != "HEAD":
-            await _fallback(file, offset, count, more_body, send)
+            await _fallback(cycle, file, offset, count, more_body, send)
         elif not more_body:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         return
@@ -236,6 +265,7 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
     #: Seconds a client has to send a request line and headers (see the module text).
     header_timeout: float = 30.0
     _header_timer: asyncio.TimerHandle | None = None
+    _lost = False
     _header_bytes = 0
     _oversized = False
 
@@ -264,7 +294,29 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_header_timer()
+        self._lost = True
         super().connection_lost(exc)
+
+    def shutdown(self) -> None:
+        """The server stops: idle connections close now (uvicorn), a response still
+        going out gets until :data:`SHUTDOWN_GRACE` seconds after the stop began to finish,
+        then its connection is cut (uvicorn would wait for it as long as its client cares
+        to read; so would the close of a connection whose last bytes the client leaves
+        unread)."""
+        super().shutdown()
+        # One grace for the whole stop, counted from its first connection: the plain and
+        # HTTPS servers stop one after the other (a deadline long past is an earlier
+        # server's stop on this thread).
+        now = self.loop.time()
+        ends = getattr(_loop_local, "shutdown_ends", None)
+        if ends is None or now > ends + SHUTDOWN_GRACE:
+            ends = _loop_local.shutdown_ends = now + SHUTDOWN_GRACE
+        self.loop.call_at(max(ends, now), self._end_at_shutdown)
+
+    def _end_at_shutdown(self) -> None:
+        if not self._lost:
+            # abort: close() waits for the unsent bytes to go out first.
+            self.transport.abort()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -415,6 +467,9 @@ class ZeroCopyProtocol(HttpToolsProtocol, asyncio.BufferedProtocol):
         async def send(message: Any) -> None:
             if message["type"] == EXTENSION:
                 await zerocopy_send(cycle, message, plain_send)
+            elif message["type"] == "http.response.body":
+                # A body nobody reads any more stops the app's stream (ClientGone).
+                await _send_body(cycle, message, plain_send)
             else:
                 await plain_send(message)
 

@@ -127,7 +127,8 @@ class S3Context:
         if obj is not None or self.key is not None:
             resource += "/" + (obj["key"] if obj is not None else self.key or "")
         h, q = self.headers, self.query
-        condition = {"aws:sourceip": self.request.client, "aws:securetransport": "false",
+        condition = {"aws:sourceip": self.request.client,
+                     "aws:securetransport": "true" if self.request.secure else "false",
                      "aws:username": self.principal.user_name,
                      "aws:principalaccount": self.principal.account_id,
                      "s3:prefix": q.get("prefix", ""), "s3:delimiter": q.get("delimiter", ""),
@@ -206,6 +207,7 @@ class S3Context:
         caller's own policies decide (an account's admin needs none)."""
         self.require_signed()
         condition = {"aws:sourceip": self.request.client,
+                     "aws:securetransport": "true" if self.request.secure else "false",
                      **self.mfa_keys(self.walrus.cloud.clock.now())}
         _, own = bucket_decision(self.walrus.cloud.identity, self.principal, action,
                                  resource, {}, condition)

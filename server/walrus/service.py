@@ -185,7 +185,10 @@ class Walrus(WalrusAPI):
         """Scheme and host the client used (for Location fields)."""
         host = request.header("host") or urlparse(self.cloud.url).netloc
         prefix = PREFIX if request.path.lower().startswith(PREFIX) else ""
-        return f"http://{host}{prefix}"
+        # The scheme of the connection (uvicorn sets "https" for TLS, or from a trusted
+        # proxy's X-Forwarded-Proto): a Location must not send an HTTPS client to http.
+        scheme = request.scope.get("scheme") or "http"
+        return f"{scheme}://{host}{prefix}"
 
     # -- life cycle --------------------------------------------------------------------
     async def start(self) -> None:
