@@ -147,8 +147,40 @@ def remote_settings(components: str | None, zone: str, node_name: str,
     return settings
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+class _Command(click.Command):
+    """A command whose usage errors are one line and exit status 2, like every other
+    start-up failure (click's own report spans three lines)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Parse the command line; a usage error stops the start with one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            fail(exc.format_message(), EXIT_CONFIG)
+            raise  # not reached: fail exits
+
+
+def check_data_dir(path: str) -> None:
+    """Refuse a data directory the cloud could not write, before anything is written:
+    it must be a writable directory, or not exist yet under one (the cloud makes it)."""
+    target = os.path.abspath(path)
+    probe = target
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        what = "not a directory" if probe == target else f"{probe} is not a directory"
+        raise OSError(f"cloud.data_dir: cannot use {target}: {what}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "" if probe == target else f" ({probe})"
+        raise OSError(f"cloud.data_dir: cannot use {target}: not writable{where}")
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path",
               help="TOML configuration file (default: the embedded single-zone cloud).")
 @click.option("--data-dir", help="Data directory (overrides [cloud] data_dir).")
 @click.option("--listen", help="HOST:PORT to listen on (default 127.0.0.1:8773).")
@@ -198,6 +230,11 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
+    try:
+        check_data_dir(config.data_dir)
+    except OSError as exc:
+        sock.close()
+        fail(str(exc), EXIT_CONFIG)
     if settings is not None and "clc" not in settings.components:  # a CC or an NC
         logging.basicConfig(level=(log_level or config.cloud["log_level"]).upper(),
                             format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
@@ -220,6 +257,11 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
     try:
         cloud = Cloud(config)
+    except OSError as exc:  # the data dir cannot be made or written after all
+        sock.close()
+        if exc.filename and os.path.abspath(str(exc.filename)).startswith(config.data_dir):
+            fail(f"cloud.data_dir: cannot use {config.data_dir}: {exc.strerror}", EXIT_CONFIG)
+        fail(str(exc), EXIT_START_FAILED)
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
         fail(str(exc), EXIT_START_FAILED)
