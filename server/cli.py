@@ -180,7 +180,7 @@ def check_data_dir(path: str) -> None:
 
 
 @click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path",
+@click.option("--config", "config_path", metavar="FILE",
               help="TOML configuration file (default: the embedded single-zone cloud).")
 @click.option("--data-dir", help="Data directory (overrides [cloud] data_dir).")
 @click.option("--listen", help="HOST:PORT to listen on (default 127.0.0.1:8773).")
@@ -212,7 +212,8 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process.
 
     Exit status: 0 after a clean stop, 1 when the cloud cannot start, 2 for a bad
-    configuration, 3 when the listen address cannot be bound (e.g. the port is in use).
+    configuration, command line or data directory, 3 when the listen address cannot be
+    bound (e.g. the port is in use).
     """
     from server.config import ConfigError, load
 
