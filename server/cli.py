@@ -10,6 +10,7 @@ listen address cannot be bound (in use, not permitted, not an address of this ho
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -29,8 +30,10 @@ EXIT_LISTEN = 3
 
 
 def fail(message: str, status: int) -> None:
-    """One line on stderr, then exit."""
-    click.echo(f"eucalyptus-cloud: error: {message}", err=True)
+    """One line on stderr, then exit.  Messages of several lines (a database driver's, with
+    its hints and links) keep their first, which says what failed."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    click.echo(f"eucalyptus-cloud: error: {lines[0] if lines else message}", err=True)
     sys.exit(status)
 
 
@@ -256,15 +259,17 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     from server.cloud import Cloud
 
+    fresh = not os.path.exists(config.data_dir)
     try:
         cloud = Cloud(config)
-    except OSError as exc:  # the data dir cannot be made or written after all
-        sock.close()
-        if exc.filename and os.path.abspath(str(exc.filename)).startswith(config.data_dir):
-            fail(f"cloud.data_dir: cannot use {config.data_dir}: {exc.strerror}", EXIT_CONFIG)
-        fail(str(exc), EXIT_START_FAILED)
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
+        if fresh:  # a data dir made by this failed start, still empty: not left behind
+            with contextlib.suppress(OSError):
+                os.rmdir(config.data_dir)
+        if isinstance(exc, OSError) and exc.filename and \
+                os.path.abspath(str(exc.filename)).startswith(config.data_dir):
+            fail(f"cloud.data_dir: cannot use {config.data_dir}: {exc.strerror}", EXIT_CONFIG)
         fail(str(exc), EXIT_START_FAILED)
     if settings is not None:
         from server.remote.registration import configure

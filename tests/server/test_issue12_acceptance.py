@@ -85,6 +85,9 @@ def test_unusable_data_dir_is_a_configuration_error(tmp_path: Path, where: str,
     ('[cloud]\nlisten = "127.0.0.1:1"\nlisten = "127.0.0.1:2"\n', "invalid TOML"),
     ("[cloud]\nlisten = 8773\n", "cloud.listen"),
     ('[[zones]]\nname = "z"\nnodes = "four"\n', "nodes"),
+    ('[cloud]\nlog_level = "chatty"\n', "cloud.log_level"),
+    ('[cloud]\ndatabase = "not a url"\n', "cloud.database"),
+    ('[cloud]\ndatabase = "nosuchdb://host/db"\n', "cloud.database"),
 ])
 def test_config_errors_write_nothing(tmp_path: Path, text: str, expect: str) -> None:
     """A configuration with a syntax error or a bad value: status 2, one line, no data
@@ -94,6 +97,17 @@ def test_config_errors_write_nothing(tmp_path: Path, text: str, expect: str) -> 
     proc = start("--config", str(cfg), "--data-dir", str(tmp_path / "data"),
                  "--https-listen", "off", "--listen", f"127.0.0.1:{free_port()}", cwd=tmp_path)
     one_line(proc, 2, expect)
+    assert not (tmp_path / "data").exists()
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    """A database that refuses connections: status 1 (the cloud could not start), the
+    driver's first line only, and no data dir left behind."""
+    cfg = tmp_path / "cloud.toml"
+    cfg.write_text(f'[cloud]\ndatabase = "postgresql+psycopg://u@127.0.0.1:{free_port()}/db"\n')
+    proc = start("--config", str(cfg), "--data-dir", str(tmp_path / "data"),
+                 "--https-listen", "off", "--listen", f"127.0.0.1:{free_port()}", cwd=tmp_path)
+    one_line(proc, 1, "connection")
     assert not (tmp_path / "data").exists()
 
 
