@@ -364,6 +364,12 @@ def find_credentials(
         c_secret = config.get_user(user, "secret-key")
         if c_key and c_secret:
             return Credentials(c_key, c_secret, security_token, f"user {user}")
+        if not c_key and not c_secret:
+            # A user named (--region USER@REGION, or the region's user) the files do not
+            # describe: say which, rather than that no key was given at all.
+            known = ", ".join(sorted(u for u in config.users if "*" not in u)) or "none"
+            raise ConfigError(f"missing access key ID: user '{user}' has no key-id and "
+                              f"secret-key in the configuration (configured users: {known})")
     raise ConfigError(
         "missing access key ID; please supply one with -I, the AWS_ACCESS_KEY_ID "
         "environment variable, or key-id in a [user] section of euca2ools.ini "

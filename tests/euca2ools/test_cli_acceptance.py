@@ -130,6 +130,15 @@ def test_unknown_region_is_one_line(euca, cloud_ini: Path) -> None:  # type: ign
     assert good.stdout.startswith("REGION\tlocalhost\t")
 
 
+def test_unknown_user_is_named(euca, cloud_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """``--region USER@REGION`` naming a user the configuration does not have: exit 1 and
+    one line naming the user and those it does have."""
+    proc = euca("euca-describe-regions", "--region", "nobody@localhost", ini=cloud_ini,
+                check=False)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "user 'nobody'" in proc.stderr and ":admin" in proc.stderr
+
+
 @pytest.mark.parametrize("args", [
     ["euca-describe-regions"],
     ["euca-describe-availability-zones", "verbose"],
