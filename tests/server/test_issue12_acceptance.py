@@ -140,6 +140,22 @@ def test_second_cloud_on_a_busy_port_leaves_the_first_alone(cloud: CloudProcess)
     assert len(iam.list_access_keys(UserName="admin")["AccessKeyMetadata"]) == 1
 
 
+def test_bad_config_on_an_existing_data_dir_changes_nothing(cloud: CloudProcess) -> None:
+    """A syntax error in the configuration given with a cloud's data dir: status 2, and
+    every file of the data dir is as it was."""
+    before = {p: p.stat().st_mtime_ns for p in cloud.data_dir.iterdir() if p.is_file()
+              and p.suffix in (".ini", ".pem", ".key")}
+    bad = cloud.data_dir.parent / f"{cloud.data_dir.name}-bad.toml"
+    bad.write_text('[cloud]\nregion = "unterminated\n')
+    try:
+        proc = start("--config", str(bad), "--data-dir", str(cloud.data_dir), "--listen",
+                     f"127.0.0.1:{free_port()}", "--https-listen", "off", cwd=cloud.data_dir)
+    finally:
+        bad.unlink()
+    one_line(proc, 2, "invalid TOML")
+    assert before and {p: p.stat().st_mtime_ns for p in before} == before
+
+
 # -- item 7: the services euca2ools.ini advertises ---------------------------------------
 
 
