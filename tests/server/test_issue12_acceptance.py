@@ -258,6 +258,30 @@ def test_unserved_services_answer_in_their_protocol(cloud: CloudProcess, service
         assert "not available" in answer["Error"]["Message"]
 
 
+@pytest.mark.parametrize("service,call,path", [
+    ("route53", lambda c: c.list_hosted_zones(), "/services/Route53"),  # REST-XML
+    ("lambda", lambda c: c.list_functions(), "/services/Lambda"),  # REST-JSON
+    ("dynamodb", lambda c: c.list_tables(), "/services/DynamoDB"),  # JSON 1.0
+    ("sns", lambda c: c.list_topics(), "/services/Notifications"),  # query
+], ids=["route53", "lambda", "dynamodb", "sns"])
+def test_unserved_services_at_made_up_paths(cloud: CloudProcess, service: str,
+                                            call: Callable[[Any], Any], path: str) -> None:
+    """A client pointed at a ``/services/`` path Eucalyptus never had is told, in its own
+    protocol, that its service is not served; an unsigned request there is still 404."""
+    with pytest.raises(ClientError) as err:
+        call(_unserved(cloud, service, path))
+    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert requests.get(cloud.url + path, timeout=10).status_code == 404
+
+
+def test_served_scope_at_a_made_up_path_is_404(cloud: CloudProcess) -> None:
+    """EC2's scope at a path that is not EC2's is not served there (404), as before."""
+    with pytest.raises(ClientError) as err:
+        _unserved(cloud, "ec2", "/services/Nowhere").describe_regions()
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
 def test_imaging_path_is_not_walrus(cloud: CloudProcess) -> None:
     """Eucalyptus' Imaging path answers the query protocol's NotImplemented, not 404 and
     not an S3 error."""
