@@ -178,3 +178,22 @@ def test_every_console_script_has_a_man_page() -> None:
             page = (ROOT / "man" / f"{name}.1").read_text()
             assert ".SH NAME" in page or '.SH "NAME"' in page
             assert "SYNOPSIS" in page
+
+
+def test_euform_against_the_unserved_cloudformation(euca, cloud_ini: Path) -> None:  # type: ignore[no-untyped-def]
+    """The ini names no CloudFormation endpoint (the cloud does not serve it): euform
+    says so in one line; pointed at its Eucalyptus path with -U it gets NotImplemented."""
+    import configparser
+
+    proc = euca("euform-describe-stacks", ini=cloud_ini, check=False)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert "No cloudformation endpoint" in proc.stderr
+    cp = configparser.ConfigParser()
+    cp.read(cloud_ini)
+    region = next(s for s in cp.sections() if s.startswith("region "))
+    base = cp[region]["ec2-url"].removesuffix("/services/compute")
+    proc = euca("euform-describe-stacks", "-U", base + "/services/CloudFormation",
+                ini=cloud_ini, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("euform-describe-stacks: error (NotImplemented): ")
+    assert proc.stderr.count("\n") == 1
