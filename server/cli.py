@@ -59,6 +59,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _bound_port(config: CloudConfig, key: str, sock: socket.socket) -> None:
+    """Port 0 asks the system for a free port: the configuration (and so the URLs written
+    into euca2ools.ini and printed) takes the port the socket got."""
+    host, _, port = str(config.cloud[key]).rpartition(":")
+    if port == "0":
+        config.cloud[key] = f"{host}:{sock.getsockname()[1]}"
+
+
 def bind_https(config: CloudConfig, explicit: bool) -> socket.socket | None:
     """The HTTPS socket, or None when the cloud serves no HTTPS.  When the default port
     (8443) is taken and nothing asked for it, the cloud runs on plain HTTP only (a warning);
@@ -234,6 +242,7 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
+    _bound_port(config, "listen", sock)
     try:
         check_data_dir(config.data_dir)
     except OSError as exc:
@@ -254,6 +263,8 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
     tls_sock = bind_https(config, https_listen is not None
                           or config.cloud["https_listen"] != CLOUD_KEYS["https_listen"][1])
+    if tls_sock is not None:
+        _bound_port(config, "https_listen", tls_sock)
     level = (log_level or config.cloud["log_level"]).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
@@ -303,6 +314,11 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         lifespan="on", http=protocol, loop="uvloop", timeout_keep_alive=60,
         server_header=False, date_header=False,
         proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies)))
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again under the handler it
+    # found: make that a KeyboardInterrupt too, so SIGTERM exits 0 like Ctrl-C (README).
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if tls_server is None or tls_sock is None:
             server.run(sockets=[sock])
@@ -311,7 +327,7 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
             asyncio_run(serve_both(server, sock, tls_server, tls_sock),
                         loop_factory=server.config.get_loop_factory())
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C or SIGTERM it handled
         pass
     if not server.started:  # the lifespan start-up failed (logged above)
         sys.exit(EXIT_START_FAILED)

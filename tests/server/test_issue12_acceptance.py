@@ -156,6 +156,44 @@ def test_bad_config_on_an_existing_data_dir_changes_nothing(cloud: CloudProcess)
     assert before and {p: p.stat().st_mtime_ns for p in before} == before
 
 
+def test_port_zero_and_sigterm(tmp_path: Path) -> None:
+    """``--listen 127.0.0.1:0`` takes a free port and writes that port (not 0) into
+    euca2ools.ini, where euca2ools reaches it; SIGTERM then stops the cloud with status 0,
+    as documented."""
+    import signal
+    import time
+
+    data = tmp_path / "data"
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - closed in finally
+    proc = subprocess.Popen([str(BIN / "eucalyptus-cloud"), "--data-dir", str(data),
+                             "--listen", "127.0.0.1:0", "--https-listen", "off"],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        ini = data / "euca2ools.ini"
+        deadline = time.time() + 60
+        answered = None
+        while time.time() < deadline and proc.poll() is None:
+            if ini.exists():
+                env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "EUCA"))}
+                env["EUCA_CONFIG_PATH"] = str(ini)
+                answered = subprocess.run([str(BIN / "euca-describe-regions")], env=env,
+                                          capture_output=True, text=True, timeout=60)
+                if answered.returncode == 0:
+                    break
+            time.sleep(0.2)
+        assert answered is not None and answered.returncode == 0, answered
+        assert ":0/" not in ini.read_text()
+        url = answered.stdout.split("\t")[2].strip()
+        assert url.startswith("http://127.0.0.1:") and not url.startswith("http://127.0.0.1:0/")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 # -- item 7: the services euca2ools.ini advertises ---------------------------------------
 
 
