@@ -405,3 +405,14 @@ def test_awscli_with_an_empty_region(cloud: CloudProcess) -> None:
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, (args, proc.stderr)
         assert proc.stdout.startswith("{")
+
+
+@pytest.mark.parametrize("size", [10, 3 * 1024 * 1024])
+def test_rest_json_upload_to_an_unserved_service(cloud: CloudProcess, size: int) -> None:
+    """A REST-JSON upload of binary data (Glacier's UploadArchive), small or larger than
+    any query form, gets the JSON NotImplemented boto3 parses."""
+    glacier = _unserved(cloud, "glacier", "/")
+    with pytest.raises(ClientError) as err:
+        glacier.upload_archive(vaultName="v", body=os.urandom(size))
+    assert err.value.response["Error"]["Code"] == "NotImplemented"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
