@@ -247,3 +247,33 @@ def test_get_password_key_file_errors(wcloud: CloudProcess, instance: str,
     assert "is not an unencrypted PEM private key" in proc.stderr
     proc = run(wcloud, "euca-get-password", instance, "-k", str(tmp_path), check=False)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_awscli_bundle_instance_registers_and_runs(wcloud: CloudProcess, instance: str) -> None:
+    """``aws ec2 bundle-instance`` (awscli signs the upload policy itself with
+    --owner-sak): the task completes, the manifest and parts are in the bucket, and
+    ``aws ec2 register-image`` of the manifest gives an image that runs; named windows*,
+    it is a Windows image (Eucalyptus' rule for bundles)."""
+    ec2 = wcloud.client("ec2")
+    _wait_password(ec2, instance)
+    for task in ec2.describe_bundle_tasks(
+            Filters=[{"Name": "instance-id", "Values": [instance]}])["BundleTasks"]:
+        _finish(ec2, task["BundleId"])
+    creds = wcloud.credentials()
+    task = json.loads(aws(wcloud, "ec2", "bundle-instance", "--instance-id", instance,
+                          "--bucket", "awscli-bundles", "--prefix", "windows-viacli",
+                          "--owner-akid", creds["key"],
+                          "--owner-sak", creds["secret"]).stdout)["BundleTask"]
+    assert task["State"] == "pending" and task["Storage"]["S3"]["Prefix"] == "windows-viacli"
+    assert _finish(ec2, task["BundleId"])["State"] == "complete"
+    keys = [o["Key"] for o in
+            wcloud.client("s3").list_objects_v2(Bucket="awscli-bundles")["Contents"]]
+    assert "windows-viacli.manifest.xml" in keys and "windows-viacli.part.00" in keys
+    image = json.loads(aws(wcloud, "ec2", "register-image", "--image-location",
+                           "awscli-bundles/windows-viacli.manifest.xml",
+                           "--name", "viacli").stdout)
+    iid = ec2.run_instances(ImageId=image["ImageId"], MinCount=1,
+                            MaxCount=1)["Instances"][0]["InstanceId"]
+    (running,) = wait_state(ec2, [iid], "running")
+    assert running["Platform"] == "windows"
+    ec2.terminate_instances(InstanceIds=[iid])
