@@ -416,3 +416,47 @@ def test_rest_json_upload_to_an_unserved_service(cloud: CloudProcess, size: int)
         glacier.upload_archive(vaultName="v", body=os.urandom(size))
     assert err.value.response["Error"]["Code"] == "NotImplemented"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+#: euca2ools.ini's service name -> the Empyrean service type it is registered as.
+SERVICE_TYPES = {"ec2": "compute", "iam": "euare", "sts": "tokens", "s3": "objectstorage",
+                 "autoscaling": "autoscaling", "monitoring": "cloudwatch",
+                 "elasticloadbalancing": "loadbalancing", "bootstrap": "bootstrap",
+                 "properties": "properties"}
+
+
+def _empyrean(cloud: CloudProcess, params: dict[str, str]) -> requests.Response:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    creds = cloud.credentials()
+    req = AWSRequest("POST", cloud.url + "/services/Empyrean",
+                     data={"Version": "2015-09-01", **params})
+    SigV4Auth(Credentials(creds["key"], creds["secret"]), "bootstrap", "").add_auth(req)
+    return requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=30)
+
+
+def test_every_advertised_service_is_registered(make_cloud: Callable[..., CloudProcess]) -> None:
+    """Each service of euca2ools.ini is a service of the registry (euserv-describe-services
+    lists it), and can be stopped (503 in its protocol) and started again, ELB too."""
+    cloud = make_cloud()
+    listed = subprocess.run([str(BIN / "euserv-describe-services")], env=cloud.env(),
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    types = {line.split("\t")[1] for line in listed.stdout.splitlines()
+             if line.startswith("SERVICE\t")}
+    urls = _ini_urls(cloud)
+    assert {SERVICE_TYPES[name] for name in urls} <= types, types
+    elb = _unserved(cloud, "elb", "/services/LoadBalancing")
+    assert elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
+    resp = _empyrean(cloud, {"Action": "ModifyService", "Name": "loadbalancing",
+                             "State": "stop"})
+    assert resp.status_code == 200, resp.text
+    with pytest.raises(ClientError) as err:
+        elb.describe_load_balancers()
+    assert err.value.response["Error"]["Code"] == "ServiceUnavailable"
+    resp = _empyrean(cloud, {"Action": "ModifyService", "Name": "loadbalancing",
+                             "State": "start"})
+    assert resp.status_code == 200, resp.text
+    assert elb.describe_load_balancers()["LoadBalancerDescriptions"] == []
