@@ -197,3 +197,37 @@ def test_euform_against_the_unserved_cloudformation(euca, cloud_ini: Path) -> No
     assert proc.returncode == 1
     assert proc.stderr.startswith("euform-describe-stacks: error (NotImplemented): ")
     assert proc.stderr.count("\n") == 1
+
+
+def _numeric_cases() -> list[tuple[list[str], str]]:
+    """Every declared option typed int or float, with the command's other required
+    arguments filled in and a word for its value."""
+    from euca2ools.commands import all_commands
+
+    cases = []
+    for command in all_commands():
+        for arg in command.iter_args():
+            if arg.type not in (int, float) or arg.positional:
+                continue
+            argv = [command.name]
+            for other in command.iter_args():
+                if other is arg or not other.required:
+                    continue
+                if other.positional:
+                    argv.append("x")
+                elif not other.flag:
+                    argv += [other.flags[0], other.choices[0] if other.choices else "1"]
+            cases.append((argv + [arg.flags[0], "many"], f"{command.name} {arg.flags[0]}"))
+    return cases
+
+
+NUMERIC = _numeric_cases()
+
+
+@pytest.mark.parametrize("argv", [c[0] for c in NUMERIC], ids=[c[1] for c in NUMERIC])
+def test_every_numeric_option_refuses_a_word(euca, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """All of them, whatever the suite: exit 2 and one error line quoting the value."""
+    proc = euca(*argv, check=False)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = error_lines(proc.stderr)
+    assert "'many'" in line and "invalid literal" not in proc.stderr
