@@ -93,15 +93,48 @@ def config_files(config_path: str | None = None) -> list[str]:
             continue
         pattern = os.path.expandvars(os.path.expanduser(pattern))
         found = sorted(glob.glob(pattern))
+        where = "EUCA_CONFIG_PATH" if config_path is None else "configuration file"
         # A glob may match nothing, but a file the user named must exist: a typo in
         # EUCA_CONFIG_PATH would otherwise run with no (or another) configuration.
         if raw and not found and not glob.has_magic(pattern):
             from .exceptions import ConfigError
 
-            where = "EUCA_CONFIG_PATH" if config_path is None else "configuration file"
             raise ConfigError(f"{where}: no such file: {pattern}")
-        files.extend(found)
+        if raw and not glob.has_magic(pattern) and os.path.isdir(pattern):
+            from .exceptions import ConfigError
+
+            raise ConfigError(f"{where}: is a directory, not a file: {pattern}")
+        # A glob (conf.d/*.ini) may also match directories: those are not files to read.
+        files.extend(f for f in found if not os.path.isdir(f))
     return files
+
+
+def _read_files(parser: configparser.RawConfigParser, files: list[str]) -> None:
+    """Read every file into ``parser``; a file that cannot be opened or parsed is one line
+    of error (configparser's own ``read`` skips unreadable files, and its parse errors
+    span several lines)."""
+    from .exceptions import ConfigError
+
+    for path in files:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                parser.read_file(handle, path)
+        except OSError as err:
+            raise ConfigError(f"cannot read configuration file {path}: "
+                              f"{err.strerror or err}") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"cannot read configuration file {path}: not UTF-8 text") from None
+        except configparser.MissingSectionHeaderError as err:
+            raise ConfigError(f"unable to read configuration: {path}, line {err.lineno}: "
+                              "a section header ([global], [region NAME] or [user NAME]) "
+                              "must come first") from None
+        except configparser.ParsingError as err:
+            lines = ", ".join(str(n) for n, _ in err.errors)
+            raise ConfigError(f"unable to read configuration: {path}: cannot parse line "
+                              f"{lines}") from None
+        except configparser.Error as err:
+            raise ConfigError("unable to read configuration: "
+                              + " ".join(str(err).split())) from None
 
 
 def _match_score(pattern: str, name: str) -> int | None:
@@ -135,12 +168,7 @@ class Config:
         parser = configparser.RawConfigParser(default_section="\x00none")
         parser.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
         # Files that do not parse are an error the user must see, not silently skipped.
-        try:
-            parser.read(self.files, encoding="utf-8")
-        except configparser.Error as err:
-            from .exceptions import ConfigError
-
-            raise ConfigError(f"unable to read configuration: {err}") from None
+        _read_files(parser, self.files)
         self.globals: dict[str, str] = {}
         self.regions: dict[str, dict[str, str]] = {}
         self.users: dict[str, dict[str, str]] = {}
@@ -336,6 +364,12 @@ def find_credentials(
         c_secret = config.get_user(user, "secret-key")
         if c_key and c_secret:
             return Credentials(c_key, c_secret, security_token, f"user {user}")
+        if not c_key and not c_secret:
+            # A user named (--region USER@REGION, or the region's user) the files do not
+            # describe: say which, rather than that no key was given at all.
+            known = ", ".join(sorted(u for u in config.users if "*" not in u)) or "none"
+            raise ConfigError(f"missing access key ID: user '{user}' has no key-id and "
+                              f"secret-key in the configuration (configured users: {known})")
     raise ConfigError(
         "missing access key ID; please supply one with -I, the AWS_ACCESS_KEY_ID "
         "environment variable, or key-id in a [user] section of euca2ools.ini "

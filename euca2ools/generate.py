@@ -182,8 +182,10 @@ def ini_page() -> str:
         _esc("euca2ools reads its configuration from INI files, in order, later files "
              "overriding earlier ones. The EUCA_CONFIG_PATH environment variable, a "
              "colon-separated list of globs, replaces the default search path; a glob may "
-             "match nothing, but a file it names without wildcards must exist (otherwise "
-             "every command stops with an error). The Amazon Web "
+             "match nothing (directories it matches are skipped), but a file it names "
+             "without wildcards must exist and be a file; a file that cannot be read or is "
+             "not INI text stops every command with one line of error (exit status 1). "
+             "The Amazon Web "
              "Services regions (aws:us-east-1 and so on) are built in and always read first, "
              "with the lowest precedence."),
         ".PP",

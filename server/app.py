@@ -85,20 +85,33 @@ class CloudApp:
         path = request.path
         if path.startswith("/services/"):  # the common case first: no claimer serves these
             key = "/services/" + path.split("/", 3)[2].lower()
-            return self.by_path.get(key) or self.unserved_paths.get(key)
+            found = self.by_path.get(key) or self.unserved_paths.get(key)
+            if found is None:
+                # A path Eucalyptus never had (a client pointed at /services/Route53, say):
+                # a signed request for a service not served here is told so in its own
+                # protocol; anything else is "no service at this path".
+                name = self._scope_service(request)
+                if name is not None and name not in self.by_signing_name:
+                    return UnservedService(name)
+            return found
         for claimer in self.claimers:
             if claimer.claims(request):
                 return claimer  # type: ignore[no-any-return]
-        auth = request.header("authorization")
-        match = _SCOPE_SERVICE.search(auth) if auth else None
-        if match is None and "X-Amz-Credential" in request.query_string:
-            match = _QUERY_SCOPE.search(request.query_string)
-        if match is not None:
-            name = match.group(1)
+        name = self._scope_service(request)
+        if name is not None:
             # A scope naming a service not served here is answered in that service's protocol
             # ("not implemented"), not by the default (S3) refusing its signature.
             return self.by_signing_name.get(name) or UnservedService(name)
         return self.default
+
+    @staticmethod
+    def _scope_service(request: Request) -> str | None:
+        """The service named by the request's SigV4 credential scope (header or query)."""
+        auth = request.header("authorization")
+        match = _SCOPE_SERVICE.search(auth) if auth else None
+        if match is None and "X-Amz-Credential" in request.query_string:
+            match = _QUERY_SCOPE.search(request.query_string)
+        return match.group(1) if match is not None else None
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

@@ -10,6 +10,7 @@ listen address cannot be bound (in use, not permitted, not an address of this ho
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -29,8 +30,10 @@ EXIT_LISTEN = 3
 
 
 def fail(message: str, status: int) -> None:
-    """One line on stderr, then exit."""
-    click.echo(f"eucalyptus-cloud: error: {message}", err=True)
+    """One line on stderr, then exit.  Messages of several lines (a database driver's, with
+    its hints and links) keep their first, which says what failed."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    click.echo(f"eucalyptus-cloud: error: {lines[0] if lines else message}", err=True)
     sys.exit(status)
 
 
@@ -54,6 +57,14 @@ def bind(host: str, port: int) -> socket.socket:
         raise
     sock.set_inheritable(True)
     return sock
+
+
+def _bound_port(config: CloudConfig, key: str, sock: socket.socket) -> None:
+    """Port 0 asks the system for a free port: the configuration (and so the URLs written
+    into euca2ools.ini and printed) takes the port the socket got."""
+    host, _, port = str(config.cloud[key]).rpartition(":")
+    if port == "0":
+        config.cloud[key] = f"{host}:{sock.getsockname()[1]}"
 
 
 def bind_https(config: CloudConfig, explicit: bool) -> socket.socket | None:
@@ -156,8 +167,40 @@ def remote_settings(components: str | None, zone: str, node_name: str,
     return settings
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+class _Command(click.Command):
+    """A command whose usage errors are one line and exit status 2, like every other
+    start-up failure (click's own report spans three lines)."""
+
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """Parse the command line; a usage error stops the start with one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            fail(exc.format_message(), EXIT_CONFIG)
+            raise  # not reached: fail exits
+
+
+def check_data_dir(path: str) -> None:
+    """Refuse a data directory the cloud could not write, before anything is written:
+    it must be a writable directory, or not exist yet under one (the cloud makes it)."""
+    target = os.path.abspath(path)
+    probe = target
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        what = "not a directory" if probe == target else f"{probe} is not a directory"
+        raise OSError(f"cloud.data_dir: cannot use {target}: {what}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        where = "" if probe == target else f" ({probe})"
+        raise OSError(f"cloud.data_dir: cannot use {target}: not writable{where}")
+
+
+@click.command(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="FILE",
               help="TOML configuration file (default: the embedded single-zone cloud).")
 @click.option("--data-dir", help="Data directory (overrides [cloud] data_dir).")
 @click.option("--listen", help="HOST:PORT to listen on (default 127.0.0.1:8773).")
@@ -189,7 +232,8 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
     """Run a Eucalyptus cloud: EC2, IAM, STS, S3 (Walrus), EBS, CC and NCs in one process.
 
     Exit status: 0 after a clean stop, 1 when the cloud cannot start, 2 for a bad
-    configuration, 3 when the listen address cannot be bound (e.g. the port is in use).
+    configuration, command line or data directory, 3 when the listen address cannot be
+    bound (e.g. the port is in use).
     """
     from server.config import ConfigError, load
 
@@ -207,6 +251,12 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         sock = bind(host, port)
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", EXIT_LISTEN)
+    _bound_port(config, "listen", sock)
+    try:
+        check_data_dir(config.data_dir)
+    except OSError as exc:
+        sock.close()
+        fail(str(exc), EXIT_CONFIG)
     if settings is not None and "clc" not in settings.components:  # a CC or an NC
         logging.basicConfig(level=(log_level or config.cloud["log_level"]).upper(),
                             format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
@@ -222,15 +272,24 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
     tls_sock = bind_https(config, https_listen is not None
                           or config.cloud["https_listen"] != CLOUD_KEYS["https_listen"][1])
+    if tls_sock is not None:
+        _bound_port(config, "https_listen", tls_sock)
     level = (log_level or config.cloud["log_level"]).upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     from server.cloud import Cloud
 
+    fresh = not os.path.exists(config.data_dir)
     try:
         cloud = Cloud(config)
     except Exception as exc:  # e.g. database unreachable: one line, not a traceback
         sock.close()
+        if fresh:  # a data dir made by this failed start, still empty: not left behind
+            with contextlib.suppress(OSError):
+                os.rmdir(config.data_dir)
+        if isinstance(exc, OSError) and exc.filename and \
+                os.path.abspath(str(exc.filename)).startswith(config.data_dir):
+            fail(f"cloud.data_dir: cannot use {config.data_dir}: {exc.strerror}", EXIT_CONFIG)
         fail(str(exc), EXIT_START_FAILED)
     if settings is not None:
         from server.remote.registration import configure
@@ -264,6 +323,11 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
         lifespan="on", http=protocol, loop="uvloop", timeout_keep_alive=60,
         server_header=False, date_header=False,
         proxy_headers=bool(proxies), forwarded_allow_ips=list(proxies)))
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again under the handler it
+    # found: make that a KeyboardInterrupt too, so SIGTERM exits 0 like Ctrl-C (README).
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if tls_server is None or tls_sock is None:
             server.run(sockets=[sock])
@@ -272,7 +336,7 @@ def main(config_path: str | None, data_dir: str | None, listen: str | None,
 
             asyncio_run(serve_both(server, sock, tls_server, tls_sock),
                         loop_factory=server.config.get_loop_factory())
-    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled: a clean stop
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C or SIGTERM it handled
         pass
     if not server.started:  # the lifespan start-up failed (logged above)
         sys.exit(EXIT_START_FAILED)

@@ -74,6 +74,9 @@ SERVICE_PATHS: dict[str, str] = {
     "monitoring": "/services/CloudWatch",
     "elasticloadbalancing": "/services/LoadBalancing",
     "cloudformation": "/services/CloudFormation",
+    "swf": "/services/SimpleWorkflow",
+    "sqs": "/services/SimpleQueue",
+    "imaging": "/services/Imaging",
     "bootstrap": "/services/Empyrean",
     "properties": "/services/Properties",
 }

@@ -56,6 +56,21 @@ CLOUD_KEYS: dict[str, tuple[type, Any, str]] = {
                                "length of a minute of ELB access-log intervals (testing)"),
 }
 
+#: The values of [cloud] log_level (and of --log-level).
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+def _check_database_url(url: str) -> None:
+    """A database URL SQLAlchemy can parse, of a dialect it has: checked with the rest of
+    the configuration, before the data dir is touched."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(url).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise ConfigError(f"cloud.database: {exc}") from None
+
+
 #: [[zones]] keys: name -> (type, default, description)
 ZONE_KEYS: dict[str, tuple[type, Any, str]] = {
     "name": (str, None, "zone (cluster) name"),
@@ -227,6 +242,11 @@ def parse(doc: dict[str, Any], *, data_dir: str | None = None,
         raise ConfigError("cloud.terminated_retention_seconds: must be >= 0")
     if cloud["clock_speed"] <= 0:
         raise ConfigError("cloud.clock_speed: must be > 0")
+    if cloud["database"]:
+        _check_database_url(str(cloud["database"]))
+    if str(cloud["log_level"]).lower() not in LOG_LEVELS:
+        raise ConfigError(f"cloud.log_level: expected one of {', '.join(LOG_LEVELS)}, "
+                          f"got {cloud['log_level']!r}")
     if cloud["walrus_lifecycle_day_seconds"] <= 0:
         raise ConfigError("cloud.walrus_lifecycle_day_seconds: must be > 0")
     if cloud["console_session_seconds"] <= 0:

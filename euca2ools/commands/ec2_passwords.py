@@ -21,14 +21,11 @@ def _print_data(inv: Invocation, result: Any) -> None:
         inv.echo(data)
 
 
-def decrypt_password(key_path: str, data: str) -> str:
-    """passwordData decrypted with a PEM RSA private key (PKCS#1 v1.5), as
-    ``openssl rsautl -decrypt -inkey KEY`` does for euca2ools."""
-    import base64
-    import binascii
-
+def load_private_key(key_path: str) -> Any:
+    """The RSA private key of a PEM file; read before the request is sent, so a missing or
+    unreadable key file is a usage error whatever the cloud would answer."""
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
     from ..exceptions import Euca2oolsError
 
@@ -40,6 +37,19 @@ def decrypt_password(key_path: str, data: str) -> str:
         raise Euca2oolsError(f"{key_path} is not an unencrypted PEM private key") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise Euca2oolsError(f"{key_path} is not an RSA private key")
+    return key
+
+
+def decrypt_password(key: Any, key_path: str, data: str) -> str:
+    """passwordData decrypted with an RSA private key (PKCS#1 v1.5), as
+    ``openssl rsautl -decrypt -inkey KEY`` does for euca2ools."""
+    import base64
+    import binascii
+
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from ..exceptions import Euca2oolsError
+
     wrong = Euca2oolsError(f"the password data cannot be decrypted with {key_path}: it is "
                            "not the private key of the instance's key pair")
     try:
@@ -51,14 +61,18 @@ def decrypt_password(key_path: str, data: str) -> str:
     # rejection): a password is printable text, those bytes are not.
     if not password or not password.isprintable():
         raise wrong
-    return password
+    return str(password)
+
+
+def _load_key(inv: Invocation) -> None:
+    inv.args["_private_key"] = load_private_key(inv.args["priv_launch_key"])
 
 
 def _print_password(inv: Invocation, result: Any) -> None:
     """The decrypted password; nothing while the instance has not made one yet."""
     data = (result.get("passwordData") or "").strip()
     if data:
-        inv.echo(decrypt_password(inv.args["priv_launch_key"], data))
+        inv.echo(decrypt_password(inv.args["_private_key"], inv.args["priv_launch_key"], data))
 
 
 COMMANDS = [
@@ -80,6 +94,6 @@ COMMANDS = [
                                    "pair supplied at instance launch time")],
         description="The password is decrypted locally with the private key; it never leaves "
                     "this host in the clear.",
-        output=_print_password,
+        prepare=_load_key, output=_print_password,
     ),
 ]

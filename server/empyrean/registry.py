@@ -107,6 +107,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {t.name: t for t in (
     ServiceType("objectstorage", "The S3 API", False),
     ServiceType("autoscaling", "The Auto Scaling API", False),
     ServiceType("cloudwatch", "The CloudWatch API", False),
+    ServiceType("loadbalancing", "The Elastic Load Balancing API", False),
     ServiceType("walrusbackend", "Walrus, the object store behind the S3 API", True),
     ServiceType("cluster", "A cluster controller (CC), one per availability zone", True,
                 zoned=True, port=8774),
@@ -119,6 +120,7 @@ SERVICE_TYPES: dict[str, ServiceType] = {t.name: t for t in (
 #: The SigV4 name of a served API -> its service type.
 API_TYPES = {"ec2": "compute", "iam": "euare", "sts": "tokens", "s3": "objectstorage",
              "autoscaling": "autoscaling", "monitoring": "cloudwatch",
+             "elasticloadbalancing": "loadbalancing",
              "bootstrap": "bootstrap", "properties": "properties"}
 #: Services an administrator may not stop or disable: the way back in.
 ESSENTIAL = frozenset({"eucalyptus", "bootstrap", "properties", "euare", "tokens"})

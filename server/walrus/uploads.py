@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -42,7 +43,9 @@ class UploadStore:
 
     def create_upload(self, bucket: str, key: str, fields: Row) -> str:
         """Start a multipart upload; its ID."""
-        upload_id = uuid.uuid4().hex + uuid.uuid4().hex[:16]
+        # Time first, so that the ids of one key sort as the uploads were initiated: the
+        # listing orders a key's uploads by id, which is what upload-id-marker compares.
+        upload_id = f"{time.time_ns():016x}" + uuid.uuid4().hex
         self._tx(lambda c: c.execute(uploads.insert().values(
             upload_id=upload_id, bucket=bucket, key=key, initiated=self.now(), **fields)))
         return upload_id
@@ -145,10 +148,12 @@ class UploadStore:
         return len(ids)
 
     def list_uploads(self, bucket: str, prefix: str) -> list[Row]:
-        """Uploads in progress, by key then initiation."""
+        """Uploads in progress, by key then upload id (ids begin with their initiation
+        time): the order ``upload-id-marker`` resumes in, even when the marker's upload
+        has been aborted or completed since."""
         query = self._prefix_filter(sa.select(uploads).where(uploads.c.bucket == bucket),
                                     prefix, uploads.c.key)
         with self.engine.connect() as conn:
-            rows = conn.execute(query.order_by(uploads.c.key, uploads.c.initiated)).all()
+            rows = conn.execute(query.order_by(uploads.c.key, uploads.c.upload_id)).all()
         return [dict(r._mapping) for r in rows]
 

@@ -108,7 +108,8 @@ CASES: dict[str, tuple[list[str], dict[str, str]]] = {
     "euform-validate-template": (["--template-file", "-"], {"TemplateBody": "ssh-rsa AAAA"}),
     "euca-create-keypair": (["k"], {"KeyName": "k"}),
     "euca-get-password-data": (["i-1"], {"InstanceId": "i-1"}),
-    "euca-get-password": (["i-1", "-k", "key.pem"], {"InstanceId": "i-1"}),
+    # {key}: a real private key file (the command reads it before it sends the request).
+    "euca-get-password": (["i-1", "-k", "{key}"], {"InstanceId": "i-1"}),
     "euca-bundle-instance": (["i-1", "-b", "bkt", "-p", "win"],
                              {"InstanceId": "i-1", "Storage.S3.Bucket": "bkt",
                               "Storage.S3.Prefix": "win", "Storage.S3.AWSAccessKeyId": "AKIDSTUB"}),
@@ -500,11 +501,20 @@ def test_every_command_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_command_sends_its_action(euca, stub, name: str) -> None:  # type: ignore[no-untyped-def]
+def test_command_sends_its_action(euca, stub, name: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Run the command against the stub; check action, parameters and SigV4 service."""
     cloud, ini = stub
     command = next(c for c in all_commands() if c.name == name)
     args, expected = CASES[name]
+    if "{key}" in args:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        (tmp_path / "key.pem").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption()))
+        args = [a.format(key=tmp_path / "key.pem") for a in args]
     euca(name, *args, ini=ini, input="ssh-rsa AAAA")
     assert cloud.requests, "no request sent"
     first = cloud.requests[0]
