@@ -141,6 +141,9 @@ def modify_instance_attribute(ctx: Context) -> Any:
     attr, value = _requested_change(ctx)
     if attr in _VPC_ONLY:
         raise _classic(attr)
+    if inst.state in ("shutting-down", "terminated"):
+        raise IncorrectInstanceState(f"The instance '{inst.id}' is not in a state from which "
+                                     "its attributes can be modified.")
 
     def stopped() -> None:
         if inst.state != "stopped":

@@ -64,6 +64,11 @@ def create_security_group(ctx: Context) -> Any:
     if len(name) > 255 or len(desc) > 255:
         raise errors.InvalidParameterValue("Group names and descriptions are at most 255 "
                                            "characters")
+    for param, value in (("groupName", name), ("groupDescription", desc)):
+        if not value.isascii():  # EC2-Classic groups: ASCII only (AWS)
+            raise errors.InvalidParameterValue(
+                f"Value ({value}) for parameter {param} is invalid. Character sets beyond "
+                "ASCII are not supported.")
     if name.startswith("sg-"):
         raise errors.InvalidParameterValue("Group names may not be in the format sg-*")
     if name == "default":
@@ -164,7 +169,8 @@ async def describe_security_groups(ctx: Context) -> Any:
     if filt:
         groups = _filters(ctx).apply(groups, filt)
     groups.sort(key=lambda g: (g.account_id, g.name))
-    groups, token = page(groups, ctx.params, low=5, high=1000)
+    groups, token = page(groups, ctx.params, low=5, high=1000, ids_given=bool(names or gids),
+                         ids_name="groupIds" if gids else "groupNames")
     return {"securityGroupInfo": await rendered(clc.big_answers,
                                                 [group_xml(clc, g) for g in groups]),
             "nextToken": token}
@@ -202,7 +208,7 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
     rules = []
     for perm in perms:
         proto_raw = (perm.str("IpProtocol") or "").lower()
-        if proto_raw not in _PROTOCOLS and not proto_raw.isdigit():
+        if proto_raw not in _PROTOCOLS and not (proto_raw.isdigit() and int(proto_raw) < 256):
             raise errors.InvalidParameterValue(f"Invalid value '{proto_raw}' for IP protocol. "
                                                "Unknown protocol.")
         proto = _PROTOCOLS.get(proto_raw, proto_raw)
@@ -227,6 +233,8 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
         for rng in perm.structs("IpRanges"):
             cidr = rng.str("CidrIp", required=True)
             try:
+                if "/" not in cidr:  # an address alone is no CIDR block (AWS)
+                    raise ValueError(cidr)
                 cidrs.append(str(ipaddress.IPv4Network(cidr, strict=False)))
             except ValueError:
                 raise errors.InvalidParameterValue(f"Value ({cidr}) for parameter cidrIp is "

@@ -54,6 +54,9 @@ def _name(ctx: Context) -> str:
     name: str = ctx.params.str("KeyName", required=True)
     if not name or len(name) > 255:
         raise errors.InvalidParameterValue("Key names must be 1 to 255 characters")
+    if not name.isascii():
+        raise errors.InvalidParameterValue(f"Value ({name}) for parameter keyName is invalid. "
+                                           "Character sets beyond ASCII are not supported.")
     return name
 
 

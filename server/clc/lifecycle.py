@@ -26,8 +26,11 @@ from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
-
 # -- state changes ---------------------------------------------------------------------
+#: AWS's StateReason of an instance its owner stopped or terminated.
+USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown"
+
+
 def _state_change(inst: Instance, previous: str) -> dict[str, Any]:
     return {"instanceId": inst.id,
             "currentState": {"code": STATE_CODES[inst.state], "name": inst.state},
@@ -47,10 +50,10 @@ def terminate_instances(ctx: Context) -> Any:
     for inst in insts:
         previous = inst.state
         if inst.state in ("pending", "running", "stopping"):
-            clc._set_state(inst, "shutting-down")
+            clc._set_state(inst, "shutting-down", USER_SHUTDOWN)
             clc.clusters[inst.zone].terminate_instance(inst.id)
         elif inst.state == "stopped":
-            clc._set_state(inst, "shutting-down")
+            clc._set_state(inst, "shutting-down", USER_SHUTDOWN)
             clc._finish_teardown(inst)
         sc = ctx.cloud.ebs
         if sc is not None:
@@ -97,7 +100,7 @@ def stop_instances(ctx: Context) -> Any:
     for inst in insts:
         previous = inst.state
         if inst.state in ("running", "pending"):
-            clc._set_state(inst, "stopping")
+            clc._set_state(inst, "stopping", USER_SHUTDOWN)
             clc.clusters[inst.zone].terminate_instance(inst.id)
         out.append(_state_change(inst, previous))
     return {"instancesSet": out}

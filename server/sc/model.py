@@ -63,6 +63,7 @@ class Volume(Record):
     attach_state: str = ""
     attach_time: float = 0.0
     delete_on_termination: bool = False
+    auto_enable_io: bool = False  # the autoEnableIO attribute (ModifyVolumeAttribute)
 
     @property
     def attached(self) -> bool:

@@ -1,0 +1,516 @@
+"""EC2 conformance, second table: the cases the first one (``test_ec2_error_conformance``)
+does not list, checked against AWS's EC2 API reference.
+
+* :data:`CASES`: ``(call, parameters, code, status)`` run with boto3, as in the first
+  table: per-parameter constraints (names, lengths, character sets, volume sizes and IOPS
+  per type, image names, rule ports and protocols, CIDRs), MaxResults bounds and its
+  combination with explicit IDs, wrong states, attribute names, launch templates.
+* :data:`RAW_CASES`: signed Query requests boto3 would refuse to send (a parameter EC2
+  does not know, an integer or a boolean that is not one, an unknown action, a missing
+  required parameter).
+* :data:`ACCEPTED`: calls AWS answers with success (deleting a key pair that does not
+  exist, every DescribeInstanceAttribute name, an ICMP rule of every code, ...).
+* Shapes: the fields AWS returns, and RunInstances' idempotent ClientToken.
+
+Placeholders are the first table's (:func:`test_ec2_error_conformance.build_world`) and
+:func:`build_more`'s: ``{protected}`` (an instance with DisableApiTermination),
+``{ebs_image}`` (an image registered from ``{snapshot}``, named ``{ebs_image_name}``),
+``{template}`` (a launch template's name).  ``benchmarks/ec2_conformance.py`` runs these
+tables against moto_server too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from helpers import ec2_query, new_account, wait_state
+from test_ec2_error_conformance import (
+    NO_GROUP,
+    NO_IMAGE,
+    NO_INSTANCE,
+    NO_SNAPSHOT,
+    NO_VOLUME,
+    RULE,
+    TAG,
+    _fill,
+    build_world,
+)
+
+NO_TEMPLATE = "lt-0123456789abcdef0"
+CIDR = [{"CidrIp": "10.0.0.0/8"}]
+
+
+def _case(call: str, code: str, status: int = 400, **params: Any) -> Any:
+    """One row, its test id ``call-code``."""
+    return pytest.param(call, params, code, status, id=f"{call}-{code}")
+
+
+def _rule(proto: str, lo: int | None, hi: int | None, cidr: str = "10.0.0.0/8") -> Any:
+    """One IpPermissions entry (ports left out when None)."""
+    rule: dict[str, Any] = {"IpProtocol": proto, "IpRanges": [{"CidrIp": cidr}]}
+    if lo is not None:
+        rule["FromPort"] = lo
+    if hi is not None:
+        rule["ToPort"] = hi
+    return [rule]
+
+
+def _run(**params: Any) -> dict[str, Any]:
+    """RunInstances' parameters: one of the public image, and ``params``."""
+    return {"ImageId": "{image}", "MinCount": 1, "MaxCount": 1, **params}
+
+
+def _vol(**params: Any) -> dict[str, Any]:
+    """CreateVolume's parameters: in the zone, and ``params``."""
+    return {"AvailabilityZone": "{zone}", **params}
+
+
+CASES = [
+    # -- key pairs: names of 1 to 255 ASCII characters, key types, key material ----------
+    _case("create_key_pair", "InvalidParameterValue", KeyName="schlüssel"),
+    _case("create_key_pair", "InvalidParameterValue", KeyName="k", KeyType="dsa"),
+    _case("import_key_pair", "InvalidParameterValue", KeyName="schlüssel",
+          PublicKeyMaterial=b"ssh-rsa AAAA"),
+    _case("import_key_pair", "InvalidKey.Format", KeyName="garbage",
+          PublicKeyMaterial=b"this is not a key"),
+    _case("import_key_pair", "InvalidKey.Format", KeyName="truncated",
+          PublicKeyMaterial=b"ssh-rsa AAAAB3NzaC1yc2E"),
+    _case("describe_key_pairs", "InvalidKeyPair.NotFound", KeyNames=["taken", "nope"]),
+
+    # -- security groups: names, descriptions, rules ------------------------------------
+    _case("create_security_group", "InvalidParameterValue", GroupName="grüppe",
+          Description="d"),
+    _case("create_security_group", "InvalidParameterValue", GroupName="ascii",
+          Description="beschreibung ä"),
+    _case("create_security_group", "InvalidParameterValue", GroupName="sg-1",
+          Description="d"),
+    _case("delete_security_group", "CannotDelete", GroupName="default"),
+    _case("describe_security_groups", "InvalidGroup.NotFound", GroupIds=[NO_GROUP]),
+    _case("describe_security_groups", "InvalidGroup.NotFound", GroupNames=["{group}", "nope"]),
+    _case("describe_security_groups", "InvalidParameterCombination", MaxResults=5,
+          GroupIds=["{group_id}"]),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("tcp", 0, 65536)),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("udp", -5, 10)),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("icmp", 8, 256)),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("icmp", -2, -1)),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("256", None, None)),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("tcp", 22, 22, "300.0.0.0/8")),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("tcp", 22, 22, "not-a-cidr")),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("tcp", 22, 22, "10.0.0.0")),
+    _case("authorize_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("tcp", 22, 22, "10.0.0.0/-1")),
+    _case("authorize_security_group_ingress", "InvalidPermission.Duplicate",
+          GroupName="{group}", IpPermissions=_rule("tcp", 80, 80)),
+    _case("authorize_security_group_ingress", "InvalidPermission.Duplicate",
+          GroupId="{group_id}", IpPermissions=_rule("6", 80, 80)),
+    _case("revoke_security_group_ingress", "InvalidGroup.NotFound", GroupName="nope",
+          IpPermissions=RULE),
+    _case("revoke_security_group_ingress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=_rule("gopher", 1, 2)),
+    _case("authorize_security_group_egress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=RULE),
+    _case("revoke_security_group_egress", "InvalidParameterValue", GroupId="{group_id}",
+          IpPermissions=RULE),
+    _case("authorize_security_group_egress", "InvalidGroup.NotFound", GroupId=NO_GROUP,
+          IpPermissions=RULE),
+    _case("authorize_security_group_ingress", "InvalidGroup.NotFound", GroupId="{group_id}",
+          IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 2,
+                          "UserIdGroupPairs": [{"GroupName": "nope"}]}]),
+
+    # -- MaxResults: bounds per action, and never with explicit IDs -------------------
+    _case("describe_instances", "InvalidParameterValue", MaxResults=4),
+    _case("describe_instances", "InvalidParameterCombination", MaxResults=5,
+          InstanceIds=["{instance}"]),
+    _case("describe_instance_status", "InvalidParameterValue", MaxResults=4),
+    _case("describe_instance_status", "InvalidParameterValue", MaxResults=1001),
+    _case("describe_instance_status", "InvalidParameterCombination", MaxResults=5,
+          InstanceIds=["{instance}"]),
+    _case("describe_volumes", "InvalidParameterValue", MaxResults=4),
+    _case("describe_volumes", "InvalidParameterCombination", MaxResults=5,
+          VolumeIds=["{volume}"]),
+    _case("describe_volume_status", "InvalidParameterValue", MaxResults=4),
+    _case("describe_snapshots", "InvalidParameterValue", MaxResults=4),
+    _case("describe_snapshots", "InvalidParameterCombination", MaxResults=5,
+          SnapshotIds=["{snapshot}"]),
+    _case("describe_tags", "InvalidParameterValue", MaxResults=4),
+    _case("describe_launch_templates", "InvalidParameterValue", MaxResults=201),
+    _case("describe_instance_types", "InvalidInstanceType",
+          InstanceTypes=["m1.small", "x9.huge"]),
+
+    # -- RunInstances' parameters -------------------------------------------------------
+    _case("run_instances", "InvalidParameterValue", **_run(InstanceType="x9.huge")),
+    _case("run_instances", "InvalidParameterValue", **_run(InstanceType="")),
+    _case("run_instances", "InvalidParameterValue", **_run(MinCount=0)),
+    _case("run_instances", "InvalidParameterValue", **_run(MinCount=2, MaxCount=1)),
+    _case("run_instances", "InvalidParameterValue",
+          **_run(InstanceInitiatedShutdownBehavior="explode")),
+    _case("run_instances", "InvalidKeyPair.NotFound", **_run(KeyName="nope")),
+    _case("run_instances", "InvalidGroup.NotFound", **_run(SecurityGroups=["nope"])),
+    _case("run_instances", "InvalidGroup.NotFound", **_run(SecurityGroupIds=[NO_GROUP])),
+    _case("run_instances", "InvalidAMIID.NotFound", ImageId=NO_IMAGE, MinCount=1,
+          MaxCount=1),
+    _case("run_instances", "InvalidAMIID.Malformed", ImageId="ami-", MinCount=1,
+          MaxCount=1),
+    _case("run_instances", "InvalidParameterValue",
+          **_run(Placement={"AvailabilityZone": "nowhere"})),
+    _case("run_instances", "InvalidParameterValue", **_run(TagSpecifications=[
+        {"ResourceType": "bogus", "Tags": TAG}])),
+    _case("run_instances", "InvalidParameterValue", **_run(TagSpecifications=[
+        {"ResourceType": "snapshot", "Tags": TAG}])),
+    _case("run_instances", "InvalidParameterValue", **_run(TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "aws:x", "Value": "v"}]}])),
+    _case("run_instances", "InvalidParameterValue", **_run(TagSpecifications=[
+        {"ResourceType": "instance", "Tags": [{"Key": "k" * 129, "Value": "v"}]}])),
+    _case("run_instances", "InvalidAMIID.NotFound", **_run(RamdiskId="ari-12345678")),
+    _case("run_instances", "InvalidAMIID.Malformed", **_run(KernelId="foo")),
+
+    # -- instances in the wrong state, protected ones, attributes -----------------------
+    _case("terminate_instances", "OperationNotPermitted", InstanceIds=["{protected}"]),
+    _case("terminate_instances", "InvalidInstanceID.NotFound",
+          InstanceIds=["{instance}", NO_INSTANCE]),
+    _case("reboot_instances", "InvalidInstanceID.Malformed", InstanceIds=["{instance}", "x"]),
+    _case("modify_instance_attribute", "IncorrectInstanceState", InstanceId="{instance}",
+          InstanceType={"Value": "c1.medium"}),
+    _case("modify_instance_attribute", "IncorrectInstanceState", InstanceId="{instance}",
+          Ramdisk={"Value": "eri-12345678"}),
+    _case("modify_instance_attribute", "InvalidParameterValue", InstanceId="{instance}",
+          InstanceInitiatedShutdownBehavior={"Value": "explode"}),
+    _case("modify_instance_attribute", "InvalidParameterValue", InstanceId="{instance}",
+          Attribute="bogus", Value="x"),
+    _case("modify_instance_attribute", "InvalidParameterCombination", InstanceId="{instance}",
+          DisableApiTermination={"Value": True},
+          InstanceInitiatedShutdownBehavior={"Value": "terminate"}),
+    _case("modify_instance_attribute", "IncorrectInstanceState", InstanceId="{terminated}",
+          DisableApiTermination={"Value": True}),
+    _case("describe_instance_attribute", "InvalidParameterValue", InstanceId="{instance}",
+          Attribute="bogus"),
+    _case("reset_instance_attribute", "InvalidParameterValue", InstanceId="{instance}",
+          Attribute="instanceType"),
+    _case("reset_instance_attribute", "InvalidParameterValue", InstanceId="{instance}",
+          Attribute="bogus"),
+    _case("reset_instance_attribute", "InvalidInstanceID.Malformed", InstanceId="foo",
+          Attribute="kernel"),
+    _case("get_console_output", "InvalidInstanceID.Malformed", InstanceId="i-zzzzzzzz"),
+    _case("monitor_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
+
+    # -- volumes: sizes and IOPS per type, states ---------------------------------------
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=1025, VolumeType="standard")),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=16385, VolumeType="gp2")),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=3, VolumeType="io1",
+                                                           Iops=100)),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=10, VolumeType="io1",
+                                                           Iops=99)),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=10, VolumeType="io1",
+                                                           Iops=1000)),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=1000, VolumeType="io1",
+                                                           Iops=64001)),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=124, VolumeType="st1")),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=124, VolumeType="sc1")),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=10, VolumeType="gp3",
+                                                           Iops=2999)),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=10, VolumeType="gp3",
+                                                           Throughput=124)),
+    _case("create_volume", "InvalidParameterCombination", **_vol(Size=10, VolumeType="gp2",
+                                                                 Throughput=125)),
+    _case("create_volume", "MissingParameter", **_vol()),
+    _case("create_volume", "InvalidParameterValue", **_vol(Size=-1)),
+    _case("detach_volume", "IncorrectState", VolumeId="{volume}", Force=True),
+    _case("attach_volume", "MissingParameter", VolumeId="{volume}",
+          InstanceId="{instance}", Device=""),
+    _case("describe_volume_attribute", "InvalidParameterValue", VolumeId="{volume}",
+          Attribute="bogus"),
+    _case("describe_volume_attribute", "InvalidVolumeID.Malformed", VolumeId="foo",
+          Attribute="autoEnableIO"),
+    _case("modify_volume_attribute", "InvalidVolume.NotFound", VolumeId=NO_VOLUME,
+          AutoEnableIO={"Value": True}),
+    _case("enable_volume_io", "InvalidVolume.NotFound", VolumeId=NO_VOLUME),
+    _case("enable_volume_io", "InvalidVolumeID.Malformed", VolumeId="foo"),
+    _case("modify_volume_attribute", "InvalidVolumeID.Malformed", VolumeId="foo",
+          AutoEnableIO={"Value": True}),
+
+    # -- snapshots and images -----------------------------------------------------------
+    _case("delete_snapshot", "InvalidSnapshot.InUse", SnapshotId="{snapshot}"),
+    _case("create_snapshot", "InvalidParameterValue", VolumeId="{volume}", TagSpecifications=[
+        {"ResourceType": "volume", "Tags": TAG}]),
+    _case("modify_snapshot_attribute", "InvalidSnapshotID.Malformed", SnapshotId="foo",
+          CreateVolumePermission={"Add": [{"Group": "all"}]}),
+    _case("reset_snapshot_attribute", "InvalidSnapshotID.Malformed", SnapshotId="foo",
+          Attribute="createVolumePermission"),
+    _case("register_image", "InvalidAMIName.Malformed", Name="bad*name",
+          ImageLocation="bucket/img.manifest.xml"),
+    _case("register_image", "InvalidAMIName.Malformed", Name="n" * 129,
+          ImageLocation="bucket/img.manifest.xml"),
+    _case("register_image", "InvalidAMIName.Duplicate", Name="{ebs_image_name}",
+          RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+              {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": "{snapshot}"}}]),
+    _case("register_image", "InvalidSnapshot.NotFound", Name="from-nothing",
+          RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+              {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": NO_SNAPSHOT}}]),
+    _case("deregister_image", "InvalidAMIID.Malformed", ImageId="foo"),
+    _case("describe_image_attribute", "InvalidAMIID.Malformed", ImageId="foo",
+          Attribute="description"),
+    _case("modify_image_attribute", "InvalidAMIID.NotFound", ImageId=NO_IMAGE,
+          Description={"Value": "x"}),
+
+    # -- tags ---------------------------------------------------------------------------
+    _case("create_tags", "InvalidInstanceID.NotFound", Resources=[NO_INSTANCE], Tags=TAG),
+    _case("delete_tags", "InvalidParameterValue", Resources=["{volume}"],
+          Tags=[{"Key": "aws:reserved"}]),
+
+    # -- elastic IPs ----------------------------------------------------------------------
+    _case("describe_addresses", "InvalidAddress.NotFound", PublicIps=["192.0.2.1"]),
+    _case("describe_addresses", "InvalidParameterValue", PublicIps=["not-an-ip"]),
+    _case("release_address", "InvalidParameterValue", PublicIp="not-an-ip"),
+    _case("release_address", "InvalidAllocationID.NotFound",
+          AllocationId="eipalloc-12345678"),
+    _case("disassociate_address", "InvalidAssociationID.NotFound",
+          AssociationId="eipassoc-12345678"),
+
+    # -- launch templates -----------------------------------------------------------------
+    _case("create_launch_template", "InvalidLaunchTemplateName.AlreadyExistsException",
+          LaunchTemplateName="{template}", LaunchTemplateData={"ImageId": "{image}"}),
+    _case("create_launch_template", "InvalidLaunchTemplateName.MalformedException",
+          LaunchTemplateName="a b", LaunchTemplateData={"ImageId": "{image}"}),
+    _case("create_launch_template", "InvalidLaunchTemplateName.MalformedException",
+          LaunchTemplateName="ab", LaunchTemplateData={"ImageId": "{image}"}),
+    _case("create_launch_template_version", "InvalidLaunchTemplateId.NotFound",
+          LaunchTemplateId=NO_TEMPLATE, LaunchTemplateData={"ImageId": "{image}"}),
+    _case("describe_launch_template_versions", "InvalidLaunchTemplateId.NotFound",
+          LaunchTemplateId=NO_TEMPLATE),
+    _case("describe_launch_template_versions", "InvalidLaunchTemplateName.NotFoundException",
+          LaunchTemplateName="nope"),
+    _case("describe_launch_templates", "InvalidLaunchTemplateId.Malformed",
+          LaunchTemplateIds=["lt-"]),
+]
+
+#: Signed Query requests boto3 would not send: (action, parameters, code, status).
+RAW_CASES = [
+    pytest.param("DescribeRegions", {"Foo": "bar"}, "UnknownParameter", 400, id="unknown-param"),
+    pytest.param("DescribeInstances", {"InstanceIds.1": NO_INSTANCE}, "UnknownParameter", 400,
+                 id="plural-id-param"),
+    pytest.param("Frobnicate", {}, "InvalidAction", 400, id="unknown-action"),
+    pytest.param("DescribeInstances", {"MaxResults": "ten"}, "InvalidParameterValue", 400,
+                 id="integer-not-one"),
+    pytest.param("DescribeInstances", {"DryRun": "maybe"}, "InvalidParameterValue", 400,
+                 id="boolean-not-one"),
+    pytest.param("RunInstances", {"ImageId": "{image}", "MinCount": "one", "MaxCount": "1"},
+                 "InvalidParameterValue", 400, id="mincount-not-integer"),
+    pytest.param("RunInstances", {"ImageId": "{image}", "MaxCount": "1"}, "MissingParameter",
+                 400, id="mincount-missing"),
+    pytest.param("CreateSecurityGroup", {"GroupName": "nodesc"}, "MissingParameter", 400,
+                 id="group-description-missing"),
+    pytest.param("CreateKeyPair", {}, "MissingParameter", 400, id="keyname-missing"),
+    pytest.param("DescribeSecurityGroups", {"MaxResults": "4"}, "InvalidParameterValue", 400,
+                 id="groups-max-results-4"),
+    pytest.param("DescribeInstanceTypes", {"MaxResults": "4"}, "InvalidParameterValue", 400,
+                 id="types-max-results-4"),
+    pytest.param("RegisterImage", {"Name": "ab", "ImageLocation": "bucket/img.manifest.xml"},
+                 "InvalidAMIName.Malformed", 400, id="image-name-too-short"),
+    pytest.param("DescribeVolumes", {"MaxResults": "4"}, "InvalidParameterValue", 400,
+                 id="volumes-max-results-4"),
+    pytest.param("AttachVolume", {"VolumeId": "{volume}", "InstanceId": "{instance}"},
+                 "MissingParameter", 400, id="device-missing"),
+    pytest.param("DescribeVolumeAttribute", {"VolumeId": "{volume}"}, "MissingParameter", 400,
+                 id="attribute-missing"),
+    pytest.param("CreateTags", {"ResourceId.1": "{volume}", "Tag.1.Value": "v"},
+                 "MissingParameter", 400, id="tag-key-missing"),
+    pytest.param("CreateVolume", {"AvailabilityZone": "{zone}", "Size": "1.5"},
+                 "InvalidParameterValue", 400, id="size-not-integer"),
+]
+
+#: Calls AWS answers with success: (call, parameters).
+ACCEPTED = [
+    pytest.param("delete_key_pair", {"KeyName": "never-made"}, id="delete-missing-key"),
+    pytest.param("terminate_instances", {"InstanceIds": ["{terminated}"]},
+                 id="terminate-terminated"),
+    pytest.param("reboot_instances", {"InstanceIds": ["{instance}"]}, id="reboot-running"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupId": "{group_id}", "IpPermissions": _rule("icmp", 8, -1)},
+                 id="icmp-type-any-code"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupId": "{group_id}", "IpPermissions": _rule("icmp", -1, -1)},
+                 id="icmp-any"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupId": "{group_id}", "IpPermissions": _rule("17", 53, 53)},
+                 id="protocol-by-number"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupId": "{group_id}", "IpPermissions": _rule("-1", None, None)},
+                 id="every-protocol"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupId": "{group_id}", "IpPermissions": _rule("tcp", 1, 65535,
+                                                                  "192.168.0.0/16")},
+                 id="every-port"),
+    pytest.param("describe_images", {"MaxResults": 5}, id="images-max-results-5"),
+    pytest.param("describe_instances", {"MaxResults": 1000}, id="instances-max-results-1000"),
+    pytest.param("describe_volumes", {"MaxResults": 500}, id="volumes-max-results-500"),
+    pytest.param("create_volume", _vol(Size=4, VolumeType="io1", Iops=200),
+                 id="io1-ratio-50"),
+    pytest.param("create_volume", _vol(Size=10, VolumeType="gp3", Iops=3000, Throughput=125),
+                 id="gp3-baseline"),
+    pytest.param("create_volume", _vol(Size=4, VolumeType="io2", Iops=4000),
+                 id="io2-ratio-1000"),
+    pytest.param("describe_volumes", {"MaxResults": 501}, id="volumes-max-results-clamped"),
+    pytest.param("describe_snapshots", {"MaxResults": 1001},
+                 id="snapshots-max-results-clamped"),
+    pytest.param("describe_tags", {"MaxResults": 1001}, id="tags-max-results-clamped"),
+    pytest.param("describe_images", {"MaxResults": 1001}, id="images-max-results-clamped"),
+    pytest.param("describe_launch_templates", {"MaxResults": 1}, id="templates-max-results-1"),
+    pytest.param("create_volume", _vol(Size=1, VolumeType="gp2"), id="gp2-1"),
+    pytest.param("create_tags", {"Resources": ["{volume}"],
+                                 "Tags": [{"Key": "k" * 128, "Value": "v" * 256}]},
+                 id="tag-at-its-limits"),
+    pytest.param("describe_addresses", {"PublicIps": ["{address}"]}, id="own-address"),
+] + [pytest.param("describe_instance_attribute", {"InstanceId": "{instance}",
+                                                  "Attribute": attr}, id=f"attribute-{attr}")
+     for attr in ("instanceType", "kernel", "ramdisk", "userData", "disableApiTermination",
+                  "instanceInitiatedShutdownBehavior", "rootDeviceName",
+                  "blockDeviceMapping", "productCodes", "groupSet", "ebsOptimized")] + [
+    pytest.param("describe_image_attribute", {"ImageId": "{ebs_image}", "Attribute": attr},
+                 id=f"image-attribute-{attr}")
+    for attr in ("description", "kernel", "ramdisk", "launchPermission", "productCodes",
+                 "blockDeviceMapping")]
+
+
+def build_more(user: Any, world: dict[str, str]) -> dict[str, str]:
+    """:func:`build_world`'s resources and this table's: a protected instance, an image
+    registered from the snapshot, a launch template."""
+    protected = user.run_instances(ImageId=world["image"], MinCount=1, MaxCount=1,
+                                   DisableApiTermination=True)["Instances"][0]["InstanceId"]
+    ebs_image = user.register_image(
+        Name="from-snapshot", RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+            {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": world["snapshot"]}}])["ImageId"]
+    user.create_launch_template(LaunchTemplateName="conformance2",
+                                LaunchTemplateData={"ImageId": world["image"]})
+    wait_state(user, [protected], "running")
+    return {**world, "protected": protected, "ebs_image": ebs_image,
+            "ebs_image_name": "from-snapshot", "template": "conformance2"}
+
+
+@pytest.fixture(scope="module")
+def account(cloud) -> tuple[str, str]:
+    """A new account's admin keys."""
+    _, key, secret = new_account(cloud, "errors2")
+    return key, secret
+
+
+@pytest.fixture(scope="module")
+def user(cloud, account) -> Any:
+    """An EC2 client of the account's admin."""
+    return cloud.client("ec2", key=account[0], secret=account[1])
+
+
+@pytest.fixture(scope="module")
+def world(cloud, user) -> dict[str, str]:
+    """The resources the cases name."""
+    return build_more(user, build_world(user, cloud.client("ec2")))
+
+
+@pytest.mark.parametrize(("call", "params", "code", "status"), CASES)
+def test_error(user, world, call: str, params: dict[str, Any], code: str,
+               status: int) -> None:
+    """The call fails with AWS's code and HTTP status (never a 500)."""
+    with pytest.raises(ClientError) as err:
+        getattr(user, call)(**_fill(params, world))
+    response = err.value.response
+    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == \
+        (code, status), response["Error"]
+
+
+@pytest.mark.parametrize(("action", "params", "code", "status"), RAW_CASES)
+def test_raw_error(cloud, account, world, action: str, params: dict[str, str], code: str,
+                   status: int) -> None:
+    """A signed Query request boto3 would refuse to send gets AWS's code and status."""
+    resp = ec2_query(cloud, action, _fill(params, world), key=account[0], secret=account[1])
+    assert (resp.status_code, f"<Code>{code}</Code>" in resp.text) == (status, True), resp.text
+
+
+@pytest.mark.parametrize(("call", "params"), ACCEPTED)
+def test_accepted(user, world, call: str, params: dict[str, Any]) -> None:
+    """AWS answers these with success, and so does this cloud."""
+    getattr(user, call)(**_fill(params, world))
+
+
+def test_key_pair_shapes(user) -> None:
+    """CreateKeyPair returns the key's ID, fingerprint and material; DeleteKeyPair returns
+    ``true`` (and does for a key that does not exist)."""
+    made = user.create_key_pair(KeyName="shapes")
+    assert made["KeyPairId"].startswith("key-") and made["KeyFingerprint"]
+    assert made["KeyMaterial"].startswith("-----BEGIN")
+    assert user.delete_key_pair(KeyName="shapes")["Return"] is True
+    assert user.delete_key_pair(KeyName="shapes")["Return"] is True
+
+
+def test_reservation_and_state_reason_shapes(user, world) -> None:
+    """A reservation names its ID and owner; a terminated instance says why, in
+    StateTransitionReason and StateReason."""
+    reservation = user.describe_instances(InstanceIds=[world["terminated"]])["Reservations"][0]
+    assert reservation["ReservationId"].startswith("r-") and reservation["OwnerId"]
+    inst = reservation["Instances"][0]
+    assert inst["State"] == {"Code": 48, "Name": "terminated"}
+    assert inst["StateTransitionReason"]
+    assert inst["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
+    gone = user.terminate_instances(InstanceIds=[world["terminated"]])["TerminatingInstances"]
+    assert gone[0]["PreviousState"]["Name"] == gone[0]["CurrentState"]["Name"] == "terminated"
+
+
+def test_client_token_is_idempotent(user, world) -> None:
+    """The same ClientToken returns the same reservation; other parameters with it are
+    IdempotentParameterMismatch."""
+    first = user.run_instances(**_fill(_run(ClientToken="conformance-token"), world))
+    again = user.run_instances(**_fill(_run(ClientToken="conformance-token"), world))
+    assert again["ReservationId"] == first["ReservationId"]
+    assert [i["InstanceId"] for i in again["Instances"]] == \
+        [i["InstanceId"] for i in first["Instances"]]
+    with pytest.raises(ClientError) as err:
+        user.run_instances(**_fill(_run(ClientToken="conformance-token",
+                                        InstanceType="c1.medium"), world))
+    assert err.value.response["Error"]["Code"] == "IdempotentParameterMismatch"
+    user.terminate_instances(InstanceIds=[i["InstanceId"] for i in first["Instances"]])
+
+
+def test_get_request(cloud, account) -> None:
+    """A signed GET with the parameters in the query string is served as a POST is."""
+    import requests
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    req = AWSRequest("GET", cloud.url + "/services/compute",
+                     params={"Action": "DescribeRegions", "Version": "2016-11-15"})
+    SigV4Auth(Credentials(*account), "ec2", "us-east-1").add_auth(req)
+    prepared = req.prepare()
+    resp = requests.get(prepared.url, headers=dict(prepared.headers), timeout=10)
+    assert resp.status_code == 200 and "<regionInfo>" in resp.text
+
+
+def test_revoking_a_rule_that_is_not_there(user, world) -> None:
+    """Revoking rules an EC2-Classic group does not have is no error (AWS): the answer lists
+    them in UnknownIpPermissions and the group keeps its rules."""
+    before = user.describe_security_groups(GroupIds=[world["group_id"]])["SecurityGroups"]
+    resp = user.revoke_security_group_ingress(GroupId=world["group_id"],
+                                              IpPermissions=_rule("tcp", 8080, 8080))
+    assert resp["Return"] is True
+    assert [(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in
+            resp["UnknownIpPermissions"]] == [("tcp", 8080, 8080)]
+    after = user.describe_security_groups(GroupIds=[world["group_id"]])["SecurityGroups"]
+    assert after == before
+
+
+def test_volume_auto_enable_io(user, world) -> None:
+    """ModifyVolumeAttribute sets autoEnableIO, DescribeVolumeAttribute shows it, and
+    EnableVolumeIO answers for a volume whose I/O is on."""
+    user.modify_volume_attribute(VolumeId=world["volume"], AutoEnableIO={"Value": True})
+    got = user.describe_volume_attribute(VolumeId=world["volume"], Attribute="autoEnableIO")
+    assert got["AutoEnableIO"] == {"Value": True}
+    user.enable_volume_io(VolumeId=world["volume"])
+    user.modify_volume_attribute(VolumeId=world["volume"], AutoEnableIO={"Value": False})
