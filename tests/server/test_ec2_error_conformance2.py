@@ -15,7 +15,8 @@ does not list, checked against AWS's EC2 API reference.
 Placeholders are the first table's (:func:`test_ec2_error_conformance.build_world`) and
 :func:`build_more`'s: ``{protected}`` (an instance with DisableApiTermination),
 ``{ebs_image}`` (an image registered from ``{snapshot}``, named ``{ebs_image_name}``),
-``{template}`` (a launch template's name).  ``benchmarks/ec2_conformance.py`` runs these
+``{template}`` (a launch template's name), ``{stopped}`` (a stopped EBS-backed instance),
+``{associated}`` (an elastic IP associated with ``{protected}``).  ``benchmarks/ec2_conformance.py`` runs these
 tables against moto_server too.
 """
 
@@ -262,6 +263,20 @@ CASES = [
     _case("modify_image_attribute", "InvalidAMIID.NotFound", ImageId=NO_IMAGE,
           Description={"Value": "x"}),
 
+    # -- an EBS-backed instance, stopped ------------------------------------------------
+    _case("reboot_instances", "IncorrectInstanceState", InstanceIds=["{stopped}"]),
+    _case("create_image", "InvalidAMIName.Malformed", InstanceId="{stopped}", Name="bad*name"),
+    _case("create_image", "InvalidAMIName.Duplicate", InstanceId="{stopped}",
+          Name="{ebs_image_name}"),
+    _case("modify_instance_attribute", "InvalidParameterValue", InstanceId="{stopped}",
+          InstanceType={"Value": "x9.huge"}),
+    _case("modify_instance_attribute", "InvalidAMIID.NotFound", InstanceId="{stopped}",
+          Kernel={"Value": "eki-12345678"}),
+    _case("attach_volume", "InvalidParameterValue", VolumeId="{volume}",
+          InstanceId="{stopped}", Device="/dev/sda1"),
+    _case("detach_volume", "InvalidAttachment.NotFound", VolumeId="{attached}",
+          InstanceId="{stopped}"),
+
     # -- tags ---------------------------------------------------------------------------
     _case("create_tags", "InvalidInstanceID.NotFound", Resources=[NO_INSTANCE], Tags=TAG),
     _case("delete_tags", "InvalidParameterValue", Resources=["{volume}"],
@@ -318,6 +333,20 @@ RAW_CASES = [
                  "InvalidAMIName.Malformed", 400, id="image-name-too-short"),
     pytest.param("DescribeVolumes", {"MaxResults": "4"}, "InvalidParameterValue", 400,
                  id="volumes-max-results-4"),
+    pytest.param("DescribeInstances", {"MaxResults": "5.0"}, "InvalidParameterValue", 400,
+                 id="max-results-not-integer"),
+    pytest.param("AuthorizeSecurityGroupIngress",
+                 {"GroupName": "{group}", "IpPermissions.1.IpProtocol": "tcp",
+                  "IpPermissions.1.FromPort": "x", "IpPermissions.1.ToPort": "1"},
+                 "InvalidParameterValue", 400, id="port-not-integer"),
+    pytest.param("ImportKeyPair", {"KeyName": "not-base64", "PublicKeyMaterial": "!!!"},
+                 "InvalidKey.Format", 400, id="key-material-not-base64"),
+    pytest.param("CreateVolume", {"AvailabilityZone": "{zone}", "Size": ""},
+                 "InvalidParameterValue", 400, id="size-empty"),
+    pytest.param("DescribeRegions", {"Version": "2016-11-15", "DryRun": ""},
+                 "InvalidParameterValue", 400, id="dry-run-empty"),
+    pytest.param("DescribeInstances", {"InstanceId.1": NO_INSTANCE}, "InvalidInstanceID.NotFound",
+                 400, id="list-parameter"),
     pytest.param("AttachVolume", {"VolumeId": "{volume}", "InstanceId": "{instance}"},
                  "MissingParameter", 400, id="device-missing"),
     pytest.param("DescribeVolumeAttribute", {"VolumeId": "{volume}"}, "MissingParameter", 400,
@@ -370,6 +399,44 @@ ACCEPTED = [
                                  "Tags": [{"Key": "k" * 128, "Value": "v" * 256}]},
                  id="tag-at-its-limits"),
     pytest.param("describe_addresses", {"PublicIps": ["{address}"]}, id="own-address"),
+    pytest.param("stop_instances", {"InstanceIds": ["{stopped}"]}, id="stop-stopped"),
+    pytest.param("modify_instance_attribute", {"InstanceId": "{stopped}",
+                                               "UserData": {"Value": b"hello"}},
+                 id="user-data-of-stopped"),
+    pytest.param("release_address", {"PublicIp": "{associated}"}, id="release-associated"),
+    pytest.param("describe_snapshot_attribute", {"SnapshotId": "{snapshot}",
+                                                 "Attribute": "createVolumePermission"},
+                 id="snapshot-permissions"),
+    pytest.param("describe_snapshot_attribute", {"SnapshotId": "{snapshot}",
+                                                 "Attribute": "productCodes"},
+                 id="snapshot-product-codes"),
+    pytest.param("describe_volume_attribute", {"VolumeId": "{volume}",
+                                               "Attribute": "productCodes"},
+                 id="volume-product-codes"),
+    pytest.param("delete_tags", {"Resources": ["{volume}"], "Tags": [{"Key": "never-set"}]},
+                 id="delete-missing-tag"),
+    pytest.param("create_tags", {"Resources": ["{volume}"], "Tags": [{"Key": "aws",
+                                                                      "Value": ""}]},
+                 id="tag-key-aws-without-colon"),
+    pytest.param("describe_images", {"Owners": ["self"]}, id="images-of-self"),
+    pytest.param("describe_images", {"ExecutableUsers": ["all"]}, id="images-executable-by-all"),
+    pytest.param("describe_key_pairs", {"KeyNames": ["taken"]}, id="key-by-name"),
+    pytest.param("describe_availability_zones", {"ZoneNames": ["{zone}"]}, id="zone-by-name"),
+    pytest.param("describe_regions", {"AllRegions": True}, id="all-regions"),
+    pytest.param("get_console_output", {"InstanceId": "{instance}"}, id="console-output"),
+    pytest.param("get_password_data", {"InstanceId": "{instance}"}, id="linux-password-data"),
+    pytest.param("describe_instance_status", {"IncludeAllInstances": True},
+                 id="status-of-all-instances"),
+    pytest.param("authorize_security_group_ingress",
+                 {"GroupName": "{group}", "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                  "CidrIp": "172.16.0.0/12"}, id="flat-rule-parameters"),
+    pytest.param("create_security_group", {"GroupName": "g" * 255, "Description": "d" * 255},
+                 id="group-name-255"),
+    pytest.param("create_key_pair", {"KeyName": "k" * 255}, id="key-name-255"),
+    pytest.param("register_image", {"Name": "a (b) [c] ./-'@_", "RootDeviceName": "/dev/sda1",
+                                    "BlockDeviceMappings": [{"DeviceName": "/dev/sda1", "Ebs": {
+                                        "SnapshotId": "{snapshot}"}}]},
+                 id="image-name-every-character"),
 ] + [pytest.param("describe_instance_attribute", {"InstanceId": "{instance}",
                                                   "Attribute": attr}, id=f"attribute-{attr}")
      for attr in ("instanceType", "kernel", "ramdisk", "userData", "disableApiTermination",
@@ -391,9 +458,16 @@ def build_more(user: Any, world: dict[str, str]) -> dict[str, str]:
             {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": world["snapshot"]}}])["ImageId"]
     user.create_launch_template(LaunchTemplateName="conformance2",
                                 LaunchTemplateData={"ImageId": world["image"]})
-    wait_state(user, [protected], "running")
+    stopped = user.run_instances(ImageId=ebs_image, MinCount=1, MaxCount=1)["Instances"][0][
+        "InstanceId"]
+    wait_state(user, [protected, stopped], "running")
+    user.stop_instances(InstanceIds=[stopped])
+    associated = user.allocate_address()["PublicIp"]
+    user.associate_address(PublicIp=associated, InstanceId=protected)
+    wait_state(user, [stopped], "stopped")
     return {**world, "protected": protected, "ebs_image": ebs_image,
-            "ebs_image_name": "from-snapshot", "template": "conformance2"}
+            "ebs_image_name": "from-snapshot", "template": "conformance2",
+            "stopped": stopped, "associated": associated}
 
 
 @pytest.fixture(scope="module")
@@ -514,3 +588,22 @@ def test_volume_auto_enable_io(user, world) -> None:
     assert got["AutoEnableIO"] == {"Value": True}
     user.enable_volume_io(VolumeId=world["volume"])
     user.modify_volume_attribute(VolumeId=world["volume"], AutoEnableIO={"Value": False})
+
+
+def test_tag_specifications_at_launch(user, world) -> None:
+    """RunInstances' TagSpecifications tag the instances and the volumes made at launch."""
+    resp = user.run_instances(ImageId=world["ebs_image"], MinCount=1, MaxCount=1,
+                              TagSpecifications=[
+                                  {"ResourceType": "instance", "Tags": [{"Key": "role",
+                                                                         "Value": "web"}]},
+                                  {"ResourceType": "volume", "Tags": [{"Key": "disk",
+                                                                       "Value": "root"}]}])
+    iid = resp["Instances"][0]["InstanceId"]
+    assert {"Key": "role", "Value": "web"} in resp["Instances"][0].get("Tags", [])
+    wait_state(user, [iid], "running")
+    inst = user.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert inst["Tags"] == [{"Key": "role", "Value": "web"}]
+    vols = user.describe_volumes(Filters=[{"Name": "attachment.instance-id",
+                                           "Values": [iid]}])["Volumes"]
+    assert vols and all(v["Tags"] == [{"Key": "disk", "Value": "root"}] for v in vols)
+    user.terminate_instances(InstanceIds=[iid])
