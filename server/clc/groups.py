@@ -145,6 +145,10 @@ def _filters(ctx: Context) -> Filters:
         "description": lambda s: s.description, "group-id": lambda s: s.id,
         "group-name": lambda s: s.name, "owner-id": lambda s: s.account_id,
         "vpc-id": lambda s: None,
+        # EC2-Classic rules name neither IPv6 ranges nor prefix lists
+        "ip-permission.ipv6-cidr": lambda s: None, "ip-permission.prefix-list-id": lambda s: None,
+        "egress.ip-permission.ipv6-cidr": lambda s: None,
+        "egress.ip-permission.prefix-list-id": lambda s: None,
     }
     for key in ("cidr", "group-id", "group-name", "protocol", "from-port", "to-port", "user-id"):
         g[f"ip-permission.{key}"] = lambda s, k=key: rule_values(s, k)

@@ -235,6 +235,12 @@ async def describe_images(ctx: Context) -> Any:
                 lambda i: [str(b.get("delete_on_termination", True)).lower()
                            for b in i.block_devices],
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
+            "block-device-mapping.encrypted": lambda i: [False for _ in i.block_devices],
+            "ena-support": lambda i: False, "sriov-net-support": lambda i: None,
+            "platform-details": lambda i: "Windows" if i.platform == "windows"
+            else "Linux/UNIX",
+            "usage-operation": lambda i: "RunInstances:0002" if i.platform == "windows"
+            else "RunInstances",
         }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
     images, token = page(images, p, low=5, high=1000, clamp=True)

@@ -113,6 +113,10 @@ def _instance_filters(clc: CloudController) -> Filters:
         "network-interface.group-id": lambda i: None,
         "network-interface.group-name": lambda i: None,
         "iam-instance-profile.arn": lambda i: i.iam_profile[0] if i.iam_profile else None,
+        # AWS features this cloud does not have: what an instance without them shows
+        "boot-mode": lambda i: None, "capacity-reservation-id": lambda i: None,
+        "hibernation-options.configured": lambda i: False,
+        "metadata-options.http-tokens": lambda i: "optional",
     }
     return Filters(g, lambda i: clc.tags.get(i.id, {}))
 

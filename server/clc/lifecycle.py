@@ -216,6 +216,8 @@ def describe_instance_status(ctx: Context) -> Any:
             "instance-status.reachability": lambda i: "passed" if status(i) == "ok" else "failed",
             "event.code": lambda i: None, "event.description": lambda i: None,
             "event.not-after": lambda i: None, "event.not-before": lambda i: None,
+            "event.instance-event-id": lambda i: None,
+            "event.not-before-deadline": lambda i: None,
         }
         insts = Filters(getters, lambda i: clc.tags.get(i.id, {})).apply(insts, filt)
     if requested:

@@ -96,6 +96,7 @@ def _filters(ctx: Context) -> Filters:
         "progress": lambda s: f"{s.progress}%", "snapshot-id": lambda s: s.id,
         "start-time": lambda s: iso8601(s.started), "status": lambda s: s.state,
         "volume-id": lambda s: s.volume_id, "volume-size": lambda s: str(s.volume_size),
+        "storage-tier": lambda s: "standard",
     }, lambda s: tags_seen(ctx, s))
 
 

@@ -160,6 +160,7 @@ def _filters(ctx: Context) -> Filters:
         "encrypted": lambda v: False, "size": lambda v: str(v.size),
         "snapshot-id": lambda v: v.snapshot_id, "status": lambda v: v.state,
         "volume-id": lambda v: v.id, "volume-type": lambda v: v.volume_type,
+        "multi-attach-enabled": lambda v: False, "fast-restored": lambda v: False,
     }, lambda v: clc.tags.get(v.id, {}))
 
 

@@ -448,6 +448,80 @@ ACCEPTED = [
                  "blockDeviceMapping")]
 
 
+#: The filter names AWS's EC2 API reference lists for each Describe action: each is
+#: accepted (an unknown one is InvalidParameterValue, in the first table).
+FILTER_NAMES = {
+    "describe_instances": (
+        "affinity architecture availability-zone block-device-mapping.attach-time "
+        "block-device-mapping.delete-on-termination block-device-mapping.device-name "
+        "block-device-mapping.status block-device-mapping.volume-id boot-mode "
+        "capacity-reservation-id client-token dns-name hibernation-options.configured host-id "
+        "hypervisor iam-instance-profile.arn image-id instance-id instance-lifecycle "
+        "instance-state-code instance-state-name instance-type instance.group-id "
+        "instance.group-name ip-address kernel-id key-name launch-index launch-time "
+        "metadata-options.http-tokens monitoring-state owner-id placement-group-name platform "
+        "private-dns-name private-ip-address product-code ramdisk-id reason requester-id "
+        "reservation-id root-device-name root-device-type source-dest-check "
+        "spot-instance-request-id state-reason-code state-reason-message subnet-id tag:Name "
+        "tag-key tag-value tenancy virtualization-type vpc-id group-id group-name"),
+    "describe_volumes": (
+        "attachment.attach-time attachment.delete-on-termination attachment.device "
+        "attachment.instance-id attachment.status availability-zone create-time encrypted "
+        "multi-attach-enabled fast-restored size snapshot-id status tag:Name tag-key volume-id "
+        "volume-type"),
+    "describe_snapshots": (
+        "description encrypted owner-alias owner-id progress snapshot-id start-time status "
+        "storage-tier tag:Name tag-key volume-id volume-size"),
+    "describe_images": (
+        "architecture block-device-mapping.delete-on-termination "
+        "block-device-mapping.device-name block-device-mapping.snapshot-id "
+        "block-device-mapping.volume-size block-device-mapping.volume-type "
+        "block-device-mapping.encrypted creation-date description ena-support hypervisor "
+        "image-id image-type is-public kernel-id manifest-location name owner-alias owner-id "
+        "platform platform-details product-code product-code.type ramdisk-id root-device-name "
+        "root-device-type state state-reason-code state-reason-message sriov-net-support "
+        "tag:Name tag-key usage-operation virtualization-type"),
+    "describe_security_groups": (
+        "description egress.ip-permission.cidr egress.ip-permission.from-port "
+        "egress.ip-permission.group-id egress.ip-permission.group-name "
+        "egress.ip-permission.ipv6-cidr egress.ip-permission.prefix-list-id "
+        "egress.ip-permission.protocol egress.ip-permission.to-port "
+        "egress.ip-permission.user-id group-id group-name ip-permission.cidr "
+        "ip-permission.from-port ip-permission.group-id ip-permission.group-name "
+        "ip-permission.ipv6-cidr ip-permission.prefix-list-id ip-permission.protocol "
+        "ip-permission.to-port ip-permission.user-id owner-id tag:Name tag-key vpc-id"),
+    "describe_key_pairs": "key-pair-id fingerprint key-name tag-key tag:Name",
+    "describe_addresses": (
+        "allocation-id association-id domain instance-id network-border-group "
+        "network-interface-id network-interface-owner-id private-ip-address public-ip "
+        "tag:Name tag-key"),
+    "describe_tags": "key resource-id resource-type tag:Name value",
+    "describe_availability_zones": (
+        "group-name message opt-in-status parent-zone-id parent-zone-name region-name state "
+        "zone-id zone-type zone-name"),
+    "describe_regions": "endpoint region-name opt-in-status",
+    "describe_instance_status": (
+        "availability-zone event.code event.description event.instance-event-id "
+        "event.not-after event.not-before event.not-before-deadline instance-state-code "
+        "instance-state-name instance-status.reachability instance-status.status "
+        "system-status.reachability system-status.status"),
+    "describe_volume_status": (
+        "action.code action.description action.event-id availability-zone event.description "
+        "event.event-id event.event-type event.not-after event.not-before "
+        "volume-status.details-name volume-status.details-status volume-status.status"),
+    "describe_instance_types": (
+        "auto-recovery-supported bare-metal burstable-performance-supported "
+        "current-generation free-tier-eligible hibernation-supported hypervisor "
+        "instance-storage-supported instance-type memory-info.size-in-mib "
+        "processor-info.supported-architecture vcpu-info.default-vcpus "
+        "supported-root-device-type supported-usage-class supported-virtualization-type"),
+    "describe_launch_templates": "create-time launch-template-name tag:Name tag-key",
+}
+ACCEPTED += [pytest.param(call, {"Filters": [{"Name": name, "Values": ["x"]}]},
+                          id=f"filter-{call[9:]}-{name}")
+             for call, names in FILTER_NAMES.items() for name in names.split()]
+
+
 def build_more(user: Any, world: dict[str, str]) -> dict[str, str]:
     """:func:`build_world`'s resources and this table's: a protected instance, an image
     registered from the snapshot, a launch template."""
