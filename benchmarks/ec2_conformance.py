@@ -66,7 +66,8 @@ class Target:
     def raw(self, action: str, params: dict[str, str]) -> tuple[str, int] | str:
         """A signed Query request: the error code and status, or "succeeded"."""
         req = AWSRequest("POST", self.url, data={"Action": action, "Version": "2016-11-15",
-                                                 **params})
+                                                 **params},
+                         headers={"Content-Type": "application/x-www-form-urlencoded"})
         SigV4Auth(Credentials(self.key, self.secret), "ec2", "us-east-1").add_auth(req)
         resp = requests.post(req.url, data=req.body, headers=dict(req.headers), timeout=30)
         if resp.status_code < 300:

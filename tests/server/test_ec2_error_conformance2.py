@@ -26,6 +26,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from helpers import ec2_query, new_account, wait_state
 from test_ec2_error_conformance import (
     NO_GROUP,
@@ -40,6 +42,9 @@ from test_ec2_error_conformance import (
 )
 
 NO_TEMPLATE = "lt-0123456789abcdef0"
+#: An ECDSA public key: EC2 imports RSA and ed25519 keys only.
+ECDSA_KEY = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
+    serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
 CIDR = [{"CidrIp": "10.0.0.0/8"}]
 
 
@@ -306,6 +311,24 @@ CASES = [
           LaunchTemplateName="nope"),
     _case("describe_launch_templates", "InvalidLaunchTemplateId.Malformed",
           LaunchTemplateIds=["lt-"]),
+    _case("modify_launch_template", "InvalidLaunchTemplateId.NotFound",
+          LaunchTemplateId=NO_TEMPLATE, DefaultVersion="1"),
+    _case("modify_launch_template", "InvalidLaunchTemplateName.NotFoundException",
+          LaunchTemplateName="nope", DefaultVersion="1"),
+    _case("modify_launch_template", "InvalidLaunchTemplateId.VersionNotFound",
+          LaunchTemplateName="{template}", DefaultVersion="9"),
+
+    # -- lists with one unknown ID among known ones -------------------------------------
+    _case("describe_images", "InvalidAMIID.NotFound", ImageIds=["{image}", NO_IMAGE]),
+    _case("describe_volumes", "InvalidVolume.NotFound", VolumeIds=["{volume}", NO_VOLUME]),
+    _case("describe_snapshots", "InvalidSnapshot.NotFound",
+          SnapshotIds=["{snapshot}", NO_SNAPSHOT]),
+    _case("describe_instances", "InvalidInstanceID.NotFound",
+          InstanceIds=["{instance}", NO_INSTANCE]),
+    _case("register_image", "InvalidManifest", Name="no-manifest",
+          ImageLocation="no-such-bucket/none.manifest.xml"),
+    _case("import_key_pair", "InvalidKey.Format", KeyName="ecdsa",
+          PublicKeyMaterial=ECDSA_KEY),
 ]
 
 #: Signed Query requests boto3 would not send: (action, parameters, code, status).
@@ -331,6 +354,8 @@ RAW_CASES = [
                  id="types-max-results-4"),
     pytest.param("RegisterImage", {"Name": "ab", "ImageLocation": "bucket/img.manifest.xml"},
                  "InvalidAMIName.Malformed", 400, id="image-name-too-short"),
+    pytest.param("RunInstances", {"ImageId": "{image}", "MinCount": "1000", "MaxCount": "1000"},
+                 "InsufficientInstanceCapacity", 500, id="more-than-the-cloud-holds"),
     pytest.param("DescribeVolumes", {"MaxResults": "4"}, "InvalidParameterValue", 400,
                  id="volumes-max-results-4"),
     pytest.param("DescribeInstances", {"MaxResults": "5.0"}, "InvalidParameterValue", 400,
@@ -400,6 +425,10 @@ ACCEPTED = [
                  id="tag-at-its-limits"),
     pytest.param("describe_addresses", {"PublicIps": ["{address}"]}, id="own-address"),
     pytest.param("stop_instances", {"InstanceIds": ["{stopped}"]}, id="stop-stopped"),
+    pytest.param("disassociate_address", {"PublicIp": "{address}"},
+                 id="disassociate-unassociated"),
+    pytest.param("create_image", {"InstanceId": "{stopped}", "Name": "from-stopped"},
+                 id="image-of-stopped"),
     pytest.param("modify_instance_attribute", {"InstanceId": "{stopped}",
                                                "UserData": {"Value": b"hello"}},
                  id="user-data-of-stopped"),
