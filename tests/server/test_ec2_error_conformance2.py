@@ -331,6 +331,46 @@ CASES = [
           PublicKeyMaterial=ECDSA_KEY),
 ]
 
+#: DryRun of a request that would succeed: DryRunOperation, 412 (AWS), for each action.
+DRY_RUNS = {
+    "describe_instances": {}, "describe_images": {}, "describe_key_pairs": {},
+    "describe_security_groups": {}, "describe_addresses": {}, "describe_snapshots": {},
+    "describe_tags": {}, "describe_availability_zones": {}, "describe_regions": {},
+    "describe_instance_status": {}, "describe_volume_status": {},
+    "describe_instance_types": {}, "describe_launch_templates": {},
+    "create_key_pair": {"KeyName": "dry"},
+    "delete_key_pair": {"KeyName": "taken"},
+    "create_security_group": {"GroupName": "dry", "Description": "d"},
+    "delete_security_group": {"GroupId": "{group_id}"},
+    "authorize_security_group_ingress": {"GroupId": "{group_id}",
+                                         "IpPermissions": _rule("tcp", 9, 9)},
+    "allocate_address": {},
+    "release_address": {"PublicIp": "{address}"},
+    "associate_address": {"PublicIp": "{address}", "InstanceId": "{instance}"},
+    "attach_volume": {"VolumeId": "{volume}", "InstanceId": "{instance}",
+                      "Device": "/dev/sdk"},
+    "detach_volume": {"VolumeId": "{attached}"},
+    "delete_volume": {"VolumeId": "{volume}"},
+    "create_snapshot": {"VolumeId": "{volume}"},
+    "deregister_image": {"ImageId": "{ebs_image}"},
+    "reboot_instances": {"InstanceIds": ["{instance}"]},
+    "stop_instances": {"InstanceIds": ["{stopped}"]},
+    "start_instances": {"InstanceIds": ["{stopped}"]},
+    "get_console_output": {"InstanceId": "{instance}"},
+    "modify_instance_attribute": {"InstanceId": "{instance}",
+                                  "DisableApiTermination": {"Value": False}},
+    "describe_instance_attribute": {"InstanceId": "{instance}", "Attribute": "instanceType"},
+    "delete_tags": {"Resources": ["{volume}"], "Tags": TAG},
+    "create_launch_template": {"LaunchTemplateName": "dry",
+                               "LaunchTemplateData": {"ImageId": "{image}"}},
+    "monitor_instances": {"InstanceIds": ["{instance}"]},
+    "describe_volume_attribute": {"VolumeId": "{volume}", "Attribute": "autoEnableIO"},
+    "describe_snapshot_attribute": {"SnapshotId": "{snapshot}",
+                                    "Attribute": "createVolumePermission"},
+}
+CASES += [pytest.param(call, {**params, "DryRun": True}, "DryRunOperation", 412,
+                       id=f"{call}-dry-run") for call, params in DRY_RUNS.items()]
+
 #: Signed Query requests boto3 would not send: (action, parameters, code, status).
 RAW_CASES = [
     pytest.param("DescribeRegions", {"Foo": "bar"}, "UnknownParameter", 400, id="unknown-param"),
@@ -623,6 +663,11 @@ def test_key_pair_shapes(user) -> None:
     made = user.create_key_pair(KeyName="shapes")
     assert made["KeyPairId"].startswith("key-") and made["KeyFingerprint"]
     assert made["KeyMaterial"].startswith("-----BEGIN")
+    listed = user.describe_key_pairs(KeyNames=["shapes"], IncludePublicKey=True)["KeyPairs"][0]
+    assert (listed["KeyPairId"], listed["KeyFingerprint"], listed["KeyType"]) == \
+        (made["KeyPairId"], made["KeyFingerprint"], "rsa")
+    assert listed["PublicKey"].startswith("ssh-rsa ") and listed["CreateTime"]
+    assert "PublicKey" not in user.describe_key_pairs(KeyNames=["shapes"])["KeyPairs"][0]
     assert user.delete_key_pair(KeyName="shapes")["Return"] is True
     assert user.delete_key_pair(KeyName="shapes")["Return"] is True
 
