@@ -138,10 +138,20 @@ def register_image(ctx: Context) -> Any:
     if arch not in ARCHITECTURES:
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
-    if root_snapshot is not None:
-        sc = ctx.cloud.ebs
-        if sc is not None:
-            sc.check_snapshot_usable(ctx, root_snapshot["snapshot_id"])
+    sc = ctx.cloud.ebs
+    if sc is not None:
+        for mapping in mappings:  # every snapshot must be usable; a size is the snapshot's
+            if not mapping.get("snapshot_id"):
+                continue
+            sc.check_snapshot_usable(ctx, mapping["snapshot_id"])
+            least = sc.snapshots[mapping["snapshot_id"]].volume_size
+            if not mapping["size"]:
+                mapping["size"] = least
+            elif mapping["size"] < least:
+                raise errors.AWSError(
+                    f"Volume of size {mapping['size']}GB is smaller than snapshot "
+                    f"'{mapping['snapshot_id']}', expect size >= {least}GB",
+                    code="InvalidBlockDeviceMapping")
     img = Image(
         ids.image_id(prefix), ctx.account_id, name, location or f"{ctx.account_id}/{name}",
         image_type=image_type, description=p.str("Description") or "", architecture=arch,

@@ -19,18 +19,15 @@ from server.clc.instances import (
     get_instance,
     visible_instances,
 )
-from server.clc.model import Instance
+from server.clc.model import USER_SHUTDOWN, Instance
 from server.clc.specs import spec_for
 from server.nc.node import IllegalTransition
 from server.nc.types import InstanceSpec
 from server.protocol.query import Context
 from server.protocol.xml import iso8601
 
+
 # -- state changes ---------------------------------------------------------------------
-#: AWS's StateReason of an instance its owner stopped or terminated.
-USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown"
-
-
 def _state_change(inst: Instance, previous: str) -> dict[str, Any]:
     return {"instanceId": inst.id,
             "currentState": {"code": STATE_CODES[inst.state], "name": inst.state},

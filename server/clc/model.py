@@ -29,6 +29,9 @@ INSTANCE_STATES: dict[str, frozenset[str]] = {
 }
 
 
+#: AWS's StateReason of an instance its owner stopped or terminated.
+USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown"
+
 @dataclass
 class VmType(Record):
     """A VM type (instance type): cores, memory and disk; admin-modifiable."""

@@ -35,6 +35,8 @@ VOLUME_TYPES = tuple(VOLUME_SIZES)
 VOLUME_IOPS = {"io1": (100, 64000, 50), "io2": (100, 256000, 1000), "gp3": (3000, 16000, 500)}
 #: gp3's throughput range in MiB/s (the only type whose throughput is provisioned).
 GP3_THROUGHPUT = (125, 1000)
+#: What a gp3 volume has when its IOPS and throughput are not given.
+GP3_BASELINE = (3000, 125)
 
 
 def check_volume_type(volume_type: str, size: int, iops: int | None,
@@ -90,7 +92,13 @@ def volume_xml(ctx: Context, vol: Volume) -> dict[str, Any]:
         "availabilityZone": vol.zone, "status": vol.state, "createTime": iso8601(vol.created),
         "attachmentSet": [attachment_xml(vol)] if vol.attached else [],
         "tagSet": tag_set(_ebs(ctx).clc, vol.id), "volumeType": vol.volume_type,
-        "iops": vol.iops or None, "encrypted": False}
+        "iops": vol.iops or (gp2_iops(vol.size) if vol.volume_type == "gp2" else None),
+        "throughput": vol.throughput or None, "encrypted": False}
+
+
+def gp2_iops(size: int) -> int:
+    """A gp2 volume's baseline IOPS: 3 per GiB, at least 100 and at most 16,000 (AWS)."""
+    return max(100, min(16000, 3 * size))
 
 
 def create_volume(ctx: Context) -> Any:
@@ -118,9 +126,11 @@ def create_volume(ctx: Context) -> Any:
             f"{snap.volume_size}")
     volume_type = p.str("VolumeType") or "standard"
     check_volume_type(volume_type, size, p.int("Iops"), p.int("Throughput"))
-    iops = p.int("Iops") or 0
+    iops = p.int("Iops") or (GP3_BASELINE[0] if volume_type == "gp3" else 0)
     sc.check_capacity([size])
     vol = ebs.new_volume(ctx.account_id, zone, size, snap.id if snap else "", volume_type, iops)
+    if volume_type == "gp3":
+        vol.throughput = p.int("Throughput") or GP3_BASELINE[1]
     sc.create_volume(vol, snap.location if snap else "")
     if "volume" in tags:
         apply_tags(ctx, vol.id, vol.account_id, tags["volume"])

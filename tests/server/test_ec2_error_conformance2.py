@@ -22,13 +22,14 @@ tables against moto_server too.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from helpers import ec2_query, new_account, wait_state
+from helpers import ec2_query, new_account, wait_state, wait_volume
 from test_ec2_error_conformance import (
     NO_GROUP,
     NO_IMAGE,
@@ -262,6 +263,14 @@ CASES = [
     _case("register_image", "InvalidSnapshot.NotFound", Name="from-nothing",
           RootDeviceName="/dev/sda1", BlockDeviceMappings=[
               {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": NO_SNAPSHOT}}]),
+    _case("register_image", "InvalidSnapshot.NotFound", Name="second-disk-missing",
+          RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+              {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": "{snapshot}"}},
+              {"DeviceName": "/dev/sdb", "Ebs": {"SnapshotId": NO_SNAPSHOT}}]),
+    _case("register_image", "InvalidSnapshotID.Malformed", Name="second-disk-malformed",
+          RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+              {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": "{snapshot}"}},
+              {"DeviceName": "/dev/sdb", "Ebs": {"SnapshotId": "snapshot"}}]),
     _case("deregister_image", "InvalidAMIID.Malformed", ImageId="foo"),
     _case("describe_image_attribute", "InvalidAMIID.Malformed", ImageId="foo",
           Attribute="description"),
@@ -679,7 +688,10 @@ def test_reservation_and_state_reason_shapes(user, world) -> None:
     assert reservation["ReservationId"].startswith("r-") and reservation["OwnerId"]
     inst = reservation["Instances"][0]
     assert inst["State"] == {"Code": 48, "Name": "terminated"}
-    assert inst["StateTransitionReason"]
+    assert re.fullmatch(r"User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)",
+                        inst["StateTransitionReason"])
+    running = user.describe_instances(InstanceIds=[world["instance"]])["Reservations"][0]
+    assert running["Instances"][0]["StateTransitionReason"] == ""
     assert inst["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
     gone = user.terminate_instances(InstanceIds=[world["terminated"]])["TerminatingInstances"]
     assert gone[0]["PreviousState"]["Name"] == gone[0]["CurrentState"]["Name"] == "terminated"
@@ -755,3 +767,32 @@ def test_tag_specifications_at_launch(user, world) -> None:
                                            "Values": [iid]}])["Volumes"]
     assert vols and all(v["Tags"] == [{"Key": "disk", "Value": "root"}] for v in vols)
     user.terminate_instances(InstanceIds=[iid])
+
+
+def test_image_block_devices_show_their_size(user, world) -> None:
+    """An image's EBS mappings show the volume size, the snapshot's when none was given."""
+    image = user.describe_images(ImageIds=[world["ebs_image"]])["Images"][0]
+    root = image["BlockDeviceMappings"][0]
+    assert (root["DeviceName"], root["Ebs"]["SnapshotId"], root["Ebs"]["VolumeSize"]) == \
+        ("/dev/sda1", world["snapshot"], 1)
+
+
+def test_volume_performance_shapes(user, world) -> None:
+    """gp2 volumes show their baseline IOPS (3 per GiB, at least 100), gp3 ones 3,000 IOPS
+    and 125 MiB/s unless given more, io1 ones what they provisioned."""
+    made = []
+    for params, want in (({"VolumeType": "gp2", "Size": 50}, (150, None)),
+                         ({"VolumeType": "gp2", "Size": 1}, (100, None)),
+                         ({"VolumeType": "gp3", "Size": 1}, (3000, 125)),
+                         ({"VolumeType": "gp3", "Size": 10, "Iops": 4000, "Throughput": 250},
+                          (4000, 250)),
+                         ({"VolumeType": "io1", "Size": 10, "Iops": 500}, (500, None))):
+        vol = user.create_volume(AvailabilityZone=world["zone"], **params)
+        made.append(vol["VolumeId"])
+        listed = user.describe_volumes(VolumeIds=[vol["VolumeId"]])["Volumes"][0]
+        for shown in (vol, listed):
+            assert (shown.get("Iops"), shown.get("Throughput"), shown["VolumeType"]) == \
+                (*want, params["VolumeType"])
+    for vid in made:
+        wait_volume(user, vid, "available")
+        user.delete_volume(VolumeId=vid)
