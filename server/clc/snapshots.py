@@ -169,6 +169,11 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
     ebs = _ebs(ctx)
     p = ctx.params
     snap = ebs.snapshot(ctx, p.str("SnapshotId", required=True), own=True)
+    attribute = p.str("Attribute")
+    if attribute is not None and attribute != "createVolumePermission":
+        raise errors.InvalidParameterValue(f"Value ({attribute}) for parameter attribute is "
+                                           "invalid. Only createVolumePermission can be "
+                                           "modified.")
     perm = p.struct("CreateVolumePermission")
     adds, removes = perm.structs("Add"), perm.structs("Remove")
     op = (p.str("OperationType") or "").lower()  # the older flat form
@@ -184,6 +189,10 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
         group = entry.str("Group")
         if group is not None and group != "all":
             raise errors.InvalidParameterValue(f"Invalid group '{group}': only 'all' is valid")
+        user = entry.str("UserId")
+        if user is not None and not (len(user) == 12 and user.isdigit()):
+            raise errors.InvalidParameterValue(f"Invalid user id: '{user}': account IDs are "
+                                               "12 digits")
     for entry in adds:
         if entry.str("Group") == "all":
             snap.public = True
