@@ -339,6 +339,19 @@ CASES = [
     _case("modify_launch_template", "InvalidLaunchTemplateId.VersionNotFound",
           LaunchTemplateName="{template}", DefaultVersion="9"),
 
+    # -- ID shapes: hex digits after the kind's prefix, short and long forms ------------
+    _case("describe_instances", "InvalidInstanceID.Malformed", InstanceIds=["i-1234567g"]),
+    _case("describe_instances", "InvalidInstanceID.NotFound",
+          InstanceIds=["i-0123456789abcdef0"]),
+    _case("describe_volumes", "InvalidVolume.NotFound", VolumeIds=["vol-0123456789abcdef0"]),
+    _case("describe_snapshots", "InvalidSnapshot.NotFound",
+          SnapshotIds=["snap-0123456789abcdef0"]),
+    _case("describe_images", "InvalidAMIID.NotFound", ImageIds=["ami-0123456789abcdef0"]),
+    _case("describe_images", "InvalidAMIID.Malformed", ImageIds=["ami-xyz"]),
+    _case("describe_security_groups", "InvalidGroup.NotFound",
+          GroupIds=["sg-0123456789abcdef0"]),
+    _case("describe_security_groups", "InvalidGroupId.Malformed", GroupIds=["sg-"]),
+
     # -- lists with one unknown ID among known ones -------------------------------------
     _case("describe_images", "InvalidAMIID.NotFound", ImageIds=["{image}", NO_IMAGE]),
     _case("describe_volumes", "InvalidVolume.NotFound", VolumeIds=["{volume}", NO_VOLUME]),
@@ -823,3 +836,19 @@ def test_volume_performance_shapes(user, world) -> None:
     for vid in made:
         wait_volume(user, vid, "available")
         user.delete_volume(VolumeId=vid)
+
+
+def test_tag_limit_counts_the_tags_a_resource_has(user, world) -> None:
+    """A resource holds at most 50 tags: adding a 51st to 50 is TagLimitExceeded; replacing
+    the value of one it has is not."""
+    vid = user.create_volume(AvailabilityZone=world["zone"], Size=1)["VolumeId"]
+    user.create_tags(Resources=[vid], Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
+    with pytest.raises(ClientError) as err:
+        user.create_tags(Resources=[vid], Tags=[{"Key": "one-more", "Value": "v"}])
+    assert err.value.response["Error"]["Code"] == "TagLimitExceeded"
+    user.create_tags(Resources=[vid], Tags=[{"Key": "k0", "Value": "changed"}])
+    tags = user.describe_tags(Filters=[{"Name": "resource-id", "Values": [vid]}])["Tags"]
+    assert len(tags) == 50 and {"Key": "k0", "Value": "changed", "ResourceId": vid,
+                                "ResourceType": "volume"} in tags
+    wait_volume(user, vid, "available")
+    user.delete_volume(VolumeId=vid)
