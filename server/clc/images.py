@@ -324,6 +324,10 @@ def _launch_permission_changes(ctx: Context) -> tuple[list[Params], list[Params]
                 f"Invalid attribute item value \"{user_id}\" for userId item type.")
         group = entry.str("Group")
         if group is not None and group != "all":
+            if any(entry is legacy for legacy in entries):  # UserGroup.N: an attribute item
+                raise InvalidAMIAttributeItemValue(
+                    f"Invalid attribute item value \"{group}\" for group item type.")
+            # the structured Group: a value of AWS's PermissionGroup enumeration
             raise errors.InvalidParameterValue(f"Invalid value '{group}' for group: only 'all' "
                                                "is valid")
     return adds, removes

@@ -252,9 +252,10 @@ def permissions_xml(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r["proto"] != "-1":
             perm["fromPort"] = r["from"]
             perm["toPort"] = r["to"]
-        perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2]}
-                          for g in r["groups"]]
-        perm["ipRanges"] = [{"cidrIp": c} for c in r["cidrs"]]
+        notes = r.get("notes") or {}
+        perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2],
+                           "description": notes.get(g[1])} for g in r["groups"]]
+        perm["ipRanges"] = [{"cidrIp": c, "description": notes.get(c)} for c in r["cidrs"]]
         out.append(perm)
     return out
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.auth.authz import action, arn, combine, each_param
 from server.clc.filters import Filters, page
+from server.clc.images import InvalidAMIAttributeItemValue
 from server.clc.render import tag_set
 from server.clc.tags import apply_tags, tag_specifications, tags_key, tags_seen
 from server.protocol.slices import rendered
@@ -177,6 +178,7 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
     perm = p.struct("CreateVolumePermission")
     adds, removes = perm.structs("Add"), perm.structs("Remove")
     op = (p.str("OperationType") or "").lower()  # the older flat form
+    entries = []
     if op in ("add", "remove"):
         from server.protocol.params import Params
 
@@ -188,11 +190,14 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
     for entry in adds + removes:
         group = entry.str("Group")
         if group is not None and group != "all":
+            if any(entry is legacy for legacy in entries):  # UserGroup.N: an attribute item
+                raise InvalidAMIAttributeItemValue(
+                    f"Invalid attribute item value \"{group}\" for group item type.")
+            # the structured Group: a value of AWS's PermissionGroup enumeration
             raise errors.InvalidParameterValue(f"Invalid group '{group}': only 'all' is valid")
         user = entry.str("UserId")
-        if user is not None and not (len(user) == 12 and user.isdigit()):
-            raise errors.InvalidParameterValue(f"Invalid user id: '{user}': account IDs are "
-                                               "12 digits")
+        if user is not None and not user.isdigit():
+            raise errors.InvalidParameterValue(f"Invalid user id: '{user}'")
     for entry in adds:
         if entry.str("Group") == "all":
             snap.public = True

@@ -220,6 +220,11 @@ CASES = [
           CreateVolumePermission={"Add": [{"Group": "everyone"}]}),
     _case("modify_snapshot_attribute", "InvalidParameterValue", SnapshotId="{snapshot}",
           CreateVolumePermission={"Add": [{"UserId": "x"}]}),
+    # the legacy form's UserGroup.N is an attribute item, not an enumeration's value
+    _case("modify_snapshot_attribute", "InvalidAMIAttributeItemValue", SnapshotId="{snapshot}",
+          Attribute="createVolumePermission", OperationType="add", GroupNames=["everyone"]),
+    _case("modify_image_attribute", "InvalidAMIAttributeItemValue", ImageId="{ebs_image}",
+          Attribute="launchPermission", OperationType="add", UserGroups=["everyone"]),
     _case("monitor_instances", "InvalidInstanceID.Malformed", InstanceIds=["foo"]),
 
     # -- volumes: sizes and IOPS per type, states ---------------------------------------
@@ -514,6 +519,11 @@ ACCEPTED = [
                                                "CreateVolumePermission": {
                                                    "Add": [{"UserId": "123456789012"}]}},
                  id="share-snapshot"),
+    pytest.param("modify_snapshot_attribute", {"SnapshotId": "{snapshot}",
+                                               "Attribute": "createVolumePermission",
+                                               "OperationType": "add",
+                                               "UserIds": ["1234567891"]},
+                 id="share-snapshot-legacy-form"),
     pytest.param("disassociate_address", {"PublicIp": "{address}"},
                  id="disassociate-unassociated"),
     pytest.param("create_image", {"InstanceId": "{stopped}", "Name": "from-stopped"},
@@ -852,3 +862,52 @@ def test_tag_limit_counts_the_tags_a_resource_has(user, world) -> None:
                                 "ResourceType": "volume"} in tags
     wait_volume(user, vid, "available")
     user.delete_volume(VolumeId=vid)
+
+
+def test_rule_descriptions(user) -> None:
+    """A rule's CIDRs and source groups keep their descriptions; the descriptions change
+    with UpdateSecurityGroupRuleDescriptionsIngress (a rule the group lacks:
+    InvalidPermission.NotFound), and a description with characters AWS does not allow is
+    InvalidParameterValue."""
+    gid = user.create_security_group(GroupName="described", Description="d")["GroupId"]
+    rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+            "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "office (ssh)"}],
+            "UserIdGroupPairs": [{"GroupId": gid, "Description": "itself"}]}
+    user.authorize_security_group_ingress(GroupId=gid, IpPermissions=[rule])
+    perm = user.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0][
+        "IpPermissions"][0]
+    assert perm["IpRanges"] == [{"CidrIp": "10.0.0.0/8", "Description": "office (ssh)"}]
+    assert perm["UserIdGroupPairs"][0]["Description"] == "itself"
+    user.update_security_group_rule_descriptions_ingress(GroupId=gid, IpPermissions=[
+        {**rule, "IpRanges": [{"CidrIp": "10.0.0.0/8", "Description": "vpn"}],
+         "UserIdGroupPairs": []}])
+    perm = user.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0][
+        "IpPermissions"][0]
+    assert perm["IpRanges"] == [{"CidrIp": "10.0.0.0/8", "Description": "vpn"}]
+    for call, bad in ((user.update_security_group_rule_descriptions_ingress,
+                       {**rule, "FromPort": 23, "ToPort": 23}),
+                      (user.authorize_security_group_ingress,
+                       {**rule, "IpRanges": [{"CidrIp": "10.1.0.0/16", "Description": "ä"}]})):
+        with pytest.raises(ClientError) as err:
+            call(GroupId=gid, IpPermissions=[bad])
+        assert err.value.response["Error"]["Code"] in ("InvalidPermission.NotFound",
+                                                       "InvalidParameterValue")
+    user.revoke_security_group_ingress(GroupId=gid, IpPermissions=[rule])
+    user.delete_security_group(GroupId=gid)
+
+
+def test_rules_per_group_limit(user) -> None:
+    """A group holds at most 60 rules in a direction (each CIDR counts):
+    RulesPerSecurityGroupLimitExceeded beyond, and nothing of that request is added."""
+    gid = user.create_security_group(GroupName="crowded", Description="d")["GroupId"]
+    ranges = [{"CidrIp": f"10.0.{n}.0/24"} for n in range(60)]
+    user.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": ranges}])
+    with pytest.raises(ClientError) as err:
+        user.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
+            {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
+             "IpRanges": [{"CidrIp": "10.1.0.0/16"}]}])
+    assert err.value.response["Error"]["Code"] == "RulesPerSecurityGroupLimitExceeded"
+    perms = user.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissions"]
+    assert [(p["IpProtocol"], len(p["IpRanges"])) for p in perms] == [("tcp", 60)]
+    user.delete_security_group(GroupId=gid)
