@@ -288,6 +288,7 @@ def run_instances(ctx: Context, *, check_only: bool = False) -> Any:
             architecture=image.architecture, platform=image.platform,
             virtualization_type=image.virtualization_type,
             disable_api_termination=bool(p.bool("DisableApiTermination", False)),
+            disable_api_stop=bool(p.bool("DisableApiStop", False)),
             shutdown_behavior=shutdown,
             ebs_optimized=bool(p.bool("EbsOptimized", False)),
             requester=ctx.caller.account_id, addressing=addressing, transition_time=now,

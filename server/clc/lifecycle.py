@@ -93,6 +93,10 @@ def stop_instances(ctx: Context) -> Any:
         if inst.state not in ("running", "pending", "stopping", "stopped"):
             raise IncorrectInstanceState(
                 f"This instance '{inst.id}' is not in a state from which it can be stopped.")
+        if inst.disable_api_stop:
+            raise OperationNotPermitted(
+                f"The instance '{inst.id}' may not be stopped. Modify its 'disableApiStop' "
+                "instance attribute and try again.")
     out = []
     for inst in insts:
         previous = inst.state

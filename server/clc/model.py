@@ -79,6 +79,7 @@ class Instance(Record):
     transition_time: float = 0.0
     terminated_at: float = 0.0
     disable_api_termination: bool = False
+    disable_api_stop: bool = False   # stop protection (DisableApiStop)
     shutdown_behavior: str = "stop"
     architecture: str = "x86_64"
     platform: str = ""

@@ -179,6 +179,10 @@ CASES = [
     _case("run_instances", "InvalidParameterValue", **_run(TagSpecifications=[
         {"ResourceType": "instance", "Tags": [{"Key": "k" * 129, "Value": "v"}]}])),
     _case("run_instances", "InvalidAMIID.NotFound", **_run(RamdiskId="ari-12345678")),
+    _case("run_instances", "MissingParameter",
+          **_run(BlockDeviceMappings=[{"DeviceName": "/dev/sdb"}])),
+    _case("run_instances", "MissingParameter", **_run(BlockDeviceMappings=[
+        {"DeviceName": "/dev/sdb", "Ebs": {"VolumeType": "standard"}}])),
     _case("run_instances", "InvalidAMIID.Malformed", **_run(KernelId="foo")),
 
     # -- instances in the wrong state, protected ones, attributes -----------------------
@@ -911,3 +915,20 @@ def test_rules_per_group_limit(user) -> None:
     perms = user.describe_security_groups(GroupIds=[gid])["SecurityGroups"][0]["IpPermissions"]
     assert [(p["IpProtocol"], len(p["IpRanges"])) for p in perms] == [("tcp", 60)]
     user.delete_security_group(GroupId=gid)
+
+
+def test_stop_protection(user, world) -> None:
+    """DisableApiStop: StopInstances is OperationNotPermitted until the attribute is off."""
+    iid = user.run_instances(ImageId=world["ebs_image"], MinCount=1, MaxCount=1,
+                             DisableApiStop=True)["Instances"][0]["InstanceId"]
+    wait_state(user, [iid], "running")
+    assert user.describe_instance_attribute(InstanceId=iid, Attribute="disableApiStop")[
+        "DisableApiStop"] == {"Value": True}
+    with pytest.raises(ClientError) as err:
+        user.stop_instances(InstanceIds=[iid])
+    assert err.value.response["Error"]["Code"] == "OperationNotPermitted"
+    assert user.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0][
+        "State"]["Name"] == "running"
+    user.modify_instance_attribute(InstanceId=iid, DisableApiStop={"Value": False})
+    user.stop_instances(InstanceIds=[iid])
+    user.terminate_instances(InstanceIds=[iid])
