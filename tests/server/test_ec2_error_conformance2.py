@@ -16,7 +16,8 @@ Placeholders are the first table's (:func:`test_ec2_error_conformance.build_worl
 :func:`build_more`'s: ``{protected}`` (an instance with DisableApiTermination),
 ``{ebs_image}`` (an image registered from ``{snapshot}``, named ``{ebs_image_name}``),
 ``{template}`` (a launch template's name), ``{stopped}`` (a stopped EBS-backed instance),
-``{associated}`` (an elastic IP associated with ``{protected}``).  ``benchmarks/ec2_conformance.py`` runs these
+``{associated}`` (an elastic IP associated with ``{protected}``), ``{deregistered}`` (an
+image registered and deregistered).  ``benchmarks/ec2_conformance.py`` runs these
 tables against moto_server too.
 """
 
@@ -293,6 +294,10 @@ CASES = [
               {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": "{snapshot}"}},
               {"DeviceName": "/dev/sdb", "Ebs": {"SnapshotId": "snapshot"}}]),
     _case("deregister_image", "InvalidAMIID.Malformed", ImageId="foo"),
+    _case("deregister_image", "InvalidAMIID.NotFound", ImageId="{deregistered}"),
+    _case("run_instances", "InvalidAMIID.NotFound", ImageId="{deregistered}", MinCount=1,
+          MaxCount=1),
+    _case("describe_images", "InvalidAMIID.NotFound", ImageIds=["{deregistered}"]),
     _case("describe_image_attribute", "InvalidAMIID.Malformed", ImageId="foo",
           Attribute="description"),
     _case("modify_image_attribute", "InvalidAMIID.NotFound", ImageId=NO_IMAGE,
@@ -668,12 +673,16 @@ def build_more(user: Any, world: dict[str, str]) -> dict[str, str]:
         "InstanceId"]
     wait_state(user, [protected, stopped], "running")
     user.stop_instances(InstanceIds=[stopped])
+    gone_image = user.register_image(
+        Name="deregistered", RootDeviceName="/dev/sda1", BlockDeviceMappings=[
+            {"DeviceName": "/dev/sda1", "Ebs": {"SnapshotId": world["snapshot"]}}])["ImageId"]
+    user.deregister_image(ImageId=gone_image)
     associated = user.allocate_address()["PublicIp"]
     user.associate_address(PublicIp=associated, InstanceId=protected)
     wait_state(user, [stopped], "stopped")
     return {**world, "protected": protected, "ebs_image": ebs_image,
             "ebs_image_name": "from-snapshot", "template": "conformance2",
-            "stopped": stopped, "associated": associated}
+            "stopped": stopped, "associated": associated, "deregistered": gone_image}
 
 
 @pytest.fixture(scope="module")
