@@ -133,14 +133,20 @@ def visible_instances(ctx: Context, ids_wanted: list[str] | None = None) -> list
     wanted = [i for i in (ids_wanted or []) if i != "verbose"]
     everyone = ctx.is_admin and ids_wanted is not None and "verbose" in ids_wanted
     if wanted:
-        out = []
+        out, missing = [], []
         for iid in wanted:
             inst = clc.instances.get(iid)
             if inst is None or not (everyone or ctx.is_admin or inst.account_id == ctx.account_id):
                 if not ids.well_formed(iid, "i"):
                     raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
-                raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
-            out.append(inst)
+                missing.append(iid)
+            else:
+                out.append(inst)
+        if len(missing) == 1:
+            raise InvalidInstanceIDNotFound(f"The instance ID '{missing[0]}' does not exist")
+        if missing:  # AWS names every one
+            raise InvalidInstanceIDNotFound(f"The instance IDs '{', '.join(missing)}' do not "
+                                            "exist")
         return out
     return owned(clc.instances.values(), ctx.account_id, everyone)
 

@@ -941,3 +941,15 @@ def test_stop_protection(user, world) -> None:
     user.modify_instance_attribute(InstanceId=iid, DisableApiStop={"Value": False})
     user.stop_instances(InstanceIds=[iid])
     user.terminate_instances(InstanceIds=[iid])
+
+
+def test_not_found_messages_name_every_missing_instance(user, world) -> None:
+    """InvalidInstanceID.NotFound names the missing instance, or all of them (AWS)."""
+    for wanted, message in (
+            ([world["instance"], NO_INSTANCE], f"The instance ID '{NO_INSTANCE}' does not exist"),
+            ([NO_INSTANCE, "i-87654321"],
+             f"The instance IDs '{NO_INSTANCE}, i-87654321' do not exist")):
+        with pytest.raises(ClientError) as err:
+            user.describe_instances(InstanceIds=wanted)
+        assert err.value.response["Error"] == {"Code": "InvalidInstanceID.NotFound",
+                                               "Message": message}
