@@ -44,7 +44,7 @@ def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
         "startTime": iso8601(snap.started), "progress": f"{snap.progress}%",
         "ownerId": snap.account_id, "volumeSize": snap.volume_size,
         "description": snap.description or None, "encrypted": False,
-        "stateMessage": snap.error or None,
+        "stateMessage": snap.error or None, "storageTier": "standard",
         "tagSet": tag_set(_ebs(ctx).clc, tags_key(ctx, snap))}
 
 

@@ -93,7 +93,8 @@ def volume_xml(ctx: Context, vol: Volume) -> dict[str, Any]:
         "attachmentSet": [attachment_xml(vol)] if vol.attached else [],
         "tagSet": tag_set(_ebs(ctx).clc, vol.id), "volumeType": vol.volume_type,
         "iops": vol.iops or (gp2_iops(vol.size) if vol.volume_type == "gp2" else None),
-        "throughput": vol.throughput or None, "encrypted": False}
+        "throughput": vol.throughput or None, "encrypted": False,
+        "multiAttachEnabled": False}
 
 
 def gp2_iops(size: int) -> int:

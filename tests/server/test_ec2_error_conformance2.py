@@ -803,6 +803,14 @@ def test_revoking_a_rule_that_is_not_there(user, world) -> None:
     assert after == before
 
 
+def test_snapshot_shape(user, world) -> None:
+    """A snapshot shows its volume, size, owner, progress, encryption and storage tier."""
+    snap = user.describe_snapshots(SnapshotIds=[world["snapshot"]])["Snapshots"][0]
+    assert (snap["VolumeSize"], snap["State"], snap["Progress"], snap["Encrypted"],
+            snap["StorageTier"]) == (1, "completed", "100%", False, "standard")
+    assert snap["VolumeId"] == world["volume"] and snap["OwnerId"].isdigit()
+
+
 def test_volume_auto_enable_io(user, world) -> None:
     """ModifyVolumeAttribute sets autoEnableIO, DescribeVolumeAttribute shows it, and
     EnableVolumeIO answers for a volume whose I/O is on."""
@@ -856,6 +864,7 @@ def test_volume_performance_shapes(user, world) -> None:
         for shown in (vol, listed):
             assert (shown.get("Iops"), shown.get("Throughput"), shown["VolumeType"]) == \
                 (*want, params["VolumeType"])
+            assert (shown["Encrypted"], shown["MultiAttachEnabled"]) == (False, False)
     for vid in made:
         wait_volume(user, vid, "available")
         user.delete_volume(VolumeId=vid)
