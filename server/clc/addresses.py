@@ -178,6 +178,7 @@ def describe_addresses(ctx: Context) -> Any:
             "association-id": lambda a: a.association_id,
             "private-ip-address": lambda a: a.private_ip,
             "network-interface-id": lambda a: None, "network-interface-owner-id": lambda a: None,
+            "network-border-group": lambda a: clc.config.cloud["region"],
         }, lambda a: clc.tags.get(a.allocation_id, {})).apply(addrs, filt)
     return {"addressesSet": [{
         "publicIp": a.id, "allocationId": a.allocation_id, "domain": "standard",

@@ -68,7 +68,7 @@ def describe_instance_attribute(ctx: Context) -> Any:
     elif attr == "disableApiTermination":
         value = {"value": inst.disable_api_termination}
     elif attr == "disableApiStop":
-        value = {"value": False}
+        value = {"value": inst.disable_api_stop}
     elif attr == "instanceInitiatedShutdownBehavior":
         value = {"value": inst.shutdown_behavior}
     elif attr == "rootDeviceName":
@@ -141,6 +141,9 @@ def modify_instance_attribute(ctx: Context) -> Any:
     attr, value = _requested_change(ctx)
     if attr in _VPC_ONLY:
         raise _classic(attr)
+    if inst.state in ("shutting-down", "terminated"):
+        raise IncorrectInstanceState(f"The instance '{inst.id}' is not in a state from which "
+                                     "its attributes can be modified.")
 
     def stopped() -> None:
         if inst.state != "stopped":
@@ -164,8 +167,7 @@ def modify_instance_attribute(ctx: Context) -> Any:
         if str(value).lower() not in ("true", "false"):
             raise errors.InvalidParameterValue(f"Invalid value '{value}' for {attr}")
         if attr == "disableApiStop":
-            if str(value).lower() == "true":
-                raise errors.UnsupportedOperation("Stop protection is not supported")
+            inst.disable_api_stop = str(value).lower() == "true"
         elif attr == "ebsOptimized":
             stopped()
             inst.ebs_optimized = str(value).lower() == "true"

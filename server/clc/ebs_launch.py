@@ -42,6 +42,8 @@ def launch_mappings(image: Image, params: Params) -> list[dict[str, Any]]:
         if bdm.str("VirtualName"):
             by_device[device] = {"device": device, "virtual_name": bdm.str("VirtualName")}
             continue
+        if bdm.get("Ebs") is None and device not in by_device:
+            raise errors.MissingParameter("The request must contain the parameter ebs")
         ebs = bdm.struct("Ebs")
         mapping = by_device.get(device, {"device": device})
         mapping.pop("virtual_name", None)
@@ -49,14 +51,18 @@ def launch_mappings(image: Image, params: Params) -> list[dict[str, Any]]:
             mapping["snapshot_id"] = ebs.str("SnapshotId")
             mapping["from_request"] = True
         size = ebs.int("VolumeSize")
+        if size is not None and size < 1:
+            raise errors.InvalidParameterValue(
+                f"Value ({size}) for parameter volumeSize is invalid. Expected a positive "
+                "number of GiB.")
         if size:
             mapping["size"] = size
         delete = ebs.bool("DeleteOnTermination")
         if delete is not None:
             mapping["delete_on_termination"] = delete
         if not mapping.get("snapshot_id") and not mapping.get("size"):
-            raise errors.InvalidParameterValue(
-                f"The block device mapping for {device} needs a snapshot or a volume size")
+            raise errors.MissingParameter("The request must contain the parameter size or "
+                                          f"snapshotId (block device mapping {device})")
         by_device[device] = mapping
     return [m for m in by_device.values()
             if not m.get("virtual_name") and not m.get("no_device")]

@@ -85,8 +85,10 @@ class EC2Service(QueryService):
                          name="ec2-parameters", daemon=True).start()
 
     def check_parameters(self, action: str, params: Params) -> None:
-        """AWS's UnknownParameter for a parameter the action does not have."""
+        """AWS's UnknownParameter for a parameter the action does not have, and
+        InvalidParameterValue for a DryRun that is not a boolean."""
         parameters.check(action, params)
+        params.bool("DryRun")
 
     def check_dry_run(self, ctx: Context) -> None:
         """A DryRun request is checked as the real one would be before it may answer

@@ -82,7 +82,7 @@ class Filters:
 
 
 def paging(params: Params, *, low: int = 5, high: int = 1000, ids_given: bool = False,
-           clamp: bool = False) -> tuple[int | None, Any]:
+           clamp: bool = False, ids_name: str = "instancesSet") -> tuple[int | None, Any]:
     """Check ``MaxResults`` (low..high, not with a list of ids) and ``NextToken``; return
     the page size (None: no paging asked, answer everything) and the token's position
     (None: from the start).
@@ -95,7 +95,7 @@ def paging(params: Params, *, low: int = 5, high: int = 1000, ids_given: bool = 
         return None, None
     if ids_given and max_results is not None:
         raise errors.InvalidParameterCombination(
-            "The parameter instancesSet cannot be used with the parameter maxResults")
+            f"The parameter {ids_name} cannot be used with the parameter maxResults")
     if clamp and max_results is not None and max_results > high:
         max_results = high
     if max_results is not None and not low <= max_results <= high:
@@ -117,9 +117,11 @@ def next_token(position: Any) -> str:
 
 
 def page(items: Sequence[T], params: Params, *, low: int = 5, high: int = 1000,
-         ids_given: bool = False, clamp: bool = False) -> tuple[list[T], str | None]:
+         ids_given: bool = False, clamp: bool = False,
+         ids_name: str = "instancesSet") -> tuple[list[T], str | None]:
     """AWS paging by offset: ``MaxResults`` (low..high) and an opaque ``NextToken``."""
-    size, start = paging(params, low=low, high=high, ids_given=ids_given, clamp=clamp)
+    size, start = paging(params, low=low, high=high, ids_given=ids_given, clamp=clamp,
+                         ids_name=ids_name)
     if size is None:
         return list(items), None
     if start is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from server import errors, ids
@@ -30,6 +31,24 @@ CannotDelete = errors._error("CannotDelete", "CannotDelete")
 
 _PROTOCOLS = {"tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp",
               "-1": "-1", "all": "-1"}
+#: What a rule's description may hold (AWS: up to 255 of these).
+_DESCRIPTION = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{0,255}$")
+#: Rules a group may hold in each direction (AWS's default quota): each CIDR and each
+#: source group of a permission counts as one.
+RULES_PER_GROUP = 60
+RulesPerSecurityGroupLimitExceeded = errors._error("RulesPerSecurityGroupLimitExceeded",
+                                                   "RulesPerSecurityGroupLimitExceeded")
+
+
+def _description(entry: Params) -> str | None:
+    """A rule's Description (None: not given), checked as AWS checks it."""
+    text: str | None = entry.str("Description")
+    if text is not None and not _DESCRIPTION.match(text):
+        raise errors.InvalidParameterValue(
+            f"Invalid rule description. Valid descriptions are strings less than 256 "
+            f"characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{{}}!$* "
+            f"(got {text!r})")
+    return text
 
 
 def find_group(ctx: Context, name: str | None = None, gid: str | None = None) -> SecurityGroup:
@@ -64,6 +83,11 @@ def create_security_group(ctx: Context) -> Any:
     if len(name) > 255 or len(desc) > 255:
         raise errors.InvalidParameterValue("Group names and descriptions are at most 255 "
                                            "characters")
+    for param, value in (("groupName", name), ("groupDescription", desc)):
+        if not value.isascii():  # EC2-Classic groups: ASCII only (AWS)
+            raise errors.InvalidParameterValue(
+                f"Value ({value}) for parameter {param} is invalid. Character sets beyond "
+                "ASCII are not supported.")
     if name.startswith("sg-"):
         raise errors.InvalidParameterValue("Group names may not be in the format sg-*")
     if name == "default":
@@ -140,6 +164,10 @@ def _filters(ctx: Context) -> Filters:
         "description": lambda s: s.description, "group-id": lambda s: s.id,
         "group-name": lambda s: s.name, "owner-id": lambda s: s.account_id,
         "vpc-id": lambda s: None,
+        # EC2-Classic rules name neither IPv6 ranges nor prefix lists
+        "ip-permission.ipv6-cidr": lambda s: None, "ip-permission.prefix-list-id": lambda s: None,
+        "egress.ip-permission.ipv6-cidr": lambda s: None,
+        "egress.ip-permission.prefix-list-id": lambda s: None,
     }
     for key in ("cidr", "group-id", "group-name", "protocol", "from-port", "to-port", "user-id"):
         g[f"ip-permission.{key}"] = lambda s, k=key: rule_values(s, k)
@@ -164,7 +192,8 @@ async def describe_security_groups(ctx: Context) -> Any:
     if filt:
         groups = _filters(ctx).apply(groups, filt)
     groups.sort(key=lambda g: (g.account_id, g.name))
-    groups, token = page(groups, ctx.params, low=5, high=1000)
+    groups, token = page(groups, ctx.params, low=5, high=1000, ids_given=bool(names or gids),
+                         ids_name="groupIds" if gids else "groupNames")
     return {"securityGroupInfo": await rendered(clc.big_answers,
                                                 [group_xml(clc, g) for g in groups]),
             "nextToken": token}
@@ -202,7 +231,7 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
     rules = []
     for perm in perms:
         proto_raw = (perm.str("IpProtocol") or "").lower()
-        if proto_raw not in _PROTOCOLS and not proto_raw.isdigit():
+        if proto_raw not in _PROTOCOLS and not (proto_raw.isdigit() and int(proto_raw) < 256):
             raise errors.InvalidParameterValue(f"Invalid value '{proto_raw}' for IP protocol. "
                                                "Unknown protocol.")
         proto = _PROTOCOLS.get(proto_raw, proto_raw)
@@ -224,10 +253,16 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
         else:
             lo, hi = -1, -1
         cidrs = []
+        notes: dict[str, str] = {}  # a CIDR's or a source group ID's description
         for rng in perm.structs("IpRanges"):
             cidr = rng.str("CidrIp", required=True)
+            note = _description(rng)
             try:
+                if "/" not in cidr:  # an address alone is no CIDR block (AWS)
+                    raise ValueError(cidr)
                 cidrs.append(str(ipaddress.IPv4Network(cidr, strict=False)))
+                if note:
+                    notes[cidrs[-1]] = note
             except ValueError:
                 raise errors.InvalidParameterValue(f"Value ({cidr}) for parameter cidrIp is "
                                                    "invalid. This is not a valid CIDR block.") \
@@ -247,9 +282,15 @@ def _parse_permissions(ctx: Context, sg: SecurityGroup) -> list[dict[str, Any]]:
             if other is None:
                 raise InvalidGroupNotFound(f"The security group '{gid or gname}' does not exist")
             groups.append([other.account_id, other.id, other.name])
+            note = _description(src)
+            if note:
+                notes[other.id] = note
         if not cidrs and not groups:
             cidrs = ["0.0.0.0/0"]
-        rules.append({"proto": proto, "from": lo, "to": hi, "cidrs": cidrs, "groups": groups})
+        rule = {"proto": proto, "from": lo, "to": hi, "cidrs": cidrs, "groups": groups}
+        if notes:
+            rule["notes"] = notes
+        rules.append(rule)
     return rules
 
 
@@ -278,6 +319,11 @@ def _authorize(ctx: Context, egress: bool) -> Any:
                         f"the specified rule \"peer: {sorted(dup)[0]}, {rule['proto'].upper()}, "
                         f"from port: {rule['from']}, to port: {rule['to']}, ALLOW\" already "
                         "exists")
+    held = sum(len(r["cidrs"]) + len(r["groups"]) for r in target)
+    if held + sum(len(r["cidrs"]) + len(r["groups"]) for r in new) > RULES_PER_GROUP:
+        raise RulesPerSecurityGroupLimitExceeded(
+            f"The maximum number of rules per security group ({RULES_PER_GROUP}) has been "
+            "reached.")
     for rule in new:
         merged = False
         for existing in target:
@@ -285,6 +331,8 @@ def _authorize(ctx: Context, egress: bool) -> Any:
                     (rule["proto"], rule["from"], rule["to"]):
                 existing["cidrs"].extend(rule["cidrs"])
                 existing["groups"].extend(rule["groups"])
+                if rule.get("notes"):
+                    existing.setdefault("notes", {}).update(rule["notes"])
                 merged = True
                 break
         if not merged:
@@ -314,10 +362,39 @@ def _revoke(ctx: Context, egress: bool) -> Any:
             gone_g = {g[1] for g in rule["groups"]}
             existing["cidrs"] = [c for c in existing["cidrs"] if c not in rule["cidrs"]]
             existing["groups"] = [g for g in existing["groups"] if g[1] not in gone_g]
+            for gone in [*rule["cidrs"], *gone_g]:
+                existing.get("notes", {}).pop(gone, None)
     sg.ingress = [r for r in sg.ingress if r["cidrs"] or r["groups"]]
     sg.egress = [r for r in sg.egress if r["cidrs"] or r["groups"]]
     clc.save(sg)
     return {"return": True, "unknownIpPermissionSet": permissions_xml(unknown) or None}
+
+
+def update_rule_descriptions(ctx: Context) -> Any:
+    """UpdateSecurityGroupRuleDescriptionsIngress: new descriptions of rules the group has
+    (each named by protocol, ports and CIDR or source group); one it lacks is
+    InvalidPermission.NotFound and changes nothing."""
+    clc = ctx.cloud.clc
+    sg = find_group(ctx, ctx.params.str("GroupName"), ctx.params.str("GroupId"))
+    changes = []
+    for rule in _parse_permissions(ctx, sg):
+        existing = next((r for r in sg.ingress if (r["proto"], r["from"], r["to"]) ==
+                         (rule["proto"], rule["from"], rule["to"])), None)
+        have = set(existing["cidrs"]) | {g[1] for g in existing["groups"]} if existing else set()
+        named = [*rule["cidrs"], *(g[1] for g in rule["groups"])]
+        if existing is None or not set(named) <= have:
+            raise InvalidPermissionNotFound("The specified rule does not exist in this "
+                                            "security group.")
+        changes.append((existing, named, rule.get("notes", {})))
+    for existing, named, notes in changes:
+        kept = existing.setdefault("notes", {})
+        for ref in named:
+            if notes.get(ref):
+                kept[ref] = notes[ref]
+            else:
+                kept.pop(ref, None)
+    clc.save(sg)
+    return {"return": True}
 
 
 def _group_arns(ctx: Context) -> list[str]:
@@ -344,4 +421,7 @@ ACTIONS = {
     "RevokeSecurityGroupEgress": action(lambda ctx: _revoke(ctx, True),
                                         "ec2:RevokeSecurityGroupEgress",
                                         resources=_group_arns),
+    "UpdateSecurityGroupRuleDescriptionsIngress": action(
+        update_rule_descriptions, "ec2:UpdateSecurityGroupRuleDescriptionsIngress",
+        resources=_group_arns),
 }

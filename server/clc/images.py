@@ -138,10 +138,20 @@ def register_image(ctx: Context) -> Any:
     if arch not in ARCHITECTURES:
         raise errors.InvalidParameterValue(f"Invalid value '{arch}' for Architecture")
     prefix = {"machine": "emi", "kernel": "eki", "ramdisk": "eri"}[image_type]
-    if root_snapshot is not None:
-        sc = ctx.cloud.ebs
-        if sc is not None:
-            sc.check_snapshot_usable(ctx, root_snapshot["snapshot_id"])
+    sc = ctx.cloud.ebs
+    if sc is not None:
+        for mapping in mappings:  # every snapshot must be usable; a size is the snapshot's
+            if not mapping.get("snapshot_id"):
+                continue
+            sc.check_snapshot_usable(ctx, mapping["snapshot_id"])
+            least = sc.snapshots[mapping["snapshot_id"]].volume_size
+            if not mapping["size"]:
+                mapping["size"] = least
+            elif mapping["size"] < least:
+                raise errors.AWSError(
+                    f"Volume of size {mapping['size']}GB is smaller than snapshot "
+                    f"'{mapping['snapshot_id']}', expect size >= {least}GB",
+                    code="InvalidBlockDeviceMapping")
     img = Image(
         ids.image_id(prefix), ctx.account_id, name, location or f"{ctx.account_id}/{name}",
         image_type=image_type, description=p.str("Description") or "", architecture=arch,
@@ -235,6 +245,12 @@ async def describe_images(ctx: Context) -> Any:
                 lambda i: [str(b.get("delete_on_termination", True)).lower()
                            for b in i.block_devices],
             "creation-date": lambda i: None, "product-code.type": lambda i: None,
+            "block-device-mapping.encrypted": lambda i: [False for _ in i.block_devices],
+            "ena-support": lambda i: False, "sriov-net-support": lambda i: None,
+            "platform-details": lambda i: "Windows" if i.platform == "windows"
+            else "Linux/UNIX",
+            "usage-operation": lambda i: "RunInstances:0002" if i.platform == "windows"
+            else "RunInstances",
         }, lambda i: tags_seen(ctx, i)).apply(images, filt)
     images.sort(key=lambda i: i.id)
     images, token = page(images, p, low=5, high=1000, clamp=True)
@@ -308,6 +324,10 @@ def _launch_permission_changes(ctx: Context) -> tuple[list[Params], list[Params]
                 f"Invalid attribute item value \"{user_id}\" for userId item type.")
         group = entry.str("Group")
         if group is not None and group != "all":
+            if any(entry is legacy for legacy in entries):  # UserGroup.N: an attribute item
+                raise InvalidAMIAttributeItemValue(
+                    f"Invalid attribute item value \"{group}\" for group item type.")
+            # the structured Group: a value of AWS's PermissionGroup enumeration
             raise errors.InvalidParameterValue(f"Invalid value '{group}' for group: only 'all' "
                                                "is valid")
     return adds, removes

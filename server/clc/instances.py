@@ -113,6 +113,10 @@ def _instance_filters(clc: CloudController) -> Filters:
         "network-interface.group-id": lambda i: None,
         "network-interface.group-name": lambda i: None,
         "iam-instance-profile.arn": lambda i: i.iam_profile[0] if i.iam_profile else None,
+        # AWS features this cloud does not have: what an instance without them shows
+        "boot-mode": lambda i: None, "capacity-reservation-id": lambda i: None,
+        "hibernation-options.configured": lambda i: False,
+        "metadata-options.http-tokens": lambda i: "optional",
     }
     return Filters(g, lambda i: clc.tags.get(i.id, {}))
 
@@ -129,14 +133,20 @@ def visible_instances(ctx: Context, ids_wanted: list[str] | None = None) -> list
     wanted = [i for i in (ids_wanted or []) if i != "verbose"]
     everyone = ctx.is_admin and ids_wanted is not None and "verbose" in ids_wanted
     if wanted:
-        out = []
+        out, missing = [], []
         for iid in wanted:
             inst = clc.instances.get(iid)
             if inst is None or not (everyone or ctx.is_admin or inst.account_id == ctx.account_id):
                 if not ids.well_formed(iid, "i"):
                     raise InvalidInstanceIDMalformed(f"Invalid id: \"{iid}\"")
-                raise InvalidInstanceIDNotFound(f"The instance ID '{iid}' does not exist")
-            out.append(inst)
+                missing.append(iid)
+            else:
+                out.append(inst)
+        if len(missing) == 1:
+            raise InvalidInstanceIDNotFound(f"The instance ID '{missing[0]}' does not exist")
+        if missing:  # AWS names every one
+            raise InvalidInstanceIDNotFound(f"The instance IDs '{', '.join(missing)}' do not "
+                                            "exist")
         return out
     return owned(clc.instances.values(), ctx.account_id, everyone)
 
@@ -284,6 +294,7 @@ def run_instances(ctx: Context, *, check_only: bool = False) -> Any:
             architecture=image.architecture, platform=image.platform,
             virtualization_type=image.virtualization_type,
             disable_api_termination=bool(p.bool("DisableApiTermination", False)),
+            disable_api_stop=bool(p.bool("DisableApiStop", False)),
             shutdown_behavior=shutdown,
             ebs_optimized=bool(p.bool("EbsOptimized", False)),
             requester=ctx.caller.account_id, addressing=addressing, transition_time=now,

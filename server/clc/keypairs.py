@@ -16,6 +16,7 @@ from server.clc.model import KeyPair
 from server.clc.render import tag_set
 from server.clc.tags import apply_tags, tag_specifications
 from server.protocol.query import Context
+from server.protocol.xml import iso8601
 
 InvalidKeyPairDuplicate = errors._error("InvalidKeyPairDuplicate", "InvalidKeyPair.Duplicate")
 InvalidKeyPairNotFound = errors._error("InvalidKeyPairNotFound", "InvalidKeyPair.NotFound")
@@ -54,6 +55,9 @@ def _name(ctx: Context) -> str:
     name: str = ctx.params.str("KeyName", required=True)
     if not name or len(name) > 255:
         raise errors.InvalidParameterValue("Key names must be 1 to 255 characters")
+    if not name.isascii():
+        raise errors.InvalidParameterValue(f"Value ({name}) for parameter keyName is invalid. "
+                                           "Character sets beyond ASCII are not supported.")
     return name
 
 
@@ -198,8 +202,11 @@ def describe_key_pairs(ctx: Context) -> Any:
         mine = Filters({"key-name": lambda k: k.name, "fingerprint": lambda k: k.fingerprint,
                         "key-pair-id": lambda k: k.key_id, "key-type": lambda k: k.key_type},
                        lambda k: clc.tags.get(k.key_id, {})).apply(mine, filt)
+    public = ctx.params.bool("IncludePublicKey", False)
     return {"keySet": [{"keyPairId": k.key_id, "keyName": k.name,
                         "keyFingerprint": k.fingerprint, "keyType": k.key_type,
+                        "publicKey": k.public_key if public else None,
+                        "createTime": iso8601(k.created) if k.created else None,
                         "tagSet": tag_set(clc, k.key_id)}
                        for k in sorted(mine, key=lambda k: k.name)]}
 

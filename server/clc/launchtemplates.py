@@ -207,7 +207,10 @@ def create_launch_template(ctx: Context) -> Any:
     """CreateLaunchTemplate: a template with its version 1 (the default)."""
     name = ctx.params.str("LaunchTemplateName", required=True)
     if not _NAME.match(name):
-        raise errors.InvalidParameterValue(f"Invalid launch template name {name!r}")
+        raise errors.AWSError(
+            f"A launch template name must be between 3 and 128 characters, and may contain "
+            f"letters, numbers, and the following characters: - ( ) . / _ (got {name!r})",
+            code="InvalidLaunchTemplateName.MalformedException")
     table = templates(ctx.cloud)
     if any(t.name == name and t.account_id == ctx.account_id for t in table.values()):
         raise AlreadyExists("Launch template name already in use.")

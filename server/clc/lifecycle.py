@@ -19,7 +19,7 @@ from server.clc.instances import (
     get_instance,
     visible_instances,
 )
-from server.clc.model import Instance
+from server.clc.model import USER_SHUTDOWN, Instance
 from server.clc.specs import spec_for
 from server.nc.node import IllegalTransition
 from server.nc.types import InstanceSpec
@@ -47,10 +47,10 @@ def terminate_instances(ctx: Context) -> Any:
     for inst in insts:
         previous = inst.state
         if inst.state in ("pending", "running", "stopping"):
-            clc._set_state(inst, "shutting-down")
+            clc._set_state(inst, "shutting-down", USER_SHUTDOWN)
             clc.clusters[inst.zone].terminate_instance(inst.id)
         elif inst.state == "stopped":
-            clc._set_state(inst, "shutting-down")
+            clc._set_state(inst, "shutting-down", USER_SHUTDOWN)
             clc._finish_teardown(inst)
         sc = ctx.cloud.ebs
         if sc is not None:
@@ -93,11 +93,15 @@ def stop_instances(ctx: Context) -> Any:
         if inst.state not in ("running", "pending", "stopping", "stopped"):
             raise IncorrectInstanceState(
                 f"This instance '{inst.id}' is not in a state from which it can be stopped.")
+        if inst.disable_api_stop:
+            raise OperationNotPermitted(
+                f"The instance '{inst.id}' may not be stopped. Modify its 'disableApiStop' "
+                "instance attribute and try again.")
     out = []
     for inst in insts:
         previous = inst.state
         if inst.state in ("running", "pending"):
-            clc._set_state(inst, "stopping")
+            clc._set_state(inst, "stopping", USER_SHUTDOWN)
             clc.clusters[inst.zone].terminate_instance(inst.id)
         out.append(_state_change(inst, previous))
     return {"instancesSet": out}
@@ -213,6 +217,8 @@ def describe_instance_status(ctx: Context) -> Any:
             "instance-status.reachability": lambda i: "passed" if status(i) == "ok" else "failed",
             "event.code": lambda i: None, "event.description": lambda i: None,
             "event.not-after": lambda i: None, "event.not-before": lambda i: None,
+            "event.instance-event-id": lambda i: None,
+            "event.not-before-deadline": lambda i: None,
         }
         insts = Filters(getters, lambda i: clc.tags.get(i.id, {})).apply(insts, filt)
     if requested:

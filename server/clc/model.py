@@ -29,6 +29,9 @@ INSTANCE_STATES: dict[str, frozenset[str]] = {
 }
 
 
+#: AWS's StateReason of an instance its owner stopped or terminated.
+USER_SHUTDOWN = "Client.UserInitiatedShutdown: User initiated shutdown"
+
 @dataclass
 class VmType(Record):
     """A VM type (instance type): cores, memory and disk; admin-modifiable."""
@@ -76,6 +79,7 @@ class Instance(Record):
     transition_time: float = 0.0
     terminated_at: float = 0.0
     disable_api_termination: bool = False
+    disable_api_stop: bool = False   # stop protection (DisableApiStop)
     shutdown_behavior: str = "stop"
     architecture: str = "x86_64"
     platform: str = ""

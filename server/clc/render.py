@@ -6,12 +6,21 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from server.clc.controller import STATE_CODES
-from server.clc.model import Image, Instance, SecurityGroup
+from server.clc.model import USER_SHUTDOWN, Image, Instance, SecurityGroup
 from server.protocol.xml import Raw, escape, iso8601
 
 if TYPE_CHECKING:
     from server.clc.controller import CloudController
     from server.protocol.slices import Pacer
+
+
+def transition_reason(inst: Instance) -> str:
+    """An instance's StateTransitionReason as AWS words it (escaped): "User initiated
+    (time GMT)" when its owner stopped or terminated it, else its state reason."""
+    if inst.state_reason == USER_SHUTDOWN:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(inst.transition_time))
+        return f"User initiated ({when} GMT)"
+    return escape(inst.state_reason)
 
 
 def tag_set(clc: CloudController, rid: str) -> list[dict[str, str]] | None:
@@ -90,7 +99,7 @@ def render_instance(inst: Instance, admin: bool, tags: dict[str, str] | None,
         f"{_STATE_XML[inst.state]}"
         f"{dns_name(private, domain) if private else ''}</privateDnsName><dnsName>"
         f"{dns_name(public, domain) if public else ''}</dnsName>"
-        f"{'<reason>' + e(reason) + '</reason>' if reason else ''}"
+        f"<reason>{transition_reason(inst) if reason else ''}</reason>"
         f"{'<keyName>' + e(inst.key_name) + '</keyName>' if inst.key_name else ''}"
         f"<amiLaunchIndex>{inst.launch_index}</amiLaunchIndex><productCodes></productCodes>"
         f"<instanceType>{vm_type}</instanceType>"
@@ -243,9 +252,10 @@ def permissions_xml(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if r["proto"] != "-1":
             perm["fromPort"] = r["from"]
             perm["toPort"] = r["to"]
-        perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2]}
-                          for g in r["groups"]]
-        perm["ipRanges"] = [{"cidrIp": c} for c in r["cidrs"]]
+        notes = r.get("notes") or {}
+        perm["groups"] = [{"userId": g[0], "groupId": g[1], "groupName": g[2],
+                           "description": notes.get(g[1])} for g in r["groups"]]
+        perm["ipRanges"] = [{"cidrIp": c, "description": notes.get(c)} for c in r["cidrs"]]
         out.append(perm)
     return out
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from server import errors, ids
 from server.auth.authz import action, arn, combine, each_param
 from server.clc.filters import Filters, page
+from server.clc.images import InvalidAMIAttributeItemValue
 from server.clc.render import tag_set
 from server.clc.tags import apply_tags, tag_specifications, tags_key, tags_seen
 from server.protocol.slices import rendered
@@ -43,7 +44,7 @@ def snapshot_xml(ctx: Context, snap: Snapshot) -> dict[str, Any]:
         "startTime": iso8601(snap.started), "progress": f"{snap.progress}%",
         "ownerId": snap.account_id, "volumeSize": snap.volume_size,
         "description": snap.description or None, "encrypted": False,
-        "stateMessage": snap.error or None,
+        "stateMessage": snap.error or None, "storageTier": "standard",
         "tagSet": tag_set(_ebs(ctx).clc, tags_key(ctx, snap))}
 
 
@@ -96,6 +97,7 @@ def _filters(ctx: Context) -> Filters:
         "progress": lambda s: f"{s.progress}%", "snapshot-id": lambda s: s.id,
         "start-time": lambda s: iso8601(s.started), "status": lambda s: s.state,
         "volume-id": lambda s: s.volume_id, "volume-size": lambda s: str(s.volume_size),
+        "storage-tier": lambda s: "standard",
     }, lambda s: tags_seen(ctx, s))
 
 
@@ -168,9 +170,15 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
     ebs = _ebs(ctx)
     p = ctx.params
     snap = ebs.snapshot(ctx, p.str("SnapshotId", required=True), own=True)
+    attribute = p.str("Attribute")
+    if attribute is not None and attribute != "createVolumePermission":
+        raise errors.InvalidParameterValue(f"Value ({attribute}) for parameter attribute is "
+                                           "invalid. Only createVolumePermission can be "
+                                           "modified.")
     perm = p.struct("CreateVolumePermission")
     adds, removes = perm.structs("Add"), perm.structs("Remove")
     op = (p.str("OperationType") or "").lower()  # the older flat form
+    entries = []
     if op in ("add", "remove"):
         from server.protocol.params import Params
 
@@ -182,7 +190,14 @@ def modify_snapshot_attribute(ctx: Context) -> Any:
     for entry in adds + removes:
         group = entry.str("Group")
         if group is not None and group != "all":
+            if any(entry is legacy for legacy in entries):  # UserGroup.N: an attribute item
+                raise InvalidAMIAttributeItemValue(
+                    f"Invalid attribute item value \"{group}\" for group item type.")
+            # the structured Group: a value of AWS's PermissionGroup enumeration
             raise errors.InvalidParameterValue(f"Invalid group '{group}': only 'all' is valid")
+        user = entry.str("UserId")
+        if user is not None and not user.isdigit():
+            raise errors.InvalidParameterValue(f"Invalid user id: '{user}'")
     for entry in adds:
         if entry.str("Group") == "all":
             snap.public = True

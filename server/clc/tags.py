@@ -152,6 +152,8 @@ def delete_tags(ctx: Context) -> Any:
             current.clear()
         for tag in tags:
             name = tag.str("Key", required=True)
+            if name.startswith("aws:"):
+                raise errors.InvalidParameterValue("Tag keys starting with 'aws:' are reserved")
             if name in current and (tag.get("Value") is None or current[name] == tag.get("Value")):
                 del current[name]
         clc.save_tags(key, record.account_id if key == rid else ctx.account_id)

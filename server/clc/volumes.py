@@ -27,7 +27,50 @@ if TYPE_CHECKING:
 
 #: Device names a volume may be attached as (Linux and Xen styles, as EC2 accepts them).
 DEVICE = re.compile(r"^/dev/(sd[a-z][0-9]*|xvd[a-z][0-9]*|vd[a-z]|hd[a-z])$|^xvd[a-z]$")
-VOLUME_TYPES = ("standard", "gp2", "io1", "st1", "sc1")
+#: AWS's volume types, each with its size range in GiB.
+VOLUME_SIZES = {"standard": (1, 1024), "gp2": (1, 16384), "gp3": (1, 16384), "io1": (4, 16384),
+                "io2": (4, 16384), "st1": (125, 16384), "sc1": (125, 16384)}
+VOLUME_TYPES = tuple(VOLUME_SIZES)
+#: Provisioned IOPS: the range, and the most IOPS per GiB, of each type that takes them.
+VOLUME_IOPS = {"io1": (100, 64000, 50), "io2": (100, 256000, 1000), "gp3": (3000, 16000, 500)}
+#: gp3's throughput range in MiB/s (the only type whose throughput is provisioned).
+GP3_THROUGHPUT = (125, 1000)
+#: What a gp3 volume has when its IOPS and throughput are not given.
+GP3_BASELINE = (3000, 125)
+
+
+def check_volume_type(volume_type: str, size: int, iops: int | None,
+                      throughput: int | None) -> None:
+    """AWS's constraints on a volume of ``volume_type``: its size, its IOPS (range and
+    ratio to the size) and its throughput."""
+    if volume_type not in VOLUME_SIZES:
+        raise errors.InvalidParameterValue(f"Invalid value '{volume_type}' for volumeType")
+    low, high = VOLUME_SIZES[volume_type]
+    if not low <= size <= high:
+        raise errors.InvalidParameterValue(
+            f"Volume of {size} GiB is invalid for type {volume_type}: the size must be "
+            f"between {low} and {high} GiB.")
+    if iops is not None:
+        if volume_type not in VOLUME_IOPS:
+            raise errors.InvalidParameterCombination(
+                f"The parameter iops is not supported for {volume_type} volumes.")
+        least, most, ratio = VOLUME_IOPS[volume_type]
+        if not least <= iops <= most:
+            raise errors.InvalidParameterValue(
+                f"Value ({iops}) for parameter iops is invalid. Expecting a value between "
+                f"{least} and {most} for {volume_type} volumes.")
+        if iops > max(least, size * ratio):
+            raise errors.InvalidParameterValue(
+                f"Iops to volume size ratio of {iops / size:f} is too high; maximum is "
+                f"{ratio:f}.")
+    if throughput is not None:
+        if volume_type != "gp3":
+            raise errors.InvalidParameterCombination(
+                f"The parameter throughput is not supported for {volume_type} volumes.")
+        if not GP3_THROUGHPUT[0] <= throughput <= GP3_THROUGHPUT[1]:
+            raise errors.InvalidParameterValue(
+                f"Value ({throughput}) for parameter throughput is invalid. Expecting a value "
+                f"between {GP3_THROUGHPUT[0]} and {GP3_THROUGHPUT[1]}.")
 
 
 def _ebs(ctx: Context) -> BlockStorage:
@@ -49,7 +92,14 @@ def volume_xml(ctx: Context, vol: Volume) -> dict[str, Any]:
         "availabilityZone": vol.zone, "status": vol.state, "createTime": iso8601(vol.created),
         "attachmentSet": [attachment_xml(vol)] if vol.attached else [],
         "tagSet": tag_set(_ebs(ctx).clc, vol.id), "volumeType": vol.volume_type,
-        "iops": vol.iops or None, "encrypted": False}
+        "iops": vol.iops or (gp2_iops(vol.size) if vol.volume_type == "gp2" else None),
+        "throughput": vol.throughput or None, "encrypted": False,
+        "multiAttachEnabled": False}
+
+
+def gp2_iops(size: int) -> int:
+    """A gp2 volume's baseline IOPS: 3 per GiB, at least 100 and at most 16,000 (AWS)."""
+    return max(100, min(16000, 3 * size))
 
 
 def create_volume(ctx: Context) -> Any:
@@ -76,14 +126,12 @@ def create_volume(ctx: Context) -> Any:
             f"Volume of {size} GiB is smaller than snapshot {snap.id}, expect size >= "
             f"{snap.volume_size}")
     volume_type = p.str("VolumeType") or "standard"
-    if volume_type not in VOLUME_TYPES:
-        raise errors.InvalidParameterValue(f"Invalid value '{volume_type}' for volumeType")
-    iops = p.int("Iops") or 0
-    if iops and volume_type != "io1":
-        raise errors.InvalidParameterCombination("The parameter iops is only valid for io1 "
-                                                 "volumes")
+    check_volume_type(volume_type, size, p.int("Iops"), p.int("Throughput"))
+    iops = p.int("Iops") or (GP3_BASELINE[0] if volume_type == "gp3" else 0)
     sc.check_capacity([size])
     vol = ebs.new_volume(ctx.account_id, zone, size, snap.id if snap else "", volume_type, iops)
+    if volume_type == "gp3":
+        vol.throughput = p.int("Throughput") or GP3_BASELINE[1]
     sc.create_volume(vol, snap.location if snap else "")
     if "volume" in tags:
         apply_tags(ctx, vol.id, vol.account_id, tags["volume"])
@@ -123,6 +171,7 @@ def _filters(ctx: Context) -> Filters:
         "encrypted": lambda v: False, "size": lambda v: str(v.size),
         "snapshot-id": lambda v: v.snapshot_id, "status": lambda v: v.state,
         "volume-id": lambda v: v.id, "volume-type": lambda v: v.volume_type,
+        "multi-attach-enabled": lambda v: False, "fast-restored": lambda v: False,
     }, lambda v: clc.tags.get(v.id, {}))
 
 
@@ -254,10 +303,28 @@ def describe_volume_attribute(ctx: Context) -> Any:
     vol = _ebs(ctx).volume(ctx, ctx.params.str("VolumeId", required=True))
     attr = ctx.params.str("Attribute", required=True)
     if attr == "autoEnableIO":
-        return {"volumeId": vol.id, "autoEnableIO": {"value": False}}
+        return {"volumeId": vol.id, "autoEnableIO": {"value": vol.auto_enable_io}}
     if attr == "productCodes":
         return {"volumeId": vol.id, "productCodes": []}
     raise errors.InvalidParameterValue(f"Value ({attr}) for parameter attribute is invalid.")
+
+
+def modify_volume_attribute(ctx: Context) -> Any:
+    """ModifyVolumeAttribute: autoEnableIO, the one attribute EC2 lets an owner change."""
+    ebs = _ebs(ctx)
+    vol = ebs.volume(ctx, ctx.params.str("VolumeId", required=True))
+    if ctx.params.get("AutoEnableIO") is None:
+        raise errors.MissingParameter("The request must contain the parameter AutoEnableIO")
+    vol.auto_enable_io = bool(ctx.params.bool("AutoEnableIO"))
+    ebs.save(vol)
+    return None
+
+
+def enable_volume_io(ctx: Context) -> Any:
+    """EnableVolumeIO: this cloud never suspends a volume's I/O, so it is enabled already
+    (the volume must exist and be the caller's)."""
+    _ebs(ctx).volume(ctx, ctx.params.str("VolumeId", required=True))
+    return None
 
 
 _VOLUME = each_param("VolumeId", "volume")
@@ -275,4 +342,7 @@ ACTIONS = {
     "DescribeVolumeStatus": action(describe_volume_status, "ec2:DescribeVolumeStatus"),
     "DescribeVolumeAttribute": action(describe_volume_attribute, "ec2:DescribeVolumeAttribute",
                                       resources=_VOLUME),
+    "ModifyVolumeAttribute": action(modify_volume_attribute, "ec2:ModifyVolumeAttribute",
+                                    resources=_VOLUME),
+    "EnableVolumeIO": action(enable_volume_io, "ec2:EnableVolumeIO", resources=_VOLUME),
 }

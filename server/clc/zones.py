@@ -81,7 +81,10 @@ def describe_availability_zones(ctx: Context) -> Any:
         rows = Filters({"zone-name": lambda r: r["zoneName"], "state": lambda r: r["zoneState"],
                         "region-name": lambda r: r["regionName"], "message": lambda r: None,
                         "zone-id": lambda r: r.get("zoneId"),
-                        "zone-type": lambda r: r.get("zoneType")},
+                        "zone-type": lambda r: r.get("zoneType"),
+                        "group-name": lambda r: r["regionName"],
+                        "opt-in-status": lambda r: "opt-in-not-required",
+                        "parent-zone-id": lambda r: None, "parent-zone-name": lambda r: None},
                        lambda r: {}).apply(rows, filt)
     return {"availabilityZoneInfo": rows}
 
@@ -105,6 +108,15 @@ def describe_instance_types(ctx: Context) -> Any:
             "memory-info.size-in-mib": lambda t: str(t.memory),
             "instance-storage-info.total-size-in-gb": lambda t: str(t.disk),
             "current-generation": lambda t: "true",
+            # as DescribeInstanceTypes' instanceTypeSet shows every type
+            "auto-recovery-supported": lambda t: False, "bare-metal": lambda t: False,
+            "burstable-performance-supported": lambda t: False,
+            "free-tier-eligible": lambda t: False, "hibernation-supported": lambda t: False,
+            "hypervisor": lambda t: "xen", "instance-storage-supported": lambda t: True,
+            "processor-info.supported-architecture": lambda t: ["i386", "x86_64"],
+            "supported-root-device-type": lambda t: ["ebs", "instance-store"],
+            "supported-usage-class": lambda t: ["on-demand"],
+            "supported-virtualization-type": lambda t: ["paravirtual", "hvm"],
         }, lambda t: {}).apply(types, filt)
     types, token = page(types, p, low=5, high=100)
     show = p.bool("Availability", False) or p.bool("Verbose", False)

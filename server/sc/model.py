@@ -63,6 +63,8 @@ class Volume(Record):
     attach_state: str = ""
     attach_time: float = 0.0
     delete_on_termination: bool = False
+    auto_enable_io: bool = False  # the autoEnableIO attribute (ModifyVolumeAttribute)
+    throughput: int = 0       # MiB/s, gp3 volumes only
 
     @property
     def attached(self) -> bool:
