@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -127,3 +130,14 @@ def wait_volume(ec2: Any, vid: str, state: str, timeout: float = 20.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"volume {vid} never became {state}")
+
+
+def command(cloud: Any, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """An installed command (a euca2ools one, say) against ``cloud`` (only its
+    EUCA_CONFIG_PATH points at it); never a traceback, and status 0 when ``check``."""
+    proc = subprocess.run([str(Path(sys.executable).parent / args[0]), *args[1:]],
+                          env=cloud.env(), capture_output=True, text=True, timeout=120)
+    if check:
+        assert proc.returncode == 0, f"{args}: {proc.stderr}"
+    assert "Traceback" not in proc.stderr
+    return proc

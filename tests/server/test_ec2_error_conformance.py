@@ -455,8 +455,15 @@ def world(cloud, user) -> dict[str, str]:
 def test_error(user, world, call: str, params: dict[str, Any], code: str,
                status: int) -> None:
     """The call fails with AWS's code and HTTP status (never a 500)."""
+    assert_error(user, world, call, params, code, status)
+
+
+def assert_error(client: Any, world: dict[str, str], call: str, params: dict[str, Any],
+                 code: str, status: int) -> None:
+    """``client.call(params)``, placeholders filled from ``world``, fails with ``code`` and
+    HTTP ``status``."""
     with pytest.raises(ClientError) as err:
-        getattr(user, call)(**_fill(params, world))
+        getattr(client, call)(**_fill(params, world))
     response = err.value.response
     assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == \
         (code, status), response["Error"]

@@ -40,6 +40,7 @@ from test_ec2_error_conformance import (
     RULE,
     TAG,
     _fill,
+    assert_error,
     build_world,
 )
 
@@ -708,11 +709,7 @@ def world(cloud, user) -> dict[str, str]:
 def test_error(user, world, call: str, params: dict[str, Any], code: str,
                status: int) -> None:
     """The call fails with AWS's code and HTTP status (never a 500)."""
-    with pytest.raises(ClientError) as err:
-        getattr(user, call)(**_fill(params, world))
-    response = err.value.response
-    assert (response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"]) == \
-        (code, status), response["Error"]
+    assert_error(user, world, call, params, code, status)
 
 
 @pytest.mark.parametrize(("action", "params", "code", "status"), RAW_CASES)

@@ -24,7 +24,7 @@ import pytest
 import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from cloudproc import CloudProcess, cleanup, free_port, new_cloud
+from cloudproc import CloudProcess, free_port, running_cloud
 
 BIN = Path(sys.executable).parent
 
@@ -376,10 +376,8 @@ def test_s3_at_root_with_any_region(cloud: CloudProcess) -> None:
 @pytest.fixture(scope="module")
 def regional() -> Iterator[CloudProcess]:
     """A cloud configured with a region of its own name."""
-    c = new_cloud('[cloud]\nregion = "moon-base-1"\n')
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud('[cloud]\nregion = "moon-base-1"\n') as c:
+        yield c
 
 
 @pytest.mark.parametrize("service,call", SERVED, ids=[s for s, _ in SERVED])

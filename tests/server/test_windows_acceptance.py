@@ -19,21 +19,14 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from cloudproc import CloudProcess, cleanup, new_cloud
+from cloudproc import CloudProcess, running_cloud
+from helpers import command as run
 from helpers import error_code, new_account, wait_state
 
 BIN = Path(sys.executable).parent
 CONFIG = '[[zones]]\nname = "zone-1"\nnodes = 2\nboot_seconds = 1.5\n'
 
 
-def run(cloud: CloudProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """A euca2ools command against ``cloud``; never a traceback."""
-    proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=cloud.env(), capture_output=True,
-                          text=True, timeout=120)
-    if check:
-        assert proc.returncode == 0, f"{args}: {proc.stderr}"
-    assert "Traceback" not in proc.stderr
-    return proc
 
 
 def aws(cloud: CloudProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -54,10 +47,8 @@ def aws(cloud: CloudProcess, *args: str, check: bool = True) -> subprocess.Compl
 @pytest.fixture(scope="module")
 def wcloud() -> Iterator[CloudProcess]:
     """A cloud of this module's own."""
-    c = new_cloud(CONFIG)
-    c.start()
-    yield c
-    cleanup(c)
+    with running_cloud(CONFIG) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from botocore.exceptions import ClientError
 from cloudproc import CloudProcess, cleanup, new_cloud, running_cloud
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from helpers import command as run
 from helpers import error_code, wait_state
 
 BIN = Path(sys.executable).parent
@@ -31,14 +31,6 @@ IMAGE_SIZE = 2 * 1024 * 1024 + 777
 ORDER = ["pending", "waiting-for-shutdown", "bundling", "storing", "complete"]
 
 
-def run(cloud: CloudProcess, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """A euca2ools command against ``cloud`` (only EUCA_CONFIG_PATH points at it)."""
-    proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=cloud.env(), capture_output=True,
-                          text=True, timeout=120)
-    if check:
-        assert proc.returncode == 0, f"{args}: {proc.stderr}"
-    assert "Traceback" not in proc.stderr
-    return proc
 
 
 @pytest.fixture(scope="module")
