@@ -28,7 +28,7 @@ metadata = sa.MetaData()
 resources = sa.Table(
     "clc_resources", metadata,
     sa.Column("kind", sa.String(32), primary_key=True),
-    sa.Column("id", sa.String(255), primary_key=True),
+    sa.Column("id", sa.String(512), primary_key=True),
     sa.Column("account_id", sa.String(32), nullable=False, index=True),
     sa.Column("doc", sa.Text, nullable=False),
 )
@@ -127,21 +127,40 @@ class Store:
                 for (k, i), v in pending.items() if v is not None]
         deletes = [(k, i) for (k, i), v in pending.items() if v is None]
         try:
-            with self.engine.begin() as conn:
-                if puts:
-                    keys = [(p["kind"], p["id"]) for p in puts]
-                    for chunk in _chunks(keys, 400):
-                        conn.execute(resources.delete().where(
-                            sa.tuple_(resources.c.kind, resources.c.id).in_(chunk)))
-                    conn.execute(resources.insert(), puts)
-                for kind, rid in deletes:
-                    conn.execute(resources.delete().where(
-                        (resources.c.kind == kind) & (resources.c.id == rid)))
+            try:
+                self._write(puts, deletes)
+            except (sa.exc.DataError, sa.exc.IntegrityError):
+                # A record the database refuses (a value too long for its column, say)
+                # would fail every later flush too: write the others, each on its own,
+                # and drop only the refused ones.
+                self._write_apart(puts, deletes)
         except Exception:
             # Keep the writes so the next flush retries them; newer writes win.
             for key, value in pending.items():
                 self._pending.setdefault(key, value)
             raise
+
+    def _write(self, puts: list[dict[str, Any]], deletes: list[tuple[str, str]]) -> None:
+        with self.engine.begin() as conn:
+            if puts:
+                keys = [(p["kind"], p["id"]) for p in puts]
+                for chunk in _chunks(keys, 400):
+                    conn.execute(resources.delete().where(
+                        sa.tuple_(resources.c.kind, resources.c.id).in_(chunk)))
+                conn.execute(resources.insert(), puts)
+            for kind, rid in deletes:
+                conn.execute(resources.delete().where(
+                    (resources.c.kind == kind) & (resources.c.id == rid)))
+
+    def _write_apart(self, puts: list[dict[str, Any]],
+                     deletes: list[tuple[str, str]]) -> None:
+        for put in puts:
+            try:
+                self._write([put], [])
+            except (sa.exc.DataError, sa.exc.IntegrityError) as exc:
+                log.error("the database refused %s %s; not stored: %s", put["kind"],
+                          put["id"], exc.orig)
+        self._write([], deletes)
 
     def seal_plain_records(self) -> None:
         """Write the records read in plain text again, sealed, and leave no plain copy in
