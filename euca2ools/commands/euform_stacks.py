@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..decl import Arg, Command, Group
 from ..xmlparse import as_list
+from .query import flat, members
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,10 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CAPABILITIES = ("CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND")
 
-
-def members(values: list[Any]) -> dict[str, Any]:
-    """A list in the Query protocol's ``.member.N`` form."""
-    return {"member": values}
 
 
 def stack_parameter(spec: str) -> dict[str, Any]:
@@ -82,12 +79,6 @@ def read_template(inv: Invocation) -> None:
         inv.params["TemplateBody"] = handle.read()
 
 
-def _flat(values: Any) -> list[Any]:
-    out: list[Any] = []
-    for v in values or []:
-        out.extend(v if isinstance(v, list) else [v])
-    return out
-
 
 def _prepare_stack_change(inv: Invocation) -> None:
     """Template, parameters, capabilities, notification ARNs and tags of create/update."""
@@ -97,10 +88,10 @@ def _prepare_stack_change(inv: Invocation) -> None:
     a, p = inv.args, inv.params
     if a.get("parameters"):
         p["Parameters"] = members(a["parameters"])
-    caps = _flat(a.get("capabilities"))
+    caps = flat(a.get("capabilities"))
     if caps:
         p["Capabilities"] = members(caps)
-    arns = _flat(a.get("notification_arns"))
+    arns = flat(a.get("notification_arns"))
     if arns:
         p["NotificationARNs"] = members(arns)
     if a.get("tags"):
@@ -142,7 +133,7 @@ def _describe_stacks(inv: Invocation) -> None:
 def _list_stacks(inv: Invocation) -> None:
     """Every page of ListStacks, each summary as a ``STACK`` line."""
     params = dict(inv.params)
-    statuses = _flat(inv.args.get("status_filter"))
+    statuses = flat(inv.args.get("status_filter"))
     if statuses:
         params["StackStatusFilter"] = members(statuses)
     for result in inv.pages("ListStacks", params):

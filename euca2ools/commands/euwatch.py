@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..decl import Arg, Command
 from ..xmlparse import as_list
+from .query import flat, members
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,15 +58,6 @@ def statistic_set(spec: str) -> dict[str, float]:
     return out
 
 
-def _members(values: list[Any]) -> dict[str, Any]:
-    return {"member": values}
-
-
-def _flat(values: Any) -> list[Any]:
-    out: list[Any] = []
-    for v in values or []:
-        out.extend(v if isinstance(v, list) else [v])
-    return out
 
 
 def _dims_text(dims: Any) -> str | None:
@@ -104,9 +96,9 @@ def _print_alarms(inv: Invocation, result: Any) -> None:
 def _describe_alarms(inv: Invocation) -> None:
     """Every page of DescribeAlarms."""
     params = dict(inv.params)
-    names = _flat(inv.args.get("alarm_names"))
+    names = flat(inv.args.get("alarm_names"))
     if names:
-        params["AlarmNames"] = _members(names)
+        params["AlarmNames"] = members(names)
     for result in inv.pages("DescribeAlarms", params):
         _print_alarms(inv, result)
 
@@ -121,15 +113,15 @@ def _print_history(inv: Invocation, result: Any) -> None:
 
 
 def _prepare_dims(inv: Invocation) -> None:
-    dims = _flat(inv.args.get("dimensions"))
+    dims = flat(inv.args.get("dimensions"))
     if dims:
-        inv.params["Dimensions"] = _members(dims)
+        inv.params["Dimensions"] = members(dims)
     else:
         inv.params.pop("Dimensions", None)
 
 
 def _prepare_names(inv: Invocation) -> None:
-    inv.params["AlarmNames"] = _members(_flat(inv.args.get("alarm_names")))
+    inv.params["AlarmNames"] = members(flat(inv.args.get("alarm_names")))
 
 
 def _prepare_put_data(inv: Invocation) -> None:
@@ -144,20 +136,20 @@ def _prepare_put_data(inv: Invocation) -> None:
         datum["Value"] = value
     else:
         datum["StatisticValues"] = stats
-    dims = _flat(inv.args.get("dimensions"))
+    dims = flat(inv.args.get("dimensions"))
     if dims:
-        datum["Dimensions"] = _members(dims)
+        datum["Dimensions"] = members(dims)
     if inv.args.get("timestamp"):
         datum["Timestamp"] = inv.args["timestamp"]
     if inv.args.get("unit"):
         datum["Unit"] = inv.args["unit"]
-    inv.params["MetricData"] = _members([datum])
+    inv.params["MetricData"] = members([datum])
 
 
 def _prepare_get_stats(inv: Invocation) -> None:
     import datetime as dt
 
-    inv.params["Statistics"] = _members(_flat(inv.args.get("statistics")))
+    inv.params["Statistics"] = members(flat(inv.args.get("statistics")))
     _prepare_dims(inv)
     end = inv.args.get("end_time")
     end_dt = (dt.datetime.fromisoformat(end.replace("Z", "+00:00")) if end
@@ -172,7 +164,7 @@ def _prepare_get_stats(inv: Invocation) -> None:
 
 
 def _print_stats(inv: Invocation, result: Any) -> None:
-    stats = _flat(inv.args.get("statistics"))
+    stats = flat(inv.args.get("statistics"))
     points = sorted(as_list(result.get("Datapoints")), key=lambda p: p.get("Timestamp", ""))
     for point in points:
         inv.emit(point.get("Timestamp"), *[point.get(s) for s in stats], point.get("Unit"))
@@ -186,9 +178,9 @@ def _print_metrics(inv: Invocation, result: Any) -> None:
 
 def _list_metrics(inv: Invocation) -> None:
     params = dict(inv.params)
-    dims = _flat(inv.args.get("dimensions"))
+    dims = flat(inv.args.get("dimensions"))
     if dims:
-        params["Dimensions"] = _members(dims)
+        params["Dimensions"] = members(dims)
     for result in inv.pages("ListMetrics", params):
         _print_metrics(inv, result)
 
@@ -197,9 +189,9 @@ def _prepare_alarm(inv: Invocation) -> None:
     _prepare_dims(inv)
     for key, name in (("alarm_actions", "AlarmActions"), ("ok_actions", "OKActions"),
                       ("insufficient_data_actions", "InsufficientDataActions")):
-        values = _flat(inv.args.get(key))
+        values = flat(inv.args.get(key))
         if values:
-            inv.params[name] = _members(values)
+            inv.params[name] = members(values)
 
 
 _ALARM = Arg("ALARM", dest="AlarmName", help="name of the alarm")
