@@ -495,7 +495,6 @@ class _Buffered(asyncio.BufferedProtocol):
     that is not an ``asyncio.Protocol``, so that uvloop reads through ``get_buffer``."""
 
     def __init__(self, inner: ZeroCopyProtocol) -> None:
-        self.inner = inner
         self.connection_made = inner.connection_made  # type: ignore[method-assign]
         self.connection_lost = inner.connection_lost  # type: ignore[method-assign]
         self.get_buffer = inner.get_buffer  # type: ignore[method-assign]
